@@ -1,0 +1,67 @@
+/**
+ * The standard keys of protocol v1: fixed meaning and unit, so every agent and every consumer agrees.
+ * Anything else matching CUSTOM_KEY_PATTERN is a custom gauge.
+ */
+export interface StandardKey {
+  readonly key: string;
+  readonly description: string;
+  readonly unit: 'percent' | 'bytes_per_second' | 'count' | 'celsius' | 'seconds' | 'load';
+  /** Valid range; a value outside it is rejected as `bad_value`. */
+  readonly min: number;
+  readonly max: number;
+  /** Decimals an encoder writes; enough for monitoring, short enough for the 128-byte budget. */
+  readonly decimals: number;
+  /** What a `key@qualifier` names, e.g. the mount of `disk@/data`; also the label name downstream. */
+  readonly qualifierLabel: string;
+}
+
+const percent = (key: string, description: string, qualifierLabel = 'device'): StandardKey => ({
+  key,
+  description,
+  unit: 'percent',
+  min: 0,
+  max: 100,
+  decimals: 1,
+  qualifierLabel,
+});
+
+export const STANDARD_KEYS: readonly StandardKey[] = [
+  percent('cpu', 'CPU busy, all cores', 'cpu'),
+  percent('mem', 'Memory in use (total minus available)'),
+  percent('swap', 'Swap in use'),
+  percent('disk', 'Filesystem usage; unqualified = the root/system filesystem', 'mount'),
+  { key: 'rx', description: 'Network receive rate; unqualified = all non-loopback interfaces', unit: 'bytes_per_second', min: 0, max: Number.MAX_SAFE_INTEGER, decimals: 0, qualifierLabel: 'interface' },
+  { key: 'tx', description: 'Network transmit rate; unqualified = all non-loopback interfaces', unit: 'bytes_per_second', min: 0, max: Number.MAX_SAFE_INTEGER, decimals: 0, qualifierLabel: 'interface' },
+  { key: 'load1', description: 'Load average over 1 minute', unit: 'load', min: 0, max: 1e9, decimals: 2, qualifierLabel: 'device' },
+  { key: 'load5', description: 'Load average over 5 minutes', unit: 'load', min: 0, max: 1e9, decimals: 2, qualifierLabel: 'device' },
+  { key: 'load15', description: 'Load average over 15 minutes', unit: 'load', min: 0, max: 1e9, decimals: 2, qualifierLabel: 'device' },
+  { key: 'procs', description: 'Number of processes', unit: 'count', min: 0, max: 1e9, decimals: 0, qualifierLabel: 'device' },
+  { key: 'temp', description: 'Temperature; unqualified = the hottest sensor', unit: 'celsius', min: -273.15, max: 1000, decimals: 1, qualifierLabel: 'sensor' },
+  { key: 'uptime', description: 'Time since boot', unit: 'seconds', min: 0, max: Number.MAX_SAFE_INTEGER, decimals: 0, qualifierLabel: 'device' },
+];
+
+const BY_KEY = new Map(STANDARD_KEYS.map((k) => [k.key, k]));
+
+export function standardKey(key: string): StandardKey | undefined {
+  return BY_KEY.get(key);
+}
+
+/** Field names of the original LAMOST agents, accepted so those agents keep working unchanged. */
+export const LAMOST_ALIASES: Readonly<Record<string, string>> = {
+  cpu_percent: 'cpu',
+  memory_percent: 'mem',
+  disk_percent: 'disk',
+  nic_in: 'rx',
+  nic_out: 'tx',
+};
+
+/** Custom gauges: lower-case, starts with a letter, at most 32 characters. */
+export const CUSTOM_KEY_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
+
+/** Node names: host-name-like, at most 64 characters. Anything else is rejected, never escaped. */
+export const NODE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$/;
+
+/** Qualifiers: visible ASCII except `=`, at most 64 characters (mounts like `C:` or `/data`, NIC names). */
+export const QUALIFIER_PATTERN = /^[\x21-\x3c\x3e-\x7e]{1,64}$/;
+
+export const MAX_QUALIFIER_LENGTH = 64;
