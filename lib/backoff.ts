@@ -1,5 +1,5 @@
 /**
- * Exponential backoff with full jitter (AWS architecture blog's recommendation): thousands of agents
+ * Exponential backoff with "equal jitter" (half fixed, half random; AWS architecture blog): thousands of agents
  * that lost the bridge at the same moment do not reconnect at the same moment.
  */
 export interface BackoffOptions {
