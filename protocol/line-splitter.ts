@@ -37,6 +37,15 @@ export class LineSplitter {
     }
   }
 
+  /**
+   * The peer closed its side: a final line without `\n` still counts (`echo -n ... | nc` is common).
+   */
+  end(sink: LineSink): void {
+    if (this.pendingBytes > 0) this.endLine(sink);
+    this.discarding = false;
+    this.discardedBytes = 0;
+  }
+
   private take(chunk: Buffer, start: number, end: number, sink: LineSink): void {
     const length = end - start;
     if (length === 0) return;

@@ -1,0 +1,117 @@
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ConfigError } from '../config/config-error.ts';
+import type { Logger } from '../lib/logger.ts';
+import { RateLimitedLog } from '../lib/rate-limited-log.ts';
+import { createHttpApp } from './expose/http.ts';
+import { registerNodeMetrics } from './expose/node-metrics.ts';
+import { LineHandler } from './ingest/line-handler.ts';
+import { IngestServer } from './ingest/server.ts';
+import type { BridgeOptions } from './options.ts';
+import { createSelfMetrics } from './self-metrics.ts';
+import { loadInventory } from './state/inventory.ts';
+import { NodeTable } from './state/node-table.ts';
+import { Thresholds } from './state/thresholds.ts';
+
+export interface RunningBridge {
+  readonly ingestAddress: AddressInfo;
+  readonly httpAddress: AddressInfo;
+  readonly table: NodeTable;
+  readonly lines: LineHandler;
+  readonly registry: Registry;
+  readonly thresholds: Thresholds;
+  /** Graceful stop: stop listening, close agent connections, finish in-flight HTTP. */
+  stop(): Promise<void>;
+}
+
+/** Test seams; production uses the defaults. */
+export interface BridgeHooks {
+  readonly now?: () => number;
+}
+
+/** Build the bridge from validated options and start both listeners. */
+export async function startBridge(options: BridgeOptions, log: Logger, hooks: BridgeHooks = {}): Promise<RunningBridge> {
+  const now = hooks.now ?? Date.now;
+  if (options.enforceInventory && options.inventory === undefined) {
+    throw new ConfigError('Invalid --enforce-inventory true (from options): requires --inventory <file>');
+  }
+  const inventory = options.inventory === undefined ? new Map() : loadInventory(options.inventory);
+  const thresholds = Thresholds.load(options.thresholds);
+  const table = new NodeTable(
+    {
+      maxNodes: options.maxNodes,
+      maxSeriesPerNode: options.maxSeriesPerNode,
+      backfillWindowSeconds: options.backfillWindow,
+      futureToleranceSeconds: options.futureTolerance,
+      enforceInventory: options.enforceInventory,
+    },
+    inventory,
+  );
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = createSelfMetrics(registry);
+  const downAfterMs = options.downAfter * 1000;
+  const nodeMetrics = registerNodeMetrics(registry, table, thresholds, { downAfterMs, now });
+  const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
+
+  const ingest = new IngestServer(
+    lines,
+    metrics,
+    {
+      maxLineBytes: options.maxLineBytes,
+      maxConnections: options.maxConnections,
+      idleTimeoutMs: options.idleTimeout * 1000,
+      errReplies: options.errReplies,
+    },
+    log.child('ingest'),
+  );
+  const app = createHttpApp({ registry, refreshNodeMetrics: nodeMetrics.refresh, table, thresholds, downAfterMs, now });
+  const http = createServer(app);
+
+  const ingestAddress = await ingest.listen(options.bind, options.ingestPort).catch((error: Error) => {
+    throw new ConfigError(`Cannot listen for agents on ${options.bind}:${options.ingestPort} (--bind, --ingest-port): ${error.message}`);
+  });
+  const httpAddress = await listenHttp(http, options.bind, options.httpPort).catch(async (error: Error) => {
+    await ingest.close();
+    throw new ConfigError(`Cannot listen for HTTP on ${options.bind}:${options.httpPort} (--bind, --http-port): ${error.message}`);
+  });
+
+  const forgetAfterMs = options.forgetAfter * 1000;
+  const sweeper = setInterval(() => {
+    const removed = table.forget(now(), forgetAfterMs);
+    if (removed > 0) {
+      metrics.nodesForgotten.inc(removed);
+      log.info(`Forgot ${removed} nodes silent for more than ${options.forgetAfter} s`);
+    }
+  }, Math.min(forgetAfterMs, 60_000));
+  sweeper.unref();
+
+  return {
+    ingestAddress,
+    httpAddress,
+    table,
+    lines,
+    registry,
+    thresholds,
+    async stop() {
+      clearInterval(sweeper);
+      await ingest.close();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeIdleConnections();
+      });
+    },
+  };
+}
+
+function listenHttp(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}

@@ -1,0 +1,56 @@
+import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
+import type { NodeTable } from '../state/node-table.ts';
+import { viewNode } from '../state/node-view.ts';
+import type { Thresholds } from '../state/thresholds.ts';
+import { renderStatusPage } from './status-page.ts';
+
+export interface HttpDeps {
+  readonly registry: Registry;
+  readonly refreshNodeMetrics: () => void;
+  readonly table: NodeTable;
+  readonly thresholds: Thresholds;
+  readonly downAfterMs: number;
+  readonly now: () => number;
+}
+
+/** Read-only HTTP: `/metrics`, `/healthz`, `/api/v1/nodes[/:node]`, and the status page at `/`. */
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const views = () => {
+    const now = deps.now();
+    return [...deps.table.nodes()].map((n) => viewNode(n, deps.thresholds, now, deps.downAfterMs)).sort((a, b) => a.node.localeCompare(b.node));
+  };
+
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      deps.refreshNodeMetrics();
+      const body = await deps.registry.metrics();
+      res.type(deps.registry.contentType).send(body);
+    } catch (error) {
+      next(error);
+    }
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', nodes: deps.table.size });
+  });
+  app.get('/api/v1/nodes', (_req, res) => {
+    res.json({ nodes: views() });
+  });
+  app.get('/api/v1/nodes/:node', (req, res) => {
+    const node = deps.table.get(req.params.node);
+    if (node === undefined) {
+      res.status(404).json({ error: 'unknown_node', node: req.params.node });
+      return;
+    }
+    res.json(viewNode(node, deps.thresholds, deps.now(), deps.downAfterMs));
+  });
+  app.get('/', (_req, res) => {
+    res.type('html').send(renderStatusPage(views()));
+  });
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  return app;
+}

@@ -1,0 +1,40 @@
+import { standardKey } from '../../protocol/keys.ts';
+
+/**
+ * Prometheus names of the protocol's standard keys. Values stay in the protocol's units: percent
+ * stays percent (named `_percent`), so the thresholds file, the alert rules, the dashboards and the
+ * wire all use the same numbers.
+ */
+const NAMES: Readonly<Record<string, { name: string; help: string }>> = {
+  cpu: { name: 'obsmon_node_cpu_usage_percent', help: 'CPU busy, percent of all cores' },
+  mem: { name: 'obsmon_node_memory_usage_percent', help: 'Memory in use (total minus available), percent' },
+  swap: { name: 'obsmon_node_swap_usage_percent', help: 'Swap in use, percent' },
+  disk: { name: 'obsmon_node_disk_usage_percent', help: 'Filesystem usage, percent, per mount' },
+  rx: { name: 'obsmon_node_network_receive_bytes_per_second', help: 'Network receive rate, bytes per second' },
+  tx: { name: 'obsmon_node_network_transmit_bytes_per_second', help: 'Network transmit rate, bytes per second' },
+  load1: { name: 'obsmon_node_load1', help: 'Load average over 1 minute' },
+  load5: { name: 'obsmon_node_load5', help: 'Load average over 5 minutes' },
+  load15: { name: 'obsmon_node_load15', help: 'Load average over 15 minutes' },
+  procs: { name: 'obsmon_node_processes', help: 'Number of processes' },
+  temp: { name: 'obsmon_node_temperature_celsius', help: 'Temperature, degrees Celsius, per sensor' },
+  uptime: { name: 'obsmon_node_uptime_seconds', help: 'Time since boot, seconds' },
+};
+
+/** Custom keys share one metric, keyed by label, so no agent can invent a metric name. */
+export const CUSTOM_METRIC = { name: 'obsmon_node_custom', help: 'Custom gauge reported by an agent (label key)' };
+
+export interface ExposedMetric {
+  readonly name: string;
+  readonly help: string;
+  /** Label carrying the qualifier (`mount`, `interface`, `sensor`, ...). */
+  readonly qualifierLabel: string;
+}
+
+export const STANDARD_METRICS: ReadonlyMap<string, ExposedMetric> = new Map(
+  Object.entries(NAMES).map(([key, { name, help }]) => [key, { name, help, qualifierLabel: standardKey(key)!.qualifierLabel }]),
+);
+
+/** Label value for an unqualified sample: the root filesystem is `/`; other keys use "". */
+export function defaultQualifier(key: string): string {
+  return key === 'disk' ? '/' : '';
+}

@@ -1,0 +1,65 @@
+import { parseLine } from '../../protocol/line.ts';
+import type { RejectReason } from '../../protocol/reject-reasons.ts';
+import type { RateLimitedLog } from '../../lib/rate-limited-log.ts';
+import type { AcceptedReport, NodeTable } from '../state/node-table.ts';
+import type { SelfMetrics } from '../self-metrics.ts';
+
+export type ReportListener = (report: AcceptedReport) => void;
+
+/**
+ * One line, start to end: decode, check against the table's limits, store, notify listeners. Returns
+ * the reason a line was refused (for the optional `ERR` reply), or undefined when it was taken.
+ */
+export class LineHandler {
+  private readonly listeners = new Set<ReportListener>();
+
+  constructor(
+    private readonly table: NodeTable,
+    private readonly metrics: SelfMetrics,
+    private readonly log: RateLimitedLog,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Called for every accepted report (storage, stream). Returns an unsubscribe function. */
+  onReport(listener: ReportListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  handle(text: string, source: string): RejectReason | 'too_many_series' | undefined {
+    if (text === '' || text === '\r') return undefined;
+    this.metrics.lines.inc();
+    const parsed = parseLine(text);
+    if (!parsed.ok) return this.reject(parsed.reason, `${parsed.detail} from ${source}`);
+
+    const previous = this.table.get(parsed.report.node)?.lastTimestamp;
+    const outcome = this.table.accept(parsed.report, this.now());
+    if (!outcome.ok) return this.reject(outcome.reason, `node "${parsed.report.node}" at ${parsed.report.timestamp} from ${source}`);
+
+    this.metrics.accepted.inc();
+    if (previous !== undefined && outcome.report.timestamp < previous) this.metrics.outOfOrder.inc();
+    if (outcome.clockAhead) {
+      this.log.warn(`clock:${parsed.report.node}`, `Node "${parsed.report.node}" reports timestamps ${Math.round(parsed.report.timestamp - this.now() / 1000)} s ahead; using receive time (from ${source})`);
+      this.metrics.clockAhead.inc();
+    }
+    for (const listener of this.listeners) listener(outcome.report);
+    if (outcome.droppedSamples > 0) {
+      this.metrics.droppedSamples.labels('too_many_series').inc(outcome.droppedSamples);
+      this.log.warn('too_many_series', `Dropped ${outcome.droppedSamples} new series of node "${parsed.report.node}": series limit reached (from ${source})`);
+      return 'too_many_series';
+    }
+    return undefined;
+  }
+
+  /** A line longer than the limit was discarded by the framing layer. */
+  overlong(bytes: number, source: string): RejectReason {
+    this.metrics.lines.inc();
+    return this.reject('too_long', `line of ${bytes}+ bytes from ${source}`);
+  }
+
+  private reject(reason: RejectReason, detail: string): RejectReason {
+    this.metrics.rejected.labels(reason).inc();
+    this.log.warn(reason, `Rejected line (${reason}): ${detail}`);
+    return reason;
+  }
+}

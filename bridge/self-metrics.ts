@@ -1,0 +1,63 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { REJECT_REASONS } from '../protocol/reject-reasons.ts';
+
+export const CONNECTION_REJECT_REASONS = ['max_connections'] as const;
+export const CONNECTION_CLOSE_REASONS = ['peer', 'idle', 'error', 'shutdown'] as const;
+
+/** The bridge's own ingest counters; every limit and every rejection has one. */
+export function createSelfMetrics(registry: Registry) {
+  const m = {
+    lines: new Counter({ name: 'obsmon_bridge_lines_total', help: 'Non-blank lines received from agents', registers: [registry] }),
+    accepted: new Counter({ name: 'obsmon_bridge_reports_accepted_total', help: 'Reports accepted (stored in the live table)', registers: [registry] }),
+    rejected: new Counter({
+      name: 'obsmon_bridge_rejected_lines_total',
+      help: 'Lines refused, by reason (see docs/protocol.md)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    droppedSamples: new Counter({
+      name: 'obsmon_bridge_dropped_samples_total',
+      help: 'Values dropped from otherwise accepted reports, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    outOfOrder: new Counter({
+      name: 'obsmon_bridge_reports_out_of_order_total',
+      help: 'Accepted reports older than the node\'s newest (replayed backlog); stored, not shown as live',
+      registers: [registry],
+    }),
+    clockAhead: new Counter({
+      name: 'obsmon_bridge_reports_clock_ahead_total',
+      help: 'Accepted reports stamped beyond the future tolerance; stored at receive time',
+      registers: [registry],
+    }),
+    connections: new Gauge({ name: 'obsmon_bridge_connections', help: 'Agent connections open now', registers: [registry] }),
+    connectionsOpened: new Counter({ name: 'obsmon_bridge_connections_total', help: 'Agent connections accepted', registers: [registry] }),
+    connectionsRejected: new Counter({
+      name: 'obsmon_bridge_connections_rejected_total',
+      help: 'Agent connections refused, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    connectionsClosed: new Counter({
+      name: 'obsmon_bridge_connections_closed_total',
+      help: 'Agent connections closed, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    errRepliesSkipped: new Counter({
+      name: 'obsmon_bridge_err_replies_skipped_total',
+      help: 'ERR replies not written because the agent does not read its socket or was rate-limited',
+      registers: [registry],
+    }),
+    nodesForgotten: new Counter({ name: 'obsmon_bridge_nodes_forgotten_total', help: 'Nodes removed after forget-after', registers: [registry] }),
+  };
+  // Zero-initialise every label value so rate() and absent-series alerts work from the first scrape.
+  for (const reason of REJECT_REASONS) m.rejected.labels(reason).inc(0);
+  m.droppedSamples.labels('too_many_series').inc(0);
+  for (const reason of CONNECTION_REJECT_REASONS) m.connectionsRejected.labels(reason).inc(0);
+  for (const reason of CONNECTION_CLOSE_REASONS) m.connectionsClosed.labels(reason).inc(0);
+  return m;
+}
+
+export type SelfMetrics = ReturnType<typeof createSelfMetrics>;

@@ -1,0 +1,153 @@
+import type { Report, Sample } from '../../protocol/line.ts';
+import type { RejectReason } from '../../protocol/reject-reasons.ts';
+import { DEFAULT_GROUP, type InventoryEntry } from './inventory.ts';
+
+/** Latest value of one `key[@qualifier]` of a node. */
+export interface SeriesState {
+  readonly key: string;
+  readonly qualifier: string | undefined;
+  value: number;
+  /** Agent reading time of `value`, unix seconds (receive time if the agent clock ran ahead). */
+  timestamp: number;
+  /** Bridge clock when `value` arrived, ms. */
+  receivedAt: number;
+}
+
+export interface NodeState {
+  readonly name: string;
+  readonly group: string;
+  readonly critical: boolean;
+  readonly inInventory: boolean;
+  readonly series: Map<string, SeriesState>;
+  /** Newest agent timestamp seen, unix seconds. */
+  lastTimestamp: number | undefined;
+  /** Bridge clock of the last accepted report, ms; liveness is judged on this, not on agent clocks. */
+  lastReceivedAt: number | undefined;
+  /** Agent timestamp minus receive time of the last report that advanced the node, seconds. */
+  clockSkewSeconds: number;
+}
+
+/** A report as stored: timestamp already corrected for a broken agent clock. */
+export interface AcceptedReport {
+  readonly node: string;
+  readonly timestamp: number;
+  readonly samples: readonly Sample[];
+  readonly receivedAt: number;
+}
+
+export type AcceptOutcome =
+  | { readonly ok: true; readonly report: AcceptedReport; readonly droppedSamples: number; readonly clockAhead: boolean }
+  | { readonly ok: false; readonly reason: RejectReason };
+
+export interface NodeTableLimits {
+  readonly maxNodes: number;
+  readonly maxSeriesPerNode: number;
+  readonly backfillWindowSeconds: number;
+  readonly futureToleranceSeconds: number;
+  readonly enforceInventory: boolean;
+}
+
+export function seriesId(key: string, qualifier: string | undefined): string {
+  return qualifier === undefined ? key : `${key}@${qualifier}`;
+}
+
+/**
+ * The bridge's live state: one entry per node, the newest value per series. Bounded by maxNodes and
+ * maxSeriesPerNode so a flood of invented names cannot grow memory without limit.
+ */
+export class NodeTable {
+  private readonly byName = new Map<string, NodeState>();
+
+  constructor(
+    private readonly limits: NodeTableLimits,
+    private readonly inventory: ReadonlyMap<string, InventoryEntry> = new Map(),
+  ) {
+    for (const entry of inventory.values()) this.byName.set(entry.name, newNode(entry.name, entry));
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  nodes(): IterableIterator<NodeState> {
+    return this.byName.values();
+  }
+
+  get(name: string): NodeState | undefined {
+    return this.byName.get(name);
+  }
+
+  accept(report: Report, nowMs: number): AcceptOutcome {
+    const nowSeconds = nowMs / 1000;
+    if (report.timestamp < nowSeconds - this.limits.backfillWindowSeconds) return { ok: false, reason: 'too_old' };
+    let node = this.byName.get(report.node);
+    if (node === undefined) {
+      if (this.limits.enforceInventory) return { ok: false, reason: 'unknown_node' };
+      if (this.byName.size >= this.limits.maxNodes) return { ok: false, reason: 'too_many_nodes' };
+      node = newNode(report.node, this.inventory.get(report.node));
+      this.byName.set(report.node, node);
+    }
+    // A clock running ahead would hide every later correct report behind "newest wins": use the
+    // receive time instead, and make the skew visible.
+    const clockAhead = report.timestamp > nowSeconds + this.limits.futureToleranceSeconds;
+    const timestamp = clockAhead ? nowSeconds : report.timestamp;
+    const advances = node.lastTimestamp === undefined || timestamp >= node.lastTimestamp;
+    if (advances) {
+      node.lastTimestamp = timestamp;
+      node.clockSkewSeconds = report.timestamp - nowSeconds;
+    }
+    node.lastReceivedAt = nowMs;
+
+    const kept: Sample[] = [];
+    let droppedSamples = 0;
+    for (const sample of report.samples) {
+      const id = seriesId(sample.key, sample.qualifier);
+      const series = node.series.get(id);
+      if (series === undefined) {
+        if (node.series.size >= this.limits.maxSeriesPerNode) {
+          droppedSamples += 1;
+          continue;
+        }
+        node.series.set(id, { key: sample.key, qualifier: sample.qualifier, value: sample.value, timestamp, receivedAt: nowMs });
+      } else if (timestamp >= series.timestamp) {
+        // Newest by agent time wins: a replayed old report never overwrites a fresher value.
+        series.value = sample.value;
+        series.timestamp = timestamp;
+        series.receivedAt = nowMs;
+      }
+      kept.push(sample);
+    }
+    return { ok: true, report: { node: node.name, timestamp, samples: kept, receivedAt: nowMs }, droppedSamples, clockAhead };
+  }
+
+  /** Drop nodes (not in the inventory) silent for longer than `forgetAfterMs`; returns how many. */
+  forget(nowMs: number, forgetAfterMs: number): number {
+    let removed = 0;
+    for (const [name, node] of this.byName) {
+      if (node.inInventory) continue;
+      if (node.lastReceivedAt !== undefined && nowMs - node.lastReceivedAt > forgetAfterMs) {
+        this.byName.delete(name);
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+}
+
+function newNode(name: string, entry: InventoryEntry | undefined): NodeState {
+  return {
+    name,
+    group: entry?.group ?? DEFAULT_GROUP,
+    critical: entry?.critical ?? false,
+    inInventory: entry !== undefined,
+    series: new Map(),
+    lastTimestamp: undefined,
+    lastReceivedAt: undefined,
+    clockSkewSeconds: 0,
+  };
+}
+
+/** Up = a report arrived within `downAfterMs` (bridge clock). */
+export function isUp(node: NodeState, nowMs: number, downAfterMs: number): boolean {
+  return node.lastReceivedAt !== undefined && nowMs - node.lastReceivedAt <= downAfterMs;
+}

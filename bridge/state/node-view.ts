@@ -1,0 +1,64 @@
+import { isUp, type NodeState } from './node-table.ts';
+import { worst, type Status, type Thresholds } from './thresholds.ts';
+
+/** One metric of a node as the API shows it. */
+export interface MetricView {
+  readonly key: string;
+  readonly qualifier: string | null;
+  readonly value: number;
+  /** Agent reading time, unix seconds. */
+  readonly timestamp: number;
+  readonly status: Status;
+  readonly warning: number | null;
+  readonly error: number | null;
+}
+
+/** A node as `GET /api/v1/nodes` shows it; the JSON contract of docs/api.md. */
+export interface NodeView {
+  readonly node: string;
+  readonly group: string;
+  readonly critical: boolean;
+  readonly inventory: boolean;
+  readonly up: boolean;
+  /** Worst status of its metrics; `stale` when the node is down. */
+  readonly status: Status;
+  readonly lastReportTimestamp: number | null;
+  /** Seconds since the bridge last heard from the node (bridge clock). */
+  readonly lastSeenSecondsAgo: number | null;
+  readonly clockSkewSeconds: number;
+  readonly metrics: readonly MetricView[];
+}
+
+export function viewNode(node: NodeState, thresholds: Thresholds, nowMs: number, downAfterMs: number): NodeView {
+  const up = isUp(node, nowMs, downAfterMs);
+  let status: Status = up ? 'ok' : 'stale';
+  const metrics: MetricView[] = [];
+  for (const s of node.series.values()) {
+    const fresh = up && nowMs - s.receivedAt <= downAfterMs;
+    const levels = thresholds.levels(node.name, node.group, s.key);
+    const metricStatus: Status = fresh ? thresholds.status(node.name, node.group, s.key, s.value) : 'stale';
+    if (up) status = worst(status, metricStatus);
+    metrics.push({
+      key: s.key,
+      qualifier: s.qualifier ?? null,
+      value: s.value,
+      timestamp: s.timestamp,
+      status: metricStatus,
+      warning: levels?.warning ?? null,
+      error: levels?.error ?? null,
+    });
+  }
+  metrics.sort((a, b) => a.key.localeCompare(b.key) || (a.qualifier ?? '').localeCompare(b.qualifier ?? ''));
+  return {
+    node: node.name,
+    group: node.group,
+    critical: node.critical,
+    inventory: node.inInventory,
+    up,
+    status,
+    lastReportTimestamp: node.lastTimestamp ?? null,
+    lastSeenSecondsAgo: node.lastReceivedAt === undefined ? null : Math.round((nowMs - node.lastReceivedAt) / 1000),
+    clockSkewSeconds: node.clockSkewSeconds,
+    metrics,
+  };
+}

@@ -1,0 +1,66 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { readYamlFile } from './yaml-file.ts';
+
+/** Warning and error levels of one metric; a value at or above a level has that status. */
+export interface Levels {
+  readonly warning: number;
+  readonly error: number;
+}
+
+export type Severity = keyof Levels;
+export type Status = 'ok' | 'warning' | 'error' | 'stale';
+
+const levels = z
+  .strictObject({ warning: z.number(), error: z.number() })
+  .refine((l) => l.warning <= l.error, { error: 'warning must not be above error' });
+const perMetric = z.record(z.string(), levels);
+const thresholdsFile = z.strictObject({
+  defaults: perMetric.default({}),
+  groups: z.record(z.string(), perMetric).default({}),
+  nodes: z.record(z.string(), perMetric).default({}),
+});
+
+export type ThresholdsConfig = z.infer<typeof thresholdsFile>;
+
+/** The thresholds shipped with obsmon; one file feeds alerts, dashboards, the page and RTS2. */
+export const BUILTIN_THRESHOLDS_PATH = fileURLToPath(new URL('../../config/thresholds.yaml', import.meta.url));
+
+/**
+ * Thresholds by protocol key (`disk`, `cpu`, ...): node override, else group override, else default.
+ * A metric without any level has no thresholds (status always ok).
+ */
+export class Thresholds {
+  constructor(private readonly config: ThresholdsConfig) {}
+
+  static load(path: string = BUILTIN_THRESHOLDS_PATH): Thresholds {
+    return new Thresholds(readYamlFile(path, thresholdsFile, 'thresholds file'));
+  }
+
+  /** Keys that have levels anywhere (defaults, groups or nodes). */
+  metrics(): string[] {
+    const keys = new Set(Object.keys(this.config.defaults));
+    for (const table of [...Object.values(this.config.groups), ...Object.values(this.config.nodes)]) {
+      for (const key of Object.keys(table)) keys.add(key);
+    }
+    return [...keys].sort();
+  }
+
+  levels(node: string, group: string, key: string): Levels | undefined {
+    return this.config.nodes[node]?.[key] ?? this.config.groups[group]?.[key] ?? this.config.defaults[key];
+  }
+
+  status(node: string, group: string, key: string, value: number): Exclude<Status, 'stale'> {
+    const l = this.levels(node, group, key);
+    if (l === undefined) return 'ok';
+    if (value >= l.error) return 'error';
+    return value >= l.warning ? 'warning' : 'ok';
+  }
+}
+
+const RANK: Record<Status, number> = { ok: 0, stale: 1, warning: 2, error: 3 };
+
+/** The worse of two statuses (error > warning > stale > ok). */
+export function worst(a: Status, b: Status): Status {
+  return RANK[b] > RANK[a] ? b : a;
+}
