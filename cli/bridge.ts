@@ -1,0 +1,36 @@
+import { ConfigError } from '../config/config-error.ts';
+import { loadOptions } from '../config/load.ts';
+import { startBridge } from '../bridge/bridge.ts';
+import { bridgeOptionSpecs } from '../bridge/options.ts';
+import { createLogger } from '../lib/logger.ts';
+import { waitForShutdownSignal } from './shutdown-signal.ts';
+import { formatUsage } from './usage.ts';
+import { urlHost } from './url-host.ts';
+
+const SUMMARY = 'The central server: takes agent reports over TCP, serves /metrics, /api/v1 and a status page.';
+
+export async function bridgeCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  try {
+    const loaded = loadOptions(bridgeOptionSpecs, argv, env);
+    if (loaded.help) {
+      process.stdout.write(formatUsage('obsmon bridge', SUMMARY, bridgeOptionSpecs));
+      return 0;
+    }
+    const options = loaded.values;
+    const log = createLogger('bridge', options.logLevel);
+    const bridge = await startBridge(options, log);
+    const host = urlHost(bridge.httpAddress.address);
+    log.info(`Agents: tcp://${urlHost(bridge.ingestAddress.address)}:${bridge.ingestAddress.port}  Metrics: http://${host}:${bridge.httpAddress.port}/metrics  Status: http://${host}:${bridge.httpAddress.port}/`);
+    log.info('No database configured: nothing is persisted, live values only');
+    const signal = await waitForShutdownSignal();
+    log.info(`${signal} received, shutting down`);
+    await bridge.stop();
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`obsmon bridge: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

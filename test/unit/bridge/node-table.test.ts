@@ -1,0 +1,94 @@
+import { describe, expect, test } from 'vitest';
+import { NodeTable, isUp, type NodeTableLimits } from '../../../bridge/state/node-table.ts';
+import type { InventoryEntry } from '../../../bridge/state/inventory.ts';
+import type { Report } from '../../../protocol/line.ts';
+
+const NOW_MS = 1_763_884_800_000;
+const NOW = NOW_MS / 1000;
+const limits: NodeTableLimits = { maxNodes: 3, maxSeriesPerNode: 3, backfillWindowSeconds: 3600, futureToleranceSeconds: 60, enforceInventory: false };
+
+const report = (node: string, timestamp: number, samples: Record<string, number>): Report => ({
+  node,
+  timestamp,
+  samples: Object.entries(samples).map(([id, value]) => {
+    const [key, qualifier] = id.split('@') as [string, string | undefined];
+    return qualifier === undefined ? { key, value } : { key, qualifier, value };
+  }),
+});
+
+describe('NodeTable', () => {
+  test('keeps the newest value by agent timestamp: a replayed older report never overwrites it', () => {
+    const table = new NodeTable(limits);
+    table.accept(report('a', NOW - 10, { cpu: 50 }), NOW_MS);
+    table.accept(report('a', NOW - 100, { cpu: 99 }), NOW_MS);
+    const node = table.get('a')!;
+    expect(node.series.get('cpu')?.value).toBe(50);
+    expect(node.lastTimestamp).toBe(NOW - 10);
+  });
+
+  test('accepts old reports inside the backfill window and rejects older ones as too_old', () => {
+    const table = new NodeTable(limits);
+    expect(table.accept(report('a', NOW - 3599, { cpu: 1 }), NOW_MS).ok).toBe(true);
+    expect(table.accept(report('a', NOW - 3601, { cpu: 1 }), NOW_MS)).toEqual({ ok: false, reason: 'too_old' });
+  });
+
+  test('a future timestamp beyond the tolerance is stored at receive time and its skew recorded', () => {
+    const table = new NodeTable(limits);
+    const outcome = table.accept(report('a', NOW + 3600, { cpu: 7 }), NOW_MS);
+    expect(outcome.ok && outcome.report.timestamp).toBe(NOW);
+    expect(outcome.ok && outcome.clockAhead).toBe(true);
+    expect(table.get('a')!.clockSkewSeconds).toBe(3600);
+    // The broken clock does not hide the next correct report.
+    table.accept(report('a', NOW + 1, { cpu: 8 }), NOW_MS + 1000);
+    expect(table.get('a')!.series.get('cpu')?.value).toBe(8);
+    expect(table.get('a')!.clockSkewSeconds).toBe(0);
+  });
+
+  test('within the tolerance a slightly fast clock is kept as sent', () => {
+    const table = new NodeTable(limits);
+    const outcome = table.accept(report('a', NOW + 30, { cpu: 7 }), NOW_MS);
+    expect(outcome.ok && outcome.report.timestamp).toBe(NOW + 30);
+    expect(outcome.ok && outcome.clockAhead).toBe(false);
+  });
+
+  test('refuses new nodes past maxNodes but keeps serving known ones', () => {
+    const table = new NodeTable(limits);
+    for (const n of ['a', 'b', 'c']) expect(table.accept(report(n, NOW, { cpu: 1 }), NOW_MS).ok).toBe(true);
+    expect(table.accept(report('d', NOW, { cpu: 1 }), NOW_MS)).toEqual({ ok: false, reason: 'too_many_nodes' });
+    expect(table.accept(report('a', NOW + 1, { cpu: 2 }), NOW_MS).ok).toBe(true);
+    expect(table.size).toBe(3);
+  });
+
+  test('past maxSeriesPerNode new series are dropped while known series keep updating', () => {
+    const table = new NodeTable(limits);
+    table.accept(report('a', NOW, { cpu: 1, mem: 2, 'disk@/': 3 }), NOW_MS);
+    const outcome = table.accept(report('a', NOW + 1, { cpu: 5, 'disk@/data': 4, 'disk@/x': 6 }), NOW_MS);
+    expect(outcome.ok && outcome.droppedSamples).toBe(2);
+    expect(outcome.ok && outcome.report.samples.map((s) => s.key)).toEqual(['cpu']);
+    const node = table.get('a')!;
+    expect(node.series.size).toBe(3);
+    expect(node.series.get('cpu')?.value).toBe(5);
+  });
+
+  test('inventory nodes exist before reporting; an enforced inventory rejects others as unknown_node', () => {
+    const inventory = new Map<string, InventoryEntry>([['ccd01', { name: 'ccd01', group: 'cameras', critical: true }]]);
+    const table = new NodeTable({ ...limits, enforceInventory: true }, inventory);
+    const ccd = table.get('ccd01')!;
+    expect(ccd.group).toBe('cameras');
+    expect(isUp(ccd, NOW_MS, 60_000)).toBe(false);
+    expect(table.accept(report('intruder', NOW, { cpu: 1 }), NOW_MS)).toEqual({ ok: false, reason: 'unknown_node' });
+    expect(table.accept(report('ccd01', NOW, { cpu: 1 }), NOW_MS).ok).toBe(true);
+    expect(isUp(table.get('ccd01')!, NOW_MS + 60_000, 60_000)).toBe(true);
+    expect(isUp(table.get('ccd01')!, NOW_MS + 60_001, 60_000)).toBe(false);
+  });
+
+  test('forgets silent nodes after forgetAfter, except inventory nodes', () => {
+    const inventory = new Map<string, InventoryEntry>([['keep', { name: 'keep', group: 'default', critical: false }]]);
+    const table = new NodeTable(limits, inventory);
+    table.accept(report('keep', NOW, { cpu: 1 }), NOW_MS);
+    table.accept(report('gone', NOW, { cpu: 1 }), NOW_MS);
+    expect(table.forget(NOW_MS + 10_000, 10_000)).toBe(0);
+    expect(table.forget(NOW_MS + 10_001, 10_000)).toBe(1);
+    expect([...table.nodes()].map((n) => n.name)).toEqual(['keep']);
+  });
+});
