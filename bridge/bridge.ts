@@ -51,6 +51,10 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // These gauges carry a counter's `_total` suffix, which `promtool check metrics` rejects.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
   const metrics = createSelfMetrics(registry);
   const downAfterMs = options.downAfter * 1000;
   const nodeMetrics = registerNodeMetrics(registry, table, thresholds, { downAfterMs, now });
