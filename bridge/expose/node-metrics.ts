@@ -53,10 +53,16 @@ export function registerNodeMetrics(
       if (!nodeUp) continue;
       for (const s of node.series.values()) {
         if (nowMs - s.receivedAt > options.downAfterMs) continue;
+        // An unqualified sample has no qualifier label at all (not an empty one), except that the
+        // root filesystem is labelled mount="/".
         const qualifier = s.qualifier ?? defaultQualifier(s.key);
         const standard = values.get(s.key);
-        if (standard !== undefined) standard.labels(node.name, qualifier).set(s.value);
-        else custom.labels(node.name, s.key, qualifier).set(s.value);
+        if (standard !== undefined) {
+          const label = STANDARD_METRICS.get(s.key)!.qualifierLabel;
+          standard.set(qualifier === '' ? { node: node.name } : { node: node.name, [label]: qualifier }, s.value);
+        } else {
+          custom.set(qualifier === '' ? { node: node.name, key: s.key } : { node: node.name, key: s.key, device: qualifier }, s.value);
+        }
       }
     }
   };
