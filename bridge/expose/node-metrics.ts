@@ -31,13 +31,17 @@ export function registerNodeMetrics(
   const threshold = gauge('obsmon_threshold', 'Warning/error level per node and metric (protocol key), from the thresholds file', ['node', 'metric', 'severity']);
   const values = new Map([...STANDARD_METRICS].map(([key, m]) => [key, gauge(m.name, m.help, ['node', m.qualifierLabel])]));
   const custom = gauge(CUSTOM_METRIC.name, CUSTOM_METRIC.help, ['node', 'key', 'device']);
-  const all = [up, last, skew, info, threshold, ...values.values(), custom];
+  const nodeCount = gauge('obsmon_bridge_nodes', 'Nodes in the live table (inventory and reporting)', []);
+  const seriesCount = gauge('obsmon_bridge_series', 'Node series (key@qualifier) in the live table', []);
+  const all = [up, last, skew, info, threshold, ...values.values(), custom, nodeCount, seriesCount];
   const thresholdMetrics = thresholds.metrics();
 
   const refresh = () => {
     for (const g of all) g.reset();
     const nowMs = now();
+    let series = 0;
     for (const node of table.nodes()) {
+      series += node.series.size;
       const nodeUp = isUp(node, nowMs, options.downAfterMs);
       up.labels(node.name).set(nodeUp ? 1 : 0);
       info.labels(node.name, node.group, String(node.critical), String(node.inInventory)).set(1);
@@ -65,6 +69,8 @@ export function registerNodeMetrics(
         }
       }
     }
+    nodeCount.set(table.size);
+    seriesCount.set(series);
   };
 
   for (const g of all) registry.registerMetric(g);

@@ -159,3 +159,23 @@ describe('bridge ingest over real sockets', () => {
     expect(check.status).toBe(0);
   });
 });
+
+describe('bridge under many agents', () => {
+  test('300 concurrent agents, 10 reports each, all land with their newest values', async () => {
+    bridge = await startTestBridge();
+    const t0 = now() - 100;
+    await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const lines = Array.from({ length: 10 }, (_, k) => `agent${i} ${t0 + k * 10} cpu=${k} procs=${i}`).join('\n');
+        await sendAndClose(bridge!.ingestPort, `${lines}\n`);
+      }),
+    );
+    expect(bridge.table.size).toBe(300);
+    for (const node of bridge.table.nodes()) expect(node.series.get('cpu')?.value).toBe(9);
+    const text = await bridge.metricsText();
+    expect(sampleValue(text, 'obsmon_bridge_reports_accepted_total', '')).toBe(3000);
+    expect(sampleValue(text, 'obsmon_bridge_nodes', '')).toBe(300);
+    expect(sampleValue(text, 'obsmon_bridge_series', '')).toBe(600);
+    expect(sampleValue(text, 'obsmon_bridge_connections_total', '')).toBe(300);
+  });
+});
