@@ -5,6 +5,7 @@ import { ConfigError } from '../config/config-error.ts';
 import type { Logger } from '../lib/logger.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 import { createHttpApp } from './expose/http.ts';
+import { createLiveEvents } from './expose/live-events.ts';
 import { registerNodeMetrics } from './expose/node-metrics.ts';
 import { LineHandler } from './ingest/line-handler.ts';
 import { IngestServer } from './ingest/server.ts';
@@ -71,7 +72,13 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     },
     log.child('ingest'),
   );
-  const app = createHttpApp({ registry, refreshNodeMetrics: nodeMetrics.refresh, table, thresholds, downAfterMs, now });
+  const live = createLiveEvents(lines, table, thresholds, registry, {
+    windowEvents: options.streamWindow,
+    maxBufferedBytes: options.streamMaxBufferedBytes,
+    downAfterMs,
+    now,
+  });
+  const app = createHttpApp({ registry, refreshNodeMetrics: nodeMetrics.refresh, table, thresholds, downAfterMs, now, stream: live.handler });
   const http = createServer(app);
 
   const ingestAddress = await ingest.listen(options.bind, options.ingestPort).catch((error: Error) => {
@@ -101,10 +108,12 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     thresholds,
     async stop() {
       clearInterval(sweeper);
+      live.stop();
       await ingest.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
-        http.closeIdleConnections();
+        // Stream subscribers never go idle by themselves.
+        http.closeAllConnections();
       });
     },
   };

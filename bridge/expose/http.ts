@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import type { NodeTable } from '../state/node-table.ts';
 import { viewNode } from '../state/node-view.ts';
@@ -12,9 +12,10 @@ export interface HttpDeps {
   readonly thresholds: Thresholds;
   readonly downAfterMs: number;
   readonly now: () => number;
+  readonly stream: RequestHandler;
 }
 
-/** Read-only HTTP: `/metrics`, `/healthz`, `/api/v1/nodes[/:node]`, and the status page at `/`. */
+/** Read-only HTTP: `/metrics`, `/healthz`, `/api/v1/nodes[/:node]`, `/api/v1/stream`, and the status page at `/`. */
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -46,6 +47,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     }
     res.json(viewNode(node, deps.thresholds, deps.now(), deps.downAfterMs));
   });
+  app.get('/api/v1/stream', deps.stream);
   app.get('/', (_req, res) => {
     res.type('html').send(renderStatusPage(views()));
   });

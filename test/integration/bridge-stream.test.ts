@@ -1,0 +1,95 @@
+import { connect } from 'node:net';
+import { afterEach, describe, expect, test } from 'vitest';
+import { SseClient } from '../helpers/sse-client.ts';
+import { connectTo, sendAndClose } from '../helpers/tcp-client.ts';
+import { sampleValue, startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+const now = () => Math.floor(Date.now() / 1000);
+let bridge: TestBridge | undefined;
+const clients: SseClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await bridge?.stop();
+  bridge = undefined;
+});
+
+async function subscribe(query = '', headers: Record<string, string> = {}): Promise<SseClient> {
+  const client = await SseClient.open(`${bridge!.httpUrl}/api/v1/stream${query}`, headers);
+  clients.push(client);
+  return client;
+}
+
+describe('GET /api/v1/stream', () => {
+  test('streams reports and threshold crossings with event ids', async () => {
+    bridge = await startTestBridge();
+    const stream = await subscribe();
+    const t = now();
+    await sendAndClose(bridge.ingestPort, `d1 ${t} disk=50 cpu=1\nd1 ${t + 1} disk=85 cpu=1\nd1 ${t + 2} disk=95 cpu=1\n`);
+    await waitFor('three reports and two status events', () => stream.ofType('report').length === 3 && stream.ofType('status').length === 2);
+    const statuses = stream.ofType('status').map((e) => JSON.parse(e.data) as { metric: string; from: string; to: string; value: number });
+    expect(statuses).toEqual([
+      expect.objectContaining({ kind: 'metric', node: 'd1', metric: 'disk', from: 'ok', to: 'warning', value: 85 }),
+      expect.objectContaining({ kind: 'metric', node: 'd1', metric: 'disk', from: 'warning', to: 'error', value: 95 }),
+    ]);
+    expect(JSON.parse(stream.ofType('report')[0]!.data)).toEqual({ node: 'd1', timestamp: t, values: { disk: 50, cpu: 1 } });
+    const ids = stream.events.map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test('a node going down and coming back is announced', async () => {
+    bridge = await startTestBridge({ downAfter: 1 });
+    const stream = await subscribe('?types=status');
+    await sendAndClose(bridge.ingestPort, `flaky ${now()} cpu=1\n`);
+    await waitFor('node down event', () => stream.events.some((e) => e.data.includes('"to":"down"')), 5000);
+    await sendAndClose(bridge.ingestPort, `flaky ${now()} cpu=1\n`);
+    await waitFor('node up event', () => stream.events.some((e) => e.data.includes('"to":"up"')));
+    expect(stream.ofType('report')).toHaveLength(0);
+  });
+
+  test('filters by node', async () => {
+    bridge = await startTestBridge();
+    const stream = await subscribe('?node=b2&types=report');
+    await sendAndClose(bridge.ingestPort, `a1 ${now()} cpu=1\nb2 ${now()} cpu=2\n`);
+    await waitFor('b2 report', () => stream.ofType('report').length === 1);
+    expect(JSON.parse(stream.events[0]!.data).node).toBe('b2');
+  });
+
+  test('a client reconnecting with Last-Event-ID misses nothing still in the window', async () => {
+    bridge = await startTestBridge();
+    const first = await subscribe('?types=report');
+    const t = now();
+    await sendAndClose(bridge.ingestPort, `r1 ${t} cpu=1\nr1 ${t + 1} cpu=2\n`);
+    await waitFor('two reports', () => first.events.length === 2);
+    const lastId = first.events[1]!.id!;
+    first.close();
+    await sendAndClose(bridge.ingestPort, `r1 ${t + 2} cpu=3\nr1 ${t + 3} cpu=4\n`);
+    const second = await subscribe('?types=report', { 'last-event-id': lastId });
+    await waitFor('the two missed reports', () => second.events.length === 2);
+    expect(second.events.map((e) => JSON.parse(e.data).values.cpu)).toEqual([3, 4]);
+    // An id from another bridge process replays the window after a reset event.
+    const stranger = await subscribe('?types=report', { 'last-event-id': 'deadbeef.1' });
+    await waitFor('reset then the window', () => stranger.events.length === 5);
+    expect(stranger.events[0]!.event).toBe('reset');
+  });
+
+  test('a subscriber that never reads is dropped, and ingest keeps going', async () => {
+    bridge = await startTestBridge({ streamMaxBufferedBytes: 64 * 1024 });
+    const slow = connect({ host: '127.0.0.1', port: Number(new URL(bridge.httpUrl).port) });
+    slow.on('error', () => {});
+    slow.write('GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n\r\n');
+    slow.pause();
+    await waitFor('subscriber registered', async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_stream_subscribers', '') === 1);
+    const agent = await connectTo(bridge.ingestPort);
+    const t = now() - 3000;
+    const padding = Array.from({ length: 20 }, (_, i) => `c${i}=${i}`).join(' ');
+    for (let i = 0; i < 20_000; i += 1) agent.write(`busy ${t + i * 0.1} ${padding}\n`);
+    await waitFor('20 000 reports accepted', async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_reports_accepted_total', '') === 20_000, 20_000, 100);
+    const text = await bridge.metricsText();
+    expect(sampleValue(text, 'obsmon_bridge_stream_dropped_subscribers_total', '')).toBe(1);
+    expect(sampleValue(text, 'obsmon_bridge_stream_subscribers', '')).toBe(0);
+    agent.destroy();
+    slow.destroy();
+  });
+});
