@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { NodeTable } from '../state/node-table.ts';
 import { viewNode } from '../state/node-view.ts';
 import type { Thresholds } from '../state/thresholds.ts';
-import { renderStatusPage } from './status-page.ts';
+import { pageRoutes } from './page-routes.ts';
 
 export interface HttpDeps {
   readonly registry: Registry;
@@ -37,7 +37,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.json({ status: 'ok', nodes: deps.table.size });
   });
   app.get('/api/v1/nodes', (_req, res) => {
-    res.json({ nodes: views() });
+    res.json({ downAfterSeconds: deps.downAfterMs / 1000, nodes: views() });
   });
   app.get('/api/v1/nodes/:node', (req, res) => {
     const node = deps.table.get(req.params.node);
@@ -48,9 +48,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.json(viewNode(node, deps.thresholds, deps.now(), deps.downAfterMs));
   });
   app.get('/api/v1/stream', deps.stream);
-  app.get('/', (_req, res) => {
-    res.type('html').send(renderStatusPage(views()));
-  });
+  app.use(pageRoutes());
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
   });
