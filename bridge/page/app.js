@@ -67,7 +67,9 @@ function card(node) {
     el('h2', {}, el('span', { text: node.node }), el('small', { text: status })),
     el('p', { class: 'meta', text: `${node.group}${node.critical ? ' · critical' : ''} · ${lastSeen(node)}` }),
   );
-  for (const m of node.metrics.filter((m) => BAR_KEYS.includes(m.key))) link.append(bar(m, status === 'stale'));
+  const bars = node.metrics.filter((m) => BAR_KEYS.includes(m.key));
+  bars.sort((a, b) => BAR_KEYS.indexOf(a.key) - BAR_KEYS.indexOf(b.key));
+  for (const m of bars) link.append(bar(m, status === 'stale'));
   return link;
 }
 

@@ -1,0 +1,75 @@
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { STATUS_COLOURS } from '../../bridge/expose/palette.ts';
+import { ARTIFACTS_DIR, launchChromium } from '../helpers/browser.ts';
+import { sendAndClose } from '../helpers/tcp-client.ts';
+import { startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
+
+const now = () => Math.floor(Date.now() / 1000);
+const hexToRgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+
+let browser: Browser;
+let bridge: TestBridge | undefined;
+let page: Page | undefined;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  await page?.close();
+  page = undefined;
+  await bridge?.stop();
+  bridge = undefined;
+});
+
+const fillColour = (p: Page, node: string, metric: string) =>
+  p.locator(`.card[data-node="${node}"] .bar[data-metric="${metric}"] .fill`).evaluate((e) => getComputedStyle(e).backgroundColor);
+
+describe('status page in a real browser', () => {
+  test('cards appear with their status colours and a disk bar turns red live, without reload', async () => {
+    bridge = await startTestBridge();
+    const t = now();
+    await sendAndClose(bridge.ingestPort, `cam01 ${t} cpu=20 mem=30 disk=50\nweb01 ${t} cpu=88 mem=30 disk=10\n`);
+    page = await browser.newPage({ viewport: { width: 1100, height: 500 } });
+    await page.goto(`${bridge.httpUrl}/`);
+    await page.locator('.card[data-node="cam01"]').waitFor();
+    await page.locator('#connection.live').waitFor();
+    expect(await fillColour(page, 'cam01', 'disk')).toBe(hexToRgb(STATUS_COLOURS.ok));
+    expect(await fillColour(page, 'web01', 'cpu')).toBe(hexToRgb(STATUS_COLOURS.warning));
+    expect(await page.locator('.card[data-node="web01"]').getAttribute('data-status')).toBe('warning');
+
+    await sendAndClose(bridge.ingestPort, `cam01 ${t + 1} cpu=20 mem=30 disk=93.5\n`);
+    await page.locator('.card[data-node="cam01"][data-status="error"]').waitFor({ timeout: 5000 });
+    expect(await fillColour(page, 'cam01', 'disk')).toBe(hexToRgb(STATUS_COLOURS.error));
+    expect(await page.locator('.card[data-node="cam01"] .bar[data-metric="disk"] .value').textContent()).toBe('93.5%');
+    await page.screenshot({ path: `${ARTIFACTS_DIR}status-overview.png` });
+  });
+
+  test('a node that stops reporting is greyed with its last-seen time', async () => {
+    bridge = await startTestBridge({ downAfter: 2 });
+    await sendAndClose(bridge.ingestPort, `quiet01 ${now()} cpu=5 mem=5 disk=5\n`);
+    page = await browser.newPage();
+    await page.goto(`${bridge.httpUrl}/`);
+    await page.locator('.card[data-node="quiet01"][data-status="ok"]').waitFor();
+    await page.locator('.card[data-node="quiet01"][data-status="stale"]').waitFor({ timeout: 8000 });
+    expect(await page.locator('.card[data-node="quiet01"] .meta').textContent()).toMatch(/last seen \d+ s ago/);
+  });
+
+  test('filter by name or group narrows the cards; hostile names render as text', async () => {
+    bridge = await startTestBridge();
+    const t = now();
+    await sendAndClose(bridge.ingestPort, `alpha ${t} cpu=1\nbeta ${t} cpu=1 disk@<b>x</b><img/src/onerror>=5\n`);
+    page = await browser.newPage();
+    await page.goto(`${bridge.httpUrl}/`);
+    await page.locator('.card[data-node="beta"]').waitFor();
+    expect(await page.locator('.card img, .card b').count()).toBe(0);
+    expect(await page.locator('.card[data-node="beta"] .bar .label').last().textContent()).toBe('disk <b>x</b><img/src/onerror>');
+    await page.fill('input[type=search]', 'alp');
+    await expect.poll(() => page!.locator('.card').count()).toBe(1);
+  });
+});
