@@ -14,6 +14,7 @@ const NEEDED: ReadonlyArray<{ binary: string; debianPackage: string }> = [
   { binary: 'influx', debianPackage: 'influxdb-client' },
   { binary: 'nc', debianPackage: 'netcat-openbsd' },
   { binary: 'cc', debianPackage: 'gcc' },
+  { binary: 'chromium', debianPackage: 'chromium' },
 ];
 
 const has = (binary: string) => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
