@@ -6,6 +6,9 @@ import { ARTIFACTS_DIR, launchChromium } from '../helpers/browser.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';
 import { startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
 
+// Runs inside the page (tsconfig has no DOM lib for Node code).
+declare const getComputedStyle: (element: unknown) => { backgroundColor: string };
+
 const now = () => Math.floor(Date.now() / 1000);
 const hexToRgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
 
