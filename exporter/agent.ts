@@ -1,0 +1,149 @@
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { splitHostPort } from '../config/common-schemas.ts';
+import type { BackoffOptions } from '../lib/backoff.ts';
+import type { Logger } from '../lib/logger.ts';
+import { RateLimitedLog } from '../lib/rate-limited-log.ts';
+import { encodeReport } from '../protocol/line.ts';
+import { Collection } from './collection.ts';
+import type { CollectorConfig } from './collectors/collector.ts';
+import { COLLECTORS } from './collectors/index.ts';
+import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
+import type { ExporterOptions } from './options.ts';
+import { ReportQueue } from './queue.ts';
+import { createExporterMetrics, type ExporterMetrics } from './self-metrics.ts';
+import { startSchedule } from './schedule.ts';
+import { TcpSender, type ConnectionState } from './sender.ts';
+import { createSource } from './sources/select-source.ts';
+import type { SystemSource } from './sources/system-source.ts';
+
+/** Test and embedding seams; production uses the defaults. */
+export interface ExporterHooks {
+  /** Read values from here instead of the platform's source (it is not closed on stop). */
+  readonly source?: SystemSource;
+  readonly backoff?: BackoffOptions;
+  readonly connectTimeoutMs?: number;
+}
+
+export interface RunningExporter {
+  readonly registry: Registry;
+  /** Where `/metrics` listens, when `metricsPort` is set. */
+  readonly metricsAddress: AddressInfo | undefined;
+  queueLength(): number;
+  connection(): { readonly state: ConnectionState; readonly server: string | undefined };
+  /** Flush what can be flushed within a few seconds, close sockets and listeners. */
+  stop(): Promise<void>;
+}
+
+// On stop, queued lines get this long to reach the bridge before the socket is cut.
+const STOP_FLUSH_MS = 3000;
+// `--once` has no previous cycle: CPU and network rates are measured over this window instead.
+const ONCE_WINDOW_MS = 500;
+
+function collectorsOf(values: ExporterOptions) {
+  return COLLECTORS.filter((c) => values.collectors.includes(c.name));
+}
+
+function collectorConfig(values: ExporterOptions): CollectorConfig {
+  const [first] = values.interfaces;
+  return { interfaces: first === 'auto' ? 'auto' : values.interfaces, now: () => performance.now() };
+}
+
+async function sourceFor(values: ExporterOptions, log: Logger, hooks: ExporterHooks): Promise<SystemSource> {
+  if (hooks.source !== undefined) return hooks.source;
+  const warnings = new RateLimitedLog(log.child('source'));
+  const mounts = values.mounts[0] === 'auto' ? 'auto' : values.mounts;
+  return createSource({ kind: values.source, mounts, warn: (key, message) => warnings.warn(key, message) });
+}
+
+/**
+ * The line the agent would send now (for `--once`): two readings `ONCE_WINDOW_MS` apart so that
+ * `cpu`, `rx` and `tx` have a delta to work from.
+ */
+export async function collectOnce(values: ExporterOptions, logger: Logger, hooks: ExporterHooks = {}): Promise<string> {
+  const source = await sourceFor(values, logger, hooks);
+  try {
+    const collection = new Collection(source, collectorsOf(values), collectorConfig(values), logger);
+    await collection.collect();
+    await new Promise((resolve) => setTimeout(resolve, ONCE_WINDOW_MS));
+    const timestamp = Math.floor(Date.now() / 1000);
+    return encodeReport({ node: values.node, timestamp, samples: await collection.collect() });
+  } finally {
+    if (hooks.source === undefined) await source.close();
+  }
+}
+
+/**
+ * Start the agent: every `interval` seconds collect, encode one line, queue it and let the sender
+ * deliver it (replaying the backlog in order after an outage).
+ */
+export async function startExporter(values: ExporterOptions, logger: Logger, hooks: ExporterHooks = {}): Promise<RunningExporter> {
+  const source = await sourceFor(values, logger, hooks);
+  const collectors = collectorsOf(values);
+  const registry = new Registry();
+  const metrics: ExporterMetrics = createExporterMetrics(registry, collectors.map((c) => c.name), () => queue.length);
+  const limits = { maxReports: values.queueMaxReports, maxAgeSeconds: values.queueMaxAge };
+  const queue = new ReportQueue(limits, () => Date.now() / 1000, (reason) => metrics.dropped.labels(reason).inc());
+  const collection = new Collection(source, collectors, collectorConfig(values), logger.child('collect'), (o) => {
+    metrics.collectorDuration.labels(o.collector).set(o.seconds);
+    metrics.collectorSuccess.labels(o.collector).set(o.ok ? 1 : 0);
+  });
+  const emptyReports = new RateLimitedLog(logger);
+
+  let metricsServer: MetricsServer | undefined;
+  if (values.metricsPort !== 0) {
+    collectDefaultMetrics({ register: registry });
+    metricsServer = await startMetricsServer(registry, values.metricsBind, values.metricsPort);
+  }
+
+  const sender = new TcpSender(
+    queue,
+    {
+      servers: values.server.map(splitHostPort),
+      ...(hooks.backoff && { backoff: hooks.backoff }),
+      ...(hooks.connectTimeoutMs && { connectTimeoutMs: hooks.connectTimeoutMs }),
+    },
+    logger.child('sender'),
+    {
+      connected: () => metrics.connected.set(1),
+      disconnected: () => {
+        metrics.connected.set(0);
+        metrics.disconnects.inc();
+      },
+      connectFailed: () => metrics.connectFailures.inc(),
+      written: () => metrics.written.inc(),
+      errReply: (reason) => metrics.errReply(reason),
+    },
+  );
+
+  const cycle = async () => {
+    const cpuBefore = process.cpuUsage();
+    const timestamp = Math.floor(Date.now() / 1000);
+    const samples = await collection.collect();
+    const cpu = process.cpuUsage(cpuBefore);
+    metrics.cycleCpu.set((cpu.user + cpu.system) / 1e6);
+    if (samples.length === 0) return emptyReports.warn('empty', 'No values collected; nothing to report this cycle');
+    queue.push({ line: encodeReport({ node: values.node, timestamp, samples }), timestamp });
+    metrics.reports.inc();
+    sender.notify();
+  };
+
+  // A priming pass gives cpu and network rates a previous reading, so the first report has them.
+  await collection.collect();
+  const schedule = startSchedule(values.interval * 1000, cycle);
+  logger.info(`Reporting as "${values.node}" every ${values.interval} s to ${values.server.join(', ')} (source ${source.name})`);
+
+  return {
+    registry,
+    metricsAddress: metricsServer?.address,
+    queueLength: () => queue.length,
+    connection: () => ({ state: sender.state, server: sender.server }),
+    async stop() {
+      await schedule.stop();
+      await sender.stop(STOP_FLUSH_MS);
+      if (queue.length > 0) logger.warn(`Stopped with ${queue.length} reports unsent`);
+      await metricsServer?.close();
+      if (hooks.source === undefined) await source.close();
+    },
+  };
+}

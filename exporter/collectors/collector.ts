@@ -1,0 +1,26 @@
+import type { Sample } from '../../protocol/line.ts';
+import type { SystemSource } from '../sources/system-source.ts';
+
+/** Settings shared by all collectors. */
+export interface CollectorConfig {
+  /** `auto` (physical interfaces, summed) or names to sum and also report one by one. */
+  readonly interfaces: 'auto' | readonly string[];
+  /** Monotonic clock in milliseconds, for rates. */
+  readonly now: () => number;
+}
+
+/** One collector's memory between cycles; `previous` is undefined on the first cycle. */
+export interface CollectorState<P = unknown> {
+  readonly config: CollectorConfig;
+  previous: P | undefined;
+}
+
+/** Maps readings of a SystemSource to protocol samples; no I/O of its own. */
+export interface Collector<P = unknown> {
+  /** Used by `--collectors` and in self-metrics labels. */
+  readonly name: string;
+  readonly defaultEnabled: boolean;
+  /** Keys it may emit, for help and documentation. */
+  readonly keys: readonly string[];
+  collect(source: SystemSource, state: CollectorState<P>): Promise<Sample[]>;
+}

@@ -1,0 +1,31 @@
+import type { Collector } from './collector.ts';
+import { cpuCollector } from './cpu.ts';
+import { filesystemCollector } from './filesystem.ts';
+import { loadLongCollector } from './load-long.ts';
+import { loadCollector } from './load.ts';
+import { memoryCollector } from './memory.ts';
+import { networkCollector } from './network.ts';
+import { processesCollector } from './processes.ts';
+import { temperatureCollector } from './temperature.ts';
+import { uptimeCollector } from './uptime.ts';
+
+/**
+ * Every collector, in the order their keys appear in a report. The default set produces the
+ * standard report (cpu mem disk rx tx load1 procs, plus swap where it exists), which stays within
+ * 128 bytes for node names up to 16 characters.
+ */
+export const COLLECTORS: readonly Collector[] = [
+  cpuCollector,
+  memoryCollector,
+  filesystemCollector,
+  networkCollector,
+  loadCollector,
+  loadLongCollector,
+  processesCollector,
+  temperatureCollector,
+  uptimeCollector,
+];
+
+export const COLLECTOR_NAMES = COLLECTORS.map((c) => c.name);
+
+export const DEFAULT_COLLECTORS = COLLECTORS.filter((c) => c.defaultEnabled).map((c) => c.name);

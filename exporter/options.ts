@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { address, hostPort, logLevel, port, positiveInt, seconds } from '../config/common-schemas.ts';
+import { option, type OptionValues } from '../config/option.ts';
+import { NODE_PATTERN } from '../protocol/keys.ts';
+import { COLLECTOR_NAMES, DEFAULT_COLLECTORS } from './collectors/index.ts';
+import { defaultNodeName } from './node-name.ts';
+
+const DAY = 86_400;
+
+/** `auto` alone, or a list of names. */
+const autoOrList = (what: string) =>
+  z
+    .array(z.string().min(1, { error: `expected ${what}` }))
+    .min(1, { error: `expected auto or a list of ${what}` })
+    .refine((list) => !list.includes('auto') || list.length === 1, { error: 'auto cannot be combined with names' });
+
+const collectorList = z
+  .array(z.enum(COLLECTOR_NAMES as [string, ...string[]], { error: `expected collectors among ${COLLECTOR_NAMES.join(', ')}` }))
+  .min(1, { error: 'expected at least one collector' });
+
+export const exporterOptionSpecs = {
+  server: option('list', z.array(hostPort).min(1, { error: 'expected at least one <host:port>' }), ['127.0.0.1:7070'],
+    'Bridge to send to; several = failover order', '<host:port>'),
+  node: option('string', z.string().regex(NODE_PATTERN, { error: 'expected letters, digits, _ . : - (at most 64)' }), defaultNodeName(),
+    'Name of this machine in reports; the default is the short host name', '<name>'),
+  interval: option('number', seconds(0.1, DAY), 10, 'Seconds between reports, aligned to the wall clock', '<seconds>'),
+  collectors: option('list', collectorList, DEFAULT_COLLECTORS, `Collectors to run: ${COLLECTOR_NAMES.join(', ')}`, '<names>'),
+  mounts: option('list', autoOrList('mount points'), ['auto'],
+    'Filesystems to report: / as disk, others as disk@<mount>; auto = every local disk filesystem', '<paths>'),
+  interfaces: option('list', autoOrList('interface names'), ['auto'],
+    'Interfaces summed into rx/tx, each also reported as rx@<if>; auto = physical ones, sum only', '<names>'),
+  queueMaxReports: option('number', positiveInt(10_000_000), 8640, 'Reports kept while no bridge is reachable; the oldest go first', '<n>'),
+  queueMaxAge: option('number', seconds(1, 365 * DAY), DAY, 'Queued reports older than this are dropped (match the bridge --backfill-window)', '<seconds>'),
+  source: option('string', z.enum(['auto', 'procfs', 'systeminformation'], { error: 'expected auto, procfs or systeminformation' }), 'auto',
+    'How values are read: auto = procfs on Linux, systeminformation elsewhere', '<kind>'),
+  metricsPort: option('number', port, 0, 'Serve the agent\'s own /metrics on this port; 0 = off', '<n>'),
+  metricsBind: option('string', address, '127.0.0.1', 'Address of the own /metrics listener', '<addr>'),
+  once: option('boolean', z.boolean({ error: 'expected true or false' }), false, 'Print the line that would be sent, to stdout, and exit'),
+  logLevel: option('string', logLevel, 'info', 'debug, info, warn or error', '<level>'),
+};
+
+export type ExporterOptions = OptionValues<typeof exporterOptionSpecs>;

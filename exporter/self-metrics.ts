@@ -1,0 +1,65 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { REJECT_REASONS } from '../protocol/reject-reasons.ts';
+import type { DropReason } from './queue.ts';
+
+const KNOWN_REASONS = new Set<string>(REJECT_REASONS);
+
+/** The agent's own metrics, for `--metrics-port` (sites that pull rather than push). */
+export function createExporterMetrics(registry: Registry, collectorNames: readonly string[], queueLength: () => number) {
+  const registers = [registry];
+  const m = {
+    collectorDuration: new Gauge({
+      name: 'obsmon_exporter_collector_duration_seconds',
+      help: 'Time the collector took in the last cycle',
+      labelNames: ['collector'] as const,
+      registers,
+    }),
+    collectorSuccess: new Gauge({
+      name: 'obsmon_exporter_collector_success',
+      help: '1 if the collector succeeded in the last cycle, else 0',
+      labelNames: ['collector'] as const,
+      registers,
+    }),
+    cycleCpu: new Gauge({ name: 'obsmon_exporter_cycle_cpu_seconds', help: 'CPU time of the last collection cycle (this process)', registers }),
+    reports: new Counter({ name: 'obsmon_exporter_reports_total', help: 'Reports collected and queued', registers }),
+    written: new Counter({ name: 'obsmon_exporter_reports_written_total', help: 'Reports written to a bridge connection', registers }),
+    dropped: new Counter({
+      name: 'obsmon_exporter_reports_dropped_total',
+      help: 'Reports dropped from the queue unsent, by reason (overflow, expired)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    queue: new Gauge({
+      name: 'obsmon_exporter_queue_reports',
+      help: 'Reports waiting to be sent',
+      registers,
+      collect() {
+        this.set(queueLength());
+      },
+    }),
+    connected: new Gauge({ name: 'obsmon_exporter_connected', help: '1 while connected to a bridge, else 0', registers }),
+    connectFailures: new Counter({ name: 'obsmon_exporter_connect_failures_total', help: 'Failed connection attempts', registers }),
+    disconnects: new Counter({ name: 'obsmon_exporter_disconnects_total', help: 'Established connections lost', registers }),
+    errReplies: new Counter({
+      name: 'obsmon_exporter_err_replies_total',
+      help: 'ERR replies from the bridge, by reject reason (other = not a known reason)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+  };
+  for (const name of collectorNames) {
+    m.collectorDuration.labels(name).set(0);
+    m.collectorSuccess.labels(name).set(0);
+  }
+  for (const reason of ['overflow', 'expired'] satisfies DropReason[]) m.dropped.labels(reason).inc(0);
+  m.connected.set(0);
+  return {
+    ...m,
+    errReply(reason: string): void {
+      // The label stays a closed set whatever a peer writes.
+      m.errReplies.labels(KNOWN_REASONS.has(reason) ? reason : 'other').inc();
+    },
+  };
+}
+
+export type ExporterMetrics = ReturnType<typeof createExporterMetrics>;

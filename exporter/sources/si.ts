@@ -1,0 +1,112 @@
+import { cpus, loadavg, networkInterfaces, uptime } from 'node:os';
+import * as si from 'systeminformation';
+import { localDiskFilesystems } from './local-filesystems.ts';
+import type {
+  CpuTimes,
+  FilesystemReading,
+  InterfaceCounters,
+  MemoryReading,
+  MountSelection,
+  SystemSource,
+  TemperatureReading,
+} from './system-source.ts';
+
+export interface SiConfig {
+  readonly mounts: MountSelection;
+}
+
+// macOS shows the hidden APFS volumes of the system container; `/` stands for them.
+const HIDDEN_MOUNT = /^\/(System\/Volumes|private\/var\/vm|dev)(\/|$)/;
+
+/**
+ * Windows and macOS, through systeminformation where Node has no equivalent. On Windows it keeps
+ * one PowerShell open (`powerShellStart`) instead of starting one per call. CPU, load and uptime
+ * come from node:os, which costs nothing on every platform.
+ */
+export class SiSource implements SystemSource {
+  readonly name = 'systeminformation';
+  private readonly windows = process.platform === 'win32';
+
+  constructor(private readonly config: SiConfig) {
+    if (this.windows) si.powerShellStart();
+  }
+
+  async cpuTimes(): Promise<CpuTimes> {
+    let busy = 0;
+    let idle = 0;
+    for (const { times } of cpus()) {
+      busy += times.user + times.nice + times.sys + times.irq;
+      idle += times.idle;
+    }
+    return { busy, total: busy + idle };
+  }
+
+  async memory(): Promise<MemoryReading> {
+    const m = await si.mem();
+    return { totalBytes: m.total, availableBytes: m.available, swapTotalBytes: m.swaptotal, swapFreeBytes: m.swapfree };
+  }
+
+  async filesystems(): Promise<FilesystemReading[]> {
+    const all = await si.fsSize();
+    const systemDrive = (process.env['SystemDrive'] ?? 'C:').toUpperCase();
+    const wanted =
+      this.config.mounts === 'auto'
+        ? new Set(
+            localDiskFilesystems(all.map((f) => ({ device: f.fs, mountPoint: f.mount, fsType: f.type.toLowerCase() })))
+              .map((m) => m.mountPoint)
+              .filter((m) => !HIDDEN_MOUNT.test(m)),
+          )
+        : new Set(this.config.mounts);
+    return all
+      .filter((f) => wanted.has(f.mount) && f.size > 0)
+      .map((f) => ({
+        mount: f.mount,
+        root: f.mount === '/' || (this.windows && f.mount.toUpperCase() === systemDrive),
+        sizeBytes: f.size,
+        usedBytes: f.used,
+        availableBytes: f.available,
+      }));
+  }
+
+  async networkCounters(): Promise<InterfaceCounters[]> {
+    const internal = new Set(
+      Object.entries(networkInterfaces())
+        .filter(([, addresses]) => addresses?.some((a) => a.internal))
+        .map(([name]) => name),
+    );
+    const stats = await si.networkStats('*');
+    return stats.map((s) => ({
+      name: s.iface,
+      kind: internal.has(s.iface) || /^lo\d*$|loopback/i.test(s.iface) ? 'loopback' : 'physical',
+      rxBytes: s.rx_bytes,
+      txBytes: s.tx_bytes,
+    }));
+  }
+
+  async loadAverages() {
+    if (this.windows) return undefined;
+    const [load1 = 0, load5 = 0, load15 = 0] = loadavg();
+    return { load1, load5, load15 };
+  }
+
+  async processCount(): Promise<number> {
+    return (await si.processes()).all;
+  }
+
+  async temperatures(): Promise<TemperatureReading[]> {
+    const t = await si.cpuTemperature();
+    const readings: TemperatureReading[] = [];
+    // systeminformation reports an unknown temperature as null (or -1 on some Windows versions).
+    if (typeof t.main === 'number' && t.main > 0) readings.push({ sensor: 'cpu', celsius: t.main });
+    if (typeof t.chipset === 'number' && t.chipset > 0) readings.push({ sensor: 'chipset', celsius: t.chipset });
+    return readings;
+  }
+
+  async uptimeSeconds(): Promise<number> {
+    return uptime();
+  }
+
+  async close(): Promise<void> {
+    if (this.windows) si.powerShellRelease();
+  }
+}
