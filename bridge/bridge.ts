@@ -9,6 +9,7 @@ import { createLiveEvents } from './expose/live-events.ts';
 import { registerNodeMetrics } from './expose/node-metrics.ts';
 import { LineHandler } from './ingest/line-handler.ts';
 import { IngestServer } from './ingest/server.ts';
+import { ingestOptions, tlsOptions } from './ingest/ingest-options.ts';
 import type { BridgeOptions } from './options.ts';
 import { createSelfMetrics } from './self-metrics.ts';
 import { loadInventory } from './state/inventory.ts';
@@ -17,6 +18,7 @@ import { Thresholds } from './state/thresholds.ts';
 
 export interface RunningBridge {
   readonly ingestAddress: AddressInfo;
+  readonly tlsAddress: AddressInfo | undefined;
   readonly httpAddress: AddressInfo;
   readonly table: NodeTable;
   readonly lines: LineHandler;
@@ -46,6 +48,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
       backfillWindowSeconds: options.backfillWindow,
       futureToleranceSeconds: options.futureTolerance,
       enforceInventory: options.enforceInventory,
+      maxCustomKeysPerNode: options.maxCustomKeysPerNode,
     },
     inventory,
   );
@@ -61,17 +64,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const nodeMetrics = registerNodeMetrics(registry, table, thresholds, { downAfterMs, now });
   const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
 
-  const ingest = new IngestServer(
-    lines,
-    metrics,
-    {
-      maxLineBytes: options.maxLineBytes,
-      maxConnections: options.maxConnections,
-      idleTimeoutMs: options.idleTimeout * 1000,
-      errReplies: options.errReplies,
-    },
-    log.child('ingest'),
-  );
+  const ingest = new IngestServer(lines, metrics, ingestOptions(options), log.child('ingest'));
   const live = createLiveEvents(lines, table, thresholds, registry, {
     windowEvents: options.streamWindow,
     maxBufferedBytes: options.streamMaxBufferedBytes,
@@ -84,6 +77,13 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const ingestAddress = await ingest.listen(options.bind, options.ingestPort).catch((error: Error) => {
     throw new ConfigError(`Cannot listen for agents on ${options.bind}:${options.ingestPort} (--bind, --ingest-port): ${error.message}`);
   });
+  const tlsAddress =
+    options.tlsPort === undefined
+      ? undefined
+      : await ingest.listenTls(options.bind, options.tlsPort, tlsOptions(options)).catch(async (error: Error) => {
+          await ingest.close();
+          throw new ConfigError(`Cannot listen for TLS agents on ${options.bind}:${options.tlsPort} (--bind, --tls-port): ${error.message}`);
+        });
   const httpAddress = await listenHttp(http, options.bind, options.httpPort).catch(async (error: Error) => {
     await ingest.close();
     throw new ConfigError(`Cannot listen for HTTP on ${options.bind}:${options.httpPort} (--bind, --http-port): ${error.message}`);
@@ -101,6 +101,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
 
   return {
     ingestAddress,
+    tlsAddress,
     httpAddress,
     table,
     lines,

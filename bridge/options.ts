@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { address, logLevel, optionalPath, port, positiveInt, seconds } from '../config/common-schemas.ts';
 import { option, type OptionValues } from '../config/option.ts';
+import { securityOptionSpecs } from './security-options.ts';
 
 /** Default agent TCP port; agents default to it too (exporter `--server`). */
 export const DEFAULT_INGEST_PORT = 7070;
@@ -29,6 +30,7 @@ export const bridgeOptionSpecs = {
   streamWindow: option('number', positiveInt(10_000_000), 20_000, 'Events kept for /api/v1/stream clients that reconnect with Last-Event-ID', '<events>'),
   streamMaxBufferedBytes: option('number', positiveInt(1 << 30), 1 << 20, 'A stream subscriber this far behind is disconnected (ingest never waits)', '<bytes>'),
   logLevel: option('string', logLevel, 'info', 'debug, info, warn or error', '<level>'),
+  ...securityOptionSpecs,
 };
 
 export type BridgeOptions = OptionValues<typeof bridgeOptionSpecs>;

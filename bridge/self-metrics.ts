@@ -1,8 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { REJECT_REASONS } from '../protocol/reject-reasons.ts';
 
-export const CONNECTION_REJECT_REASONS = ['max_connections'] as const;
-export const CONNECTION_CLOSE_REASONS = ['peer', 'idle', 'error', 'shutdown'] as const;
+export const CONNECTION_REJECT_REASONS = ['max_connections', 'max_per_source', 'source_not_allowed', 'unauthenticated', 'bad_token', 'tls_handshake'] as const;
+export const CONNECTION_CLOSE_REASONS = ['peer', 'idle', 'error', 'slow', 'unauthenticated', 'shutdown'] as const;
 
 /** The bridge's own ingest counters; every limit and every rejection has one. */
 export function createSelfMetrics(registry: Registry) {
@@ -55,6 +55,7 @@ export function createSelfMetrics(registry: Registry) {
   // Zero-initialise every label value so rate() and absent-series alerts work from the first scrape.
   for (const reason of REJECT_REASONS) m.rejected.labels(reason).inc(0);
   m.droppedSamples.labels('too_many_series').inc(0);
+  m.droppedSamples.labels('too_many_custom_keys').inc(0);
   for (const reason of CONNECTION_REJECT_REASONS) m.connectionsRejected.labels(reason).inc(0);
   for (const reason of CONNECTION_CLOSE_REASONS) m.connectionsClosed.labels(reason).inc(0);
   return m;

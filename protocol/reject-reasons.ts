@@ -25,6 +25,10 @@ export const REJECT_REASONS = [
   'too_many_nodes',
   /** Node would exceed its series limit. */
   'too_many_series',
+  /** Authentication is required and the connection has not sent a valid `AUTH <token>` first. */
+  'unauthenticated',
+  /** The connection's token (or client certificate) does not grant reporting for this node. */
+  'forbidden_node',
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

@@ -1,69 +1,135 @@
 import type { Socket } from 'node:net';
-import { LineSplitter } from '../../protocol/line-splitter.ts';
-import type { LineHandler } from './line-handler.ts';
+import { LineSplitter, type LineSink } from '../../protocol/line-splitter.ts';
+import type { RejectReason } from '../../protocol/reject-reasons.ts';
 import type { SelfMetrics } from '../self-metrics.ts';
+import { LineBudget } from './line-budget.ts';
+import type { LineHandler } from './line-handler.ts';
+import type { Grant, TokenGrants } from './token-grants.ts';
+
+export type AuthMode = 'off' | 'optional' | 'required';
+export type CloseReason = 'peer' | 'idle' | 'error' | 'slow' | 'unauthenticated' | 'shutdown';
 
 export interface ConnectionOptions {
   readonly maxLineBytes: number;
   readonly idleTimeoutMs: number;
   readonly errReplies: boolean;
+  readonly maxLinesPerSecond: number;
+  readonly auth: AuthMode;
+  readonly tokens: TokenGrants | undefined;
 }
 
-// An agent that never reads must not make the bridge buffer replies for it: once this much is
-// unsent, replies are skipped.
+// An agent that never reads must not make the bridge buffer replies for it.
 const MAX_UNSENT_REPLY_BYTES = 4096;
-// At most this many ERR replies per connection per second; the counters carry the full picture.
 const MAX_REPLIES_PER_SECOND = 10;
+const AUTH_LINE = /^AUTH (\S+)\r?$/;
 
-/** One agent connection: framing, per-line handling, optional ERR replies, idle timeout. */
-export function serveConnection(
-  socket: Socket,
-  handler: LineHandler,
-  metrics: SelfMetrics,
-  options: ConnectionOptions,
-  onClose: (reason: 'peer' | 'idle' | 'error') => void,
-): void {
-  const source = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-  const splitter = new LineSplitter(options.maxLineBytes);
-  let replyWindowStart = 0;
-  let repliesInWindow = 0;
-  let closeReason: 'peer' | 'idle' | 'error' = 'peer';
+/**
+ * One agent connection: framing, optional `AUTH <token>` first line, per-line handling, ERR replies,
+ * a lines-per-second budget enforced by pausing, and the age of an unfinished line (slowloris).
+ */
+export class AgentConnection {
+  readonly source: string;
+  private readonly splitter: LineSplitter;
+  private readonly budget: LineBudget;
+  private grant: Grant | undefined;
+  private firstLine = true;
+  private replyWindowStart = 0;
+  private repliesInWindow = 0;
+  private resumeTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+  closeReason: CloseReason = 'peer';
+  /** When the current unfinished line started (ms), or undefined between lines. */
+  partialSince: number | undefined;
 
-  const reply = (reason: string | undefined) => {
-    if (reason === undefined || !options.errReplies || socket.destroyed) return;
-    const now = Date.now();
-    if (now - replyWindowStart >= 1000) {
-      replyWindowStart = now;
-      repliesInWindow = 0;
+  constructor(
+    readonly socket: Socket,
+    private readonly handler: LineHandler,
+    private readonly metrics: SelfMetrics,
+    private readonly options: ConnectionOptions,
+    /** Set when a verified client certificate already names the nodes this peer may report. */
+    certificateGrant: Grant | undefined,
+  ) {
+    this.source = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.splitter = new LineSplitter(options.maxLineBytes);
+    this.budget = new LineBudget(options.maxLinesPerSecond);
+    this.grant = certificateGrant;
+    const sink: LineSink = { line: (text) => this.onLine(text), overlong: (bytes) => this.reply(this.handler.overlong(bytes, this.source)) };
+
+    socket.setNoDelay(true);
+    socket.setTimeout(options.idleTimeoutMs);
+    socket.on('timeout', () => this.close('idle'));
+    socket.on('data', (chunk: Buffer) => {
+      this.splitter.push(chunk, sink);
+      this.partialSince = this.splitter.bufferedBytes === 0 ? undefined : (this.partialSince ?? Date.now());
+    });
+    // A half-closed agent (`nc -N`, shutdown(SHUT_WR)) has sent everything: close our side too.
+    socket.on('end', () => {
+      this.splitter.end(sink);
+      socket.end();
+    });
+    // ECONNRESET and friends are normal for agents that vanish; the close counter records them.
+    socket.on('error', () => {
+      if (this.closeReason === 'peer') this.closeReason = 'error';
+    });
+    socket.on('close', () => clearTimeout(this.resumeTimer));
+  }
+
+  close(reason: CloseReason): void {
+    this.closing = true;
+    this.closeReason = reason;
+    this.socket.destroy();
+  }
+
+  private onLine(text: string): void {
+    if (this.closing) return;
+    const pause = this.budget.take();
+    if (pause > 0 && !this.socket.isPaused()) {
+      this.socket.pause();
+      this.resumeTimer = setTimeout(() => this.socket.resume(), pause);
     }
-    if (repliesInWindow >= MAX_REPLIES_PER_SECOND || socket.writableLength > MAX_UNSENT_REPLY_BYTES) {
-      metrics.errRepliesSkipped.inc();
+    const first = this.firstLine && text !== '' && text !== '\r';
+    if (first) this.firstLine = false;
+    const auth = AUTH_LINE.exec(text);
+    if (auth !== null) return this.authenticate(auth[1]!);
+    if (first && this.options.auth === 'required' && this.grant === undefined) {
+      this.reply(this.handler.refuse('unauthenticated', `first line is not AUTH <token> (from ${this.source})`));
+      this.metrics.connectionsRejected.labels('unauthenticated').inc();
+      return this.endAfterReply('unauthenticated');
+    }
+    this.reply(this.handler.handle(text, this.source, this.grant));
+  }
+
+  private authenticate(token: string): void {
+    const grant = this.options.tokens?.lookup(token);
+    if (grant === undefined || this.options.auth === 'off') {
+      this.reply('bad_token');
+      this.metrics.connectionsRejected.labels('bad_token').inc();
+      this.handler.logRefusal('bad_token', `Refused agent connection from ${this.source}: unknown token`);
+      return this.endAfterReply('unauthenticated');
+    }
+    this.grant = grant;
+  }
+
+  /** Let the ERR line go out, then close. */
+  private endAfterReply(reason: CloseReason): void {
+    this.closing = true;
+    this.closeReason = reason;
+    this.socket.end();
+    this.socket.destroySoon();
+  }
+
+  private reply(reason: RejectReason | 'too_many_series' | 'bad_token' | undefined): void {
+    if (reason === undefined || !this.options.errReplies || this.socket.destroyed) return;
+    const now = Date.now();
+    if (now - this.replyWindowStart >= 1000) {
+      this.replyWindowStart = now;
+      this.repliesInWindow = 0;
+    }
+    if (this.repliesInWindow >= MAX_REPLIES_PER_SECOND || this.socket.writableLength > MAX_UNSENT_REPLY_BYTES) {
+      this.metrics.errRepliesSkipped.inc();
       return;
     }
-    repliesInWindow += 1;
-    socket.write(`ERR ${reason}\n`);
-  };
-
-  const sink = {
-    line: (text: string) => reply(handler.handle(text, source)),
-    overlong: (bytes: number) => reply(handler.overlong(bytes, source)),
-  };
-
-  socket.setNoDelay(true);
-  socket.setTimeout(options.idleTimeoutMs);
-  socket.on('timeout', () => {
-    closeReason = 'idle';
-    socket.destroy();
-  });
-  socket.on('data', (chunk: Buffer) => splitter.push(chunk, sink));
-  // A half-closed agent (`nc -N`, shutdown(SHUT_WR)) has sent everything: close our side too.
-  socket.on('end', () => {
-    splitter.end(sink);
-    socket.end();
-  });
-  socket.on('error', () => {
-    // ECONNRESET and friends are normal for agents that vanish; the close counter records them.
-    closeReason = 'error';
-  });
-  socket.on('close', () => onClose(closeReason));
+    this.repliesInWindow += 1;
+    this.socket.write(`ERR ${reason}\n`);
+  }
 }

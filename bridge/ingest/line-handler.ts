@@ -3,6 +3,7 @@ import type { RejectReason } from '../../protocol/reject-reasons.ts';
 import type { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import type { AcceptedReport, NodeTable } from '../state/node-table.ts';
 import type { SelfMetrics } from '../self-metrics.ts';
+import type { Grant } from './token-grants.ts';
 
 export type ReportListener = (report: AcceptedReport) => void;
 
@@ -26,11 +27,15 @@ export class LineHandler {
     return () => this.listeners.delete(listener);
   }
 
-  handle(text: string, source: string): RejectReason | 'too_many_series' | undefined {
+  /** `grant` limits the nodes an authenticated connection may report for. */
+  handle(text: string, source: string, grant?: Grant): RejectReason | 'too_many_series' | undefined {
     if (text === '' || text === '\r') return undefined;
     this.metrics.lines.inc();
     const parsed = parseLine(text);
     if (!parsed.ok) return this.reject(parsed.reason, `${parsed.detail} from ${source}`);
+    if (grant !== undefined && !grant.allows(parsed.report.node)) {
+      return this.reject('forbidden_node', `node "${parsed.report.node}" not granted to ${grant.label} (from ${source})`);
+    }
 
     const previous = this.table.get(parsed.report.node)?.lastTimestamp;
     const outcome = this.table.accept(parsed.report, this.now());
@@ -43,18 +48,32 @@ export class LineHandler {
       this.metrics.clockAhead.inc();
     }
     for (const listener of this.listeners) listener(outcome.report);
+    if (outcome.droppedCustomKeys > 0) {
+      this.metrics.droppedSamples.labels('too_many_custom_keys').inc(outcome.droppedCustomKeys);
+      this.log.warn('too_many_custom_keys', `Dropped ${outcome.droppedCustomKeys} new custom keys of node "${parsed.report.node}": custom key limit reached (from ${source})`);
+    }
     if (outcome.droppedSamples > 0) {
       this.metrics.droppedSamples.labels('too_many_series').inc(outcome.droppedSamples);
       this.log.warn('too_many_series', `Dropped ${outcome.droppedSamples} new series of node "${parsed.report.node}": series limit reached (from ${source})`);
-      return 'too_many_series';
     }
-    return undefined;
+    return outcome.droppedSamples > 0 || outcome.droppedCustomKeys > 0 ? 'too_many_series' : undefined;
   }
 
   /** A line longer than the limit was discarded by the framing layer. */
   overlong(bytes: number, source: string): RejectReason {
     this.metrics.lines.inc();
     return this.reject('too_long', `line of ${bytes}+ bytes from ${source}`);
+  }
+
+  /** Count and log a line refused before decoding (e.g. before authentication). */
+  refuse(reason: RejectReason, detail: string): RejectReason {
+    this.metrics.lines.inc();
+    return this.reject(reason, detail);
+  }
+
+  /** Rate-limited warning for connection-level refusals. */
+  logRefusal(key: string, message: string): void {
+    this.log.warn(key, message);
   }
 
   private reject(reason: RejectReason, detail: string): RejectReason {

@@ -1,3 +1,4 @@
+import { standardKey } from '../../protocol/keys.ts';
 import type { Report, Sample } from '../../protocol/line.ts';
 import type { RejectReason } from '../../protocol/reject-reasons.ts';
 import { DEFAULT_GROUP, type InventoryEntry } from './inventory.ts';
@@ -19,6 +20,8 @@ export interface NodeState {
   readonly critical: boolean;
   readonly inInventory: boolean;
   readonly series: Map<string, SeriesState>;
+  /** Distinct custom keys seen (bounded by maxCustomKeysPerNode). */
+  readonly customKeys: Set<string>;
   /** Newest agent timestamp seen, unix seconds. */
   lastTimestamp: number | undefined;
   /** Bridge clock of the last accepted report, ms; liveness is judged on this, not on agent clocks. */
@@ -36,7 +39,15 @@ export interface AcceptedReport {
 }
 
 export type AcceptOutcome =
-  | { readonly ok: true; readonly report: AcceptedReport; readonly droppedSamples: number; readonly clockAhead: boolean }
+  | {
+      readonly ok: true;
+      readonly report: AcceptedReport;
+      /** New series refused by maxSeriesPerNode. */
+      readonly droppedSamples: number;
+      /** New custom keys refused by maxCustomKeysPerNode. */
+      readonly droppedCustomKeys: number;
+      readonly clockAhead: boolean;
+    }
   | { readonly ok: false; readonly reason: RejectReason };
 
 export interface NodeTableLimits {
@@ -45,6 +56,8 @@ export interface NodeTableLimits {
   readonly backfillWindowSeconds: number;
   readonly futureToleranceSeconds: number;
   readonly enforceInventory: boolean;
+  /** Custom (non-standard) keys per node, counted per key whatever its qualifiers. Default: unlimited. */
+  readonly maxCustomKeysPerNode?: number;
 }
 
 export function seriesId(key: string, qualifier: string | undefined): string {
@@ -100,6 +113,7 @@ export class NodeTable {
 
     const kept: Sample[] = [];
     let droppedSamples = 0;
+    let droppedCustomKeys = 0;
     for (const sample of report.samples) {
       const id = seriesId(sample.key, sample.qualifier);
       const series = node.series.get(id);
@@ -107,6 +121,13 @@ export class NodeTable {
         if (node.series.size >= this.limits.maxSeriesPerNode) {
           droppedSamples += 1;
           continue;
+        }
+        if (standardKey(sample.key) === undefined && !node.customKeys.has(sample.key)) {
+          if (node.customKeys.size >= (this.limits.maxCustomKeysPerNode ?? Infinity)) {
+            droppedCustomKeys += 1;
+            continue;
+          }
+          node.customKeys.add(sample.key);
         }
         node.series.set(id, { key: sample.key, qualifier: sample.qualifier, value: sample.value, timestamp, receivedAt: nowMs });
       } else if (timestamp >= series.timestamp) {
@@ -117,7 +138,7 @@ export class NodeTable {
       }
       kept.push(sample);
     }
-    return { ok: true, report: { node: node.name, timestamp, samples: kept, receivedAt: nowMs }, droppedSamples, clockAhead };
+    return { ok: true, report: { node: node.name, timestamp, samples: kept, receivedAt: nowMs }, droppedSamples, droppedCustomKeys, clockAhead };
   }
 
   /** Drop nodes (not in the inventory) silent for longer than `forgetAfterMs`; returns how many. */
@@ -141,6 +162,7 @@ function newNode(name: string, entry: InventoryEntry | undefined): NodeState {
     critical: entry?.critical ?? false,
     inInventory: entry !== undefined,
     series: new Map(),
+    customKeys: new Set(),
     lastTimestamp: undefined,
     lastReceivedAt: undefined,
     clockSkewSeconds: 0,

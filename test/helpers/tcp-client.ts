@@ -5,6 +5,8 @@ export function connectTo(port: number, host = '127.0.0.1'): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port }, () => {
       socket.off('error', reject);
+      // Resets during teardown are expected; a test that cares listens itself.
+      socket.on('error', () => {});
       resolve(socket);
     });
     socket.once('error', reject);

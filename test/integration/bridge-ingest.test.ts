@@ -68,7 +68,7 @@ describe('bridge ingest over real sockets', () => {
   });
 
   test('an agent that never reads its socket is not harmed by ERR replies and the bridge stays responsive', async () => {
-    bridge = await startTestBridge();
+    bridge = await startTestBridge({ maxLinesPerSecond: 10_000_000 });
     const socket = await connectTo(bridge.ingestPort);
     socket.pause(); // never read: replies pile up in the kernel buffers until the bridge stops sending
     const garbage = 'junk\n'.repeat(20_000);

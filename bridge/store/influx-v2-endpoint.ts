@@ -1,0 +1,70 @@
+import { HttpError, InfluxDB, RequestTimedOutError, type WriteApi } from '@influxdata/influxdb-client';
+import { DEFAULT_GZIP_THRESHOLD_BYTES, type WriteEndpoint } from './endpoint.ts';
+import { errorText } from './influx-v1-endpoint.ts';
+import { networkWriteError, parseRetryAfter, reasonOfStatus, WriteError } from './write-error.ts';
+
+/** Connection to InfluxDB 2.x, 3.x or 1.8+ (`/api/v2/write`; for 1.8 the bucket is `db/rp`). */
+export interface InfluxV2Target {
+  readonly url: string;
+  readonly org: string;
+  readonly bucket: string;
+  /** API token; for 1.8 `user:password`. */
+  readonly token?: string;
+  /** Per-request deadline, milliseconds. */
+  readonly timeoutMs: number;
+  /** Largest number of lines ever passed to one send (the writer's batch size). */
+  readonly maxLines: number;
+}
+
+/**
+ * The v2 write API through `@influxdata/influxdb-client`, used only for what it does well (HTTP,
+ * token auth, gzip, error decoding). Its own buffering is switched off because of traps measured
+ * here: with retries, `close()` resolves while dropping what waits for a retry, 404 is retried, and
+ * `Retry-After` is read as milliseconds. So: no retries, no flush timer, a batch limit it never
+ * reaches, and a writeFailed hook that returns the error (which also keeps the client from logging).
+ */
+export class InfluxV2Endpoint implements WriteEndpoint {
+  readonly description: string;
+  private readonly api: WriteApi;
+
+  constructor(
+    private readonly target: InfluxV2Target,
+    private readonly now: () => number = Date.now,
+  ) {
+    const client = new InfluxDB({ url: target.url, ...(target.token === undefined ? {} : { token: target.token }), timeout: target.timeoutMs });
+    this.api = client.getWriteApi(target.org, target.bucket, 's', {
+      batchSize: target.maxLines + 1,
+      maxBatchBytes: Number.MAX_SAFE_INTEGER,
+      flushInterval: 0,
+      maxRetries: 0,
+      maxBufferLines: 1,
+      gzipThreshold: DEFAULT_GZIP_THRESHOLD_BYTES,
+      writeFailed: (error) => Promise.reject(error),
+    });
+    this.description = `InfluxDB v2 API ${target.url} org "${target.org}" bucket "${target.bucket}"`;
+  }
+
+  async send(lines: readonly string[]): Promise<void> {
+    // writeRecords + flush take exactly these lines: flush() empties the client's buffer synchronously.
+    this.api.writeRecords(lines as string[]);
+    try {
+      await this.api.flush();
+    } catch (error) {
+      throw this.toWriteError(error);
+    }
+  }
+
+  private toWriteError(error: unknown): WriteError {
+    if (error instanceof HttpError) {
+      const retryAfter = error.headers?.['retry-after'];
+      return new WriteError(
+        reasonOfStatus(error.statusCode),
+        `HTTP ${error.statusCode}: ${errorText(error.body ?? '', error.message)}`,
+        error.statusCode,
+        parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, this.now()),
+      );
+    }
+    if (error instanceof RequestTimedOutError) return new WriteError('timeout', `No answer within ${this.target.timeoutMs} ms`);
+    return networkWriteError(error, this.target.timeoutMs);
+  }
+}

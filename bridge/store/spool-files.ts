@@ -1,0 +1,92 @@
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../../config/config-error.ts';
+import { timestampOfLine } from './line-protocol.ts';
+
+const SEGMENT = /^segment-(\d{12})\.lp$/;
+
+/** File name of segment `seq`; fixed width so a directory listing sorts in queue order. */
+export function segmentName(seq: number): string {
+  return `segment-${String(seq).padStart(12, '0')}.lp`;
+}
+
+/** Sequence numbers of the segment files in `dir`, oldest first. */
+export function listSegments(dir: string): number[] {
+  const seqs: number[] = [];
+  for (const name of readdirSync(dir)) {
+    const m = SEGMENT.exec(name);
+    if (m !== null) seqs.push(Number(m[1]));
+  }
+  return seqs.sort((a, b) => a - b);
+}
+
+/** A segment's lines as found after a crash, with a torn (unterminated) last line cut off the file. */
+export function readSegment(path: string): { lines: string[]; tornBytes: number } {
+  const text = readFileSync(path, 'latin1');
+  const end = text.lastIndexOf('\n') + 1;
+  // A SIGKILL or power cut during a write can leave half a line: only complete lines are data.
+  if (end < text.length) truncateSync(path, end);
+  const lines = end === 0 ? [] : text.slice(0, end - 1).split('\n');
+  return { lines, tornBytes: text.length - end };
+}
+
+/** Smallest timestamp of lines[from..], or undefined. */
+export function minTimestamp(times: Float64Array, from = 0): number | undefined {
+  let min: number | undefined;
+  for (let i = from; i < times.length; i += 1) if (min === undefined || times[i]! < min) min = times[i]!;
+  return min;
+}
+
+export function timestampsOf(lines: readonly string[]): Float64Array {
+  const times = new Float64Array(lines.length);
+  for (let i = 0; i < lines.length; i += 1) times[i] = timestampOfLine(lines[i]!);
+  return times;
+}
+
+/** The drain position `<seq> <line>` saved after each partial acknowledgement; missing or stale means 0. */
+export function readCursor(dir: string): { seq: number; line: number } | undefined {
+  try {
+    const [seq, line] = readFileSync(join(dir, 'cursor'), 'latin1').trim().split(' ').map(Number);
+    if (Number.isInteger(seq) && Number.isInteger(line)) return { seq: seq!, line: line! };
+  } catch {
+    // No cursor yet: the head segment is drained from its start.
+  }
+  return undefined;
+}
+
+/** fsync a directory so new or removed file names survive a power cut, not only their contents. */
+export function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * One bridge per spool directory: two writers would interleave segments. The lock holds the PID; a
+ * lock left by a killed bridge (its PID gone) is taken over.
+ */
+export function lockDirectory(dir: string): () => void {
+  const path = join(dir, 'spool.lock');
+  try {
+    writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
+  } catch {
+    const pid = Number(readFileSync(path, 'latin1').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+      throw new ConfigError(`Spool directory "${dir}" (--spool-dir) is in use by process ${pid}`);
+    }
+    writeFileSync(path, `${process.pid}\n`);
+  }
+  return () => rmSync(path, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

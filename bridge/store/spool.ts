@@ -1,0 +1,40 @@
+/** A run of the oldest spooled lines, handed out by `read` and removed by `ack`. */
+export interface SpoolBatch {
+  readonly lines: readonly string[];
+  /** Opaque position; only the spool interprets it. */
+  readonly position: { readonly segment: number; readonly start: number; readonly end: number };
+}
+
+export interface SpoolStats {
+  /** Bytes of lines not yet acknowledged. */
+  readonly bytes: number;
+  /** Lines (points) not yet acknowledged. */
+  readonly points: number;
+  /** Oldest agent timestamp among them, unix seconds; undefined when empty. */
+  readonly oldestTimestamp: number | undefined;
+}
+
+/**
+ * Ordered store-and-forward queue of line-protocol lines for when the database cannot take them.
+ * Bounded: past `maxBytes` the oldest lines are dropped and reported through `onDrop`.
+ */
+export interface Spool {
+  /** Human-readable location for logs. */
+  readonly description: string;
+  /** True when lines survive a restart (a directory), false for the in-memory fallback. */
+  readonly durable: boolean;
+  /** Queue lines; they are durable after the next `sync`. Never throws for a full spool: it drops the oldest. */
+  append(lines: readonly string[]): void;
+  /** Make everything appended so far durable (fsync). */
+  sync(): Promise<void>;
+  /** Oldest unacknowledged lines, at most `maxLines`; the same lines again until acknowledged. */
+  read(maxLines: number): Promise<SpoolBatch | undefined>;
+  /** Remove a batch returned by `read`; a batch whose lines were dropped meanwhile is ignored. */
+  ack(batch: SpoolBatch): void;
+  stats(): SpoolStats;
+  /** Sync and release files. */
+  close(): Promise<void>;
+}
+
+/** Called with the number of lines dropped to stay under the size limit. */
+export type DropListener = (points: number) => void;
