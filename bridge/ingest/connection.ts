@@ -37,6 +37,8 @@ export class AgentConnection {
   private repliesInWindow = 0;
   private resumeTimer: NodeJS.Timeout | undefined;
   private closing = false;
+  private held: string[] | undefined;
+  private peerEnded = false;
   closeReason: CloseReason = 'peer';
   /** When the current unfinished line started (ms), or undefined between lines. */
   partialSince: number | undefined;
@@ -65,7 +67,8 @@ export class AgentConnection {
     // A half-closed agent (`nc -N`, shutdown(SHUT_WR)) has sent everything: close our side too.
     socket.on('end', () => {
       this.splitter.end(sink);
-      socket.end();
+      this.peerEnded = true;
+      if (this.held === undefined) socket.end();
     });
     // ECONNRESET and friends are normal for agents that vanish; the close counter records them.
     socket.on('error', () => {
@@ -82,11 +85,40 @@ export class AgentConnection {
 
   private onLine(text: string): void {
     if (this.closing) return;
-    const pause = this.budget.take();
-    if (pause > 0 && !this.socket.isPaused()) {
-      this.socket.pause();
-      this.resumeTimer = setTimeout(() => this.socket.resume(), pause);
+    // Over budget: hold the rest of this chunk's lines and stop reading until the budget refills.
+    // Held lines are at most one socket read's worth, so this buffer is bounded too.
+    if (this.held !== undefined) {
+      this.held.push(text);
+      return;
     }
+    const pause = this.budget.take();
+    if (pause > 0) {
+      this.held = [text];
+      this.socket.pause();
+      this.resumeTimer = setTimeout(() => this.releaseHeld(), pause);
+      return;
+    }
+    this.process(text);
+  }
+
+  private releaseHeld(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (let i = 0; i < held.length; i += 1) {
+      if (this.closing) return;
+      const pause = i === 0 ? 0 : this.budget.take();
+      if (pause > 0) {
+        this.held = held.slice(i);
+        this.resumeTimer = setTimeout(() => this.releaseHeld(), pause);
+        return;
+      }
+      this.process(held[i]!);
+    }
+    if (this.peerEnded) this.socket.end();
+    else this.socket.resume();
+  }
+
+  private process(text: string): void {
     const first = this.firstLine && text !== '' && text !== '\r';
     if (first) this.firstLine = false;
     const auth = AUTH_LINE.exec(text);

@@ -75,7 +75,7 @@ describe('GET /api/v1/stream', () => {
   });
 
   test('a subscriber that never reads is dropped, and ingest keeps going', async () => {
-    bridge = await startTestBridge({ streamMaxBufferedBytes: 64 * 1024 });
+    bridge = await startTestBridge({ streamMaxBufferedBytes: 64 * 1024, maxLinesPerSecond: 10_000_000 });
     const slow = connect({ host: '127.0.0.1', port: Number(new URL(bridge.httpUrl).port) });
     slow.on('error', () => {});
     slow.write('GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n\r\n');
