@@ -20,6 +20,25 @@ async function metrics(httpPort: number): Promise<string> {
   return res.ok ? res.text() : '';
 }
 
+describe('obsmon demo (the README\'s first command)', () => {
+  test('shows this machine\'s values on /metrics within one interval and prints the URLs', async () => {
+    const [ingestPort, httpPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, [BIN, 'demo', '--ingest-port', String(ingestPort), '--http-port', String(httpPort), '--interval', '1', '--node', 'demo-host'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const text = await waitFor('this machine on /metrics', async () => {
+      const t = await metrics(httpPort).catch(() => '');
+      return t.includes('obsmon_node_memory_usage_percent{node="demo-host"}') && t.includes('obsmon_node_disk_usage_percent{node="demo-host",mount="/"}') ? t : undefined;
+    }, 15_000, 200);
+    expect(text).toContain('obsmon_node_up{node="demo-host"} 1');
+    expect(stdout).toContain(`http://127.0.0.1:${httpPort}/metrics`);
+    expect(stdout).toContain(`http://127.0.0.1:${httpPort}/`);
+    child.kill('SIGTERM');
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
+  });
+});
+
 describe('obsmon bridge (the executable)', () => {
   test('a line sent with nc appears on /metrics, and SIGTERM stops the bridge cleanly', async () => {
     const [ingestPort, httpPort] = [await freePort(), await freePort()];
