@@ -77,7 +77,8 @@ function parsePair(pair: string): Sample | (ParseResult & { ok: false }) {
   const at = name.indexOf('@');
   const rawKey = at < 0 ? name : name.slice(0, at);
   const qualifier = at < 0 ? undefined : name.slice(at + 1);
-  const key = LAMOST_ALIASES[rawKey] ?? rawKey;
+  // hasOwn: a plain lookup would find Object.prototype members and refuse the custom key `constructor`.
+  const key = Object.hasOwn(LAMOST_ALIASES, rawKey) ? LAMOST_ALIASES[rawKey]! : rawKey;
   const spec = standardKey(key);
   if (spec === undefined && !CUSTOM_KEY_PATTERN.test(key)) {
     return { ok: false, reason: 'bad_key', detail: `key "${rawKey.slice(0, 40)}"` };
@@ -89,7 +90,7 @@ function parsePair(pair: string): Sample | (ParseResult & { ok: false }) {
   const value = Number(text);
   if (!Number.isFinite(value)) return { ok: false, reason: 'bad_value', detail: `${name}="${text.slice(0, 40)}" overflows` };
   if (spec !== undefined && (value < spec.min || value > spec.max)) {
-    return { ok: false, reason: 'bad_value', detail: `${name}=${text} outside [${spec.min}, ${spec.max}]` };
+    return { ok: false, reason: 'bad_value', detail: `${name}=${text.slice(0, 40)} outside [${spec.min}, ${spec.max}]` };
   }
   return qualifier === undefined ? { key, value } : { key, qualifier, value };
 }
