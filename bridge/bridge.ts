@@ -5,6 +5,7 @@ import { ConfigError } from '../config/config-error.ts';
 import type { Logger } from '../lib/logger.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 import { createHttpApp } from './expose/http.ts';
+import { httpAuth } from './expose/http-auth.ts';
 import { createLiveEvents } from './expose/live-events.ts';
 import { registerNodeMetrics } from './expose/node-metrics.ts';
 import { LineHandler } from './ingest/line-handler.ts';
@@ -71,7 +72,17 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     downAfterMs,
     now,
   });
-  const app = createHttpApp({ registry, refreshNodeMetrics: nodeMetrics.refresh, table, thresholds, downAfterMs, now, stream: live.handler });
+  const app = createHttpApp({
+    registry,
+    refreshNodeMetrics: nodeMetrics.refresh,
+    table,
+    thresholds,
+    downAfterMs,
+    now,
+    stream: live.handler,
+    auth: httpAuth(options.httpBearerTokens, options.httpBasicAuth),
+    corsOrigins: options.corsOrigins,
+  });
   const http = createServer(app);
 
   const ingestAddress = await ingest.listen(options.bind, options.ingestPort).catch((error: Error) => {

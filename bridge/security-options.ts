@@ -27,5 +27,8 @@ export const securityOptionSpecs = {
   maxConnectionsPerSource: option('number', positiveInt(1_000_000), 1024, 'Agent connections held at once from one source address', '<n>'),
   maxLinesPerSecond: option('number', positiveInt(10_000_000), 2000, 'Per connection; faster senders are paused (backpressure), never dropped', '<n>'),
   lineTimeout: option('number', seconds(1, 3600), 30, 'Close a connection whose line stays unfinished this long (slowloris)', '<seconds>'),
+  httpBearerTokens: option('string', optionalPath, undefined, 'File of bearer tokens (one per line) required for HTTP (all but /healthz)', '<file>'),
+  httpBasicAuth: option('string', optionalPath, undefined, 'File of user:password lines accepted as HTTP basic auth (all but /healthz)', '<file>'),
+  corsOrigins: option('list', z.array(z.string().min(1)), [] as string[], 'Browser origins allowed to read the API (`*` = any); default same-origin only', '<origin>'),
   maxCustomKeysPerNode: option('number', positiveInt(100_000), 64, 'Distinct custom keys per node; further ones are dropped (too_many_custom_keys)', '<n>'),
 };

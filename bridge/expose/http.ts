@@ -13,12 +13,44 @@ export interface HttpDeps {
   readonly downAfterMs: number;
   readonly now: () => number;
   readonly stream: RequestHandler;
+  /** Bearer/basic authentication, when configured (everything but /healthz). */
+  readonly auth?: RequestHandler | undefined;
+  /** Origins allowed to read the API from a browser (`*` for any); empty = same origin only. */
+  readonly corsOrigins?: readonly string[];
+}
+
+/** Only GET/HEAD (and CORS preflight); common security headers; CORS for the configured origins. */
+function readOnly(corsOrigins: readonly string[]): RequestHandler {
+  return (req, res, next) => {
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('x-frame-options', 'DENY');
+    const origin = req.get('origin');
+    const allowed = origin !== undefined && (corsOrigins.includes('*') || corsOrigins.includes(origin));
+    if (allowed) {
+      res.setHeader('access-control-allow-origin', corsOrigins.includes('*') ? '*' : origin);
+      res.setHeader('vary', 'Origin');
+    }
+    if (req.method === 'OPTIONS' && allowed) {
+      res.setHeader('access-control-allow-methods', 'GET, HEAD');
+      res.setHeader('access-control-allow-headers', 'Authorization, Last-Event-ID');
+      res.status(204).end();
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      res.status(405).json({ error: 'method_not_allowed' });
+      return;
+    }
+    next();
+  };
 }
 
 /** Read-only HTTP: `/metrics`, `/healthz`, `/api/v1/nodes[/:node]`, `/api/v1/stream`, and the status page at `/`. */
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(readOnly(deps.corsOrigins ?? []));
+  if (deps.auth !== undefined) app.use(deps.auth);
   const views = () => {
     const now = deps.now();
     return [...deps.table.nodes()].map((n) => viewNode(n, deps.thresholds, now, deps.downAfterMs)).sort((a, b) => a.node.localeCompare(b.node));

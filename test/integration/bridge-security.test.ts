@@ -148,3 +148,49 @@ describe('limits that slow down or cut off abusers', () => {
     expect(await counter('obsmon_bridge_dropped_samples_total', 'reason="too_many_custom_keys"')).toBe(2);
   });
 });
+
+describe('HTTP protections', () => {
+  function secretFile(content: string): string {
+    const path = join(mkdtempSync(join(tmpdir(), 'obsmon-http-')), 'secret');
+    writeFileSync(path, content);
+    return path;
+  }
+
+  test('with bearer and basic auth configured, everything but /healthz needs credentials', async () => {
+    bridge = await startTestBridge({ httpBearerTokens: secretFile('# scraper\nscrape-token-123\n'), httpBasicAuth: secretFile('operator:night-shift\n') });
+    const url = bridge.httpUrl;
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    for (const path of ['/metrics', '/api/v1/nodes', '/']) {
+      const anonymous = await fetch(`${url}${path}`);
+      expect(anonymous.status, path).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toContain('Basic');
+    }
+    expect((await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer scrape-token-123' } })).status).toBe(200);
+    expect((await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer scrape-token-124' } })).status).toBe(401);
+    const basic = `Basic ${Buffer.from('operator:night-shift').toString('base64')}`;
+    expect((await fetch(`${url}/api/v1/nodes`, { headers: { authorization: basic } })).status).toBe(200);
+  });
+
+  test('read-only: other methods get 405; no path escapes the page directory', async () => {
+    bridge = await startTestBridge();
+    const url = bridge.httpUrl;
+    expect((await fetch(`${url}/api/v1/nodes`, { method: 'POST', body: 'x' })).status).toBe(405);
+    expect((await fetch(`${url}/metrics`, { method: 'DELETE' })).status).toBe(405);
+    for (const path of ['/..%2fpackage.json', '/%2e%2e/%2e%2e/package.json', '/vendor/..%2f..%2f..%2fpackage.json', '/vendor/%2e%2e/%2e%2e/%2e%2e/package.json']) {
+      const res = await fetch(`${url}${path}`);
+      expect(res.status, path).toBeGreaterThanOrEqual(400);
+      expect(await res.text(), path).not.toContain('"name": "obsmon"');
+    }
+    const page = await fetch(`${url}/`);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  test('CORS only for the configured origins', async () => {
+    bridge = await startTestBridge({ corsOrigins: ['https://ops.example.org'] });
+    const allowed = await fetch(`${bridge.httpUrl}/api/v1/nodes`, { headers: { origin: 'https://ops.example.org' } });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://ops.example.org');
+    const other = await fetch(`${bridge.httpUrl}/api/v1/nodes`, { headers: { origin: 'https://evil.example.com' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
