@@ -25,7 +25,8 @@ export function loadOptions<S extends OptionSpecs>(
   const flags = parseFlags(specs, argv);
   if (flags['help'] === true) return { values: {} as OptionValues<S>, help: true };
 
-  const configPath = typeof flags['config'] === 'string' ? flags['config'] : env['OBSMON_CONFIG'];
+  // An empty OBSMON_CONFIG means unset, as for every other OBSMON_* variable.
+  const configPath = typeof flags['config'] === 'string' ? flags['config'] : env['OBSMON_CONFIG'] || undefined;
   const file = configPath === undefined ? {} : readConfigFile(configPath, specs);
 
   const values: Record<string, unknown> = {};
