@@ -1,0 +1,62 @@
+import { describe, expect, test } from 'vitest';
+import { Collection, type CollectorOutcome } from '../../../exporter/collection.ts';
+import { COLLECTORS, DEFAULT_COLLECTORS } from '../../../exporter/collectors/index.ts';
+import { createLogger } from '../../../lib/logger.ts';
+import { encodeReport, parseLine } from '../../../protocol/line.ts';
+import { FakeSource } from './fake-source.ts';
+
+function collection(source: FakeSource, names: readonly string[] = DEFAULT_COLLECTORS) {
+  const logs: string[] = [];
+  const outcomes: CollectorOutcome[] = [];
+  const clock = { ms: 0 };
+  const c = new Collection(
+    source,
+    COLLECTORS.filter((x) => names.includes(x.name)),
+    { interfaces: 'auto', now: () => clock.ms },
+    createLogger('test', 'debug', (line) => logs.push(line)),
+    (o) => outcomes.push(o),
+  );
+  return { c, logs, outcomes, clock };
+}
+
+describe('Collection', () => {
+  test('a failing collector costs only its own keys, is reported as failed and logged once', async () => {
+    const source = new FakeSource();
+    source.readings.memory = new Error('meminfo vanished');
+    const { c, logs, outcomes } = collection(source);
+    await c.collect();
+    const samples = await c.collect();
+    expect(samples.map((s) => s.key)).toEqual(['disk', 'load1', 'procs']);
+    expect(outcomes.filter((o) => o.collector === 'memory').map((o) => o.ok)).toEqual([false, false]);
+    expect(outcomes.filter((o) => o.collector === 'load').every((o) => o.ok)).toBe(true);
+    expect(logs.filter((l) => l.includes('Collector memory failed: meminfo vanished'))).toHaveLength(1);
+  });
+
+  test('an unsendable value is dropped and the rest of the report goes out', async () => {
+    const source = new FakeSource();
+    source.readings.procs = Number.NaN;
+    const { c, logs } = collection(source);
+    const samples = await c.collect();
+    expect(samples.map((s) => s.key)).toEqual(['mem', 'disk', 'load1']);
+    expect(logs.join('\n')).toMatch(/Dropped unsendable values: procs/);
+  });
+
+  test('the default report is the standard one and fits 128 bytes with a 16-character node name', async () => {
+    const source = new FakeSource();
+    const { c, clock } = collection(source);
+    await c.collect();
+    // Values chosen for the longest text each key can plausibly have.
+    clock.ms = 1000;
+    source.readings.cpu = { busy: 1000 + 999, total: 10_000 + 1000 };
+    source.readings.memory = { totalBytes: 1000, availableBytes: 1, swapTotalBytes: 1000, swapFreeBytes: 1 };
+    source.readings.filesystems = [{ mount: '/', root: true, sizeBytes: 1000, usedBytes: 999, availableBytes: 1 }];
+    source.readings.network = [{ name: 'eth0', kind: 'physical', rxBytes: 9_999_999_999, txBytes: 9_999_999_999 }];
+    source.readings.load = { load1: 99.99, load5: 0, load15: 0 };
+    source.readings.procs = 99_999;
+    const samples = await c.collect();
+    expect(samples.map((s) => s.key)).toEqual(['cpu', 'mem', 'swap', 'disk', 'rx', 'tx', 'load1', 'procs']);
+    const line = encodeReport({ node: 'ccd-controller-1', timestamp: 1_763_884_800, samples });
+    expect(line.length + 1).toBeLessThanOrEqual(128);
+    expect(parseLine(line).ok).toBe(true);
+  });
+});
