@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { ReportQueue } from '../../../exporter/queue.ts';
+import { TcpSender, type SenderEvents, type ServerAddress } from '../../../exporter/sender.ts';
+import { silentLogger } from '../../../lib/logger.ts';
+import { freePort } from '../../helpers/free-port.ts';
+import { waitFor } from '../../helpers/wait-for.ts';
+import { LineServer } from './line-server.ts';
+
+const FAST_BACKOFF = { initialMs: 20, maxMs: 100 };
+const cleanup: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const stop of cleanup.splice(0).reverse()) await stop();
+});
+
+async function server(port = 0): Promise<LineServer> {
+  const s = await LineServer.start(port);
+  cleanup.push(() => s.stop());
+  return s;
+}
+
+function sender(servers: ServerAddress[], events: SenderEvents = {}, maxReports = 10_000) {
+  const queue = new ReportQueue({ maxReports, maxAgeSeconds: 1e9 });
+  const s = new TcpSender(queue, { servers, backoff: FAST_BACKOFF, connectTimeoutMs: 1000 }, silentLogger, events);
+  cleanup.push(() => s.stop(500));
+  let t = 1_700_000_000;
+  const push = (n: number, pad = '') => {
+    for (let i = 0; i < n; i += 1) {
+      t += 1;
+      queue.push({ line: `n1 ${t} cpu=1${pad}`, timestamp: t });
+    }
+    s.notify();
+  };
+  return { s, queue, push };
+}
+
+const local = (port: number): ServerAddress => ({ host: '127.0.0.1', port });
+const times = (lines: readonly string[]) => lines.map((l) => Number(l.split(' ')[1]));
+const consecutive = (ts: readonly number[]) => ts.every((t, i) => i === 0 || t === ts[i - 1]! + 1);
+
+describe('TcpSender', () => {
+  test('delivers queued lines in order once connected', async () => {
+    const srv = await server();
+    const { s, queue, push } = sender([local(srv.port)]);
+    push(50);
+    await waitFor('connection', () => s.state === 'connected');
+    push(50);
+    await waitFor('100 lines', () => srv.lines.length === 100);
+    expect(consecutive(times(srv.lines))).toBe(true);
+    expect(queue.length).toBe(0);
+  });
+
+  test('keeps lines queued while no server listens and delivers them when one starts', async () => {
+    const port = await freePort();
+    const failures: string[] = [];
+    const { queue, push } = sender([local(port)], { connectFailed: (name) => failures.push(name) });
+    push(20);
+    await waitFor('a few refused attempts', () => failures.length >= 2);
+    expect(queue.length).toBe(20);
+    const srv = await server(port);
+    await waitFor('backlog', () => srv.lines.length === 20);
+    expect(times(srv.lines)[0]).toBe(1_700_000_001);
+    expect(consecutive(times(srv.lines))).toBe(true);
+  });
+
+  test('fails over to the next address when the first refuses', async () => {
+    const refused = await freePort();
+    const srv = await server();
+    const connected: string[] = [];
+    const { push } = sender([local(refused), local(srv.port)], { connected: (name) => connected.push(name) });
+    push(5);
+    await waitFor('lines at the second server', () => srv.lines.length === 5);
+    expect(connected).toEqual([`127.0.0.1:${srv.port}`]);
+  });
+
+  test('reconnects after the server cuts the connection and goes on sending', async () => {
+    const srv = await server();
+    const { s, push } = sender([local(srv.port)]);
+    push(10);
+    await waitFor('first lines', () => srv.lines.length === 10);
+    srv.dropConnections();
+    await waitFor('a second connection', () => srv.connections === 2 && s.state === 'connected', 5000);
+    push(10);
+    await waitFor('lines after reconnecting', () => srv.lines.length === 20);
+    expect(consecutive(times(srv.lines))).toBe(true);
+  });
+
+  test('reads ERR replies without being disturbed by them', async () => {
+    const srv = await server();
+    srv.onLine = (_line, socket) => socket.write('ERR bad_value\n');
+    const reasons: string[] = [];
+    const { s, push } = sender([local(srv.port)], { errReply: (r) => reasons.push(r) });
+    push(30);
+    await waitFor('all lines', () => srv.lines.length === 30);
+    await waitFor('all replies', () => reasons.length === 30);
+    expect(new Set(reasons)).toEqual(new Set(['bad_value']));
+    expect(s.state).toBe('connected');
+  });
+
+  test('leaves lines in the queue while the socket is backed up, and sends them on drain', async () => {
+    const srv = await server();
+    const { s, queue, push } = sender([local(srv.port)], {}, 100_000);
+    await waitFor('connection', () => s.state === 'connected');
+    await waitFor('server side', () => srv.sockets.size === 1);
+    const [peer] = srv.sockets;
+    peer!.pause();
+    // ~12 MB: more than loopback socket buffers take, so write() must return false at some point.
+    push(60_000, ` pad=${'x'.repeat(190)}`);
+    await waitFor('a backed-up queue', async () => {
+      const before = queue.length;
+      await new Promise((r) => setTimeout(r, 100));
+      return before > 0 && queue.length === before;
+    });
+    peer!.resume();
+    await waitFor('everything', () => srv.lines.length === 60_000, 20_000);
+    expect(consecutive(times(srv.lines))).toBe(true);
+  });
+
+  test('stop() flushes what is queued and closes the connection', async () => {
+    const srv = await server();
+    const { s, queue, push } = sender([local(srv.port)]);
+    await waitFor('connection', () => s.state === 'connected');
+    push(25);
+    await s.stop(2000);
+    expect(queue.length).toBe(0);
+    await waitFor('lines and close', () => srv.lines.length === 25 && srv.sockets.size === 0);
+  });
+
+  test('stop() while nothing is reachable returns promptly and stops retrying', async () => {
+    const port = await freePort();
+    const failures: string[] = [];
+    const { s, push } = sender([local(port)], { connectFailed: (n) => failures.push(n) });
+    push(3);
+    await waitFor('an attempt', () => failures.length >= 1);
+    await s.stop(2000);
+    const after = failures.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(failures.length).toBe(after);
+    expect(s.state).toBe('stopped');
+  });
+});
