@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { address, logLevel, optionalPath, port, positiveInt, seconds } from '../config/common-schemas.ts';
 import { option, type OptionValues } from '../config/option.ts';
 import { securityOptionSpecs } from './security-options.ts';
+import { DEFAULT_HISTORY_MAX_POINTS, DEFAULT_HISTORY_POINTS } from './store/memory-history.ts';
+import { byteSize, optionalText, optionalUrl } from './store/option-schemas.ts';
+import { DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_FSYNC_INTERVAL_MS } from './store/spooling-writer.ts';
 
 /** Default agent TCP port; agents default to it too (exporter `--server`). */
 export const DEFAULT_INGEST_PORT = 7070;
@@ -29,6 +32,22 @@ export const bridgeOptionSpecs = {
   errReplies: option('boolean', z.boolean({ error: 'expected true or false' }), true, 'Write "ERR <reason>" back to agents for rejected lines (rate-limited)'),
   streamWindow: option('number', positiveInt(10_000_000), 20_000, 'Events kept for /api/v1/stream clients that reconnect with Last-Event-ID', '<events>'),
   streamMaxBufferedBytes: option('number', positiveInt(1 << 30), 1 << 20, 'A stream subscriber this far behind is disconnected (ingest never waits)', '<bytes>'),
+  influxUrl: option('string', optionalUrl, undefined, 'InfluxDB base URL; with --influx-bucket (v2 API) or --influx-db (1.x API) every accepted report is stored', '<url>'),
+  influxOrg: option('string', optionalText, undefined, 'InfluxDB v2 API: organisation (any name for InfluxDB 1.8)', '<org>'),
+  influxBucket: option('string', optionalText, undefined, 'InfluxDB v2 API: bucket (<db>/<rp> for InfluxDB 1.8); selects the v2 API', '<bucket>'),
+  influxToken: option('string', optionalText, undefined, 'InfluxDB v2 API: token (<user>:<password> for InfluxDB 1.8); prefer OBSMON_INFLUX_TOKEN', '<token>'),
+  influxDb: option('string', optionalText, undefined, 'InfluxDB 1.x API: database; selects the 1.x API (/write)', '<db>'),
+  influxRp: option('string', optionalText, undefined, 'InfluxDB 1.x API: retention policy (default: the database default)', '<rp>'),
+  influxUser: option('string', optionalText, undefined, 'InfluxDB 1.x API: user', '<user>'),
+  influxPassword: option('string', optionalText, undefined, 'InfluxDB 1.x API: password; prefer OBSMON_INFLUX_PASSWORD', '<password>'),
+  influxBatchSize: option('number', positiveInt(100_000), DEFAULT_BATCH_SIZE, 'Points per InfluxDB write request', '<n>'),
+  influxFlushInterval: option('number', seconds(0.01, 60), DEFAULT_FLUSH_INTERVAL_MS / 1000, 'Longest time an accepted report waits before it is written', '<seconds>'),
+  influxTimeout: option('number', seconds(0.1, 300), 10, 'Deadline of one InfluxDB request', '<seconds>'),
+  spoolDir: option('string', optionalPath, undefined, 'Directory keeping points InfluxDB has not taken yet, across restarts (default: memory only, lost on restart)', '<dir>'),
+  spoolMaxBytes: option('number', byteSize(1 << 20, 2 ** 40), 1 << 30, 'Spool size limit; past it the oldest points are dropped and counted (memory spool: at most 64 MiB)', '<bytes>'),
+  spoolFsyncInterval: option('number', seconds(0.01, 10), DEFAULT_FSYNC_INTERVAL_MS / 1000, 'Spooled points are fsync\'d together this often: the most a SIGKILL loses while spooling', '<seconds>'),
+  historyPoints: option('number', positiveInt(10_000_000), DEFAULT_HISTORY_POINTS, 'In-memory history kept per node and series, points (24 h at 10 s)', '<n>'),
+  historyMaxPoints: option('number', positiveInt(1_000_000_000), DEFAULT_HISTORY_MAX_POINTS, 'In-memory history over all series, points (16 bytes each)', '<n>'),
   logLevel: option('string', logLevel, 'info', 'debug, info, warn or error', '<level>'),
   ...securityOptionSpecs,
 };

@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../../config/config-error.ts';
 import { timestampOfLine } from './line-protocol.ts';
 
@@ -69,7 +69,8 @@ export function syncDirectory(dir: string): void {
  * lock left by a killed bridge (its PID gone) is taken over.
  */
 export function lockDirectory(dir: string): () => void {
-  const path = join(dir, 'spool.lock');
+  const path = resolve(dir, 'spool.lock');
+  if (heldHere.has(path)) throw new ConfigError(`Spool directory "${dir}" (--spool-dir) is in use by this process`);
   try {
     writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
   } catch {
@@ -79,8 +80,15 @@ export function lockDirectory(dir: string): () => void {
     }
     writeFileSync(path, `${process.pid}\n`);
   }
-  return () => rmSync(path, { force: true });
+  heldHere.add(path);
+  return () => {
+    heldHere.delete(path);
+    rmSync(path, { force: true });
+  };
 }
+
+// A lock file holds a PID, which cannot tell two spools of one process (tests, demo) apart.
+const heldHere = new Set<string>();
 
 function isAlive(pid: number): boolean {
   try {

@@ -1,0 +1,227 @@
+import { Backoff } from '../../lib/backoff.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { deliver, type DeliveryObserver } from './deliver.ts';
+import type { WriteEndpoint } from './endpoint.ts';
+import type { Spool } from './spool.ts';
+import { WriteError } from './write-error.ts';
+import type { Writer } from './writer.ts';
+
+/** Lines per write request (--influx-batch-size). */
+export const DEFAULT_BATCH_SIZE = 5000;
+/** Longest wait before a buffered line is sent, ms (--influx-flush-interval). */
+export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
+/** Spool appends are fsync'd together this often, ms (--spool-fsync-interval). */
+export const DEFAULT_FSYNC_INTERVAL_MS = 500;
+/** Retry delays while the database fails: doubling from the first to the cap, jittered. */
+export const DEFAULT_RETRY_INITIAL_MS = 250;
+export const DEFAULT_RETRY_MAX_MS = 5000;
+/** A server's Retry-After is honoured up to this, ms. */
+export const MAX_RETRY_AFTER_MS = 300_000;
+
+export interface SpoolingWriterOptions {
+  readonly batchSize: number;
+  readonly flushIntervalMs: number;
+  readonly fsyncIntervalMs: number;
+  readonly retryInitialMs: number;
+  readonly retryMaxMs: number;
+}
+
+export interface SpoolingWriterEvents extends DeliveryObserver {
+  /** The database answered (true) or failed with a retryable error (false). */
+  up(isUp: boolean): void;
+  /** Lines taken after close. */
+  droppedAtShutdown(points: number): void;
+}
+
+/**
+ * The bridge's durability, not the client's: live lines are batched (size and time) and written
+ * with one request in flight. A retryable failure moves the batch to the spool and switches to
+ * outage mode, where batches go straight to the spool. A drain loop writes the spool oldest first,
+ * probing with backoff while the database is away; once a write succeeds live writes resume at
+ * once, so fresh values are visible while the backlog drains behind them.
+ */
+export class SpoolingWriter implements Writer {
+  private buffer: string[] = [];
+  private isUp = true;
+  private closed = false;
+  private live: Promise<void> | undefined;
+  private readonly drainLoop: Promise<void>;
+  /** Resolves the drain loop's wait for new spooled lines. */
+  private wakeIdle: (() => void) | undefined;
+  /** Ends the drain loop's backoff sleep early; only close() uses it. */
+  private cancelSleep: (() => void) | undefined;
+  private lastRetryAfterMs: number | undefined;
+  private readonly backoff: Backoff;
+  private readonly timers: NodeJS.Timeout[];
+  private unsynced = false;
+
+  constructor(
+    private readonly endpoint: WriteEndpoint,
+    private readonly spool: Spool,
+    private readonly events: SpoolingWriterEvents,
+    private readonly log: Logger,
+    private readonly options: SpoolingWriterOptions,
+  ) {
+    this.backoff = new Backoff({ initialMs: options.retryInitialMs, maxMs: options.retryMaxMs });
+    this.timers = [
+      setInterval(() => void this.flushLive(), options.flushIntervalMs),
+      setInterval(() => void this.syncSpool(), options.fsyncIntervalMs),
+    ];
+    for (const timer of this.timers) timer.unref();
+    this.drainLoop = this.drain();
+  }
+
+  get pending(): number {
+    return this.buffer.length + this.spool.stats().points;
+  }
+
+  write(lines: readonly string[]): void {
+    if (this.closed) {
+      this.events.droppedAtShutdown(lines.length);
+      return;
+    }
+    for (const line of lines) this.buffer.push(line);
+    if (this.buffer.length >= this.options.batchSize) this.flushLive();
+  }
+
+  async flush(): Promise<void> {
+    while (this.buffer.length > 0 || this.live !== undefined) {
+      this.flushLive();
+      await this.live;
+    }
+    await this.syncSpool();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.wakeIdle?.();
+    this.cancelSleep?.();
+    await this.live;
+    // One last attempt while the database is up; whatever fails stays in the spool for the next start.
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, this.options.batchSize);
+      if (!this.isUp || !(await this.tryWrite(batch))) this.toSpool([...batch, ...this.buffer.splice(0)]);
+    }
+    await this.drainLoop;
+    if (!this.spool.durable) await this.lastDrain();
+    await this.spool.close();
+  }
+
+  /** Without a spool directory, memory is all there is: write it out now or count it lost. */
+  private async lastDrain(): Promise<void> {
+    for (let batch = await this.spool.read(this.options.batchSize); batch !== undefined && this.isUp; batch = await this.spool.read(this.options.batchSize)) {
+      if (!(await this.tryWrite(batch.lines))) break;
+      this.spool.ack(batch);
+    }
+    const lost = this.spool.stats().points;
+    if (lost > 0) {
+      this.events.droppedAtShutdown(lost);
+      this.log.error(`Lost ${lost} points that the database did not take: no --spool-dir to keep them across the restart`);
+    }
+  }
+
+  private flushLive(): void {
+    if (this.buffer.length === 0) return;
+    if (!this.isUp || this.closed) {
+      this.toSpool(this.buffer.splice(0));
+      return;
+    }
+    if (this.live !== undefined) {
+      // A slow database: keep one batch waiting in memory, spool the rest rather than grow.
+      if (this.buffer.length > 4 * this.options.batchSize) this.toSpool(this.buffer.splice(0, this.buffer.length - this.options.batchSize));
+      return;
+    }
+    const batch = this.buffer.splice(0, this.options.batchSize);
+    this.live = this.tryWrite(batch)
+      .then((ok) => {
+        if (!ok) this.toSpool(batch);
+      })
+      .finally(() => {
+        this.live = undefined;
+        if (this.buffer.length >= this.options.batchSize) this.flushLive();
+      });
+  }
+
+  /** True when written (or dead-lettered); false after a retryable failure. */
+  private async tryWrite(lines: readonly string[]): Promise<boolean> {
+    try {
+      await deliver(this.endpoint, lines, this.events);
+      this.setUp(true);
+      return true;
+    } catch (error) {
+      this.setUp(false, error);
+      return false;
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.closed) {
+      let delay = 0;
+      try {
+        const batch = await this.spool.read(this.options.batchSize);
+        if (batch === undefined) {
+          await new Promise<void>((resolve) => (this.wakeIdle = resolve));
+          this.wakeIdle = undefined;
+          continue;
+        }
+        if (await this.tryWrite(batch.lines)) {
+          this.spool.ack(batch);
+          this.backoff.reset();
+        } else {
+          delay = Math.min(this.lastRetryAfterMs ?? this.backoff.next(), MAX_RETRY_AFTER_MS);
+        }
+      } catch (error) {
+        this.log.error(`Cannot read the spool: ${(error as Error).message}`);
+        delay = this.backoff.next();
+      }
+      if (delay > 0 && !this.closed) await this.sleep(delay);
+    }
+  }
+
+  private setUp(isUp: boolean, error?: unknown): void {
+    this.lastRetryAfterMs = error instanceof WriteError ? error.retryAfterMs : undefined;
+    if (isUp !== this.isUp) {
+      if (isUp) {
+        this.log.info(`Database answers again; draining ${this.spool.stats().points} spooled points`);
+      } else {
+        const why = error instanceof WriteError ? `${error.reason}: ${error.message}` : String(error);
+        this.log.warn(`Cannot write to the database (${why}); spooling to ${this.spool.description}`);
+      }
+    }
+    this.isUp = isUp;
+    this.events.up(isUp);
+  }
+
+  private toSpool(lines: readonly string[]): void {
+    if (lines.length === 0) return;
+    this.spool.append(lines);
+    this.unsynced = true;
+    this.wakeIdle?.();
+  }
+
+  private async syncSpool(): Promise<void> {
+    if (!this.unsynced) return;
+    this.unsynced = false;
+    try {
+      await this.spool.sync();
+    } catch (error) {
+      this.unsynced = true;
+      this.log.error(`Cannot fsync the spool: ${(error as Error).message}`);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.cancelSleep = undefined;
+        resolve();
+      }, ms);
+      this.cancelSleep = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

@@ -1,0 +1,73 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { SpoolStats } from './spool.ts';
+import { FAILURE_REASONS } from './write-error.ts';
+
+/** Why points left the store without reaching the database (dead-lettered lines are counted apart). */
+export const DROP_REASONS = ['spool_full', 'shutdown'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/** The store's metrics, registered only when a database is configured. */
+export function createStorageMetrics(registry: Registry, spoolStats: () => SpoolStats, pendingPoints: () => number, maxBytes: number) {
+  const m = {
+    written: new Counter({ name: 'obsmon_bridge_storage_points_written_total', help: 'Points the database acknowledged (a re-sent point counts again)', registers: [registry] }),
+    duration: new Histogram({
+      name: 'obsmon_bridge_storage_write_duration_seconds',
+      help: 'Duration of write requests to the database, successful or not',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    failures: new Counter({
+      name: 'obsmon_bridge_storage_write_failures_total',
+      help: 'Failed write requests to the database, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    deadLettered: new Counter({ name: 'obsmon_bridge_storage_points_dead_lettered_total', help: 'Points the database refused for good, set aside in the dead-letter file', registers: [registry] }),
+    dropped: new Counter({
+      name: 'obsmon_bridge_storage_points_dropped_total',
+      help: 'Points lost before reaching the database, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    up: new Gauge({ name: 'obsmon_bridge_storage_up', help: '1 if the last write request to the database succeeded', registers: [registry] }),
+  };
+  new Gauge({
+    name: 'obsmon_bridge_storage_pending_points',
+    help: 'Points in memory waiting for the next write (not yet spooled)',
+    registers: [registry],
+    collect() {
+      this.set(pendingPoints());
+    },
+  });
+  new Gauge({
+    name: 'obsmon_bridge_spool_bytes',
+    help: 'Bytes of points spooled and not yet written',
+    registers: [registry],
+    collect() {
+      this.set(spoolStats().bytes);
+    },
+  });
+  new Gauge({ name: 'obsmon_bridge_spool_max_bytes', help: 'Spool size limit (--spool-max-bytes), bytes', registers: [registry] }).set(maxBytes);
+  new Gauge({
+    name: 'obsmon_bridge_spool_points',
+    help: 'Points spooled and not yet written',
+    registers: [registry],
+    collect() {
+      this.set(spoolStats().points);
+    },
+  });
+  new Gauge({
+    name: 'obsmon_bridge_spool_oldest_timestamp_seconds',
+    help: 'Agent timestamp of the oldest spooled point, unix seconds; 0 when the spool is empty',
+    registers: [registry],
+    collect() {
+      this.set(spoolStats().oldestTimestamp ?? 0);
+    },
+  });
+  // Zero-initialise every label value so rate() and absent-series alerts work from the first scrape.
+  for (const reason of FAILURE_REASONS) m.failures.labels(reason).inc(0);
+  for (const reason of DROP_REASONS) m.dropped.labels(reason).inc(0);
+  return m;
+}
+
+export type StorageMetrics = ReturnType<typeof createStorageMetrics>;
