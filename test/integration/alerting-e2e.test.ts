@@ -211,7 +211,7 @@ describe('alerting end to end: bridge → Prometheus → Alertmanager → webhoo
     // The exporter job's relabelling: node from the host, or the node given in the targets file.
     const exporters = await query(prometheus!, 'up{job="obsmon-exporter"}');
     expect(exporters.map((s) => s.metric['node']).sort()).toEqual(['127.0.0.1', 'guider']);
-  });
+  }, 45_000);
 
   test('a disk above its error level reaches the webhook, its recovery arrives resolved, a silent agent arrives as down', async () => {
     const disk = { alertname: 'ObsmonNodeDiskUsageHigh', node: 'e2e-disk', severity: 'error' };
@@ -239,7 +239,18 @@ describe('alerting end to end: bridge → Prometheus → Alertmanager → webhoo
     expect(down.call.path).toBe('/ops-chat');
     expect(down.alert.labels).toEqual({ alertname: 'ObsmonNodeDown', node: 'e2e-disk', group: 'default', severity: 'warning', job: 'obsmon-bridge' });
     expect(down.alert.annotations['summary']).toMatch(/^Node e2e-disk \(group default\) is down; last report: \d+s ago$/);
-  });
+  }, 75_000);
+
+  test('critical alerts page: a critical inventory node that never reported, and a bridge that cannot be scraped', async () => {
+    const node = await waitFor('ObsmonCriticalNodeDown at the webhook', () => findAlert({ alertname: 'ObsmonCriticalNodeDown', node: 'e2e-critical' }, 'firing'), 30_000);
+    expect(node.call.path).toBe('/page');
+    expect(node.alert.labels).toEqual({ alertname: 'ObsmonCriticalNodeDown', node: 'e2e-critical', group: 'dome', severity: 'critical', job: 'obsmon-bridge' });
+    expect(node.alert.annotations['summary']).toBe('Critical node e2e-critical (group dome) is down; last report: none since the bridge started');
+    const dead = await waitFor('ObsmonBridgeDown at the webhook', () => findAlert({ alertname: 'ObsmonBridgeDown' }, 'firing'), 30_000);
+    expect(dead.call.path).toBe('/page');
+    expect(dead.alert.labels['instance']).not.toBe(bridgeTarget);
+    expect(findAlert({ alertname: 'ObsmonBridgeDown', instance: bridgeTarget }, 'firing')).toBeUndefined();
+  }, 65_000);
 
   test('Alertmanager silences the other alerts of a down node, not those of other nodes', async () => {
     const post = await fetch(`${alertmanager!.url}/api/v2/alerts`, {
