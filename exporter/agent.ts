@@ -93,6 +93,10 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
   let metricsServer: MetricsServer | undefined;
   if (values.metricsPort !== 0) {
     collectDefaultMetrics({ register: registry });
+    // These gauges carry a counter's `_total` suffix, which `promtool check metrics` rejects.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
     metricsServer = await startMetricsServer(registry, values.metricsBind, values.metricsPort);
   }
 

@@ -47,11 +47,13 @@ export function createExporterMetrics(registry: Registry, collectorNames: readon
       registers,
     }),
   };
+  // Zero-initialised label values, so rate() and absent-series alerts work from the first scrape.
   for (const name of collectorNames) {
     m.collectorDuration.labels(name).set(0);
     m.collectorSuccess.labels(name).set(0);
   }
   for (const reason of ['overflow', 'expired'] satisfies DropReason[]) m.dropped.labels(reason).inc(0);
+  for (const reason of [...REJECT_REASONS, 'other']) m.errReplies.labels(reason).inc(0);
   m.connected.set(0);
   return {
     ...m,
