@@ -16,6 +16,8 @@ import { createSelfMetrics } from './self-metrics.ts';
 import { loadInventory } from './state/inventory.ts';
 import { NodeTable } from './state/node-table.ts';
 import { Thresholds } from './state/thresholds.ts';
+import { historyRoute } from './store/history-route.ts';
+import { createStore, type Store } from './store/store.ts';
 
 export interface RunningBridge {
   readonly ingestAddress: AddressInfo;
@@ -25,6 +27,8 @@ export interface RunningBridge {
   readonly lines: LineHandler;
   readonly registry: Registry;
   readonly thresholds: Thresholds;
+  /** InfluxDB writer and history (memory-only without a database). */
+  readonly store: Store;
   /** Graceful stop: stop listening, close agent connections, finish in-flight HTTP. */
   stop(): Promise<void>;
 }
@@ -64,6 +68,8 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const downAfterMs = options.downAfter * 1000;
   const nodeMetrics = registerNodeMetrics(registry, table, thresholds, { downAfterMs, now });
   const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
+  const store = createStore(options, registry, log.child('store'));
+  lines.onReport((report) => store.record(report));
 
   const ingest = new IngestServer(lines, metrics, ingestOptions(options), log.child('ingest'));
   const live = createLiveEvents(lines, table, thresholds, registry, {
@@ -80,12 +86,14 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     downAfterMs,
     now,
     stream: live.handler,
+    history: historyRoute(store.history, now),
     auth: httpAuth(options.httpBearerTokens, options.httpBasicAuth),
     corsOrigins: options.corsOrigins,
   });
   const http = createServer(app);
 
-  const ingestAddress = await ingest.listen(options.bind, options.ingestPort).catch((error: Error) => {
+  const ingestAddress = await ingest.listen(options.bind, options.ingestPort).catch(async (error: Error) => {
+    await store.close();
     throw new ConfigError(`Cannot listen for agents on ${options.bind}:${options.ingestPort} (--bind, --ingest-port): ${error.message}`);
   });
   const tlsAddress =
@@ -93,10 +101,12 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
       ? undefined
       : await ingest.listenTls(options.bind, options.tlsPort, tlsOptions(options)).catch(async (error: Error) => {
           await ingest.close();
+          await store.close();
           throw new ConfigError(`Cannot listen for TLS agents on ${options.bind}:${options.tlsPort} (--bind, --tls-port): ${error.message}`);
         });
   const httpAddress = await listenHttp(http, options.bind, options.httpPort).catch(async (error: Error) => {
     await ingest.close();
+    await store.close();
     throw new ConfigError(`Cannot listen for HTTP on ${options.bind}:${options.httpPort} (--bind, --http-port): ${error.message}`);
   });
 
@@ -118,10 +128,13 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     lines,
     registry,
     thresholds,
+    store,
     async stop() {
       clearInterval(sweeper);
       live.stop();
       await ingest.close();
+      // After ingest: no report arrives any more; what the database has not taken goes to the spool.
+      await store.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         // Stream subscribers never go idle by themselves.

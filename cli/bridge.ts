@@ -21,7 +21,7 @@ export async function bridgeCommand(argv: readonly string[], env: NodeJS.Process
     const bridge = await startBridge(options, log);
     const host = urlHost(bridge.httpAddress.address);
     log.info(`Agents: tcp://${urlHost(bridge.ingestAddress.address)}:${bridge.ingestAddress.port}  Metrics: http://${host}:${bridge.httpAddress.port}/metrics  Status: http://${host}:${bridge.httpAddress.port}/`);
-    log.info('No database configured: nothing is persisted, live values only');
+    log[bridge.store.summary.level](bridge.store.summary.text);
     const signal = await waitForShutdownSignal();
     log.info(`${signal} received, shutting down`);
     await bridge.stop();

@@ -13,6 +13,8 @@ export interface HttpDeps {
   readonly downAfterMs: number;
   readonly now: () => number;
   readonly stream: RequestHandler;
+  /** `GET /api/v1/nodes/:node/history` (bridge/store/history-route.ts). */
+  readonly history?: RequestHandler<{ node: string }>;
   /** Bearer/basic authentication, when configured (everything but /healthz). */
   readonly auth?: RequestHandler | undefined;
   /** Origins allowed to read the API from a browser (`*` for any); empty = same origin only. */
@@ -79,6 +81,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     }
     res.json(viewNode(node, deps.thresholds, deps.now(), deps.downAfterMs));
   });
+  if (deps.history !== undefined) app.get('/api/v1/nodes/:node/history', deps.history);
   app.get('/api/v1/stream', deps.stream);
   app.use(pageRoutes());
   app.use((_req, res) => {
