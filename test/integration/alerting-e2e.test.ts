@@ -113,7 +113,7 @@ beforeAll(async () => {
   // Per-node levels of 1/2 for e2e-all make every threshold alert true for it; rx/tx get levels too.
   const thresholds = parse(readFileSync(THRESHOLDS, 'utf8')) as Record<string, unknown>;
   const low = { warning: 1, error: 2 };
-  thresholds['nodes'] = { 'e2e-all': { cpu: low, mem: low, disk: low, rx: low, tx: low } };
+  thresholds['nodes'] = { 'e2e-all': { cpu: low, mem: low, swap: low, temp: low, disk: low, rx: low, tx: low } };
   writeFileSync(join(dir, 'thresholds.yaml'), stringify(thresholds));
   writeFileSync(
     join(dir, 'inventory.yaml'),
@@ -149,7 +149,7 @@ beforeAll(async () => {
   const now = () => Math.floor(Date.now() / 1000);
   agents.set('e2e-disk', () => 'cpu=5 disk=95');
   // Clock 30 s ahead (inside --future-tolerance), disk rising 1 % a report: skew and trend alerts.
-  agents.set('e2e-all', () => `cpu=50 mem=50 disk=${Math.min(100, 10 + tick)} rx=1000 tx=1000 rx@eth0=500`);
+  agents.set('e2e-all', () => `cpu=50 mem=50 swap=50 temp=40 disk=${Math.min(100, 10 + tick)} rx=1000 tx=1000 rx@eth0=500`);
   agentSocket = await connectTo(bridge.ingestPort);
   const send = () => {
     tick += 1;

@@ -7,6 +7,7 @@ import { promtoolPath } from '../../helpers/promtool.ts';
 
 const DIR = new URL('../../../prometheus/', import.meta.url).pathname;
 const DOCS = new URL('../../../docs/alerting.md', import.meta.url).pathname;
+const THRESHOLDS = new URL('../../../config/thresholds.yaml', import.meta.url).pathname;
 
 interface Rule {
   alert?: string;
@@ -86,6 +87,23 @@ describe('rule conventions', () => {
     expect(cases.some((c) => (c.exp_alerts ?? []).length === 0), 'a case where it stays silent').toBe(true);
     const firedSeverities = new Set(cases.flatMap((c) => (c.exp_alerts ?? []).map((a) => a.exp_labels?.['severity'])));
     for (const rule of alertRules.filter((r) => r.alert === name)) expect(firedSeverities).toContain(rule.labels?.['severity']);
+  });
+
+  test('every metric with levels in config/thresholds.yaml has an alert at its warning and its error level', () => {
+    const file = parse(readFileSync(THRESHOLDS, 'utf8')) as Record<string, Record<string, Record<string, unknown>> | undefined>;
+    const keys = new Set([
+      ...Object.keys(file['defaults'] ?? {}),
+      ...Object.values(file['groups'] ?? {}).flatMap((levels) => Object.keys(levels)),
+      ...Object.values(file['nodes'] ?? {}).flatMap((levels) => Object.keys(levels)),
+    ]);
+    expect(keys.size).toBeGreaterThan(0);
+    for (const key of keys) {
+      for (const severity of ['warning', 'error']) {
+        const rule = alertRules.find((r) => r.expr.includes(`obsmon_threshold{metric="${key}", severity="${severity}"}`));
+        expect(rule, `an alert reading the ${severity} level of "${key}"`).toBeDefined();
+        expect(rule!.labels?.['severity']).toBe(severity);
+      }
+    }
   });
 
   test('every recording rule follows level:metric:operations and is checked by a promql_expr_test', () => {
