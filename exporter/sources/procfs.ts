@@ -1,4 +1,5 @@
-import { readdir, readFile, statfs } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localDiskFilesystems } from './local-filesystems.ts';
 import { parseLoadavg } from './parsers/loadavg.ts';
@@ -48,41 +49,48 @@ export class ProcfsSource implements SystemSource {
     this.rootfs = config.rootfs ?? '/';
   }
 
-  private proc(file: string): Promise<string> {
-    return readFile(join(this.procRoot, file), 'utf8');
+  // Synchronous on purpose: /proc text is generated in memory and never waits for a disk, and
+  // fs/promises costs ~0.3 ms of CPU per file in thread-pool round trips versus ~0.03 ms here.
+  // statfs and hwmon sensors (slow I2C chips) stay asynchronous.
+  private proc(file: string): string {
+    return readFileSync(join(this.procRoot, file), 'utf8');
   }
 
   async cpuTimes() {
-    return parsed(parseProcStat(await this.proc('stat')), '/proc/stat');
+    return parsed(parseProcStat(this.proc('stat')), '/proc/stat');
   }
 
   async memory() {
-    return parsed(parseMeminfo(await this.proc('meminfo')), '/proc/meminfo');
+    return parsed(parseMeminfo(this.proc('meminfo')), '/proc/meminfo');
   }
 
   async loadAverages() {
-    return parsed(parseLoadavg(await this.proc('loadavg')), '/proc/loadavg');
+    return parsed(parseLoadavg(this.proc('loadavg')), '/proc/loadavg');
   }
 
   async uptimeSeconds() {
-    return parsed(parseUptime(await this.proc('uptime')), '/proc/uptime');
+    return parsed(parseUptime(this.proc('uptime')), '/proc/uptime');
   }
 
   async processCount(): Promise<number> {
-    const entries = await readdir(this.procRoot);
-    return entries.filter((e) => PID.test(e)).length;
+    return readdirSync(this.procRoot).filter((e) => PID.test(e)).length;
   }
 
   async networkCounters(): Promise<InterfaceCounters[]> {
-    const [text, virtual] = await Promise.all([
-      this.proc('net/dev'),
-      readdir(join(this.sysRoot, 'devices/virtual/net')).catch(() => [] as string[]),
-    ]);
-    const virtualSet = new Set(virtual);
-    return parseNetDev(text).map((e) => ({
+    const virtual = new Set(this.listVirtualInterfaces());
+    return parseNetDev(this.proc('net/dev')).map((e) => ({
       ...e,
-      kind: e.name === 'lo' ? 'loopback' : virtualSet.has(e.name) ? 'virtual' : 'physical',
+      kind: e.name === 'lo' ? 'loopback' : virtual.has(e.name) ? 'virtual' : 'physical',
     }));
+  }
+
+  private listVirtualInterfaces(): string[] {
+    try {
+      return readdirSync(join(this.sysRoot, 'devices/virtual/net'));
+    } catch {
+      // Kernels or containers without this directory: only `lo` is known to be non-physical.
+      return [];
+    }
   }
 
   async temperatures() {
@@ -93,7 +101,7 @@ export class ProcfsSource implements SystemSource {
   async filesystems(): Promise<FilesystemReading[]> {
     const mounts =
       this.config.mounts === 'auto'
-        ? localDiskFilesystems(parseMounts(await this.proc('mounts'))).map((m) => m.mountPoint)
+        ? localDiskFilesystems(parseMounts(this.proc('mounts'))).map((m) => m.mountPoint)
         : this.config.mounts;
     const readings = await Promise.all(mounts.map((m) => this.measure(m)));
     return readings.filter((r): r is FilesystemReading => r !== undefined);
