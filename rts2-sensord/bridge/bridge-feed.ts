@@ -1,0 +1,141 @@
+import type { Logger } from '../../lib/logger.ts';
+import { fetchNodes, type BridgeNode } from './nodes-api.ts';
+import { StatusStream } from './status-stream.ts';
+
+/** A node as last seen in an answer of the bridge, with the local time of that answer. */
+export interface KnownNode {
+  readonly view: BridgeNode;
+  /** Local clock (ms) of the answer that carried `view`. */
+  readonly fetchedAt: number;
+}
+
+/** What the device knows of the cluster; nodes stay known after the bridge stops listing them. */
+export interface FeedState {
+  /** The last poll succeeded. */
+  readonly ok: boolean;
+  readonly error: string | undefined;
+  /** Local clock (ms) of the last successful poll. */
+  readonly lastSuccessAt: number | undefined;
+  /** The bridge's `--down-after`, ms (60 s until the bridge has told). */
+  readonly downAfterMs: number;
+  readonly nodes: ReadonlyMap<string, KnownNode>;
+  /** Nodes the bridge listed beyond `maxNodes`, not shown. */
+  readonly ignoredNodes: number;
+  /** Polls completed, successful or not; 0 = too early to judge the bridge. */
+  readonly polls: number;
+}
+
+export interface BridgeFeedOptions {
+  readonly url: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Distinct nodes the device will ever show: RTS2 cannot delete a value, so a flood of invented names must stop somewhere. */
+  readonly maxNodes: number;
+  /** Which nodes to show (`--nodes`, `--groups`). */
+  readonly wanted: (node: BridgeNode) => boolean;
+  readonly now: () => number;
+}
+
+/**
+ * The device's view of the bridge: polls `/api/v1/nodes` every interval and at once when the status
+ * stream reports a change, one request at a time. Either side may start first; both retry forever.
+ */
+export class BridgeFeed {
+  private readonly nodes = new Map<string, KnownNode>();
+  private readonly ignored = new Set<string>();
+  private ok = false;
+  private error: string | undefined = 'no answer from the bridge yet';
+  private lastSuccessAt: number | undefined;
+  private downAfterMs = 60_000;
+  private polls = 0;
+  private inFlight = false;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly stream: StatusStream;
+
+  constructor(
+    private readonly options: BridgeFeedOptions,
+    private readonly onChange: () => void,
+    private readonly log: Logger,
+  ) {
+    this.stream = new StatusStream(
+      { baseUrl: options.url, retry: { initialMs: 500, maxMs: Math.max(1000, options.intervalMs * 2) }, idleTimeoutMs: 60_000 },
+      () => this.requestPoll(),
+      () => this.requestPoll(),
+      log,
+    );
+  }
+
+  get state(): FeedState {
+    const { ok, error, lastSuccessAt, downAfterMs, nodes, polls } = this;
+    return { ok, error, lastSuccessAt, downAfterMs, nodes, polls, ignoredNodes: this.ignored.size };
+  }
+
+  start(): void {
+    this.stream.start();
+    this.timer = setInterval(() => this.requestPoll(), this.options.intervalMs);
+    this.requestPoll();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.stream.stop();
+  }
+
+  /** Poll now, or right after the poll in flight. */
+  requestPoll(): void {
+    if (this.stopped) return;
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = true;
+    void this.poll().finally(() => {
+      this.inFlight = false;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.requestPoll();
+      }
+    });
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      const answer = await fetchNodes(this.options.url, this.options.timeoutMs);
+      const now = this.options.now();
+      for (const view of answer.nodes) this.remember(view, now);
+      if (answer.downAfterSeconds !== undefined) this.downAfterMs = answer.downAfterSeconds * 1000;
+      this.ok = true;
+      this.error = undefined;
+      this.lastSuccessAt = now;
+    } catch (error) {
+      this.ok = false;
+      this.error = describe(error);
+      this.log.debug(`Poll of ${this.options.url} failed: ${this.error}`);
+    }
+    this.polls += 1;
+    if (!this.stopped) this.onChange();
+  }
+
+  private remember(view: BridgeNode, now: number): void {
+    if (!this.options.wanted(view)) return;
+    if (!this.nodes.has(view.node) && this.nodes.size >= this.options.maxNodes) {
+      if (!this.ignored.has(view.node) && this.ignored.size < 1_000_000) {
+        if (this.ignored.size === 0) this.log.warn(`More than ${this.options.maxNodes} nodes (--max-nodes): "${view.node}" and later ones are not shown`);
+        this.ignored.add(view.node);
+      }
+      return;
+    }
+    this.nodes.set(view.node, { view, fetchedAt: now });
+  }
+}
+
+/** `fetch failed` says little; its cause (ECONNREFUSED, timeout) says what happened. */
+function describe(error: unknown): string {
+  const e = error as Error & { cause?: { code?: string; message?: string } };
+  const cause = e.cause?.code ?? e.cause?.message;
+  if (e.name === 'TimeoutError') return 'no answer within the timeout';
+  return cause === undefined ? e.message : `${e.message} (${cause})`;
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+const metric = z.object({
+  key: z.string(),
+  qualifier: z.string().nullable(),
+  value: z.number(),
+  status: z.enum(['ok', 'warning', 'error', 'stale']),
+});
+
+const node = z.object({
+  node: z.string(),
+  group: z.string(),
+  critical: z.boolean(),
+  up: z.boolean(),
+  lastSeenSecondsAgo: z.number().nullable(),
+  metrics: z.array(metric),
+});
+
+const answer = z.object({ downAfterSeconds: z.number().positive().optional(), nodes: z.array(node) });
+
+/** The parts of a `NodeView` (docs/api.md) the device uses; unknown fields are ignored. */
+export type BridgeNode = z.infer<typeof node>;
+export type BridgeMetric = z.infer<typeof metric>;
+export type NodesAnswer = z.infer<typeof answer>;
+
+/**
+ * `GET <bridge>/api/v1/nodes`. Throws an Error with a one-line reason when the bridge cannot be
+ * reached, answers with an error status, or answers something that is not the documented shape.
+ */
+export async function fetchNodes(baseUrl: string, timeoutMs: number): Promise<NodesAnswer> {
+  const res = await fetch(new URL('/api/v1/nodes', baseUrl), { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const parsed = answer.safeParse(await res.json());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`unexpected answer at ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,116 @@
+import type { KnownNode } from './bridge/bridge-feed.ts';
+import type { BridgeMetric } from './bridge/nodes-api.ts';
+import type { DeviceLevels } from './levels.ts';
+import type { Display } from './protocol/value-flags.ts';
+import type { AlertTexts, Reading, ReadingCondition } from './readings.ts';
+import { sanitizeName } from './value-names.ts';
+
+export interface NodeContext {
+  /** Local clock, ms. */
+  readonly now: number;
+  readonly downAfterMs: number;
+  /** The last poll of the bridge succeeded; otherwise "down" means "we cannot see", not "it is down". */
+  readonly bridgeOk: boolean;
+  readonly levels: DeviceLevels;
+}
+
+interface Shown {
+  readonly suffix: string;
+  readonly label: string;
+  readonly display: Display;
+  readonly unit: string;
+}
+
+/** The series shown per node; others (swap, load, temp, per-CPU, per-interface) stay in Prometheus. */
+function shown(m: BridgeMetric): Shown | undefined {
+  const q = m.qualifier;
+  switch (m.key) {
+    case 'cpu':
+      return q === null ? { suffix: 'cpu', label: 'cpu', display: 'percents', unit: '%' } : undefined;
+    case 'mem':
+      return q === null ? { suffix: 'mem', label: 'memory', display: 'percents', unit: '%' } : undefined;
+    case 'disk':
+      return q === null
+        ? { suffix: 'disk', label: 'disk /', display: 'percents', unit: '%' }
+        : { suffix: `disk_${sanitizeName(q, 'root')}`, label: `disk ${q}`, display: 'percents', unit: '%' };
+    case 'rx':
+      return q === null ? { suffix: 'net_in', label: 'network in', display: 'bytesize', unit: 'B/s' } : undefined;
+    case 'tx':
+      return q === null ? { suffix: 'net_out', label: 'network out', display: 'bytesize', unit: 'B/s' } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+const amount = (value: number, unit: string) => (unit === '%' ? `${value.toFixed(1)}%` : `${Math.round(value)} ${unit}`);
+
+/**
+ * The values of one node: reachability, time since its last report, and its cpu, memory, disk and
+ * network figures. A figure is shown only while current (the node is up and the series reported
+ * within the bridge's `--down-after`); otherwise it is `nan`, so old data never looks fresh.
+ */
+export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
+  const { view } = known;
+  const prefix = sanitizeName(view.node, 'node');
+  const node = { name: view.node, critical: view.critical };
+  const seenAt = view.lastSeenSecondsAgo === null ? undefined : known.fetchedAt - view.lastSeenSecondsAgo * 1000;
+  const ageSeconds = seenAt === undefined ? Number.NaN : Math.max(0, Math.round((ctx.now - seenAt) / 1000));
+  const up = view.up && seenAt !== undefined && ctx.now - seenAt <= ctx.downAfterMs;
+  const downCondition: ReadingCondition = view.critical ? 'error' : 'warning';
+  const silence = Number.isNaN(ageSeconds) ? 'has never reported' : `sent no report for ${ageSeconds} s`;
+
+  const readings: Reading[] = [
+    {
+      id: `node:${view.node}:up`,
+      name: `${prefix}_up`,
+      type: 'bool',
+      display: 'plain',
+      description: `[bool] ${view.node} reports arrive (group ${view.group}${view.critical ? ', critical' : ''})`,
+      value: up,
+      condition: !ctx.bridgeOk ? 'stale' : up ? 'ok' : downCondition,
+      node,
+      alert: { warning: `${view.node} ${silence}`, error: `${view.node} ${silence}`, ok: `${view.node} reports again` },
+    },
+    {
+      id: `node:${view.node}:age`,
+      name: `${prefix}_age`,
+      type: 'double',
+      display: 'timeInterval',
+      description: `[s] ${view.node} time since its last report`,
+      value: ageSeconds,
+      condition: 'ok',
+      node,
+    },
+  ];
+
+  for (const m of view.metrics) {
+    const s = shown(m);
+    if (s === undefined) continue;
+    const fresh = up && m.status !== 'stale';
+    const levels = ctx.levels.levels(view.node, view.group, m.key);
+    const subject = `${view.node} ${s.label}`;
+    const value = fresh ? m.value : Number.NaN;
+    let alert: AlertTexts | undefined;
+    if (levels !== undefined) {
+      const now = amount(m.value, s.unit);
+      alert = {
+        warning: `${subject} ${now} at or above warning level ${amount(levels.warning, s.unit)}`,
+        error: `${subject} ${now} at or above error level ${amount(levels.error, s.unit)}`,
+        ok: `${subject} back to ${now}, below warning level ${amount(levels.warning, s.unit)}`,
+      };
+    }
+    readings.push({
+      id: `node:${view.node}:${m.key}@${m.qualifier ?? ''}`,
+      name: `${prefix}_${s.suffix}`,
+      type: 'double',
+      display: s.display,
+      description: `[${s.unit}] ${subject}`,
+      value,
+      condition: fresh ? ctx.levels.condition(view.node, view.group, m.key, m.value) : 'stale',
+      node,
+      metric: { key: m.key, where: m.qualifier === null ? view.node : `${view.node}:${m.qualifier}` },
+      ...(alert === undefined ? {} : { alert }),
+    });
+  }
+  return readings;
+}

@@ -1,0 +1,44 @@
+import type { Rts2Scalar } from './protocol/encode.ts';
+import type { Display, ErrorClass, ValueType } from './protocol/value-flags.ts';
+
+/** `stale`: nothing current is known; shown without flags and never announced as a change. */
+export type ReadingCondition = 'ok' | 'warning' | 'error' | 'stale';
+
+/** Texts of the `M` line sent when a reading enters each condition. */
+export interface AlertTexts {
+  readonly warning: string;
+  readonly error: string;
+  readonly ok: string;
+}
+
+/**
+ * What one RTS2 value should show now, computed from the bridge's data: the device turns readings
+ * into values (`E`/`V`), messages (`M`) and its state word (`S`).
+ */
+export interface Reading {
+  /** Stable identity, e.g. `node:cam1:disk@/data`; names and alert memory hang on it. */
+  readonly id: string;
+  /** Wanted value name, already sanitised; made unique by ValueNames. */
+  readonly name: string;
+  readonly type: ValueType;
+  readonly display: Display;
+  readonly description: string;
+  readonly value: Rts2Scalar;
+  readonly condition: ReadingCondition;
+  /** The node this reading is about, for the device state. */
+  readonly node?: { readonly name: string; readonly critical: boolean };
+  /** For the per-metric worst values: metric key and where (`cam1`, `cam1:/data`). */
+  readonly metric?: { readonly key: string; readonly where: string };
+  /** Present on readings whose changes are announced with `M` lines. */
+  readonly alert?: AlertTexts;
+}
+
+export function errorClassOf(condition: ReadingCondition): ErrorClass {
+  return condition === 'warning' || condition === 'error' ? condition : 'good';
+}
+
+const RANK: Record<ReadingCondition, number> = { stale: 0, ok: 1, warning: 2, error: 3 };
+
+export function conditionRank(condition: ReadingCondition): number {
+  return RANK[condition];
+}

@@ -1,0 +1,82 @@
+import type { FeedState } from './bridge/bridge-feed.ts';
+import { conditionRank, type Reading } from './readings.ts';
+
+/** Metrics that get a cluster-wide "worst" value pair. */
+export const WORST_METRICS = [
+  { key: 'cpu', label: 'CPU usage' },
+  { key: 'mem', label: 'memory in use' },
+  { key: 'disk', label: 'disk usage' },
+] as const;
+
+/** The bridge link: answered or not. NOT READY in the device state says the same to rts2-mon's title. */
+export function bridgeReading(feed: FeedState, url: string): Reading {
+  return {
+    id: 'device:bridge_ok',
+    name: 'bridge_ok',
+    type: 'bool',
+    display: 'plain',
+    description: `[bool] the obsmon bridge ${url} answers`,
+    value: feed.ok,
+    condition: feed.polls === 0 ? 'stale' : feed.ok ? 'ok' : 'error',
+    alert: {
+      warning: `obsmon bridge ${url} unreachable: ${feed.error ?? ''}`,
+      error: `obsmon bridge ${url} unreachable: ${feed.error ?? ''}`,
+      ok: `obsmon bridge ${url} answers again`,
+    },
+  };
+}
+
+export function countReadings(feed: FeedState, perNode: readonly Reading[]): Reading[] {
+  const down = perNode.filter((r) => r.id.endsWith(':up') && r.value === false).length;
+  const count = (name: string, description: string, value: number): Reading => ({
+    id: `device:${name}`,
+    name,
+    type: 'integer',
+    display: 'plain',
+    description,
+    value,
+    condition: 'ok',
+  });
+  return [
+    count('nodes', '[count] nodes shown by this device', feed.nodes.size),
+    count('nodes_down', '[count] nodes without a report within the bridge --down-after', down),
+    count('nodes_ignored', '[count] nodes not shown because of --max-nodes', feed.ignoredNodes),
+  ];
+}
+
+/**
+ * Per metric the worst current figure over all shown nodes (most severe condition first, then the
+ * highest value) and where it is, so one line of rts2-mon answers "is anything full?".
+ */
+export function worstReadings(perNode: readonly Reading[]): Reading[] {
+  const readings: Reading[] = [];
+  for (const { key, label } of WORST_METRICS) {
+    let worst: Reading | undefined;
+    for (const r of perNode) {
+      if (r.metric?.key !== key || r.condition === 'stale' || typeof r.value !== 'number') continue;
+      const rank = conditionRank(r.condition) - (worst === undefined ? 0 : conditionRank(worst.condition));
+      if (worst === undefined || rank > 0 || (rank === 0 && r.value > (worst.value as number))) worst = r;
+    }
+    readings.push(
+      {
+        id: `device:worst_${key}`,
+        name: `worst_${key}`,
+        type: 'double',
+        display: 'percents',
+        description: `[%] highest ${label} of all shown nodes`,
+        value: worst?.value ?? Number.NaN,
+        condition: worst?.condition ?? 'stale',
+      },
+      {
+        id: `device:worst_${key}_node`,
+        name: `worst_${key}_node`,
+        type: 'string',
+        display: 'plain',
+        description: `node (and mount) with the highest ${label}`,
+        value: worst?.metric?.where ?? '',
+        condition: 'ok',
+      },
+    );
+  }
+  return readings;
+}
