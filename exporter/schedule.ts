@@ -18,8 +18,10 @@ export function startSchedule(intervalMs: number, tick: () => Promise<void>, now
   const arm = () => {
     if (stopped) return;
     const t = now();
-    // Strictly after the previous boundary: a timer may fire a hair early by the wall clock.
-    const next = Math.max(Math.floor(t / intervalMs) + 1, last + 1);
+    let next = Math.floor(t / intervalMs) + 1;
+    // A timer may fire a hair early by the wall clock: never tick twice for one boundary. (No
+    // max(last + 1) here: after the clock is set back an hour, that would mean an hour of silence.)
+    if (next === last) next += 1;
     last = next;
     timer = setTimeout(fire, next * intervalMs - t);
   };
