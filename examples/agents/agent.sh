@@ -9,7 +9,7 @@ count=${OBSMON_COUNT:-0}
 node=${OBSMON_NODE:-$(uname -n)}
 
 # One connection per report, so a restarted bridge needs no reconnect logic. OpenBSD netcat
-# (Debian netcat-openbsd, macOS) half-closes after the line with -N; other netcats quit with -q.
+# (Debian netcat-openbsd) half-closes after the line with -N; netcat-traditional quits with -q.
 # Without nc, bash's /dev/tcp does the same job.
 case $(nc -h 2>&1) in *-N*) nc_eof=-N ;; *) nc_eof='-q 1' ;; esac
 send() {
