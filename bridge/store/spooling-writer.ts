@@ -80,6 +80,12 @@ export class SpoolingWriter implements Writer {
       this.events.droppedAtShutdown(lines.length);
       return;
     }
+    // In an outage the spool is the next stop anyway: going there at once leaves only the un-fsync'd
+    // tail, not a flush interval of reports, to a SIGKILL.
+    if (!this.isUp) {
+      this.toSpool(lines);
+      return;
+    }
     for (const line of lines) this.buffer.push(line);
     if (this.buffer.length >= this.options.batchSize) this.flushLive();
   }
@@ -162,6 +168,8 @@ export class SpoolingWriter implements Writer {
       try {
         const batch = await this.spool.read(this.options.batchSize);
         if (batch === undefined) {
+          // Checked in the same tick as the wait starts, so a close() cannot slip in between.
+          if (this.closed) break;
           await new Promise<void>((resolve) => (this.wakeIdle = resolve));
           this.wakeIdle = undefined;
           continue;

@@ -1,0 +1,116 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, test } from 'vitest';
+import { InfluxV1Endpoint } from '../../../bridge/store/influx-v1-endpoint.ts';
+import { InfluxV2Endpoint } from '../../../bridge/store/influx-v2-endpoint.ts';
+import { WriteError } from '../../../bridge/store/write-error.ts';
+
+interface Captured {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+let server: Server | undefined;
+
+afterEach(async () => {
+  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+  server = undefined;
+});
+
+/** A loopback HTTP server that records requests and answers `status` (with optional headers and body). */
+async function capture(status: number, headers: Record<string, string> = {}, body = ''): Promise<{ url: string; requests: Captured[] }> {
+  const requests: Captured[] = [];
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const text = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw).toString() : raw.toString();
+      requests.push({ method: req.method!, url: req.url!, headers: req.headers, body: text });
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, requests };
+}
+
+const lines = (n: number) => Array.from({ length: n }, (_, i) => `obsmon_node,node=n${i} cpu=${i} 1763884800`);
+
+async function failure(promise: Promise<void>): Promise<WriteError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(WriteError);
+  return error as WriteError;
+}
+
+describe('InfluxDB 1.x endpoint (/write)', () => {
+  test('posts to /write with db, rp, second precision and basic auth; gzips large bodies', async () => {
+    const srv = await capture(204);
+    const endpoint = new InfluxV1Endpoint({ url: srv.url, db: 'obs mon', rp: 'year', user: 'u', password: 'p', timeoutMs: 2000 });
+    await endpoint.send(lines(2));
+    await endpoint.send(lines(100));
+    const [small, large] = srv.requests;
+    expect(small).toMatchObject({ method: 'POST', url: '/write?db=obs+mon&rp=year&precision=s', body: lines(2).join('\n') });
+    expect(small!.headers.authorization).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
+    expect(small!.headers['content-encoding']).toBeUndefined();
+    expect(large!.headers['content-encoding']).toBe('gzip');
+    expect(large!.body).toBe(lines(100).join('\n'));
+  });
+
+  test('a 400 is a line problem with the server\'s reason; a 503 with Retry-After is retryable after that many seconds', async () => {
+    let srv = await capture(400, {}, '{"error":"partial write: field type conflict dropped=1"}');
+    let error = await failure(new InfluxV1Endpoint({ url: srv.url, db: 'd', timeoutMs: 2000 }).send(lines(1)));
+    expect(error).toMatchObject({ reason: 'rejected', status: 400, message: 'HTTP 400: partial write: field type conflict dropped=1' });
+    expect(error.canRetry()).toBe(false);
+    await new Promise((resolve) => server!.close(resolve));
+    srv = await capture(503, { 'retry-after': '7' }, 'busy');
+    error = await failure(new InfluxV1Endpoint({ url: srv.url, db: 'd', timeoutMs: 2000 }).send(lines(1)));
+    expect(error).toMatchObject({ reason: 'server_error', retryAfterMs: 7000 });
+  });
+
+  test('a refused connection is unreachable', async () => {
+    const srv = await capture(204);
+    await new Promise((resolve) => server!.close(resolve));
+    server = undefined;
+    const error = await failure(new InfluxV1Endpoint({ url: srv.url, db: 'd', timeoutMs: 2000 }).send(lines(1)));
+    expect(error.reason).toBe('unreachable');
+  });
+});
+
+describe('v2 endpoint (@influxdata/influxdb-client)', () => {
+  test('posts to /api/v2/write with org, bucket, precision s and the token; gzips large bodies', async () => {
+    const srv = await capture(204);
+    const endpoint = new InfluxV2Endpoint({ url: srv.url, org: 'obs', bucket: 'mon/year', token: 'secret', timeoutMs: 2000, maxLines: 5000 });
+    await endpoint.send(lines(2));
+    await endpoint.send(lines(100));
+    const [small, large] = srv.requests;
+    expect(small).toMatchObject({ method: 'POST', url: '/api/v2/write?org=obs&bucket=mon%2Fyear&precision=s', body: lines(2).join('\n') });
+    expect(small!.headers.authorization).toBe('Token secret');
+    expect(large!.headers['content-encoding']).toBe('gzip');
+    expect(large!.body).toBe(lines(100).join('\n'));
+  });
+
+  test('a 404 fails at once (the client alone would retry it) and the lines stay with the caller', async () => {
+    const srv = await capture(404, {}, '{"code":"not found","message":"bucket \\"x\\" not found"}');
+    const endpoint = new InfluxV2Endpoint({ url: srv.url, org: 'o', bucket: 'x', timeoutMs: 2000, maxLines: 10 });
+    const error = await failure(endpoint.send(lines(3)));
+    expect(error).toMatchObject({ reason: 'not_found', status: 404, message: 'HTTP 404: bucket "x" not found' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(srv.requests).toHaveLength(1);
+  });
+
+  test('Retry-After is read as seconds, not milliseconds', async () => {
+    const srv = await capture(429, { 'retry-after': '2' }, '{"code":"too many requests","message":"slow down"}');
+    const endpoint = new InfluxV2Endpoint({ url: srv.url, org: 'o', bucket: 'b', timeoutMs: 2000, maxLines: 10 });
+    expect(await failure(endpoint.send(lines(1)))).toMatchObject({ reason: 'throttled', retryAfterMs: 2000 });
+  });
+
+  test('concurrent sends carry exactly their own lines', async () => {
+    const srv = await capture(204);
+    const endpoint = new InfluxV2Endpoint({ url: srv.url, org: 'o', bucket: 'b', timeoutMs: 2000, maxLines: 10 });
+    await Promise.all([endpoint.send(['a x=1 1']), endpoint.send(['b x=1 1', 'c x=1 1'])]);
+    expect(srv.requests.map((r) => r.body).sort()).toEqual(['a x=1 1', 'b x=1 1\nc x=1 1']);
+  });
+});

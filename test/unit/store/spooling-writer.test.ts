@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { silentLogger } from '../../../lib/logger.ts';
+import type { WriteEndpoint } from '../../../bridge/store/endpoint.ts';
+import { MemorySpool } from '../../../bridge/store/memory-spool.ts';
+import { SpoolingWriter, type SpoolingWriterEvents } from '../../../bridge/store/spooling-writer.ts';
+import { WriteError } from '../../../bridge/store/write-error.ts';
+import { waitFor } from '../../helpers/wait-for.ts';
+
+/** An endpoint under the test's control: up, down, or refusing lines that contain "poison". */
+class ScriptedEndpoint implements WriteEndpoint {
+  readonly description = 'scripted';
+  up = true;
+  readonly requests: string[][] = [];
+  readonly stored: string[] = [];
+
+  async send(lines: readonly string[]): Promise<void> {
+    this.requests.push([...lines]);
+    await new Promise((r) => setTimeout(r, 1));
+    if (!this.up) throw new WriteError('unreachable', 'ECONNREFUSED');
+    if (lines.some((l) => l.includes('poison'))) throw new WriteError('rejected', 'HTTP 400: unable to parse', 400);
+    this.stored.push(...lines);
+  }
+}
+
+function recorder() {
+  const seen = { written: 0, failed: [] as string[], deadLetters: [] as string[], dropped: 0 };
+  const events: SpoolingWriterEvents = {
+    written: (n) => (seen.written += n),
+    failed: (e) => seen.failed.push(e.reason),
+    deadLetter: (lines) => seen.deadLetters.push(...lines),
+    up: () => {},
+    droppedAtShutdown: (n) => (seen.dropped += n),
+  };
+  return { seen, events };
+}
+
+const writers: SpoolingWriter[] = [];
+afterEach(async () => {
+  for (const w of writers.splice(0)) await w.close();
+});
+
+function writer(endpoint: WriteEndpoint, events: SpoolingWriterEvents, batchSize = 5, flushIntervalMs = 50): SpoolingWriter {
+  const w = new SpoolingWriter(endpoint, new MemorySpool(1 << 20), events, silentLogger, { batchSize, flushIntervalMs, fsyncIntervalMs: 20, retryInitialMs: 10, retryMaxMs: 40 });
+  writers.push(w);
+  return w;
+}
+
+const lines = (from: number, n: number) => Array.from({ length: n }, (_, i) => `m,node=a v=1 ${from + i}`);
+
+describe('SpoolingWriter', () => {
+  test('sends full batches at once and the rest after the flush interval', async () => {
+    const endpoint = new ScriptedEndpoint();
+    const w = writer(endpoint, recorder().events);
+    w.write(lines(0, 12));
+    await waitFor('all 12 lines', () => endpoint.stored.length === 12);
+    expect(endpoint.requests.map((r) => r.length)).toEqual([5, 5, 2]);
+  });
+
+  test('an outage spools; once the database answers the spool drains oldest first, nothing lost or doubled', async () => {
+    const endpoint = new ScriptedEndpoint();
+    const { seen, events } = recorder();
+    const w = writer(endpoint, events);
+    w.write(lines(0, 5));
+    await waitFor('first batch', () => endpoint.stored.length === 5);
+    endpoint.up = false;
+    for (let i = 1; i < 6; i += 1) {
+      w.write(lines(i * 5, 5));
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    expect(w.pending).toBe(25);
+    endpoint.up = true;
+    await waitFor('the spool drained', () => w.pending === 0, 5000);
+    expect(endpoint.stored).toEqual(lines(0, 30));
+    expect(seen.failed.every((r) => r === 'unreachable')).toBe(true);
+    expect(seen.written).toBe(30);
+  });
+
+  test('live writes go on while a backlog drains', async () => {
+    const endpoint = new ScriptedEndpoint();
+    const w = writer(endpoint, recorder().events, 5, 20);
+    endpoint.up = false;
+    w.write(lines(0, 500));
+    await new Promise((r) => setTimeout(r, 30));
+    endpoint.up = true;
+    await waitFor('draining started', () => endpoint.stored.length > 0, 5000);
+    w.write(lines(10_000, 1));
+    await waitFor('the live line', () => endpoint.stored.includes(lines(10_000, 1)[0]!), 5000);
+    expect(w.pending).toBeGreaterThan(0);
+    await waitFor('the spool drained', () => w.pending === 0, 10_000);
+    expect(endpoint.stored.filter((l) => !l.endsWith(' 10000'))).toEqual(lines(0, 500));
+  });
+
+  test('refused lines are bisected out to the dead letter; the rest of the batch is written', async () => {
+    const endpoint = new ScriptedEndpoint();
+    const { seen, events } = recorder();
+    const w = writer(endpoint, events, 64);
+    const batch = lines(0, 64);
+    batch[9] = 'poison 1';
+    batch[40] = 'poison 2';
+    w.write(batch);
+    await w.flush();
+    expect(seen.deadLetters).toEqual(['poison 1', 'poison 2']);
+    expect(new Set(endpoint.stored)).toEqual(new Set(batch.filter((l) => !l.startsWith('poison'))));
+    // Two refused lines in 64: about 2·2·log2(64) requests, not 64.
+    expect(endpoint.requests.length).toBeLessThanOrEqual(2 * 2 * 6 + 1);
+  });
+
+  test('close() writes what is buffered; without a spool directory, points the database cannot take are counted lost', async () => {
+    const endpoint = new ScriptedEndpoint();
+    const first = recorder();
+    const w1 = writer(endpoint, first.events, 100, 10_000);
+    w1.write(lines(0, 7));
+    await w1.close();
+    expect(endpoint.stored).toHaveLength(7);
+
+    const second = recorder();
+    const w2 = writer(endpoint, second.events, 5, 10);
+    endpoint.up = false;
+    w2.write(lines(100, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    w2.write(lines(200, 3));
+    await w2.close();
+    expect(second.seen.dropped).toBe(8);
+    w2.write(lines(300, 2));
+    expect(second.seen.dropped).toBe(10);
+  });
+});
