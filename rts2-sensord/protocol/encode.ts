@@ -75,8 +75,11 @@ export function messageLine(timeMs: number, origin: string, type: number, text: 
   return `M ${sec} ${usec} ${origin} ${type} ${body}`;
 }
 
-/** `+0 OK`, `+1 …`, `-2 …`: explicit sign except for zero (`Connection::sendCommandEnd`). */
+/**
+ * `+0 OK`, `+1 …`, `-2 …`: explicit sign except for zero (`Connection::sendCommandEnd`). The text
+ * may echo a client's command word, so anything but printable ASCII becomes `?`.
+ */
 export function returnLine(ret: CommandReturn): string {
   const code = ret.code === 0 ? '+0' : ret.code > 0 ? `+${ret.code}` : String(ret.code);
-  return `${code} ${ret.text.replace(CONTROL, ' ')}`;
+  return `${code} ${ret.text.replace(/[^\x20-\x7e]/g, '?')}`;
 }
