@@ -3,9 +3,12 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, onTestFinished, test } from 'vitest';
+import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
 import { LineSplitter } from '../../../protocol/line-splitter.ts';
 import { parseLine } from '../../../protocol/line.ts';
+import { REJECT_REASONS } from '../../../protocol/reject-reasons.ts';
+import { sampleValue, startTestBridge } from '../../helpers/test-bridge.ts';
+import { waitFor } from '../../helpers/wait-for.ts';
 
 const AGENTS = join(import.meta.dirname, '../../../examples/agents');
 const RUN_TIMEOUT_MS = 10_000;
@@ -86,10 +89,28 @@ function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv): 
   });
 }
 
-const agentEnv = (collector: Collector, node: string, count: number, path = process.env['PATH']) => ({
+let cAgent: string | undefined;
+afterAll(() => {
+  if (cAgent !== undefined) rmSync(join(cAgent, '..'), { recursive: true, force: true });
+});
+/** Compile examples/agents/agent.c once, warnings as errors; returns the binary. */
+function buildCAgent(): string {
+  if (cAgent !== undefined) return cAgent;
+  const cc = which('cc', 'gcc');
+  const binary = join(mkdtempSync(join(tmpdir(), 'obsmon-agent-c-')), 'obsmon-agent');
+  const build = spawnSync(cc, ['-std=c99', '-Wall', '-Wextra', '-pedantic', '-Werror', '-O2', '-o', binary, join(AGENTS, 'agent.c')], {
+    encoding: 'utf8',
+    timeout: RUN_TIMEOUT_MS,
+  });
+  expect(build.stderr).toBe('');
+  expect(build.status).toBe(0);
+  return (cAgent = binary);
+}
+
+const agentEnv = (target: { port: number }, node: string, count: number, path = process.env['PATH']) => ({
   PATH: path,
   OBSMON_HOST: '127.0.0.1',
-  OBSMON_PORT: String(collector.port),
+  OBSMON_PORT: String(target.port),
   OBSMON_INTERVAL: '0.2',
   OBSMON_COUNT: String(count),
   OBSMON_NODE: node,
@@ -148,22 +169,34 @@ describe('example agents (docs/protocol.md) send lines that parse', () => {
   });
 
   test('agent.c compiles warning-free, sends, and reconnects after the bridge drops its connection', async () => {
-    const cc = which('cc', 'gcc');
-    const dir = mkdtempSync(join(tmpdir(), 'obsmon-agent-c-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const binary = join(dir, 'obsmon-agent');
-    const build = spawnSync(cc, ['-std=c99', '-Wall', '-Wextra', '-pedantic', '-Werror', '-O2', '-o', binary, join(AGENTS, 'agent.c')], {
-      encoding: 'utf8',
-      timeout: RUN_TIMEOUT_MS,
-    });
-    expect(build.stderr).toBe('');
-    expect(build.status).toBe(0);
-
+    const binary = buildCAgent();
     const collector = await startCollector(1);
     const { code } = await run(binary, [], agentEnv(collector, 'c-agent', 4));
     expect(code).toBe(0);
     expect(collector.connections).toBe(2);
     expect(collector.lines.length).toBeGreaterThanOrEqual(3);
     expectReports(collector.lines, 'c-agent', ['load1', 'load5', 'load15']);
+  });
+
+  test('a real bridge accepts every report of all three agents', async () => {
+    which('nc', 'netcat-openbsd');
+    const python = which('python3', 'python3');
+    const binary = buildCAgent();
+    const bridge = await startTestBridge();
+    onTestFinished(() => bridge.stop());
+    const target = { port: bridge.ingestPort };
+    const runs = await Promise.all([
+      run('sh', [join(AGENTS, 'agent.sh')], agentEnv(target, 'sh-agent', 2)),
+      run(python, [join(AGENTS, 'agent.py')], agentEnv(target, 'py-agent', 2)),
+      run(binary, [], agentEnv(target, 'c-agent', 2)),
+    ]);
+    expect(runs).toEqual(Array(3).fill({ code: 0, stderr: '' }));
+    // The agents have exited, but the bridge may still be reading their last bytes.
+    const metrics = await waitFor('6 accepted reports', async () => {
+      const text = await bridge.metricsText();
+      return sampleValue(text, 'obsmon_bridge_reports_accepted_total', '') === 6 ? text : undefined;
+    });
+    for (const reason of REJECT_REASONS) expect(sampleValue(metrics, 'obsmon_bridge_rejected_lines_total', `reason="${reason}"`), reason).toBe(0);
+    for (const node of ['sh-agent', 'py-agent', 'c-agent']) expect(sampleValue(metrics, 'obsmon_node_up', `node="${node}"`), node).toBe(1);
   });
 });
