@@ -9,6 +9,9 @@ import { returnLine } from './protocol/encode.ts';
 import { ok, systemError, unknownCommand, type CommandReturn } from './protocol/return-codes.ts';
 import { DEVICE_TYPE_SENSOR } from './protocol/state-bits.ts';
 
+/** Messages kept while centrald is away; older ones are dropped. */
+export const MAX_HELD_MESSAGES = 50;
+
 export interface CentraldLinkOptions {
   readonly host: string;
   readonly port: number;
@@ -43,6 +46,7 @@ export class CentraldLink {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastProblem = '';
+  private readonly heldMessages: string[] = [];
 
   constructor(
     private readonly options: CentraldLinkOptions,
@@ -70,6 +74,20 @@ export class CentraldLink {
   /** Lines for centrald (values, state, messages); dropped while not registered, as in RTS2. */
   send(...lines: string[]): void {
     if (this.registered) this.conn?.send(...lines);
+  }
+
+  /**
+   * `M` lines: sent at once while registered, otherwise kept (the newest MAX_HELD_MESSAGES) and sent
+   * after the next registration, so a problem present at start-up or during a centrald restart
+   * still reaches the monitors, with the time it happened.
+   */
+  message(...lines: string[]): void {
+    if (this.registered) {
+      this.conn?.send(...lines);
+      return;
+    }
+    this.heldMessages.push(...lines);
+    this.heldMessages.splice(0, Math.max(0, this.heldMessages.length - MAX_HELD_MESSAGES));
   }
 
   /** Ask centrald whether `key` is the key it gave client `clientId`; false when not connected. */
@@ -112,7 +130,7 @@ export class CentraldLink {
     this.backoff.reset();
     this.lastProblem = '';
     this.log.info(`Registered with rts2-centrald ${this.options.host}:${this.options.port} as ${this.options.deviceName} (id ${this.registeredAs ?? '?'})`);
-    conn.send(this.device.stateLine());
+    conn.send(this.device.stateLine(), ...this.heldMessages.splice(0));
   }
 
   private onLine(conn: LineConnection, queue: CommandQueue, line: Rts2Line): void {

@@ -58,6 +58,8 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
   const cluster = new ClusterValues(table, names);
   const alerts = new AlertTracker();
   let current: DeviceState = { state: DEVICE_NOT_READY, text: 'waiting for the bridge' };
+  // Messages from before the centrald link exists (the first cycle).
+  const heldMessages: string[] = [];
 
   const wantedNodes = new Set(options.nodes);
   const wantedGroups = new Set(options.groups);
@@ -120,7 +122,8 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
     }
     for (const a of shown) (a.type === 'info' ? log.info : log.warn)(a.text);
     // Messages go only to centrald, which forwards them to every monitor and logger (reference §10).
-    centrald?.send(...lines);
+    if (centrald === undefined) heldMessages.push(...lines);
+    else centrald.message(...lines);
   }
 
   cycle();
@@ -140,6 +143,7 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
     { metaLines: () => table.metaLines(), stateLine: () => stateLine(current.state), authorizationResult: (id, ok) => server.authorizationResult(id, ok) },
     log.child('centrald'),
   );
+  centrald.message(...heldMessages);
   centrald.start();
   feed.start();
   return {

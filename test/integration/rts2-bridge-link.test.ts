@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { freePort } from '../helpers/free-port.ts';
+import { startHarness, tempFile, type Harness } from '../helpers/rts2-peer/harness.ts';
+import { Monitor, type DeviceView } from '../helpers/rts2-peer/monitor.ts';
+import { sendAndClose } from '../helpers/tcp-client.ts';
+import { startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+const INVENTORY = 'nodes:\n  - { name: cam1, group: cameras, critical: true }\n  - { name: web1 }\n';
+const BOOL_WARNING = 0x10000006;
+const BOOL_ERROR = 0x20000006;
+const NOT_READY = 0x40000;
+const HW_ERROR = 0x20000;
+
+let harness: Harness | undefined;
+let monitor: Monitor | undefined;
+let lateBridge: TestBridge | undefined;
+
+afterEach(async () => {
+  monitor?.close();
+  monitor = undefined;
+  await harness?.stop();
+  harness = undefined;
+  await lateBridge?.stop();
+  lateBridge = undefined;
+});
+
+async function watch(h: Harness): Promise<DeviceView> {
+  await waitFor('registration', () => h.centrald.device('OBSMON')?.received.some((l) => l.startsWith('S ')));
+  monitor = await Monitor.login(h.centrald.port);
+  const m = monitor;
+  await waitFor('the device announced', () => m.devices.has('OBSMON'));
+  const { view, auth } = await m.open('OBSMON');
+  expect(auth?.code).toBe(0);
+  return view;
+}
+
+const report = (port: number, ...lines: string[]) => {
+  const now = Math.floor(Date.now() / 1000);
+  return sendAndClose(port, lines.map((l) => `${l.replace(' now ', ` ${now} `)}\n`).join(''));
+};
+
+describe('rts2-sensord and the bridge link', () => {
+  test('a node that stops reporting goes stale: nan figures, _up 0 flagged, one message each way', async () => {
+    harness = await startHarness({ bridge: { inventory: tempFile('inventory.yaml', INVENTORY), downAfter: 1 } });
+    const h = harness;
+    const view = await watch(h);
+    // Inventory nodes that never reported are down from the start; cam1 is critical.
+    await waitFor('cam1 down from start, HW ERROR', () => view.flags('cam1_up') === BOOL_ERROR && view.state === HW_ERROR);
+    expect(view.flags('web1_up')).toBe(BOOL_WARNING);
+    expect(view.values.get('cam1_age')!.raw).toBe('nan');
+
+    await h.report('cam1 now cpu=12 disk=20', 'web1 now cpu=1');
+    await waitFor('cam1 up', () => view.values.get('cam1_up')!.raw === '1' && view.state === 0);
+    expect(view.number('cam1_cpu')).toBe(12);
+    expect(view.flags('cam1_up')).toBe(6);
+    // Silence for longer than the bridge's --down-after.
+    await waitFor('cam1 stale', () => view.values.get('cam1_up')!.raw === '0' && view.values.get('cam1_cpu')!.raw === 'nan', 6000);
+    expect(view.flags('cam1_up')).toBe(BOOL_ERROR);
+    expect(view.flags('cam1_cpu')).toBe(327684);
+    await waitFor('HW ERROR for the silent critical node', () => view.state === HW_ERROR);
+    expect(view.number('cam1_age')).toBeGreaterThanOrEqual(1);
+    await h.report('cam1 now cpu=13', 'web1 now cpu=1');
+    await waitFor('cam1 back', () => view.number('cam1_cpu') === 13 && view.state === 0);
+    const messages = h.centrald.messages.filter((l) => / cam1 (sent|has|reports)/.test(l)).map((l) => l.replace(/^M \d+ \d+ OBSMON /, ''));
+    expect(messages[0]).toBe('1 cam1 has never reported');
+    expect(messages[1]).toBe('4 cam1 reports again');
+    expect(messages[2]).toMatch(/^1 cam1 sent no report for \d+ s$/);
+    expect(messages[3]).toBe('4 cam1 reports again');
+    expect(messages).toHaveLength(4);
+  });
+
+  test('started before the bridge: NOT READY until it answers, then values; NOT READY again when it goes away', async () => {
+    const httpPort = await freePort();
+    harness = await startHarness({ bridge: false, sensord: { bridge: `http://127.0.0.1:${httpPort}` } });
+    const h = harness;
+    const view = await watch(h);
+    await waitFor('bridge_ok in error', () => view.flags('bridge_ok') === BOOL_ERROR);
+    expect(view.state).toBe(NOT_READY);
+    expect(view.values.get('infotime')!.raw).toBe('nan');
+
+    lateBridge = await startTestBridge({ httpPort, downAfter: 1 });
+    const bridge = lateBridge;
+    await report(bridge.ingestPort, 'n1 now cpu=42 disk=97');
+    await waitFor('n1 values, ready', () => view.number('n1_cpu') === 42 && view.state === 0);
+    expect(view.flags('n1_disk')).toBe(537198596);
+    expect(view.flags('bridge_ok')).toBe(6);
+    const infotime = view.number('infotime')!;
+    expect(Math.abs(infotime - Date.now() / 1000)).toBeLessThan(5);
+
+    await bridge.stop();
+    lateBridge = undefined;
+    await waitFor('NOT READY again', () => view.state === NOT_READY && view.flags('bridge_ok') === BOOL_ERROR);
+    // Old data ages out as stale: nan, no flag, and no per-node alarm (the bridge is the problem, not n1).
+    await waitFor('n1 stale', () => view.values.get('n1_disk')!.raw === 'nan', 6000);
+    expect(view.flags('n1_disk')).toBe(327684);
+    expect(view.flags('n1_up')).toBe(6);
+    expect(view.number('infotime')).toBeLessThanOrEqual(infotime + 5);
+    const bridgeMessages = h.centrald.messages.filter((l) => l.includes('obsmon bridge')).map((l) => l.split(' ')[4]);
+    expect(bridgeMessages).toEqual(['1', '4', '1']);
+    expect(h.centrald.messages.filter((l) => l.includes('n1 sent no report'))).toEqual([]);
+  });
+});
