@@ -1,0 +1,178 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { deliver } from '../../bridge/store/deliver.ts';
+import { InfluxV1Endpoint } from '../../bridge/store/influx-v1-endpoint.ts';
+import { checkMetrics } from '../helpers/promtool.ts';
+import { influxQl, startInfluxd, type RealServer } from '../helpers/real-servers.ts';
+import { sendAndClose } from '../helpers/tcp-client.ts';
+import { sampleValue, startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+let influx: RealServer;
+let bridge: TestBridge | undefined;
+const dirs: string[] = [];
+let dbCount = 0;
+
+beforeAll(async () => {
+  influx = await startInfluxd();
+});
+afterAll(async () => {
+  await influx?.dispose();
+});
+afterEach(async () => {
+  await bridge?.stop();
+  bridge = undefined;
+  if (!influx.running) await influx.start();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh database per test, so counts never mix. */
+async function freshDb(): Promise<string> {
+  dbCount += 1;
+  const db = `obsmon_${dbCount}`;
+  await influxQl(influx, `CREATE DATABASE ${db}`);
+  return db;
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'obsmon-store-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function select(db: string, q: string): Promise<unknown[][]> {
+  const json = await influxQl(influx, q, db);
+  return json.results[0]?.series?.flatMap((s) => s.values) ?? [];
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+describe('storage to InfluxDB 1.6 (/write)', () => {
+  test('every accepted report is a point: measurement per kind, node and qualifier tags, float fields, agent time', async () => {
+    const db = await freshDb();
+    bridge = await startTestBridge({ influxUrl: influx.url, influxDb: db, influxFlushInterval: 0.05 });
+    const t = now() - 30;
+    await sendAndClose(bridge.ingestPort, `ccd01 ${t}.75 cpu=12.5 mem=43 disk=81.2 disk@/data=75.3 rx@eth0=1200 tx@eth0=80 dome_rh=40\n`);
+    await bridge.store.flush();
+    expect(await select(db, 'SELECT "node", "cpu", "mem", "disk", "dome_rh" FROM "obsmon_node"')).toEqual([[t, 'ccd01', 12.5, 43, 81.2, 40]]);
+    expect(await select(db, 'SELECT "node", "mount", "disk" FROM "obsmon_mount"')).toEqual([[t, 'ccd01', '/data', 75.3]]);
+    expect(await select(db, 'SELECT "node", "interface", "rx", "tx" FROM "obsmon_interface"')).toEqual([[t, 'ccd01', 'eth0', 1200, 80]]);
+    // `mem=43` is stored as a float, like every field, so a later 43.5 can never conflict.
+    expect(await select(db, 'SHOW FIELD KEYS FROM "obsmon_node"')).toContainEqual(['mem', 'float']);
+  });
+
+  test('re-sending a report overwrites its point: replay is idempotent', async () => {
+    const db = await freshDb();
+    bridge = await startTestBridge({ influxUrl: influx.url, influxDb: db, influxFlushInterval: 0.05 });
+    const t = now() - 60;
+    const line = `n1 ${t} cpu=1 disk@/data=2\n`;
+    for (let i = 0; i < 3; i += 1) {
+      await sendAndClose(bridge.ingestPort, line);
+      await bridge.store.flush();
+    }
+    expect(await select(db, 'SELECT count("cpu") FROM "obsmon_node"')).toEqual([[0, 1]]);
+    expect(await select(db, 'SELECT count("disk") FROM "obsmon_mount"')).toEqual([[0, 1]]);
+  });
+
+  test('the history route reads InfluxDB with InfluxQL', async () => {
+    const db = await freshDb();
+    bridge = await startTestBridge({ influxUrl: influx.url, influxDb: db, influxFlushInterval: 0.05 });
+    const t = now() - 100;
+    await sendAndClose(bridge.ingestPort, [0, 10, 20, 30].map((d, i) => `h1 ${t + d} cpu=${i} disk@C:\\=${50 + i}`).join('\n') + '\n');
+    await bridge.store.flush();
+    const res = await fetch(`${bridge.httpUrl}/api/v1/nodes/h1/history?metric=cpu&from=${t + 5}&to=${t + 30}`);
+    expect(await res.json()).toEqual({ node: 'h1', metric: 'cpu', from: t + 5, to: t + 30, source: 'influxdb', points: [[t + 10, 1], [t + 20, 2], [t + 30, 3]] });
+    const disk = (await (await fetch(`${bridge.httpUrl}/api/v1/nodes/h1/history?metric=${encodeURIComponent('disk@C:\\')}&from=${t}&to=${t + 30}`)).json()) as { points: unknown[] };
+    expect(disk.points).toEqual([[t, 50], [t + 10, 51], [t + 20, 52], [t + 30, 53]]);
+    const bad = await fetch(`${bridge.httpUrl}/api/v1/nodes/h1/history?metric=cpu%22%3B`);
+    expect(bad.status).toBe(400);
+  });
+
+  test('a field type conflict (400 partial write) puts exactly that line in the dead letter and does not block the rest', async () => {
+    const db = await freshDb();
+    // Someone else's integer field with the name of a custom key.
+    await fetch(`${influx.url}/write?db=${db}&precision=s`, { method: 'POST', body: `obsmon_node,node=legacy dome=1i ${now() - 500}` });
+    const spoolDir = tempDir();
+    bridge = await startTestBridge({ influxUrl: influx.url, influxDb: db, spoolDir, influxFlushInterval: 0.05 });
+    const t = now() - 200;
+    const lines = Array.from({ length: 40 }, (_, i) => (i === 17 ? `n${i % 4} ${t + i} cpu=1 dome=5` : `n${i % 4} ${t + i} cpu=${i} disk@/data=${i}`));
+    await sendAndClose(bridge.ingestPort, `${lines.join('\n')}\n`);
+    await bridge.store.flush();
+    const deadLetter = readFileSync(join(spoolDir, 'dead-letter.lp'), 'latin1').split('\n');
+    expect(deadLetter[0]).toMatch(/^# \d{4}-\d\d-\d\dT.* HTTP 400: partial write: field type conflict: input field "dome" on measurement "obsmon_node" is type float, already exists as type integer/);
+    expect(deadLetter.slice(1)).toEqual([`obsmon_node,node=n1 cpu=1,dome=5 ${t + 17}`, '']);
+    expect(await select(db, 'SELECT count("cpu") FROM "obsmon_node"')).toEqual([[0, 39]]);
+    expect(await select(db, 'SELECT count("disk") FROM "obsmon_mount"')).toEqual([[0, 39]]);
+    const text = await bridge.metricsText();
+    expect(sampleValue(text, 'obsmon_bridge_storage_points_dead_lettered_total', '')).toBe(1);
+    expect(sampleValue(text, 'obsmon_bridge_storage_write_failures_total', 'reason="rejected"')).toBeGreaterThan(1);
+    expect(sampleValue(text, 'obsmon_bridge_spool_points', '')).toBe(0);
+  });
+
+  test('unparsable lines in a batch are bisected out by real 400s; every good line is written', async () => {
+    const db = await freshDb();
+    const endpoint = new InfluxV1Endpoint({ url: influx.url, db, timeoutMs: 5000 });
+    const t = now() - 300;
+    const lines = Array.from({ length: 1000 }, (_, i) => `m,node=n${i % 10} v=${i} ${t + i}`);
+    lines[3] = 'garbage without fields';
+    lines[500] = 'm,node=x v=1 not-a-time';
+    lines[998] = 'm,node=x,mount=C:\\ v=1 1';
+    let requests = 0;
+    const deadLetters: Array<{ lines: readonly string[]; reason: string }> = [];
+    await deliver(endpoint, lines, {
+      written: () => (requests += 1),
+      failed: () => (requests += 1),
+      deadLetter: (l, reason) => deadLetters.push({ lines: l, reason }),
+    });
+    expect(deadLetters.map((d) => d.lines[0])).toEqual([lines[3], lines[500], lines[998]]);
+    expect(deadLetters.every((d) => d.reason.startsWith('HTTP 400: '))).toBe(true);
+    expect(await select(db, 'SELECT count("v") FROM "m"')).toEqual([[0, 997]]);
+    expect(requests).toBeLessThanOrEqual(2 * 3 * 10 + 1);
+  });
+
+  test('a database outage spools to disk; after the restart the spool drains and every point is there once', async () => {
+    const db = await freshDb();
+    const spoolDir = tempDir();
+    bridge = await startTestBridge({ influxUrl: influx.url, influxDb: db, spoolDir, influxFlushInterval: 0.05, spoolFsyncInterval: 0.05 });
+    const t = now() - 1000;
+    const send = (from: number, n: number) => sendAndClose(bridge!.ingestPort, Array.from({ length: n }, (_, i) => `o${i % 3} ${t + from + i} cpu=${i}\n`).join(''));
+    await send(0, 30);
+    await bridge.store.flush();
+    await influx.stop('SIGKILL');
+    await send(30, 60);
+    await bridge.store.flush();
+    let text = await waitFor('points in the spool', async () => {
+      const m = await bridge!.metricsText();
+      return (sampleValue(m, 'obsmon_bridge_spool_points', '') ?? 0) >= 60 ? m : undefined;
+    });
+    expect(sampleValue(text, 'obsmon_bridge_storage_up', '')).toBe(0);
+    expect(sampleValue(text, 'obsmon_bridge_spool_oldest_timestamp_seconds', '')).toBe(t + 30);
+    expect(sampleValue(text, 'obsmon_bridge_storage_write_failures_total', 'reason="unreachable"')).toBeGreaterThan(0);
+    await influx.start();
+    await send(90, 30);
+    await waitFor('the spool to drain', () => bridge!.store.pending === 0, 15_000, 50);
+    expect(await select(db, 'SELECT count("cpu") FROM "obsmon_node"')).toEqual([[0, 120]]);
+    text = await bridge.metricsText();
+    expect(sampleValue(text, 'obsmon_bridge_storage_up', '')).toBe(1);
+    expect(sampleValue(text, 'obsmon_bridge_spool_points', '')).toBe(0);
+    expect(sampleValue(text, 'obsmon_bridge_spool_oldest_timestamp_seconds', '')).toBe(0);
+    const check = checkMetrics(text);
+    expect(check.status, check.output).toBe(0);
+  });
+
+  test('storage metrics are on /metrics from the start, every reason at 0, and pass promtool', async () => {
+    const db = await freshDb();
+    bridge = await startTestBridge({ influxUrl: influx.url, influxDb: db });
+    const text = await bridge.metricsText();
+    for (const reason of ['unreachable', 'timeout', 'server_error', 'throttled', 'rejected', 'unauthorized', 'not_found', 'unexpected_status']) {
+      expect(sampleValue(text, 'obsmon_bridge_storage_write_failures_total', `reason="${reason}"`), reason).toBe(0);
+    }
+    for (const reason of ['spool_full', 'shutdown']) expect(sampleValue(text, 'obsmon_bridge_storage_points_dropped_total', `reason="${reason}"`)).toBe(0);
+    expect(text).toContain('obsmon_bridge_storage_write_duration_seconds_bucket{le="0.005"} 0');
+    expect(sampleValue(text, 'obsmon_bridge_spool_max_bytes', '')).toBe(64 * 1024 * 1024);
+    const check = checkMetrics(text);
+    expect(check.status, check.output).toBe(0);
+  });
+});
