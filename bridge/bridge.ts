@@ -7,7 +7,7 @@ import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 import { createHttpApp } from './expose/http.ts';
 import { httpAuth } from './expose/http-auth.ts';
 import { createLiveEvents } from './expose/live-events.ts';
-import { registerNodeMetrics } from './expose/node-metrics.ts';
+import { renderNodeExposition } from './expose/node-exposition.ts';
 import { LineHandler } from './ingest/line-handler.ts';
 import { IngestServer } from './ingest/server.ts';
 import { ingestOptions, tlsOptions } from './ingest/ingest-options.ts';
@@ -66,7 +66,6 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   }
   const metrics = createSelfMetrics(registry);
   const downAfterMs = options.downAfter * 1000;
-  const nodeMetrics = registerNodeMetrics(registry, table, thresholds, { downAfterMs, now });
   const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
   const store = createStore(options, registry, log.child('store'));
   lines.onReport((report) => store.record(report));
@@ -80,7 +79,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   });
   const app = createHttpApp({
     registry,
-    refreshNodeMetrics: nodeMetrics.refresh,
+    nodeExposition: () => renderNodeExposition(table, thresholds, now(), { downAfterMs }),
     table,
     thresholds,
     downAfterMs,

@@ -50,14 +50,30 @@ function parseFlags(specs: OptionSpecs, argv: readonly string[]): Record<string,
     config: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
+  const booleans = new Set<string>();
   for (const [name, spec] of Object.entries(specs)) {
     options[flagName(name)] = { type: spec.kind === 'boolean' ? 'boolean' : 'string', multiple: spec.kind === 'list' };
+    if (spec.kind === 'boolean') {
+      booleans.add(flagName(name));
+      options[`no-${flagName(name)}`] = { type: 'boolean' };
+    }
   }
+  // Booleans also take `--flag=true|false`, and `--no-flag` (node:util parseArgs on Node 20 has neither).
+  const args = argv.map((arg) => {
+    const m = /^--([a-z0-9-]+)=(true|false)$/.exec(arg);
+    return m !== null && booleans.has(m[1]!) ? (m[2] === 'true' ? `--${m[1]}` : `--no-${m[1]}`) : arg;
+  });
+  let values: Record<string, unknown>;
   try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
     throw new ConfigError(`${(error as Error).message.split('\n')[0]} (see --help)`);
   }
+  for (const flag of booleans) {
+    if (values[`no-${flag}`] === true) values[flag] = false;
+    delete values[`no-${flag}`];
+  }
+  return values;
 }
 
 function readConfigFile(path: string, specs: OptionSpecs): Record<string, unknown> {

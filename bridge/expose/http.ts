@@ -7,7 +7,8 @@ import { pageRoutes } from './page-routes.ts';
 
 export interface HttpDeps {
   readonly registry: Registry;
-  readonly refreshNodeMetrics: () => void;
+  /** Per-node series in exposition format, rendered at scrape time. */
+  readonly nodeExposition: () => string;
   readonly table: NodeTable;
   readonly thresholds: Thresholds;
   readonly downAfterMs: number;
@@ -60,8 +61,7 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   app.get('/metrics', async (_req, res, next) => {
     try {
-      deps.refreshNodeMetrics();
-      const body = await deps.registry.metrics();
+      const body = deps.nodeExposition() + (await deps.registry.metrics());
       res.type(deps.registry.contentType).send(body);
     } catch (error) {
       next(error);

@@ -132,8 +132,10 @@ export class AgentConnection {
   }
 
   private authenticate(token: string): void {
+    // With auth off an AUTH line is ignored, so agents can be given tokens before auth is switched on.
+    if (this.options.auth === 'off') return;
     const grant = this.options.tokens?.lookup(token);
-    if (grant === undefined || this.options.auth === 'off') {
+    if (grant === undefined) {
       this.reply('bad_token');
       this.metrics.connectionsRejected.labels('bad_token').inc();
       this.handler.logRefusal('bad_token', `Refused agent connection from ${this.source}: unknown token`);
