@@ -98,7 +98,9 @@ function parsePair(pair: string): Sample | (ParseResult & { ok: false }) {
 /** Shortest decimal text with at most `decimals` decimals ("12.50" -> "12.5", "3.0" -> "3"). */
 export function formatValue(value: number, decimals: number): string {
   const fixed = value.toFixed(decimals);
-  return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
+  const short = fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
+  // -0.04 at one decimal is "-0": write 0.
+  return short === '-0' ? '0' : short;
 }
 
 function formatTimestamp(timestamp: number): string {
