@@ -115,8 +115,8 @@ function pickSource(
 function coerce(kind: OptionKind, raw: unknown): unknown {
   switch (kind) {
     case 'number':
-      // Plain decimal only: Number() would also read "0x1F90" or " 8 " as numbers.
-      return typeof raw === 'string' && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw) ? Number(raw) : raw;
+      // Plain decimal only (Number() would also read "0x1F90"); surrounding blanks are forgiven.
+      return typeof raw === 'string' && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
     case 'boolean':
       if (raw === 'true' || raw === '1') return true;
       if (raw === 'false' || raw === '0') return false;
