@@ -1,0 +1,164 @@
+import { describe, expect, test } from 'vitest';
+import { AlertTracker } from '../../../rts2-sensord/alert-tracker.ts';
+import type { KnownNode } from '../../../rts2-sensord/bridge/bridge-feed.ts';
+import type { BridgeNode } from '../../../rts2-sensord/bridge/nodes-api.ts';
+import { deviceState } from '../../../rts2-sensord/device-state.ts';
+import { DeviceLevels } from '../../../rts2-sensord/levels.ts';
+import { nodeReadings, type NodeContext } from '../../../rts2-sensord/node-readings.ts';
+import { OBSERVATORY_BITS } from '../../../rts2-sensord/protocol/state-bits.ts';
+import type { Reading } from '../../../rts2-sensord/readings.ts';
+import { worstReadings } from '../../../rts2-sensord/summary-readings.ts';
+
+const NOW = 1_800_000_000_000;
+const levels = new DeviceLevels({
+  defaults: { disk: { warning: 80, error: 90 }, cpu: { warning: 85, error: 95 } },
+  groups: { cameras: { disk: { warning: 90, error: 95 } } },
+  nodes: {},
+});
+const ctx: NodeContext = { now: NOW, downAfterMs: 60_000, bridgeOk: true, levels };
+
+function node(view: Partial<BridgeNode>, fetchedAt = NOW): KnownNode {
+  return {
+    fetchedAt,
+    view: { node: 'n1', group: 'default', critical: false, up: true, lastSeenSecondsAgo: 2, metrics: [], ...view },
+  };
+}
+
+const metric = (key: string, value: number, qualifier: string | null = null, status: 'ok' | 'stale' = 'ok') => ({ key, qualifier, value, status });
+const byName = (readings: Reading[]) => Object.fromEntries(readings.map((r) => [r.name, r]));
+
+describe('nodeReadings', () => {
+  test('an up node shows reachability, age and its cpu, memory, disk and network figures', () => {
+    const r = byName(
+      nodeReadings(
+        node({ metrics: [metric('cpu', 12), metric('cpu', 50, '0'), metric('disk', 81), metric('disk', 40, '/data'), metric('mem', 30), metric('rx', 1000), metric('rx', 9, 'eth0'), metric('load1', 3)] }),
+        ctx,
+      ),
+    );
+    expect(Object.keys(r)).toEqual(['n1_up', 'n1_age', 'n1_cpu', 'n1_disk', 'n1_disk_data', 'n1_mem', 'n1_net_in']);
+    expect(r['n1_up']).toMatchObject({ value: true, condition: 'ok', type: 'bool' });
+    expect(r['n1_age']).toMatchObject({ value: 2, display: 'timeInterval' });
+    expect(r['n1_disk']).toMatchObject({ value: 81, condition: 'warning', description: '[%] n1 disk /' });
+    expect(r['n1_disk']!.alert!.warning).toBe('n1 disk / 81.0% at or above warning level 80.0%');
+    expect(r['n1_net_in']).toMatchObject({ display: 'bytesize', description: '[B/s] n1 network in', condition: 'ok' });
+    expect(r['n1_net_in']!.alert).toBeUndefined();
+  });
+
+  test.each([
+    { name: 'group levels apply', view: { group: 'cameras', metrics: [metric('disk', 85)] }, expected: 'ok' },
+    { name: 'at the error level is error', view: { metrics: [metric('disk', 90)] }, expected: 'error' },
+    { name: 'a series the bridge calls stale is nan and stale', view: { metrics: [metric('disk', 99, null, 'stale')] }, expected: 'stale' },
+    { name: 'a down node shows nan', view: { up: false, metrics: [metric('disk', 99)] }, expected: 'stale' },
+  ])('$name', ({ view, expected }) => {
+    const disk = byName(nodeReadings(node(view), ctx))['n1_disk']!;
+    expect(disk.condition).toBe(expected);
+    if (expected === 'stale') expect(disk.value).toBeNaN();
+  });
+
+  test('a node silent for longer than down-after is down, warning or (critical) error', () => {
+    const old = node({ metrics: [metric('cpu', 10)], lastSeenSecondsAgo: 5 }, NOW - 70_000);
+    const r = byName(nodeReadings(old, ctx));
+    expect(r['n1_up']).toMatchObject({ value: false, condition: 'warning' });
+    expect(r['n1_up']!.alert!.warning).toBe('n1 sent no report for 75 s');
+    expect(r['n1_age']!.value).toBe(75);
+    expect(r['n1_cpu']!.value).toBeNaN();
+    const critical = byName(nodeReadings({ ...old, view: { ...old.view, critical: true } }, ctx));
+    expect(critical['n1_up']!.condition).toBe('error');
+  });
+
+  test('while the bridge does not answer, nothing is flagged as down', () => {
+    const old = node({ critical: true, lastSeenSecondsAgo: 5 }, NOW - 70_000);
+    expect(byName(nodeReadings(old, { ...ctx, bridgeOk: false }))['n1_up']).toMatchObject({ value: false, condition: 'stale' });
+  });
+
+  test('a node that never reported has nan age', () => {
+    const r = byName(nodeReadings(node({ up: false, lastSeenSecondsAgo: null, critical: true }), ctx));
+    expect(r['n1_age']!.value).toBeNaN();
+    expect(r['n1_up']).toMatchObject({ condition: 'error' });
+    expect(r['n1_up']!.alert!.error).toBe('n1 has never reported');
+  });
+});
+
+describe('worstReadings', () => {
+  test('most severe first, then highest value; empty is nan', () => {
+    const readings = [
+      ...nodeReadings(node({ node: 'a', group: 'cameras', metrics: [metric('disk', 89)] }), ctx),
+      ...nodeReadings(node({ node: 'b', metrics: [metric('disk', 85, '/data'), metric('cpu', 20)] }), ctx),
+      ...nodeReadings(node({ node: 'c', metrics: [metric('cpu', 30, null, 'stale')] }), ctx),
+    ];
+    const w = byName(worstReadings(readings));
+    expect(w['worst_disk']).toMatchObject({ value: 85, condition: 'warning' });
+    expect(w['worst_disk_node']!.value).toBe('b:/data');
+    expect(w['worst_cpu']).toMatchObject({ value: 20, condition: 'ok' });
+    expect(w['worst_mem']!.value).toBeNaN();
+    expect(w['worst_mem']!.condition).toBe('stale');
+    expect(w['worst_mem_node']!.value).toBe('');
+  });
+});
+
+describe('AlertTracker', () => {
+  const reading = (condition: Reading['condition']): Reading => ({
+    id: 'node:n1:disk@',
+    name: 'n1_disk',
+    type: 'double',
+    display: 'percents',
+    description: '',
+    value: 1,
+    condition,
+    alert: { warning: 'W', error: 'E', ok: 'OK' },
+  });
+
+  test('one message per change; stale gaps are not changes; a start in trouble is announced', () => {
+    const tracker = new AlertTracker();
+    const sequence: Array<Reading['condition']> = ['warning', 'warning', 'error', 'stale', 'error', 'ok', 'stale', 'ok', 'warning'];
+    const out = sequence.map((c) => tracker.track([reading(c)]).map((a) => `${a.type}:${a.text}`).join());
+    expect(out).toEqual(['warning:W', '', 'error:E', '', '', 'info:OK', '', '', 'warning:W']);
+  });
+
+  test('readings without alert texts never produce messages', () => {
+    const { alert: _none, ...plain } = reading('error');
+    expect(new AlertTracker().track([plain])).toEqual([]);
+  });
+});
+
+describe('deviceState', () => {
+  const nodeReading = (critical: boolean, condition: Reading['condition']): Reading => ({
+    id: 'x',
+    name: 'x',
+    type: 'double',
+    display: 'percents',
+    description: '',
+    value: 1,
+    condition,
+    node: { name: 'n1', critical },
+    alert: { warning: 'w', error: 'n1 disk full', ok: 'ok' },
+  });
+
+  test.each([
+    { name: 'all good', readings: [nodeReading(true, 'ok')], from: 'critical', problem: undefined, state: 0, text: 'all nodes within limits' },
+    { name: 'critical node in error', readings: [nodeReading(true, 'error')], from: 'critical', problem: undefined, state: 0x20000, text: 'n1 disk full' },
+    { name: 'critical warning is not an error', readings: [nodeReading(true, 'warning')], from: 'critical', problem: undefined, state: 0, text: 'all nodes within limits' },
+    { name: 'non-critical error', readings: [nodeReading(false, 'error')], from: 'critical', problem: undefined, state: 0, text: 'all nodes within limits' },
+    { name: 'non-critical error, from all', readings: [nodeReading(false, 'error')], from: 'all', problem: undefined, state: 0x20000, text: 'n1 disk full' },
+    { name: 'from none', readings: [nodeReading(true, 'error')], from: 'none', problem: undefined, state: 0, text: 'all nodes within limits' },
+    { name: 'bridge away', readings: [], from: 'critical', problem: 'bridge down', state: 0x40000, text: 'bridge down' },
+    { name: 'both', readings: [nodeReading(true, 'error')], from: 'critical', problem: 'bridge down', state: 0x60000, text: 'n1 disk full; bridge down' },
+  ] as const)('$name', ({ readings, from, problem, state, text }) => {
+    const s = deviceState(readings, { problem }, from, 'none');
+    expect(s).toEqual({ state, text });
+    expect(s.state & OBSERVATORY_BITS).toBe(0);
+  });
+
+  test('only --observatory-veto bad-weather adds BAD_WEATHER, and only with HW ERROR', () => {
+    expect(deviceState([nodeReading(true, 'error')], { problem: undefined }, 'critical', 'bad-weather').state).toBe(0x80020000);
+    expect(deviceState([nodeReading(true, 'ok')], { problem: 'x' }, 'critical', 'bad-weather').state).toBe(0x40000);
+  });
+});
+
+test('DeviceLevels: an edited default acts like editing defaults in the file', () => {
+  const l = new DeviceLevels(structuredClone({ defaults: { disk: { warning: 80, error: 90 } }, groups: { cameras: { disk: { warning: 90, error: 95 } } }, nodes: {} }));
+  l.setDefault('disk', { warning: 70, error: 90 });
+  expect(l.condition('n1', 'default', 'disk', 75)).toBe('warning');
+  expect(l.condition('c1', 'cameras', 'disk', 75)).toBe('ok');
+  expect(l.defaultLevels('disk')).toEqual({ warning: 70, error: 90 });
+});
