@@ -5,7 +5,7 @@ import type { BackoffOptions } from '../lib/backoff.ts';
 import type { Logger } from '../lib/logger.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 import { encodeReport } from '../protocol/line.ts';
-import { Collection } from './collection.ts';
+import { Collection, type CollectorOutcome } from './collection.ts';
 import type { CollectorConfig } from './collectors/collector.ts';
 import { COLLECTORS } from './collectors/index.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
@@ -84,10 +84,13 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
   const metrics: ExporterMetrics = createExporterMetrics(registry, collectors.map((c) => c.name), () => queue.length);
   const limits = { maxReports: values.queueMaxReports, maxAgeSeconds: values.queueMaxAge };
   const queue = new ReportQueue(limits, () => Date.now() / 1000, (reason) => metrics.dropped.labels(reason).inc());
-  const collection = new Collection(source, collectors, collectorConfig(values), logger.child('collect'), (o) => {
+  const recordOutcome = (o: CollectorOutcome) => {
     metrics.collectorDuration.labels(o.collector).set(o.seconds);
     metrics.collectorSuccess.labels(o.collector).set(o.ok ? 1 : 0);
-  });
+  };
+  // Half an interval, within [0.5 s, 5 s]: a hanging collector then delays its report, not the next one.
+  const timeoutMs = Math.max(500, Math.min(5000, values.interval * 500));
+  const collection = new Collection(source, collectors, collectorConfig(values), logger.child('collect'), recordOutcome, timeoutMs);
   const emptyReports = new RateLimitedLog(logger);
 
   let metricsServer: MetricsServer | undefined;

@@ -12,10 +12,13 @@ export interface CollectorOutcome {
   readonly ok: boolean;
 }
 
+/** A collector that has not answered after this long counts as failed for the cycle; default. */
+export const DEFAULT_COLLECTOR_TIMEOUT_MS = 5000;
+
 /**
  * Runs the enabled collectors against one source, concurrently, keeping each one's state between
- * cycles. A failing collector costs its own keys only: it is logged (once a minute per collector)
- * and the report goes out with the rest.
+ * cycles. A failing or hanging collector costs its own keys only: it is logged (once a minute per
+ * collector) and the report goes out with the rest.
  */
 export class Collection {
   private readonly runs: Array<{ collector: Collector; state: CollectorState }>;
@@ -27,6 +30,7 @@ export class Collection {
     config: CollectorConfig,
     log: Logger,
     private readonly onOutcome: (outcome: CollectorOutcome) => void = () => {},
+    private readonly timeoutMs = DEFAULT_COLLECTOR_TIMEOUT_MS,
   ) {
     this.runs = collectors.map((collector) => ({ collector, state: { config, previous: undefined } }));
     this.warnings = new RateLimitedLog(log);
@@ -42,14 +46,21 @@ export class Collection {
 
   private async runOne(collector: Collector, state: CollectorState): Promise<Sample[]> {
     const start = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    // A statfs on a hung NFS server or a stuck hwmon chip must not hold up the whole report.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
     try {
-      const samples = await collector.collect(this.source, state);
+      const samples = await Promise.race([collector.collect(this.source, state), timeout]);
       this.onOutcome({ collector: collector.name, seconds: (performance.now() - start) / 1000, ok: true });
       return samples;
     } catch (error) {
       this.onOutcome({ collector: collector.name, seconds: (performance.now() - start) / 1000, ok: false });
       this.warnings.warn(`collector:${collector.name}`, `Collector ${collector.name} failed: ${(error as Error).message}`);
       return [];
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -32,6 +32,16 @@ describe('Collection', () => {
     expect(logs.filter((l) => l.includes('Collector memory failed: meminfo vanished'))).toHaveLength(1);
   });
 
+  test('a collector that never answers times out and the report goes out without it', async () => {
+    const source = new FakeSource();
+    source.filesystems = () => new Promise(() => {});
+    const outcomes: CollectorOutcome[] = [];
+    const c = new Collection(source, COLLECTORS.filter((x) => DEFAULT_COLLECTORS.includes(x.name)), { interfaces: 'auto', now: () => 0 }, createLogger('test', 'error', () => {}), (o) => outcomes.push(o), 50);
+    const samples = await c.collect();
+    expect(samples.map((s) => s.key)).toEqual(['mem', 'load1', 'procs']);
+    expect(outcomes.find((o) => o.collector === 'filesystem')?.ok).toBe(false);
+  });
+
   test('an unsendable value is dropped and the rest of the report goes out', async () => {
     const source = new FakeSource();
     source.readings.procs = Number.NaN;
