@@ -1,54 +1,64 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from './free-port.ts';
-import { waitFor } from './wait-for.ts';
 
 const BIN = new URL('../../bin/obsmon.js', import.meta.url).pathname;
 
+/** `obsmon bridge` as a child process, so tests can SIGTERM and SIGKILL it and start it again on the same ports. */
 export interface BridgeProcess {
-  readonly child: ChildProcess;
   readonly ingestPort: number;
-  readonly httpPort: number;
   readonly httpUrl: string;
-  /** Everything the bridge logged so far. */
-  stderr(): string;
+  /** Everything it logged, across restarts. */
+  readonly log: string;
+  start(): Promise<void>;
+  /** Signal it and wait for the exit; resolves with the exit code (null after a signal it did not handle). */
+  stop(signal: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
   metricsText(): Promise<string>;
-  /** SIGTERM and wait for exit; resolves with the exit code. */
-  stop(): Promise<number | null>;
 }
 
-/** `obsmon bridge` as a real child process on loopback (own RSS, killable), ready when /metrics answers. */
-export async function startBridgeProcess(extraArgs: readonly string[] = []): Promise<BridgeProcess> {
+export async function startBridgeProcess(args: readonly string[]): Promise<BridgeProcess> {
   const [ingestPort, httpPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [BIN, 'bridge', '--bind', '127.0.0.1', '--ingest-port', String(ingestPort), '--http-port', String(httpPort), ...extraArgs], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const metricsText = async () => {
-    const res = await fetch(`${httpUrl}/metrics`);
-    if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
-    return res.text();
+  let child: ChildProcess | undefined;
+  let log = '';
+
+  const start = async () => {
+    const proc = spawn(process.execPath, [BIN, 'bridge', '--bind', '127.0.0.1', '--ingest-port', String(ingestPort), '--http-port', String(httpPort), ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child = proc;
+    proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`obsmon bridge exited during start-up (${proc.exitCode}): ${log}`);
+      if (await fetch(`${httpUrl}/healthz`).then((r) => r.ok, () => false)) return;
+      if (Date.now() > deadline) throw new Error(`obsmon bridge did not answer /healthz within 20 s: ${log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   };
-  try {
-    await waitFor('the bridge process to serve /metrics', () => metricsText(), 20_000, 100);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw new Error(`${(error as Error).message}; its log: ${stderr.slice(-500)}`);
-  }
+
+  await start();
   return {
-    child,
     ingestPort,
-    httpPort,
     httpUrl,
-    stderr: () => stderr,
-    metricsText,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
-        child.once('exit', (code) => resolve(code));
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }),
+    get log() {
+      return log;
+    },
+    start,
+    async stop(signal) {
+      const proc = child;
+      child = undefined;
+      if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return proc?.exitCode ?? null;
+      const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async metricsText() {
+      const res = await fetch(`${httpUrl}/metrics`);
+      if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+      return res.text();
+    },
   };
 }
