@@ -31,7 +31,7 @@ function parsed<T>(value: T | undefined, file: string): T {
 }
 
 /**
- * Linux: plain reads of /proc and /sys plus statfs, about 1 ms of CPU per cycle and never a
+ * Linux: plain reads of /proc and /sys plus statfs, 1-2 ms of CPU per cycle and never a
  * child process (systeminformation costs about 245 ms and ~100 processes: reference/real-servers.md §7).
  */
 export class ProcfsSource implements SystemSource {
