@@ -91,6 +91,9 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   });
   const http = createServer(app);
 
+  if (options.auth === 'off') {
+    log.warn(`Agent authentication is off: any host that reaches port ${options.ingestPort} can report for any node (--auth, docs/security.md)`);
+  }
   const ingestAddress = await ingest.listen(options.bind, options.ingestPort).catch(async (error: Error) => {
     await store.close();
     throw new ConfigError(`Cannot listen for agents on ${options.bind}:${options.ingestPort} (--bind, --ingest-port): ${error.message}`);
