@@ -85,7 +85,6 @@ export function createStore(options: StorageOptions, registry: Registry, log: Lo
   );
   metrics.up.set(1);
 
-  const where = `${endpoint.description}; spool: ${spool.description}; dead letters: ${deadLetter.description}`;
   return {
     record(report) {
       memory.record(report);
@@ -93,8 +92,11 @@ export function createStore(options: StorageOptions, registry: Registry, log: Lo
     },
     history: new FallbackHistory(new InfluxHistory(queryTarget(config)), memory, log),
     summary: spool.durable
-      ? { level: 'info', text: `Storing every report in ${where}` }
-      : { level: 'warn', text: `Storing every report in ${where}. No --spool-dir: points waiting for the database are lost if the bridge stops` },
+      ? { level: 'info', text: `Storing every report in ${endpoint.description}; spool: ${spool.description}; dead letters: ${deadLetter.description}` }
+      : {
+          level: 'warn',
+          text: `Storing every report in ${endpoint.description}. No --spool-dir: points the database has not taken wait in ${spool.description} and are lost if the bridge stops; refused lines are only logged`,
+        },
     get pending() {
       return writer.pending;
     },

@@ -162,6 +162,30 @@ describe('storage to InfluxDB 1.6 (/write)', () => {
     expect(check.status, check.output).toBe(0);
   });
 
+  test('past --spool-max-bytes the oldest spooled points are dropped, counted, and the rest still arrives', async () => {
+    const db = await freshDb();
+    const spoolDir = tempDir();
+    const maxBytes = 1 << 20;
+    bridge = await startTestBridge({ influxUrl: influx.url, influxDb: db, spoolDir, spoolMaxBytes: maxBytes, influxFlushInterval: 0.05, maxLinesPerSecond: 1_000_000 });
+    await influx.stop('SIGKILL');
+    const t = now() - 20_000;
+    const reports = 8000;
+    await sendAndClose(bridge.ingestPort, Array.from({ length: reports }, (_, i) => `lim${i % 8} ${t + i} cpu=1 mem=2 swap=3 load1=4 load5=5 load15=6 procs=${i} uptime=${i} disk@/data=7 rx@eth0=8 tx@eth0=9\n`).join(''));
+    await bridge.store.flush();
+    const text = await bridge.metricsText();
+    const dropped = sampleValue(text, 'obsmon_bridge_storage_points_dropped_total', 'reason="spool_full"')!;
+    const spooled = sampleValue(text, 'obsmon_bridge_spool_points', '')!;
+    expect(dropped).toBeGreaterThan(0);
+    expect(dropped + spooled).toBe(reports * 3);
+    expect(sampleValue(text, 'obsmon_bridge_spool_bytes', '')).toBeLessThanOrEqual(maxBytes);
+    await influx.start();
+    await waitFor('the spool to drain', () => bridge!.store.pending === 0, 15_000, 50);
+    // Oldest first: what is left is the newest reports, complete.
+    const kept = await select(db, 'SELECT "procs" FROM "obsmon_node"');
+    expect(kept.length).toBeGreaterThan(reports / 2);
+    expect(kept.map((row) => row[1])).toEqual(Array.from({ length: kept.length }, (_, i) => reports - kept.length + i));
+  });
+
   test('storage metrics are on /metrics from the start, every reason at 0, and pass promtool', async () => {
     const db = await freshDb();
     bridge = await startTestBridge({ influxUrl: influx.url, influxDb: db });
