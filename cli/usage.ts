@@ -35,7 +35,9 @@ export function formatUsage(command: string, summary: string, specs: OptionSpecs
       `env ${envName(name)}`,
       ...(spec.kind === 'list' ? ['repeatable or comma-separated'] : []),
     ].join('; ');
-    lines.push(entry(`  --${flagName(name)}${placeholderOf(spec)}`, spec.help, details));
+    // The loader takes `--no-<flag>` for every boolean, which is how one with a true default is turned off.
+    const flag = spec.kind === 'boolean' ? `--[no-]${flagName(name)}` : `--${flagName(name)}`;
+    lines.push(entry(`  ${flag}${placeholderOf(spec)}`, spec.help, details));
   }
   lines.push(entry('  --config <file>', 'YAML file: option names as spelled in flags -> values', 'env OBSMON_CONFIG'));
   lines.push(`  -h, --help${' '.repeat(HELP_COLUMN - 12)}Print this help and exit`);

@@ -31,7 +31,7 @@ describe('obsmon exporter', () => {
     const { out } = capture();
     expect(await exporterCommand(['--help'], {})).toBe(0);
     const text = out.join('');
-    for (const flag of ['--server <host:port>', '--node <name>', '--interval <seconds>', '--queue-max-age', '--once', 'OBSMON_METRICS_PORT']) {
+    for (const flag of ['--server <host:port>', '--node <name>', '--interval <seconds>', '--queue-max-age', '--[no-]once', 'OBSMON_METRICS_PORT']) {
       expect(text).toContain(flag);
     }
   });
@@ -62,7 +62,7 @@ describe('formatUsage', () => {
     const text = formatUsage('obsmon exporter', 'Summary.', exporterOptionSpecs);
     expect(text).toMatch(/^Usage: obsmon exporter \[options\]\n\nSummary\.\n/);
     expect(text).toMatch(/--server <host:port> +Bridge to send to; several = failover order\n +default: 127\.0\.0\.1:7070; env OBSMON_SERVER; repeatable or comma-separated\n/);
-    expect(text).toMatch(/--once +Print the line .*\n +default: false; env OBSMON_ONCE\n/);
+    expect(text).toMatch(/--\[no-\]once +Print the line .*\n +default: false; env OBSMON_ONCE\n/);
     expect(text).toMatch(/--queue-max-reports <n> +.*\n +default: 8640; env OBSMON_QUEUE_MAX_REPORTS\n/);
   });
 });
