@@ -72,7 +72,7 @@ export function worstReadings(perNode: readonly Reading[]): Reading[] {
         name: `worst_${key}_node`,
         type: 'string',
         display: 'plain',
-        description: `node (and mount) with the highest ${label}`,
+        description: key === 'disk' ? `node:mount with the highest ${label}` : `node with the highest ${label}`,
         value: worst?.metric?.where ?? '',
         condition: 'ok',
       },

@@ -23,12 +23,17 @@ export type BridgeNode = z.infer<typeof node>;
 export type BridgeMetric = z.infer<typeof metric>;
 export type NodesAnswer = z.infer<typeof answer>;
 
+/** `path` under the bridge URL, keeping a path prefix (`http://proxy/obsmon` + `api/v1/nodes`). */
+export function bridgeUrl(base: string, path: string): URL {
+  return new URL(path, base.endsWith('/') ? base : `${base}/`);
+}
+
 /**
  * `GET <bridge>/api/v1/nodes`. Throws an Error with a one-line reason when the bridge cannot be
  * reached, answers with an error status, or answers something that is not the documented shape.
  */
 export async function fetchNodes(baseUrl: string, timeoutMs: number): Promise<NodesAnswer> {
-  const res = await fetch(new URL('/api/v1/nodes', baseUrl), { signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(bridgeUrl(baseUrl, 'api/v1/nodes'), { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const parsed = answer.safeParse(await res.json());
   if (!parsed.success) {

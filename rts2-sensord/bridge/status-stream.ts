@@ -1,5 +1,6 @@
 import { Backoff, type BackoffOptions } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { bridgeUrl } from './nodes-api.ts';
 
 export interface StatusStreamOptions {
   /** Base URL of the bridge, e.g. `http://10.0.0.2:7080`. */
@@ -67,7 +68,7 @@ export class StatusStream {
     this.abort = abort;
     let idle = setTimeout(() => abort.abort(), this.options.idleTimeoutMs);
     try {
-      const url = new URL('/api/v1/stream?types=status', this.options.baseUrl);
+      const url = bridgeUrl(this.options.baseUrl, 'api/v1/stream?types=status');
       const res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
       if (!res.ok || res.body === null) throw new Error(`HTTP ${res.status}`);
       this.backoff.reset();
