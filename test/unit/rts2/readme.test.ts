@@ -30,7 +30,10 @@ function valuesTable(): string {
     fetchedAt: now,
     view: {
       node: 'NODE', group: 'default', critical: false, up: true, lastSeenSecondsAgo: 1,
-      metrics: ['cpu', 'mem', 'disk', 'rx', 'tx'].map((key) => ({ key, qualifier: null, value: 1, status: 'ok' as const })).concat([{ key: 'disk', qualifier: '/MOUNT', value: 1, status: 'ok' }]),
+      metrics: [
+        ...['cpu', 'mem', 'disk', 'rx', 'tx'].map((key) => ({ key, qualifier: null, value: 1, status: 'ok' as const })),
+        { key: 'disk', qualifier: '/MOUNT', value: 1, status: 'ok' as const },
+      ],
     },
   };
   const feed: FeedState = { ok: true, error: undefined, lastSuccessAt: now, downAfterMs: 60_000, nodes: new Map([['NODE', known]]), ignoredNodes: 0, polls: 1 };
