@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Counter, Gauge, type Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../helpers/free-port.ts';
@@ -93,6 +92,8 @@ let bridge: TestBridge | undefined;
 let prometheus: RealServer | undefined;
 let alertmanager: RealServer | undefined;
 let hook: Server | undefined;
+/** Stands in for InfluxDB while it is down: answers every write with 503, so the bridge spools and retries. */
+let influx: Server | undefined;
 let agentSocket: Socket | undefined;
 let agentTimer: NodeJS.Timeout | undefined;
 let bridgeTarget: string;
@@ -104,7 +105,7 @@ afterAll(async () => {
   clearInterval(agentTimer);
   agentSocket?.destroy();
   await Promise.allSettled([prometheus?.stop(), alertmanager?.stop(), bridge?.stop()]);
-  await new Promise((resolve) => (hook ? hook.close(resolve) : resolve(undefined)));
+  for (const server of [hook, influx]) await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -121,9 +122,24 @@ beforeAll(async () => {
   );
   writeFileSync(join(dir, 'relay-token'), TOKEN);
 
-  bridge = await startTestBridge({ downAfter: 2, thresholds: join(dir, 'thresholds.yaml'), inventory: join(dir, 'inventory.yaml') });
+  influx = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(503).end('{"error":"down for the test"}'));
+  });
+  await new Promise<void>((resolve) => influx!.listen(0, '127.0.0.1', resolve));
+  bridge = await startTestBridge({
+    downAfter: 2,
+    thresholds: join(dir, 'thresholds.yaml'),
+    inventory: join(dir, 'inventory.yaml'),
+    influxUrl: `http://127.0.0.1:${(influx.address() as { port: number }).port}`,
+    influxDb: 'obsmon',
+    influxFlushInterval: 0.2,
+    // The smallest spool, and room for a flood of wide reports that overflows it (points lost).
+    spoolMaxBytes: 1 << 20,
+    maxLineBytes: 65_536,
+    maxSeriesPerNode: 2000,
+  });
   bridgeTarget = `127.0.0.1:${bridge.httpAddress.port}`;
-  const storage = storageStandIns(bridge.registry);
 
   hook = createServer((req, res) => {
     let body = '';
@@ -155,30 +171,10 @@ beforeAll(async () => {
     tick += 1;
     const lines = [...agents].map(([node, values]) => `${node} ${now() + (node === 'e2e-all' ? 30 : 0)} ${values()}`);
     agentSocket!.write(`${lines.join('\n')}\nnot a report\n`);
-    storage.tick(tick);
   };
   send();
   agentTimer = setInterval(send, 500);
 });
-
-/**
- * The storage writer (bridge/store/) is not in the bridge yet: register stand-ins under the names
- * the rules use, or drive the real metrics once they exist.
- */
-function storageStandIns(registry: Registry) {
-  const failuresName = 'obsmon_bridge_storage_write_failures_total';
-  const spoolName = 'obsmon_bridge_spool_bytes';
-  const failures =
-    (registry.getSingleMetric(failuresName) as Counter<'reason'> | undefined) ??
-    new Counter({ name: failuresName, help: 'Stand-in (alerting e2e test)', labelNames: ['reason'] as const, registers: [registry] });
-  const spool = (registry.getSingleMetric(spoolName) as Gauge | undefined) ?? new Gauge({ name: spoolName, help: 'Stand-in (alerting e2e test)', registers: [registry] });
-  return {
-    tick(n: number) {
-      failures.inc({ reason: 'unavailable' });
-      spool.set(n * 4096);
-    },
-  };
-}
 
 function findAlert(want: Record<string, string>, status: HookAlert['status']): { call: HookCall; alert: HookAlert } | undefined {
   for (const call of calls) {
@@ -191,6 +187,11 @@ function findAlert(want: Record<string, string>, status: HookAlert['status']): {
 describe('alerting end to end: bridge → Prometheus → Alertmanager → webhook', () => {
   test('every expression of every rule returns series from the bridge\'s data, and every rule evaluates cleanly', async () => {
     await waitFor('Prometheus to scrape the bridge', async () => (await query(prometheus!, `up{instance="${bridgeTarget}"} == 1`)).length > 0, 20_000, 200);
+    // Once Prometheus has seen the spool small, overflow it: 20 reports of 2000 mounts (one stored
+    // line each, about 2 MB in all) against the 1 MiB spool, so the bridge drops the oldest points.
+    const mounts = Array.from({ length: 2000 }, (_, i) => `disk@/f${String(i).padStart(4, '0')}=1`).join(' ');
+    const t = Math.floor(Date.now() / 1000) - 60;
+    agentSocket!.write(`${Array.from({ length: 20 }, (_, i) => `e2e-flood ${t + i} ${mounts}`).join('\n')}\n`);
     let empty: string[] = [];
     await waitFor(
       'every rule expression to return series',
