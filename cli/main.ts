@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { bridgeCommand } from './bridge.ts';
 import { demoCommand } from './demo.ts';
 import { exporterCommand } from './exporter.ts';
+import { rts2SensordCommand } from './rts2-sensord.ts';
 
 type Command = (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<number>;
 
@@ -9,6 +10,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   bridge: { run: bridgeCommand, summary: 'central server: agent TCP ingest, /metrics, /api/v1, status page' },
   exporter: { run: exporterCommand, summary: 'the agent: collects this machine\'s values and pushes them to a bridge' },
   demo: { run: demoCommand, summary: 'bridge and a local exporter in one process, on loopback' },
+  'rts2-sensord': { run: rts2SensordCommand, summary: 'RTS2 device showing cluster health in rts2-mon (registers with rts2-centrald)' },
 };
 
 function usage(): string {
