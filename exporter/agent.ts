@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 import { encodeReport } from '../protocol/line.ts';
 import { Collection, type CollectorOutcome } from './collection.ts';
+import { senderCredentials } from './credentials.ts';
 import type { CollectorConfig } from './collectors/collector.ts';
 import { COLLECTORS } from './collectors/index.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
@@ -107,6 +108,7 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
     queue,
     {
       servers: values.server.map(splitHostPort),
+      ...senderCredentials(values),
       ...(hooks.backoff && { backoff: hooks.backoff }),
       ...(hooks.connectTimeoutMs && { connectTimeoutMs: hooks.connectTimeoutMs }),
     },

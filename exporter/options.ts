@@ -36,6 +36,11 @@ export const exporterOptionSpecs = {
   metricsPort: option('number', port, 0, 'Serve the agent\'s own /metrics on this port; 0 = off', '<n>'),
   metricsBind: option('string', address, '127.0.0.1', 'Address of the own /metrics listener', '<addr>'),
   once: option('boolean', z.boolean({ error: 'expected true or false' }), false, 'Print the line that would be sent, to stdout, and exit'),
+  tokenFile: option('string', z.string().min(1).optional(), undefined, 'File holding the token sent as "AUTH <token>" (bridge --auth)', '<file>'),
+  tls: option('boolean', z.boolean({ error: 'expected true or false' }), false, 'Connect with TLS (bridge --tls-port)'),
+  tlsCa: option('string', z.string().min(1).optional(), undefined, 'PEM CA that signed the bridge certificate (default: system CAs)', '<file>'),
+  tlsCert: option('string', z.string().min(1).optional(), undefined, 'PEM client certificate (bridge --tls-client-ca); its CN names this node', '<file>'),
+  tlsKey: option('string', z.string().min(1).optional(), undefined, 'PEM key of the client certificate', '<file>'),
   logLevel: option('string', logLevel, 'info', 'debug, info, warn or error', '<level>'),
 };
 

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { Backoff, type BackoffOptions } from '../lib/backoff.ts';
 import type { Logger } from '../lib/logger.ts';
 import { LineSplitter } from '../protocol/line-splitter.ts';
@@ -41,6 +42,10 @@ export interface TcpSenderOptions {
   readonly backoff?: BackoffOptions;
   /** A connection up this long resets the backoff, milliseconds; default 5000. */
   readonly stableAfterMs?: number;
+  /** Sent as the first line, `AUTH <token>`, on every connection (bridge `--auth`). */
+  readonly token?: string;
+  /** Connect with TLS (bridge `--tls-port`): CA to trust, optional client certificate and key. */
+  readonly tls?: Pick<TlsConnectionOptions, 'ca' | 'cert' | 'key'>;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
@@ -49,6 +54,7 @@ export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000 }
 // ERR replies are a few dozen bytes; anything longer is not from a bridge and is skipped.
 const MAX_REPLY_BYTES = 1024;
 
+const isIpLiteral = (host: string) => /^[\d.]+$/.test(host) || host.includes(':');
 const label = (s: ServerAddress) => (s.host.includes(':') ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`);
 
 /**
@@ -85,7 +91,11 @@ export class TcpSender implements Sender {
     const server = this.options.servers[index]!;
     const name = label(server);
     this.state = 'connecting';
-    const socket = connect({ host: server.host, port: server.port });
+    const tls = this.options.tls;
+    const socket: Socket =
+      tls === undefined
+        ? connect({ host: server.host, port: server.port })
+        : connectTls({ host: server.host, port: server.port, ...tls, servername: isIpLiteral(server.host) ? undefined : server.host });
     this.socket = socket;
     let up = false;
     let stableTimer: NodeJS.Timeout | undefined;
@@ -94,8 +104,9 @@ export class TcpSender implements Sender {
     socket.setTimeout(this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, () => {
       if (!up) socket.destroy(new Error('connect timeout'));
     });
-    socket.once('connect', () => {
+    socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
       up = true;
+      if (this.options.token !== undefined) socket.write(`AUTH ${this.options.token}\n`);
       socket.setTimeout(0);
       this.state = 'connected';
       this.server = name;

@@ -194,3 +194,39 @@ describe('HTTP protections', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
+
+describe('the real exporter against a protected bridge', () => {
+  test('sends AUTH from --token-file and reports over TLS with a client certificate', async () => {
+    const { startExporter } = await import('../../exporter/agent.ts');
+    const { exporterOptionSpecs } = await import('../../exporter/options.ts');
+    const { loadOptions } = await import('../../config/load.ts');
+    const { silentLogger } = await import('../../lib/logger.ts');
+    const pki = createTestPki();
+    const client = pki.client('ccd01');
+    const dir = mkdtempSync(join(tmpdir(), 'obsmon-agent-'));
+    writeFileSync(join(dir, 'token'), `${CCD}\n`);
+    writeFileSync(join(dir, 'client.pem'), client.cert);
+    writeFileSync(join(dir, 'client.key'), client.key);
+    bridge = await startTestBridge({ auth: 'required', authTokens: tokensFile(), tlsPort: 0, tlsCert: pki.serverCert, tlsKey: pki.serverKey, tlsClientCa: pki.caCert });
+    const defaults = loadOptions(exporterOptionSpecs, [], {}).values;
+    const exporter = await startExporter(
+      {
+        ...defaults,
+        server: [`127.0.0.1:${bridge.tlsAddress!.port}`],
+        node: 'ccd01',
+        interval: 0.2,
+        tokenFile: join(dir, 'token'),
+        tlsCa: pki.caCert,
+        tlsCert: join(dir, 'client.pem'),
+        tlsKey: join(dir, 'client.key'),
+      },
+      silentLogger,
+    );
+    try {
+      await waitFor('ccd01 over TLS with a token', () => bridge!.table.get('ccd01')?.series.get('mem'), 10_000);
+      expect(await counter('obsmon_bridge_rejected_lines_total', 'reason="unauthenticated"')).toBe(0);
+    } finally {
+      await exporter.stop();
+    }
+  });
+});
