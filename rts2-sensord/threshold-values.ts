@@ -1,6 +1,6 @@
 import type { Levels } from '../bridge/state/thresholds.ts';
 import type { DeviceLevels } from './levels.ts';
-import { badValues, ok, type CommandReturn } from './protocol/return-codes.ts';
+import { badValues, ok, systemError, type CommandReturn } from './protocol/return-codes.ts';
 import type { ValueTable } from './value-table.ts';
 
 /** Metrics whose default levels rts2-mon may edit; all are percentages. */
@@ -59,9 +59,14 @@ export class ThresholdValues {
     if (!Number.isFinite(value) || value < 0 || value > 100) return badValues('X');
     const next: Levels = { ...current, [target.severity]: value };
     if (next.warning > next.error) return badValues('X');
+    try {
+      // Saved first: an edit the site asked to keep must not take effect if it cannot be kept.
+      this.writeBack?.(target.metric, next);
+    } catch (error) {
+      return systemError(`cannot save the thresholds file: ${(error as Error).message.split('\n')[0]}`);
+    }
     this.levels.setDefault(target.metric, next);
     this.table.set(name, value);
-    this.writeBack?.(target.metric, next);
     return ok();
   }
 }

@@ -7,7 +7,9 @@ import { CommandQueue } from '../../../rts2-sensord/command-queue.ts';
 import { DeviceLevels } from '../../../rts2-sensord/levels.ts';
 import { parseServer, sensordOptionSpecs } from '../../../rts2-sensord/options.ts';
 import { rts2Argv } from '../../../rts2-sensord/rts2-argv.ts';
+import { ThresholdValues } from '../../../rts2-sensord/threshold-values.ts';
 import { saveDefaultLevels } from '../../../rts2-sensord/thresholds-file-writer.ts';
+import { ValueTable } from '../../../rts2-sensord/value-table.ts';
 import { tempFile } from '../../helpers/rts2-peer/harness.ts';
 
 describe('RTS2-style flags', () => {
@@ -88,5 +90,19 @@ describe('CommandQueue', () => {
     q.fail({ code: -5, text: 'lost' });
     expect(done).toEqual(['register 0', 'authorize -5', 'a -5']);
     expect(q.returned({ code: 0, text: '' })).toBe(false);
+  });
+});
+
+describe('ThresholdValues', () => {
+  test('an edit that cannot be saved is refused and changes nothing', () => {
+    const levels = DeviceLevels.load();
+    const table = new ValueTable();
+    const values = new ThresholdValues(table, levels, () => {
+      throw new Error('EACCES: permission denied');
+    });
+    values.define();
+    expect(values.write('disk_warn', 70)).toEqual({ code: -5, text: 'cannot save the thresholds file: EACCES: permission denied' });
+    expect(table.get('disk_warn')!.value).toBe(80);
+    expect(levels.defaultLevels('disk')).toEqual({ warning: 80, error: 90 });
   });
 });
