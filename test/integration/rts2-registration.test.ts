@@ -48,6 +48,11 @@ describe('rts2-sensord and rts2-centrald', () => {
     const before = device.received.length;
     device.socket.write('T ready\n');
     await waitFor('T OK', () => device.received.slice(before).includes('T OK'));
+    // A client's status_info fans out to every device; its return waits for the device's.
+    const client = await PeerConnection.open(harness.centrald.port);
+    extra.push(client);
+    expect((await client.command('status_info')).code).toBe(0);
+    expect(device.received.slice(before)).toEqual(['T OK', 'S 262144', '+0 OK']);
   });
 
   test('answers unknown commands from centrald with RTS2 error form and ignores informational lines', async () => {

@@ -131,6 +131,10 @@ export class FakeCentrald {
         return;
       case 'register':
         return this.register(peer, line);
+      case 'status_info':
+        // Centrald::statusInfo: ask every device, answer the requester once all have answered.
+        void Promise.all([...this.peers].filter((p) => p.kind === 'device').map((p) => this.statusInfo(p.name))).then(() => this.send(peer, '+0 OK'));
+        return;
       case 'authorize':
         return this.authorize(peer, params);
       case 'login':
