@@ -2,7 +2,7 @@ import { BAD_WEATHER, DEVICE_ERROR_HW, DEVICE_NOT_READY } from './protocol/state
 import type { Reading } from './readings.ts';
 
 /** Which nodes' errors raise HW ERROR: inventory-critical ones (the issue's rule), all, or none. */
-export type HwErrorFrom = 'critical' | 'all' | 'none';
+export type HwErrorFrom = 'auto' | 'critical' | 'all' | 'none';
 
 /**
  * `none` (default): cluster health never touches the observatory. `bad-weather`: while HW ERROR
@@ -26,10 +26,12 @@ export function deviceState(
   hwErrorFrom: HwErrorFrom,
   veto: ObservatoryVeto,
 ): DeviceState {
+  // `auto`: the inventory's critical nodes; a site without any critical node gets all nodes, so the
+  // HW ERROR title does not silently never appear there.
+  const anyCritical = readings.some((r) => r.node?.critical === true);
+  const counts = (critical: boolean) => hwErrorFrom === 'all' || critical || (hwErrorFrom === 'auto' && !anyCritical);
   const failing =
-    hwErrorFrom === 'none'
-      ? undefined
-      : readings.find((r) => r.condition === 'error' && r.node !== undefined && (hwErrorFrom === 'all' || r.node.critical));
+    hwErrorFrom === 'none' ? undefined : readings.find((r) => r.condition === 'error' && r.node !== undefined && counts(r.node.critical));
   let state = 0;
   const causes: string[] = [];
   if (failing !== undefined) {

@@ -27,7 +27,7 @@ export const sensordOptionSpecs = {
   maxNodes: option('number', positiveInt(100_000), 500, 'Nodes shown at most; RTS2 cannot delete values, so invented names must stop somewhere', '<n>'),
   thresholds: option('string', optionalPath, undefined, "Thresholds file: the bridge's --thresholds (default: the built-in config/thresholds.yaml)", '<file>'),
   thresholdWrites: option('string', z.enum(['local', 'file'], { error: 'expected local or file' }), 'local', 'Edits of cpu_warn, disk_err, ... from rts2-mon: local (this process only) or file (also saved into --thresholds)', '<local|file>'),
-  hwErrorFrom: option('string', z.enum(['critical', 'all', 'none'], { error: 'expected critical, all or none' }), 'critical', 'Whose errors set HW ERROR: critical (inventory) nodes, all nodes, none', '<critical|all|none>'),
+  hwErrorFrom: option('string', z.enum(['auto', 'critical', 'all', 'none'], { error: 'expected auto, critical, all or none' }), 'auto', 'Whose errors set HW ERROR: auto (critical nodes; all nodes when none is critical), critical, all, none', '<auto|critical|all|none>'),
   observatoryVeto: option('string', z.enum(['none', 'bad-weather'], { error: 'expected none or bad-weather' }), 'none', 'DANGEROUS: bad-weather sets BAD_WEATHER while HW ERROR holds, and centrald closes the observatory', '<none|bad-weather>'),
   noauth: option('boolean', z.boolean({ error: 'expected true or false' }), false, 'Serve clients without the centrald key check (RTS2 --noauth)'),
   logLevel: option('string', logLevel, 'info', 'debug, info, warn or error (RTS2 style: --debug)', '<level>'),

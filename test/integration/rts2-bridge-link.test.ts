@@ -82,7 +82,8 @@ describe('rts2-sensord and the bridge link', () => {
     lateBridge = await startTestBridge({ httpPort, downAfter: 1 });
     const bridge = lateBridge;
     await report(bridge.ingestPort, 'n1 now cpu=42 disk=97');
-    await waitFor('n1 values, ready', () => view.number('n1_cpu') === 42 && view.state === 0);
+    // Ready (no NOT READY bit); n1's disk error raises HW ERROR, as no node is marked critical (auto).
+    await waitFor('n1 values, ready', () => view.number('n1_cpu') === 42 && view.state === HW_ERROR);
     expect(view.flags('n1_disk')).toBe(537198596);
     expect(view.flags('bridge_ok')).toBe(6);
     const infotime = view.number('infotime')!;
@@ -90,7 +91,7 @@ describe('rts2-sensord and the bridge link', () => {
 
     await bridge.stop();
     lateBridge = undefined;
-    await waitFor('NOT READY again', () => view.state === NOT_READY && view.flags('bridge_ok') === BOOL_ERROR);
+    await waitFor('NOT READY again', () => (view.state & NOT_READY) !== 0 && view.flags('bridge_ok') === BOOL_ERROR);
     // Old data ages out as stale: nan, no flag, and no per-node alarm (the bridge is the problem, not n1).
     await waitFor('n1 stale', () => view.values.get('n1_disk')!.raw === 'nan', 6000);
     expect(view.flags('n1_disk')).toBe(327684);

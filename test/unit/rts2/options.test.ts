@@ -25,7 +25,7 @@ describe('RTS2-style flags', () => {
   test('the issue example loads', () => {
     const argv = ['-d', 'OBSMON', '--server', '127.0.0.1:617', '--bridge', 'http://10.0.0.2:7080', '--local-port', '5570', '--localhost', 'obs1'];
     const { values } = loadOptions(sensordOptionSpecs, rts2Argv(argv), {});
-    expect(values).toMatchObject({ device: 'OBSMON', server: '127.0.0.1:617', bridge: 'http://10.0.0.2:7080', localPort: 5570, localhost: 'obs1', observatoryVeto: 'none', hwErrorFrom: 'critical' });
+    expect(values).toMatchObject({ device: 'OBSMON', server: '127.0.0.1:617', bridge: 'http://10.0.0.2:7080', localPort: 5570, localhost: 'obs1', observatoryVeto: 'none', hwErrorFrom: 'auto' });
   });
 
   test.each([
