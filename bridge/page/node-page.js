@@ -47,7 +47,7 @@ function chart(container, title, names, lists, levels, unit) {
     return;
   }
   const plot = new uPlot(
-    { width: Math.max(420, box.clientWidth - 16), height: 220, series, axes: [{}, { label: unit }], scales: { x: { time: true } } },
+    { width: Math.max(420, box.clientWidth - 16), height: 220, series, axes: [{}, { label: unit, size: 70 }], scales: { x: { time: true } } },
     data,
     box,
   );

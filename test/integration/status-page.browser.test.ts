@@ -76,3 +76,24 @@ describe('status page in a real browser', () => {
     await expect.poll(() => page!.locator('.card').count()).toBe(1);
   });
 });
+
+describe('node page in a real browser', () => {
+  test('draws history charts with dashed warning and error lines and a table of readings', async () => {
+    bridge = await startTestBridge();
+    const t = now() - 300;
+    const lines = Array.from({ length: 30 }, (_, i) => `cam02 ${t + i * 10} cpu=${20 + i} mem=${40 + i / 2} disk=${70 + i / 2} disk@/data=${50 + i} rx=${1000 * i} tx=${500 * i}`);
+    await sendAndClose(bridge.ingestPort, `${lines.join('\n')}\n`);
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await page.goto(`${bridge.httpUrl}/#/node/cam02`);
+    await page.locator('.chart[data-chart="Disk"] canvas').waitFor({ timeout: 10_000 });
+    const charts = (await page.evaluate('window.obsmonCharts')) as Record<string, { series: Array<{ label: string; dash: number[] | null }>; points: number }>;
+    expect(charts['CPU']!.points).toBe(30);
+    expect(charts['Disk']!.series.map((s) => s.label)).toEqual(['/', '/data', 'warning 80', 'error 90']);
+    expect(charts['Disk']!.series.filter((s) => s.dash !== null).map((s) => s.label)).toEqual(['warning 80', 'error 90']);
+    expect(charts['CPU']!.series.map((s) => s.label)).toEqual(['cpu %', 'warning 85', 'error 95']);
+    const rows = page.locator('table.readings tbody tr');
+    expect(await rows.count()).toBe(20);
+    expect(await rows.first().locator('td').nth(1).textContent()).toBe('49');
+    await page.screenshot({ path: `${ARTIFACTS_DIR}node-page.png`, fullPage: true });
+  });
+});
