@@ -50,6 +50,11 @@ export function createSelfMetrics(registry: Registry) {
       help: 'ERR replies not written because the agent does not read its socket or was rate-limited',
       registers: [registry],
     }),
+    paused: new Counter({
+      name: 'obsmon_bridge_connection_pauses_total',
+      help: 'Times an agent connection was paused for exceeding --max-lines-per-second (backpressure; nothing dropped)',
+      registers: [registry],
+    }),
     nodesForgotten: new Counter({ name: 'obsmon_bridge_nodes_forgotten_total', help: 'Nodes removed after forget-after', registers: [registry] }),
   };
   // Zero-initialise every label value so rate() and absent-series alerts work from the first scrape.

@@ -94,6 +94,8 @@ export class AgentConnection {
     const pause = this.budget.take();
     if (pause > 0) {
       this.held = [text];
+      this.metrics.paused.inc();
+      this.handler.logRefusal('paused', `Slowing agent ${this.source}: over --max-lines-per-second ${this.options.maxLinesPerSecond} (paused, nothing dropped)`);
       this.socket.pause();
       this.resumeTimer = setTimeout(() => this.releaseHeld(), pause);
       return;

@@ -127,6 +127,7 @@ describe('limits that slow down or cut off abusers', () => {
     expect(await counter('obsmon_bridge_reports_accepted_total')).toBeLessThan(300);
     await waitFor('all 300 lines', async () => (await counter('obsmon_bridge_reports_accepted_total')) === 300, 10_000, 100);
     expect(bridge.table.get('replay')?.lastTimestamp).toBe(t + 299);
+    expect(await counter('obsmon_bridge_connection_pauses_total')).toBeGreaterThan(0);
     socket.destroy();
   });
 
