@@ -91,7 +91,7 @@ describe('rts2-sensord and the bridge link', () => {
 
     await bridge.stop();
     lateBridge = undefined;
-    await waitFor('NOT READY again', () => (view.state & NOT_READY) !== 0 && view.flags('bridge_ok') === BOOL_ERROR);
+    await waitFor('NOT READY again', () => ((view.state ?? 0) & NOT_READY) !== 0 && view.flags('bridge_ok') === BOOL_ERROR);
     // Old data ages out as stale: nan, no flag, and no per-node alarm (the bridge is the problem, not n1).
     await waitFor('n1 stale', () => view.values.get('n1_disk')!.raw === 'nan', 6000);
     expect(view.flags('n1_disk')).toBe(327684);
