@@ -8,6 +8,7 @@ import { createHttpApp } from './expose/http.ts';
 import { httpAuth } from './expose/http-auth.ts';
 import { createLiveEvents } from './expose/live-events.ts';
 import { renderNodeExposition } from './expose/node-exposition.ts';
+import { startPeers } from './peers/peers.ts';
 import { LineHandler } from './ingest/line-handler.ts';
 import { IngestServer } from './ingest/server.ts';
 import { ingestOptions, tlsOptions } from './ingest/ingest-options.ts';
@@ -77,7 +78,9 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     downAfterMs,
     now,
   });
+  const peers = options.peers.length === 0 ? undefined : startPeers(options.peers, options.peerInterval, live.log, log.child('peers'));
   const app = createHttpApp({
+    ...(peers === undefined ? {} : { peerViews: peers.views }),
     registry,
     nodeExposition: () => renderNodeExposition(table, thresholds, now(), { downAfterMs }),
     table,
@@ -134,6 +137,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     async stop() {
       clearInterval(sweeper);
       live.stop();
+      peers?.stop();
       await ingest.close();
       // After ingest: no report arrives any more; what the database has not taken goes to the spool.
       await store.close();

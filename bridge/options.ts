@@ -48,6 +48,8 @@ export const bridgeOptionSpecs = {
   spoolFsyncInterval: option('number', seconds(0.01, 10), DEFAULT_FSYNC_INTERVAL_MS / 1000, 'Spooled points are fsync\'d together this often: the most a SIGKILL loses while spooling', '<seconds>'),
   historyPoints: option('number', positiveInt(10_000_000), DEFAULT_HISTORY_POINTS, 'In-memory history kept per node and series, points (24 h at 10 s)', '<n>'),
   historyMaxPoints: option('number', positiveInt(1_000_000_000), DEFAULT_HISTORY_MAX_POINTS, 'In-memory history over all series, points (16 bytes each)', '<n>'),
+  peers: option('list', z.array(z.url({ error: 'expected http(s) URLs of other bridges, e.g. http://bridge2:7080' })), [] as string[], 'Other bridges whose nodes the API, stream and page include (union view)', '<url>'),
+  peerInterval: option('number', seconds(0.2, 3600), 2, 'How often peer bridges\' node lists are read', '<seconds>'),
   logLevel: option('string', logLevel, 'info', 'debug, info, warn or error', '<level>'),
   ...securityOptionSpecs,
 };

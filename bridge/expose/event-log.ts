@@ -5,6 +5,8 @@ export interface StreamEvent {
   readonly node: string;
   /** Serialised once, shared by every subscriber. */
   readonly json: string;
+  /** Whether the event happened here or was relayed from a peer bridge (`--peers`). */
+  readonly origin: 'local' | 'peer';
 }
 
 export type EventListener = (event: StreamEvent) => void;
@@ -22,8 +24,13 @@ export class EventLog {
     this.ring = new Array<StreamEvent | undefined>(capacity);
   }
 
-  append(type: StreamEvent['type'], node: string, data: unknown): StreamEvent {
-    const event: StreamEvent = { seq: this.nextSeq, type, node, json: JSON.stringify(data) };
+  append(type: StreamEvent['type'], node: string, data: unknown, origin: StreamEvent['origin'] = 'local'): StreamEvent {
+    return this.appendJson(type, node, JSON.stringify(data), origin);
+  }
+
+  /** An event whose data is already JSON text (relayed from a peer as received). */
+  appendJson(type: StreamEvent['type'], node: string, json: string, origin: StreamEvent['origin']): StreamEvent {
+    const event: StreamEvent = { seq: this.nextSeq, type, node, json, origin };
     this.ring[this.nextSeq % this.capacity] = event;
     this.nextSeq += 1;
     for (const listener of this.listeners) listener(event);

@@ -1,11 +1,14 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import type { NodeTable } from '../state/node-table.ts';
-import { viewNode } from '../state/node-view.ts';
+import { viewNode, type NodeView } from '../state/node-view.ts';
+import { mergeNodeViews } from '../peers/merge-views.ts';
 import type { Thresholds } from '../state/thresholds.ts';
 import { pageRoutes } from './page-routes.ts';
 
 export interface HttpDeps {
+  /** Node views of peer bridges (`--peers`), merged into the API unless `?scope=local`. */
+  readonly peerViews?: () => NodeView[][];
   readonly registry: Registry;
   /** Per-node series in exposition format, rendered at scrape time. */
   readonly nodeExposition: () => string;
@@ -70,16 +73,20 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', nodes: deps.table.size });
   });
-  app.get('/api/v1/nodes', (_req, res) => {
-    res.json({ downAfterSeconds: deps.downAfterMs / 1000, nodes: views() });
+  // The union with peer bridges, unless the caller (a peer) asks for this bridge's own nodes.
+  const scopedViews = (scope: unknown) => (deps.peerViews === undefined || scope === 'local' ? views() : mergeNodeViews([views(), ...deps.peerViews()]));
+  app.get('/api/v1/nodes', (req, res) => {
+    res.json({ downAfterSeconds: deps.downAfterMs / 1000, nodes: scopedViews(req.query['scope']) });
   });
   app.get('/api/v1/nodes/:node', (req, res) => {
     const node = deps.table.get(req.params.node);
-    if (node === undefined) {
+    const local = node === undefined ? undefined : viewNode(node, deps.thresholds, deps.now(), deps.downAfterMs);
+    const view = deps.peerViews === undefined || req.query['scope'] === 'local' ? local : mergeNodeViews([local ? [local] : [], ...deps.peerViews().map((v) => v.filter((n) => n.node === req.params.node))])[0];
+    if (view === undefined) {
       res.status(404).json({ error: 'unknown_node', node: req.params.node });
       return;
     }
-    res.json(viewNode(node, deps.thresholds, deps.now(), deps.downAfterMs));
+    res.json(view);
   });
   if (deps.history !== undefined) app.get('/api/v1/nodes/:node/history', deps.history);
   app.get('/api/v1/stream', deps.stream);

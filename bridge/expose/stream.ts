@@ -21,7 +21,10 @@ export function streamHandler(log: EventLog, options: StreamOptions, droppedSubs
   return (req: Request, res: Response) => {
     const nodes = listParam(req.query['node']);
     const types = listParam(req.query['types']) ?? ['report', 'status'];
-    const wanted = (e: StreamEvent) => types.includes(e.type) && (nodes === undefined || nodes.includes(e.node));
+    // `scope=local`: only what happened on this bridge; peers relay with it, so nothing loops.
+    const localOnly = req.query['scope'] === 'local';
+    const wanted = (e: StreamEvent) =>
+      types.includes(e.type) && (nodes === undefined || nodes.includes(e.node)) && (!localOnly || e.origin === 'local');
 
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',

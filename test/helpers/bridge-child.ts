@@ -12,16 +12,21 @@ export interface BridgeChild {
   /** Everything the bridge logged so far. */
   stderr(): string;
   metricsText(): Promise<string>;
-  /** SIGTERM and wait for exit; resolves with the exit code. */
-  stop(): Promise<number | null>;
+  /** Signal (default SIGTERM) and wait for exit; resolves with the exit code. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
 }
 
 /**
  * `obsmon bridge` as a real child process on loopback (own RSS), ready when /metrics answers.
  * `nodeFlags` go to node itself, e.g. `--max-old-space-size=160` to prove a memory bound.
  */
-export async function startBridgeChild(extraArgs: readonly string[] = [], nodeFlags: readonly string[] = []): Promise<BridgeChild> {
-  const [ingestPort, httpPort] = [await freePort(), await freePort()];
+export async function startBridgeChild(
+  extraArgs: readonly string[] = [],
+  nodeFlags: readonly string[] = [],
+  ports: { readonly ingestPort?: number; readonly httpPort?: number } = {},
+): Promise<BridgeChild> {
+  const ingestPort = ports.ingestPort ?? (await freePort());
+  const httpPort = ports.httpPort ?? (await freePort());
   const child = spawn(process.execPath, [...nodeFlags, BIN, 'bridge', '--bind', '127.0.0.1', '--ingest-port', String(ingestPort), '--http-port', String(httpPort), ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -46,11 +51,11 @@ export async function startBridgeChild(extraArgs: readonly string[] = [], nodeFl
     httpUrl,
     stderr: () => stderr,
     metricsText,
-    stop: () =>
+    stop: (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         child.once('exit', (code) => resolve(code));
-        child.kill('SIGTERM');
+        child.kill(signal);
         setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
       }),
   };
