@@ -15,6 +15,7 @@ const NEEDED: ReadonlyArray<{ binary: string; debianPackage: string }> = [
   { binary: 'nc', debianPackage: 'netcat-openbsd' },
   { binary: 'cc', debianPackage: 'gcc' },
   { binary: 'chromium', debianPackage: 'chromium' },
+  { binary: 'haproxy', debianPackage: 'haproxy' },
 ];
 
 const has = (binary: string) => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
