@@ -16,6 +16,9 @@ const NEEDED: ReadonlyArray<{ binary: string; debianPackage: string }> = [
   { binary: 'cc', debianPackage: 'gcc' },
   { binary: 'chromium', debianPackage: 'chromium' },
   { binary: 'haproxy', debianPackage: 'haproxy' },
+  { binary: 'python3', debianPackage: 'python3' },
+  { binary: 'prometheus-pushgateway', debianPackage: 'prometheus-pushgateway' },
+  { binary: 'prometheus-node-exporter', debianPackage: 'prometheus-node-exporter' },
 ];
 
 const has = (binary: string) => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
