@@ -45,12 +45,16 @@ export class SpoolingWriter implements Writer {
   private isUp = true;
   private closed = false;
   private live: Promise<void> | undefined;
+  /** Lines of the live request in flight. */
+  private liveLines = 0;
   private readonly drainLoop: Promise<void>;
   /** Resolves the drain loop's wait for new spooled lines. */
   private wakeIdle: (() => void) | undefined;
   /** Ends the drain loop's backoff sleep early; only close() uses it. */
   private cancelSleep: (() => void) | undefined;
   private lastRetryAfterMs: number | undefined;
+  /** Set by every append; lets the drain loop notice lines that came while it was reading. */
+  private appended = false;
   private readonly backoff: Backoff;
   private readonly timers: NodeJS.Timeout[];
   private unsynced = false;
@@ -72,7 +76,7 @@ export class SpoolingWriter implements Writer {
   }
 
   get pending(): number {
-    return this.buffer.length + this.spool.stats().points;
+    return this.buffer.length + this.liveLines + this.spool.stats().points;
   }
 
   write(lines: readonly string[]): void {
@@ -140,12 +144,14 @@ export class SpoolingWriter implements Writer {
       return;
     }
     const batch = this.buffer.splice(0, this.options.batchSize);
+    this.liveLines = batch.length;
     this.live = this.tryWrite(batch)
       .then((ok) => {
         if (!ok) this.toSpool(batch);
       })
       .finally(() => {
         this.live = undefined;
+        this.liveLines = 0;
         if (this.buffer.length >= this.options.batchSize) this.flushLive();
       });
   }
@@ -166,9 +172,11 @@ export class SpoolingWriter implements Writer {
     while (!this.closed) {
       let delay = 0;
       try {
+        this.appended = false;
         const batch = await this.spool.read(this.options.batchSize);
         if (batch === undefined) {
-          // Checked in the same tick as the wait starts, so a close() cannot slip in between.
+          // Checked in the same tick as the wait starts, so neither an append nor close() can slip in between.
+          if (this.appended) continue;
           if (this.closed) break;
           await new Promise<void>((resolve) => (this.wakeIdle = resolve));
           this.wakeIdle = undefined;
@@ -205,6 +213,7 @@ export class SpoolingWriter implements Writer {
   private toSpool(lines: readonly string[]): void {
     if (lines.length === 0) return;
     this.spool.append(lines);
+    this.appended = true;
     this.unsynced = true;
     this.wakeIdle?.();
   }

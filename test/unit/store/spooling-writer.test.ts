@@ -90,6 +90,25 @@ describe('SpoolingWriter', () => {
     expect(endpoint.stored.filter((l) => !l.endsWith(' 10000'))).toEqual(lines(0, 500));
   });
 
+  test('a backlog spilled to the spool right at start-up is drained (no lost wake-up)', async () => {
+    const endpoint = new ScriptedEndpoint();
+    const slow: WriteEndpoint = { description: 'slow', send: async (l) => { await new Promise((r) => setTimeout(r, 30)); await endpoint.send(l); } };
+    const w = writer(slow, recorder().events, 5, 10_000);
+    // A slow database and a burst: all but two batches go to the spool before the drain loop first waits.
+    for (let i = 0; i < 12; i += 1) w.write(lines(i * 5, 5));
+    await waitFor('everything written', () => w.pending === 0 && endpoint.stored.length === 60, 5000);
+    expect(new Set(endpoint.stored)).toEqual(new Set(lines(0, 60)));
+  });
+
+  test('pending counts the batch in flight', async () => {
+    const endpoint = new ScriptedEndpoint();
+    const w = writer({ description: 'slow', send: (l) => new Promise((r) => setTimeout(r, 100)).then(() => endpoint.send(l)) }, recorder().events, 5, 10_000);
+    w.write(lines(0, 5));
+    expect(w.pending).toBe(5);
+    await waitFor('written', () => endpoint.stored.length === 5);
+    expect(w.pending).toBe(0);
+  });
+
   test('refused lines are bisected out to the dead letter; the rest of the batch is written', async () => {
     const endpoint = new ScriptedEndpoint();
     const { seen, events } = recorder();
