@@ -21,14 +21,17 @@ export interface DeadLetterSink {
 export class DeadLetterFile implements DeadLetterSink {
   readonly description: string;
   private readonly path: string;
+  private readonly log: RateLimitedLog;
 
   constructor(
     dir: string,
+    log: Logger,
     private readonly maxBytes = DEFAULT_DEAD_LETTER_MAX_BYTES,
     private readonly now: () => number = Date.now,
   ) {
     this.path = join(dir, 'dead-letter.lp');
     this.description = `file "${this.path}"`;
+    this.log = new RateLimitedLog(log);
   }
 
   add(lines: readonly string[], reason: string): void {
@@ -36,6 +39,7 @@ export class DeadLetterFile implements DeadLetterSink {
     // Rare and small: a plain synchronous append keeps the order and needs no queue.
     appendFileSync(this.path, `${comment}\n${lines.join('\n')}\n`, 'latin1');
     if (statSync(this.path).size > this.maxBytes) renameSync(this.path, `${this.path}.1`);
+    this.log.warn('dead-letter', `Database refused ${lines.length} line(s) for good (${reason}); set aside in "${this.path}"`);
   }
 }
 

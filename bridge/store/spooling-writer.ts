@@ -203,7 +203,11 @@ export class SpoolingWriter implements Writer {
         this.log.info(`Database answers again; draining ${this.spool.stats().points} spooled points`);
       } else {
         const why = error instanceof WriteError ? `${error.reason}: ${error.message}` : String(error);
-        this.log.warn(`Cannot write to the database (${why}); spooling to ${this.spool.description}`);
+        const message = `Cannot write to the database (${why}); spooling to ${this.spool.description}`;
+        // A wrong URL, database or token will not heal by itself: say so louder than an outage.
+        const configProblem = error instanceof WriteError && ['unauthorized', 'not_found', 'unexpected_status'].includes(error.reason);
+        if (configProblem) this.log.error(`${message}; check --influx-url and the database/bucket and credentials`);
+        else this.log.warn(message);
       }
     }
     this.isUp = isUp;

@@ -53,7 +53,7 @@ export function createStore(options: StorageOptions, registry: Registry, log: Lo
   // The gauges read spool and writer only when scraped, after both exist.
   const metrics = createStorageMetrics(registry, () => spool.stats(), () => writer.pending - spool.stats().points, spoolMaxBytes);
   const spool = openSpool(options.spoolDir, spoolMaxBytes, (points) => metrics.dropped.labels('spool_full').inc(points), log);
-  const deadLetter: DeadLetterSink = options.spoolDir === undefined ? new DeadLetterLog(log) : new DeadLetterFile(options.spoolDir);
+  const deadLetter: DeadLetterSink = options.spoolDir === undefined ? new DeadLetterLog(log) : new DeadLetterFile(options.spoolDir, log);
   const endpoint: WriteEndpoint = config.api === 'v1' ? new InfluxV1Endpoint(config) : new InfluxV2Endpoint(config);
   const writer = new SpoolingWriter(
     endpoint,

@@ -186,6 +186,20 @@ describe('storage to InfluxDB 1.6 (/write)', () => {
     expect(kept.map((row) => row[1])).toEqual(Array.from({ length: kept.length }, (_, i) => reports - kept.length + i));
   });
 
+  test('a missing database (404) is not a line problem: points wait in the spool until it exists', async () => {
+    dbCount += 1;
+    const db = `obsmon_${dbCount}`;
+    bridge = await startTestBridge({ influxUrl: influx.url, influxDb: db, spoolDir: tempDir(), influxFlushInterval: 0.05 });
+    const t = now() - 400;
+    await sendAndClose(bridge.ingestPort, Array.from({ length: 10 }, (_, i) => `nf ${t + i} cpu=${i}\n`).join(''));
+    await waitFor('a not_found failure', async () => (sampleValue(await bridge!.metricsText(), 'obsmon_bridge_storage_write_failures_total', 'reason="not_found"') ?? 0) > 0);
+    expect(bridge.store.pending).toBe(10);
+    await influxQl(influx, `CREATE DATABASE ${db}`);
+    await waitFor('the spool to drain', () => bridge!.store.pending === 0, 15_000, 50);
+    expect(await select(db, 'SELECT count("cpu") FROM "obsmon_node"')).toEqual([[0, 10]]);
+    expect(sampleValue(await bridge.metricsText(), 'obsmon_bridge_storage_points_dead_lettered_total', '')).toBe(0);
+  });
+
   test('storage metrics are on /metrics from the start, every reason at 0, and pass promtool', async () => {
     const db = await freshDb();
     bridge = await startTestBridge({ influxUrl: influx.url, influxDb: db });
