@@ -68,7 +68,7 @@ export class SpoolingWriter implements Writer {
   ) {
     this.backoff = new Backoff({ initialMs: options.retryInitialMs, maxMs: options.retryMaxMs });
     this.timers = [
-      setInterval(() => void this.flushLive(), options.flushIntervalMs),
+      setInterval(() => this.flushLive(), options.flushIntervalMs),
       setInterval(() => void this.syncSpool(), options.fsyncIntervalMs),
     ];
     for (const timer of this.timers) timer.unref();

@@ -50,7 +50,7 @@ describe('storage through @influxdata/influxdb-client (v2 write API) to Victoria
     const series = await waitFor('three series', async () => {
       const s = await exported('{node="v2a"}');
       return s.length === 3 ? s : undefined;
-    });
+    }, 15_000, 200);
     const byName = Object.fromEntries(series.map((s) => [s.metric['__name__'], s]));
     expect(byName['obsmon_node_cpu']).toMatchObject({ metric: { node: 'v2a' }, values: [12.5, 13.5], timestamps: [t * 1000, (t + 10) * 1000] });
     expect(byName['obsmon_mount_disk']).toMatchObject({ metric: { node: 'v2a', mount: '/data' }, values: [75.3, 75.4] });
@@ -58,14 +58,14 @@ describe('storage through @influxdata/influxdb-client (v2 write API) to Victoria
   });
 
   test('3000 reports at once go through in at most three write requests', async () => {
-    bridge = await startTestBridge({ influxUrl: vm.url, influxOrg: 'o', influxBucket: 'obsmon', influxFlushInterval: 0.2 });
+    bridge = await startTestBridge({ influxUrl: vm.url, influxOrg: 'o', influxBucket: 'obsmon', influxFlushInterval: 0.5, maxLinesPerSecond: 1_000_000 });
     const t = now() - 5000;
     await sendAndClose(bridge.ingestPort, Array.from({ length: 3000 }, (_, i) => `big${i % 20} ${t + i} cpu=${i % 100}\n`).join(''));
     await bridge.store.flush();
     const total = await waitFor('3000 samples', async () => {
       const n = (await exported('{__name__="obsmon_node_cpu",node=~"big.*"}')).reduce((sum, s) => sum + s.values.length, 0);
       return n === 3000 ? n : undefined;
-    });
+    }, 15_000, 200);
     expect(total).toBe(3000);
     const text = await bridge.metricsText();
     expect(sampleValue(text, 'obsmon_bridge_storage_points_written_total', '')).toBe(3000);
@@ -90,7 +90,7 @@ describe('storage through @influxdata/influxdb-client (v2 write API) to Victoria
     const series = await waitFor('160 samples', async () => {
       const s = await exported('{__name__="obsmon_node_procs",node=~"vmo.*"}');
       return s.reduce((sum, x) => sum + x.values.length, 0) === 160 ? s : undefined;
-    });
+    }, 15_000, 200);
     const times = series.flatMap((s) => s.timestamps).sort((a, b) => a - b);
     expect(times).toEqual(Array.from({ length: 160 }, (_, i) => (t + i) * 1000));
     const text = await bridge.metricsText();
