@@ -37,6 +37,7 @@ export function minTimestamp(times: Float64Array, from = 0): number | undefined 
   return min;
 }
 
+/** The timestamp of each line, for the oldest-point gauge. */
 export function timestampsOf(lines: readonly string[]): Float64Array {
   const times = new Float64Array(lines.length);
   for (let i = 0; i < lines.length; i += 1) times[i] = timestampOfLine(lines[i]!);
