@@ -47,6 +47,18 @@ export class ReportQueue {
     return this.items[this.head];
   }
 
+  /**
+   * Put reports that were written but never acknowledged back at the front, in their order: the
+   * connection they went to died. Storage is idempotent, so a duplicate is harmless.
+   */
+  requeue(reports: readonly QueuedReport[]): void {
+    if (reports.length === 0) return;
+    this.items = [...reports, ...this.items.slice(this.head)];
+    this.head = 0;
+    while (this.length > this.limits.maxReports) this.drop('overflow');
+    this.expire();
+  }
+
   /** Remove the oldest report: it has been written to a socket. */
   shift(): QueuedReport | undefined {
     const item = this.items[this.head];

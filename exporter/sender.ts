@@ -44,6 +44,11 @@ export interface TcpSenderOptions {
   readonly stableAfterMs?: number;
   /** Sent as the first line, `AUTH <token>`, on every connection (bridge `--auth`). */
   readonly token?: string;
+  /**
+   * A connection whose bridge answered PINGs before but has not answered one for this long is
+   * treated as dead (a silent link cut is otherwise noticed only after TCP's ~15 min), ms.
+   */
+  readonly ackTimeoutMs?: number;
   /** Connect with TLS (bridge `--tls-port`): CA to trust, optional client certificate and key. */
   readonly tls?: Pick<TlsConnectionOptions, 'ca' | 'cert' | 'key'>;
 }
@@ -51,6 +56,9 @@ export interface TcpSenderOptions {
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 /** 0.5 s doubling to 30 s, jittered: a restarted bridge is not hit by every agent at once. */
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000 };
+export const DEFAULT_ACK_TIMEOUT_MS = 15_000;
+// A bridge that never answers PING (another implementation) gets the lines of this window re-sent.
+const UNACKNOWLEDGED_WINDOW_MS = 30_000;
 // ERR replies are a few dozen bytes; anything longer is not from a bridge and is skipped.
 const MAX_REPLY_BYTES = 1024;
 
@@ -59,9 +67,12 @@ const label = (s: ServerAddress) => (s.host.includes(':') ? `[${s.host}]:${s.por
 
 /**
  * TCP client over a failover list. A report leaves the queue once handed to `socket.write()`,
- * honouring backpressure ('drain'). Loss window: TCP has no end-to-end acknowledgement, so lines
- * written into a connection that then dies (bridge killed, or a host gone silently, which the
- * kernel notices only after its retransmission timeout) are lost; everything still queued is not.
+ * honouring backpressure ('drain'), and is kept until acknowledged: after each batch the sender
+ * writes `PING <n>`, and the bridge's `PONG <n>` (lines are handled in order) confirms everything
+ * before it. When a connection dies — bridge killed, link cut, or no PONG within `ackTimeoutMs` —
+ * the unacknowledged reports go back to the front of the queue and are sent again on the next
+ * connection (storage is idempotent, live values newest-wins). A bridge that never answers PING
+ * gets the last 30 s re-sent instead.
  */
 export class TcpSender implements Sender {
   state: ConnectionState = 'connecting';
@@ -71,6 +82,12 @@ export class TcpSender implements Sender {
   private timer: NodeJS.Timeout | undefined;
   private outageLogged = false;
   private readonly backoff: Backoff;
+  /** Written on the current connection, not yet acknowledged; `seq` is the PING that will confirm it. */
+  private unacked: Array<{ readonly report: QueuedReport; readonly seq: number; readonly at: number }> = [];
+  private pingSeq = 0;
+  private pongSeen = false;
+  private oldestOutstandingPingAt: number | undefined;
+  private ackTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly queue: ReportQueue,
@@ -106,6 +123,9 @@ export class TcpSender implements Sender {
     });
     socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
       up = true;
+      this.pongSeen = false;
+      this.oldestOutstandingPingAt = undefined;
+      this.ackTimer = setInterval(() => this.checkAcknowledgement(socket), 1000);
       if (this.options.token !== undefined) socket.write(`AUTH ${this.options.token}\n`);
       socket.setTimeout(0);
       this.state = 'connected';
@@ -125,6 +145,8 @@ export class TcpSender implements Sender {
     socket.on('error', (error) => (lastError = error.message));
     socket.on('close', () => {
       clearTimeout(stableTimer);
+      clearInterval(this.ackTimer);
+      this.requeueUnacknowledged();
       this.socket = undefined;
       this.server = undefined;
       this.waitingForDrain = false;
@@ -154,6 +176,7 @@ export class TcpSender implements Sender {
     const splitter = new LineSplitter(MAX_REPLY_BYTES);
     const sink = {
       line: (text: string) => {
+        if (text.startsWith('PONG ')) return this.acknowledged(Number(text.slice(5)));
         if (!text.startsWith('ERR ')) return;
         const reason = text.slice(4).trim();
         this.log.debug(`Bridge refused a report: "${reason.slice(0, 64)}"`);
@@ -166,14 +189,53 @@ export class TcpSender implements Sender {
 
   private flush(ignoreBackpressure = false): void {
     const socket = this.socket;
+    const seq = this.pingSeq + 1;
+    let wrote = 0;
     while (this.state === 'connected' && socket !== undefined && !socket.destroyed && (ignoreBackpressure || !this.waitingForDrain)) {
       const report = this.queue.peek();
-      if (report === undefined) return;
+      if (report === undefined) break;
       const accepted = socket.write(`${report.line}\n`);
       this.queue.shift();
+      this.unacked.push({ report, seq, at: Date.now() });
+      wrote += 1;
       this.events.written?.(report);
       if (!accepted) this.waitingForDrain = true;
     }
+    if (wrote === 0 || socket === undefined || socket.destroyed) return;
+    this.pingSeq = seq;
+    socket.write(`PING ${seq}\n`);
+    this.oldestOutstandingPingAt ??= Date.now();
+    // Without PONGs (a bridge that does not answer) keep only a window, so memory stays bounded.
+    if (!this.pongSeen) {
+      const cutoff = Date.now() - UNACKNOWLEDGED_WINDOW_MS;
+      while (this.unacked.length > 0 && this.unacked[0]!.at < cutoff) this.unacked.shift();
+    }
+  }
+
+  private acknowledged(seq: number): void {
+    if (!Number.isInteger(seq)) return;
+    this.pongSeen = true;
+    let confirmed = 0;
+    while (confirmed < this.unacked.length && this.unacked[confirmed]!.seq <= seq) confirmed += 1;
+    this.unacked.splice(0, confirmed);
+    this.oldestOutstandingPingAt = seq >= this.pingSeq ? undefined : Date.now();
+  }
+
+  private checkAcknowledgement(socket: Socket): void {
+    const since = this.oldestOutstandingPingAt;
+    if (!this.pongSeen || since === undefined) return;
+    if (Date.now() - since > (this.options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS)) {
+      socket.destroy(new Error('no acknowledgement from the bridge'));
+    }
+  }
+
+  private requeueUnacknowledged(): void {
+    const reports = this.unacked.map((u) => u.report);
+    this.unacked = [];
+    this.oldestOutstandingPingAt = undefined;
+    if (this.state === 'stopped' || reports.length === 0) return;
+    this.queue.requeue(reports);
+    this.log.info(`Re-sending ${reports.length} unacknowledged reports on the next connection`);
   }
 
   async stop(timeoutMs: number): Promise<void> {

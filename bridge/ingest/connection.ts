@@ -22,6 +22,9 @@ export interface ConnectionOptions {
 const MAX_UNSENT_REPLY_BYTES = 4096;
 const MAX_REPLIES_PER_SECOND = 10;
 const AUTH_LINE = /^AUTH (\S+)\r?$/;
+// `PING <token>` -> `PONG <token>`: lines are handled in order, so the answer tells an agent that
+// everything it wrote before the PING has been taken (docs/protocol.md, acknowledgement).
+const PING_LINE = /^PING( [!-~]{1,64})?\r?$/;
 
 /**
  * One agent connection: framing, optional `AUTH <token>` first line, per-line handling, ERR replies,
@@ -121,6 +124,12 @@ export class AgentConnection {
   }
 
   private process(text: string): void {
+    const ping = PING_LINE.exec(text);
+    if (ping !== null) {
+      // Answered even while replies pile up: an agent that pings reads its socket.
+      if (this.socket.writableLength <= MAX_UNSENT_REPLY_BYTES) this.socket.write(`PONG${ping[1] ?? ''}\n`);
+      return;
+    }
     const first = this.firstLine && text !== '' && text !== '\r';
     if (first) this.firstLine = false;
     const auth = AUTH_LINE.exec(text);

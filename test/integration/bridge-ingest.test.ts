@@ -179,3 +179,14 @@ describe('bridge under many agents', () => {
     expect(sampleValue(text, 'obsmon_bridge_connections_total', '')).toBe(300);
   });
 });
+
+describe('acknowledgement', () => {
+  test('PING <token> is answered PONG <token> after the lines before it, and is not counted as a report', async () => {
+    bridge = await startTestBridge();
+    const reply = await sendAndClose(bridge.ingestPort, `p1 ${now()} cpu=1\nPING 41\ngarbage\nPING abc\n`);
+    expect(reply).toBe('PONG 41\nERR malformed\nPONG abc\n');
+    const text = await bridge.metricsText();
+    expect(sampleValue(text, 'obsmon_bridge_lines_total', '')).toBe(2);
+    expect(sampleValue(text, 'obsmon_bridge_rejected_lines_total', 'reason="malformed"')).toBe(1);
+  });
+});

@@ -1,9 +1,15 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { LineSplitter } from '../../../protocol/line-splitter.ts';
 
-/** A real TCP server on 127.0.0.1 that records every line it receives, for sender and agent tests. */
+/**
+ * A real TCP server on 127.0.0.1 that records every line it receives, for sender and agent tests.
+ * Like a bridge it answers `PING <n>` with `PONG <n>` (unless `answerPings` is off); pings are
+ * counted, not recorded as lines.
+ */
 export class LineServer {
   readonly lines: string[] = [];
+  pings = 0;
+  answerPings = true;
   readonly sockets = new Set<Socket>();
   connections = 0;
   /** Called for every line; may write back or destroy the socket. */
@@ -30,7 +36,18 @@ export class LineServer {
     this.connections += 1;
     this.sockets.add(socket);
     const splitter = new LineSplitter(1 << 20);
-    const sink = { line: (l: string) => (this.lines.push(l), this.onLine(l, socket)), overlong: () => {} };
+    const sink = {
+      line: (l: string) => {
+        if (l.startsWith('PING ')) {
+          this.pings += 1;
+          if (this.answerPings) socket.write(`PONG ${l.slice(5)}\n`);
+          return;
+        }
+        this.lines.push(l);
+        this.onLine(l, socket);
+      },
+      overlong: () => {},
+    };
     socket.on('data', (chunk: Buffer) => splitter.push(chunk, sink));
     socket.on('end', () => socket.end());
     socket.on('error', () => {});

@@ -19,9 +19,9 @@ async function server(port = 0): Promise<LineServer> {
   return s;
 }
 
-function sender(servers: ServerAddress[], events: SenderEvents = {}, maxReports = 10_000) {
+function sender(servers: ServerAddress[], events: SenderEvents = {}, maxReports = 10_000, ackTimeoutMs = 15_000) {
   const queue = new ReportQueue({ maxReports, maxAgeSeconds: 1e9 });
-  const s = new TcpSender(queue, { servers, backoff: FAST_BACKOFF, connectTimeoutMs: 1000 }, silentLogger, events);
+  const s = new TcpSender(queue, { servers, backoff: FAST_BACKOFF, connectTimeoutMs: 1000, ackTimeoutMs }, silentLogger, events);
   cleanup.push(() => s.stop(500));
   let t = 1_700_000_000;
   const push = (n: number, pad = '') => {
@@ -137,5 +137,52 @@ describe('TcpSender', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(failures.length).toBe(after);
     expect(s.state).toBe('stopped');
+  });
+
+  describe('acknowledgement (PING/PONG)', () => {
+    test('lines written but not acknowledged when the connection dies are sent again', async () => {
+      const srv = await server();
+      const { s, queue, push } = sender([local(srv.port)]);
+      push(3);
+      await waitFor('three acknowledged lines', () => srv.lines.length === 3 && srv.pings >= 1);
+      await new Promise((r) => setTimeout(r, 50));
+      srv.answerPings = false;
+      push(2);
+      await waitFor('two more lines', () => srv.lines.length === 5);
+      srv.answerPings = true;
+      srv.dropConnections();
+      await waitFor('the two unacknowledged lines again', () => srv.lines.length === 7);
+      const ts = times(srv.lines);
+      expect(ts.slice(5)).toEqual(ts.slice(3, 5));
+      expect(new Set(ts).size).toBe(5);
+      expect(queue.length).toBe(0);
+      expect(s.state).toBe('connected');
+    });
+
+    test('a bridge that stops answering (silent link cut) is dropped after the ack timeout, and nothing is lost', async () => {
+      const srv = await server();
+      const { push } = sender([local(srv.port)], {}, 10_000, 800);
+      push(1);
+      await waitFor('first line acknowledged', () => srv.lines.length === 1 && srv.pings === 1);
+      await new Promise((r) => setTimeout(r, 50));
+      srv.answerPings = false;
+      push(2);
+      await waitFor('a second connection after the timeout', () => srv.connections === 2, 5000);
+      srv.answerPings = true;
+      await waitFor('the two lines again', () => srv.lines.length === 5);
+      expect(new Set(times(srv.lines)).size).toBe(3);
+    });
+
+    test('a bridge that never answers PING is not timed out; the last 30 s are re-sent after a cut', async () => {
+      const srv = await server();
+      srv.answerPings = false;
+      const { push } = sender([local(srv.port)], {}, 10_000, 300);
+      push(2);
+      await waitFor('two lines', () => srv.lines.length === 2);
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(srv.connections).toBe(1);
+      srv.dropConnections();
+      await waitFor('the two lines again', () => srv.lines.length === 4, 5000);
+    });
   });
 });
