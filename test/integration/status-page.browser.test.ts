@@ -47,7 +47,7 @@ describe('status page in a real browser', () => {
     expect(await page.locator('.card[data-node="web01"]').getAttribute('data-status')).toBe('warning');
 
     await sendAndClose(bridge.ingestPort, `cam01 ${t + 1} cpu=20 mem=30 disk=93.5\n`);
-    await page.locator('.card[data-node="cam01"][data-status="error"]').waitFor({ timeout: 5000 });
+    await page.locator('.card[data-node="cam01"][data-status="error"]').waitFor({ timeout: 15_000 });
     expect(await fillColour(page, 'cam01', 'disk')).toBe(hexToRgb(STATUS_COLOURS.error));
     expect(await page.locator('.card[data-node="cam01"] .bar[data-metric="disk"] .value').textContent()).toBe('93.5%');
     await page.screenshot({ path: `${ARTIFACTS_DIR}status-overview.png` });
@@ -59,7 +59,7 @@ describe('status page in a real browser', () => {
     page = await browser.newPage();
     await page.goto(`${bridge.httpUrl}/`);
     await page.locator('.card[data-node="quiet01"][data-status="ok"]').waitFor();
-    await page.locator('.card[data-node="quiet01"][data-status="stale"]').waitFor({ timeout: 8000 });
+    await page.locator('.card[data-node="quiet01"][data-status="stale"]').waitFor({ timeout: 15_000 });
     expect(await page.locator('.card[data-node="quiet01"] .meta').textContent()).toMatch(/last seen \d+ s ago/);
   });
 
