@@ -71,7 +71,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const store = createStore(options, registry, log.child('store'));
   lines.onReport((report) => store.record(report));
 
-  const ingest = new IngestServer(lines, metrics, ingestOptions(options), log.child('ingest'));
+  const ingest = new IngestServer(lines, metrics, { ...ingestOptions(options), durable: () => store.durable() }, log.child('ingest'));
   const live = createLiveEvents(lines, table, thresholds, registry, {
     windowEvents: options.streamWindow,
     maxBufferedBytes: options.streamMaxBufferedBytes,

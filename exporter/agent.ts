@@ -24,6 +24,8 @@ export interface ExporterHooks {
   readonly source?: SystemSource;
   readonly backoff?: BackoffOptions;
   readonly connectTimeoutMs?: number;
+  /** Observes every report the agent produces (tests compare it with what reached storage). */
+  readonly onReport?: (report: { readonly line: string; readonly timestamp: number }) => void;
 }
 
 export interface RunningExporter {
@@ -132,7 +134,9 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
     const cpu = process.cpuUsage(cpuBefore);
     metrics.cycleCpu.set((cpu.user + cpu.system) / 1e6);
     if (samples.length === 0) return emptyReports.warn('empty', 'No values collected; nothing to report this cycle');
-    queue.push({ line: encodeReport({ node: values.node, timestamp, samples }), timestamp });
+    const report = { line: encodeReport({ node: values.node, timestamp, samples }), timestamp };
+    queue.push(report);
+    hooks.onReport?.(report);
     metrics.reports.inc();
     sender.notify();
   };

@@ -16,6 +16,8 @@ export interface ConnectionOptions {
   readonly maxLinesPerSecond: number;
   readonly auth: AuthMode;
   readonly tokens: TokenGrants | undefined;
+  /** Resolves when everything accepted so far is stored or spooled; PONG waits for it. */
+  readonly durable?: () => Promise<void>;
 }
 
 // An agent that never reads must not make the bridge buffer replies for it.
@@ -23,7 +25,7 @@ const MAX_UNSENT_REPLY_BYTES = 4096;
 const MAX_REPLIES_PER_SECOND = 10;
 const AUTH_LINE = /^AUTH (\S+)\r?$/;
 // `PING <token>` -> `PONG <token>`: lines are handled in order, so the answer tells an agent that
-// everything it wrote before the PING has been taken (docs/protocol.md, acknowledgement).
+// everything it wrote before the PING has been stored (docs/protocol.md, acknowledgement).
 const PING_LINE = /^PING( [!-~]{1,64})?\r?$/;
 
 /**
@@ -126,8 +128,13 @@ export class AgentConnection {
   private process(text: string): void {
     const ping = PING_LINE.exec(text);
     if (ping !== null) {
-      // Answered even while replies pile up: an agent that pings reads its socket.
-      if (this.socket.writableLength <= MAX_UNSENT_REPLY_BYTES) this.socket.write(`PONG${ping[1] ?? ''}\n`);
+      // PONG only once the lines before it are in the database or the spool: then an agent's
+      // "acknowledged" means "survives a bridge SIGKILL" (within the spool's fsync interval).
+      // Promises resolve in order, so PONGs keep the order of their PINGs.
+      const pong = `PONG${ping[1] ?? ''}\n`;
+      void (this.options.durable?.() ?? Promise.resolve()).then(() => {
+        if (!this.socket.destroyed && this.socket.writableLength <= MAX_UNSENT_REPLY_BYTES) this.socket.write(pong);
+      });
       return;
     }
     const first = this.firstLine && text !== '' && text !== '\r';

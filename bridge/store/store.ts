@@ -12,6 +12,7 @@ import { basicAuth, InfluxV1Endpoint } from './influx-v1-endpoint.ts';
 import { InfluxV2Endpoint } from './influx-v2-endpoint.ts';
 import { reportToLines } from './line-protocol.ts';
 import { MemoryHistory } from './memory-history.ts';
+import { DurabilityBarrier } from './durability-barrier.ts';
 import { MemorySpool } from './memory-spool.ts';
 import type { Spool } from './spool.ts';
 import { databaseConfig, MEMORY_SPOOL_MAX_BYTES, type DatabaseConfig, type StorageOptions } from './store-config.ts';
@@ -28,6 +29,12 @@ export interface Store {
   /** Points not yet in the database (memory and spool); 0 without a database. */
   readonly pending: number;
   flush(): Promise<void>;
+  /**
+   * Resolves once every report recorded before the call is in the database or in the spool (fsync'd
+   * when the spool is on disk); requests within one flush interval share one flush. Backs the
+   * protocol's PONG, so an agent re-sends whatever a killed bridge had not secured.
+   */
+  durable(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +52,7 @@ export function createStore(options: StorageOptions, registry: Registry, log: Lo
       summary: { level: 'info', text: `No database configured: nothing is persisted; the last ${options.historyPoints} points per series are kept in memory for /api/v1 history` },
       pending: 0,
       flush: async () => {},
+      durable: async () => {},
       close: async () => {},
     };
   }
@@ -84,6 +92,7 @@ export function createStore(options: StorageOptions, registry: Registry, log: Lo
     },
   );
   metrics.up.set(1);
+  const barrier = new DurabilityBarrier(() => writer.flush(), Math.min(options.influxFlushInterval * 1000, 1000));
 
   return {
     record(report) {
@@ -101,6 +110,7 @@ export function createStore(options: StorageOptions, registry: Registry, log: Lo
       return writer.pending;
     },
     flush: () => writer.flush(),
+    durable: () => barrier.wait(),
     close: () => writer.close(),
   };
 }
