@@ -132,9 +132,13 @@ export class AgentConnection {
       // "acknowledged" means "survives a bridge SIGKILL" (within the spool's fsync interval).
       // Promises resolve in order, so PONGs keep the order of their PINGs.
       const pong = `PONG${ping[1] ?? ''}\n`;
-      void (this.options.durable?.() ?? Promise.resolve()).then(() => {
-        if (!this.socket.destroyed && this.socket.writableLength <= MAX_UNSENT_REPLY_BYTES) this.socket.write(pong);
-      });
+      // No PONG when securing failed: the agent's acknowledgement timeout then makes it re-send.
+      (this.options.durable?.() ?? Promise.resolve()).then(
+        () => {
+          if (!this.socket.destroyed && this.socket.writableLength <= MAX_UNSENT_REPLY_BYTES) this.socket.write(pong);
+        },
+        () => {},
+      );
       return;
     }
     const first = this.firstLine && text !== '' && text !== '\r';

@@ -14,15 +14,15 @@ export class DurabilityBarrier {
 
   /** Resolves once every line handed to the writer before this call is written or spooled. */
   wait(): Promise<void> {
-    this.next ??= new Promise<void>((resolve) => {
+    this.next ??= new Promise<void>((resolve, reject) => {
       setTimeout(() => {
         const start = async () => {
           // Lines taken after a flush began may not be in it: let that flush finish first.
           await this.running?.catch(() => {});
           this.next = undefined;
           this.running = this.flush();
-          await this.running.catch(() => {});
-          resolve();
+          // A failed flush secured nothing: reject, so no acknowledgement goes out and agents re-send.
+          await this.running.then(resolve, reject);
         };
         void start();
       }, this.windowMs).unref();
