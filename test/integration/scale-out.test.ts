@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBridgeChild, type BridgeChild } from '../helpers/bridge-child.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { startPrometheus, type RealServer as PrometheusServer } from '../helpers/prometheus-servers.ts';
 import { influxQl, startInfluxd, type RealServer } from '../helpers/real-servers.ts';
 import { ResendingAgent } from '../helpers/resending-agent.ts';
 import { sampleValue } from '../helpers/test-bridge.ts';
@@ -23,6 +24,7 @@ const RECONNECT_BOUND_MS = 10_000;
 let influx: RealServer;
 let bridges: BridgeChild[] = [];
 let haproxy: ChildProcess;
+let prometheus: PrometheusServer;
 let lbPort: number;
 const agents: ResendingAgent[] = [];
 
@@ -48,6 +50,13 @@ async function startHaproxy(backends: Array<{ ingestPort: number; httpPort: numb
   }), 10_000, 100);
 }
 
+/** `max by (node) (obsmon_node_up)` from Prometheus: how rules and dashboards see nodes over several bridges. */
+async function nodesUpInPrometheus(): Promise<Map<string, number>> {
+  const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent('max by (node) (obsmon_node_up)')}`);
+  const body = (await res.json()) as { data: { result: Array<{ metric: { node: string }; value: [number, string] }> } };
+  return new Map(body.data.result.map((r) => [r.metric.node, Number(r.value[1])]));
+}
+
 async function unionNodes(bridge: BridgeChild): Promise<Array<{ node: string; up: boolean }>> {
   const res = await fetch(`${bridge.httpUrl}/api/v1/nodes`);
   return ((await res.json()) as { nodes: Array<{ node: string; up: boolean }> }).nodes;
@@ -67,9 +76,13 @@ beforeAll(async () => {
     ),
   );
   await startHaproxy(ports);
+  // Real Prometheus scraping both bridges, as prometheus/prometheus.yml does in a deployment.
+  const targets = ports.map((p) => `'127.0.0.1:${p.httpPort}'`).join(', ');
+  prometheus = await startPrometheus(() => `global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs: [{job_name: obsmon-bridge, static_configs: [{targets: [${targets}]}]}]\n`);
 }, 60_000);
 
 afterAll(async () => {
+  await prometheus?.stop();
   for (const a of agents) await a.stop();
   haproxy?.kill('SIGKILL');
   for (const b of bridges) await b.stop('SIGKILL');
@@ -91,6 +104,11 @@ describe('scale-out behind HAProxy', () => {
     }, 10_000, 100);
     for (const b of bridges) await waitFor('the union view', async () => (await unionNodes(b)).length === AGENTS, 10_000, 100);
 
+    await waitFor('Prometheus sees every node up', async () => {
+      const up = await nodesUpInPrometheus();
+      return agents.every((a) => up.get(a.node) === 1);
+    }, 20_000, 250);
+
     const [victim, survivor] = bridges as [BridgeChild, BridgeChild];
     await victim.stop('SIGKILL');
     const killedAt = Date.now();
@@ -104,6 +122,12 @@ describe('scale-out behind HAProxy', () => {
     const reconnectMs = Date.now() - killedAt;
     expect(everyNodeListedThroughout).toBe(true);
     expect(reconnectMs).toBeLessThan(RECONNECT_BOUND_MS);
+    // Prometheus: the dead bridge's series go stale, the survivor's say 1: max by (node) is 1 again
+    // within the reconnect bound plus two scrape intervals.
+    await waitFor('Prometheus: every node up again', async () => {
+      const up = await nodesUpInPrometheus();
+      return agents.every((a) => up.get(a.node) === 1);
+    }, RECONNECT_BOUND_MS, 250);
 
     await new Promise((r) => setTimeout(r, 1000));
     for (const a of agents) await a.stop();
