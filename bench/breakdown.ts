@@ -1,0 +1,116 @@
+import { Registry } from 'prom-client';
+import { createLiveEvents } from '../bridge/expose/live-events.ts';
+import { renderNodeExposition } from '../bridge/expose/node-exposition.ts';
+import { LineHandler } from '../bridge/ingest/line-handler.ts';
+import { createSelfMetrics } from '../bridge/self-metrics.ts';
+import { NodeTable } from '../bridge/state/node-table.ts';
+import { Thresholds } from '../bridge/state/thresholds.ts';
+import { DEFAULT_HISTORY_MAX_POINTS, DEFAULT_HISTORY_POINTS, MemoryHistory } from '../bridge/store/memory-history.ts';
+import { silentLogger } from '../lib/logger.ts';
+import { RateLimitedLog } from '../lib/rate-limited-log.ts';
+import { LineSplitter } from '../protocol/line-splitter.ts';
+import { parseLine } from '../protocol/line.ts';
+import type { BenchConfig } from './bench-config.ts';
+import type { Table } from './markdown-table.ts';
+import { standardLine } from './report-lines.ts';
+import { bytes, num, show, summarise } from './summary.ts';
+
+const NODES = 10_000;
+// The bridge's defaults (bridge/options.ts), so the table behaves as in `obsmon bridge`.
+const LIMITS = { maxNodes: 100_000, maxSeriesPerNode: 256, backfillWindowSeconds: 86_400, futureToleranceSeconds: 60, enforceInventory: false, maxCustomKeysPerNode: 64 };
+
+type Stage = 'parse' | 'table' | 'stream' | 'history';
+
+/** The bridge's per-report pipeline, built as bridge/bridge.ts builds it, up to `stage`. */
+function pipeline(stage: Stage): { handle: (line: string) => unknown; table: NodeTable; thresholds: Thresholds; registry: Registry; stop: () => void } {
+  const table = new NodeTable(LIMITS);
+  const registry = new Registry();
+  const thresholds = Thresholds.load();
+  const lines = new LineHandler(table, createSelfMetrics(registry), new RateLimitedLog(silentLogger));
+  let stop = () => {};
+  if (stage === 'stream' || stage === 'history') {
+    const live = createLiveEvents(lines, table, thresholds, registry, { windowEvents: 20_000, maxBufferedBytes: 1 << 20, downAfterMs: 60_000, now: Date.now });
+    stop = () => live.stop();
+  }
+  if (stage === 'history') {
+    const history = new MemoryHistory(DEFAULT_HISTORY_POINTS, DEFAULT_HISTORY_MAX_POINTS);
+    lines.onReport((report) => history.record(report));
+  }
+  return { handle: stage === 'parse' ? parseLine : (line) => lines.handle(line, 'bench'), table, thresholds, registry, stop };
+}
+
+/** CPU µs per call of `f` over `n` lines (after a warm-up of the same size). */
+function cpuPerCall(lines: readonly string[], n: number, f: (line: string) => unknown): number {
+  for (let i = 0; i < Math.min(n, 20_000); i += 1) f(lines[i % lines.length]!);
+  const before = process.cpuUsage();
+  for (let i = 0; i < n; i += 1) f(lines[i % lines.length]!);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / n;
+}
+
+function framing(lines: readonly string[], n: number): number {
+  const chunk = Buffer.from(`${lines.join('\n')}\n`, 'latin1');
+  const splitter = new LineSplitter(4096);
+  let seen = 0;
+  const sink = { line: () => (seen += 1), overlong: () => {} };
+  const before = process.cpuUsage();
+  while (seen < n) for (let at = 0; at < chunk.length; at += 65_536) splitter.push(chunk.subarray(at, at + 65_536), sink);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / seen;
+}
+
+/** Section 6: where a report's CPU goes inside the bridge, and what one /metrics render costs. */
+export function breakdown(config: BenchConfig): Table[] {
+  const n = config.smoke ? 5000 : 200_000;
+  const timestamp = Math.floor(Date.now() / 1000);
+  const lines = Array.from({ length: 20_000 }, (_, k) => standardLine(k % NODES, timestamp, k).slice(0, -1));
+  const stages: { stage: Stage | 'frame'; name: string }[] = [
+    { stage: 'frame', name: 'framing (LineSplitter: 64 KB chunks → line strings)' },
+    { stage: 'parse', name: 'parseLine (protocol/line.ts)' },
+    { stage: 'table', name: '+ LineHandler: limits, node table, self-metrics' },
+    { stage: 'stream', name: '+ live events: status tracker, stream event (JSON) in the replay window' },
+    { stage: 'history', name: '+ in-memory history (no database configured)' },
+  ];
+  const results = stages.map(({ stage, name }) => {
+    const samples: number[] = [];
+    for (let s = 0; s < config.samples; s += 1) {
+      if (stage === 'frame') samples.push(framing(lines, n));
+      else {
+        const p = pipeline(stage);
+        samples.push(cpuPerCall(lines, n, p.handle));
+        p.stop();
+      }
+    }
+    return { name, cost: summarise(samples) };
+  });
+  const perReport: Table = {
+    title: 'Where a report\'s CPU goes (in-process, no sockets)',
+    columns: ['stage (cumulative from "parseLine" on)', 'CPU µs per report', 'reports/s on one core'],
+    rows: results.map((r) => [r.name, show(r.cost, ' µs'), num(1e6 / r.cost.median)]),
+    notes: [
+      `${num(n)} standard reports of ${num(NODES)} nodes per sample, ${config.samples} samples, each stage built as bridge/bridge.ts wires it (default limits, built-in thresholds, a 20 000-event stream window, default history sizes), CPU from \`process.cpuUsage()\`. Framing is measured on its own; the other rows add up.`,
+      'Not in these rows: the socket work per read (epoll, read, Buffer, stream events), which the steady-state table includes.',
+    ],
+  };
+
+  const sizes = config.smoke ? [100] : [10_000, 50_000];
+  const renders = sizes.map((nodes) => {
+    const p = pipeline('table');
+    for (let k = 0; k < nodes; k += 1) p.handle(standardLine(k, timestamp, k).slice(0, -1));
+    const ms: number[] = [];
+    let size = 0;
+    for (let s = 0; s < Math.max(3, config.samples); s += 1) {
+      const t0 = performance.now();
+      size = renderNodeExposition(p.table, p.thresholds, Date.now(), { downAfterMs: 60_000 }).length;
+      ms.push(performance.now() - t0);
+    }
+    return [num(nodes), show(summarise(ms), ' ms'), bytes(size), num(size / nodes)];
+  });
+  const render: Table = {
+    title: 'Rendering the node series of /metrics (in-process)',
+    columns: ['nodes', 'renderNodeExposition', 'size', 'bytes per node'],
+    rows: renders,
+    notes: ['The node part of a scrape only (bridge/expose/node-exposition.ts), standard reports, built-in thresholds; the steady-state table has the whole HTTP scrape. The event loop is blocked for this long per scrape.'],
+  };
+  return [perReport, render];
+}

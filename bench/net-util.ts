@@ -1,0 +1,82 @@
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+
+/** A TCP port free on 127.0.0.1 right now (children need port numbers up front). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: string;
+  /** Bytes of the body as sent (compressed when the server compressed). */
+  readonly bytes: number;
+  /** Request sent -> last byte received, ms. */
+  readonly ms: number;
+}
+
+/**
+ * A plain HTTP GET with exactly the headers given (fetch would add `accept-encoding: gzip`, and
+ * a server that then compresses would be timed doing work the other does not).
+ */
+export function httpGet(url: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<HttpAnswer> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, agent: false, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, body: raw.toString('latin1'), bytes: raw.length, ms: performance.now() - started });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Thrown by a `waitFor` check when waiting longer is pointless (the process died). */
+export class GaveUp extends Error {}
+
+/** Poll `check` until truthy; throw naming `what` after `timeoutMs`, or at once on GaveUp. */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      if (error instanceof GaveUp) throw error;
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Value of the first sample of `name` whose labels contain `labels` ('' = no labels) in exposition text. */
+export function sampleValue(text: string, name: string, labels = ''): number | undefined {
+  const prefix = labels === '' ? `${name} ` : `${name}{`;
+  let from = 0;
+  for (;;) {
+    const at = text.indexOf(`\n${prefix}`, from);
+    if (at < 0) return undefined;
+    const end = text.indexOf('\n', at + 1);
+    const line = text.slice(at + 1, end < 0 ? undefined : end);
+    from = at + 1;
+    if (labels !== '' && !line.slice(0, line.lastIndexOf('}') + 1).includes(labels)) continue;
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+}

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+
+// USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every Linux build that matters.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may contain spaces and parentheses: count fields after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return (utime + stime) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Resident set size in bytes (VmRSS of /proc/<pid>/status). */
+export function rssBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match === null ? Number.NaN : Number(match[1]) * 1024;
+}
+
+/** Peak resident set size in bytes (VmHWM). */
+export function peakRssBytes(pid: number): number {
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match === null ? Number.NaN : Number(match[1]) * 1024;
+}
+
+/** The soft limit on open files of this process (the load generator sizes its connections by it). */
+export function openFilesLimit(): number {
+  const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return match === null || match[1] === 'unlimited' ? 1_000_000 : Number(match[1]);
+}
+
+/** CPU and wall clock between two moments, for one process. */
+export class CpuMeter {
+  private cpu0: number;
+  private wall0: number;
+
+  constructor(private readonly pid: number) {
+    this.cpu0 = cpuSeconds(pid);
+    this.wall0 = performance.now();
+  }
+
+  /** CPU seconds and wall seconds since construction or the last `restart()`. */
+  read(): { cpu: number; wall: number } {
+    return { cpu: cpuSeconds(this.pid) - this.cpu0, wall: (performance.now() - this.wall0) / 1000 };
+  }
+
+  restart(): void {
+    this.cpu0 = cpuSeconds(this.pid);
+    this.wall0 = performance.now();
+  }
+}

@@ -1,0 +1,108 @@
+import type { BenchConfig } from './bench-config.ts';
+import { startBridge } from './bridge-process.ts';
+import { LatencyProbe } from './latency-probe.ts';
+import { startLoad } from './load-process.ts';
+import type { Table } from './markdown-table.ts';
+import { httpGet, sampleValue, sleep } from './net-util.ts';
+import { CpuMeter, openFilesLimit, rssBytes } from './proc-stats.ts';
+import { bytes, MB, num, percentile, show, summarise, type Summary } from './summary.ts';
+
+/** What one population size measured; the pushgateway section compares against it. */
+export interface SteadyResult {
+  readonly nodes: number;
+  readonly connections: number;
+  readonly reportsPerSecond: Summary;
+  readonly cpuPercent: Summary;
+  /** CPU seconds per report, bridge process. */
+  readonly cpuPerReport: Summary;
+  readonly rssMb: Summary;
+  readonly scrapeMs: Summary;
+  readonly scrapeBytes: Summary;
+  readonly streamMs: readonly number[];
+  /** Scrapes begun right after a probe report that contained it, of all such scrapes. */
+  readonly visibleInScrape: { readonly yes: number; readonly of: number };
+}
+
+// Real agents each hold one connection; past this many, nodes share connections (see the notes).
+const MAX_CONNECTIONS = 10_000;
+const PROBES_PER_SECOND = 10;
+export const CONNECTION_FLAGS = ['--max-connections', '30000', '--max-connections-per-source', '30000'];
+
+/** The bridge under `nodes` agents reporting every interval, for `samples` windows of one interval each. */
+export async function steadyState(nodes: number, config: BenchConfig): Promise<SteadyResult> {
+  // Each side holds one descriptor per connection; keep a margin for everything else.
+  const connections = Math.min(nodes, MAX_CONNECTIONS, openFilesLimit() - 1000);
+  const bridge = await startBridge([...CONNECTION_FLAGS, '--log-level', 'warn']);
+  const load = await startLoad('paced', [bridge.ingestPort, connections, nodes, config.intervalMs]);
+  const probe = await LatencyProbe.open(bridge.ingestPort, bridge.httpUrl);
+  try {
+    // One full interval: every node has reported once, the JIT has warmed up.
+    await sleep(config.intervalMs + (config.smoke ? 200 : 2000));
+    probe.start(PROBES_PER_SECOND);
+    const windows: { cpu: number; wall: number; rss: number; scrapeMs: number; scrapeBytes: number; accepted: number; at: number; visible: boolean }[] = [];
+    for (let i = 0; i < config.samples; i += 1) {
+      const meter = new CpuMeter(bridge.pid);
+      await sleep(config.intervalMs / 2);
+      // A scrape begun right after a probe report: is the report in it, and how long does it take.
+      const seq = probe.send();
+      const answer = await httpGet(`${bridge.httpUrl}/metrics`);
+      const at = performance.now();
+      await sleep(Math.max(0, config.intervalMs / 2 - answer.ms));
+      const { cpu, wall } = meter.read();
+      windows.push({
+        cpu,
+        wall,
+        rss: rssBytes(bridge.pid),
+        scrapeMs: answer.ms,
+        scrapeBytes: answer.bytes,
+        accepted: sampleValue(answer.body, 'obsmon_bridge_reports_accepted_total') ?? Number.NaN,
+        at,
+        visible: sampleValue(answer.body, 'obsmon_node_custom', `key="seq"`) === seq,
+      });
+    }
+    probe.stop();
+    await sleep(200);
+    const rates = windows.slice(1).map((w, i) => ((w.accepted - windows[i]!.accepted) / (w.at - windows[i]!.at)) * 1000);
+    return {
+      nodes,
+      connections,
+      reportsPerSecond: summarise(rates.length > 0 ? rates : [nodes / (config.intervalMs / 1000)]),
+      cpuPercent: summarise(windows.map((w) => (w.cpu / w.wall) * 100)),
+      cpuPerReport: summarise(windows.map((w) => w.cpu / ((w.wall * nodes) / (config.intervalMs / 1000)))),
+      rssMb: summarise(windows.map((w) => w.rss / MB)),
+      scrapeMs: summarise(windows.map((w) => w.scrapeMs)),
+      scrapeBytes: summarise(windows.map((w) => w.scrapeBytes)),
+      streamMs: probe.latenciesMs,
+      visibleInScrape: { yes: windows.filter((w) => w.visible).length, of: windows.length },
+    };
+  } finally {
+    probe.close();
+    await load.stop();
+    await bridge.child.stop();
+  }
+}
+
+export function steadyTable(results: readonly SteadyResult[], config: BenchConfig): Table {
+  const interval = config.intervalMs / 1000;
+  return {
+    title: `Steady state: every node reports every ${interval} s`,
+    columns: ['nodes', 'connections', 'reports/s', 'bridge CPU (% of one core)', 'RSS', '/metrics scrape', '/metrics size', 'stream p50 / p99 / max', 'in next scrape'],
+    rows: results.map((r) => [
+      num(r.nodes),
+      num(r.connections),
+      show(r.reportsPerSecond),
+      show(r.cpuPercent, ' %'),
+      show(r.rssMb, ' MB'),
+      show(r.scrapeMs, ' ms'),
+      bytes(r.scrapeBytes.median),
+      `${num(percentile(r.streamMs, 50))} / ${num(percentile(r.streamMs, 99))} / ${num(Math.max(...r.streamMs))} ms (${r.streamMs.length} probes)`,
+      `${r.visibleInScrape.yes}/${r.visibleInScrape.of}`,
+    ]),
+    notes: [
+      `${config.samples} windows of one interval per size, after one interval of warm-up; each window contains one /metrics scrape, as Prometheus would make at a ${interval} s scrape interval, so the CPU column includes rendering /metrics once per interval.`,
+      `Agents are simulated by one process (bench/push-load.ts) that spreads the reports evenly over the interval, one write per report. Up to ${num(MAX_CONNECTIONS)} nodes each have their own connection, as real agents do; above that nodes share connections (${num(MAX_CONNECTIONS)} connections), because one loopback source address has about 28 000 ephemeral ports and the descriptor limit here is ${num(openFilesLimit())}.`,
+      `The bridge runs with \`${CONNECTION_FLAGS.join(' ')}\` because all simulated agents come from 127.0.0.1 (the defaults are 10 000 and 1 024); everything else is default, no database.`,
+      `Stream latency: a probe node sends ${PROBES_PER_SECOND} reports a second on its own connection; time from its write to the arrival of the event on an \`/api/v1/stream?node=probe\` subscriber in the benchmark process (same clock). "In next scrape": a scrape started right after a probe report contained the new value; the scrape column is that scrape's full duration.`,
+    ],
+  };
+}

@@ -1,0 +1,170 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DiskSpool } from '../bridge/store/disk-spool.ts';
+import type { WriteEndpoint } from '../bridge/store/endpoint.ts';
+import { InfluxV1Endpoint } from '../bridge/store/influx-v1-endpoint.ts';
+import { InfluxV2Endpoint } from '../bridge/store/influx-v2-endpoint.ts';
+import { reportToLines } from '../bridge/store/line-protocol.ts';
+import { DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_FSYNC_INTERVAL_MS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS, SpoolingWriter } from '../bridge/store/spooling-writer.ts';
+import { silentLogger } from '../lib/logger.ts';
+import { influxQl, startInfluxd, startVictoriaMetrics, type RealServer } from '../test/helpers/real-servers.ts';
+import type { BenchConfig } from './bench-config.ts';
+import { which } from './children.ts';
+import type { Table } from './markdown-table.ts';
+import { sleep } from './net-util.ts';
+import { cpuSeconds } from './proc-stats.ts';
+import { nodeName, standardSamples } from './report-lines.ts';
+import { num, show, summarise } from './summary.ts';
+
+/** Points of standard reports, `nodes` nodes per second of agent time, from `base` on. */
+function points(n: number, base: number, nodes = 1000): string[] {
+  const out: string[] = [];
+  for (let i = 0; out.length < n; i += 1) {
+    out.push(...reportToLines({ node: nodeName(i % nodes), timestamp: base + Math.floor(i / nodes), receivedAt: 0, samples: standardSamples(i) }));
+  }
+  return out.slice(0, n);
+}
+
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`Storage benchmark: no progress within ${timeoutMs} ms`);
+    await sleep(5);
+  }
+}
+
+interface StorageSample {
+  readonly writeRate: number;
+  readonly writerCpuPerMillion: number;
+  readonly serverCpuPerMillion: number;
+  readonly drainRate: number;
+  readonly firstWriteSeconds: number;
+}
+
+/** One database: live writes through the writer, then an outage, spooling, restart and drain. */
+async function measure(server: RealServer, serverPid: () => number, endpoint: WriteEndpoint, n: number, round: number): Promise<StorageSample> {
+  // Distinct agent times per round: a database de-duplicating equal points would otherwise do less work.
+  const base = Math.floor(Date.now() / 1000) - 80_000 + round * 20_000;
+  const live = points(n, base);
+  const dir = mkdtempSync(join(tmpdir(), 'obsmon-bench-spool-'));
+  const spool = new DiskSpool({ dir, maxBytes: 2 ** 32, log: silentLogger });
+  let firstWriteAt: number | undefined;
+  const events = {
+    written: () => (firstWriteAt ??= performance.now()),
+    failed() {},
+    deadLetter() {},
+    up() {},
+    droppedAtShutdown() {},
+  };
+  const writer = new SpoolingWriter(endpoint, spool, events, silentLogger, {
+    batchSize: DEFAULT_BATCH_SIZE,
+    flushIntervalMs: DEFAULT_FLUSH_INTERVAL_MS,
+    fsyncIntervalMs: DEFAULT_FSYNC_INTERVAL_MS,
+    retryInitialMs: DEFAULT_RETRY_INITIAL_MS,
+    retryMaxMs: DEFAULT_RETRY_MAX_MS,
+  });
+  try {
+    const cpu0 = process.cpuUsage();
+    const server0 = cpuSeconds(serverPid());
+    const t0 = performance.now();
+    // As the bridge hands them over: one report's lines at a time, in bursts of 1000 reports.
+    for (let i = 0; i < live.length; i += 1000) writer.write(live.slice(i, i + 1000));
+    await until(() => writer.pending === 0, 120_000);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const serverCpu = cpuSeconds(serverPid()) - server0;
+
+    await server.stop();
+    writer.write(['probe,node=x v=1 1']);
+    await until(() => spool.stats().points > 0, 30_000);
+    const backlog = points(n, base + 10_000);
+    for (let i = 0; i < backlog.length; i += 1000) writer.write(backlog.slice(i, i + 1000));
+    await writer.flush();
+    await until(() => spool.stats().points >= n, 60_000);
+    firstWriteAt = undefined;
+    await server.start();
+    const upAt = performance.now();
+    await until(() => writer.pending === 0, 300_000);
+    const drained = performance.now();
+    const first = firstWriteAt ?? drained;
+    return {
+      writeRate: n / seconds,
+      writerCpuPerMillion: ((cpu.user + cpu.system) / 1e6 / n) * 1e6,
+      serverCpuPerMillion: (serverCpu / n) * 1e6,
+      drainRate: n / Math.max(1e-3, (drained - first) / 1000),
+      firstWriteSeconds: (first - upAt) / 1000,
+    };
+  } finally {
+    await writer.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Section 4: points/s into real VictoriaMetrics and InfluxDB 1.6 through the bridge's writer. */
+export async function storage(config: BenchConfig): Promise<Table> {
+  const rows: string[][] = [];
+  const targets = [
+    {
+      name: 'InfluxDB 1.6 `/write` (v1 endpoint)',
+      installed: which('influxd') !== undefined,
+      start: async () => {
+        const server = await startInfluxd();
+        await influxQl(server, 'CREATE DATABASE bench');
+        return { server, endpoint: new InfluxV1Endpoint({ url: server.url, db: 'bench', timeoutMs: 10_000 }) };
+      },
+    },
+    {
+      name: 'VictoriaMetrics `/api/v2/write` (v2 endpoint)',
+      installed: which('victoria-metrics') !== undefined,
+      start: async () => {
+        const server = await startVictoriaMetrics();
+        return { server, endpoint: new InfluxV2Endpoint({ url: server.url, org: 'bench', bucket: 'bench', timeoutMs: 10_000, maxLines: DEFAULT_BATCH_SIZE }) };
+      },
+    },
+  ];
+  for (const target of targets) {
+    if (!target.installed) {
+      rows.push([target.name, 'not installed', '', '', '', '', '']);
+      continue;
+    }
+    const { server, endpoint } = await target.start();
+    try {
+      const samples: StorageSample[] = [];
+      for (let i = 0; i < config.samples; i += 1) samples.push(await measure(server, () => serverPid(server), endpoint, config.storagePoints, i));
+      rows.push([
+        target.name,
+        show(summarise(samples.map((s) => s.writeRate))),
+        show(summarise(samples.map((s) => s.writerCpuPerMillion)), ' s'),
+        show(summarise(samples.map((s) => s.serverCpuPerMillion)), ' s'),
+        show(summarise(samples.map((s) => s.drainRate))),
+        show(summarise(samples.map((s) => s.firstWriteSeconds)), ' s'),
+      ]);
+    } finally {
+      await server.dispose();
+    }
+  }
+  return {
+    title: 'Storage path: the bridge\'s writer into real databases',
+    columns: ['database', 'points/s written', 'writer CPU-s per million points', 'database CPU-s per million points', 'spool drain after an outage, points/s', 'database up → first write'],
+    rows,
+    notes: [
+      `${num(config.storagePoints)} points per measurement (one point = one standard report: \`obsmon_node,node=… cpu=…,mem=…,…\`, 7 fields), handed to \`SpoolingWriter\` (bridge/store) in bursts of 1000 reports; default batch size ${DEFAULT_BATCH_SIZE}, flush interval ${DEFAULT_FLUSH_INTERVAL_MS} ms, disk spool in a temp directory. "Written" = every point acknowledged by the database.`,
+      'Outage: the database is stopped (SIGTERM), the same number of points is written and lands in the disk spool, the database is started again; the drain rate counts from the first acknowledged write to an empty spool. "Up → first write" is the writer\'s retry backoff (250 ms doubling to 5 s) finding the database back.',
+      'Writer CPU is this benchmark process (it only runs the writer during this section); database CPU is from /proc of the server process.',
+    ],
+  };
+}
+
+/** The server's current process: the one whose command line names its (unique) data directory. */
+function serverPid(server: RealServer): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(server.dataDir)) return Number(entry);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  throw new Error(`No process found for ${server.name} (${server.dataDir})`);
+}
