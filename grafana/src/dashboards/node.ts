@@ -7,7 +7,7 @@ import { NODE_DASHBOARD_UID, obsmonDashboardLinks } from '../panels/node-link.ts
 import { readingsTable } from '../panels/readings.ts';
 import { instant, statPanel } from '../panels/stats.ts';
 import { STATUS_MAPPING, UP_MAPPING } from '../palette.ts';
-import { selector, statusNumber, valueSeries } from '../selectors.ts';
+import { perMetric, selector, statusNumber, valueSeries } from '../selectors.ts';
 
 const NODE = '$node';
 const on = (metric: string, ...matchers: string[]) => selector(metric, `node="${NODE}"`, ...matchers);
@@ -19,7 +19,8 @@ function range(expr: string, legend: string, refId: string): DataqueryBuilder {
 
 /** The node's worst status over CPU, memory, swap, disk and temperature, as the status page computes it. */
 function worstStatus(): string {
-  return (['cpu', 'mem', 'swap', 'disk', 'temp'] as const).map((key) => statusNumber(key, 'node', `node="${NODE}"`)).join(' or ');
+  // A `metric` label per key keeps `or` from dropping all but the first (same labels otherwise).
+  return perMetric(['cpu', 'mem', 'swap', 'disk', 'temp'], (key) => statusNumber(key, 'node', `node="${NODE}"`));
 }
 
 /** Node detail from Prometheus (the bridge's newest values, scraped every 15 s): now, history, readings. */
