@@ -1,0 +1,37 @@
+# obsmon (bridge or exporter) as a container. There is no build step: bin/obsmon.js runs the
+# TypeScript sources through tsx, a runtime dependency. Stage 1 installs the production
+# dependencies, stage 2 is the runtime image: no npm cache, no dev dependencies, non-root user.
+#   docker build -t obsmon:0.1.0 .
+#   docker run obsmon:0.1.0 bridge --help
+
+# Node 20 as on the development and CI machines; pin the patch release, bump deliberately.
+FROM node:20.20.2-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:20.20.2-bookworm-slim
+ENV NODE_ENV=production \
+    OBSMON_HEALTH_URL=http://127.0.0.1:7080/healthz
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY bin ./bin
+COPY cli ./cli
+COPY config ./config
+COPY lib ./lib
+COPY protocol ./protocol
+COPY bridge ./bridge
+COPY exporter ./exporter
+COPY rts2-sensord ./rts2-sensord
+# The bridge's spool (--spool-dir): a named volume mounted here inherits this owner.
+RUN mkdir -p /var/lib/obsmon/spool && chown -R node:node /var/lib/obsmon
+# The image's own unprivileged user (uid 1000).
+USER node
+# 7070: agent reports (TCP); 7080: /metrics, /api/v1, /healthz and the status page (HTTP).
+EXPOSE 7070 7080
+# The bridge answers /healthz; an exporter container points OBSMON_HEALTH_URL at its --metrics-port.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch(process.env.OBSMON_HEALTH_URL).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "bin/obsmon.js"]
+CMD ["bridge"]
