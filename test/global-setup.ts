@@ -19,6 +19,7 @@ const NEEDED: ReadonlyArray<{ binary: string; debianPackage: string }> = [
   { binary: 'python3', debianPackage: 'python3' },
   { binary: 'prometheus-pushgateway', debianPackage: 'prometheus-pushgateway' },
   { binary: 'prometheus-node-exporter', debianPackage: 'prometheus-node-exporter' },
+  { binary: 'docker-compose', debianPackage: 'docker-compose' },
 ];
 
 const has = (binary: string) => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
