@@ -2,7 +2,7 @@ import { PanelBuilder as BarGaugePanel } from '@grafana/grafana-foundation-sdk/b
 import { BarGaugeDisplayMode, BarGaugeNamePlacement, BarGaugeValueMode, ReduceDataOptionsBuilder, VizOrientation } from '@grafana/grafana-foundation-sdk/common';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PROMETHEUS } from '../datasources.ts';
-import { defaultLevels, type LevelKey } from '../levels.ts';
+import { defaultLevels } from '../levels.ts';
 import { COLOURS, levelSteps } from '../palette.ts';
 import { groupLevels, NODE_RECORD } from '../selectors.ts';
 import { nodeDetailLink } from './node-link.ts';
@@ -15,7 +15,7 @@ import { nodeDetailLink } from './node-link.ts';
  * (handler `threshold1`, one colour per column). The panel's own steps, the default levels of
  * thresholds.yaml, apply only where a row has no levels.
  */
-export function statusBars(key: LevelKey & keyof typeof NODE_RECORD, title: string, group: string): BarGaugePanel {
+export function statusBars(key: 'cpu' | 'mem' | 'disk', title: string, group: string): BarGaugePanel {
   const record = NODE_RECORD[key];
   if (record === undefined) throw new Error(`no node recording rule for ${key}`);
   const value = `max by (node) (${record}{group="${group}"})`;
