@@ -16,6 +16,7 @@ const NEEDED: ReadonlyArray<{ binary: string; debianPackage: string }> = [
   { binary: 'cc', debianPackage: 'gcc' },
   { binary: 'chromium', debianPackage: 'chromium' },
   { binary: 'haproxy', debianPackage: 'haproxy' },
+  { binary: 'systemd-analyze', debianPackage: 'systemd' },
   { binary: 'python3', debianPackage: 'python3' },
   { binary: 'prometheus-pushgateway', debianPackage: 'prometheus-pushgateway' },
   { binary: 'prometheus-node-exporter', debianPackage: 'prometheus-node-exporter' },
