@@ -8,7 +8,7 @@ import { CpuMeter, rssBytes } from './proc-stats.ts';
 import { MB, num, ratio, show, summarise } from './summary.ts';
 
 /** One server under flood: how to read its line count, its pid, and how to stop it. */
-interface FloodTarget {
+export interface FloodTarget {
   readonly name: string;
   readonly pid: number;
   readonly port: number;
@@ -30,7 +30,7 @@ export interface IngestResult {
 // Raised for the benchmark only: the default 2000 lines/s per connection would measure the budget.
 export const UNLIMITED_RATE = ['--max-lines-per-second', '10000000'];
 
-async function lineCounter(mode: 'count' | 'split'): Promise<FloodTarget> {
+export async function lineCounter(mode: 'count' | 'split'): Promise<FloodTarget> {
   const port = await freePort();
   const [command, args] = nodeScript('./line-counter.ts', [String(port), mode]);
   const child = startChild(`line counter (${mode})`, command, args);

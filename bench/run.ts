@@ -12,7 +12,7 @@ import { ingestThroughput } from './ingest-throughput.ts';
 import { describeMachine } from './machine.ts';
 import { renderSection, type Table } from './markdown-table.ts';
 import { pushgatewayRun, pushgatewayTable, type PushgatewayResult } from './pushgateway.ts';
-import { steadyState, steadyTable, type SteadyResult } from './steady-state.ts';
+import { steadyBaseline, steadyState, steadyTable, type SteadyResult } from './steady-state.ts';
 import { storage } from './storage.ts';
 import { targetsTable } from './targets.ts';
 import { findings, header } from './doc-text.ts';
@@ -38,7 +38,10 @@ async function main(): Promise<number> {
     progress(`steady state, ${nodes} nodes`);
     steady.push(await steadyState(nodes, config));
   }
-  const steadyResults = steadyTable(steady, config);
+  const floorNodes = Math.max(...config.steadyNodes.filter((n) => n <= 10_000));
+  progress(`steady state floor: bare line splitter, ${floorNodes} nodes`);
+  const floor = Number.isFinite(floorNodes) ? await steadyBaseline(floorNodes, config) : undefined;
+  const steadyResults = steadyTable(steady, floor, config);
   show(steadyResults);
 
   const peers: PushgatewayResult[] = [];

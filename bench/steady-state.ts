@@ -4,7 +4,8 @@ import { LatencyProbe } from './latency-probe.ts';
 import { startLoad } from './load-process.ts';
 import type { Table } from './markdown-table.ts';
 import { httpGet, sampleValue, sleep } from './net-util.ts';
-import { CpuMeter, openFilesLimit, rssBytes } from './proc-stats.ts';
+import { CpuMeter, cpuSeconds, openFilesLimit, rssBytes } from './proc-stats.ts';
+import { lineCounter } from './ingest-throughput.ts';
 import { bytes, MB, num, percentile, show, summarise, type Summary } from './summary.ts';
 
 /** What one population size measured; the pushgateway section compares against it. */
@@ -13,10 +14,12 @@ export interface SteadyResult {
   readonly connections: number;
   readonly reportsPerSecond: Summary;
   readonly cpuPercent: Summary;
-  /** CPU seconds per report, bridge process. */
+  /** CPU seconds per report (nodes / interval, probes not counted), bridge process. */
   readonly cpuPerReport: Summary;
   readonly rssMb: Summary;
   readonly scrapeMs: Summary;
+  /** Bridge CPU across the scrape (ingest goes on meanwhile, at its small rate), ms. */
+  readonly scrapeCpuMs: Summary;
   readonly scrapeBytes: Summary;
   readonly streamMs: readonly number[];
   /** Scrapes begun right after a probe report that contained it, of all such scrapes. */
@@ -39,13 +42,15 @@ export async function steadyState(nodes: number, config: BenchConfig): Promise<S
     // One full interval: every node has reported once, the JIT has warmed up.
     await sleep(config.intervalMs + (config.smoke ? 200 : 2000));
     probe.start(PROBES_PER_SECOND);
-    const windows: { cpu: number; wall: number; rss: number; scrapeMs: number; scrapeBytes: number; accepted: number; at: number; visible: boolean }[] = [];
+    const windows: { cpu: number; wall: number; rss: number; scrapeMs: number; scrapeCpu: number; scrapeBytes: number; accepted: number; at: number; visible: boolean }[] = [];
     for (let i = 0; i < config.samples; i += 1) {
       const meter = new CpuMeter(bridge.pid);
       await sleep(config.intervalMs / 2);
       // A scrape begun right after a probe report: is the report in it, and how long does it take.
       const seq = probe.send();
+      const cpuBefore = cpuSeconds(bridge.pid);
       const answer = await httpGet(`${bridge.httpUrl}/metrics`);
+      const scrapeCpu = cpuSeconds(bridge.pid) - cpuBefore;
       const at = performance.now();
       await sleep(Math.max(0, config.intervalMs / 2 - answer.ms));
       const { cpu, wall } = meter.read();
@@ -54,6 +59,7 @@ export async function steadyState(nodes: number, config: BenchConfig): Promise<S
         wall,
         rss: rssBytes(bridge.pid),
         scrapeMs: answer.ms,
+        scrapeCpu,
         scrapeBytes: answer.bytes,
         accepted: sampleValue(answer.body, 'obsmon_bridge_reports_accepted_total') ?? Number.NaN,
         at,
@@ -62,15 +68,19 @@ export async function steadyState(nodes: number, config: BenchConfig): Promise<S
     }
     probe.stop();
     await sleep(200);
-    const rates = windows.slice(1).map((w, i) => ((w.accepted - windows[i]!.accepted) / (w.at - windows[i]!.at)) * 1000);
+    // One rate over the whole run: each count is read at a scrape, whose own duration varies.
+    const first = windows[0]!;
+    const last = windows[windows.length - 1]!;
+    const rate = ((last.accepted - first.accepted) / (last.at - first.at)) * 1000;
     return {
       nodes,
       connections,
-      reportsPerSecond: summarise(rates.length > 0 ? rates : [nodes / (config.intervalMs / 1000)]),
+      reportsPerSecond: summarise([windows.length > 1 ? rate : Number.NaN]),
       cpuPercent: summarise(windows.map((w) => (w.cpu / w.wall) * 100)),
       cpuPerReport: summarise(windows.map((w) => w.cpu / ((w.wall * nodes) / (config.intervalMs / 1000)))),
       rssMb: summarise(windows.map((w) => w.rss / MB)),
       scrapeMs: summarise(windows.map((w) => w.scrapeMs)),
+      scrapeCpuMs: summarise(windows.map((w) => w.scrapeCpu * 1000)),
       scrapeBytes: summarise(windows.map((w) => w.scrapeBytes)),
       streamMs: probe.latenciesMs,
       visibleInScrape: { yes: windows.filter((w) => w.visible).length, of: windows.length },
@@ -82,26 +92,57 @@ export async function steadyState(nodes: number, config: BenchConfig): Promise<S
   }
 }
 
-export function steadyTable(results: readonly SteadyResult[], config: BenchConfig): Table {
+/** The floor: the bare line splitter (bench/line-counter.ts) under the same paced load. */
+export async function steadyBaseline(nodes: number, config: BenchConfig): Promise<{ nodes: number; cpuPercent: Summary; rssMb: Summary }> {
+  const connections = Math.min(nodes, MAX_CONNECTIONS, openFilesLimit() - 1000);
+  const counter = await lineCounter('split');
+  const load = await startLoad('paced', [counter.port, connections, nodes, config.intervalMs]);
+  try {
+    await sleep(config.intervalMs + (config.smoke ? 200 : 2000));
+    const cpu: number[] = [];
+    const rss: number[] = [];
+    for (let i = 0; i < config.samples; i += 1) {
+      const meter = new CpuMeter(counter.pid);
+      await sleep(config.intervalMs);
+      const used = meter.read();
+      cpu.push((used.cpu / used.wall) * 100);
+      rss.push(rssBytes(counter.pid) / MB);
+    }
+    return { nodes, cpuPercent: summarise(cpu), rssMb: summarise(rss) };
+  } finally {
+    await load.stop();
+    await counter.stop();
+  }
+}
+
+export function steadyTable(results: readonly SteadyResult[], baseline: { nodes: number; cpuPercent: Summary; rssMb: Summary } | undefined, config: BenchConfig): Table {
   const interval = config.intervalMs / 1000;
   return {
     title: `Steady state: every node reports every ${interval} s`,
-    columns: ['nodes', 'connections', 'reports/s', 'bridge CPU (% of one core)', 'RSS', '/metrics scrape', '/metrics size', 'stream p50 / p99 / max', 'in next scrape'],
-    rows: results.map((r) => [
-      num(r.nodes),
-      num(r.connections),
-      show(r.reportsPerSecond),
-      show(r.cpuPercent, ' %'),
-      show(r.rssMb, ' MB'),
-      show(r.scrapeMs, ' ms'),
-      bytes(r.scrapeBytes.median),
-      `${num(percentile(r.streamMs, 50))} / ${num(percentile(r.streamMs, 99))} / ${num(Math.max(...r.streamMs))} ms (${r.streamMs.length} probes)`,
-      `${r.visibleInScrape.yes}/${r.visibleInScrape.of}`,
-    ]),
+    columns: ['server', 'nodes', 'connections', 'reports/s (incl. 10 probes/s)', 'CPU (% of one core)', 'RSS', '/metrics scrape', 'CPU of that scrape', '/metrics size', 'stream p50 / p99 / max', 'in next scrape'],
+    rows: [
+      ...results.map((r) => [
+        'obsmon bridge',
+        num(r.nodes),
+        num(r.connections),
+        show(r.reportsPerSecond),
+        show(r.cpuPercent, ' %'),
+        show(r.rssMb, ' MB'),
+        show(r.scrapeMs, ' ms'),
+        show(r.scrapeCpuMs, ' ms'),
+        bytes(r.scrapeBytes.median),
+        `${num(percentile(r.streamMs, 50))} / ${num(percentile(r.streamMs, 99))} / ${num(Math.max(...r.streamMs))} ms (${r.streamMs.length} probes)`,
+        `${r.visibleInScrape.yes}/${r.visibleInScrape.of}`,
+      ]),
+      ...(baseline === undefined
+        ? []
+        : [['bare line splitter (the floor: sockets and framing only)', num(baseline.nodes), num(Math.min(baseline.nodes, MAX_CONNECTIONS)), '', show(baseline.cpuPercent, ' %'), show(baseline.rssMb, ' MB'), '', '', '', '', '']]),
+    ],
     notes: [
       `${config.samples} windows of one interval per size, after one interval of warm-up; each window contains one /metrics scrape, as Prometheus would make at a ${interval} s scrape interval, so the CPU column includes rendering /metrics once per interval.`,
       `Agents are simulated by one process (bench/push-load.ts) that spreads the reports evenly over the interval, one write per report. Up to ${num(MAX_CONNECTIONS)} nodes each have their own connection, as real agents do; above that nodes share connections (${num(MAX_CONNECTIONS)} connections), because one loopback source address has about 28 000 ephemeral ports and the descriptor limit here is ${num(openFilesLimit())}.`,
       `The bridge runs with \`${CONNECTION_FLAGS.join(' ')}\` because all simulated agents come from 127.0.0.1 (the defaults are 10 000 and 1 024); everything else is default, no database.`,
+      'The bare line splitter row is bench/line-counter.ts under the same load: what the runtime alone costs to take one report per packet on this many connections.',
       `Stream latency: a probe node sends ${PROBES_PER_SECOND} reports a second on its own connection; time from its write to the arrival of the event on an \`/api/v1/stream?node=probe\` subscriber in the benchmark process (same clock). "In next scrape": a scrape started right after a probe report contained the new value; the scrape column is that scrape's full duration.`,
     ],
   };
