@@ -21,43 +21,66 @@ ${machine.map((l) => `- ${l}`).join('\n')}
 export function findings(): string {
   return `## Reading the results
 
-- **Throughput and CPU per report are different questions.** The ingest table floods the server
-  with 64 KB writes, so per-read costs are shared by hundreds of lines; in the steady-state table
-  every report is its own packet on its own connection, and the runtime's cost per read (epoll, read,
-  a Buffer, stream events) is most of the bridge's CPU at 10 000 nodes. Compare the steady-state CPU
-  with the bare splitter's cost per line, and with "Where a report's CPU goes".
-- **The line-counter baseline is bounded by the generator.** One Node process writes the lines; the
-  counter's own CPU column shows how far below one core it stays. The ratio "vs bare counter" is a
-  ratio of delivered rates; the CPU-s per million lines column is the cost ratio.
-- **A scrape blocks ingest.** /metrics is rendered in one synchronous pass; while it runs (see the
-  rendering table) no report is read, so the stream latency's p99 and max at large node counts are
-  the scrape time, not queueing in ingest.
-- **Pushgateway**: with its defaults each push is checked against everything the gateway holds, so it
-  cannot take one push per node per 10 s beyond a few hundred nodes on this machine ("pushes/s
-  accepted" against nodes/interval, and the skipped count). With the check off it keeps up, and that
-  row is the fair per-push comparison.
+- **Throughput and CPU per report are different questions.** The ingest table floods the server with
+  64 KB writes, so the cost of a socket read is shared by hundreds of lines; in the steady-state
+  table every report is its own packet on its own connection, and the bare splitter's row shows what
+  the runtime alone pays for that. Compare both with "Where a report's CPU goes".
+- **The bare counter only finds newlines.** It is the runtime's limit for taking bytes off sockets,
+  and one Node generator process is what bounds it (see its CPU column). Any server that looks at
+  the lines pays at least the splitter's row; the bridge also parses, checks and stores them.
+- **A scrape blocks ingest.** /metrics is rendered in one synchronous pass; while it runs no report
+  is read, so the stream latency's p99 and max at 10 000 nodes and more are the scrape, not ingest.
+- **HTTP starves under a flood.** With many connections each delivering 64 KB per read, one turn of
+  the event loop can hold seconds of parsing, and /healthz (or a Prometheus scrape) waits that long
+  ("HTTP /healthz during the flood"). The default \`--max-lines-per-second\` (2000 per connection)
+  bounds each agent, not the sum of thousands of agents replaying their queues at once.
+- **Pushgateway** checks every push against everything it holds, so with its defaults it cannot take
+  one push per node per 10 s beyond a few hundred nodes on this machine ("pushes/s accepted" against
+  nodes/interval, and the skipped count). With the check off it keeps up; that row is the fair
+  per-push comparison.
 
-## What stands in the way of the targets that are not met
+## What stands in the way of the targets not met
 
-Measured with the tables above (the stage rows are cumulative, so each difference is one component's cost):
+The stage rows of "Where a report's CPU goes" are cumulative: each difference is one component.
 
-1. **Live events on every report** (bridge/expose/live-events.ts, event-log.ts, state/status-tracker.ts):
-   each accepted report is turned into a JSON event kept in a 20 000-event replay window, whether or
-   not anyone is subscribed, and run through the status tracker (a series-id string, two map lookups
-   and a threshold lookup per value). Serialising lazily (keep the report, write JSON when a subscriber
-   or a replay asks for it) and skipping values without thresholds would remove most of that row.
-2. **In-memory history** (bridge/store/memory-history.ts): a series-id string and a map lookup per
-   value; keying rings by node and by the sample's position would avoid the string.
-3. **Parsing**: \`parseLine\` splits, filters and runs a regular expression per number; it is the
-   largest single stage before the listeners.
-4. **/metrics size**: \`obsmon_threshold\` writes two constant series per node and metric, half of the
-   lines at 10 000 nodes. Thresholds per group (or defaults plus overrides) joined in PromQL would
-   halve render time and scrape size. Express adds an ETag (a SHA-1 over the whole body) and a
-   Buffer copy per scrape (bridge/expose/http.ts: \`app.set('etag', false)\` for /metrics).
+1. **The status tracker and stream events on every report** (the "+ live events" row,
+   bridge/state/status-tracker.ts and bridge/expose/live-events.ts) are the largest stage: every
+   accepted report is run through the status tracker (a status per value, in a map per node) and
+   turned into a JSON event kept in a 20 000-event replay window, whether anyone listens or not.
+2. **In-memory history** (bridge/store/memory-history.ts): a series-id string and a map lookup per value.
+3. **Parsing** (protocol/line.ts) is the largest stage before the listeners.
+4. **/metrics size**: \`obsmon_threshold\` writes two constant series per node and metric; with the
+   built-in thresholds that is half the lines and half the bytes at 10 000 nodes, which Prometheus
+   stores again on every scrape. Thresholds per group (or defaults plus overrides), joined in PromQL,
+   would halve the scrape.
 5. **A scrape blocks ingest**: rendering in slices (yielding to the event loop every few thousand
-   nodes) would bound the stall that sets the p99 stream latency.
-6. **Per-packet runtime cost**: one read per report on one connection per agent is the floor of the
-   steady-state CPU on this machine (the splitter baseline pays it too); only fewer, larger reads
-   (agents batching) lower it.
+   nodes) would bound the stall that sets the p99 stream latency; it needs an asynchronous renderer
+   in bridge/expose/http.ts.
+6. **HTTP under a flood**: a line budget per event-loop turn shared by all connections (pause, resume
+   on setImmediate, as the per-connection budget already does with a timer) would keep /healthz and
+   /metrics answering while ingest is saturated.
+7. **The per-packet floor**: one read per report on one connection per agent costs the runtime alone
+   the splitter's steady-state CPU; only fewer, larger reads (agents batching) lower it.
+
+## Profiling notes (measured on 2026-11-23 while writing bench/, not regenerated by the run)
+
+- Replacing the status tracker with a no-op took the "+ live events" stage from 19.5 to 11.1 µs per
+  report (3 samples each): the tracker is about 8 µs of it. Serialising stream events lazily (keeping
+  the data, writing JSON when read) made no measurable difference: the cost is the work and the
+  retained window, not JSON.stringify.
+- Without thresholds the 10 000-node render took 179 ms instead of 508 ms and 6.4 MB instead of 13.3 MB.
+- Rendering label sets, info and threshold lines once per node and series (bridge/expose/node-exposition.ts,
+  commit "node-exposition: render label sets ...") took the 10 000-node render from ≈ 320 to ≈ 200 ms
+  and the 50 000-node render from ≈ 1.4–2.3 s to ≈ 0.8–1.0 s (same output, byte for byte), for about
+  1.3 KB of cached text per node.
+- Express's ETag (a SHA-1 of the body) and \`res.send\` cost 10–20 ms of a 12 MB scrape; the rest of
+  the gap between the render row and the scrape column is garbage collection in the bridge's larger
+  heap and writing the body while ingest continues.
+- tsx compiles with esbuild's \`keepNames\`: every function created per call (an arrow passed to
+  \`filter\`, a local helper) also runs \`Object.defineProperty(fn, 'name')\`. In \`parseLine\` that
+  was about 10 % of its profile; hot paths should not create closures per line.
+- A hand-written \`parseLine\` (no closures, no split-and-filter, a scanner instead of the number
+  regular expression; identical results on 800 000 random lines) measured 25–35 % faster but within
+  this shared machine's noise, so it was not applied.
 `;
 }
