@@ -55,6 +55,8 @@ function readOnly(corsOrigins: readonly string[]): RequestHandler {
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // An ETag would hash every multi-MB /metrics body (measured in docs/benchmarks.md); nobody revalidates it.
+  app.set('etag', false);
   app.use(readOnly(deps.corsOrigins ?? []));
   if (deps.auth !== undefined) app.use(deps.auth);
   const views = () => {
