@@ -14,6 +14,8 @@ Servers, load generators and peers are separate processes on loopback; the machi
 a load generator and the server it loads each have about one.
 
 ${machine.map((l) => `- ${l}`).join('\n')}
+
+## Results
 `;
 }
 
