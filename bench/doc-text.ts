@@ -75,7 +75,8 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
   commit "node-exposition: render label sets ...") took the 10 000-node render from ≈ 320 to ≈ 200 ms
   and the 50 000-node render from ≈ 1.4–2.3 s to ≈ 0.8–1.0 s (same output, byte for byte), for about
   1.3 KB of cached text per node.
-- Express's ETag (a SHA-1 of the body) and \`res.send\` cost 10–20 ms of a 12 MB scrape; the rest of
+- Express's ETag (a SHA-1 of the body) and \`res.send\` cost 10–20 ms of a 12 MB scrape (the ETag is off
+  since commit 468283e, made during the run above); the rest of
   the gap between the render row and the scrape column is garbage collection in the bridge's larger
   heap and writing the body while ingest continues.
 - tsx compiles with esbuild's \`keepNames\`: every function created per call (an arrow passed to
