@@ -30,6 +30,8 @@ afterEach(async () => {
   bridge = undefined;
 });
 
+// The grid is re-rendered on every stream event and every second, so an element read here can be
+// detached a moment later (its computed style is then empty): callers poll.
 const fillColour = (p: Page, node: string, metric: string) =>
   p.locator(`.card[data-node="${node}"] .bar[data-metric="${metric}"] .fill`).evaluate((e) => getComputedStyle(e).backgroundColor);
 
@@ -42,13 +44,13 @@ describe('status page in a real browser', () => {
     await page.goto(`${bridge.httpUrl}/`);
     await page.locator('.card[data-node="cam01"]').waitFor();
     await page.locator('#connection.live').waitFor();
-    expect(await fillColour(page, 'cam01', 'disk')).toBe(hexToRgb(STATUS_COLOURS.ok));
-    expect(await fillColour(page, 'web01', 'cpu')).toBe(hexToRgb(STATUS_COLOURS.warning));
+    await expect.poll(() => fillColour(page!, 'cam01', 'disk')).toBe(hexToRgb(STATUS_COLOURS.ok));
+    await expect.poll(() => fillColour(page!, 'web01', 'cpu')).toBe(hexToRgb(STATUS_COLOURS.warning));
     expect(await page.locator('.card[data-node="web01"]').getAttribute('data-status')).toBe('warning');
 
     await sendAndClose(bridge.ingestPort, `cam01 ${t + 1} cpu=20 mem=30 disk=93.5\n`);
     await page.locator('.card[data-node="cam01"][data-status="error"]').waitFor({ timeout: 15_000 });
-    expect(await fillColour(page, 'cam01', 'disk')).toBe(hexToRgb(STATUS_COLOURS.error));
+    await expect.poll(() => fillColour(page!, 'cam01', 'disk')).toBe(hexToRgb(STATUS_COLOURS.error));
     expect(await page.locator('.card[data-node="cam01"] .bar[data-metric="disk"] .value').textContent()).toBe('93.5%');
     await page.screenshot({ path: `${ARTIFACTS_DIR}status-overview.png` });
   });
