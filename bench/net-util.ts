@@ -1,17 +1,7 @@
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 
 /** A TCP port free on 127.0.0.1 right now (children need port numbers up front). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../test/helpers/free-port.ts';
 
 export interface HttpAnswer {
   readonly status: number;

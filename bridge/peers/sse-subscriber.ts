@@ -74,19 +74,25 @@ export class SseSubscriber {
   }
 
   private dispatch(block: string): void {
-    let id: string | undefined;
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'id') id = value;
-      else if (field === 'event') event = value;
-      else if (field === 'data') data.push(value);
-    }
-    if (id !== undefined) this.lastId = id;
-    if (data.length > 0) this.onMessage({ id, event, data: data.join('\n') });
+    const message = parseSseBlock(block);
+    if (message.id !== undefined) this.lastId = message.id;
+    if (message.data !== undefined) this.onMessage({ id: message.id, event: message.event, data: message.data });
   }
+}
+
+/** One event block (the text between blank lines): comments skipped, `data` lines joined by `\n`. */
+export function parseSseBlock(block: string): { id: string | undefined; event: string; data: string | undefined } {
+  let id: string | undefined;
+  let event = 'message';
+  const data: string[] = [];
+  for (const line of block.split('\n')) {
+    if (line.startsWith(':')) continue;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'id') id = value;
+    else if (field === 'event') event = value;
+    else if (field === 'data') data.push(value);
+  }
+  return { id, event, data: data.length === 0 ? undefined : data.join('\n') };
 }

@@ -1,4 +1,5 @@
 import { request, type IncomingMessage } from 'node:http';
+import { parseSseBlock } from '../../bridge/peers/sse-subscriber.ts';
 
 export interface SseEvent {
   id?: string;
@@ -34,21 +35,8 @@ export class SseClient {
   }
 
   private parse(block: string): void {
-    const event: SseEvent = { event: 'message', data: '' };
-    let hasData = false;
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'id') event.id = value;
-      else if (field === 'event') event.event = value;
-      else if (field === 'data') {
-        event.data += (hasData ? '\n' : '') + value;
-        hasData = true;
-      }
-    }
-    if (hasData) this.events.push(event);
+    const { id, event, data } = parseSseBlock(block);
+    if (data !== undefined) this.events.push(id === undefined ? { event, data } : { id, event, data });
   }
 
   ofType(type: string): SseEvent[] {
