@@ -104,6 +104,7 @@ describe('hostile names and limit edges through a real bridge and InfluxDB 1.6',
       const head = `limit-line ${t} cpu=1 pad=0.`;
       return `${head}${'1'.repeat(bytes - head.length)}`;
     };
+    const nowSeconds = Math.floor(Date.now() / 1000);
     const customKeys = (n: number) => Array.from({ length: n }, (_, i) => `c${i}=1`).join(' ');
     const series = (n: number) => Array.from({ length: n }, (_, i) => `cpu@${i}=1`).join(' ');
     const cases: Array<[string, string, string]> = [
@@ -119,9 +120,9 @@ describe('hostile names and limit edges through a real bridge and InfluxDB 1.6',
       ['one custom key more', `limit-custom ${t} ${customKeys(defaults.maxCustomKeysPerNode + 1)}`, 'ERR too_many_series'],
       [`--max-series-per-node (${defaults.maxSeriesPerNode}) series`, `limit-series ${t} ${series(defaults.maxSeriesPerNode)}`, ''],
       ['one series more', `limit-series ${t} ${series(defaults.maxSeriesPerNode + 1)}`, 'ERR too_many_series'],
-      // The backfill window is judged on the bridge's clock: a margin of seconds, not one.
-      ['a report just inside --backfill-window', `limit-old ${t + 30 - defaults.backfillWindow + 10} cpu=1`, ''],
-      ['a report just outside --backfill-window', `limit-old ${t + 30 - defaults.backfillWindow - 10} cpu=1`, 'ERR too_old'],
+      // The backfill window is judged on the bridge's clock as the line arrives: a margin, not one second.
+      ['a report just inside --backfill-window', `limit-old ${nowSeconds - defaults.backfillWindow + 60} cpu=1`, ''],
+      ['a report just outside --backfill-window', `limit-old ${nowSeconds - defaults.backfillWindow - 60} cpu=1`, 'ERR too_old'],
     ];
     expect(Buffer.byteLength(lineOf(defaults.maxLineBytes))).toBe(defaults.maxLineBytes);
     const outcomes = [];
