@@ -22,17 +22,20 @@ export function loadOptions<S extends OptionSpecs>(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): LoadedOptions<S> {
+  // Maps throughout: flag, variable and YAML names are outside text, never plain-object keys.
   const flags = parseFlags(specs, argv);
-  if (flags['help'] === true) return { values: {} as OptionValues<S>, help: true };
+  if (flags.get('help') === true) return { values: {} as OptionValues<S>, help: true };
 
   // An empty OBSMON_CONFIG means unset, as for every other OBSMON_* variable.
-  const configPath = typeof flags['config'] === 'string' ? flags['config'] : env['OBSMON_CONFIG'] || undefined;
-  const file = configPath === undefined ? {} : readConfigFile(configPath, specs);
+  const configFlag = flags.get('config');
+  const configPath = typeof configFlag === 'string' ? configFlag : env['OBSMON_CONFIG'] || undefined;
+  const file = configPath === undefined ? new Map<string, unknown>() : readConfigFile(configPath, specs);
+  const variables = new Map(Object.entries(env));
 
-  const values: Record<string, unknown> = {};
+  const values: Array<[string, unknown]> = [];
   for (const [name, spec] of Object.entries(specs)) {
     const flag = flagName(name);
-    const source = pickSource(name, flags, env, file, configPath);
+    const source = pickSource(name, flags, variables, file, configPath);
     const raw = source === undefined ? spec.default : coerce(spec.kind, source.raw);
     const result = spec.schema.safeParse(raw);
     if (!result.success) {
@@ -40,22 +43,22 @@ export function loadOptions<S extends OptionSpecs>(
       const where = source?.where ?? 'default';
       throw new ConfigError(`Invalid --${flag} ${JSON.stringify(source?.raw ?? raw)} (from ${where}): ${expected}`);
     }
-    values[name] = result.data;
+    values.push([name, result.data]);
   }
-  return { values: Object.freeze(values) as OptionValues<S>, help: false };
+  return { values: Object.freeze(Object.fromEntries(values)) as OptionValues<S>, help: false };
 }
 
-function parseFlags(specs: OptionSpecs, argv: readonly string[]): Record<string, unknown> {
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
-    config: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  };
+function parseFlags(specs: OptionSpecs, argv: readonly string[]): Map<string, unknown> {
+  const options = new Map<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>([
+    ['config', { type: 'string' }],
+    ['help', { type: 'boolean', short: 'h' }],
+  ]);
   const booleans = new Set<string>();
   for (const [name, spec] of Object.entries(specs)) {
-    options[flagName(name)] = { type: spec.kind === 'boolean' ? 'boolean' : 'string', multiple: spec.kind === 'list' };
+    options.set(flagName(name), { type: spec.kind === 'boolean' ? 'boolean' : 'string', multiple: spec.kind === 'list' });
     if (spec.kind === 'boolean') {
       booleans.add(flagName(name));
-      options[`no-${flagName(name)}`] = { type: 'boolean' };
+      options.set(`no-${flagName(name)}`, { type: 'boolean' });
     }
   }
   // Booleans also take `--flag=true|false`, and `--no-flag` (node:util parseArgs on Node 20 has neither).
@@ -63,51 +66,52 @@ function parseFlags(specs: OptionSpecs, argv: readonly string[]): Record<string,
     const m = /^--([a-z0-9-]+)=(true|false)$/.exec(arg);
     return m !== null && booleans.has(m[1]!) ? (m[2] === 'true' ? `--${m[1]}` : `--no-${m[1]}`) : arg;
   });
-  let values: Record<string, unknown>;
+  let values: Map<string, unknown>;
   try {
-    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    values = new Map(Object.entries(parseArgs({ args, options: Object.fromEntries(options), strict: true, allowPositionals: false }).values));
   } catch (error) {
     throw new ConfigError(`${(error as Error).message.split('\n')[0]} (see --help)`);
   }
   for (const flag of booleans) {
-    if (values[`no-${flag}`] === true) values[flag] = false;
-    delete values[`no-${flag}`];
+    if (values.get(`no-${flag}`) === true) values.set(flag, false);
+    values.delete(`no-${flag}`);
   }
   return values;
 }
 
-function readConfigFile(path: string, specs: OptionSpecs): Record<string, unknown> {
+function readConfigFile(path: string, specs: OptionSpecs): Map<string, unknown> {
   let parsed: unknown;
   try {
     parsed = parseYaml(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new ConfigError(`Cannot read config file "${path}": ${(error as Error).message.split('\n')[0]}`);
   }
-  if (parsed === null || parsed === undefined) return {};
+  if (parsed === null || parsed === undefined) return new Map();
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`Config file "${path}" must be a mapping of option names to values`);
   }
   const known = new Set(Object.keys(specs).map(flagName));
-  for (const key of Object.keys(parsed)) {
+  const entries = new Map(Object.entries(parsed));
+  for (const key of entries.keys()) {
     if (!known.has(key)) throw new ConfigError(`Config file "${path}": unknown option "${key}" (see --help)`);
   }
-  return parsed as Record<string, unknown>;
+  return entries;
 }
 
 function pickSource(
   name: string,
-  flags: Record<string, unknown>,
-  env: NodeJS.ProcessEnv,
-  file: Record<string, unknown>,
+  flags: ReadonlyMap<string, unknown>,
+  env: ReadonlyMap<string, string | undefined>,
+  file: ReadonlyMap<string, unknown>,
   configPath: string | undefined,
 ): Source | undefined {
   const flag = flagName(name);
-  const fromFlag = flags[flag];
+  const fromFlag = flags.get(flag);
   if (fromFlag !== undefined) return { raw: fromFlag, where: `flag --${flag}` };
   const variable = envName(name);
-  const fromEnv = env[variable];
+  const fromEnv = env.get(variable);
   if (fromEnv !== undefined && fromEnv !== '') return { raw: fromEnv, where: `environment ${variable}` };
-  if (flag in file) return { raw: file[flag], where: `config file ${configPath}` };
+  if (file.has(flag)) return { raw: file.get(flag), where: `config file ${configPath}` };
   return undefined;
 }
 

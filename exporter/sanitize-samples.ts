@@ -1,10 +1,11 @@
-import { CUSTOM_KEY_PATTERN, QUALIFIER_PATTERN, standardKey } from '../protocol/keys.ts';
+import { keyKind, QUALIFIER_PATTERN, seriesQualifier, standardKey } from '../protocol/keys.ts';
 import type { Sample } from '../protocol/line.ts';
 
 /**
  * Make samples safe to send: the bridge refuses a whole line for one bad value, so a NaN from a
- * broken sensor must not cost the report. Non-finite values, bad keys or qualifiers and repeated
- * keys are dropped (first wins; their ids are returned for a log); values a rounding error outside
+ * broken sensor must not cost the report. Non-finite values, bad or reserved keys, bad qualifiers and
+ * repeated series (`disk` and `disk@/` are one) are dropped (first wins; their ids are returned for a
+ * log), exactly as the bridge's decoder would refuse them; values a rounding error outside
  * a standard key's range (cpu 100.0000001) are clamped.
  */
 export function sanitizeSamples(samples: readonly Sample[]): { samples: Sample[]; dropped: string[] } {
@@ -14,13 +15,15 @@ export function sanitizeSamples(samples: readonly Sample[]): { samples: Sample[]
   for (const s of samples) {
     const id = s.qualifier === undefined ? s.key : `${s.key}@${s.qualifier}`;
     const spec = standardKey(s.key);
-    const validName =
-      (spec !== undefined || CUSTOM_KEY_PATTERN.test(s.key)) && (s.qualifier === undefined || QUALIFIER_PATTERN.test(s.qualifier));
-    if (!validName || !Number.isFinite(s.value) || seen.has(id)) {
+    const kind = keyKind(s.key);
+    const validName = (kind === 'standard' || kind === 'custom') && (s.qualifier === undefined || QUALIFIER_PATTERN.test(s.qualifier));
+    const qualifier = seriesQualifier(s.key, s.qualifier);
+    const series = qualifier === undefined ? s.key : `${s.key}@${qualifier}`;
+    if (!validName || !Number.isFinite(s.value) || seen.has(series)) {
       dropped.push(id);
       continue;
     }
-    seen.add(id);
+    seen.add(series);
     const value = spec === undefined ? s.value : Math.min(spec.max, Math.max(spec.min, s.value));
     kept.push(value === s.value ? s : { ...s, value });
   }

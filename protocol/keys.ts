@@ -13,6 +13,8 @@ export interface StandardKey {
   readonly decimals: number;
   /** What a `key@qualifier` names, e.g. the mount of `disk@/data`; also the label name downstream. */
   readonly qualifierLabel: string;
+  /** What the plain key stands for (`disk` is the mount `/`): `key@<this>` is the same series as `key`. */
+  readonly defaultQualifier?: string;
 }
 
 const percent = (key: string, description: string, qualifierLabel = 'device'): StandardKey => ({
@@ -29,7 +31,7 @@ export const STANDARD_KEYS: readonly StandardKey[] = [
   percent('cpu', 'CPU busy, all cores', 'cpu'),
   percent('mem', 'Memory in use (total minus available)'),
   percent('swap', 'Swap in use'),
-  percent('disk', 'Filesystem usage; unqualified = the root/system filesystem', 'mount'),
+  { ...percent('disk', 'Filesystem usage; unqualified = the root/system filesystem', 'mount'), defaultQualifier: '/' },
   { key: 'rx', description: 'Network receive rate; unqualified = all non-loopback interfaces', unit: 'bytes_per_second', min: 0, max: Number.MAX_SAFE_INTEGER, decimals: 0, qualifierLabel: 'interface' },
   { key: 'tx', description: 'Network transmit rate; unqualified = all non-loopback interfaces', unit: 'bytes_per_second', min: 0, max: Number.MAX_SAFE_INTEGER, decimals: 0, qualifierLabel: 'interface' },
   { key: 'load1', description: 'Load average over 1 minute', unit: 'load', min: 0, max: 1e9, decimals: 2, qualifierLabel: 'device' },
@@ -47,16 +49,47 @@ export function standardKey(key: string): StandardKey | undefined {
 }
 
 /** Field names of the original LAMOST agents, accepted so those agents keep working unchanged. */
-export const LAMOST_ALIASES: Readonly<Record<string, string>> = {
-  cpu_percent: 'cpu',
-  memory_percent: 'mem',
-  disk_percent: 'disk',
-  nic_in: 'rx',
-  nic_out: 'tx',
-};
+export const LAMOST_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['cpu_percent', 'cpu'],
+  ['memory_percent', 'mem'],
+  ['disk_percent', 'disk'],
+  ['nic_in', 'rx'],
+  ['nic_out', 'tx'],
+]);
+
+/** The canonical key of a key as sent: a LAMOST alias becomes its standard key, anything else is itself. */
+export function canonicalKey(key: string): string {
+  return LAMOST_ALIASES.get(key) ?? key;
+}
 
 /** Custom gauges: lower-case, starts with a letter, at most 32 characters. */
 export const CUSTOM_KEY_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
+
+/**
+ * Names a custom key may not take, because downstream they already name something else in the same
+ * place: `node` and every qualifier label (`device`, `mount`, ...) are InfluxDB tags beside the key
+ * fields (a field of the same name hides the tag from every `WHERE`), and `time` is InfluxDB's own
+ * column (a field `time` is dropped). In Prometheus and RTS2 keys are only ever label values and
+ * de-duplicated value names, so they add nothing here.
+ */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(
+  ['node', 'time', ...STANDARD_KEYS.map((k) => k.qualifierLabel)].filter((name) => standardKey(name) === undefined),
+);
+
+/** What a canonical key is: standard, a valid custom gauge, a reserved name, or not a key at all. */
+export function keyKind(key: string): 'standard' | 'custom' | 'reserved' | 'invalid' {
+  if (standardKey(key) !== undefined) return 'standard';
+  if (!CUSTOM_KEY_PATTERN.test(key)) return 'invalid';
+  return RESERVED_KEYS.has(key) ? 'reserved' : 'custom';
+}
+
+/**
+ * The qualifier that identifies a series: none when it names the key's default (`disk@/` is the
+ * series of `disk`), so aliases of one series are one series everywhere downstream.
+ */
+export function seriesQualifier(key: string, qualifier: string | undefined): string | undefined {
+  return qualifier !== undefined && qualifier === standardKey(key)?.defaultQualifier ? undefined : qualifier;
+}
 
 /** Node names: host-name-like, at most 64 characters. Anything else is rejected, never escaped. */
 export const NODE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$/;

@@ -1,17 +1,11 @@
-import {
-  CUSTOM_KEY_PATTERN,
-  LAMOST_ALIASES,
-  NODE_PATTERN,
-  QUALIFIER_PATTERN,
-  standardKey,
-} from './keys.ts';
+import { canonicalKey, keyKind, NODE_PATTERN, QUALIFIER_PATTERN, seriesQualifier, standardKey } from './keys.ts';
 import type { RejectReason } from './reject-reasons.ts';
 
 /** One value of a report: `key[@qualifier]=value`. */
 export interface Sample {
   /** Canonical key (LAMOST aliases already mapped). */
   readonly key: string;
-  /** Device, mount, interface or sensor; absent for the node-wide value. */
+  /** Device, mount, interface or sensor; absent for the node-wide value (and for the key's default, `disk@/`). */
   readonly qualifier?: string;
   readonly value: number;
 }
@@ -77,22 +71,23 @@ function parsePair(pair: string): Sample | (ParseResult & { ok: false }) {
   const at = name.indexOf('@');
   const rawKey = at < 0 ? name : name.slice(0, at);
   const qualifier = at < 0 ? undefined : name.slice(at + 1);
-  // hasOwn: a plain lookup would find Object.prototype members and refuse the custom key `constructor`.
-  const key = Object.hasOwn(LAMOST_ALIASES, rawKey) ? LAMOST_ALIASES[rawKey]! : rawKey;
-  const spec = standardKey(key);
-  if (spec === undefined && !CUSTOM_KEY_PATTERN.test(key)) {
-    return { ok: false, reason: 'bad_key', detail: `key "${rawKey.slice(0, 40)}"` };
-  }
+  const key = canonicalKey(rawKey);
+  const kind = keyKind(key);
+  if (kind === 'invalid') return { ok: false, reason: 'bad_key', detail: `key "${rawKey.slice(0, 40)}"` };
+  if (kind === 'reserved') return { ok: false, reason: 'reserved_key', detail: `key "${key}" is a name the storage layout uses` };
   if (qualifier !== undefined && !QUALIFIER_PATTERN.test(qualifier)) {
     return { ok: false, reason: 'bad_key', detail: `qualifier "${qualifier.slice(0, 70)}"` };
   }
+  const spec = standardKey(key);
   if (!NUMBER_PATTERN.test(text)) return { ok: false, reason: 'bad_value', detail: `${name}="${text.slice(0, 40)}"` };
   const value = Number(text);
   if (!Number.isFinite(value)) return { ok: false, reason: 'bad_value', detail: `${name}="${text.slice(0, 40)}" overflows` };
   if (spec !== undefined && (value < spec.min || value > spec.max)) {
     return { ok: false, reason: 'bad_value', detail: `${name}=${text.slice(0, 40)} outside [${spec.min}, ${spec.max}]` };
   }
-  return qualifier === undefined ? { key, value } : { key, qualifier, value };
+  // `disk@/` is the series of `disk`: one identity, so `disk=1 disk@/=2` is a duplicate_key below.
+  const series = seriesQualifier(key, qualifier);
+  return series === undefined ? { key, value } : { key, qualifier: series, value };
 }
 
 /** Shortest decimal text with at most `decimals` decimals ("12.50" -> "12.5", "3.0" -> "3"). */

@@ -11,6 +11,8 @@ export const REJECT_REASONS = [
   'bad_timestamp',
   /** Key neither standard, alias nor custom pattern; or a bad qualifier. */
   'bad_key',
+  /** A custom key that is a name the storage layout uses itself (`node`, `time`, `device`, `mount`, ...). */
+  'reserved_key',
   /** The same key (with the same qualifier) twice in one line. */
   'duplicate_key',
   /** Value not a finite decimal number, or outside the key's range. */

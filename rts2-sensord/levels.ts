@@ -25,7 +25,7 @@ export class DeviceLevels {
   }
 
   defaultLevels(key: string): Levels | undefined {
-    return this.config.defaults[key];
+    return this.thresholds.defaultLevels(key);
   }
 
   levels(node: string, group: string, key: string): Levels | undefined {

@@ -32,8 +32,7 @@ export function createLiveEvents(lines: LineHandler, table: NodeTable, threshold
   });
 
   const unsubscribe = lines.onReport((report) => {
-    const values: Record<string, number> = {};
-    for (const s of report.samples) values[seriesId(s.key, s.qualifier)] = s.value;
+    const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
     log.append('report', report.node, { node: report.node, timestamp: report.timestamp, values });
     for (const change of tracker.onReport(report)) log.append('status', change.node, change);
   });

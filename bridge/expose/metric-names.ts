@@ -34,7 +34,10 @@ export const STANDARD_METRICS: ReadonlyMap<string, ExposedMetric> = new Map(
   Object.entries(NAMES).map(([key, { name, help }]) => [key, { name, help, qualifierLabel: standardKey(key)!.qualifierLabel }]),
 );
 
-/** Label value for an unqualified sample: the root filesystem is `/`; other keys use "". */
+/**
+ * Label value for an unqualified sample: the key's default qualifier (the root filesystem is `/`),
+ * else "". The decoder folds `disk@/` into `disk`, so these never expose one series twice.
+ */
 export function defaultQualifier(key: string): string {
-  return key === 'disk' ? '/' : '';
+  return standardKey(key)?.defaultQualifier ?? '';
 }

@@ -31,7 +31,17 @@ export const BUILTIN_THRESHOLDS_PATH = fileURLToPath(new URL('../../config/thres
  * A metric without any level has no thresholds (status always ok).
  */
 export class Thresholds {
-  constructor(private readonly config: ThresholdsConfig) {}
+  // Maps, not the parsed records: node names and keys come from agents, and a plain-object lookup
+  // would answer `constructor` or `toString` with Object.prototype members.
+  private readonly defaults: ReadonlyMap<string, Levels>;
+  private readonly groups: ReadonlyMap<string, ReadonlyMap<string, Levels>>;
+  private readonly nodes: ReadonlyMap<string, ReadonlyMap<string, Levels>>;
+
+  constructor(config: ThresholdsConfig) {
+    this.defaults = new Map(Object.entries(config.defaults));
+    this.groups = new Map(Object.entries(config.groups).map(([name, table]) => [name, new Map(Object.entries(table))]));
+    this.nodes = new Map(Object.entries(config.nodes).map(([name, table]) => [name, new Map(Object.entries(table))]));
+  }
 
   static load(path: string = BUILTIN_THRESHOLDS_PATH): Thresholds {
     return new Thresholds(readYamlFile(path, thresholdsFile, 'thresholds file'));
@@ -39,15 +49,20 @@ export class Thresholds {
 
   /** Keys that have levels anywhere (defaults, groups or nodes). */
   metrics(): string[] {
-    const keys = new Set(Object.keys(this.config.defaults));
-    for (const table of [...Object.values(this.config.groups), ...Object.values(this.config.nodes)]) {
-      for (const key of Object.keys(table)) keys.add(key);
+    const keys = new Set(this.defaults.keys());
+    for (const table of [...this.groups.values(), ...this.nodes.values()]) {
+      for (const key of table.keys()) keys.add(key);
     }
     return [...keys].sort();
   }
 
   levels(node: string, group: string, key: string): Levels | undefined {
-    return this.config.nodes[node]?.[key] ?? this.config.groups[group]?.[key] ?? this.config.defaults[key];
+    return this.nodes.get(node)?.get(key) ?? this.groups.get(group)?.get(key) ?? this.defaults.get(key);
+  }
+
+  /** The `defaults:` levels of a key, without node or group overrides. */
+  defaultLevels(key: string): Levels | undefined {
+    return this.defaults.get(key);
   }
 
   status(node: string, group: string, key: string, value: number): Exclude<Status, 'stale'> {

@@ -1,4 +1,4 @@
-import { CUSTOM_KEY_PATTERN, LAMOST_ALIASES, NODE_PATTERN, QUALIFIER_PATTERN } from '../../protocol/keys.ts';
+import { canonicalKey, keyKind, NODE_PATTERN, QUALIFIER_PATTERN, seriesQualifier } from '../../protocol/keys.ts';
 import type { HistoryQuery } from './history.ts';
 
 /** Range when `from` is not given, seconds before `to`. */
@@ -17,10 +17,13 @@ export function parseHistoryRequest(node: string, params: Record<string, unknown
   if (typeof metric !== 'string' || metric === '') return { ok: false, error: 'metric is required: ?metric=<key>[@<qualifier>]' };
   const at = metric.indexOf('@');
   const rawKey = at < 0 ? metric : metric.slice(0, at);
-  const key = LAMOST_ALIASES[rawKey] ?? rawKey;
-  const qualifier = at < 0 ? undefined : metric.slice(at + 1);
-  if (!CUSTOM_KEY_PATTERN.test(key)) return { ok: false, error: `metric key "${rawKey.slice(0, 40)}" is not a protocol key` };
-  if (qualifier !== undefined && !QUALIFIER_PATTERN.test(qualifier)) return { ok: false, error: `qualifier "${qualifier.slice(0, 70)}" is not valid` };
+  const key = canonicalKey(rawKey);
+  const sent = at < 0 ? undefined : metric.slice(at + 1);
+  // The decoder's rules: a key no report can carry (invalid or reserved) has no history.
+  const kind = keyKind(key);
+  if (kind === 'invalid' || kind === 'reserved') return { ok: false, error: `metric key "${rawKey.slice(0, 40)}" is not a protocol key` };
+  if (sent !== undefined && !QUALIFIER_PATTERN.test(sent)) return { ok: false, error: `qualifier "${sent.slice(0, 70)}" is not valid` };
+  const qualifier = seriesQualifier(key, sent);
   const to = seconds(params['to'], Math.floor(nowMs / 1000));
   const from = seconds(params['from'], to === undefined ? undefined : to - DEFAULT_HISTORY_RANGE_SECONDS);
   if (to === undefined || from === undefined) return { ok: false, error: 'from and to must be unix seconds' };

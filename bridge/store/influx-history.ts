@@ -22,14 +22,18 @@ export function quoteString(text: string): string {
   return `'${text.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 }
 
-/** The InfluxQL statement for one series, built from the same schema mapping the writer uses. */
+/**
+ * The InfluxQL statement for one series, built from the same schema mapping the writer uses. Tags and
+ * the field are typed (`::tag`, `::field`): `obsmon_cpu` has a tag and a field both named `cpu`, and
+ * InfluxQL reads an untyped name that is both as the field, so `WHERE "cpu" = '3'` would match nothing.
+ */
 export function historyStatement(q: HistoryQuery): string {
   const where = locate(q.key, q.qualifier);
-  const conditions = [`${quoteIdentifier('node')} = ${quoteString(q.node)}`];
-  if (where.qualifierTag !== undefined) conditions.push(`${quoteIdentifier(where.qualifierTag.name)} = ${quoteString(where.qualifierTag.value)}`);
+  const conditions = [`${quoteIdentifier('node')}::tag = ${quoteString(q.node)}`];
+  if (where.qualifierTag !== undefined) conditions.push(`${quoteIdentifier(where.qualifierTag.name)}::tag = ${quoteString(where.qualifierTag.value)}`);
   conditions.push(`time >= ${Math.floor(q.from)}s`, `time <= ${Math.floor(q.to)}s`);
   // Newest first with a LIMIT keeps the most recent end of an over-long range.
-  return `SELECT ${quoteIdentifier(where.field)} FROM ${quoteIdentifier(where.measurement)} WHERE ${conditions.join(' AND ')} ORDER BY time DESC LIMIT ${MAX_HISTORY_POINTS}`;
+  return `SELECT ${quoteIdentifier(where.field)}::field FROM ${quoteIdentifier(where.measurement)} WHERE ${conditions.join(' AND ')} ORDER BY time DESC LIMIT ${MAX_HISTORY_POINTS}`;
 }
 
 interface QueryResponse {

@@ -34,7 +34,7 @@ export const MEMORY_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
 export function databaseConfig(o: StorageOptions): DatabaseConfig {
   const v1Only = { 'influx-rp': o.influxRp, 'influx-user': o.influxUser, 'influx-password': o.influxPassword };
   const v2Only = { 'influx-org': o.influxOrg, 'influx-token': o.influxToken };
-  const set = (flags: Record<string, string | undefined>) => Object.keys(flags).filter((k) => flags[k] !== undefined).map((k) => `--${k}`);
+  const set = (flags: Record<string, string | undefined>) => Object.entries(flags).filter(([, v]) => v !== undefined).map(([k]) => `--${k}`);
   const timeoutMs = o.influxTimeout * 1000;
   if (o.influxUrl === undefined) {
     const stray = [...set({ 'influx-db': o.influxDb, 'influx-bucket': o.influxBucket }), ...set(v1Only), ...set(v2Only)];

@@ -80,6 +80,10 @@ describe('obsmon bridge (the executable)', () => {
   test('an unknown flag and an unknown command are refused', () => {
     expect(obsmon(['bridge', '--nope']).status).toBe(2);
     expect(obsmon(['frobnicate']).status).toBe(2);
+    // Not Object.prototype.constructor: an unknown command like any other.
+    const proto = obsmon(['constructor']);
+    expect(proto.status).toBe(2);
+    expect(proto.stderr).toContain('unknown command "constructor"');
   });
 
   test('--help of every subcommand lists its public flags', () => {

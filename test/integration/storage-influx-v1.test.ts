@@ -90,6 +90,24 @@ describe('storage to InfluxDB 1.6 (/write)', () => {
     expect(bad.status).toBe(400);
   });
 
+  test('history of a series whose tag shares its field name (cpu@3 in obsmon_cpu), and despite a stray node field', async () => {
+    const db = await freshDb();
+    // A field named like the node tag, as a bridge before reserved_key let `node=1` write.
+    await fetch(`${influx.url}/write?db=${db}&precision=s`, { method: 'POST', body: `obsmon_node,node=evil01 node=1 ${now() - 500}` });
+    bridge = await startTestBridge({ influxUrl: influx.url, influxDb: db, influxFlushInterval: 0.05 });
+    const t = now() - 100;
+    await sendAndClose(bridge.ingestPort, `c1 ${t} cpu=7 cpu@3=42 constructor=5\nevil01 ${t} node=1 time=2 device@y=3\n`);
+    await bridge.store.flush();
+    const history = async (metric: string) =>
+      ((await (await fetch(`${bridge!.httpUrl}/api/v1/nodes/c1/history?metric=${encodeURIComponent(metric)}&from=${t - 1}&to=${t + 1}`)).json()) as { points: unknown[] }).points;
+    expect(await history('cpu@3')).toEqual([[t, 42]]);
+    expect(await history('cpu')).toEqual([[t, 7]]);
+    expect(await history('constructor')).toEqual([[t, 5]]);
+    // The reserved keys never reached the database.
+    expect(await select(db, 'SHOW FIELD KEYS FROM "obsmon_device"')).toEqual([]);
+    expect(sampleValue(await (await fetch(`${bridge.httpUrl}/metrics`)).text(), 'obsmon_bridge_rejected_lines_total', 'reason="reserved_key"')).toBe(1);
+  });
+
   test('a field type conflict (400 partial write) puts exactly that line in the dead letter and does not block the rest', async () => {
     const db = await freshDb();
     // Someone else's integer field with the name of a custom key.

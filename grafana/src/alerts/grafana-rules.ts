@@ -65,8 +65,7 @@ export function toGrafanaRule(group: string, rule: PrometheusAlertRule, paused: 
   const query = new DataqueryBuilder().datasource(PROMETHEUS.ref).expr(rule.expr).instant().refId(REF.query).build();
   const math = new TypeMathBuilder().datasource(EXPR).refId(REF.math).expression(`is_number($${REF.query}) || is_nan($${REF.query}) || is_inf($${REF.query})`).build();
   const threshold = new TypeThresholdBuilder().datasource(EXPR).refId(REF.threshold).expression(REF.math).conditions([{ evaluator: { type: 'gt', params: [0] } }]).build();
-  const annotations: Record<string, string> = {};
-  for (const [key, template] of Object.entries(rule.annotations)) annotations[key] = grafanaTemplate(template);
+  const annotations = Object.fromEntries(Object.entries(rule.annotations).map(([key, template]) => [key, grafanaTemplate(template)]));
   return {
     uid: ruleUid(group, rule),
     title: rule.alert,

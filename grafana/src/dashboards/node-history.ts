@@ -7,8 +7,8 @@ import { readingsTable } from '../panels/readings.ts';
 
 export const NODE_HISTORY_UID = 'obsmon-node-history';
 
-/** `WHERE` of every query: the node (regex, so Grafana escapes the value) and the dashboard's time range. */
-const WHERE = 'WHERE "node" =~ /^$node$/ AND $timeFilter';
+/** `WHERE` of every query: the node (regex, so Grafana escapes the value; `::tag`, so no field can shadow the tag) and the dashboard's time range. */
+const WHERE = 'WHERE "node"::tag =~ /^$node$/ AND $timeFilter';
 
 /**
  * Mean per interval of `fields` (`field AS name`) of one measurement of docs/storage.md's schema;

@@ -11,8 +11,7 @@ export const READING_COLUMNS = ['cpu %', 'memory %', 'disk %', 'nic in B/s', 'ni
  * `merge` joins one table per query on their time column first.
  */
 export function readingsTable(datasource: DataSourceRef, targets: ReadonlyArray<Builder<Dataquery>>, renames: readonly string[], merge: boolean): TablePanel {
-  const renameByName: Record<string, string> = {};
-  renames.forEach((from, i) => (renameByName[from] = READING_COLUMNS[i] ?? from));
+  const renameByName = Object.fromEntries(renames.map((from, i) => [from, READING_COLUMNS[i] ?? from]));
   const panel = new TablePanel()
     .title('Latest readings')
     .datasource(datasource)

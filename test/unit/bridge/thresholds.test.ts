@@ -32,6 +32,19 @@ describe('Thresholds', () => {
     expect(thresholds.status('web1', 'default', 'load1', 1e6)).toBe('ok');
   });
 
+  // Names, groups and keys come from agents: Object.prototype member names are names like any other.
+  const prototypeNames = [...new Set([...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype'])];
+
+  test.each(prototypeNames)('%s as node, group or key has no levels of its own', (name) => {
+    expect(thresholds.levels(name, 'default', 'nokey')).toBeUndefined();
+    expect(thresholds.levels('web1', name, 'nokey')).toBeUndefined();
+    expect(thresholds.levels('web1', 'default', name)).toBeUndefined();
+    expect(thresholds.levels(name, name, name)).toBeUndefined();
+    expect(thresholds.levels(name, name, 'disk')).toEqual({ warning: 80, error: 90 });
+    expect(thresholds.status(name, name, name, 1e9)).toBe('ok');
+    expect(thresholds.defaultLevels(name)).toBeUndefined();
+  });
+
   test('lists every metric with levels anywhere', () => {
     expect(thresholds.metrics()).toEqual(['cpu', 'disk']);
   });

@@ -153,10 +153,20 @@ describe('loadOptions errors', () => {
   test.each([
     ['an unknown key', 'ingest-port: 1\nlisten: 0.0.0.0\n', 'unknown option "listen" (see --help)'],
     ['a camelCase key', 'ingestPort: 1\n', 'unknown option "ingestPort" (see --help)'],
+    ['the key constructor', 'constructor: 1\n', 'unknown option "constructor" (see --help)'],
+    ['the key toString', 'toString: 1\n', 'unknown option "toString" (see --help)'],
     ['a list at the top', '- ingest-port\n', 'must be a mapping of option names to values'],
     ['invalid YAML', 'ingest-port: [1\n', 'Cannot read config file'],
   ])('a config file with %s is a ConfigError', (_, text, message) => {
     expect(configError(['--config', yaml(text)]).message).toContain(message);
+  });
+
+  test('Object.prototype member names as flags, variables or YAML keys are names like any other', () => {
+    expect(configError(['--constructor', '1']).message).toBe("Unknown option '--constructor' (see --help)");
+    // An environment whose prototype answers for every name (as a plain-object lookup would see it).
+    const env = Object.create({ OBSMON_INGEST_PORT: '1', OBSMON_BIND: '::1' }) as NodeJS.ProcessEnv;
+    expect(load([], env).values).toMatchObject({ ingestPort: 7070, bind: '0.0.0.0' });
+    expect(configError(['--config', yaml('ingest-port: 9\n__proto__: { bind: "::1" }\n')]).message).toContain('unknown option "__proto__" (see --help)');
   });
 
   test('a missing config file is a ConfigError naming the path', () => {

@@ -23,6 +23,22 @@ describe('sanitizeSamples', () => {
     ]);
     expect(dropped).toEqual(['mem', 'disk@/data', 'rx', 'Bad-Key', 'disk@a=b']);
   });
+
+  test('drops what the bridge would refuse the whole line for: reserved keys and a second name of one series', () => {
+    const { samples, dropped } = sanitizeSamples([
+      { key: 'disk', value: 10 },
+      { key: 'disk', qualifier: '/', value: 20 },
+      { key: 'node', value: 1 },
+      { key: 'time', value: 1 },
+      { key: 'device', qualifier: 'x', value: 1 },
+      { key: 'constructor', value: 3 },
+    ]);
+    expect(samples).toEqual([
+      { key: 'disk', value: 10 },
+      { key: 'constructor', value: 3 },
+    ]);
+    expect(dropped).toEqual(['disk@/', 'node', 'time', 'device@x']);
+  });
 });
 
 describe('toQualifier', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { LAMOST_ALIASES, STANDARD_KEYS, type StandardKey } from '../../../protocol/keys.ts';
+import { LAMOST_ALIASES, RESERVED_KEYS, seriesQualifier, STANDARD_KEYS, type StandardKey } from '../../../protocol/keys.ts';
 import { encodeReport, formatValue, parseLine, type Report, type Sample } from '../../../protocol/line.ts';
 
 const T = 1763884800;
@@ -76,7 +76,7 @@ function generator(seed: number) {
   const nodeChars = `${lower}${lower.toUpperCase()}0123456789_`;
   // Visible ASCII except `=`.
   const qualifierChars = Array.from({ length: 94 }, (_, i) => String.fromCharCode(0x21 + i)).filter((c) => c !== '=').join('');
-  const reserved = new Set([...STANDARD_KEYS.map((k) => k.key), ...Object.keys(LAMOST_ALIASES)]);
+  const reserved = new Set([...STANDARD_KEYS.map((k) => k.key), ...LAMOST_ALIASES.keys(), ...RESERVED_KEYS]);
 
   // A value the encoder writes exactly: an integer count of 10^-decimals steps inside the range.
   const standardValue = (spec: StandardKey) => {
@@ -100,7 +100,8 @@ function generator(seed: number) {
     for (let n = int(1, 12); samples.length < n; ) {
       const spec = random() < 0.7 ? pick(STANDARD_KEYS) : undefined;
       const key = spec?.key ?? customKey();
-      const qualifier = random() < 0.4 ? text(qualifierChars, 1, 64) : undefined;
+      // `disk@/` decodes as `disk`: generate the series identity the decoder gives back.
+      const qualifier = seriesQualifier(key, random() < 0.4 ? text(qualifierChars, 1, 64) : undefined);
       const id = `${key}@${qualifier ?? ''}`;
       if (ids.has(id)) continue;
       ids.add(id);

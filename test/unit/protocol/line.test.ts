@@ -30,6 +30,13 @@ const good: ReadonlyArray<{ name: string; input: string; expect: Report }> = [
     input: `ccd01 ${T} disk@/data=75.3 rx@eth0=1200 disk@C:=51 disk@D:\\data=3`,
     expect: report('ccd01', T, s('disk', 75.3, '/data'), s('rx', 1200, 'eth0'), s('disk', 51, 'C:'), s('disk', 3, 'D:\\data')),
   },
+  { name: 'disk@/ as the series of disk', input: `ccd01 ${T} disk@/=81.2 rx@/=5`, expect: report('ccd01', T, s('disk', 81.2), s('rx', 5, '/')) },
+  {
+    name: 'Object.prototype member names as node, key and qualifier',
+    input: `constructor ${T} constructor=1 constructor@__proto__=2 cpu@toString=3`,
+    expect: report('constructor', T, s('constructor', 1), s('constructor', 2, '__proto__'), s('cpu', 3, 'toString')),
+  },
+  { name: 'node name __proto__', input: `__proto__ ${T} hasownproperty=1`, expect: report('__proto__', T, s('hasownproperty', 1)) },
   {
     name: 'the same key unqualified and qualified is not a duplicate',
     input: `ccd01 ${T} disk=1 disk@/data=2`,
@@ -115,6 +122,13 @@ const bad: ReadonlyArray<{ name: string; input: string; expect: RejectReason }> 
   { name: 'the same key and qualifier twice', input: `ccd01 ${T} disk@/data=1 disk@/data=2`, expect: 'duplicate_key' },
   { name: 'a LAMOST alias and its canonical key', input: `ccd01 ${T} cpu=1 cpu_percent=2`, expect: 'duplicate_key' },
   { name: 'two aliases of one key', input: `ccd01 ${T} nic_in=1 rx=2`, expect: 'duplicate_key' },
+  // One series, one sample: `disk` is the mount `/` (exposed as mount="/"), so `disk@/` is the same series.
+  { name: 'disk and disk@/ (the default qualifier)', input: `dup02 ${T} disk=10 disk@/=20`, expect: 'duplicate_key' },
+  { name: 'disk@/ and disk_percent', input: `dup02 ${T} disk@/=10 disk_percent=20`, expect: 'duplicate_key' },
+  { name: 'the custom key node (the InfluxDB tag)', input: `evil01 ${T} node=1`, expect: 'reserved_key' },
+  { name: 'the custom key time (the InfluxDB column)', input: `evil01 ${T} cpu=1 time=1`, expect: 'reserved_key' },
+  { name: 'the custom key device with a qualifier', input: `evil01 ${T} device@y=1`, expect: 'reserved_key' },
+  { name: 'the custom key mount', input: `evil01 ${T} mount=1`, expect: 'reserved_key' },
   // The first `=` ends the name, so a qualifier can never hold one: the rest is a bad value.
   { name: 'qualifier with =', input: `ccd01 ${T} disk@a=b=3`, expect: 'bad_value' },
   { name: 'value NaN', input: `ccd01 ${T} cpu=NaN`, expect: 'bad_value' },
@@ -151,7 +165,7 @@ describe('parseLine', () => {
 
   test('the table covers every reason the codec can return, and only listed reasons', () => {
     const codecReasons = new Set(bad.map((c) => c.expect));
-    expect([...codecReasons].sort()).toEqual(['bad_key', 'bad_node', 'bad_timestamp', 'bad_value', 'duplicate_key', 'malformed']);
+    expect([...codecReasons].sort()).toEqual(['bad_key', 'bad_node', 'bad_timestamp', 'bad_value', 'duplicate_key', 'malformed', 'reserved_key']);
     for (const reason of codecReasons) expect(REJECT_REASONS).toContain(reason);
   });
 

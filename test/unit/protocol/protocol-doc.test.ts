@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { bridgeOptionSpecs } from '../../../bridge/options.ts';
 import { flagName } from '../../../config/option.ts';
-import { LAMOST_ALIASES, STANDARD_KEYS } from '../../../protocol/keys.ts';
+import { LAMOST_ALIASES, RESERVED_KEYS, STANDARD_KEYS } from '../../../protocol/keys.ts';
 import { parseLine } from '../../../protocol/line.ts';
 import { REJECT_REASONS } from '../../../protocol/reject-reasons.ts';
 
@@ -53,7 +53,16 @@ describe('docs/protocol.md matches the code', () => {
 
   test('the alias table matches LAMOST_ALIASES', () => {
     const rows = tableRows('### 5.3 LAMOST aliases');
-    expect(Object.fromEntries(rows.map(([alias, key]) => [alias!.replaceAll('`', ''), key!.replaceAll('`', '')]))).toEqual(LAMOST_ALIASES);
+    expect(Object.fromEntries(rows.map(([alias, key]) => [alias!.replaceAll('`', ''), key!.replaceAll('`', '')]))).toEqual(Object.fromEntries(LAMOST_ALIASES));
+  });
+
+  test('the reserved names of section 5.4 and of the reserved_key row are RESERVED_KEYS, and each is refused', () => {
+    const paragraph = /\*\*Reserved names\.\*\* ([^:]+) are not custom keys/.exec(doc)?.[1];
+    const row = tableRows('## 8. Rejections').find((r) => r[0] === '`reserved_key`')?.[2];
+    for (const text of [paragraph, row]) expect([...(text ?? '').matchAll(/`([a-z]+)`/g)].map((m) => m[1])).toEqual([...RESERVED_KEYS]);
+    for (const key of RESERVED_KEYS) {
+      for (const sample of [`${key}=1`, `${key}@x=1`]) expect(parseLine(`n1 1763884800 ${sample}`), sample).toMatchObject({ ok: false, reason: 'reserved_key' });
+    }
   });
 
   test('the reasons table lists every reject reason, in order, and nothing else', () => {

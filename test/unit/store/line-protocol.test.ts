@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { AcceptedReport } from '../../../bridge/state/node-table.ts';
 import { reportToLines, timestampOfLine } from '../../../bridge/store/line-protocol.ts';
+import { locate } from '../../../bridge/store/schema.ts';
+import { keyKind, RESERVED_KEYS, STANDARD_KEYS, standardKey } from '../../../protocol/keys.ts';
 
 const report = (samples: AcceptedReport['samples'], timestamp = 1763884800, node = 'ccd01'): AcceptedReport => ({ node, timestamp, samples, receivedAt: 0 });
 
@@ -44,5 +46,13 @@ describe('reportToLines', () => {
 
   test('timestampOfLine reads the time back', () => {
     expect(timestampOfLine('obsmon_node,node=a cpu=1 1763884800')).toBe(1763884800);
+  });
+});
+
+describe('no custom key can collide with the storage layout', () => {
+  test('every tag a series can be stored under, and InfluxDB\'s time, is a reserved name or a standard key', () => {
+    const tags = new Set(['node', ...[...STANDARD_KEYS.map((k) => k.key), 'some_custom'].flatMap((key) => locate(key, 'x').qualifierTag?.name ?? [])]);
+    for (const name of [...tags, 'time']) expect(RESERVED_KEYS.has(name) || standardKey(name) !== undefined, name).toBe(true);
+    for (const name of RESERVED_KEYS) expect(keyKind(name), name).toBe('reserved');
   });
 });
