@@ -213,3 +213,50 @@ describe('remote write to Prometheus: a sample older than the out-of-order windo
     expect(readFileSync(deadLetter, 'utf8')).toContain(`obsmon_node_cpu_usage_percent{node="rw3"} 2 ${now - 2 * 86_400}`);
   });
 });
+
+describe('InfluxDB and remote write together (VictoriaMetrics takes both APIs)', () => {
+  let vm: Receiver;
+  let bridge: TestBridge | undefined;
+  let dir: string;
+
+  beforeAll(async () => {
+    vm = await RECEIVERS[1]![1]();
+    dir = mkdtempSync(join(tmpdir(), 'obsmon-rw-'));
+  }, 60_000);
+  afterAll(async () => {
+    await bridge?.stop();
+    await vm?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('every report reaches both, each output with its own spool directory and metrics; the start-up line names both', async () => {
+    bridge = await startTestBridge({ influxUrl: vm.url, influxOrg: 'o', influxBucket: 'obsmon', remoteWriteUrl: `${vm.url}/api/v1/write`, spoolDir: dir, influxFlushInterval: 0.05 });
+    expect(bridge.store.summary).toEqual({
+      level: 'info',
+      text: expect.stringMatching(new RegExp(`^Storing every report in InfluxDB v2 API .*spool: directory "${dir}".*; Sending every report to Prometheus remote write ${vm.url}/api/v1/write; spool: directory "${join(dir, 'remote-write')}"`)),
+    });
+    const t = alignedNow() - 100;
+    await sendAndClose(bridge.ingestPort, [0, 1, 2].map((k) => `rwb ${t + 10 * k} cpu=${k}\n`).join(''));
+    // What PONG waits for: both outputs took the reports (or spooled them).
+    await bridge.store.durable();
+    const exported = async (name: string) => {
+      await vm.settle();
+      const res = await fetch(`${vm.url}/api/v1/export`, { method: 'POST', body: new URLSearchParams({ 'match[]': `${name}{node="rwb"}` }) });
+      return (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { timestamps: number[] });
+    };
+    for (const name of ['obsmon_node_cpu', 'obsmon_node_cpu_usage_percent']) {
+      const series = await waitFor(`3 samples of ${name}`, async () => {
+        const s = await exported(name);
+        return s.length === 1 && s[0]!.timestamps.length === 3 ? s : undefined;
+      }, 20_000, 250);
+      expect(series[0]!.timestamps).toEqual([t, t + 10, t + 20].map((s) => s * 1000));
+    }
+    const text = await bridge.metricsText();
+    expect(sampleValue(text, 'obsmon_bridge_storage_points_written_total', '')).toBe(3);
+    // obsmon_node_up and cpu per report.
+    expect(sampleValue(text, 'obsmon_bridge_remote_storage_points_written_total', '')).toBe(6);
+    expect(existsSync(join(dir, 'spool.lock')) && existsSync(join(dir, 'remote-write', 'spool.lock'))).toBe(true);
+    const check = checkMetrics(text);
+    expect(check.status, check.output).toBe(0);
+  });
+});
