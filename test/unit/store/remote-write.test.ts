@@ -7,6 +7,10 @@ import { RemoteWriteEndpoint } from '../../../bridge/store/remote-write-endpoint
 import { parseSeriesHead, reportToSampleLines, sampleLinesToSeries } from '../../../bridge/store/sample-lines.ts';
 import { timestampOfLine } from '../../../bridge/store/line-protocol.ts';
 import { WriteError } from '../../../bridge/store/write-error.ts';
+import { createStore } from '../../../bridge/store/store.ts';
+import { createLogger } from '../../../lib/logger.ts';
+import { Registry } from 'prom-client';
+import { waitFor } from '../../helpers/wait-for.ts';
 import { defaultBridgeOptions } from '../../helpers/test-bridge.ts';
 
 const report = (samples: Array<{ key: string; qualifier?: string; value: number }>, timestamp = 1763884800.25) => ({ node: 'ccd01', timestamp, receivedAt: 0, samples });
@@ -155,6 +159,21 @@ describe('RemoteWriteEndpoint request and answers', () => {
     expect(error).toBeInstanceOf(WriteError);
     expect((error as WriteError).reason).toBe(reason);
     expect((error as WriteError).message).toContain(body);
+  });
+
+  test('a receiver that answers 404 is logged as an error naming the remote-write flags, and the points stay spooled', async () => {
+    const { url } = await capture(404, {}, '404 page not found');
+    const logged: string[] = [];
+    const store = createStore({ ...defaultBridgeOptions(), remoteWriteUrl: url }, new Registry(), createLogger('store', 'info', (l) => logged.push(l)));
+    try {
+      store.record(report([{ key: 'cpu', value: 1 }]));
+      await store.flush();
+      await waitFor('the error line', () => logged.some((l) => l.includes(' error ')));
+      expect(logged.find((l) => l.includes(' error '))).toMatch(/store\/remote-write: Cannot write to the database \(not_found: HTTP 404: 404 page not found\).*check --remote-write-url.*--web.enable-remote-write-receiver/);
+      expect(store.pending).toBe(2);
+    } finally {
+      await store.close();
+    }
   });
 
   test('429 with Retry-After in seconds', async () => {
