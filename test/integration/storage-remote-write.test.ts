@@ -173,6 +173,27 @@ describe.each(RECEIVERS)('remote write to %s', (_, start) => {
     const check = checkMetrics(text);
     expect(check.status, check.output).toBe(0);
   });
+
+  test('the bridge restarted while the receiver is away: the disk spool comes back and drains', async () => {
+    proxy = await LinkProxy.start(receiver.port);
+    await proxy.cut();
+    const options = { remoteWriteUrl: `http://127.0.0.1:${proxy.port}/api/v1/write`, spoolDir: spoolDir(), spoolFsyncInterval: 0.05 };
+    bridge = await startTestBridge(options);
+    const t2 = alignedNow() - 200;
+    await sendAndClose(bridge.ingestPort, Array.from({ length: 10 }, (_, k) => `rw4 ${t2 + 10 * k} load1=${k}\n`).join(''));
+    await bridge.store.flush();
+    expect(bridge.store.pending).toBe(20);
+    await bridge.stop();
+    bridge = undefined;
+    await proxy.restore();
+    bridge = await startTestBridge(options);
+    await waitFor('the spool to drain', () => bridge!.store.pending === 0, 30_000, 100);
+    const load = await waitFor('10 samples', async () => {
+      const s = await samples('obsmon_node_load1{node="rw4"}', t2 - 1, t2 + 90);
+      return s.length === 1 && s[0]!.values!.length === 10 ? s[0]! : undefined;
+    }, 20_000, 250);
+    expect(load.values).toEqual(Array.from({ length: 10 }, (_, k) => [t2 + 10 * k, String(k)]));
+  });
 });
 
 describe('remote write to Prometheus: a sample older than the out-of-order window', () => {
