@@ -4,6 +4,7 @@ import { option, type OptionValues } from '../config/option.ts';
 import { securityOptionSpecs } from './security-options.ts';
 import { DEFAULT_HISTORY_MAX_POINTS, DEFAULT_HISTORY_POINTS } from './store/memory-history.ts';
 import { byteSize, optionalText, optionalUrl } from './store/option-schemas.ts';
+import { DEFAULT_REMOTE_WRITE_BATCH_SIZE } from './store/remote-write-config.ts';
 import { DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_FSYNC_INTERVAL_MS } from './store/spooling-writer.ts';
 
 /** Default agent TCP port; agents default to it too (exporter `--server`). */
@@ -43,7 +44,13 @@ export const bridgeOptionSpecs = {
   influxBatchSize: option('number', positiveInt(100_000), DEFAULT_BATCH_SIZE, 'Points per InfluxDB write request', '<n>'),
   influxFlushInterval: option('number', seconds(0.01, 60), DEFAULT_FLUSH_INTERVAL_MS / 1000, 'Longest time an accepted report waits before it is written', '<seconds>'),
   influxTimeout: option('number', seconds(0.1, 300), 10, 'Deadline of one InfluxDB request', '<seconds>'),
-  spoolDir: option('string', optionalPath, undefined, 'Directory keeping points InfluxDB has not taken yet, across restarts (default: memory only, lost on restart)', '<dir>'),
+  remoteWriteUrl: option('string', optionalUrl, undefined, 'Prometheus remote-write URL (e.g. http://prometheus:9090/api/v1/write); every accepted report is sent with its agent timestamp', '<url>'),
+  remoteWriteBearerToken: option('string', optionalText, undefined, 'Remote write: bearer token; prefer OBSMON_REMOTE_WRITE_BEARER_TOKEN', '<token>'),
+  remoteWriteUser: option('string', optionalText, undefined, 'Remote write: basic-auth user', '<user>'),
+  remoteWritePassword: option('string', optionalText, undefined, 'Remote write: basic-auth password; prefer OBSMON_REMOTE_WRITE_PASSWORD', '<password>'),
+  remoteWriteBatchSize: option('number', positiveInt(100_000), DEFAULT_REMOTE_WRITE_BATCH_SIZE, 'Samples per remote-write request', '<n>'),
+  remoteWriteTimeout: option('number', seconds(0.1, 300), 10, 'Deadline of one remote-write request', '<seconds>'),
+  spoolDir: option('string', optionalPath, undefined, 'Directory keeping points InfluxDB (and remote write, in its remote-write/ subdirectory) has not taken yet, across restarts (default: memory only, lost on restart)', '<dir>'),
   spoolMaxBytes: option('number', byteSize(1 << 20, 2 ** 40), 1 << 30, 'Spool size limit; past it the oldest points are dropped and counted (memory spool: at most 64 MiB)', '<bytes>'),
   spoolFsyncInterval: option('number', seconds(0.01, 10), DEFAULT_FSYNC_INTERVAL_MS / 1000, 'Spooled points are fsync\'d together this often: the most a SIGKILL loses while spooling', '<seconds>'),
   historyPoints: option('number', positiveInt(10_000_000), DEFAULT_HISTORY_POINTS, 'In-memory history kept per node and series, points (24 h at 10 s)', '<n>'),

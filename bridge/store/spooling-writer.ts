@@ -24,6 +24,8 @@ export interface SpoolingWriterOptions {
   readonly fsyncIntervalMs: number;
   readonly retryInitialMs: number;
   readonly retryMaxMs: number;
+  /** What to check when the target refuses the configuration (401, 403, 404); default: the InfluxDB flags. */
+  readonly configHint?: string;
 }
 
 export interface SpoolingWriterEvents extends DeliveryObserver {
@@ -206,7 +208,7 @@ export class SpoolingWriter implements Writer {
         const message = `Cannot write to the database (${why}); spooling to ${this.spool.description}`;
         // A wrong URL, database or token will not heal by itself: say so louder than an outage.
         const configProblem = error instanceof WriteError && ['unauthorized', 'not_found', 'unexpected_status'].includes(error.reason);
-        if (configProblem) this.log.error(`${message}; check --influx-url and the database/bucket and credentials`);
+        if (configProblem) this.log.error(`${message}; ${this.options.configHint ?? 'check --influx-url and the database/bucket and credentials'}`);
         else this.log.warn(message);
       }
     }

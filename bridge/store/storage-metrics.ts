@@ -6,33 +6,44 @@ import { FAILURE_REASONS } from './write-error.ts';
 export const DROP_REASONS = ['spool_full', 'shutdown'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
+/** Name prefixes of one output's metrics: its writer's, and its spool's. */
+export interface StorageMetricNames {
+  readonly storage: string;
+  readonly spool: string;
+}
+
+/** The InfluxDB writer: `obsmon_bridge_storage_*`, `obsmon_bridge_spool_*`. */
+export const INFLUX_METRIC_NAMES: StorageMetricNames = { storage: 'obsmon_bridge_storage', spool: 'obsmon_bridge_spool' };
+/** The Prometheus remote-write output: `obsmon_bridge_remote_storage_*`, `obsmon_bridge_remote_spool_*` (as Prometheus' own prometheus_remote_storage_*). */
+export const REMOTE_WRITE_METRIC_NAMES: StorageMetricNames = { storage: 'obsmon_bridge_remote_storage', spool: 'obsmon_bridge_remote_spool' };
+
 /** The store's metrics, registered only when a database is configured. */
-export function createStorageMetrics(registry: Registry, spoolStats: () => SpoolStats, pendingPoints: () => number, maxBytes: number) {
+export function createStorageMetrics(registry: Registry, spoolStats: () => SpoolStats, pendingPoints: () => number, maxBytes: number, names: StorageMetricNames = INFLUX_METRIC_NAMES) {
   const m = {
-    written: new Counter({ name: 'obsmon_bridge_storage_points_written_total', help: 'Points the database acknowledged (a re-sent point counts again)', registers: [registry] }),
+    written: new Counter({ name: `${names.storage}_points_written_total`, help: 'Points the database acknowledged (a re-sent point counts again)', registers: [registry] }),
     duration: new Histogram({
-      name: 'obsmon_bridge_storage_write_duration_seconds',
+      name: `${names.storage}_write_duration_seconds`,
       help: 'Duration of write requests to the database, successful or not',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
     failures: new Counter({
-      name: 'obsmon_bridge_storage_write_failures_total',
+      name: `${names.storage}_write_failures_total`,
       help: 'Failed write requests to the database, by reason',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
-    deadLettered: new Counter({ name: 'obsmon_bridge_storage_points_dead_lettered_total', help: 'Points the database refused for good, set aside in the dead-letter file', registers: [registry] }),
+    deadLettered: new Counter({ name: `${names.storage}_points_dead_lettered_total`, help: 'Points the database refused for good, set aside in the dead-letter file', registers: [registry] }),
     dropped: new Counter({
-      name: 'obsmon_bridge_storage_points_dropped_total',
+      name: `${names.storage}_points_dropped_total`,
       help: 'Points lost before reaching the database, by reason',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
-    up: new Gauge({ name: 'obsmon_bridge_storage_up', help: '1 if the last write request to the database succeeded', registers: [registry] }),
+    up: new Gauge({ name: `${names.storage}_up`, help: '1 if the last write request to the database succeeded', registers: [registry] }),
   };
   new Gauge({
-    name: 'obsmon_bridge_storage_pending_points',
+    name: `${names.storage}_pending_points`,
     help: 'Points in memory waiting for the next write (not yet spooled)',
     registers: [registry],
     collect() {
@@ -40,16 +51,16 @@ export function createStorageMetrics(registry: Registry, spoolStats: () => Spool
     },
   });
   new Gauge({
-    name: 'obsmon_bridge_spool_bytes',
+    name: `${names.spool}_bytes`,
     help: 'Bytes of points spooled and not yet written',
     registers: [registry],
     collect() {
       this.set(spoolStats().bytes);
     },
   });
-  new Gauge({ name: 'obsmon_bridge_spool_max_bytes', help: 'Spool size limit (--spool-max-bytes), bytes', registers: [registry] }).set(maxBytes);
+  new Gauge({ name: `${names.spool}_max_bytes`, help: 'Spool size limit (--spool-max-bytes), bytes', registers: [registry] }).set(maxBytes);
   new Gauge({
-    name: 'obsmon_bridge_spool_points',
+    name: `${names.spool}_points`,
     help: 'Points spooled and not yet written',
     registers: [registry],
     collect() {
@@ -57,7 +68,7 @@ export function createStorageMetrics(registry: Registry, spoolStats: () => Spool
     },
   });
   new Gauge({
-    name: 'obsmon_bridge_spool_oldest_timestamp_seconds',
+    name: `${names.spool}_oldest_timestamp_seconds`,
     help: 'Agent timestamp of the oldest spooled point, unix seconds; 0 when the spool is empty',
     registers: [registry],
     collect() {

@@ -1,9 +1,7 @@
+import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import { ConfigError } from '../../config/config-error.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { AcceptedReport } from '../state/node-table.ts';
-import { DeadLetterFile, DeadLetterLog, type DeadLetterSink } from './dead-letter.ts';
-import { DiskSpool } from './disk-spool.ts';
 import type { WriteEndpoint } from './endpoint.ts';
 import { FallbackHistory } from './fallback-history.ts';
 import type { HistoryReader } from './history.ts';
@@ -12,12 +10,13 @@ import { basicAuth, InfluxV1Endpoint } from './influx-v1-endpoint.ts';
 import { InfluxV2Endpoint } from './influx-v2-endpoint.ts';
 import { reportToLines } from './line-protocol.ts';
 import { MemoryHistory } from './memory-history.ts';
-import { DurabilityBarrier } from './durability-barrier.ts';
-import { MemorySpool } from './memory-spool.ts';
-import type { Spool } from './spool.ts';
-import { databaseConfig, MEMORY_SPOOL_MAX_BYTES, type DatabaseConfig, type StorageOptions } from './store-config.ts';
-import { createStorageMetrics } from './storage-metrics.ts';
-import { DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS, SpoolingWriter } from './spooling-writer.ts';
+import { REMOTE_WRITE_SPOOL_SUBDIR, remoteWriteConfig, type RemoteWriteOptions } from './remote-write-config.ts';
+import { RemoteWriteEndpoint } from './remote-write-endpoint.ts';
+import { reportToSampleLines } from './sample-lines.ts';
+import { openSpooledOutput, type SpooledOutput } from './spooled-output.ts';
+import { databaseConfig, type DatabaseConfig, type StorageOptions } from './store-config.ts';
+import { INFLUX_METRIC_NAMES, REMOTE_WRITE_METRIC_NAMES } from './storage-metrics.ts';
+import { DEFAULT_FLUSH_INTERVAL_MS } from './spooling-writer.ts';
 
 /** Everything the bridge keeps beyond the live table. */
 export interface Store {
@@ -39,13 +38,15 @@ export interface Store {
 }
 
 /**
- * Build the store the options ask for: always a bounded in-memory history; with --influx-url also a
- * writer (v1 or v2 endpoint, disk or memory spool, dead letter) whose metrics go on `registry`.
+ * Build the store the options ask for: always a bounded in-memory history; with --influx-url also an
+ * InfluxDB writer (v1 or v2 endpoint), with --remote-write-url a Prometheus remote-write output; each
+ * with its own spool (disk or memory) and dead letter, and its metrics on `registry`.
  */
-export function createStore(options: StorageOptions, registry: Registry, log: Logger): Store {
+export function createStore(options: StorageOptions & RemoteWriteOptions, registry: Registry, log: Logger): Store {
   const config = databaseConfig(options);
+  const remote = remoteWriteConfig(options);
   const memory = new MemoryHistory(options.historyPoints, options.historyMaxPoints);
-  if (config.api === 'none') {
+  if (config.api === 'none' && remote === undefined) {
     return {
       record: (report) => memory.record(report),
       history: memory,
@@ -57,72 +58,65 @@ export function createStore(options: StorageOptions, registry: Registry, log: Lo
     };
   }
 
-  const spoolMaxBytes = options.spoolDir === undefined ? Math.min(options.spoolMaxBytes, MEMORY_SPOOL_MAX_BYTES) : options.spoolMaxBytes;
-  // The gauges read spool and writer only when scraped, after both exist.
-  const metrics = createStorageMetrics(registry, () => spool.stats(), () => writer.pending - spool.stats().points, spoolMaxBytes);
-  const spool = openSpool(options.spoolDir, spoolMaxBytes, (points) => metrics.dropped.labels('spool_full').inc(points), log);
-  const deadLetter: DeadLetterSink = options.spoolDir === undefined ? new DeadLetterLog(log) : new DeadLetterFile(options.spoolDir, log);
-  const endpoint: WriteEndpoint = config.api === 'v1' ? new InfluxV1Endpoint(config) : new InfluxV2Endpoint(config);
-  const writer = new SpoolingWriter(
-    endpoint,
-    spool,
-    {
-      written: (points, seconds) => {
-        metrics.written.inc(points);
-        metrics.duration.observe(seconds);
-      },
-      failed: (error, seconds) => {
-        metrics.failures.labels(error.reason).inc();
-        metrics.duration.observe(seconds);
-      },
-      deadLetter: (lines, reason) => {
-        metrics.deadLettered.inc(lines.length);
-        deadLetter.add(lines, reason);
-      },
-      up: (isUp) => metrics.up.set(isUp ? 1 : 0),
-      droppedAtShutdown: (points) => metrics.dropped.labels('shutdown').inc(points),
-    },
-    log,
-    {
-      batchSize: options.influxBatchSize,
-      flushIntervalMs: options.influxFlushInterval * 1000,
-      fsyncIntervalMs: options.spoolFsyncInterval * 1000,
-      retryInitialMs: DEFAULT_RETRY_INITIAL_MS,
-      retryMaxMs: DEFAULT_RETRY_MAX_MS,
-    },
-  );
-  metrics.up.set(1);
-  const barrier = new DurabilityBarrier(() => writer.flush(), Math.min(options.influxFlushInterval * 1000, 1000));
+  const outputs: Array<{ readonly output: SpooledOutput; readonly serialize: (report: AcceptedReport) => string[] }> = [];
+  const shared = { spoolMaxBytes: options.spoolMaxBytes, fsyncIntervalMs: options.spoolFsyncInterval * 1000 };
+  if (config.api !== 'none') {
+    const endpoint: WriteEndpoint = config.api === 'v1' ? new InfluxV1Endpoint(config) : new InfluxV2Endpoint(config);
+    const output = openSpooledOutput(
+      endpoint,
+      { ...shared, spoolDir: options.spoolDir, batchSize: options.influxBatchSize, flushIntervalMs: options.influxFlushInterval * 1000, names: INFLUX_METRIC_NAMES, verb: 'Storing every report in' },
+      registry,
+      log,
+    );
+    outputs.push({ output, serialize: reportToLines });
+  }
+  if (remote !== undefined) {
+    try {
+      const output = openSpooledOutput(
+        new RemoteWriteEndpoint(remote),
+        {
+          ...shared,
+          // Its own spool: the two targets fail and drain independently.
+          spoolDir: options.spoolDir === undefined ? undefined : join(options.spoolDir, REMOTE_WRITE_SPOOL_SUBDIR),
+          batchSize: remote.batchSize,
+          flushIntervalMs: DEFAULT_FLUSH_INTERVAL_MS,
+          names: REMOTE_WRITE_METRIC_NAMES,
+          verb: 'Sending every report to',
+          configHint: 'check --remote-write-url and the credentials (Prometheus needs --web.enable-remote-write-receiver)',
+        },
+        registry,
+        log.child('remote-write'),
+      );
+      outputs.push({ output, serialize: reportToSampleLines });
+    } catch (error) {
+      for (const { output } of outputs) void output.writer.close();
+      throw error;
+    }
+  }
+  const writers = outputs.map(({ output }) => output.writer);
+  const summaries = outputs.map(({ output }) => output.summary);
+  if (config.api === 'none') summaries.push({ level: 'info', text: `no --influx-url: the last ${options.historyPoints} points per series are kept in memory for /api/v1 history` });
 
   return {
     record(report) {
       memory.record(report);
-      writer.write(reportToLines(report));
+      for (const { output, serialize } of outputs) output.writer.write(serialize(report));
     },
-    history: new FallbackHistory(new InfluxHistory(queryTarget(config)), memory, log),
-    summary: spool.durable
-      ? { level: 'info', text: `Storing every report in ${endpoint.description}; spool: ${spool.description}; dead letters: ${deadLetter.description}` }
-      : {
-          level: 'warn',
-          text: `Storing every report in ${endpoint.description}. No --spool-dir: points the database has not taken wait in ${spool.description} and are lost if the bridge stops; refused lines are only logged`,
-        },
+    history: config.api === 'none' ? memory : new FallbackHistory(new InfluxHistory(queryTarget(config)), memory, log),
+    summary: { level: summaries.some((s) => s.level === 'warn') ? 'warn' : 'info', text: summaries.map((s) => s.text).join('; ') },
     get pending() {
-      return writer.pending;
+      return writers.reduce((sum, w) => sum + w.pending, 0);
     },
-    flush: () => writer.flush(),
-    durable: () => barrier.wait(),
-    close: () => writer.close(),
+    flush: async () => {
+      await Promise.all(writers.map((w) => w.flush()));
+    },
+    durable: async () => {
+      await Promise.all(outputs.map(({ output }) => output.durable()));
+    },
+    close: async () => {
+      await Promise.all(writers.map((w) => w.close()));
+    },
   };
-}
-
-function openSpool(dir: string | undefined, maxBytes: number, onDrop: (points: number) => void, log: Logger): Spool {
-  if (dir === undefined) return new MemorySpool(maxBytes, onDrop);
-  try {
-    return new DiskSpool({ dir, maxBytes, onDrop, log: log.child('spool') });
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`Cannot use spool directory "${dir}" (--spool-dir): ${(error as Error).message}`);
-  }
 }
 
 function queryTarget(config: Exclude<DatabaseConfig, { api: 'none' }>) {

@@ -33,15 +33,17 @@ export function realBinary(name: string, debianPackage: string): string {
 
 /**
  * Real Prometheus. `config` gets the chosen port (for a self-scrape or a file_sd target) and returns
- * prometheus.yml; `files` (rules, target files) land next to it, so relative paths in it resolve.
+ * prometheus.yml; `files` (rules, target files) land next to it, so relative paths in it resolve;
+ * `flags` are added to the command line (e.g. `--web.enable-remote-write-receiver`).
  */
-export function startPrometheus(config: (port: number) => string, files: ServerFiles = {}): Promise<RealServer> {
+export function startPrometheus(config: (port: number) => string, files: ServerFiles = {}, flags: readonly string[] = []): Promise<RealServer> {
   return startServer('prometheus', realBinary('prometheus', 'prometheus'), files, (dir, port) => {
     writeFileSync(join(dir, 'prometheus.yml'), config(port));
     return [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
+      ...flags,
     ];
   });
 }
