@@ -125,3 +125,9 @@ test('the walk covers the README and every page in docs/', () => {
   expect(DOCS).toContain('README.md');
   for (const page of readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md'))) expect(DOCS).toContain(`docs/${page}`);
 });
+
+test('the README\'s way to run `obsmon` from a checkout works: npx obsmon', () => {
+  const result = spawnSync('npx', ['--no-install', 'obsmon', '--version'], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+  expect(result.stdout).toMatch(/^obsmon \d+\.\d+\.\d+\n$/);
+  expect(readFileSync(join(REPO, 'README.md'), 'utf8')).toContain('`npx obsmon …`');
+});
