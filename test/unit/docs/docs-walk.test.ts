@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, test } from 'vitest';
 
@@ -130,4 +130,18 @@ test('the README\'s way to run `obsmon` from a checkout works: npx obsmon', () =
   const result = spawnSync('npx', ['--no-install', 'obsmon', '--version'], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
   expect(result.stdout).toMatch(/^obsmon \d+\.\d+\.\d+\n$/);
   expect(readFileSync(join(REPO, 'README.md'), 'utf8')).toContain('`npx obsmon …`');
+});
+
+test('no source file cites a note outside the repository', () => {
+  const sources = (dir: string): string[] =>
+    readdirSync(join(REPO, dir), { withFileTypes: true }).flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return entry.name === 'node_modules' || entry.name.startsWith('.') ? [] : sources(path);
+      return /\.(ts|js|mjs|ya?ml|service|plist|cfg|py|c|sh)$/.test(entry.name) ? [path] : [];
+    });
+  const citing = [...TOP_LEVEL]
+    .filter((name) => statSync(join(REPO, name)).isDirectory())
+    .flatMap(sources)
+    .filter((path) => path !== 'test/unit/docs/docs-walk.test.ts' && /\breference(?:\/[a-z-]+\.md| §\d)|(?:\.\.\/)+shared\//.test(readFileSync(join(REPO, path), 'utf8')));
+  expect(citing).toEqual([]);
 });
