@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { registerBuildInfo } from '../lib/build-info.ts';
 import { REJECT_REASONS } from '../protocol/reject-reasons.ts';
 
 export const CONNECTION_REJECT_REASONS = ['max_connections', 'max_per_source', 'source_not_allowed', 'unauthenticated', 'bad_token', 'tls_handshake'] as const;
@@ -6,6 +7,7 @@ export const CONNECTION_CLOSE_REASONS = ['peer', 'idle', 'error', 'slow', 'unaut
 
 /** The bridge's own ingest counters; every limit and every rejection has one. */
 export function createSelfMetrics(registry: Registry) {
+  registerBuildInfo(registry);
   const m = {
     lines: new Counter({ name: 'obsmon_bridge_lines_total', help: 'Non-blank lines received from agents', registers: [registry] }),
     accepted: new Counter({ name: 'obsmon_bridge_reports_accepted_total', help: 'Reports accepted (stored in the live table)', registers: [registry] }),

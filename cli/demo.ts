@@ -1,12 +1,14 @@
+import { z } from 'zod';
 import { startBridge } from '../bridge/bridge.ts';
 import { bridgeOptionSpecs } from '../bridge/options.ts';
-import { address } from '../config/common-schemas.ts';
+import { address, positiveInt } from '../config/common-schemas.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadOptions } from '../config/load.ts';
 import { option } from '../config/option.ts';
 import { startExporter } from '../exporter/agent.ts';
 import { exporterOptionSpecs } from '../exporter/options.ts';
 import { createLogger } from '../lib/logger.ts';
+import { DemoFleet } from './demo-fleet.ts';
 import { waitForShutdownSignal } from './shutdown-signal.ts';
 import { urlHost } from './url-host.ts';
 import { formatUsage } from './usage.ts';
@@ -19,6 +21,7 @@ const demoOptionSpecs = {
   bind: option('string', address, '127.0.0.1', 'Address both listeners bind to (agent TCP and HTTP)', '<addr>'),
   node: exporterOptionSpecs.node,
   interval: exporterOptionSpecs.interval,
+  simulate: option('number', positiveInt(1000).or(z.literal(0)), 0, 'Also report this many simulated nodes (sim-tcs, sim-ccd01, …; made-up values) for a look at a fleet', '<n>'),
 };
 
 export async function demoCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -38,10 +41,11 @@ export async function demoCommand(argv: readonly string[], env: NodeJS.ProcessEn
       { ...exporterDefaults, server: [`${ingestHost}:${bridge.ingestAddress.port}`], node: options.node, interval: options.interval, logLevel: options.logLevel },
       log.child('exporter'),
     );
+    const fleet = options.simulate === 0 ? undefined : new DemoFleet(ingestHost.replace(/^\[|\]$/g, ''), bridge.ingestAddress.port, options.simulate, options.interval);
     const http = `http://${urlHost(bridge.httpAddress.address)}:${bridge.httpAddress.port}`;
     process.stdout.write(
       [
-        `obsmon demo: node "${options.node}" reports every ${options.interval} s to the bridge; nothing is persisted.`,
+        `obsmon demo: node "${options.node}"${fleet === undefined ? '' : ` and ${options.simulate} simulated nodes`} report every ${options.interval} s to the bridge; nothing is persisted.`,
         `  Status page  ${http}/`,
         `  Prometheus   ${http}/metrics`,
         `  JSON API     ${http}/api/v1/nodes`,
@@ -53,6 +57,7 @@ export async function demoCommand(argv: readonly string[], env: NodeJS.ProcessEn
     );
     const signal = await waitForShutdownSignal();
     log.info(`${signal} received, shutting down`);
+    fleet?.stop();
     await exporter.stop();
     await bridge.stop();
     return 0;

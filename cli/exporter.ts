@@ -6,6 +6,9 @@ import { createLogger } from '../lib/logger.ts';
 import { waitForShutdownSignal } from './shutdown-signal.ts';
 import { formatUsage } from './usage.ts';
 
+/** The one-line summary in `obsmon --help`. */
+export const EXPORTER_COMMAND = 'the agent: collects this machine\'s values and pushes them to a bridge';
+
 const SUMMARY = 'The agent: reads this machine\'s CPU, memory, disk, network, load and processes and pushes one line per interval to a bridge.';
 
 /** `obsmon exporter`: returns the exit status (0, or 2 for a configuration error). */

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { registerBuildInfo } from '../lib/build-info.ts';
 import { REJECT_REASONS } from '../protocol/reject-reasons.ts';
 import type { DropReason } from './queue.ts';
 
@@ -6,6 +7,7 @@ const KNOWN_REASONS = new Set<string>(REJECT_REASONS);
 
 /** The agent's own metrics, for `--metrics-port` (sites that pull rather than push). */
 export function createExporterMetrics(registry: Registry, collectorNames: readonly string[], queueLength: () => number) {
+  registerBuildInfo(registry);
   const registers = [registry];
   const m = {
     collectorDuration: new Gauge({

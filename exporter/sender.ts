@@ -136,7 +136,11 @@ export class TcpSender implements Sender {
       this.events.connected?.(name);
       this.flush();
     });
-    this.readReplies(socket);
+    this.readReplies(socket, () => {
+      // An HTTP server answers the first report line with a 400 status line and closes.
+      lastError = `the peer speaks HTTP, not the agent protocol: is ${name} the bridge's HTTP port (default 7080) instead of its agent port (default 7070)?`;
+      socket.destroy();
+    });
     socket.on('drain', () => {
       this.waitingForDrain = false;
       this.flush();
@@ -172,11 +176,12 @@ export class TcpSender implements Sender {
     this.timer = setTimeout(() => this.connect(index), this.backoff.next());
   }
 
-  private readReplies(socket: Socket): void {
+  private readReplies(socket: Socket, peerSpeaksHttp: () => void): void {
     const splitter = new LineSplitter(MAX_REPLY_BYTES);
     const sink = {
       line: (text: string) => {
         if (text.startsWith('PONG ')) return this.acknowledged(Number(text.slice(5)));
+        if (text.startsWith('HTTP/')) return peerSpeaksHttp();
         if (!text.startsWith('ERR ')) return;
         const reason = text.slice(4).trim();
         this.log.debug(`Bridge refused a report: "${reason.slice(0, 64)}"`);

@@ -9,7 +9,7 @@ export interface Alert {
 const TYPE: Record<Exclude<ReadingCondition, 'stale'>, MessageType> = { ok: 'info', warning: 'warning', error: 'error' };
 
 /**
- * One `M` line per change of a reading's condition (reference §10: messages are the only alert
+ * One `M` line per change of a reading's condition (docs/rts2-wire.md §7: messages are the only alert
  * rts2-mon keeps in history). Staleness is not a change: a reading keeps its last known condition
  * through a gap, so a bridge restart does not repeat every warning. A reading seen for the first
  * time counts as coming from `ok`, so problems present at start-up are announced once.

@@ -25,7 +25,7 @@ export interface CentraldLinkOptions {
 
 /** What the link needs from the device. */
 export interface CentraldDevice {
-  /** `E`+`V` of every value, sent on `A registered_as` (reference §4.1 step 4). */
+  /** `E`+`V` of every value, sent on `A registered_as` (docs/rts2-wire.md §3). */
   metaLines(): string[];
   /** `S <state>`, sent after registration and on `status_info`. */
   stateLine(): string;

@@ -8,8 +8,8 @@ import { LineConnection } from './line-connection.ts';
 export const MAX_CLIENTS = 256;
 
 /**
- * The device's own port: every client that connects gets `E`+`V` of all values at once (reference
- * §6, the only time it learns names, types and flags), then authenticates through centrald.
+ * The device's own port: every client that connects gets `E`+`V` of all values at once
+ * (docs/rts2-wire.md §4, the only time it learns names, types and flags), then authenticates through centrald.
  */
 export class ClientServer {
   private readonly server: Server;

@@ -16,7 +16,7 @@ const INTEGER = /^[+-]?\d{1,10}$/;
 
 /**
  * One client (rts2-mon, rts2-scriptexec, another device) on the device's port. Before `auth`
- * succeeds only `auth` and `T ready` are served (reference §12 rule 6; RTS2's acceptance of `X`
+ * succeeds only `auth` and `T ready` are served (docs/rts2-wire.md §4; RTS2's acceptance of `X`
  * before auth is not copied). While `auth` is pending, later lines wait, as RTS2's
  * `commandInProgress` makes them.
  */
@@ -48,7 +48,7 @@ export class ClientSession {
     this.handle(line);
   }
 
-  /** The end of this session's `auth` (reference §7 step 6). */
+  /** The end of this session's `auth` (docs/rts2-wire.md §4). */
   authorizationResult(authorized: boolean): void {
     if (this.phase !== 'pending') return;
     if (!authorized) {

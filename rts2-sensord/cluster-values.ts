@@ -4,7 +4,7 @@ import type { ValueTable } from './value-table.ts';
 
 /**
  * Turns readings into table values: a reading seen for the first time defines its value (appended,
- * reference §8.4), later ones update value, flags and description. The name of an identity never
+ * docs/rts2-wire.md §5), later ones update value, flags and description. The name of an identity never
  * changes, so rts2-mon and scripts can rely on it.
  */
 export class ClusterValues {

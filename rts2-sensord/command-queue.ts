@@ -6,7 +6,7 @@ interface Pending {
 }
 
 /**
- * Commands this device sends on one connection, one in flight at a time (reference §2: returns are
+ * Commands this device sends on one connection, one in flight at a time (docs/rts2-wire.md §2: returns are
  * not tagged, and centrald defers some, so pipelining would pair replies with the wrong command).
  */
 export class CommandQueue {

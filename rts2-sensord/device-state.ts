@@ -7,7 +7,7 @@ export type HwErrorFrom = 'auto' | 'critical' | 'all' | 'none';
 /**
  * `none` (default): cluster health never touches the observatory. `bad-weather`: while HW ERROR
  * holds, also set BAD_WEATHER, which makes centrald close the dome — a site decision, documented as
- * dangerous (reference §9.1).
+ * dangerous (docs/rts2-wire.md §6).
  */
 export type ObservatoryVeto = 'none' | 'bad-weather';
 

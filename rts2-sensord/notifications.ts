@@ -1,5 +1,5 @@
 /**
- * First words that need no return line (reference §2): protocol notifications, including the
+ * First words that need no return line (docs/rts2-wire.md §2): protocol notifications, including the
  * binary-channel letters a sensor never uses, and the informational words centrald and peers send.
  */
 export const NOTIFICATIONS: ReadonlySet<string> = new Set([

@@ -121,7 +121,7 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
       lines.push(messageLine(now(), options.device, MESSAGE_TYPE.warning, `${list.length - shown.length} more changes; see rts2-mon values or the obsmon status page`));
     }
     for (const a of shown) (a.type === 'info' ? log.info : log.warn)(a.text);
-    // Messages go only to centrald, which forwards them to every monitor and logger (reference §10).
+    // Messages go only to centrald, which forwards them to every monitor and logger (docs/rts2-wire.md §7).
     if (centrald === undefined) heldMessages.push(...lines);
     else centrald.message(...lines);
   }

@@ -12,7 +12,7 @@ const LABEL: Record<(typeof EDITABLE_METRICS)[number], string> = { cpu: 'CPU usa
 export type LevelsWriteBack = (metric: string, levels: Levels) => void;
 
 /**
- * The writable values `cpu_warn`, `cpu_err`, `mem_warn`, ... (reference §12 "W cpu_warn 80"): the
+ * The writable values `cpu_warn`, `cpu_err`, `mem_warn`, ... (docs/rts2-wire.md §5, writable values): the
  * default levels of the thresholds file, editable from rts2-mon. An edit is checked (a percentage,
  * warning not above error) before it takes effect.
  */

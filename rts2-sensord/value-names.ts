@@ -1,4 +1,4 @@
-/** The characters a value name may use: no whitespace, `"`, `.` (DEVICE.value) or `[` (array index), reference §8.6. */
+/** The characters a value name may use: no whitespace, `"`, `.` (DEVICE.value) or `[` (array index), docs/rts2-wire.md §5. */
 const UNSAFE = /[^A-Za-z0-9_]+/g;
 const MAX_NAME_LENGTH = 64;
 

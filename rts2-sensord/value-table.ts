@@ -25,7 +25,7 @@ export interface Rts2Value {
 const same = (a: Rts2Scalar, b: Rts2Scalar) => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
 /**
- * The device's values in creation order (clients append new ones at the end, reference §8.4),
+ * The device's values in creation order (clients append new ones at the end, docs/rts2-wire.md §5),
  * with change tracking: a new value or a changed flag needs `E` + `V`, a changed value only `V`.
  * Values are never removed: RTS2 has no way to delete one.
  */

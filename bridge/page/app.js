@@ -28,6 +28,11 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** `1 node`, `2 nodes`: the summary line reads as English at any count. */
+function plural(count, noun) {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 function statusOf(metric) {
   if (metric.error !== null && metric.value >= metric.error) return 'error';
   if (metric.warning !== null && metric.value >= metric.warning) return 'warning';
@@ -85,7 +90,7 @@ function renderSummary() {
   const counts = { ok: 0, warning: 0, error: 0, stale: 0 };
   for (const n of state.nodes.values()) counts[nodeStatus(n)] += 1;
   document.getElementById('summary').textContent =
-    `${state.nodes.size} nodes · ${counts.error} error · ${counts.warning} warning · ${counts.stale} stale · ${counts.ok} ok`;
+    `${plural(state.nodes.size, 'node')} · ${counts.error} error · ${counts.warning} warning · ${counts.stale} stale · ${counts.ok} ok`;
 }
 
 function renderOverview() {

@@ -32,7 +32,8 @@ function parsed<T>(value: T | undefined, file: string): T {
 
 /**
  * Linux: plain reads of /proc and /sys plus statfs, 1-2 ms of CPU per cycle and never a
- * child process (systeminformation costs about 245 ms and ~100 processes: reference/real-servers.md §7).
+ * child process (systeminformation, measured on a Debian 12 VM, costs about 245 ms and ~100 child
+ * processes per cycle).
  */
 export class ProcfsSource implements SystemSource {
   readonly name = 'procfs';

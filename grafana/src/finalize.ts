@@ -9,7 +9,7 @@ interface JsonPanel {
 
 /**
  * Fixes what the foundation SDK 0.0.21 leaves out of a built dashboard and Grafana expects
- * (reference/real-servers.md §5): `annotations` and `templating` without their `list`, panels
+ * (seen in the JSON it emits, schemaVersion 42): `annotations` and `templating` without their `list`, panels
  * without `id` (the row gets 0, which Grafana treats as missing). Ids are numbered in layout order,
  * so regenerating gives the same JSON.
  */

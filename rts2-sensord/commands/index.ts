@@ -9,7 +9,7 @@ import { setValue } from './set-value.ts';
 import { statusInfo } from './status-info.ts';
 
 /**
- * Commands an authorised client may send (reference §7.1). Anything else gets RTS2's
+ * Commands an authorised client may send (docs/rts2-wire.md §4). Anything else gets RTS2's
  * `-1 unknow command <word>`; `auth` and `T` are handled by the session itself.
  */
 export const COMMANDS: ReadonlyMap<string, CommandHandler> = new Map([

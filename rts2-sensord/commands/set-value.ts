@@ -5,7 +5,7 @@ import type { CommandHandler } from './command.ts';
 /**
  * `X <name> <op> <value>` (`Daemon::setValue`): op `=`, `+=` or `-=` (only its first character
  * counts); rts2-mon quotes the operand (`X cpu_warn = "70"`), the tokenizer has removed the quotes.
- * Error forms as RTS2's (reference §7.1): unknown name or non-number `-2`, read-only `-5`.
+ * Error forms as RTS2's (docs/rts2-wire.md §4): unknown name or non-number `-2`, read-only `-5`.
  */
 export const setValue: CommandHandler = ({ params, device }) => {
   const [name, op, operand, ...extra] = params;

@@ -7,7 +7,7 @@ export interface Rts2Line {
 const SPACE = /\s/;
 
 /**
- * Split a line the way `Connection::processLine` and `paramNextString` do (reference §2): the
+ * Split a line the way `Connection::processLine` and `paramNextString` do (docs/rts2-wire.md §2): the
  * command word runs to the first whitespace; a parameter starting with `"` runs to the next `"`
  * (no escapes; an unclosed quote runs to the end of the line), any other to the next whitespace.
  * Never throws.

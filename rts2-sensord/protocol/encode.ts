@@ -8,7 +8,7 @@ export type Rts2Scalar = number | string | boolean;
 const CONTROL = /[\x00-\x1f\x7f]/g;
 
 /**
- * RTS2 strings cannot contain `"` or a newline (no escapes exist, reference §2): both, and other
+ * RTS2 strings cannot contain `"` or a newline (no escapes exist, docs/rts2-wire.md §2): both, and other
  * control bytes, are replaced so foreign text (node names, mounts) can never break a line.
  */
 export function cleanText(text: string): string {
@@ -31,7 +31,7 @@ export function formatDouble(value: number): string {
   return `${sign}${text.slice(0, e + 2)}${exponent}`;
 }
 
-/** The value part of a `V` line for a value of `type` (reference §8.2). */
+/** The value part of a `V` line for a value of `type` (docs/rts2-wire.md §5). */
 export function formatValue(type: ValueType, value: Rts2Scalar): string {
   switch (type) {
     case 'double':

@@ -1,7 +1,7 @@
 import { LineSplitter } from '../../protocol/line-splitter.ts';
 import { decodeLine, type Rts2Line } from './decode.ts';
 
-/** RTS2 sets no line limit (reference §2); real lines stay far below this, hostile ones do not. */
+/** RTS2 sets no line limit (docs/rts2-wire.md §2); real lines stay far below this, hostile ones do not. */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
 
 export interface Rts2LineSink {

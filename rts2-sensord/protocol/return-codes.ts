@@ -1,5 +1,5 @@
 /**
- * Command return codes (`include/status.h` DEVDEM_*), reference §2. A return line is the code with an
+ * Command return codes (`include/status.h` DEVDEM_*), docs/rts2-wire.md §2. A return line is the code with an
  * explicit sign (`+0`, `+1`, `-2`) and free text.
  */
 export const DEVDEM_OK = 0;

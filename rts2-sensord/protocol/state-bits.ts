@@ -1,5 +1,5 @@
 /**
- * Bits of a device state word (`include/status.h`), reference §9.1. A sensor uses only the error
+ * Bits of a device state word (`include/status.h`), docs/rts2-wire.md §6. A sensor uses only the error
  * bits; the weather, stop and block-operation bits make centrald close or freeze the observatory and
  * are set only when a site explicitly asks for it (`--observatory-veto`).
  */
@@ -17,6 +17,6 @@ export const OBSERVATORY_BITS = (WR_MASK | BOP_MASK | STOP_EVERYTHING | BAD_WEAT
 /** `DEVICE_TYPE_SENSOR`, the type sent in `register`. */
 export const DEVICE_TYPE_SENSOR = 15;
 
-/** Message types of `M` lines (`include/message.h`), reference §10. */
+/** Message types of `M` lines (`include/message.h`), docs/rts2-wire.md §7. */
 export const MESSAGE_TYPE = { error: 1, warning: 2, info: 4, debug: 8, critical: 16 } as const;
 export type MessageType = keyof typeof MESSAGE_TYPE;

@@ -1,5 +1,5 @@
 /**
- * The flags word of an `E` line (`include/value.h`), reference §8.1: base type in the low bits,
+ * The flags word of an `E` line (`include/value.h`), docs/rts2-wire.md §5: base type in the low bits,
  * display type, writable, and the WARNING/ERROR bits rts2-mon colours yellow/red.
  */
 export const VALUE_TYPE = {

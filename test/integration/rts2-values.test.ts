@@ -7,7 +7,7 @@ import { Monitor, type DeviceView } from '../helpers/rts2-peer/monitor.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const INVENTORY = 'nodes:\n  - { name: cam1, group: cameras, critical: true }\n  - { name: web1 }\n';
-// Flags (reference §8.1): double % good / warning / error, double bytes, bool.
+// Flags (docs/rts2-wire.md §5): double % good / warning / error, double bytes, bool.
 const PERCENT = 327684;
 const PERCENT_WARNING = 268763140;
 const PERCENT_ERROR = 537198596;

@@ -18,11 +18,11 @@ interface Peer {
   pending: { lines: string[]; done: (lines: string[]) => void } | undefined;
 }
 
-/** centrald's state word as the capture shows it: bad weather, hard off, day (reference §9.3). */
+/** centrald's state word as the capture shows it: bad weather, hard off, day (docs/rts2-wire.md §6). */
 export const CENTRALD_STATE = 2147483696;
 
 /**
- * A minimal rts2-centrald built from reference §4–§7 and §10: pushes its metainfo on accept,
+ * A minimal rts2-centrald built from docs/rts2-wire.md §1, §3, §4 and §7: pushes its metainfo on accept,
  * registers devices (rejecting a taken name), logs clients in, hands out authorization keys, checks
  * them for devices, fans out `status_info`, answers `T ready`, forwards `M` lines by message mask,
  * and announces `device`/`client`/`delete_device` to everyone. Every line is recorded.

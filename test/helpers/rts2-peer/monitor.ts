@@ -60,7 +60,7 @@ export class DeviceView {
 }
 
 /**
- * A client in the manner of rts2-mon (reference §5, §7): logs in to centrald, asks for all messages,
+ * A client in the manner of rts2-mon (docs/rts2-wire.md §9, §4): logs in to centrald, asks for all messages,
  * gets its authorization key, then connects to a device's advertised port and authenticates.
  */
 export class Monitor {

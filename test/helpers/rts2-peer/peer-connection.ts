@@ -11,7 +11,7 @@ export interface Answer {
 
 /**
  * One client-side RTS2 connection for tests: records every line, sends one command at a time and
- * resolves with its return (reference §2), and can wait for a line or for the peer closing.
+ * resolves with its return (docs/rts2-wire.md §2), and can wait for a line or for the peer closing.
  */
 export class PeerConnection {
   readonly received: string[] = [];

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 
 /**
- * The test peer's own reading of the RTS2 wire (reference §2, §3), written independently of
+ * The test peer's own reading of the RTS2 wire (docs/rts2-wire.md §2), written independently of
  * rts2-sensord/protocol so a codec bug cannot hide itself: lines end at `\n`, `\r` is dropped,
  * blank lines are skipped; tokens are `"..."` groups or runs of non-space.
  */

@@ -3,9 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
+import { loadInventory } from '../../../bridge/state/inventory.ts';
 
 /*
- * No Docker engine runs here (reference/real-servers.md §8): the compose file is checked by Debian's
+ * No Docker engine runs here: the compose file is checked by Debian's
  * docker-compose v1 (`config` works offline), and its paths, names, ports and commands are checked
  * against the repository and the obsmon CLI.
  */
@@ -20,6 +21,7 @@ interface Service {
   environment?: Record<string, string>;
   network_mode?: string;
   pid?: string;
+  healthcheck?: { test: string[] };
 }
 const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, null> };
 const services = compose.services;
@@ -29,8 +31,12 @@ const prometheusYml = parse(readFileSync(join(REPO, 'prometheus/prometheus.yml')
 };
 const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
 
-function dockerCompose(args: string[]) {
-  const result = spawnSync('docker-compose', args, { cwd: REPO, encoding: 'utf8', timeout: 30_000 });
+/** The secrets .env must set (no defaults in the file: compose refuses to start without them). */
+const SECRETS = { OBSMON_INFLUX_TOKEN: 'test-token-0123456789', INFLUXDB_ADMIN_PASSWORD: 'test-password', GRAFANA_ADMIN_PASSWORD: 'test-password' };
+
+function dockerCompose(args: string[], env: Record<string, string> = SECRETS) {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in SECRETS)));
+  const result = spawnSync('docker-compose', args, { cwd: REPO, encoding: 'utf8', timeout: 30_000, env: { ...base, ...env } });
   if (result.error !== undefined) throw new Error(`docker-compose not found: install the Debian package "docker-compose" (.ci/run does): ${result.error.message}`);
   return result;
 }
@@ -53,6 +59,40 @@ describe('docker-compose.yml', () => {
     expect(config.status, config.stderr).toBe(0);
     const list = dockerCompose(['-f', 'docker-compose.yml', 'config', '--services']);
     expect(list.stdout.trim().split('\n').sort()).toEqual(['alertmanager', 'bridge', 'exporter', 'grafana', 'influxdb', 'prometheus']);
+  });
+
+  test('refuses to start without the passwords and token of .env, naming the example file', () => {
+    const config = dockerCompose(['-f', 'docker-compose.yml', 'config', '--quiet'], {});
+    expect(config.status).not.toBe(0);
+    expect(config.stderr).toContain('deploy/docker/env.example');
+    const raw = readFileSync(join(REPO, 'docker-compose.yml'), 'utf8');
+    const secrets = [...raw.matchAll(/\$\{(\w*(?:PASSWORD|TOKEN)\w*)(:[-?])/g)];
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const [, name, operator] of secrets) expect(`${name}${operator}`, 'a secret has no default').toBe(`${name}:?`);
+    // The example leaves every secret empty, so copying it unedited still refuses to start.
+    const example = readFileSync(join(REPO, 'deploy/docker/env.example'), 'utf8');
+    for (const name of Object.keys(SECRETS)) expect(example).toMatch(new RegExp(`^${name}=$`, 'm'));
+  });
+
+  test('every service has a healthcheck', () => {
+    for (const [name, service] of Object.entries(services)) expect(service.healthcheck?.test, name).toBeDefined();
+  });
+
+  test('services without a login of their own are published on loopback only', () => {
+    for (const name of ['prometheus', 'alertmanager', 'influxdb']) {
+      for (const port of services[name]!.ports ?? []) expect(port, name).toMatch(/^127\.0\.0\.1:/);
+    }
+  });
+
+  test('the bridge reads an inventory in which the stack\'s own exporter is a critical node', () => {
+    const command = services['bridge']!.command!;
+    const path = command[command.indexOf('--inventory') + 1]!;
+    const mount = services['bridge']!.volumes!.find((v) => v.split(':')[1] === path);
+    expect(mount, `a volume mounted at ${path}`).toBeDefined();
+    const inventory = loadInventory(join(REPO, mount!.split(':')[0]!));
+    const exporter = services['exporter']!.command!;
+    const node = exporter[exporter.indexOf('--node') + 1]!;
+    expect(inventory.get(node)?.critical, `${node} is listed as critical`).toBe(true);
   });
 
   test('every image is pinned to a version, never latest', () => {
@@ -78,7 +118,7 @@ describe('docker-compose.yml', () => {
       const [host, port] = target.split(':');
       if (host === 'localhost') continue;
       expect(Object.keys(services), `${job}: ${target}`).toContain(host);
-      expect(services[host!]!.ports, `${job}: ${target}`).toContain(`${port}:${port}`);
+      expect(services[host!]!.ports?.map((p) => p.replace(/^127\.0\.0\.1:/, '')), `${job}: ${target}`).toContain(`${port}:${port}`);
     }
     expect(prometheusYml.alerting.alertmanagers[0]!.static_configs[0]!.targets).toEqual(['alertmanager:9093']);
     expect(services['prometheus']!.volumes).toContain('./prometheus:/etc/prometheus:ro');

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { DASHBOARDS_MOUNT } from '../../../grafana/src/provisioning.ts';
 
 /*
- * No Grafana runs here (reference/real-servers.md §5) and no validator for these files exists, so
+ * No Grafana can be installed here (not in Debian, no Docker engine) and no validator for these files exists, so
  * this checks what Grafana requires of them: apiVersion, the fields of each datasource and provider,
  * and that they agree with the dashboards and with docker-compose.yml.
  */

@@ -116,7 +116,7 @@ describe('encoding', () => {
   });
 });
 
-describe('value flags (reference §8.1)', () => {
+describe('value flags (docs/rts2-wire.md §5)', () => {
   test.each<[ValueType, Display, boolean, ErrorClass, number]>([
     ['double', 'percents', false, 'good', 327684],
     ['double', 'percents', false, 'warning', 268763140],

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { sanitizeName, ValueNames } from '../../../rts2-sensord/value-names.ts';
 
-describe('sanitizeName (reference §8.6: [A-Za-z0-9_] only)', () => {
+describe('sanitizeName (docs/rts2-wire.md §5: [A-Za-z0-9_] only)', () => {
   test.each([
     ['cam1', 'cam1'],
     ['gw-1.site', 'gw_1_site'],

@@ -1,0 +1,9 @@
+import { dispatch, type Commands } from './dispatch.ts';
+import { EXPORTER_COMMAND, exporterCommand } from './exporter.ts';
+
+/** The packaged agent (deploy/package/): `obsmon exporter` alone, so the bundle holds no bridge code. */
+const AGENT_COMMANDS: Commands = new Map([['exporter', { run: exporterCommand, summary: EXPORTER_COMMAND }]]);
+
+export function agentMain(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return dispatch(AGENT_COMMANDS, argv, env);
+}

@@ -1,0 +1,59 @@
+/**
+ * `npm run package`: the agent as one JavaScript file that runs on Node.js >= 18 with no
+ * node_modules (dist/obsmon-agent.mjs), and a Debian package installing it as a boot-time service
+ * (dist/obsmon-agent_<version>_all.deb). docs/deploy.md tells how to install either.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { VERSION } from '../../lib/version.ts';
+import { debianFiles } from './debian-files.ts';
+
+const REPO = new URL('../../', import.meta.url).pathname;
+export const DIST = join(REPO, 'dist');
+export const AGENT_BUNDLE = join(DIST, 'obsmon-agent.mjs');
+export const DEB_FILE = join(DIST, `obsmon-agent_${VERSION}_all.deb`);
+/** The oldest Node.js the bundle targets: Debian 12's own `nodejs`. */
+export const MIN_NODE_MAJOR = 18;
+
+export async function buildAgentBundle(outfile = AGENT_BUNDLE): Promise<void> {
+  await build({
+    entryPoints: [join(REPO, 'deploy/package/agent-entry.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: `node${MIN_NODE_MAJOR}`,
+    minifyWhitespace: true,
+    legalComments: 'none',
+    define: { OBSMON_BUNDLED_VERSION: JSON.stringify(VERSION) },
+    // Bundled CommonJS dependencies (prom-client, systeminformation) call require() for Node's own modules.
+    banner: { js: `#!/usr/bin/env node\nimport { createRequire as __obsmonRequire } from 'node:module';\nconst require = __obsmonRequire(import.meta.url);` },
+    logLevel: 'warning',
+  });
+  chmodSync(outfile, 0o755);
+}
+
+/** Lays out the package tree from the bundle and the repository's own unit and env file, then dpkg-deb. */
+export function buildDeb(bundle = AGENT_BUNDLE, output = DEB_FILE): void {
+  const root = join(DIST, 'deb-root');
+  rmSync(root, { recursive: true, force: true });
+  for (const file of debianFiles(VERSION, readFileSync(join(REPO, 'deploy/systemd/obsmon-exporter.service'), 'utf8'), readFileSync(join(REPO, 'deploy/systemd/exporter.env.example'), 'utf8'))) {
+    const path = join(root, file.path);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, file.content, { mode: file.mode });
+    chmodSync(path, file.mode);
+  }
+  mkdirSync(join(root, 'usr/lib/obsmon'), { recursive: true });
+  copyFileSync(bundle, join(root, 'usr/lib/obsmon/obsmon-agent.mjs'));
+  const result = spawnSync('dpkg-deb', ['--root-owner-group', '--build', root, output], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`dpkg-deb failed: ${result.error?.message ?? result.stderr}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  mkdirSync(DIST, { recursive: true });
+  await buildAgentBundle();
+  buildDeb();
+  process.stdout.write(`${AGENT_BUNDLE}\n${DEB_FILE}\n`);
+}
