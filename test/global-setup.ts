@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { ensureOldNode } from './helpers/old-node.ts';
 
 /**
  * The tests run real servers. On a fresh Debian machine, install the ones missing (as root, or via
@@ -26,6 +27,7 @@ const NEEDED: ReadonlyArray<{ binary: string; debianPackage: string }> = [
 const has = (binary: string) => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
 
 export default function setup(): void {
+  ensureOldNode();
   const missing = [...new Set(NEEDED.filter((n) => !has(n.binary)).map((n) => n.debianPackage))];
   if (missing.length === 0) return;
   const command = `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing.join(' ')}`;

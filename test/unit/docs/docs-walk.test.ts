@@ -74,8 +74,12 @@ const FILE_LIKE = /\.(ts|js|mjs|json|ya?ml|md|service|plist|cfg|py|c|sh|html|css
 function namedPaths(markdown: string): string[] {
   return [...markdown.matchAll(/`([A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)+\/?)`/g)]
     .map((m) => m[1]!)
-    .filter((path) => FILE_LIKE.test(path) || (TOP_LEVEL.has(path.split('/')[0]!) && path.endsWith('/')));
+    .filter((path) => FILE_LIKE.test(path) || (TOP_LEVEL.has(path.split('/')[0]!) && path.endsWith('/')))
+    .filter((path) => !BUILT.some((dir) => path.startsWith(dir)));
 }
+
+/** Folders of build outputs (`npm run package`; test/integration/agent-package.test.ts builds them), not in git. */
+const BUILT = ['dist/'];
 
 describe.each(DOCS)('%s', (doc) => {
   const text = readFileSync(join(REPO, doc), 'utf8');
