@@ -14,9 +14,10 @@ import { IngestServer } from './ingest/server.ts';
 import { ingestOptions, tlsOptions } from './ingest/ingest-options.ts';
 import type { BridgeOptions } from './options.ts';
 import { createSelfMetrics } from './self-metrics.ts';
+import { ConfigReloader, type ReloadOutcome } from './state/config-reload.ts';
 import { loadInventory } from './state/inventory.ts';
 import { NodeTable } from './state/node-table.ts';
-import { Thresholds } from './state/thresholds.ts';
+import { loadThresholdsConfig, Thresholds } from './state/thresholds.ts';
 import { historyRoute } from './store/history-route.ts';
 import { createStore, type Store } from './store/store.ts';
 
@@ -30,6 +31,8 @@ export interface RunningBridge {
   readonly thresholds: Thresholds;
   /** InfluxDB writer and history (memory-only without a database). */
   readonly store: Store;
+  /** Re-read the thresholds and inventory files (SIGHUP); an invalid file keeps its previous content. */
+  reload(): ReloadOutcome;
   /** Graceful stop: stop listening, close agent connections, finish in-flight HTTP. */
   stop(): Promise<void>;
 }
@@ -46,7 +49,8 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     throw new ConfigError('Invalid --enforce-inventory true (from options): requires --inventory <file>');
   }
   const inventory = options.inventory === undefined ? new Map() : loadInventory(options.inventory);
-  const thresholds = Thresholds.load(options.thresholds);
+  const thresholdsConfig = loadThresholdsConfig(options.thresholds);
+  const thresholds = new Thresholds(thresholdsConfig);
   const table = new NodeTable(
     {
       maxNodes: options.maxNodes,
@@ -66,6 +70,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     registry.removeSingleMetric(name);
   }
   const metrics = createSelfMetrics(registry);
+  const files = new ConfigReloader({ thresholds: options.thresholds, inventory: options.inventory }, { thresholds, thresholdsConfig, table, inventory }, registry, log.child('config'));
   const downAfterMs = options.downAfter * 1000;
   const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
   const store = createStore(options, registry, log.child('store'));
@@ -82,7 +87,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const app = createHttpApp({
     ...(peers === undefined ? {} : { peerViews: peers.views }),
     registry,
-    nodeExposition: () => renderNodeExposition(table, thresholds, now(), { downAfterMs }),
+    nodeExposition: () => renderNodeExposition(table, files.thresholds, now(), { downAfterMs }),
     table,
     thresholds,
     downAfterMs,
@@ -134,6 +139,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     registry,
     thresholds,
     store,
+    reload: () => files.reload(),
     async stop() {
       clearInterval(sweeper);
       live.stop();

@@ -7,6 +7,7 @@ import { option } from '../config/option.ts';
 import { startExporter } from '../exporter/agent.ts';
 import { exporterOptionSpecs } from '../exporter/options.ts';
 import { createLogger } from '../lib/logger.ts';
+import { onReloadSignal } from './reload-signal.ts';
 import { waitForShutdownSignal } from './shutdown-signal.ts';
 import { urlHost } from './url-host.ts';
 import { formatUsage } from './usage.ts';
@@ -30,7 +31,9 @@ export async function demoCommand(argv: readonly string[], env: NodeJS.ProcessEn
     }
     const options = loaded.values;
     const log = createLogger('demo', options.logLevel);
+    for (const warning of loaded.warnings) log.warn(warning);
     const bridge = await startBridge(options, log.child('bridge'));
+    const stopReloads = onReloadSignal(() => bridge.reload());
     const ingestHost = urlHost(bridge.ingestAddress.address);
     // The exporter takes its defaults like `obsmon exporter` with no flags, pointed at this bridge.
     const exporterDefaults = loadOptions(exporterOptionSpecs, [], {}).values;
@@ -53,6 +56,7 @@ export async function demoCommand(argv: readonly string[], env: NodeJS.ProcessEn
     );
     const signal = await waitForShutdownSignal();
     log.info(`${signal} received, shutting down`);
+    stopReloads();
     await exporter.stop();
     await bridge.stop();
     return 0;

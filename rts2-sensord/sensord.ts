@@ -33,6 +33,8 @@ export interface RunningSensord {
   /** The client port actually listened on (useful with `--local-port 0`). */
   readonly port: number;
   readonly table: ValueTable;
+  /** Re-read the thresholds file (SIGHUP) and re-evaluate; an invalid file is logged and the levels in use kept. */
+  reloadThresholds(): boolean;
   stop(): Promise<void>;
 }
 
@@ -149,6 +151,20 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
   return {
     port: address.port,
     table,
+    reloadThresholds() {
+      let changed: number;
+      try {
+        changed = levels.reload(thresholdsPath);
+      } catch (error) {
+        log.error(`Reload: ${(error as Error).message}`);
+        log.warn('Reload incomplete: thresholds: invalid, previous kept');
+        return false;
+      }
+      thresholdValues.refresh();
+      cycle();
+      log.info(`Reloaded thresholds: ${changed === 0 ? 'unchanged' : `${changed} ${changed === 1 ? 'level' : 'levels'} changed`}`);
+      return true;
+    },
     async stop() {
       feed.stop();
       centrald?.stop();
