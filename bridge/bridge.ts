@@ -42,12 +42,17 @@ export interface BridgeHooks {
   readonly now?: () => number;
 }
 
-/** Build the bridge from validated options and start both listeners. */
-export async function startBridge(options: BridgeOptions, log: Logger, hooks: BridgeHooks = {}): Promise<RunningBridge> {
-  const now = hooks.now ?? Date.now;
+/** Option combinations that cannot work, checked before anything is opened (also by `obsmon check-config`). */
+export function checkBridgeOptions(options: BridgeOptions): void {
   if (options.enforceInventory && options.inventory === undefined) {
     throw new ConfigError('Invalid --enforce-inventory true (from options): requires --inventory <file>');
   }
+}
+
+/** Build the bridge from validated options and start both listeners. */
+export async function startBridge(options: BridgeOptions, log: Logger, hooks: BridgeHooks = {}): Promise<RunningBridge> {
+  const now = hooks.now ?? Date.now;
+  checkBridgeOptions(options);
   const inventory = options.inventory === undefined ? new Map() : loadInventory(options.inventory);
   const thresholdsConfig = loadThresholdsConfig(options.thresholds);
   const thresholds = new Thresholds(thresholdsConfig);

@@ -38,15 +38,21 @@ export interface RunningSensord {
   stop(): Promise<void>;
 }
 
+/** Option combinations that cannot work, checked before anything is opened (also by `obsmon check-config`). */
+export function checkSensordOptions(options: SensordOptions): { host: string; port: number } {
+  const centraldAddress = parseServer(options.server);
+  if (centraldAddress === undefined) throw new ConfigError(`Invalid --server ${JSON.stringify(options.server)}: expected <host[:port]>`);
+  if (options.thresholdWrites === 'file' && options.thresholds === undefined) {
+    throw new ConfigError('Invalid --threshold-writes "file": requires --thresholds <file> (the built-in file is never rewritten)');
+  }
+  return centraldAddress;
+}
+
 /** Build the device from validated options, listen for clients, then register and follow the bridge. */
 export async function startSensord(options: SensordOptions, log: Logger, hooks: SensordHooks = {}): Promise<RunningSensord> {
   const now = hooks.now ?? Date.now;
-  const centraldAddress = parseServer(options.server);
-  if (centraldAddress === undefined) throw new ConfigError(`Invalid --server ${JSON.stringify(options.server)}: expected <host[:port]>`);
+  const centraldAddress = checkSensordOptions(options);
   const thresholdsPath = options.thresholds;
-  if (options.thresholdWrites === 'file' && thresholdsPath === undefined) {
-    throw new ConfigError('Invalid --threshold-writes "file": requires --thresholds <file> (the built-in file is never rewritten)');
-  }
   const levels = DeviceLevels.load(thresholdsPath);
   const table = new ValueTable();
   const names = new ValueNames();
