@@ -12,7 +12,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   exporter: { run: exporterCommand, summary: 'the agent: collects this machine\'s values and pushes them to a bridge' },
   demo: { run: demoCommand, summary: 'bridge and a local exporter in one process, on loopback' },
   'rts2-sensord': { run: rts2SensordCommand, summary: 'RTS2 device showing cluster health in rts2-mon (registers with rts2-centrald)' },
-  'check-config': { run: checkConfigCommand, summary: 'check-config <command> [options]: validate what that command would load, then exit' },
+  'check-config': { run: checkConfigCommand, summary: 'check-config <command> [options]: validate the files and options it would load (no network)' },
 };
 
 function usage(): string {
