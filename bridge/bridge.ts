@@ -14,9 +14,10 @@ import { IngestServer } from './ingest/server.ts';
 import { ingestOptions, tlsOptions } from './ingest/ingest-options.ts';
 import type { BridgeOptions } from './options.ts';
 import { createSelfMetrics } from './self-metrics.ts';
+import { ConfigReloader, type ReloadOutcome } from './state/config-reload.ts';
 import { loadInventory } from './state/inventory.ts';
 import { NodeTable } from './state/node-table.ts';
-import { Thresholds } from './state/thresholds.ts';
+import { loadThresholdsConfig, Thresholds } from './state/thresholds.ts';
 import { historyRoute } from './store/history-route.ts';
 import { createStore, type Store } from './store/store.ts';
 
@@ -30,6 +31,8 @@ export interface RunningBridge {
   readonly thresholds: Thresholds;
   /** InfluxDB writer and history (memory-only without a database). */
   readonly store: Store;
+  /** Re-read the thresholds and inventory files (SIGHUP); an invalid file keeps its previous content. */
+  reload(): ReloadOutcome;
   /** Graceful stop: stop listening, close agent connections, finish in-flight HTTP. */
   stop(): Promise<void>;
 }
@@ -39,14 +42,20 @@ export interface BridgeHooks {
   readonly now?: () => number;
 }
 
-/** Build the bridge from validated options and start both listeners. */
-export async function startBridge(options: BridgeOptions, log: Logger, hooks: BridgeHooks = {}): Promise<RunningBridge> {
-  const now = hooks.now ?? Date.now;
+/** Option combinations that cannot work, checked before anything is opened (also by `obsmon check-config`). */
+export function checkBridgeOptions(options: BridgeOptions): void {
   if (options.enforceInventory && options.inventory === undefined) {
     throw new ConfigError('Invalid --enforce-inventory true (from options): requires --inventory <file>');
   }
+}
+
+/** Build the bridge from validated options and start both listeners. */
+export async function startBridge(options: BridgeOptions, log: Logger, hooks: BridgeHooks = {}): Promise<RunningBridge> {
+  const now = hooks.now ?? Date.now;
+  checkBridgeOptions(options);
   const inventory = options.inventory === undefined ? new Map() : loadInventory(options.inventory);
-  const thresholds = Thresholds.load(options.thresholds);
+  const thresholdsConfig = loadThresholdsConfig(options.thresholds);
+  const thresholds = new Thresholds(thresholdsConfig);
   const table = new NodeTable(
     {
       maxNodes: options.maxNodes,
@@ -66,6 +75,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     registry.removeSingleMetric(name);
   }
   const metrics = createSelfMetrics(registry);
+  const files = new ConfigReloader({ thresholds: options.thresholds, inventory: options.inventory }, { thresholds, thresholdsConfig, table, inventory }, registry, log.child('config'));
   const downAfterMs = options.downAfter * 1000;
   const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
   const store = createStore(options, registry, log.child('store'));
@@ -82,7 +92,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const app = createHttpApp({
     ...(peers === undefined ? {} : { peerViews: peers.views }),
     registry,
-    nodeExposition: () => renderNodeExposition(table, thresholds, now(), { downAfterMs }),
+    nodeExposition: () => renderNodeExposition(table, files.thresholds, now(), { downAfterMs }),
     table,
     thresholds,
     downAfterMs,
@@ -134,6 +144,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     registry,
     thresholds,
     store,
+    reload: () => files.reload(),
     async stop() {
       clearInterval(sweeper);
       live.stop();

@@ -1,8 +1,9 @@
 import { ConfigError } from '../config/config-error.ts';
 import { loadOptions } from '../config/load.ts';
-import { startBridge } from '../bridge/bridge.ts';
+import { startBridge, type RunningBridge } from '../bridge/bridge.ts';
 import { bridgeOptionSpecs } from '../bridge/options.ts';
 import { createLogger } from '../lib/logger.ts';
+import { onReloadSignal } from './reload-signal.ts';
 import { waitForShutdownSignal } from './shutdown-signal.ts';
 import { formatUsage } from './usage.ts';
 import { urlHost } from './url-host.ts';
@@ -18,12 +19,28 @@ export async function bridgeCommand(argv: readonly string[], env: NodeJS.Process
     }
     const options = loaded.values;
     const log = createLogger('bridge', options.logLevel);
-    const bridge = await startBridge(options, log);
+    for (const warning of loaded.warnings) log.warn(warning);
+    // Listening before start-up: a SIGHUP then (systemd reloads a Type=simple unit at once) is kept for after it.
+    let bridge: RunningBridge | undefined;
+    let reloadPending = false;
+    const stopReloads = onReloadSignal(() => {
+      log.info('SIGHUP received, reloading the thresholds and inventory files');
+      if (bridge === undefined) reloadPending = true;
+      else bridge.reload();
+    });
+    try {
+      bridge = await startBridge(options, log);
+    } catch (error) {
+      stopReloads();
+      throw error;
+    }
+    if (reloadPending) bridge.reload();
     const host = urlHost(bridge.httpAddress.address);
     log.info(`Agents: tcp://${urlHost(bridge.ingestAddress.address)}:${bridge.ingestAddress.port}  Metrics: http://${host}:${bridge.httpAddress.port}/metrics  Status: http://${host}:${bridge.httpAddress.port}/`);
     log[bridge.store.summary.level](bridge.store.summary.text);
     const signal = await waitForShutdownSignal();
     log.info(`${signal} received, shutting down`);
+    stopReloads();
     await bridge.stop();
     return 0;
   } catch (error) {

@@ -9,6 +9,7 @@ import { startExporter } from '../exporter/agent.ts';
 import { exporterOptionSpecs } from '../exporter/options.ts';
 import { createLogger } from '../lib/logger.ts';
 import { DemoFleet } from './demo-fleet.ts';
+import { onReloadSignal } from './reload-signal.ts';
 import { waitForShutdownSignal } from './shutdown-signal.ts';
 import { urlHost } from './url-host.ts';
 import { formatUsage } from './usage.ts';
@@ -33,7 +34,9 @@ export async function demoCommand(argv: readonly string[], env: NodeJS.ProcessEn
     }
     const options = loaded.values;
     const log = createLogger('demo', options.logLevel);
+    for (const warning of loaded.warnings) log.warn(warning);
     const bridge = await startBridge(options, log.child('bridge'));
+    const stopReloads = onReloadSignal(() => bridge.reload());
     const ingestHost = urlHost(bridge.ingestAddress.address);
     // The exporter takes its defaults like `obsmon exporter` with no flags, pointed at this bridge.
     const exporterDefaults = loadOptions(exporterOptionSpecs, [], {}).values;
@@ -58,6 +61,7 @@ export async function demoCommand(argv: readonly string[], env: NodeJS.ProcessEn
     const signal = await waitForShutdownSignal();
     log.info(`${signal} received, shutting down`);
     fleet?.stop();
+    stopReloads();
     await exporter.stop();
     await bridge.stop();
     return 0;

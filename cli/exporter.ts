@@ -3,6 +3,7 @@ import { loadOptions } from '../config/load.ts';
 import { collectOnce, startExporter } from '../exporter/agent.ts';
 import { exporterOptionSpecs } from '../exporter/options.ts';
 import { createLogger } from '../lib/logger.ts';
+import { onReloadSignal } from './reload-signal.ts';
 import { waitForShutdownSignal } from './shutdown-signal.ts';
 import { formatUsage } from './usage.ts';
 
@@ -21,13 +22,17 @@ export async function exporterCommand(argv: readonly string[], env: NodeJS.Proce
     }
     const options = loaded.values;
     const log = createLogger('exporter', options.logLevel);
+    for (const warning of loaded.warnings) log.warn(warning);
     if (options.once) {
       process.stdout.write(`${await collectOnce(options, log)}\n`);
       return 0;
     }
+    // The agent reads no file it could reload; SIGHUP (a closed terminal, a stray ExecReload) must not end it.
+    const stopReloads = onReloadSignal(() => log.info('SIGHUP received: the exporter has nothing to reload (restart it to change options); carrying on'));
     const exporter = await startExporter(options, log);
     const signal = await waitForShutdownSignal();
     log.info(`${signal} received, shutting down`);
+    stopReloads();
     await exporter.stop();
     return 0;
   } catch (error) {

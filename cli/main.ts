@@ -1,4 +1,5 @@
 import { bridgeCommand } from './bridge.ts';
+import { checkConfigCommand } from './check-config.ts';
 import { demoCommand } from './demo.ts';
 import { dispatch, type Commands } from './dispatch.ts';
 import { EXPORTER_COMMAND, exporterCommand } from './exporter.ts';
@@ -9,6 +10,7 @@ const COMMANDS: Commands = new Map([
   ['exporter', { run: exporterCommand, summary: EXPORTER_COMMAND }],
   ['demo', { run: demoCommand, summary: 'bridge and a local exporter in one process, on loopback' }],
   ['rts2-sensord', { run: rts2SensordCommand, summary: 'RTS2 device showing cluster health in rts2-mon (registers with rts2-centrald)' }],
+  ['check-config', { run: checkConfigCommand, summary: 'check-config <command> [options]: validate the files and options it would load (no network)' }],
 ]);
 
 /** Entry point of the `obsmon` executable; returns the process exit status. */

@@ -3,7 +3,8 @@ import { loadOptions } from '../config/load.ts';
 import { createLogger } from '../lib/logger.ts';
 import { sensordOptionSpecs } from '../rts2-sensord/options.ts';
 import { rts2Argv } from '../rts2-sensord/rts2-argv.ts';
-import { startSensord } from '../rts2-sensord/sensord.ts';
+import { startSensord, type RunningSensord } from '../rts2-sensord/sensord.ts';
+import { onReloadSignal } from './reload-signal.ts';
 import { waitForShutdownSignal } from './shutdown-signal.ts';
 import { formatUsage } from './usage.ts';
 
@@ -22,13 +23,29 @@ export async function rts2SensordCommand(argv: readonly string[], env: NodeJS.Pr
     }
     const options = loaded.values;
     const log = createLogger('rts2-sensord', options.logLevel);
+    for (const warning of loaded.warnings) log.warn(warning);
     if (options.observatoryVeto !== 'none') {
       log.warn(`--observatory-veto ${options.observatoryVeto}: a cluster error will make rts2-centrald close the observatory`);
     }
-    const device = await startSensord(options, log);
+    // Listening before start-up: a SIGHUP then is kept for after it.
+    let device: RunningSensord | undefined;
+    let reloadPending = false;
+    const stopReloads = onReloadSignal(() => {
+      log.info('SIGHUP received, reloading the thresholds file');
+      if (device === undefined) reloadPending = true;
+      else device.reloadThresholds();
+    });
+    try {
+      device = await startSensord(options, log);
+    } catch (error) {
+      stopReloads();
+      throw error;
+    }
+    if (reloadPending) device.reloadThresholds();
     log.info(`Device ${options.device} listening on port ${device.port}, registering with rts2-centrald ${options.server}, reading ${options.bridge}`);
     const signal = await waitForShutdownSignal();
     log.info(`${signal} received, shutting down`);
+    stopReloads();
     await device.stop();
     return 0;
   } catch (error) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { didYouMean } from './closest-name.ts';
 
 export const port = z
   .number({ error: 'expected a TCP port number 0..65535' })
@@ -42,3 +43,32 @@ export function splitHostPort(s: string): { host: string; port: number } {
 export const optionalPath = z.string().min(1, { error: 'expected a file path' }).optional();
 
 export const logLevel = z.enum(['debug', 'info', 'warn', 'error'], { error: 'expected one of debug, info, warn, error' });
+
+/** A value as an error message quotes it: strings quoted, containers named. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+/** `true` or `false`; the message quotes what was there (YAML 1.2 reads `yes` as a string). */
+export const yamlBoolean = z.boolean({ error: (issue) => `expected true or false, got ${describeValue(issue.input)}` });
+
+/**
+ * A mapping with exactly these keys (data files): an unknown key is named with the keys expected and
+ * the closest one, a value of the wrong kind with what it was.
+ */
+export function closedObject<S extends z.ZodRawShape>(shape: S, what: string) {
+  const keys = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        const key = issue.keys[0] ?? '';
+        return `unknown key "${key}" (expected ${keys.join(', ')}${didYouMean(key, keys)})`;
+      }
+      if (issue.code === 'invalid_type') return `expected ${what}, got ${describeValue(issue.input)}`;
+      return undefined;
+    },
+  });
+}

@@ -1,14 +1,22 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+import { closestName } from './closest-name.ts';
 import { ConfigError } from './config-error.ts';
+import { readYamlSource, type YamlSource } from './yaml-source.ts';
 import { envName, flagName, type OptionKind, type OptionSpecs, type OptionValues } from './option.ts';
 
 export interface LoadedOptions<S extends OptionSpecs> {
   readonly values: OptionValues<S>;
   /** `--help` was given: the caller prints usage instead of starting. */
   readonly help: boolean;
+  /** Problems that do not stop start-up (an `OBSMON_*` variable that is no option): log them. */
+  readonly warnings: readonly string[];
 }
+
+/**
+ * `OBSMON_*` variables obsmon itself sets or reads for something other than an option: the
+ * container health check URL (Dockerfile) and the config file.
+ */
+const OTHER_VARIABLES: ReadonlySet<string> = new Set(['OBSMON_CONFIG', 'OBSMON_HEALTH_URL']);
 
 type Source = { readonly raw: unknown; readonly where: string };
 
@@ -24,28 +32,47 @@ export function loadOptions<S extends OptionSpecs>(
 ): LoadedOptions<S> {
   // Maps throughout: flag, variable and YAML names are outside text, never plain-object keys.
   const flags = parseFlags(specs, argv);
-  if (flags.get('help') === true) return { values: {} as OptionValues<S>, help: true };
+  if (flags.get('help') === true) return { values: {} as OptionValues<S>, help: true, warnings: [] };
 
   // An empty OBSMON_CONFIG means unset, as for every other OBSMON_* variable.
   const configFlag = flags.get('config');
   const configPath = typeof configFlag === 'string' ? configFlag : env['OBSMON_CONFIG'] || undefined;
-  const file = configPath === undefined ? new Map<string, unknown>() : readConfigFile(configPath, specs);
+  const source = configPath === undefined ? undefined : readYamlSource(configPath, 'config file');
+  const file = source === undefined ? new Map<string, unknown>() : configEntries(source, specs);
   const variables = new Map(Object.entries(env));
 
   const values: Array<[string, unknown]> = [];
   for (const [name, spec] of Object.entries(specs)) {
     const flag = flagName(name);
-    const source = pickSource(name, flags, variables, file, configPath);
-    const raw = source === undefined ? spec.default : coerce(spec.kind, source.raw);
+    const from = pickSource(name, flags, variables, file, source);
+    const raw = from === undefined ? spec.default : coerce(spec.kind, from.raw);
     const result = spec.schema.safeParse(raw);
     if (!result.success) {
       const expected = result.error.issues[0]?.message ?? 'a valid value';
-      const where = source?.where ?? 'default';
-      throw new ConfigError(`Invalid --${flag} ${JSON.stringify(source?.raw ?? raw)} (from ${where}): ${expected}`);
+      const where = from?.where ?? 'default';
+      throw new ConfigError(`Invalid --${flag} ${JSON.stringify(from?.raw ?? raw)} (from ${where}): ${expected}`);
     }
     values.push([name, result.data]);
   }
-  return { values: Object.freeze(Object.fromEntries(values)) as OptionValues<S>, help: false };
+  return { values: Object.freeze(Object.fromEntries(values)) as OptionValues<S>, help: false, warnings: unknownVariables(specs, env) };
+}
+
+/**
+ * A misspelt variable would silently leave its option at the default: name it, and the variable it
+ * most likely meant. A warning, not an error: the environment of a container or a shared env file
+ * legitimately holds other subcommands' variables (and OBSMON_HOST/PORT of the example agents).
+ */
+function unknownVariables(specs: OptionSpecs, env: NodeJS.ProcessEnv): string[] {
+  const known = Object.keys(specs).map(envName);
+  const knownSet = new Set(known);
+  const warnings: string[] = [];
+  for (const [variable, value] of Object.entries(env)) {
+    if (!variable.startsWith('OBSMON_') || value === undefined || value === '') continue;
+    if (knownSet.has(variable) || OTHER_VARIABLES.has(variable)) continue;
+    const close = closestName(variable, known);
+    warnings.push(`Environment variable ${variable} is not an option of this command and is ignored${close === undefined ? '' : ` (did you mean ${close}?)`}`);
+  }
+  return warnings.sort();
 }
 
 function parseFlags(specs: OptionSpecs, argv: readonly string[]): Map<string, unknown> {
@@ -79,21 +106,19 @@ function parseFlags(specs: OptionSpecs, argv: readonly string[]): Map<string, un
   return values;
 }
 
-function readConfigFile(path: string, specs: OptionSpecs): Map<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`Cannot read config file "${path}": ${(error as Error).message.split('\n')[0]}`);
-  }
+function configEntries(source: YamlSource, specs: OptionSpecs): ReadonlyMap<string, unknown> {
+  const parsed = source.data;
   if (parsed === null || parsed === undefined) return new Map();
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigError(`Config file "${path}" must be a mapping of option names to values`);
+    throw new ConfigError(`${source.path}:${source.lineOf([]) ?? 1}: the config file must be a mapping of option names to values`);
   }
-  const known = new Set(Object.keys(specs).map(flagName));
+  const known = Object.keys(specs).map(flagName);
+  const knownSet = new Set(known);
   const entries = new Map(Object.entries(parsed));
   for (const key of entries.keys()) {
-    if (!known.has(key)) throw new ConfigError(`Config file "${path}": unknown option "${key}" (see --help)`);
+    if (knownSet.has(key)) continue;
+    const close = closestName(key, known);
+    throw new ConfigError(`${source.path}:${source.lineOf([key]) ?? 1}: unknown option "${key}" (${close === undefined ? '' : `did you mean "${close}"? `}see --help)`);
   }
   return entries;
 }
@@ -103,7 +128,7 @@ function pickSource(
   flags: ReadonlyMap<string, unknown>,
   env: ReadonlyMap<string, string | undefined>,
   file: ReadonlyMap<string, unknown>,
-  configPath: string | undefined,
+  source: YamlSource | undefined,
 ): Source | undefined {
   const flag = flagName(name);
   const fromFlag = flags.get(flag);
@@ -111,7 +136,7 @@ function pickSource(
   const variable = envName(name);
   const fromEnv = env.get(variable);
   if (fromEnv !== undefined && fromEnv !== '') return { raw: fromEnv, where: `environment ${variable}` };
-  if (file.has(flag)) return { raw: file.get(flag), where: `config file ${configPath}` };
+  if (file.has(flag)) return { raw: file.get(flag), where: `config file ${source?.path}:${source?.lineOf([flag])}` };
   return undefined;
 }
 

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { BUILTIN_THRESHOLDS_PATH, Thresholds, type Levels, type ThresholdsConfig } from '../bridge/state/thresholds.ts';
+import { BUILTIN_THRESHOLDS_PATH, countChangedLevels, loadThresholdsConfig, Thresholds, type Levels, type ThresholdsConfig } from '../bridge/state/thresholds.ts';
 
 export type Condition = 'ok' | 'warning' | 'error';
 
@@ -18,10 +16,20 @@ export class DeviceLevels {
 
   /** Read and validate a thresholds file (the built-in one unless a path is given). */
   static load(path: string = BUILTIN_THRESHOLDS_PATH): DeviceLevels {
-    // Validation (with the bridge's error messages) first; the raw sections after.
-    Thresholds.load(path);
-    const raw = (parseYaml(readFileSync(path, 'utf8')) ?? {}) as Partial<ThresholdsConfig>;
-    return new DeviceLevels({ defaults: raw.defaults ?? {}, groups: raw.groups ?? {}, nodes: raw.nodes ?? {} });
+    return new DeviceLevels(loadThresholdsConfig(path));
+  }
+
+  /**
+   * Re-read the file (SIGHUP): its levels replace all in use, edits from rts2-mon that were not
+   * saved to it included. Returns how many levels changed; an invalid file throws a ConfigError
+   * (file, line, problem) and changes nothing.
+   */
+  reload(path: string = BUILTIN_THRESHOLDS_PATH): number {
+    const next = loadThresholdsConfig(path);
+    const changed = countChangedLevels(this.config, next);
+    this.config = next;
+    this.thresholds = new Thresholds(next);
+    return changed;
   }
 
   defaultLevels(key: string): Levels | undefined {

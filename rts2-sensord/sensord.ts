@@ -33,18 +33,26 @@ export interface RunningSensord {
   /** The client port actually listened on (useful with `--local-port 0`). */
   readonly port: number;
   readonly table: ValueTable;
+  /** Re-read the thresholds file (SIGHUP) and re-evaluate; an invalid file is logged and the levels in use kept. */
+  reloadThresholds(): boolean;
   stop(): Promise<void>;
+}
+
+/** Option combinations that cannot work, checked before anything is opened (also by `obsmon check-config`). */
+export function checkSensordOptions(options: SensordOptions): { host: string; port: number } {
+  const centraldAddress = parseServer(options.server);
+  if (centraldAddress === undefined) throw new ConfigError(`Invalid --server ${JSON.stringify(options.server)}: expected <host[:port]>`);
+  if (options.thresholdWrites === 'file' && options.thresholds === undefined) {
+    throw new ConfigError('Invalid --threshold-writes "file": requires --thresholds <file> (the built-in file is never rewritten)');
+  }
+  return centraldAddress;
 }
 
 /** Build the device from validated options, listen for clients, then register and follow the bridge. */
 export async function startSensord(options: SensordOptions, log: Logger, hooks: SensordHooks = {}): Promise<RunningSensord> {
   const now = hooks.now ?? Date.now;
-  const centraldAddress = parseServer(options.server);
-  if (centraldAddress === undefined) throw new ConfigError(`Invalid --server ${JSON.stringify(options.server)}: expected <host[:port]>`);
+  const centraldAddress = checkSensordOptions(options);
   const thresholdsPath = options.thresholds;
-  if (options.thresholdWrites === 'file' && thresholdsPath === undefined) {
-    throw new ConfigError('Invalid --threshold-writes "file": requires --thresholds <file> (the built-in file is never rewritten)');
-  }
   const levels = DeviceLevels.load(thresholdsPath);
   const table = new ValueTable();
   const names = new ValueNames();
@@ -149,6 +157,20 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
   return {
     port: address.port,
     table,
+    reloadThresholds() {
+      let changed: number;
+      try {
+        changed = levels.reload(thresholdsPath);
+      } catch (error) {
+        log.error(`Reload: ${(error as Error).message}`);
+        log.warn('Reload incomplete: thresholds: invalid, previous kept');
+        return false;
+      }
+      thresholdValues.refresh();
+      cycle();
+      log.info(`Reloaded thresholds: ${changed === 0 ? 'unchanged' : `${changed} ${changed === 1 ? 'level' : 'levels'} changed`}`);
+      return true;
+    },
     async stop() {
       feed.stop();
       centrald?.stop();

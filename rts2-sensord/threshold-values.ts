@@ -48,6 +48,14 @@ export class ThresholdValues {
     }
   }
 
+  /** Show the levels in use again after a reload of the thresholds file. */
+  refresh(): void {
+    for (const [name, { metric, severity }] of this.owned) {
+      const levels = this.levels.defaultLevels(metric);
+      if (levels !== undefined) this.table.set(name, levels[severity]);
+    }
+  }
+
   owns(name: string): boolean {
     return this.owned.has(name);
   }

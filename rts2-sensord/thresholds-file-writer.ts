@@ -5,7 +5,7 @@ import type { Levels } from '../bridge/state/thresholds.ts';
 /**
  * Writes an edited default level back into the thresholds file, keeping its comments and layout,
  * via a temporary file and rename so a crash never leaves half a file. The bridge reads the file at
- * start-up, so the change reaches it, Prometheus rules and dashboards on their next restart.
+ * start-up and on SIGHUP, so the change reaches it (and through it the alert rules) on its next reload.
  */
 export function saveDefaultLevels(path: string, key: string, levels: Levels): void {
   const doc = parseDocument(readFileSync(path, 'utf8'));

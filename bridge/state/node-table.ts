@@ -73,7 +73,7 @@ export class NodeTable {
 
   constructor(
     private readonly limits: NodeTableLimits,
-    private readonly inventory: ReadonlyMap<string, InventoryEntry> = new Map(),
+    private inventory: ReadonlyMap<string, InventoryEntry> = new Map(),
   ) {
     for (const entry of inventory.values()) this.byName.set(entry.name, newNode(entry.name, entry));
   }
@@ -139,6 +139,30 @@ export class NodeTable {
       kept.push(sample);
     }
     return { ok: true, report: { node: node.name, timestamp, samples: kept, receivedAt: nowMs }, droppedSamples, droppedCustomKeys, clockAhead };
+  }
+
+  /**
+   * Adopt a new inventory (SIGHUP reload). New entries are listed as never reported; entries whose
+   * group or criticality changed take the new ones (a new NodeState, so rendered label caches
+   * refresh); removed ones become ordinary nodes, dropped at once if they never reported or
+   * --enforce-inventory refuses them from now on, else forgotten after --forget-after.
+   */
+  replaceInventory(next: ReadonlyMap<string, InventoryEntry>): void {
+    const previous = this.inventory;
+    this.inventory = next;
+    for (const name of previous.keys()) {
+      const node = this.byName.get(name);
+      if (next.has(name) || node === undefined) continue;
+      if (this.limits.enforceInventory || node.lastReceivedAt === undefined) this.byName.delete(name);
+      else this.byName.set(name, { ...node, group: DEFAULT_GROUP, critical: false, inInventory: false });
+    }
+    for (const entry of next.values()) {
+      const node = this.byName.get(entry.name);
+      if (node === undefined) this.byName.set(entry.name, newNode(entry.name, entry));
+      else if (!node.inInventory || node.group !== entry.group || node.critical !== entry.critical) {
+        this.byName.set(entry.name, { ...node, group: entry.group, critical: entry.critical, inInventory: true });
+      }
+    }
   }
 
   /** Drop nodes (not in the inventory) silent for longer than `forgetAfterMs`; returns how many. */

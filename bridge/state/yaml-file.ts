@@ -1,21 +1,26 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../../config/config-error.ts';
+import { keyPath, readYamlSource, type YamlSource } from '../../config/yaml-source.ts';
 
-/** Read and validate a YAML data file; any problem is one ConfigError line naming file and path. */
+/**
+ * Read and validate a YAML data file. Any problem is one ConfigError line naming file, line, key and
+ * what was expected, e.g. `inventory.yaml:4: nodes[1].critical: expected true or false, got "yes"`.
+ */
 export function readYamlFile<T>(path: string, schema: z.ZodType<T>, what: string): T {
-  let data: unknown;
-  try {
-    data = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`Cannot read ${what} "${path}": ${(error as Error).message.split('\n')[0]}`);
-  }
-  const result = schema.safeParse(data ?? {});
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const at = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    throw new ConfigError(`Invalid ${what} "${path}"${at}: ${issue?.message ?? 'unexpected content'}`);
-  }
-  return result.data;
+  return validateYaml(readYamlSource(path, what), schema);
+}
+
+export function validateYaml<T>(source: YamlSource, schema: z.ZodType<T>): T {
+  const result = schema.safeParse(source.data ?? {});
+  if (result.success) return result.data;
+  // An unknown key usually explains the rest (`eror:` also makes `error` missing): name it first.
+  const issue = result.error.issues.find((i) => i.code === 'unrecognized_keys') ?? result.error.issues[0];
+  if (issue === undefined) throw new ConfigError(`${source.path}: unexpected content`);
+  // An unknown key is reported at its own line, not at the mapping holding it.
+  const keys = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path;
+  const line = source.lineOf(keys);
+  const where = line === undefined ? source.path : `${source.path}:${line}`;
+  // Its message names the key; the prefix is the mapping it is in.
+  const key = keyPath(issue.path);
+  throw new ConfigError(`${where}: ${key === '' ? '' : `${key}: `}${issue.message}`);
 }

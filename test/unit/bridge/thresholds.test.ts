@@ -62,10 +62,11 @@ describe('Thresholds', () => {
   test('a file with warning above error is refused with a message naming the path', () => {
     const path = file('defaults:\n  disk: { warning: 95, error: 90 }\n');
     expect(() => Thresholds.load(path)).toThrow(ConfigError);
-    expect(() => Thresholds.load(path)).toThrow(/defaults\.disk.*warning must not be above error/);
+    expect(() => Thresholds.load(path)).toThrow(`${path}:2: defaults.disk: warning must not be above error`);
   });
 
-  test('a file with an unknown section is refused', () => {
-    expect(() => Thresholds.load(file('default:\n  disk: { warning: 1, error: 2 }\n'))).toThrow(/Invalid thresholds file/);
+  test('a file with an unknown section is refused at its line, with the closest section', () => {
+    const path = file('# levels\ndefault:\n  disk: { warning: 1, error: 2 }\n');
+    expect(() => Thresholds.load(path)).toThrow(`${path}:2: unknown key "default" (expected custom_metrics, defaults, groups, nodes; did you mean "defaults"?)`);
   });
 });

@@ -130,10 +130,10 @@ describe('loadOptions errors', () => {
     expect(configError(argv, env).message).toBe(message);
   });
 
-  test('a bad value from the config file names the file', () => {
-    const path = yaml('log-level: verbose\n');
+  test('a bad value from the config file names the file and line', () => {
+    const path = yaml('bind: 127.0.0.1\nlog-level: verbose\n');
     expect(configError(['--config', path]).message).toBe(
-      `Invalid --log-level "verbose" (from config file ${path}): expected one of debug, info, warn, error`,
+      `Invalid --log-level "verbose" (from config file ${path}:2): expected one of debug, info, warn, error`,
     );
   });
 
@@ -151,14 +151,23 @@ describe('loadOptions errors', () => {
   });
 
   test.each([
-    ['an unknown key', 'ingest-port: 1\nlisten: 0.0.0.0\n', 'unknown option "listen" (see --help)'],
-    ['a camelCase key', 'ingestPort: 1\n', 'unknown option "ingestPort" (see --help)'],
-    ['the key constructor', 'constructor: 1\n', 'unknown option "constructor" (see --help)'],
-    ['the key toString', 'toString: 1\n', 'unknown option "toString" (see --help)'],
-    ['a list at the top', '- ingest-port\n', 'must be a mapping of option names to values'],
-    ['invalid YAML', 'ingest-port: [1\n', 'Cannot read config file'],
-  ])('a config file with %s is a ConfigError', (_, text, message) => {
-    expect(configError(['--config', yaml(text)]).message).toContain(message);
+    ['an unknown key', 'ingest-port: 1\nlisten: 0.0.0.0\n', ':2: unknown option "listen" (see --help)'],
+    ['a misspelt key', 'ingest-port: 1\n\nidle-timout: 5\n', ':3: unknown option "idle-timout" (did you mean "idle-timeout"? see --help)'],
+    ['a camelCase key', 'ingestPort: 1\n', ':1: unknown option "ingestPort" (did you mean "ingest-port"? see --help)'],
+    ['a list at the top', '- ingest-port\n', ':1: the config file must be a mapping of option names to values'],
+    [
+      'invalid YAML',
+      'bind: ::1\ningest-port: [1\n',
+      ':3:1: invalid YAML in the config file: Flow sequence in block collection must be sufficiently indented and end with a ]; line 2 reads "ingest-port: [1"',
+    ],
+    ['a repeated key', 'bind: ::1\nbind: 0.0.0.0\n', ':2:1: invalid YAML in the config file: Map keys must be unique; line 2 reads "bind: 0.0.0.0"'],
+  ])('a config file with %s is one line naming file, line and problem', (_, text, message) => {
+    const path = yaml(text);
+    expect(configError(['--config', path]).message).toBe(`${path}${message}`);
+  });
+
+  test.each(['constructor', 'toString'])('a config file with the key %s is an unknown option like any other', (key) => {
+    expect(configError(['--config', yaml(`${key}: 1\n`)]).message).toContain(`:1: unknown option "${key}"`);
   });
 
   test('Object.prototype member names as flags, variables or YAML keys are names like any other', () => {
@@ -166,7 +175,7 @@ describe('loadOptions errors', () => {
     // An environment whose prototype answers for every name (as a plain-object lookup would see it).
     const env = Object.create({ OBSMON_INGEST_PORT: '1', OBSMON_BIND: '::1' }) as NodeJS.ProcessEnv;
     expect(load([], env).values).toMatchObject({ ingestPort: 7070, bind: '0.0.0.0' });
-    expect(configError(['--config', yaml('ingest-port: 9\n__proto__: { bind: "::1" }\n')]).message).toContain('unknown option "__proto__" (see --help)');
+    expect(configError(['--config', yaml('ingest-port: 9\n__proto__: { bind: "::1" }\n')]).message).toContain('unknown option "__proto__"');
   });
 
   test('a missing config file is a ConfigError naming the path', () => {
@@ -175,9 +184,26 @@ describe('loadOptions errors', () => {
   });
 });
 
+describe('loadOptions warnings: an OBSMON_* variable that is no option', () => {
+  test.each([
+    ['a misspelt variable names the closest option', { OBSMON_INGEST_PROT: '7071' }, ['Environment variable OBSMON_INGEST_PROT is not an option of this command and is ignored (did you mean OBSMON_INGEST_PORT?)']],
+    ['a letter missing', { OBSMON_LOGLEVEL: 'debug' }, ['Environment variable OBSMON_LOGLEVEL is not an option of this command and is ignored (did you mean OBSMON_LOG_LEVEL?)']],
+    ['another command\'s variable is named without a guess', { OBSMON_INFLUX_TOKEN: 'x' }, ['Environment variable OBSMON_INFLUX_TOKEN is not an option of this command and is ignored']],
+    ['valid variables, the config file and the container health check say nothing', { OBSMON_INGEST_PORT: '7071', OBSMON_CONFIG: '', OBSMON_HEALTH_URL: 'http://x/healthz' }, []],
+    ['an empty variable counts as unset', { OBSMON_INGEST_PROT: '' }, []],
+    ['other variables are not looked at', { PATH: '/bin', obsmon_bind: 'x' }, []],
+  ] as const)('%s', (_, env, warnings) => {
+    expect(load([], env).warnings).toEqual(warnings);
+  });
+
+  test('the misspelt variable leaves the option at its default (and the value is still valid)', () => {
+    expect(load([], { OBSMON_INGEST_PROT: '7071' }).values.ingestPort).toBe(7070);
+  });
+});
+
 describe('loadOptions --help', () => {
   test.each([['--help'], ['-h']])('%s asks for usage and starts nothing', (flag) => {
-    expect(load([flag])).toEqual({ values: {}, help: true });
+    expect(load([flag])).toEqual({ values: {}, help: true, warnings: [] });
   });
 
   test('--help wins over bad values and a missing config file', () => {

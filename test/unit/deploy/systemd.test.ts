@@ -40,6 +40,8 @@ describe('systemd units in deploy/systemd', () => {
     expect(service.get('ExecStart')).toEqual([`/usr/bin/node /opt/obsmon/bin/obsmon.js ${subcommand}`]);
     expect(service.get('EnvironmentFile')).toEqual([`-/etc/obsmon/${subcommand}.env`]);
     expect(service.get('Restart')?.[0]).toMatch(/^(always|on-failure)$/);
+    // SIGHUP reloads (bridge) or is logged and ignored (exporter); without a handler it would end the process.
+    expect(service.get('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
   });
 
   test.each(UNITS)('%s is hardened without breaking Node or the measurements', (unit) => {
