@@ -127,9 +127,11 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
     },
   );
 
-  const cycle = async () => {
+  // `at` is the wall-clock boundary of this cycle (strictly increasing), not Date.now(): a timer that
+  // fires a hair early would otherwise stamp the previous second and overwrite that report downstream.
+  const cycle = async (at: number) => {
     const cpuBefore = process.cpuUsage();
-    const timestamp = Math.floor(Date.now() / 1000);
+    const timestamp = at / 1000;
     const samples = await collection.collect();
     const cpu = process.cpuUsage(cpuBefore);
     metrics.cycleCpu.set((cpu.user + cpu.system) / 1e6);
@@ -143,7 +145,9 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
 
   // A priming pass gives cpu and network rates a previous reading, so the first report has them.
   await collection.collect();
-  const schedule = startSchedule(values.interval * 1000, cycle);
+  const schedule = startSchedule(Math.round(values.interval * 1000), cycle, {
+    onClockBack: (ms) => logger.warn(`The wall clock went back ${(ms / 1000).toFixed(1)} s; report timestamps restart from it and may overwrite stored ones`),
+  });
   logger.info(`Reporting as "${values.node}" every ${values.interval} s to ${values.server.join(', ')} (source ${source.name})`);
 
   return {
