@@ -60,6 +60,17 @@ async function sourceFor(values: ExporterOptions, log: Logger, hooks: ExporterHo
   return createSource({ kind: values.source, mounts, warn: (key, message) => warnings.warn(key, message) });
 }
 
+/** `promise`'s value, or 'late' if it has not settled within `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The line the agent would send now (for `--once`): two readings `ONCE_WINDOW_MS` apart so that
  * `cpu`, `rx` and `tx` have a delta to work from.
@@ -122,6 +133,7 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
   const timeoutMs = Math.max(500, Math.min(5000, values.interval * 500));
   const collection = new Collection(source, collectors, collectorConfig(values), logger.child('collect'), recordOutcome, timeoutMs);
   const emptyReports = new RateLimitedLog(logger);
+  const slowDisk = new RateLimitedLog(logger.child('queue'));
 
   let metricsServer: MetricsServer | undefined;
   if (values.metricsPort !== 0) {
@@ -165,8 +177,12 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
     if (samples.length === 0) return emptyReports.warn('empty', 'No values collected; nothing to report this cycle');
     const report = { line: encodeReport({ node: values.node, timestamp, samples }), timestamp };
     // On disk (fsync'd) before the sender can see it; a failed write is logged and counted, and the
-    // report is sent anyway.
-    await disk?.append(report);
+    // report is sent anyway. So is one the disk has not confirmed in time: a hung disk must not
+    // silence the node.
+    if (disk !== undefined && (await within(disk.append(report), timeoutMs)) === 'late') {
+      metrics.queueWriteFailures.inc();
+      slowDisk.warn('slow', `The queue directory "${values.queueDir}" did not confirm a write within ${timeoutMs} ms; sending without waiting`);
+    }
     queue.push(report);
     hooks.onReport?.(report);
     metrics.reports.inc();

@@ -1,6 +1,7 @@
 import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConfigError } from '../config/config-error.ts';
 import { lockDirectory, syncDirectory } from '../lib/directory-lock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
@@ -80,9 +81,20 @@ export class DiskQueue {
   constructor(private readonly options: DiskQueueOptions) {
     this.segmentBytes = Math.min(1 << 20, Math.max(4096, Math.floor(options.maxBytes / 16)));
     this.warnings = new RateLimitedLog(options.log);
-    mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-    this.unlock = lockDirectory(options.dir, LOCK, `Queue directory "${options.dir}" (--queue-dir)`);
-    this.recover();
+    const what = `Queue directory "${options.dir}" (--queue-dir)`;
+    try {
+      mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+      this.unlock = lockDirectory(options.dir, LOCK, what);
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError(`${what} cannot be used: ${(error as Error).message}`);
+    }
+    try {
+      this.recover();
+    } catch (error) {
+      this.unlock();
+      throw new ConfigError(`${what} cannot be read: ${(error as Error).message}`);
+    }
   }
 
   /** The reports found at start, oldest first (once: the caller queues them). */
@@ -121,6 +133,8 @@ export class DiskQueue {
       entry.done = true;
       if (entry.segment !== undefined) entry.segment.live -= 1;
     }
+    // While writes fail or hang, acknowledged reports must not pile up in the pending list.
+    if (this.pending.length > 1024) this.pending = this.pending.filter((e) => !e.done);
     this.collect();
   }
 
@@ -152,7 +166,8 @@ export class DiskQueue {
       }
       await segment.handle.write(text, null, 'latin1');
       await segment.handle.datasync();
-      if (created) syncDirectory(this.options.dir);
+      // The new file's name must survive a power cut too (NTFS journals it; Windows cannot open a directory).
+      if (created && process.platform !== 'win32') syncDirectory(this.options.dir);
     } catch (error) {
       // None of the batch counts as written: cut off what part of it reached the file and take a
       // new file for the retry, so a half-written line can never merge with the next one.

@@ -162,10 +162,25 @@ describe('DiskQueue (--queue-dir)', () => {
     expect(openQueue(dir).q.takeBacklog()).toEqual([a, b]);
   });
 
-  test('a second exporter on the same directory is refused', () => {
+  test('a second exporter on the same directory is refused; a lock of a dead process or an earlier boot is taken over', () => {
     const dir = tempDir();
     openQueue(dir);
-    expect(() => openQueue(dir)).toThrow(/Queue directory .* \(--queue-dir\) is in use/);
+    expect(() => openQueue(dir)).toThrow(/Queue directory .* \(--queue-dir\) is in use by this process/);
+    const other = tempDir();
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
+    // The parent process is alive: its lock from this boot holds.
+    writeFileSync(join(other, 'lock'), `${process.ppid} ${bootId}\n`);
+    expect(() => openQueue(other)).toThrow(new RegExp(`in use by process ${process.ppid}`));
+    // After a reboot the same PID may be any process: the lock is stale.
+    writeFileSync(join(other, 'lock'), `${process.ppid} 00000000-0000-0000-0000-000000000000\n`);
+    expect(() => openQueue(other)).not.toThrow();
+    expect(readFileSync(join(other, 'lock'), 'latin1')).toBe(`${process.pid} ${bootId}\n`);
+  });
+
+  test('a path that cannot be a directory stops start-up with a clear error', () => {
+    const file = join(tempDir(), 'plain-file');
+    writeFileSync(file, '');
+    expect(() => openQueue(file)).toThrow(/Queue directory ".*plain-file" \(--queue-dir\) cannot be used: EEXIST/);
   });
 
   test('with the ReportQueue: the byte bound drops the oldest, and a restart replays exactly what was kept', async () => {
