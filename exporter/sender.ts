@@ -69,10 +69,10 @@ const label = (s: ServerAddress) => (s.host.includes(':') ? `[${s.host}]:${s.por
  * TCP client over a failover list. A report leaves the queue once handed to `socket.write()`,
  * honouring backpressure ('drain'), and is kept until acknowledged: after each batch the sender
  * writes `PING <n>`, and the bridge's `PONG <n>` (lines are handled in order) confirms everything
- * before it (`queue.acknowledge`, which removes it from a --queue-dir). When a connection dies — bridge killed, link cut, or no PONG within `ackTimeoutMs` —
- * the unacknowledged reports go back to the front of the queue and are sent again on the next
- * connection (storage is idempotent, live values newest-wins). A bridge that never answers PING
- * gets the last 30 s re-sent instead.
+ * before it (`queue.acknowledge`, which also removes it from a --queue-dir). When a connection
+ * dies — bridge killed, link cut, or no PONG within `ackTimeoutMs` — the unacknowledged reports go
+ * back to the front of the queue and are sent again on the next connection (storage is idempotent,
+ * live values newest-wins). A bridge that never answers PING gets the last 30 s re-sent instead.
  */
 export class TcpSender implements Sender {
   state: ConnectionState = 'connecting';
