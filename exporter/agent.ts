@@ -11,6 +11,7 @@ import type { CollectorConfig } from './collectors/collector.ts';
 import { COLLECTORS } from './collectors/index.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
 import type { ExporterOptions } from './options.ts';
+import { DiskQueue } from './disk-queue.ts';
 import { ReportQueue } from './queue.ts';
 import { createExporterMetrics, type ExporterMetrics } from './self-metrics.ts';
 import { startSchedule } from './schedule.ts';
@@ -59,6 +60,17 @@ async function sourceFor(values: ExporterOptions, log: Logger, hooks: ExporterHo
   return createSource({ kind: values.source, mounts, warn: (key, message) => warnings.warn(key, message) });
 }
 
+/** `promise`'s value, or 'late' if it has not settled within `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The line the agent would send now (for `--once`): two readings `ONCE_WINDOW_MS` apart so that
  * `cpu`, `rx` and `tx` have a delta to work from.
@@ -81,12 +93,38 @@ export async function collectOnce(values: ExporterOptions, logger: Logger, hooks
  * deliver it (replaying the backlog in order after an outage).
  */
 export async function startExporter(values: ExporterOptions, logger: Logger, hooks: ExporterHooks = {}): Promise<RunningExporter> {
-  const source = await sourceFor(values, logger, hooks);
-  const collectors = collectorsOf(values);
   const registry = new Registry();
-  const metrics: ExporterMetrics = createExporterMetrics(registry, collectors.map((c) => c.name), () => queue.length);
-  const limits = { maxReports: values.queueMaxReports, maxAgeSeconds: values.queueMaxAge };
-  const queue = new ReportQueue(limits, () => Date.now() / 1000, (reason) => metrics.dropped.labels(reason).inc());
+  const queueState = () => ({ length: queue.length, bytes: queue.bytes, oldestTimestamp: queue.oldestTimestamp, diskBytes: disk?.diskBytes });
+  const collectors = collectorsOf(values);
+  const metrics: ExporterMetrics = createExporterMetrics(registry, collectors.map((c) => c.name), queueState);
+  // Opened first: a directory in use by another exporter stops start-up before anything else runs.
+  const disk =
+    values.queueDir === undefined
+      ? undefined
+      : new DiskQueue({
+          dir: values.queueDir,
+          maxBytes: values.queueMaxBytes,
+          log: logger.child('queue'),
+          onWriteFailure: () => metrics.queueWriteFailures.inc(),
+          onCorrupt: (lines) => metrics.dropped.labels('corrupt').inc(lines),
+        });
+  const drops = new RateLimitedLog(logger.child('queue'));
+  const limits = { maxReports: values.queueMaxReports, maxAgeSeconds: values.queueMaxAge, maxBytes: values.queueMaxBytes };
+  const queue = new ReportQueue(limits, () => Date.now() / 1000, {
+    dropped: (reason, report) => {
+      metrics.dropped.labels(reason).inc();
+      disk?.remove([report]);
+      const why = reason === 'overflow' ? 'the queue is full (--queue-max-reports, --queue-max-bytes)' : 'it is older than --queue-max-age';
+      drops.warn(reason, `Dropped the oldest queued report (time ${report.timestamp}): ${why}`);
+    },
+    settled: (reports) => disk?.remove(reports),
+  });
+  // A backlog from before a restart goes first, through the same bounds.
+  for (const report of disk?.takeBacklog() ?? []) queue.push(report);
+  const source = await sourceFor(values, logger, hooks).catch(async (error: unknown) => {
+    await disk?.close();
+    throw error;
+  });
   const recordOutcome = (o: CollectorOutcome) => {
     metrics.collectorDuration.labels(o.collector).set(o.seconds);
     metrics.collectorSuccess.labels(o.collector).set(o.ok ? 1 : 0);
@@ -95,6 +133,7 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
   const timeoutMs = Math.max(500, Math.min(5000, values.interval * 500));
   const collection = new Collection(source, collectors, collectorConfig(values), logger.child('collect'), recordOutcome, timeoutMs);
   const emptyReports = new RateLimitedLog(logger);
+  const slowDisk = new RateLimitedLog(logger.child('queue'));
 
   let metricsServer: MetricsServer | undefined;
   if (values.metricsPort !== 0) {
@@ -127,14 +166,23 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
     },
   );
 
-  const cycle = async () => {
+  // `at` is the wall-clock boundary of this cycle (strictly increasing), not Date.now(): a timer that
+  // fires a hair early would otherwise stamp the previous second and overwrite that report downstream.
+  const cycle = async (at: number) => {
     const cpuBefore = process.cpuUsage();
-    const timestamp = Math.floor(Date.now() / 1000);
+    const timestamp = at / 1000;
     const samples = await collection.collect();
     const cpu = process.cpuUsage(cpuBefore);
     metrics.cycleCpu.set((cpu.user + cpu.system) / 1e6);
     if (samples.length === 0) return emptyReports.warn('empty', 'No values collected; nothing to report this cycle');
     const report = { line: encodeReport({ node: values.node, timestamp, samples }), timestamp };
+    // On disk (fsync'd) before the sender can see it; a failed write is logged and counted, and the
+    // report is sent anyway. So is one the disk has not confirmed in time: a hung disk must not
+    // silence the node.
+    if (disk !== undefined && (await within(disk.append(report), timeoutMs)) === 'late') {
+      metrics.queueWriteFailures.inc();
+      slowDisk.warn('slow', `The queue directory "${values.queueDir}" did not confirm a write within ${timeoutMs} ms; sending without waiting`);
+    }
     queue.push(report);
     hooks.onReport?.(report);
     metrics.reports.inc();
@@ -143,8 +191,10 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
 
   // A priming pass gives cpu and network rates a previous reading, so the first report has them.
   await collection.collect();
-  const schedule = startSchedule(values.interval * 1000, cycle);
-  logger.info(`Reporting as "${values.node}" every ${values.interval} s to ${values.server.join(', ')} (source ${source.name})`);
+  const schedule = startSchedule(Math.round(values.interval * 1000), cycle, {
+    onClockBack: (ms) => logger.warn(`The wall clock went back ${(ms / 1000).toFixed(1)} s; report timestamps restart from it and may overwrite stored ones`),
+  });
+  logger.info(`Reporting as "${values.node}" every ${values.interval} s to ${values.server.join(', ')} (source ${source.name}; queue ${disk === undefined ? 'in memory only' : `in "${values.queueDir}"`})`);
 
   return {
     registry,
@@ -154,7 +204,8 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
     async stop() {
       await schedule.stop();
       await sender.stop(STOP_FLUSH_MS);
-      if (queue.length > 0) logger.warn(`Stopped with ${queue.length} reports unsent`);
+      if (queue.length > 0) logger.warn(`Stopped with ${queue.length} reports unsent${disk === undefined ? '' : `; they stay in "${values.queueDir}" for the next start`}`);
+      await disk?.close();
       await metricsServer?.close();
       if (hooks.source === undefined) await source.close();
     },

@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import { address, hostPort, logLevel, port, positiveInt, seconds } from '../config/common-schemas.ts';
+import { byteSize } from '../bridge/store/option-schemas.ts';
+import { address, hostPort, logLevel, optionalPath, port, positiveInt, seconds } from '../config/common-schemas.ts';
 import { option, type OptionValues } from '../config/option.ts';
 import { NODE_PATTERN } from '../protocol/keys.ts';
 import { COLLECTOR_NAMES, DEFAULT_COLLECTORS } from './collectors/index.ts';
 import { defaultNodeName } from './node-name.ts';
 
 const DAY = 86_400;
+/** 16 MiB: about 160 000 reports, far above the default --queue-max-reports (8640, ≈ 1 MB). */
+export const DEFAULT_QUEUE_MAX_BYTES = 16 * 1024 * 1024;
 
 /** `auto` alone, or a list of names. */
 const autoOrList = (what: string) =>
@@ -31,6 +34,10 @@ export const exporterOptionSpecs = {
     'Interfaces summed into rx/tx, each also reported as rx@<if>; auto = physical ones, sum only', '<names>'),
   queueMaxReports: option('number', positiveInt(10_000_000), 8640, 'Reports kept while no bridge is reachable; the oldest go first', '<n>'),
   queueMaxAge: option('number', seconds(1, 365 * DAY), DAY, 'Queued reports older than this are dropped (match the bridge --backfill-window)', '<seconds>'),
+  queueMaxBytes: option('number', byteSize(4096, 2 ** 30), DEFAULT_QUEUE_MAX_BYTES,
+    'Bytes of reports kept while unsent or unacknowledged (memory and --queue-dir); the oldest go first', '<bytes>'),
+  queueDir: option('string', optionalPath, undefined,
+    'Keep the queue on disk here too (fsync\'d before sending), so a restart or reboot keeps the backlog; default: memory only', '<dir>'),
   source: option('string', z.enum(['auto', 'procfs', 'systeminformation'], { error: 'expected auto, procfs or systeminformation' }), 'auto',
     'How values are read: auto = procfs on Linux, systeminformation elsewhere', '<kind>'),
   metricsPort: option('number', port, 0, 'Serve the agent\'s own /metrics on this port; 0 = off', '<n>'),

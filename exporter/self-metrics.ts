@@ -4,9 +4,20 @@ import { REJECT_REASONS } from '../protocol/reject-reasons.ts';
 import type { DropReason } from './queue.ts';
 
 const KNOWN_REASONS = new Set<string>(REJECT_REASONS);
+/** `corrupt`: a line of --queue-dir that was not a valid report when read back at start. */
+export const DROP_REASONS = ['overflow', 'expired', 'corrupt'] as const satisfies readonly (DropReason | 'corrupt')[];
+
+/** What the queue gauges read at scrape time. */
+export interface QueueState {
+  readonly length: number;
+  readonly bytes: number;
+  readonly oldestTimestamp: number | undefined;
+  /** Bytes of the --queue-dir files; undefined without one. */
+  readonly diskBytes: number | undefined;
+}
 
 /** The agent's own metrics, for `--metrics-port` (sites that pull rather than push). */
-export function createExporterMetrics(registry: Registry, collectorNames: readonly string[], queueLength: () => number) {
+export function createExporterMetrics(registry: Registry, collectorNames: readonly string[], queue: () => QueueState) {
   registerBuildInfo(registry);
   const registers = [registry];
   const m = {
@@ -27,7 +38,7 @@ export function createExporterMetrics(registry: Registry, collectorNames: readon
     written: new Counter({ name: 'obsmon_exporter_reports_written_total', help: 'Reports written to a bridge connection', registers }),
     dropped: new Counter({
       name: 'obsmon_exporter_reports_dropped_total',
-      help: 'Reports dropped from the queue unsent, by reason (overflow, expired)',
+      help: 'Reports dropped from the queue unsent, by reason (overflow, expired, corrupt)',
       labelNames: ['reason'] as const,
       registers,
     }),
@@ -36,8 +47,37 @@ export function createExporterMetrics(registry: Registry, collectorNames: readon
       help: 'Reports waiting to be sent',
       registers,
       collect() {
-        this.set(queueLength());
+        this.set(queue().length);
       },
+    }),
+    queueBytes: new Gauge({
+      name: 'obsmon_exporter_queue_bytes',
+      help: 'Bytes of the reports waiting to be sent or acknowledged (bounded by --queue-max-bytes)',
+      registers,
+      collect() {
+        this.set(queue().bytes);
+      },
+    }),
+    queueOldest: new Gauge({
+      name: 'obsmon_exporter_queue_oldest_timestamp_seconds',
+      help: 'Agent time of the oldest report waiting to be sent; 0 when none',
+      registers,
+      collect() {
+        this.set(queue().oldestTimestamp ?? 0);
+      },
+    }),
+    queueDiskBytes: new Gauge({
+      name: 'obsmon_exporter_queue_disk_bytes',
+      help: 'Bytes of the --queue-dir files; 0 without one',
+      registers,
+      collect() {
+        this.set(queue().diskBytes ?? 0);
+      },
+    }),
+    queueWriteFailures: new Counter({
+      name: 'obsmon_exporter_queue_write_failures_total',
+      help: 'Failed writes or fsyncs of --queue-dir (the reports are sent anyway, not durable until a later write succeeds)',
+      registers,
     }),
     connected: new Gauge({ name: 'obsmon_exporter_connected', help: '1 while connected to a bridge, else 0', registers }),
     connectFailures: new Counter({ name: 'obsmon_exporter_connect_failures_total', help: 'Failed connection attempts', registers }),
@@ -54,7 +94,7 @@ export function createExporterMetrics(registry: Registry, collectorNames: readon
     m.collectorDuration.labels(name).set(0);
     m.collectorSuccess.labels(name).set(0);
   }
-  for (const reason of ['overflow', 'expired'] satisfies DropReason[]) m.dropped.labels(reason).inc(0);
+  for (const reason of DROP_REASONS) m.dropped.labels(reason).inc(0);
   for (const reason of [...REJECT_REASONS, 'other']) m.errReplies.labels(reason).inc(0);
   m.connected.set(0);
   return {

@@ -69,10 +69,10 @@ const label = (s: ServerAddress) => (s.host.includes(':') ? `[${s.host}]:${s.por
  * TCP client over a failover list. A report leaves the queue once handed to `socket.write()`,
  * honouring backpressure ('drain'), and is kept until acknowledged: after each batch the sender
  * writes `PING <n>`, and the bridge's `PONG <n>` (lines are handled in order) confirms everything
- * before it. When a connection dies — bridge killed, link cut, or no PONG within `ackTimeoutMs` —
- * the unacknowledged reports go back to the front of the queue and are sent again on the next
- * connection (storage is idempotent, live values newest-wins). A bridge that never answers PING
- * gets the last 30 s re-sent instead.
+ * before it (`queue.acknowledge`, which also removes it from a --queue-dir). When a connection
+ * dies — bridge killed, link cut, or no PONG within `ackTimeoutMs` — the unacknowledged reports go
+ * back to the front of the queue and are sent again on the next connection (storage is idempotent,
+ * live values newest-wins). A bridge that never answers PING gets the last 30 s re-sent instead.
  */
 export class TcpSender implements Sender {
   state: ConnectionState = 'connecting';
@@ -213,7 +213,10 @@ export class TcpSender implements Sender {
     // Without PONGs (a bridge that does not answer) keep only a window, so memory stays bounded.
     if (!this.pongSeen) {
       const cutoff = Date.now() - UNACKNOWLEDGED_WINDOW_MS;
-      while (this.unacked.length > 0 && this.unacked[0]!.at < cutoff) this.unacked.shift();
+      let old = 0;
+      while (old < this.unacked.length && this.unacked[old]!.at < cutoff) old += 1;
+      // No longer kept for resending: settled as far as the queue (and a --queue-dir) is concerned.
+      if (old > 0) this.queue.acknowledge(this.unacked.splice(0, old).map((u) => u.report));
     }
   }
 
@@ -222,7 +225,7 @@ export class TcpSender implements Sender {
     this.pongSeen = true;
     let confirmed = 0;
     while (confirmed < this.unacked.length && this.unacked[confirmed]!.seq <= seq) confirmed += 1;
-    this.unacked.splice(0, confirmed);
+    this.queue.acknowledge(this.unacked.splice(0, confirmed).map((u) => u.report));
     this.oldestOutstandingPingAt = seq >= this.pingSeq ? undefined : Date.now();
   }
 

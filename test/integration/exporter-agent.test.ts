@@ -49,6 +49,7 @@ async function counter(running: RunningExporter, name: string, labels = ''): Pro
 
 const timestamps = (lines: readonly string[]) => lines.map((l) => Number(l.split(' ')[1]));
 const nonDecreasing = (ts: readonly number[]) => ts.every((t, i) => i === 0 || t >= ts[i - 1]!);
+const increasing = (ts: readonly number[]) => ts.every((t, i) => i === 0 || t > ts[i - 1]!);
 
 describe('exporter agent', () => {
   test('sends one valid report per interval, in order', async () => {
@@ -60,15 +61,16 @@ describe('exporter agent', () => {
       expect(parsed.ok && parsed.report.node).toBe('agent1');
     }
     // The priming pass gives even the first report cpu and rx/tx.
-    expect(srv.lines[0]).toMatch(/^agent1 \d+ cpu=25 mem=25 disk=40 rx=0 tx=0 load1=0.5 procs=123$/);
-    expect(nonDecreasing(timestamps(srv.lines))).toBe(true);
+    expect(srv.lines[0]).toMatch(/^agent1 \d+(\.\d+)? cpu=25 mem=25 disk=40 rx=0 tx=0 load1=0.5 procs=123$/);
+    // One report per boundary, even at 0.2 s: every timestamp is new (issue 14, item 4).
+    expect(increasing(timestamps(srv.lines))).toBe(true);
   });
 
   test('queues reports while the bridge is down and replays all of them, in order and with their times', async () => {
     const port = await freePort();
     const running = await exporter(['--server', `127.0.0.1:${port}`]);
     await waitFor('a backlog', () => running.queueLength() >= 4);
-    const startedAt = Math.floor(Date.now() / 1000);
+    const startedAt = Date.now() / 1000;
     const srv = await lineServer(port);
     await waitFor('the backlog at the server', () => srv.lines.length >= 6);
     expect(timestamps(srv.lines).slice(0, 4).every((t) => t <= startedAt)).toBe(true);
@@ -113,7 +115,7 @@ describe('exporter agent', () => {
     source.readings.filesystems = new Error('statfs hung');
     const running = await exporter(['--server', `127.0.0.1:${srv.port}`], { source });
     await waitFor('reports', () => srv.lines.length >= 2);
-    expect(srv.lines.at(-1)).toMatch(/^agent1 \d+ cpu=25 mem=25 rx=0 tx=0 load1=0.5 procs=123$/);
+    expect(srv.lines.at(-1)).toMatch(/^agent1 \d+(\.\d+)? cpu=25 mem=25 rx=0 tx=0 load1=0.5 procs=123$/);
     expect(await counter(running, 'obsmon_exporter_collector_success', '{collector="filesystem"}')).toBe(0);
     expect(await counter(running, 'obsmon_exporter_collector_success', '{collector="cpu"}')).toBe(1);
   });

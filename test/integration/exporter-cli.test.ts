@@ -31,7 +31,7 @@ describe('obsmon exporter (the executable)', () => {
     const { child, out, exited } = exporter(['--server', `127.0.0.1:${srv.port}`]);
     await waitFor('reports', () => srv.lines.length >= 3, 15_000, 50);
     for (const line of srv.lines) expect(parseLine(line).ok).toBe(true);
-    expect(srv.lines[0]).toMatch(/^cli1 \d+ cpu=[\d.]+ mem=[\d.]+ disk=[\d.]+ rx=\d+ tx=\d+ load1=[\d.]+ procs=\d+$/);
+    expect(srv.lines[0]).toMatch(/^cli1 \d+(\.\d+)? cpu=[\d.]+ mem=[\d.]+ disk=[\d.]+ rx=\d+ tx=\d+ load1=[\d.]+ procs=\d+$/);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(out.stderr).toMatch(/SIGTERM received, shutting down/);

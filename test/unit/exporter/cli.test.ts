@@ -42,6 +42,8 @@ describe('obsmon exporter', () => {
     { name: 'an unknown collector', argv: ['--collectors', 'cpu,gpu'], message: /--collectors.*expected collectors among/ },
     { name: 'auto mixed with mounts', argv: ['--mounts', 'auto,/data'], message: /--mounts.*auto cannot be combined/ },
     { name: 'an unknown flag', argv: ['--nope'], message: /nope/ },
+    { name: 'a --queue-dir that is a file', argv: ['--queue-dir', process.execPath, '--server', '127.0.0.1:9'], message: /Queue directory ".*" \(--queue-dir\) cannot be used: EEXIST/ },
+    { name: 'a tiny --queue-max-bytes', argv: ['--queue-max-bytes', '100'], message: /--queue-max-bytes "100".*4096\.\.1073741824/ },
   ])('rejects $name with one line on stderr and status 2', async ({ argv, message }) => {
     const { err } = capture();
     expect(await exporterCommand(argv, {})).toBe(2);

@@ -24,7 +24,7 @@ describe('ReportQueue', () => {
 
   test('drops the oldest past maxReports and counts each drop', () => {
     const drops: DropReason[] = [];
-    const queue = new ReportQueue({ maxReports: 3, maxAgeSeconds: 1000 }, () => 1010, (r) => drops.push(r));
+    const queue = new ReportQueue({ maxReports: 3, maxAgeSeconds: 1000 }, () => 1010, { dropped: (r) => drops.push(r) });
     for (let t = 1001; t <= 1005; t += 1) queue.push(report(t));
     expect(drain(queue)).toEqual([1003, 1004, 1005]);
     expect(queue.dropped).toEqual({ overflow: 2, expired: 0 });
@@ -56,6 +56,30 @@ describe('ReportQueue', () => {
     expect(replayed).toHaveLength(2000);
     expect(replayed[0]).toBe(3001);
     expect(replayed.every((t, i) => i === 0 || t === replayed[i - 1]! + 1)).toBe(true);
+  });
+
+  test('the byte bound counts reports in flight until acknowledged, and drops the oldest unsent past it', () => {
+    const drops: number[] = [];
+    const settled: number[] = [];
+    // Each report is 'n1 100x cpu=1' + newline = 14 bytes: 5 fit in 70.
+    const queue = new ReportQueue({ maxReports: 100, maxAgeSeconds: 1e9, maxBytes: 70 }, () => 2000, {
+      dropped: (_r, report) => drops.push(report.timestamp),
+      settled: (reports) => settled.push(...reports.map((r) => r.timestamp)),
+    });
+    for (let t = 1001; t <= 1005; t += 1) queue.push(report(t));
+    expect(queue.bytes).toBe(70);
+    const sent = [queue.shift()!, queue.shift()!];
+    expect(queue.bytes).toBe(70); // written, not acknowledged: still held (for resending, and on disk)
+    queue.push(report(1006));
+    expect(drops).toEqual([1003]); // the oldest unsent; what is in flight cannot be taken back
+    queue.acknowledge(sent);
+    expect(settled).toEqual([1001, 1002]);
+    expect(queue.bytes).toBe(42);
+    const again = [queue.shift()!];
+    queue.requeue(again);
+    expect(queue.bytes).toBe(42);
+    expect(drain(queue)).toEqual([1004, 1005, 1006]);
+    expect(queue.oldestTimestamp).toBeUndefined();
   });
 
   test('shift on an empty queue returns undefined', () => {

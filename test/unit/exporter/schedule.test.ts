@@ -1,12 +1,15 @@
-import { afterEach, describe, expect, test } from 'vitest';
-import { startSchedule, type Schedule } from '../../../exporter/schedule.ts';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { MAX_CLOCK_WAIT_MS, startSchedule, type Schedule } from '../../../exporter/schedule.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 
 let schedule: Schedule | undefined;
 afterEach(async () => {
   await schedule?.stop();
   schedule = undefined;
+  vi.useRealTimers();
 });
+
+const FAKE: Parameters<typeof vi.useFakeTimers>[0] = { toFake: ['setTimeout', 'clearTimeout', 'Date'] };
 
 describe('startSchedule', () => {
   test('ticks once per boundary of the wall clock', async () => {
@@ -29,14 +32,86 @@ describe('startSchedule', () => {
     for (let i = 1; i < starts.length; i += 1) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(70);
   });
 
-  test('keeps ticking after the wall clock is set back an hour', async () => {
+  test('keeps ticking after the wall clock is set back an hour, and says so', async () => {
     let offset = 0;
     let ticks = 0;
+    const back: number[] = [];
     schedule = startSchedule(50, async () => {
       ticks += 1;
       offset = 3_600_000;
-    }, () => Date.now() - offset);
+    }, { now: () => Date.now() - offset, onClockBack: (ms) => back.push(ms) });
     await waitFor('ticks after the clock change', () => ticks >= 3, 2000);
+    expect(back).toHaveLength(1);
+    expect(back[0]).toBeGreaterThan(3_599_000);
+  });
+
+  test('passes each tick its boundary, which strictly increases over many cycles of early, late and slow ticks', async () => {
+    vi.useFakeTimers(FAKE);
+    vi.setSystemTime(1_796_151_600_250);
+    const ats: number[] = [];
+    let n = 0;
+    schedule = startSchedule(1000, async (at) => {
+      ats.push(at);
+      n += 1;
+      // Every 7th tick takes 1.5 intervals (a slow statfs): the boundary it overran is skipped.
+      if (n % 7 === 0) await new Promise((r) => setTimeout(r, 1500));
+    });
+    for (let i = 0; i < 1000; i += 1) {
+      await vi.advanceTimersByTimeAsync(300);
+      // The wall clock moves against the timers by -4..+4 ms: timers fire early or late by it.
+      vi.setSystemTime(Date.now() + ((i * 7) % 9) - 4);
+      await vi.advanceTimersByTimeAsync(700);
+    }
+    // A tick may be waiting on its (fake) timer: let it finish.
+    const stopping = schedule.stop();
+    await vi.advanceTimersByTimeAsync(2000);
+    await stopping;
+    expect(ats.length).toBeGreaterThan(800);
+    for (let i = 1; i < ats.length; i += 1) {
+      expect(ats[i]! % 1000).toBe(0);
+      expect(ats[i]!).toBeGreaterThan(ats[i - 1]!);
+      expect(ats[i]! - ats[i - 1]!).toBeLessThanOrEqual(2000);
+    }
+  });
+
+  test('a timer that fires early gets the boundary it was set for, not the previous one', async () => {
+    vi.useFakeTimers(FAKE);
+    vi.setSystemTime(10_000_100);
+    const ats: Array<{ at: number; now: number }> = [];
+    schedule = startSchedule(1000, async (at) => void ats.push({ at, now: Date.now() }));
+    await vi.advanceTimersByTimeAsync(500);
+    vi.setSystemTime(Date.now() - 3); // the next timer fires 3 ms before 10_001_000 by the wall clock
+    await vi.advanceTimersByTimeAsync(500);
+    expect(ats).toEqual([{ at: 10_001_000, now: 10_000_997 }]);
+    await vi.advanceTimersByTimeAsync(1010);
+    expect(ats.map((a) => a.at)).toEqual([10_001_000, 10_002_000]);
+  });
+
+  test('a timer that fires late gets the boundary that just passed', async () => {
+    vi.useFakeTimers(FAKE);
+    vi.setSystemTime(10_000_100);
+    const ats: number[] = [];
+    schedule = startSchedule(1000, async (at) => void ats.push(at));
+    await vi.advanceTimersByTimeAsync(500);
+    vi.setSystemTime(Date.now() + 1200); // the clock jumps forward past a boundary
+    await vi.advanceTimersByTimeAsync(500);
+    expect(ats).toEqual([10_002_000]);
+  });
+
+  test('waits out a clock set back by less than MAX_CLOCK_WAIT_MS instead of repeating timestamps', async () => {
+    vi.useFakeTimers(FAKE);
+    vi.setSystemTime(10_000_100);
+    const ats: number[] = [];
+    const back: number[] = [];
+    schedule = startSchedule(1000, async (at) => void ats.push(at), { onClockBack: (ms) => back.push(ms) });
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(ats).toEqual([10_001_000, 10_002_000, 10_003_000]);
+    vi.setSystemTime(Date.now() - 5000); // an NTP step back of 5 s
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(ats.slice(3)[0]).toBe(10_004_000);
+    for (let i = 1; i < ats.length; i += 1) expect(ats[i]! - ats[i - 1]!).toBe(1000);
+    expect(back).toEqual([]);
+    expect(MAX_CLOCK_WAIT_MS).toBeGreaterThan(5000);
   });
 
   test('stop() waits for a running tick and prevents further ones', async () => {

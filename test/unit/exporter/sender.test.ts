@@ -19,8 +19,8 @@ async function server(port = 0): Promise<LineServer> {
   return s;
 }
 
-function sender(servers: ServerAddress[], events: SenderEvents = {}, maxReports = 10_000, ackTimeoutMs = 15_000) {
-  const queue = new ReportQueue({ maxReports, maxAgeSeconds: 1e9 });
+function sender(servers: ServerAddress[], events: SenderEvents = {}, maxReports = 10_000, ackTimeoutMs = 15_000, settled: number[] = []) {
+  const queue = new ReportQueue({ maxReports, maxAgeSeconds: 1e9 }, undefined, { settled: (rs) => settled.push(...rs.map((r) => r.timestamp)) });
   const s = new TcpSender(queue, { servers, backoff: FAST_BACKOFF, connectTimeoutMs: 1000, ackTimeoutMs }, silentLogger, events);
   cleanup.push(() => s.stop(500));
   let t = 1_700_000_000;
@@ -61,6 +61,24 @@ describe('TcpSender', () => {
     await waitFor('backlog', () => srv.lines.length === 20);
     expect(times(srv.lines)[0]).toBe(1_700_000_001);
     expect(consecutive(times(srv.lines))).toBe(true);
+  });
+
+  test('hands the reports a PONG confirms to the queue (which removes them from a --queue-dir), in order, and only those', async () => {
+    const srv = await server();
+    srv.answerPings = false;
+    const settled: number[] = [];
+    const { s, queue, push } = sender([local(srv.port)], {}, 10_000, 15_000, settled);
+    await waitFor('connection', () => s.state === 'connected');
+    push(5);
+    await waitFor('5 lines', () => srv.lines.length === 5);
+    expect(settled).toEqual([]);
+    expect(queue.bytes).toBeGreaterThan(0); // written, held until acknowledged
+    srv.answerPings = true;
+    push(5);
+    await waitFor('all 10 acknowledged', () => settled.length === 10);
+    expect(settled).toEqual(times(srv.lines));
+    expect(consecutive(settled)).toBe(true);
+    expect(queue.bytes).toBe(0);
   });
 
   test('fails over to the next address when the first refuses', async () => {
