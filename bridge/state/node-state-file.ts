@@ -1,4 +1,4 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../../config/config-error.ts';
@@ -31,7 +31,14 @@ export function stateFilePath(options: { readonly stateFile: string | undefined;
     }
     return options.stateFile;
   }
-  return options.spoolDir === undefined ? undefined : join(options.spoolDir, DEFAULT_STATE_FILE_NAME);
+  if (options.spoolDir === undefined) return undefined;
+  // Created as the disk spool creates it; without a database the spool itself never does.
+  try {
+    mkdirSync(options.spoolDir, { recursive: true });
+  } catch (error) {
+    throw new ConfigError(`Invalid --spool-dir ${options.spoolDir}: cannot create it for the node state file: ${(error as Error).message}`);
+  }
+  return join(options.spoolDir, DEFAULT_STATE_FILE_NAME);
 }
 
 /** One node as a line of the file; undefined for a node that never reported (nothing to keep). */
