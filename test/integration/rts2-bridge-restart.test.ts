@@ -72,4 +72,30 @@ describe('rts2-sensord across a bridge restart', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(nodeMessages(h, before)).toEqual([]);
   }, 90_000);
+
+  test('a bridge away for longer than --down-after: live nodes get one --down-after to report again, a dead one is announced after it', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'obsmon-rts2-restart-'));
+    const b = await startBridgeProcess(['--spool-dir', join(dir, 'spool'), '--down-after', '4', '--state-interval', '0.2']);
+    bridge = b;
+    harness = await startHarness({ bridge: false, sensord: { bridge: b.httpUrl } });
+    const h = harness;
+    const send = (names: readonly string[]) => sendAndClose(b.ingestPort, names.map((n) => `${n} ${Date.now() / 1000} cpu=1\n`).join('')).catch(() => '');
+    await send(['live1', 'cam1', 'gone1']);
+    agentTimer = setInterval(() => void send(['live1', 'cam1']), 300);
+    await waitFor('gone1 announced', () => nodeMessages(h).some((m) => m.includes('gone1 sent no report')), 20_000, 100);
+    const before = h.centrald.messages.length;
+
+    clearInterval(agentTimer);
+    await b.stop('SIGKILL');
+    await waitFor('the device to miss the bridge', () => h.centrald.messages.slice(before).some((l) => l.includes('unreachable')), 10_000, 50);
+    // Away for longer than --down-after: every node's last report is now too old for the bridge too.
+    await new Promise((r) => setTimeout(r, 5000));
+    await b.start();
+    await waitFor('the device to see the bridge again', () => h.centrald.messages.slice(before).some((l) => l.includes('answers again')), 20_000, 50);
+    // Agents reconnect after their backoff; cam1's agent never does.
+    await new Promise((r) => setTimeout(r, 1000));
+    agentTimer = setInterval(() => void send(['live1']), 300);
+    await waitFor('cam1 announced once its grace is over', () => nodeMessages(h, before).length > 0, 20_000, 100);
+    expect(nodeMessages(h, before).map((m) => m.replace(/\d+ s$/, 'N s'))).toEqual(['2 cam1 sent no report for N s']);
+  }, 90_000);
 });
