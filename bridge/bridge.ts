@@ -16,6 +16,8 @@ import type { BridgeOptions } from './options.ts';
 import { createSelfMetrics } from './self-metrics.ts';
 import { ConfigReloader, type ReloadOutcome } from './state/config-reload.ts';
 import { loadInventory } from './state/inventory.ts';
+import { stateFilePath } from './state/node-state-file.ts';
+import { startNodeStateSaver } from './state/node-state-saver.ts';
 import { NodeTable } from './state/node-table.ts';
 import { loadThresholdsConfig, Thresholds } from './state/thresholds.ts';
 import { historyRoute } from './store/history-route.ts';
@@ -56,6 +58,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const inventory = options.inventory === undefined ? new Map() : loadInventory(options.inventory);
   const thresholdsConfig = loadThresholdsConfig(options.thresholds);
   const thresholds = new Thresholds(thresholdsConfig);
+  const statePath = stateFilePath(options);
   const table = new NodeTable(
     {
       maxNodes: options.maxNodes,
@@ -80,6 +83,23 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
   const store = createStore(options, registry, log.child('store'));
   lines.onReport((report) => store.record(report));
+
+  const forgetAfterMs = options.forgetAfter * 1000;
+  function forget(): void {
+    const removed = table.forget(now(), forgetAfterMs);
+    if (removed > 0) {
+      metrics.nodesForgotten.inc(removed);
+      log.info(`Forgot ${removed} nodes silent for more than ${options.forgetAfter} s`);
+    }
+  }
+
+  // Before any listener: the restored table is what the first scrape, poll and report see, and a
+  // restored node silent for longer than --forget-after goes at once.
+  const nodeState =
+    statePath === undefined
+      ? undefined
+      : await startNodeStateSaver(table, { path: statePath, intervalMs: options.stateInterval * 1000, maxNodes: options.maxNodes, maxSeriesPerNode: options.maxSeriesPerNode, now }, metrics, log.child('state'));
+  forget();
 
   const ingest = new IngestServer(lines, metrics, { ...ingestOptions(options), durable: () => store.durable() }, log.child('ingest'));
   const live = createLiveEvents(lines, table, thresholds, registry, {
@@ -108,6 +128,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     log.warn(`Agent authentication is off: any host that reaches port ${options.ingestPort} can report for any node (--auth, docs/security.md)`);
   }
   const ingestAddress = await ingest.listen(options.bind, options.ingestPort).catch(async (error: Error) => {
+    await nodeState?.stop();
     await store.close();
     throw new ConfigError(`Cannot listen for agents on ${options.bind}:${options.ingestPort} (--bind, --ingest-port): ${error.message}`);
   });
@@ -116,23 +137,18 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
       ? undefined
       : await ingest.listenTls(options.bind, options.tlsPort, tlsOptions(options)).catch(async (error: Error) => {
           await ingest.close();
+          await nodeState?.stop();
           await store.close();
           throw new ConfigError(`Cannot listen for TLS agents on ${options.bind}:${options.tlsPort} (--bind, --tls-port): ${error.message}`);
         });
   const httpAddress = await listenHttp(http, options.bind, options.httpPort).catch(async (error: Error) => {
     await ingest.close();
+    await nodeState?.stop();
     await store.close();
     throw new ConfigError(`Cannot listen for HTTP on ${options.bind}:${options.httpPort} (--bind, --http-port): ${error.message}`);
   });
 
-  const forgetAfterMs = options.forgetAfter * 1000;
-  const sweeper = setInterval(() => {
-    const removed = table.forget(now(), forgetAfterMs);
-    if (removed > 0) {
-      metrics.nodesForgotten.inc(removed);
-      log.info(`Forgot ${removed} nodes silent for more than ${options.forgetAfter} s`);
-    }
-  }, Math.min(forgetAfterMs, 60_000));
+  const sweeper = setInterval(forget, Math.min(forgetAfterMs, 60_000));
   sweeper.unref();
 
   return {
@@ -150,6 +166,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
       live.stop();
       peers?.stop();
       await ingest.close();
+      await nodeState?.stop();
       // After ingest: no report arrives any more; what the database has not taken goes to the spool.
       await store.close();
       await new Promise<void>((resolve) => {

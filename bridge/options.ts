@@ -27,6 +27,8 @@ export const bridgeOptionSpecs = {
   futureTolerance: option('number', seconds(0, DAY), 60, 'Timestamps further ahead mean a broken agent clock: receive time is used', '<seconds>'),
   downAfter: option('number', seconds(1, DAY), 60, 'A node with no report for this long is down (obsmon_node_up 0; its values leave /metrics)', '<seconds>'),
   forgetAfter: option('number', seconds(1, 365 * DAY), DAY, 'A down node not in the inventory is removed entirely after this long', '<seconds>'),
+  stateFile: option('string', optionalPath, undefined, 'File keeping the node table across restarts (last report, values); default <spool-dir>/nodes.json with --spool-dir, else none', '<file>'),
+  stateInterval: option('number', seconds(0.1, 3600), 5, 'How often the node table is saved to the state file (and at a clean stop): the most a SIGKILL forgets', '<seconds>'),
   inventory: option('string', optionalPath, undefined, 'YAML list of expected nodes (name, group, critical); they exist from start-up', '<file>'),
   enforceInventory: option('boolean', z.boolean({ error: 'expected true or false' }), false, 'Reject reports of nodes not in the inventory (unknown_node)'),
   thresholds: option('string', optionalPath, undefined, 'YAML warning/error levels per metric, group and node (default: the built-in config/thresholds.yaml)', '<file>'),

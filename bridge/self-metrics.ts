@@ -3,6 +3,7 @@ import { registerBuildInfo } from '../lib/build-info.ts';
 import { REJECT_REASONS } from '../protocol/reject-reasons.ts';
 
 export const CONNECTION_REJECT_REASONS = ['max_connections', 'max_per_source', 'source_not_allowed', 'unauthenticated', 'bad_token', 'tls_handshake'] as const;
+export const STATE_RESTORE_DROP_REASONS = ['invalid_file', 'unknown_node', 'too_many_nodes', 'too_many_series'] as const;
 export const CONNECTION_CLOSE_REASONS = ['peer', 'idle', 'error', 'slow', 'unauthenticated', 'shutdown'] as const;
 
 /** The bridge's own ingest counters; every limit and every rejection has one. */
@@ -58,6 +59,19 @@ export function createSelfMetrics(registry: Registry) {
       registers: [registry],
     }),
     nodesForgotten: new Counter({ name: 'obsmon_bridge_nodes_forgotten_total', help: 'Nodes removed after forget-after', registers: [registry] }),
+    stateSaves: new Counter({
+      name: 'obsmon_bridge_state_saves_total',
+      help: 'Saves of the node table to --state-file, by result (ok, failed)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    stateRestoredNodes: new Gauge({ name: 'obsmon_bridge_state_restored_nodes', help: 'Nodes restored from --state-file at start-up', registers: [registry] }),
+    stateRestoreDropped: new Counter({
+      name: 'obsmon_bridge_state_restore_dropped_total',
+      help: 'What start-up did not restore from --state-file, by reason (invalid_file counts files; the others nodes or series beyond the limits)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
   };
   // Zero-initialise every label value so rate() and absent-series alerts work from the first scrape.
   for (const reason of REJECT_REASONS) m.rejected.labels(reason).inc(0);
@@ -65,6 +79,8 @@ export function createSelfMetrics(registry: Registry) {
   m.droppedSamples.labels('too_many_custom_keys').inc(0);
   for (const reason of CONNECTION_REJECT_REASONS) m.connectionsRejected.labels(reason).inc(0);
   for (const reason of CONNECTION_CLOSE_REASONS) m.connectionsClosed.labels(reason).inc(0);
+  for (const result of ['ok', 'failed']) m.stateSaves.labels(result).inc(0);
+  for (const reason of STATE_RESTORE_DROP_REASONS) m.stateRestoreDropped.labels(reason).inc(0);
   return m;
 }
 

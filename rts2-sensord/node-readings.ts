@@ -11,6 +11,8 @@ export interface NodeContext {
   readonly downAfterMs: number;
   /** The last poll of the bridge succeeded; otherwise "down" means "we cannot see", not "it is down". */
   readonly bridgeOk: boolean;
+  /** The last time the device could not see the bridge (FeedState.lastOutage). */
+  readonly lastOutage?: { readonly from: number; readonly until: number };
   readonly levels: DeviceLevels;
 }
 
@@ -58,6 +60,12 @@ export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
   const up = view.up && seenAt !== undefined && ctx.now - seenAt <= ctx.downAfterMs;
   const downCondition: ReadingCondition = view.critical ? 'error' : 'warning';
   const silence = Number.isNaN(ageSeconds) ? 'has never reported' : `sent no report for ${ageSeconds} s`;
+  // A node that was up when the device lost sight of the bridge, silent since: its agent may simply
+  // not have reconnected to the bridge yet. It gets one --down-after from the bridge's return before
+  // it is called down, so a bridge outage longer than --down-after does not flag every live node.
+  const outage = ctx.lastOutage;
+  const unjudged =
+    !up && seenAt !== undefined && outage !== undefined && outage.from - seenAt <= ctx.downAfterMs && ctx.now - outage.until < ctx.downAfterMs;
 
   const readings: Reading[] = [
     {
@@ -67,7 +75,7 @@ export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
       display: 'plain',
       description: `[bool] ${view.node} reports arrive (group ${view.group}${view.critical ? ', critical' : ''})`,
       value: up,
-      condition: !ctx.bridgeOk ? 'stale' : up ? 'ok' : downCondition,
+      condition: !ctx.bridgeOk || unjudged ? 'stale' : up ? 'ok' : downCondition,
       node,
       alert: { warning: `${view.node} ${silence}`, error: `${view.node} ${silence}`, ok: `${view.node} reports again` },
     },

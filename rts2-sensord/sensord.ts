@@ -103,7 +103,7 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
 
   function cycle(): void {
     const feedState = feed.state;
-    const ctx = { now: now(), downAfterMs: feedState.downAfterMs, bridgeOk: feedState.ok, levels };
+    const ctx = { now: now(), downAfterMs: feedState.downAfterMs, bridgeOk: feedState.ok, ...(feedState.lastOutage && { lastOutage: feedState.lastOutage }), levels };
     const known = [...feedState.nodes.values()].sort((a, b) => a.view.node.localeCompare(b.view.node));
     const perNode = known.flatMap((k) => nodeReadings(k, ctx));
     const readings = [bridgeReading(feedState, options.bridge), ...countReadings(feedState, perNode), ...worstReadings(perNode), ...perNode];

@@ -60,6 +60,17 @@ export interface NodeTableLimits {
   readonly maxCustomKeysPerNode?: number;
 }
 
+/** A node as a state file keeps it: what liveness, status and the exposition are judged on. */
+export interface SavedNode {
+  readonly name: string;
+  readonly lastTimestamp: number;
+  readonly lastReceivedAt: number;
+  readonly clockSkewSeconds: number;
+  readonly series: readonly SeriesState[];
+}
+
+export type RestoreOutcome = { readonly ok: true; readonly droppedSeries: number } | { readonly ok: false; readonly reason: 'unknown_node' | 'too_many_nodes' };
+
 export function seriesId(key: string, qualifier: string | undefined): string {
   return qualifier === undefined ? key : `${key}@${qualifier}`;
 }
@@ -163,6 +174,36 @@ export class NodeTable {
         this.byName.set(entry.name, { ...node, group: entry.group, critical: entry.critical, inInventory: true });
       }
     }
+  }
+
+  /**
+   * Put back a node saved by an earlier run (node-state-file.ts), under today's limits and inventory:
+   * group and critical come from the inventory, not the file. Series beyond the limits are dropped.
+   */
+  restore(saved: SavedNode): RestoreOutcome {
+    let node = this.byName.get(saved.name);
+    if (node === undefined) {
+      if (this.limits.enforceInventory) return { ok: false, reason: 'unknown_node' };
+      if (this.byName.size >= this.limits.maxNodes) return { ok: false, reason: 'too_many_nodes' };
+      node = newNode(saved.name, undefined);
+      this.byName.set(saved.name, node);
+    }
+    node.lastTimestamp = saved.lastTimestamp;
+    node.lastReceivedAt = saved.lastReceivedAt;
+    node.clockSkewSeconds = saved.clockSkewSeconds;
+    let droppedSeries = 0;
+    for (const s of saved.series) {
+      const id = seriesId(s.key, s.qualifier);
+      if (node.series.has(id)) continue;
+      const custom = standardKey(s.key) === undefined && !node.customKeys.has(s.key);
+      if (node.series.size >= this.limits.maxSeriesPerNode || (custom && node.customKeys.size >= (this.limits.maxCustomKeysPerNode ?? Infinity))) {
+        droppedSeries += 1;
+        continue;
+      }
+      if (custom) node.customKeys.add(s.key);
+      node.series.set(id, { key: s.key, qualifier: s.qualifier, value: s.value, timestamp: s.timestamp, receivedAt: s.receivedAt });
+    }
+    return { ok: true, droppedSeries };
   }
 
   /** Drop nodes (not in the inventory) silent for longer than `forgetAfterMs`; returns how many. */

@@ -23,6 +23,11 @@ export interface FeedState {
   readonly ignoredNodes: number;
   /** Polls completed, successful or not; 0 = too early to judge the bridge. */
   readonly polls: number;
+  /**
+   * The last time the device could not see the bridge: from its last good poll before the failures to
+   * the first good one after (local clock, ms). Absent until the bridge, once seen, failed and came back.
+   */
+  readonly lastOutage?: { readonly from: number; readonly until: number };
 }
 
 export interface BridgeFeedOptions {
@@ -48,6 +53,9 @@ export class BridgeFeed {
   private lastSuccessAt: number | undefined;
   private downAfterMs = 60_000;
   private polls = 0;
+  /** Last good poll before the current run of failures; undefined while polls succeed. */
+  private blindSince: number | undefined;
+  private lastOutage: { from: number; until: number } | undefined;
   private inFlight = false;
   private again = false;
   private stopped = false;
@@ -68,8 +76,8 @@ export class BridgeFeed {
   }
 
   get state(): FeedState {
-    const { ok, error, lastSuccessAt, downAfterMs, nodes, polls } = this;
-    return { ok, error, lastSuccessAt, downAfterMs, nodes, polls, ignoredNodes: this.ignored.size };
+    const { ok, error, lastSuccessAt, downAfterMs, nodes, polls, lastOutage } = this;
+    return { ok, error, lastSuccessAt, downAfterMs, nodes, polls, ignoredNodes: this.ignored.size, ...(lastOutage === undefined ? {} : { lastOutage }) };
   }
 
   start(): void {
@@ -107,10 +115,13 @@ export class BridgeFeed {
       const now = this.options.now();
       for (const view of answer.nodes) this.remember(view, now);
       if (answer.downAfterSeconds !== undefined) this.downAfterMs = answer.downAfterSeconds * 1000;
+      if (this.blindSince !== undefined) this.lastOutage = { from: this.blindSince, until: now };
+      this.blindSince = undefined;
       this.ok = true;
       this.error = undefined;
       this.lastSuccessAt = now;
     } catch (error) {
+      if (this.ok && this.lastSuccessAt !== undefined) this.blindSince = this.lastSuccessAt;
       this.ok = false;
       this.error = describe(error);
       this.log.debug(`Poll of ${this.options.url} failed: ${this.error}`);

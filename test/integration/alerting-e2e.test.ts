@@ -66,7 +66,14 @@ function prometheusConfig(port: number, targets: { bridge: string; deadBridge: s
 /** The shipped alertmanager.yml, 1 s grouping, every receiver a webhook to `hookUrl/<receiver>`. */
 function alertmanagerConfig(hookUrl: string, tokenFile: string): string {
   type Route = { group_wait?: string; group_interval?: string; routes?: Route[] };
-  const config = parse(readFileSync(join(PROMETHEUS_DIR, 'alertmanager.yml'), 'utf8')) as { route: Route; receivers: Array<Record<string, unknown> & { name: string }> };
+  const config = parse(readFileSync(join(PROMETHEUS_DIR, 'alertmanager.yml'), 'utf8')) as {
+    route: Route;
+    receivers: Array<Record<string, unknown> & { name: string }>;
+    inhibit_rules: Array<{ source_matchers: string[] }>;
+  };
+  // The dead bridge target fires ObsmonBridgeDown throughout, which would silence every node alert
+  // here; that inhibition has its own test (alertmanager-inhibition.test.ts).
+  config.inhibit_rules = config.inhibit_rules.filter((r) => !r.source_matchers.includes('alertname="ObsmonBridgeDown"'));
   const shorten = (route: Route) => {
     if (route.group_wait !== undefined || route === config.route) route.group_wait = '1s';
     if (route.group_interval !== undefined || route === config.route) route.group_interval = '1s';

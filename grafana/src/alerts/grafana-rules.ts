@@ -30,6 +30,8 @@ export interface GrafanaAlertRule {
   noDataState: 'OK';
   execErrState: 'Error';
   for: string;
+  /** Prometheus `keep_firing_for` (the provisioning file spells it keepFiringFor); absent = 0. */
+  keepFiringFor?: string;
   annotations: Record<string, string>;
   labels: Record<string, string>;
   isPaused: boolean;
@@ -58,7 +60,7 @@ export function ruleUid(group: string, rule: PrometheusAlertRule): string {
  * A Prometheus alert as Grafana-managed alert, the way Grafana's own importer converts one: the PromQL
  * as an instant query, then "any series returned fires" (math `is_number || is_nan || is_inf`,
  * threshold > 0). No series = normal (noDataState OK), as in Prometheus; a failing query is reported
- * as an error alert (Prometheus only marks the rule unhealthy). Labels and `for` are copied; templates
+ * as an error alert (Prometheus only marks the rule unhealthy). Labels, `for` and `keep_firing_for` are copied; templates
  * go through grafanaTemplate.
  */
 export function toGrafanaRule(group: string, rule: PrometheusAlertRule, paused: boolean): GrafanaAlertRule {
@@ -78,6 +80,7 @@ export function toGrafanaRule(group: string, rule: PrometheusAlertRule, paused: 
     noDataState: 'OK',
     execErrState: 'Error',
     for: rule.for ?? '0s',
+    ...(rule.keepFiringFor === undefined ? {} : { keepFiringFor: rule.keepFiringFor }),
     annotations,
     labels: { ...rule.labels },
     isPaused: paused,

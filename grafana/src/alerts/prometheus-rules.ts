@@ -11,6 +11,8 @@ export interface PrometheusAlertRule {
   readonly expr: string;
   /** Prometheus duration; absent = fires at the first evaluation. */
   readonly for?: string;
+  /** Prometheus `keep_firing_for`: how long it stays firing after the condition stopped being met. */
+  readonly keepFiringFor?: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
 }
@@ -22,7 +24,7 @@ export interface PrometheusRuleGroup {
 }
 
 interface RuleFile {
-  groups?: Array<{ name: string; rules?: Array<Partial<PrometheusAlertRule> & { record?: string }> }>;
+  groups?: Array<{ name: string; rules?: Array<Partial<PrometheusAlertRule> & { record?: string; keep_firing_for?: string }> }>;
 }
 
 /** Alerting rules of every rule file, by group, in file and rule order; recording rules are left out. */
@@ -39,6 +41,7 @@ export function readPrometheusAlerts(dir: string = PROMETHEUS_RULES_DIR): Promet
           alert: rule.alert,
           expr: rule.expr,
           ...(rule.for === undefined ? {} : { for: rule.for }),
+          ...(rule.keep_firing_for === undefined ? {} : { keepFiringFor: rule.keep_firing_for }),
           labels: rule.labels ?? {},
           annotations: rule.annotations ?? {},
         });

@@ -13,9 +13,9 @@ import { grafanaTemplate } from '../../../grafana/src/alerts/summary.ts';
 const REPO = new URL('../../../', import.meta.url).pathname;
 const RULE_FILES = readdirSync(join(REPO, 'prometheus/rules')).filter((f) => f.endsWith('.yml')).sort();
 
-interface PromRule { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+interface PromRule { alert?: string; record?: string; expr: string; for?: string; keep_firing_for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
 interface GrafanaRule {
-  uid: string; title: string; condition: string; for: string; labels: Record<string, string>; annotations: Record<string, string>;
+  uid: string; title: string; condition: string; for: string; keepFiringFor?: string; labels: Record<string, string>; annotations: Record<string, string>;
   noDataState: string; execErrState: string; isPaused: boolean;
   data: Array<{ refId: string; datasourceUid: string; relativeTimeRange?: { from: number; to: number }; model: Record<string, unknown> }>;
 }
@@ -37,13 +37,14 @@ describe('Grafana alert rules generated from prometheus/rules', () => {
   });
 
   test.each(promAlerts.map((a) => [`${a.rule.alert} (${a.rule.labels?.['severity']})`, a] as const))(
-    '%s has exactly one Grafana counterpart with the same expr, for, severity, summary and runbook',
+    '%s has exactly one Grafana counterpart with the same expr, for, keep_firing_for, severity, summary and runbook',
     (_name, { group, rule }) => {
       const matches = grafanaRules.filter((g) => g.group === group && g.rule.title === rule.alert && g.rule.labels['severity'] === rule.labels?.['severity']);
       expect(matches).toHaveLength(1);
       const grafana = matches[0]!.rule;
       expect(queryOf(grafana)['expr']).toBe(rule.expr);
       expect(grafana.for).toBe(rule.for ?? '0s');
+      expect(grafana.keepFiringFor).toBe(rule.keep_firing_for);
       expect(grafana.labels).toEqual(rule.labels ?? {});
       expect(grafana.annotations['summary']).toBe(grafanaTemplate(rule.annotations?.['summary'] ?? ''));
       expect(grafana.annotations['runbook']).toBe(rule.annotations?.['runbook']);

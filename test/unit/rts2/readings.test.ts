@@ -71,6 +71,17 @@ describe('nodeReadings', () => {
     expect(byName(nodeReadings(old, { ...ctx, bridgeOk: false }))['n1_up']).toMatchObject({ value: false, condition: 'stale' });
   });
 
+  test('after the bridge was out of sight, a node silent since then gets one down-after to report again', () => {
+    // Last report 70 s ago; the device lost the bridge 50 s ago (node up then) and saw it again 10 s ago.
+    const silent = node({ up: false, lastSeenSecondsAgo: 70 });
+    const lastOutage = { from: NOW - 50_000, until: NOW - 10_000 };
+    expect(byName(nodeReadings(silent, { ...ctx, lastOutage }))['n1_up']).toMatchObject({ value: false, condition: 'stale' });
+    // Still silent a down-after after the bridge's return: down.
+    expect(byName(nodeReadings(silent, { ...ctx, lastOutage: { from: NOW - 110_000, until: NOW - 60_000 } }))['n1_up']).toMatchObject({ condition: 'warning' });
+    // Already down (silent beyond down-after) when the device lost the bridge: judged as ever.
+    expect(byName(nodeReadings(node({ up: false, lastSeenSecondsAgo: 200 }), { ...ctx, lastOutage }))['n1_up']).toMatchObject({ condition: 'warning' });
+  });
+
   test('a node that never reported has nan age', () => {
     const r = byName(nodeReadings(node({ up: false, lastSeenSecondsAgo: null, critical: true }), ctx));
     expect(r['n1_age']!.value).toBeNaN();
