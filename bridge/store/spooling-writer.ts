@@ -2,8 +2,8 @@ import { Backoff } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { deliver, type DeliveryObserver } from './deliver.ts';
 import type { WriteEndpoint } from './endpoint.ts';
-import type { Spool } from './spool.ts';
-import { WriteError } from './write-error.ts';
+import type { Spool, SpoolBatch } from './spool.ts';
+import { WriteError, type FailureReason } from './write-error.ts';
 import type { Writer } from './writer.ts';
 
 /** Lines per write request (--influx-batch-size). */
@@ -17,6 +17,14 @@ export const DEFAULT_RETRY_INITIAL_MS = 250;
 export const DEFAULT_RETRY_MAX_MS = 5000;
 /** A server's Retry-After is honoured up to this, ms. */
 export const MAX_RETRY_AFTER_MS = 300_000;
+/**
+ * The oldest spooled batch failing this many times in a row for the same reason, a reason for which
+ * the server did answer, is bisected as possibly caused by its lines (see `deliver`): one line a
+ * server chokes on must not hold the spool, and with it every later report, forever.
+ */
+export const REPEATED_FAILURES = 3;
+/** Reasons where the server answered (unlike unreachable or timeout), so the lines may be the cause. */
+const ANSWERED: ReadonlySet<FailureReason> = new Set<FailureReason>(['server_error', 'unexpected_status', 'bad_response']);
 
 export interface SpoolingWriterOptions {
   readonly batchSize: number;
@@ -53,11 +61,16 @@ export class SpoolingWriter implements Writer {
   /** Ends the drain loop's backoff sleep early; only close() uses it. */
   private cancelSleep: (() => void) | undefined;
   private lastRetryAfterMs: number | undefined;
+  private lastError: unknown;
   /** Set by every append; lets the drain loop notice lines that came while it was reading. */
   private appended = false;
   private readonly backoff: Backoff;
   private readonly timers: NodeJS.Timeout[];
   private unsynced = false;
+  /** A line the database took: re-sending it (idempotent) proves the database takes lines. */
+  private lastGood: string | undefined;
+  /** The oldest spooled batch's consecutive failures for one reason. */
+  private headFailures = { segment: -1, start: -1, reason: undefined as FailureReason | undefined, count: 0 };
 
   constructor(
     private readonly endpoint: WriteEndpoint,
@@ -157,15 +170,41 @@ export class SpoolingWriter implements Writer {
   }
 
   /** True when written (or dead-lettered); false after a retryable failure. */
-  private async tryWrite(lines: readonly string[]): Promise<boolean> {
+  private async tryWrite(lines: readonly string[], suspect?: FailureReason): Promise<boolean> {
     try {
-      await deliver(this.endpoint, lines, this.events);
+      await deliver(this.endpoint, lines, this.events, { suspect: suspect === undefined ? undefined : new Set([suspect]), probe: () => this.probe() });
+      this.lastGood = lines[lines.length - 1] ?? this.lastGood;
       this.setUp(true);
       return true;
     } catch (error) {
+      this.lastError = error;
       this.setUp(false, error);
       return false;
     }
+  }
+
+  private async probe(): Promise<boolean> {
+    if (this.lastGood === undefined) return false;
+    try {
+      await deliver(this.endpoint, [this.lastGood], this.events);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The reason to treat as suspect for this spooled batch: the one it failed with REPEATED_FAILURES times in a row. */
+  private suspectFor(position: SpoolBatch['position']): FailureReason | undefined {
+    const f = this.headFailures;
+    const same = f.segment === position.segment && f.start === position.start;
+    return same && f.count >= REPEATED_FAILURES && f.reason !== undefined && ANSWERED.has(f.reason) ? f.reason : undefined;
+  }
+
+  private noteHeadFailure(position: SpoolBatch['position']): void {
+    const reason = this.lastError instanceof WriteError ? this.lastError.reason : undefined;
+    const f = this.headFailures;
+    if (f.segment === position.segment && f.start === position.start && f.reason === reason) f.count += 1;
+    else this.headFailures = { segment: position.segment, start: position.start, reason, count: 1 };
   }
 
   private async drain(): Promise<void> {
@@ -182,10 +221,11 @@ export class SpoolingWriter implements Writer {
           this.wakeIdle = undefined;
           continue;
         }
-        if (await this.tryWrite(batch.lines)) {
+        if (await this.tryWrite(batch.lines, this.suspectFor(batch.position))) {
           this.spool.ack(batch);
           this.backoff.reset();
         } else {
+          this.noteHeadFailure(batch.position);
           delay = Math.min(this.lastRetryAfterMs ?? this.backoff.next(), MAX_RETRY_AFTER_MS);
         }
       } catch (error) {
