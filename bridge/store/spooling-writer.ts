@@ -1,5 +1,6 @@
 import { Backoff } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import { deliver, type DeliveryObserver } from './deliver.ts';
 import type { WriteEndpoint } from './endpoint.ts';
 import type { Spool, SpoolBatch } from './spool.ts';
@@ -65,6 +66,7 @@ export class SpoolingWriter implements Writer {
   /** Set by every append; lets the drain loop notice lines that came while it was reading. */
   private appended = false;
   private readonly backoff: Backoff;
+  private readonly problems: RateLimitedLog;
   private readonly timers: NodeJS.Timeout[];
   private unsynced = false;
   /** A line the database took: re-sending it (idempotent) proves the database takes lines. */
@@ -80,9 +82,13 @@ export class SpoolingWriter implements Writer {
     private readonly options: SpoolingWriterOptions,
   ) {
     this.backoff = new Backoff({ initialMs: options.retryInitialMs, maxMs: options.retryMaxMs });
+    this.problems = new RateLimitedLog({ ...log, warn: (m) => log.error(m) });
     this.timers = [
       setInterval(() => this.flushLive(), options.flushIntervalMs),
-      setInterval(() => void this.syncSpool(), options.fsyncIntervalMs),
+      // A failure is logged and counted by the spool; the next interval or flush tries again.
+      setInterval(() => {
+        if (this.unsynced) this.syncSpool().catch(() => {});
+      }, options.fsyncIntervalMs),
     ];
     for (const timer of this.timers) timer.unref();
     this.drainLoop = this.drain();
@@ -107,6 +113,11 @@ export class SpoolingWriter implements Writer {
     if (this.buffer.length >= this.options.batchSize) this.flushLive();
   }
 
+  /**
+   * Rejects when the spool could not make its lines durable (disk full, I/O error): the durability
+   * barrier then withholds acknowledgements. Always waits for the spool, even with nothing new:
+   * an fsync started by the timer may still be running, and it covers lines taken before this call.
+   */
   async flush(): Promise<void> {
     while (this.buffer.length > 0 || this.live !== undefined) {
       this.flushLive();
@@ -229,7 +240,7 @@ export class SpoolingWriter implements Writer {
           delay = Math.min(this.lastRetryAfterMs ?? this.backoff.next(), MAX_RETRY_AFTER_MS);
         }
       } catch (error) {
-        this.log.error(`Cannot read the spool: ${(error as Error).message}`);
+        this.problems.warn('read', `Cannot read the spool: ${(error as Error).message}`);
         delay = this.backoff.next();
       }
       if (delay > 0 && !this.closed) await this.sleep(delay);
@@ -263,13 +274,12 @@ export class SpoolingWriter implements Writer {
   }
 
   private async syncSpool(): Promise<void> {
-    if (!this.unsynced) return;
     this.unsynced = false;
     try {
       await this.spool.sync();
     } catch (error) {
       this.unsynced = true;
-      this.log.error(`Cannot fsync the spool: ${(error as Error).message}`);
+      throw error;
     }
   }
 

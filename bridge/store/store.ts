@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { ConfigError } from '../../config/config-error.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import type { AcceptedReport } from '../state/node-table.ts';
 import { DeadLetterFile, DeadLetterLog, type DeadLetterSink } from './dead-letter.ts';
 import { DiskSpool } from './disk-spool.ts';
@@ -14,9 +15,9 @@ import { reportToLines } from './line-protocol.ts';
 import { MemoryHistory } from './memory-history.ts';
 import { DurabilityBarrier } from './durability-barrier.ts';
 import { MemorySpool } from './memory-spool.ts';
-import type { Spool } from './spool.ts';
+import type { DropListener, Spool } from './spool.ts';
 import { databaseConfig, MEMORY_SPOOL_MAX_BYTES, type DatabaseConfig, type StorageOptions } from './store-config.ts';
-import { createStorageMetrics } from './storage-metrics.ts';
+import { createStorageMetrics, type StorageMetrics } from './storage-metrics.ts';
 import { DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS, SpoolingWriter } from './spooling-writer.ts';
 
 /** Everything the bridge keeps beyond the live table. */
@@ -60,7 +61,7 @@ export function createStore(options: StorageOptions, registry: Registry, log: Lo
   const spoolMaxBytes = options.spoolDir === undefined ? Math.min(options.spoolMaxBytes, MEMORY_SPOOL_MAX_BYTES) : options.spoolMaxBytes;
   // The gauges read spool and writer only when scraped, after both exist.
   const metrics = createStorageMetrics(registry, () => spool.stats(), () => writer.pending - spool.stats().points, spoolMaxBytes);
-  const spool = openSpool(options.spoolDir, spoolMaxBytes, (points) => metrics.dropped.labels('spool_full').inc(points), log);
+  const spool = openSpool(options.spoolDir, spoolMaxBytes, metrics, log);
   const deadLetter: DeadLetterSink = options.spoolDir === undefined ? new DeadLetterLog(log) : new DeadLetterFile(options.spoolDir, log);
   const endpoint: WriteEndpoint = config.api === 'v1' ? new InfluxV1Endpoint(config) : new InfluxV2Endpoint(config);
   const writer = new SpoolingWriter(
@@ -115,15 +116,36 @@ export function createStore(options: StorageOptions, registry: Registry, log: Lo
   };
 }
 
-function openSpool(dir: string | undefined, maxBytes: number, onDrop: (points: number) => void, log: Logger): Spool {
+function openSpool(dir: string | undefined, maxBytes: number, metrics: StorageMetrics, log: Logger): Spool {
+  const drops = new RateLimitedLog(log);
+  const total = new Map<DropListenerReason, number>();
+  const onDrop = (points: number, reason: DropListenerReason = 'spool_full') => {
+    metrics.dropped.labels(reason).inc(points);
+    const sum = (total.get(reason) ?? 0) + points;
+    total.set(reason, sum);
+    const why =
+      reason === 'spool_full'
+        ? `Spool full (--spool-max-bytes ${maxBytes}): dropped the ${points} oldest points`
+        : `Spool disk failing: refused ${points} new points (not acknowledged; agents with PING re-send them)`;
+    drops.warn(reason, `${why}; ${sum} ${reason} drops since start`);
+  };
   if (dir === undefined) return new MemorySpool(maxBytes, onDrop);
   try {
-    return new DiskSpool({ dir, maxBytes, onDrop, log: log.child('spool') });
+    return new DiskSpool({
+      dir,
+      maxBytes,
+      onDrop,
+      onError: (op) => metrics.spoolErrors.labels(op).inc(),
+      onRepair: (kind, count) => metrics.spoolRepairs.labels(kind).inc(count),
+      log: log.child('spool'),
+    });
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`Cannot use spool directory "${dir}" (--spool-dir): ${(error as Error).message}`);
   }
 }
+
+type DropListenerReason = NonNullable<Parameters<DropListener>[1]>;
 
 function queryTarget(config: Exclude<DatabaseConfig, { api: 'none' }>) {
   if (config.api === 'v1') {

@@ -1,4 +1,10 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { DiskSpool } from '../../../bridge/store/disk-spool.ts';
+import { DurabilityBarrier } from '../../../bridge/store/durability-barrier.ts';
 import { silentLogger } from '../../../lib/logger.ts';
 import { deliver } from '../../../bridge/store/deliver.ts';
 import type { WriteEndpoint } from '../../../bridge/store/endpoint.ts';
@@ -204,6 +210,40 @@ describe('SpoolingWriter', () => {
     await waitFor('many failures', () => second.seen.failed.length >= 30, 5000);
     expect(second.seen.deadLetters).toEqual([]);
     expect(w2.pending).toBe(16);
+  });
+
+  test('flush() rejects while the spool cannot write (disk full), so the PONG barrier withholds acknowledgements; resolves once it can', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'obsmon-writer-'));
+    let full = true;
+    const spool = new DiskSpool({
+      dir,
+      maxBytes: 1 << 20,
+      log: silentLogger,
+      openFile: async (path, flags) => {
+        const real = await open(path, flags);
+        const write = ((...args: Parameters<FileHandle['write']>) =>
+          full ? Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })) : real.write(...args)) as FileHandle['write'];
+        return Object.assign(Object.create(real) as FileHandle, { write, sync: () => real.sync(), truncate: (n?: number) => real.truncate(n), close: () => real.close() });
+      },
+    });
+    const endpoint = new ScriptedEndpoint();
+    endpoint.up = false;
+    const w = new SpoolingWriter(endpoint, spool, recorder().events, silentLogger, { batchSize: 5, flushIntervalMs: 20, fsyncIntervalMs: 10_000, retryInitialMs: 10, retryMaxMs: 40 });
+    writers.push(w);
+    const barrier = new DurabilityBarrier(() => w.flush(), 5);
+    w.write(lines(0, 5));
+    await expect(barrier.wait()).rejects.toThrow('ENOSPC');
+    w.write(lines(5, 5));
+    await expect(barrier.wait()).rejects.toThrow('ENOSPC');
+    full = false;
+    await expect(barrier.wait()).resolves.toBeUndefined();
+    expect(readdirSync(dir).filter((f) => f.startsWith('segment-')).map((f) => readFileSync(join(dir, f), 'latin1')).join('')).toBe(`${lines(0, 10).join('\n')}\n`);
+    endpoint.up = true;
+    await waitFor('drained', () => w.pending === 0, 5000);
+    expect(endpoint.stored).toEqual(lines(0, 10));
+    await w.close();
+    writers.splice(writers.indexOf(w), 1);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('close() writes what is buffered; without a spool directory, points the database cannot take are counted lost', async () => {
