@@ -150,7 +150,10 @@ export class DiskSpool implements Spool {
 
   sync(): Promise<void> {
     return this.enqueue('write', async () => {
-      for (const segment of this.segments) await this.writeOut(segment);
+      // Every segment gets its chance: one that cannot be written must not keep the others in memory.
+      let failure: unknown;
+      for (const segment of this.segments) await this.writeOut(segment).catch((error: unknown) => (failure ??= error));
+      if (failure !== undefined) throw failure;
     });
   }
 
@@ -198,10 +201,17 @@ export class DiskSpool implements Spool {
       // Only it: a full disk must not keep the older, already written segments from draining (and
       // draining is what frees the disk when the spool filled it).
       first.sealed = true;
-      await this.enqueue('write', () => this.writeOut(first));
+      const writable = await this.enqueue('write', () => this.writeOut(first)).then(
+        () => true,
+        () => false,
+      );
       if (this.segments[0] !== first) return this.read(maxLines);
-      const { lines } = await this.enqueue('read', async () => readSegment(this.path(first.seq)));
+      const path = this.path(first.seq);
+      const onDisk = first.written === 0 ? [] : (await this.enqueue('read', async () => readSegment(path))).lines;
       if (this.segments[0] !== first) return this.read(maxLines);
+      // Lines the disk did not take drain from memory: the database may be back while the disk is
+      // not. They stay counted as unwritten (so still unacknowledged) until drained or written.
+      const lines = writable ? onDisk : [...onDisk, ...first.buffered];
       this.head = { seq: first.seq, lines, times: timestampsOf(lines), index: 0 };
     }
     const head = this.head;

@@ -165,6 +165,29 @@ describe('DiskSpool', () => {
     expect(await drainAll(spool)).toEqual([1, 2, 3, 4, 5].map(line));
   });
 
+  test('a disk that stays full does not keep the spool from draining to a database that is back; one bad segment does not block the others', async () => {
+    const dir = tempDir();
+    const { disk, openOnDisk } = fillingDisk();
+    const spool = open(dir, 1 << 20, undefined, { openFile: openOnDisk });
+    spool.append([line(1)]);
+    await spool.sync();
+    disk.full = true;
+    spool.append([line(2), line(3)]);
+    await expect(spool.sync()).rejects.toThrow('ENOSPC');
+    // The oldest segment: what is on disk, then what only memory holds.
+    expect(await drainAll(spool)).toEqual([line(1), line(2), line(3)]);
+    // Drained, so nothing is left unwritten: the barrier may acknowledge again although the disk is full.
+    await expect(spool.sync()).resolves.toBeUndefined();
+
+    // A segment that can never be written (a directory took its name) does not hold back the next one.
+    const other = tempDir();
+    const broken = open(other, 8 * 4096);
+    mkdirSync(join(other, 'segment-000000000001.lp'));
+    broken.append(Array.from({ length: 200 }, (_, i) => line(i)));
+    await expect(broken.sync()).rejects.toThrow(/EISDIR/);
+    expect(readFileSync(join(other, 'segment-000000000002.lp'), 'latin1').split('\n').length).toBeGreaterThan(1);
+  });
+
   test('while the disk fails, lines waiting in memory are bounded: past the bound new lines are refused and counted', async () => {
     const dir = tempDir();
     const { disk, openOnDisk } = fillingDisk();
