@@ -153,6 +153,28 @@ describe('SpoolingWriter', () => {
     expect(new Set(stored)).toEqual(new Set(lines(0, 300)));
   });
 
+  test('a bad line alone in its batch is dead-lettered once a re-send of the last good line proves the server takes lines', async () => {
+    const sent: string[][] = [];
+    const endpoint: WriteEndpoint = {
+      description: 'garbles answers to \\x07',
+      send: async (l) => {
+        sent.push([...l]);
+        if (l.some((x) => x.includes('\x07'))) throw new WriteError('bad_response', 'Unparsable answer (HPE_INVALID_HEADER_TOKEN)');
+      },
+    };
+    const { seen, events } = recorder();
+    const w = writer(endpoint, events, 10);
+    w.write(lines(0, 1));
+    await w.flush();
+    w.write(['alone\x07']);
+    await w.flush();
+    await waitFor('dead-lettered', () => seen.deadLetters.length === 1);
+    expect(seen.deadLetters).toEqual(['alone\x07']);
+    // The proof: the last line the server took, sent again (it overwrites itself).
+    expect(sent).toEqual([lines(0, 1), ['alone\x07'], lines(0, 1)]);
+    expect(w.pending).toBe(0);
+  });
+
   test('a server that garbles every answer is not a line problem: nothing dead-lettered, few requests per retry', async () => {
     const endpoint = new ScriptedEndpoint();
     let requests = 0;
