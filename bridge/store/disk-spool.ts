@@ -304,6 +304,7 @@ export class DiskSpool implements Spool {
           // The segment is shorter than what was drained of it: not the file the cursor was saved for
           // (damaged, replaced). Skipping would lose all of it; replaying only re-sends.
           this.repaired('invalid_cursor', 1, `The spool cursor points past the end of segment ${segmentName(seq)} (line ${cursor.line} of ${lines.length}); replaying the segment from its start (re-sent points overwrite themselves)`);
+          rmSync(join(dir, 'cursor'), { force: true });
         } else if (cursor?.seq === seq && cursor.line > 0) {
           const skip = cursor.line;
           for (let i = 0; i < skip; i += 1) this.pendingBytes -= lines[i]!.length + 1;

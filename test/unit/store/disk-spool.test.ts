@@ -223,6 +223,7 @@ describe('DiskSpool', () => {
     const warnings: string[] = [];
     const log = { ...silentLogger, warn: (m: string) => warnings.push(m) };
     const spool = open(dir, 1 << 20, undefined, { onRepair: (kind) => repairs.push(kind), log });
+    expect(existsSync(join(dir, 'cursor'))).toBe(false);
     expect(spool.stats().points).toBe(3);
     expect(await drainAll(spool)).toEqual([line(1), line(2), line(3)]);
     expect(repairs).toEqual(['invalid_cursor']);
