@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { deliver } from '../../bridge/store/deliver.ts';
+import type { WriteEndpoint } from '../../bridge/store/endpoint.ts';
 import { InfluxV1Endpoint } from '../../bridge/store/influx-v1-endpoint.ts';
+import { networkWriteError, reasonOfStatus, WriteError } from '../../bridge/store/write-error.ts';
 import { checkMetrics } from '../helpers/promtool.ts';
 import { influxQl, startInfluxd, type RealServer } from '../helpers/real-servers.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';
@@ -153,6 +155,34 @@ describe('storage to InfluxDB 1.6 (/write)', () => {
     expect(sampleValue(text, 'obsmon_bridge_storage_points_dead_lettered_total', '')).toBe(1);
     expect(sampleValue(text, 'obsmon_bridge_storage_write_failures_total', 'reason="unreachable"')).toBe(0);
     expect(sampleValue(text, 'obsmon_bridge_storage_up', '')).toBe(1);
+  });
+
+  test('even through a strict HTTP parser (fetch), which cannot read that answer, the writer isolates the line', async () => {
+    // The writer must not depend on the endpoint's lenient parser: an unparsable answer is bisected
+    // and the line dead-lettered once the rest of the batch proved the server takes lines.
+    const db = await freshDb();
+    const strict: WriteEndpoint = {
+      description: 'fetch (strict parser)',
+      async send(lines) {
+        let res: Response;
+        try {
+          res = await fetch(`${influx.url}/write?db=${db}&precision=s`, { method: 'POST', body: lines.join('\n') });
+        } catch (error) {
+          throw networkWriteError(error, 5000);
+        }
+        await res.text();
+        if (!res.ok) throw new WriteError(reasonOfStatus(res.status), `HTTP ${res.status}`, res.status);
+      },
+    };
+    const t = now() - 2500;
+    const lines = Array.from({ length: 300 }, (_, i) => `obsmon_node,node=st${i % 5} cpu=${i} ${t + i}`);
+    lines.splice(211, 0, 'garbage\x07line');
+    const reasons: string[] = [];
+    const deadLetters: string[] = [];
+    await deliver(strict, lines, { written: () => {}, failed: (e) => reasons.push(e.reason), deadLetter: (l) => deadLetters.push(...l) });
+    expect(deadLetters).toEqual(['garbage\x07line']);
+    expect(new Set(reasons)).toEqual(new Set(['bad_response']));
+    expect(await select(db, 'SELECT count("cpu") FROM "obsmon_node"')).toEqual([[0, 300]]);
   });
 
   test('a database outage spools to disk; after the restart the spool drains and every point is there once', async () => {
