@@ -2,6 +2,7 @@ import { appendFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../lib/logger.ts';
 import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
+import { printable } from './write-error.ts';
 
 /** Past this size the file is renamed to `dead-letter.lp.1` (replacing an older one) and restarted. */
 export const DEFAULT_DEAD_LETTER_MAX_BYTES = 64 * 1024 * 1024;
@@ -35,11 +36,12 @@ export class DeadLetterFile implements DeadLetterSink {
   }
 
   add(lines: readonly string[], reason: string): void {
-    const comment = `# ${new Date(this.now()).toISOString()} ${reason.replace(/[\r\n]+/g, ' ')}`;
+    // One comment line whatever the server echoed (a refused line's control bytes, say).
+    const comment = `# ${new Date(this.now()).toISOString()} ${printable(reason)}`;
     // Rare and small: a plain synchronous append keeps the order and needs no queue.
     appendFileSync(this.path, `${comment}\n${lines.join('\n')}\n`, 'latin1');
     if (statSync(this.path).size > this.maxBytes) renameSync(this.path, `${this.path}.1`);
-    this.log.warn('dead-letter', `Database refused ${lines.length} line(s) for good (${reason}); set aside in "${this.path}"`);
+    this.log.warn('dead-letter', `Database refused ${lines.length} line(s) for good (${printable(reason)}); set aside in "${this.path}"`);
   }
 }
 
@@ -53,6 +55,6 @@ export class DeadLetterLog implements DeadLetterSink {
   }
 
   add(lines: readonly string[], reason: string): void {
-    this.log.warn('dead-letter', `Database refused ${lines.length} line(s) for good (${reason}): "${lines[0]?.slice(0, 200) ?? ''}"`);
+    this.log.warn('dead-letter', `Database refused ${lines.length} line(s) for good (${printable(reason)}): "${printable(lines[0]?.slice(0, 200) ?? '')}"`);
   }
 }

@@ -2,15 +2,49 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../lib/logger.ts';
+import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import { listSegments, lockDirectory, minTimestamp, readCursor, readSegment, segmentName, syncDirectory, timestampsOf } from './spool-files.ts';
 import type { DropListener, Spool, SpoolBatch, SpoolStats } from './spool.ts';
+
+/** File operations of the spool, each a label value of `obsmon_bridge_spool_errors_total{op}`. */
+export const SPOOL_OPS = [
+  /** Writing and fsyncing segment lines (and creating the file): failing here withholds acknowledgements. */
+  'write',
+  /** Reading the oldest segment back to drain it. */
+  'read',
+  /** Saving the drain position. */
+  'cursor',
+  /** Deleting a drained or dropped segment. */
+  'remove',
+] as const;
+export type SpoolOp = (typeof SPOOL_OPS)[number];
+
+/** What start-up found wrong in the directory and repaired, each a label of `obsmon_bridge_spool_repairs_total{kind}`. */
+export const SPOOL_REPAIRS = [
+  /** Half a line at the end of a segment (a crash during a write), cut off. */
+  'torn_tail',
+  /** A cursor past the end of its segment or unreadable: the segment is replayed from its start. */
+  'invalid_cursor',
+  /** An entry named like a segment that is not a readable regular file: skipped. */
+  'odd_entry',
+] as const;
+export type SpoolRepair = (typeof SPOOL_REPAIRS)[number];
+
+/** While writes fail, at most this many bytes of lines wait in memory for the disk (64 MiB, or the spool limit if smaller). */
+export const MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024;
 
 export interface DiskSpoolOptions {
   readonly dir: string;
   /** Bound of the segment files together, bytes; past it the oldest segment is deleted. */
   readonly maxBytes: number;
   readonly onDrop?: DropListener;
+  /** A file operation failed (it is also logged, rate-limited). */
+  readonly onError?: (op: SpoolOp, error: Error) => void;
+  /** Start-up repaired something (it is also logged). */
+  readonly onRepair?: (kind: SpoolRepair, count: number) => void;
   readonly log: Logger;
+  /** Opens segment files for writing; a test puts a failing filesystem here. */
+  readonly openFile?: (path: string, flags: 'w' | 'r+') => Promise<FileHandle>;
 }
 
 interface Segment {
@@ -21,6 +55,10 @@ interface Segment {
   minTimestamp: number | undefined;
   /** Appended but not yet written and fsync'd. */
   buffered: string[];
+  /** Bytes of `buffered`. */
+  bufferedBytes: number;
+  /** Length of the file's written and fsync'd part: the next write goes there, a failed one is cut back to it. */
+  written: number;
   handle: FileHandle | undefined;
   /** No more appends: a newer segment took over. */
   sealed: boolean;
@@ -40,6 +78,11 @@ interface Head {
  * every --spool-fsync-interval), so a SIGKILL loses at most the lines of one interval; a torn last
  * line is cut off at the next start. Drained lines are tracked by a `cursor` file; a segment is
  * deleted once drained. A stale cursor after a crash only re-sends lines, which is idempotent.
+ *
+ * A failed write (disk full, I/O error) keeps its lines in memory for the next sync, which rewrites
+ * them at the same offset, and `sync` rejects: the writer then withholds acknowledgements (PONG)
+ * until a sync succeeds. Writes are positional and a failed one is cut back, so a half-written line
+ * can never end up glued to the next one.
  */
 export class DiskSpool implements Spool {
   readonly description: string;
@@ -55,11 +98,21 @@ export class DiskSpool implements Spool {
   // File operations run one after another, in call order.
   private io: Promise<void> = Promise.resolve();
   private readonly unlock: () => void;
+  private readonly problems: RateLimitedLog;
+  /** Bytes appended and not yet written (all segments). */
+  private unwrittenBytes = 0;
+  /** The last write failed: new lines wait in memory, up to maxUnwrittenBytes. */
+  private failing = false;
+  private readonly maxUnwrittenBytes: number;
 
   constructor(private readonly options: DiskSpoolOptions) {
     this.description = `directory "${options.dir}" (at most ${options.maxBytes} bytes)`;
     // Segments of 1/8 of the limit: dropping the oldest one past the limit loses at most that share.
     this.segmentBytes = Math.min(8 * 1024 * 1024, Math.max(4096, Math.floor(options.maxBytes / 8)));
+    this.maxUnwrittenBytes = Math.min(options.maxBytes, MAX_UNWRITTEN_BYTES);
+    // Error level: a failing spool means unacknowledged reports; one line per operation a minute.
+    const log = options.log;
+    this.problems = new RateLimitedLog({ ...log, warn: (m) => log.error(m) });
     mkdirSync(options.dir, { recursive: true });
     this.unlock = lockDirectory(options.dir);
     this.recover();
@@ -67,14 +120,23 @@ export class DiskSpool implements Spool {
 
   append(lines: readonly string[]): void {
     let active = this.segments[this.segments.length - 1];
+    let refused = 0;
     for (const line of lines) {
+      const size = line.length + 1;
+      // The disk is failing: memory holds the lines only up to a bound. None of them is acknowledged,
+      // so an agent with PING/PONG sends them again.
+      if (this.failing && this.unwrittenBytes + size > this.maxUnwrittenBytes) {
+        refused += 1;
+        continue;
+      }
       if (active === undefined || active.sealed || (active.bytes >= this.segmentBytes && active.lines > 0)) {
         if (active !== undefined) active.sealed = true;
         active = this.newSegment();
       }
-      const size = line.length + 1;
       const t = Number(line.slice(line.lastIndexOf(' ') + 1));
       active.buffered.push(line);
+      active.bufferedBytes += size;
+      this.unwrittenBytes += size;
       active.bytes += size;
       active.lines += 1;
       if (active.minTimestamp === undefined || t < active.minTimestamp) active.minTimestamp = t;
@@ -82,32 +144,53 @@ export class DiskSpool implements Spool {
       this.pendingBytes += size;
       this.points += 1;
     }
+    if (refused > 0) this.options.onDrop?.(refused, 'spool_error');
     this.enforceLimit();
   }
 
   sync(): Promise<void> {
-    return this.enqueue(async () => {
-      let created = false;
-      for (const segment of this.segments) {
-        const count = segment.buffered.length;
-        if (count > 0) {
-          const text = `${segment.buffered.join('\n')}\n`;
-          if (segment.handle === undefined) {
-            segment.handle = await open(this.path(segment.seq), 'a');
-            created = true;
-          }
-          await segment.handle.write(text, null, 'latin1');
-          await segment.handle.sync();
-          // Only now: after a failed write (disk full) the lines stay buffered for the next attempt.
-          segment.buffered.splice(0, count);
-        }
-        if (segment.sealed && segment.handle !== undefined) {
-          await segment.handle.close();
-          segment.handle = undefined;
-        }
-      }
-      if (created) syncDirectory(this.options.dir);
+    return this.enqueue('write', async () => {
+      // Every segment gets its chance: one that cannot be written must not keep the others in memory.
+      let failure: unknown;
+      for (const segment of this.segments) await this.writeOut(segment).catch((error: unknown) => (failure ??= error));
+      if (failure !== undefined) throw failure;
     });
+  }
+
+  /** Write and fsync a segment's buffered lines; close it once sealed. */
+  private async writeOut(segment: Segment): Promise<void> {
+    const count = segment.buffered.length;
+    if (count > 0) {
+      const data = Buffer.from(`${segment.buffered.join('\n')}\n`, 'latin1');
+      try {
+        if (segment.handle === undefined) {
+          // Not 'a': positional writes, so a retry after a failure rewrites the same bytes.
+          segment.handle = await (this.options.openFile ?? open)(this.path(segment.seq), segment.written === 0 ? 'w' : 'r+');
+          syncDirectory(this.options.dir);
+        }
+        const handle = segment.handle;
+        for (let done = 0; done < data.length; ) {
+          const { bytesWritten } = await handle.write(data, done, data.length - done, segment.written + done);
+          if (bytesWritten === 0) throw new Error('wrote 0 bytes');
+          done += bytesWritten;
+        }
+        await handle.sync();
+      } catch (error) {
+        // A full disk takes part of a write: cut it back so the file holds whole lines only.
+        await segment.handle?.truncate(segment.written).catch(() => {});
+        this.failing = true;
+        throw error;
+      }
+      segment.written += data.length;
+      segment.buffered.splice(0, count);
+      segment.bufferedBytes = segment.buffered.reduce((sum, l) => sum + l.length + 1, 0);
+      this.unwrittenBytes -= data.length;
+    }
+    if (segment.sealed && segment.handle !== undefined) {
+      await segment.handle.close();
+      segment.handle = undefined;
+    }
+    if (this.segments.every((s) => s.buffered.length === 0)) this.failing = false;
   }
 
   async read(maxLines: number): Promise<SpoolBatch | undefined> {
@@ -115,10 +198,20 @@ export class DiskSpool implements Spool {
       const first = this.segments[0];
       if (first === undefined || first.lines === 0) return undefined;
       // The head is read from its file: seal it so later appends go to a new one, and write it out.
+      // Only it: a full disk must not keep the older, already written segments from draining (and
+      // draining is what frees the disk when the spool filled it).
       first.sealed = true;
-      await this.sync();
+      const writable = await this.enqueue('write', () => this.writeOut(first)).then(
+        () => true,
+        () => false,
+      );
       if (this.segments[0] !== first) return this.read(maxLines);
-      const { lines } = readSegment(this.path(first.seq));
+      const path = this.path(first.seq);
+      const onDisk = first.written === 0 ? [] : (await this.enqueue('read', async () => readSegment(path))).lines;
+      if (this.segments[0] !== first) return this.read(maxLines);
+      // Lines the disk did not take drain from memory: the database may be back while the disk is
+      // not. They stay counted as unwritten (so still unacknowledged) until drained or written.
+      const lines = writable ? onDisk : [...onDisk, ...first.buffered];
       this.head = { seq: first.seq, lines, times: timestampsOf(lines), index: 0 };
     }
     const head = this.head;
@@ -140,7 +233,7 @@ export class DiskSpool implements Spool {
       this.removeFirst();
     } else {
       const cursor = `${head.seq} ${head.index}\n`;
-      void this.enqueue(async () => {
+      void this.enqueue('cursor', async () => {
         const tmp = join(this.options.dir, 'cursor.tmp');
         await writeFile(tmp, cursor);
         await rename(tmp, join(this.options.dir, 'cursor'));
@@ -156,36 +249,64 @@ export class DiskSpool implements Spool {
 
   async close(): Promise<void> {
     for (const s of this.segments) s.sealed = true;
-    await this.sync();
-    this.unlock();
+    try {
+      await this.sync();
+    } catch {
+      // Logged and counted as a write error already; what never reached the disk dies with the process.
+      const lost = this.segments.reduce((sum, s) => sum + s.buffered.length, 0);
+      this.options.log.error(`Lost ${lost} points at shutdown: they could not be written to the spool`);
+      this.options.onDrop?.(lost, 'spool_error');
+      for (const s of this.segments) await s.handle?.close().catch(() => {});
+    } finally {
+      this.unlock();
+    }
   }
 
   private recover(): void {
-    const seqs = listSegments(this.options.dir);
-    let cursor = readCursor(this.options.dir);
-    if (cursor !== undefined && cursor.seq !== seqs[0]) {
-      rmSync(join(this.options.dir, 'cursor'), { force: true });
+    const { dir } = this.options;
+    const { seqs: found, odd, highest } = listSegments(dir);
+    for (const name of odd) this.repaired('odd_entry', 1, `Skipped "${join(dir, name)}": named like a spool segment but not a regular file`);
+    const read = new Map<number, string[]>();
+    for (const seq of found) {
+      try {
+        const { lines, tornBytes } = readSegment(this.path(seq));
+        if (tornBytes > 0) this.repaired('torn_tail', 1, `Cut ${tornBytes} bytes of an unfinished write off spool segment ${segmentName(seq)}`);
+        read.set(seq, lines);
+      } catch (error) {
+        this.repaired('odd_entry', 1, `Skipped spool segment "${this.path(seq)}": ${(error as Error).message}`);
+      }
+    }
+    const seqs = found.filter((seq) => read.has(seq));
+    let cursor = readCursor(dir);
+    if (cursor === 'invalid') {
+      this.repaired('invalid_cursor', 1, `The spool cursor "${join(dir, 'cursor')}" is unreadable; the oldest segment is replayed from its start (re-sent points overwrite themselves)`);
       cursor = undefined;
     }
-    this.nextSeq = Math.max(seqs[seqs.length - 1] ?? 0, cursor?.seq ?? 0) + 1;
+    if (cursor !== undefined && cursor.seq !== seqs[0]) cursor = undefined;
+    if (cursor === undefined) rmSync(join(dir, 'cursor'), { force: true, recursive: true });
+    this.nextSeq = Math.max(highest, cursor?.seq ?? 0) + 1;
     for (const seq of seqs) {
-      const { lines, tornBytes } = readSegment(this.path(seq));
-      if (tornBytes > 0) this.options.log.warn(`Cut ${tornBytes} bytes of an unfinished write off spool segment ${segmentName(seq)}`);
+      const lines = read.get(seq)!;
       if (lines.length === 0) {
         rmSync(this.path(seq), { force: true });
         continue;
       }
       const times = timestampsOf(lines);
       const bytes = lines.reduce((sum, l) => sum + l.length + 1, 0);
-      const segment: Segment = { seq, bytes, lines: lines.length, minTimestamp: minTimestamp(times), buffered: [], handle: undefined, sealed: true };
+      const segment: Segment = { seq, bytes, lines: lines.length, minTimestamp: minTimestamp(times), buffered: [], bufferedBytes: 0, written: bytes, handle: undefined, sealed: true };
       this.segments.push(segment);
       this.diskBytes += bytes;
       this.pendingBytes += bytes;
       this.points += lines.length;
       if (this.head === undefined) {
         this.head = { seq, lines, times, index: 0 };
-        if (cursor?.seq === seq && cursor.line > 0) {
-          const skip = Math.min(cursor.line, lines.length);
+        if (cursor?.seq === seq && cursor.line > lines.length) {
+          // The segment is shorter than what was drained of it: not the file the cursor was saved for
+          // (damaged, replaced). Skipping would lose all of it; replaying only re-sends.
+          this.repaired('invalid_cursor', 1, `The spool cursor points past the end of segment ${segmentName(seq)} (line ${cursor.line} of ${lines.length}); replaying the segment from its start (re-sent points overwrite themselves)`);
+          rmSync(join(dir, 'cursor'), { force: true });
+        } else if (cursor?.seq === seq && cursor.line > 0) {
+          const skip = cursor.line;
           for (let i = 0; i < skip; i += 1) this.pendingBytes -= lines[i]!.length + 1;
           this.points -= skip;
           this.head.index = skip;
@@ -196,10 +317,15 @@ export class DiskSpool implements Spool {
     if (this.points > 0) this.options.log.info(`Spool holds ${this.points} points from before the restart; they drain first`);
   }
 
+  private repaired(kind: SpoolRepair, count: number, message: string): void {
+    this.options.onRepair?.(kind, count);
+    this.options.log.warn(message);
+  }
+
   private newSegment(): Segment {
     const seq = this.nextSeq;
     this.nextSeq += 1;
-    const segment: Segment = { seq, bytes: 0, lines: 0, minTimestamp: undefined, buffered: [], handle: undefined, sealed: false };
+    const segment: Segment = { seq, bytes: 0, lines: 0, minTimestamp: undefined, buffered: [], bufferedBytes: 0, written: 0, handle: undefined, sealed: false };
     this.segments.push(segment);
     return segment;
   }
@@ -224,19 +350,32 @@ export class DiskSpool implements Spool {
     this.points -= first.lines - acked;
     const wasHead = this.head?.seq === first.seq;
     if (wasHead) this.head = undefined;
+    this.unwrittenBytes -= first.bufferedBytes;
     first.buffered = [];
-    void this.enqueue(async () => {
+    first.bufferedBytes = 0;
+    if (this.segments.every((s) => s.buffered.length === 0)) this.failing = false;
+    void this.enqueue('remove', async () => {
       await first.handle?.close();
       first.handle = undefined;
-      await unlink(this.path(first.seq)).catch(() => {});
+      await unlink(this.path(first.seq)).catch((error: NodeJS.ErrnoException) => {
+        // Never written (all its lines were still in memory): nothing to remove.
+        if (error.code !== 'ENOENT') throw error;
+      });
       if (wasHead) await unlink(join(this.options.dir, 'cursor')).catch(() => {});
     });
   }
 
-  private enqueue(task: () => Promise<void>): Promise<void> {
+  private enqueue<T>(op: SpoolOp, task: () => Promise<T>): Promise<T> {
     const run = this.io.then(task);
     // One failed write (disk full) must not wedge every later one; the caller sees its own error.
-    this.io = run.catch((error: Error) => this.options.log.error(`Spool I/O failed in "${this.options.dir}": ${error.message}`));
+    this.io = run.then(
+      () => {},
+      (error: Error) => {
+        this.options.onError?.(op, error);
+        const consequence = op === 'write' ? '; reports are not acknowledged (no PONG) until a write succeeds' : '';
+        this.problems.warn(op, `Spool ${op} failed in "${this.options.dir}": ${error.message}${consequence}`);
+      },
+    );
     return run;
   }
 

@@ -1,6 +1,11 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { DEFAULT_GZIP_THRESHOLD_BYTES, type WriteEndpoint } from './endpoint.ts';
-import { networkWriteError, parseRetryAfter, reasonOfStatus, WriteError } from './write-error.ts';
+import { networkWriteError, parseRetryAfter, printable, reasonOfStatus, WriteError } from './write-error.ts';
+
+/** Of an answer's body only this much is kept (for the error message); the rest is read and discarded. */
+const MAX_ANSWER_BODY_BYTES = 64 * 1024;
 
 /** Connection to an InfluxDB 1.x database (`/write?db=`), for sites still on 1.x. */
 export interface InfluxV1Target {
@@ -21,7 +26,12 @@ export function basicAuth(user: string | undefined, password: string | undefined
   return { authorization: `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}` };
 }
 
-/** The v1 write API through Node's fetch: `POST /write?db=&rp=&precision=s`. */
+/**
+ * The v1 write API: `POST /write?db=&rp=&precision=s` through node:http with its lenient parser.
+ * InfluxDB answers a refused line with `400` and echoes the line in `X-Influxdb-Error`; a control
+ * byte there makes a strict parser (fetch, node:http's default) fail before the status is read, and a
+ * line refused for good would then look like an outage and be retried forever.
+ */
 export class InfluxV1Endpoint implements WriteEndpoint {
   readonly description: string;
   private readonly writeUrl: string;
@@ -43,31 +53,49 @@ export class InfluxV1Endpoint implements WriteEndpoint {
     const gzip = text.length >= DEFAULT_GZIP_THRESHOLD_BYTES;
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...basicAuth(this.target.user, this.target.password) };
     if (gzip) headers['content-encoding'] = 'gzip';
-    let response: Response;
+    // Spooled lines were read back as latin1: the same encoding gives the original bytes (live lines are ASCII).
+    const bytes = Buffer.from(text, 'latin1');
+    let answer: Answer;
     try {
-      response = await fetch(this.writeUrl, {
-        method: 'POST',
-        headers,
-        body: gzip ? gzipSync(text) : text,
-        signal: AbortSignal.timeout(this.target.timeoutMs),
-      });
+      answer = await post(new URL(this.writeUrl), headers, gzip ? gzipSync(bytes) : bytes, this.target.timeoutMs);
     } catch (error) {
       throw networkWriteError(error, this.target.timeoutMs);
     }
-    let body: string;
-    try {
-      body = await response.text();
-    } catch (error) {
-      throw networkWriteError(error, this.target.timeoutMs);
-    }
-    if (response.ok) return;
+    if (answer.status >= 200 && answer.status < 300) return;
+    const headerError = answer.headers['x-influxdb-error'];
     throw new WriteError(
-      reasonOfStatus(response.status),
-      `HTTP ${response.status}: ${errorText(body, response.headers.get('x-influxdb-error'))}`,
-      response.status,
-      parseRetryAfter(response.headers.get('retry-after'), this.now()),
+      reasonOfStatus(answer.status),
+      `HTTP ${answer.status}: ${printable(errorText(answer.body, typeof headerError === 'string' ? headerError : undefined))}`,
+      answer.status,
+      parseRetryAfter(answer.headers['retry-after'], this.now()),
     );
   }
+}
+
+interface Answer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** One POST; resolves with any status, rejects only when no complete answer came (network, deadline). */
+function post(url: URL, headers: Record<string, string>, body: Buffer, timeoutMs: number): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const options = { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, insecureHTTPParser: true, signal: AbortSignal.timeout(timeoutMs) };
+    const req = send(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (kept < MAX_ANSWER_BODY_BYTES) chunks.push(chunk);
+        kept += chunk.length;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BODY_BYTES).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** InfluxDB 1.x answers `{"error":"..."}`; 2.x `{"code":"...","message":"..."}`. */

@@ -1,7 +1,7 @@
 import { HttpError, InfluxDB, RequestTimedOutError, type WriteApi } from '@influxdata/influxdb-client';
 import { DEFAULT_GZIP_THRESHOLD_BYTES, type WriteEndpoint } from './endpoint.ts';
 import { errorText } from './influx-v1-endpoint.ts';
-import { networkWriteError, parseRetryAfter, reasonOfStatus, WriteError } from './write-error.ts';
+import { networkWriteError, parseRetryAfter, printable, reasonOfStatus, WriteError } from './write-error.ts';
 
 /** Connection to InfluxDB 2.x, 3.x or 1.8+ (`/api/v2/write`; for 1.8 the bucket is `db/rp`). */
 export interface InfluxV2Target {
@@ -31,7 +31,14 @@ export class InfluxV2Endpoint implements WriteEndpoint {
     private readonly target: InfluxV2Target,
     private readonly now: () => number = Date.now,
   ) {
-    const client = new InfluxDB({ url: target.url, ...(target.token === undefined ? {} : { token: target.token }), timeout: target.timeoutMs });
+    // The lenient parser: InfluxDB 1.8 echoes a refused line in X-Influxdb-Error, and a control byte there
+    // would otherwise hide the 400 behind a parse error (see InfluxV1Endpoint).
+    const client = new InfluxDB({
+      url: target.url,
+      ...(target.token === undefined ? {} : { token: target.token }),
+      timeout: target.timeoutMs,
+      transportOptions: { insecureHTTPParser: true },
+    });
     this.api = client.getWriteApi(target.org, target.bucket, 's', {
       batchSize: target.maxLines + 1,
       maxBatchBytes: Number.MAX_SAFE_INTEGER,
@@ -59,7 +66,7 @@ export class InfluxV2Endpoint implements WriteEndpoint {
       const retryAfter = error.headers?.['retry-after'];
       return new WriteError(
         reasonOfStatus(error.statusCode),
-        `HTTP ${error.statusCode}: ${errorText(error.body ?? '', error.message)}`,
+        `HTTP ${error.statusCode}: ${printable(errorText(error.body ?? '', error.message))}`,
         error.statusCode,
         parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, this.now()),
       );

@@ -10,14 +10,24 @@ export function segmentName(seq: number): string {
   return `segment-${String(seq).padStart(12, '0')}.lp`;
 }
 
-/** Sequence numbers of the segment files in `dir`, oldest first. */
-export function listSegments(dir: string): number[] {
+/**
+ * Sequence numbers of the segment files in `dir`, oldest first, and of entries named like a segment
+ * that are not regular files (a directory, a symlink, a device): those are skipped, never read, but
+ * their numbers are never used for a new segment either.
+ */
+export function listSegments(dir: string): { seqs: number[]; odd: string[]; highest: number } {
   const seqs: number[] = [];
-  for (const name of readdirSync(dir)) {
-    const m = SEGMENT.exec(name);
-    if (m !== null) seqs.push(Number(m[1]));
+  const odd: string[] = [];
+  let highest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const m = SEGMENT.exec(entry.name);
+    if (m === null) continue;
+    const seq = Number(m[1]);
+    highest = Math.max(highest, seq);
+    if (entry.isFile()) seqs.push(seq);
+    else odd.push(entry.name);
   }
-  return seqs.sort((a, b) => a - b);
+  return { seqs: seqs.sort((a, b) => a - b), odd, highest };
 }
 
 /** A segment's lines as found after a crash, with a torn (unterminated) last line cut off the file. */
@@ -44,15 +54,19 @@ export function timestampsOf(lines: readonly string[]): Float64Array {
   return times;
 }
 
-/** The drain position `<seq> <line>` saved after each partial acknowledgement; missing or stale means 0. */
-export function readCursor(dir: string): { seq: number; line: number } | undefined {
+/**
+ * The drain position `<seq> <line>` saved after each partial acknowledgement; `undefined` when there
+ * is none (the head segment drains from its start), `'invalid'` when the file holds anything else.
+ */
+export function readCursor(dir: string): { seq: number; line: number } | 'invalid' | undefined {
+  let text: string;
   try {
-    const [seq, line] = readFileSync(join(dir, 'cursor'), 'latin1').trim().split(' ').map(Number);
-    if (Number.isInteger(seq) && Number.isInteger(line)) return { seq: seq!, line: line! };
-  } catch {
-    // No cursor yet: the head segment is drained from its start.
+    text = readFileSync(join(dir, 'cursor'), 'latin1');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : 'invalid';
   }
-  return undefined;
+  const m = /^(\d{1,15}) (\d{1,15})\n?$/.exec(text);
+  return m === null ? 'invalid' : { seq: Number(m[1]), line: Number(m[2]) };
 }
 
 /** fsync a directory so new or removed file names survive a power cut, not only their contents. */

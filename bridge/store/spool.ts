@@ -36,5 +36,8 @@ export interface Spool {
   close(): Promise<void>;
 }
 
-/** Called with the number of lines dropped to stay under the size limit. */
-export type DropListener = (points: number) => void;
+/**
+ * Called with the number of lines dropped: to stay under the size limit (`spool_full`), or refused
+ * while the disk fails and the lines waiting in memory reached their bound (`spool_error`).
+ */
+export type DropListener = (points: number, reason?: 'spool_full' | 'spool_error') => void;

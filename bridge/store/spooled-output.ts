@@ -1,13 +1,14 @@
 import type { Registry } from 'prom-client';
 import { ConfigError } from '../../config/config-error.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import { DeadLetterFile, DeadLetterLog, type DeadLetterSink } from './dead-letter.ts';
 import { DiskSpool } from './disk-spool.ts';
 import { DurabilityBarrier } from './durability-barrier.ts';
 import type { WriteEndpoint } from './endpoint.ts';
 import { MemorySpool } from './memory-spool.ts';
-import type { Spool } from './spool.ts';
-import { createStorageMetrics, type StorageMetricNames } from './storage-metrics.ts';
+import type { DropListener, Spool } from './spool.ts';
+import { createStorageMetrics, type StorageMetricNames, type StorageMetrics } from './storage-metrics.ts';
 import { MEMORY_SPOOL_MAX_BYTES } from './store-config.ts';
 import { DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS, SpoolingWriter } from './spooling-writer.ts';
 
@@ -38,7 +39,7 @@ export function openSpooledOutput(endpoint: WriteEndpoint, o: SpooledOutputOptio
   const spoolMaxBytes = o.spoolDir === undefined ? Math.min(o.spoolMaxBytes, MEMORY_SPOOL_MAX_BYTES) : o.spoolMaxBytes;
   // The gauges read spool and writer only when scraped, after both exist.
   const metrics = createStorageMetrics(registry, () => spool.stats(), () => writer.pending - spool.stats().points, spoolMaxBytes, o.names);
-  const spool = openSpool(o.spoolDir, spoolMaxBytes, (points) => metrics.dropped.labels('spool_full').inc(points), log);
+  const spool = openSpool(o.spoolDir, spoolMaxBytes, metrics, log);
   const deadLetter: DeadLetterSink = o.spoolDir === undefined ? new DeadLetterLog(log) : new DeadLetterFile(o.spoolDir, log);
   const writer = new SpoolingWriter(
     endpoint,
@@ -84,12 +85,33 @@ export function openSpooledOutput(endpoint: WriteEndpoint, o: SpooledOutputOptio
   };
 }
 
-function openSpool(dir: string | undefined, maxBytes: number, onDrop: (points: number) => void, log: Logger): Spool {
+function openSpool(dir: string | undefined, maxBytes: number, metrics: StorageMetrics, log: Logger): Spool {
+  const drops = new RateLimitedLog(log);
+  const total = new Map<DropListenerReason, number>();
+  const onDrop = (points: number, reason: DropListenerReason = 'spool_full') => {
+    metrics.dropped.labels(reason).inc(points);
+    const sum = (total.get(reason) ?? 0) + points;
+    total.set(reason, sum);
+    const why =
+      reason === 'spool_full'
+        ? `Spool full (--spool-max-bytes ${maxBytes}): dropped the ${points} oldest points`
+        : `Spool disk failing: refused ${points} new points (not acknowledged; agents with PING re-send them)`;
+    drops.warn(reason, `${why}; ${sum} ${reason} drops since start`);
+  };
   if (dir === undefined) return new MemorySpool(maxBytes, onDrop);
   try {
-    return new DiskSpool({ dir, maxBytes, onDrop, log: log.child('spool') });
+    return new DiskSpool({
+      dir,
+      maxBytes,
+      onDrop,
+      onError: (op) => metrics.spoolErrors.labels(op).inc(),
+      onRepair: (kind, count) => metrics.spoolRepairs.labels(kind).inc(count),
+      log: log.child('spool'),
+    });
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`Cannot use spool directory "${dir}" (--spool-dir): ${(error as Error).message}`);
   }
 }
+
+type DropListenerReason = NonNullable<Parameters<DropListener>[1]>;

@@ -1,9 +1,10 @@
 import { Backoff } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import { deliver, type DeliveryObserver } from './deliver.ts';
 import type { WriteEndpoint } from './endpoint.ts';
-import type { Spool } from './spool.ts';
-import { WriteError } from './write-error.ts';
+import type { Spool, SpoolBatch } from './spool.ts';
+import { WriteError, type FailureReason } from './write-error.ts';
 import type { Writer } from './writer.ts';
 
 /** Lines per write request (--influx-batch-size). */
@@ -17,6 +18,14 @@ export const DEFAULT_RETRY_INITIAL_MS = 250;
 export const DEFAULT_RETRY_MAX_MS = 5000;
 /** A server's Retry-After is honoured up to this, ms. */
 export const MAX_RETRY_AFTER_MS = 300_000;
+/**
+ * The oldest spooled batch failing this many times in a row for the same reason, a reason for which
+ * the server did answer, is bisected as possibly caused by its lines (see `deliver`): one line a
+ * server chokes on must not hold the spool, and with it every later report, forever.
+ */
+export const REPEATED_FAILURES = 3;
+/** Reasons where the server answered (unlike unreachable or timeout), so the lines may be the cause. */
+const ANSWERED: ReadonlySet<FailureReason> = new Set<FailureReason>(['server_error', 'unexpected_status', 'bad_response']);
 
 export interface SpoolingWriterOptions {
   readonly batchSize: number;
@@ -55,11 +64,17 @@ export class SpoolingWriter implements Writer {
   /** Ends the drain loop's backoff sleep early; only close() uses it. */
   private cancelSleep: (() => void) | undefined;
   private lastRetryAfterMs: number | undefined;
+  private lastError: unknown;
   /** Set by every append; lets the drain loop notice lines that came while it was reading. */
   private appended = false;
   private readonly backoff: Backoff;
+  private readonly problems: RateLimitedLog;
   private readonly timers: NodeJS.Timeout[];
   private unsynced = false;
+  /** A line the database took: re-sending it (idempotent) proves the database takes lines. */
+  private lastGood: string | undefined;
+  /** The oldest spooled batch's consecutive failures for one reason. */
+  private headFailures = { segment: -1, start: -1, reason: undefined as FailureReason | undefined, count: 0 };
 
   constructor(
     private readonly endpoint: WriteEndpoint,
@@ -69,9 +84,13 @@ export class SpoolingWriter implements Writer {
     private readonly options: SpoolingWriterOptions,
   ) {
     this.backoff = new Backoff({ initialMs: options.retryInitialMs, maxMs: options.retryMaxMs });
+    this.problems = new RateLimitedLog({ ...log, warn: (m) => log.error(m) });
     this.timers = [
       setInterval(() => this.flushLive(), options.flushIntervalMs),
-      setInterval(() => void this.syncSpool(), options.fsyncIntervalMs),
+      // A failure is logged and counted by the spool; the next interval or flush tries again.
+      setInterval(() => {
+        if (this.unsynced) this.syncSpool().catch(() => {});
+      }, options.fsyncIntervalMs),
     ];
     for (const timer of this.timers) timer.unref();
     this.drainLoop = this.drain();
@@ -96,6 +115,11 @@ export class SpoolingWriter implements Writer {
     if (this.buffer.length >= this.options.batchSize) this.flushLive();
   }
 
+  /**
+   * Rejects when the spool could not make its lines durable (disk full, I/O error): the durability
+   * barrier then withholds acknowledgements. Always waits for the spool, even with nothing new:
+   * an fsync started by the timer may still be running, and it covers lines taken before this call.
+   */
   async flush(): Promise<void> {
     while (this.buffer.length > 0 || this.live !== undefined) {
       this.flushLive();
@@ -159,15 +183,41 @@ export class SpoolingWriter implements Writer {
   }
 
   /** True when written (or dead-lettered); false after a retryable failure. */
-  private async tryWrite(lines: readonly string[]): Promise<boolean> {
+  private async tryWrite(lines: readonly string[], suspect?: FailureReason): Promise<boolean> {
     try {
-      await deliver(this.endpoint, lines, this.events);
+      await deliver(this.endpoint, lines, this.events, { suspect: suspect === undefined ? undefined : new Set([suspect]), probe: () => this.probe() });
+      this.lastGood = lines[lines.length - 1] ?? this.lastGood;
       this.setUp(true);
       return true;
     } catch (error) {
+      this.lastError = error;
       this.setUp(false, error);
       return false;
     }
+  }
+
+  private async probe(): Promise<boolean> {
+    if (this.lastGood === undefined) return false;
+    try {
+      await deliver(this.endpoint, [this.lastGood], this.events);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The reason to treat as suspect for this spooled batch: the one it failed with REPEATED_FAILURES times in a row. */
+  private suspectFor(position: SpoolBatch['position']): FailureReason | undefined {
+    const f = this.headFailures;
+    const same = f.segment === position.segment && f.start === position.start;
+    return same && f.count >= REPEATED_FAILURES && f.reason !== undefined && ANSWERED.has(f.reason) ? f.reason : undefined;
+  }
+
+  private noteHeadFailure(position: SpoolBatch['position']): void {
+    const reason = this.lastError instanceof WriteError ? this.lastError.reason : undefined;
+    const f = this.headFailures;
+    if (f.segment === position.segment && f.start === position.start && f.reason === reason) f.count += 1;
+    else this.headFailures = { segment: position.segment, start: position.start, reason, count: 1 };
   }
 
   private async drain(): Promise<void> {
@@ -184,14 +234,15 @@ export class SpoolingWriter implements Writer {
           this.wakeIdle = undefined;
           continue;
         }
-        if (await this.tryWrite(batch.lines)) {
+        if (await this.tryWrite(batch.lines, this.suspectFor(batch.position))) {
           this.spool.ack(batch);
           this.backoff.reset();
         } else {
+          this.noteHeadFailure(batch.position);
           delay = Math.min(this.lastRetryAfterMs ?? this.backoff.next(), MAX_RETRY_AFTER_MS);
         }
       } catch (error) {
-        this.log.error(`Cannot read the spool: ${(error as Error).message}`);
+        this.problems.warn('read', `Cannot read the spool: ${(error as Error).message}`);
         delay = this.backoff.next();
       }
       if (delay > 0 && !this.closed) await this.sleep(delay);
@@ -225,13 +276,12 @@ export class SpoolingWriter implements Writer {
   }
 
   private async syncSpool(): Promise<void> {
-    if (!this.unsynced) return;
     this.unsynced = false;
     try {
       await this.spool.sync();
     } catch (error) {
       this.unsynced = true;
-      this.log.error(`Cannot fsync the spool: ${(error as Error).message}`);
+      throw error;
     }
   }
 

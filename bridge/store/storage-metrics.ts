@@ -1,9 +1,14 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { SPOOL_OPS, SPOOL_REPAIRS } from './disk-spool.ts';
 import type { SpoolStats } from './spool.ts';
 import { FAILURE_REASONS } from './write-error.ts';
 
-/** Why points left the store without reaching the database (dead-lettered lines are counted apart). */
-export const DROP_REASONS = ['spool_full', 'shutdown'] as const;
+/**
+ * Why points left the store without reaching the database (dead-lettered lines are counted apart).
+ * `spool_error`: the spool disk failed and the lines waiting in memory for it reached their bound,
+ * or the bridge stopped before they could be written; none of them had been acknowledged.
+ */
+export const DROP_REASONS = ['spool_full', 'spool_error', 'shutdown'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 /** Name prefixes of one output's metrics: its writer's, and its spool's. */
@@ -41,6 +46,18 @@ export function createStorageMetrics(registry: Registry, spoolStats: () => Spool
       registers: [registry],
     }),
     up: new Gauge({ name: `${names.storage}_up`, help: '1 if the last write request to the database succeeded', registers: [registry] }),
+    spoolErrors: new Counter({
+      name: `${names.spool}_errors_total`,
+      help: 'Failed file operations of the spool directory, by operation; while writes fail, reports are not acknowledged',
+      labelNames: ['op'] as const,
+      registers: [registry],
+    }),
+    spoolRepairs: new Counter({
+      name: `${names.spool}_repairs_total`,
+      help: 'Problems found in the spool directory at start-up and repaired, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
   };
   new Gauge({
     name: `${names.storage}_pending_points`,
@@ -78,6 +95,8 @@ export function createStorageMetrics(registry: Registry, spoolStats: () => Spool
   // Zero-initialise every label value so rate() and absent-series alerts work from the first scrape.
   for (const reason of FAILURE_REASONS) m.failures.labels(reason).inc(0);
   for (const reason of DROP_REASONS) m.dropped.labels(reason).inc(0);
+  for (const op of SPOOL_OPS) m.spoolErrors.labels(op).inc(0);
+  for (const kind of SPOOL_REPAIRS) m.spoolRepairs.labels(kind).inc(0);
   return m;
 }
 

@@ -19,6 +19,12 @@ export const FAILURE_REASONS = [
   'not_found',
   /** Any other HTTP status. */
   'unexpected_status',
+  /**
+   * The server answered, but not in HTTP this client can parse (e.g. a header echoing a refused
+   * line's control byte): bisected like `rejected`, but a line is only given up on once the server
+   * has proved it takes other lines.
+   */
+  'bad_response',
 ] as const;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];
@@ -71,11 +77,20 @@ export function parseRetryAfter(header: string | null | undefined, nowMs: number
 
 /** A thrown network-level error (fetch, node:http, the influx client) as a WriteError. */
 export function networkWriteError(error: unknown, timeoutMs: number): WriteError {
-  const e = error as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
-  const code = e?.code ?? e?.cause?.code;
-  if (e?.name === 'TimeoutError' || e?.name === 'RequestTimedOutError' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
+  const e = error as { name?: string; code?: unknown; message?: string; cause?: { name?: string; code?: unknown; message?: string } } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
+  // node:http aborted by AbortSignal.timeout(): an AbortError whose cause is the TimeoutError.
+  const timedOut = e?.name === 'TimeoutError' || e?.name === 'RequestTimedOutError' || e?.cause?.name === 'TimeoutError';
+  if (timedOut || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
     return new WriteError('timeout', `No answer within ${timeoutMs} ms`);
   }
-  const detail = e?.cause?.message ?? e?.message ?? String(error);
+  const detail = printable(e?.cause?.message ?? e?.message ?? String(error));
+  // llhttp's codes (node:http, undici): bytes came back, so the server is there; its answer is the problem.
+  if (code?.startsWith('HPE_') === true) return new WriteError('bad_response', `Unparsable answer (${code}: ${detail})`);
   return new WriteError('unreachable', code === undefined ? detail : `${code}: ${detail}`);
+}
+
+/** Control bytes (a refused line may carry them into an error message) as `\xNN`, so a log line stays one line. */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -143,10 +143,14 @@ beforeAll(async () => {
     influxFlushInterval: 0.2,
     // The smallest spool, and room for a flood of wide reports that overflows it (points lost).
     spoolMaxBytes: 1 << 20,
+    spoolDir: join(dir, 'spool'),
     maxLineBytes: 65_536,
     maxSeriesPerNode: 2000,
   });
   bridgeTarget = `127.0.0.1:${bridge.httpAddress.port}`;
+  // A real file-system error for the spool-failure alert: a directory where the spool's first
+  // segment file goes (EISDIR on every write of it).
+  mkdirSync(join(dir, 'spool', 'segment-000000000001.lp'));
 
   hook = createServer((req, res) => {
     let body = '';

@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { deliver } from '../../bridge/store/deliver.ts';
+import type { WriteEndpoint } from '../../bridge/store/endpoint.ts';
 import { InfluxV1Endpoint } from '../../bridge/store/influx-v1-endpoint.ts';
+import { networkWriteError, reasonOfStatus, WriteError } from '../../bridge/store/write-error.ts';
 import { checkMetrics } from '../helpers/promtool.ts';
 import { influxQl, startInfluxd, type RealServer } from '../helpers/real-servers.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';
@@ -150,6 +152,57 @@ describe('storage to InfluxDB 1.6 (/write)', () => {
     expect(requests).toBeLessThanOrEqual(2 * 3 * 10 + 1);
   });
 
+  test('a control byte in a refused line (echoed in X-Influxdb-Error) is a 400, not an outage: bisected out, the rest written', async () => {
+    // InfluxDB echoes the refused line in a header; with \x07 there a strict HTTP parser failed
+    // before reading the status, the writer saw "unreachable" and retried the spool head forever.
+    const db = await freshDb();
+    const spoolDir = tempDir();
+    const t = now() - 2000;
+    const good = Array.from({ length: 300 }, (_, i) => `obsmon_node,node=cb${i % 5} cpu=${i} ${t + i}`);
+    // An old or damaged segment: the protocol codec refuses control bytes, so only the spool can hold one.
+    writeFileSync(join(spoolDir, 'segment-000000000001.lp'), [...good.slice(0, 137), 'garbage\x07line', ...good.slice(137)].join('\n') + '\n', 'latin1');
+    bridge = await startTestBridge({ influxUrl: influx.url, influxDb: db, spoolDir, influxFlushInterval: 0.05 });
+    await sendAndClose(bridge.ingestPort, `live01 ${t + 500} cpu=1\n`);
+    await waitFor('the spool to drain', () => bridge!.store.pending === 0, 20_000, 50);
+    expect(await select(db, 'SELECT count("cpu") FROM "obsmon_node" WHERE "node" =~ /^cb/')).toEqual([[0, 300]]);
+    expect(await select(db, 'SELECT "cpu" FROM "obsmon_node" WHERE "node" = \'live01\'')).toEqual([[t + 500, 1]]);
+    const deadLetter = readFileSync(join(spoolDir, 'dead-letter.lp'), 'latin1').split('\n');
+    expect(deadLetter[0]).toMatch(/HTTP 400: .*unable to parse 'garbage\\x07line'/);
+    expect(deadLetter[1]).toBe('garbage\x07line');
+    const text = await bridge.metricsText();
+    expect(sampleValue(text, 'obsmon_bridge_storage_points_dead_lettered_total', '')).toBe(1);
+    expect(sampleValue(text, 'obsmon_bridge_storage_write_failures_total', 'reason="unreachable"')).toBe(0);
+    expect(sampleValue(text, 'obsmon_bridge_storage_up', '')).toBe(1);
+  });
+
+  test('even through a strict HTTP parser (fetch), which cannot read that answer, the writer isolates the line', async () => {
+    // The writer must not depend on the endpoint's lenient parser: an unparsable answer is bisected
+    // and the line dead-lettered once the rest of the batch proved the server takes lines.
+    const db = await freshDb();
+    const strict: WriteEndpoint = {
+      description: 'fetch (strict parser)',
+      async send(lines) {
+        let res: Response;
+        try {
+          res = await fetch(`${influx.url}/write?db=${db}&precision=s`, { method: 'POST', body: lines.join('\n') });
+        } catch (error) {
+          throw networkWriteError(error, 5000);
+        }
+        await res.text();
+        if (!res.ok) throw new WriteError(reasonOfStatus(res.status), `HTTP ${res.status}`, res.status);
+      },
+    };
+    const t = now() - 2500;
+    const lines = Array.from({ length: 300 }, (_, i) => `obsmon_node,node=st${i % 5} cpu=${i} ${t + i}`);
+    lines.splice(211, 0, 'garbage\x07line');
+    const reasons: string[] = [];
+    const deadLetters: string[] = [];
+    await deliver(strict, lines, { written: () => {}, failed: (e) => reasons.push(e.reason), deadLetter: (l) => deadLetters.push(...l) });
+    expect(deadLetters).toEqual(['garbage\x07line']);
+    expect(new Set(reasons)).toEqual(new Set(['bad_response']));
+    expect(await select(db, 'SELECT count("cpu") FROM "obsmon_node"')).toEqual([[0, 300]]);
+  });
+
   test('a database outage spools to disk; after the restart the spool drains and every point is there once', async () => {
     const db = await freshDb();
     const spoolDir = tempDir();
@@ -222,7 +275,7 @@ describe('storage to InfluxDB 1.6 (/write)', () => {
     const db = await freshDb();
     bridge = await startTestBridge({ influxUrl: influx.url, influxDb: db });
     const text = await bridge.metricsText();
-    for (const reason of ['unreachable', 'timeout', 'server_error', 'throttled', 'rejected', 'unauthorized', 'not_found', 'unexpected_status']) {
+    for (const reason of ['unreachable', 'timeout', 'server_error', 'throttled', 'rejected', 'unauthorized', 'not_found', 'unexpected_status', 'bad_response']) {
       expect(sampleValue(text, 'obsmon_bridge_storage_write_failures_total', `reason="${reason}"`), reason).toBe(0);
     }
     for (const reason of ['spool_full', 'shutdown']) expect(sampleValue(text, 'obsmon_bridge_storage_points_dropped_total', `reason="${reason}"`)).toBe(0);

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, test } from 'vitest';
 import { InfluxV1Endpoint } from '../../../bridge/store/influx-v1-endpoint.ts';
@@ -13,12 +13,41 @@ interface Captured {
   body: string;
 }
 
-let server: Server | undefined;
+let server: Server | TcpServer | undefined;
 
 afterEach(async () => {
   await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
   server = undefined;
 });
+
+/**
+ * A loopback server answering every request with these raw bytes (Node's own HTTP server refuses to
+ * send a control byte in a header; InfluxDB does, echoing a refused line in X-Influxdb-Error).
+ */
+async function rawAnswer(answer: string | undefined): Promise<string> {
+  const tcp = createTcpServer((socket) => {
+    let seen = '';
+    socket.on('data', (d: Buffer) => {
+      seen += d.toString('latin1');
+      // Answer once the request's headers and body are in (bodies here are small, sent in one go).
+      const end = seen.indexOf('\r\n\r\n');
+      const length = Number(/content-length: (\d+)/i.exec(seen)?.[1] ?? 0);
+      if (answer !== undefined && end >= 0 && seen.length >= end + 4 + length) {
+        socket.end(answer, 'latin1');
+        seen = '';
+      }
+    });
+    socket.on('error', () => {});
+  });
+  server = tcp;
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(tcp.address() as AddressInfo).port}`;
+}
+
+const refusedWithControlByte = (() => {
+  const body = '{"error":"partial write: unable to parse \'garbage\\u0007line\': missing fields dropped=0"}\n';
+  return `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nX-Influxdb-Error: partial write: unable to parse 'garbage\x07line': missing fields dropped=0\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+})();
 
 /** A loopback HTTP server that records requests and answers `status` (with optional headers and body). */
 async function capture(status: number, headers: Record<string, string> = {}, body = ''): Promise<{ url: string; requests: Captured[] }> {
@@ -70,6 +99,20 @@ describe('InfluxDB 1.x endpoint (/write)', () => {
     expect(error).toMatchObject({ reason: 'server_error', retryAfterMs: 7000 });
   });
 
+  test('a 400 whose X-Influxdb-Error echoes a control byte is still a 400 (rejected), not unreachable', async () => {
+    const url = await rawAnswer(refusedWithControlByte);
+    const error = await failure(new InfluxV1Endpoint({ url, db: 'd', timeoutMs: 2000 }).send(['garbage\x07line']));
+    expect(error).toMatchObject({ reason: 'rejected', status: 400, message: "HTTP 400: partial write: unable to parse 'garbage\\x07line': missing fields dropped=0" });
+  });
+
+  test('an answer that is not HTTP is bad_response; no answer within the deadline is timeout', async () => {
+    let url = await rawAnswer('SSH-2.0-OpenSSH_9.2\r\n');
+    expect((await failure(new InfluxV1Endpoint({ url, db: 'd', timeoutMs: 2000 }).send(lines(1)))).reason).toBe('bad_response');
+    await new Promise((resolve) => server!.close(resolve));
+    url = await rawAnswer(undefined);
+    expect(await failure(new InfluxV1Endpoint({ url, db: 'd', timeoutMs: 200 }).send(lines(1)))).toMatchObject({ reason: 'timeout', message: 'No answer within 200 ms' });
+  });
+
   test('a refused connection is unreachable', async () => {
     const srv = await capture(204);
     await new Promise((resolve) => server!.close(resolve));
@@ -99,6 +142,12 @@ describe('v2 endpoint (@influxdata/influxdb-client)', () => {
     expect(error).toMatchObject({ reason: 'not_found', status: 404, message: 'HTTP 404: bucket "x" not found' });
     await new Promise((r) => setTimeout(r, 300));
     expect(srv.requests).toHaveLength(1);
+  });
+
+  test('a 400 whose X-Influxdb-Error echoes a control byte is still a 400 (rejected)', async () => {
+    const url = await rawAnswer(refusedWithControlByte);
+    const endpoint = new InfluxV2Endpoint({ url, org: 'o', bucket: 'b', timeoutMs: 2000, maxLines: 10 });
+    expect(await failure(endpoint.send(['garbage\x07line']))).toMatchObject({ reason: 'rejected', status: 400 });
   });
 
   test('Retry-After is read as seconds, not milliseconds', async () => {

@@ -1,9 +1,16 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { DiskSpool } from '../../../bridge/store/disk-spool.ts';
+import { DurabilityBarrier } from '../../../bridge/store/durability-barrier.ts';
 import { silentLogger } from '../../../lib/logger.ts';
+import { deliver } from '../../../bridge/store/deliver.ts';
 import type { WriteEndpoint } from '../../../bridge/store/endpoint.ts';
 import { MemorySpool } from '../../../bridge/store/memory-spool.ts';
-import { SpoolingWriter, type SpoolingWriterEvents } from '../../../bridge/store/spooling-writer.ts';
-import { WriteError } from '../../../bridge/store/write-error.ts';
+import { REPEATED_FAILURES, SpoolingWriter, type SpoolingWriterEvents } from '../../../bridge/store/spooling-writer.ts';
+import { networkWriteError, WriteError } from '../../../bridge/store/write-error.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 
 /** An endpoint under the test's control: up, down, or refusing lines that contain "poison". */
@@ -122,6 +129,143 @@ describe('SpoolingWriter', () => {
     expect(new Set(endpoint.stored)).toEqual(new Set(batch.filter((l) => !l.startsWith('poison'))));
     // Two refused lines in 64: about 2·2·log2(64) requests, not 64.
     expect(endpoint.requests.length).toBeLessThanOrEqual(2 * 2 * 6 + 1);
+  });
+
+  test('an answer the client cannot parse, caused by one line, is bisected: the line is dead-lettered, the rest written', async () => {
+    // What fetch saw from InfluxDB for a line with a control byte: the 400 hidden behind a parse error.
+    const unparsable = networkWriteError(Object.assign(new TypeError('fetch failed'), { cause: { code: 'HPE_INVALID_HEADER_TOKEN', message: 'Invalid header value char' } }), 0);
+    const stored: string[] = [];
+    const endpoint: WriteEndpoint = {
+      description: 'garbles answers to \\x07',
+      send: async (l) => {
+        if (l.some((x) => x.includes('\x07'))) throw unparsable;
+        stored.push(...l);
+      },
+    };
+    const { seen, events } = recorder();
+    const w = writer(endpoint, events, 400);
+    const batch = lines(0, 300);
+    batch.splice(0, 0, 'garbage\x07line');
+    w.write(batch);
+    await w.flush();
+    await waitFor('drained', () => w.pending === 0);
+    expect(seen.deadLetters).toEqual(['garbage\x07line']);
+    expect(new Set(stored)).toEqual(new Set(lines(0, 300)));
+  });
+
+  test('a bad line alone in its batch is dead-lettered once a re-send of the last good line proves the server takes lines', async () => {
+    const sent: string[][] = [];
+    const endpoint: WriteEndpoint = {
+      description: 'garbles answers to \\x07',
+      send: async (l) => {
+        sent.push([...l]);
+        if (l.some((x) => x.includes('\x07'))) throw new WriteError('bad_response', 'Unparsable answer (HPE_INVALID_HEADER_TOKEN)');
+      },
+    };
+    const { seen, events } = recorder();
+    const w = writer(endpoint, events, 10);
+    w.write(lines(0, 1));
+    await w.flush();
+    w.write(['alone\x07']);
+    await w.flush();
+    await waitFor('dead-lettered', () => seen.deadLetters.length === 1);
+    expect(seen.deadLetters).toEqual(['alone\x07']);
+    // The proof: the last line the server took, sent again (it overwrites itself).
+    expect(sent).toEqual([lines(0, 1), ['alone\x07'], lines(0, 1)]);
+    expect(w.pending).toBe(0);
+  });
+
+  test('a server that garbles every answer is not a line problem: nothing dead-lettered, few requests per retry', async () => {
+    const endpoint = new ScriptedEndpoint();
+    let requests = 0;
+    const garbling: WriteEndpoint = {
+      description: 'not HTTP',
+      send: async (l) => {
+        requests += 1;
+        if (endpoint.up) return endpoint.send(l);
+        throw new WriteError('bad_response', 'Unparsable answer (HPE_INVALID_CONSTANT)');
+      },
+    };
+    const { seen, events } = recorder();
+    const w = writer(garbling, events, 64);
+    w.write(lines(0, 1));
+    await w.flush();
+    endpoint.up = false;
+    w.write(lines(1, 64));
+    await waitFor('five retries', () => seen.failed.length >= 5 * 14);
+    expect(seen.deadLetters).toEqual([]);
+    expect(w.pending).toBe(64);
+    // One try costs at most 2·log2(n) + 3 requests (unproven failures, then one probe), not a full bisection's 2n.
+    requests = 0;
+    const error = await deliver(garbling, lines(0, 5000), events, { probe: async () => false }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'bad_response' });
+    expect(requests).toBe(2 * 13 + 3);
+    endpoint.up = true;
+    await waitFor('drained', () => w.pending === 0, 5000);
+    expect(new Set(endpoint.stored)).toEqual(new Set(lines(0, 65)));
+  });
+
+  test('a spooled batch failing the same way again and again (a 500 one line causes) is bisected; the line dead-lettered once the server takes others', async () => {
+    const endpoint = new ScriptedEndpoint();
+    const choking: WriteEndpoint = {
+      description: 'chokes on one line',
+      send: async (l) => {
+        if (l.some((x) => x.includes('choke'))) throw new WriteError('server_error', 'HTTP 500: internal error', 500);
+        return endpoint.send(l);
+      },
+    };
+    const { seen, events } = recorder();
+    const w = writer(choking, events, 16);
+    const batch = lines(0, 16);
+    batch[5] = 'choke 1';
+    w.write(batch);
+    await waitFor('drained', () => w.pending === 0, 5000);
+    expect(seen.deadLetters).toEqual(['choke 1']);
+    expect(seen.failed.filter((r) => r === 'server_error').length).toBeGreaterThanOrEqual(REPEATED_FAILURES);
+    expect(new Set(endpoint.stored)).toEqual(new Set(batch.filter((l) => l !== 'choke 1')));
+
+    // A 500 for everything is the server's problem: kept, never dead-lettered.
+    const down: WriteEndpoint = { description: '500', send: async () => Promise.reject(new WriteError('server_error', 'HTTP 500', 500)) };
+    const second = recorder();
+    const w2 = writer(down, second.events, 16);
+    w2.write(lines(100, 16));
+    await waitFor('many failures', () => second.seen.failed.length >= 30, 5000);
+    expect(second.seen.deadLetters).toEqual([]);
+    expect(w2.pending).toBe(16);
+  });
+
+  test('flush() rejects while the spool cannot write (disk full), so the PONG barrier withholds acknowledgements; resolves once it can', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'obsmon-writer-'));
+    let full = true;
+    const spool = new DiskSpool({
+      dir,
+      maxBytes: 1 << 20,
+      log: silentLogger,
+      openFile: async (path, flags) => {
+        const real = await open(path, flags);
+        const write = ((...args: Parameters<FileHandle['write']>) =>
+          full ? Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })) : real.write(...args)) as FileHandle['write'];
+        return Object.assign(Object.create(real) as FileHandle, { write, sync: () => real.sync(), truncate: (n?: number) => real.truncate(n), close: () => real.close() });
+      },
+    });
+    const endpoint = new ScriptedEndpoint();
+    endpoint.up = false;
+    const w = new SpoolingWriter(endpoint, spool, recorder().events, silentLogger, { batchSize: 5, flushIntervalMs: 20, fsyncIntervalMs: 10_000, retryInitialMs: 10, retryMaxMs: 40 });
+    writers.push(w);
+    const barrier = new DurabilityBarrier(() => w.flush(), 5);
+    w.write(lines(0, 5));
+    await expect(barrier.wait()).rejects.toThrow('ENOSPC');
+    w.write(lines(5, 5));
+    await expect(barrier.wait()).rejects.toThrow('ENOSPC');
+    full = false;
+    await expect(barrier.wait()).resolves.toBeUndefined();
+    expect(readdirSync(dir).filter((f) => f.startsWith('segment-')).map((f) => readFileSync(join(dir, f), 'latin1')).join('')).toBe(`${lines(0, 10).join('\n')}\n`);
+    endpoint.up = true;
+    await waitFor('drained', () => w.pending === 0, 5000);
+    expect(endpoint.stored).toEqual(lines(0, 10));
+    await w.close();
+    writers.splice(writers.indexOf(w), 1);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('close() writes what is buffered; without a spool directory, points the database cannot take are counted lost', async () => {
