@@ -1,8 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { REJECT_REASONS } from '../protocol/reject-reasons.ts';
 
-export const CONNECTION_REJECT_REASONS = ['max_connections', 'max_per_source', 'source_not_allowed', 'unauthenticated', 'bad_token', 'tls_handshake'] as const;
-export const CONNECTION_CLOSE_REASONS = ['peer', 'idle', 'error', 'slow', 'unauthenticated', 'shutdown'] as const;
+export const CONNECTION_REJECT_REASONS = ['max_connections', 'max_per_source', 'source_not_allowed', 'unauthenticated', 'bad_token', 'tls_handshake', 'tls_handshake_timeout', 'max_unauthenticated'] as const;
+export const CONNECTION_CLOSE_REASONS = ['peer', 'idle', 'error', 'slow', 'unauthenticated', 'auth_timeout', 'shutdown'] as const;
 
 /** The bridge's own ingest counters; every limit and every rejection has one. */
 export function createSelfMetrics(registry: Registry) {
@@ -48,6 +48,11 @@ export function createSelfMetrics(registry: Registry) {
     errRepliesSkipped: new Counter({
       name: 'obsmon_bridge_err_replies_skipped_total',
       help: 'ERR replies not written because the agent does not read its socket or was rate-limited',
+      registers: [registry],
+    }),
+    unprocessedLines: new Counter({
+      name: 'obsmon_bridge_unprocessed_lines_total',
+      help: 'Lines read from an agent but not handled because the bridge closed the connection (shutdown grace exceeded, idle, slow)',
       registers: [registry],
     }),
     paused: new Counter({
