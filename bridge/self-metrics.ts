@@ -52,7 +52,7 @@ export function createSelfMetrics(registry: Registry) {
     }),
     unprocessedLines: new Counter({
       name: 'obsmon_bridge_unprocessed_lines_total',
-      help: 'Lines read from an agent but not handled because the bridge closed the connection (shutdown grace exceeded, idle, slow)',
+      help: 'Lines read from an agent and held for the line budget, not handled because the bridge closed the connection',
       registers: [registry],
     }),
     paused: new Counter({

@@ -130,7 +130,8 @@ export class AgentConnection {
    * the connection is gone (and reconnects) instead of writing into a closed socket.
    */
   drain(graceMs: number): Promise<void> {
-    if (this.socket.destroyed) return Promise.resolve();
+    // Already closing (after an ERR reply): let that reply go out as it was going to.
+    if (this.socket.destroyed || this.closing) return Promise.resolve();
     this.draining = true;
     clearTimeout(this.resumeTimer);
     if (this.held !== undefined) this.releaseHeld();
@@ -143,6 +144,10 @@ export class AgentConnection {
         const quiet = this.held === undefined && (this.peerEnded || Date.now() - this.lastDataAt >= DRAIN_QUIET_MS);
         if (!this.socket.destroyed && !quiet && Date.now() < deadline) return;
         clearInterval(check);
+        if (!quiet && !this.socket.destroyed) {
+          // What it sends from now on, or what is still unread in the kernel, goes with the reset.
+          this.handler.logRefusal('shutdown_grace', `Agent ${this.source} was still sending after --shutdown-grace ${graceMs / 1000} s; closing its connection`);
+        }
         this.closeAfterDrain();
         resolve();
       }, DRAIN_QUIET_MS / 4);

@@ -193,6 +193,19 @@ describe('no line lost to the line budget or to a shutdown', () => {
     expect(await counter('obsmon_bridge_unprocessed_lines_total')).toBe(0);
   });
 
+  test('lines held for the budget when the bridge itself closes the connection are counted, not lost silently', async () => {
+    // --idle-timeout 1 at 1 line/s: the connection is closed (idle) while most of its lines wait.
+    bridge = await startTestBridge({ maxLinesPerSecond: 1, idleTimeout: 1 });
+    const agent = await connectTo(bridge.ingestPort);
+    agent.write(lines('held01', 20, now() - 100));
+    await closed(agent);
+    const handled = (await counter('obsmon_bridge_lines_total'))!;
+    const unprocessed = (await counter('obsmon_bridge_unprocessed_lines_total'))!;
+    expect(unprocessed).toBeGreaterThan(0);
+    expect(handled + unprocessed).toBe(20);
+    expect(await counter('obsmon_bridge_connections_closed_total', 'reason="idle"')).toBe(1);
+  });
+
   test('stop() handles what a paused agent already sent before closing, then resets its connection', async () => {
     bridge = await startTestBridge({ maxLinesPerSecond: 100 });
     const t = now() - 20_000;
