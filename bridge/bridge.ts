@@ -30,7 +30,7 @@ export interface RunningBridge {
   readonly thresholds: Thresholds;
   /** InfluxDB writer and history (memory-only without a database). */
   readonly store: Store;
-  /** Graceful stop: stop listening, close agent connections, finish in-flight HTTP. */
+  /** Graceful stop: stop listening, handle what agents already sent (--shutdown-grace), store it, close, finish in-flight HTTP. */
   stop(): Promise<void>;
 }
 
@@ -138,6 +138,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
       clearInterval(sweeper);
       live.stop();
       peers?.stop();
+      // Drains every agent connection first (what was sent before the signal is handled), then resets them.
       await ingest.close();
       // After ingest: no report arrives any more; what the database has not taken goes to the spool.
       await store.close();
