@@ -35,7 +35,7 @@ export interface RunningBridge {
   readonly store: Store;
   /** Re-read the thresholds and inventory files (SIGHUP); an invalid file keeps its previous content. */
   reload(): ReloadOutcome;
-  /** Graceful stop: stop listening, close agent connections, finish in-flight HTTP. */
+  /** Graceful stop: stop listening, handle what agents already sent (--shutdown-grace), store it, close, finish in-flight HTTP. */
   stop(): Promise<void>;
 }
 
@@ -165,6 +165,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
       clearInterval(sweeper);
       live.stop();
       peers?.stop();
+      // Drains every agent connection first (what was sent before the signal is handled), then resets them.
       await ingest.close();
       await nodeState?.stop();
       // After ingest: no report arrives any more; what the database has not taken goes to the spool.

@@ -21,6 +21,7 @@ export const bridgeOptionSpecs = {
   maxLineBytes: option('number', positiveInt(1_048_576), 4096, 'Longer lines are discarded (too_long); the connection goes on', '<bytes>'),
   maxConnections: option('number', positiveInt(1_000_000), 10_000, 'Agent connections held at once; more are refused', '<n>'),
   idleTimeout: option('number', seconds(1, DAY), 300, 'Close an agent connection silent for this long', '<seconds>'),
+  shutdownGrace: option('number', seconds(0, 300), 5, 'At shutdown, read and store what connected agents already sent for at most this long', '<seconds>'),
   maxNodes: option('number', positiveInt(10_000_000), 100_000, 'Distinct nodes kept; reports of further nodes are rejected (too_many_nodes)', '<n>'),
   maxSeriesPerNode: option('number', positiveInt(100_000), 256, 'Distinct key@qualifier per node; further ones are dropped (too_many_series)', '<n>'),
   backfillWindow: option('number', seconds(0, 365 * DAY), DAY, 'Accept replayed reports this old; older are rejected (too_old)', '<seconds>'),

@@ -2,9 +2,9 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { registerBuildInfo } from '../lib/build-info.ts';
 import { REJECT_REASONS } from '../protocol/reject-reasons.ts';
 
-export const CONNECTION_REJECT_REASONS = ['max_connections', 'max_per_source', 'source_not_allowed', 'unauthenticated', 'bad_token', 'tls_handshake'] as const;
+export const CONNECTION_REJECT_REASONS = ['max_connections', 'max_per_source', 'source_not_allowed', 'unauthenticated', 'bad_token', 'tls_handshake', 'tls_handshake_timeout', 'max_unauthenticated'] as const;
 export const STATE_RESTORE_DROP_REASONS = ['invalid_file', 'unknown_node', 'too_many_nodes', 'too_many_series'] as const;
-export const CONNECTION_CLOSE_REASONS = ['peer', 'idle', 'error', 'slow', 'unauthenticated', 'shutdown'] as const;
+export const CONNECTION_CLOSE_REASONS = ['peer', 'idle', 'error', 'slow', 'unauthenticated', 'auth_timeout', 'shutdown'] as const;
 
 /** The bridge's own ingest counters; every limit and every rejection has one. */
 export function createSelfMetrics(registry: Registry) {
@@ -51,6 +51,11 @@ export function createSelfMetrics(registry: Registry) {
     errRepliesSkipped: new Counter({
       name: 'obsmon_bridge_err_replies_skipped_total',
       help: 'ERR replies not written because the agent does not read its socket or was rate-limited',
+      registers: [registry],
+    }),
+    unprocessedLines: new Counter({
+      name: 'obsmon_bridge_unprocessed_lines_total',
+      help: 'Lines read from an agent and held for the line budget, not handled because the bridge closed the connection',
       registers: [registry],
     }),
     paused: new Counter({

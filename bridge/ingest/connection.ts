@@ -7,7 +7,7 @@ import type { LineHandler } from './line-handler.ts';
 import type { Grant, TokenGrants } from './token-grants.ts';
 
 export type AuthMode = 'off' | 'optional' | 'required';
-export type CloseReason = 'peer' | 'idle' | 'error' | 'slow' | 'unauthenticated' | 'shutdown';
+export type CloseReason = 'peer' | 'idle' | 'error' | 'slow' | 'unauthenticated' | 'auth_timeout' | 'shutdown';
 
 export interface ConnectionOptions {
   readonly maxLineBytes: number;
@@ -16,6 +16,8 @@ export interface ConnectionOptions {
   readonly maxLinesPerSecond: number;
   readonly auth: AuthMode;
   readonly tokens: TokenGrants | undefined;
+  /** `--auth required`: a connection that has not authenticated this long after connecting is closed, ms. */
+  readonly authTimeoutMs: number;
   /** Resolves when everything accepted so far is stored or spooled; PONG waits for it. */
   readonly durable?: () => Promise<void>;
 }
@@ -23,10 +25,13 @@ export interface ConnectionOptions {
 // An agent that never reads must not make the bridge buffer replies for it.
 const MAX_UNSENT_REPLY_BYTES = 4096;
 const MAX_REPLIES_PER_SECOND = 10;
-const AUTH_LINE = /^AUTH (\S+)\r?$/;
+// docs/protocol.md section 9: `control = 1*UPPER SP token`, token = visible ASCII (%x21-7E).
+const AUTH_LINE = /^AUTH ([!-~]+)\r?$/;
 // `PING <token>` -> `PONG <token>`: lines are handled in order, so the answer tells an agent that
 // everything it wrote before the PING has been stored (docs/protocol.md, acknowledgement).
-const PING_LINE = /^PING( [!-~]{1,64})?\r?$/;
+const PING_LINE = /^PING ([!-~]{1,64})\r?$/;
+// At shutdown a connection counts as drained once nothing has arrived for this long.
+const DRAIN_QUIET_MS = 100;
 
 /**
  * One agent connection: framing, optional `AUTH <token>` first line, per-line handling, ERR replies,
@@ -41,9 +46,12 @@ export class AgentConnection {
   private replyWindowStart = 0;
   private repliesInWindow = 0;
   private resumeTimer: NodeJS.Timeout | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
   private closing = false;
+  private draining = false;
   private held: string[] | undefined;
   private peerEnded = false;
+  private lastDataAt = Date.now();
   closeReason: CloseReason = 'peer';
   /** When the current unfinished line started (ms), or undefined between lines. */
   partialSince: number | undefined;
@@ -55,21 +63,38 @@ export class AgentConnection {
     private readonly options: ConnectionOptions,
     /** Set when a verified client certificate already names the nodes this peer may report. */
     certificateGrant: Grant | undefined,
+    /** Called once when the connection authenticates (by AUTH; a certificate counts from the start). */
+    private readonly onAuthenticated: () => void = () => {},
   ) {
     this.source = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.splitter = new LineSplitter(options.maxLineBytes);
     this.budget = new LineBudget(options.maxLinesPerSecond);
     this.grant = certificateGrant;
-    const sink: LineSink = { line: (text) => this.onLine(text), overlong: (bytes) => this.reply(this.handler.overlong(bytes, this.source)) };
+    const sink: LineSink = {
+      line: (text) => {
+        this.partialSince = undefined;
+        this.onLine(text);
+      },
+      overlong: (bytes) => this.reply(this.handler.overlong(bytes, this.source)),
+    };
 
     socket.setNoDelay(true);
     socket.setTimeout(options.idleTimeoutMs);
     socket.on('timeout', () => this.close('idle'));
+    if (options.auth === 'required' && certificateGrant === undefined) {
+      // A silent connection must not hold a slot until --idle-timeout (docs/security.md).
+      this.authTimer = setTimeout(() => {
+        this.handler.logRefusal('auth_timeout', `Closed agent connection from ${this.source}: no AUTH line within ${options.authTimeoutMs / 1000} s (--auth-timeout)`);
+        this.close('auth_timeout');
+      }, options.authTimeoutMs);
+    }
     socket.on('data', (chunk: Buffer) => {
+      this.lastDataAt = Date.now();
       this.splitter.push(chunk, sink);
-      this.partialSince = this.splitter.bufferedBytes === 0 ? undefined : (this.partialSince ?? Date.now());
+      if (this.splitter.bufferedBytes > 0) this.partialSince ??= Date.now();
     });
-    // A half-closed agent (`nc -N`, shutdown(SHUT_WR)) has sent everything: close our side too.
+    // A half-closed agent (`nc -N`, shutdown(SHUT_WR)) has sent everything. The listeners are
+    // half-open, so our side stays open until the held lines are handled (at the budget's pace).
     socket.on('end', () => {
       this.splitter.end(sink);
       this.peerEnded = true;
@@ -79,13 +104,79 @@ export class AgentConnection {
     socket.on('error', () => {
       if (this.closeReason === 'peer') this.closeReason = 'error';
     });
-    socket.on('close', () => clearTimeout(this.resumeTimer));
+    // Lines already read from a peer that then reset are still handled (the timer goes on);
+    // when the bridge itself closed the connection they are counted as unprocessed.
+    socket.on('close', () => {
+      clearTimeout(this.authTimer);
+      if (this.closing) this.discardHeld();
+    });
+  }
+
+  /** Paused for the line budget: not the agent's fault if its line stays unfinished meanwhile. */
+  get paused(): boolean {
+    return this.held !== undefined;
   }
 
   close(reason: CloseReason): void {
     this.closing = true;
     this.closeReason = reason;
     this.socket.destroy();
+  }
+
+  /**
+   * Shutdown: handle everything the agent already sent — held lines and the socket's buffered data,
+   * without the line budget — until the connection is quiet or `graceMs` passed, then close it.
+   * A plain TCP connection is reset, so an agent that does not read learns at its next write that
+   * the connection is gone (and reconnects) instead of writing into a closed socket.
+   */
+  drain(graceMs: number): Promise<void> {
+    // Already closing (after an ERR reply): let that reply go out as it was going to.
+    if (this.socket.destroyed || this.closing) return Promise.resolve();
+    this.draining = true;
+    clearTimeout(this.resumeTimer);
+    if (this.held !== undefined) this.releaseHeld();
+    else if (!this.peerEnded) this.socket.resume();
+    // Give what is in flight one quiet period to arrive.
+    this.lastDataAt = Date.now();
+    return new Promise((resolve) => {
+      const deadline = Date.now() + graceMs;
+      const check = setInterval(() => {
+        const quiet = this.held === undefined && (this.peerEnded || Date.now() - this.lastDataAt >= DRAIN_QUIET_MS);
+        if (!this.socket.destroyed && !quiet && Date.now() < deadline) return;
+        clearInterval(check);
+        if (!quiet && !this.socket.destroyed) {
+          // What it sends from now on, or what is still unread in the kernel, goes with the reset.
+          this.handler.logRefusal('shutdown_grace', `Agent ${this.source} was still sending after --shutdown-grace ${graceMs / 1000} s; closing its connection`);
+        }
+        this.closeAfterDrain();
+        resolve();
+      }, DRAIN_QUIET_MS / 4);
+    });
+  }
+
+  private closeAfterDrain(): void {
+    if (this.socket.destroyed) return;
+    this.closing = true;
+    this.closeReason = 'shutdown';
+    this.discardHeld();
+    if (this.peerEnded) {
+      this.socket.end();
+      this.socket.destroySoon();
+    } else if (!('encrypted' in this.socket)) {
+      this.socket.resetAndDestroy();
+    } else {
+      this.socket.destroy();
+    }
+  }
+
+  /** Lines read but not handled because the bridge closed the connection: counted and logged. */
+  private discardHeld(): void {
+    clearTimeout(this.resumeTimer);
+    const lost = this.held?.length ?? 0;
+    this.held = undefined;
+    if (lost === 0) return;
+    this.metrics.unprocessedLines.inc(lost);
+    this.handler.logRefusal('unprocessed', `${lost} lines from ${this.source} were not handled: connection closed by the bridge (${this.closeReason})`);
   }
 
   private onLine(text: string): void {
@@ -96,7 +187,7 @@ export class AgentConnection {
       this.held.push(text);
       return;
     }
-    const pause = this.budget.take();
+    const pause = this.draining ? 0 : this.budget.take();
     if (pause > 0) {
       this.held = [text];
       this.metrics.paused.inc();
@@ -113,7 +204,7 @@ export class AgentConnection {
     this.held = undefined;
     for (let i = 0; i < held.length; i += 1) {
       if (this.closing) return;
-      const pause = i === 0 ? 0 : this.budget.take();
+      const pause = i === 0 || this.draining ? 0 : this.budget.take();
       if (pause > 0) {
         this.held = held.slice(i);
         this.resumeTimer = setTimeout(() => this.releaseHeld(), pause);
@@ -121,6 +212,7 @@ export class AgentConnection {
       }
       this.process(held[i]!);
     }
+    if (this.socket.destroyed) return;
     if (this.peerEnded) this.socket.end();
     else this.socket.resume();
   }
@@ -131,7 +223,7 @@ export class AgentConnection {
       // PONG only once the lines before it are in the database or the spool: then an agent's
       // "acknowledged" means "survives a bridge SIGKILL" (within the spool's fsync interval).
       // Promises resolve in order, so PONGs keep the order of their PINGs.
-      const pong = `PONG${ping[1] ?? ''}\n`;
+      const pong = `PONG ${ping[1]!}\n`;
       // No PONG when securing failed: the agent's acknowledgement timeout then makes it re-send.
       (this.options.durable?.() ?? Promise.resolve()).then(
         () => {
@@ -143,7 +235,9 @@ export class AgentConnection {
     }
     const first = this.firstLine && text !== '' && text !== '\r';
     if (first) this.firstLine = false;
-    const auth = AUTH_LINE.exec(text);
+    // AUTH is a first-line control (docs/protocol.md section 9); anywhere else it is not a report
+    // and the decoder refuses it like any other stray control line.
+    const auth = first ? AUTH_LINE.exec(text) : null;
     if (auth !== null) return this.authenticate(auth[1]!);
     if (first && this.options.auth === 'required' && this.grant === undefined) {
       this.reply(this.handler.refuse('unauthenticated', `first line is not AUTH <token> (from ${this.source})`));
@@ -164,12 +258,15 @@ export class AgentConnection {
       return this.endAfterReply('unauthenticated');
     }
     this.grant = grant;
+    clearTimeout(this.authTimer);
+    this.onAuthenticated();
   }
 
   /** Let the ERR line go out, then close. */
   private endAfterReply(reason: CloseReason): void {
     this.closing = true;
     this.closeReason = reason;
+    clearTimeout(this.authTimer);
     this.socket.end();
     this.socket.destroySoon();
   }

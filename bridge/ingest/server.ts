@@ -6,24 +6,45 @@ import type { SelfMetrics } from '../self-metrics.ts';
 import { AgentConnection, type ConnectionOptions } from './connection.ts';
 import type { LineHandler } from './line-handler.ts';
 import { normaliseAddress, type SourceFilter } from './source-filter.ts';
-import { grantFor } from './token-grants.ts';
+import { literalGrant, type Grant } from './token-grants.ts';
 
 export interface IngestServerOptions extends ConnectionOptions {
   readonly maxConnections: number;
   readonly maxConnectionsPerSource: number;
+  /** `--auth required`: connections not yet authenticated, per source address. */
+  readonly maxUnauthenticatedPerSource: number;
   /** An unfinished line older than this closes the connection (slowloris), ms. */
   readonly lineTimeoutMs: number;
+  /** A TLS handshake not finished this long after accept closes the connection, ms. */
+  readonly tlsHandshakeTimeoutMs: number;
+  /** At shutdown, how long to read what connected agents already sent, ms. */
+  readonly shutdownGraceMs: number;
   readonly sources: SourceFilter;
 }
 
+type Refusal = 'max_connections' | 'max_per_source' | 'source_not_allowed' | 'max_unauthenticated';
+
+/** One accepted TCP socket's share of the limits, from accept (before any TLS) to close. */
+interface Slot {
+  /** The connection authenticated: it no longer counts as unauthenticated. */
+  authenticated(): void;
+  release(): void;
+}
+
 /**
- * The agents' listeners (plain TCP, and TLS when configured): admission (allowlist, total and
- * per-source limits), then one AgentConnection per socket; a 1 s sweep closes slow senders.
+ * The agents' listeners (plain TCP, and TLS when configured): admission at accept — allowlist,
+ * total, per-source and unauthenticated-per-source limits, before any TLS byte is read — then one
+ * AgentConnection per socket; a 1 s sweep closes slow senders.
  */
 export class IngestServer {
   private readonly servers: Server[] = [];
   private readonly connections = new Set<AgentConnection>();
+  /** Every accepted socket, TLS handshakes in progress included. */
+  private readonly sockets = new Set<Socket>();
   private readonly perSource = new Map<string, number>();
+  private readonly unauthenticated = new Map<string, number>();
+  /** TLS sockets are matched to their accepted TCP socket by peer address and port. */
+  private readonly handshaking = new Map<string, Slot>();
   private readonly refusals: RateLimitedLog;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -40,19 +61,50 @@ export class IngestServer {
 
   /** Plain TCP listener (protocol v1 as legacy agents and `nc` speak it). */
   listen(host: string, port: number): Promise<AddressInfo> {
-    return this.start(createServer((socket) => this.admit(socket, undefined)), host, port);
+    // Half-open: an agent's FIN must not close our side before its held lines are handled.
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
+      const slot = this.admit(socket);
+      if (slot !== undefined) this.open(socket, slot, undefined);
+    });
+    return this.start(server, host, port);
   }
 
-  /** TLS listener; with `requestCert` the client certificate's CN and DNS names are the nodes it may report. */
+  /**
+   * TLS listener. A plain TCP server accepts and applies the limits; only admitted sockets are
+   * handed to the TLS server (its documented 'connection' injection), with a short handshake
+   * deadline. With `requestCert` the client certificate's CN and DNS names are the nodes it may report.
+   */
   listenTls(host: string, port: number, tls: TlsOptions): Promise<AddressInfo> {
-    const server = createTlsServer(tls, (socket: TLSSocket) => {
+    const tlsServer = createTlsServer({ ...tls, allowHalfOpen: true, handshakeTimeout: this.options.tlsHandshakeTimeoutMs }, (socket: TLSSocket) => {
+      const slot = this.handshaking.get(peerKey(socket));
+      this.handshaking.delete(peerKey(socket));
+      if (slot === undefined) return socket.destroy();
+      socket.on('close', () => slot.release());
       const cert = tls.requestCert ? socket.getPeerCertificate() : undefined;
       const names = cert === undefined ? [] : certificateNames(cert.subject?.CN, cert.subjectaltname);
-      this.admit(socket, names.length > 0 ? grantFor(`certificate ${names[0]}`, names) : undefined);
+      this.open(socket, slot, names.length > 0 ? literalGrant(`certificate ${names[0]}`, names) : undefined);
     });
-    server.on('tlsClientError', (error, socket) => {
-      this.metrics.connectionsRejected.labels('tls_handshake').inc();
-      this.refusals.warn('tls_handshake', `TLS handshake failed with ${socket.remoteAddress ?? '?'}: ${error.message}`);
+    tlsServer.on('tlsClientError', (error: Error & { code?: string }, socket) => {
+      // A listener here means Node leaves the socket to us: a timed-out handshake would stay open.
+      socket.destroy();
+      const timedOut = error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT';
+      this.metrics.connectionsRejected.labels(timedOut ? 'tls_handshake_timeout' : 'tls_handshake').inc();
+      this.refusals.warn(
+        timedOut ? 'tls_handshake_timeout' : 'tls_handshake',
+        timedOut
+          ? `TLS handshake with ${socket.remoteAddress ?? '?'} not finished within ${this.options.tlsHandshakeTimeoutMs / 1000} s (--tls-handshake-timeout)`
+          : `TLS handshake failed with ${socket.remoteAddress ?? '?'}: ${error.message}`,
+      );
+    });
+    const server = createServer({ allowHalfOpen: true }, (raw) => {
+      const slot = this.admit(raw);
+      if (slot === undefined) return;
+      const key = peerKey(raw);
+      this.handshaking.set(key, slot);
+      raw.on('close', () => {
+        if (this.handshaking.get(key) === slot) this.handshaking.delete(key);
+      });
+      tlsServer.emit('connection', raw);
     });
     return this.start(server, host, port);
   }
@@ -61,11 +113,16 @@ export class IngestServer {
     return this.connections.size;
   }
 
-  /** Stop accepting, close every agent connection, resolve when the listeners are closed. */
+  /**
+   * Stop accepting; read and handle what connected agents already sent (at most
+   * `shutdownGraceMs`), close every connection, resolve when the listeners are closed.
+   */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-    for (const c of this.connections) c.close('shutdown');
+    await Promise.all([...this.connections].map((c) => c.drain(this.options.shutdownGraceMs)));
+    // What is left has not finished its TLS handshake: nothing of it was read.
+    for (const s of this.sockets) s.destroy();
     await Promise.all(closed);
   }
 
@@ -81,29 +138,57 @@ export class IngestServer {
     });
   }
 
-  private admit(socket: Socket, certificateGrant: ReturnType<typeof grantFor> | undefined): void {
+  /** The limits, at accept; refused sockets are closed at once without a reply. */
+  private admit(socket: Socket): Slot | undefined {
     const address = normaliseAddress(socket.remoteAddress ?? '?');
-    const refuse = (reason: 'max_connections' | 'max_per_source' | 'source_not_allowed', why: string) => {
+    const refuse = (reason: Refusal, why: string): undefined => {
       this.metrics.connectionsRejected.labels(reason).inc();
       this.refusals.warn(reason, `Refused agent connection from ${address}: ${why}`);
       socket.on('error', () => {});
       socket.destroy();
+      return undefined;
     };
     if (!this.options.sources.allows(address)) return refuse('source_not_allowed', 'not in --allow-from');
-    if (this.connections.size >= this.options.maxConnections) return refuse('max_connections', `${this.options.maxConnections} connections open (--max-connections)`);
+    if (this.sockets.size >= this.options.maxConnections) return refuse('max_connections', `${this.options.maxConnections} connections open (--max-connections)`);
     const fromSource = this.perSource.get(address) ?? 0;
     if (fromSource >= this.options.maxConnectionsPerSource) return refuse('max_per_source', `${fromSource} connections from it (--max-connections-per-source)`);
+    const counted = this.options.auth === 'required';
+    const unauthenticated = this.unauthenticated.get(address) ?? 0;
+    if (counted && unauthenticated >= this.options.maxUnauthenticatedPerSource) {
+      return refuse('max_unauthenticated', `${unauthenticated} connections from it not authenticated yet (--max-unauthenticated-per-source)`);
+    }
 
+    this.sockets.add(socket);
     this.perSource.set(address, fromSource + 1);
-    const connection = new AgentConnection(socket, this.handler, this.metrics, this.options, certificateGrant);
+    if (counted) this.unauthenticated.set(address, unauthenticated + 1);
+    let pendingAuth = counted;
+    let released = false;
+    const authenticated = () => {
+      if (!pendingAuth) return;
+      pendingAuth = false;
+      decrement(this.unauthenticated, address);
+    };
+    const release = () => {
+      if (released) return;
+      released = true;
+      authenticated();
+      this.sockets.delete(socket);
+      decrement(this.perSource, address);
+    };
+    socket.on('error', () => {});
+    socket.on('close', release);
+    return { authenticated, release };
+  }
+
+  private open(socket: Socket, slot: Slot, certificateGrant: Grant | undefined): void {
+    if (certificateGrant !== undefined) slot.authenticated();
+    const connection = new AgentConnection(socket, this.handler, this.metrics, this.options, certificateGrant, () => slot.authenticated());
     this.connections.add(connection);
     this.metrics.connectionsOpened.inc();
     this.metrics.connections.set(this.connections.size);
     socket.on('close', () => {
+      slot.release();
       this.connections.delete(connection);
-      const left = (this.perSource.get(address) ?? 1) - 1;
-      if (left === 0) this.perSource.delete(address);
-      else this.perSource.set(address, left);
       this.metrics.connections.set(this.connections.size);
       this.metrics.connectionsClosed.labels(connection.closeReason).inc();
     });
@@ -112,7 +197,7 @@ export class IngestServer {
   private closeSlowSenders(): void {
     const cutoff = Date.now() - this.options.lineTimeoutMs;
     for (const c of this.connections) {
-      if (c.partialSince !== undefined && c.partialSince < cutoff) {
+      if (c.partialSince !== undefined && c.partialSince < cutoff && !c.paused) {
         this.refusals.warn('slow', `Closed agent connection from ${c.source}: a line unfinished for more than ${this.options.lineTimeoutMs / 1000} s (--line-timeout)`);
         c.close('slow');
       }
@@ -120,6 +205,18 @@ export class IngestServer {
   }
 }
 
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left <= 0) counts.delete(key);
+  else counts.set(key, left);
+}
+
+const peerKey = (socket: Socket) => `${socket.remoteAddress ?? '?'}|${socket.remotePort ?? '?'}`;
+
+/**
+ * The names a client certificate grants, as literal node names: a `*` in a certificate is a
+ * character, never a pattern (patterns come only from the bridge's own token file).
+ */
 function certificateNames(cn: string | string[] | undefined, altNames: string | undefined): string[] {
   const names = new Set<string>();
   for (const n of Array.isArray(cn) ? cn : cn === undefined ? [] : [cn]) names.add(n);

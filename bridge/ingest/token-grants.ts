@@ -13,7 +13,13 @@ export interface Grant {
 
 export const ANY_NODE: Grant = { label: 'any node', allows: () => true };
 
-/** Exact names, or `*` globs (`ccd*`, `*`). */
+/** Exactly these node names; no character is special (names from a client certificate). */
+export function literalGrant(label: string, names: readonly string[]): Grant {
+  const exact = new Set(names);
+  return { label, allows: (node) => exact.has(node) };
+}
+
+/** Exact names, or `*` globs (`ccd*`, `*`): only for patterns from the bridge's own configuration. */
 export function grantFor(label: string, patterns: readonly string[]): Grant {
   if (patterns.includes('*')) return { label, allows: () => true };
   const exact = new Set(patterns.filter((p) => !p.includes('*')));

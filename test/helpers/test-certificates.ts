@@ -8,8 +8,8 @@ export interface TestPki {
   readonly caCert: string;
   readonly serverCert: string;
   readonly serverKey: string;
-  /** Client certificate files by common name. */
-  client(cn: string): { cert: Buffer; key: Buffer };
+  /** A client certificate with this common name and, optionally, DNS subject alternative names. */
+  client(cn: string, dnsNames?: readonly string[]): { cert: Buffer; key: Buffer };
   pem(path: string): Buffer;
 }
 
@@ -24,15 +24,19 @@ export function createTestPki(): TestPki {
     openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir);
     openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`], dir);
   };
+  let clients = 0;
   issue('server', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   return {
     dir,
     caCert: join(dir, 'ca.pem'),
     serverCert: join(dir, 'server.pem'),
     serverKey: join(dir, 'server.key'),
-    client(cn) {
-      issue(`client-${cn}`, cn, 'extendedKeyUsage=clientAuth\n');
-      return { cert: readFileSync(join(dir, `client-${cn}.pem`)), key: readFileSync(join(dir, `client-${cn}.key`)) };
+    client(cn, dnsNames = []) {
+      // Numbered files: a CN such as `*` is a hostile test input, not a file name.
+      const name = `client-${(clients += 1)}`;
+      const san = dnsNames.length === 0 ? '' : `subjectAltName=${dnsNames.map((n) => `DNS:${n}`).join(',')}\n`;
+      issue(name, cn, `extendedKeyUsage=clientAuth\n${san}`);
+      return { cert: readFileSync(join(dir, `${name}.pem`)), key: readFileSync(join(dir, `${name}.key`)) };
     },
     pem: (path) => readFileSync(path),
   };
