@@ -37,11 +37,20 @@ describe('node state saver', () => {
     table.accept({ node: 'n1', timestamp: Date.now() / 1000, samples: [{ key: 'cpu', value: 1 }] }, Date.now());
     const saver = await startNodeStateSaver(table, { path, intervalMs: 20, maxNodes: 10, maxSeriesPerNode: 10, now: Date.now }, metrics, capturingLogger(lines));
     await waitFor('two periodic saves', async () => (await counter(registry, 'obsmon_bridge_state_saves_total', 'ok')) >= 2, 5000);
-    const saved = readFileSync(path, 'utf8');
-    expect(saved).toContain('"node":"n1"');
+    expect(readFileSync(path, 'utf8')).toContain('"node":"n1"');
 
-    // The temporary name taken by a directory: every save fails from now on.
-    mkdirSync(`${path}.tmp`);
+    // The temporary name taken by a directory: every save fails from now on. A save may hold the
+    // temporary file at this moment (every 20 ms): take the name once it is free.
+    await waitFor('the temporary name taken', () => {
+      try {
+        mkdirSync(`${path}.tmp`);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 5000, 1);
+    // Every save from here on fails: the file stays as the last good one left it.
+    const saved = readFileSync(path, 'utf8');
     table.accept({ node: 'n2', timestamp: Date.now() / 1000, samples: [{ key: 'cpu', value: 2 }] }, Date.now());
     await waitFor('three failed saves', async () => (await counter(registry, 'obsmon_bridge_state_saves_total', 'failed')) >= 3, 5000);
     await saver.stop();

@@ -114,9 +114,10 @@ describe.each(DOCS)('%s', (doc) => {
 
   test('every default quoted next to a flag is the default in --help', () => {
     const problems: string[] = [];
-    for (const m of text.matchAll(/`(--[a-z0-9-]+)[^`]*`[^.;|`]{0,12}?\(default:? ([0-9][0-9 ]*(?:\.[0-9]+)?)/g)) {
-      const [, flag, quoted] = m;
-      const value = quoted!.replace(/ /g, '');
+    for (const m of text.matchAll(/`(--[a-z0-9-]+)[^`]*`[^.;|`]{0,12}?\(default:? ([0-9][0-9 ]*(?:\.[0-9]+)?)(?: ?(KiB|MiB|GiB)\b)?/g)) {
+      const [, flag, quoted, unit] = m;
+      const scale = unit === undefined ? 1 : 1024 ** (['KiB', 'MiB', 'GiB'].indexOf(unit) + 1);
+      const value = String(Number(quoted!.replace(/ /g, '')) * scale);
       const defaults = [...helps.values()].map((h) => h.defaults.get(flag!)).filter((d) => d !== undefined);
       if (defaults.length === 0) problems.push(`${flag}: no command has it`);
       else if (!defaults.includes(value)) problems.push(`${flag}: the doc says default ${value}, --help says ${defaults.join(' / ')}`);
