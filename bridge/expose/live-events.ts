@@ -26,7 +26,7 @@ export function createLiveEvents(lines: LineHandler, table: NodeTable, threshold
   const tracker = new StatusTracker(table, thresholds, options.downAfterMs);
   const dropped = new Counter({
     name: 'obsmon_bridge_stream_dropped_subscribers_total',
-    help: 'Stream subscribers disconnected, by reason: slow (too far behind), total_buffered (all subscribers together held too much)',
+    help: 'Stream subscribers disconnected, by reason: slow (too far behind), total_buffered (all subscribers together held too much), stalled (socket took nothing for 60 s)',
     labelNames: ['reason'] as const,
     registers: [registry],
   });
@@ -38,7 +38,7 @@ export function createLiveEvents(lines: LineHandler, table: NodeTable, threshold
   });
   for (const reason of STREAM_DROP_REASONS) dropped.labels(reason).inc(0);
   for (const reason of STREAM_REFUSE_REASONS) refused.labels(reason).inc(0);
-  const hub = new StreamHub(log, { maxBufferedBytes: options.maxBufferedBytes, maxTotalBufferedBytes: options.maxTotalBufferedBytes, heartbeatMs: 15_000 }, dropped);
+  const hub = new StreamHub(log, { maxBufferedBytes: options.maxBufferedBytes, maxTotalBufferedBytes: options.maxTotalBufferedBytes, heartbeatMs: 15_000, stallMs: 60_000 }, dropped);
   new Gauge({
     name: 'obsmon_bridge_stream_subscribers',
     help: 'Open /api/v1/stream connections',

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Counter } from 'prom-client';
 import type { EventLog, StreamEvent } from './event-log.ts';
 
-export const STREAM_DROP_REASONS = ['slow', 'total_buffered'] as const;
+export const STREAM_DROP_REASONS = ['slow', 'total_buffered', 'stalled'] as const;
 export type StreamDropReason = (typeof STREAM_DROP_REASONS)[number];
 
 export interface StreamHubOptions {
@@ -11,6 +11,9 @@ export interface StreamHubOptions {
   /** Bytes held in Node's socket buffers over all subscribers. */
   readonly maxTotalBufferedBytes: number;
   readonly heartbeatMs: number;
+  /** A subscriber whose socket takes nothing for this long is dropped, freeing the kernel's buffer for it. */
+  readonly stallMs: number;
+  readonly now?: () => number;
 }
 
 /** One write: SSE frames joined, so Node holds a few large buffers rather than four per event. */
@@ -19,6 +22,9 @@ const CHUNK_BYTES = 16 * 1024;
 const WRITES_PER_TURN = 4;
 /** Events looked at per write, so a filtered subscriber skipping the whole window yields too. */
 const SCAN_PER_WRITE = 2048;
+
+/** How long a socket must have taken nothing before the total bound may drop it. */
+const STALL_GRACE_MS = 1000;
 
 export const WINDOW_EXCEEDED = 'event: reset\ndata: {"reason":"window_exceeded"}\n\n';
 
@@ -31,6 +37,8 @@ interface Subscriber {
   offset: number;
   /** Stream offset when it subscribed: what lies before is replay and does not count as lag. */
   readonly liveFrom: number;
+  /** When its socket last refused more (write returned false), until the next 'drain'. */
+  stalledSince: number | undefined;
   closed: boolean;
 }
 
@@ -39,7 +47,8 @@ interface Subscriber {
  * written to only while its socket takes data (backpressure): a reader that stops costs what Node
  * holds for one socket (about one chunk), never a private copy of the stream. A subscriber more than
  * `maxBufferedBytes` of live stream behind is dropped (`slow`); when the bytes Node holds for all
- * subscribers would pass `maxTotalBufferedBytes`, the largest holder is dropped (`total_buffered`).
+ * subscribers would pass `maxTotalBufferedBytes`, the longest-stalled one is dropped (`total_buffered`);
+ * one whose socket takes nothing for `stallMs` is dropped (`stalled`).
  * Ingest never waits: an event only schedules one flush for the next turn of the event loop.
  */
 export class StreamHub {
@@ -74,14 +83,17 @@ export class StreamHub {
   /** Start streaming to `res` from `cursor` (a seq); `prelude` is written first (retry, reset). */
   add(res: ServerResponse, wanted: (e: StreamEvent) => boolean, cursor: number, prelude: string): void {
     const first = this.log.at(cursor);
-    const s: Subscriber = { res, wanted, cursor, offset: first?.offset ?? this.log.endOffset, liveFrom: this.log.endOffset, closed: false };
+    const s: Subscriber = { res, wanted, cursor, offset: first?.offset ?? this.log.endOffset, liveFrom: this.log.endOffset, stalledSince: undefined, closed: false };
     this.subscribers.add(s);
     res.on('close', () => {
       s.closed = true;
       this.subscribers.delete(s);
     });
-    res.on('drain', () => this.pump(s));
-    res.write(prelude);
+    res.on('drain', () => {
+      s.stalledSince = undefined;
+      this.pump(s);
+    });
+    this.write(s, prelude);
     this.pump(s);
   }
 
@@ -133,12 +145,16 @@ export class StreamHub {
       }
       if (bytes === 0) continue;
       if (!this.reserve(s, bytes)) return;
-      if (!s.res.write(chunk)) return; // 'drain' calls pump again
+      if (!this.write(s, chunk)) return; // 'drain' calls pump again
     }
     if (s.cursor <= log.lastSeq) this.schedule();
   }
 
-  /** Room for `bytes` more under the total bound, dropping the largest holders if need be. */
+  /**
+   * Room for `bytes` more under the total bound, dropping the longest-stalled subscribers if need be.
+   * Only a socket that took nothing for STALL_GRACE_MS is a victim: a reader that drains has its bytes
+   * on their way (at most one write each), so it is never dropped for others' sake.
+   */
   private reserve(s: Subscriber, bytes: number): boolean {
     const max = this.options.maxTotalBufferedBytes;
     if (this.held + bytes <= max) {
@@ -146,11 +162,15 @@ export class StreamHub {
       return true;
     }
     this.held = this.bufferedBytes();
+    const stalledBefore = (this.options.now ?? Date.now)() - STALL_GRACE_MS;
     while (this.held + bytes > max) {
       let victim: Subscriber | undefined;
-      for (const other of this.subscribers) if (victim === undefined || other.res.writableLength > victim.res.writableLength) victim = other;
-      // Nobody holds anything: one chunk larger than the whole bound still goes out.
-      if (victim === undefined || victim.res.writableLength === 0) break;
+      for (const other of this.subscribers) {
+        const since = other.stalledSince;
+        if (since !== undefined && since <= stalledBefore && other.res.writableLength > 0 && (victim === undefined || since < victim.stalledSince!)) victim = other;
+      }
+      // Nothing is stuck: what Node holds is on its way (at most one chunk per subscriber).
+      if (victim === undefined) break;
       this.held -= victim.res.writableLength;
       this.drop(victim, 'total_buffered');
       if (victim === s) return false;
@@ -159,13 +179,20 @@ export class StreamHub {
     return true;
   }
 
+  private write(s: Subscriber, text: string): boolean {
+    const more = s.res.write(text);
+    if (!more) s.stalledSince ??= (this.options.now ?? Date.now)();
+    return more;
+  }
+
   private keepAlive(): void {
+    const now = (this.options.now ?? Date.now)();
     for (const s of this.subscribers) {
-      if (s.res.writableNeedDrain) {
-        if (this.behind(s) > this.options.maxBufferedBytes) this.drop(s, 'slow');
-      } else {
-        s.res.write(': keepalive\n\n');
-      }
+      if (!s.res.writableNeedDrain) this.write(s, ': keepalive\n\n');
+      else if (this.behind(s) > this.options.maxBufferedBytes) this.drop(s, 'slow');
+      // The kernel holds up to its send buffer (Linux: net.ipv4.tcp_wmem, 4 MiB) for a reader that
+      // stopped; Node cannot shrink it, so a socket that takes nothing for long is closed.
+      else if (s.stalledSince !== undefined && now - s.stalledSince >= this.options.stallMs) this.drop(s, 'stalled');
     }
   }
 
