@@ -79,6 +79,7 @@ describe('stream subscriber bounds', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
+    watcher.catch(() => {}); // awaited below; a failure there fails the test
     try {
       await flood(child.ingestPort, 20_000);
       await waitFor('20 000 reports accepted', async () => metric(await child!.metricsText(), 'obsmon_bridge_reports_accepted_total') === 20_000, 60_000, 200);
