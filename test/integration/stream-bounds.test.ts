@@ -168,4 +168,40 @@ describe('stream resume larger than --stream-max-buffered-bytes', () => {
     expect(resumes.windowStart.ofType('report')).toHaveLength(20_000);
     expect(metric(await bridge.metricsText(), 'obsmon_bridge_stream_dropped_subscribers_total', 'reason="slow"')).toBe(0);
   }, 180_000);
+
+  test('an id ahead of the newest event resumes live', async () => {
+    bridge = await startTestBridge();
+    await flood(bridge.ingestPort, 3);
+    const probe = await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`, { 'last-event-id': 'deadbeef.1' });
+    clients.push(probe);
+    await waitFor('the window', () => probe.ofType('report').length === 3);
+    const instance = probe.ofType('report')[0]!.id!.split('.')[0]!;
+    const ahead = await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`, { 'last-event-id': `${instance}.999999` });
+    clients.push(ahead);
+    await flood(bridge.ingestPort, 1, undefined, 'live02');
+    await waitFor('the live event', () => ahead.events.some((e) => e.data.includes('"live02"')));
+    expect(ahead.events).toHaveLength(1);
+  });
+
+  test('a subscriber that reads slower than the window moves gets a reset in the stream and goes on', async () => {
+    bridge = await startTestBridge({ maxLinesPerSecond: 10_000_000, maxLineBytes: 65_536, streamWindow: 50, streamMaxBufferedBytes: 256 * MiB });
+    const port = Number(new URL(bridge.httpUrl).port);
+    const socket = await connectTo(port);
+    sockets.push(socket);
+    socket.pause();
+    socket.write('GET /api/v1/stream?types=report HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor('subscribed', async () => metric(await bridge!.metricsText(), 'obsmon_bridge_stream_subscribers') === 1);
+    // ~15 KB events: 600 of them (9 MB) overflow the paused socket's kernel buffer and the 50-event window.
+    const wide = Array.from({ length: 200 }, (_, i) => `disk@/${'m'.repeat(60)}${String(i).padStart(3, '0')}=${i % 100}`).join(' ');
+    const agent = await connectTo(bridge.ingestPort);
+    sockets.push(agent);
+    const t = Math.floor(Date.now() / 1000) - 1000;
+    for (let i = 0; i < 600; i += 1) if (!agent.write(`wide ${t + i} ${wide}\n`)) await new Promise((r) => agent.once('drain', r));
+    await waitFor('600 reports accepted', async () => metric(await bridge!.metricsText(), 'obsmon_bridge_reports_accepted_total') === 600, 30_000, 100);
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    socket.resume();
+    await waitFor('the last report', () => received.includes(`"timestamp":${t + 599}`), 30_000, 50);
+    expect(received).toContain('event: reset\ndata: {"reason":"window_exceeded"}');
+  }, 60_000);
 });
