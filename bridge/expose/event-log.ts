@@ -91,8 +91,4 @@ export class EventLog {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
-
-  get subscriberCount(): number {
-    return this.listeners.size;
-  }
 }

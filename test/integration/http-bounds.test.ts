@@ -70,6 +70,14 @@ describe('HTTP bounds', () => {
     expect(await healthy()).toBe(true);
   });
 
+  test('an idle keep-alive connection is closed after --http-keep-alive-timeout', async () => {
+    bridge = await startTestBridge({ httpKeepAliveTimeout: 0.3 });
+    const c = await rawConnection();
+    c.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor('the answer', () => c.received().includes('"status":"ok"'));
+    await waitFor('closed while idle', () => c.closed(), 3000);
+  });
+
   test('a streaming response is not cut by the request timeout', async () => {
     bridge = await startTestBridge({ httpRequestTimeout: 0.3 });
     const stream = await rawConnection();
