@@ -29,7 +29,7 @@ function pipeline(stage: Stage): { handle: (line: string) => unknown; table: Nod
   const lines = new LineHandler(table, createSelfMetrics(registry), new RateLimitedLog(silentLogger));
   let stop = () => {};
   if (stage === 'stream' || stage === 'history') {
-    const live = createLiveEvents(lines, table, thresholds, registry, { windowEvents: 20_000, maxBufferedBytes: 1 << 20, downAfterMs: 60_000, now: Date.now });
+    const live = createLiveEvents(lines, table, thresholds, registry, { windowEvents: 20_000, maxBufferedBytes: 1 << 20, maxSubscribers: 1000, maxTotalBufferedBytes: 64 << 20, downAfterMs: 60_000, now: Date.now });
     stop = () => live.stop();
   }
   if (stage === 'history') {

@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError } from '../config/config-error.ts';
 import type { Logger } from '../lib/logger.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 import { createHttpApp } from './expose/http.ts';
+import { createHttpServer } from './expose/http-server.ts';
 import { httpAuth } from './expose/http-auth.ts';
 import { createLiveEvents } from './expose/live-events.ts';
 import { renderNodeExposition } from './expose/node-exposition.ts';
@@ -105,10 +106,13 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const live = createLiveEvents(lines, table, thresholds, registry, {
     windowEvents: options.streamWindow,
     maxBufferedBytes: options.streamMaxBufferedBytes,
+    maxSubscribers: options.streamMaxSubscribers,
+    maxTotalBufferedBytes: options.streamMaxTotalBufferedBytes,
     downAfterMs,
     now,
   });
   const peers = options.peers.length === 0 ? undefined : startPeers(options.peers, options.peerInterval, live.log, log.child('peers'));
+  const httpLog = new RateLimitedLog(log.child('http'));
   const app = createHttpApp({
     ...(peers === undefined ? {} : { peerViews: peers.views }),
     registry,
@@ -121,8 +125,14 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     history: historyRoute(store.history, now),
     auth: httpAuth(options.httpBearerTokens, options.httpBasicAuth),
     corsOrigins: options.corsOrigins,
+    errorLog: httpLog,
   });
-  const http = createServer(app);
+  const http = createHttpServer(
+    app,
+    { maxConnections: options.httpMaxConnections, requestTimeoutMs: options.httpRequestTimeout * 1000, keepAliveTimeoutMs: options.httpKeepAliveTimeout * 1000 },
+    registry,
+    httpLog,
+  );
 
   if (options.auth === 'off') {
     log.warn(`Agent authentication is off: any host that reaches port ${options.ingestPort} can report for any node (--auth, docs/security.md)`);

@@ -7,20 +7,33 @@ export interface StreamEvent {
   readonly json: string;
   /** Whether the event happened here or was relayed from a peer bridge (`--peers`). */
   readonly origin: 'local' | 'peer';
+  /** The whole SSE block (`id:`, `event:`, `data:`), built once and written to every subscriber. */
+  readonly frame: string;
+  /** UTF-8 length of `frame`. */
+  readonly bytes: number;
+  /** Bytes of all frames before this one since start-up: how far behind a subscriber is, in O(1). */
+  readonly offset: number;
 }
 
 export type EventListener = (event: StreamEvent) => void;
 
 /**
  * A bounded window of recent events (ring buffer) plus live fan-out. A client that reconnects with
- * the id of the last event it saw gets everything after it that is still in the window.
+ * the id of the last event it saw gets everything after it that is still in the window. Subscribers
+ * read from this one window at their own pace (bridge/expose/stream-hub.ts), so a slow reader costs
+ * a cursor, not a copy.
  */
 export class EventLog {
   private readonly ring: Array<StreamEvent | undefined>;
   private nextSeq = 1;
+  private nextOffset = 0;
   private readonly listeners = new Set<EventListener>();
 
-  constructor(readonly capacity: number) {
+  /** `instance` names this bridge process in event ids (`<instance>.<seq>`). */
+  constructor(
+    readonly capacity: number,
+    readonly instance: string,
+  ) {
     this.ring = new Array<StreamEvent | undefined>(capacity);
   }
 
@@ -30,9 +43,18 @@ export class EventLog {
 
   /** An event whose data is already JSON text (relayed from a peer as received). */
   appendJson(type: StreamEvent['type'], node: string, json: string, origin: StreamEvent['origin']): StreamEvent {
-    const event: StreamEvent = { seq: this.nextSeq, type, node, json, origin };
-    this.ring[this.nextSeq % this.capacity] = event;
+    const seq = this.nextSeq;
+    // A relayed event may carry newlines (multi-line `data:`); each line needs its own field.
+    const data = json.includes('\n') ? json.replaceAll('\n', '\ndata: ') : json;
+    const head = `id: ${this.instance}.${seq}\nevent: ${type}\ndata: `;
+    const frame = `${head}${data}\n\n`;
+    const bytes = Buffer.byteLength(frame);
+    // Without newlines, `json` is a slice of the (now flat) frame: one copy of the text per event.
+    const shared = data === json ? frame.slice(head.length, head.length + json.length) : json;
+    const event: StreamEvent = { seq, type, node, json: shared, origin, frame, bytes, offset: this.nextOffset };
+    this.ring[seq % this.capacity] = event;
     this.nextSeq += 1;
+    this.nextOffset += event.bytes;
     for (const listener of this.listeners) listener(event);
     return event;
   }
@@ -46,6 +68,17 @@ export class EventLog {
     return this.nextSeq - 1;
   }
 
+  /** Bytes of all frames appended since start-up (the offset the next event will get). */
+  get endOffset(): number {
+    return this.nextOffset;
+  }
+
+  /** The event with this seq, if still in the window. */
+  at(seq: number): StreamEvent | undefined {
+    if (seq < this.oldestSeq || seq >= this.nextSeq) return undefined;
+    return this.ring[seq % this.capacity];
+  }
+
   /** Events with seq > `afterSeq` still in the window, oldest first. */
   *after(afterSeq: number): Generator<StreamEvent> {
     for (let seq = Math.max(afterSeq + 1, this.oldestSeq); seq < this.nextSeq; seq += 1) {
@@ -57,9 +90,5 @@ export class EventLog {
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  get subscriberCount(): number {
-    return this.listeners.size;
   }
 }

@@ -1,5 +1,6 @@
-import express, { type Express, type RequestHandler } from 'express';
-import type { Registry } from 'prom-client';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { Counter, type Registry } from 'prom-client';
+import type { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import type { NodeTable } from '../state/node-table.ts';
 import { viewNode, type NodeView } from '../state/node-view.ts';
 import { mergeNodeViews } from '../peers/merge-views.ts';
@@ -23,6 +24,42 @@ export interface HttpDeps {
   readonly auth?: RequestHandler | undefined;
   /** Origins allowed to read the API from a browser (`*` for any); empty = same origin only. */
   readonly corsOrigins?: readonly string[];
+  /** Where causes of failed requests are logged (rate-limited). */
+  readonly errorLog?: RateLimitedLog;
+}
+
+/** What a failed request is answered with: a status and a fixed word, never the error's text. */
+const ERROR_CODES = new Map<number, string>([
+  [400, 'bad_request'],
+  [403, 'forbidden'],
+  [404, 'not_found'],
+  [405, 'method_not_allowed'],
+  [414, 'uri_too_long'],
+  [416, 'range_not_satisfiable'],
+  [500, 'internal_error'],
+]);
+export const HTTP_ERROR_REASONS = [...ERROR_CODES.values()];
+
+/**
+ * The last handler: an error (a malformed `%` escape, a refused static path, a bug) becomes a short
+ * JSON answer whatever NODE_ENV says, so no stack trace or install path ever reaches a client.
+ */
+export function errorHandler(errors: { readonly counter: Counter<'reason'>; readonly log?: RateLimitedLog | undefined }): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const raw = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
+    const given = typeof raw === 'number' && raw >= 400 && raw < 500 ? raw : 500;
+    const status = ERROR_CODES.has(given) ? given : given < 500 ? 400 : 500;
+    const code = ERROR_CODES.get(status)!;
+    errors.counter.labels(code).inc();
+    // Rate-limited per answer; the cause is escaped (it may quote the request).
+    const cause = status >= 500 ? ((error as Error | null)?.stack ?? String(error)) : String((error as Error | null)?.message ?? error);
+    errors.log?.warn(`http_${code}`, `HTTP ${JSON.stringify(req.method)} answered ${status} ${code}: ${JSON.stringify(cause.slice(0, 2000))}`);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).json({ error: code });
+  };
 }
 
 /** Only GET/HEAD (and CORS preflight); common security headers; CORS for the configured origins. */
@@ -96,5 +133,13 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
   });
+  const errorCounter = new Counter({
+    name: 'obsmon_bridge_http_errors_total',
+    help: 'HTTP requests answered with an error, by answer (bad_request, forbidden, not_found, internal_error, ...)',
+    labelNames: ['reason'] as const,
+    registers: [deps.registry],
+  });
+  for (const reason of HTTP_ERROR_REASONS) errorCounter.labels(reason).inc(0);
+  app.use(errorHandler({ counter: errorCounter, log: deps.errorLog }));
   return app;
 }

@@ -5,11 +5,14 @@ import { seriesId, type NodeTable } from '../state/node-table.ts';
 import { StatusTracker } from '../state/status-tracker.ts';
 import type { Thresholds } from '../state/thresholds.ts';
 import { EventLog } from './event-log.ts';
-import { streamHandler } from './stream.ts';
+import { STREAM_REFUSE_REASONS, streamHandler } from './stream.ts';
+import { STREAM_DROP_REASONS, StreamHub } from './stream-hub.ts';
 
 export interface LiveEventsOptions {
   readonly windowEvents: number;
   readonly maxBufferedBytes: number;
+  readonly maxSubscribers: number;
+  readonly maxTotalBufferedBytes: number;
   readonly downAfterMs: number;
   readonly now: () => number;
 }
@@ -19,20 +22,44 @@ export interface LiveEventsOptions {
  * (nodes going down), and builds the `/api/v1/stream` handler on it.
  */
 export function createLiveEvents(lines: LineHandler, table: NodeTable, thresholds: Thresholds, registry: Registry, options: LiveEventsOptions) {
-  const log = new EventLog(options.windowEvents);
+  const log = new EventLog(options.windowEvents, randomBytes(4).toString('hex'));
   const tracker = new StatusTracker(table, thresholds, options.downAfterMs);
-  const dropped = new Counter({ name: 'obsmon_bridge_stream_dropped_subscribers_total', help: 'Stream subscribers disconnected for falling behind', registers: [registry] });
+  const dropped = new Counter({
+    name: 'obsmon_bridge_stream_dropped_subscribers_total',
+    help: 'Stream subscribers disconnected, by reason: slow (too far behind), total_buffered (all subscribers together held too much), stalled (socket took nothing for 60 s)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: 'obsmon_bridge_stream_refused_subscribers_total',
+    help: 'Stream subscriptions refused (503), by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const reason of STREAM_DROP_REASONS) dropped.labels(reason).inc(0);
+  for (const reason of STREAM_REFUSE_REASONS) refused.labels(reason).inc(0);
+  const hub = new StreamHub(log, { maxBufferedBytes: options.maxBufferedBytes, maxTotalBufferedBytes: options.maxTotalBufferedBytes, heartbeatMs: 15_000, stallMs: 60_000 }, dropped);
   new Gauge({
     name: 'obsmon_bridge_stream_subscribers',
     help: 'Open /api/v1/stream connections',
     registers: [registry],
     collect() {
-      this.set(log.subscriberCount);
+      this.set(hub.size);
+    },
+  });
+  new Gauge({
+    name: 'obsmon_bridge_stream_buffered_bytes',
+    help: 'Bytes written to stream subscribers that their sockets have not sent yet, all subscribers together',
+    registers: [registry],
+    collect() {
+      this.set(hub.bufferedBytes());
     },
   });
 
   const unsubscribe = lines.onReport((report) => {
-    const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
+    // Keys are agent text: a prototype-free object, so no name can reach Object.prototype.
+    const values = Object.create(null) as Record<string, number>;
+    for (const s of report.samples) values[seriesId(s.key, s.qualifier)] = s.value;
     log.append('report', report.node, { node: report.node, timestamp: report.timestamp, values });
     for (const change of tracker.onReport(report)) log.append('status', change.node, change);
   });
@@ -41,13 +68,14 @@ export function createLiveEvents(lines: LineHandler, table: NodeTable, threshold
   }, 1000);
   sweeper.unref();
 
-  const instance = randomBytes(4).toString('hex');
   return {
     log,
-    handler: streamHandler(log, { maxBufferedBytes: options.maxBufferedBytes, heartbeatMs: 15_000, instance }, dropped),
+    hub,
+    handler: streamHandler(log, hub, { maxSubscribers: options.maxSubscribers }, refused),
     stop() {
       clearInterval(sweeper);
       unsubscribe();
+      hub.stop();
     },
   };
 }

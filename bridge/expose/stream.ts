@@ -1,24 +1,32 @@
 import type { Request, Response } from 'express';
 import type { Counter } from 'prom-client';
 import type { EventLog, StreamEvent } from './event-log.ts';
+import { WINDOW_EXCEEDED, type StreamHub } from './stream-hub.ts';
+
+export const STREAM_REFUSE_REASONS = ['max_subscribers'] as const;
 
 export interface StreamOptions {
-  /** Unsent bytes a subscriber may fall behind before it is dropped. */
-  readonly maxBufferedBytes: number;
-  readonly heartbeatMs: number;
-  /** Identifies this bridge process in event ids, so ids from a previous run are not trusted. */
-  readonly instance: string;
+  /** Subscribers held at once; more are refused with 503. */
+  readonly maxSubscribers: number;
 }
+
+const BRIDGE_RESTARTED = 'event: reset\ndata: {"reason":"bridge_restarted"}\n\n';
 
 /**
  * `GET /api/v1/stream`: Server-Sent Events of reports and status changes. Event ids are
  * `<instance>.<seq>`; `Last-Event-ID` from the same instance resumes after that event, anything else
  * replays the whole window (preceded by a `reset` event so the client knows it may have missed some).
- * A subscriber that cannot keep up is disconnected rather than buffered without bound: ingest never
- * waits for a reader.
+ * The replay is streamed at the client's pace like live events (bridge/expose/stream-hub.ts), so a
+ * resume can never be dropped for its own size.
  */
-export function streamHandler(log: EventLog, options: StreamOptions, droppedSubscribers: Counter) {
+export function streamHandler(log: EventLog, hub: StreamHub, options: StreamOptions, refused: Counter<'reason'>) {
   return (req: Request, res: Response) => {
+    if (hub.size >= options.maxSubscribers) {
+      refused.labels('max_subscribers').inc();
+      res.setHeader('retry-after', '30');
+      res.status(503).json({ error: 'too_many_subscribers' });
+      return;
+    }
     const nodes = listParam(req.query['node']);
     const types = listParam(req.query['types']) ?? ['report', 'status'];
     // `scope=local`: only what happened on this bridge; peers relay with it, so nothing loops.
@@ -32,43 +40,31 @@ export function streamHandler(log: EventLog, options: StreamOptions, droppedSubs
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    res.write(`retry: 2000\n\n`);
-    let open = true;
-    const send = (e: StreamEvent) => {
-      if (!open || !wanted(e)) return;
-      if (res.writableLength > options.maxBufferedBytes) {
-        open = false;
-        droppedSubscribers.inc();
-        res.destroy();
-        return;
+    let prelude = 'retry: 2000\n\n';
+    let cursor = log.lastSeq + 1;
+    const lastId = req.get('last-event-id') ?? stringParam(req.query['lastEventId']);
+    if (lastId !== undefined) {
+      const seq = parseLastEventId(lastId, log.instance);
+      if (seq === undefined) {
+        prelude += BRIDGE_RESTARTED;
+        cursor = log.oldestSeq;
+      } else if (seq + 1 < log.oldestSeq) {
+        prelude += WINDOW_EXCEEDED;
+        cursor = log.oldestSeq;
+      } else {
+        // An id from the future (forged or garbled) resumes live, not after an event that never comes.
+        cursor = Math.min(seq + 1, log.lastSeq + 1);
       }
-      res.write(`id: ${options.instance}.${e.seq}\nevent: ${e.type}\ndata: ${e.json}\n\n`);
-    };
-
-    const resumeFrom = parseLastEventId(req.get('last-event-id') ?? stringParam(req.query['lastEventId']), options.instance);
-    if (resumeFrom !== undefined) {
-      if (resumeFrom < log.oldestSeq - 1) res.write(`event: reset\ndata: {"reason":"window_exceeded"}\n\n`);
-      for (const e of log.after(resumeFrom)) send(e);
-    } else if (req.get('last-event-id') !== undefined) {
-      res.write(`event: reset\ndata: {"reason":"bridge_restarted"}\n\n`);
-      for (const e of log.after(0)) send(e);
     }
-    const unsubscribe = log.subscribe(send);
-    const heartbeat = setInterval(() => open && res.write(': keepalive\n\n'), options.heartbeatMs);
-    res.on('close', () => {
-      open = false;
-      clearInterval(heartbeat);
-      unsubscribe();
-    });
+    hub.add(res, wanted, cursor, prelude);
   };
 }
 
-function parseLastEventId(id: string | undefined, instance: string): number | undefined {
-  if (id === undefined) return undefined;
+function parseLastEventId(id: string, instance: string): number | undefined {
   const dot = id.lastIndexOf('.');
   if (dot < 0 || id.slice(0, dot) !== instance) return undefined;
-  const seq = Number(id.slice(dot + 1));
-  return Number.isInteger(seq) && seq >= 0 ? seq : undefined;
+  const digits = id.slice(dot + 1);
+  return /^\d{1,15}$/.test(digits) ? Number(digits) : undefined;
 }
 
 function stringParam(value: unknown): string | undefined {

@@ -186,7 +186,11 @@ function connectStream() {
   const dot = document.getElementById('connection');
   const source = new EventSource('api/v1/stream');
   source.onopen = () => dot.classList.add('live');
-  source.onerror = () => dot.classList.remove('live');
+  source.onerror = () => {
+    dot.classList.remove('live');
+    // A refusal (503 past --stream-max-subscribers) closes an EventSource for good: try again later.
+    if (source.readyState === EventSource.CLOSED) setTimeout(() => loadNodes().then(scheduleRender).finally(connectStream), 30_000);
+  };
   source.addEventListener('report', (e) => {
     applyReport(JSON.parse(e.data));
     scheduleRender();
@@ -195,7 +199,8 @@ function connectStream() {
     applyStatus(JSON.parse(e.data));
     scheduleRender();
   });
-  // The bridge restarted or we were away too long: start again from a full snapshot.
+  // The bridge restarted, or we were away (or read) too slowly and missed events: start again from a
+  // full snapshot; the stream goes on live, so this never loops.
   source.addEventListener('reset', () => loadNodes().then(scheduleRender));
 }
 

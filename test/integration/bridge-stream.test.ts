@@ -87,7 +87,7 @@ describe('GET /api/v1/stream', () => {
     for (let i = 0; i < 20_000; i += 1) agent.write(`busy ${t + i * 0.1} ${padding}\n`);
     await waitFor('20 000 reports accepted', async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_reports_accepted_total', '') === 20_000, 20_000, 100);
     const text = await bridge.metricsText();
-    expect(sampleValue(text, 'obsmon_bridge_stream_dropped_subscribers_total', '')).toBe(1);
+    expect(sampleValue(text, 'obsmon_bridge_stream_dropped_subscribers_total', 'reason="slow"')).toBe(1);
     expect(sampleValue(text, 'obsmon_bridge_stream_subscribers', '')).toBe(0);
     agent.destroy();
     slow.destroy();

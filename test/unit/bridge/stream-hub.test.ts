@@ -1,0 +1,50 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { Counter, Registry } from 'prom-client';
+import { afterEach, expect, test } from 'vitest';
+import { EventLog } from '../../../bridge/expose/event-log.ts';
+import { StreamHub } from '../../../bridge/expose/stream-hub.ts';
+import { connectTo } from '../../helpers/tcp-client.ts';
+import { waitFor } from '../../helpers/wait-for.ts';
+
+let server: Server | undefined;
+let hub: StreamHub | undefined;
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  hub?.stop();
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r) ?? r(undefined));
+});
+
+test('a subscriber whose socket takes nothing for stallMs is dropped as stalled (its kernel buffer freed)', async () => {
+  let clock = 0;
+  const log = new EventLog(100, 'abcd1234');
+  const dropped = new Counter({ name: 'dropped_total', help: 'x', labelNames: ['reason'] as const, registers: [new Registry()] });
+  // Lag never counts here: only the stall deadline can drop it.
+  hub = new StreamHub(log, { maxBufferedBytes: 2 ** 40, maxTotalBufferedBytes: 2 ** 40, heartbeatMs: 20, stallMs: 60_000, now: () => clock }, dropped);
+  server = createServer((_req, res) => {
+    res.writeHead(200);
+    hub!.add(res, () => true, log.lastSeq + 1, 'retry: 2000\n\n');
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  const socket = await connectTo((server.address() as AddressInfo).port);
+  sockets.push(socket);
+  socket.pause();
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await waitFor('subscribed', () => hub!.size === 1);
+  // Fill the kernel's buffer for the paused socket until Node holds bytes for it.
+  const big = 'x'.repeat(64 * 1024);
+  await waitFor('the socket stops taking data', async () => {
+    for (let i = 0; i < 16; i += 1) log.append('report', 'n1', big);
+    await new Promise((r) => setImmediate(r));
+    return hub!.bufferedBytes() > 0;
+  }, 20_000, 1);
+  clock += 59_000;
+  await new Promise((r) => setTimeout(r, 100)); // heartbeats pass: not yet
+  expect(hub.size).toBe(1);
+  clock += 1_000;
+  await waitFor('dropped as stalled', () => hub!.size === 0);
+  expect((await dropped.get()).values.find((v) => v.labels.reason === 'stalled')?.value).toBe(1);
+});
