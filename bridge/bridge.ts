@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError } from '../config/config-error.ts';
 import type { Logger } from '../lib/logger.ts';
+import { plural } from '../lib/plural.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 import { createHttpApp } from './expose/http.ts';
 import { createHttpServer } from './expose/http-server.ts';
@@ -90,7 +91,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     const removed = table.forget(now(), forgetAfterMs);
     if (removed > 0) {
       metrics.nodesForgotten.inc(removed);
-      log.info(`Forgot ${removed} nodes silent for more than ${options.forgetAfter} s`);
+      log.info(`Forgot ${plural(removed, 'node')} silent for more than ${options.forgetAfter} s`);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../../lib/logger.ts';
+import { plural } from '../../lib/plural.ts';
 import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import type { SelfMetrics } from '../self-metrics.ts';
 import { restoreNodeState, saveNodeState, type StateFileBounds } from './node-state-file.ts';
@@ -30,7 +31,7 @@ export async function startNodeStateSaver(table: NodeTable, options: NodeStateOp
   } else if (restored.read.kind === 'ok') {
     const age = Math.max(0, Math.round((options.now() - restored.read.savedAt) / 1000));
     const dropped = [...restored.dropped].map(([reason, n]) => `${n} ${reason}`).join(', ');
-    log.info(`Restored ${restored.restored} nodes from "${options.path}" (saved ${age} s ago)${dropped === '' ? '' : `; not restored: ${dropped}`}`);
+    log.info(`Restored ${plural(restored.restored, 'node')} from "${options.path}" (saved ${age} s ago)${dropped === '' ? '' : `; not restored: ${dropped}`}`);
   }
 
   const failures = new RateLimitedLog(log);

@@ -70,7 +70,7 @@ describe('node state saver', () => {
     const registry2 = new Registry();
     await (await startNodeStateSaver(second, { path, intervalMs: 60_000, maxNodes: 10, maxSeriesPerNode: 10, now: Date.now }, createSelfMetrics(registry2), capturingLogger(lines))).stop();
     expect(second.get('n1')?.series.get('cpu')?.value).toBe(1);
-    expect(lines.some((l) => /^info Restored 1 nodes from ".*nodes\.json" \(saved \d+ s ago\)$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^info Restored 1 node from ".*nodes\.json" \(saved \d+ s ago\)$/.test(l))).toBe(true);
 
     const other = join(dir, 'other.json');
     writeFileSync(other, 'not a state file\n');
