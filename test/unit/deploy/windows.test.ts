@@ -173,6 +173,6 @@ describe('the PowerShell install and uninstall scripts (deploy/windows)', () => 
     const lines = docs.split('\n').filter((l) => /(un)?install-agent\.ps1/.test(l));
     expect(lines.length).toBeGreaterThan(0);
     const declared = new Set([...paramNames(install), ...paramNames(uninstall), 'ExecutionPolicy', 'File']);
-    for (const line of lines) for (const m of line.matchAll(/ -([A-Z]\w+)/g)) expect(declared).toContain(m[1]);
+    for (const line of lines) for (const m of line.matchAll(/(?:^|[\s`(])-([A-Z]\w+)/g)) expect(declared).toContain(m[1]);
   });
 });
