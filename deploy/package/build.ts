@@ -1,7 +1,9 @@
 /**
  * `npm run package`: the agent as one JavaScript file that runs on Node.js >= 18 with no
  * node_modules (dist/obsmon-agent.mjs), and a Debian package installing it as a boot-time service
- * (dist/obsmon-agent_<version>_all.deb). docs/deploy.md tells how to install either.
+ * (dist/obsmon-agent_<version>_all.deb), and a folder each for Windows and macOS (dist/windows,
+ * dist/macos: the bundle, the service definition and an install script). docs/deploy.md tells how to
+ * install each.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,11 +11,14 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { VERSION } from '../../lib/version.ts';
 import { debianFiles } from './debian-files.ts';
+import { BUNDLE_NAME, WINDOWS_SERVICE_ID, winswXml } from './windows-service.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
 export const DIST = join(REPO, 'dist');
-export const AGENT_BUNDLE = join(DIST, 'obsmon-agent.mjs');
+export const AGENT_BUNDLE = join(DIST, BUNDLE_NAME);
 export const DEB_FILE = join(DIST, `obsmon-agent_${VERSION}_all.deb`);
+export const WINDOWS_DIR = join(DIST, 'windows');
+export const MACOS_DIR = join(DIST, 'macos');
 /** The oldest Node.js the bundle targets: Debian 12's own `nodejs`. */
 export const MIN_NODE_MAJOR = 18;
 
@@ -51,9 +56,27 @@ export function buildDeb(bundle = AGENT_BUNDLE, output = DEB_FILE): void {
   if (result.status !== 0) throw new Error(`dpkg-deb failed: ${result.error?.message ?? result.stderr}`);
 }
 
+/**
+ * The folders an operator copies to a Windows or macOS machine: the bundle, the service definition and
+ * the install script, which installs from its own folder. The WinSW XML is generated; WinSW itself is
+ * not shipped (the site provides it: docs/deploy.md).
+ */
+export function buildServiceFolders(bundle = AGENT_BUNDLE, windowsDir = WINDOWS_DIR, macosDir = MACOS_DIR): void {
+  for (const dir of [windowsDir, macosDir]) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(bundle, join(dir, BUNDLE_NAME));
+  }
+  writeFileSync(join(windowsDir, `${WINDOWS_SERVICE_ID}.xml`), winswXml(VERSION));
+  for (const script of ['install-agent.ps1', 'uninstall-agent.ps1']) copyFileSync(join(REPO, 'deploy/windows', script), join(windowsDir, script));
+  for (const file of ['org.obsmon.exporter.plist', 'obsmon-exporter.newsyslog.conf', 'install-agent.sh']) copyFileSync(join(REPO, 'deploy/macos', file), join(macosDir, file));
+  chmodSync(join(macosDir, 'install-agent.sh'), 0o755);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   mkdirSync(DIST, { recursive: true });
   await buildAgentBundle();
   buildDeb();
-  process.stdout.write(`${AGENT_BUNDLE}\n${DEB_FILE}\n`);
+  buildServiceFolders();
+  process.stdout.write(`${AGENT_BUNDLE}\n${DEB_FILE}\n${WINDOWS_DIR}\n${MACOS_DIR}\n`);
 }

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { AGENT_BUNDLE, DEB_FILE, MIN_NODE_MAJOR } from '../../deploy/package/build.ts';
+import { AGENT_BUNDLE, DEB_FILE, MACOS_DIR, MIN_NODE_MAJOR, WINDOWS_DIR } from '../../deploy/package/build.ts';
 import { PACKAGE_NAME, SERVICE_USER } from '../../deploy/package/debian-files.ts';
+import { winswXml } from '../../deploy/package/windows-service.ts';
 import { VERSION } from '../../lib/version.ts';
 import { parseLine } from '../../protocol/line.ts';
 import { OLD_NODE } from '../helpers/old-node.ts';
@@ -12,7 +13,8 @@ import { OLD_NODE } from '../helpers/old-node.ts';
 /*
  * `npm run package` as an operator runs it, then the two ways an agent reaches a machine: the single
  * file copied alone next to an old Node.js (Debian 12's is 18; test/helpers/old-node.ts installs one),
- * and the .deb installed, verified and purged on this Debian machine (as root).
+ * and the .deb installed, verified and purged on this Debian machine (as root); and the folders an
+ * operator copies to Windows and macOS (their contents: test/unit/deploy/windows.test.ts, macos.test.ts).
  */
 const REPO = new URL('../../', import.meta.url).pathname;
 const NODE_18 = OLD_NODE;
@@ -83,5 +85,19 @@ describe('the Debian package', () => {
     expect(existsSync('/etc/obsmon/exporter.env')).toBe(false);
     expect(run('id', ['-u', SERVICE_USER]).status, 'purge removes the system user').not.toBe(0);
     expect(run('dpkg', ['-s', PACKAGE_NAME]).status).not.toBe(0);
+  });
+});
+
+describe('the Windows and macOS folders', () => {
+  test('hold the same bundle, the service definition and the install scripts, copied from deploy/', () => {
+    const bundle = readFileSync(AGENT_BUNDLE);
+    expect(readdirSync(WINDOWS_DIR).sort()).toEqual(['install-agent.ps1', 'obsmon-agent.mjs', 'obsmon-exporter.xml', 'uninstall-agent.ps1']);
+    expect(readFileSync(join(WINDOWS_DIR, 'obsmon-exporter.xml'), 'utf8')).toBe(winswXml(VERSION));
+    expect(readdirSync(MACOS_DIR).sort()).toEqual(['install-agent.sh', 'obsmon-agent.mjs', 'obsmon-exporter.newsyslog.conf', 'org.obsmon.exporter.plist']);
+    expect(statSync(join(MACOS_DIR, 'install-agent.sh')).mode & 0o111).not.toBe(0);
+    for (const dir of [WINDOWS_DIR, MACOS_DIR]) expect(readFileSync(join(dir, 'obsmon-agent.mjs')).equals(bundle)).toBe(true);
+    for (const [dir, source, files] of [[WINDOWS_DIR, 'deploy/windows', ['install-agent.ps1', 'uninstall-agent.ps1']], [MACOS_DIR, 'deploy/macos', ['install-agent.sh', 'obsmon-exporter.newsyslog.conf', 'org.obsmon.exporter.plist']]] as const) {
+      for (const file of files) expect(readFileSync(join(dir, file), 'utf8')).toBe(readFileSync(join(REPO, source, file), 'utf8'));
+    }
   });
 });
