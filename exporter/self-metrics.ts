@@ -1,9 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { registerBuildInfo } from '../lib/build-info.ts';
-import { REJECT_REASONS } from '../protocol/reject-reasons.ts';
+import { ERR_REASONS, type ErrReason } from '../protocol/session.ts';
 import type { DropReason } from './queue.ts';
 
-const KNOWN_REASONS = new Set<string>(REJECT_REASONS);
 /** `corrupt`: a line of --queue-dir that was not a valid report when read back at start. */
 export const DROP_REASONS = ['overflow', 'expired', 'corrupt'] as const satisfies readonly (DropReason | 'corrupt')[];
 
@@ -95,13 +94,13 @@ export function createExporterMetrics(registry: Registry, collectorNames: readon
     m.collectorSuccess.labels(name).set(0);
   }
   for (const reason of DROP_REASONS) m.dropped.labels(reason).inc(0);
-  for (const reason of [...REJECT_REASONS, 'other']) m.errReplies.labels(reason).inc(0);
+  for (const reason of [...ERR_REASONS, 'other']) m.errReplies.labels(reason).inc(0);
   m.connected.set(0);
   return {
     ...m,
-    errReply(reason: string): void {
-      // The label stays a closed set whatever a peer writes.
-      m.errReplies.labels(KNOWN_REASONS.has(reason) ? reason : 'other').inc();
+    errReply(reason: ErrReason | 'other'): void {
+      // A closed set whatever a peer writes: parseReply maps unknown words to `other`.
+      m.errReplies.labels(reason).inc();
     },
   };
 }

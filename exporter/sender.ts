@@ -3,6 +3,7 @@ import { connect as connectTls, type ConnectionOptions as TlsConnectionOptions }
 import { Backoff, type BackoffOptions } from '../lib/backoff.ts';
 import type { Logger } from '../lib/logger.ts';
 import { LineSplitter } from '../protocol/line-splitter.ts';
+import { encodeAuth, encodePing, parseReply, type ErrReason } from '../protocol/session.ts';
 import type { QueuedReport, ReportQueue } from './queue.ts';
 
 /** One bridge to send to. */
@@ -19,7 +20,7 @@ export interface SenderEvents {
   disconnected?(server: string): void;
   connectFailed?(server: string): void;
   written?(report: QueuedReport): void;
-  errReply?(reason: string): void;
+  errReply?(reason: ErrReason | 'other'): void;
 }
 
 /** Moves queued reports to a bridge. */
@@ -126,7 +127,7 @@ export class TcpSender implements Sender {
       this.pongSeen = false;
       this.oldestOutstandingPingAt = undefined;
       this.ackTimer = setInterval(() => this.checkAcknowledgement(socket), 1000);
-      if (this.options.token !== undefined) socket.write(`AUTH ${this.options.token}\n`);
+      if (this.options.token !== undefined) socket.write(encodeAuth(this.options.token));
       socket.setTimeout(0);
       this.state = 'connected';
       this.server = name;
@@ -180,12 +181,12 @@ export class TcpSender implements Sender {
     const splitter = new LineSplitter(MAX_REPLY_BYTES);
     const sink = {
       line: (text: string) => {
-        if (text.startsWith('PONG ')) return this.acknowledged(Number(text.slice(5)));
         if (text.startsWith('HTTP/')) return peerSpeaksHttp();
-        if (!text.startsWith('ERR ')) return;
-        const reason = text.slice(4).trim();
-        this.log.debug(`Bridge refused a report: "${reason.slice(0, 64)}"`);
-        this.events.errReply?.(reason);
+        const reply = parseReply(text);
+        if (reply?.kind === 'pong') return this.acknowledged(Number(reply.token));
+        if (reply?.kind !== 'err') return;
+        this.log.debug(`Bridge refused a report: ${reply.reason}`);
+        this.events.errReply?.(reply.reason);
       },
       overlong: () => {},
     };
@@ -208,7 +209,7 @@ export class TcpSender implements Sender {
     }
     if (wrote === 0 || socket === undefined || socket.destroyed) return;
     this.pingSeq = seq;
-    socket.write(`PING ${seq}\n`);
+    socket.write(encodePing(seq));
     this.oldestOutstandingPingAt ??= Date.now();
     // Without PONGs (a bridge that does not answer) keep only a window, so memory stays bounded.
     if (!this.pongSeen) {

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { LineSplitter, type LineSink } from '../../protocol/line-splitter.ts';
-import type { RejectReason } from '../../protocol/reject-reasons.ts';
+import { encodeErr, encodePong, parseAuth, parsePing, type ErrReason } from '../../protocol/session.ts';
 import type { SelfMetrics } from '../self-metrics.ts';
 import { LineBudget } from './line-budget.ts';
 import type { LineHandler } from './line-handler.ts';
@@ -25,11 +25,6 @@ export interface ConnectionOptions {
 // An agent that never reads must not make the bridge buffer replies for it.
 const MAX_UNSENT_REPLY_BYTES = 4096;
 const MAX_REPLIES_PER_SECOND = 10;
-// docs/protocol.md section 9: `control = 1*UPPER SP token`, token = visible ASCII (%x21-7E).
-const AUTH_LINE = /^AUTH ([!-~]+)\r?$/;
-// `PING <token>` -> `PONG <token>`: lines are handled in order, so the answer tells an agent that
-// everything it wrote before the PING has been stored (docs/protocol.md, acknowledgement).
-const PING_LINE = /^PING ([!-~]{1,64})\r?$/;
 // At shutdown a connection counts as drained once nothing has arrived for this long.
 const DRAIN_QUIET_MS = 100;
 
@@ -218,12 +213,14 @@ export class AgentConnection {
   }
 
   private process(text: string): void {
-    const ping = PING_LINE.exec(text);
-    if (ping !== null) {
+    // `PING <token>` -> `PONG <token>`: lines are handled in order, so the answer tells an agent that
+    // everything it wrote before the PING has been stored (docs/protocol.md, acknowledgement).
+    const ping = parsePing(text);
+    if (ping !== undefined) {
       // PONG only once the lines before it are in the database or the spool: then an agent's
       // "acknowledged" means "survives a bridge SIGKILL" (within the spool's fsync interval).
       // Promises resolve in order, so PONGs keep the order of their PINGs.
-      const pong = `PONG ${ping[1]!}\n`;
+      const pong = encodePong(ping);
       // No PONG when securing failed: the agent's acknowledgement timeout then makes it re-send.
       (this.options.durable?.() ?? Promise.resolve()).then(
         () => {
@@ -237,8 +234,8 @@ export class AgentConnection {
     if (first) this.firstLine = false;
     // AUTH is a first-line control (docs/protocol.md section 9); anywhere else it is not a report
     // and the decoder refuses it like any other stray control line.
-    const auth = first ? AUTH_LINE.exec(text) : null;
-    if (auth !== null) return this.authenticate(auth[1]!);
+    const auth = first ? parseAuth(text) : undefined;
+    if (auth !== undefined) return this.authenticate(auth);
     if (first && this.options.auth === 'required' && this.grant === undefined) {
       this.reply(this.handler.refuse('unauthenticated', `first line is not AUTH <token> (from ${this.source})`));
       this.metrics.connectionsRejected.labels('unauthenticated').inc();
@@ -271,7 +268,7 @@ export class AgentConnection {
     this.socket.destroySoon();
   }
 
-  private reply(reason: RejectReason | 'too_many_series' | 'bad_token' | undefined): void {
+  private reply(reason: ErrReason | undefined): void {
     if (reason === undefined || !this.options.errReplies || this.socket.destroyed) return;
     const now = Date.now();
     if (now - this.replyWindowStart >= 1000) {
@@ -283,6 +280,6 @@ export class AgentConnection {
       return;
     }
     this.repliesInWindow += 1;
-    this.socket.write(`ERR ${reason}\n`);
+    this.socket.write(encodeErr(reason));
   }
 }
