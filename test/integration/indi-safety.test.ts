@@ -79,4 +79,21 @@ describe('GET /api/v1/safety/indi read by the real indi_weather_safety_proxy und
     expect(await roof()).toEqual({ open_ok: 1, reasons: 'all 2 nodes ok' });
     await indiShows('Ok', 'all 2 nodes ok');
   }, 120_000);
+
+  test('an invalid rules file on reload is refused with file and line, counted, and the previous rules stay in use', async () => {
+    offsetMs += 31_000;
+    await report('ccd01');
+    expect(await roof()).toEqual({ open_ok: 0, reasons: 'unsafe: dome-plc down' });
+    writeFileSync(rulesFile, 'unsafe:\n  - { when: dwn }\n');
+    const outcome = bridge.reload();
+    expect(outcome.ok).toBe(false);
+    expect(outcome.errors).toEqual([`${rulesFile}:2: unsafe[0].when: expected down or error, got "dwn"`]);
+    expect(outcome.summary).toContain('safety rules: invalid, previous kept');
+    expect(await roof()).toEqual({ open_ok: 0, reasons: 'unsafe: dome-plc down' });
+    expect(await bridge.metricsText()).toMatch(/^obsmon_bridge_config_reloads_total\{file="safety_rules",result="failure"\} 1$/m);
+    // The endpoint is read-only like the rest of the API, and always answers JSON (the driver parses whatever it gets).
+    const post = await fetch(`${bridge.httpUrl}/api/v1/safety/indi`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(await post.json()).toEqual({ error: 'method_not_allowed' });
+  });
 });
