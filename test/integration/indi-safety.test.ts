@@ -97,3 +97,24 @@ describe('GET /api/v1/safety/indi read by the real indi_weather_safety_proxy und
     expect(await post.json()).toEqual({ error: 'method_not_allowed' });
   });
 });
+
+describe('with --http-basic-auth the driver reads the endpoint with the credentials in its URL', () => {
+  test('credentials in the URL: Ok and the reasons; wrong ones: a JSON 401 (the driver crashes on anything but JSON)', async () => {
+    const users = join(dir, 'basic-users');
+    writeFileSync(users, 'indi:s3cret-for-the-roof\n');
+    const guarded = await startTestBridge({ httpBasicAuth: users }, { now: clock });
+    try {
+      await sendAndClose(guarded.ingestPort, `mount01 ${Math.floor(clock() / 1000)} cpu=10\n`);
+      const url = new URL('/api/v1/safety/indi', guarded.httpUrl);
+      const wrong = await fetch(url);
+      expect(wrong.status).toBe(401);
+      expect(await wrong.json()).toEqual({ error: 'unauthorized' });
+      url.username = 'indi';
+      url.password = 's3cret-for-the-roof';
+      await indi.set(`${DEVICE}.WEATHER_SAFETY_URLS.WEATHER_SAFETY_URL=${url.href}`);
+      await indiShows('Ok', '1 node ok');
+    } finally {
+      await guarded.stop();
+    }
+  }, 60_000);
+});

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -51,5 +51,12 @@ describe('--safety-rules file', () => {
       'unsafe[3] (when: down, node: dome-plcc) matches no inventory node',
       'unsafe[4] (when: down, node: ccd01, critical: true) matches no inventory node',
     ]);
+  });
+
+  test('the example in docs/api.md is a valid file with the rules it describes', () => {
+    const api = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8');
+    const section = api.slice(api.indexOf('## Roof safety for INDI'));
+    const block = /```yaml\n([\s\S]*?)```/.exec(section)![1]!.replace(/^ {2}/gm, '');
+    expect(loadSafetyRules(file(block))).toEqual([{ when: 'down', critical: true }, { when: 'error', group: 'dome' }, { when: 'down', node: 'dome-plc' }]);
   });
 });
