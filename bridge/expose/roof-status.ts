@@ -43,12 +43,28 @@ export function roofStatus(views: readonly NodeView[], rules: readonly SafetyRul
   const rank = (p: Problem) => (p.unsafe ? 0 : 2) + (p.condition === 'down' ? 0 : 1);
   problems.sort((a, b) => rank(a) - rank(b) || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   const openOk = problems.some((p) => p.unsafe) ? 0 : 1;
-  return { open_ok: openOk, reasons: problems.length === 0 ? allOk(views.length) : describe(problems) };
+  return { open_ok: openOk, reasons: problems.length === 0 ? noProblem(views) : describe(problems) };
 }
 
-function allOk(count: number): string {
-  if (count === 0) return 'no nodes known';
-  return count === 1 ? '1 node ok' : `all ${count} nodes ok`;
+/** `all 12 nodes ok`, or what is less than ok but no roof matter: `12 nodes: 10 ok, 1 warning, 1 down (not critical)`. */
+function noProblem(views: readonly NodeView[]): string {
+  if (views.length === 0) return 'no nodes known';
+  let ok = 0;
+  let warning = 0;
+  let stale = 0;
+  let down = 0;
+  for (const v of views) {
+    if (!v.up) down += 1;
+    else if (v.status === 'warning') warning += 1;
+    else if (v.status === 'stale') stale += 1;
+    else ok += 1;
+  }
+  if (ok === views.length) return ok === 1 ? '1 node ok' : `all ${ok} nodes ok`;
+  const parts = [`${ok} ok`];
+  if (warning > 0) parts.push(`${warning} warning`);
+  if (stale > 0) parts.push(`${stale} with stale values`);
+  if (down > 0) parts.push(`${down} down (not critical)`);
+  return `${views.length} ${views.length === 1 ? 'node' : 'nodes'}: ${parts.join(', ')}`;
 }
 
 /** `unsafe: dome-plc down; advisory: ccd01 error (disk), +2 more` — ASCII, at most MAX_REASONS_CHARS. */

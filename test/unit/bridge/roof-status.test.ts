@@ -28,6 +28,12 @@ describe('roofStatus: the Weather Safety Proxy answer from the node views', () =
     expect(roofStatus([view('a'), view('b')], [])).toEqual({ open_ok: 1, reasons: 'all 2 nodes ok' });
   });
 
+  test('no roof matter but not all ok: the counts tell the truth', () => {
+    const warned = { ...view('w'), status: 'warning' as const };
+    expect(roofStatus([view('a'), warned, view('spare', { up: false })], [])).toEqual({ open_ok: 1, reasons: '3 nodes: 1 ok, 1 warning, 1 down (not critical)' });
+    expect(roofStatus([view('spare', { up: false })], [])).toEqual({ open_ok: 1, reasons: '1 node: 0 ok, 1 down (not critical)' });
+  });
+
   test('advisory by default: critical nodes down and nodes in error are named, open_ok stays 1; a non-critical node down is not a roof matter', () => {
     const views = [view('ccd01', { errors: ['disk', 'temp'] }), view('dome-plc', { critical: true, up: false }), view('spare', { up: false }), view('ok1')];
     expect(roofStatus(views, [])).toEqual({ open_ok: 1, reasons: 'advisory: dome-plc down, ccd01 error (disk, temp)' });
