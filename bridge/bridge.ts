@@ -18,6 +18,7 @@ import type { BridgeOptions } from './options.ts';
 import { createSelfMetrics } from './self-metrics.ts';
 import { ConfigReloader, type ReloadOutcome } from './state/config-reload.ts';
 import { loadInventory } from './state/inventory.ts';
+import { loadSafetyRules, unmatchedRules } from './state/safety-rules.ts';
 import { stateFilePath } from './state/node-state-file.ts';
 import { startNodeStateSaver } from './state/node-state-saver.ts';
 import { NodeTable } from './state/node-table.ts';
@@ -35,7 +36,7 @@ export interface RunningBridge {
   readonly thresholds: Thresholds;
   /** InfluxDB writer and history (memory-only without a database). */
   readonly store: Store;
-  /** Re-read the thresholds and inventory files (SIGHUP); an invalid file keeps its previous content. */
+  /** Re-read the thresholds, inventory and safety rules files (SIGHUP); an invalid file keeps its previous content. */
   reload(): ReloadOutcome;
   /** Graceful stop: stop listening, handle what agents already sent (--shutdown-grace), store it, close, finish in-flight HTTP. */
   stop(): Promise<void>;
@@ -60,6 +61,8 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const inventory = options.inventory === undefined ? new Map() : loadInventory(options.inventory);
   const thresholdsConfig = loadThresholdsConfig(options.thresholds);
   const thresholds = new Thresholds(thresholdsConfig);
+  const safetyRules = options.safetyRules === undefined ? [] : loadSafetyRules(options.safetyRules);
+  if (options.inventory !== undefined) for (const w of unmatchedRules(safetyRules, inventory)) log.warn(`Safety rules ${options.safetyRules}: ${w}`);
   const statePath = stateFilePath(options);
   const table = new NodeTable(
     {
@@ -80,7 +83,12 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     registry.removeSingleMetric(name);
   }
   const metrics = createSelfMetrics(registry);
-  const files = new ConfigReloader({ thresholds: options.thresholds, inventory: options.inventory }, { thresholds, thresholdsConfig, table, inventory }, registry, log.child('config'));
+  const files = new ConfigReloader(
+    { thresholds: options.thresholds, inventory: options.inventory, safetyRules: options.safetyRules },
+    { thresholds, thresholdsConfig, table, inventory, safetyRules },
+    registry,
+    log.child('config'),
+  );
   const downAfterMs = options.downAfter * 1000;
   const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
   const store = createStore(options, registry, log.child('store'));
@@ -127,6 +135,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     auth: httpAuth(options.httpBearerTokens, options.httpBasicAuth),
     corsOrigins: options.corsOrigins,
     errorLog: httpLog,
+    safetyRules: () => files.safetyRules,
   });
   const http = createHttpServer(
     app,

@@ -36,6 +36,7 @@ export const bridgeOptionSpecs = {
   inventory: option('string', optionalPath, undefined, 'YAML list of expected nodes (name, group, critical); they exist from start-up', '<file>'),
   enforceInventory: option('boolean', z.boolean({ error: 'expected true or false' }), false, 'Reject reports of nodes not in the inventory (unknown_node)'),
   thresholds: option('string', optionalPath, undefined, 'YAML warning/error levels per metric, group and node (default: the built-in config/thresholds.yaml)', '<file>'),
+  safetyRules: option('string', optionalPath, undefined, 'YAML rules that make GET /api/v1/safety/indi answer unsafe (open_ok 0); without it the endpoint is advisory only', '<file>'),
   errReplies: option('boolean', z.boolean({ error: 'expected true or false' }), true, 'Write "ERR <reason>" back to agents for rejected lines (rate-limited)'),
   streamWindow: option('number', positiveInt(10_000_000), 20_000, 'Events kept for /api/v1/stream clients that reconnect with Last-Event-ID', '<events>'),
   streamMaxBufferedBytes: option('number', positiveInt(1 << 30), 1 << 20, 'A stream subscriber this far behind is disconnected (ingest never waits)', '<bytes>'),

@@ -24,7 +24,7 @@ export async function bridgeCommand(argv: readonly string[], env: NodeJS.Process
     let bridge: RunningBridge | undefined;
     let reloadPending = false;
     const stopReloads = onReloadSignal(() => {
-      log.info('SIGHUP received, reloading the thresholds and inventory files');
+      log.info('SIGHUP received, reloading the thresholds, inventory and safety rules files');
       if (bridge === undefined) reloadPending = true;
       else bridge.reload();
     });

@@ -6,6 +6,7 @@ import { httpAuth } from '../bridge/expose/http-auth.ts';
 import { ingestOptions, tlsOptions } from '../bridge/ingest/ingest-options.ts';
 import { bridgeOptionSpecs, type BridgeOptions } from '../bridge/options.ts';
 import { loadInventory } from '../bridge/state/inventory.ts';
+import { describeRule, loadSafetyRules, unmatchedRules } from '../bridge/state/safety-rules.ts';
 import { BUILTIN_THRESHOLDS_PATH, loadThresholdsConfig } from '../bridge/state/thresholds.ts';
 import { databaseConfig } from '../bridge/store/store-config.ts';
 import { ConfigError } from '../config/config-error.ts';
@@ -43,6 +44,19 @@ function bridgeChecks(o: BridgeOptions): Check[] {
     ['option combinations', () => (checkBridgeOptions(o), 'ok')],
     thresholdsCheck(o.thresholds),
     ['inventory', () => (o.inventory === undefined ? 'none (--inventory not set)' : `${o.inventory}: ${loadInventory(o.inventory).size} nodes`)],
+    [
+      'safety rules',
+      () => {
+        if (o.safetyRules === undefined) return 'none (--safety-rules not set): /api/v1/safety/indi is advisory only';
+        const rules = loadSafetyRules(o.safetyRules);
+        let warnings: string[] = [];
+        try {
+          // An invalid inventory is the inventory check's failure; the names are then not cross-checked.
+          if (o.inventory !== undefined) warnings = unmatchedRules(rules, loadInventory(o.inventory)).map((w) => `; warning: ${w}`);
+        } catch {}
+        return `${o.safetyRules}: ${rules.length} ${rules.length === 1 ? 'rule' : 'rules'}${rules.length === 0 ? '' : ` (unsafe ${rules.map((r) => `{ ${describeRule(r)} }`).join(', ')})`}${warnings.join('')}`;
+      },
+    ],
     ['agent authentication', () => (ingestOptions(o), o.authTokens === undefined ? `--auth ${o.auth}` : `--auth ${o.auth}, tokens ${o.authTokens}`)],
     [
       'TLS ingest',

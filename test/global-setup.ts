@@ -22,6 +22,7 @@ const NEEDED: ReadonlyArray<{ binary: string; debianPackage: string }> = [
   { binary: 'prometheus-pushgateway', debianPackage: 'prometheus-pushgateway' },
   { binary: 'prometheus-node-exporter', debianPackage: 'prometheus-node-exporter' },
   { binary: 'docker-compose', debianPackage: 'docker-compose' },
+  { binary: 'indiserver', debianPackage: 'indi-bin' },
 ];
 
 const has = (binary: string) => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;

@@ -6,6 +6,8 @@ import { viewNode, type NodeView } from '../state/node-view.ts';
 import { mergeNodeViews } from '../peers/merge-views.ts';
 import type { Thresholds } from '../state/thresholds.ts';
 import { pageRoutes } from './page-routes.ts';
+import { safetyRoute } from './safety-route.ts';
+import type { SafetyRule } from '../state/safety-rules.ts';
 
 export interface HttpDeps {
   /** Node views of peer bridges (`--peers`), merged into the API unless `?scope=local`. */
@@ -26,6 +28,8 @@ export interface HttpDeps {
   readonly corsOrigins?: readonly string[];
   /** Where causes of failed requests are logged (rate-limited). */
   readonly errorLog?: RateLimitedLog;
+  /** Opt-in rules of `GET /api/v1/safety/indi` (bridge/expose/safety-route.ts); none = advisory only. */
+  readonly safetyRules?: () => readonly SafetyRule[];
 }
 
 /** What a failed request is answered with: a status and a fixed word, never the error's text. */
@@ -129,6 +133,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   });
   if (deps.history !== undefined) app.get('/api/v1/nodes/:node/history', deps.history);
   app.get('/api/v1/stream', deps.stream);
+  app.use(safetyRoute({ views: scopedViews, rules: deps.safetyRules ?? (() => []) }));
   app.use(pageRoutes());
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });

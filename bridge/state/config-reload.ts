@@ -2,6 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.ts';
 import { inventoryChanges, loadInventory, type InventoryEntry } from './inventory.ts';
 import type { NodeTable } from './node-table.ts';
+import { loadSafetyRules, unmatchedRules, type SafetyRule } from './safety-rules.ts';
 import { countChangedLevels, loadThresholdsConfig, Thresholds, type ThresholdsConfig } from './thresholds.ts';
 
 export interface ReloadOutcome {
@@ -13,10 +14,10 @@ export interface ReloadOutcome {
   readonly errors: readonly string[];
 }
 
-const FILES = ['thresholds', 'inventory'] as const;
+const FILES = ['thresholds', 'inventory', 'safety_rules'] as const;
 
 /**
- * Re-reads the thresholds and inventory files (SIGHUP). Each file is validated completely before it
+ * Re-reads the thresholds, inventory and safety rules files (SIGHUP). Each file is validated completely before it
  * replaces anything; an invalid one is logged with file and line and its previous content kept, so a
  * typo never takes levels or nodes away from a running bridge.
  */
@@ -24,21 +25,29 @@ export class ConfigReloader {
   private thresholdsConfig: ThresholdsConfig;
   private inventory: ReadonlyMap<string, InventoryEntry>;
   private latest: Thresholds;
+  private rules: readonly SafetyRule[];
   private readonly reloads: Counter<'file' | 'result'>;
   private readonly lastOk: Gauge;
 
   constructor(
-    private readonly paths: { readonly thresholds: string | undefined; readonly inventory: string | undefined },
-    private readonly live: { readonly thresholds: Thresholds; readonly thresholdsConfig: ThresholdsConfig; readonly table: NodeTable; readonly inventory: ReadonlyMap<string, InventoryEntry> },
+    private readonly paths: { readonly thresholds: string | undefined; readonly inventory: string | undefined; readonly safetyRules?: string | undefined },
+    private readonly live: {
+      readonly thresholds: Thresholds;
+      readonly thresholdsConfig: ThresholdsConfig;
+      readonly table: NodeTable;
+      readonly inventory: ReadonlyMap<string, InventoryEntry>;
+      readonly safetyRules?: readonly SafetyRule[];
+    },
     registry: Registry,
     private readonly log: Logger,
   ) {
     this.thresholdsConfig = live.thresholdsConfig;
     this.inventory = live.inventory;
     this.latest = live.thresholds;
+    this.rules = live.safetyRules ?? [];
     this.reloads = new Counter({
       name: 'obsmon_bridge_config_reloads_total',
-      help: 'Reloads of the thresholds and inventory files (SIGHUP), by file and result; on failure the previous content stays in use',
+      help: 'Reloads of the thresholds, inventory and safety rules files (SIGHUP), by file and result; on failure the previous content stays in use',
       labelNames: ['file', 'result'] as const,
       registers: [registry],
     });
@@ -53,6 +62,11 @@ export class ConfigReloader {
    */
   get thresholds(): Thresholds {
     return this.latest;
+  }
+
+  /** The `--safety-rules` as last loaded (none without the option). */
+  get safetyRules(): readonly SafetyRule[] {
+    return this.rules;
   }
 
   reload(): ReloadOutcome {
@@ -85,6 +99,19 @@ export class ConfigReloader {
         errors.push((error as Error).message);
         parts.push('inventory: invalid, previous kept');
       }
+    }
+    if (this.paths.safetyRules !== undefined) {
+      try {
+        const next = loadSafetyRules(this.paths.safetyRules);
+        this.rules = next;
+        this.reloads.labels('safety_rules', 'success').inc();
+        parts.push(`safety rules: ${next.length} ${next.length === 1 ? 'rule' : 'rules'}`);
+      } catch (error) {
+        this.reloads.labels('safety_rules', 'failure').inc();
+        errors.push((error as Error).message);
+        parts.push('safety rules: invalid, previous kept');
+      }
+      if (this.paths.inventory !== undefined) for (const w of unmatchedRules(this.rules, this.inventory)) this.log.warn(`Safety rules ${this.paths.safetyRules}: ${w}`);
     }
     this.lastOk.set(errors.length === 0 ? 1 : 0);
     const summary = `${errors.length === 0 ? 'Reloaded' : 'Reload incomplete:'} ${parts.join('; ')}`;

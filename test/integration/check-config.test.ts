@@ -78,6 +78,19 @@ describe('obsmon check-config: exit 0 when the command would start', () => {
     expect(r.stdout).toContain(`ok    TLS ingest: port 7443, certificate ${pki.serverCert}`);
   });
 
+  test('the bridge with --safety-rules: the rules are listed, one naming no inventory node is a warning, not a failure', async () => {
+    const inventory = file('safety-inventory.yaml', 'nodes:\n  - { name: dome-plc, group: dome, critical: true }\n');
+    const rules = file('safety-rules.yaml', 'unsafe:\n  - { when: down, critical: true }\n  - { when: error, group: dom }\n');
+    const r = await checkHere(['bridge', '--inventory', inventory, '--safety-rules', rules]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(
+      `ok    safety rules: ${rules}: 2 rules (unsafe { when: down, critical: true }, { when: error, group: dom }); warning: unsafe[1] (when: error, group: dom) matches no inventory node\n`,
+    );
+    const none = await checkHere(['bridge']);
+    expect(none.stdout).toContain('ok    safety rules: none (--safety-rules not set): /api/v1/safety/indi is advisory only\n');
+  });
+
   test('a misspelt OBSMON_* variable is a warning naming the closest option, not a failure', async () => {
     const r = await checkHere(['exporter'], { OBSMON_SERVR: '10.0.0.5:7070' });
     expect(r.status).toBe(0);
@@ -118,6 +131,8 @@ describe('obsmon check-config: exit 2 with one line per problem naming file, lin
     ['a missing HTTP tokens file', () => ['bridge', '--http-bearer-tokens', join(dir, 'none')], ['bridge: Cannot read --http-bearer-tokens "DIR/none": ENOENT: no such file or directory, open \'DIR/none\'']],
     ['a spool directory under a file', () => ['bridge', '--spool-dir', join(file('plain', ''), 'spool')], ['bridge: Invalid --spool-dir "DIR/plain/spool": DIR/plain is not a directory']],
     ['InfluxDB options without a URL', () => ['bridge', '--influx-db', 'obsmon'], ['bridge: Invalid --influx-db (from options): requires --influx-url <url>']],
+    ['an unknown condition in the safety rules', () => ['bridge', '--safety-rules', file('rules-bad.yaml', 'unsafe:\n  - { when: down, critical: true }\n  - { when: eror, group: dome }\n')],
+      ['bridge: DIR/rules-bad.yaml:3: unsafe[1].when: expected down or error, got "eror"']],
     ['--enforce-inventory without an inventory', () => ['bridge', '--enforce-inventory'], ['bridge: Invalid --enforce-inventory true (from options): requires --inventory <file>']],
     ['an exporter token file that is missing', () => ['exporter', '--token-file', join(dir, 'no-token')], ['exporter: Cannot read --token-file "DIR/no-token": ENOENT: no such file or directory, open \'DIR/no-token\'']],
     ['an exporter with half a client certificate', () => ['exporter', '--tls-cert', pki.serverCert], ['exporter: Invalid --tls-cert/--tls-key: give both or neither']],
