@@ -19,11 +19,6 @@ export function rssBytes(pid: number): number {
   return match === null ? Number.NaN : Number(match[1]) * 1024;
 }
 
-/** Peak resident set size in bytes (VmHWM). */
-export function peakRssBytes(pid: number): number {
-  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match === null ? Number.NaN : Number(match[1]) * 1024;
-}
 
 /** The soft limit on open files of this process (the load generator sizes its connections by it). */
 export function openFilesLimit(): number {

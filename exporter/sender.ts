@@ -23,17 +23,6 @@ export interface SenderEvents {
   errReply?(reason: ErrReason | 'other'): void;
 }
 
-/** Moves queued reports to a bridge. */
-export interface Sender {
-  readonly state: ConnectionState;
-  /** `host:port` of the connected bridge. */
-  readonly server: string | undefined;
-  /** A report was queued: write it now when connected. */
-  notify(): void;
-  /** Write what is queued if connected, close within `timeoutMs`, stop reconnecting. */
-  stop(timeoutMs: number): Promise<void>;
-}
-
 export interface TcpSenderOptions {
   /** Failover order: each round tries them in turn, then waits a backoff delay. */
   readonly servers: readonly ServerAddress[];
@@ -75,8 +64,9 @@ const label = (s: ServerAddress) => (s.host.includes(':') ? `[${s.host}]:${s.por
  * back to the front of the queue and are sent again on the next connection (storage is idempotent,
  * live values newest-wins). A bridge that never answers PING gets the last 30 s re-sent instead.
  */
-export class TcpSender implements Sender {
+export class TcpSender {
   state: ConnectionState = 'connecting';
+  /** `host:port` of the connected bridge. */
   server: string | undefined;
   private socket: Socket | undefined;
   private waitingForDrain = false;
@@ -101,6 +91,7 @@ export class TcpSender implements Sender {
     this.connect(0);
   }
 
+  /** A report was queued: write it now when connected. */
   notify(): void {
     this.flush();
   }

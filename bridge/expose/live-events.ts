@@ -57,9 +57,8 @@ export function createLiveEvents(lines: LineHandler, table: NodeTable, threshold
   });
 
   const unsubscribe = lines.onReport((report) => {
-    // Keys are agent text: a prototype-free object, so no name can reach Object.prototype.
-    const values = Object.create(null) as Record<string, number>;
-    for (const s of report.samples) values[seriesId(s.key, s.qualifier)] = s.value;
+    // Keys are agent text: built by fromEntries (own properties only, `__proto__` included), never indexed.
+    const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
     log.append('report', report.node, { node: report.node, timestamp: report.timestamp, values });
     for (const change of tracker.onReport(report)) log.append('status', change.node, change);
   });

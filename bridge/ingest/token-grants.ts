@@ -11,8 +11,6 @@ export interface Grant {
   allows(node: string): boolean;
 }
 
-export const ANY_NODE: Grant = { label: 'any node', allows: () => true };
-
 /** Exactly these node names; no character is special (names from a client certificate). */
 export function literalGrant(label: string, names: readonly string[]): Grant {
   const exact = new Set(names);

@@ -11,7 +11,6 @@ export interface Levels {
   readonly error: number;
 }
 
-export type Severity = keyof Levels;
 export type Status = 'ok' | 'warning' | 'error' | 'stale';
 
 const number = (what: string) => z.number({ error: (issue) => `expected the ${what} level as a number, got ${describeValue(issue.input)}` });

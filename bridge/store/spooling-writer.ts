@@ -5,7 +5,6 @@ import { deliver, type DeliveryObserver } from './deliver.ts';
 import type { WriteEndpoint } from './endpoint.ts';
 import type { Spool, SpoolBatch } from './spool.ts';
 import { WriteError, type FailureReason } from './write-error.ts';
-import type { Writer } from './writer.ts';
 
 /** Lines per write request (--influx-batch-size). */
 export const DEFAULT_BATCH_SIZE = 5000;
@@ -51,7 +50,7 @@ export interface SpoolingWriterEvents extends DeliveryObserver {
  * probing with backoff while the database is away; once a write succeeds live writes resume at
  * once, so fresh values are visible while the backlog drains behind them.
  */
-export class SpoolingWriter implements Writer {
+export class SpoolingWriter {
   private buffer: string[] = [];
   private isUp = true;
   private closed = false;
@@ -96,10 +95,12 @@ export class SpoolingWriter implements Writer {
     this.drainLoop = this.drain();
   }
 
+  /** Points taken and not yet acknowledged by the database (memory and spool). */
   get pending(): number {
     return this.buffer.length + this.liveLines + this.spool.stats().points;
   }
 
+  /** Take line-protocol lines; never throws, never waits. */
   write(lines: readonly string[]): void {
     if (this.closed) {
       this.events.droppedAtShutdown(lines.length);
@@ -128,6 +129,7 @@ export class SpoolingWriter implements Writer {
     await this.syncSpool();
   }
 
+  /** Flush, stop retrying, make the spool durable. Lines taken later are dropped and counted. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

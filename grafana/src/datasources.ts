@@ -31,8 +31,6 @@ export const FLUX: ProvisionedDatasource = {
   url: 'http://influxdb:8086',
 };
 
-export const DATASOURCES: readonly ProvisionedDatasource[] = [PROMETHEUS, INFLUXQL, FLUX];
-
 /** Grafana's built-in "-- Mixed --" datasource: a panel whose targets each name their own. */
 export const MIXED: DataSourceRef = { type: 'datasource', uid: '-- Mixed --' };
 
