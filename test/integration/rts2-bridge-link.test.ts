@@ -70,6 +70,24 @@ describe('rts2-sensord and the bridge link', () => {
     expect(messages).toHaveLength(4);
   });
 
+  // Seen against a real centrald: no inventory, every node down, and `S 0 "all nodes within limits"`.
+  test('without inventory, the state text counts the nodes that are down', async () => {
+    harness = await startHarness({ bridge: { downAfter: 1 } });
+    const h = harness;
+    const view = await watch(h);
+    const states = () => h.centrald.device('OBSMON')!.received.filter((l) => l.startsWith('S '));
+    await h.report('n1 now cpu=1', 'n2 now cpu=1', 'n3 now cpu=1');
+    await waitFor('all up', () => states().includes('S 0 "all 3 nodes within limits"'));
+    await h.report('n1 now cpu=1');
+    await waitFor('two down', () => states().includes('S 0 "2 of 3 nodes down"'), 8000);
+    await waitFor('all down', () => states().includes('S 0 "3 of 3 nodes down"'), 8000);
+    expect(view.text('n1_cpu')).toBe('--');
+    // Once a node was down, no state line claims the nodes are within limits; the monitor saw them too.
+    const afterFirstDown = states().slice(states().findIndex((l) => / nodes down"$/.test(l)));
+    expect(afterFirstDown.filter((l) => l.includes('within limits'))).toEqual([]);
+    expect(view.conn.received).toContain('S 0 "3 of 3 nodes down"');
+  });
+
   test('started before the bridge: NOT READY until it answers, then values; NOT READY again when it goes away', async () => {
     const httpPort = await freePort();
     harness = await startHarness({ bridge: false, sensord: { bridge: `http://127.0.0.1:${httpPort}` } });

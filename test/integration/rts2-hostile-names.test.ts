@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { startHarness, type Harness } from '../helpers/rts2-peer/harness.ts';
 import { Monitor } from '../helpers/rts2-peer/monitor.ts';
+import { MAX_NODE_VALUE_NAME } from '../../rts2-sensord/value-names.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 let harness: Harness | undefined;
@@ -60,6 +61,54 @@ describe('rts2-sensord with hostile names from the bridge', () => {
     expect(names.filter((n) => /^node_[0-9a-z]{4}_cpu$/.test(n)).map((n) => view.text(n))).toEqual(['9.0%']);
     expect(view.problems).toEqual([]);
     expect(h.centrald.protocolErrors).toEqual([]);
+  });
+
+  // Seen against a real rts2-mon: `ccd01_control_observatory_example_org_disk_data` widened the name
+  // column until no value was visible at 80 columns, and one node's values carried different tags.
+  test('long node names get short aliases, one per node, the same after a restart and in any order', async () => {
+    const nodes = [
+      'ccd01-control.observatory.example.org',
+      'ccd02-control.observatory.example.org',
+      'spectrograph-control-01.observatory.example.org',
+      'spectrograph-control-02.observatory.example.org',
+      'cam1',
+    ];
+    const lines = nodes.map((n) => `${n} now cpu=5 mem=6 disk=7 disk@/data=8 disk@/var/lib/docker/overlay2=9 rx=1000 tx=2000`);
+    const seen: Array<Map<string, string>> = [];
+    for (const order of [lines, [...lines].reverse()]) {
+      harness = await startHarness();
+      const h = harness;
+      await waitFor('registration', () => h.centrald.device('OBSMON')?.received.some((l) => l.startsWith('S ')));
+      monitor = await Monitor.login(h.centrald.port);
+      const m = monitor;
+      await waitFor('the device announced', () => m.devices.has('OBSMON'));
+      const { view } = await m.open('OBSMON');
+      for (const line of order) await h.report(line);
+      await waitFor('every node', () => h.sensord.table.get('nodes')!.value === nodes.length);
+      await waitFor('every value at the monitor', () => view.values.size === h.sensord.table.size);
+      // value name -> description, for the node values only.
+      const names = new Map([...view.values].filter(([, v]) => / (ccd|spectro|cam1)/.test(v.description)).map(([n, v]) => [n, v.description]));
+      expect(names.size).toBe(nodes.length * 9);
+      for (const name of names.keys()) expect(name.length).toBeLessThanOrEqual(MAX_NODE_VALUE_NAME);
+      for (const node of nodes) {
+        // One alias per node: every value of the node starts with the alias of its `_up`.
+        const own = [...names].filter(([, d]) => d.includes(` ${node} `)).map(([n]) => n);
+        const upName = own.find((n) => n.endsWith('_up'))!;
+        const alias = upName.replace(/_up$/, '');
+        expect(own).toHaveLength(9);
+        for (const n of own) expect(n.startsWith(`${alias}_`)).toBe(true);
+        if (node === 'cam1') expect(alias).toBe('cam1');
+        else expect(alias).toMatch(/^(ccd0[12]_con|spectrogr)_[0-9a-z]{4}$/);
+      }
+      expect(view.text(`${[...names.keys()].find((n) => n.startsWith('ccd01_con_'))!.slice(0, 14)}_net_out`)).toBe('2.00 kB/s');
+      expect(view.problems).toEqual([]);
+      seen.push(names);
+      monitor.close();
+      monitor = undefined;
+      await h.stop();
+      harness = undefined;
+    }
+    expect([...seen[1]!].sort()).toEqual([...seen[0]!].sort());
   });
 
   test('a flood of invented nodes stops at --max-nodes, and a burst of crossings is summarised', async () => {
