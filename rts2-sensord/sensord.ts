@@ -10,6 +10,7 @@ import type { DeviceControl } from './commands/command.ts';
 import { deviceState, type DeviceState } from './device-state.ts';
 import { DeviceLevels } from './levels.ts';
 import { nodeReadings } from './node-readings.ts';
+import { nodeSummaryReading } from './node-summary.ts';
 import { parseServer, type SensordOptions } from './options.ts';
 import { messageLine, stateLine } from './protocol/encode.ts';
 import { systemError } from './protocol/return-codes.ts';
@@ -114,9 +115,12 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
     const feedState = feed.state;
     const ctx = { now: now(), downAfterMs: feedState.downAfterMs, bridgeOk: feedState.ok, ...(feedState.lastOutage && { lastOutage: feedState.lastOutage }), levels, alias };
     const known = [...feedState.nodes.values()].sort((a, b) => a.view.node.localeCompare(b.view.node));
-    const perNode = known.flatMap((k) => nodeReadings(k, ctx));
-    const readings = [bridgeReading(feedState, options.bridge), ...countReadings(feedState, perNode), ...worstReadings(perNode), ...perNode];
-    cluster.apply(readings);
+    const groups = known.map((k) => ({ node: k.view.node, alias: alias(k.view.node), group: k.view.group, readings: nodeReadings(k, ctx) }));
+    const perNode = groups.flatMap((g) => g.readings);
+    const deviceWide = [bridgeReading(feedState, options.bridge), ...countReadings(feedState, perNode), ...worstReadings(perNode)];
+    const readings = [...deviceWide, ...perNode];
+    // Messages and the state always come from every reading; only the values shown differ.
+    cluster.apply(options.nodeValues === 'full' ? readings : [...deviceWide, ...groups.map(nodeSummaryReading)]);
     if (feedState.lastSuccessAt !== undefined) table.set('infotime', feedState.lastSuccessAt / 1000);
     const problem = feedState.ok ? undefined : `obsmon bridge ${options.bridge}: ${feedState.error ?? 'no answer'}`;
     const next = deviceState(readings, { problem }, options.hwErrorFrom, options.observatoryVeto);

@@ -146,6 +146,27 @@ describe('rts2-sensord values from the bridge', () => {
     expect(text).toContain('# The LAMOST monitor turned a disk bar red at 80 %.');
   });
 
+  // Seen against a real rts2-mon: 39 nodes gave 213 values in one flat list.
+  test('--node-values summary (the default) shows one coloured line per node, messages and state unchanged', async () => {
+    const { h, view } = await setUp({ nodeValues: 'summary' });
+    await h.report('cam1 now cpu=10 mem=20 disk=40 disk@/data=96 rx=1500');
+    await waitFor('cam1 line', () => view.text('cam1') === 'cpu 10%  mem 20%  disk 96% /data');
+    // Red like cam1_disk_data would be, and HW ERROR as in full mode; web1 never reported: yellow.
+    expect(view.flags('cam1')).toBe(PERCENT_ERROR);
+    expect(view.values.get('cam1')!.description).toBe('[node] cam1 (group cameras): cpu, memory, fullest disk; --node-values full shows every figure');
+    await waitFor('HW ERROR', () => view.state === 131072);
+    expect(view.text('web1')).toBe('down: has never reported');
+    expect(view.flags('web1')).toBe(PERCENT_WARNING);
+    // Two nodes, two values: no per-figure values; the device-wide ones stay.
+    expect([...view.values.keys()].filter((n) => n.startsWith('cam1') || n.startsWith('web1'))).toEqual(['cam1', 'web1']);
+    expect(view.number('worst_disk')).toBe(96);
+    expect(h.centrald.messages.some((l) => l.endsWith('OBSMON 1 cam1 disk /data 96.0% at or above error level 95.0%'))).toBe(true);
+    await h.report('cam1 now disk@/data=50', 'web1 now cpu=1');
+    await waitFor('good again', () => view.flags('cam1') === PERCENT && view.flags('web1') === PERCENT && view.state === 0);
+    expect(view.problems).toEqual([]);
+    expect(h.centrald.protocolErrors).toEqual([]);
+  });
+
   test('--groups shows only the nodes of those groups', async () => {
     const { h, view } = await setUp({ groups: ['cameras'] });
     await h.report('cam1 now cpu=1', 'web1 now cpu=2', 'other now cpu=3');

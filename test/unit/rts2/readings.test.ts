@@ -5,6 +5,7 @@ import type { BridgeNode } from '../../../rts2-sensord/bridge/nodes-api.ts';
 import { deviceState } from '../../../rts2-sensord/device-state.ts';
 import { DeviceLevels } from '../../../rts2-sensord/levels.ts';
 import { nodeReadings, type NodeContext } from '../../../rts2-sensord/node-readings.ts';
+import { nodeSummaryReading } from '../../../rts2-sensord/node-summary.ts';
 import { OBSERVATORY_BITS } from '../../../rts2-sensord/protocol/state-bits.ts';
 import type { Reading } from '../../../rts2-sensord/readings.ts';
 import { worstReadings } from '../../../rts2-sensord/summary-readings.ts';
@@ -202,5 +203,29 @@ describe('burst summaries (docs/rts2.md, "Messages")', () => {
   ] as const)('$name: typed $type', ({ alerts, type, text }) => {
     expect(worstType(alerts)).toBe(type);
     expect(summaryText(alerts).startsWith(text)).toBe(true);
+  });
+});
+
+describe('nodeSummaryReading (--node-values summary)', () => {
+  const summary = (view: Partial<BridgeNode>, fetchedAt = NOW) => {
+    const k = node(view, fetchedAt);
+    return nodeSummaryReading({ node: k.view.node, alias: 'n1', group: k.view.group, readings: nodeReadings(k, ctx) });
+  };
+
+  test('one line with cpu, memory and the fullest disk, flagged by the worst figure', () => {
+    const r = summary({ metrics: [metric('cpu', 12.4), metric('mem', 40), metric('disk', 50), metric('disk', 91, '/data'), metric('rx', 5)] });
+    expect(r).toMatchObject({ name: 'n1', type: 'string', value: 'cpu 12%  mem 40%  disk 91% /data', condition: 'error', id: 'node:n1:summary' });
+    expect(r.description).toBe('[node] n1 (group default): cpu, memory, fullest disk; --node-values full shows every figure');
+    expect(summary({ metrics: [metric('cpu', 1), metric('disk', 10)] })).toMatchObject({ value: 'cpu 1%  mem --  disk 10%', condition: 'ok' });
+    // A warning disk beats a fuller disk that is within a higher node level: severity first.
+    expect(summary({ metrics: [metric('disk', 85), metric('disk', 79, '/a')] }).value).toBe('cpu --  mem --  disk 85%');
+  });
+
+  test('a down node says why, flagged like its _up; no data says --', () => {
+    expect(summary({ metrics: [metric('cpu', 10)], lastSeenSecondsAgo: 5 }, NOW - 70_000)).toMatchObject({ value: 'down: sent no report for 75 s', condition: 'warning' });
+    expect(summary({ up: false, lastSeenSecondsAgo: null, critical: true })).toMatchObject({ value: 'down: has never reported', condition: 'error' });
+    const k = node({ metrics: [metric('cpu', 10)], lastSeenSecondsAgo: 5 }, NOW - 70_000);
+    const away = nodeSummaryReading({ node: 'n1', alias: 'n1', group: 'default', readings: nodeReadings(k, { ...ctx, bridgeOk: false }) });
+    expect(away).toMatchObject({ value: '--', condition: 'stale' });
   });
 });
