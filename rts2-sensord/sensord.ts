@@ -70,7 +70,7 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
   const alias = (node: string): string => {
     const fresh = !aliases.has(node);
     const a = aliases.alias(node);
-    if (fresh && a !== node) log.info(`Node ${JSON.stringify(node)} is shown as ${a}_* (docs/rts2.md, "Names")`);
+    if (fresh && a !== node) log.info(`Node ${JSON.stringify(node)} is shown as ${a} (docs/rts2.md, "Names")`);
     return a;
   };
   const cluster = new ClusterValues(table, names);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { startHarness, type Harness } from '../helpers/rts2-peer/harness.ts';
 import { Monitor } from '../helpers/rts2-peer/monitor.ts';
+import { createLogger } from '../../lib/logger.ts';
 import { MAX_NODE_VALUE_NAME } from '../../rts2-sensord/value-names.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -75,8 +76,9 @@ describe('rts2-sensord with hostile names from the bridge', () => {
     ];
     const lines = nodes.map((n) => `${n} now cpu=5 mem=6 disk=7 disk@/data=8 disk@/var/lib/docker/overlay2=9 rx=1000 tx=2000`);
     const seen: Array<Map<string, string>> = [];
+    const log: string[] = [];
     for (const order of [lines, [...lines].reverse()]) {
-      harness = await startHarness();
+      harness = await startHarness({ log: createLogger('test', 'info', (l) => log.push(l)) });
       const h = harness;
       await waitFor('registration', () => h.centrald.device('OBSMON')?.received.some((l) => l.startsWith('S ')));
       monitor = await Monitor.login(h.centrald.port);
@@ -109,6 +111,10 @@ describe('rts2-sensord with hostile names from the bridge', () => {
       harness = undefined;
     }
     expect([...seen[1]!].sort()).toEqual([...seen[0]!].sort());
+    // The mapping is logged once per aliased node and run (cam1 is its own alias).
+    const mapped = log.filter((l) => l.includes(' is shown as '));
+    expect(mapped).toHaveLength(8);
+    expect(mapped.some((l) => /: Node "ccd01-control\.observatory\.example\.org" is shown as ccd01_con_[0-9a-z]{4} \(docs\/rts2\.md, "Names"\)$/.test(l))).toBe(true);
   });
 
   test('a flood of invented nodes stops at --max-nodes, and a burst of crossings is summarised', async () => {
