@@ -29,3 +29,22 @@ export class AlertTracker {
     return alerts;
   }
 }
+
+const SEVERITY: Record<Alert['type'], number> = { debug: 0, info: 1, warning: 2, error: 3, critical: 4 };
+
+/** The most severe type among `alerts`: a summary of changes is as serious as its worst change. */
+export function worstType(alerts: readonly Alert[]): Alert['type'] {
+  return alerts.reduce<Alert['type']>((worst, a) => (SEVERITY[a.type] > SEVERITY[worst] ? a.type : worst), 'info');
+}
+
+/** The one line that stands for `alerts` when a cycle has too many changes to send each. */
+export function summaryText(alerts: readonly Alert[]): string {
+  const count = (type: Alert['type']) => alerts.filter((a) => a.type === type).length;
+  const parts = [
+    [count('error'), 'to error'],
+    [count('warning'), 'to warning'],
+    [count('info'), 'back to normal'],
+  ] as const;
+  const detail = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`).join(', ');
+  return `${alerts.length} more changes (${detail}); see rts2-mon values or the obsmon status page`;
+}

@@ -16,9 +16,39 @@ export interface DeviceState {
   readonly text: string;
 }
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * What the nodes are doing, for the state text: never "within limits" while a node is down or has a
+ * figure at a level, whether or not that raises HW ERROR (e.g. a site without inventory, whose down
+ * nodes are warnings).
+ */
+export function nodesSummary(readings: readonly Reading[]): string {
+  const nodes = new Map<string, { down: boolean; worst: Reading['condition'] }>();
+  for (const r of readings) {
+    if (r.node === undefined) continue;
+    const n = nodes.get(r.node.name) ?? { down: false, worst: 'ok' };
+    if (r.id.endsWith(':up') && r.value === false) n.down = true;
+    else if (r.condition === 'error' || (r.condition === 'warning' && n.worst !== 'error')) n.worst = r.condition;
+    nodes.set(r.node.name, n);
+  }
+  const all = [...nodes.values()];
+  if (all.length === 0) return 'no nodes shown yet';
+  const down = all.filter((n) => n.down).length;
+  const errors = all.filter((n) => !n.down && n.worst === 'error').length;
+  const warnings = all.filter((n) => !n.down && n.worst === 'warning').length;
+  if (down + errors + warnings === 0) return all.length === 1 ? 'the node is within limits' : `all ${all.length} nodes within limits`;
+  const parts: string[] = [];
+  if (down > 0) parts.push(`${down} of ${plural(all.length, 'node', 'nodes')} down`);
+  if (errors > 0) parts.push(`${plural(errors, 'node', 'nodes')} at error level`);
+  if (warnings > 0) parts.push(`${plural(warnings, 'node', 'nodes')} at warning level`);
+  return parts.join(', ');
+}
+
 /**
  * The state word: HW ERROR while a node that counts (see HwErrorFrom) has an error reading, NOT
- * READY while the bridge gives no data. The text names the first cause, for `S <state> "<text>"`.
+ * READY while the bridge gives no data. The text names the first cause, then what the nodes are
+ * doing (nodesSummary), for `S <state> "<text>"`.
  */
 export function deviceState(
   readings: readonly Reading[],
@@ -42,6 +72,9 @@ export function deviceState(
   if (bridge.problem !== undefined) {
     state |= DEVICE_NOT_READY;
     causes.push(bridge.problem);
+  } else {
+    // While the bridge is away the nodes' state is unknown: say nothing about them.
+    causes.push(nodesSummary(readings));
   }
-  return { state: state >>> 0, text: causes.length === 0 ? 'all nodes within limits' : causes.join('; ') };
+  return { state: state >>> 0, text: causes.join('; ') };
 }

@@ -1,9 +1,9 @@
 import type { KnownNode } from './bridge/bridge-feed.ts';
 import type { BridgeMetric } from './bridge/nodes-api.ts';
 import type { DeviceLevels } from './levels.ts';
-import type { Display } from './protocol/value-flags.ts';
 import type { AlertTexts, Reading, ReadingCondition } from './readings.ts';
-import { sanitizeName } from './value-names.ts';
+import { mountPart, nodeAlias } from './value-names.ts';
+import { percentText, rateText, secondsText } from './value-text.ts';
 
 export interface NodeContext {
   /** Local clock, ms. */
@@ -14,13 +14,15 @@ export interface NodeContext {
   /** The last time the device could not see the bridge (FeedState.lastOutage). */
   readonly lastOutage?: { readonly from: number; readonly until: number };
   readonly levels: DeviceLevels;
+  /** The node's alias in value names (NodeAliases); nodeAlias when not given. */
+  readonly alias?: (node: string) => string;
 }
 
 interface Shown {
   readonly suffix: string;
   readonly label: string;
-  readonly display: Display;
   readonly unit: string;
+  readonly text: (value: number) => string;
 }
 
 /** The series shown per node; others (swap, load, temp, per-CPU, per-interface) stay in Prometheus. */
@@ -28,17 +30,17 @@ function shown(m: BridgeMetric): Shown | undefined {
   const q = m.qualifier;
   switch (m.key) {
     case 'cpu':
-      return q === null ? { suffix: 'cpu', label: 'cpu', display: 'percents', unit: '%' } : undefined;
+      return q === null ? { suffix: 'cpu', label: 'cpu', unit: '%', text: percentText } : undefined;
     case 'mem':
-      return q === null ? { suffix: 'mem', label: 'memory', display: 'percents', unit: '%' } : undefined;
+      return q === null ? { suffix: 'mem', label: 'memory', unit: '%', text: percentText } : undefined;
     case 'disk':
       return q === null
-        ? { suffix: 'disk', label: 'disk /', display: 'percents', unit: '%' }
-        : { suffix: `disk_${sanitizeName(q, 'root')}`, label: `disk ${q}`, display: 'percents', unit: '%' };
+        ? { suffix: 'disk', label: 'disk /', unit: '%', text: percentText }
+        : { suffix: `disk_${mountPart(q)}`, label: `disk ${q}`, unit: '%', text: percentText };
     case 'rx':
-      return q === null ? { suffix: 'net_in', label: 'network in', display: 'bytesize', unit: 'B/s' } : undefined;
+      return q === null ? { suffix: 'net_in', label: 'network in', unit: 'B/s', text: rateText } : undefined;
     case 'tx':
-      return q === null ? { suffix: 'net_out', label: 'network out', display: 'bytesize', unit: 'B/s' } : undefined;
+      return q === null ? { suffix: 'net_out', label: 'network out', unit: 'B/s', text: rateText } : undefined;
     default:
       return undefined;
   }
@@ -49,11 +51,13 @@ const amount = (value: number, unit: string) => (unit === '%' ? `${value.toFixed
 /**
  * The values of one node: reachability, time since its last report, and its cpu, memory, disk and
  * network figures. A figure is shown only while current (the node is up and the series reported
- * within the bridge's `--down-after`); otherwise it is `nan`, so old data never looks fresh.
+ * within the bridge's `--down-after`); otherwise it reads `--`, so old data never looks fresh.
+ * Figures are strings formatted for an operator (`12.0%`, `977 kB/s`, `5 s`); the number behind
+ * each is kept in `figure` for the worst values.
  */
 export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
   const { view } = known;
-  const prefix = sanitizeName(view.node, 'node');
+  const prefix = (ctx.alias ?? nodeAlias)(view.node);
   const node = { name: view.node, critical: view.critical };
   const seenAt = view.lastSeenSecondsAgo === null ? undefined : known.fetchedAt - view.lastSeenSecondsAgo * 1000;
   const ageSeconds = seenAt === undefined ? Number.NaN : Math.max(0, Math.round((ctx.now - seenAt) / 1000));
@@ -82,10 +86,11 @@ export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
     {
       id: `node:${view.node}:age`,
       name: `${prefix}_age`,
-      type: 'double',
-      display: 'timeInterval',
+      type: 'string',
+      display: 'plain',
       description: `[s] ${view.node} time since its last report`,
-      value: ageSeconds,
+      value: secondsText(ageSeconds),
+      figure: ageSeconds,
       condition: 'ok',
       node,
     },
@@ -110,10 +115,11 @@ export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
     readings.push({
       id: `node:${view.node}:${m.key}@${m.qualifier ?? ''}`,
       name: `${prefix}_${s.suffix}`,
-      type: 'double',
-      display: s.display,
+      type: 'string',
+      display: 'plain',
       description: `[${s.unit}] ${subject}`,
-      value,
+      value: s.text(value),
+      figure: value,
       condition: fresh ? ctx.levels.condition(view.node, view.group, m.key, m.value) : 'stale',
       node,
       metric: { key: m.key, where: m.qualifier === null ? view.node : `${view.node}:${m.qualifier}` },

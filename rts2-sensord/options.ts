@@ -24,6 +24,7 @@ export const sensordOptionSpecs = {
   nodes: option('list', nodeNames, [], 'Show only these nodes (default: all)', '<node>'),
   groups: option('list', groupNames, [], 'Show only nodes of these inventory groups (default: all)', '<group>'),
   interval: option('number', seconds(0.1, 3600), 5, 'Poll the bridge this often; status changes arrive at once through its stream', '<seconds>'),
+  nodeValues: option('string', z.enum(['summary', 'full'], { error: 'expected summary or full' }), 'summary', 'Values per node: summary (one line per node, coloured by its worst figure) or full (up, age, cpu, mem, each disk, network)', '<summary|full>'),
   maxNodes: option('number', positiveInt(100_000), 500, 'Nodes shown at most; RTS2 cannot delete values, so invented names must stop somewhere', '<n>'),
   thresholds: option('string', optionalPath, undefined, "Thresholds file: the bridge's --thresholds (default: the built-in config/thresholds.yaml)", '<file>'),
   thresholdWrites: option('string', z.enum(['local', 'file'], { error: 'expected local or file' }), 'local', 'Edits of cpu_warn, disk_err, ... from rts2-mon: local (this process only) or file (also saved into --thresholds)', '<local|file>'),

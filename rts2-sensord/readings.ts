@@ -24,6 +24,8 @@ export interface Reading {
   readonly display: Display;
   readonly description: string;
   readonly value: Rts2Scalar;
+  /** The number behind a figure shown as text (`12.0%`); NaN when there is no current data. */
+  readonly figure?: number;
   readonly condition: ReadingCondition;
   /** The node this reading is about, for the device state. */
   readonly node?: { readonly name: string; readonly critical: boolean };

@@ -1,7 +1,7 @@
 import { ConfigError } from '../config/config-error.ts';
 import type { BackoffOptions } from '../lib/backoff.ts';
 import type { Logger } from '../lib/logger.ts';
-import { AlertTracker, type Alert } from './alert-tracker.ts';
+import { AlertTracker, summaryText, worstType, type Alert } from './alert-tracker.ts';
 import { BridgeFeed } from './bridge/bridge-feed.ts';
 import { CentraldLink } from './centrald-link.ts';
 import { ClientServer } from './client-server.ts';
@@ -10,14 +10,15 @@ import type { DeviceControl } from './commands/command.ts';
 import { deviceState, type DeviceState } from './device-state.ts';
 import { DeviceLevels } from './levels.ts';
 import { nodeReadings } from './node-readings.ts';
+import { nodeSummaryReading } from './node-summary.ts';
 import { parseServer, type SensordOptions } from './options.ts';
 import { messageLine, stateLine } from './protocol/encode.ts';
 import { systemError } from './protocol/return-codes.ts';
 import { DEVICE_NOT_READY, MESSAGE_TYPE } from './protocol/state-bits.ts';
-import { bridgeReading, countReadings, worstReadings } from './summary-readings.ts';
+import { bridgeReading, countReadings, DEVICE_VALUE_NAMES, worstReadings } from './summary-readings.ts';
 import { ThresholdValues } from './threshold-values.ts';
 import { saveDefaultLevels } from './thresholds-file-writer.ts';
-import { ValueNames } from './value-names.ts';
+import { NodeAliases, ValueNames } from './value-names.ts';
 import { ValueTable } from './value-table.ts';
 
 /** More transitions than this in one cycle (a bridge restart, a switch failing) become one summary line. */
@@ -62,7 +63,16 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
   const writeBack =
     thresholdsPath === undefined || options.thresholdWrites !== 'file' ? undefined : (metric: string, l: { warning: number; error: number }) => saveDefaultLevels(thresholdsPath, metric, l);
   const thresholdValues = new ThresholdValues(table, levels, writeBack);
-  for (const name of ['infotime', 'uptime', ...thresholdValues.names()]) names.reserve(name);
+  const ownNames = ['infotime', 'uptime', ...thresholdValues.names()];
+  for (const name of ownNames) names.reserve(name);
+  // No node alias may make one of the device's own names (`worst` -> `worst_cpu`).
+  const aliases = new NodeAliases([...ownNames, ...DEVICE_VALUE_NAMES]);
+  const alias = (node: string): string => {
+    const fresh = !aliases.has(node);
+    const a = aliases.alias(node);
+    if (fresh && a !== node) log.info(`Node ${JSON.stringify(node)} is shown as ${a} (docs/rts2.md, "Names")`);
+    return a;
+  };
   const cluster = new ClusterValues(table, names);
   const alerts = new AlertTracker();
   let current: DeviceState = { state: DEVICE_NOT_READY, text: 'waiting for the bridge' };
@@ -103,16 +113,20 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
 
   function cycle(): void {
     const feedState = feed.state;
-    const ctx = { now: now(), downAfterMs: feedState.downAfterMs, bridgeOk: feedState.ok, ...(feedState.lastOutage && { lastOutage: feedState.lastOutage }), levels };
+    const ctx = { now: now(), downAfterMs: feedState.downAfterMs, bridgeOk: feedState.ok, ...(feedState.lastOutage && { lastOutage: feedState.lastOutage }), levels, alias };
     const known = [...feedState.nodes.values()].sort((a, b) => a.view.node.localeCompare(b.view.node));
-    const perNode = known.flatMap((k) => nodeReadings(k, ctx));
-    const readings = [bridgeReading(feedState, options.bridge), ...countReadings(feedState, perNode), ...worstReadings(perNode), ...perNode];
-    cluster.apply(readings);
+    const groups = known.map((k) => ({ node: k.view.node, alias: alias(k.view.node), group: k.view.group, readings: nodeReadings(k, ctx) }));
+    const perNode = groups.flatMap((g) => g.readings);
+    const deviceWide = [bridgeReading(feedState, options.bridge), ...countReadings(feedState, perNode), ...worstReadings(perNode)];
+    const readings = [...deviceWide, ...perNode];
+    // Messages and the state always come from every reading; only the values shown differ.
+    cluster.apply(options.nodeValues === 'full' ? readings : [...deviceWide, ...groups.map(nodeSummaryReading)]);
     if (feedState.lastSuccessAt !== undefined) table.set('infotime', feedState.lastSuccessAt / 1000);
     const problem = feedState.ok ? undefined : `obsmon bridge ${options.bridge}: ${feedState.error ?? 'no answer'}`;
     const next = deviceState(readings, { problem }, options.hwErrorFrom, options.observatoryVeto);
     const lines = table.takeChanges();
-    if (next.state !== current.state) {
+    // The text changes too ("2 of 39 nodes down" -> "3 of 39 ..."): rts2-mon shows it, so send both.
+    if (next.state !== current.state || next.text !== current.text) {
       lines.push(stateLine(next.state, next.text));
       log.info(`State ${next.state} (${next.text})`);
     }
@@ -126,7 +140,7 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
     const shown = list.length > MAX_MESSAGES_PER_CYCLE ? list.slice(0, MAX_MESSAGES_PER_CYCLE - 1) : list;
     const lines = shown.map((a) => messageLine(now(), options.device, MESSAGE_TYPE[a.type], a.text));
     if (shown.length < list.length) {
-      lines.push(messageLine(now(), options.device, MESSAGE_TYPE.warning, `${list.length - shown.length} more changes; see rts2-mon values or the obsmon status page`));
+      lines.push(messageLine(now(), options.device, MESSAGE_TYPE[worstType(list.slice(shown.length))], summaryText(list.slice(shown.length))));
     }
     for (const a of shown) (a.type === 'info' ? log.info : log.warn)(a.text);
     // Messages go only to centrald, which forwards them to every monitor and logger (docs/rts2-wire.md §7).

@@ -9,6 +9,15 @@ export const WORST_METRICS = [
 ] as const;
 
 /** The bridge link: answered or not. NOT READY in the device state says the same to rts2-mon's title. */
+/** Names of the device-wide values made here; node aliases must not produce them. */
+export const DEVICE_VALUE_NAMES: readonly string[] = [
+  'bridge_ok',
+  'nodes',
+  'nodes_down',
+  'nodes_ignored',
+  ...WORST_METRICS.flatMap(({ key }) => [`worst_${key}`, `worst_${key}_node`]),
+];
+
 export function bridgeReading(feed: FeedState, url: string): Reading {
   return {
     id: 'device:bridge_ok',
@@ -53,9 +62,9 @@ export function worstReadings(perNode: readonly Reading[]): Reading[] {
   for (const { key, label } of WORST_METRICS) {
     let worst: Reading | undefined;
     for (const r of perNode) {
-      if (r.metric?.key !== key || r.condition === 'stale' || typeof r.value !== 'number') continue;
+      if (r.metric?.key !== key || r.condition === 'stale' || r.figure === undefined || Number.isNaN(r.figure)) continue;
       const rank = conditionRank(r.condition) - (worst === undefined ? 0 : conditionRank(worst.condition));
-      if (worst === undefined || rank > 0 || (rank === 0 && r.value > (worst.value as number))) worst = r;
+      if (worst === undefined || rank > 0 || (rank === 0 && r.figure > (worst.figure ?? Number.NaN))) worst = r;
     }
     readings.push(
       {
@@ -64,7 +73,7 @@ export function worstReadings(perNode: readonly Reading[]): Reading[] {
         type: 'double',
         display: 'percents',
         description: `[%] highest ${label} of all shown nodes`,
-        value: worst?.value ?? Number.NaN,
+        value: worst?.figure ?? Number.NaN,
         condition: worst?.condition ?? 'stale',
       },
       {

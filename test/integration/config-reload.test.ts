@@ -88,8 +88,9 @@ describe('rts2-sensord reload applies the new levels to values and flags', () =>
   });
 
   test('a lower disk warning re-flags a node at once and shows in disk_warn', async () => {
-    const PERCENT = 327684;
-    const PERCENT_WARNING = 268763140;
+    // Per-node figures are strings (docs/rts2.md, "Units"): string good / with WARNING.
+    const PERCENT = 1;
+    const PERCENT_WARNING = 268435457;
     const thresholds = tempFile('thresholds.yaml', BUILTIN);
     const h = (harness = await startHarness({ sensord: { thresholds } }));
     await waitFor('registration', () => h.centrald.device('OBSMON')?.received.some((l) => l.startsWith('S ')));
@@ -97,7 +98,7 @@ describe('rts2-sensord reload applies the new levels to values and flags', () =>
     await waitFor('the device announced', () => m.devices.has('OBSMON'));
     const { view } = await m.open('OBSMON');
     await h.report('web1 now disk=75');
-    await waitFor('web1 disk', () => view.number('web1_disk') === 75);
+    await waitFor('web1 disk', () => view.text('web1_disk') === '75.0%');
     expect(view.flags('web1_disk')).toBe(PERCENT);
     expect(view.number('disk_warn')).toBe(80);
 

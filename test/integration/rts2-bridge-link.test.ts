@@ -41,33 +41,51 @@ const report = (port: number, ...lines: string[]) => {
 };
 
 describe('rts2-sensord and the bridge link', () => {
-  test('a node that stops reporting goes stale: nan figures, _up 0 flagged, one message each way', async () => {
+  test('a node that stops reporting goes stale: no-data figures (--), _up 0 flagged, one message each way', async () => {
     harness = await startHarness({ bridge: { inventory: tempFile('inventory.yaml', INVENTORY), downAfter: 1 } });
     const h = harness;
     const view = await watch(h);
     // Inventory nodes that never reported are down from the start; cam1 is critical.
     await waitFor('cam1 down from start, HW ERROR', () => view.flags('cam1_up') === BOOL_ERROR && view.state === HW_ERROR);
     expect(view.flags('web1_up')).toBe(BOOL_WARNING);
-    expect(view.values.get('cam1_age')!.raw).toBe('nan');
+    expect(view.text('cam1_age')).toBe('--');
 
     await h.report('cam1 now cpu=12 disk=20', 'web1 now cpu=1');
     await waitFor('cam1 up', () => view.values.get('cam1_up')!.raw === '1' && view.state === 0);
-    expect(view.number('cam1_cpu')).toBe(12);
+    expect(view.text('cam1_cpu')).toBe('12.0%');
     expect(view.flags('cam1_up')).toBe(6);
     // Silence for longer than the bridge's --down-after.
-    await waitFor('cam1 stale', () => view.values.get('cam1_up')!.raw === '0' && view.values.get('cam1_cpu')!.raw === 'nan', 6000);
+    await waitFor('cam1 stale', () => view.values.get('cam1_up')!.raw === '0' && view.text('cam1_cpu') === '--', 6000);
     expect(view.flags('cam1_up')).toBe(BOOL_ERROR);
-    expect(view.flags('cam1_cpu')).toBe(327684);
+    expect(view.flags('cam1_cpu')).toBe(1);
     await waitFor('HW ERROR for the silent critical node', () => view.state === HW_ERROR);
-    expect(view.number('cam1_age')).toBeGreaterThanOrEqual(1);
+    expect(view.text('cam1_age')).toMatch(/^[1-9]\d* s$/);
     await h.report('cam1 now cpu=13', 'web1 now cpu=1');
-    await waitFor('cam1 back', () => view.number('cam1_cpu') === 13 && view.state === 0);
+    await waitFor('cam1 back', () => view.text('cam1_cpu') === '13.0%' && view.state === 0);
     const messages = h.centrald.messages.filter((l) => / cam1 (sent|has|reports)/.test(l)).map((l) => l.replace(/^M \d+ \d+ OBSMON /, ''));
     expect(messages[0]).toBe('1 cam1 has never reported');
     expect(messages[1]).toBe('4 cam1 reports again');
     expect(messages[2]).toMatch(/^1 cam1 sent no report for \d+ s$/);
     expect(messages[3]).toBe('4 cam1 reports again');
     expect(messages).toHaveLength(4);
+  });
+
+  // Seen against a real centrald: no inventory, every node down, and `S 0 "all nodes within limits"`.
+  test('without inventory, the state text counts the nodes that are down', async () => {
+    harness = await startHarness({ bridge: { downAfter: 1 } });
+    const h = harness;
+    const view = await watch(h);
+    const states = () => h.centrald.device('OBSMON')!.received.filter((l) => l.startsWith('S '));
+    await h.report('n1 now cpu=1', 'n2 now cpu=1', 'n3 now cpu=1');
+    await waitFor('all up', () => states().includes('S 0 "all 3 nodes within limits"'));
+    await h.report('n1 now cpu=1');
+    await waitFor('two down', () => states().includes('S 0 "2 of 3 nodes down"'), 8000);
+    await waitFor('all down', () => states().includes('S 0 "3 of 3 nodes down"'), 8000);
+    expect(view.text('n1_cpu')).toBe('--');
+    // Once a node was down, no state line claims the nodes are within limits; the monitor saw them too.
+    const afterFirstDown = states().slice(states().findIndex((l) => / nodes down"$/.test(l)));
+    expect(afterFirstDown.filter((l) => l.includes('within limits'))).toEqual([]);
+    expect(view.conn.received).toContain('S 0 "3 of 3 nodes down"');
   });
 
   test('started before the bridge: NOT READY until it answers, then values; NOT READY again when it goes away', async () => {
@@ -83,8 +101,8 @@ describe('rts2-sensord and the bridge link', () => {
     const bridge = lateBridge;
     await report(bridge.ingestPort, 'n1 now cpu=42 disk=97');
     // Ready (no NOT READY bit); n1's disk error raises HW ERROR, as no node is marked critical (auto).
-    await waitFor('n1 values, ready', () => view.number('n1_cpu') === 42 && view.state === HW_ERROR);
-    expect(view.flags('n1_disk')).toBe(537198596);
+    await waitFor('n1 values, ready', () => view.text('n1_cpu') === '42.0%' && view.state === HW_ERROR);
+    expect(view.flags('n1_disk')).toBe(536870913);
     expect(view.flags('bridge_ok')).toBe(6);
     const infotime = view.number('infotime')!;
     expect(Math.abs(infotime - Date.now() / 1000)).toBeLessThan(5);
@@ -92,9 +110,9 @@ describe('rts2-sensord and the bridge link', () => {
     await bridge.stop();
     lateBridge = undefined;
     await waitFor('NOT READY again', () => ((view.state ?? 0) & NOT_READY) !== 0 && view.flags('bridge_ok') === BOOL_ERROR);
-    // Old data ages out as stale: nan, no flag, and no per-node alarm (the bridge is the problem, not n1).
-    await waitFor('n1 stale', () => view.values.get('n1_disk')!.raw === 'nan', 6000);
-    expect(view.flags('n1_disk')).toBe(327684);
+    // Old data ages out as stale: --, no flag, and no per-node alarm (the bridge is the problem, not n1).
+    await waitFor('n1 stale', () => view.text('n1_disk') === '--', 6000);
+    expect(view.flags('n1_disk')).toBe(1);
     expect(view.flags('n1_up')).toBe(6);
     expect(view.number('infotime')).toBeLessThanOrEqual(infotime + 5);
     const bridgeMessages = h.centrald.messages.filter((l) => l.includes('obsmon bridge')).map((l) => l.split(' ')[4]);

@@ -45,6 +45,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sensordOptions({
       server: `127.0.0.1:${centrald.port}`,
       bridge: bridge === undefined ? 'http://127.0.0.1:9' : bridge.httpUrl,
+      // Most tests look at single figures; the summary (the default) has tests of its own.
+      nodeValues: 'full',
       ...options.sensord,
     }),
     options.log ?? silentLogger,

@@ -28,6 +28,12 @@ export class DeviceView {
     return raw === undefined ? undefined : rts2Number(raw);
   }
 
+  /** A string value as rts2-mon prints it (without the quotes of the `V` line). */
+  text(name: string): string | undefined {
+    const raw = this.values.get(name)?.raw;
+    return raw === undefined ? undefined : raw.replace(/^"(.*)"$/, '$1');
+  }
+
   flags(name: string): number | undefined {
     return this.values.get(name)?.flags;
   }

@@ -1,10 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { AlertTracker } from '../../../rts2-sensord/alert-tracker.ts';
+import { AlertTracker, summaryText, worstType } from '../../../rts2-sensord/alert-tracker.ts';
 import type { KnownNode } from '../../../rts2-sensord/bridge/bridge-feed.ts';
 import type { BridgeNode } from '../../../rts2-sensord/bridge/nodes-api.ts';
 import { deviceState } from '../../../rts2-sensord/device-state.ts';
 import { DeviceLevels } from '../../../rts2-sensord/levels.ts';
 import { nodeReadings, type NodeContext } from '../../../rts2-sensord/node-readings.ts';
+import { nodeSummaryReading } from '../../../rts2-sensord/node-summary.ts';
 import { OBSERVATORY_BITS } from '../../../rts2-sensord/protocol/state-bits.ts';
 import type { Reading } from '../../../rts2-sensord/readings.ts';
 import { worstReadings } from '../../../rts2-sensord/summary-readings.ts';
@@ -37,10 +38,11 @@ describe('nodeReadings', () => {
     );
     expect(Object.keys(r)).toEqual(['n1_up', 'n1_age', 'n1_cpu', 'n1_disk', 'n1_disk_data', 'n1_mem', 'n1_net_in']);
     expect(r['n1_up']).toMatchObject({ value: true, condition: 'ok', type: 'bool' });
-    expect(r['n1_age']).toMatchObject({ value: 2, display: 'timeInterval' });
-    expect(r['n1_disk']).toMatchObject({ value: 81, condition: 'warning', description: '[%] n1 disk /' });
+    // Figures are operator text (docs/rts2.md, "Units"); the number stays in `figure`.
+    expect(r['n1_age']).toMatchObject({ type: 'string', value: '2 s', figure: 2 });
+    expect(r['n1_disk']).toMatchObject({ type: 'string', value: '81.0%', figure: 81, condition: 'warning', description: '[%] n1 disk /' });
     expect(r['n1_disk']!.alert!.warning).toBe('n1 disk / 81.0% at or above warning level 80.0%');
-    expect(r['n1_net_in']).toMatchObject({ display: 'bytesize', description: '[B/s] n1 network in', condition: 'ok' });
+    expect(r['n1_net_in']).toMatchObject({ type: 'string', value: '1.00 kB/s', description: '[B/s] n1 network in', condition: 'ok' });
     expect(r['n1_net_in']!.alert).toBeUndefined();
   });
 
@@ -52,7 +54,7 @@ describe('nodeReadings', () => {
   ])('$name', ({ view, expected }) => {
     const disk = byName(nodeReadings(node(view), ctx))['n1_disk']!;
     expect(disk.condition).toBe(expected);
-    if (expected === 'stale') expect(disk.value).toBeNaN();
+    if (expected === 'stale') expect(disk).toMatchObject({ value: '--', figure: Number.NaN });
   });
 
   test('a node silent for longer than down-after is down, warning or (critical) error', () => {
@@ -60,8 +62,8 @@ describe('nodeReadings', () => {
     const r = byName(nodeReadings(old, ctx));
     expect(r['n1_up']).toMatchObject({ value: false, condition: 'warning' });
     expect(r['n1_up']!.alert!.warning).toBe('n1 sent no report for 75 s');
-    expect(r['n1_age']!.value).toBe(75);
-    expect(r['n1_cpu']!.value).toBeNaN();
+    expect(r['n1_age']!.value).toBe('75 s');
+    expect(r['n1_cpu']!.value).toBe('--');
     const critical = byName(nodeReadings({ ...old, view: { ...old.view, critical: true } }, ctx));
     expect(critical['n1_up']!.condition).toBe('error');
   });
@@ -82,9 +84,9 @@ describe('nodeReadings', () => {
     expect(byName(nodeReadings(node({ up: false, lastSeenSecondsAgo: 200 }), { ...ctx, lastOutage }))['n1_up']).toMatchObject({ condition: 'warning' });
   });
 
-  test('a node that never reported has nan age', () => {
+  test('a node that never reported has no age', () => {
     const r = byName(nodeReadings(node({ up: false, lastSeenSecondsAgo: null, critical: true }), ctx));
-    expect(r['n1_age']!.value).toBeNaN();
+    expect(r['n1_age']!.value).toBe('--');
     expect(r['n1_up']).toMatchObject({ condition: 'error' });
     expect(r['n1_up']!.alert!.error).toBe('n1 has never reported');
   });
@@ -146,18 +148,35 @@ describe('deviceState', () => {
   });
 
   test.each([
-    { name: 'all good', readings: [nodeReading(true, 'ok')], from: 'critical', problem: undefined, state: 0, text: 'all nodes within limits' },
-    { name: 'critical node in error', readings: [nodeReading(true, 'error')], from: 'critical', problem: undefined, state: 0x20000, text: 'n1 disk full' },
-    { name: 'critical warning is not an error', readings: [nodeReading(true, 'warning')], from: 'critical', problem: undefined, state: 0, text: 'all nodes within limits' },
-    { name: 'non-critical error', readings: [nodeReading(false, 'error')], from: 'critical', problem: undefined, state: 0, text: 'all nodes within limits' },
-    { name: 'non-critical error, from all', readings: [nodeReading(false, 'error')], from: 'all', problem: undefined, state: 0x20000, text: 'n1 disk full' },
-    { name: 'from none', readings: [nodeReading(true, 'error')], from: 'none', problem: undefined, state: 0, text: 'all nodes within limits' },
+    { name: 'all good', readings: [nodeReading(true, 'ok')], from: 'critical', problem: undefined, state: 0, text: 'the node is within limits' },
+    { name: 'critical node in error', readings: [nodeReading(true, 'error')], from: 'critical', problem: undefined, state: 0x20000, text: 'n1 disk full; 1 node at error level' },
+    { name: 'critical warning is not an error', readings: [nodeReading(true, 'warning')], from: 'critical', problem: undefined, state: 0, text: '1 node at warning level' },
+    { name: 'non-critical error', readings: [nodeReading(false, 'error')], from: 'critical', problem: undefined, state: 0, text: '1 node at error level' },
+    { name: 'non-critical error, from all', readings: [nodeReading(false, 'error')], from: 'all', problem: undefined, state: 0x20000, text: 'n1 disk full; 1 node at error level' },
+    { name: 'from none', readings: [nodeReading(true, 'error')], from: 'none', problem: undefined, state: 0, text: '1 node at error level' },
     { name: 'bridge away', readings: [], from: 'critical', problem: 'bridge down', state: 0x40000, text: 'bridge down' },
     { name: 'both', readings: [nodeReading(true, 'error')], from: 'critical', problem: 'bridge down', state: 0x60000, text: 'n1 disk full; bridge down' },
   ] as const)('$name', ({ readings, from, problem, state, text }) => {
     const s = deviceState(readings, { problem }, from, 'none');
     expect(s).toEqual({ state, text });
     expect(s.state & OBSERVATORY_BITS).toBe(0);
+  });
+
+  // Seen against a real centrald: no inventory, every node down, and the text said "all nodes within limits".
+  test('the text tells how many nodes are down, with or without inventory, whatever raises HW ERROR', () => {
+    const fleet = (n: number, down: number, critical: boolean) =>
+      Array.from({ length: n }, (_, i) =>
+        nodeReadings(node({ node: `n${i}`, critical, up: i >= down, lastSeenSecondsAgo: i >= down ? 2 : 500, metrics: [metric('disk', 10)] }), ctx),
+      ).flat();
+    expect(deviceState(fleet(39, 39, false), { problem: undefined }, 'auto', 'none')).toEqual({ state: 0, text: '39 of 39 nodes down' });
+    expect(deviceState(fleet(39, 3, false), { problem: undefined }, 'auto', 'none').text).toBe('3 of 39 nodes down');
+    expect(deviceState(fleet(39, 3, true), { problem: undefined }, 'auto', 'none')).toEqual({ state: 0x20000, text: 'n0 sent no report for 500 s; 3 of 39 nodes down' });
+    expect(deviceState(fleet(39, 0, false), { problem: undefined }, 'auto', 'none').text).toBe('all 39 nodes within limits');
+    expect(deviceState(fleet(2, 1, false), { problem: undefined }, 'none', 'none').text).toBe('1 of 2 nodes down');
+    expect(deviceState([], { problem: undefined }, 'auto', 'none').text).toBe('no nodes shown yet');
+    for (const text of [fleet(39, 1, false), fleet(3, 3, true)].map((r) => deviceState(r, { problem: undefined }, 'auto', 'none').text)) {
+      expect(text).not.toMatch(/within limits/);
+    }
   });
 
   test('only --observatory-veto bad-weather adds BAD_WEATHER, and only with HW ERROR', () => {
@@ -172,4 +191,41 @@ test('DeviceLevels: an edited default acts like editing defaults in the file', (
   expect(l.condition('n1', 'default', 'disk', 75)).toBe('warning');
   expect(l.condition('c1', 'cameras', 'disk', 75)).toBe('ok');
   expect(l.defaultLevels('disk')).toEqual({ warning: 70, error: 90 });
+});
+
+describe('burst summaries (docs/rts2.md, "Messages")', () => {
+  const alert = (type: 'error' | 'warning' | 'info') => ({ type, text: type });
+  test.each([
+    { name: 'all errors', alerts: [alert('error'), alert('error')], type: 'error', text: '2 more changes (2 to error); ' },
+    { name: 'one error among warnings', alerts: [alert('warning'), alert('error'), alert('info')], type: 'error', text: '3 more changes (1 to error, 1 to warning, 1 back to normal); ' },
+    { name: 'warnings and recoveries', alerts: [alert('info'), alert('warning')], type: 'warning', text: '2 more changes (1 to warning, 1 back to normal); ' },
+    { name: 'only recoveries', alerts: [alert('info')], type: 'info', text: '1 more changes (1 back to normal); ' },
+  ] as const)('$name: typed $type', ({ alerts, type, text }) => {
+    expect(worstType(alerts)).toBe(type);
+    expect(summaryText(alerts).startsWith(text)).toBe(true);
+  });
+});
+
+describe('nodeSummaryReading (--node-values summary)', () => {
+  const summary = (view: Partial<BridgeNode>, fetchedAt = NOW) => {
+    const k = node(view, fetchedAt);
+    return nodeSummaryReading({ node: k.view.node, alias: 'n1', group: k.view.group, readings: nodeReadings(k, ctx) });
+  };
+
+  test('one line with cpu, memory and the fullest disk, flagged by the worst figure', () => {
+    const r = summary({ metrics: [metric('cpu', 12.4), metric('mem', 40), metric('disk', 50), metric('disk', 91, '/data'), metric('rx', 5)] });
+    expect(r).toMatchObject({ name: 'n1', type: 'string', value: 'cpu 12%  mem 40%  disk 91% /data', condition: 'error', id: 'node:n1:summary' });
+    expect(r.description).toBe('[node] n1 (group default): cpu, memory, fullest disk; --node-values full shows every figure');
+    expect(summary({ metrics: [metric('cpu', 1), metric('disk', 10)] })).toMatchObject({ value: 'cpu 1%  mem --  disk 10%', condition: 'ok' });
+    // A warning disk beats a fuller disk that is within a higher node level: severity first.
+    expect(summary({ metrics: [metric('disk', 85), metric('disk', 79, '/a')] }).value).toBe('cpu --  mem --  disk 85%');
+  });
+
+  test('a down node says why, flagged like its _up; no data says --', () => {
+    expect(summary({ metrics: [metric('cpu', 10)], lastSeenSecondsAgo: 5 }, NOW - 70_000)).toMatchObject({ value: 'down: sent no report for 75 s', condition: 'warning' });
+    expect(summary({ up: false, lastSeenSecondsAgo: null, critical: true })).toMatchObject({ value: 'down: has never reported', condition: 'error' });
+    const k = node({ metrics: [metric('cpu', 10)], lastSeenSecondsAgo: 5 }, NOW - 70_000);
+    const away = nodeSummaryReading({ node: 'n1', alias: 'n1', group: 'default', readings: nodeReadings(k, { ...ctx, bridgeOk: false }) });
+    expect(away).toMatchObject({ value: '--', condition: 'stale' });
+  });
 });

@@ -4,6 +4,7 @@ import { envName, flagName, type OptionSpec } from '../../../config/option.ts';
 import type { FeedState } from '../../../rts2-sensord/bridge/bridge-feed.ts';
 import { DeviceLevels } from '../../../rts2-sensord/levels.ts';
 import { nodeReadings } from '../../../rts2-sensord/node-readings.ts';
+import { nodeSummaryReading } from '../../../rts2-sensord/node-summary.ts';
 import { sensordOptionSpecs } from '../../../rts2-sensord/options.ts';
 import { valueFlags } from '../../../rts2-sensord/protocol/value-flags.ts';
 import { bridgeReading, countReadings, worstReadings } from '../../../rts2-sensord/summary-readings.ts';
@@ -45,6 +46,9 @@ function valuesTable(): string {
     table.define(r.name, { type: r.type, display: r.display, description: r.description, value: r.value });
   }
   new ThresholdValues(table, levels).define();
+  // --node-values summary (the default): one value per node; full: the values after it.
+  const summary = nodeSummaryReading({ node: 'NODE', alias: 'NODE', group: 'default', readings: perNode });
+  table.define(summary.name, { type: summary.type, display: summary.display, description: summary.description, value: summary.value });
   for (const r of perNode) table.define(r.name, { type: r.type, display: r.display, description: r.description, value: r.value });
   const rows = table.metaLines().filter((l) => l.startsWith('E ')).map((line) => {
     const v = table.get(/^E \d+ "([^"]+)"/.exec(line)![1]!)!;

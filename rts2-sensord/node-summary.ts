@@ -1,0 +1,49 @@
+import { conditionRank, type Reading, type ReadingCondition } from './readings.ts';
+import { NO_DATA } from './value-text.ts';
+
+/** One node's readings as nodeReadings made them, with the node's alias and description parts. */
+export interface NodeGroup {
+  readonly node: string;
+  readonly alias: string;
+  readonly group: string;
+  readonly readings: readonly Reading[];
+}
+
+const whole = (r: Reading | undefined) => (r?.figure === undefined || Number.isNaN(r.figure) ? NO_DATA : `${Math.round(r.figure)}%`);
+
+/**
+ * `--node-values summary`: one value per node (`<alias>`) instead of seven or more, so a fleet fits
+ * rts2-mon's list (39 nodes: 39 lines, not 213). It reads `cpu 12%  mem 40%  disk 91% /data` (the
+ * fullest disk), or `down: sent no report for 75 s`; it carries the flags of the node's worst
+ * reading, so the line turns yellow or red exactly when one of the full values would.
+ */
+export function nodeSummaryReading(g: NodeGroup): Reading {
+  const up = g.readings.find((r) => r.id.endsWith(':up'));
+  const figure = (key: string) => g.readings.find((r) => r.metric?.key === key && r.id.endsWith(':' + key + '@'));
+  let fullest: Reading | undefined;
+  for (const r of g.readings) {
+    if (r.metric?.key !== 'disk' || r.figure === undefined || Number.isNaN(r.figure)) continue;
+    if (fullest === undefined || conditionRank(r.condition) > conditionRank(fullest.condition) || (r.condition === fullest.condition && r.figure > (fullest.figure ?? 0))) fullest = r;
+  }
+  // A node not up is exactly as its `_up` (its figures are stale); an up node as its worst figure.
+  let worst: ReadingCondition = up?.condition ?? 'stale';
+  if (up?.value === true) for (const r of g.readings) if (r.condition !== 'stale' && conditionRank(r.condition) > conditionRank(worst)) worst = r.condition;
+  let text: string;
+  if (up?.value !== true) {
+    text = up?.condition === 'stale' || up?.alert === undefined ? NO_DATA : `down: ${up.alert.warning.slice(g.node.length + 1)}`;
+  } else {
+    const where = fullest?.metric?.where.slice(g.node.length + 1) ?? '';
+    text = `cpu ${whole(figure('cpu'))}  mem ${whole(figure('mem'))}  disk ${whole(fullest)}${where === '' ? '' : ` ${where}`}`;
+  }
+  const first = g.readings[0];
+  return {
+    id: `node:${g.node}:summary`,
+    name: g.alias,
+    type: 'string',
+    display: 'plain',
+    description: `[node] ${g.node} (group ${g.group}): cpu, memory, fullest disk; --node-values full shows every figure`,
+    value: text,
+    condition: worst,
+    ...(first?.node === undefined ? {} : { node: first.node }),
+  };
+}
