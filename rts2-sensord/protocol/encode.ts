@@ -4,7 +4,6 @@ import type { ValueType } from './value-flags.ts';
 /** A value as the table holds it: numbers for numeric types (NaN allowed), text, or a boolean. */
 export type Rts2Scalar = number | string | boolean;
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/g;
 
 /**
