@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { registerBuildInfo } from '../lib/build-info.ts';
 import { REJECT_REASONS } from '../protocol/reject-reasons.ts';
+import { TEXTFILE_SKIP_REASONS } from './collectors/textfile.ts';
 import type { DropReason } from './queue.ts';
 
 const KNOWN_REASONS = new Set<string>(REJECT_REASONS);
@@ -31,6 +32,12 @@ export function createExporterMetrics(registry: Registry, collectorNames: readon
       name: 'obsmon_exporter_collector_success',
       help: '1 if the collector succeeded in the last cycle, else 0',
       labelNames: ['collector'] as const,
+      registers,
+    }),
+    textfileSkipped: new Counter({
+      name: 'obsmon_exporter_textfile_skipped_total',
+      help: 'Lines and files of --textfile-dir left out of a report, by reason (counted every cycle they are read)',
+      labelNames: ['reason'] as const,
       registers,
     }),
     cycleCpu: new Gauge({ name: 'obsmon_exporter_cycle_cpu_seconds', help: 'CPU time of the last collection cycle (this process)', registers }),
@@ -95,6 +102,7 @@ export function createExporterMetrics(registry: Registry, collectorNames: readon
     m.collectorSuccess.labels(name).set(0);
   }
   for (const reason of DROP_REASONS) m.dropped.labels(reason).inc(0);
+  for (const reason of TEXTFILE_SKIP_REASONS) m.textfileSkipped.labels(reason).inc(0);
   for (const reason of [...REJECT_REASONS, 'other']) m.errReplies.labels(reason).inc(0);
   m.connected.set(0);
   return {

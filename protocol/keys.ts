@@ -38,6 +38,8 @@ export const STANDARD_KEYS: readonly StandardKey[] = [
   { key: 'load5', description: 'Load average over 5 minutes', unit: 'load', min: 0, max: 1e9, decimals: 2, qualifierLabel: 'device' },
   { key: 'load15', description: 'Load average over 15 minutes', unit: 'load', min: 0, max: 1e9, decimals: 2, qualifierLabel: 'device' },
   { key: 'procs', description: 'Number of processes', unit: 'count', min: 0, max: 1e9, decimals: 0, qualifierLabel: 'device' },
+  // Qualified by a process name so that a watched process that is not running is a value (0), not a missing key.
+  { key: 'proc_count', description: 'Processes running under one name; unqualified = all watched names together', unit: 'count', min: 0, max: 1e9, decimals: 0, qualifierLabel: 'process' },
   { key: 'temp', description: 'Temperature; unqualified = the hottest sensor', unit: 'celsius', min: -273.15, max: 1000, decimals: 1, qualifierLabel: 'sensor' },
   { key: 'uptime', description: 'Time since boot', unit: 'seconds', min: 0, max: Number.MAX_SAFE_INTEGER, decimals: 0, qualifierLabel: 'device' },
 ];

@@ -6,6 +6,7 @@ import { parseLoadavg } from './parsers/loadavg.ts';
 import { parseMeminfo } from './parsers/meminfo.ts';
 import { parseMounts } from './parsers/mounts.ts';
 import { parseNetDev } from './parsers/net-dev.ts';
+import { parseArgv0Basename, parseComm, processMatches } from './parsers/proc-pid.ts';
 import { parseProcStat } from './parsers/proc-stat.ts';
 import { parseUptime } from './parsers/uptime.ts';
 import { discoverSensors, readSensors, type SensorFile } from './sysfs-sensors.ts';
@@ -75,6 +76,28 @@ export class ProcfsSource implements SystemSource {
 
   async processCount(): Promise<number> {
     return readdirSync(this.procRoot).filter((e) => PID.test(e)).length;
+  }
+
+  async processCounts(names: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map(names.map((n) => [n, 0]));
+    if (names.length === 0) return counts;
+    for (const pid of readdirSync(this.procRoot)) {
+      if (!PID.test(pid)) continue;
+      // A process can exit between the directory listing and the read: it simply does not count.
+      const comm = this.procOrEmpty(`${pid}/comm`, parseComm);
+      let argv0: string | undefined;
+      const readArgv0 = () => (argv0 ??= this.procOrEmpty(`${pid}/cmdline`, parseArgv0Basename));
+      for (const name of names) if (processMatches(name, comm, readArgv0)) counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  private procOrEmpty(file: string, parse: (text: string) => string): string {
+    try {
+      return parse(this.proc(file));
+    } catch {
+      return '';
+    }
   }
 
   async networkCounters(): Promise<InterfaceCounters[]> {

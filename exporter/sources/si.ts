@@ -93,6 +93,21 @@ export class SiSource implements SystemSource {
     return (await si.processes()).all;
   }
 
+  async processCounts(names: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map(names.map((n) => [n, 0]));
+    if (names.length === 0) return counts;
+    const list = (await si.processes()).list;
+    // Windows names carry `.exe` and compare without case; `--process tcs` finds `TCS.exe`.
+    const fold = (s: string) => (this.windows ? s.toLowerCase().replace(/\.exe$/, '') : s);
+    const wanted = new Map(names.map((n) => [fold(n), n]));
+    for (const p of list) {
+      const argv0 = p.command.split(/[\\/]/).pop() ?? '';
+      const name = wanted.get(fold(p.name)) ?? wanted.get(fold(argv0));
+      if (name !== undefined) counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   async temperatures(): Promise<TemperatureReading[]> {
     const t = await si.cpuTemperature();
     const readings: TemperatureReading[] = [];

@@ -61,6 +61,8 @@ export interface SystemSource {
   /** `undefined` where the OS has no load average (Windows). */
   loadAverages(): Promise<LoadAverages | undefined>;
   processCount(): Promise<number>;
+  /** How many processes run under each of `names` (0 for a name none has); see parsers/proc-pid.ts. */
+  processCounts(names: readonly string[]): Promise<Map<string, number>>;
   temperatures(): Promise<TemperatureReading[]>;
   uptimeSeconds(): Promise<number>;
   /** Release what the source holds (Windows PowerShell). */
