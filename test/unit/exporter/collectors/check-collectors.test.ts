@@ -1,0 +1,156 @@
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { CollectorConfig, CollectorState } from '../../../../exporter/collectors/collector.ts';
+import { namedProcessesCollector } from '../../../../exporter/collectors/named-processes.ts';
+import { TEXTFILE_LIMITS, textfileCollector } from '../../../../exporter/collectors/textfile.ts';
+import { ProcfsSource } from '../../../../exporter/sources/procfs.ts';
+import { FakeSource } from '../fake-source.ts';
+
+const FIXTURE = fileURLToPath(new URL('../../../fixtures/proc/', import.meta.url));
+
+function state(config: Partial<CollectorConfig>): CollectorState {
+  return { config: { interfaces: 'auto', now: () => 0, ...config }, previous: undefined };
+}
+
+describe('named-processes', () => {
+  test('one proc_count@<name> per --process name, in the order given, 0 for a name that does not run', async () => {
+    const source = new FakeSource();
+    const samples = await namedProcessesCollector.collect(source, state({ processes: ['sshd', 'rts2-centrald', 'systemd'] }));
+    expect(samples).toEqual([
+      { key: 'proc_count', qualifier: 'sshd', value: 2 },
+      { key: 'proc_count', qualifier: 'rts2-centrald', value: 0 },
+      { key: 'proc_count', qualifier: 'systemd', value: 1 },
+    ]);
+  });
+
+  test('quiet without --process: the standard report stays as it is', async () => {
+    const source = new FakeSource();
+    source.readings.processNames = new Error('must not be read');
+    expect(await namedProcessesCollector.collect(source, state({}))).toEqual([]);
+    expect(await namedProcessesCollector.collect(source, state({ processes: [] }))).toEqual([]);
+  });
+
+  test('on the procfs fixture: comm for short names, argv[0] for names the kernel cut', async () => {
+    const source = new ProcfsSource({ procRoot: `${FIXTURE}proc`, mounts: 'auto' });
+    const names = ['rts2-centrald', 'rts2-camd-andor-ikon', 'rts2-camd-andor', 'kthreadd', 'init', 'rts2-teld'];
+    expect(await namedProcessesCollector.collect(source, state({ processes: names }))).toEqual([
+      { key: 'proc_count', qualifier: 'rts2-centrald', value: 1 },
+      // 4242 and 31337 both have the comm "rts2-camd-andor"; only 4242's argv[0] is ...-ikon.
+      { key: 'proc_count', qualifier: 'rts2-camd-andor-ikon', value: 1 },
+      { key: 'proc_count', qualifier: 'rts2-camd-andor', value: 2 },
+      { key: 'proc_count', qualifier: 'kthreadd', value: 1 },
+      // argv[0] is /sbin/init but the comm is systemd, and the name is short: the comm decides.
+      { key: 'proc_count', qualifier: 'init', value: 0 },
+      { key: 'proc_count', qualifier: 'rts2-teld', value: 0 },
+    ]);
+  });
+
+  test('a process that exits between the listing and the read is not counted, and the rest are', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'obsmon-proc-'));
+    try {
+      await mkdir(join(root, '10'));
+      await writeFile(join(root, '10', 'comm'), 'tcsd\n');
+      await mkdir(join(root, '11')); // exited: the directory lingers without its files
+      const source = new ProcfsSource({ procRoot: root, mounts: 'auto' });
+      expect(await source.processCounts(['tcsd'])).toEqual(new Map([['tcsd', 1]]));
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('textfile', () => {
+  let dir: string;
+  let skipped: Array<[string, string]>;
+  const collect = () => textfileCollector.collect(new FakeSource(), state({ textfile: { dir, skipped: (reason, where) => skipped.push([reason, where]) } }));
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'obsmon-textfile-'));
+    skipped = [];
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('merges the *.txt files in name order, and reads them again every cycle', async () => {
+    await writeFile(join(dir, 'dome.txt'), 'dome_humidity=45.5\ndome_temp@inside=12.25\n');
+    await writeFile(join(dir, 'ccd.txt'), 'ccd_setpoint=-100\n');
+    expect(await collect()).toEqual([
+      { key: 'ccd_setpoint', value: -100 },
+      { key: 'dome_humidity', value: 45.5 },
+      { key: 'dome_temp', qualifier: 'inside', value: 12.25 },
+    ]);
+    await writeFile(join(dir, 'ccd.txt'), 'ccd_setpoint=-110\n');
+    expect((await collect())[0]).toEqual({ key: 'ccd_setpoint', value: -110 });
+    expect(skipped).toEqual([]);
+  });
+
+  test('atomic-rename friendly: temporary and hidden files are not read, the renamed file is', async () => {
+    await writeFile(join(dir, 'dome.txt.tmp'), 'dome_humidity=9');
+    await writeFile(join(dir, '.dome.txt'), 'dome_humidity=8\n');
+    await writeFile(join(dir, 'notes.md'), 'not=read\n');
+    expect(await collect()).toEqual([]);
+    await rename(join(dir, 'dome.txt.tmp'), join(dir, 'dome.txt'));
+    expect(await collect()).toEqual([{ key: 'dome_humidity', value: 9 }]);
+    expect(skipped).toEqual([]);
+  });
+
+  test('invalid lines are skipped and told with file and line; the valid ones still go out', async () => {
+    await writeFile(join(dir, 'a.txt'), 'good=1\ncpu=5\nbad-key=2\nwind=NaN\nnode=3\n');
+    expect(await collect()).toEqual([{ key: 'good', value: 1 }]);
+    expect(skipped).toEqual([
+      ['standard_key', 'a.txt:2'],
+      ['bad_key', 'a.txt:3'],
+      ['bad_value', 'a.txt:4'],
+      ['reserved_key', 'a.txt:5'],
+    ]);
+  });
+
+  test('a series given twice: the first file (by name) wins, the repeat is skipped', async () => {
+    await writeFile(join(dir, 'a.txt'), 'dome_humidity=1\ndome_humidity=2\n');
+    await writeFile(join(dir, 'b.txt'), 'dome_humidity=3\ndome_humidity@x=4\n');
+    expect(await collect()).toEqual([{ key: 'dome_humidity', value: 1 }, { key: 'dome_humidity', qualifier: 'x', value: 4 }]);
+    expect(skipped.map(([reason]) => reason)).toEqual(['duplicate_key', 'duplicate_key']);
+  });
+
+  test('bounded: a file over the size limit is skipped whole, values past the key limit are left out', async () => {
+    await writeFile(join(dir, 'big.txt'), `a=1\n${'#'.repeat(TEXTFILE_LIMITS.fileBytes)}\n`);
+    const many = Array.from({ length: TEXTFILE_LIMITS.keys + 5 }, (_, i) => `k${i}=${i}`).join('\n');
+    await writeFile(join(dir, 'many.txt'), many);
+    const samples = await collect();
+    expect(samples).toHaveLength(TEXTFILE_LIMITS.keys);
+    expect(samples.at(-1)).toEqual({ key: `k${TEXTFILE_LIMITS.keys - 1}`, value: TEXTFILE_LIMITS.keys - 1 });
+    expect(skipped.filter(([r]) => r === 'too_large')).toEqual([['too_large', 'big.txt']]);
+    expect(skipped.filter(([r]) => r === 'over_limit')).toHaveLength(5);
+  });
+
+  test('bounded: the values together stay within the report byte budget', async () => {
+    const line = (i: number) => `k${String(i).padStart(2, '0')}_${'x'.repeat(28)}@${'q'.repeat(64)}=-1.2345678901234567`;
+    await writeFile(join(dir, 'wide.txt'), Array.from({ length: 40 }, (_, i) => line(i)).join('\n'));
+    const samples = await collect();
+    const bytes = samples.map((s) => `${s.key}@${s.qualifier}=${s.value} `).join('').length;
+    expect(bytes).toBeLessThanOrEqual(TEXTFILE_LIMITS.reportBytes);
+    expect(samples.length + skipped.filter(([r]) => r === 'over_limit').length).toBe(40);
+    expect(samples.length).toBeGreaterThan(10);
+  });
+
+  test('bounded: files past the file limit are not opened; a directory is unreadable, a dangling link passed over', async () => {
+    for (let i = 0; i < TEXTFILE_LIMITS.files + 2; i += 1) await writeFile(join(dir, `f${String(i).padStart(3, '0')}.txt`), `k${i}=1\n`);
+    await mkdir(join(dir, 'adir.txt'));
+    await symlink(join(dir, 'nowhere'), join(dir, 'alink.txt'));
+    const samples = await collect();
+    // adir.txt and alink.txt sort first and take two of the file slots.
+    expect(samples).toHaveLength(TEXTFILE_LIMITS.files - 2);
+    expect(skipped.filter(([r]) => r === 'too_many_files')).toHaveLength(4);
+    expect(skipped.filter(([r]) => r === 'unreadable').map(([, w]) => w)).toEqual(['adir.txt']);
+  });
+
+  test('quiet without --textfile-dir; a directory that went away fails the collector (logged, counted)', async () => {
+    expect(await textfileCollector.collect(new FakeSource(), state({}))).toEqual([]);
+    await rm(dir, { recursive: true });
+    await expect(collect()).rejects.toThrow(/ENOENT/);
+  });
+});
