@@ -16,7 +16,7 @@ const NAMES: Readonly<Record<string, { name: string; help: string }>> = {
   load5: { name: 'obsmon_node_load5', help: 'Load average over 5 minutes' },
   load15: { name: 'obsmon_node_load15', help: 'Load average over 15 minutes' },
   procs: { name: 'obsmon_node_processes', help: 'Number of processes' },
-  proc_count: { name: 'obsmon_node_process_count', help: 'Processes running under a watched name (label process); 0 = not running' },
+  proc_count: { name: 'obsmon_node_named_processes', help: 'Processes running under a watched name (label process); 0 = not running' },
   temp: { name: 'obsmon_node_temperature_celsius', help: 'Temperature, degrees Celsius, per sensor' },
   uptime: { name: 'obsmon_node_uptime_seconds', help: 'Time since boot, seconds' },
 };

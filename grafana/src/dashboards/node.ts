@@ -86,7 +86,7 @@ export function nodeDashboard(): DashboardBuilder {
     )
     .withPanel(historyPanel({ title: 'Swap', unit: 'percent', max: 100, datasource: PROMETHEUS.ref, series: ['swap'], levels: 'swap', targets: [range(`max(${on('obsmon_node_swap_usage_percent')})`, 'swap', 'A')] }, NODE))
     // The agent's --process names (0 = not running, ObsmonNodeProcessNotRunning) and its --textfile-dir values.
-    .withPanel(historyPanel({ title: 'Watched processes', unit: 'short', datasource: PROMETHEUS.ref, series: [], targets: [range(`max by (process) (${on('obsmon_node_process_count', 'process!=""')})`, '{{process}}', 'A')] }, NODE))
+    .withPanel(historyPanel({ title: 'Watched processes', unit: 'short', datasource: PROMETHEUS.ref, series: [], targets: [range(`max by (process) (${on('obsmon_node_named_processes', 'process!=""')})`, '{{process}}', 'A')] }, NODE))
     .withPanel(historyPanel({ title: 'Custom values', unit: 'short', datasource: PROMETHEUS.ref, series: [], targets: [range(`max by (key, device) (${on('obsmon_node_custom')})`, '{{key}} {{device}}', 'A')] }, NODE))
     .withRow(new RowBuilder('Latest readings'))
     .withPanel(readingsTable(PROMETHEUS.ref, readings, readings.map((_, i) => `Value #r${i}`), true).interval('15s').description('Prometheus samples (every 15 s); disk % is the fullest mount. The InfluxDB history dashboard lists every report.'));
