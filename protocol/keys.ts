@@ -32,6 +32,8 @@ export const STANDARD_KEYS: readonly StandardKey[] = [
   percent('mem', 'Memory in use (total minus available)'),
   percent('swap', 'Swap in use'),
   { ...percent('disk', 'Filesystem usage; unqualified = the root/system filesystem', 'mount'), defaultQualifier: '/' },
+  { ...percent('inodes', 'Filesystem inodes in use; unqualified = the root/system filesystem', 'mount'), defaultQualifier: '/' },
+  { key: 'disk_ro', description: 'Filesystem mounted read-only (1) or writable (0); unqualified = the root/system filesystem', unit: 'count', min: 0, max: 1, decimals: 0, qualifierLabel: 'mount', defaultQualifier: '/' },
   { key: 'rx', description: 'Network receive rate; unqualified = all non-loopback interfaces', unit: 'bytes_per_second', min: 0, max: Number.MAX_SAFE_INTEGER, decimals: 0, qualifierLabel: 'interface' },
   { key: 'tx', description: 'Network transmit rate; unqualified = all non-loopback interfaces', unit: 'bytes_per_second', min: 0, max: Number.MAX_SAFE_INTEGER, decimals: 0, qualifierLabel: 'interface' },
   { key: 'load1', description: 'Load average over 1 minute', unit: 'load', min: 0, max: 1e9, decimals: 2, qualifierLabel: 'device' },

@@ -10,6 +10,8 @@ const NAMES: Readonly<Record<string, { name: string; help: string }>> = {
   mem: { name: 'obsmon_node_memory_usage_percent', help: 'Memory in use (total minus available), percent' },
   swap: { name: 'obsmon_node_swap_usage_percent', help: 'Swap in use, percent' },
   disk: { name: 'obsmon_node_disk_usage_percent', help: 'Filesystem usage, percent, per mount' },
+  inodes: { name: 'obsmon_node_inodes_usage_percent', help: 'Filesystem inodes in use, percent, per mount' },
+  disk_ro: { name: 'obsmon_node_filesystem_readonly', help: 'Filesystem mounted read-only (1) or writable (0), per mount' },
   rx: { name: 'obsmon_node_network_receive_bytes_per_second', help: 'Network receive rate, bytes per second' },
   tx: { name: 'obsmon_node_network_transmit_bytes_per_second', help: 'Network transmit rate, bytes per second' },
   load1: { name: 'obsmon_node_load1', help: 'Load average over 1 minute' },

@@ -1,5 +1,6 @@
 import type { Collector } from './collector.ts';
 import { cpuCollector } from './cpu.ts';
+import { filesystemHealthCollector } from './filesystem-health.ts';
 import { filesystemCollector } from './filesystem.ts';
 import { loadLongCollector } from './load-long.ts';
 import { loadCollector } from './load.ts';
@@ -21,6 +22,7 @@ export const COLLECTORS: readonly Collector[] = [
   cpuCollector,
   memoryCollector,
   filesystemCollector,
+  filesystemHealthCollector,
   networkCollector,
   loadCollector,
   loadLongCollector,

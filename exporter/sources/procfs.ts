@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { localDiskFilesystems } from './local-filesystems.ts';
 import { parseLoadavg } from './parsers/loadavg.ts';
 import { parseMeminfo } from './parsers/meminfo.ts';
-import { parseMounts } from './parsers/mounts.ts';
+import { parseMounts, readOnlyMountPoints } from './parsers/mounts.ts';
 import { parseNetDev } from './parsers/net-dev.ts';
 import { parseArgv0Basename, parseComm, processMatches } from './parsers/proc-pid.ts';
 import { parseProcStat } from './parsers/proc-stat.ts';
@@ -44,6 +44,7 @@ export class ProcfsSource implements SystemSource {
   // A statfs on a hung network mount never returns; measuring it again would block one more libuv thread each cycle.
   private readonly statfsPending = new Set<string>();
   private sensors: Promise<SensorFile[]> | undefined;
+  private sharedFilesystems: Promise<FilesystemReading[]> | undefined;
 
   constructor(private readonly config: ProcfsConfig) {
     this.procRoot = config.procRoot ?? '/proc';
@@ -122,16 +123,26 @@ export class ProcfsSource implements SystemSource {
     return readSensors(await this.sensors);
   }
 
-  async filesystems(): Promise<FilesystemReading[]> {
-    const mounts =
-      this.config.mounts === 'auto'
-        ? localDiskFilesystems(parseMounts(this.proc('mounts'))).map((m) => m.mountPoint)
-        : this.config.mounts;
-    const readings = await Promise.all(mounts.map((m) => this.measure(m)));
+  filesystems(): Promise<FilesystemReading[]> {
+    if (this.sharedFilesystems === undefined) {
+      this.sharedFilesystems = this.readFilesystems();
+      // Collectors start together: filesystem and filesystem-health asking in the same turn share one
+      // statfs per mount (a second one would find the first pending and skip the mount).
+      setImmediate(() => (this.sharedFilesystems = undefined));
+    }
+    return this.sharedFilesystems;
+  }
+
+  private async readFilesystems(): Promise<FilesystemReading[]> {
+    // Listed mounts do not need the table; without it their read-only state is unknown, not "writable".
+    const table = this.config.mounts === 'auto' ? this.proc('mounts') : this.procOrEmpty('mounts', (t) => t);
+    const mounts = this.config.mounts === 'auto' ? localDiskFilesystems(parseMounts(table)).map((m) => m.mountPoint) : this.config.mounts;
+    const readOnly = table === '' ? undefined : readOnlyMountPoints(table);
+    const readings = await Promise.all(mounts.map((m) => this.measure(m, readOnly?.has(m))));
     return readings.filter((r): r is FilesystemReading => r !== undefined);
   }
 
-  private async measure(mount: string): Promise<FilesystemReading | undefined> {
+  private async measure(mount: string, readOnly: boolean | undefined): Promise<FilesystemReading | undefined> {
     if (this.statfsPending.has(mount)) {
       this.config.warn?.(`statfs:${mount}`, `Skipping filesystem "${mount}": the previous statfs has not returned`);
       return undefined;
@@ -146,6 +157,8 @@ export class ProcfsSource implements SystemSource {
         sizeBytes: s.blocks * s.bsize,
         usedBytes: (s.blocks - s.bfree) * s.bsize,
         availableBytes: s.bavail * s.bsize,
+        ...(s.files > 0 && { inodesTotal: s.files, inodesFree: s.ffree }),
+        ...(readOnly !== undefined && { readOnly }),
       };
     } catch (error) {
       this.config.warn?.(`statfs:${mount}`, `Cannot measure filesystem "${mount}": ${(error as Error).message}`);

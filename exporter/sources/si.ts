@@ -65,6 +65,7 @@ export class SiSource implements SystemSource {
         sizeBytes: f.size,
         usedBytes: f.used,
         availableBytes: f.available,
+        ...(typeof f.rw === 'boolean' && { readOnly: !f.rw }),
       }));
   }
 

@@ -22,6 +22,11 @@ export interface FilesystemReading {
   readonly usedBytes: number;
   /** Free to unprivileged users; less than size - used when blocks are reserved for root. */
   readonly availableBytes: number;
+  /** Inodes (statfs files/ffree); absent where the source cannot tell, or the filesystem has no fixed count (btrfs: 0). */
+  readonly inodesTotal?: number;
+  readonly inodesFree?: number;
+  /** Mounted read-only now; absent where the source cannot tell. */
+  readonly readOnly?: boolean;
 }
 
 /** `physical` hardware, `virtual` (bridges, veth, VLANs, tunnels) or the `loopback`. */

@@ -85,6 +85,23 @@ export function nodeDashboard(): DashboardBuilder {
       ),
     )
     .withPanel(historyPanel({ title: 'Swap', unit: 'percent', max: 100, datasource: PROMETHEUS.ref, series: ['swap'], levels: 'swap', targets: [range(`max(${on('obsmon_node_swap_usage_percent')})`, 'swap', 'A')] }, NODE))
+    // filesystem-health agents: inodes per mount, and read-only mounts (1) beside them.
+    .withPanel(
+      historyPanel(
+        {
+          title: 'Inodes per mount, read-only mounts',
+          unit: 'percent',
+          max: 100,
+          datasource: PROMETHEUS.ref,
+          series: [],
+          targets: [
+            range(`max by (mount) (${on('obsmon_node_inodes_usage_percent')})`, '{{mount}}', 'A'),
+            range(`100 * max by (mount) (${on('obsmon_node_filesystem_readonly')}) > 0`, 'read-only {{mount}}', 'B'),
+          ],
+        },
+        NODE,
+      ),
+    )
     // The agent's --process names (0 = not running, ObsmonNodeProcessNotRunning) and its --textfile-dir values.
     .withPanel(historyPanel({ title: 'Watched processes', unit: 'short', datasource: PROMETHEUS.ref, series: [], targets: [range(`max by (process) (${on('obsmon_node_named_processes', 'process!=""')})`, '{{process}}', 'A')] }, NODE))
     .withPanel(historyPanel({ title: 'Custom values', unit: 'short', datasource: PROMETHEUS.ref, series: [], targets: [range(`max by (key, device) (${on('obsmon_node_custom')})`, '{{key}} {{device}}', 'A')] }, NODE))

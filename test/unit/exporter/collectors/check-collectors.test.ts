@@ -154,3 +154,45 @@ describe('textfile', () => {
     await expect(collect()).rejects.toThrow(/ENOENT/);
   });
 });
+
+describe('filesystem-health', () => {
+  const GIB = 2 ** 30;
+  test('inodes in use and read-only state per mount, the root one unqualified; nothing the source cannot tell', async () => {
+    const { filesystemHealthCollector } = await import('../../../../exporter/collectors/filesystem-health.ts');
+    const source = new FakeSource();
+    source.readings.filesystems = [
+      { mount: '/', root: true, sizeBytes: 100 * GIB, usedBytes: 40 * GIB, availableBytes: 60 * GIB, inodesTotal: 1000, inodesFree: 250, readOnly: false },
+      { mount: '/data', root: false, sizeBytes: GIB, usedBytes: 0, availableBytes: GIB, inodesTotal: 4000, inodesFree: 4000, readOnly: true },
+      // btrfs: no fixed inode count; a source that cannot tell read-only
+      { mount: '/srv', root: false, sizeBytes: GIB, usedBytes: 0, availableBytes: GIB, inodesTotal: 0, inodesFree: 0 },
+    ];
+    expect(await filesystemHealthCollector.collect(source, state({}))).toEqual([
+      { key: 'inodes', value: 75 },
+      { key: 'disk_ro', value: 0 },
+      { key: 'inodes', qualifier: '/data', value: 0 },
+      { key: 'disk_ro', qualifier: '/data', value: 1 },
+    ]);
+  });
+
+  test('on procfs: statfs inodes and the ro option of /proc/mounts, one statfs per mount shared with the filesystem collector', async () => {
+    const { filesystemHealthCollector } = await import('../../../../exporter/collectors/filesystem-health.ts');
+    const { filesystemCollector } = await import('../../../../exporter/collectors/filesystem.ts');
+    const root = await mkdtemp(join(tmpdir(), 'obsmon-fsh-'));
+    try {
+      await mkdir(join(root, 'proc'));
+      await mkdir(join(root, 'rootfs', 'data'), { recursive: true });
+      await writeFile(join(root, 'proc', 'mounts'), '/dev/sda2 / ext4 rw,relatime 0 0\n/dev/sdb1 /data ext4 ro,relatime 0 0\n');
+      const warnings: string[] = [];
+      const source = new ProcfsSource({ procRoot: join(root, 'proc'), rootfs: join(root, 'rootfs'), mounts: 'auto', warn: (_k, m) => warnings.push(m) });
+      // As Collection runs them: started in the same turn.
+      const [health, usage] = await Promise.all([filesystemHealthCollector.collect(source, state({})), filesystemCollector.collect(source, state({}))]);
+      expect(warnings).toEqual([]);
+      expect(usage.map((s) => s.qualifier ?? '/')).toEqual(['/', '/data']);
+      expect(health.filter((s) => s.key === 'disk_ro')).toEqual([{ key: 'disk_ro', value: 0 }, { key: 'disk_ro', qualifier: '/data', value: 1 }]);
+      // The temp directory's filesystem (ext4, tmpfs, overlay) has inodes; btrfs would leave them out.
+      for (const s of health.filter((s) => s.key === 'inodes')) expect(s.value).toBeGreaterThanOrEqual(0);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
