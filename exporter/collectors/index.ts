@@ -6,6 +6,7 @@ import { loadLongCollector } from './load-long.ts';
 import { loadCollector } from './load.ts';
 import { memoryCollector } from './memory.ts';
 import { namedProcessesCollector } from './named-processes.ts';
+import { networkErrorsCollector } from './network-errors.ts';
 import { networkCollector } from './network.ts';
 import { processesCollector } from './processes.ts';
 import { temperatureCollector } from './temperature.ts';
@@ -24,6 +25,7 @@ export const COLLECTORS: readonly Collector[] = [
   filesystemCollector,
   filesystemHealthCollector,
   networkCollector,
+  networkErrorsCollector,
   loadCollector,
   loadLongCollector,
   processesCollector,

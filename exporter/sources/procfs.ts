@@ -5,7 +5,7 @@ import { localDiskFilesystems } from './local-filesystems.ts';
 import { parseLoadavg } from './parsers/loadavg.ts';
 import { parseMeminfo } from './parsers/meminfo.ts';
 import { parseMounts, readOnlyMountPoints } from './parsers/mounts.ts';
-import { parseNetDev } from './parsers/net-dev.ts';
+import { parseNetDev, parseNetDevErrors } from './parsers/net-dev.ts';
 import { parseArgv0Basename, parseComm, processMatches } from './parsers/proc-pid.ts';
 import { parseProcStat } from './parsers/proc-stat.ts';
 import { parseUptime } from './parsers/uptime.ts';
@@ -103,10 +103,16 @@ export class ProcfsSource implements SystemSource {
 
   async networkCounters(): Promise<InterfaceCounters[]> {
     const virtual = new Set(this.listVirtualInterfaces());
-    return parseNetDev(this.proc('net/dev')).map((e) => ({
-      ...e,
-      kind: e.name === 'lo' ? 'loopback' : virtual.has(e.name) ? 'virtual' : 'physical',
-    }));
+    const text = this.proc('net/dev');
+    const errors = new Map(parseNetDevErrors(text).map(({ name, ...counters }) => [name, counters]));
+    return parseNetDev(text).map((e) => {
+      const counters = errors.get(e.name);
+      return {
+        ...e,
+        kind: e.name === 'lo' ? 'loopback' : virtual.has(e.name) ? 'virtual' : 'physical',
+        ...(counters !== undefined && { errors: counters }),
+      };
+    });
   }
 
   private listVirtualInterfaces(): string[] {

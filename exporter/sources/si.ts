@@ -81,6 +81,7 @@ export class SiSource implements SystemSource {
       kind: internal.has(s.iface) || /^lo\d*$|loopback/i.test(s.iface) ? 'loopback' : 'physical',
       rxBytes: s.rx_bytes,
       txBytes: s.tx_bytes,
+      errors: { rxErrors: s.rx_errors, rxDrops: s.rx_dropped, txErrors: s.tx_errors, txDrops: s.tx_dropped },
     }));
   }
 

@@ -38,6 +38,8 @@ export interface InterfaceCounters {
   /** Cumulative byte counters; they may wrap or reset (see rates.ts). */
   readonly rxBytes: number;
   readonly txBytes: number;
+  /** Cumulative error and drop counters (packets), where the source has them. */
+  readonly errors?: { readonly rxErrors: number; readonly rxDrops: number; readonly txErrors: number; readonly txDrops: number };
 }
 
 export interface LoadAverages {

@@ -68,13 +68,13 @@ describe('obsmon exporter --process --textfile-dir', () => {
     expect(out.stderr.trim()).toMatch(/^obsmon exporter: Invalid --textfile-dir .*missing/);
   });
 
-  test('through a real bridge (with filesystem-health): on /metrics (promtool-valid), in InfluxDB, and the skipped line in the agent\'s own metrics', async () => {
+  test('through a real bridge (with filesystem-health and network-errors): on /metrics (promtool-valid), in InfluxDB, and the skipped line in the agent\'s own metrics', async () => {
     influx = await startInfluxd();
     await influxQl(influx, `CREATE DATABASE ${DB}`);
     bridge = await startBridgeChild(['--influx-url', influx.url, '--influx-db', DB, '--influx-flush-interval', '0.5']);
     const agentMetrics = await freePort();
     run(['--server', `127.0.0.1:${bridge.ingestPort}`, '--interval', '0.5', '--metrics-port', String(agentMetrics), '--process', 'node,no-such-daemon', '--textfile-dir', dir,
-      '--collectors', 'cpu,memory,filesystem,filesystem-health,named-processes,textfile']);
+      '--collectors', 'cpu,memory,filesystem,filesystem-health,network,network-errors,named-processes,textfile']);
 
     const metrics = await waitFor('the new series on the bridge /metrics', async () => {
       const text = await bridge!.metricsText();
@@ -87,6 +87,9 @@ describe('obsmon exporter --process --textfile-dir', () => {
     // filesystem-health: the root filesystem of this machine is writable, and has inodes in use.
     expect(metrics).toMatch(/^obsmon_node_filesystem_readonly\{node="chk1",mount="\/"\} 0$/m);
     expect(metrics).toMatch(/^obsmon_node_inodes_usage_percent\{node="chk1",mount="\/"\} \d/m);
+    // network-errors: rates over this machine's interfaces (0 on a healthy one).
+    expect(metrics).toMatch(/^obsmon_node_network_receive_errors_per_second\{node="chk1"\} \d/m);
+    expect(metrics).toMatch(/^obsmon_node_network_transmit_drops_per_second\{node="chk1"\} \d/m);
     const promtool = checkMetrics(metrics);
     expect(promtool.status, promtool.output).toBe(0);
 

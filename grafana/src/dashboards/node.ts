@@ -102,6 +102,21 @@ export function nodeDashboard(): DashboardBuilder {
         NODE,
       ),
     )
+    // network-errors agents: errors and drops, all interfaces.
+    .withPanel(
+      historyPanel(
+        {
+          title: 'Network errors and drops',
+          unit: 'pps',
+          datasource: PROMETHEUS.ref,
+          series: ['rx errors', 'rx drops', 'tx errors', 'tx drops'],
+          targets: ['receive_errors', 'receive_drops', 'transmit_errors', 'transmit_drops'].map((name, i) =>
+            range(`max(${on(`obsmon_node_network_${name}_per_second`, 'interface=""')})`, ['rx errors', 'rx drops', 'tx errors', 'tx drops'][i]!, String.fromCharCode(65 + i)),
+          ),
+        },
+        NODE,
+      ),
+    )
     // The agent's --process names (0 = not running, ObsmonNodeProcessNotRunning) and its --textfile-dir values.
     .withPanel(historyPanel({ title: 'Watched processes', unit: 'short', datasource: PROMETHEUS.ref, series: [], targets: [range(`max by (process) (${on('obsmon_node_named_processes', 'process!=""')})`, '{{process}}', 'A')] }, NODE))
     .withPanel(historyPanel({ title: 'Custom values', unit: 'short', datasource: PROMETHEUS.ref, series: [], targets: [range(`max by (key, device) (${on('obsmon_node_custom')})`, '{{key}} {{device}}', 'A')] }, NODE))

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { CollectorConfig, CollectorState } from '../../../../exporter/collectors/collector.ts';
 import { namedProcessesCollector } from '../../../../exporter/collectors/named-processes.ts';
 import { TEXTFILE_LIMITS, textfileCollector } from '../../../../exporter/collectors/textfile.ts';
+import type { RateTracker } from '../../../../exporter/rates.ts';
 import { ProcfsSource } from '../../../../exporter/sources/procfs.ts';
 import { FakeSource } from '../fake-source.ts';
 
@@ -194,5 +195,56 @@ describe('filesystem-health', () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('network-errors', () => {
+  const counters = (eth0: number, eth1: number) => [
+    { name: 'lo', kind: 'loopback' as const, rxBytes: 0, txBytes: 0, errors: { rxErrors: 999, rxDrops: 999, txErrors: 999, txDrops: 999 } },
+    { name: 'eth0', kind: 'physical' as const, rxBytes: 0, txBytes: 0, errors: { rxErrors: eth0, rxDrops: 2 * eth0, txErrors: 0, txDrops: 0 } },
+    { name: 'eth1', kind: 'physical' as const, rxBytes: 0, txBytes: 0, errors: { rxErrors: eth1, rxDrops: 0, txErrors: eth1, txDrops: 0 } },
+  ];
+
+  test('per-second rates summed over the physical interfaces; nothing on the first cycle', async () => {
+    const { networkErrorsCollector } = await import('../../../../exporter/collectors/network-errors.ts');
+    const source = new FakeSource();
+    let now = 0;
+    const s: CollectorState<RateTracker> = { config: { interfaces: 'auto', now: () => now }, previous: undefined };
+    source.readings.network = counters(100, 10);
+    expect(await networkErrorsCollector.collect(source, s)).toEqual([]);
+    now = 10_000;
+    source.readings.network = counters(150, 30);
+    expect(await networkErrorsCollector.collect(source, s)).toEqual([
+      { key: 'rx_errors', value: 7 },
+      { key: 'rx_drops', value: 10 },
+      { key: 'tx_errors', value: 2 },
+      { key: 'tx_drops', value: 0 },
+    ]);
+  });
+
+  test('with --interfaces also per interface; a source without error counters gives nothing', async () => {
+    const { networkErrorsCollector } = await import('../../../../exporter/collectors/network-errors.ts');
+    const source = new FakeSource();
+    let now = 0;
+    const s: CollectorState<RateTracker> = { config: { interfaces: ['eth0'], now: () => now }, previous: undefined };
+    source.readings.network = counters(0, 0);
+    await networkErrorsCollector.collect(source, s);
+    now = 1000;
+    source.readings.network = counters(5, 9);
+    expect(await networkErrorsCollector.collect(source, s)).toEqual([
+      { key: 'rx_errors', value: 5 },
+      { key: 'rx_drops', value: 10 },
+      { key: 'tx_errors', value: 0 },
+      { key: 'tx_drops', value: 0 },
+      { key: 'rx_errors', qualifier: 'eth0', value: 5 },
+      { key: 'rx_drops', qualifier: 'eth0', value: 10 },
+      { key: 'tx_errors', qualifier: 'eth0', value: 0 },
+      { key: 'tx_drops', qualifier: 'eth0', value: 0 },
+    ]);
+    const bare = new FakeSource(); // its interfaces carry no error counters
+    const t: CollectorState<RateTracker> = { config: { interfaces: 'auto', now: () => now }, previous: undefined };
+    await networkErrorsCollector.collect(bare, t);
+    now = 2000;
+    expect(await networkErrorsCollector.collect(bare, t)).toEqual([]);
   });
 });
