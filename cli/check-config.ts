@@ -12,6 +12,7 @@ import { databaseConfig } from '../bridge/store/store-config.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadOptions } from '../config/load.ts';
 import type { OptionSpecs, OptionValues } from '../config/option.ts';
+import { checkExporterOptions } from '../exporter/check-options.ts';
 import { senderCredentials } from '../exporter/credentials.ts';
 import { exporterOptionSpecs, type ExporterOptions } from '../exporter/options.ts';
 import { sensordOptionSpecs, type SensordOptions } from '../rts2-sensord/options.ts';
@@ -88,6 +89,8 @@ function exporterChecks(o: ExporterOptions): Check[] {
         return `${token === undefined ? 'no token' : `token from ${o.tokenFile}`}; ${tls === undefined ? 'plain TCP' : 'TLS'}`;
       },
     ],
+    ['process checks', () => checkExporterOptions(o).processes],
+    ['textfile directory', () => checkExporterOptions(o).textfile],
   ];
 }
 

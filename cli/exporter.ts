@@ -1,6 +1,7 @@
 import { ConfigError } from '../config/config-error.ts';
 import { loadOptions } from '../config/load.ts';
 import { collectOnce, startExporter } from '../exporter/agent.ts';
+import { checkExporterOptions } from '../exporter/check-options.ts';
 import { exporterOptionSpecs } from '../exporter/options.ts';
 import { createLogger } from '../lib/logger.ts';
 import { onReloadSignal } from './reload-signal.ts';
@@ -23,6 +24,7 @@ export async function exporterCommand(argv: readonly string[], env: NodeJS.Proce
     const options = loaded.values;
     const log = createLogger('exporter', options.logLevel);
     for (const warning of loaded.warnings) log.warn(warning);
+    checkExporterOptions(options);
     if (options.once) {
       process.stdout.write(`${await collectOnce(options, log)}\n`);
       return 0;

@@ -48,9 +48,24 @@ function collectorsOf(values: ExporterOptions) {
   return COLLECTORS.filter((c) => values.collectors.includes(c.name));
 }
 
-function collectorConfig(values: ExporterOptions): CollectorConfig {
+/** `skipped` hears of each line or file of --textfile-dir left out (logged here, rate-limited per reason). */
+function collectorConfig(values: ExporterOptions, log: Logger, skipped: (reason: string) => void = () => {}): CollectorConfig {
   const [first] = values.interfaces;
-  return { interfaces: first === 'auto' ? 'auto' : values.interfaces, now: () => performance.now() };
+  const warnings = new RateLimitedLog(log.child('textfile'));
+  return {
+    interfaces: first === 'auto' ? 'auto' : values.interfaces,
+    now: () => performance.now(),
+    processes: values.process,
+    ...(values.textfileDir !== undefined && {
+      textfile: {
+        dir: values.textfileDir,
+        skipped: (reason: string, where: string) => {
+          skipped(reason);
+          warnings.warn(reason, `Skipped ${where} of --textfile-dir "${values.textfileDir}": ${reason}`);
+        },
+      },
+    }),
+  };
 }
 
 async function sourceFor(values: ExporterOptions, log: Logger, hooks: ExporterHooks): Promise<SystemSource> {
@@ -78,7 +93,7 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'late'> {
 export async function collectOnce(values: ExporterOptions, logger: Logger, hooks: ExporterHooks = {}): Promise<string> {
   const source = await sourceFor(values, logger, hooks);
   try {
-    const collection = new Collection(source, collectorsOf(values), collectorConfig(values), logger);
+    const collection = new Collection(source, collectorsOf(values), collectorConfig(values, logger), logger);
     await collection.collect();
     await new Promise((resolve) => setTimeout(resolve, ONCE_WINDOW_MS));
     const timestamp = Math.floor(Date.now() / 1000);
@@ -131,7 +146,8 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
   };
   // Half an interval, within [0.5 s, 5 s]: a hanging collector then delays its report, not the next one.
   const timeoutMs = Math.max(500, Math.min(5000, values.interval * 500));
-  const collection = new Collection(source, collectors, collectorConfig(values), logger.child('collect'), recordOutcome, timeoutMs);
+  const config = collectorConfig(values, logger, (reason) => metrics.textfileSkipped.labels(reason).inc());
+  const collection = new Collection(source, collectors, config, logger.child('collect'), recordOutcome, timeoutMs);
   const emptyReports = new RateLimitedLog(logger);
   const slowDisk = new RateLimitedLog(logger.child('queue'));
 

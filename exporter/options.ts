@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { byteSize } from '../bridge/store/option-schemas.ts';
 import { address, hostPort, logLevel, optionalPath, port, positiveInt, seconds } from '../config/common-schemas.ts';
 import { option, type OptionValues } from '../config/option.ts';
-import { NODE_PATTERN } from '../protocol/keys.ts';
+import { NODE_PATTERN, QUALIFIER_PATTERN } from '../protocol/keys.ts';
 import { COLLECTOR_NAMES, DEFAULT_COLLECTORS } from './collectors/index.ts';
 import { defaultNodeName } from './node-name.ts';
 
@@ -16,6 +16,13 @@ const autoOrList = (what: string) =>
     .array(z.string().min(1, { error: `expected ${what}` }))
     .min(1, { error: `expected auto or a list of ${what}` })
     .refine((list) => !list.includes('auto') || list.length === 1, { error: 'auto cannot be combined with names' });
+
+/** At most 16 names, so the names' keys (`proc_count@<name>=<n>`, ≤ 80 bytes each) stay far from the bridge's line limit. */
+export const MAX_PROCESS_NAMES = 16;
+const processNames = z
+  .array(z.string().regex(QUALIFIER_PATTERN, { error: 'expected a process name of 1-64 visible ASCII characters, no "="' }))
+  .max(MAX_PROCESS_NAMES, { error: `expected at most ${MAX_PROCESS_NAMES} process names` })
+  .refine((list) => new Set(list).size === list.length, { error: 'a process name is listed twice' });
 
 const collectorList = z
   .array(z.enum(COLLECTOR_NAMES as [string, ...string[]], { error: `expected collectors among ${COLLECTOR_NAMES.join(', ')}` }))
@@ -32,6 +39,10 @@ export const exporterOptionSpecs = {
     'Filesystems to report: / as disk, others as disk@<mount>; auto = every local disk filesystem', '<paths>'),
   interfaces: option('list', autoOrList('interface names'), ['auto'],
     'Interfaces summed into rx/tx, each also reported as rx@<if>; auto = physical ones, sum only', '<names>'),
+  process: option('list', processNames, [],
+    'Processes to count by name (comm, or argv[0] for names over 15 characters): proc_count@<name>, 0 = not running', '<names>'),
+  textfileDir: option('string', optionalPath, undefined,
+    'Directory of *.txt files of key=value lines (custom keys), read every cycle and added to the report', '<dir>'),
   queueMaxReports: option('number', positiveInt(10_000_000), 8640, 'Reports kept while no bridge is reachable; the oldest go first', '<n>'),
   queueMaxAge: option('number', seconds(1, 365 * DAY), DAY, 'Queued reports older than this are dropped (match the bridge --backfill-window)', '<seconds>'),
   queueMaxBytes: option('number', byteSize(4096, 2 ** 30), DEFAULT_QUEUE_MAX_BYTES,

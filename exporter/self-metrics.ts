@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { registerBuildInfo } from '../lib/build-info.ts';
 import { ERR_REASONS, type ErrReason } from '../protocol/session.ts';
+import { TEXTFILE_SKIP_REASONS } from './collectors/textfile.ts';
 import type { DropReason } from './queue.ts';
 
 /** `corrupt`: a line of --queue-dir that was not a valid report when read back at start. */
@@ -30,6 +31,12 @@ export function createExporterMetrics(registry: Registry, collectorNames: readon
       name: 'obsmon_exporter_collector_success',
       help: '1 if the collector succeeded in the last cycle, else 0',
       labelNames: ['collector'] as const,
+      registers,
+    }),
+    textfileSkipped: new Counter({
+      name: 'obsmon_exporter_textfile_skipped_total',
+      help: 'Lines and files of --textfile-dir left out of a report, by reason (counted every cycle they are read)',
+      labelNames: ['reason'] as const,
       registers,
     }),
     cycleCpu: new Gauge({ name: 'obsmon_exporter_cycle_cpu_seconds', help: 'CPU time of the last collection cycle (this process)', registers }),
@@ -94,6 +101,7 @@ export function createExporterMetrics(registry: Registry, collectorNames: readon
     m.collectorSuccess.labels(name).set(0);
   }
   for (const reason of DROP_REASONS) m.dropped.labels(reason).inc(0);
+  for (const reason of TEXTFILE_SKIP_REASONS) m.textfileSkipped.labels(reason).inc(0);
   for (const reason of [...ERR_REASONS, 'other']) m.errReplies.labels(reason).inc(0);
   m.connected.set(0);
   return {

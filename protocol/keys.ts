@@ -5,7 +5,7 @@
 export interface StandardKey {
   readonly key: string;
   readonly description: string;
-  readonly unit: 'percent' | 'bytes_per_second' | 'count' | 'celsius' | 'seconds' | 'load';
+  readonly unit: 'percent' | 'bytes_per_second' | 'packets_per_second' | 'count' | 'celsius' | 'seconds' | 'load';
   /** Valid range; a value outside it is rejected as `bad_value`. */
   readonly min: number;
   readonly max: number;
@@ -32,12 +32,25 @@ export const STANDARD_KEYS: readonly StandardKey[] = [
   percent('mem', 'Memory in use (total minus available)'),
   percent('swap', 'Swap in use'),
   { ...percent('disk', 'Filesystem usage; unqualified = the root/system filesystem', 'mount'), defaultQualifier: '/' },
+  { ...percent('inodes', 'Filesystem inodes in use; unqualified = the root/system filesystem', 'mount'), defaultQualifier: '/' },
+  { key: 'disk_ro', description: 'Filesystem mounted read-only (1) or writable (0); unqualified = the root/system filesystem', unit: 'count', min: 0, max: 1, decimals: 0, qualifierLabel: 'mount', defaultQualifier: '/' },
   { key: 'rx', description: 'Network receive rate; unqualified = all non-loopback interfaces', unit: 'bytes_per_second', min: 0, max: Number.MAX_SAFE_INTEGER, decimals: 0, qualifierLabel: 'interface' },
   { key: 'tx', description: 'Network transmit rate; unqualified = all non-loopback interfaces', unit: 'bytes_per_second', min: 0, max: Number.MAX_SAFE_INTEGER, decimals: 0, qualifierLabel: 'interface' },
+  ...(['rx_errors', 'rx_drops', 'tx_errors', 'tx_drops'] as const).map((key): StandardKey => ({
+    key,
+    description: `${key.startsWith('rx') ? 'Receive' : 'Transmit'} ${key.endsWith('errors') ? 'errors' : 'drops'}; unqualified = all non-loopback interfaces`,
+    unit: 'packets_per_second',
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    decimals: 2,
+    qualifierLabel: 'interface',
+  })),
   { key: 'load1', description: 'Load average over 1 minute', unit: 'load', min: 0, max: 1e9, decimals: 2, qualifierLabel: 'device' },
   { key: 'load5', description: 'Load average over 5 minutes', unit: 'load', min: 0, max: 1e9, decimals: 2, qualifierLabel: 'device' },
   { key: 'load15', description: 'Load average over 15 minutes', unit: 'load', min: 0, max: 1e9, decimals: 2, qualifierLabel: 'device' },
   { key: 'procs', description: 'Number of processes', unit: 'count', min: 0, max: 1e9, decimals: 0, qualifierLabel: 'device' },
+  // Qualified by a process name so that a watched process that is not running is a value (0), not a missing key.
+  { key: 'proc_count', description: 'Processes running under one name; unqualified = all watched names together', unit: 'count', min: 0, max: 1e9, decimals: 0, qualifierLabel: 'process' },
   { key: 'temp', description: 'Temperature; unqualified = the hottest sensor', unit: 'celsius', min: -273.15, max: 1000, decimals: 1, qualifierLabel: 'sensor' },
   { key: 'uptime', description: 'Time since boot', unit: 'seconds', min: 0, max: Number.MAX_SAFE_INTEGER, decimals: 0, qualifierLabel: 'device' },
 ];

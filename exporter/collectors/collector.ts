@@ -5,8 +5,18 @@ import type { SystemSource } from '../sources/system-source.ts';
 export interface CollectorConfig {
   /** `auto` (physical interfaces, summed) or names to sum and also report one by one. */
   readonly interfaces: 'auto' | readonly string[];
+  /** `--process`: names whose processes are counted; none = the named-processes collector is quiet. */
+  readonly processes?: readonly string[];
+  /** `--textfile-dir`, and where the textfile collector tells of the lines it skips (self-metrics). */
+  readonly textfile?: TextfileConfig;
   /** Monotonic clock in milliseconds, for rates. */
   readonly now: () => number;
+}
+
+export interface TextfileConfig {
+  readonly dir: string;
+  /** Called once per skipped line or file, with why (a closed set, see collectors/textfile.ts). */
+  readonly skipped: (reason: string, where: string) => void;
 }
 
 /** One collector's memory between cycles; `previous` is undefined on the first cycle. */

@@ -8,7 +8,7 @@ import type { Collector } from './collector.ts';
  * Which interfaces count. `auto`: the physical ones, since bridges, VLANs and veth pairs carry the
  * same bytes again; where there is none (containers, some VMs), every non-loopback one.
  */
-function select(counters: readonly InterfaceCounters[], wanted: 'auto' | readonly string[]): InterfaceCounters[] {
+export function selectInterfaces(counters: readonly InterfaceCounters[], wanted: 'auto' | readonly string[]): InterfaceCounters[] {
   if (wanted !== 'auto') return counters.filter((c) => wanted.includes(c.name));
   const physical = counters.filter((c) => c.kind === 'physical');
   return physical.length > 0 ? physical : counters.filter((c) => c.kind !== 'loopback');
@@ -24,7 +24,7 @@ export const networkCollector: Collector<RateTracker> = {
   defaultEnabled: true,
   keys: ['rx', 'tx', 'rx@<interface>', 'tx@<interface>'],
   async collect(source, state) {
-    const selected = select(await source.networkCounters(), state.config.interfaces);
+    const selected = selectInterfaces(await source.networkCounters(), state.config.interfaces);
     const counters = new Map<string, number>();
     for (const c of selected) {
       counters.set(`rx ${c.name}`, c.rxBytes);

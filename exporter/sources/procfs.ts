@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { localDiskFilesystems } from './local-filesystems.ts';
 import { parseLoadavg } from './parsers/loadavg.ts';
 import { parseMeminfo } from './parsers/meminfo.ts';
-import { parseMounts } from './parsers/mounts.ts';
-import { parseNetDev } from './parsers/net-dev.ts';
+import { parseMounts, readOnlyMountPoints } from './parsers/mounts.ts';
+import { parseNetDev, parseNetDevErrors } from './parsers/net-dev.ts';
+import { parseArgv0Basename, parseComm, processMatches } from './parsers/proc-pid.ts';
 import { parseProcStat } from './parsers/proc-stat.ts';
 import { parseUptime } from './parsers/uptime.ts';
 import { discoverSensors, readSensors, type SensorFile } from './sysfs-sensors.ts';
@@ -43,6 +44,7 @@ export class ProcfsSource implements SystemSource {
   // A statfs on a hung network mount never returns; measuring it again would block one more libuv thread each cycle.
   private readonly statfsPending = new Set<string>();
   private sensors: Promise<SensorFile[]> | undefined;
+  private sharedFilesystems: Promise<FilesystemReading[]> | undefined;
 
   constructor(private readonly config: ProcfsConfig) {
     this.procRoot = config.procRoot ?? '/proc';
@@ -77,12 +79,40 @@ export class ProcfsSource implements SystemSource {
     return readdirSync(this.procRoot).filter((e) => PID.test(e)).length;
   }
 
+  async processCounts(names: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map(names.map((n) => [n, 0]));
+    if (names.length === 0) return counts;
+    for (const pid of readdirSync(this.procRoot)) {
+      if (!PID.test(pid)) continue;
+      // A process can exit between the directory listing and the read: it simply does not count.
+      const comm = this.procOrEmpty(`${pid}/comm`, parseComm);
+      let argv0: string | undefined;
+      const readArgv0 = () => (argv0 ??= this.procOrEmpty(`${pid}/cmdline`, parseArgv0Basename));
+      for (const name of names) if (processMatches(name, comm, readArgv0)) counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  private procOrEmpty(file: string, parse: (text: string) => string): string {
+    try {
+      return parse(this.proc(file));
+    } catch {
+      return '';
+    }
+  }
+
   async networkCounters(): Promise<InterfaceCounters[]> {
     const virtual = new Set(this.listVirtualInterfaces());
-    return parseNetDev(this.proc('net/dev')).map((e) => ({
-      ...e,
-      kind: e.name === 'lo' ? 'loopback' : virtual.has(e.name) ? 'virtual' : 'physical',
-    }));
+    const text = this.proc('net/dev');
+    const errors = new Map(parseNetDevErrors(text).map(({ name, ...counters }) => [name, counters]));
+    return parseNetDev(text).map((e) => {
+      const counters = errors.get(e.name);
+      return {
+        ...e,
+        kind: e.name === 'lo' ? 'loopback' : virtual.has(e.name) ? 'virtual' : 'physical',
+        ...(counters !== undefined && { errors: counters }),
+      };
+    });
   }
 
   private listVirtualInterfaces(): string[] {
@@ -99,16 +129,26 @@ export class ProcfsSource implements SystemSource {
     return readSensors(await this.sensors);
   }
 
-  async filesystems(): Promise<FilesystemReading[]> {
-    const mounts =
-      this.config.mounts === 'auto'
-        ? localDiskFilesystems(parseMounts(this.proc('mounts'))).map((m) => m.mountPoint)
-        : this.config.mounts;
-    const readings = await Promise.all(mounts.map((m) => this.measure(m)));
+  filesystems(): Promise<FilesystemReading[]> {
+    if (this.sharedFilesystems === undefined) {
+      this.sharedFilesystems = this.readFilesystems();
+      // Collectors start together: filesystem and filesystem-health asking in the same turn share one
+      // statfs per mount (a second one would find the first pending and skip the mount).
+      setImmediate(() => (this.sharedFilesystems = undefined));
+    }
+    return this.sharedFilesystems;
+  }
+
+  private async readFilesystems(): Promise<FilesystemReading[]> {
+    // Listed mounts do not need the table; without it their read-only state is unknown, not "writable".
+    const table = this.config.mounts === 'auto' ? this.proc('mounts') : this.procOrEmpty('mounts', (t) => t);
+    const mounts = this.config.mounts === 'auto' ? localDiskFilesystems(parseMounts(table)).map((m) => m.mountPoint) : this.config.mounts;
+    const readOnly = table === '' ? undefined : readOnlyMountPoints(table);
+    const readings = await Promise.all(mounts.map((m) => this.measure(m, readOnly?.has(m))));
     return readings.filter((r): r is FilesystemReading => r !== undefined);
   }
 
-  private async measure(mount: string): Promise<FilesystemReading | undefined> {
+  private async measure(mount: string, readOnly: boolean | undefined): Promise<FilesystemReading | undefined> {
     if (this.statfsPending.has(mount)) {
       this.config.warn?.(`statfs:${mount}`, `Skipping filesystem "${mount}": the previous statfs has not returned`);
       return undefined;
@@ -123,6 +163,8 @@ export class ProcfsSource implements SystemSource {
         sizeBytes: s.blocks * s.bsize,
         usedBytes: (s.blocks - s.bfree) * s.bsize,
         availableBytes: s.bavail * s.bsize,
+        ...(s.files > 0 && { inodesTotal: s.files, inodesFree: s.ffree }),
+        ...(readOnly !== undefined && { readOnly }),
       };
     } catch (error) {
       this.config.warn?.(`statfs:${mount}`, `Cannot measure filesystem "${mount}": ${(error as Error).message}`);

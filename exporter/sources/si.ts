@@ -65,6 +65,7 @@ export class SiSource implements SystemSource {
         sizeBytes: f.size,
         usedBytes: f.used,
         availableBytes: f.available,
+        ...(typeof f.rw === 'boolean' && { readOnly: !f.rw }),
       }));
   }
 
@@ -80,6 +81,7 @@ export class SiSource implements SystemSource {
       kind: internal.has(s.iface) || /^lo\d*$|loopback/i.test(s.iface) ? 'loopback' : 'physical',
       rxBytes: s.rx_bytes,
       txBytes: s.tx_bytes,
+      errors: { rxErrors: s.rx_errors, rxDrops: s.rx_dropped, txErrors: s.tx_errors, txDrops: s.tx_dropped },
     }));
   }
 
@@ -91,6 +93,21 @@ export class SiSource implements SystemSource {
 
   async processCount(): Promise<number> {
     return (await si.processes()).all;
+  }
+
+  async processCounts(names: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map(names.map((n) => [n, 0]));
+    if (names.length === 0) return counts;
+    const list = (await si.processes()).list;
+    // Windows names carry `.exe` and compare without case; `--process tcs` finds `TCS.exe`.
+    const fold = (s: string) => (this.windows ? s.toLowerCase().replace(/\.exe$/, '') : s);
+    const wanted = new Map(names.map((n) => [fold(n), n]));
+    for (const p of list) {
+      const argv0 = p.command.split(/[\\/]/).pop() ?? '';
+      const name = wanted.get(fold(p.name)) ?? wanted.get(fold(argv0));
+      if (name !== undefined) counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    return counts;
   }
 
   async temperatures(): Promise<TemperatureReading[]> {

@@ -22,6 +22,11 @@ export interface FilesystemReading {
   readonly usedBytes: number;
   /** Free to unprivileged users; less than size - used when blocks are reserved for root. */
   readonly availableBytes: number;
+  /** Inodes (statfs files/ffree); absent where the source cannot tell, or the filesystem has no fixed count (btrfs: 0). */
+  readonly inodesTotal?: number;
+  readonly inodesFree?: number;
+  /** Mounted read-only now; absent where the source cannot tell. */
+  readonly readOnly?: boolean;
 }
 
 /** `physical` hardware, `virtual` (bridges, veth, VLANs, tunnels) or the `loopback`. */
@@ -33,6 +38,8 @@ export interface InterfaceCounters {
   /** Cumulative byte counters; they may wrap or reset (see rates.ts). */
   readonly rxBytes: number;
   readonly txBytes: number;
+  /** Cumulative error and drop counters (packets), where the source has them. */
+  readonly errors?: { readonly rxErrors: number; readonly rxDrops: number; readonly txErrors: number; readonly txDrops: number };
 }
 
 export interface LoadAverages {
@@ -61,6 +68,8 @@ export interface SystemSource {
   /** `undefined` where the OS has no load average (Windows). */
   loadAverages(): Promise<LoadAverages | undefined>;
   processCount(): Promise<number>;
+  /** How many processes run under each of `names` (0 for a name none has); see parsers/proc-pid.ts. */
+  processCounts(names: readonly string[]): Promise<Map<string, number>>;
   temperatures(): Promise<TemperatureReading[]>;
   uptimeSeconds(): Promise<number>;
   /** Release what the source holds (Windows PowerShell). */

@@ -104,7 +104,7 @@ beforeAll(async () => {
     const lines = REPORTING.map((node, i) => {
       const t = now;
       const disk = 40 + i * 20;
-      return `${node} ${t} cpu=${20 + i * 30} mem=${50 + i * 20} swap=${10 + i} disk=${disk} disk@/data=${disk + 5} temp=${45 + i} rx=${1000 * (tick + i)} tx=${500 * (tick + i)} rx@eth0=800 tx@eth0=400 load1=0.${i + 1} load5=0.${i + 2} load15=0.${i + 3} procs=${100 + i} uptime=${3600 + tick}`;
+      return `${node} ${t} cpu=${20 + i * 30} mem=${50 + i * 20} swap=${10 + i} disk=${disk} disk@/data=${disk + 5} temp=${45 + i} rx=${1000 * (tick + i)} tx=${500 * (tick + i)} rx@eth0=800 tx@eth0=400 load1=0.${i + 1} load5=0.${i + 2} load15=0.${i + 3} procs=${100 + i} rx_errors=0 rx_drops=0.5 tx_errors=0 tx_drops=0 inodes=${30 + i} inodes@/data=${35 + i} disk_ro=0 disk_ro@/data=1 proc_count@rts2-centrald=1 dome_humidity=${40 + i} uptime=${3600 + tick}`;
     });
     // A node whose clock runs 30 s ahead (inside --future-tolerance) makes the clock-skew alert query
     // true; one malformed line per tick gives the rejection panels a reason with a rate.
@@ -256,6 +256,8 @@ describe('Grafana dashboards against real servers fed by a real bridge', () => {
       'ObsmonNodeDown/warning',
       'ObsmonCriticalNodeDown/critical',
       'ObsmonNodeClockSkew/warning',
+      // Every reporting node reports disk_ro@/data=1, so the read-only panel has data.
+      'ObsmonNodeFilesystemReadOnly/error',
     ];
     // The other alerts (bridge down, spool, storage failures, disk trend) need a broken bridge or hours of
     // data; test/integration/alerting-e2e.test.ts makes each true with the same expressions.

@@ -22,3 +22,19 @@ export function parseMounts(text: string): MountEntry[] {
   }
   return entries;
 }
+
+/**
+ * Mount points of `/proc/mounts` mounted read-only now: the `ro` option of the last (visible) mount
+ * of each point. An ext4 that hit an error and remounted itself read-only shows here.
+ */
+export function readOnlyMountPoints(text: string): Set<string> {
+  const readOnly = new Set<string>();
+  for (const line of text.split('\n')) {
+    const [device, mountPoint, fsType, options] = line.trim().split(/\s+/);
+    if (device === undefined || mountPoint === undefined || fsType === undefined || options === undefined) continue;
+    const point = unescape(mountPoint);
+    if (options.split(',').includes('ro')) readOnly.add(point);
+    else readOnly.delete(point);
+  }
+  return readOnly;
+}

@@ -13,17 +13,46 @@ export interface NetDevEntry {
  */
 export function parseNetDev(text: string): NetDevEntry[] {
   const entries: NetDevEntry[] = [];
+  for (const { name, fields } of netDevLines(text)) {
+    const rx = Number(fields[0]);
+    const tx = Number(fields[8]);
+    if (fields.length < 9 || !isCounter(rx) || !isCounter(tx)) continue;
+    entries.push({ name, rxBytes: rx, txBytes: tx });
+  }
+  return entries;
+}
+
+/** Error and drop counters of one line of /proc/net/dev. */
+export interface NetDevErrors {
+  readonly name: string;
+  readonly rxErrors: number;
+  readonly rxDrops: number;
+  readonly txErrors: number;
+  readonly txDrops: number;
+}
+
+/**
+ * The `errs` and `drop` columns of /proc/net/dev (receive fields 3-4, transmit fields 11-12), with
+ * the same name rules as parseNetDev; lines without all 12 numbers are skipped.
+ */
+export function parseNetDevErrors(text: string): NetDevErrors[] {
+  const entries: NetDevErrors[] = [];
+  for (const { name, fields } of netDevLines(text)) {
+    const [rxErrors, rxDrops, txErrors, txDrops] = [fields[2], fields[3], fields[10], fields[11]].map(Number);
+    if (rxErrors === undefined || rxDrops === undefined || txErrors === undefined || txDrops === undefined) continue;
+    if (fields.length < 12 || ![rxErrors, rxDrops, txErrors, txDrops].every(isCounter)) continue;
+    entries.push({ name, rxErrors, rxDrops, txErrors, txDrops });
+  }
+  return entries;
+}
+
+function* netDevLines(text: string): Generator<{ name: string; fields: string[] }> {
   for (const line of text.split('\n')) {
     const colon = line.lastIndexOf(':');
     if (colon < 0 || line.includes('|')) continue;
     const name = line.slice(0, colon).trim();
-    const fields = line.slice(colon + 1).trim().split(/\s+/);
-    const rx = Number(fields[0]);
-    const tx = Number(fields[8]);
-    if (name === '' || fields.length < 9 || !isCounter(rx) || !isCounter(tx)) continue;
-    entries.push({ name, rxBytes: rx, txBytes: tx });
+    if (name !== '') yield { name, fields: line.slice(colon + 1).trim().split(/\s+/) };
   }
-  return entries;
 }
 
 function isCounter(n: number): boolean {

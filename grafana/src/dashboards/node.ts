@@ -85,6 +85,41 @@ export function nodeDashboard(): DashboardBuilder {
       ),
     )
     .withPanel(historyPanel({ title: 'Swap', unit: 'percent', max: 100, datasource: PROMETHEUS.ref, series: ['swap'], levels: 'swap', targets: [range(`max(${on('obsmon_node_swap_usage_percent')})`, 'swap', 'A')] }, NODE))
+    // filesystem-health agents: inodes per mount, and read-only mounts (1) beside them.
+    .withPanel(
+      historyPanel(
+        {
+          title: 'Inodes per mount, read-only mounts',
+          unit: 'percent',
+          max: 100,
+          datasource: PROMETHEUS.ref,
+          series: [],
+          targets: [
+            range(`max by (mount) (${on('obsmon_node_inodes_usage_percent')})`, '{{mount}}', 'A'),
+            range(`100 * max by (mount) (${on('obsmon_node_filesystem_readonly')}) > 0`, 'read-only {{mount}}', 'B'),
+          ],
+        },
+        NODE,
+      ),
+    )
+    // network-errors agents: errors and drops, all interfaces.
+    .withPanel(
+      historyPanel(
+        {
+          title: 'Network errors and drops',
+          unit: 'pps',
+          datasource: PROMETHEUS.ref,
+          series: ['rx errors', 'rx drops', 'tx errors', 'tx drops'],
+          targets: ['receive_errors', 'receive_drops', 'transmit_errors', 'transmit_drops'].map((name, i) =>
+            range(`max(${on(`obsmon_node_network_${name}_per_second`, 'interface=""')})`, ['rx errors', 'rx drops', 'tx errors', 'tx drops'][i]!, String.fromCharCode(65 + i)),
+          ),
+        },
+        NODE,
+      ),
+    )
+    // The agent's --process names (0 = not running, ObsmonNodeProcessNotRunning) and its --textfile-dir values.
+    .withPanel(historyPanel({ title: 'Watched processes', unit: 'short', datasource: PROMETHEUS.ref, series: [], targets: [range(`max by (process) (${on('obsmon_node_named_processes', 'process!=""')})`, '{{process}}', 'A')] }, NODE))
+    .withPanel(historyPanel({ title: 'Custom values', unit: 'short', datasource: PROMETHEUS.ref, series: [], targets: [range(`max by (key, device) (${on('obsmon_node_custom')})`, '{{key}} {{device}}', 'A')] }, NODE))
     .withRow(new RowBuilder('Latest readings'))
     .withPanel(readingsTable(PROMETHEUS.ref, readings, readings.map((_, i) => `Value #r${i}`), true).interval('15s').description('Prometheus samples (every 15 s); disk % is the fullest mount. The InfluxDB history dashboard lists every report.'));
 }

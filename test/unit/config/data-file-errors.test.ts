@@ -31,7 +31,7 @@ function problem(load: (path: string) => unknown, text: string): string {
   throw new Error(`expected a ConfigError for ${JSON.stringify(text)}`);
 }
 
-const STANDARD = 'cpu, mem, swap, disk, rx, tx, load1, load5, load15, procs, temp, uptime';
+const STANDARD = 'cpu, mem, swap, disk, inodes, disk_ro, rx, tx, rx_errors, rx_drops, tx_errors, tx_drops, load1, load5, load15, procs, proc_count, temp, uptime';
 
 describe('thresholds file: every problem is one line naming file, line, key and what is expected', () => {
   test.each([

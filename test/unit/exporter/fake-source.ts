@@ -16,6 +16,8 @@ export interface FakeReadings {
   network: InterfaceCounters[] | Error;
   load: LoadAverages | undefined | Error;
   procs: number | Error;
+  /** Running processes by name, for processCounts. */
+  processNames: string[] | Error;
   temperatures: TemperatureReading[] | Error;
   uptime: number | Error;
 }
@@ -33,6 +35,7 @@ export function defaultReadings(): FakeReadings {
     ],
     load: { load1: 0.5, load5: 0.4, load15: 0.3 },
     procs: 123,
+    processNames: ['systemd', 'sshd', 'sshd'],
     temperatures: [],
     uptime: 1000,
   };
@@ -65,6 +68,10 @@ export class FakeSource implements SystemSource {
   }
   processCount() {
     return this.value(this.readings.procs);
+  }
+  async processCounts(names: readonly string[]) {
+    const running = await this.value(this.readings.processNames);
+    return new Map(names.map((n) => [n, running.filter((r) => r === n).length]));
   }
   temperatures() {
     return this.value(this.readings.temperatures);

@@ -7,6 +7,7 @@ import { ProcfsSource } from '../../../../exporter/sources/procfs.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../../fixtures/proc/', import.meta.url));
 const MIB = 1024 * 1024;
+const NO_ERRORS = { rxErrors: 0, rxDrops: 0, txErrors: 0, txDrops: 0 };
 
 function fixtureSource(mounts: 'auto' | string[] = 'auto') {
   const warnings: string[] = [];
@@ -40,9 +41,9 @@ describe('ProcfsSource on the fixture tree', () => {
 
   test('classifies interfaces with /sys/devices/virtual/net', async () => {
     expect(await fixtureSource().source.networkCounters()).toEqual([
-      { name: 'lo', kind: 'loopback', rxBytes: 500000, txBytes: 500000 },
-      { name: 'eth0', kind: 'physical', rxBytes: 9000000, txBytes: 3000000 },
-      { name: 'docker0', kind: 'virtual', rxBytes: 700000, txBytes: 800000 },
+      { name: 'lo', kind: 'loopback', rxBytes: 500000, txBytes: 500000, errors: NO_ERRORS },
+      { name: 'eth0', kind: 'physical', rxBytes: 9000000, txBytes: 3000000, errors: NO_ERRORS },
+      { name: 'docker0', kind: 'virtual', rxBytes: 700000, txBytes: 800000, errors: NO_ERRORS },
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseNetDev } from '../../../../../exporter/sources/parsers/net-dev.ts';
+import { parseNetDev, parseNetDevErrors } from '../../../../../exporter/sources/parsers/net-dev.ts';
 
 const HEADER = `Inter-|   Receive                                                |  Transmit
  face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
@@ -54,5 +54,24 @@ describe('parseNetDev', () => {
   test('returns nothing for headers only or empty text', () => {
     expect(parseNetDev(HEADER)).toEqual([]);
     expect(parseNetDev('')).toEqual([]);
+  });
+});
+
+describe('parseNetDevErrors', () => {
+  test('reads the errs and drop columns of receive and transmit', () => {
+    const text = `${HEADER}    lo: 3707162     782    0    0    0     0          0         0  3707162     782    0    0    0     0       0          0
+  eth0: 183275950    5179   12    3    0     0          0         0   397536    3370    7    1    0     0       0          0
+ wlan0:10 1 4294967295 2 0 0 0 0 20 2 0 9 0 0 0 0
+`;
+    expect(parseNetDevErrors(text)).toEqual([
+      { name: 'lo', rxErrors: 0, rxDrops: 0, txErrors: 0, txDrops: 0 },
+      { name: 'eth0', rxErrors: 12, rxDrops: 3, txErrors: 7, txDrops: 1 },
+      { name: 'wlan0', rxErrors: 4294967295, rxDrops: 2, txErrors: 0, txDrops: 9 },
+    ]);
+  });
+
+  test('lines without all twelve numbers, or with a non-number among them, are skipped', () => {
+    const text = `${HEADER}  eth0: 1 2 3 4 5 6 7 8 9 10 11\n  eth1: 1 2 x 4 5 6 7 8 9 10 11 12 13 14 15 16\n  eth2: 1 2 -3 4 5 6 7 8 9 10 11 12\n`;
+    expect(parseNetDevErrors(text)).toEqual([]);
   });
 });
