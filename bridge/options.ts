@@ -32,6 +32,7 @@ export const bridgeOptionSpecs = {
   stateInterval: option('number', seconds(0.1, 3600), 5, 'How often the node table is saved to the state file (and at a clean stop): the most a SIGKILL forgets', '<seconds>'),
   inventory: option('string', optionalPath, undefined, 'YAML list of expected nodes (name, group, critical); they exist from start-up', '<file>'),
   enforceInventory: option('boolean', z.boolean({ error: 'expected true or false' }), false, 'Reject reports of nodes not in the inventory (unknown_node)'),
+  maxConcurrentProbes: option('number', positiveInt(1000), 32, 'Probes of agentless devices (inventory probe:) running at once; the others wait their turn', '<n>'),
   thresholds: option('string', optionalPath, undefined, 'YAML warning/error levels per metric, group and node (default: the built-in config/thresholds.yaml)', '<file>'),
   errReplies: option('boolean', z.boolean({ error: 'expected true or false' }), true, 'Write "ERR <reason>" back to agents for rejected lines (rate-limited)'),
   streamWindow: option('number', positiveInt(10_000_000), 20_000, 'Events kept for /api/v1/stream clients that reconnect with Last-Event-ID', '<events>'),

@@ -1,4 +1,4 @@
-import { parseLine } from '../../protocol/line.ts';
+import { parseLine, type Report } from '../../protocol/line.ts';
 import type { RejectReason } from '../../protocol/reject-reasons.ts';
 import type { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import type { AcceptedReport, NodeTable } from '../state/node-table.ts';
@@ -36,7 +36,15 @@ export class LineHandler {
     if (grant !== undefined && !grant.allows(parsed.report.node)) {
       return this.reject('forbidden_node', `node "${parsed.report.node}" not granted to ${grant.label} (from ${source})`);
     }
+    return this.submit(parsed.report, source);
+  }
 
+  /**
+   * A decoded report, from here on exactly as an agent's line: the bridge's own probes
+   * (bridge/probes/) report through this, so the table and every listener treat them alike.
+   */
+  submit(report: Report, source: string): RejectReason | 'too_many_series' | undefined {
+    const parsed = { report };
     const previous = this.table.get(parsed.report.node)?.lastTimestamp;
     const outcome = this.table.accept(parsed.report, this.now());
     if (!outcome.ok) return this.reject(outcome.reason, `node "${parsed.report.node}" at ${parsed.report.timestamp} from ${source}`);
