@@ -17,6 +17,7 @@ export function httpProbe(url: string, expectStatus: number, timeoutMs: number, 
       if (done) return;
       done = true;
       clearTimeout(timer);
+      signal.removeEventListener('abort', abort);
       req.destroy();
       resolve(result);
     };
@@ -25,7 +26,8 @@ export function httpProbe(url: string, expectStatus: number, timeoutMs: number, 
       res.on('error', () => undefined);
       finish(res.statusCode === expectStatus ? { up: true, rttSeconds } : { up: false, reason: `HTTP ${res.statusCode} (expected ${expectStatus})` });
     });
-    signal.addEventListener('abort', () => finish({ up: false, reason: 'stopped' }), { once: true });
+    const abort = () => finish({ up: false, reason: 'stopped' });
+    signal.addEventListener('abort', abort, { once: true });
     const timer = setTimeout(() => finish({ up: false, reason: `no response within ${timeoutMs / 1000} s` }), timeoutMs);
     // Refused, DNS, TLS, malformed response, reset: every error is a down device, never a crash.
     req.on('error', (error: NodeJS.ErrnoException) => finish({ up: false, reason: error.code ?? error.message }));

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../../lib/logger.ts';
 import type { Report } from '../../protocol/line.ts';
 import type { LineHandler } from '../ingest/line-handler.ts';
@@ -43,7 +44,10 @@ export class ProbeScheduler {
     private readonly metrics: SelfMetrics,
     private readonly log: Logger,
     private readonly options: { readonly maxConcurrent: number; readonly now: () => number },
-  ) {}
+  ) {
+    // One abort listener per running probe: bounded by maxConcurrent, not a leak.
+    setMaxListeners(options.maxConcurrent + 1, this.stopping.signal);
+  }
 
   /** Start, stop or restart probes to match the inventory (start-up, SIGHUP); unchanged ones keep their schedule. */
   update(inventory: ReadonlyMap<string, InventoryEntry>): void {

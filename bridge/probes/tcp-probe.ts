@@ -16,10 +16,12 @@ export function tcpProbe(target: string, timeoutMs: number, signal: AbortSignal)
       if (done) return;
       done = true;
       clearTimeout(timer);
+      signal.removeEventListener('abort', abort);
       socket.destroy();
       resolve(result);
     };
-    signal.addEventListener('abort', () => finish({ up: false, reason: 'stopped' }), { once: true });
+    const abort = () => finish({ up: false, reason: 'stopped' });
+    signal.addEventListener('abort', abort, { once: true });
     const timer = setTimeout(() => finish({ up: false, reason: `no connection within ${timeoutMs / 1000} s` }), timeoutMs);
     socket.once('connect', () => finish({ up: true, rttSeconds: (monotonicMs() - started) / 1000 }));
     // Refused, unreachable, DNS failure, reset: every error is a down device, never a crash.
