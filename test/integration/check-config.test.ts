@@ -97,7 +97,7 @@ describe('obsmon check-config: exit 2 with one line per problem naming file, lin
 
   test.each([
     ['an unknown metric in the thresholds file', () => ['bridge', '--thresholds', file('cpuu.yaml', 'defaults:\n  cpu: { warning: 85, error: 95 }\n  cpuu: { warning: 1, error: 2 }\n')],
-      ['bridge: DIR/cpuu.yaml:3: defaults.cpuu: unknown metric "cpuu" (expected one of cpu, mem, swap, disk, rx, tx, load1, load5, load15, procs, temp, uptime, or a custom key listed in custom_metrics; did you mean "cpu"?)']],
+      ['bridge: DIR/cpuu.yaml:3: defaults.cpuu: unknown metric "cpuu" (expected one of cpu, mem, swap, disk, rx, tx, load1, load5, load15, procs, temp, uptime, probe_up, probe_rtt, or a custom key listed in custom_metrics; did you mean "cpu"?)']],
     ['critical: yes in the inventory and bad YAML in the thresholds: every problem',
       () => ['bridge', '--inventory', file('yes.yaml', 'nodes:\n  - { name: a, critical: yes }\n'), '--thresholds', file('broken.yaml', 'defaults:\n  cpu: [85\n')],
       [

@@ -66,7 +66,8 @@ describe('agentless devices: the bridge probes inventory entries with probe: and
       `nodes:\n  - { name: dome-plc, group: dome, critical: true, probe: { tcp: "127.0.0.1:${dome.port}", interval: 1, timeout: 0.5 } }\n` +
         `  - { name: weather, group: weather, probe: { http: "http://127.0.0.1:${weather.port}/status", expect_status: 200, interval: 1, timeout: 0.5 } }\n`,
     );
-    const bridge = await startTestBridge({ inventory });
+    // A short --down-after, so a dead device's probe_rtt goes stale within the test.
+    const bridge = await startTestBridge({ inventory, downAfter: 3 });
     bridges.push(bridge);
 
     const text = await waitFor('both probes up on /metrics', async () => {
@@ -113,6 +114,10 @@ describe('agentless devices: the bridge probes inventory entries with probe: and
     expect(sampleValue(down, 'obsmon_node_up', 'node="dome-plc"')).toBe(1);
     const again = (await bridge.nodesJson()).nodes.find((n) => n['node'] === 'weather')!;
     expect((again['metrics'] as Array<{ key: string; value: number }>).find((m) => m.key === 'probe_up')?.value).toBe(0);
+
+    // Still up as a node; once its last round trip is older than --down-after the node's status is stale.
+    const stale = await waitFor('weather stale', async () => (await bridge.nodesJson()).nodes.find((n) => n['node'] === 'weather' && n['status'] === 'stale'), 20_000, 200);
+    expect(stale['up']).toBe(true);
 
     // Back up: the next probe reports 1 again.
     weather.status = 200;
