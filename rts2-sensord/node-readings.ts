@@ -39,12 +39,18 @@ function shown(m: BridgeMetric): Shown | undefined {
       return q === null ? { suffix: 'net_in', label: 'network in', display: 'bytesize', unit: 'B/s' } : undefined;
     case 'tx':
       return q === null ? { suffix: 'net_out', label: 'network out', display: 'bytesize', unit: 'B/s' } : undefined;
+    // Agentless devices (inventory probe:): whether the device answers, and how fast.
+    case 'probe_up':
+      return q === null ? { suffix: 'probe_up', label: 'probe up', display: 'plain', unit: '' } : undefined;
+    case 'probe_rtt':
+      return q === null ? { suffix: 'probe_rtt', label: 'probe round trip', display: 'plain', unit: 's' } : undefined;
     default:
       return undefined;
   }
 }
 
-const amount = (value: number, unit: string) => (unit === '%' ? `${value.toFixed(1)}%` : `${Math.round(value)} ${unit}`);
+const amount = (value: number, unit: string) =>
+  unit === '%' ? `${value.toFixed(1)}%` : unit === 's' ? `${Number(value.toPrecision(3))} s` : `${Math.round(value)} ${unit}`;
 
 /**
  * The values of one node: reachability, time since its last report, and its cpu, memory, disk and
