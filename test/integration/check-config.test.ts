@@ -78,6 +78,13 @@ describe('obsmon check-config: exit 0 when the command would start', () => {
     expect(r.stdout).toContain(`ok    TLS ingest: port 7443, certificate ${pki.serverCert}`);
   });
 
+  test('an inventory with agentless devices: the probes are counted', async () => {
+    const inventory = file('ok-probes.yaml', 'nodes:\n  - ccd01\n  - { name: dome-plc, probe: { tcp: "10.0.0.5:502" } }\n  - { name: weather, probe: { http: "http://weather.local/status" } }\n');
+    const r = await checkHere(['bridge', '--inventory', inventory]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`ok    inventory: ${inventory}: 3 nodes, 2 probed (agentless)`);
+  });
+
   test('a misspelt OBSMON_* variable is a warning naming the closest option, not a failure', async () => {
     const r = await checkHere(['exporter'], { OBSMON_SERVR: '10.0.0.5:7070' });
     expect(r.status).toBe(0);
@@ -118,6 +125,8 @@ describe('obsmon check-config: exit 2 with one line per problem naming file, lin
     ['a missing HTTP tokens file', () => ['bridge', '--http-bearer-tokens', join(dir, 'none')], ['bridge: Cannot read --http-bearer-tokens "DIR/none": ENOENT: no such file or directory, open \'DIR/none\'']],
     ['a spool directory under a file', () => ['bridge', '--spool-dir', join(file('plain', ''), 'spool')], ['bridge: Invalid --spool-dir "DIR/plain/spool": DIR/plain is not a directory']],
     ['InfluxDB options without a URL', () => ['bridge', '--influx-db', 'obsmon'], ['bridge: Invalid --influx-db (from options): requires --influx-url <url>']],
+    ['a probe whose timeout is not shorter than its interval', () => ['bridge', '--inventory', file('probe.yaml', 'nodes:\n  - name: dome-plc\n    probe: { tcp: "10.0.0.5:502", interval: 2, timeout: 2 }\n')],
+      ['bridge: DIR/probe.yaml:3: nodes[0].probe.timeout: timeout (2 s) must be shorter than interval (2 s)']],
     ['--enforce-inventory without an inventory', () => ['bridge', '--enforce-inventory'], ['bridge: Invalid --enforce-inventory true (from options): requires --inventory <file>']],
     ['an exporter token file that is missing', () => ['exporter', '--token-file', join(dir, 'no-token')], ['exporter: Cannot read --token-file "DIR/no-token": ENOENT: no such file or directory, open \'DIR/no-token\'']],
     ['an exporter with half a client certificate', () => ['exporter', '--tls-cert', pki.serverCert], ['exporter: Invalid --tls-cert/--tls-key: give both or neither']],
