@@ -4,6 +4,7 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { SseClient } from '../helpers/sse-client.ts';
 import { sampleValue, startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -100,6 +101,15 @@ describe('agentless devices: the bridge probes inventory entries with probe: and
       return res.ok && (body.points?.length ?? 0) > 0 ? body : undefined;
     }, 10_000, 100);
     expect(history.points!.length).toBeGreaterThan(0);
+
+    // The stream carries the probe's reports like an agent's.
+    const stream = await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`);
+    try {
+      const event = await waitFor('a dome-plc report on the stream', () => stream.ofType('report').find((e) => (JSON.parse(e.data) as { node: string }).node === 'dome-plc'), 10_000, 50);
+      expect(JSON.parse(event.data)).toMatchObject({ node: 'dome-plc', values: { probe_up: 1, probe_rtt: expect.any(Number) } });
+    } finally {
+      stream.close();
+    }
 
     // The PLC loses power; the weather station's web server answers 500.
     await close(dome);
