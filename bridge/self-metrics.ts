@@ -67,7 +67,7 @@ export function createSelfMetrics(registry: Registry) {
     probes: new Gauge({ name: 'obsmon_bridge_probes', help: 'Agentless devices the bridge probes (inventory entries with probe:)', registers: [registry] }),
     probeRuns: new Counter({
       name: 'obsmon_bridge_probe_runs_total',
-      help: 'Probes of agentless devices, by kind (tcp, http) and result (up, down; skipped: too many probes running at once)',
+      help: 'Probes of agentless devices, by kind (tcp, http) and result (up, down; skipped: due again while still waiting for a slot or running)',
       labelNames: ['kind', 'result'] as const,
       registers: [registry],
     }),
