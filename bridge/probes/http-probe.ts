@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { monotonicMs, type ProbeResult } from './probe-result.ts';
+import { answered, monotonicMs, type ProbeResult } from './probe-result.ts';
 
 /**
  * Up = a GET of `url` answers `expectStatus` within the timeout; the round trip is the time to the
@@ -22,9 +22,9 @@ export function httpProbe(url: string, expectStatus: number, timeoutMs: number, 
       resolve(result);
     };
     const req = request(target, { method: 'GET', agent: false, headers: { 'user-agent': 'obsmon-bridge-probe', connection: 'close' } }, (res) => {
-      const rttSeconds = (monotonicMs() - started) / 1000;
+      const elapsedMs = monotonicMs() - started;
       res.on('error', () => undefined);
-      finish(res.statusCode === expectStatus ? { up: true, rttSeconds } : { up: false, reason: `HTTP ${res.statusCode} (expected ${expectStatus})` });
+      finish(res.statusCode === expectStatus ? answered(elapsedMs, timeoutMs, 'response') : { up: false, reason: `HTTP ${res.statusCode} (expected ${expectStatus})` });
     });
     const abort = () => finish({ up: false, reason: 'stopped' });
     signal.addEventListener('abort', abort, { once: true });

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { splitHostPort } from '../../config/common-schemas.ts';
-import { monotonicMs, type ProbeResult } from './probe-result.ts';
+import { answered, monotonicMs, type ProbeResult } from './probe-result.ts';
 
 /**
  * Up = a TCP connection to `target` (host:port) completes within the timeout; the round trip is the
@@ -23,7 +23,7 @@ export function tcpProbe(target: string, timeoutMs: number, signal: AbortSignal)
     const abort = () => finish({ up: false, reason: 'stopped' });
     signal.addEventListener('abort', abort, { once: true });
     const timer = setTimeout(() => finish({ up: false, reason: `no connection within ${timeoutMs / 1000} s` }), timeoutMs);
-    socket.once('connect', () => finish({ up: true, rttSeconds: (monotonicMs() - started) / 1000 }));
+    socket.once('connect', () => finish(answered(monotonicMs() - started, timeoutMs, 'connection')));
     // Refused, unreachable, DNS failure, reset: every error is a down device, never a crash.
     socket.on('error', (error: NodeJS.ErrnoException) => finish({ up: false, reason: error.code ?? error.message }));
   });
