@@ -11,6 +11,7 @@ import { httpAuth } from './expose/http-auth.ts';
 import { createLiveEvents } from './expose/live-events.ts';
 import { renderNodeExposition } from './expose/node-exposition.ts';
 import { startPeers } from './peers/peers.ts';
+import { ProbeScheduler } from './probes/probe-scheduler.ts';
 import { LineHandler } from './ingest/line-handler.ts';
 import { IngestServer } from './ingest/server.ts';
 import { ingestOptions, tlsOptions } from './ingest/ingest-options.ts';
@@ -83,14 +84,15 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     registry.removeSingleMetric(name);
   }
   const metrics = createSelfMetrics(registry);
+  const downAfterMs = options.downAfter * 1000;
+  const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
+  const probes = new ProbeScheduler(lines, metrics, log.child('probes'), { maxConcurrent: options.maxConcurrentProbes, now });
   const files = new ConfigReloader(
     { thresholds: options.thresholds, inventory: options.inventory, safetyRules: options.safetyRules },
-    { thresholds, thresholdsConfig, table, inventory, safetyRules },
+    { thresholds, thresholdsConfig, table, inventory, safetyRules, onInventory: (next) => probes.update(next) },
     registry,
     log.child('config'),
   );
-  const downAfterMs = options.downAfter * 1000;
-  const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
   const store = createStore(options, registry, log.child('store'));
   lines.onReport((report) => store.record(report));
 
@@ -170,6 +172,8 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
 
   const sweeper = setInterval(forget, Math.min(forgetAfterMs, 60_000));
   sweeper.unref();
+  // Once everything listens: a probe result is a report, seen by /metrics, storage and the stream.
+  probes.update(inventory);
 
   return {
     ingestAddress,
@@ -183,6 +187,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     reload: () => files.reload(),
     async stop() {
       clearInterval(sweeper);
+      probes.stop();
       live.stop();
       peers?.stop();
       // Drains every agent connection first (what was sent before the signal is handled), then resets them.

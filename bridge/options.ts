@@ -35,6 +35,7 @@ export const bridgeOptionSpecs = {
   stateInterval: option('number', seconds(0.1, 3600), 5, 'How often the node table is saved to the state file (and at a clean stop): the most a SIGKILL forgets', '<seconds>'),
   inventory: option('string', optionalPath, undefined, 'YAML list of expected nodes (name, group, critical); they exist from start-up', '<file>'),
   enforceInventory: option('boolean', z.boolean({ error: 'expected true or false' }), false, 'Reject reports of nodes not in the inventory (unknown_node)'),
+  maxConcurrentProbes: option('number', positiveInt(1000), 32, 'Probes of agentless devices (inventory probe:) running at once; the others wait their turn', '<n>'),
   thresholds: option('string', optionalPath, undefined, 'YAML warning/error levels per metric, group and node (default: the built-in config/thresholds.yaml)', '<file>'),
   safetyRules: option('string', optionalPath, undefined, 'YAML rules that make GET /api/v1/safety/indi answer unsafe (open_ok 0); without it the endpoint is advisory only', '<file>'),
   errReplies: option('boolean', z.boolean({ error: 'expected true or false' }), true, 'Write "ERR <reason>" back to agents for rejected lines (rate-limited)'),

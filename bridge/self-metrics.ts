@@ -64,6 +64,13 @@ export function createSelfMetrics(registry: Registry) {
       registers: [registry],
     }),
     nodesForgotten: new Counter({ name: 'obsmon_bridge_nodes_forgotten_total', help: 'Nodes removed after forget-after', registers: [registry] }),
+    probes: new Gauge({ name: 'obsmon_bridge_probes', help: 'Agentless devices the bridge probes (inventory entries with probe:)', registers: [registry] }),
+    probeRuns: new Counter({
+      name: 'obsmon_bridge_probe_runs_total',
+      help: 'Probes of agentless devices, by kind (tcp, http) and result (up, down; skipped: due again while still waiting for a slot or running)',
+      labelNames: ['kind', 'result'] as const,
+      registers: [registry],
+    }),
     stateSaves: new Counter({
       name: 'obsmon_bridge_state_saves_total',
       help: 'Saves of the node table to --state-file, by result (ok, failed)',
@@ -85,6 +92,7 @@ export function createSelfMetrics(registry: Registry) {
   for (const reason of CONNECTION_REJECT_REASONS) m.connectionsRejected.labels(reason).inc(0);
   for (const reason of CONNECTION_CLOSE_REASONS) m.connectionsClosed.labels(reason).inc(0);
   for (const result of ['ok', 'failed']) m.stateSaves.labels(result).inc(0);
+  for (const kind of ['tcp', 'http']) for (const result of ['up', 'down', 'skipped']) m.probeRuns.labels(kind, result).inc(0);
   for (const reason of STATE_RESTORE_DROP_REASONS) m.stateRestoreDropped.labels(reason).inc(0);
   return m;
 }

@@ -44,7 +44,7 @@ function bridgeChecks(o: BridgeOptions): Check[] {
   return [
     ['option combinations', () => (checkBridgeOptions(o), 'ok')],
     thresholdsCheck(o.thresholds),
-    ['inventory', () => (o.inventory === undefined ? 'none (--inventory not set)' : `${o.inventory}: ${loadInventory(o.inventory).size} nodes`)],
+    ['inventory', () => (o.inventory === undefined ? 'none (--inventory not set)' : inventorySummary(o.inventory))],
     [
       'safety rules',
       () => {
@@ -109,6 +109,12 @@ function sensordChecks(o: SensordOptions): Check[] {
       },
     ],
   ];
+}
+
+function inventorySummary(path: string): string {
+  const inventory = loadInventory(path);
+  const probes = [...inventory.values()].filter((e) => e.probe !== undefined).length;
+  return `${path}: ${inventory.size} nodes${probes === 0 ? '' : `, ${probes} probed (agentless)`}`;
 }
 
 function thresholdsCheck(path: string | undefined): Check {

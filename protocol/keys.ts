@@ -53,6 +53,9 @@ export const STANDARD_KEYS: readonly StandardKey[] = [
   { key: 'proc_count', description: 'Processes running under one name; unqualified = all watched names together', unit: 'count', min: 0, max: 1e9, decimals: 0, qualifierLabel: 'process' },
   { key: 'temp', description: 'Temperature; unqualified = the hottest sensor', unit: 'celsius', min: -273.15, max: 1000, decimals: 1, qualifierLabel: 'sensor' },
   { key: 'uptime', description: 'Time since boot', unit: 'seconds', min: 0, max: Number.MAX_SAFE_INTEGER, decimals: 0, qualifierLabel: 'device' },
+  // Agentless devices: the bridge's own probes report these (bridge/probes/); an agent may too.
+  { key: 'probe_up', description: 'Probe result: 1 the device answered, 0 it did not', unit: 'count', min: 0, max: 1, decimals: 0, qualifierLabel: 'device' },
+  { key: 'probe_rtt', description: 'Probe round-trip time (TCP connect, or HTTP request to response headers)', unit: 'seconds', min: 0, max: 3600, decimals: 4, qualifierLabel: 'device' },
 ];
 
 const BY_KEY = new Map(STANDARD_KEYS.map((k) => [k.key, k]));

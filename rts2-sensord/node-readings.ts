@@ -3,7 +3,7 @@ import type { BridgeMetric } from './bridge/nodes-api.ts';
 import type { DeviceLevels } from './levels.ts';
 import type { AlertTexts, Reading, ReadingCondition } from './readings.ts';
 import { mountPart, nodeAlias } from './value-names.ts';
-import { percentText, rateText, secondsText } from './value-text.ts';
+import { percentText, probeUpText, rateText, roundTripText, secondsText } from './value-text.ts';
 
 export interface NodeContext {
   /** Local clock, ms. */
@@ -41,12 +41,18 @@ function shown(m: BridgeMetric): Shown | undefined {
       return q === null ? { suffix: 'net_in', label: 'network in', unit: 'B/s', text: rateText } : undefined;
     case 'tx':
       return q === null ? { suffix: 'net_out', label: 'network out', unit: 'B/s', text: rateText } : undefined;
+    // Agentless devices (inventory probe:): whether the device answers, and how fast.
+    case 'probe_up':
+      return q === null ? { suffix: 'probe_up', label: 'probe up', unit: '', text: probeUpText } : undefined;
+    case 'probe_rtt':
+      return q === null ? { suffix: 'probe_rtt', label: 'probe round trip', unit: 's', text: roundTripText } : undefined;
     default:
       return undefined;
   }
 }
 
-const amount = (value: number, unit: string) => (unit === '%' ? `${value.toFixed(1)}%` : `${Math.round(value)} ${unit}`);
+const amount = (value: number, unit: string) =>
+  unit === '%' ? `${value.toFixed(1)}%` : unit === 's' ? `${Number(value.toPrecision(3))} s` : `${Math.round(value)} ${unit}`;
 
 /**
  * The values of one node: reachability, time since its last report, and its cpu, memory, disk and

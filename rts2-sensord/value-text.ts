@@ -31,3 +31,13 @@ export function rateText(bytesPerSecond: number): string {
 export function secondsText(seconds: number): string {
   return Number.isFinite(seconds) ? `${Math.max(0, Math.round(seconds))} s` : NO_DATA;
 }
+
+/** A probe's answer (agentless devices): `up` or `down`. */
+export function probeUpText(value: number): string {
+  return Number.isFinite(value) ? (value >= 1 ? 'up' : 'down') : NO_DATA;
+}
+
+/** A probe's round trip, three significant digits: `0.0123 s`, `1.5 s`. */
+export function roundTripText(seconds: number): string {
+  return Number.isFinite(seconds) ? `${Number(Math.max(0, seconds).toPrecision(3))} s` : NO_DATA;
+}

@@ -25,6 +25,8 @@ const NAMES: Readonly<Record<string, { name: string; help: string }>> = {
   proc_count: { name: 'obsmon_node_named_processes', help: 'Processes running under a watched name (label process); 0 = not running' },
   temp: { name: 'obsmon_node_temperature_celsius', help: 'Temperature, degrees Celsius, per sensor' },
   uptime: { name: 'obsmon_node_uptime_seconds', help: 'Time since boot, seconds' },
+  probe_up: { name: 'obsmon_node_probe_up', help: 'Probe of an agentless device: 1 it answered, 0 it did not' },
+  probe_rtt: { name: 'obsmon_node_probe_rtt_seconds', help: 'Probe round-trip time, seconds (TCP connect or HTTP response headers)' },
 };
 
 /** Custom keys share one metric, keyed by label, so no agent can invent a metric name. */

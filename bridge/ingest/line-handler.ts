@@ -1,4 +1,4 @@
-import { parseLine } from '../../protocol/line.ts';
+import { parseLine, type Report } from '../../protocol/line.ts';
 import type { RejectReason } from '../../protocol/reject-reasons.ts';
 import type { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import type { AcceptedReport, NodeTable } from '../state/node-table.ts';
@@ -36,25 +36,32 @@ export class LineHandler {
     if (grant !== undefined && !grant.allows(parsed.report.node)) {
       return this.reject('forbidden_node', `node "${parsed.report.node}" not granted to ${grant.label} (from ${source})`);
     }
+    return this.submit(parsed.report, source);
+  }
 
-    const previous = this.table.get(parsed.report.node)?.lastTimestamp;
-    const outcome = this.table.accept(parsed.report, this.now());
-    if (!outcome.ok) return this.reject(outcome.reason, `node "${parsed.report.node}" at ${parsed.report.timestamp} from ${source}`);
+  /**
+   * A decoded report, from here on exactly as an agent's line: the bridge's own probes
+   * (bridge/probes/) report through this, so the table and every listener treat them alike.
+   */
+  submit(report: Report, source: string): RejectReason | 'too_many_series' | undefined {
+    const previous = this.table.get(report.node)?.lastTimestamp;
+    const outcome = this.table.accept(report, this.now());
+    if (!outcome.ok) return this.reject(outcome.reason, `node "${report.node}" at ${report.timestamp} from ${source}`);
 
     this.metrics.accepted.inc();
     if (previous !== undefined && outcome.report.timestamp < previous) this.metrics.outOfOrder.inc();
     if (outcome.clockAhead) {
-      this.log.warn(`clock:${parsed.report.node}`, `Node "${parsed.report.node}" reports timestamps ${Math.round(parsed.report.timestamp - this.now() / 1000)} s ahead; using receive time (from ${source})`);
+      this.log.warn(`clock:${report.node}`, `Node "${report.node}" reports timestamps ${Math.round(report.timestamp - this.now() / 1000)} s ahead; using receive time (from ${source})`);
       this.metrics.clockAhead.inc();
     }
     for (const listener of this.listeners) listener(outcome.report);
     if (outcome.droppedCustomKeys > 0) {
       this.metrics.droppedSamples.labels('too_many_custom_keys').inc(outcome.droppedCustomKeys);
-      this.log.warn('too_many_custom_keys', `Dropped ${outcome.droppedCustomKeys} new custom keys of node "${parsed.report.node}": custom key limit reached (from ${source})`);
+      this.log.warn('too_many_custom_keys', `Dropped ${outcome.droppedCustomKeys} new custom keys of node "${report.node}": custom key limit reached (from ${source})`);
     }
     if (outcome.droppedSamples > 0) {
       this.metrics.droppedSamples.labels('too_many_series').inc(outcome.droppedSamples);
-      this.log.warn('too_many_series', `Dropped ${outcome.droppedSamples} new series of node "${parsed.report.node}": series limit reached (from ${source})`);
+      this.log.warn('too_many_series', `Dropped ${outcome.droppedSamples} new series of node "${report.node}": series limit reached (from ${source})`);
     }
     return outcome.droppedSamples > 0 || outcome.droppedCustomKeys > 0 ? 'too_many_series' : undefined;
   }

@@ -37,6 +37,8 @@ export class ConfigReloader {
       readonly table: NodeTable;
       readonly inventory: ReadonlyMap<string, InventoryEntry>;
       readonly safetyRules?: readonly SafetyRule[];
+      /** Told every inventory that replaced the previous one (the probes of agentless devices). */
+      readonly onInventory?: (next: ReadonlyMap<string, InventoryEntry>) => void;
     },
     registry: Registry,
     private readonly log: Logger,
@@ -91,6 +93,7 @@ export class ConfigReloader {
         const next = loadInventory(this.paths.inventory);
         const { added, removed, changed } = inventoryChanges(this.inventory, next);
         this.live.table.replaceInventory(next);
+        this.live.onInventory?.(next);
         this.inventory = next;
         this.reloads.labels('inventory', 'success').inc();
         parts.push(`inventory: +${added} ${added === 1 ? 'node' : 'nodes'}, -${removed}${changed === 0 ? '' : `, ${changed} changed`}`);

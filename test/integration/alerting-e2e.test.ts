@@ -101,6 +101,8 @@ let alertmanager: RealServer | undefined;
 let hook: Server | undefined;
 /** Stands in for InfluxDB while it is down: answers every write with 503, so the bridge spools and retries. */
 let influx: Server | undefined;
+/** The TCP port of an agentless device that answers its probe. */
+let plc: Server | undefined;
 let agentSocket: Socket | undefined;
 let agentTimer: NodeJS.Timeout | undefined;
 let bridgeTarget: string;
@@ -112,20 +114,34 @@ afterAll(async () => {
   clearInterval(agentTimer);
   agentSocket?.destroy();
   await Promise.allSettled([prometheus?.stop(), alertmanager?.stop(), bridge?.stop()]);
-  for (const server of [hook, influx]) await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  for (const server of [hook, influx, plc]) await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'obsmon-alerting-'));
+  plc = createServer((_req, res) => res.end());
+  await new Promise<void>((resolve) => plc!.listen(0, '127.0.0.1', resolve));
+  const closedPort = await freePort();
   // Per-node levels of 1/2 for e2e-all make every threshold alert true for it; rx/tx get levels too.
   const thresholds = parse(readFileSync(THRESHOLDS, 'utf8')) as Record<string, unknown>;
   const low = { warning: 1, error: 2 };
-  thresholds['nodes'] = { 'e2e-all': { cpu: low, mem: low, swap: low, temp: low, disk: low, rx: low, tx: low } };
+  // Any round trip is at or above 0: both probe_rtt levels fire for the device that answers.
+  thresholds['nodes'] = { 'e2e-all': { cpu: low, mem: low, swap: low, temp: low, disk: low, rx: low, tx: low }, 'e2e-probe-up': { probe_rtt: { warning: 0, error: 0 } } };
   writeFileSync(join(dir, 'thresholds.yaml'), stringify(thresholds));
   writeFileSync(
     join(dir, 'inventory.yaml'),
-    stringify({ nodes: [{ name: 'e2e-critical', group: 'dome', critical: true }, { name: 'e2e-idle', group: 'lab' }, { name: 'e2e-all', group: 'lab' }] }),
+    stringify({
+      nodes: [
+        { name: 'e2e-critical', group: 'dome', critical: true },
+        { name: 'e2e-idle', group: 'lab' },
+        { name: 'e2e-all', group: 'lab' },
+        // Agentless devices: one that answers (a real TCP listener), two whose port nobody listens on.
+        { name: 'e2e-probe-up', group: 'dome', probe: { tcp: `127.0.0.1:${(plc.address() as { port: number }).port}`, interval: 1, timeout: 0.5 } },
+        { name: 'e2e-probe-down', group: 'dome', critical: true, probe: { tcp: `127.0.0.1:${closedPort}`, interval: 1, timeout: 0.5 } },
+        { name: 'e2e-probe-lab', group: 'lab', probe: { tcp: `127.0.0.1:${closedPort}`, interval: 1, timeout: 0.5 } },
+      ],
+    }),
   );
   writeFileSync(join(dir, 'relay-token'), TOKEN);
 
@@ -263,6 +279,15 @@ describe('alerting end to end: bridge → Prometheus → Alertmanager → webhoo
     expect(dead.alert.labels['instance']).not.toBe(bridgeTarget);
     expect(findAlert({ alertname: 'ObsmonBridgeDown', instance: bridgeTarget }, 'firing')).toBeUndefined();
   }, 65_000);
+
+  test('a critical device that does not answer its probe pages; the node itself stays up', async () => {
+    const alert = await waitFor('ObsmonNodeProbeDown at the webhook', () => findAlert({ alertname: 'ObsmonNodeProbeDown', node: 'e2e-probe-down' }, 'firing'), 30_000);
+    expect(alert.call.path).toBe('/page');
+    expect(alert.alert.labels).toEqual({ alertname: 'ObsmonNodeProbeDown', node: 'e2e-probe-down', group: 'dome', severity: 'critical', job: 'obsmon-bridge' });
+    expect(alert.alert.annotations['summary']).toBe('Critical device e2e-probe-down (group dome) does not answer its probe');
+    expect(findAlert({ alertname: 'ObsmonCriticalNodeDown', node: 'e2e-probe-down' }, 'firing')).toBeUndefined();
+    expect(findAlert({ alertname: 'ObsmonNodeProbeDown', node: 'e2e-probe-up' }, 'firing')).toBeUndefined();
+  }, 45_000);
 
   test('Alertmanager silences the other alerts of a down node, not those of other nodes', async () => {
     const post = await fetch(`${alertmanager!.url}/api/v2/alerts`, {

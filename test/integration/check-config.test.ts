@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { main } from '../../cli/main.ts';
+import { STANDARD_KEYS } from '../../protocol/keys.ts';
 import { createTestPki, type TestPki } from '../helpers/test-certificates.ts';
 
 const BIN = new URL('../../bin/obsmon.js', import.meta.url).pathname;
@@ -91,6 +92,13 @@ describe('obsmon check-config: exit 0 when the command would start', () => {
     expect(none.stdout).toContain('ok    safety rules: none (--safety-rules not set): /api/v1/safety/indi is advisory only\n');
   });
 
+  test('an inventory with agentless devices: the probes are counted', async () => {
+    const inventory = file('ok-probes.yaml', 'nodes:\n  - ccd01\n  - { name: dome-plc, probe: { tcp: "10.0.0.5:502" } }\n  - { name: weather, probe: { http: "http://weather.local/status" } }\n');
+    const r = await checkHere(['bridge', '--inventory', inventory]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`ok    inventory: ${inventory}: 3 nodes, 2 probed (agentless)`);
+  });
+
   test('a misspelt OBSMON_* variable is a warning naming the closest option, not a failure', async () => {
     const r = await checkHere(['exporter'], { OBSMON_SERVR: '10.0.0.5:7070' });
     expect(r.status).toBe(0);
@@ -110,7 +118,7 @@ describe('obsmon check-config: exit 2 with one line per problem naming file, lin
 
   test.each([
     ['an unknown metric in the thresholds file', () => ['bridge', '--thresholds', file('cpuu.yaml', 'defaults:\n  cpu: { warning: 85, error: 95 }\n  cpuu: { warning: 1, error: 2 }\n')],
-      ['bridge: DIR/cpuu.yaml:3: defaults.cpuu: unknown metric "cpuu" (expected one of cpu, mem, swap, disk, inodes, disk_ro, rx, tx, rx_errors, rx_drops, tx_errors, tx_drops, load1, load5, load15, procs, proc_count, temp, uptime, or a custom key listed in custom_metrics; did you mean "cpu"?)']],
+      [`bridge: DIR/cpuu.yaml:3: defaults.cpuu: unknown metric "cpuu" (expected one of ${STANDARD_KEYS.map((k) => k.key).join(', ')}, or a custom key listed in custom_metrics; did you mean "cpu"?)`]],
     ['critical: yes in the inventory and bad YAML in the thresholds: every problem',
       () => ['bridge', '--inventory', file('yes.yaml', 'nodes:\n  - { name: a, critical: yes }\n'), '--thresholds', file('broken.yaml', 'defaults:\n  cpu: [85\n')],
       [
@@ -133,6 +141,8 @@ describe('obsmon check-config: exit 2 with one line per problem naming file, lin
     ['InfluxDB options without a URL', () => ['bridge', '--influx-db', 'obsmon'], ['bridge: Invalid --influx-db (from options): requires --influx-url <url>']],
     ['an unknown condition in the safety rules', () => ['bridge', '--safety-rules', file('rules-bad.yaml', 'unsafe:\n  - { when: down, critical: true }\n  - { when: eror, group: dome }\n')],
       ['bridge: DIR/rules-bad.yaml:3: unsafe[1].when: expected down or error, got "eror"']],
+    ['a probe whose timeout is not shorter than its interval', () => ['bridge', '--inventory', file('probe.yaml', 'nodes:\n  - name: dome-plc\n    probe: { tcp: "10.0.0.5:502", interval: 2, timeout: 2 }\n')],
+      ['bridge: DIR/probe.yaml:3: nodes[0].probe.timeout: timeout (2 s) must be shorter than interval (2 s)']],
     ['--enforce-inventory without an inventory', () => ['bridge', '--enforce-inventory'], ['bridge: Invalid --enforce-inventory true (from options): requires --inventory <file>']],
     ['an exporter token file that is missing', () => ['exporter', '--token-file', join(dir, 'no-token')], ['exporter: Cannot read --token-file "DIR/no-token": ENOENT: no such file or directory, open \'DIR/no-token\'']],
     ['an exporter with half a client certificate', () => ['exporter', '--tls-cert', pki.serverCert], ['exporter: Invalid --tls-cert/--tls-key: give both or neither']],

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { TokenGrants } from '../../../bridge/ingest/token-grants.ts';
-import { inventoryChanges, loadInventory } from '../../../bridge/state/inventory.ts';
+import { inventoryChanges, loadInventory, MAX_PROBES } from '../../../bridge/state/inventory.ts';
 import { countChangedLevels, loadThresholdsConfig } from '../../../bridge/state/thresholds.ts';
+import { STANDARD_KEYS } from '../../../protocol/keys.ts';
 import { ConfigError } from '../../../config/config-error.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'obsmon-data-files-'));
@@ -31,7 +32,8 @@ function problem(load: (path: string) => unknown, text: string): string {
   throw new Error(`expected a ConfigError for ${JSON.stringify(text)}`);
 }
 
-const STANDARD = 'cpu, mem, swap, disk, inodes, disk_ro, rx, tx, rx_errors, rx_drops, tx_errors, tx_drops, load1, load5, load15, procs, proc_count, temp, uptime';
+// The list the message names: every standard key, in the protocol's order.
+const STANDARD = STANDARD_KEYS.map((k) => k.key).join(', ');
 
 describe('thresholds file: every problem is one line naming file, line, key and what is expected', () => {
   test.each([
@@ -80,14 +82,41 @@ describe('inventory file: every problem is one line naming file, line, key and w
     ['a duplicate name', 'nodes:\n  - ccd01\n  - ccd02\n  - name: ccd01\n    group: cameras\n', 'FILE:4: nodes[2]: duplicate node "ccd01" (already listed as nodes[0])'],
     ['a name the protocol refuses', 'nodes:\n  - ccd 01\n', 'FILE:2: nodes[0].name: expected a node name as in the protocol (letters, digits, _ . : -; at most 64), got "ccd 01"'],
     ['a bad group', 'nodes:\n  - { name: ccd01, group: "big cameras" }\n', 'FILE:2: nodes[0].group: expected a group name (letters, digits, _ . -; at most 64), got "big cameras"'],
-    ['a misspelt key', 'nodes:\n  - { name: ccd01, grup: cameras }\n', 'FILE:2: nodes[0]: unknown key "grup" (expected name, group, critical; did you mean "group"?)'],
-    ['an entry that is a number', 'nodes:\n  - 5\n', 'FILE:2: nodes[0]: expected a node name or { name, group, critical }, got 5'],
+    ['a misspelt key', 'nodes:\n  - { name: ccd01, grup: cameras }\n', 'FILE:2: nodes[0]: unknown key "grup" (expected name, group, critical, probe; did you mean "group"?)'],
+    ['an entry that is a number', 'nodes:\n  - 5\n', 'FILE:2: nodes[0]: expected a node name or { name, group, critical, probe }, got 5'],
     ['nodes not a list', 'nodes: ccd01\n', 'FILE:1: nodes: expected a list of nodes, got "ccd01"'],
     ['a list at the top', '- ccd01\n', 'FILE:1: expected a mapping with nodes: [...], got a list'],
     ['a misspelt top key', 'node:\n  - ccd01\n', 'FILE:1: unknown key "node" (expected nodes; did you mean "nodes"?)'],
     ['bad YAML at the end of the file, shown with the last line', 'nodes: [ccd01,\n', 'FILE:2:1: invalid YAML in the inventory: Flow sequence in block collection must be sufficiently indented and end with a ]; line 1 reads "nodes: [ccd01,"'],
   ])('%s', (_, text, message) => {
     expect(problem(loadInventory, text)).toBe(message);
+  });
+
+  test.each([
+    ['a probe with no target', 'nodes:\n  - name: dome-plc\n    probe: { interval: 10 }\n', 'FILE:3: nodes[0].probe: expected exactly one of tcp: <host:port> or http: <url>'],
+    ['a probe with both targets', 'nodes:\n  - name: dome-plc\n    probe: { tcp: "10.0.0.5:502", http: "http://10.0.0.5/" }\n', 'FILE:3: nodes[0].probe: expected exactly one of tcp: <host:port> or http: <url>'],
+    ['a tcp target without a port', 'nodes:\n  - name: dome-plc\n    probe:\n      tcp: 10.0.0.5\n', 'FILE:4: nodes[0].probe.tcp: expected <host:port>, e.g. 10.0.0.5:7070 or [::1]:7070'],
+    ['an http target that is no http URL', 'nodes:\n  - { name: weather, probe: { http: "ftp://weather.local/" } }\n', 'FILE:2: nodes[0].probe.http: expected an http:// or https:// URL without user:password, got "ftp://weather.local/"'],
+    ['an http target with a password', 'nodes:\n  - { name: weather, probe: { http: "http://u:p@weather.local/" } }\n', 'FILE:2: nodes[0].probe.http: expected an http:// or https:// URL without user:password, got "http://u:p@weather.local/"'],
+    ['a timeout not shorter than the interval', 'nodes:\n  - name: dome-plc\n    probe:\n      tcp: "10.0.0.5:502"\n      interval: 5\n      timeout: 5\n', 'FILE:6: nodes[0].probe.timeout: timeout (5 s) must be shorter than interval (5 s)'],
+    ['an interval below one second', 'nodes:\n  - { name: dome-plc, probe: { tcp: "10.0.0.5:502", interval: 0.5, timeout: 0.2 } }\n', 'FILE:2: nodes[0].probe.interval: expected the interval in seconds (1 … 3600)'],
+    ['expect_status on a tcp probe', 'nodes:\n  - { name: dome-plc, probe: { tcp: "10.0.0.5:502", expect_status: 200 } }\n', 'FILE:2: nodes[0].probe.expect_status: expect_status belongs to an http probe'],
+    ['a status code that is none', 'nodes:\n  - { name: weather, probe: { http: "http://weather.local/", expect_status: 42 } }\n', 'FILE:2: nodes[0].probe.expect_status: expected an HTTP status code 100..599'],
+    ['a misspelt probe key', 'nodes:\n  - name: weather\n    probe:\n      http: "http://weather.local/"\n      intervall: 10\n', 'FILE:5: nodes[0].probe: unknown key "intervall" (expected tcp, http, expect_status, interval, timeout; did you mean "interval"?)'],
+  ])('%s', (_, text, message) => {
+    expect(problem(loadInventory, text)).toBe(message);
+  });
+
+  test('probes: defaults, both kinds, and at most MAX_PROBES', () => {
+    const inventory = loadInventory(write('nodes:\n  - { name: dome-plc, group: dome, critical: true, probe: { tcp: "10.0.0.5:502", interval: 10, timeout: 2 } }\n  - { name: weather, probe: { http: "http://weather.local/status" } }\n  - ccd01\n'));
+    expect([...inventory.values()]).toEqual([
+      { name: 'dome-plc', group: 'dome', critical: true, probe: { kind: 'tcp', target: '10.0.0.5:502', intervalSeconds: 10, timeoutSeconds: 2 } },
+      { name: 'weather', group: 'default', critical: false, probe: { kind: 'http', target: 'http://weather.local/status', intervalSeconds: 10, timeoutSeconds: 2, expectStatus: 200 } },
+      { name: 'ccd01', group: 'default', critical: false },
+    ]);
+    const many = (n: number) => `nodes:\n${Array.from({ length: n }, (_, i) => `  - { name: d${i}, probe: { tcp: "10.0.0.5:502" } }\n`).join('')}`;
+    expect(loadInventory(write(many(MAX_PROBES))).size).toBe(MAX_PROBES);
+    expect(problem(loadInventory, many(MAX_PROBES + 1))).toBe(`FILE:${MAX_PROBES + 2}: nodes[${MAX_PROBES}].probe: more than ${MAX_PROBES} probes`);
   });
 
   test('a missing file names the path', () => {
@@ -121,5 +150,12 @@ describe('reload bookkeeping', () => {
     const before = new Map([entry('a'), entry('b'), entry('c', 'cameras')]);
     const after = new Map([entry('a'), entry('c', 'cameras', true), entry('d'), entry('e')]);
     expect(inventoryChanges(before, after)).toEqual({ added: 2, removed: 1, changed: 1 });
+  });
+
+  test('inventoryChanges counts a node whose probe changed', () => {
+    const probe = (target: string) => ({ kind: 'tcp' as const, target, intervalSeconds: 10, timeoutSeconds: 2 });
+    const before = new Map([['plc', { name: 'plc', group: 'dome', critical: true, probe: probe('10.0.0.5:502') }], ['sw', { name: 'sw', group: 'net', critical: false, probe: probe('10.0.0.6:22') }]]);
+    const after = new Map([['plc', { name: 'plc', group: 'dome', critical: true, probe: probe('10.0.0.7:502') }], ['sw', { name: 'sw', group: 'net', critical: false, probe: probe('10.0.0.6:22') }]]);
+    expect(inventoryChanges(before, after)).toEqual({ added: 0, removed: 0, changed: 1 });
   });
 });

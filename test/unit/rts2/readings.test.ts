@@ -46,6 +46,15 @@ describe('nodeReadings', () => {
     expect(r['n1_net_in']!.alert).toBeUndefined();
   });
 
+  test('an agentless device shows its probe result and round trip, the round trip against its levels', () => {
+    const probeLevels = new DeviceLevels({ defaults: { probe_rtt: { warning: 0.5, error: 1.5 } }, groups: {}, nodes: {} });
+    const r = byName(nodeReadings(node({ node: 'dome-plc', metrics: [metric('probe_up', 1), metric('probe_rtt', 0.8)] }), { ...ctx, levels: probeLevels }));
+    expect(Object.keys(r)).toEqual(['dome_plc_up', 'dome_plc_age', 'dome_plc_probe_up', 'dome_plc_probe_rtt']);
+    expect(r['dome_plc_probe_up']).toMatchObject({ value: 1, condition: 'ok' });
+    expect(r['dome_plc_probe_rtt']).toMatchObject({ value: 0.8, condition: 'warning', description: '[s] dome-plc probe round trip' });
+    expect(r['dome_plc_probe_rtt']!.alert!.warning).toBe('dome-plc probe round trip 0.8 s at or above warning level 0.5 s');
+  });
+
   test.each([
     { name: 'group levels apply', view: { group: 'cameras', metrics: [metric('disk', 85)] }, expected: 'ok' },
     { name: 'at the error level is error', view: { metrics: [metric('disk', 90)] }, expected: 'error' },
