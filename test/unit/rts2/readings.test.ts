@@ -48,11 +48,12 @@ describe('nodeReadings', () => {
 
   test('an agentless device shows its probe result and round trip, the round trip against its levels', () => {
     const probeLevels = new DeviceLevels({ defaults: { probe_rtt: { warning: 0.5, error: 1.5 } }, groups: {}, nodes: {} });
-    const r = byName(nodeReadings(node({ node: 'dome-plc', metrics: [metric('probe_up', 1), metric('probe_rtt', 0.8)] }), { ...ctx, levels: probeLevels }));
-    expect(Object.keys(r)).toEqual(['dome_plc_up', 'dome_plc_age', 'dome_plc_probe_up', 'dome_plc_probe_rtt']);
-    expect(r['dome_plc_probe_up']).toMatchObject({ value: 1, condition: 'ok' });
-    expect(r['dome_plc_probe_rtt']).toMatchObject({ value: 0.8, condition: 'warning', description: '[s] dome-plc probe round trip' });
-    expect(r['dome_plc_probe_rtt']!.alert!.warning).toBe('dome-plc probe round trip 0.8 s at or above warning level 0.5 s');
+    const r = byName(nodeReadings(node({ node: 'plc1', metrics: [metric('probe_up', 1), metric('probe_rtt', 0.8)] }), { ...ctx, levels: probeLevels }));
+    expect(Object.keys(r)).toEqual(['plc1_up', 'plc1_age', 'plc1_probe_up', 'plc1_probe_rtt']);
+    expect(r['plc1_probe_up']).toMatchObject({ value: 'up', figure: 1, condition: 'ok' });
+    expect(r['plc1_probe_rtt']).toMatchObject({ value: '0.8 s', figure: 0.8, condition: 'warning' });
+    expect(r['plc1_probe_rtt']!.description).toContain('plc1 probe round trip');
+    expect(r['plc1_probe_rtt']!.alert!.warning).toBe('plc1 probe round trip 0.8 s at or above warning level 0.5 s');
   });
 
   test.each([
