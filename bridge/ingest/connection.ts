@@ -45,6 +45,8 @@ export class AgentConnection {
   private closing = false;
   private draining = false;
   private held: string[] | undefined;
+  /** Complete lines that arrived after the bridge decided to close: counted with the held ones. */
+  private lostAfterClose = 0;
   private peerEnded = false;
   private lastDataAt = Date.now();
   closeReason: CloseReason = 'peer';
@@ -115,6 +117,8 @@ export class AgentConnection {
   close(reason: CloseReason): void {
     this.closing = true;
     this.closeReason = reason;
+    // A paused socket keeps what it read in its own buffer; read it out so its lines are counted.
+    if (!this.socket.destroyed) while (this.socket.read() !== null);
     this.socket.destroy();
   }
 
@@ -167,15 +171,19 @@ export class AgentConnection {
   /** Lines read but not handled because the bridge closed the connection: counted and logged. */
   private discardHeld(): void {
     clearTimeout(this.resumeTimer);
-    const lost = this.held?.length ?? 0;
+    const lost = (this.held?.length ?? 0) + this.lostAfterClose;
     this.held = undefined;
+    this.lostAfterClose = 0;
     if (lost === 0) return;
     this.metrics.unprocessedLines.inc(lost);
     this.handler.logRefusal('unprocessed', `${lost} lines from ${this.source} were not handled: connection closed by the bridge (${this.closeReason})`);
   }
 
   private onLine(text: string): void {
-    if (this.closing) return;
+    if (this.closing) {
+      if (text !== '' && text !== '\r') this.lostAfterClose += 1;
+      return;
+    }
     // Over budget: hold the rest of this chunk's lines and stop reading until the budget refills.
     // Held lines are at most one socket read's worth, so this buffer is bounded too.
     if (this.held !== undefined) {

@@ -192,7 +192,8 @@ beforeAll(async () => {
   const now = () => Math.floor(Date.now() / 1000);
   agents.set('e2e-disk', () => 'cpu=5 disk=95');
   // Clock 30 s ahead (inside --future-tolerance), disk rising 1 % a report: skew and trend alerts.
-  agents.set('e2e-all', () => `cpu=50 mem=50 swap=50 temp=40 disk=${Math.min(100, 10 + tick)} rx=1000 tx=1000 rx@eth0=500`);
+  // And the checks of the optional collectors: a read-only mount, inodes nearly out, interface errors, a watched process not running.
+  agents.set('e2e-all', () => `cpu=50 mem=50 swap=50 temp=40 disk=${Math.min(100, 10 + tick)} rx=1000 tx=1000 rx@eth0=500 inodes=95 disk_ro@/data=1 rx_errors=2 proc_count@camd=0`);
   agentSocket = await connectTo(bridge.ingestPort);
   const send = () => {
     tick += 1;

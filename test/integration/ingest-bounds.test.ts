@@ -199,6 +199,9 @@ describe('no line lost to the line budget or to a shutdown', () => {
     const agent = await connectTo(bridge.ingestPort);
     agent.write(lines('held01', 20, now() - 100));
     await closed(agent);
+    // The bridge counts in its own close handler, which may run after the agent saw the close.
+    const total = async () => ((await counter('obsmon_bridge_lines_total')) ?? 0) + ((await counter('obsmon_bridge_unprocessed_lines_total')) ?? 0);
+    await waitFor('every line handled or counted', async () => (await total()) === 20, 5000, 20).catch(() => undefined);
     const handled = (await counter('obsmon_bridge_lines_total'))!;
     const unprocessed = (await counter('obsmon_bridge_unprocessed_lines_total'))!;
     expect(unprocessed).toBeGreaterThan(0);

@@ -4,6 +4,20 @@ import { startBridgeProcess, type BridgeProcess } from '../helpers/bridge-proces
 import { SseClient } from '../helpers/sse-client.ts';
 import { connectTo } from '../helpers/tcp-client.ts';
 import { sampleValue, startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
+
+/**
+ * A deadline per request (a starved event loop fails the test), and one retry when a kept-alive
+ * connection was reset: the server may close an idle one just as the client reuses it (a race of
+ * HTTP keep-alive itself, not a bound of the bridge).
+ */
+async function patientFetch(url: string): Promise<Response> {
+  try {
+    return await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw error;
+    return fetch(url, { signal: AbortSignal.timeout(10_000) });
+  }
+}
 import { waitFor } from '../helpers/wait-for.ts';
 
 const MiB = 1 << 20;
@@ -71,9 +85,9 @@ describe('stream subscriber bounds', () => {
     const watcher = (async () => {
       while (watching) {
         // A deadline per request: a starved event loop fails the test here.
-        const health = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(10_000) });
+        const health = await patientFetch(`${url}/healthz`);
         expect(health.status).toBe(200);
-        const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+        const text = await (await patientFetch(`${url}/metrics`)).text();
         maxBuffered = Math.max(maxBuffered, metric(text, 'obsmon_bridge_stream_buffered_bytes'));
         maxRss = Math.max(maxRss, metric(text, 'process_resident_memory_bytes'));
         await new Promise((r) => setTimeout(r, 200));
