@@ -10,7 +10,7 @@ import type { StatusChange } from './status-tracker.ts';
  * a restart is not a new crossing).
  */
 export class EventRecorder {
-  /** node -> series id -> last recorded status; only nodes of the table (pruned by `reconcile`). */
+  /** node -> series id -> last recorded status (pruned by `reconcile`). */
   private readonly metrics = new Map<string, Map<string, string>>();
   /** node -> last recorded 'up' / 'down'. */
   private readonly nodes = new Map<string, string>();
@@ -21,6 +21,8 @@ export class EventRecorder {
     private readonly table: NodeTable,
     private readonly downAfterMs: number,
     private readonly now: () => number,
+    /** Nodes remembered at most beyond those in the table (the table has its own bound). */
+    private readonly maxRemembered = 10_000,
   ) {
     for (const e of history.all()) {
       if (e.kind === 'node' && e.node !== null) {
@@ -64,21 +66,23 @@ export class EventRecorder {
   /**
    * Periodic: nodes whose up/down the log tells otherwise than the table now (the down transition
    * happens by time; after a restart the tracker starts blank) get their event, judged by the same
-   * `isUp` as the API. Forgets nodes that left the table.
+   * `isUp` as the API. Nodes that left the table are forgotten once more than `maxRemembered` are known.
    */
   reconcile(): void {
     const nowMs = this.now();
+    const prune = this.nodes.size > this.maxRemembered;
     for (const [name, last] of this.nodes) {
       const node = this.table.get(name);
       if (node === undefined) {
-        this.nodes.delete(name);
-        this.metrics.delete(name);
+        // Kept while the bound allows: a node missing from the table after a restart (forgotten, or
+        // not yet saved) that reports again has its "up" recorded.
+        if (prune) this.nodes.delete(name);
         continue;
       }
       const state = isUp(node, nowMs, this.downAfterMs) ? 'up' : 'down';
       if (state !== last) this.nodeChange(name, state, state === 'up' ? (node.lastReceivedAt ?? nowMs) / 1000 : nowMs / 1000);
     }
-    for (const name of this.metrics.keys()) if (this.table.get(name) === undefined) this.metrics.delete(name);
+    if (this.metrics.size > this.maxRemembered) for (const name of this.metrics.keys()) if (this.table.get(name) === undefined) this.metrics.delete(name);
   }
 
   /** A problem of the bridge (ok false) or its end (ok true); recorded when it changes. */
