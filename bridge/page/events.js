@@ -51,9 +51,10 @@ export function eventsTable(events, { showNode = true } = {}) {
       el('td', { text: detail(e) }),
     );
   });
-  // The readings table's look (style.css), left-aligned: these are words, not numbers.
-  const table = el('table', { class: 'readings events' }, el('thead', {}, head), el('tbody', {}, ...rows));
-  for (const cell of table.querySelectorAll('th, td')) cell.style.textAlign = 'left';
+  // Styled here rather than in style.css: the readings table's look, left-aligned (words, not numbers).
+  const table = el('table', { class: 'events' }, el('thead', {}, head), el('tbody', {}, ...rows));
+  Object.assign(table.style, { borderCollapse: 'collapse', background: 'var(--card)' });
+  for (const cell of table.querySelectorAll('th, td')) Object.assign(cell.style, { padding: '.25rem .7rem', borderBottom: '1px solid #e6e9ec', textAlign: 'left' });
   return table;
 }
 
