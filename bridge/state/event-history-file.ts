@@ -175,21 +175,22 @@ export async function startEventsFile(history: EventHistory, options: EventsFile
   let handle: FileHandle | undefined;
   let running: Promise<void> | undefined;
   const unsubscribe = history.onAppend((e) => {
-    pending.push(`${JSON.stringify(e)}\n`);
     appended += 1;
     if (appended > options.maxEvents) rewrite = true;
+    // A rewrite writes the whole log anyway; this also bounds `pending` while a slow disk holds a write.
+    if (rewrite) pending = [];
+    else pending.push(`${JSON.stringify(e)}\n`);
   });
 
   const write = async (): Promise<void> => {
     if (rewrite) {
-      pending = [];
-      await handle?.close().catch(() => {});
-      handle = undefined;
-      // Cleared first: an event appended while the rewrite runs is in `pending` and appended after it.
+      // Everything recorded so far is in the snapshot; what comes while it is written goes to `pending`.
       rewrite = false;
       appended = 0;
-      // A snapshot: what is recorded while the file is written is in `pending`, appended next time.
+      pending = [];
       const snapshot = [...history.all()];
+      await handle?.close().catch(() => {});
+      handle = undefined;
       try {
         await writeEventsFile(options.path, snapshot);
       } catch (error) {
