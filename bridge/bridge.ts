@@ -8,6 +8,7 @@ import { RateLimitedLog } from '../lib/rate-limited-log.ts';
 import { createHttpApp } from './expose/http.ts';
 import { createHttpServer } from './expose/http-server.ts';
 import { httpAuth } from './expose/http-auth.ts';
+import { eventsRoute } from './expose/events-route.ts';
 import { createLiveEvents } from './expose/live-events.ts';
 import { renderNodeExposition } from './expose/node-exposition.ts';
 import { startPeers } from './peers/peers.ts';
@@ -17,7 +18,11 @@ import { IngestServer } from './ingest/server.ts';
 import { ingestOptions, tlsOptions } from './ingest/ingest-options.ts';
 import type { BridgeOptions } from './options.ts';
 import { createSelfMetrics } from './self-metrics.ts';
+import { BridgeHealthWatch } from './state/bridge-health.ts';
 import { ConfigReloader, type ReloadOutcome } from './state/config-reload.ts';
+import { EventHistory, eventHistoryMetrics } from './state/event-history.ts';
+import { eventsFilePath, startEventsFile } from './state/event-history-file.ts';
+import { EventRecorder } from './state/event-recorder.ts';
 import { loadInventory } from './state/inventory.ts';
 import { loadSafetyRules, unmatchedRules } from './state/safety-rules.ts';
 import { stateFilePath } from './state/node-state-file.ts';
@@ -37,6 +42,8 @@ export interface RunningBridge {
   readonly thresholds: Thresholds;
   /** InfluxDB writer and history (memory-only without a database). */
   readonly store: Store;
+  /** The event log (GET /api/v1/events). */
+  readonly events: EventHistory;
   /** Re-read the thresholds, inventory and safety rules files (SIGHUP); an invalid file keeps its previous content. */
   reload(): ReloadOutcome;
   /** Graceful stop: stop listening, handle what agents already sent (--shutdown-grace), store it, close, finish in-flight HTTP. */
@@ -65,6 +72,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const safetyRules = options.safetyRules === undefined ? [] : loadSafetyRules(options.safetyRules);
   if (options.inventory !== undefined) for (const w of unmatchedRules(safetyRules, inventory)) log.warn(`Safety rules ${options.safetyRules}: ${w}`);
   const statePath = stateFilePath(options);
+  const eventsPath = eventsFilePath(options);
   const table = new NodeTable(
     {
       maxNodes: options.maxNodes,
@@ -112,6 +120,12 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
       ? undefined
       : await startNodeStateSaver(table, { path: statePath, intervalMs: options.stateInterval * 1000, maxNodes: options.maxNodes, maxSeriesPerNode: options.maxSeriesPerNode, now }, metrics, log.child('state'));
   forget();
+  const eventMetrics = eventHistoryMetrics(registry);
+  const events = new EventHistory({ maxEvents: options.eventsMax, maxAgeSeconds: options.eventsMaxAge, now }, eventMetrics);
+  const eventsFile =
+    eventsPath === undefined ? undefined : await startEventsFile(events, { path: eventsPath, flushIntervalMs: 1000, maxEvents: options.eventsMax, now }, eventMetrics, log.child('events'));
+  const recorder = new EventRecorder(events, table, downAfterMs, now, options.eventsMax + options.maxNodes);
+  const health = new BridgeHealthWatch(registry, recorder);
 
   const ingest = new IngestServer(lines, metrics, { ...ingestOptions(options), durable: () => store.durable() }, log.child('ingest'));
   const live = createLiveEvents(lines, table, thresholds, registry, {
@@ -121,6 +135,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     maxTotalBufferedBytes: options.streamMaxTotalBufferedBytes,
     downAfterMs,
     now,
+    onStatusChange: (change) => recorder.statusChange(change),
   });
   const peers = options.peers.length === 0 ? undefined : startPeers(options.peers, options.peerInterval, live.log, log.child('peers'));
   const httpLog = new RateLimitedLog(log.child('http'));
@@ -134,6 +149,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     now,
     stream: live.handler,
     history: historyRoute(store.history, now),
+    events: eventsRoute(events),
     auth: httpAuth(options.httpBearerTokens, options.httpBasicAuth),
     corsOrigins: options.corsOrigins,
     errorLog: httpLog,
@@ -151,6 +167,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   }
   const ingestAddress = await ingest.listen(options.bind, options.ingestPort).catch(async (error: Error) => {
     await nodeState?.stop();
+    await eventsFile?.stop();
     await store.close();
     throw new ConfigError(`Cannot listen for agents on ${options.bind}:${options.ingestPort} (--bind, --ingest-port): ${error.message}`);
   });
@@ -160,12 +177,14 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
       : await ingest.listenTls(options.bind, options.tlsPort, tlsOptions(options)).catch(async (error: Error) => {
           await ingest.close();
           await nodeState?.stop();
+          await eventsFile?.stop();
           await store.close();
           throw new ConfigError(`Cannot listen for TLS agents on ${options.bind}:${options.tlsPort} (--bind, --tls-port): ${error.message}`);
         });
   const httpAddress = await listenHttp(http, options.bind, options.httpPort).catch(async (error: Error) => {
     await ingest.close();
     await nodeState?.stop();
+    await eventsFile?.stop();
     await store.close();
     throw new ConfigError(`Cannot listen for HTTP on ${options.bind}:${options.httpPort} (--bind, --http-port): ${error.message}`);
   });
@@ -174,6 +193,18 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   sweeper.unref();
   // Once everything listens: a probe result is a report, seen by /metrics, storage and the stream.
   probes.update(inventory);
+  // Node down by time (also across a restart), the store's health, the age bound.
+  const eventTick = setInterval(() => {
+    recorder.reconcile();
+    events.prune();
+    void health.check();
+  }, 1000);
+  eventTick.unref();
+  const reload = (): ReloadOutcome => {
+    const outcome = files.reload();
+    recorder.bridge('config_reload', outcome.ok, outcome.ok ? outcome.summary : `${outcome.summary}: ${outcome.errors.join('; ')}`);
+    return outcome;
+  };
 
   return {
     ingestAddress,
@@ -184,15 +215,18 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     registry,
     thresholds,
     store,
-    reload: () => files.reload(),
+    events,
+    reload,
     async stop() {
       clearInterval(sweeper);
       probes.stop();
+      clearInterval(eventTick);
       live.stop();
       peers?.stop();
       // Drains every agent connection first (what was sent before the signal is handled), then resets them.
       await ingest.close();
       await nodeState?.stop();
+      await eventsFile?.stop();
       // After ingest: no report arrives any more; what the database has not taken goes to the spool.
       await store.close();
       await new Promise<void>((resolve) => {

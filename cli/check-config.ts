@@ -1,10 +1,11 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { checkBridgeOptions } from '../bridge/bridge.ts';
 import { httpAuth } from '../bridge/expose/http-auth.ts';
 import { ingestOptions, tlsOptions } from '../bridge/ingest/ingest-options.ts';
 import { bridgeOptionSpecs, type BridgeOptions } from '../bridge/options.ts';
+import { eventsFilePath } from '../bridge/state/event-history-file.ts';
 import { loadInventory } from '../bridge/state/inventory.ts';
 import { describeRule, loadSafetyRules, unmatchedRules } from '../bridge/state/safety-rules.ts';
 import { BUILTIN_THRESHOLDS_PATH, loadThresholdsConfig } from '../bridge/state/thresholds.ts';
@@ -68,6 +69,20 @@ function bridgeChecks(o: BridgeOptions): Check[] {
       },
     ],
     ['HTTP authentication', () => (httpAuth(o.httpBearerTokens, o.httpBasicAuth) === undefined ? 'off' : [o.httpBearerTokens, o.httpBasicAuth].filter(Boolean).join(', '))],
+    [
+      'event log',
+      () => {
+        const path = eventsFilePath(o, false);
+        if (path === undefined) return `in memory only (--events-file not set, no --spool-dir): at most ${o.eventsMax} events, lost on restart`;
+        if (existsSync(path)) {
+          if (statSync(path).isDirectory()) throw new ConfigError(`Invalid --events-file "${path}": it is a directory`);
+          writable(path, '--events-file');
+        }
+        // Rewritten through a temporary file renamed over it: the directory must be writable too.
+        if (o.eventsFile !== undefined) writableDirectory(dirname(path), '--events-file');
+        return `${path}: at most ${o.eventsMax} events, ${o.eventsMaxAge} s`;
+      },
+    ],
     [
       'storage',
       () => {

@@ -22,6 +22,8 @@ export interface HttpDeps {
   readonly stream: RequestHandler;
   /** `GET /api/v1/nodes/:node/history` (bridge/store/history-route.ts). */
   readonly history?: RequestHandler<{ node: string }>;
+  /** `GET /api/v1/events`, the event log (bridge/expose/events-route.ts). */
+  readonly events?: RequestHandler;
   /** Bearer/basic authentication, when configured (everything but /healthz). */
   readonly auth?: RequestHandler | undefined;
   /** Origins allowed to read the API from a browser (`*` for any); empty = same origin only. */
@@ -132,6 +134,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.json(view);
   });
   if (deps.history !== undefined) app.get('/api/v1/nodes/:node/history', deps.history);
+  if (deps.events !== undefined) app.get('/api/v1/events', deps.events);
   app.get('/api/v1/stream', deps.stream);
   app.use(safetyRoute({ views: scopedViews, rules: deps.safetyRules ?? (() => []) }));
   app.use(pageRoutes());

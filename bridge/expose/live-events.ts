@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { LineHandler } from '../ingest/line-handler.ts';
 import { seriesId, type NodeTable } from '../state/node-table.ts';
-import { StatusTracker } from '../state/status-tracker.ts';
+import { StatusTracker, type StatusChange } from '../state/status-tracker.ts';
 import type { Thresholds } from '../state/thresholds.ts';
 import { EventLog } from './event-log.ts';
 import { STREAM_REFUSE_REASONS, streamHandler } from './stream.ts';
@@ -15,6 +15,8 @@ export interface LiveEventsOptions {
   readonly maxTotalBufferedBytes: number;
   readonly downAfterMs: number;
   readonly now: () => number;
+  /** Every status change as it is appended (the event log, bridge/state/event-recorder.ts). */
+  readonly onStatusChange?: (change: StatusChange) => void;
 }
 
 /**
@@ -60,10 +62,14 @@ export function createLiveEvents(lines: LineHandler, table: NodeTable, threshold
     // Keys are agent text: built by fromEntries (own properties only, `__proto__` included), never indexed.
     const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
     log.append('report', report.node, { node: report.node, timestamp: report.timestamp, values });
-    for (const change of tracker.onReport(report)) log.append('status', change.node, change);
+    for (const change of tracker.onReport(report)) status(change);
   });
+  const status = (change: StatusChange) => {
+    log.append('status', change.node, change);
+    options.onStatusChange?.(change);
+  };
   const sweeper = setInterval(() => {
-    for (const change of tracker.sweep(options.now())) log.append('status', change.node, change);
+    for (const change of tracker.sweep(options.now())) status(change);
   }, 1000);
   sweeper.unref();
 

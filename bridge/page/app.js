@@ -1,5 +1,6 @@
 // The status page: an overview of every node, live through /api/v1/stream, and a page per node.
 // Plain ES module, no framework, no build step; all agent-supplied text goes through textContent.
+import { renderEventsPage } from './events.js';
 import { renderNodePage } from './node-page.js';
 
 const BAR_KEYS = ['cpu', 'mem', 'disk'];
@@ -207,6 +208,7 @@ function connectStream() {
 function route() {
   const match = /^#\/node\/(.+)$/.exec(location.hash);
   if (match) renderNodePage(view, decodeURIComponent(match[1]), state);
+  else if (location.hash === '#/events') renderEventsPage(view);
   else showOverview();
 }
 

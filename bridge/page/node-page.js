@@ -1,6 +1,7 @@
 // One node: history charts with dashed warning/error lines (the LAMOST web page) and a table of the
 // latest readings. Data from /api/v1/nodes/:node/history; charts drawn with uPlot.
 import { el } from './app.js';
+import { renderNodeEvents } from './events.js';
 
 const RANGES = [
   ['15 min', 900],
@@ -79,12 +80,17 @@ export async function renderNodePage(view, name, state) {
   const status = node === undefined ? 'unknown' : node.up ? node.status : 'stale';
   const charts = el('div', { class: 'charts' });
   const table = el('div');
+  const events = el('div', { id: 'node-events' });
   view.replaceChildren(
     el('div', { class: 'node-head' }, el('h1', { text: name }), el('span', { text: node ? `${node.group} · ${status}` : 'unknown node' }), el('a', { href: '#/', text: '← all nodes' }), picker),
     charts,
     el('h2', { text: 'Latest readings' }),
     table,
+    el('h2', { text: 'Recent events' }),
+    events,
   );
+  // Also for a node no longer in the table: its past is still in the log.
+  void renderNodeEvents(events, name);
   if (node === undefined) return;
 
   const to = Math.ceil(Date.now() / 1000);

@@ -77,6 +77,7 @@ describe('obsmon check-config: exit 0 when the command would start', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('ok    inventory: DIR/ok-inventory.yaml: 2 nodes'.replace('DIR', dir));
     expect(r.stdout).toContain(`ok    TLS ingest: port 7443, certificate ${pki.serverCert}`);
+    expect(r.stdout).toContain(`ok    event log: ${join(dir, 'spool', 'new', 'events.jsonl')}: at most 10000 events, 7776000 s`);
   });
 
   test('the bridge with --safety-rules: the rules are listed, one naming no inventory node is a warning, not a failure', async () => {
@@ -138,6 +139,9 @@ describe('obsmon check-config: exit 2 with one line per problem naming file, lin
       ['bridge: DIR/short.yaml:2: tokens[0].token: tokens must be at least 16 characters']],
     ['a missing HTTP tokens file', () => ['bridge', '--http-bearer-tokens', join(dir, 'none')], ['bridge: Cannot read --http-bearer-tokens "DIR/none": ENOENT: no such file or directory, open \'DIR/none\'']],
     ['a spool directory under a file', () => ['bridge', '--spool-dir', join(file('plain', ''), 'spool')], ['bridge: Invalid --spool-dir "DIR/plain/spool": DIR/plain is not a directory']],
+    ['an events file in a missing directory', () => ['bridge', '--events-file', join(dir, 'no-such-dir', 'events.jsonl')],
+      ['bridge: Invalid --events-file DIR/no-such-dir/events.jsonl: its directory DIR/no-such-dir does not exist']],
+    ['an events file that is a directory', () => ['bridge', '--events-file', dir], ['bridge: Invalid --events-file "DIR": it is a directory']],
     ['InfluxDB options without a URL', () => ['bridge', '--influx-db', 'obsmon'], ['bridge: Invalid --influx-db (from options): requires --influx-url <url>']],
     ['an unknown condition in the safety rules', () => ['bridge', '--safety-rules', file('rules-bad.yaml', 'unsafe:\n  - { when: down, critical: true }\n  - { when: eror, group: dome }\n')],
       ['bridge: DIR/rules-bad.yaml:3: unsafe[1].when: expected down or error, got "eror"']],
