@@ -80,8 +80,8 @@ function bar(metric, stale) {
     'div',
     { class: 'bar', dataset: { metric: label } },
     el('span', { class: 'label', text: label }),
-    el('div', { class: 'track' }, fill),
     el('span', { class: 'value', text: `${metric.value.toFixed(1)}%` }),
+    el('div', { class: 'track' }, fill),
   );
 }
 
@@ -91,8 +91,10 @@ function lastSeen(node) {
   return `last seen ${ago} s ago`;
 }
 
-function metaText(node) {
-  return `${node.group}${node.critical ? ' · critical' : ''} · ${lastSeen(node)}`;
+/** The group is in the section heading, except in the critical-down strip at the top. */
+function metaText(node, severity) {
+  const parts = severity === 'critical-down' ? [node.group, 'critical'] : node.critical ? ['critical'] : [];
+  return [...parts, lastSeen(node)].join(' · ');
 }
 
 /** The worst of several metrics (a qualified temp@ccd over its threshold colours the reading). */
@@ -143,7 +145,7 @@ function card(node, severity) {
   const status = nodeStatus(node);
   const down = status === 'stale';
   const badge = severity === 'critical-down' ? 'DOWN' : down ? 'down' : status;
-  const meta = el('p', { class: 'meta', text: metaText(node) });
+  const meta = el('p', { class: 'meta', text: metaText(node, severity) });
   const link = el(
     'a',
     { class: 'card', href: `#/node/${encodeURIComponent(node.node)}`, dataset: { node: node.node, status, severity } },
@@ -152,7 +154,7 @@ function card(node, severity) {
   );
   const bars = node.metrics.filter((m) => BAR_KEYS.includes(m.key));
   bars.sort((a, b) => BAR_KEYS.indexOf(a.key) - BAR_KEYS.indexOf(b.key));
-  for (const m of bars) link.append(bar(m, down));
+  if (bars.length > 0) link.append(el('div', { class: 'bars' }, ...bars.map((m) => bar(m, down))));
   const values = readings(node, down);
   if (values.length > 0) {
     const line = el('p', { class: 'readout' });
@@ -176,7 +178,7 @@ function cardFor(node, severity) {
     cards.set(node.node, fresh);
     entry = fresh;
   } else {
-    const text = metaText(node);
+    const text = metaText(node, severity);
     if (entry.meta.textContent !== text) entry.meta.textContent = text;
   }
   return entry.el;
