@@ -13,6 +13,8 @@ const COLOURS = ['#E69F00', '#56B4E9', '#CC79A7', '#F0E442', '#000000'];
 export const GAP_FACTOR = 2.5;
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 let rangeSeconds = 3600;
+/** Renders started; a render overtaken by a newer one (another range picked) stops after its fetches. */
+let generation = 0;
 
 async function history(node, metric, from, to) {
   const q = new URLSearchParams({ metric, from: String(from), to: String(to) });
@@ -107,7 +109,7 @@ function chart(container, title, names, lists, levels, unit, format) {
       height: 220,
       series,
       axes: [
-        { space: 90, values: timeLabels },
+        { space: 64, values: timeLabels },
         { label: unit, size: 80, values: yValues },
       ],
       scales: { x: { time: true } },
@@ -154,6 +156,7 @@ function readingsTable(columns, rows) {
 }
 
 export async function renderNodePage(view, name, state) {
+  const mine = ++generation;
   const node = state.nodes.get(name);
   const picker = el('select', { 'aria-label': 'time range' });
   for (const [label, seconds] of RANGES) {
@@ -189,6 +192,7 @@ export async function renderNodePage(view, name, state) {
   const mounts = node.metrics.filter((m) => m.key === 'disk').map((m) => (m.qualifier === null ? 'disk' : `disk@${m.qualifier}`));
   const keys = ['cpu', 'mem', 'rx', 'tx', 'load1', 'temp'];
   const fetched = await Promise.all([...keys, ...mounts].map((m) => history(name, m, from, to)));
+  if (mine !== generation) return;
   const byKey = new Map(keys.map((k, i) => [k, fetched[i]]));
   const disks = fetched.slice(keys.length);
   chart(charts, 'CPU', ['cpu %'], [byKey.get('cpu')], levelsOf('cpu'), '%');
@@ -210,5 +214,6 @@ export async function renderNodePage(view, name, state) {
       if (m !== undefined && (last[0][i + 1] === undefined || last[0][i + 1] === null) && m.timestamp === last[0][0]) last[0][i + 1] = m.value;
     });
   }
+  charts.dataset.ready = String(rangeSeconds);
   table.replaceChildren(last.length === 0 ? el('p', { class: 'empty', text: 'no readings in this range' }) : readingsTable(columns, last));
 }

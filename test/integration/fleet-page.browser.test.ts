@@ -213,17 +213,28 @@ describe('node page charts for an operator', () => {
     await page.screenshot({ path: `${ARTIFACTS_DIR}node-page-gap.png`, fullPage: true });
   });
 
-  test('time axis labels never overlap, over 15 min, 1 h, 6 h and 24 h, at the narrowest chart', async () => {
+  test('time axis labels never overlap, over 15 min, 1 h, 6 h and 24 h, in a narrow and a wide chart', async () => {
     bridge = await startTestBridge();
-    // A day of readings every 5 minutes.
+    // A day of readings every 5 minutes, and five minutes of readings every 10 s (second-spaced ticks).
     const t0 = now() - 86_000;
-    const lines = Array.from({ length: 287 }, (_, i) => `axis01 ${t0 + i * 300} cpu=${20 + (i % 30)} mem=40 disk=50`);
-    await sendAndClose(bridge.ingestPort, `${lines.join('\n')}\n`);
+    const day = Array.from({ length: 287 }, (_, i) => `axis01 ${t0 + i * 300} cpu=${20 + (i % 30)} mem=40 disk=50`);
+    const minutes = Array.from({ length: 30 }, (_, i) => `axis02 ${now() - 300 + i * 10} cpu=${20 + i} mem=40 disk=50`);
+    await sendAndClose(bridge.ingestPort, `${[...day, ...minutes].join('\n')}\n`);
     page = await browser.newPage({ viewport: { width: 480, height: 900 } });
-    await page.goto(`${bridge.httpUrl}/#/node/axis01`);
-    for (const range of ['900', '3600', '21600', '86400']) {
+    const cases = [...['900', '3600', '21600', '86400'].map((range) => ['axis01', range] as const), ['axis02', '900'] as const];
+    // The narrowest chart (420 px) and a wide one (more ticks: second-spaced labels are the longest).
+    for (const width of [480, 1200]) {
+      await page.setViewportSize({ width, height: 900 });
+      let shown = '';
+      for (const [node, range] of cases) {
+      if (shown !== node) {
+        await page.goto(`${bridge.httpUrl}/#/node/${node}`);
+        await page.reload(); // a fresh page: the 1 h default range
+        await page.locator('.charts[data-ready="3600"]').waitFor({ timeout: 10_000 });
+        shown = node;
+      }
       await page.selectOption('select[aria-label="time range"]', range);
-      await page.locator('.chart[data-chart="CPU"] canvas').waitFor({ timeout: 10_000 });
+      await page.locator(`.charts[data-ready="${range}"]`).waitFor({ timeout: 10_000 });
       const boxes = await page.evaluate(() => {
         const u = window.obsmonPlots['CPU']!;
         const axis = u.axes[0]!;
@@ -237,9 +248,10 @@ describe('node page charts for an operator', () => {
           return [{ label: String(label), left: x - width / 2, right: x + width / 2 }];
         });
       });
-      expect(boxes.length, range).toBeGreaterThan(1);
+      expect(boxes.length, `${width} px, ${node} ${range}`).toBeGreaterThan(1);
       for (let i = 1; i < boxes.length; i += 1) {
-        expect(boxes[i]!.left, `${range}: "${boxes[i - 1]!.label}" and "${boxes[i]!.label}"`).toBeGreaterThan(boxes[i - 1]!.right);
+        expect(boxes[i]!.left, `${width} px, ${node} ${range}: "${boxes[i - 1]!.label}" and "${boxes[i]!.label}"`).toBeGreaterThan(boxes[i - 1]!.right);
+      }
       }
     }
     await page.screenshot({ path: `${ARTIFACTS_DIR}node-page-axes.png`, fullPage: true });
