@@ -11,6 +11,8 @@ const RANK = { ok: 0, stale: 1, warning: 2, error: 3 };
  */
 const SEVERITY = { ok: 0, warning: 1, stale: 2, error: 3, 'critical-down': 4 };
 
+const byName = new Intl.Collator('en').compare;
+
 const state = {
   /** node name -> NodeView from /api/v1/nodes, patched by stream events */
   nodes: new Map(),
@@ -20,6 +22,8 @@ const state = {
   renderMs: 0,
   /** Overview renders so far. */
   renders: 0,
+  /** When the first render with nodes ended, ms since navigation (performance.now()). */
+  firstShownMs: undefined,
 };
 // Exposed for browser tests and curious operators.
 window.obsmon = state;
@@ -170,10 +174,13 @@ const cards = new Map();
 const sections = new Map();
 
 function cardFor(node, severity) {
-  const sig = signature(node, severity);
   let entry = cards.get(node.node);
+  // Unchanged since the last render (same object, no event touched it): no signature to compute.
+  const same = entry !== undefined && entry.node === node && entry.rev === node.rev && entry.severity === severity;
+  const sig = same ? entry.sig : signature(node, severity);
+  if (entry !== undefined) Object.assign(entry, { node, rev: node.rev, severity });
   if (entry === undefined || entry.sig !== sig) {
-    const fresh = { ...card(node, severity), sig };
+    const fresh = { ...card(node, severity), sig, node, rev: node.rev, severity };
     if (entry !== undefined && entry.el.parentNode !== null) entry.el.replaceWith(fresh.el);
     cards.set(node.node, fresh);
     entry = fresh;
@@ -219,7 +226,7 @@ function countsText(list) {
 }
 
 function byWorst([a, sa], [b, sb]) {
-  return SEVERITY[sb] - SEVERITY[sa] || a.node.localeCompare(b.node);
+  return SEVERITY[sb] - SEVERITY[sa] || byName(a.node, b.node);
 }
 
 function renderSummary(all) {
@@ -258,7 +265,7 @@ function renderOverview() {
     list.sort(byWorst);
     return { key, list, worst: SEVERITY[list[0][1]] };
   });
-  groups.sort((a, b) => b.worst - a.worst || (a.key === CRITICAL_DOWN ? -1 : b.key === CRITICAL_DOWN ? 1 : a.key.localeCompare(b.key)));
+  groups.sort((a, b) => b.worst - a.worst || (a.key === CRITICAL_DOWN ? -1 : b.key === CRITICAL_DOWN ? 1 : byName(a.key, b.key)));
   const wanted = [];
   for (const g of groups) {
     const s = sectionFor(g.key);
@@ -275,6 +282,7 @@ function renderOverview() {
   renderSummary(all);
   state.renderMs = performance.now() - started;
   state.renders += 1;
+  if (state.firstShownMs === undefined && state.nodes.size > 0) state.firstShownMs = performance.now();
 }
 
 function showOverview() {
@@ -332,6 +340,7 @@ function applyReport(report) {
       metric.status = statusOf(metric);
     }
   }
+  node.rev = (node.rev ?? 0) + 1;
   node.up = true;
   node.lastSeenAt = Date.now();
   if (node.lastReportTimestamp === null || report.timestamp > node.lastReportTimestamp) node.lastReportTimestamp = report.timestamp;
@@ -341,7 +350,10 @@ function applyReport(report) {
 
 function applyStatus(change) {
   const node = state.nodes.get(change.node);
-  if (node !== undefined && change.kind === 'node') node.up = change.to === 'up';
+  if (node !== undefined && change.kind === 'node') {
+    node.up = change.to === 'up';
+    node.rev = (node.rev ?? 0) + 1;
+  }
 }
 
 let renderQueued = false;
@@ -386,7 +398,10 @@ function route() {
 setInterval(() => {
   const now = Date.now();
   for (const n of state.nodes.values()) {
-    if (n.up && n.lastSeenAt !== undefined && now - n.lastSeenAt > state.downAfterSeconds * 1000) n.up = false;
+    if (n.up && n.lastSeenAt !== undefined && now - n.lastSeenAt > state.downAfterSeconds * 1000) {
+      n.up = false;
+      n.rev = (n.rev ?? 0) + 1;
+    }
   }
   scheduleRender();
 }, 1000);

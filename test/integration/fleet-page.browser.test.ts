@@ -19,7 +19,7 @@ import { startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
 declare const getComputedStyle: (element: unknown) => { backgroundColor: string; borderTopColor: string };
 declare const document: { createElement(tag: 'canvas'): { getContext(kind: '2d'): { font: string; measureText(text: string): { width: number } } } };
 declare const window: {
-  obsmon: { renders: number; renderMs: number };
+  obsmon: { renders: number; renderMs: number; firstShownMs?: number };
   obsmonPlots: Record<string, { axes: Array<{ font: [string, number]; _splits: number[]; _values: Array<string | null> }>; valToPos(v: number, scale: string): number }>;
   fleetMarks?: unknown[];
 };
@@ -175,8 +175,8 @@ describe('the status page for a fleet', () => {
     const loadedMs = Date.now() - started;
     expect(await page.locator('section.group').count()).toBe(20);
     expect(await page.locator('.card [data-reading="temp"]').count()).toBe(1000);
-    const renderMs = await page.evaluate(() => window.obsmon.renderMs);
-    console.log(`1000 nodes: cards shown ${loadedMs} ms after navigation; one overview render ${renderMs.toFixed(1)} ms`);
+    const { firstShownMs, renderMs } = await page.evaluate(() => window.obsmon);
+    console.log(`1000 nodes: shown ${firstShownMs!.toFixed(0)} ms after navigation (seen by the test after ${loadedMs} ms); a refresh render ${renderMs.toFixed(1)} ms`);
 
     // The page re-renders every second; with no new data, every card element must stay the same one.
     const renders = await page.evaluate(() => {
