@@ -227,31 +227,31 @@ describe('node page charts for an operator', () => {
       await page.setViewportSize({ width, height: 900 });
       let shown = '';
       for (const [node, range] of cases) {
-      if (shown !== node) {
-        await page.goto(`${bridge.httpUrl}/#/node/${node}`);
-        await page.reload(); // a fresh page: the 1 h default range
-        await page.locator('.charts[data-ready="3600"]').waitFor({ timeout: 10_000 });
-        shown = node;
-      }
-      await page.selectOption('select[aria-label="time range"]', range);
-      await page.locator(`.charts[data-ready="${range}"]`).waitFor({ timeout: 10_000 });
-      const boxes = await page.evaluate(() => {
-        const u = window.obsmonPlots['CPU']!;
-        const axis = u.axes[0]!;
-        const ctx = document.createElement('canvas').getContext('2d');
-        ctx.font = axis.font[0];
-        return axis._splits.flatMap((v, i) => {
-          const label = axis._values[i];
-          if (label === null || label === undefined) return [];
-          const width = Math.max(...String(label).split('\n').map((line) => ctx.measureText(line).width));
-          const x = u.valToPos(v, 'x');
-          return [{ label: String(label), left: x - width / 2, right: x + width / 2 }];
+        if (shown !== node) {
+          await page.goto(`${bridge.httpUrl}/#/node/${node}`);
+          await page.reload(); // a fresh page: the 1 h default range
+          await page.locator('.charts[data-ready="3600"]').waitFor({ timeout: 10_000 });
+          shown = node;
+        }
+        await page.selectOption('select[aria-label="time range"]', range);
+        await page.locator(`.charts[data-ready="${range}"]`).waitFor({ timeout: 10_000 });
+        const boxes = await page.evaluate(() => {
+          const u = window.obsmonPlots['CPU']!;
+          const axis = u.axes[0]!;
+          const ctx = document.createElement('canvas').getContext('2d');
+          ctx.font = axis.font[0];
+          return axis._splits.flatMap((v, i) => {
+            const label = axis._values[i];
+            if (label === null || label === undefined) return [];
+            const w = Math.max(...String(label).split('\n').map((line) => ctx.measureText(line).width));
+            const x = u.valToPos(v, 'x');
+            return [{ label: String(label), left: x - w / 2, right: x + w / 2 }];
+          });
         });
-      });
-      expect(boxes.length, `${width} px, ${node} ${range}`).toBeGreaterThan(1);
-      for (let i = 1; i < boxes.length; i += 1) {
-        expect(boxes[i]!.left, `${width} px, ${node} ${range}: "${boxes[i - 1]!.label}" and "${boxes[i]!.label}"`).toBeGreaterThan(boxes[i - 1]!.right);
-      }
+        expect(boxes.length, `${width} px, ${node} ${range}`).toBeGreaterThan(1);
+        for (let i = 1; i < boxes.length; i += 1) {
+          expect(boxes[i]!.left, `${width} px, ${node} ${range}: "${boxes[i - 1]!.label}" and "${boxes[i]!.label}"`).toBeGreaterThan(boxes[i - 1]!.right);
+        }
       }
     }
     await page.screenshot({ path: `${ARTIFACTS_DIR}node-page-axes.png`, fullPage: true });
