@@ -83,6 +83,9 @@ function timeLabels(u, splits, axisIdx, space, incr) {
   });
 }
 
+/** Tick steps, seconds: uPlot's own lack 2 and 3 minutes, so a 10-minute span got a single tick. */
+const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 2 * 86400, 7 * 86400];
+
 function chart(container, title, names, lists, levels, unit, format) {
   const gapSeconds = (() => {
     const interval = reportInterval(lists);
@@ -109,7 +112,7 @@ function chart(container, title, names, lists, levels, unit, format) {
       height: 220,
       series,
       axes: [
-        { space: 64, values: timeLabels },
+        { space: 60, incrs: TIME_INCRS, values: timeLabels },
         { label: unit, size: 80, values: yValues },
       ],
       scales: { x: { time: true } },
