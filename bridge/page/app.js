@@ -5,13 +5,26 @@ import { renderNodePage } from './node-page.js';
 
 const BAR_KEYS = ['cpu', 'mem', 'disk'];
 const RANK = { ok: 0, stale: 1, warning: 2, error: 3 };
+/*
+ * Worst first: a critical node that is down above everything (nothing else tells the operator that
+ * an instrument is gone), then errors, then other nodes that are down (we do not know how they are),
+ * then warnings, then the healthy rest.
+ */
+const SEVERITY = { ok: 0, warning: 1, stale: 2, error: 3, 'critical-down': 4 };
+
+const byName = new Intl.Collator('en').compare;
 
 const state = {
   /** node name -> NodeView from /api/v1/nodes, patched by stream events */
   nodes: new Map(),
   downAfterSeconds: 60,
   filter: '',
-  worstFirst: false,
+  /** How long the last overview render took, in ms (for operators and the 1000-node test). */
+  renderMs: 0,
+  /** Overview renders so far. */
+  renders: 0,
+  /** When the first render with nodes ended, ms since navigation (performance.now()). */
+  firstShownMs: undefined,
 };
 // Exposed for browser tests and curious operators.
 window.obsmon = state;
@@ -30,8 +43,20 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 /** `1 node`, `2 nodes`: the summary line reads as English at any count. */
-function plural(count, noun) {
+export function plural(count, noun) {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** Decimal byte rates, as an operator reads them: `976.6 kB/s`, never binary. */
+export function formatRate(bytesPerSecond) {
+  const units = ['B/s', 'kB/s', 'MB/s', 'GB/s', 'TB/s'];
+  let v = bytesPerSecond;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i += 1;
+  }
+  return `${i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
 }
 
 function statusOf(metric) {
@@ -45,6 +70,12 @@ function nodeStatus(node) {
   return node.metrics.reduce((worst, m) => (RANK[m.status] > RANK[worst] ? m.status : worst), 'ok');
 }
 
+/** The status plus the one state worse than error: a critical node that is down. */
+function severityOf(node) {
+  const status = nodeStatus(node);
+  return status === 'stale' && node.critical ? 'critical-down' : status;
+}
+
 function bar(metric, stale) {
   const label = metric.qualifier === null ? metric.key : `${metric.key} ${metric.qualifier}`;
   const status = stale ? 'stale' : metric.status;
@@ -54,8 +85,8 @@ function bar(metric, stale) {
     'div',
     { class: 'bar', dataset: { metric: label } },
     el('span', { class: 'label', text: label }),
-    el('div', { class: 'track' }, fill),
     el('span', { class: 'value', text: `${metric.value.toFixed(1)}%` }),
+    el('div', { class: 'track' }, fill),
   );
 }
 
@@ -65,40 +96,194 @@ function lastSeen(node) {
   return `last seen ${ago} s ago`;
 }
 
-function card(node) {
+/** The group is in the section heading, except in the critical-down strip at the top. */
+function metaText(node, severity) {
+  const parts = severity === 'critical-down' ? [node.group, 'critical'] : node.critical ? ['critical'] : [];
+  return [...parts, lastSeen(node)].join(' · ');
+}
+
+/** The worst of several metrics (a qualified temp@ccd over its threshold colours the reading). */
+function worstOf(metrics, stale) {
+  if (stale) return 'stale';
+  return metrics.reduce((w, m) => (RANK[m.status] > RANK[w] ? m.status : w), 'ok');
+}
+
+/**
+ * What the node reports besides the bars: temperature (the unqualified, hottest reading, else the
+ * hottest sensor), load, and network (the unqualified totals, else the sum over interfaces).
+ * Each as [name, text, status].
+ */
+function readings(node, stale) {
+  const out = [];
+  const of = (key) => node.metrics.filter((m) => m.key === key);
+  const pick = (list) => list.find((m) => m.qualifier === null);
+  const temps = of('temp');
+  if (temps.length > 0) {
+    const t = pick(temps) ?? temps.reduce((a, b) => (b.value > a.value ? b : a));
+    out.push(['temp', `${t.value.toFixed(1)} °C`, worstOf(temps, stale)]);
+  }
+  const load = pick(of('load1')) ?? of('load1')[0];
+  if (load !== undefined) out.push(['load', `load ${load.value.toFixed(2)}`, worstOf([load], stale)]);
+  const rate = (key) => {
+    const list = of(key);
+    if (list.length === 0) return undefined;
+    const total = pick(list);
+    return { value: total?.value ?? list.reduce((sum, m) => sum + m.value, 0), status: worstOf(list, stale) };
+  };
+  const rx = rate('rx');
+  const tx = rate('tx');
+  if (rx !== undefined || tx !== undefined) {
+    const text = [rx && `↓ ${formatRate(rx.value)}`, tx && `↑ ${formatRate(tx.value)}`].filter(Boolean).join(' ');
+    out.push(['net', text, worstOf([rx, tx].filter(Boolean), stale)]);
+  }
+  return out;
+}
+
+/** Everything a card shows except its last-seen time: a card is rebuilt only when this changes. */
+function signature(node, severity) {
+  const parts = [severity, node.group, node.critical];
+  for (const m of node.metrics) parts.push(m.key, m.qualifier, m.value, m.status);
+  return JSON.stringify(parts);
+}
+
+function card(node, severity) {
   const status = nodeStatus(node);
+  const down = status === 'stale';
+  const badge = severity === 'critical-down' ? 'DOWN' : down ? 'down' : status;
+  const meta = el('p', { class: 'meta', text: metaText(node, severity) });
   const link = el(
     'a',
-    { class: 'card', href: `#/node/${encodeURIComponent(node.node)}`, dataset: { node: node.node, status } },
-    el('h2', {}, el('span', { text: node.node }), el('small', { text: status })),
-    el('p', { class: 'meta', text: `${node.group}${node.critical ? ' · critical' : ''} · ${lastSeen(node)}` }),
+    { class: 'card', href: `#/node/${encodeURIComponent(node.node)}`, dataset: { node: node.node, status, severity } },
+    el('h2', {}, el('span', { class: 'name', text: node.node, title: node.node }), el('small', { class: 'badge', text: badge })),
+    meta,
   );
   const bars = node.metrics.filter((m) => BAR_KEYS.includes(m.key));
   bars.sort((a, b) => BAR_KEYS.indexOf(a.key) - BAR_KEYS.indexOf(b.key));
-  for (const m of bars) link.append(bar(m, status === 'stale'));
-  return link;
+  if (bars.length > 0) link.append(el('div', { class: 'bars' }, ...bars.map((m) => bar(m, down))));
+  const values = readings(node, down);
+  if (values.length > 0) {
+    const line = el('p', { class: 'readout' });
+    for (const [name, text, s] of values) line.append(el('span', { dataset: { reading: name, status: s }, text }));
+    link.append(line);
+  }
+  return { el: link, meta };
 }
 
-function visibleNodes() {
-  const needle = state.filter.toLowerCase();
-  const nodes = [...state.nodes.values()].filter((n) => needle === '' || n.node.toLowerCase().includes(needle) || n.group.toLowerCase().includes(needle));
-  if (state.worstFirst) nodes.sort((a, b) => RANK[nodeStatus(b)] - RANK[nodeStatus(a)] || a.node.localeCompare(b.node));
-  else nodes.sort((a, b) => a.group.localeCompare(b.group) || a.node.localeCompare(b.node));
-  return nodes;
+/** node name -> { el, meta, sig }: keyed updates, so 1000 cards are not rebuilt every second. */
+const cards = new Map();
+/** group name -> { section, head, cells } */
+const sections = new Map();
+
+function cardFor(node, severity) {
+  let entry = cards.get(node.node);
+  // Unchanged since the last render (same object, no event touched it): no signature to compute.
+  const same = entry !== undefined && entry.node === node && entry.rev === node.rev && entry.severity === severity;
+  const sig = same ? entry.sig : signature(node, severity);
+  if (entry !== undefined) Object.assign(entry, { node, rev: node.rev, severity });
+  if (entry === undefined || entry.sig !== sig) {
+    const fresh = { ...card(node, severity), sig, node, rev: node.rev, severity };
+    if (entry !== undefined && entry.el.parentNode !== null) entry.el.replaceWith(fresh.el);
+    cards.set(node.node, fresh);
+    entry = fresh;
+  } else {
+    const text = metaText(node, severity);
+    if (entry.meta.textContent !== text) entry.meta.textContent = text;
+  }
+  return entry.el;
 }
 
-function renderSummary() {
-  const counts = { ok: 0, warning: 0, error: 0, stale: 0 };
-  for (const n of state.nodes.values()) counts[nodeStatus(n)] += 1;
-  document.getElementById('summary').textContent =
-    `${plural(state.nodes.size, 'node')} · ${counts.error} error · ${counts.warning} warning · ${counts.stale} stale · ${counts.ok} ok`;
+/** Children in this order, touching the DOM only when the order differs. */
+function setChildren(parent, wanted) {
+  const have = parent.children;
+  if (have.length === wanted.length && wanted.every((w, i) => have[i] === w)) return;
+  parent.replaceChildren(...wanted);
+}
+
+const CRITICAL_DOWN = '\u0000critical-down';
+
+function sectionFor(key, title) {
+  let s = sections.get(key);
+  if (s === undefined) {
+    const head = el('h2', { class: 'group-head' });
+    const cells = el('div', { class: 'cells' });
+    const section = el('section', { class: key === CRITICAL_DOWN ? 'group critical-down' : 'group', dataset: { group: key === CRITICAL_DOWN ? '' : key } }, head, cells);
+    if (key === CRITICAL_DOWN) section.id = 'critical-down';
+    s = { section, head, cells, title };
+    sections.set(key, s);
+  }
+  return s;
+}
+
+function countsText(list) {
+  const counts = { 'critical-down': 0, error: 0, stale: 0, warning: 0, ok: 0 };
+  for (const [, severity] of list) counts[severity] += 1;
+  const parts = [];
+  if (counts['critical-down'] > 0) parts.push(`${counts['critical-down']} critical down`);
+  if (counts.error > 0) parts.push(plural(counts.error, 'error'));
+  if (counts.stale > 0) parts.push(`${counts.stale} down`);
+  if (counts.warning > 0) parts.push(plural(counts.warning, 'warning'));
+  if (counts.ok > 0) parts.push(`${counts.ok} ok`);
+  return parts;
+}
+
+function byWorst([a, sa], [b, sb]) {
+  return SEVERITY[sb] - SEVERITY[sa] || byName(a.node, b.node);
+}
+
+function renderSummary(all) {
+  const counts = { 'critical-down': 0, error: 0, stale: 0, warning: 0, ok: 0 };
+  for (const [, severity] of all) counts[severity] += 1;
+  const down = counts.stale + counts['critical-down'];
+  const text = [
+    plural(state.nodes.size, 'node'),
+    `${counts['critical-down']} critical down`,
+    `${down} down`,
+    plural(counts.error, 'error'),
+    plural(counts.warning, 'warning'),
+    `${counts.ok} ok`,
+  ].join(' · ');
+  const summary = document.getElementById('summary');
+  if (summary.textContent !== text) summary.textContent = text;
+  summary.dataset.criticalDown = String(counts['critical-down']);
 }
 
 function renderOverview() {
   const grid = document.getElementById('grid');
   if (grid === null) return;
-  grid.replaceChildren(...visibleNodes().map(card));
-  renderSummary();
+  const started = performance.now();
+  const all = [...state.nodes.values()].map((n) => [n, severityOf(n)]);
+  const needle = state.filter.toLowerCase();
+  const shown = all.filter(([n]) => needle === '' || n.node.toLowerCase().includes(needle) || n.group.toLowerCase().includes(needle));
+  // Critical nodes that are down leave their group for the top of the page; the rest by group.
+  const buckets = new Map();
+  for (const entry of shown) {
+    const key = entry[1] === 'critical-down' ? CRITICAL_DOWN : entry[0].group;
+    let list = buckets.get(key);
+    if (list === undefined) buckets.set(key, (list = []));
+    list.push(entry);
+  }
+  const groups = [...buckets.entries()].map(([key, list]) => {
+    list.sort(byWorst);
+    return { key, list, worst: SEVERITY[list[0][1]] };
+  });
+  groups.sort((a, b) => b.worst - a.worst || (a.key === CRITICAL_DOWN ? -1 : b.key === CRITICAL_DOWN ? 1 : byName(a.key, b.key)));
+  const wanted = [];
+  for (const g of groups) {
+    const s = sectionFor(g.key);
+    const title = g.key === CRITICAL_DOWN ? `DOWN: ${plural(g.list.length, 'critical node')}` : `${g.key} · ${[plural(g.list.length, 'node'), ...countsText(g.list)].join(' · ')}`;
+    if (s.head.textContent !== title) s.head.textContent = title;
+    s.section.dataset.worst = g.list[0][1];
+    setChildren(s.cells, g.list.map(([n, severity]) => cardFor(n, severity)));
+    wanted.push(s.section);
+  }
+  setChildren(grid, wanted);
+  if (shown.length === 0 && state.nodes.size === 0) grid.replaceChildren(el('p', { class: 'empty', text: 'no nodes yet: start an agent or add an inventory' }));
+  for (const name of cards.keys()) if (!state.nodes.has(name)) cards.delete(name);
+  for (const key of sections.keys()) if (!buckets.has(key)) sections.delete(key);
+  renderSummary(all);
+  state.renderMs = performance.now() - started;
+  state.renders += 1;
+  if (state.firstShownMs === undefined && state.nodes.size > 0) state.firstShownMs = performance.now();
 }
 
 function showOverview() {
@@ -108,21 +293,15 @@ function showOverview() {
     state.filter = search.value;
     renderOverview();
   });
-  const worst = el('input', { type: 'checkbox', id: 'worst-first' });
-  worst.checked = state.worstFirst;
-  worst.addEventListener('change', () => {
-    state.worstFirst = worst.checked;
-    renderOverview();
-  });
   const legend = el('span', { class: 'legend' });
-  for (const s of ['ok', 'warning', 'error', 'stale']) {
+  for (const [s, label] of [['ok', 'ok'], ['warning', 'warning'], ['error', 'error'], ['stale', 'down'], ['error', 'critical DOWN']]) {
     const swatch = el('i');
     swatch.style.background = `var(--${s})`;
-    legend.append(el('span', {}, swatch, s));
+    legend.append(el('span', {}, swatch, label));
   }
   view.replaceChildren(
-    el('div', { class: 'toolbar' }, search, el('label', {}, worst, ' worst first'), legend),
-    el('div', { class: 'grid', id: 'grid' }),
+    el('div', { class: 'toolbar' }, search, el('span', { class: 'order', text: 'by group, worst first' }), legend),
+    el('div', { class: 'groups', id: 'grid' }),
   );
   renderOverview();
 }
@@ -162,15 +341,20 @@ function applyReport(report) {
       metric.status = statusOf(metric);
     }
   }
+  node.rev = (node.rev ?? 0) + 1;
   node.up = true;
   node.lastSeenAt = Date.now();
+  if (node.lastReportTimestamp === null || report.timestamp > node.lastReportTimestamp) node.lastReportTimestamp = report.timestamp;
   if (unknown) return refreshNode(report.node).then(renderOverview);
   return undefined;
 }
 
 function applyStatus(change) {
   const node = state.nodes.get(change.node);
-  if (node !== undefined && change.kind === 'node') node.up = change.to === 'up';
+  if (node !== undefined && change.kind === 'node') {
+    node.up = change.to === 'up';
+    node.rev = (node.rev ?? 0) + 1;
+  }
 }
 
 let renderQueued = false;
@@ -216,7 +400,10 @@ function route() {
 setInterval(() => {
   const now = Date.now();
   for (const n of state.nodes.values()) {
-    if (n.up && n.lastSeenAt !== undefined && now - n.lastSeenAt > state.downAfterSeconds * 1000) n.up = false;
+    if (n.up && n.lastSeenAt !== undefined && now - n.lastSeenAt > state.downAfterSeconds * 1000) {
+      n.up = false;
+      n.rev = (n.rev ?? 0) + 1;
+    }
   }
   scheduleRender();
 }, 1000);

@@ -1,6 +1,6 @@
 // One node: history charts with dashed warning/error lines (the LAMOST web page) and a table of the
 // latest readings. Data from /api/v1/nodes/:node/history; charts drawn with uPlot.
-import { el } from './app.js';
+import { el, formatRate } from './app.js';
 import { renderNodeEvents } from './events.js';
 
 const RANGES = [
@@ -10,8 +10,12 @@ const RANGES = [
   ['24 h', 86400],
 ];
 const COLOURS = ['#E69F00', '#56B4E9', '#CC79A7', '#F0E442', '#000000'];
+/** A silence longer than this many report intervals is an outage: the line breaks there. */
+export const GAP_FACTOR = 2.5;
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 let rangeSeconds = 3600;
+/** Renders started; a render overtaken by a newer one (another range picked) stops after its fetches. */
+let generation = 0;
 
 async function history(node, metric, from, to) {
   const q = new URLSearchParams({ metric, from: String(from), to: String(to) });
@@ -20,21 +24,76 @@ async function history(node, metric, from, to) {
   return (await res.json()).points ?? [];
 }
 
-/** Align several [[t, v]] lists on the union of their timestamps, as uPlot wants. */
-function align(lists) {
-  const times = [...new Set(lists.flatMap((l) => l.map((p) => p[0])))].sort((a, b) => a - b);
+function median(values) {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The node's report interval, as the median spacing of its readings; undefined below 3 readings. */
+export function reportInterval(lists) {
+  const spacings = [];
+  for (const l of lists) for (let i = 1; i < l.length; i += 1) spacings.push(l[i][0] - l[i - 1][0]);
+  return median(spacings.filter((s) => s > 0));
+}
+
+/**
+ * Align several [[t, v]] lists on the union of their timestamps, as uPlot wants. A timestamp a list
+ * lacks is `undefined` (uPlot draws across it: the series simply reported at other moments); a
+ * silence longer than `gapSeconds` gets a `null` just after its start, which uPlot (spanGaps off)
+ * draws as a break, so an outage is visible.
+ */
+function align(lists, gapSeconds) {
+  const marked = lists.map((l) => {
+    if (gapSeconds === undefined) return l;
+    const out = [];
+    for (let i = 0; i < l.length; i += 1) {
+      out.push(l[i]);
+      if (i + 1 < l.length && l[i + 1][0] - l[i][0] > gapSeconds) out.push([l[i][0] + gapSeconds / 2, null]);
+    }
+    return out;
+  });
+  const times = [...new Set(marked.flatMap((l) => l.map((p) => p[0])))].sort((a, b) => a - b);
   const index = new Map(times.map((t, i) => [t, i]));
-  const columns = lists.map((l) => {
-    const column = new Array(times.length).fill(null);
+  const columns = marked.map((l) => {
+    const column = new Array(times.length).fill(undefined);
     for (const [t, v] of l) column[index.get(t)] = v;
     return column;
   });
   return [times, ...columns];
 }
 
-function chart(container, title, names, lists, levels, unit) {
-  const data = align(lists);
-  const series = [{}, ...names.map((name, i) => ({ label: name, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: true }))];
+const two = (n) => String(n).padStart(2, '0');
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * Time labels: `HH:MM` (with seconds only when ticks are under a minute apart) and the date on a
+ * second line only at the first tick and where the day changes, so labels stay short; with
+ * `space` wide enough for the longest label they never overlap.
+ */
+function timeLabels(u, splits, axisIdx, space, incr) {
+  let day = '';
+  return splits.map((t) => {
+    const d = new Date(t * 1000);
+    const time = `${two(d.getHours())}:${two(d.getMinutes())}${incr < 60 ? `:${two(d.getSeconds())}` : ''}`;
+    const thisDay = `${MONTHS[d.getMonth()]} ${d.getDate()}`;
+    const label = thisDay === day ? time : `${time}\n${thisDay}`;
+    day = thisDay;
+    return label;
+  });
+}
+
+/** Tick steps, seconds: uPlot's own lack 2 and 3 minutes, so a 10-minute span got a single tick. */
+const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 2 * 86400, 7 * 86400];
+
+function chart(container, title, names, lists, levels, unit, format) {
+  const gapSeconds = (() => {
+    const interval = reportInterval(lists);
+    return interval === undefined ? undefined : interval * GAP_FACTOR;
+  })();
+  const data = align(lists, gapSeconds);
+  const series = [{}, ...names.map((name, i) => ({ label: name, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: false }))];
   // Thresholds as constant dashed series: they show in the legend and scale the y axis.
   for (const [severity, value] of Object.entries(levels ?? {})) {
     if (value === null || value === undefined || data[0].length === 0) continue;
@@ -47,25 +106,61 @@ function chart(container, title, names, lists, levels, unit) {
     box.append(el('p', { class: 'empty', text: 'no data in this range' }));
     return;
   }
+  const yValues = format === undefined ? undefined : (u, splits) => splits.map((v) => (v === null ? '' : format(v)));
   const plot = new uPlot(
-    { width: Math.max(420, box.clientWidth - 16), height: 220, series, axes: [{}, { label: unit, size: 70 }], scales: { x: { time: true } } },
+    {
+      width: Math.max(420, box.clientWidth - 16),
+      height: 220,
+      series,
+      axes: [
+        { space: 60, incrs: TIME_INCRS, values: timeLabels },
+        { label: unit, size: 80, values: yValues },
+      ],
+      scales: { x: { time: true } },
+    },
     data,
     box,
   );
   box.plot = plot;
   window.obsmonCharts = window.obsmonCharts ?? {};
-  window.obsmonCharts[title] = { series: series.slice(1).map((s) => ({ label: s.label, dash: s.dash ?? null })), points: data[0].length };
+  window.obsmonCharts[title] = {
+    series: series.slice(1).map((s) => ({ label: s.label, dash: s.dash ?? null })),
+    points: data[0].length,
+    gapSeconds: gapSeconds ?? null,
+    // Where each drawn series breaks (uPlot's null): an outage in the data shows here.
+    gaps: data.slice(1, names.length + 1).map((column) => column.flatMap((v, i) => (v === null ? [data[0][i]] : []))),
+  };
+  // The plots themselves (not serialisable) for tests that measure the drawn axis labels.
+  window.obsmonPlots = window.obsmonPlots ?? {};
+  window.obsmonPlots[title] = plot;
 }
 
-function readingsTable(rows) {
-  const head = el('tr', {}, ...['time', 'cpu %', 'memory %', 'disk %', 'nic in B/s', 'nic out B/s'].map((h) => el('th', { text: h })));
+/** The table's columns, in this order, for the series the node has. */
+const COLUMNS = [
+  ['cpu', 'cpu %', String],
+  ['mem', 'memory %', String],
+  ['disk', 'disk %', String],
+  ['rx', 'nic in', formatRate],
+  ['tx', 'nic out', formatRate],
+  ['load1', 'load', String],
+  ['temp', 'temp °C', String],
+];
+
+function readingsTable(columns, rows) {
+  const head = el('tr', {}, el('th', { text: 'time' }), ...columns.map(([, h]) => el('th', { text: h })));
   const body = rows.map(([t, ...values]) =>
-    el('tr', {}, el('td', { text: new Date(t * 1000).toLocaleString() }), ...values.map((v) => el('td', { text: v === null ? '–' : String(v) }))),
+    el(
+      'tr',
+      {},
+      el('td', { text: new Date(t * 1000).toLocaleString() }),
+      ...values.map((v, i) => el('td', { text: v === null || v === undefined ? '–' : columns[i][2](v) })),
+    ),
   );
   return el('table', { class: 'readings' }, el('thead', {}, head), el('tbody', {}, ...body));
 }
 
 export async function renderNodePage(view, name, state) {
+  const mine = ++generation;
   const node = state.nodes.get(name);
   const picker = el('select', { 'aria-label': 'time range' });
   for (const [label, seconds] of RANGES) {
@@ -77,7 +172,7 @@ export async function renderNodePage(view, name, state) {
     rangeSeconds = Number(picker.value);
     renderNodePage(view, name, state);
   });
-  const status = node === undefined ? 'unknown' : node.up ? node.status : 'stale';
+  const status = node === undefined ? 'unknown' : node.up ? node.status : node.critical ? 'DOWN (critical)' : 'down';
   const charts = el('div', { class: 'charts' });
   const table = el('div');
   const events = el('div', { id: 'node-events' });
@@ -93,20 +188,41 @@ export async function renderNodePage(view, name, state) {
   void renderNodeEvents(events, name);
   if (node === undefined) return;
 
-  const to = Math.ceil(Date.now() / 1000);
+  // Every series is read up to the same report: the node's newest at the moment we start. A report
+  // landing between the fetches is then in none of them, rather than in some (a row with holes).
+  const newest = node.lastReportTimestamp ?? null;
+  const to = newest === null ? Math.ceil(Date.now() / 1000) : newest;
   const from = to - rangeSeconds;
   const levelsOf = (key) => {
     const m = node.metrics.find((x) => x.key === key);
     return m ? { warning: m.warning, error: m.error } : undefined;
   };
+  const has = (key) => node.metrics.some((m) => m.key === key && m.qualifier === null);
   const mounts = node.metrics.filter((m) => m.key === 'disk').map((m) => (m.qualifier === null ? 'disk' : `disk@${m.qualifier}`));
-  const [cpu, mem, rx, tx, ...disks] = await Promise.all(['cpu', 'mem', 'rx', 'tx', ...mounts].map((m) => history(name, m, from, to)));
-  chart(charts, 'CPU', ['cpu %'], [cpu], levelsOf('cpu'), '%');
-  chart(charts, 'Memory', ['memory %'], [mem], levelsOf('mem'), '%');
+  const keys = ['cpu', 'mem', 'rx', 'tx', 'load1', 'temp'];
+  const fetched = await Promise.all([...keys, ...mounts].map((m) => history(name, m, from, to)));
+  if (mine !== generation) return;
+  const byKey = new Map(keys.map((k, i) => [k, fetched[i]]));
+  const disks = fetched.slice(keys.length);
+  chart(charts, 'CPU', ['cpu %'], [byKey.get('cpu')], levelsOf('cpu'), '%');
+  chart(charts, 'Memory', ['memory %'], [byKey.get('mem')], levelsOf('mem'), '%');
   chart(charts, 'Disk', mounts.map((m) => (m === 'disk' ? '/' : m.slice(5))), disks, levelsOf('disk'), '%');
-  chart(charts, 'Network', ['in', 'out'], [rx, tx], undefined, 'bytes/s');
+  chart(charts, 'Network', ['in', 'out'], [byKey.get('rx'), byKey.get('tx')], undefined, 'bytes/s', formatRate);
+  if (has('load1') || byKey.get('load1').length > 0) chart(charts, 'Load', ['load1'], [byKey.get('load1')], levelsOf('load1'), 'load');
+  if (has('temp') || byKey.get('temp').length > 0) chart(charts, 'Temperature', ['temp'], [byKey.get('temp')], levelsOf('temp'), '°C');
 
-  const rows = align([cpu, mem, disks[0] ?? [], rx, tx]);
+  const columns = COLUMNS.filter(([key]) => has(key) || (key === 'disk' && disks.length > 0) || (byKey.get(key) ?? []).length > 0);
+  const lists = columns.map(([key]) => (key === 'disk' ? (disks[mounts.indexOf('disk')] ?? disks[0] ?? []) : byKey.get(key)));
+  const rows = align(lists);
   const last = rows[0].map((t, i) => [t, ...rows.slice(1).map((c) => c[i])]).slice(-20).reverse();
-  table.replaceChildren(last.length === 0 ? el('p', { class: 'empty', text: 'no readings in this range' }) : readingsTable(last));
+  // The newest row can still miss a value the node view holds for that very report (a series the
+  // store had not yet written): take it from there.
+  if (last.length > 0) {
+    columns.forEach(([key], i) => {
+      const m = node.metrics.find((x) => x.key === key && x.qualifier === null);
+      if (m !== undefined && (last[0][i + 1] === undefined || last[0][i + 1] === null) && m.timestamp === last[0][0]) last[0][i + 1] = m.value;
+    });
+  }
+  charts.dataset.ready = String(rangeSeconds);
+  table.replaceChildren(last.length === 0 ? el('p', { class: 'empty', text: 'no readings in this range' }) : readingsTable(columns, last));
 }

@@ -56,10 +56,12 @@ describe('status page in a real browser', () => {
   });
 
   test('a node that stops reporting is greyed with its last-seen time', async () => {
-    bridge = await startTestBridge({ downAfter: 2 });
-    await sendAndClose(bridge.ingestPort, `quiet01 ${now()} cpu=5 mem=5 disk=5\n`);
+    bridge = await startTestBridge({ downAfter: 3 });
     page = await browser.newPage();
     await page.goto(`${bridge.httpUrl}/`);
+    await page.locator('#connection.live').waitFor();
+    // Sent once the page is live (a slow browser start must not outlast downAfter): it arrives by the stream.
+    await sendAndClose(bridge.ingestPort, `quiet01 ${now()} cpu=5 mem=5 disk=5\n`);
     await page.locator('.card[data-node="quiet01"][data-status="ok"]').waitFor();
     await page.locator('.card[data-node="quiet01"][data-status="stale"]').waitFor({ timeout: 15_000 });
     expect(await page.locator('.card[data-node="quiet01"] .meta').textContent()).toMatch(/last seen \d+ s ago/);
