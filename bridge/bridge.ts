@@ -18,7 +18,8 @@ import { ingestOptions, tlsOptions } from './ingest/ingest-options.ts';
 import type { BridgeOptions } from './options.ts';
 import { createSelfMetrics } from './self-metrics.ts';
 import { ConfigReloader, type ReloadOutcome } from './state/config-reload.ts';
-import { loadInventory } from './state/inventory.ts';
+import { readInventoryFile } from './state/inventory.ts';
+import { MaintenanceSchedule } from './state/maintenance-schedule.ts';
 import { loadSafetyRules, unmatchedRules } from './state/safety-rules.ts';
 import { stateFilePath } from './state/node-state-file.ts';
 import { startNodeStateSaver } from './state/node-state-saver.ts';
@@ -59,7 +60,8 @@ export function checkBridgeOptions(options: BridgeOptions): void {
 export async function startBridge(options: BridgeOptions, log: Logger, hooks: BridgeHooks = {}): Promise<RunningBridge> {
   const now = hooks.now ?? Date.now;
   checkBridgeOptions(options);
-  const inventory = options.inventory === undefined ? new Map() : loadInventory(options.inventory);
+  const inventoryFile = options.inventory === undefined ? { nodes: new Map(), maintenance: [] } : readInventoryFile(options.inventory);
+  const inventory = inventoryFile.nodes;
   const thresholdsConfig = loadThresholdsConfig(options.thresholds);
   const thresholds = new Thresholds(thresholdsConfig);
   const safetyRules = options.safetyRules === undefined ? [] : loadSafetyRules(options.safetyRules);
@@ -84,12 +86,14 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     registry.removeSingleMetric(name);
   }
   const metrics = createSelfMetrics(registry);
+  const maintenance = new MaintenanceSchedule(registry, now);
+  maintenance.replaceInventory(inventoryFile.maintenance);
   const downAfterMs = options.downAfter * 1000;
   const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
   const probes = new ProbeScheduler(lines, metrics, log.child('probes'), { maxConcurrent: options.maxConcurrentProbes, now });
   const files = new ConfigReloader(
     { thresholds: options.thresholds, inventory: options.inventory, safetyRules: options.safetyRules },
-    { thresholds, thresholdsConfig, table, inventory, safetyRules, onInventory: (next) => probes.update(next) },
+    { thresholds, thresholdsConfig, table, inventory, safetyRules, onInventory: (next) => probes.update(next), onMaintenance: (next) => maintenance.replaceInventory(next) },
     registry,
     log.child('config'),
   );
@@ -127,7 +131,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const app = createHttpApp({
     ...(peers === undefined ? {} : { peerViews: peers.views }),
     registry,
-    nodeExposition: () => renderNodeExposition(table, files.thresholds, now(), { downAfterMs }),
+    nodeExposition: () => renderNodeExposition(table, files.thresholds, now(), { downAfterMs, maintenance: (node, group, at) => maintenance.stateOf(node, group, at) }),
     table,
     thresholds,
     downAfterMs,
@@ -138,6 +142,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     corsOrigins: options.corsOrigins,
     errorLog: httpLog,
     safetyRules: () => files.safetyRules,
+    maintenance,
   });
   const http = createHttpServer(
     app,

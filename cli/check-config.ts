@@ -5,7 +5,7 @@ import { checkBridgeOptions } from '../bridge/bridge.ts';
 import { httpAuth } from '../bridge/expose/http-auth.ts';
 import { ingestOptions, tlsOptions } from '../bridge/ingest/ingest-options.ts';
 import { bridgeOptionSpecs, type BridgeOptions } from '../bridge/options.ts';
-import { loadInventory } from '../bridge/state/inventory.ts';
+import { loadInventory, readInventoryFile } from '../bridge/state/inventory.ts';
 import { describeRule, loadSafetyRules, unmatchedRules } from '../bridge/state/safety-rules.ts';
 import { BUILTIN_THRESHOLDS_PATH, loadThresholdsConfig } from '../bridge/state/thresholds.ts';
 import { databaseConfig } from '../bridge/store/store-config.ts';
@@ -112,9 +112,9 @@ function sensordChecks(o: SensordOptions): Check[] {
 }
 
 function inventorySummary(path: string): string {
-  const inventory = loadInventory(path);
+  const { nodes: inventory, maintenance } = readInventoryFile(path);
   const probes = [...inventory.values()].filter((e) => e.probe !== undefined).length;
-  return `${path}: ${inventory.size} nodes${probes === 0 ? '' : `, ${probes} probed (agentless)`}`;
+  return `${path}: ${inventory.size} nodes${probes === 0 ? '' : `, ${probes} probed (agentless)`}${maintenance.length === 0 ? '' : `, ${maintenance.length} maintenance ${maintenance.length === 1 ? 'window' : 'windows'}`}`;
 }
 
 function thresholdsCheck(path: string | undefined): Check {

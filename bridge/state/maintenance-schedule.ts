@@ -1,0 +1,86 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { maintenanceOf, windowOpenUntil, type MaintenanceState, type MaintenanceWindow } from './maintenance-windows.ts';
+
+/** Windows set through the API: each is held in memory until deleted or past (bounded). */
+export const MAX_RUNTIME_WINDOWS = 100;
+
+export interface ListedWindow {
+  readonly id: string;
+  readonly source: 'inventory' | 'api';
+  readonly window: MaintenanceWindow;
+}
+
+/**
+ * The windows in force: those of the inventory file (replaced on SIGHUP) and those set at run time
+ * through the API (memory only: a restart forgets them, docs/operations.md). Every evaluation takes
+ * the caller's clock, so tests and the bridge's injected `now` agree.
+ */
+export class MaintenanceSchedule {
+  private fromInventory: readonly MaintenanceWindow[] = [];
+  private readonly runtime = new Map<string, MaintenanceWindow>();
+  private nextId = 1;
+  private readonly refused: Counter<'reason'>;
+  private readonly held: Gauge;
+
+  constructor(
+    registry: Registry,
+    private readonly now: () => number,
+  ) {
+    this.refused = new Counter({
+      name: 'obsmon_bridge_maintenance_refused_total',
+      help: 'Maintenance windows refused by the API, by reason (invalid, limit, no_auth)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    });
+    for (const r of ['invalid', 'limit', 'no_auth']) this.refused.labels(r).inc(0);
+    this.held = new Gauge({ name: 'obsmon_bridge_maintenance_runtime_windows', help: `Maintenance windows set through the API and held in memory (at most ${MAX_RUNTIME_WINDOWS})`, registers: [registry] });
+  }
+
+  replaceInventory(windows: readonly MaintenanceWindow[]): void {
+    this.fromInventory = windows;
+  }
+
+  countRefusal(reason: 'invalid' | 'limit' | 'no_auth'): void {
+    this.refused.labels(reason).inc();
+  }
+
+  /** Adds a runtime window; undefined when MAX_RUNTIME_WINDOWS are held already. */
+  add(window: MaintenanceWindow): string | undefined {
+    this.prune();
+    if (this.runtime.size >= MAX_RUNTIME_WINDOWS) return undefined;
+    const id = `m${this.nextId++}`;
+    this.runtime.set(id, window);
+    this.held.set(this.runtime.size);
+    return id;
+  }
+
+  /** Deletes a runtime window (inventory windows change with the file only). */
+  delete(id: string): boolean {
+    const deleted = this.runtime.delete(id);
+    this.held.set(this.runtime.size);
+    return deleted;
+  }
+
+  list(): ListedWindow[] {
+    this.prune();
+    return [
+      ...this.fromInventory.map((window, i): ListedWindow => ({ id: `inventory-${i}`, source: 'inventory', window })),
+      ...[...this.runtime].map(([id, window]): ListedWindow => ({ id, source: 'api', window })),
+    ];
+  }
+
+  /** The node's open window (the one closing last), or null. */
+  stateOf(node: string, group: string, nowMs: number = this.now()): MaintenanceState | null {
+    const fromFile = maintenanceOf(this.fromInventory, node, group, nowMs);
+    if (this.runtime.size === 0) return fromFile;
+    const set = maintenanceOf(this.runtime.values(), node, group, nowMs);
+    return fromFile === null || (set !== null && set.until > fromFile.until) ? set : fromFile;
+  }
+
+  /** One-off runtime windows that are over go, so they do not hold a slot. */
+  private prune(): void {
+    const now = this.now();
+    for (const [id, w] of this.runtime) if (w.schedule.kind === 'once' && w.schedule.untilMs <= now && windowOpenUntil(w, now) === undefined) this.runtime.delete(id);
+    this.held.set(this.runtime.size);
+  }
+}
