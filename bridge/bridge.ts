@@ -19,6 +19,7 @@ import type { BridgeOptions } from './options.ts';
 import { createSelfMetrics } from './self-metrics.ts';
 import { ConfigReloader, type ReloadOutcome } from './state/config-reload.ts';
 import { readInventoryFile } from './state/inventory.ts';
+import { maintenanceFilePath } from './state/maintenance-file.ts';
 import { MaintenanceSchedule } from './state/maintenance-schedule.ts';
 import { loadSafetyRules, unmatchedRules } from './state/safety-rules.ts';
 import { stateFilePath } from './state/node-state-file.ts';
@@ -86,7 +87,14 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     registry.removeSingleMetric(name);
   }
   const metrics = createSelfMetrics(registry);
-  const maintenance = new MaintenanceSchedule(registry, now);
+  // Runtime windows are kept next to the node state; without one they are memory only.
+  const maintenanceLog = new RateLimitedLog(log.child('maintenance'));
+  const maintenance = new MaintenanceSchedule(
+    registry,
+    now,
+    statePath === undefined ? undefined : { path: maintenanceFilePath(statePath), onSaveError: (e) => maintenanceLog.warn('save', `Cannot save maintenance windows to ${maintenanceFilePath(statePath)}: ${e.message}`) },
+  );
+  for (const problem of maintenance.restore()) log.warn(`Maintenance windows ${maintenanceFilePath(statePath!)}: ${problem}`);
   maintenance.replaceInventory(inventoryFile.maintenance);
   const downAfterMs = options.downAfter * 1000;
   const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);

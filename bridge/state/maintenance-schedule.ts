@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { readMaintenanceFile, saveMaintenanceFile } from './maintenance-file.ts';
 import { maintenanceOf, windowOpenUntil, type MaintenanceState, type MaintenanceWindow } from './maintenance-windows.ts';
 
 /** Windows set through the API: each is held in memory until deleted or past (bounded). */
@@ -10,10 +11,17 @@ export interface ListedWindow {
   readonly window: MaintenanceWindow;
 }
 
+/** Where runtime windows are kept across restarts (with `--state-file`/`--spool-dir`), and who hears a failed save. */
+export interface MaintenancePersistence {
+  readonly path: string;
+  readonly onSaveError: (error: Error) => void;
+}
+
 /**
  * The windows in force: those of the inventory file (replaced on SIGHUP) and those set at run time
- * through the API (memory only: a restart forgets them, docs/operations.md). Every evaluation takes
- * the caller's clock, so tests and the bridge's injected `now` agree.
+ * through the API (saved next to the node state when there is one, else memory only;
+ * docs/operations.md). Every evaluation takes the caller's clock, so tests and the bridge's
+ * injected `now` agree.
  */
 export class MaintenanceSchedule {
   private fromInventory: readonly MaintenanceWindow[] = [];
@@ -25,6 +33,7 @@ export class MaintenanceSchedule {
   constructor(
     registry: Registry,
     private readonly now: () => number,
+    private readonly persistence?: MaintenancePersistence,
   ) {
     this.refused = new Counter({
       name: 'obsmon_bridge_maintenance_refused_total',
@@ -34,6 +43,25 @@ export class MaintenanceSchedule {
     });
     for (const r of ['invalid', 'limit', 'no_auth']) this.refused.labels(r).inc(0);
     this.held = new Gauge({ name: 'obsmon_bridge_maintenance_runtime_windows', help: `Maintenance windows set through the API and held in memory (at most ${MAX_RUNTIME_WINDOWS})`, registers: [registry] });
+  }
+
+  /** Loads the saved runtime windows (at start-up); returns what was wrong with the file, if anything. */
+  restore(): readonly string[] {
+    if (this.persistence === undefined) return [];
+    const saved = readMaintenanceFile(this.persistence.path, MAX_RUNTIME_WINDOWS);
+    for (const [id, w] of saved.windows) this.runtime.set(id, w);
+    this.nextId = saved.nextId;
+    this.prune();
+    return saved.problems;
+  }
+
+  private save(): void {
+    if (this.persistence === undefined) return;
+    try {
+      saveMaintenanceFile(this.persistence.path, { nextId: this.nextId, windows: [...this.runtime] });
+    } catch (error) {
+      this.persistence.onSaveError(error as Error);
+    }
   }
 
   replaceInventory(windows: readonly MaintenanceWindow[]): void {
@@ -51,6 +79,7 @@ export class MaintenanceSchedule {
     const id = `m${this.nextId++}`;
     this.runtime.set(id, window);
     this.held.set(this.runtime.size);
+    this.save();
     return id;
   }
 
@@ -58,6 +87,7 @@ export class MaintenanceSchedule {
   delete(id: string): boolean {
     const deleted = this.runtime.delete(id);
     this.held.set(this.runtime.size);
+    if (deleted) this.save();
     return deleted;
   }
 

@@ -101,4 +101,30 @@ describe('maintenance windows through the API and the inventory (a real bridge, 
     now = at('2026-12-02T09:00:00Z');
     expect(await get('/api/v1/nodes/dome-plc')).toMatchObject({ maintenance: { reason: 'daytime engineering' } });
   }, 120_000);
+
+  test('with --state-file, runtime windows survive a restart (saved next to the node state); a damaged entry is left out', async () => {
+    const now = at('2026-12-01T09:00:00Z');
+    const stateFile = join(dir, 'state', 'nodes.json');
+    const { mkdirSync, readFileSync } = await import('node:fs');
+    mkdirSync(join(dir, 'state'), { recursive: true });
+    const options = { stateFile, httpBearerTokens: file('tokens2', 'maint-token-1\n') };
+    bridge = await startTestBridge(options, { now: () => now });
+    for (const body of [{ node: 'ccd01', until: '2026-12-01T10:00:00Z', reason: 'CCD swap' }, { group: 'dome', daily: '22:00-06:00', time_zone: 'Asia/Tokyo', weekdays: ['fri'] }]) {
+      expect((await fetch(`${bridge.httpUrl}/api/v1/maintenance`, { method: 'POST', headers: JSON_TOKEN, body: JSON.stringify(body) })).status).toBe(201);
+    }
+    const before = ((await (await fetch(`${bridge.httpUrl}/api/v1/maintenance`, { headers: TOKEN })).json()) as { windows: unknown[] }).windows;
+    await bridge.stop();
+    const saved = join(dir, 'state', 'nodes.maintenance.json');
+    const content = JSON.parse(readFileSync(saved, 'utf8')) as { windows: Array<Record<string, unknown>> };
+    expect(content.windows).toHaveLength(2);
+    content.windows.push({ id: 'm9', node: 'x' }, { id: '__proto__', node: 'y', until: 1e10 });
+    writeFileSync(saved, JSON.stringify(content));
+
+    bridge = await startTestBridge(options, { now: () => now });
+    const after = ((await (await fetch(`${bridge.httpUrl}/api/v1/maintenance`, { headers: TOKEN })).json()) as { windows: unknown[] }).windows;
+    expect(after).toEqual(before);
+    // A new window gets a fresh id, never one of the restored.
+    const created = await fetch(`${bridge.httpUrl}/api/v1/maintenance`, { method: 'POST', headers: JSON_TOKEN, body: JSON.stringify({ node: 'a', until: '2026-12-01T11:00:00Z' }) });
+    expect(((await created.json()) as { id: string }).id).toBe('m3');
+  }, 120_000);
 });
