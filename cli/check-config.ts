@@ -18,6 +18,7 @@ import { exporterOptionSpecs, type ExporterOptions } from '../exporter/options.t
 import { sensordOptionSpecs, type SensordOptions } from '../rts2-sensord/options.ts';
 import { rts2Argv } from '../rts2-sensord/rts2-argv.ts';
 import { checkSensordOptions } from '../rts2-sensord/sensord.ts';
+import { plural } from '../lib/plural.ts';
 
 /** One thing a subcommand loads at start-up; returns what it found, throws a ConfigError if it cannot work. */
 type Check = readonly [name: string, run: () => string];
@@ -114,7 +115,7 @@ function sensordChecks(o: SensordOptions): Check[] {
 function inventorySummary(path: string): string {
   const { nodes: inventory, maintenance } = readInventoryFile(path);
   const probes = [...inventory.values()].filter((e) => e.probe !== undefined).length;
-  return `${path}: ${inventory.size} nodes${probes === 0 ? '' : `, ${probes} probed (agentless)`}${maintenance.length === 0 ? '' : `, ${maintenance.length} maintenance ${maintenance.length === 1 ? 'window' : 'windows'}`}`;
+  return `${path}: ${plural(inventory.size, 'node')}${probes === 0 ? '' : `, ${probes} probed (agentless)`}${maintenance.length === 0 ? '' : `, ${plural(maintenance.length, 'maintenance window')}`}`;
 }
 
 function thresholdsCheck(path: string | undefined): Check {

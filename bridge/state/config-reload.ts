@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.ts';
+import { plural } from '../../lib/plural.ts';
 import { inventoryChanges, readInventoryFile, type InventoryEntry } from './inventory.ts';
 import type { MaintenanceWindow } from './maintenance-windows.ts';
 import type { NodeTable } from './node-table.ts';
@@ -100,7 +101,7 @@ export class ConfigReloader {
         this.live.onMaintenance?.(maintenance);
         this.inventory = next;
         this.reloads.labels('inventory', 'success').inc();
-        parts.push(`inventory: +${added} ${added === 1 ? 'node' : 'nodes'}, -${removed}${changed === 0 ? '' : `, ${changed} changed`}${maintenance.length === 0 ? '' : `, ${maintenance.length} maintenance ${maintenance.length === 1 ? 'window' : 'windows'}`}`);
+        parts.push(`inventory: +${added} ${added === 1 ? 'node' : 'nodes'}, -${removed}${changed === 0 ? '' : `, ${changed} changed`}${maintenance.length === 0 ? '' : `, ${plural(maintenance.length, 'maintenance window')}`}`);
       } catch (error) {
         this.reloads.labels('inventory', 'failure').inc();
         errors.push((error as Error).message);
