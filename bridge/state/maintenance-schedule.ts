@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readMaintenanceFile, saveMaintenanceFile } from './maintenance-file.ts';
-import { maintenanceOf, windowOpenUntil, type MaintenanceState, type MaintenanceWindow } from './maintenance-windows.ts';
+import { windowOpenUntil, type MaintenanceState, type MaintenanceWindow } from './maintenance-windows.ts';
 
 /** Windows set through the API: each is held in memory until deleted or past (bounded). */
 export const MAX_RUNTIME_WINDOWS = 100;
@@ -29,6 +29,11 @@ export class MaintenanceSchedule {
   private nextId = 1;
   private readonly refused: Counter<'reason'>;
   private readonly held: Gauge;
+  // Read per node per scrape (10 000 nodes × 1100 windows would be seconds): windows indexed by the
+  // node or group they select, and each window evaluated once per clock reading.
+  private index: { readonly byNode: Map<string, MaintenanceWindow[]>; readonly byGroup: Map<string, MaintenanceWindow[]> } | undefined;
+  private memoAt = Number.NaN;
+  private readonly memo = new Map<MaintenanceWindow, number | undefined>();
 
   constructor(
     registry: Registry,
@@ -50,6 +55,7 @@ export class MaintenanceSchedule {
     if (this.persistence === undefined) return [];
     const saved = readMaintenanceFile(this.persistence.path, MAX_RUNTIME_WINDOWS);
     for (const [id, w] of saved.windows) this.runtime.set(id, w);
+    this.index = undefined;
     this.nextId = saved.nextId;
     this.prune();
     return saved.problems;
@@ -66,6 +72,7 @@ export class MaintenanceSchedule {
 
   replaceInventory(windows: readonly MaintenanceWindow[]): void {
     this.fromInventory = windows;
+    this.index = undefined;
   }
 
   countRefusal(reason: 'invalid' | 'limit' | 'no_auth'): void {
@@ -78,6 +85,7 @@ export class MaintenanceSchedule {
     if (this.runtime.size >= MAX_RUNTIME_WINDOWS) return undefined;
     const id = `m${this.nextId++}`;
     this.runtime.set(id, window);
+    this.index = undefined;
     this.held.set(this.runtime.size);
     this.save();
     return id;
@@ -86,6 +94,7 @@ export class MaintenanceSchedule {
   /** Deletes a runtime window (inventory windows change with the file only). */
   delete(id: string): boolean {
     const deleted = this.runtime.delete(id);
+    if (deleted) this.index = undefined;
     this.held.set(this.runtime.size);
     if (deleted) this.save();
     return deleted;
@@ -101,16 +110,44 @@ export class MaintenanceSchedule {
 
   /** The node's open window (the one closing last), or null. */
   stateOf(node: string, group: string, nowMs: number = this.now()): MaintenanceState | null {
-    const fromFile = maintenanceOf(this.fromInventory, node, group, nowMs);
-    if (this.runtime.size === 0) return fromFile;
-    const set = maintenanceOf(this.runtime.values(), node, group, nowMs);
-    return fromFile === null || (set !== null && set.until > fromFile.until) ? set : fromFile;
+    if (this.index === undefined) {
+      const byNode = new Map<string, MaintenanceWindow[]>();
+      const byGroup = new Map<string, MaintenanceWindow[]>();
+      for (const w of [...this.fromInventory, ...this.runtime.values()]) {
+        const [map, key] = 'node' in w.selector ? [byNode, w.selector.node] : [byGroup, w.selector.group];
+        const list = map.get(key);
+        if (list === undefined) map.set(key, [w]);
+        else list.push(w);
+      }
+      this.index = { byNode, byGroup };
+    }
+    if (nowMs !== this.memoAt) {
+      this.memo.clear();
+      this.memoAt = nowMs;
+    }
+    const open = (w: MaintenanceWindow) => {
+      if (this.memo.has(w)) return this.memo.get(w);
+      const until = windowOpenUntil(w, nowMs);
+      this.memo.set(w, until);
+      return until;
+    };
+    let best: MaintenanceState | null = null;
+    for (const w of [...(this.index.byNode.get(node) ?? []), ...(this.index.byGroup.get(group) ?? [])]) {
+      const until = open(w);
+      if (until !== undefined && (best === null || Math.round(until / 1000) > best.until)) best = { until: Math.round(until / 1000), reason: w.reason };
+    }
+    return best;
   }
 
   /** One-off runtime windows that are over go, so they do not hold a slot. */
   private prune(): void {
     const now = this.now();
-    for (const [id, w] of this.runtime) if (w.schedule.kind === 'once' && w.schedule.untilMs <= now && windowOpenUntil(w, now) === undefined) this.runtime.delete(id);
+    for (const [id, w] of this.runtime) {
+      if (w.schedule.kind === 'once' && w.schedule.untilMs <= now) {
+        this.runtime.delete(id);
+        this.index = undefined;
+      }
+    }
     this.held.set(this.runtime.size);
   }
 }

@@ -146,21 +146,6 @@ export function windowOpenUntil(w: MaintenanceWindow, nowMs: number): number | u
   return undefined;
 }
 
-export function selects(w: MaintenanceWindow, node: string, group: string): boolean {
-  return 'node' in w.selector ? w.selector.node === node : w.selector.group === group;
-}
-
-/** The window open for this node that closes last, or null. */
-export function maintenanceOf(windows: Iterable<MaintenanceWindow>, node: string, group: string, nowMs: number): MaintenanceState | null {
-  let best: MaintenanceState | null = null;
-  for (const w of windows) {
-    if (!selects(w, node, group)) continue;
-    const until = windowOpenUntil(w, nowMs);
-    if (until !== undefined && (best === null || until / 1000 > best.until)) best = { until: Math.round(until / 1000), reason: w.reason };
-  }
-  return best;
-}
-
 /** A window as the API lists it (the inverse of the schema, so a listed window can be posted again). */
 export function describeWindow(w: MaintenanceWindow): Record<string, unknown> {
   const s = w.schedule;

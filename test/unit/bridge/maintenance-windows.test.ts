@@ -7,7 +7,7 @@ import { ConfigError } from '../../../config/config-error.ts';
 import { renderNodeExposition } from '../../../bridge/expose/node-exposition.ts';
 import { readInventoryFile } from '../../../bridge/state/inventory.ts';
 import { MAX_RUNTIME_WINDOWS, MaintenanceSchedule } from '../../../bridge/state/maintenance-schedule.ts';
-import { describeWindow, maintenanceOf, maintenanceWindowSchema, MAX_REASON_LENGTH, windowOpenUntil, type MaintenanceWindow } from '../../../bridge/state/maintenance-windows.ts';
+import { describeWindow, maintenanceWindowSchema, MAX_REASON_LENGTH, windowOpenUntil, type MaintenanceWindow } from '../../../bridge/state/maintenance-windows.ts';
 import { NodeTable } from '../../../bridge/state/node-table.ts';
 import { viewNode } from '../../../bridge/state/node-view.ts';
 import { loadThresholdsConfig, Thresholds } from '../../../bridge/state/thresholds.ts';
@@ -114,9 +114,11 @@ describe('window evaluation with a given clock', () => {
   test('a node is in the window closing last of those selecting it (node or group)', () => {
     const windows = [win({ node: 'ccd01', until: '2026-12-01T10:00:00Z', reason: 'short' }), win({ group: 'cameras', until: '2026-12-01T12:00:00Z', reason: 'long' })];
     const now = at('2026-12-01T09:00:00Z');
-    expect(maintenanceOf(windows, 'ccd01', 'cameras', now)).toEqual({ until: at('2026-12-01T12:00:00Z') / 1000, reason: 'long' });
-    expect(maintenanceOf(windows, 'ccd01', 'other', now)).toEqual({ until: at('2026-12-01T10:00:00Z') / 1000, reason: 'short' });
-    expect(maintenanceOf(windows, 'ccd02', 'other', now)).toBeNull();
+    const schedule = new MaintenanceSchedule(new Registry(), () => now);
+    schedule.replaceInventory(windows);
+    expect(schedule.stateOf('ccd01', 'cameras', now)).toEqual({ until: at('2026-12-01T12:00:00Z') / 1000, reason: 'long' });
+    expect(schedule.stateOf('ccd01', 'other', now)).toEqual({ until: at('2026-12-01T10:00:00Z') / 1000, reason: 'short' });
+    expect(schedule.stateOf('ccd02', 'other', now)).toBeNull();
   });
 });
 
