@@ -31,9 +31,10 @@ export function maintenanceRoutes(deps: MaintenanceRoutesDeps): Router {
   router.get('/', (_req, res) => {
     res.json({ maxRuntimeWindows: MAX_RUNTIME_WINDOWS, windows: list() });
   });
-  const writable: RequestHandler = (_req, res, next) => {
+  const writable: RequestHandler = (req, res, next) => {
     if (deps.auth !== undefined) return next();
     deps.schedule.countRefusal('no_auth');
+    deps.log?.warn('maintenance_no_auth', `Refused ${JSON.stringify(req.method)} of a maintenance window: the bridge has no HTTP authentication (--http-bearer-tokens, --http-basic-auth)`);
     res.status(403).json({ error: 'forbidden', detail: 'setting maintenance windows needs HTTP authentication: start the bridge with --http-bearer-tokens or --http-basic-auth' });
   };
   router.post('/', writable, express.json({ limit: MAX_BODY_BYTES, strict: true }), (req, res) => {
@@ -47,9 +48,15 @@ export function maintenanceRoutes(deps: MaintenanceRoutesDeps): Router {
       res.status(400).json({ error: 'bad_request', detail });
       return;
     }
+    if (deps.schedule.isOver(parsed.data)) {
+      deps.schedule.countRefusal('invalid');
+      res.status(400).json({ error: 'bad_request', detail: 'until: the window is already over' });
+      return;
+    }
     const id = deps.schedule.add(parsed.data);
     if (id === undefined) {
       deps.schedule.countRefusal('limit');
+      deps.log?.warn('maintenance_limit', `Refused a maintenance window: ${MAX_RUNTIME_WINDOWS} windows set through the API are held`);
       res.status(409).json({ error: 'too_many_windows', detail: `at most ${MAX_RUNTIME_WINDOWS} windows set through the API; delete one first` });
       return;
     }

@@ -79,6 +79,11 @@ export class MaintenanceSchedule {
     this.refused.labels(reason).inc();
   }
 
+  /** A one-off window whose end has passed: it would never open. */
+  isOver(window: MaintenanceWindow): boolean {
+    return window.schedule.kind === 'once' && window.schedule.untilMs <= this.now();
+  }
+
   /** Adds a runtime window; undefined when MAX_RUNTIME_WINDOWS are held already. */
   add(window: MaintenanceWindow): string | undefined {
     this.prune();
