@@ -37,6 +37,8 @@ export interface RunningBridge {
   readonly lines: LineHandler;
   readonly registry: Registry;
   readonly thresholds: Thresholds;
+  /** Maintenance windows in force (inventory and API): `stateOf(node, group, nowMs)`. */
+  readonly maintenance: MaintenanceSchedule;
   /** InfluxDB writer and history (memory-only without a database). */
   readonly store: Store;
   /** Re-read the thresholds, inventory and safety rules files (SIGHUP); an invalid file keeps its previous content. */
@@ -196,6 +198,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     lines,
     registry,
     thresholds,
+    maintenance,
     store,
     reload: () => files.reload(),
     async stop() {
