@@ -23,7 +23,9 @@ import { ConfigReloader, type ReloadOutcome } from './state/config-reload.ts';
 import { EventHistory, eventHistoryMetrics } from './state/event-history.ts';
 import { eventsFilePath, startEventsFile } from './state/event-history-file.ts';
 import { EventRecorder } from './state/event-recorder.ts';
-import { loadInventory } from './state/inventory.ts';
+import { readInventoryFile } from './state/inventory.ts';
+import { maintenanceFilePath } from './state/maintenance-file.ts';
+import { MaintenanceSchedule } from './state/maintenance-schedule.ts';
 import { loadSafetyRules, unmatchedRules } from './state/safety-rules.ts';
 import { stateFilePath } from './state/node-state-file.ts';
 import { startNodeStateSaver } from './state/node-state-saver.ts';
@@ -40,6 +42,8 @@ export interface RunningBridge {
   readonly lines: LineHandler;
   readonly registry: Registry;
   readonly thresholds: Thresholds;
+  /** Maintenance windows in force (inventory and API): `stateOf(node, group, nowMs)`. */
+  readonly maintenance: MaintenanceSchedule;
   /** InfluxDB writer and history (memory-only without a database). */
   readonly store: Store;
   /** The event log (GET /api/v1/events). */
@@ -66,7 +70,8 @@ export function checkBridgeOptions(options: BridgeOptions): void {
 export async function startBridge(options: BridgeOptions, log: Logger, hooks: BridgeHooks = {}): Promise<RunningBridge> {
   const now = hooks.now ?? Date.now;
   checkBridgeOptions(options);
-  const inventory = options.inventory === undefined ? new Map() : loadInventory(options.inventory);
+  const inventoryFile = options.inventory === undefined ? { nodes: new Map(), maintenance: [] } : readInventoryFile(options.inventory);
+  const inventory = inventoryFile.nodes;
   const thresholdsConfig = loadThresholdsConfig(options.thresholds);
   const thresholds = new Thresholds(thresholdsConfig);
   const safetyRules = options.safetyRules === undefined ? [] : loadSafetyRules(options.safetyRules);
@@ -92,12 +97,21 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     registry.removeSingleMetric(name);
   }
   const metrics = createSelfMetrics(registry);
+  // Runtime windows are kept next to the node state; without one they are memory only.
+  const maintenanceLog = new RateLimitedLog(log.child('maintenance'));
+  const maintenance = new MaintenanceSchedule(
+    registry,
+    now,
+    statePath === undefined ? undefined : { path: maintenanceFilePath(statePath), onSaveError: (e) => maintenanceLog.warn('save', `Cannot save maintenance windows to ${maintenanceFilePath(statePath)}: ${e.message}`) },
+  );
+  for (const problem of maintenance.restore()) log.warn(`Maintenance windows ${maintenanceFilePath(statePath!)}: ${problem}`);
+  maintenance.replaceInventory(inventoryFile.maintenance);
   const downAfterMs = options.downAfter * 1000;
   const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
   const probes = new ProbeScheduler(lines, metrics, log.child('probes'), { maxConcurrent: options.maxConcurrentProbes, now });
   const files = new ConfigReloader(
     { thresholds: options.thresholds, inventory: options.inventory, safetyRules: options.safetyRules },
-    { thresholds, thresholdsConfig, table, inventory, safetyRules, onInventory: (next) => probes.update(next) },
+    { thresholds, thresholdsConfig, table, inventory, safetyRules, onInventory: (next) => probes.update(next), onMaintenance: (next) => maintenance.replaceInventory(next) },
     registry,
     log.child('config'),
   );
@@ -142,7 +156,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const app = createHttpApp({
     ...(peers === undefined ? {} : { peerViews: peers.views }),
     registry,
-    nodeExposition: () => renderNodeExposition(table, files.thresholds, now(), { downAfterMs }),
+    nodeExposition: () => renderNodeExposition(table, files.thresholds, now(), { downAfterMs, maintenance: (node, group, at) => maintenance.stateOf(node, group, at) }),
     table,
     thresholds,
     downAfterMs,
@@ -154,6 +168,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     corsOrigins: options.corsOrigins,
     errorLog: httpLog,
     safetyRules: () => files.safetyRules,
+    maintenance,
   });
   const http = createHttpServer(
     app,
@@ -214,6 +229,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     lines,
     registry,
     thresholds,
+    maintenance,
     store,
     events,
     reload,

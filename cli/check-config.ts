@@ -6,7 +6,7 @@ import { httpAuth } from '../bridge/expose/http-auth.ts';
 import { ingestOptions, tlsOptions } from '../bridge/ingest/ingest-options.ts';
 import { bridgeOptionSpecs, type BridgeOptions } from '../bridge/options.ts';
 import { eventsFilePath } from '../bridge/state/event-history-file.ts';
-import { loadInventory } from '../bridge/state/inventory.ts';
+import { loadInventory, readInventoryFile } from '../bridge/state/inventory.ts';
 import { describeRule, loadSafetyRules, unmatchedRules } from '../bridge/state/safety-rules.ts';
 import { BUILTIN_THRESHOLDS_PATH, loadThresholdsConfig } from '../bridge/state/thresholds.ts';
 import { databaseConfig } from '../bridge/store/store-config.ts';
@@ -19,6 +19,7 @@ import { exporterOptionSpecs, type ExporterOptions } from '../exporter/options.t
 import { sensordOptionSpecs, type SensordOptions } from '../rts2-sensord/options.ts';
 import { rts2Argv } from '../rts2-sensord/rts2-argv.ts';
 import { checkSensordOptions } from '../rts2-sensord/sensord.ts';
+import { plural } from '../lib/plural.ts';
 
 /** One thing a subcommand loads at start-up; returns what it found, throws a ConfigError if it cannot work. */
 type Check = readonly [name: string, run: () => string];
@@ -127,9 +128,9 @@ function sensordChecks(o: SensordOptions): Check[] {
 }
 
 function inventorySummary(path: string): string {
-  const inventory = loadInventory(path);
+  const { nodes: inventory, maintenance } = readInventoryFile(path);
   const probes = [...inventory.values()].filter((e) => e.probe !== undefined).length;
-  return `${path}: ${inventory.size} nodes${probes === 0 ? '' : `, ${probes} probed (agentless)`}`;
+  return `${path}: ${plural(inventory.size, 'node')}${probes === 0 ? '' : `, ${probes} probed (agentless)`}${maintenance.length === 0 ? '' : `, ${plural(maintenance.length, 'maintenance window')}`}`;
 }
 
 function thresholdsCheck(path: string | undefined): Check {

@@ -24,25 +24,33 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
  * nodes are warnings).
  */
 export function nodesSummary(readings: readonly Reading[]): string {
-  const nodes = new Map<string, { down: boolean; worst: Reading['condition'] }>();
+  const nodes = new Map<string, { down: boolean; maintenance: boolean; worst: Reading['condition'] }>();
   for (const r of readings) {
     if (r.node === undefined) continue;
-    const n = nodes.get(r.node.name) ?? { down: false, worst: 'ok' };
-    if (r.id.endsWith(':up') && r.value === false) n.down = true;
+    const n = nodes.get(r.node.name) ?? { down: false, maintenance: false, worst: 'ok' };
+    if (r.node.maintenance !== undefined) n.maintenance = true;
+    else if (r.id.endsWith(':up') && r.value === false) n.down = true;
     else if (r.condition === 'error' || (r.condition === 'warning' && n.worst !== 'error')) n.worst = r.condition;
     nodes.set(r.node.name, n);
   }
-  const all = [...nodes.values()];
-  if (all.length === 0) return 'no nodes shown yet';
+  if (nodes.size === 0) return 'no nodes shown yet';
+  // Nodes in a maintenance window are counted as such, never as down or at a level.
+  const all = [...nodes.values()].filter((n) => !n.maintenance);
+  const inMaintenance = nodes.size - all.length;
+  const maintenance = inMaintenance === 0 ? [] : [`${plural(inMaintenance, 'node', 'nodes')} in maintenance`];
   const down = all.filter((n) => n.down).length;
   const errors = all.filter((n) => !n.down && n.worst === 'error').length;
   const warnings = all.filter((n) => !n.down && n.worst === 'warning').length;
-  if (down + errors + warnings === 0) return all.length === 1 ? 'the node is within limits' : `all ${all.length} nodes within limits`;
+  if (down + errors + warnings === 0) {
+    if (all.length === 0) return maintenance.join('');
+    if (inMaintenance > 0) return [`${plural(all.length, 'node', 'nodes')} within limits`, ...maintenance].join(', ');
+    return all.length === 1 ? 'the node is within limits' : `all ${all.length} nodes within limits`;
+  }
   const parts: string[] = [];
   if (down > 0) parts.push(`${down} of ${plural(all.length, 'node', 'nodes')} down`);
   if (errors > 0) parts.push(`${plural(errors, 'node', 'nodes')} at error level`);
   if (warnings > 0) parts.push(`${plural(warnings, 'node', 'nodes')} at warning level`);
-  return parts.join(', ');
+  return [...parts, ...maintenance].join(', ');
 }
 
 /**

@@ -64,7 +64,7 @@ const amount = (value: number, unit: string) =>
 export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
   const { view } = known;
   const prefix = (ctx.alias ?? nodeAlias)(view.node);
-  const node = { name: view.node, critical: view.critical };
+  const node = { name: view.node, critical: view.critical, ...(view.maintenance == null ? {} : { maintenance: view.maintenance }) };
   const seenAt = view.lastSeenSecondsAgo === null ? undefined : known.fetchedAt - view.lastSeenSecondsAgo * 1000;
   const ageSeconds = seenAt === undefined ? Number.NaN : Math.max(0, Math.round((ctx.now - seenAt) / 1000));
   const up = view.up && seenAt !== undefined && ctx.now - seenAt <= ctx.downAfterMs;
@@ -132,5 +132,7 @@ export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
       ...(alert === undefined ? {} : { alert }),
     });
   }
-  return readings;
+  // In a maintenance window (the bridge's node view says so) nothing of the node is a warning or an
+  // error: no flags, no messages, no HW ERROR; the state text counts it as "in maintenance".
+  return view.maintenance == null ? readings : readings.map((r) => ({ ...r, condition: 'stale' }));
 }

@@ -27,8 +27,8 @@ export interface Reading {
   /** The number behind a figure shown as text (`12.0%`); NaN when there is no current data. */
   readonly figure?: number;
   readonly condition: ReadingCondition;
-  /** The node this reading is about, for the device state. */
-  readonly node?: { readonly name: string; readonly critical: boolean };
+  /** The node this reading is about, for the device state; `maintenance` while it is in a window. */
+  readonly node?: { readonly name: string; readonly critical: boolean; readonly maintenance?: { readonly until: number; readonly reason: string } };
   /** For the per-metric worst values: metric key and where (`cam1`, `cam1:/data`). */
   readonly metric?: { readonly key: string; readonly where: string };
   /** Present on readings whose changes are announced with `M` lines. */

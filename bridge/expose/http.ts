@@ -7,6 +7,8 @@ import { mergeNodeViews } from '../peers/merge-views.ts';
 import type { Thresholds } from '../state/thresholds.ts';
 import { pageRoutes } from './page-routes.ts';
 import { safetyRoute } from './safety-route.ts';
+import { maintenanceRoutes } from './maintenance-routes.ts';
+import type { MaintenanceSchedule } from '../state/maintenance-schedule.ts';
 import type { SafetyRule } from '../state/safety-rules.ts';
 
 export interface HttpDeps {
@@ -32,6 +34,8 @@ export interface HttpDeps {
   readonly errorLog?: RateLimitedLog;
   /** Opt-in rules of `GET /api/v1/safety/indi` (bridge/expose/safety-route.ts); none = advisory only. */
   readonly safetyRules?: () => readonly SafetyRule[];
+  /** Maintenance windows: `/api/v1/maintenance` and the `maintenance` field of node views. */
+  readonly maintenance?: MaintenanceSchedule;
 }
 
 /** What a failed request is answered with: a status and a fixed word, never the error's text. */
@@ -100,11 +104,14 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.disable('x-powered-by');
   // An ETag would hash every multi-MB /metrics body (measured in docs/benchmarks.md); nobody revalidates it.
   app.set('etag', false);
+  // The one writing route, before the read-only guard; it applies `auth` itself.
+  if (deps.maintenance !== undefined) app.use('/api/v1/maintenance', maintenanceRoutes({ schedule: deps.maintenance, auth: deps.auth, log: deps.errorLog }));
   app.use(readOnly(deps.corsOrigins ?? []));
   if (deps.auth !== undefined) app.use(deps.auth);
+  const inMaintenance = deps.maintenance === undefined ? undefined : deps.maintenance.stateOf.bind(deps.maintenance);
   const views = () => {
     const now = deps.now();
-    return [...deps.table.nodes()].map((n) => viewNode(n, deps.thresholds, now, deps.downAfterMs)).sort((a, b) => a.node.localeCompare(b.node));
+    return [...deps.table.nodes()].map((n) => viewNode(n, deps.thresholds, now, deps.downAfterMs, inMaintenance)).sort((a, b) => a.node.localeCompare(b.node));
   };
 
   app.get('/metrics', async (_req, res, next) => {
@@ -125,7 +132,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   });
   app.get('/api/v1/nodes/:node', (req, res) => {
     const node = deps.table.get(req.params.node);
-    const local = node === undefined ? undefined : viewNode(node, deps.thresholds, deps.now(), deps.downAfterMs);
+    const local = node === undefined ? undefined : viewNode(node, deps.thresholds, deps.now(), deps.downAfterMs, inMaintenance);
     const view = deps.peerViews === undefined || req.query['scope'] === 'local' ? local : mergeNodeViews([local ? [local] : [], ...deps.peerViews().map((v) => v.filter((n) => n.node === req.params.node))])[0];
     if (view === undefined) {
       res.status(404).json({ error: 'unknown_node', node: req.params.node });

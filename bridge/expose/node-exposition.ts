@@ -1,9 +1,12 @@
 import { isUp, type NodeState, type NodeTable, type SeriesState } from '../state/node-table.ts';
+import type { MaintenanceLookup } from '../state/node-view.ts';
 import type { Thresholds } from '../state/thresholds.ts';
 import { CUSTOM_METRIC, defaultQualifier, STANDARD_METRICS } from './metric-names.ts';
 
 export interface NodeExpositionOptions {
   readonly downAfterMs: number;
+  /** Open maintenance windows: `obsmon_node_maintenance` 1 for a node in one (alert rules read it). */
+  readonly maintenance?: MaintenanceLookup;
 }
 
 /** Label values are agent text: escape as the exposition format requires (`\`, `"`, newline). */
@@ -93,6 +96,7 @@ export function renderNodeExposition(table: NodeTable, thresholds: Thresholds, n
   const up = new Family('obsmon_node_up', '1 if the node reported within --down-after, else 0');
   const last = new Family('obsmon_node_last_report_timestamp_seconds', 'Agent timestamp of the newest report, unix seconds');
   const skew = new Family('obsmon_node_clock_skew_seconds', 'Agent clock minus bridge clock at the newest report, seconds');
+  const maintenance = new Family('obsmon_node_maintenance', '1 while the node is in a maintenance window (its alerts are suppressed), else 0');
   const info = new Family('obsmon_node_info', 'Inventory facts of a node (always 1)');
   const threshold = new Family('obsmon_threshold', 'Warning/error level per node and metric (protocol key) the node reports, from the thresholds file');
   const values = new Map([...STANDARD_METRICS].map(([key, m]) => [key, { family: new Family(m.name, m.help), label: m.qualifierLabel }]));
@@ -108,6 +112,7 @@ export function renderNodeExposition(table: NodeTable, thresholds: Thresholds, n
     const n = fixed.label;
     const nodeUp = isUp(node, nowMs, options.downAfterMs);
     up.add(n, nodeUp ? 1 : 0);
+    maintenance.add(n, options.maintenance?.(node.name, node.group, nowMs) == null ? 0 : 1);
     info.addRendered(fixed.info);
     threshold.addRendered(fixed.levels);
     if (node.lastTimestamp === undefined) continue;
@@ -125,7 +130,7 @@ export function renderNodeExposition(table: NodeTable, thresholds: Thresholds, n
     }
   }
 
-  const families = [up, last, skew, info, threshold, ...[...values.values()].map((v) => v.family), custom];
+  const families = [up, maintenance, last, skew, info, threshold, ...[...values.values()].map((v) => v.family), custom];
   const totals =
     `# HELP obsmon_bridge_nodes Nodes in the live table (inventory and reporting)\n# TYPE obsmon_bridge_nodes gauge\nobsmon_bridge_nodes ${table.size}\n` +
     `# HELP obsmon_bridge_series Node series (key@qualifier) in the live table\n# TYPE obsmon_bridge_series gauge\nobsmon_bridge_series ${series}\n`;

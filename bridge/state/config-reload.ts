@@ -1,6 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.ts';
-import { inventoryChanges, loadInventory, type InventoryEntry } from './inventory.ts';
+import { plural } from '../../lib/plural.ts';
+import { inventoryChanges, readInventoryFile, type InventoryEntry } from './inventory.ts';
+import type { MaintenanceWindow } from './maintenance-windows.ts';
 import type { NodeTable } from './node-table.ts';
 import { loadSafetyRules, unmatchedRules, type SafetyRule } from './safety-rules.ts';
 import { countChangedLevels, loadThresholdsConfig, Thresholds, type ThresholdsConfig } from './thresholds.ts';
@@ -39,6 +41,8 @@ export class ConfigReloader {
       readonly safetyRules?: readonly SafetyRule[];
       /** Told every inventory that replaced the previous one (the probes of agentless devices). */
       readonly onInventory?: (next: ReadonlyMap<string, InventoryEntry>) => void;
+      /** Told the maintenance windows of every inventory that replaced the previous one. */
+      readonly onMaintenance?: (next: readonly MaintenanceWindow[]) => void;
     },
     registry: Registry,
     private readonly log: Logger,
@@ -90,13 +94,14 @@ export class ConfigReloader {
     }
     if (this.paths.inventory !== undefined) {
       try {
-        const next = loadInventory(this.paths.inventory);
+        const { nodes: next, maintenance } = readInventoryFile(this.paths.inventory);
         const { added, removed, changed } = inventoryChanges(this.inventory, next);
         this.live.table.replaceInventory(next);
         this.live.onInventory?.(next);
+        this.live.onMaintenance?.(maintenance);
         this.inventory = next;
         this.reloads.labels('inventory', 'success').inc();
-        parts.push(`inventory: +${added} ${added === 1 ? 'node' : 'nodes'}, -${removed}${changed === 0 ? '' : `, ${changed} changed`}`);
+        parts.push(`inventory: +${added} ${added === 1 ? 'node' : 'nodes'}, -${removed}${changed === 0 ? '' : `, ${changed} changed`}${maintenance.length === 0 ? '' : `, ${plural(maintenance.length, 'maintenance window')}`}`);
       } catch (error) {
         this.reloads.labels('inventory', 'failure').inc();
         errors.push((error as Error).message);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { closedObject, describeValue, hostPort, yamlBoolean } from '../../config/common-schemas.ts';
 import { NODE_PATTERN } from '../../protocol/keys.ts';
+import { maintenanceWindowSchema, type MaintenanceWindow } from './maintenance-windows.ts';
 import { readYamlFile } from './yaml-file.ts';
 
 /** A node the site expects: it is listed (down) from start-up until it reports. */
@@ -70,7 +71,18 @@ const entry = z.preprocess(
   (item) => (typeof item === 'string' ? { name: item } : item),
   closedObject({ name: nodeName, group: groupName.default(DEFAULT_GROUP), critical: yamlBoolean.default(false), probe: probe.optional() }, 'a node name or { name, group, critical, probe }'),
 );
-const inventoryFile = closedObject({ nodes: z.array(entry, { error: (issue) => `expected a list of nodes, got ${describeValue(issue.input)}` }).default([]) }, 'a mapping with nodes: [...]').superRefine(
+/** Maintenance windows one inventory file may hold. */
+export const MAX_INVENTORY_WINDOWS = 1000;
+const inventoryFile = closedObject(
+  {
+    nodes: z.array(entry, { error: (issue) => `expected a list of nodes, got ${describeValue(issue.input)}` }).default([]),
+    maintenance: z
+      .array(maintenanceWindowSchema, { error: (issue) => `expected a list of maintenance windows, got ${describeValue(issue.input)}` })
+      .max(MAX_INVENTORY_WINDOWS, { error: `expected at most ${MAX_INVENTORY_WINDOWS} maintenance windows` })
+      .default([]),
+  },
+  'a mapping with nodes: [...] and maintenance: [...]',
+).superRefine(
   (file, ctx) => {
     const first = new Map<string, number>();
     let probes = 0;
@@ -84,8 +96,16 @@ const inventoryFile = closedObject({ nodes: z.array(entry, { error: (issue) => `
 );
 
 export function loadInventory(path: string): Map<string, InventoryEntry> {
+  return readInventoryFile(path).nodes;
+}
+
+/** The nodes and the maintenance windows (top-level `maintenance:`, each selecting a node or a group). */
+export function readInventoryFile(path: string): { nodes: Map<string, InventoryEntry>; maintenance: MaintenanceWindow[] } {
   const parsed = readYamlFile(path, inventoryFile, 'inventory');
-  return new Map(parsed.nodes.map((n) => [n.name, n.probe === undefined ? { name: n.name, group: n.group, critical: n.critical } : n]));
+  return {
+    nodes: new Map(parsed.nodes.map((n) => [n.name, n.probe === undefined ? { name: n.name, group: n.group, critical: n.critical } : n])),
+    maintenance: parsed.maintenance,
+  };
 }
 
 /** The same probe, so a reload keeps it running on its schedule. */

@@ -1,4 +1,5 @@
 import { isUp, type NodeState } from './node-table.ts';
+import type { MaintenanceState } from './maintenance-windows.ts';
 import { worst, type Status, type Thresholds } from './thresholds.ts';
 
 /** One metric of a node as the API shows it. */
@@ -27,9 +28,17 @@ export interface NodeView {
   readonly lastSeenSecondsAgo: number | null;
   readonly clockSkewSeconds: number;
   readonly metrics: readonly MetricView[];
+  /**
+   * The maintenance window the node is in (its alerts are suppressed), or null. Always set by this
+   * bridge; optional in the type for views of peer bridges older than the field.
+   */
+  readonly maintenance?: MaintenanceState | null;
 }
 
-export function viewNode(node: NodeState, thresholds: Thresholds, nowMs: number, downAfterMs: number): NodeView {
+/** The node's open maintenance window at `nowMs` (bridge/state/maintenance-schedule.ts). */
+export type MaintenanceLookup = (node: string, group: string, nowMs: number) => MaintenanceState | null;
+
+export function viewNode(node: NodeState, thresholds: Thresholds, nowMs: number, downAfterMs: number, maintenance?: MaintenanceLookup): NodeView {
   const up = isUp(node, nowMs, downAfterMs);
   let status: Status = up ? 'ok' : 'stale';
   const metrics: MetricView[] = [];
@@ -60,5 +69,6 @@ export function viewNode(node: NodeState, thresholds: Thresholds, nowMs: number,
     lastSeenSecondsAgo: node.lastReceivedAt === undefined ? null : Math.round((nowMs - node.lastReceivedAt) / 1000),
     clockSkewSeconds: node.clockSkewSeconds,
     metrics,
+    maintenance: maintenance?.(node.name, node.group, nowMs) ?? null,
   };
 }

@@ -14,6 +14,8 @@ const node = z.object({
   up: z.boolean(),
   lastSeenSecondsAgo: z.number().nullable(),
   metrics: z.array(metric),
+  // Absent from bridges older than maintenance windows.
+  maintenance: z.object({ until: z.number(), reason: z.string() }).nullable().optional(),
 });
 
 const answer = z.object({ downAfterSeconds: z.number().positive().optional(), nodes: z.array(node) });

@@ -100,6 +100,13 @@ describe('obsmon check-config: exit 0 when the command would start', () => {
     expect(r.stdout).toContain(`ok    inventory: ${inventory}: 3 nodes, 2 probed (agentless)`);
   });
 
+  test('an inventory with maintenance windows: the windows are counted', async () => {
+    const inventory = file('ok-maintenance.yaml', 'nodes:\n  - { name: dome-plc, group: dome }\nmaintenance:\n  - { group: dome, daily: "08:00-17:00", time_zone: America/Santiago }\n  - { node: dome-plc, until: "2026-12-01T12:00:00Z" }\n');
+    const r = await checkHere(['bridge', '--inventory', inventory]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`ok    inventory: ${inventory}: 1 node, 2 maintenance windows`);
+  });
+
   test('a misspelt OBSMON_* variable is a warning naming the closest option, not a failure', async () => {
     const r = await checkHere(['exporter'], { OBSMON_SERVR: '10.0.0.5:7070' });
     expect(r.status).toBe(0);
@@ -147,6 +154,8 @@ describe('obsmon check-config: exit 2 with one line per problem naming file, lin
       ['bridge: DIR/rules-bad.yaml:3: unsafe[1].when: expected down or error, got "eror"']],
     ['a probe whose timeout is not shorter than its interval', () => ['bridge', '--inventory', file('probe.yaml', 'nodes:\n  - name: dome-plc\n    probe: { tcp: "10.0.0.5:502", interval: 2, timeout: 2 }\n')],
       ['bridge: DIR/probe.yaml:3: nodes[0].probe.timeout: timeout (2 s) must be shorter than interval (2 s)']],
+    ['a maintenance window in an unknown time zone', () => ['bridge', '--inventory', file('maint.yaml', 'nodes: [a]\nmaintenance:\n  - node: a\n    daily: "08:00-17:00"\n    time_zone: Chile/Santiago\n')],
+      ['bridge: DIR/maint.yaml:5: maintenance[0].time_zone: expected an IANA time zone such as UTC or America/Santiago, got "Chile/Santiago"']],
     ['--enforce-inventory without an inventory', () => ['bridge', '--enforce-inventory'], ['bridge: Invalid --enforce-inventory true (from options): requires --inventory <file>']],
     ['an exporter token file that is missing', () => ['exporter', '--token-file', join(dir, 'no-token')], ['exporter: Cannot read --token-file "DIR/no-token": ENOENT: no such file or directory, open \'DIR/no-token\'']],
     ['an exporter with half a client certificate', () => ['exporter', '--tls-cert', pki.serverCert], ['exporter: Invalid --tls-cert/--tls-key: give both or neither']],

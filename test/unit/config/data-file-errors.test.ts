@@ -85,8 +85,8 @@ describe('inventory file: every problem is one line naming file, line, key and w
     ['a misspelt key', 'nodes:\n  - { name: ccd01, grup: cameras }\n', 'FILE:2: nodes[0]: unknown key "grup" (expected name, group, critical, probe; did you mean "group"?)'],
     ['an entry that is a number', 'nodes:\n  - 5\n', 'FILE:2: nodes[0]: expected a node name or { name, group, critical, probe }, got 5'],
     ['nodes not a list', 'nodes: ccd01\n', 'FILE:1: nodes: expected a list of nodes, got "ccd01"'],
-    ['a list at the top', '- ccd01\n', 'FILE:1: expected a mapping with nodes: [...], got a list'],
-    ['a misspelt top key', 'node:\n  - ccd01\n', 'FILE:1: unknown key "node" (expected nodes; did you mean "nodes"?)'],
+    ['a list at the top', '- ccd01\n', 'FILE:1: expected a mapping with nodes: [...] and maintenance: [...], got a list'],
+    ['a misspelt top key', 'node:\n  - ccd01\n', 'FILE:1: unknown key "node" (expected nodes, maintenance; did you mean "nodes"?)'],
     ['bad YAML at the end of the file, shown with the last line', 'nodes: [ccd01,\n', 'FILE:2:1: invalid YAML in the inventory: Flow sequence in block collection must be sufficiently indented and end with a ]; line 1 reads "nodes: [ccd01,"'],
   ])('%s', (_, text, message) => {
     expect(problem(loadInventory, text)).toBe(message);

@@ -91,6 +91,13 @@ describe('rule conventions', () => {
     for (const rule of alertRules.filter((r) => r.alert === name)) expect(firedSeverities).toContain(rule.labels?.['severity']);
   });
 
+  test('every node alert is suppressed while the node is in a maintenance window (one clause, the same everywhere)', () => {
+    const nodeAlerts = alertRules.filter((r) => /^Obsmon(Critical)?Node/.test(r.alert));
+    expect(nodeAlerts.length).toBeGreaterThan(20);
+    for (const r of nodeAlerts) expect(r.expr.trimEnd(), r.alert).toMatch(/\n\s+unless on \(job, node\) max without \(instance\) \(obsmon_node_maintenance\) == 1$/);
+    for (const r of alertRules.filter((rule) => rule.alert.startsWith('ObsmonBridge'))) expect(r.expr, r.alert).not.toContain('obsmon_node_maintenance');
+  });
+
   test('every metric with levels in config/thresholds.yaml has an alert at its warning and its error level', () => {
     const file = parse(readFileSync(THRESHOLDS, 'utf8')) as Record<string, Record<string, Record<string, unknown>> | undefined>;
     const keys = new Set([

@@ -239,3 +239,32 @@ describe('nodeSummaryReading (--node-values summary)', () => {
     expect(away).toMatchObject({ value: '--', condition: 'stale' });
   });
 });
+
+describe('a node in a maintenance window (the bridge node view says so)', () => {
+  const maintenance = { until: NOW / 1000 + 3600, reason: 'CCD swap' };
+
+  test('its readings carry no warning or error, so no flags, no messages and no HW ERROR; the text counts it', () => {
+    const down = nodeReadings(node({ node: 'dome', critical: true, up: false, lastSeenSecondsAgo: 500, maintenance, metrics: [metric('disk', 99)] }), ctx);
+    const full = nodeReadings(node({ node: 'ccd01', critical: true, maintenance, metrics: [metric('disk', 99)] }), ctx);
+    const fine = nodeReadings(node({ node: 'ok1', metrics: [metric('disk', 10)] }), ctx);
+    for (const r of [...down, ...full]) expect(r.condition, r.name).toBe('stale');
+    // Without the window the same nodes raise HW ERROR (the test fails on code that ignores the field).
+    const without = nodeReadings(node({ node: 'dome', critical: true, up: false, lastSeenSecondsAgo: 500, metrics: [metric('disk', 99)] }), ctx);
+    expect(deviceState(without, { problem: undefined }, 'auto', 'none').state).toBe(0x20000);
+    expect(deviceState([...down, ...full, ...fine], { problem: undefined }, 'auto', 'none')).toEqual({ state: 0, text: '1 node within limits, 2 nodes in maintenance' });
+    expect(deviceState([...down, ...full], { problem: undefined }, 'all', 'none')).toEqual({ state: 0, text: '2 nodes in maintenance' });
+    const other = nodeReadings(node({ node: 'n2', up: false, lastSeenSecondsAgo: 500 }), ctx);
+    expect(deviceState([...down, ...other], { problem: undefined }, 'none', 'none').text).toBe('1 of 1 node down, 1 node in maintenance');
+  });
+
+  test('--node-values summary reads "maintenance until … UTC: reason", without flags', () => {
+    const readings = nodeReadings(node({ node: 'dome', critical: true, up: false, lastSeenSecondsAgo: 500, maintenance }), ctx);
+    const s = nodeSummaryReading({ node: 'dome', alias: 'dome', group: 'default', readings });
+    expect(s).toMatchObject({ value: `maintenance until ${new Date((NOW / 1000 + 3600) * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC: CCD swap`, condition: 'stale' });
+  });
+
+  test('a bridge without the field (older) and a null window change nothing', () => {
+    const r = nodeReadings(node({ node: 'dome', critical: true, up: false, lastSeenSecondsAgo: 500, maintenance: null }), ctx);
+    expect(deviceState(r, { problem: undefined }, 'auto', 'none').state).toBe(0x20000);
+  });
+});
