@@ -10,7 +10,8 @@ const RANK = { ok: 0, stale: 1, warning: 2, error: 3 };
  * an instrument is gone), then errors, then other nodes that are down (we do not know how they are),
  * then warnings, then the healthy rest.
  */
-const SEVERITY = { ok: 0, warning: 1, stale: 2, error: 3, 'critical-down': 4 };
+// A node in a maintenance window ranks below ok: its errors are expected tonight (docs/operations.md).
+const SEVERITY = { maintenance: -1, ok: 0, warning: 1, stale: 2, error: 3, 'critical-down': 4 };
 
 const byName = new Intl.Collator('en').compare;
 
@@ -72,6 +73,7 @@ function nodeStatus(node) {
 
 /** The status plus the one state worse than error: a critical node that is down. */
 function severityOf(node) {
+  if (node.maintenance) return 'maintenance';
   const status = nodeStatus(node);
   return status === 'stale' && node.critical ? 'critical-down' : status;
 }
@@ -98,6 +100,10 @@ function lastSeen(node) {
 
 /** The group is in the section heading, except in the critical-down strip at the top. */
 function metaText(node, severity) {
+  if (severity === 'maintenance') {
+    const until = new Date(node.maintenance.until * 1000).toISOString().slice(0, 16).replace('T', ' ');
+    return [`maintenance until ${until} UTC`, node.maintenance.reason, lastSeen(node)].filter(Boolean).join(' · ');
+  }
   const parts = severity === 'critical-down' ? [node.group, 'critical'] : node.critical ? ['critical'] : [];
   return [...parts, lastSeen(node)].join(' · ');
 }
@@ -141,7 +147,7 @@ function readings(node, stale) {
 
 /** Everything a card shows except its last-seen time: a card is rebuilt only when this changes. */
 function signature(node, severity) {
-  const parts = [severity, node.group, node.critical];
+  const parts = [severity, node.group, node.critical, node.maintenance?.until, node.maintenance?.reason];
   for (const m of node.metrics) parts.push(m.key, m.qualifier, m.value, m.status);
   return JSON.stringify(parts);
 }
@@ -149,7 +155,7 @@ function signature(node, severity) {
 function card(node, severity) {
   const status = nodeStatus(node);
   const down = status === 'stale';
-  const badge = severity === 'critical-down' ? 'DOWN' : down ? 'down' : status;
+  const badge = severity === 'maintenance' ? 'maintenance' : severity === 'critical-down' ? 'DOWN' : down ? 'down' : status;
   const meta = el('p', { class: 'meta', text: metaText(node, severity) });
   const link = el(
     'a',
