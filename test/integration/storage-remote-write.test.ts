@@ -129,7 +129,8 @@ describe.each(RECEIVERS)('remote write to %s', (_, start) => {
       .split('\n')
       .filter((l) => l.startsWith('obsmon_node_') && l.includes('node="rw1"'))
       .map((l) => Object.fromEntries(parseSeriesHead(l.slice(0, l.lastIndexOf(' ')))!))
-      .filter((m) => !['obsmon_node_info', 'obsmon_node_last_report_timestamp_seconds', 'obsmon_node_clock_skew_seconds'].includes(m['__name__']!));
+      // Bridge state, not report values: the node's labels, times and maintenance window.
+      .filter((m) => !['obsmon_node_info', 'obsmon_node_last_report_timestamp_seconds', 'obsmon_node_clock_skew_seconds', 'obsmon_node_maintenance'].includes(m['__name__']!));
     const key = (m: Labels) => JSON.stringify(Object.entries(m).sort(([a], [b]) => a.localeCompare(b)));
     expect(remote.map((s) => key(s.metric)).sort()).toEqual(exposed.map(key).sort());
     expect(exposed.length).toBe(7);

@@ -135,6 +135,15 @@ describe('stream subscriber bounds', () => {
         if (i % 50 === 49) await waitFor(`reader at ${i + 1}`, () => reader.events.length >= i + 1 - 50, 30_000, 10);
       }
       await waitFor('the reader got all 1500 reports', () => reader.events.length === 1500, 60_000, 50);
+      // Only a subscriber whose socket took nothing for 1 s is dropped: on a fast machine the flood can
+      // end sooner, so go on reporting (bounded) until the stalled ones have been dropped.
+      let sent = 1500;
+      await waitFor('the stalled subscribers dropped for the total bound', async () => {
+        agent.write(`wide ${t + sent} ${wide}\n`);
+        sent += 1;
+        return metric(await bridge!.metricsText(), 'obsmon_bridge_stream_dropped_subscribers_total', 'reason="total_buffered"') > 0;
+      }, 30_000, 100);
+      await waitFor(`the reader got all ${sent} reports`, () => reader.events.length === sent, 60_000, 50);
     } finally {
       clearInterval(sampler);
     }
