@@ -138,7 +138,7 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const events = new EventHistory({ maxEvents: options.eventsMax, maxAgeSeconds: options.eventsMaxAge, now }, eventMetrics);
   const eventsFile =
     eventsPath === undefined ? undefined : await startEventsFile(events, { path: eventsPath, flushIntervalMs: 1000, maxEvents: options.eventsMax, now }, eventMetrics, log.child('events'));
-  const recorder = new EventRecorder(events, table, downAfterMs, now, options.eventsMax + options.maxNodes);
+  const recorder = new EventRecorder(events, table, downAfterMs, now, options.eventsMax + options.maxNodes, (node, group, at) => maintenance.stateOf(node, group, at));
   const health = new BridgeHealthWatch(registry, recorder);
 
   const ingest = new IngestServer(lines, metrics, { ...ingestOptions(options), durable: () => store.durable() }, log.child('ingest'));

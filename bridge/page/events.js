@@ -22,6 +22,7 @@ export async function fetchEvents(params) {
 function what(e) {
   if (e.kind === 'threshold') return e.metric;
   if (e.kind === 'node') return 'node';
+  if (e.kind === 'maintenance') return 'maintenance';
   return e.component;
 }
 
@@ -74,7 +75,7 @@ const filters = { node: '', kind: '', severity: '' };
 export function renderEventsPage(view) {
   const node = el('input', { type: 'search', placeholder: 'Node', 'aria-label': 'node' });
   node.value = filters.node;
-  const kind = select('kind', [['', 'all kinds'], ['threshold', 'thresholds'], ['node', 'nodes down/up'], ['bridge', 'bridge']], filters.kind);
+  const kind = select('kind', [['', 'all kinds'], ['threshold', 'thresholds'], ['node', 'nodes down/up'], ['bridge', 'bridge'], ['maintenance', 'maintenance']], filters.kind);
   const severity = select('severity', [['', 'all severities'], ['error', 'error'], ['warning', 'warning'], ['info', 'info']], filters.severity);
   const list = el('div', { id: 'events' });
   const older = el('button', { type: 'button', text: 'Older events' });

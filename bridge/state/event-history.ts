@@ -8,7 +8,7 @@ import { NODE_PATTERN, QUALIFIER_PATTERN } from '../../protocol/keys.ts';
  * (bridge/state/event-history-file.ts).
  */
 
-export const EVENT_KINDS = ['threshold', 'node', 'bridge'] as const;
+export const EVENT_KINDS = ['threshold', 'node', 'bridge', 'maintenance'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 export const EVENT_SEVERITIES = ['info', 'warning', 'error'] as const;
 export type EventSeverity = (typeof EVENT_SEVERITIES)[number];
@@ -20,6 +20,7 @@ export const KIND_STATUSES: ReadonlyMap<EventKind, readonly string[]> = new Map<
   ['threshold', ['ok', 'warning', 'error']],
   ['node', ['up', 'down']],
   ['bridge', ['ok', 'error']],
+  ['maintenance', ['off', 'on']],
 ]);
 export const EVENT_DROP_REASONS = ['max_events', 'max_age'] as const;
 export type EventDropReason = (typeof EVENT_DROP_REASONS)[number];

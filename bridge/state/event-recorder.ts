@@ -1,4 +1,5 @@
 import type { BridgeComponent, EventHistory } from './event-history.ts';
+import type { MaintenanceState } from './maintenance-windows.ts';
 import { isUp, type NodeTable } from './node-table.ts';
 import type { StatusChange } from './status-tracker.ts';
 
@@ -15,6 +16,8 @@ export class EventRecorder {
   /** node -> last recorded 'up' / 'down'. */
   private readonly nodes = new Map<string, string>();
   private readonly components = new Map<BridgeComponent, string>();
+  /** node -> 'on' while the log says a maintenance window is open for it. */
+  private readonly windows = new Map<string, 'on' | 'off'>();
 
   constructor(
     private readonly history: EventHistory,
@@ -23,6 +26,8 @@ export class EventRecorder {
     private readonly now: () => number,
     /** Nodes remembered at most beyond those in the table (the table has its own bound). */
     private readonly maxRemembered = 10_000,
+    /** The window open for a node (MaintenanceSchedule.stateOf): its opening and closing are events too. */
+    private readonly maintenance?: (node: string, group: string, nowMs: number) => MaintenanceState | null,
   ) {
     for (const e of history.all()) {
       if (e.kind === 'node' && e.node !== null) {
@@ -30,6 +35,8 @@ export class EventRecorder {
         if (e.to === 'down') this.metrics.delete(e.node);
       } else if (e.kind === 'threshold' && e.node !== null && e.metric !== null) {
         this.seriesOf(e.node).set(e.metric, e.to);
+      } else if (e.kind === 'maintenance' && e.node !== null) {
+        this.windows.set(e.node, e.to === 'on' ? 'on' : 'off');
       } else if (e.component !== null) {
         this.components.set(e.component, e.to);
       }
@@ -83,6 +90,21 @@ export class EventRecorder {
       if (state !== last) this.nodeChange(name, state, state === 'up' ? (node.lastReceivedAt ?? nowMs) / 1000 : nowMs / 1000);
     }
     if (this.metrics.size > this.maxRemembered) for (const name of this.metrics.keys()) if (this.table.get(name) === undefined) this.metrics.delete(name);
+    if (this.maintenance !== undefined) this.reconcileMaintenance(nowMs, this.maintenance);
+  }
+
+  /** Windows open and close by time (or by the API, or a reload): each node's change is one event. */
+  private reconcileMaintenance(nowMs: number, stateOf: (node: string, group: string, nowMs: number) => MaintenanceState | null): void {
+    for (const node of this.table.nodes()) {
+      const window = stateOf(node.name, node.group, nowMs);
+      const to = window === null ? 'off' : 'on';
+      const from = this.windows.get(node.name) ?? 'off';
+      if (from === to) continue;
+      if (to === 'on') this.windows.set(node.name, 'on');
+      else this.windows.delete(node.name);
+      const message = window === null ? null : `until ${new Date(window.until * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC${window.reason === '' ? '' : `: ${window.reason}`}`;
+      this.history.record({ time: nowMs / 1000, kind: 'maintenance', severity: 'info', node: node.name, group: node.group, metric: null, component: null, from, to, value: null, message });
+    }
   }
 
   /** A problem of the bridge (ok false) or its end (ok true); recorded when it changes. */

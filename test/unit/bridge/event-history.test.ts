@@ -346,3 +346,29 @@ describe('events file', () => {
     expect(read.kind === 'ok' && read.events.map((e) => e.id)).toEqual([1, 2]);
   });
 });
+
+describe('maintenance windows in the event log', () => {
+  test('a window opening and closing is one event each, with its end and reason; a restart does not repeat it', () => {
+    const clock = { ms: T0 };
+    const table = new NodeTable(limits, new Map([['cam1', { name: 'cam1', group: 'cameras', critical: true }]]));
+    const until = T0 / 1000 + 3600;
+    // The schedule in small: a window for the group cameras during the first hour.
+    const stateOf = (_node: string, group: string, nowMs: number) => (group === 'cameras' && nowMs < until * 1000 ? { until, reason: 'CCD swap' } : null);
+    const history = new EventHistory({ maxEvents: 100, maxAgeSeconds: undefined, now: () => clock.ms });
+    const recorder = new EventRecorder(history, table, DOWN_AFTER_MS, () => clock.ms, 10_000, stateOf);
+    recorder.reconcile();
+    clock.ms += 1000;
+    recorder.reconcile();
+    const opened = [...history.all()].filter((e) => e.kind === 'maintenance');
+    expect(opened.map(summary)).toEqual(['maintenance cam1 off->on info']);
+    expect(opened[0]!.message).toBe(`until ${new Date(until * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC: CCD swap`);
+
+    // A restart reads the log back: the open window is not recorded again, its end is.
+    const again = new EventRecorder(history, table, DOWN_AFTER_MS, () => clock.ms, 10_000, stateOf);
+    again.reconcile();
+    clock.ms = until * 1000 + 1000;
+    again.reconcile();
+    again.reconcile();
+    expect([...history.all()].filter((e) => e.kind === 'maintenance').map(summary)).toEqual(['maintenance cam1 off->on info', 'maintenance cam1 on->off info']);
+  });
+});
