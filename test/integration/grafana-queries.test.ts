@@ -1,5 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -26,7 +26,7 @@ const ALERTS_FILE = join(REPO, 'grafana', 'provisioning', 'alerting', 'obsmon-ru
 /** Reporting nodes by group; `lowlevels` has per-node levels of 1/2 so every value alert is true for it. */
 const NODES = { cameras: ['cam01'], lab: ['lab01', 'lowlevels'] } as const;
 const REPORTING = [...NODES.cameras, ...NODES.lab];
-const GROUP_OF: Record<string, string> = { cam01: 'cameras', lab01: 'lab', lowlevels: 'lab', idle01: 'lab', dome01: 'dome' };
+const GROUP_OF: Record<string, string> = { cam01: 'cameras', lab01: 'lab', lowlevels: 'lab', idle01: 'lab', dome01: 'dome', plc01: 'dome' };
 
 const dashboards = loadDashboards();
 const targets = dashboards.flatMap(({ json }) => panelTargets(json));
@@ -40,11 +40,13 @@ let prometheus: RealServer | undefined;
 let agent: Socket | undefined;
 let timer: NodeJS.Timeout | undefined;
 let thresholdsPath: string;
+let probeTarget: Server | undefined;
 
 afterAll(async () => {
   clearInterval(timer);
   agent?.destroy();
   await Promise.allSettled([prometheus?.stop(), bridge?.stop()]);
+  await new Promise((resolve) => (probeTarget === undefined ? resolve(undefined) : probeTarget.close(resolve)));
   await influx?.dispose();
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
@@ -66,6 +68,8 @@ function prometheusConfig(port: number, bridgeTarget: string): string {
 }
 
 beforeAll(async () => {
+  probeTarget = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => probeTarget!.listen(0, '127.0.0.1', resolve));
   dir = mkdtempSync(join(tmpdir(), 'obsmon-grafana-'));
   const thresholds = parse(readFileSync(join(REPO, 'config', 'thresholds.yaml'), 'utf8')) as Record<string, unknown>;
   const low = { warning: 1, error: 2 };
@@ -76,8 +80,10 @@ beforeAll(async () => {
     join(dir, 'inventory.yaml'),
     stringify({
       nodes: [
-        ...Object.entries(GROUP_OF).filter(([n]) => n !== 'dome01').map(([name, group]) => ({ name, group })),
+        ...Object.entries(GROUP_OF).filter(([n]) => n !== 'dome01' && n !== 'plc01').map(([name, group]) => ({ name, group })),
         { name: 'dome01', group: 'dome', critical: true },
+        // A device without an agent, probed by the bridge: a real listener answers it.
+        { name: 'plc01', group: 'dome', probe: { tcp: `127.0.0.1:${(probeTarget.address() as AddressInfo).port}`, interval: 1, timeout: 0.5 } },
       ],
     }),
   );
@@ -114,12 +120,13 @@ beforeAll(async () => {
   timer = setInterval(send, 500);
 
   await waitFor('Prometheus to scrape the bridge and evaluate the recording rules', async () => {
-    const [scraped, recorded, rate] = await Promise.all([
+    const [scraped, recorded, rate, probed] = await Promise.all([
       promQuery(`up{job="obsmon-bridge"} == 1`),
       promQuery('node:obsmon_node_cpu_usage_percent:max'),
       promQuery('instance:obsmon_bridge_lines:rate5m > 0'),
+      promQuery('obsmon_node_probe_up == 1'),
     ]);
-    return scraped.length > 0 && REPORTING.every((n) => recorded.some((s) => s.metric['node'] === n)) && rate.length > 0;
+    return scraped.length > 0 && REPORTING.every((n) => recorded.some((s) => s.metric['node'] === n)) && rate.length > 0 && probed.length > 0;
   }, 25_000, 200);
   await waitFor('InfluxDB to hold every measurement', async () => {
     const res = await influxQl(influx!, 'SHOW MEASUREMENTS', 'obsmon');

@@ -99,6 +99,14 @@ export function bridgeDashboard(): DashboardBuilder {
         range(`max by (instance) ((time() - obsmon_bridge_spool_oldest_timestamp_seconds{${INSTANCE}}) * (obsmon_bridge_spool_points{${INSTANCE}} > bool 0))`, 'age {{instance}}', 'A'),
       ]),
     )
+    // The bridge probes the devices that cannot run an agent (inventory probe:, docs/operations.md).
+    .withRow(new RowBuilder('Devices without an agent'))
+    .withPanel(
+      chart('Devices answering their probe', 'none', [range(`max by (node) (obsmon_node_probe_up{${INSTANCE}})`, '{{node}}', 'A')], '1 while the device answers its TCP or HTTP probe, 0 when it does not (ObsmonNodeProbeDown).'),
+    )
+    .withPanel(
+      chart('Probe round trip', 's', [range(`max by (node) (obsmon_node_probe_rtt_seconds{${INSTANCE}})`, '{{node}}', 'A')], 'Time to connect (TCP) or to the response headers (HTTP); its levels are probe_rtt in thresholds.yaml (ObsmonNodeProbeSlow).'),
+    )
     .withRow(new RowBuilder('Process'))
     .withPanel(chart('Memory (RSS)', 'bytes', [range(`process_resident_memory_bytes{${JOB}, ${INSTANCE}}`, '{{instance}}', 'A')]))
     .withPanel(chart('CPU', 'percentunit', [range(`rate(process_cpu_seconds_total{${JOB}, ${INSTANCE}}[$__rate_interval])`, '{{instance}}', 'A')]))
