@@ -27,6 +27,8 @@ const MAX_UNSENT_REPLY_BYTES = 4096;
 const MAX_REPLIES_PER_SECOND = 10;
 // At shutdown a connection counts as drained once nothing has arrived for this long.
 const DRAIN_QUIET_MS = 100;
+// Closing a paused connection: how long what it already sent may take to arrive and be counted.
+const CLOSE_COUNT_MAX_MS = 1000;
 
 /**
  * One agent connection: framing, optional `AUTH <token>` first line, per-line handling, ERR replies,
@@ -115,11 +117,25 @@ export class AgentConnection {
   }
 
   close(reason: CloseReason): void {
+    if (this.closing || this.socket.destroyed) return;
     this.closing = true;
     this.closeReason = reason;
-    // A paused socket keeps what it read in its own buffer; read it out so its lines are counted.
-    if (!this.socket.destroyed) while (this.socket.read() !== null);
-    this.socket.destroy();
+    clearTimeout(this.resumeTimer);
+    if (this.held === undefined || this.peerEnded) {
+      this.socket.destroy();
+      return;
+    }
+    // Paused with lines held: what the agent already sent waits in the socket's buffer or the kernel's.
+    // Read it (without handling it: onLine counts it) until the line is quiet, so every line that will
+    // not be handled is counted, then close. Bounded: an agent still sending is cut off after a second.
+    this.socket.resume();
+    this.lastDataAt = Date.now();
+    const deadline = Date.now() + CLOSE_COUNT_MAX_MS;
+    const check = setInterval(() => {
+      if (!this.socket.destroyed && Date.now() - this.lastDataAt < DRAIN_QUIET_MS && Date.now() < deadline) return;
+      clearInterval(check);
+      this.socket.destroy();
+    }, DRAIN_QUIET_MS / 4);
   }
 
   /**
@@ -206,7 +222,11 @@ export class AgentConnection {
     const held = this.held ?? [];
     this.held = undefined;
     for (let i = 0; i < held.length; i += 1) {
-      if (this.closing) return;
+      if (this.closing) {
+        // Closed meanwhile: the rest stays held, so the close counts it as unprocessed.
+        this.held = held.slice(i);
+        return;
+      }
       const pause = i === 0 || this.draining ? 0 : this.budget.take();
       if (pause > 0) {
         this.held = held.slice(i);
