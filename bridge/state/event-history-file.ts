@@ -1,11 +1,11 @@
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../../config/config-error.ts';
+import { writeFileAtomically } from '../../lib/atomic-file.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import { LineSplitter } from '../../protocol/line-splitter.ts';
-import { syncDirectory } from '../store/spool-files.ts';
 import { parseStoredEvent, type EventHistory, type EventHistoryMetrics, type HistoryEvent } from './event-history.ts';
 
 /*
@@ -111,27 +111,11 @@ export async function readEventsFile(path: string, maxEvents: number, nowMs: num
 
 /** Rewrite the whole file atomically: a crash leaves the old file or the new one. */
 export async function writeEventsFile(path: string, events: Iterable<HistoryEvent>): Promise<void> {
-  const temporary = `${path}.tmp`;
-  const file = await open(temporary, 'w', 0o600);
-  try {
-    let chunk = `${JSON.stringify({ format: FORMAT, version: VERSION })}\n`;
-    for (const e of events) {
-      chunk += `${JSON.stringify(e)}\n`;
-      if (chunk.length > 64 * 1024) {
-        await file.write(chunk);
-        chunk = '';
-      }
-    }
-    await file.write(chunk);
-    await file.sync();
-  } catch (error) {
-    await file.close().catch(() => {});
-    await unlink(temporary).catch(() => {});
-    throw error;
+  function* lines(): Generator<string> {
+    yield JSON.stringify({ format: FORMAT, version: VERSION });
+    for (const e of events) yield JSON.stringify(e);
   }
-  await file.close();
-  await rename(temporary, path);
-  syncDirectory(dirname(path));
+  await writeFileAtomically(path, lines());
 }
 
 export interface EventsFile {

@@ -1,11 +1,10 @@
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../../config/config-error.ts';
+import { writeFileAtomically } from '../../lib/atomic-file.ts';
 import { NODE_PATTERN, QUALIFIER_PATTERN } from '../../protocol/keys.ts';
 import { parseLine } from '../../protocol/line.ts';
 import { LineSplitter } from '../../protocol/line-splitter.ts';
-import { syncDirectory } from '../store/spool-files.ts';
 import type { NodeState, NodeTable, SavedNode, SeriesState } from './node-table.ts';
 
 /*
@@ -18,7 +17,6 @@ const VERSION = 1;
 /** Bytes of one saved series at most (key 32, qualifier 64, three numbers), with room to spare. */
 const SERIES_BYTES = 256;
 /** Lines written per write() call: the event loop gets a turn between chunks of a large table. */
-const NODES_PER_CHUNK = 500;
 
 /** File name of the default state file inside --spool-dir. */
 export const DEFAULT_STATE_FILE_NAME = 'nodes.json';
@@ -54,33 +52,18 @@ export function encodeNode(node: NodeState): string | undefined {
  * with the number of nodes written.
  */
 export async function saveNodeState(path: string, nodes: Iterable<NodeState>, nowMs: number): Promise<number> {
-  const temporary = `${path}.tmp`;
-  const file = await open(temporary, 'w', 0o600);
   let count = 0;
-  try {
-    let chunk = `${JSON.stringify({ format: FORMAT, version: VERSION, savedAt: nowMs })}\n`;
-    let inChunk = 0;
+  function* lines(): Generator<string> {
+    yield JSON.stringify({ format: FORMAT, version: VERSION, savedAt: nowMs });
     for (const node of nodes) {
       const line = encodeNode(node);
       if (line === undefined) continue;
-      chunk += `${line}\n`;
       count += 1;
-      if (++inChunk >= NODES_PER_CHUNK) {
-        await file.write(chunk);
-        chunk = '';
-        inChunk = 0;
-      }
+      yield line;
     }
-    await file.write(`${chunk}${JSON.stringify({ end: true, nodes: count })}\n`);
-    await file.sync();
-  } catch (error) {
-    await file.close().catch(() => {});
-    await unlink(temporary).catch(() => {});
-    throw error;
+    yield JSON.stringify({ end: true, nodes: count });
   }
-  await file.close();
-  await rename(temporary, path);
-  syncDirectory(dirname(path));
+  await writeFileAtomically(path, lines());
   return count;
 }
 

@@ -1,9 +1,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncDirectory } from '../../lib/directory-lock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
-import { listSegments, lockDirectory, minTimestamp, readCursor, readSegment, segmentName, syncDirectory, timestampsOf } from './spool-files.ts';
+import { listSegments, lockDirectory, minTimestamp, readCursor, readSegment, segmentName, timestampsOf } from './spool-files.ts';
 import type { DropListener, Spool, SpoolBatch, SpoolStats } from './spool.ts';
 
 /** File operations of the spool, each a label value of `obsmon_bridge_spool_errors_total{op}`. */

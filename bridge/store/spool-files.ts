@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../../config/config-error.ts';
 import { timestampOfLine } from './line-protocol.ts';
@@ -69,15 +69,6 @@ export function readCursor(dir: string): { seq: number; line: number } | 'invali
   return m === null ? 'invalid' : { seq: Number(m[1]), line: Number(m[2]) };
 }
 
-/** fsync a directory so new or removed file names survive a power cut, not only their contents. */
-export function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * One bridge per spool directory: two writers would interleave segments. The lock holds the PID; a
