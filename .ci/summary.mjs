@@ -6,12 +6,14 @@ import { existsSync, readFileSync } from 'node:fs';
 const earlierStatus = Number(process.argv[2] ?? 0);
 const path = new URL('./vitest.json', import.meta.url);
 let passed = 0;
-let failed = 0;
+let failed;
 if (existsSync(path)) {
   const report = JSON.parse(readFileSync(path, 'utf8'));
   passed = report.numPassedTests;
   failed = report.numFailedTests;
-  const brokenFiles = report.testResults.filter((f) => f.status === 'failed' && f.assertionResults.every((a) => a.status !== 'failed')).length;
+  const brokenFiles = report.testResults.filter(
+    (f) => f.status === 'failed' && f.assertionResults.every((a) => a.status !== 'failed'),
+  ).length;
   failed += brokenFiles;
 } else {
   failed = 1;

@@ -53,18 +53,38 @@ interface AgentRow {
 async function obsmonExporter(config: BenchConfig): Promise<AgentRow> {
   let pid: number | undefined;
   const { server, port, arrivals } = await sink(() => pid);
-  const agent = startChild('obsmon exporter', process.execPath, [BIN, 'exporter', '--server', `127.0.0.1:${port}`, '--interval', String(AGENT_INTERVAL_S), '--node', 'benchagent', '--log-level', 'warn']);
+  const agent = startChild('obsmon exporter', process.execPath, [
+    BIN,
+    'exporter',
+    '--server',
+    `127.0.0.1:${port}`,
+    '--interval',
+    String(AGENT_INTERVAL_S),
+    '--node',
+    'benchagent',
+    '--log-level',
+    'warn',
+  ]);
   pid = agent.pid;
   const cycles = config.samples * config.agentCycles;
   try {
     const warm = 2;
-    await waitFor('the exporter to send its reports', () => {
-      if (agent.exited()) throw new GaveUp(`The exporter exited: ${agent.output()}`);
-      return arrivals.length > warm + cycles;
-    }, (warm + cycles + 20) * AGENT_INTERVAL_S * 1000);
+    await waitFor(
+      'the exporter to send its reports',
+      () => {
+        if (agent.exited()) throw new GaveUp(`The exporter exited: ${agent.output()}`);
+        return arrivals.length > warm + cycles;
+      },
+      (warm + cycles + 20) * AGENT_INTERVAL_S * 1000,
+    );
     const measured = arrivals.slice(warm, warm + cycles + 1);
     // /proc counts CPU in 10 ms ticks: a cycle costs less, so each sample spans agentCycles cycles.
-    const perCycle = Array.from({ length: config.samples }, (_, i) => ((measured[(i + 1) * config.agentCycles]!.cpu - measured[i * config.agentCycles]!.cpu) * 1000) / config.agentCycles);
+    const perCycle = Array.from(
+      { length: config.samples },
+      (_, i) =>
+        ((measured[(i + 1) * config.agentCycles]!.cpu - measured[i * config.agentCycles]!.cpu) * 1000) /
+        config.agentCycles,
+    );
     const lineBytes = measured.map((a) => a.line.length + 1);
     const cpuMs = summarise(perCycle);
     const cells = [
@@ -85,11 +105,16 @@ async function obsmonExporter(config: BenchConfig): Promise<AgentRow> {
 
 async function nodeExporter(config: BenchConfig): Promise<string[]> {
   const binary = which('prometheus-node-exporter');
-  if (binary === undefined) return ['node_exporter: not run, `prometheus-node-exporter` is not installed', '', '', '', '', '', ''];
+  if (binary === undefined)
+    return ['node_exporter: not run, `prometheus-node-exporter` is not installed', '', '', '', '', '', ''];
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/metrics`;
   // Without --no-collector.systemd it logs a D-Bus error on every scrape here (no systemd).
-  const exporter = startChild('prometheus-node-exporter', binary, [`--web.listen-address=127.0.0.1:${port}`, '--no-collector.systemd', '--log.level=warn']);
+  const exporter = startChild('prometheus-node-exporter', binary, [
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--no-collector.systemd',
+    '--log.level=warn',
+  ]);
   try {
     await waitFor('node_exporter to answer', async () => {
       if (exporter.exited()) throw new GaveUp(`node_exporter exited: ${exporter.output()}`);
@@ -131,7 +156,15 @@ export async function agentCost(config: BenchConfig): Promise<{ table: Table; cp
   const peer = await nodeExporter(config);
   const table: Table = {
     title: 'Agent cost',
-    columns: ['agent', 'CPU per cycle', 'CPU at a 10 s interval (% of one core)', 'RSS', 'bytes per report', 'content', 'example'],
+    columns: [
+      'agent',
+      'CPU per cycle',
+      'CPU at a 10 s interval (% of one core)',
+      'RSS',
+      'bytes per report',
+      'content',
+      'example',
+    ],
     rows: [agent.cells, peer],
     notes: [
       `obsmon exporter: the real \`obsmon exporter\` process (run through tsx, as \`bin/obsmon.js\` does), default collectors, \`--interval ${AGENT_INTERVAL_S}\` so that the cycles take seconds (the work per cycle does not depend on the interval), reporting to a TCP sink in the benchmark process that answers PING like the bridge. CPU per cycle = the process's CPU (/proc, all threads) over ${config.agentCycles} consecutive reports, divided by ${config.agentCycles} (/proc counts in 10 ms ticks), ${config.samples} such samples after 2 warm-up cycles; it includes timers, encoding and the socket write, not only collection.`,

@@ -21,7 +21,10 @@ export interface BenchConfig {
 
 export function benchConfig(smoke: boolean, env: NodeJS.ProcessEnv): BenchConfig {
   const samples = Math.max(1, Number(env['SAMPLES'] ?? (smoke ? 1 : 3)));
-  const nodes = env['NODES']?.split(',').map(Number).filter((n) => n > 0);
+  const nodes = env['NODES']
+    ?.split(',')
+    .map(Number)
+    .filter((n) => n > 0);
   if (smoke) {
     return {
       smoke,
@@ -31,7 +34,10 @@ export function benchConfig(smoke: boolean, env: NodeJS.ProcessEnv): BenchConfig
       floodNodes: 100,
       steadyNodes: nodes ?? [50],
       intervalMs: 1000,
-      pushgatewayRuns: (nodes ?? [50]).flatMap((n) => [{ nodes: n, consistencyCheck: true }, { nodes: n, consistencyCheck: false }]),
+      pushgatewayRuns: (nodes ?? [50]).flatMap((n) => [
+        { nodes: n, consistencyCheck: true },
+        { nodes: n, consistencyCheck: false },
+      ]),
       storagePoints: 2000,
       agentCycles: 2,
       nodeExporterScrapes: 2,
@@ -46,7 +52,12 @@ export function benchConfig(smoke: boolean, env: NodeJS.ProcessEnv): BenchConfig
     steadyNodes: nodes ?? [1000, 10_000, 50_000],
     intervalMs: 10_000,
     pushgatewayRuns: nodes
-      ? nodes.filter((n) => n <= 10_000).flatMap((n) => [{ nodes: n, consistencyCheck: true }, { nodes: n, consistencyCheck: false }])
+      ? nodes
+          .filter((n) => n <= 10_000)
+          .flatMap((n) => [
+            { nodes: n, consistencyCheck: true },
+            { nodes: n, consistencyCheck: false },
+          ])
       : [
           { nodes: 1000, consistencyCheck: true },
           { nodes: 10_000, consistencyCheck: true },

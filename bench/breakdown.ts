@@ -17,26 +17,52 @@ import { bytes, num, show, summarise } from './summary.ts';
 
 const NODES = 10_000;
 // The bridge's defaults (bridge/options.ts), so the table behaves as in `obsmon bridge`.
-const LIMITS = { maxNodes: 100_000, maxSeriesPerNode: 256, backfillWindowSeconds: 86_400, futureToleranceSeconds: 60, enforceInventory: false, maxCustomKeysPerNode: 64 };
+const LIMITS = {
+  maxNodes: 100_000,
+  maxSeriesPerNode: 256,
+  backfillWindowSeconds: 86_400,
+  futureToleranceSeconds: 60,
+  enforceInventory: false,
+  maxCustomKeysPerNode: 64,
+};
 
 type Stage = 'parse' | 'table' | 'stream' | 'history';
 
 /** The bridge's per-report pipeline, built as bridge/bridge.ts builds it, up to `stage`. */
-function pipeline(stage: Stage): { handle: (line: string) => unknown; table: NodeTable; thresholds: Thresholds; registry: Registry; stop: () => void } {
+function pipeline(stage: Stage): {
+  handle: (line: string) => unknown;
+  table: NodeTable;
+  thresholds: Thresholds;
+  registry: Registry;
+  stop: () => void;
+} {
   const table = new NodeTable(LIMITS);
   const registry = new Registry();
   const thresholds = Thresholds.load();
   const lines = new LineHandler(table, createSelfMetrics(registry), new RateLimitedLog(silentLogger));
   let stop = () => {};
   if (stage === 'stream' || stage === 'history') {
-    const live = createLiveEvents(lines, table, thresholds, registry, { windowEvents: 20_000, maxBufferedBytes: 1 << 20, maxSubscribers: 1000, maxTotalBufferedBytes: 64 << 20, downAfterMs: 60_000, now: Date.now });
+    const live = createLiveEvents(lines, table, thresholds, registry, {
+      windowEvents: 20_000,
+      maxBufferedBytes: 1 << 20,
+      maxSubscribers: 1000,
+      maxTotalBufferedBytes: 64 << 20,
+      downAfterMs: 60_000,
+      now: Date.now,
+    });
     stop = () => live.stop();
   }
   if (stage === 'history') {
     const history = new MemoryHistory(DEFAULT_HISTORY_POINTS, DEFAULT_HISTORY_MAX_POINTS);
     lines.onReport((report) => history.record(report));
   }
-  return { handle: stage === 'parse' ? parseLine : (line) => lines.handle(line, 'bench'), table, thresholds, registry, stop };
+  return {
+    handle: stage === 'parse' ? parseLine : (line) => lines.handle(line, 'bench'),
+    table,
+    thresholds,
+    registry,
+    stop,
+  };
 }
 
 /** CPU µs per call of `f` over `n` lines (after a warm-up of the same size). */
@@ -54,7 +80,8 @@ function framing(lines: readonly string[], n: number): number {
   let seen = 0;
   const sink = { line: () => (seen += 1), overlong: () => {} };
   const before = process.cpuUsage();
-  while (seen < n) for (let at = 0; at < chunk.length; at += 65_536) splitter.push(chunk.subarray(at, at + 65_536), sink);
+  while (seen < n)
+    for (let at = 0; at < chunk.length; at += 65_536) splitter.push(chunk.subarray(at, at + 65_536), sink);
   const used = process.cpuUsage(before);
   return (used.user + used.system) / seen;
 }
@@ -84,7 +111,7 @@ export function breakdown(config: BenchConfig): Table[] {
     return { name, cost: summarise(samples) };
   });
   const perReport: Table = {
-    title: 'Where a report\'s CPU goes (in-process, no sockets)',
+    title: "Where a report's CPU goes (in-process, no sockets)",
     columns: ['stage (cumulative from "parseLine" on)', 'CPU µs per report', 'reports/s on one core'],
     rows: results.map((r) => [r.name, show(r.cost, ' µs'), num(1e6 / r.cost.median)]),
     notes: [
@@ -110,7 +137,9 @@ export function breakdown(config: BenchConfig): Table[] {
     title: 'Rendering the node series of /metrics (in-process)',
     columns: ['nodes', 'renderNodeExposition', 'size', 'bytes per node'],
     rows: renders,
-    notes: ['The node part of a scrape only (bridge/expose/node-exposition.ts), standard reports, built-in thresholds; the steady-state table has the whole HTTP scrape. The event loop is blocked for this long per scrape.'],
+    notes: [
+      'The node part of a scrape only (bridge/expose/node-exposition.ts), standard reports, built-in thresholds; the steady-state table has the whole HTTP scrape. The event loop is blocked for this long per scrape.',
+    ],
   };
   return [perReport, render];
 }

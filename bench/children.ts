@@ -77,6 +77,10 @@ export function which(command: string): string | undefined {
 }
 
 /** `node --import tsx <script>`: how the benchmark runs its own TypeScript helpers as processes. */
-export function nodeScript(script: string, args: readonly string[], nodeFlags: readonly string[] = []): [string, string[]] {
+export function nodeScript(
+  script: string,
+  args: readonly string[],
+  nodeFlags: readonly string[] = [],
+): [string, string[]] {
   return [process.execPath, [...nodeFlags, '--import', 'tsx', new URL(script, import.meta.url).pathname, ...args]];
 }

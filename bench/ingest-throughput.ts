@@ -37,7 +37,10 @@ export async function lineCounter(mode: 'count' | 'split'): Promise<FloodTarget>
   let answers: ((n: number) => void)[] = [];
   let listening = false;
   child.process.stdout!.on('data', (d: Buffer) => {
-    for (const line of d.toString().split('\n').filter((l) => l !== '')) {
+    for (const line of d
+      .toString()
+      .split('\n')
+      .filter((l) => l !== '')) {
       if (line === 'listening') listening = true;
       else answers.shift()?.(Number(line.split(' ')[0]));
     }
@@ -66,7 +69,8 @@ async function bridgeTarget(name: string): Promise<FloodTarget> {
     pid: bridge.pid,
     port: bridge.ingestPort,
     httpUrl: bridge.httpUrl,
-    lines: async () => sampleValue((await httpGet(`${bridge.httpUrl}/metrics`)).body, 'obsmon_bridge_lines_total') ?? Number.NaN,
+    lines: async () =>
+      sampleValue((await httpGet(`${bridge.httpUrl}/metrics`)).body, 'obsmon_bridge_lines_total') ?? Number.NaN,
     stop: () => bridge.child.stop(),
   };
 }
@@ -104,7 +108,11 @@ async function flood(target: FloodTarget, config: BenchConfig, invalidPercent: n
       const { cpu } = meter.read();
       if (health !== undefined) healthzMs.push(await health);
       sent += lines;
-      samples.push({ rate: lines / (ms / 1000), cpuPerMillion: (cpu / lines) * 1e6, cpuPercent: (cpu / (ms / 1000)) * 100 });
+      samples.push({
+        rate: lines / (ms / 1000),
+        cpuPerMillion: (cpu / lines) * 1e6,
+        cpuPercent: (cpu / (ms / 1000)) * 100,
+      });
     }
     return { samples, rss: rssBytes(target.pid), healthzMs, complete: (await target.lines()) - before === sent };
   } finally {
@@ -147,7 +155,9 @@ export async function ingestThroughput(config: BenchConfig): Promise<IngestResul
       show(summarise(r.samples.map((s) => s.cpuPercent)), ' %', 3),
       `${num(r.rss / MB)} MB`,
       ratio(rate.median, baseline),
-      r.healthzMs.length === 0 ? 'n/a' : show(summarise(r.healthzMs.map((ms) => (Number.isFinite(ms) ? ms : 60_000))), ' ms'),
+      r.healthzMs.length === 0
+        ? 'n/a'
+        : show(summarise(r.healthzMs.map((ms) => (Number.isFinite(ms) ? ms : 60_000))), ' ms'),
       r.complete ? 'yes' : '**no**',
     ];
   });
@@ -155,7 +165,16 @@ export async function ingestThroughput(config: BenchConfig): Promise<IngestResul
   return {
     table: {
       title: 'Ingest throughput',
-      columns: ['server', 'lines/s', 'CPU-s per million lines', 'server CPU', 'RSS at end', 'vs bare counter', 'HTTP /healthz during the flood', 'every line counted'],
+      columns: [
+        'server',
+        'lines/s',
+        'CPU-s per million lines',
+        'server CPU',
+        'RSS at end',
+        'vs bare counter',
+        'HTTP /healthz during the flood',
+        'every line counted',
+      ],
       rows,
       notes: [
         `Each sample is one round: the generator process opens ${config.floodConnections} connections, writes a fixed number of standard reports of ${num(config.floodNodes)} nodes in 64 KB writes as fast as the server reads them, and half-closes; the server closing its side means it has read every line. Rate = lines / (first write → last close); a warm-up round of the same kind sizes the rounds to about ${config.floodSeconds} s. ${config.samples} rounds, median and range.`,

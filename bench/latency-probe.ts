@@ -31,7 +31,11 @@ export class LatencyProbe {
 
   static async open(ingestPort: number, httpUrl: string, node = 'probe'): Promise<LatencyProbe> {
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(`${httpUrl}/api/v1/stream?node=${node}&types=report`, { headers: { accept: 'text/event-stream' } }, resolve);
+      const req = request(
+        `${httpUrl}/api/v1/stream?node=${node}&types=report`,
+        { headers: { accept: 'text/event-stream' } },
+        resolve,
+      );
       req.on('error', reject);
       req.end();
     });

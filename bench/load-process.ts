@@ -22,7 +22,10 @@ export interface LoadProcess {
 }
 
 /** Start bench/push-load.ts in `mode` with `args`; resolves once it is connected (and preloaded). */
-export async function startLoad(mode: 'flood' | 'paced' | 'pushgateway', args: readonly (string | number)[]): Promise<LoadProcess> {
+export async function startLoad(
+  mode: 'flood' | 'paced' | 'pushgateway',
+  args: readonly (string | number)[],
+): Promise<LoadProcess> {
   const [command, argv] = nodeScript('./push-load.ts', [mode, ...args.map(String)]);
   const child = startChild(`load generator (${mode})`, command, argv);
   let latest: LoadCounts = { sent: 0, ok: 0, failed: 0, skipped: 0, pushMs: 0, groups: 0 };
@@ -41,10 +44,14 @@ export async function startLoad(mode: 'flood' | 'paced' | 'pushgateway', args: r
       else latest = parsed;
     }
   });
-  await waitFor(`the load generator (${mode}) to connect`, () => {
-    if (child.exited()) throw new GaveUp(`The load generator exited: ${child.output()}`);
-    return ready;
-  }, 180_000);
+  await waitFor(
+    `the load generator (${mode}) to connect`,
+    () => {
+      if (child.exited()) throw new GaveUp(`The load generator exited: ${child.output()}`);
+      return ready;
+    },
+    180_000,
+  );
   return {
     child,
     counts: () => latest,

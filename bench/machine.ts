@@ -23,11 +23,14 @@ function read(path: string): string {
 
 /** What the numbers were measured on: printed and written at the top of docs/benchmarks.md. */
 export function describeMachine(): string[] {
-  const peer = (command: string, args: readonly string[]) => (which(command) === undefined ? `${command}: not installed` : firstLine(command, args));
+  const peer = (command: string, args: readonly string[]) =>
+    which(command) === undefined ? `${command}: not installed` : firstLine(command, args);
   return [
     `CPU: ${availableParallelism()} × ${cpuInfo('model name')} (${Math.round(Number(cpuInfo('cpu MHz')))} MHz as reported), ${Math.round(totalmem() / 2 ** 30)} GiB RAM`,
     `OS: Debian ${read('/etc/debian_version')}, Linux ${release()}; Node ${process.version}`,
-    `Load average when the run started: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (the machine is shared; see the ranges)`,
+    `Load average when the run started: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (the machine is shared; see the ranges)`,
     `Peers: ${peer('prometheus-pushgateway', ['--version'])}; ${peer('prometheus-node-exporter', ['--version'])}; ${peer('influxd', ['version'])}; VictoriaMetrics ${which('victoria-metrics') === undefined ? 'not installed' : '(Debian victoria-metrics; it prints no version)'}`,
     `Commit: ${firstLine('git', ['rev-parse', '--short', 'HEAD'])}${firstLine('git', ['status', '--porcelain', '--untracked-files=no']) === '' ? '' : ' (with uncommitted changes)'}`,
   ];

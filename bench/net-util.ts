@@ -24,7 +24,12 @@ export function httpGet(url: string, headers: Record<string, string> = {}, timeo
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const raw = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, body: raw.toString('latin1'), bytes: raw.length, ms: performance.now() - started });
+        resolve({
+          status: res.statusCode ?? 0,
+          body: raw.toString('latin1'),
+          bytes: raw.length,
+          ms: performance.now() - started,
+        });
       });
       res.on('error', reject);
     });
@@ -38,7 +43,12 @@ export function httpGet(url: string, headers: Record<string, string> = {}, timeo
 export class GaveUp extends Error {}
 
 /** Poll `check` until truthy; throw naming `what` after `timeoutMs`, or at once on GaveUp. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 50): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -49,7 +59,8 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
       if (error instanceof GaveUp) throw error;
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await sleep(everyMs);
   }
 }

@@ -19,7 +19,6 @@ export function rssBytes(pid: number): number {
   return match === null ? Number.NaN : Number(match[1]) * 1024;
 }
 
-
 /** The soft limit on open files of this process (the load generator sizes its connections by it). */
 export function openFilesLimit(): number {
   const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));

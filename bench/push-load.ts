@@ -27,11 +27,13 @@ async function openConnections(port: number, n: number): Promise<Socket[]> {
   const sockets: Socket[] = [];
   // A few hundred connects at a time: a burst of thousands would overflow the listen backlog.
   for (let i = 0; i < n; i += 256) {
-    const batch = Array.from({ length: Math.min(256, n - i) }, () =>
-      new Promise<Socket>((resolve, reject) => {
-        const s = connect({ host: '127.0.0.1', port, noDelay: true }, () => resolve(s));
-        s.once('error', reject);
-      }),
+    const batch = Array.from(
+      { length: Math.min(256, n - i) },
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const s = connect({ host: '127.0.0.1', port, noDelay: true }, () => resolve(s));
+          s.once('error', reject);
+        }),
     );
     sockets.push(...(await Promise.all(batch)));
   }
@@ -44,7 +46,13 @@ async function openConnections(port: number, n: number): Promise<Socket[]> {
 }
 
 /** One flood round: `total` lines over `connections` fresh connections; resolves with the time until all closed. */
-async function floodRound(port: number, connections: number, nodes: number, invalidPercent: number, total: number): Promise<number> {
+async function floodRound(
+  port: number,
+  connections: number,
+  nodes: number,
+  invalidPercent: number,
+  total: number,
+): Promise<number> {
   const sockets = await openConnections(port, connections);
   const timestamp = Math.floor(Date.now() / 1000);
   const started = performance.now();
@@ -107,7 +115,13 @@ function flood(port: number, connections: number, nodes: number, invalidPercent:
 
 /** A mix of what broken agents send: bad values, bad keys, garbage, an old timestamp. */
 function badLine(k: number, timestamp: number): string {
-  const kinds = [`node${k % 97} ${timestamp} cpu=abc\n`, `node${k % 97} ${timestamp} CPU%=1\n`, `GET / HTTP/1.1\n`, `node${k % 97} 1000 cpu=1\n`, `{"cpu": 1}\n`];
+  const kinds = [
+    `node${k % 97} ${timestamp} cpu=abc\n`,
+    `node${k % 97} ${timestamp} CPU%=1\n`,
+    `GET / HTTP/1.1\n`,
+    `node${k % 97} 1000 cpu=1\n`,
+    `{"cpu": 1}\n`,
+  ];
   return kinds[k % kinds.length]!;
 }
 
@@ -127,7 +141,13 @@ async function paced(port: number, connections: number, nodes: number, intervalM
   }, 5);
 }
 
-async function pushgateway(baseUrl: string, nodes: number, intervalMs: number, maxSockets: number, preloadMs: number): Promise<void> {
+async function pushgateway(
+  baseUrl: string,
+  nodes: number,
+  intervalMs: number,
+  maxSockets: number,
+  preloadMs: number,
+): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets });
   const url = new URL(baseUrl);
   let inFlight = 0;
@@ -138,18 +158,28 @@ async function pushgateway(baseUrl: string, nodes: number, intervalMs: number, m
     const started = performance.now();
     const path = `/metrics/job/obsmon/instance/node${String(node).padStart(6, '0')}`;
     return new Promise((resolve) => {
-      const req = request({ host: url.hostname, port: url.port, method: 'PUT', path, agent, headers: { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          inFlight -= 1;
-          const ok = res.statusCode !== undefined && res.statusCode < 300;
-          if (ok) {
-            counts.ok += 1;
-            counts.pushMs += performance.now() - started;
-          } else counts.failed += 1;
-          resolve(ok);
-        });
-      });
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'PUT',
+          path,
+          agent,
+          headers: { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            inFlight -= 1;
+            const ok = res.statusCode !== undefined && res.statusCode < 300;
+            if (ok) {
+              counts.ok += 1;
+              counts.pushMs += performance.now() - started;
+            } else counts.failed += 1;
+            resolve(ok);
+          });
+        },
+      );
       req.on('error', () => {
         inFlight -= 1;
         counts.failed += 1;

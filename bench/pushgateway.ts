@@ -31,7 +31,11 @@ const SOCKETS = 32;
 const PRELOAD_LIMIT_MS = 30_000;
 
 /** The same population as the steady-state run, pushed to a real Pushgateway: one PUT per node per interval. */
-export async function pushgatewayRun(nodes: number, consistencyCheck: boolean, config: BenchConfig): Promise<PushgatewayResult | undefined> {
+export async function pushgatewayRun(
+  nodes: number,
+  consistencyCheck: boolean,
+  config: BenchConfig,
+): Promise<PushgatewayResult | undefined> {
   const binary = which('prometheus-pushgateway');
   if (binary === undefined) return undefined;
   const port = await freePort();
@@ -50,12 +54,26 @@ export async function pushgatewayRun(nodes: number, consistencyCheck: boolean, c
       return (await httpGet(`${url}/-/ready`)).status === 200;
     });
     const loadStarted = performance.now();
-    const load = await startLoad('pushgateway', [url, nodes, config.intervalMs, SOCKETS, config.smoke ? 10_000 : PRELOAD_LIMIT_MS]);
+    const load = await startLoad('pushgateway', [
+      url,
+      nodes,
+      config.intervalMs,
+      SOCKETS,
+      config.smoke ? 10_000 : PRELOAD_LIMIT_MS,
+    ]);
     const preload = performance.now() - loadStarted;
     try {
       const groups = load.counts().groups;
       await sleep(config.intervalMs + (config.smoke ? 200 : 2000));
-      const windows: { cpu: number; wall: number; pushes: number; pushMs: number; rss: number; scrapeMs: number; scrapeBytes: number }[] = [];
+      const windows: {
+        cpu: number;
+        wall: number;
+        pushes: number;
+        pushMs: number;
+        rss: number;
+        scrapeMs: number;
+        scrapeBytes: number;
+      }[] = [];
       for (let i = 0; i < config.samples; i += 1) {
         const meter = new CpuMeter(gateway.pid);
         const before = load.counts();
@@ -64,7 +82,15 @@ export async function pushgatewayRun(nodes: number, consistencyCheck: boolean, c
         await sleep(Math.max(0, config.intervalMs / 2 - answer.ms));
         const { cpu, wall } = meter.read();
         const after = load.counts();
-        windows.push({ cpu, wall, pushes: after.ok - before.ok, pushMs: after.pushMs - before.pushMs, rss: rssBytes(gateway.pid), scrapeMs: answer.ms, scrapeBytes: answer.bytes });
+        windows.push({
+          cpu,
+          wall,
+          pushes: after.ok - before.ok,
+          pushMs: after.pushMs - before.pushMs,
+          rss: rssBytes(gateway.pid),
+          scrapeMs: answer.ms,
+          scrapeBytes: answer.bytes,
+        });
       }
       const counts = load.counts();
       return {
@@ -90,7 +116,12 @@ export async function pushgatewayRun(nodes: number, consistencyCheck: boolean, c
   }
 }
 
-export function pushgatewayTable(results: readonly PushgatewayResult[], bridge: readonly SteadyResult[], config: BenchConfig, missing: boolean): Table {
+export function pushgatewayTable(
+  results: readonly PushgatewayResult[],
+  bridge: readonly SteadyResult[],
+  config: BenchConfig,
+  missing: boolean,
+): Table {
   const rows = results.map((p) => {
     const b = bridge.find((r) => r.nodes === p.nodes);
     return [
@@ -110,11 +141,41 @@ export function pushgatewayTable(results: readonly PushgatewayResult[], bridge: 
   });
   return {
     title: 'Peer: Prometheus Pushgateway with the same population',
-    columns: ['Pushgateway flags', 'nodes', 'groups held (preload)', 'pushes/s accepted (of nodes/interval)', 'Pushgateway CPU', 'Pushgateway CPU per push', 'bridge CPU per report', 'Pushgateway / bridge', 'Pushgateway RSS', 'its /metrics scrape', 'its /metrics size', 'bridge scrape, size (same nodes)'],
-    rows: missing ? [['not run: `prometheus-pushgateway` is not installed (Debian package prometheus-pushgateway)', '', '', '', '', '', '', '', '', '', '', '']] : rows,
+    columns: [
+      'Pushgateway flags',
+      'nodes',
+      'groups held (preload)',
+      'pushes/s accepted (of nodes/interval)',
+      'Pushgateway CPU',
+      'Pushgateway CPU per push',
+      'bridge CPU per report',
+      'Pushgateway / bridge',
+      'Pushgateway RSS',
+      'its /metrics scrape',
+      'its /metrics size',
+      'bridge scrape, size (same nodes)',
+    ],
+    rows: missing
+      ? [
+          [
+            'not run: `prometheus-pushgateway` is not installed (Debian package prometheus-pushgateway)',
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+          ],
+        ]
+      : rows,
     notes: [
       `Debian \`prometheus-pushgateway\` 1.5.1, memory only (\`--persistence.file=\`: the Debian build otherwise loads and writes /var/lib/prometheus/pushgateway.data), started by the benchmark on loopback. Each node PUTs its 7 values once per ${config.intervalMs / 1000} s to \`/metrics/job/obsmon/instance/<node>\` in the text format, over ${SOCKETS} keep-alive connections, spread evenly over the interval: the way Pushgateway users push. Before the windows every node is pushed once as fast as the gateway answers (at most ${PRELOAD_LIMIT_MS / 1000} s), so the gateway holds the whole population; "groups held" says how far that got. A push that would be the ${SOCKETS * 4 + 1}th in flight is skipped and counted (the gateway is behind).`,
-      'CPU per push/report: the process\'s CPU over the window divided by the pushes (reports) accepted in it; both windows include one scrape of the server\'s /metrics. The bridge column comes from the steady-state run above, same nodes and values.',
+      "CPU per push/report: the process's CPU over the window divided by the pushes (reports) accepted in it; both windows include one scrape of the server's /metrics. The bridge column comes from the steady-state run above, same nodes and values.",
       'Both /metrics are fetched without `Accept-Encoding`, so neither compresses.',
       'Pushgateway 1.5 checks every push for consistency against everything it holds, so a push costs more the more groups it holds; `--push.disable-consistency-check` (documented as DANGEROUS) removes that check and is the fairer measure of its per-push cost.',
     ],

@@ -22,7 +22,8 @@ const DOC = new URL('../docs/benchmarks.md', import.meta.url).pathname;
 const smoke = process.argv.includes('--smoke');
 const config = benchConfig(smoke, process.env);
 const started = new Date();
-const progress = (text: string) => process.stderr.write(`bench: [${Math.round((Date.now() - started.getTime()) / 1000)} s] ${text}\n`);
+const progress = (text: string) =>
+  process.stderr.write(`bench: [${Math.round((Date.now() - started.getTime()) / 1000)} s] ${text}\n`);
 const show = (table: Table) => process.stdout.write(`${renderSection(table)}\n`);
 
 async function main(): Promise<number> {

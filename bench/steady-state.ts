@@ -42,7 +42,17 @@ export async function steadyState(nodes: number, config: BenchConfig): Promise<S
     // One full interval: every node has reported once, the JIT has warmed up.
     await sleep(config.intervalMs + (config.smoke ? 200 : 2000));
     probe.start(PROBES_PER_SECOND);
-    const windows: { cpu: number; wall: number; rss: number; scrapeMs: number; scrapeCpu: number; scrapeBytes: number; accepted: number; at: number; visible: boolean }[] = [];
+    const windows: {
+      cpu: number;
+      wall: number;
+      rss: number;
+      scrapeMs: number;
+      scrapeCpu: number;
+      scrapeBytes: number;
+      accepted: number;
+      at: number;
+      visible: boolean;
+    }[] = [];
     for (let i = 0; i < config.samples; i += 1) {
       const meter = new CpuMeter(bridge.pid);
       await sleep(config.intervalMs / 2);
@@ -93,7 +103,10 @@ export async function steadyState(nodes: number, config: BenchConfig): Promise<S
 }
 
 /** The floor: the bare line splitter (bench/line-counter.ts) under the same paced load. */
-export async function steadyBaseline(nodes: number, config: BenchConfig): Promise<{ nodes: number; cpuPercent: Summary; rssMb: Summary }> {
+export async function steadyBaseline(
+  nodes: number,
+  config: BenchConfig,
+): Promise<{ nodes: number; cpuPercent: Summary; rssMb: Summary }> {
   const connections = Math.min(nodes, MAX_CONNECTIONS, openFilesLimit() - 1000);
   const counter = await lineCounter('split');
   const load = await startLoad('paced', [counter.port, connections, nodes, config.intervalMs]);
@@ -115,11 +128,27 @@ export async function steadyBaseline(nodes: number, config: BenchConfig): Promis
   }
 }
 
-export function steadyTable(results: readonly SteadyResult[], baseline: { nodes: number; cpuPercent: Summary; rssMb: Summary } | undefined, config: BenchConfig): Table {
+export function steadyTable(
+  results: readonly SteadyResult[],
+  baseline: { nodes: number; cpuPercent: Summary; rssMb: Summary } | undefined,
+  config: BenchConfig,
+): Table {
   const interval = config.intervalMs / 1000;
   return {
     title: `Steady state: every node reports every ${interval} s`,
-    columns: ['server', 'nodes', 'connections', 'reports/s (incl. 10 probes/s)', 'CPU (% of one core)', 'RSS', '/metrics scrape', 'CPU of that scrape', '/metrics size', 'stream p50 / p99 / max', 'in next scrape'],
+    columns: [
+      'server',
+      'nodes',
+      'connections',
+      'reports/s (incl. 10 probes/s)',
+      'CPU (% of one core)',
+      'RSS',
+      '/metrics scrape',
+      'CPU of that scrape',
+      '/metrics size',
+      'stream p50 / p99 / max',
+      'in next scrape',
+    ],
     rows: [
       ...results.map((r) => [
         'obsmon bridge',
@@ -136,7 +165,21 @@ export function steadyTable(results: readonly SteadyResult[], baseline: { nodes:
       ]),
       ...(baseline === undefined
         ? []
-        : [['bare line splitter (the floor: sockets and framing only)', num(baseline.nodes), num(Math.min(baseline.nodes, MAX_CONNECTIONS)), '', show(baseline.cpuPercent, ' %'), show(baseline.rssMb, ' MB'), '', '', '', '', '']]),
+        : [
+            [
+              'bare line splitter (the floor: sockets and framing only)',
+              num(baseline.nodes),
+              num(Math.min(baseline.nodes, MAX_CONNECTIONS)),
+              '',
+              show(baseline.cpuPercent, ' %'),
+              show(baseline.rssMb, ' MB'),
+              '',
+              '',
+              '',
+              '',
+              '',
+            ],
+          ]),
     ],
     notes: [
       `${config.samples} windows of one interval per size, after one interval of warm-up; each window contains one /metrics scrape, as Prometheus would make at a ${interval} s scrape interval, so the CPU column includes rendering /metrics once per interval.`,

@@ -6,7 +6,14 @@ import type { WriteEndpoint } from '../bridge/store/endpoint.ts';
 import { InfluxV1Endpoint } from '../bridge/store/influx-v1-endpoint.ts';
 import { InfluxV2Endpoint } from '../bridge/store/influx-v2-endpoint.ts';
 import { reportToLines } from '../bridge/store/line-protocol.ts';
-import { DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_FSYNC_INTERVAL_MS, DEFAULT_RETRY_INITIAL_MS, DEFAULT_RETRY_MAX_MS, SpoolingWriter } from '../bridge/store/spooling-writer.ts';
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_FLUSH_INTERVAL_MS,
+  DEFAULT_FSYNC_INTERVAL_MS,
+  DEFAULT_RETRY_INITIAL_MS,
+  DEFAULT_RETRY_MAX_MS,
+  SpoolingWriter,
+} from '../bridge/store/spooling-writer.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { influxQl, startInfluxd, startVictoriaMetrics, type RealServer } from '../test/helpers/real-servers.ts';
 import type { BenchConfig } from './bench-config.ts';
@@ -21,7 +28,14 @@ import { num, show, summarise } from './summary.ts';
 function points(n: number, base: number, nodes = 1000): string[] {
   const out: string[] = [];
   for (let i = 0; out.length < n; i += 1) {
-    out.push(...reportToLines({ node: nodeName(i % nodes), timestamp: base + Math.floor(i / nodes), receivedAt: 0, samples: standardSamples(i) }));
+    out.push(
+      ...reportToLines({
+        node: nodeName(i % nodes),
+        timestamp: base + Math.floor(i / nodes),
+        receivedAt: 0,
+        samples: standardSamples(i),
+      }),
+    );
   }
   return out.slice(0, n);
 }
@@ -43,7 +57,13 @@ interface StorageSample {
 }
 
 /** One database: live writes through the writer, then an outage, spooling, restart and drain. */
-async function measure(server: RealServer, serverPid: () => number, endpoint: WriteEndpoint, n: number, round: number): Promise<StorageSample> {
+async function measure(
+  server: RealServer,
+  serverPid: () => number,
+  endpoint: WriteEndpoint,
+  n: number,
+  round: number,
+): Promise<StorageSample> {
   // Distinct agent times per round: a database de-duplicating equal points would otherwise do less work.
   const base = Math.floor(Date.now() / 1000) - 80_000 + round * 20_000;
   const live = points(n, base);
@@ -120,7 +140,16 @@ export async function storage(config: BenchConfig): Promise<Table> {
       installed: which('victoria-metrics') !== undefined,
       start: async () => {
         const server = await startVictoriaMetrics();
-        return { server, endpoint: new InfluxV2Endpoint({ url: server.url, org: 'bench', bucket: 'bench', timeoutMs: 10_000, maxLines: DEFAULT_BATCH_SIZE }) };
+        return {
+          server,
+          endpoint: new InfluxV2Endpoint({
+            url: server.url,
+            org: 'bench',
+            bucket: 'bench',
+            timeoutMs: 10_000,
+            maxLines: DEFAULT_BATCH_SIZE,
+          }),
+        };
       },
     },
   ];
@@ -132,7 +161,8 @@ export async function storage(config: BenchConfig): Promise<Table> {
     const { server, endpoint } = await target.start();
     try {
       const samples: StorageSample[] = [];
-      for (let i = 0; i < config.samples; i += 1) samples.push(await measure(server, () => serverPid(server), endpoint, config.storagePoints, i));
+      for (let i = 0; i < config.samples; i += 1)
+        samples.push(await measure(server, () => serverPid(server), endpoint, config.storagePoints, i));
       rows.push([
         target.name,
         show(summarise(samples.map((s) => s.writeRate))),
@@ -146,8 +176,15 @@ export async function storage(config: BenchConfig): Promise<Table> {
     }
   }
   return {
-    title: 'Storage path: the bridge\'s writer into real databases',
-    columns: ['database', 'points/s written', 'writer CPU-s per million points', 'database CPU-s per million points', 'spool drain after an outage, points/s', 'database up → first write'],
+    title: "Storage path: the bridge's writer into real databases",
+    columns: [
+      'database',
+      'points/s written',
+      'writer CPU-s per million points',
+      'database CPU-s per million points',
+      'spool drain after an outage, points/s',
+      'database up → first write',
+    ],
     rows,
     notes: [
       `${num(config.storagePoints)} points per measurement (one point = one standard report: \`obsmon_node,node=… cpu=…,mem=…,…\`, 7 fields), handed to \`SpoolingWriter\` (bridge/store) in bursts of 1000 reports; default batch size ${DEFAULT_BATCH_SIZE}, flush interval ${DEFAULT_FLUSH_INTERVAL_MS} ms, disk spool in a temp directory. "Written" = every point acknowledged by the database.`,

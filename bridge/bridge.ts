@@ -67,15 +67,21 @@ export function checkBridgeOptions(options: BridgeOptions): void {
 }
 
 /** Build the bridge from validated options and start both listeners. */
-export async function startBridge(options: BridgeOptions, log: Logger, hooks: BridgeHooks = {}): Promise<RunningBridge> {
+export async function startBridge(
+  options: BridgeOptions,
+  log: Logger,
+  hooks: BridgeHooks = {},
+): Promise<RunningBridge> {
   const now = hooks.now ?? Date.now;
   checkBridgeOptions(options);
-  const inventoryFile = options.inventory === undefined ? { nodes: new Map(), maintenance: [] } : readInventoryFile(options.inventory);
+  const inventoryFile =
+    options.inventory === undefined ? { nodes: new Map(), maintenance: [] } : readInventoryFile(options.inventory);
   const inventory = inventoryFile.nodes;
   const thresholdsConfig = loadThresholdsConfig(options.thresholds);
   const thresholds = new Thresholds(thresholdsConfig);
   const safetyRules = options.safetyRules === undefined ? [] : loadSafetyRules(options.safetyRules);
-  if (options.inventory !== undefined) for (const w of unmatchedRules(safetyRules, inventory)) log.warn(`Safety rules ${options.safetyRules}: ${w}`);
+  if (options.inventory !== undefined)
+    for (const w of unmatchedRules(safetyRules, inventory)) log.warn(`Safety rules ${options.safetyRules}: ${w}`);
   const statePath = stateFilePath(options);
   const eventsPath = eventsFilePath(options);
   const table = new NodeTable(
@@ -102,16 +108,37 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const maintenance = new MaintenanceSchedule(
     registry,
     now,
-    statePath === undefined ? undefined : { path: maintenanceFilePath(statePath), onSaveError: (e) => maintenanceLog.warn('save', `Cannot save maintenance windows to ${maintenanceFilePath(statePath)}: ${e.message}`) },
+    statePath === undefined
+      ? undefined
+      : {
+          path: maintenanceFilePath(statePath),
+          onSaveError: (e) =>
+            maintenanceLog.warn(
+              'save',
+              `Cannot save maintenance windows to ${maintenanceFilePath(statePath)}: ${e.message}`,
+            ),
+        },
   );
-  for (const problem of maintenance.restore()) log.warn(`Maintenance windows ${maintenanceFilePath(statePath!)}: ${problem}`);
+  for (const problem of maintenance.restore())
+    log.warn(`Maintenance windows ${maintenanceFilePath(statePath!)}: ${problem}`);
   maintenance.replaceInventory(inventoryFile.maintenance);
   const downAfterMs = options.downAfter * 1000;
   const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
-  const probes = new ProbeScheduler(lines, metrics, log.child('probes'), { maxConcurrent: options.maxConcurrentProbes, now });
+  const probes = new ProbeScheduler(lines, metrics, log.child('probes'), {
+    maxConcurrent: options.maxConcurrentProbes,
+    now,
+  });
   const files = new ConfigReloader(
     { thresholds: options.thresholds, inventory: options.inventory, safetyRules: options.safetyRules },
-    { thresholds, thresholdsConfig, table, inventory, safetyRules, onInventory: (next) => probes.update(next), onMaintenance: (next) => maintenance.replaceInventory(next) },
+    {
+      thresholds,
+      thresholdsConfig,
+      table,
+      inventory,
+      safetyRules,
+      onInventory: (next) => probes.update(next),
+      onMaintenance: (next) => maintenance.replaceInventory(next),
+    },
     registry,
     log.child('config'),
   );
@@ -132,16 +159,49 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   const nodeState =
     statePath === undefined
       ? undefined
-      : await startNodeStateSaver(table, { path: statePath, intervalMs: options.stateInterval * 1000, maxNodes: options.maxNodes, maxSeriesPerNode: options.maxSeriesPerNode, now }, metrics, log.child('state'));
+      : await startNodeStateSaver(
+          table,
+          {
+            path: statePath,
+            intervalMs: options.stateInterval * 1000,
+            maxNodes: options.maxNodes,
+            maxSeriesPerNode: options.maxSeriesPerNode,
+            now,
+          },
+          metrics,
+          log.child('state'),
+        );
   forget();
   const eventMetrics = eventHistoryMetrics(registry);
-  const events = new EventHistory({ maxEvents: options.eventsMax, maxAgeSeconds: options.eventsMaxAge, now }, eventMetrics);
+  const events = new EventHistory(
+    { maxEvents: options.eventsMax, maxAgeSeconds: options.eventsMaxAge, now },
+    eventMetrics,
+  );
   const eventsFile =
-    eventsPath === undefined ? undefined : await startEventsFile(events, { path: eventsPath, flushIntervalMs: 1000, maxEvents: options.eventsMax, now }, eventMetrics, log.child('events'));
-  const recorder = new EventRecorder(events, table, downAfterMs, now, options.eventsMax + options.maxNodes, (node, group, at) => maintenance.stateOf(node, group, at));
+    eventsPath === undefined
+      ? undefined
+      : await startEventsFile(
+          events,
+          { path: eventsPath, flushIntervalMs: 1000, maxEvents: options.eventsMax, now },
+          eventMetrics,
+          log.child('events'),
+        );
+  const recorder = new EventRecorder(
+    events,
+    table,
+    downAfterMs,
+    now,
+    options.eventsMax + options.maxNodes,
+    (node, group, at) => maintenance.stateOf(node, group, at),
+  );
   const health = new BridgeHealthWatch(registry, recorder);
 
-  const ingest = new IngestServer(lines, metrics, { ...ingestOptions(options), durable: () => store.durable() }, log.child('ingest'));
+  const ingest = new IngestServer(
+    lines,
+    metrics,
+    { ...ingestOptions(options), durable: () => store.durable() },
+    log.child('ingest'),
+  );
   const live = createLiveEvents(lines, table, thresholds, registry, {
     windowEvents: options.streamWindow,
     maxBufferedBytes: options.streamMaxBufferedBytes,
@@ -151,12 +211,19 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
     now,
     onStatusChange: (change) => recorder.statusChange(change),
   });
-  const peers = options.peers.length === 0 ? undefined : startPeers(options.peers, options.peerInterval, live.log, log.child('peers'));
+  const peers =
+    options.peers.length === 0
+      ? undefined
+      : startPeers(options.peers, options.peerInterval, live.log, log.child('peers'));
   const httpLog = new RateLimitedLog(log.child('http'));
   const app = createHttpApp({
     ...(peers === undefined ? {} : { peerViews: peers.views }),
     registry,
-    nodeExposition: () => renderNodeExposition(table, files.thresholds, now(), { downAfterMs, maintenance: (node, group, at) => maintenance.stateOf(node, group, at) }),
+    nodeExposition: () =>
+      renderNodeExposition(table, files.thresholds, now(), {
+        downAfterMs,
+        maintenance: (node, group, at) => maintenance.stateOf(node, group, at),
+      }),
     table,
     thresholds,
     downAfterMs,
@@ -172,19 +239,27 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   });
   const http = createHttpServer(
     app,
-    { maxConnections: options.httpMaxConnections, requestTimeoutMs: options.httpRequestTimeout * 1000, keepAliveTimeoutMs: options.httpKeepAliveTimeout * 1000 },
+    {
+      maxConnections: options.httpMaxConnections,
+      requestTimeoutMs: options.httpRequestTimeout * 1000,
+      keepAliveTimeoutMs: options.httpKeepAliveTimeout * 1000,
+    },
     registry,
     httpLog,
   );
 
   if (options.auth === 'off') {
-    log.warn(`Agent authentication is off: any host that reaches port ${options.ingestPort} can report for any node (--auth, docs/security.md)`);
+    log.warn(
+      `Agent authentication is off: any host that reaches port ${options.ingestPort} can report for any node (--auth, docs/security.md)`,
+    );
   }
   const ingestAddress = await ingest.listen(options.bind, options.ingestPort).catch(async (error: Error) => {
     await nodeState?.stop();
     await eventsFile?.stop();
     await store.close();
-    throw new ConfigError(`Cannot listen for agents on ${options.bind}:${options.ingestPort} (--bind, --ingest-port): ${error.message}`);
+    throw new ConfigError(
+      `Cannot listen for agents on ${options.bind}:${options.ingestPort} (--bind, --ingest-port): ${error.message}`,
+    );
   });
   const tlsAddress =
     options.tlsPort === undefined
@@ -194,14 +269,18 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
           await nodeState?.stop();
           await eventsFile?.stop();
           await store.close();
-          throw new ConfigError(`Cannot listen for TLS agents on ${options.bind}:${options.tlsPort} (--bind, --tls-port): ${error.message}`);
+          throw new ConfigError(
+            `Cannot listen for TLS agents on ${options.bind}:${options.tlsPort} (--bind, --tls-port): ${error.message}`,
+          );
         });
   const httpAddress = await listenHttp(http, options.bind, options.httpPort).catch(async (error: Error) => {
     await ingest.close();
     await nodeState?.stop();
     await eventsFile?.stop();
     await store.close();
-    throw new ConfigError(`Cannot listen for HTTP on ${options.bind}:${options.httpPort} (--bind, --http-port): ${error.message}`);
+    throw new ConfigError(
+      `Cannot listen for HTTP on ${options.bind}:${options.httpPort} (--bind, --http-port): ${error.message}`,
+    );
   });
 
   const sweeper = setInterval(forget, Math.min(forgetAfterMs, 60_000));
@@ -217,7 +296,11 @@ export async function startBridge(options: BridgeOptions, log: Logger, hooks: Br
   eventTick.unref();
   const reload = (): ReloadOutcome => {
     const outcome = files.reload();
-    recorder.bridge('config_reload', outcome.ok, outcome.ok ? outcome.summary : `${outcome.summary}: ${outcome.errors.join('; ')}`);
+    recorder.bridge(
+      'config_reload',
+      outcome.ok,
+      outcome.ok ? outcome.summary : `${outcome.summary}: ${outcome.errors.join('; ')}`,
+    );
     return outcome;
   };
 

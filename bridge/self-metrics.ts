@@ -2,16 +2,46 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { registerBuildInfo } from '../lib/build-info.ts';
 import { REJECT_REASONS } from '../protocol/reject-reasons.ts';
 
-export const CONNECTION_REJECT_REASONS = ['max_connections', 'max_per_source', 'source_not_allowed', 'unauthenticated', 'bad_token', 'tls_handshake', 'tls_handshake_timeout', 'max_unauthenticated'] as const;
-export const STATE_RESTORE_DROP_REASONS = ['invalid_file', 'unknown_node', 'too_many_nodes', 'too_many_series'] as const;
-export const CONNECTION_CLOSE_REASONS = ['peer', 'idle', 'error', 'slow', 'unauthenticated', 'auth_timeout', 'shutdown'] as const;
+export const CONNECTION_REJECT_REASONS = [
+  'max_connections',
+  'max_per_source',
+  'source_not_allowed',
+  'unauthenticated',
+  'bad_token',
+  'tls_handshake',
+  'tls_handshake_timeout',
+  'max_unauthenticated',
+] as const;
+export const STATE_RESTORE_DROP_REASONS = [
+  'invalid_file',
+  'unknown_node',
+  'too_many_nodes',
+  'too_many_series',
+] as const;
+export const CONNECTION_CLOSE_REASONS = [
+  'peer',
+  'idle',
+  'error',
+  'slow',
+  'unauthenticated',
+  'auth_timeout',
+  'shutdown',
+] as const;
 
 /** The bridge's own ingest counters; every limit and every rejection has one. */
 export function createSelfMetrics(registry: Registry) {
   registerBuildInfo(registry);
   const m = {
-    lines: new Counter({ name: 'obsmon_bridge_lines_total', help: 'Non-blank lines received from agents', registers: [registry] }),
-    accepted: new Counter({ name: 'obsmon_bridge_reports_accepted_total', help: 'Reports accepted (stored in the live table)', registers: [registry] }),
+    lines: new Counter({
+      name: 'obsmon_bridge_lines_total',
+      help: 'Non-blank lines received from agents',
+      registers: [registry],
+    }),
+    accepted: new Counter({
+      name: 'obsmon_bridge_reports_accepted_total',
+      help: 'Reports accepted (stored in the live table)',
+      registers: [registry],
+    }),
     rejected: new Counter({
       name: 'obsmon_bridge_rejected_lines_total',
       help: 'Lines refused, by reason (see docs/protocol.md)',
@@ -26,7 +56,7 @@ export function createSelfMetrics(registry: Registry) {
     }),
     outOfOrder: new Counter({
       name: 'obsmon_bridge_reports_out_of_order_total',
-      help: 'Accepted reports older than the node\'s newest (replayed backlog); stored, not shown as live',
+      help: "Accepted reports older than the node's newest (replayed backlog); stored, not shown as live",
       registers: [registry],
     }),
     clockAhead: new Counter({
@@ -34,8 +64,16 @@ export function createSelfMetrics(registry: Registry) {
       help: 'Accepted reports stamped beyond the future tolerance; stored at receive time',
       registers: [registry],
     }),
-    connections: new Gauge({ name: 'obsmon_bridge_connections', help: 'Agent connections open now', registers: [registry] }),
-    connectionsOpened: new Counter({ name: 'obsmon_bridge_connections_total', help: 'Agent connections accepted', registers: [registry] }),
+    connections: new Gauge({
+      name: 'obsmon_bridge_connections',
+      help: 'Agent connections open now',
+      registers: [registry],
+    }),
+    connectionsOpened: new Counter({
+      name: 'obsmon_bridge_connections_total',
+      help: 'Agent connections accepted',
+      registers: [registry],
+    }),
     connectionsRejected: new Counter({
       name: 'obsmon_bridge_connections_rejected_total',
       help: 'Agent connections refused, by reason',
@@ -63,8 +101,16 @@ export function createSelfMetrics(registry: Registry) {
       help: 'Times an agent connection was paused for exceeding --max-lines-per-second (backpressure; nothing dropped)',
       registers: [registry],
     }),
-    nodesForgotten: new Counter({ name: 'obsmon_bridge_nodes_forgotten_total', help: 'Nodes removed after forget-after', registers: [registry] }),
-    probes: new Gauge({ name: 'obsmon_bridge_probes', help: 'Agentless devices the bridge probes (inventory entries with probe:)', registers: [registry] }),
+    nodesForgotten: new Counter({
+      name: 'obsmon_bridge_nodes_forgotten_total',
+      help: 'Nodes removed after forget-after',
+      registers: [registry],
+    }),
+    probes: new Gauge({
+      name: 'obsmon_bridge_probes',
+      help: 'Agentless devices the bridge probes (inventory entries with probe:)',
+      registers: [registry],
+    }),
     probeRuns: new Counter({
       name: 'obsmon_bridge_probe_runs_total',
       help: 'Probes of agentless devices, by kind (tcp, http) and result (up, down; skipped: due again while still waiting for a slot or running)',
@@ -77,7 +123,11 @@ export function createSelfMetrics(registry: Registry) {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
-    stateRestoredNodes: new Gauge({ name: 'obsmon_bridge_state_restored_nodes', help: 'Nodes restored from --state-file at start-up', registers: [registry] }),
+    stateRestoredNodes: new Gauge({
+      name: 'obsmon_bridge_state_restored_nodes',
+      help: 'Nodes restored from --state-file at start-up',
+      registers: [registry],
+    }),
     stateRestoreDropped: new Counter({
       name: 'obsmon_bridge_state_restore_dropped_total',
       help: 'What start-up did not restore from --state-file, by reason (invalid_file counts files; the others nodes or series beyond the limits)',
@@ -92,7 +142,8 @@ export function createSelfMetrics(registry: Registry) {
   for (const reason of CONNECTION_REJECT_REASONS) m.connectionsRejected.labels(reason).inc(0);
   for (const reason of CONNECTION_CLOSE_REASONS) m.connectionsClosed.labels(reason).inc(0);
   for (const result of ['ok', 'failed']) m.stateSaves.labels(result).inc(0);
-  for (const kind of ['tcp', 'http']) for (const result of ['up', 'down', 'skipped']) m.probeRuns.labels(kind, result).inc(0);
+  for (const kind of ['tcp', 'http'])
+    for (const result of ['up', 'down', 'skipped']) m.probeRuns.labels(kind, result).inc(0);
   for (const reason of STATE_RESTORE_DROP_REASONS) m.stateRestoreDropped.labels(reason).inc(0);
   return m;
 }

@@ -36,7 +36,9 @@ export async function bridgeCommand(argv: readonly string[], env: NodeJS.Process
     }
     if (reloadPending) bridge.reload();
     const host = urlHost(bridge.httpAddress.address);
-    log.info(`Agents: tcp://${urlHost(bridge.ingestAddress.address)}:${bridge.ingestAddress.port}  Metrics: http://${host}:${bridge.httpAddress.port}/metrics  Status: http://${host}:${bridge.httpAddress.port}/`);
+    log.info(
+      `Agents: tcp://${urlHost(bridge.ingestAddress.address)}:${bridge.ingestAddress.port}  Metrics: http://${host}:${bridge.httpAddress.port}/metrics  Status: http://${host}:${bridge.httpAddress.port}/`,
+    );
     log[bridge.store.summary.level](bridge.store.summary.text);
     const signal = await waitForShutdownSignal();
     log.info(`${signal} received, shutting down`);

@@ -55,12 +55,21 @@ function bridgeChecks(o: BridgeOptions): Check[] {
         let warnings: string[] = [];
         try {
           // An invalid inventory is the inventory check's failure; the names are then not cross-checked.
-          if (o.inventory !== undefined) warnings = unmatchedRules(rules, loadInventory(o.inventory)).map((w) => `; warning: ${w}`);
-        } catch {}
+          if (o.inventory !== undefined)
+            warnings = unmatchedRules(rules, loadInventory(o.inventory)).map((w) => `; warning: ${w}`);
+        } catch {
+          // reported by the inventory check
+        }
         return `${o.safetyRules}: ${rules.length} ${rules.length === 1 ? 'rule' : 'rules'}${rules.length === 0 ? '' : ` (unsafe ${rules.map((r) => `{ ${describeRule(r)} }`).join(', ')})`}${warnings.join('')}`;
       },
     ],
-    ['agent authentication', () => (ingestOptions(o), o.authTokens === undefined ? `--auth ${o.auth}` : `--auth ${o.auth}, tokens ${o.authTokens}`)],
+    [
+      'agent authentication',
+      () => (
+        ingestOptions(o),
+        o.authTokens === undefined ? `--auth ${o.auth}` : `--auth ${o.auth}, tokens ${o.authTokens}`
+      ),
+    ],
     [
       'TLS ingest',
       () => {
@@ -69,12 +78,19 @@ function bridgeChecks(o: BridgeOptions): Check[] {
         return `port ${o.tlsPort}, certificate ${o.tlsCert}`;
       },
     ],
-    ['HTTP authentication', () => (httpAuth(o.httpBearerTokens, o.httpBasicAuth) === undefined ? 'off' : [o.httpBearerTokens, o.httpBasicAuth].filter(Boolean).join(', '))],
+    [
+      'HTTP authentication',
+      () =>
+        httpAuth(o.httpBearerTokens, o.httpBasicAuth) === undefined
+          ? 'off'
+          : [o.httpBearerTokens, o.httpBasicAuth].filter(Boolean).join(', '),
+    ],
     [
       'event log',
       () => {
         const path = eventsFilePath(o, false);
-        if (path === undefined) return `in memory only (--events-file not set, no --spool-dir): at most ${o.eventsMax} events, lost on restart`;
+        if (path === undefined)
+          return `in memory only (--events-file not set, no --spool-dir): at most ${o.eventsMax} events, lost on restart`;
         if (existsSync(path)) {
           if (statSync(path).isDirectory()) throw new ConfigError(`Invalid --events-file "${path}": it is a directory`);
           writable(path, '--events-file');
@@ -117,7 +133,8 @@ function sensordChecks(o: SensordOptions): Check[] {
     [
       'threshold writes',
       () => {
-        if (o.thresholdWrites !== 'file' || o.thresholds === undefined) return `${o.thresholdWrites} (nothing is written)`;
+        if (o.thresholdWrites !== 'file' || o.thresholds === undefined)
+          return `${o.thresholdWrites} (nothing is written)`;
         // Saved through a temporary file renamed over it: the directory must be writable too.
         writable(o.thresholds, '--thresholds');
         writableDirectory(dirname(o.thresholds), '--thresholds');
@@ -138,7 +155,9 @@ function thresholdsCheck(path: string | undefined): Check {
     'thresholds',
     () => {
       const c = loadThresholdsConfig(path);
-      const count = Object.keys(c.defaults).length + [...Object.values(c.groups), ...Object.values(c.nodes)].reduce((n, t) => n + Object.keys(t).length, 0);
+      const count =
+        Object.keys(c.defaults).length +
+        [...Object.values(c.groups), ...Object.values(c.nodes)].reduce((n, t) => n + Object.keys(t).length, 0);
       return `${path ?? `${BUILTIN_THRESHOLDS_PATH} (built-in)`}: ${count} levels`;
     },
   ];
@@ -178,7 +197,9 @@ function writableDirectory(path: string, flag: string): void {
     try {
       accessSync(at, constants.W_OK | constants.X_OK);
     } catch {
-      throw new ConfigError(`Invalid ${flag} "${path}": ${at === resolve(path) ? 'the directory' : `its parent ${at}`} is not writable by this user`);
+      throw new ConfigError(
+        `Invalid ${flag} "${path}": ${at === resolve(path) ? 'the directory' : `its parent ${at}`} is not writable by this user`,
+      );
     }
     return;
   }
@@ -231,6 +252,8 @@ export async function checkConfigCommand(argv: readonly string[], env: NodeJS.Pr
       process.stderr.write(`${prefix}: ${error.message}\n`);
     }
   }
-  process.stdout.write(`${lines.join('\n')}\n${problems === 0 ? `${prefix}: the configuration is valid\n` : `${prefix}: ${problems} ${problems === 1 ? 'problem' : 'problems'}\n`}`);
+  process.stdout.write(
+    `${lines.join('\n')}\n${problems === 0 ? `${prefix}: the configuration is valid\n` : `${prefix}: ${problems} ${problems === 1 ? 'problem' : 'problems'}\n`}`,
+  );
   return problems === 0 ? 0 : 2;
 }

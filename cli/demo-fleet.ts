@@ -43,7 +43,9 @@ export class DemoFleet {
     this.socket.on('error', () => {});
     const send = () => {
       const timestamp = Math.floor(now() / 1000);
-      const lines = this.names.map((node, i) => encodeReport({ node, timestamp, samples: simulatedSamples(i, timestamp) }));
+      const lines = this.names.map((node, i) =>
+        encodeReport({ node, timestamp, samples: simulatedSamples(i, timestamp) }),
+      );
       this.socket.write(`${lines.join('\n')}\n`);
     };
     send();

@@ -14,7 +14,8 @@ import { waitForShutdownSignal } from './shutdown-signal.ts';
 import { urlHost } from './url-host.ts';
 import { formatUsage } from './usage.ts';
 
-const SUMMARY = 'A bridge and an exporter for this machine in one process, on loopback, with no database: the quickest look at obsmon.';
+const SUMMARY =
+  'A bridge and an exporter for this machine in one process, on loopback, with no database: the quickest look at obsmon.';
 
 /** The bridge's options (loopback by default) plus the exporter's node name and interval. */
 const demoOptionSpecs = {
@@ -22,7 +23,13 @@ const demoOptionSpecs = {
   bind: option('string', address, '127.0.0.1', 'Address both listeners bind to (agent TCP and HTTP)', '<addr>'),
   node: exporterOptionSpecs.node,
   interval: exporterOptionSpecs.interval,
-  simulate: option('number', positiveInt(1000).or(z.literal(0)), 0, 'Also report this many simulated nodes (sim-tcs, sim-ccd01, …; made-up values) for a look at a fleet', '<n>'),
+  simulate: option(
+    'number',
+    positiveInt(1000).or(z.literal(0)),
+    0,
+    'Also report this many simulated nodes (sim-tcs, sim-ccd01, …; made-up values) for a look at a fleet',
+    '<n>',
+  ),
 };
 
 export async function demoCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -41,10 +48,24 @@ export async function demoCommand(argv: readonly string[], env: NodeJS.ProcessEn
     // The exporter takes its defaults like `obsmon exporter` with no flags, pointed at this bridge.
     const exporterDefaults = loadOptions(exporterOptionSpecs, [], {}).values;
     const exporter = await startExporter(
-      { ...exporterDefaults, server: [`${ingestHost}:${bridge.ingestAddress.port}`], node: options.node, interval: options.interval, logLevel: options.logLevel },
+      {
+        ...exporterDefaults,
+        server: [`${ingestHost}:${bridge.ingestAddress.port}`],
+        node: options.node,
+        interval: options.interval,
+        logLevel: options.logLevel,
+      },
       log.child('exporter'),
     );
-    const fleet = options.simulate === 0 ? undefined : new DemoFleet(ingestHost.replace(/^\[|\]$/g, ''), bridge.ingestAddress.port, options.simulate, options.interval);
+    const fleet =
+      options.simulate === 0
+        ? undefined
+        : new DemoFleet(
+            ingestHost.replace(/^\[|\]$/g, ''),
+            bridge.ingestAddress.port,
+            options.simulate,
+            options.interval,
+          );
     const http = `http://${urlHost(bridge.httpAddress.address)}:${bridge.httpAddress.port}`;
     process.stdout.write(
       [

@@ -9,9 +9,10 @@ import { waitForShutdownSignal } from './shutdown-signal.ts';
 import { formatUsage } from './usage.ts';
 
 /** The one-line summary in `obsmon --help`. */
-export const EXPORTER_COMMAND = 'the agent: collects this machine\'s values and pushes them to a bridge';
+export const EXPORTER_COMMAND = "the agent: collects this machine's values and pushes them to a bridge";
 
-const SUMMARY = 'The agent: reads this machine\'s CPU, memory, disk, network, load and processes and pushes one line per interval to a bridge.';
+const SUMMARY =
+  "The agent: reads this machine's CPU, memory, disk, network, load and processes and pushes one line per interval to a bridge.";
 
 /** `obsmon exporter`: returns the exit status (0, or 2 for a configuration error). */
 export async function exporterCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -30,7 +31,9 @@ export async function exporterCommand(argv: readonly string[], env: NodeJS.Proce
       return 0;
     }
     // The agent reads no file it could reload; SIGHUP (a closed terminal, a stray ExecReload) must not end it.
-    const stopReloads = onReloadSignal(() => log.info('SIGHUP received: the exporter has nothing to reload (restart it to change options); carrying on'));
+    const stopReloads = onReloadSignal(() =>
+      log.info('SIGHUP received: the exporter has nothing to reload (restart it to change options); carrying on'),
+    );
     const exporter = await startExporter(options, log);
     const signal = await waitForShutdownSignal();
     log.info(`${signal} received, shutting down`);

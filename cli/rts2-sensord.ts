@@ -25,7 +25,9 @@ export async function rts2SensordCommand(argv: readonly string[], env: NodeJS.Pr
     const log = createLogger('rts2-sensord', options.logLevel);
     for (const warning of loaded.warnings) log.warn(warning);
     if (options.observatoryVeto !== 'none') {
-      log.warn(`--observatory-veto ${options.observatoryVeto}: a cluster error will make rts2-centrald close the observatory`);
+      log.warn(
+        `--observatory-veto ${options.observatoryVeto}: a cluster error will make rts2-centrald close the observatory`,
+      );
     }
     // Listening before start-up: a SIGHUP then is kept for after it.
     let device: RunningSensord | undefined;
@@ -42,7 +44,9 @@ export async function rts2SensordCommand(argv: readonly string[], env: NodeJS.Pr
       throw error;
     }
     if (reloadPending) device.reloadThresholds();
-    log.info(`Device ${options.device} listening on port ${device.port}, registering with rts2-centrald ${options.server}, reading ${options.bridge}`);
+    log.info(
+      `Device ${options.device} listening on port ${device.port}, registering with rts2-centrald ${options.server}, reading ${options.bridge}`,
+    );
     const signal = await waitForShutdownSignal();
     log.info(`${signal} received, shutting down`);
     stopReloads();

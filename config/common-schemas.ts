@@ -20,7 +20,9 @@ export const positiveInt = (max: number) =>
     .min(1, { error: `expected a whole number 1..${max}` })
     .max(max, { error: `expected a whole number 1..${max}` });
 
-export const address = z.string({ error: 'expected an IP address or host name' }).min(1, { error: 'expected an IP address or host name' });
+export const address = z
+  .string({ error: 'expected an IP address or host name' })
+  .min(1, { error: 'expected an IP address or host name' });
 
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.:-]+?):(\d{1,5})$/;
 
@@ -42,7 +44,9 @@ export function splitHostPort(s: string): { host: string; port: number } {
 
 export const optionalPath = z.string().min(1, { error: 'expected a file path' }).optional();
 
-export const logLevel = z.enum(['debug', 'info', 'warn', 'error'], { error: 'expected one of debug, info, warn, error' });
+export const logLevel = z.enum(['debug', 'info', 'warn', 'error'], {
+  error: 'expected one of debug, info, warn, error',
+});
 
 /** A value as an error message quotes it: strings quoted, containers named. */
 export function describeValue(value: unknown): string {

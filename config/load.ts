@@ -54,7 +54,11 @@ export function loadOptions<S extends OptionSpecs>(
     }
     values.push([name, result.data]);
   }
-  return { values: Object.freeze(Object.fromEntries(values)) as OptionValues<S>, help: false, warnings: unknownVariables(specs, env) };
+  return {
+    values: Object.freeze(Object.fromEntries(values)) as OptionValues<S>,
+    help: false,
+    warnings: unknownVariables(specs, env),
+  };
 }
 
 /**
@@ -70,7 +74,9 @@ function unknownVariables(specs: OptionSpecs, env: NodeJS.ProcessEnv): string[] 
     if (!variable.startsWith('OBSMON_') || value === undefined || value === '') continue;
     if (knownSet.has(variable) || OTHER_VARIABLES.has(variable)) continue;
     const close = closestName(variable, known);
-    warnings.push(`Environment variable ${variable} is not an option of this command and is ignored${close === undefined ? '' : ` (did you mean ${close}?)`}`);
+    warnings.push(
+      `Environment variable ${variable} is not an option of this command and is ignored${close === undefined ? '' : ` (did you mean ${close}?)`}`,
+    );
   }
   return warnings.sort();
 }
@@ -82,7 +88,10 @@ function parseFlags(specs: OptionSpecs, argv: readonly string[]): Map<string, un
   ]);
   const booleans = new Set<string>();
   for (const [name, spec] of Object.entries(specs)) {
-    options.set(flagName(name), { type: spec.kind === 'boolean' ? 'boolean' : 'string', multiple: spec.kind === 'list' });
+    options.set(flagName(name), {
+      type: spec.kind === 'boolean' ? 'boolean' : 'string',
+      multiple: spec.kind === 'list',
+    });
     if (spec.kind === 'boolean') {
       booleans.add(flagName(name));
       options.set(`no-${flagName(name)}`, { type: 'boolean' });
@@ -95,7 +104,11 @@ function parseFlags(specs: OptionSpecs, argv: readonly string[]): Map<string, un
   });
   let values: Map<string, unknown>;
   try {
-    values = new Map(Object.entries(parseArgs({ args, options: Object.fromEntries(options), strict: true, allowPositionals: false }).values));
+    values = new Map(
+      Object.entries(
+        parseArgs({ args, options: Object.fromEntries(options), strict: true, allowPositionals: false }).values,
+      ),
+    );
   } catch (error) {
     throw new ConfigError(`${(error as Error).message.split('\n')[0]} (see --help)`);
   }
@@ -110,7 +123,9 @@ function configEntries(source: YamlSource, specs: OptionSpecs): ReadonlyMap<stri
   const parsed = source.data;
   if (parsed === null || parsed === undefined) return new Map();
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigError(`${source.path}:${source.lineOf([]) ?? 1}: the config file must be a mapping of option names to values`);
+    throw new ConfigError(
+      `${source.path}:${source.lineOf([]) ?? 1}: the config file must be a mapping of option names to values`,
+    );
   }
   const known = Object.keys(specs).map(flagName);
   const knownSet = new Set(known);
@@ -118,7 +133,9 @@ function configEntries(source: YamlSource, specs: OptionSpecs): ReadonlyMap<stri
   for (const key of entries.keys()) {
     if (knownSet.has(key)) continue;
     const close = closestName(key, known);
-    throw new ConfigError(`${source.path}:${source.lineOf([key]) ?? 1}: unknown option "${key}" (${close === undefined ? '' : `did you mean "${close}"? `}see --help)`);
+    throw new ConfigError(
+      `${source.path}:${source.lineOf([key]) ?? 1}: unknown option "${key}" (${close === undefined ? '' : `did you mean "${close}"? `}see --help)`,
+    );
   }
   return entries;
 }
@@ -153,7 +170,14 @@ function coerce(kind: OptionKind, raw: unknown): unknown {
     case 'list': {
       const items = Array.isArray(raw) ? raw : [raw];
       // Repeated flags and comma lists both work: `--server a --server b` = `--server a,b`.
-      return items.flatMap((item) => (typeof item === 'string' ? item.split(',').map((s) => s.trim()).filter(Boolean) : [item]));
+      return items.flatMap((item) =>
+        typeof item === 'string'
+          ? item
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : [item],
+      );
     }
     case 'string':
       return typeof raw === 'number' ? String(raw) : raw;

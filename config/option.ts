@@ -15,9 +15,17 @@ export interface OptionSpec<T = unknown> {
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
-export type OptionValues<S extends OptionSpecs> = { readonly [K in keyof S]: S[K] extends OptionSpec<infer T> ? T : never };
+export type OptionValues<S extends OptionSpecs> = {
+  readonly [K in keyof S]: S[K] extends OptionSpec<infer T> ? T : never;
+};
 
-export function option<T>(kind: OptionKind, schema: z.ZodType<T>, defaultValue: T, help: string, placeholder?: string): OptionSpec<T> {
+export function option<T>(
+  kind: OptionKind,
+  schema: z.ZodType<T>,
+  defaultValue: T,
+  help: string,
+  placeholder?: string,
+): OptionSpec<T> {
   return placeholder === undefined
     ? { kind, schema, default: defaultValue, help }
     : { kind, schema, default: defaultValue, help, placeholder };

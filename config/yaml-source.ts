@@ -31,7 +31,9 @@ export function parseYamlSource(text: string, path: string, what: string): YamlS
   const error = doc.errors[0];
   if (error !== undefined) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
-    throw new ConfigError(`${path}:${line}:${col}: invalid YAML in the ${what}: ${error.message}${excerpt(text, line)}`);
+    throw new ConfigError(
+      `${path}:${line}:${col}: invalid YAML in the ${what}: ${error.message}${excerpt(text, line)}`,
+    );
   }
   let data: unknown;
   try {

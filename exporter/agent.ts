@@ -49,7 +49,11 @@ function collectorsOf(values: ExporterOptions) {
 }
 
 /** `skipped` hears of each line or file of --textfile-dir left out (logged here, rate-limited per reason). */
-function collectorConfig(values: ExporterOptions, log: Logger, skipped: (reason: string) => void = () => {}): CollectorConfig {
+function collectorConfig(
+  values: ExporterOptions,
+  log: Logger,
+  skipped: (reason: string) => void = () => {},
+): CollectorConfig {
   const [first] = values.interfaces;
   const warnings = new RateLimitedLog(log.child('textfile'));
   return {
@@ -107,11 +111,24 @@ export async function collectOnce(values: ExporterOptions, logger: Logger, hooks
  * Start the agent: every `interval` seconds collect, encode one line, queue it and let the sender
  * deliver it (replaying the backlog in order after an outage).
  */
-export async function startExporter(values: ExporterOptions, logger: Logger, hooks: ExporterHooks = {}): Promise<RunningExporter> {
+export async function startExporter(
+  values: ExporterOptions,
+  logger: Logger,
+  hooks: ExporterHooks = {},
+): Promise<RunningExporter> {
   const registry = new Registry();
-  const queueState = () => ({ length: queue.length, bytes: queue.bytes, oldestTimestamp: queue.oldestTimestamp, diskBytes: disk?.diskBytes });
+  const queueState = () => ({
+    length: queue.length,
+    bytes: queue.bytes,
+    oldestTimestamp: queue.oldestTimestamp,
+    diskBytes: disk?.diskBytes,
+  });
   const collectors = collectorsOf(values);
-  const metrics: ExporterMetrics = createExporterMetrics(registry, collectors.map((c) => c.name), queueState);
+  const metrics: ExporterMetrics = createExporterMetrics(
+    registry,
+    collectors.map((c) => c.name),
+    queueState,
+  );
   // Opened first: a directory in use by another exporter stops start-up before anything else runs.
   const disk =
     values.queueDir === undefined
@@ -124,12 +141,19 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
           onCorrupt: (lines) => metrics.dropped.labels('corrupt').inc(lines),
         });
   const drops = new RateLimitedLog(logger.child('queue'));
-  const limits = { maxReports: values.queueMaxReports, maxAgeSeconds: values.queueMaxAge, maxBytes: values.queueMaxBytes };
+  const limits = {
+    maxReports: values.queueMaxReports,
+    maxAgeSeconds: values.queueMaxAge,
+    maxBytes: values.queueMaxBytes,
+  };
   const queue = new ReportQueue(limits, () => Date.now() / 1000, {
     dropped: (reason, report) => {
       metrics.dropped.labels(reason).inc();
       disk?.remove([report]);
-      const why = reason === 'overflow' ? 'the queue is full (--queue-max-reports, --queue-max-bytes)' : 'it is older than --queue-max-age';
+      const why =
+        reason === 'overflow'
+          ? 'the queue is full (--queue-max-reports, --queue-max-bytes)'
+          : 'it is older than --queue-max-age';
       drops.warn(reason, `Dropped the oldest queued report (time ${report.timestamp}): ${why}`);
     },
     settled: (reports) => disk?.remove(reports),
@@ -155,7 +179,11 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
   if (values.metricsPort !== 0) {
     collectDefaultMetrics({ register: registry });
     // These gauges carry a counter's `_total` suffix, which `promtool check metrics` rejects.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
       registry.removeSingleMetric(name);
     }
     metricsServer = await startMetricsServer(registry, values.metricsBind, values.metricsPort);
@@ -197,7 +225,10 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
     // silence the node.
     if (disk !== undefined && (await within(disk.append(report), timeoutMs)) === 'late') {
       metrics.queueWriteFailures.inc();
-      slowDisk.warn('slow', `The queue directory "${values.queueDir}" did not confirm a write within ${timeoutMs} ms; sending without waiting`);
+      slowDisk.warn(
+        'slow',
+        `The queue directory "${values.queueDir}" did not confirm a write within ${timeoutMs} ms; sending without waiting`,
+      );
     }
     queue.push(report);
     hooks.onReport?.(report);
@@ -208,9 +239,14 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
   // A priming pass gives cpu and network rates a previous reading, so the first report has them.
   await collection.collect();
   const schedule = startSchedule(Math.round(values.interval * 1000), cycle, {
-    onClockBack: (ms) => logger.warn(`The wall clock went back ${(ms / 1000).toFixed(1)} s; report timestamps restart from it and may overwrite stored ones`),
+    onClockBack: (ms) =>
+      logger.warn(
+        `The wall clock went back ${(ms / 1000).toFixed(1)} s; report timestamps restart from it and may overwrite stored ones`,
+      ),
   });
-  logger.info(`Reporting as "${values.node}" every ${values.interval} s to ${values.server.join(', ')} (source ${source.name}; queue ${disk === undefined ? 'in memory only' : `in "${values.queueDir}"`})`);
+  logger.info(
+    `Reporting as "${values.node}" every ${values.interval} s to ${values.server.join(', ')} (source ${source.name}; queue ${disk === undefined ? 'in memory only' : `in "${values.queueDir}"`})`,
+  );
 
   return {
     registry,
@@ -220,7 +256,10 @@ export async function startExporter(values: ExporterOptions, logger: Logger, hoo
     async stop() {
       await schedule.stop();
       await sender.stop(STOP_FLUSH_MS);
-      if (queue.length > 0) logger.warn(`Stopped with ${queue.length} reports unsent${disk === undefined ? '' : `; they stay in "${values.queueDir}" for the next start`}`);
+      if (queue.length > 0)
+        logger.warn(
+          `Stopped with ${queue.length} reports unsent${disk === undefined ? '' : `; they stay in "${values.queueDir}" for the next start`}`,
+        );
       await disk?.close();
       await metricsServer?.close();
       if (hooks.source === undefined) await source.close();

@@ -12,10 +12,11 @@ export function checkExporterOptions(o: ExporterOptions): { processes: string; t
     ['--process', o.process.length > 0, 'named-processes'],
     ['--textfile-dir', o.textfileDir !== undefined, 'textfile'],
   ] as const) {
-    if (set && !o.collectors.includes(collector)) throw new ConfigError(`${flag} is set but --collectors leaves out "${collector}", which reads it`);
+    if (set && !o.collectors.includes(collector))
+      throw new ConfigError(`${flag} is set but --collectors leaves out "${collector}", which reads it`);
   }
   if (o.textfileDir !== undefined) {
-    let directory = false;
+    let directory: boolean;
     try {
       directory = statSync(o.textfileDir).isDirectory();
     } catch (error) {

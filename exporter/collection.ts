@@ -40,7 +40,8 @@ export class Collection {
   async collect(): Promise<Sample[]> {
     const results = await Promise.all(this.runs.map((run) => this.runOne(run.collector, run.state)));
     const { samples, dropped } = sanitizeSamples(results.flat());
-    if (dropped.length > 0) this.warnings.warn('sanitize', `Dropped unsendable values: ${dropped.slice(0, 5).join(', ')}`);
+    if (dropped.length > 0)
+      this.warnings.warn('sanitize', `Dropped unsendable values: ${dropped.slice(0, 5).join(', ')}`);
     return samples;
   }
 
@@ -57,7 +58,10 @@ export class Collection {
       return samples;
     } catch (error) {
       this.onOutcome({ collector: collector.name, seconds: (performance.now() - start) / 1000, ok: false });
-      this.warnings.warn(`collector:${collector.name}`, `Collector ${collector.name} failed: ${(error as Error).message}`);
+      this.warnings.warn(
+        `collector:${collector.name}`,
+        `Collector ${collector.name} failed: ${(error as Error).message}`,
+      );
       return [];
     } finally {
       clearTimeout(timer);

@@ -175,7 +175,10 @@ export class DiskQueue {
       this.seal(segment);
       this.pending = [...batch.filter((e) => !e.done), ...this.pending];
       this.options.onWriteFailure?.();
-      this.warnings.warn('write', `Cannot write the queue to "${this.options.dir}" (${(error as Error).message}); ${this.pending.length} reports are in memory only until a write succeeds`);
+      this.warnings.warn(
+        'write',
+        `Cannot write the queue to "${this.options.dir}" (${(error as Error).message}); ${this.pending.length} reports are in memory only until a write succeeds`,
+      );
       this.collect();
       return false;
     }
@@ -193,7 +196,7 @@ export class DiskQueue {
 
   /** Delete segments with nothing left, and move the cursor over the done lines of the oldest. */
   private collect(): void {
-    for (let i = 0; i < this.segments.length; ) {
+    for (let i = 0; i < this.segments.length;) {
       const s = this.segments[i]!;
       if (s.sealed && s.live === 0) {
         this.segments.splice(i, 1);
@@ -240,7 +243,15 @@ export class DiskQueue {
   }
 
   private newSegment(): Segment {
-    const segment: Segment = { seq: this.nextSeq, entries: [], live: 0, donePrefix: 0, bytes: 0, handle: undefined, sealed: false };
+    const segment: Segment = {
+      seq: this.nextSeq,
+      entries: [],
+      live: 0,
+      donePrefix: 0,
+      bytes: 0,
+      handle: undefined,
+      sealed: false,
+    };
     this.nextSeq += 1;
     this.segments.push(segment);
     return segment;
@@ -258,8 +269,13 @@ export class DiskQueue {
       else if (!(OWN_FILES.has(dirent.name) && dirent.isFile())) odd.push(dirent.name);
     }
     if (odd.length > 0) {
-      const names = odd.slice(0, 5).map((n) => JSON.stringify(n.slice(0, 64))).join(', ');
-      log.warn(`Ignoring ${odd.length} unexpected entries in the queue directory "${dir}": ${names}${odd.length > 5 ? ', …' : ''}`);
+      const names = odd
+        .slice(0, 5)
+        .map((n) => JSON.stringify(n.slice(0, 64)))
+        .join(', ');
+      log.warn(
+        `Ignoring ${odd.length} unexpected entries in the queue directory "${dir}": ${names}${odd.length > 5 ? ', …' : ''}`,
+      );
     }
     seqs.sort((a, b) => a - b);
     const cursor = this.readCursor();
@@ -274,7 +290,8 @@ export class DiskQueue {
       let text: string;
       try {
         const size = lstatSync(path).size;
-        if (size > Math.max(this.options.maxBytes, 4 * this.segmentBytes)) throw new Error(`${size} bytes, more than this queue writes`);
+        if (size > Math.max(this.options.maxBytes, 4 * this.segmentBytes))
+          throw new Error(`${size} bytes, more than this queue writes`);
         text = readFileSync(path, 'latin1');
       } catch (error) {
         log.warn(`Ignoring queue file "${path}": ${(error as Error).message}`);
@@ -282,10 +299,19 @@ export class DiskQueue {
       }
       const end = text.lastIndexOf('\n') + 1;
       // A SIGKILL or power cut during a write can leave half a line; the file is never appended to again.
-      if (end < text.length) log.warn(`Skipped ${text.length - end} bytes of an unfinished write at the end of "${path}"`);
+      if (end < text.length)
+        log.warn(`Skipped ${text.length - end} bytes of an unfinished write at the end of "${path}"`);
       const lines = end === 0 ? [] : text.slice(0, end - 1).split('\n');
       const skip = cursor?.seq === seq ? Math.min(cursor.line, lines.length) : 0;
-      const segment: Segment = { seq, entries: [], live: 0, donePrefix: 0, bytes: end, handle: undefined, sealed: true };
+      const segment: Segment = {
+        seq,
+        entries: [],
+        live: 0,
+        donePrefix: 0,
+        bytes: end,
+        handle: undefined,
+        sealed: true,
+      };
       for (const [index, line] of lines.entries()) {
         const parsed = index < skip ? undefined : parseLine(line);
         if (parsed !== undefined && !parsed.ok) corrupt += 1;
@@ -305,7 +331,10 @@ export class DiskQueue {
       this.options.onCorrupt?.(corrupt);
     }
     const bytes = this.recovered.reduce((sum, r) => sum + reportBytes(r), 0);
-    if (this.recovered.length > 0) log.info(`The queue directory holds ${this.recovered.length} reports (${bytes} bytes) from before the restart; they are sent first, oldest first`);
+    if (this.recovered.length > 0)
+      log.info(
+        `The queue directory holds ${this.recovered.length} reports (${bytes} bytes) from before the restart; they are sent first, oldest first`,
+      );
     this.collect();
   }
 
@@ -313,7 +342,9 @@ export class DiskQueue {
     try {
       const m = /^(\d{1,15}) (\d{1,15})\n?$/.exec(readFileSync(join(this.options.dir, CURSOR), 'latin1'));
       if (m !== null) return { seq: Number(m[1]), line: Number(m[2]) };
-      this.options.log.warn(`Ignoring an unreadable cursor in the queue directory "${this.options.dir}"; the oldest file is re-sent from its start`);
+      this.options.log.warn(
+        `Ignoring an unreadable cursor in the queue directory "${this.options.dir}"; the oldest file is re-sent from its start`,
+      );
     } catch {
       // No cursor (or not a file): the oldest segment is sent from its start.
     }
@@ -323,7 +354,9 @@ export class DiskQueue {
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
     const run = this.io.then(task);
     // One failed operation must not wedge every later one; the caller sees its own error.
-    this.io = run.catch((error: Error) => this.warnings.warn('io', `Queue I/O failed in "${this.options.dir}": ${error.message}`));
+    this.io = run.catch((error: Error) =>
+      this.warnings.warn('io', `Queue I/O failed in "${this.options.dir}": ${error.message}`),
+    );
     return run;
   }
 

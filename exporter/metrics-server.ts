@@ -17,7 +17,9 @@ export async function startMetricsServer(registry: Registry, bind: string, port:
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve, reject) => {
     const s = app.listen(port, bind, (error?: Error) => (error ? reject(error) : resolve(s)));
   }).catch((error: Error) => {
-    throw new ConfigError(`Cannot listen for /metrics on ${bind}:${port} (--metrics-bind, --metrics-port): ${error.message}`);
+    throw new ConfigError(
+      `Cannot listen for /metrics on ${bind}:${port} (--metrics-bind, --metrics-port): ${error.message}`,
+    );
   });
   return {
     address: server.address() as AddressInfo,

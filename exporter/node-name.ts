@@ -8,6 +8,9 @@ import { NODE_PATTERN } from '../protocol/keys.ts';
  */
 export function defaultNodeName(host: string = hostname()): string {
   const short = host.split('.')[0] ?? '';
-  const name = short.replace(/[^A-Za-z0-9_.:-]/g, '_').replace(/^[.:-]/, '_').slice(0, 64);
+  const name = short
+    .replace(/[^A-Za-z0-9_.:-]/g, '_')
+    .replace(/^[.:-]/, '_')
+    .slice(0, 64);
   return NODE_PATTERN.test(name) ? name : 'localhost';
 }

@@ -116,7 +116,11 @@ export class ReportQueue {
 
   private expire(): void {
     const oldest = this.nowSeconds() - this.limits.maxAgeSeconds;
-    for (let item = this.items[this.head]; item !== undefined && item.timestamp < oldest; item = this.items[this.head]) {
+    for (
+      let item = this.items[this.head];
+      item !== undefined && item.timestamp < oldest;
+      item = this.items[this.head]
+    ) {
       this.drop('expired');
     }
   }

@@ -16,7 +16,8 @@ export function sanitizeSamples(samples: readonly Sample[]): { samples: Sample[]
     const id = s.qualifier === undefined ? s.key : `${s.key}@${s.qualifier}`;
     const spec = standardKey(s.key);
     const kind = keyKind(s.key);
-    const validName = (kind === 'standard' || kind === 'custom') && (s.qualifier === undefined || QUALIFIER_PATTERN.test(s.qualifier));
+    const validName =
+      (kind === 'standard' || kind === 'custom') && (s.qualifier === undefined || QUALIFIER_PATTERN.test(s.qualifier));
     const qualifier = seriesQualifier(s.key, s.qualifier);
     const series = qualifier === undefined ? s.key : `${s.key}@${qualifier}`;
     if (!validName || !Number.isFinite(s.value) || seen.has(series)) {

@@ -27,7 +27,11 @@ export const MAX_CLOCK_WAIT_MS = 30_000;
  * than MAX_CLOCK_WAIT_MS (then `onClockBack`). A tick that overruns skips the boundaries it missed
  * instead of queueing up behind itself.
  */
-export function startSchedule(intervalMs: number, tick: (at: number) => Promise<void>, clock: ScheduleClock = {}): Schedule {
+export function startSchedule(
+  intervalMs: number,
+  tick: (at: number) => Promise<void>,
+  clock: ScheduleClock = {},
+): Schedule {
   const now = clock.now ?? Date.now;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -53,10 +57,12 @@ export function startSchedule(intervalMs: number, tick: (at: number) => Promise<
     const index = Math.max(scheduled, Math.floor(now() / intervalMs));
     last = index;
     // tick() handles its own errors; the catch only keeps a bug from becoming an unhandled rejection.
-    running = tick(index * intervalMs).catch(() => {}).finally(() => {
-      running = undefined;
-      arm();
-    });
+    running = tick(index * intervalMs)
+      .catch(() => {})
+      .finally(() => {
+        running = undefined;
+        arm();
+      });
   };
   arm();
   return {

@@ -39,9 +39,17 @@ export function createExporterMetrics(registry: Registry, collectorNames: readon
       labelNames: ['reason'] as const,
       registers,
     }),
-    cycleCpu: new Gauge({ name: 'obsmon_exporter_cycle_cpu_seconds', help: 'CPU time of the last collection cycle (this process)', registers }),
+    cycleCpu: new Gauge({
+      name: 'obsmon_exporter_cycle_cpu_seconds',
+      help: 'CPU time of the last collection cycle (this process)',
+      registers,
+    }),
     reports: new Counter({ name: 'obsmon_exporter_reports_total', help: 'Reports collected and queued', registers }),
-    written: new Counter({ name: 'obsmon_exporter_reports_written_total', help: 'Reports written to a bridge connection', registers }),
+    written: new Counter({
+      name: 'obsmon_exporter_reports_written_total',
+      help: 'Reports written to a bridge connection',
+      registers,
+    }),
     dropped: new Counter({
       name: 'obsmon_exporter_reports_dropped_total',
       help: 'Reports dropped from the queue unsent, by reason (overflow, expired, corrupt)',
@@ -85,9 +93,21 @@ export function createExporterMetrics(registry: Registry, collectorNames: readon
       help: 'Failed writes or fsyncs of --queue-dir (the reports are sent anyway, not durable until a later write succeeds)',
       registers,
     }),
-    connected: new Gauge({ name: 'obsmon_exporter_connected', help: '1 while connected to a bridge, else 0', registers }),
-    connectFailures: new Counter({ name: 'obsmon_exporter_connect_failures_total', help: 'Failed connection attempts', registers }),
-    disconnects: new Counter({ name: 'obsmon_exporter_disconnects_total', help: 'Established connections lost', registers }),
+    connected: new Gauge({
+      name: 'obsmon_exporter_connected',
+      help: '1 while connected to a bridge, else 0',
+      registers,
+    }),
+    connectFailures: new Counter({
+      name: 'obsmon_exporter_connect_failures_total',
+      help: 'Failed connection attempts',
+      registers,
+    }),
+    disconnects: new Counter({
+      name: 'obsmon_exporter_disconnects_total',
+      help: 'Established connections lost',
+      registers,
+    }),
     errReplies: new Counter({
       name: 'obsmon_exporter_err_replies_total',
       help: 'ERR replies from the bridge, by reject reason (other = not a known reason)',

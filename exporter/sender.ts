@@ -104,7 +104,12 @@ export class TcpSender {
     const socket: Socket =
       tls === undefined
         ? connect({ host: server.host, port: server.port })
-        : connectTls({ host: server.host, port: server.port, ...tls, servername: isIpLiteral(server.host) ? undefined : server.host });
+        : connectTls({
+            host: server.host,
+            port: server.port,
+            ...tls,
+            servername: isIpLiteral(server.host) ? undefined : server.host,
+          });
     this.socket = socket;
     let up = false;
     let stableTimer: NodeJS.Timeout | undefined;
@@ -188,7 +193,12 @@ export class TcpSender {
     const socket = this.socket;
     const seq = this.pingSeq + 1;
     let wrote = 0;
-    while (this.state === 'connected' && socket !== undefined && !socket.destroyed && (ignoreBackpressure || !this.waitingForDrain)) {
+    while (
+      this.state === 'connected' &&
+      socket !== undefined &&
+      !socket.destroyed &&
+      (ignoreBackpressure || !this.waitingForDrain)
+    ) {
       const report = this.queue.peek();
       if (report === undefined) break;
       const accepted = socket.write(`${report.line}\n`);

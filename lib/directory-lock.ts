@@ -47,7 +47,8 @@ export function lockDirectory(dir: string, fileName: string, what: string): () =
     }
     const pid = Number(owner[0]);
     const sameBoot = owner[1] === undefined || owner[1] === boot;
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && sameBoot && isAlive(pid)) throw new ConfigError(`${what} is in use by process ${pid}`);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && sameBoot && isAlive(pid))
+      throw new ConfigError(`${what} is in use by process ${pid}`);
     writeFileSync(path, content, { mode: 0o600 });
   }
   heldHere.add(path);

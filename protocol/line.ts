@@ -74,16 +74,22 @@ function parsePair(pair: string): Sample | (ParseResult & { ok: false }) {
   const key = canonicalKey(rawKey);
   const kind = keyKind(key);
   if (kind === 'invalid') return { ok: false, reason: 'bad_key', detail: `key "${rawKey.slice(0, 40)}"` };
-  if (kind === 'reserved') return { ok: false, reason: 'reserved_key', detail: `key "${key}" is a name the storage layout uses` };
+  if (kind === 'reserved')
+    return { ok: false, reason: 'reserved_key', detail: `key "${key}" is a name the storage layout uses` };
   if (qualifier !== undefined && !QUALIFIER_PATTERN.test(qualifier)) {
     return { ok: false, reason: 'bad_key', detail: `qualifier "${qualifier.slice(0, 70)}"` };
   }
   const spec = standardKey(key);
   if (!NUMBER_PATTERN.test(text)) return { ok: false, reason: 'bad_value', detail: `${name}="${text.slice(0, 40)}"` };
   const value = Number(text);
-  if (!Number.isFinite(value)) return { ok: false, reason: 'bad_value', detail: `${name}="${text.slice(0, 40)}" overflows` };
+  if (!Number.isFinite(value))
+    return { ok: false, reason: 'bad_value', detail: `${name}="${text.slice(0, 40)}" overflows` };
   if (spec !== undefined && (value < spec.min || value > spec.max)) {
-    return { ok: false, reason: 'bad_value', detail: `${name}=${text.slice(0, 40)} outside [${spec.min}, ${spec.max}]` };
+    return {
+      ok: false,
+      reason: 'bad_value',
+      detail: `${name}=${text.slice(0, 40)} outside [${spec.min}, ${spec.max}]`,
+    };
   }
   // `disk@/` is the series of `disk`: one identity, so `disk=1 disk@/=2` is a duplicate_key below.
   const series = seriesQualifier(key, qualifier);

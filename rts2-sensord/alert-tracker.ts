@@ -6,7 +6,11 @@ export interface Alert {
   readonly text: string;
 }
 
-const TYPE: Record<Exclude<ReadingCondition, 'stale'>, MessageType> = { ok: 'info', warning: 'warning', error: 'error' };
+const TYPE: Record<Exclude<ReadingCondition, 'stale'>, MessageType> = {
+  ok: 'info',
+  warning: 'warning',
+  error: 'error',
+};
 
 /**
  * One `M` line per change of a reading's condition (docs/rts2-wire.md §7: messages are the only alert
@@ -45,6 +49,9 @@ export function summaryText(alerts: readonly Alert[]): string {
     [count('warning'), 'to warning'],
     [count('info'), 'back to normal'],
   ] as const;
-  const detail = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`).join(', ');
+  const detail = parts
+    .filter(([n]) => n > 0)
+    .map(([n, what]) => `${n} ${what}`)
+    .join(', ');
   return `${alerts.length} more changes (${detail}); see rts2-mon values or the obsmon status page`;
 }

@@ -108,11 +108,14 @@ export class CentraldLink {
     this.queue = queue;
     socket.once('connect', () => {
       const { deviceName, advertisedHost, advertisedPort } = this.options;
-      queue.send(`register 0 ${deviceName} ${DEVICE_TYPE_SENSOR} ${advertisedHost} ${advertisedPort}`, (ret) => this.onRegisterReturn(conn, ret));
+      queue.send(`register 0 ${deviceName} ${DEVICE_TYPE_SENSOR} ${advertisedHost} ${advertisedPort}`, (ret) =>
+        this.onRegisterReturn(conn, ret),
+      );
     });
     socket.on('error', (error) => this.problem(`Cannot reach rts2-centrald ${host}:${port}: ${error.message}`));
     socket.once('close', () => {
-      if (this.registeredAs !== undefined) this.log.warn(`Lost rts2-centrald ${host}:${port}; registering again when it is back`);
+      if (this.registeredAs !== undefined)
+        this.log.warn(`Lost rts2-centrald ${host}:${port}; registering again when it is back`);
       this.registeredAs = undefined;
       queue.fail(systemError('centrald connection lost'));
       if (this.stopped) return;
@@ -129,7 +132,9 @@ export class CentraldLink {
     }
     this.backoff.reset();
     this.lastProblem = '';
-    this.log.info(`Registered with rts2-centrald ${this.options.host}:${this.options.port} as ${this.options.deviceName} (id ${this.registeredAs ?? '?'})`);
+    this.log.info(
+      `Registered with rts2-centrald ${this.options.host}:${this.options.port} as ${this.options.deviceName} (id ${this.registeredAs ?? '?'})`,
+    );
     conn.send(this.device.stateLine(), ...this.heldMessages.splice(0));
   }
 

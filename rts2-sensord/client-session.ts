@@ -58,7 +58,11 @@ export class ClientSession {
     }
     this.phase = 'authorized';
     // The client learns the device state from this B line; the sequence has no S (§7).
-    this.conn.send(...this.device.table.valueLines(), bopLine(this.device.state().state, 0), returnLine(ok('OK authorized')));
+    this.conn.send(
+      ...this.device.table.valueLines(),
+      bopLine(this.device.state().state, 0),
+      returnLine(ok('OK authorized')),
+    );
     for (const line of this.held.splice(0)) {
       if (this.phase !== 'authorized') return;
       this.handle(line);

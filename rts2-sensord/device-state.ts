@@ -69,7 +69,9 @@ export function deviceState(
   const anyCritical = readings.some((r) => r.node?.critical === true);
   const counts = (critical: boolean) => hwErrorFrom === 'all' || critical || (hwErrorFrom === 'auto' && !anyCritical);
   const failing =
-    hwErrorFrom === 'none' ? undefined : readings.find((r) => r.condition === 'error' && r.node !== undefined && counts(r.node.critical));
+    hwErrorFrom === 'none'
+      ? undefined
+      : readings.find((r) => r.condition === 'error' && r.node !== undefined && counts(r.node.critical));
   let state = 0;
   const causes: string[] = [];
   if (failing !== undefined) {

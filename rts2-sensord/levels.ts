@@ -1,4 +1,11 @@
-import { BUILTIN_THRESHOLDS_PATH, countChangedLevels, loadThresholdsConfig, Thresholds, type Levels, type ThresholdsConfig } from '../bridge/state/thresholds.ts';
+import {
+  BUILTIN_THRESHOLDS_PATH,
+  countChangedLevels,
+  loadThresholdsConfig,
+  Thresholds,
+  type Levels,
+  type ThresholdsConfig,
+} from '../bridge/state/thresholds.ts';
 
 export type Condition = 'ok' | 'warning' | 'error';
 

@@ -45,14 +45,20 @@ function shown(m: BridgeMetric): Shown | undefined {
     case 'probe_up':
       return q === null ? { suffix: 'probe_up', label: 'probe up', unit: '', text: probeUpText } : undefined;
     case 'probe_rtt':
-      return q === null ? { suffix: 'probe_rtt', label: 'probe round trip', unit: 's', text: roundTripText } : undefined;
+      return q === null
+        ? { suffix: 'probe_rtt', label: 'probe round trip', unit: 's', text: roundTripText }
+        : undefined;
     default:
       return undefined;
   }
 }
 
 const amount = (value: number, unit: string) =>
-  unit === '%' ? `${value.toFixed(1)}%` : unit === 's' ? `${Number(value.toPrecision(3))} s` : `${Math.round(value)} ${unit}`;
+  unit === '%'
+    ? `${value.toFixed(1)}%`
+    : unit === 's'
+      ? `${Number(value.toPrecision(3))} s`
+      : `${Math.round(value)} ${unit}`;
 
 /**
  * The values of one node: reachability, time since its last report, and its cpu, memory, disk and
@@ -64,7 +70,11 @@ const amount = (value: number, unit: string) =>
 export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
   const { view } = known;
   const prefix = (ctx.alias ?? nodeAlias)(view.node);
-  const node = { name: view.node, critical: view.critical, ...(view.maintenance == null ? {} : { maintenance: view.maintenance }) };
+  const node = {
+    name: view.node,
+    critical: view.critical,
+    ...(view.maintenance == null ? {} : { maintenance: view.maintenance }),
+  };
   const seenAt = view.lastSeenSecondsAgo === null ? undefined : known.fetchedAt - view.lastSeenSecondsAgo * 1000;
   const ageSeconds = seenAt === undefined ? Number.NaN : Math.max(0, Math.round((ctx.now - seenAt) / 1000));
   const up = view.up && seenAt !== undefined && ctx.now - seenAt <= ctx.downAfterMs;
@@ -75,7 +85,11 @@ export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
   // it is called down, so a bridge outage longer than --down-after does not flag every live node.
   const outage = ctx.lastOutage;
   const unjudged =
-    !up && seenAt !== undefined && outage !== undefined && outage.from - seenAt <= ctx.downAfterMs && ctx.now - outage.until < ctx.downAfterMs;
+    !up &&
+    seenAt !== undefined &&
+    outage !== undefined &&
+    outage.from - seenAt <= ctx.downAfterMs &&
+    ctx.now - outage.until < ctx.downAfterMs;
 
   const readings: Reading[] = [
     {

@@ -9,7 +9,8 @@ export interface NodeGroup {
   readonly readings: readonly Reading[];
 }
 
-const whole = (r: Reading | undefined) => (r?.figure === undefined || Number.isNaN(r.figure) ? NO_DATA : `${Math.round(r.figure)}%`);
+const whole = (r: Reading | undefined) =>
+  r?.figure === undefined || Number.isNaN(r.figure) ? NO_DATA : `${Math.round(r.figure)}%`;
 
 /**
  * `--node-values summary`: one value per node (`<alias>`) instead of seven or more, so a fleet fits
@@ -23,18 +24,28 @@ export function nodeSummaryReading(g: NodeGroup): Reading {
   let fullest: Reading | undefined;
   for (const r of g.readings) {
     if (r.metric?.key !== 'disk' || r.figure === undefined || Number.isNaN(r.figure)) continue;
-    if (fullest === undefined || conditionRank(r.condition) > conditionRank(fullest.condition) || (r.condition === fullest.condition && r.figure > (fullest.figure ?? 0))) fullest = r;
+    if (
+      fullest === undefined ||
+      conditionRank(r.condition) > conditionRank(fullest.condition) ||
+      (r.condition === fullest.condition && r.figure > (fullest.figure ?? 0))
+    )
+      fullest = r;
   }
   const first = g.readings[0];
   // A node not up is exactly as its `_up` (its figures are stale); an up node as its worst figure.
   let worst: ReadingCondition = up?.condition ?? 'stale';
-  if (up?.value === true) for (const r of g.readings) if (r.condition !== 'stale' && conditionRank(r.condition) > conditionRank(worst)) worst = r.condition;
+  if (up?.value === true)
+    for (const r of g.readings)
+      if (r.condition !== 'stale' && conditionRank(r.condition) > conditionRank(worst)) worst = r.condition;
   let text: string;
   const maintenance = first?.node?.maintenance;
   if (maintenance !== undefined) {
     text = `maintenance until ${new Date(maintenance.until * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC${maintenance.reason === '' ? '' : `: ${maintenance.reason}`}`;
   } else if (up?.value !== true) {
-    text = up?.condition === 'stale' || up?.alert === undefined ? NO_DATA : `down: ${up.alert.warning.slice(g.node.length + 1)}`;
+    text =
+      up?.condition === 'stale' || up?.alert === undefined
+        ? NO_DATA
+        : `down: ${up.alert.warning.slice(g.node.length + 1)}`;
   } else {
     const where = fullest?.metric?.where.slice(g.node.length + 1) ?? '';
     text = `cpu ${whole(figure('cpu'))}  mem ${whole(figure('mem'))}  disk ${whole(fullest)}${where === '' ? '' : ` ${where}`}`;

@@ -3,6 +3,26 @@
  * binary-channel letters a sensor never uses, and the informational words centrald and peers send.
  */
 export const NOTIFICATIONS: ReadonlySet<string> = new Set([
-  'S', 'R', 'B', 'P', 'T', 'M', 'E', 'F', 'V', 'C', 'D', 'H', 'I', 'J', 'K',
-  'device', 'client', 'delete_device', 'delete_client', 'authorization_key', 'logged_as', 'this_device',
+  'S',
+  'R',
+  'B',
+  'P',
+  'T',
+  'M',
+  'E',
+  'F',
+  'V',
+  'C',
+  'D',
+  'H',
+  'I',
+  'J',
+  'K',
+  'device',
+  'client',
+  'delete_device',
+  'delete_client',
+  'authorization_key',
+  'logged_as',
+  'this_device',
 ]);

@@ -28,7 +28,11 @@ export interface Reading {
   readonly figure?: number;
   readonly condition: ReadingCondition;
   /** The node this reading is about, for the device state; `maintenance` while it is in a window. */
-  readonly node?: { readonly name: string; readonly critical: boolean; readonly maintenance?: { readonly until: number; readonly reason: string } };
+  readonly node?: {
+    readonly name: string;
+    readonly critical: boolean;
+    readonly maintenance?: { readonly until: number; readonly reason: string };
+  };
   /** For the per-metric worst values: metric key and where (`cam1`, `cam1:/data`). */
   readonly metric?: { readonly key: string; readonly where: string };
   /** Present on readings whose changes are announced with `M` lines. */

@@ -42,15 +42,22 @@ export interface RunningSensord {
 /** Option combinations that cannot work, checked before anything is opened (also by `obsmon check-config`). */
 export function checkSensordOptions(options: SensordOptions): { host: string; port: number } {
   const centraldAddress = parseServer(options.server);
-  if (centraldAddress === undefined) throw new ConfigError(`Invalid --server ${JSON.stringify(options.server)}: expected <host[:port]>`);
+  if (centraldAddress === undefined)
+    throw new ConfigError(`Invalid --server ${JSON.stringify(options.server)}: expected <host[:port]>`);
   if (options.thresholdWrites === 'file' && options.thresholds === undefined) {
-    throw new ConfigError('Invalid --threshold-writes "file": requires --thresholds <file> (the built-in file is never rewritten)');
+    throw new ConfigError(
+      'Invalid --threshold-writes "file": requires --thresholds <file> (the built-in file is never rewritten)',
+    );
   }
   return centraldAddress;
 }
 
 /** Build the device from validated options, listen for clients, then register and follow the bridge. */
-export async function startSensord(options: SensordOptions, log: Logger, hooks: SensordHooks = {}): Promise<RunningSensord> {
+export async function startSensord(
+  options: SensordOptions,
+  log: Logger,
+  hooks: SensordHooks = {},
+): Promise<RunningSensord> {
   const now = hooks.now ?? Date.now;
   const centraldAddress = checkSensordOptions(options);
   const thresholdsPath = options.thresholds;
@@ -61,7 +68,9 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
   table.define('infotime', { type: 'time', description: 'time of last update', value: Number.NaN });
   table.define('uptime', { type: 'time', description: 'daemon uptime', value: now() / 1000 });
   const writeBack =
-    thresholdsPath === undefined || options.thresholdWrites !== 'file' ? undefined : (metric: string, l: { warning: number; error: number }) => saveDefaultLevels(thresholdsPath, metric, l);
+    thresholdsPath === undefined || options.thresholdWrites !== 'file'
+      ? undefined
+      : (metric: string, l: { warning: number; error: number }) => saveDefaultLevels(thresholdsPath, metric, l);
   const thresholdValues = new ThresholdValues(table, levels, writeBack);
   const ownNames = ['infotime', 'uptime', ...thresholdValues.names()];
   for (const name of ownNames) names.reserve(name);
@@ -87,7 +96,8 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
       intervalMs: options.interval * 1000,
       timeoutMs: Math.max(2000, options.interval * 1000),
       maxNodes: options.maxNodes,
-      wanted: (n) => (wantedNodes.size === 0 || wantedNodes.has(n.node)) && (wantedGroups.size === 0 || wantedGroups.has(n.group)),
+      wanted: (n) =>
+        (wantedNodes.size === 0 || wantedNodes.has(n.node)) && (wantedGroups.size === 0 || wantedGroups.has(n.group)),
       now,
     },
     () => cycle(),
@@ -101,7 +111,9 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
       if (!thresholdValues.owns(name)) return systemError('cannot set read-only value');
       const ret = thresholdValues.write(name, value);
       if (ret.code === 0) {
-        log.info(`${name} set to ${value} by a client${writeBack === undefined ? ' (this device only)' : ` and saved to "${thresholdsPath}"`}`);
+        log.info(
+          `${name} set to ${value} by a client${writeBack === undefined ? ' (this device only)' : ` and saved to "${thresholdsPath}"`}`,
+        );
         cycle();
       }
       return ret;
@@ -109,15 +121,36 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
   };
   // Created once the client port is known, since `register` announces it.
   let centrald: CentraldLink | undefined;
-  const server = new ClientServer(control, (id, key) => centrald?.authorize(id, key) ?? false, !options.noauth, log.child('clients'));
+  const server = new ClientServer(
+    control,
+    (id, key) => centrald?.authorize(id, key) ?? false,
+    !options.noauth,
+    log.child('clients'),
+  );
 
   function cycle(): void {
     const feedState = feed.state;
-    const ctx = { now: now(), downAfterMs: feedState.downAfterMs, bridgeOk: feedState.ok, ...(feedState.lastOutage && { lastOutage: feedState.lastOutage }), levels, alias };
+    const ctx = {
+      now: now(),
+      downAfterMs: feedState.downAfterMs,
+      bridgeOk: feedState.ok,
+      ...(feedState.lastOutage && { lastOutage: feedState.lastOutage }),
+      levels,
+      alias,
+    };
     const known = [...feedState.nodes.values()].sort((a, b) => a.view.node.localeCompare(b.view.node));
-    const groups = known.map((k) => ({ node: k.view.node, alias: alias(k.view.node), group: k.view.group, readings: nodeReadings(k, ctx) }));
+    const groups = known.map((k) => ({
+      node: k.view.node,
+      alias: alias(k.view.node),
+      group: k.view.group,
+      readings: nodeReadings(k, ctx),
+    }));
     const perNode = groups.flatMap((g) => g.readings);
-    const deviceWide = [bridgeReading(feedState, options.bridge), ...countReadings(feedState, perNode), ...worstReadings(perNode)];
+    const deviceWide = [
+      bridgeReading(feedState, options.bridge),
+      ...countReadings(feedState, perNode),
+      ...worstReadings(perNode),
+    ];
     const readings = [...deviceWide, ...perNode];
     // Messages and the state always come from every reading; only the values shown differ.
     cluster.apply(options.nodeValues === 'full' ? readings : [...deviceWide, ...groups.map(nodeSummaryReading)]);
@@ -140,7 +173,14 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
     const shown = list.length > MAX_MESSAGES_PER_CYCLE ? list.slice(0, MAX_MESSAGES_PER_CYCLE - 1) : list;
     const lines = shown.map((a) => messageLine(now(), options.device, MESSAGE_TYPE[a.type], a.text));
     if (shown.length < list.length) {
-      lines.push(messageLine(now(), options.device, MESSAGE_TYPE[worstType(list.slice(shown.length))], summaryText(list.slice(shown.length))));
+      lines.push(
+        messageLine(
+          now(),
+          options.device,
+          MESSAGE_TYPE[worstType(list.slice(shown.length))],
+          summaryText(list.slice(shown.length)),
+        ),
+      );
     }
     for (const a of shown) (a.type === 'info' ? log.info : log.warn)(a.text);
     // Messages go only to centrald, which forwards them to every monitor and logger (docs/rts2-wire.md §7).
@@ -151,7 +191,9 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
   cycle();
   thresholdValues.define();
   const address = await server.listen(options.bind, options.localPort).catch((error: Error) => {
-    throw new ConfigError(`Cannot listen for RTS2 clients on ${options.bind}:${options.localPort} (--bind, --local-port): ${error.message}`);
+    throw new ConfigError(
+      `Cannot listen for RTS2 clients on ${options.bind}:${options.localPort} (--bind, --local-port): ${error.message}`,
+    );
   });
   centrald = new CentraldLink(
     {
@@ -162,7 +204,11 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
       advertisedPort: address.port,
       retry: hooks.centraldRetry ?? { initialMs: 1000, maxMs: 60_000 },
     },
-    { metaLines: () => table.metaLines(), stateLine: () => stateLine(current.state), authorizationResult: (id, ok) => server.authorizationResult(id, ok) },
+    {
+      metaLines: () => table.metaLines(),
+      stateLine: () => stateLine(current.state),
+      authorizationResult: (id, ok) => server.authorizationResult(id, ok),
+    },
     log.child('centrald'),
   );
   centrald.message(...heldMessages);
@@ -182,7 +228,9 @@ export async function startSensord(options: SensordOptions, log: Logger, hooks: 
       }
       thresholdValues.refresh();
       cycle();
-      log.info(`Reloaded thresholds: ${changed === 0 ? 'unchanged' : `${changed} ${changed === 1 ? 'level' : 'levels'} changed`}`);
+      log.info(
+        `Reloaded thresholds: ${changed === 0 ? 'unchanged' : `${changed} ${changed === 1 ? 'level' : 'levels'} changed`}`,
+      );
       return true;
     },
     async stop() {

@@ -62,7 +62,8 @@ export function worstReadings(perNode: readonly Reading[]): Reading[] {
   for (const { key, label } of WORST_METRICS) {
     let worst: Reading | undefined;
     for (const r of perNode) {
-      if (r.metric?.key !== key || r.condition === 'stale' || r.figure === undefined || Number.isNaN(r.figure)) continue;
+      if (r.metric?.key !== key || r.condition === 'stale' || r.figure === undefined || Number.isNaN(r.figure))
+        continue;
       const rank = conditionRank(r.condition) - (worst === undefined ? 0 : conditionRank(worst.condition));
       if (worst === undefined || rank > 0 || (rank === 0 && r.figure > (worst.figure ?? Number.NaN))) worst = r;
     }

@@ -6,7 +6,11 @@ import type { ValueTable } from './value-table.ts';
 /** Metrics whose default levels rts2-mon may edit; all are percentages. */
 export const EDITABLE_METRICS = ['cpu', 'mem', 'disk'] as const;
 
-const LABEL: Record<(typeof EDITABLE_METRICS)[number], string> = { cpu: 'CPU usage', mem: 'memory in use', disk: 'disk usage' };
+const LABEL: Record<(typeof EDITABLE_METRICS)[number], string> = {
+  cpu: 'CPU usage',
+  mem: 'memory in use',
+  disk: 'disk usage',
+};
 
 /** Called after an accepted edit, e.g. to write the thresholds file. */
 export type LevelsWriteBack = (metric: string, levels: Levels) => void;
@@ -27,7 +31,10 @@ export class ThresholdValues {
 
   /** Names this will define; reserve them before any node value is named. */
   names(): string[] {
-    return EDITABLE_METRICS.filter((m) => this.levels.defaultLevels(m) !== undefined).flatMap((m) => [`${m}_warn`, `${m}_err`]);
+    return EDITABLE_METRICS.filter((m) => this.levels.defaultLevels(m) !== undefined).flatMap((m) => [
+      `${m}_warn`,
+      `${m}_err`,
+    ]);
   }
 
   define(): void {

@@ -15,7 +15,10 @@ const TAG_LENGTH = 4;
 
 /** `/var/log` -> `var_log`, `gw-1.site` -> `gw_1_site`; empty results become `fallback`. */
 export function sanitizeName(text: string, fallback = 'x'): string {
-  const name = text.replace(UNSAFE, '_').replace(/^_+|_+$/g, '').slice(0, MAX_NAME_LENGTH);
+  const name = text
+    .replace(UNSAFE, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, MAX_NAME_LENGTH);
   return name === '' ? fallback : name;
 }
 
@@ -72,7 +75,8 @@ export class NodeAliases {
     const known = this.byNode.get(node);
     if (known !== undefined) return known;
     let alias = nodeAlias(node);
-    for (let n = 1; this.clashes(alias); n += 1) alias = tagged(`${node}#${n}`, sanitizeName(node, 'node'), MAX_ALIAS_LENGTH);
+    for (let n = 1; this.clashes(alias); n += 1)
+      alias = tagged(`${node}#${n}`, sanitizeName(node, 'node'), MAX_ALIAS_LENGTH);
     this.taken.add(alias);
     this.byNode.set(node, alias);
     return alias;

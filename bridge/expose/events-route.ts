@@ -30,7 +30,8 @@ function number(query: Record<string, unknown>, name: string, integer: boolean):
   const value = text(query, name);
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) throw new BadParameter(`${name}: expected a non-negative ${integer ? 'integer' : 'number'}`);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n)))
+    throw new BadParameter(`${name}: expected a non-negative ${integer ? 'integer' : 'number'}`);
   return n;
 }
 

@@ -34,7 +34,8 @@ export function httpAuth(bearerFile: string | undefined, basicFile: string | und
     const header = req.get('authorization') ?? '';
     const [scheme = '', value = ''] = header.split(' ', 2);
     if (scheme.toLowerCase() === 'bearer' && matches(bearer, value)) return next();
-    if (scheme.toLowerCase() === 'basic' && matches(basic, Buffer.from(value, 'base64').toString('utf8'))) return next();
+    if (scheme.toLowerCase() === 'basic' && matches(basic, Buffer.from(value, 'base64').toString('utf8')))
+      return next();
     if (basic.length > 0) res.setHeader('www-authenticate', 'Basic realm="obsmon", charset="UTF-8"');
     res.status(401).json({ error: 'unauthorized' });
   };

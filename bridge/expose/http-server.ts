@@ -19,7 +19,12 @@ export interface HttpServerOptions {
  * idle timeout. Node's own defaults (60 s for headers, 300 s per request, checked every 30 s) let a few
  * thousand half-sent requests exhaust the descriptors; these are short and checked often.
  */
-export function createHttpServer(app: RequestListener, options: HttpServerOptions, registry: Registry, log: RateLimitedLog): Server {
+export function createHttpServer(
+  app: RequestListener,
+  options: HttpServerOptions,
+  registry: Registry,
+  log: RateLimitedLog,
+): Server {
   const server = createServer(
     {
       headersTimeout: options.requestTimeoutMs,
@@ -61,7 +66,10 @@ export function createHttpServer(app: RequestListener, options: HttpServerOption
   });
   server.on('drop', (data?: { remoteAddress?: string }) => {
     rejected.labels('max_connections').inc();
-    log.warn('http_max_connections', `HTTP connection from ${data?.remoteAddress ?? 'unknown'} refused: --http-max-connections ${options.maxConnections} reached`);
+    log.warn(
+      'http_max_connections',
+      `HTTP connection from ${data?.remoteAddress ?? 'unknown'} refused: --http-max-connections ${options.maxConnections} reached`,
+    );
   });
   // Replaces Node's default answer so each close is counted; same statuses as Node's.
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
@@ -70,10 +78,17 @@ export function createHttpServer(app: RequestListener, options: HttpServerOption
       return;
     }
     const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const status = timeout ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const status = timeout
+      ? '408 Request Timeout'
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : '400 Bad Request';
     const reason = timeout ? 'timeout' : 'bad_request';
     closed.labels(reason).inc();
-    log.warn(`http_${reason}`, `HTTP connection from ${socket.remoteAddress ?? 'unknown'} closed: ${reason} (${error.code ?? error.message})`);
+    log.warn(
+      `http_${reason}`,
+      `HTTP connection from ${socket.remoteAddress ?? 'unknown'} closed: ${reason} (${error.code ?? error.message})`,
+    );
     // As Node does: a status line only if nothing was sent on this connection yet, then close at once.
     if (socket.bytesWritten === 0) socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroy();

@@ -54,16 +54,27 @@ export const HTTP_ERROR_REASONS = [...ERROR_CODES.values()];
  * The last handler: an error (a malformed `%` escape, a refused static path, a bug) becomes a short
  * JSON answer whatever NODE_ENV says, so no stack trace or install path ever reaches a client.
  */
-export function errorHandler(errors: { readonly counter: Counter<'reason'>; readonly log?: RateLimitedLog | undefined }): ErrorRequestHandler {
+export function errorHandler(errors: {
+  readonly counter: Counter<'reason'>;
+  readonly log?: RateLimitedLog | undefined;
+}): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const raw = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
+    const raw =
+      (error as { status?: unknown; statusCode?: unknown } | null)?.status ??
+      (error as { statusCode?: unknown } | null)?.statusCode;
     const given = typeof raw === 'number' && raw >= 400 && raw < 500 ? raw : 500;
     const status = ERROR_CODES.has(given) ? given : given < 500 ? 400 : 500;
     const code = ERROR_CODES.get(status)!;
     errors.counter.labels(code).inc();
     // Rate-limited per answer; the cause is escaped (it may quote the request).
-    const cause = status >= 500 ? ((error as Error | null)?.stack ?? String(error)) : String((error as Error | null)?.message ?? error);
-    errors.log?.warn(`http_${code}`, `HTTP ${JSON.stringify(req.method)} answered ${status} ${code}: ${JSON.stringify(cause.slice(0, 2000))}`);
+    const cause =
+      status >= 500
+        ? ((error as Error | null)?.stack ?? String(error))
+        : String((error as Error | null)?.message ?? error);
+    errors.log?.warn(
+      `http_${code}`,
+      `HTTP ${JSON.stringify(req.method)} answered ${status} ${code}: ${JSON.stringify(cause.slice(0, 2000))}`,
+    );
     if (res.headersSent) {
       res.destroy();
       return;
@@ -105,13 +116,19 @@ export function createHttpApp(deps: HttpDeps): Express {
   // An ETag would hash every multi-MB /metrics body (measured in docs/benchmarks.md); nobody revalidates it.
   app.set('etag', false);
   // The one writing route, before the read-only guard; it applies `auth` itself.
-  if (deps.maintenance !== undefined) app.use('/api/v1/maintenance', maintenanceRoutes({ schedule: deps.maintenance, auth: deps.auth, log: deps.errorLog }));
+  if (deps.maintenance !== undefined)
+    app.use(
+      '/api/v1/maintenance',
+      maintenanceRoutes({ schedule: deps.maintenance, auth: deps.auth, log: deps.errorLog }),
+    );
   app.use(readOnly(deps.corsOrigins ?? []));
   if (deps.auth !== undefined) app.use(deps.auth);
   const inMaintenance = deps.maintenance === undefined ? undefined : deps.maintenance.stateOf.bind(deps.maintenance);
   const views = () => {
     const now = deps.now();
-    return [...deps.table.nodes()].map((n) => viewNode(n, deps.thresholds, now, deps.downAfterMs, inMaintenance)).sort((a, b) => a.node.localeCompare(b.node));
+    return [...deps.table.nodes()]
+      .map((n) => viewNode(n, deps.thresholds, now, deps.downAfterMs, inMaintenance))
+      .sort((a, b) => a.node.localeCompare(b.node));
   };
 
   app.get('/metrics', async (_req, res, next) => {
@@ -126,14 +143,22 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.json({ status: 'ok', nodes: deps.table.size });
   });
   // The union with peer bridges, unless the caller (a peer) asks for this bridge's own nodes.
-  const scopedViews = (scope: unknown) => (deps.peerViews === undefined || scope === 'local' ? views() : mergeNodeViews([views(), ...deps.peerViews()]));
+  const scopedViews = (scope: unknown) =>
+    deps.peerViews === undefined || scope === 'local' ? views() : mergeNodeViews([views(), ...deps.peerViews()]);
   app.get('/api/v1/nodes', (req, res) => {
     res.json({ downAfterSeconds: deps.downAfterMs / 1000, nodes: scopedViews(req.query['scope']) });
   });
   app.get('/api/v1/nodes/:node', (req, res) => {
     const node = deps.table.get(req.params.node);
-    const local = node === undefined ? undefined : viewNode(node, deps.thresholds, deps.now(), deps.downAfterMs, inMaintenance);
-    const view = deps.peerViews === undefined || req.query['scope'] === 'local' ? local : mergeNodeViews([local ? [local] : [], ...deps.peerViews().map((v) => v.filter((n) => n.node === req.params.node))])[0];
+    const local =
+      node === undefined ? undefined : viewNode(node, deps.thresholds, deps.now(), deps.downAfterMs, inMaintenance);
+    const view =
+      deps.peerViews === undefined || req.query['scope'] === 'local'
+        ? local
+        : mergeNodeViews([
+            local ? [local] : [],
+            ...deps.peerViews().map((v) => v.filter((n) => n.node === req.params.node)),
+          ])[0];
     if (view === undefined) {
       res.status(404).json({ error: 'unknown_node', node: req.params.node });
       return;

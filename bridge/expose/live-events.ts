@@ -23,7 +23,13 @@ export interface LiveEventsOptions {
  * Feeds the event log from ingest (every report, every threshold crossing) and from a 1 s sweep
  * (nodes going down), and builds the `/api/v1/stream` handler on it.
  */
-export function createLiveEvents(lines: LineHandler, table: NodeTable, thresholds: Thresholds, registry: Registry, options: LiveEventsOptions) {
+export function createLiveEvents(
+  lines: LineHandler,
+  table: NodeTable,
+  thresholds: Thresholds,
+  registry: Registry,
+  options: LiveEventsOptions,
+) {
   const log = new EventLog(options.windowEvents, randomBytes(4).toString('hex'));
   const tracker = new StatusTracker(table, thresholds, options.downAfterMs);
   const dropped = new Counter({
@@ -40,7 +46,16 @@ export function createLiveEvents(lines: LineHandler, table: NodeTable, threshold
   });
   for (const reason of STREAM_DROP_REASONS) dropped.labels(reason).inc(0);
   for (const reason of STREAM_REFUSE_REASONS) refused.labels(reason).inc(0);
-  const hub = new StreamHub(log, { maxBufferedBytes: options.maxBufferedBytes, maxTotalBufferedBytes: options.maxTotalBufferedBytes, heartbeatMs: 15_000, stallMs: 60_000 }, dropped);
+  const hub = new StreamHub(
+    log,
+    {
+      maxBufferedBytes: options.maxBufferedBytes,
+      maxTotalBufferedBytes: options.maxTotalBufferedBytes,
+      heartbeatMs: 15_000,
+      stallMs: 60_000,
+    },
+    dropped,
+  );
   new Gauge({
     name: 'obsmon_bridge_stream_subscribers',
     help: 'Open /api/v1/stream connections',

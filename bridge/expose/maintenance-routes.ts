@@ -34,8 +34,15 @@ export function maintenanceRoutes(deps: MaintenanceRoutesDeps): Router {
   const writable: RequestHandler = (req, res, next) => {
     if (deps.auth !== undefined) return next();
     deps.schedule.countRefusal('no_auth');
-    deps.log?.warn('maintenance_no_auth', `Refused ${JSON.stringify(req.method)} of a maintenance window: the bridge has no HTTP authentication (--http-bearer-tokens, --http-basic-auth)`);
-    res.status(403).json({ error: 'forbidden', detail: 'setting maintenance windows needs HTTP authentication: start the bridge with --http-bearer-tokens or --http-basic-auth' });
+    deps.log?.warn(
+      'maintenance_no_auth',
+      `Refused ${JSON.stringify(req.method)} of a maintenance window: the bridge has no HTTP authentication (--http-bearer-tokens, --http-basic-auth)`,
+    );
+    res.status(403).json({
+      error: 'forbidden',
+      detail:
+        'setting maintenance windows needs HTTP authentication: start the bridge with --http-bearer-tokens or --http-basic-auth',
+    });
   };
   router.post('/', writable, express.json({ limit: MAX_BODY_BYTES, strict: true }), (req, res) => {
     const parsed = maintenanceWindowSchema.safeParse(req.body);
@@ -56,15 +63,24 @@ export function maintenanceRoutes(deps: MaintenanceRoutesDeps): Router {
     const id = deps.schedule.add(parsed.data);
     if (id === undefined) {
       deps.schedule.countRefusal('limit');
-      deps.log?.warn('maintenance_limit', `Refused a maintenance window: ${MAX_RUNTIME_WINDOWS} windows set through the API are held`);
-      res.status(409).json({ error: 'too_many_windows', detail: `at most ${MAX_RUNTIME_WINDOWS} windows set through the API; delete one first` });
+      deps.log?.warn(
+        'maintenance_limit',
+        `Refused a maintenance window: ${MAX_RUNTIME_WINDOWS} windows set through the API are held`,
+      );
+      res.status(409).json({
+        error: 'too_many_windows',
+        detail: `at most ${MAX_RUNTIME_WINDOWS} windows set through the API; delete one first`,
+      });
       return;
     }
     res.status(201).json({ id, source: 'api', ...describeWindow(parsed.data) });
   });
   router.delete('/:id', writable, (req, res) => {
     if (!deps.schedule.delete(String(req.params['id']))) {
-      res.status(404).json({ error: 'unknown_window', detail: 'no window set through the API has this id (inventory windows change with the file)' });
+      res.status(404).json({
+        error: 'unknown_window',
+        detail: 'no window set through the API has this id (inventory windows change with the file)',
+      });
       return;
     }
     res.status(204).end();

@@ -11,22 +11,40 @@ const NAMES: Readonly<Record<string, { name: string; help: string }>> = {
   swap: { name: 'obsmon_node_swap_usage_percent', help: 'Swap in use, percent' },
   disk: { name: 'obsmon_node_disk_usage_percent', help: 'Filesystem usage, percent, per mount' },
   inodes: { name: 'obsmon_node_inodes_usage_percent', help: 'Filesystem inodes in use, percent, per mount' },
-  disk_ro: { name: 'obsmon_node_filesystem_readonly', help: 'Filesystem mounted read-only (1) or writable (0), per mount' },
+  disk_ro: {
+    name: 'obsmon_node_filesystem_readonly',
+    help: 'Filesystem mounted read-only (1) or writable (0), per mount',
+  },
   rx: { name: 'obsmon_node_network_receive_bytes_per_second', help: 'Network receive rate, bytes per second' },
   tx: { name: 'obsmon_node_network_transmit_bytes_per_second', help: 'Network transmit rate, bytes per second' },
-  rx_errors: { name: 'obsmon_node_network_receive_errors_per_second', help: 'Network receive errors, packets per second' },
+  rx_errors: {
+    name: 'obsmon_node_network_receive_errors_per_second',
+    help: 'Network receive errors, packets per second',
+  },
   rx_drops: { name: 'obsmon_node_network_receive_drops_per_second', help: 'Network receive drops, packets per second' },
-  tx_errors: { name: 'obsmon_node_network_transmit_errors_per_second', help: 'Network transmit errors, packets per second' },
-  tx_drops: { name: 'obsmon_node_network_transmit_drops_per_second', help: 'Network transmit drops, packets per second' },
+  tx_errors: {
+    name: 'obsmon_node_network_transmit_errors_per_second',
+    help: 'Network transmit errors, packets per second',
+  },
+  tx_drops: {
+    name: 'obsmon_node_network_transmit_drops_per_second',
+    help: 'Network transmit drops, packets per second',
+  },
   load1: { name: 'obsmon_node_load1', help: 'Load average over 1 minute' },
   load5: { name: 'obsmon_node_load5', help: 'Load average over 5 minutes' },
   load15: { name: 'obsmon_node_load15', help: 'Load average over 15 minutes' },
   procs: { name: 'obsmon_node_processes', help: 'Number of processes' },
-  proc_count: { name: 'obsmon_node_named_processes', help: 'Processes running under a watched name (label process); 0 = not running' },
+  proc_count: {
+    name: 'obsmon_node_named_processes',
+    help: 'Processes running under a watched name (label process); 0 = not running',
+  },
   temp: { name: 'obsmon_node_temperature_celsius', help: 'Temperature, degrees Celsius, per sensor' },
   uptime: { name: 'obsmon_node_uptime_seconds', help: 'Time since boot, seconds' },
   probe_up: { name: 'obsmon_node_probe_up', help: 'Probe of an agentless device: 1 it answered, 0 it did not' },
-  probe_rtt: { name: 'obsmon_node_probe_rtt_seconds', help: 'Probe round-trip time, seconds (TCP connect or HTTP response headers)' },
+  probe_rtt: {
+    name: 'obsmon_node_probe_rtt_seconds',
+    help: 'Probe round-trip time, seconds (TCP connect or HTTP response headers)',
+  },
 };
 
 /** Custom keys share one metric, keyed by label, so no agent can invent a metric name. */
@@ -40,7 +58,10 @@ export interface ExposedMetric {
 }
 
 export const STANDARD_METRICS: ReadonlyMap<string, ExposedMetric> = new Map(
-  Object.entries(NAMES).map(([key, { name, help }]) => [key, { name, help, qualifierLabel: standardKey(key)!.qualifierLabel }]),
+  Object.entries(NAMES).map(([key, { name, help }]) => [
+    key,
+    { name, help, qualifierLabel: standardKey(key)!.qualifierLabel },
+  ]),
 );
 
 /**

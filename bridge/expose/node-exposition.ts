@@ -48,7 +48,8 @@ const constants = new WeakMap<NodeState, NodeConstants>();
 
 function nodeConstants(node: NodeState, thresholds: Thresholds, allMetrics: () => readonly string[]): NodeConstants {
   const cached = constants.get(node);
-  if (cached !== undefined && cached.thresholds === thresholds && cached.seriesCount === node.series.size) return cached;
+  if (cached !== undefined && cached.thresholds === thresholds && cached.seriesCount === node.series.size)
+    return cached;
   const n = `node="${escapeLabelValue(node.name)}"`;
   // Thresholds of the metrics the node reports (all of them while it never reported), so a
   // node without a temperature sensor does not carry temperature levels.
@@ -73,11 +74,17 @@ function nodeConstants(node: NodeState, thresholds: Thresholds, allMetrics: () =
 // `metric{labels}` of each series, constant for its life (key and qualifier never change).
 const heads = new WeakMap<SeriesState, string>();
 
-function seriesHead(n: string, s: SeriesState, standard: { readonly family: Family; readonly label: string } | undefined): string {
+function seriesHead(
+  n: string,
+  s: SeriesState,
+  standard: { readonly family: Family; readonly label: string } | undefined,
+): string {
   // An unqualified sample has no qualifier label (not an empty one); the root filesystem is mount="/".
   const qualifier = s.qualifier ?? defaultQualifier(s.key);
   const q = qualifier === '' ? '' : `,${standard?.label ?? 'device'}="${escapeLabelValue(qualifier)}"`;
-  return standard !== undefined ? `${standard.family.name}{${n}${q}}` : `${CUSTOM_METRIC.name}{${n},key="${s.key}"${q}}`;
+  return standard !== undefined
+    ? `${standard.family.name}{${n}${q}}`
+    : `${CUSTOM_METRIC.name}{${n},key="${s.key}"${q}}`;
 }
 
 /**
@@ -92,14 +99,33 @@ function seriesHead(n: string, s: SeriesState, standard: { readonly family: Fami
  * stale and value alerts resolve, while `obsmon_node_up` says why. No agent timestamp is exposed
  * (Prometheus 2.42 would drop out-of-order samples and cannot track staleness of timestamped series).
  */
-export function renderNodeExposition(table: NodeTable, thresholds: Thresholds, nowMs: number, options: NodeExpositionOptions): string {
+export function renderNodeExposition(
+  table: NodeTable,
+  thresholds: Thresholds,
+  nowMs: number,
+  options: NodeExpositionOptions,
+): string {
   const up = new Family('obsmon_node_up', '1 if the node reported within --down-after, else 0');
-  const last = new Family('obsmon_node_last_report_timestamp_seconds', 'Agent timestamp of the newest report, unix seconds');
-  const skew = new Family('obsmon_node_clock_skew_seconds', 'Agent clock minus bridge clock at the newest report, seconds');
-  const maintenance = new Family('obsmon_node_maintenance', '1 while the node is in a maintenance window (its alerts are suppressed), else 0');
+  const last = new Family(
+    'obsmon_node_last_report_timestamp_seconds',
+    'Agent timestamp of the newest report, unix seconds',
+  );
+  const skew = new Family(
+    'obsmon_node_clock_skew_seconds',
+    'Agent clock minus bridge clock at the newest report, seconds',
+  );
+  const maintenance = new Family(
+    'obsmon_node_maintenance',
+    '1 while the node is in a maintenance window (its alerts are suppressed), else 0',
+  );
   const info = new Family('obsmon_node_info', 'Inventory facts of a node (always 1)');
-  const threshold = new Family('obsmon_threshold', 'Warning/error level per node and metric (protocol key) the node reports, from the thresholds file');
-  const values = new Map([...STANDARD_METRICS].map(([key, m]) => [key, { family: new Family(m.name, m.help), label: m.qualifierLabel }]));
+  const threshold = new Family(
+    'obsmon_threshold',
+    'Warning/error level per node and metric (protocol key) the node reports, from the thresholds file',
+  );
+  const values = new Map(
+    [...STANDARD_METRICS].map(([key, m]) => [key, { family: new Family(m.name, m.help), label: m.qualifierLabel }]),
+  );
   const custom = new Family(CUSTOM_METRIC.name, CUSTOM_METRIC.help);
   let series = 0;
 

@@ -15,7 +15,10 @@ export function pageRoutes(): Router {
   const headers = (res: express.Response) => {
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'no-referrer');
-    res.setHeader('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
+    res.setHeader(
+      'content-security-policy',
+      "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+    );
   };
   router.use('/vendor', express.static(UPLOT_DIR, { index: false, setHeaders: headers, fallthrough: false }));
   router.use(express.static(PAGE_DIR, { index: 'index.html', setHeaders: headers }));

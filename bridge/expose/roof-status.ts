@@ -37,7 +37,8 @@ export function roofStatus(views: readonly NodeView[], rules: readonly SafetyRul
     const unsafe = rules.some((r) => ruleMatches(r, condition, subject));
     // A non-critical node that is down is a warning everywhere else (RTS2, alerts): not a roof matter unless a rule says so.
     if (condition === 'down' && !view.critical && !unsafe) continue;
-    const keys = condition === 'error' ? [...new Set(view.metrics.filter((m) => m.status === 'error').map((m) => m.key))] : [];
+    const keys =
+      condition === 'error' ? [...new Set(view.metrics.filter((m) => m.status === 'error').map((m) => m.key))] : [];
     problems.push({ node: view.node, condition, unsafe, keys });
   }
   const rank = (p: Problem) => (p.unsafe ? 0 : 2) + (p.condition === 'down' ? 0 : 1);
@@ -74,7 +75,14 @@ function describe(problems: readonly Problem[]): string {
   let section: boolean | undefined;
   for (const p of problems) {
     if (listed === MAX_REASON_ITEMS) break;
-    const item = `${ascii(p.node, 64)} ${p.condition}${p.keys.length === 0 ? '' : ` (${p.keys.slice(0, MAX_KEYS_PER_NODE).map((k) => ascii(k, 32)).join(', ')}${p.keys.length > MAX_KEYS_PER_NODE ? ', ...' : ''})`}`;
+    const item = `${ascii(p.node, 64)} ${p.condition}${
+      p.keys.length === 0
+        ? ''
+        : ` (${p.keys
+            .slice(0, MAX_KEYS_PER_NODE)
+            .map((k) => ascii(k, 32))
+            .join(', ')}${p.keys.length > MAX_KEYS_PER_NODE ? ', ...' : ''})`
+    }`;
     const head = section === p.unsafe ? ', ' : `${text === '' ? '' : '; '}${p.unsafe ? 'unsafe' : 'advisory'}: `;
     const more = problems.length - listed - 1;
     // Room is kept for the "+N more" tail whenever anything could follow.

@@ -83,7 +83,15 @@ export class StreamHub {
   /** Start streaming to `res` from `cursor` (a seq); `prelude` is written first (retry, reset). */
   add(res: ServerResponse, wanted: (e: StreamEvent) => boolean, cursor: number, prelude: string): void {
     const first = this.log.at(cursor);
-    const s: Subscriber = { res, wanted, cursor, offset: first?.offset ?? this.log.endOffset, liveFrom: this.log.endOffset, stalledSince: undefined, closed: false };
+    const s: Subscriber = {
+      res,
+      wanted,
+      cursor,
+      offset: first?.offset ?? this.log.endOffset,
+      liveFrom: this.log.endOffset,
+      stalledSince: undefined,
+      closed: false,
+    };
     this.subscribers.add(s);
     res.on('close', () => {
       s.closed = true;
@@ -167,7 +175,13 @@ export class StreamHub {
       let victim: Subscriber | undefined;
       for (const other of this.subscribers) {
         const since = other.stalledSince;
-        if (since !== undefined && since <= stalledBefore && other.res.writableLength > 0 && (victim === undefined || since < victim.stalledSince!)) victim = other;
+        if (
+          since !== undefined &&
+          since <= stalledBefore &&
+          other.res.writableLength > 0 &&
+          (victim === undefined || since < victim.stalledSince!)
+        )
+          victim = other;
       }
       // Nothing is stuck: what Node holds is on its way (at most one chunk per subscriber).
       if (victim === undefined) break;

@@ -83,7 +83,10 @@ export class AgentConnection {
     if (options.auth === 'required' && certificateGrant === undefined) {
       // A silent connection must not hold a slot until --idle-timeout (docs/security.md).
       this.authTimer = setTimeout(() => {
-        this.handler.logRefusal('auth_timeout', `Closed agent connection from ${this.source}: no AUTH line within ${options.authTimeoutMs / 1000} s (--auth-timeout)`);
+        this.handler.logRefusal(
+          'auth_timeout',
+          `Closed agent connection from ${this.source}: no AUTH line within ${options.authTimeoutMs / 1000} s (--auth-timeout)`,
+        );
         this.close('auth_timeout');
       }, options.authTimeoutMs);
     }
@@ -161,7 +164,10 @@ export class AgentConnection {
         clearInterval(check);
         if (!quiet && !this.socket.destroyed) {
           // What it sends from now on, or what is still unread in the kernel, goes with the reset.
-          this.handler.logRefusal('shutdown_grace', `Agent ${this.source} was still sending after --shutdown-grace ${graceMs / 1000} s; closing its connection`);
+          this.handler.logRefusal(
+            'shutdown_grace',
+            `Agent ${this.source} was still sending after --shutdown-grace ${graceMs / 1000} s; closing its connection`,
+          );
         }
         this.closeAfterDrain();
         resolve();
@@ -192,7 +198,10 @@ export class AgentConnection {
     this.lostAfterClose = 0;
     if (lost === 0) return;
     this.metrics.unprocessedLines.inc(lost);
-    this.handler.logRefusal('unprocessed', `${lost} lines from ${this.source} were not handled: connection closed by the bridge (${this.closeReason})`);
+    this.handler.logRefusal(
+      'unprocessed',
+      `${lost} lines from ${this.source} were not handled: connection closed by the bridge (${this.closeReason})`,
+    );
   }
 
   private onLine(text: string): void {
@@ -210,7 +219,10 @@ export class AgentConnection {
     if (pause > 0) {
       this.held = [text];
       this.metrics.paused.inc();
-      this.handler.logRefusal('paused', `Slowing agent ${this.source}: over --max-lines-per-second ${this.options.maxLinesPerSecond} (paused, nothing dropped)`);
+      this.handler.logRefusal(
+        'paused',
+        `Slowing agent ${this.source}: over --max-lines-per-second ${this.options.maxLinesPerSecond} (paused, nothing dropped)`,
+      );
       this.socket.pause();
       this.resumeTimer = setTimeout(() => this.releaseHeld(), pause);
       return;

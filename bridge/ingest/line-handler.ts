@@ -34,7 +34,10 @@ export class LineHandler {
     const parsed = parseLine(text);
     if (!parsed.ok) return this.reject(parsed.reason, `${parsed.detail} from ${source}`);
     if (grant !== undefined && !grant.allows(parsed.report.node)) {
-      return this.reject('forbidden_node', `node "${parsed.report.node}" not granted to ${grant.label} (from ${source})`);
+      return this.reject(
+        'forbidden_node',
+        `node "${parsed.report.node}" not granted to ${grant.label} (from ${source})`,
+      );
     }
     return this.submit(parsed.report, source);
   }
@@ -51,17 +54,26 @@ export class LineHandler {
     this.metrics.accepted.inc();
     if (previous !== undefined && outcome.report.timestamp < previous) this.metrics.outOfOrder.inc();
     if (outcome.clockAhead) {
-      this.log.warn(`clock:${report.node}`, `Node "${report.node}" reports timestamps ${Math.round(report.timestamp - this.now() / 1000)} s ahead; using receive time (from ${source})`);
+      this.log.warn(
+        `clock:${report.node}`,
+        `Node "${report.node}" reports timestamps ${Math.round(report.timestamp - this.now() / 1000)} s ahead; using receive time (from ${source})`,
+      );
       this.metrics.clockAhead.inc();
     }
     for (const listener of this.listeners) listener(outcome.report);
     if (outcome.droppedCustomKeys > 0) {
       this.metrics.droppedSamples.labels('too_many_custom_keys').inc(outcome.droppedCustomKeys);
-      this.log.warn('too_many_custom_keys', `Dropped ${outcome.droppedCustomKeys} new custom keys of node "${report.node}": custom key limit reached (from ${source})`);
+      this.log.warn(
+        'too_many_custom_keys',
+        `Dropped ${outcome.droppedCustomKeys} new custom keys of node "${report.node}": custom key limit reached (from ${source})`,
+      );
     }
     if (outcome.droppedSamples > 0) {
       this.metrics.droppedSamples.labels('too_many_series').inc(outcome.droppedSamples);
-      this.log.warn('too_many_series', `Dropped ${outcome.droppedSamples} new series of node "${report.node}": series limit reached (from ${source})`);
+      this.log.warn(
+        'too_many_series',
+        `Dropped ${outcome.droppedSamples} new series of node "${report.node}": series limit reached (from ${source})`,
+      );
     }
     return outcome.droppedSamples > 0 || outcome.droppedCustomKeys > 0 ? 'too_many_series' : undefined;
   }

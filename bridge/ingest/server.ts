@@ -75,15 +75,18 @@ export class IngestServer {
    * deadline. With `requestCert` the client certificate's CN and DNS names are the nodes it may report.
    */
   listenTls(host: string, port: number, tls: TlsOptions): Promise<AddressInfo> {
-    const tlsServer = createTlsServer({ ...tls, allowHalfOpen: true, handshakeTimeout: this.options.tlsHandshakeTimeoutMs }, (socket: TLSSocket) => {
-      const slot = this.handshaking.get(peerKey(socket));
-      this.handshaking.delete(peerKey(socket));
-      if (slot === undefined) return socket.destroy();
-      socket.on('close', () => slot.release());
-      const cert = tls.requestCert ? socket.getPeerCertificate() : undefined;
-      const names = cert === undefined ? [] : certificateNames(cert.subject?.CN, cert.subjectaltname);
-      this.open(socket, slot, names.length > 0 ? literalGrant(`certificate ${names[0]}`, names) : undefined);
-    });
+    const tlsServer = createTlsServer(
+      { ...tls, allowHalfOpen: true, handshakeTimeout: this.options.tlsHandshakeTimeoutMs },
+      (socket: TLSSocket) => {
+        const slot = this.handshaking.get(peerKey(socket));
+        this.handshaking.delete(peerKey(socket));
+        if (slot === undefined) return socket.destroy();
+        socket.on('close', () => slot.release());
+        const cert = tls.requestCert ? socket.getPeerCertificate() : undefined;
+        const names = cert === undefined ? [] : certificateNames(cert.subject?.CN, cert.subjectaltname);
+        this.open(socket, slot, names.length > 0 ? literalGrant(`certificate ${names[0]}`, names) : undefined);
+      },
+    );
     tlsServer.on('tlsClientError', (error: Error & { code?: string }, socket) => {
       // A listener here means Node leaves the socket to us: a timed-out handshake would stay open.
       socket.destroy();
@@ -149,13 +152,18 @@ export class IngestServer {
       return undefined;
     };
     if (!this.options.sources.allows(address)) return refuse('source_not_allowed', 'not in --allow-from');
-    if (this.sockets.size >= this.options.maxConnections) return refuse('max_connections', `${this.options.maxConnections} connections open (--max-connections)`);
+    if (this.sockets.size >= this.options.maxConnections)
+      return refuse('max_connections', `${this.options.maxConnections} connections open (--max-connections)`);
     const fromSource = this.perSource.get(address) ?? 0;
-    if (fromSource >= this.options.maxConnectionsPerSource) return refuse('max_per_source', `${fromSource} connections from it (--max-connections-per-source)`);
+    if (fromSource >= this.options.maxConnectionsPerSource)
+      return refuse('max_per_source', `${fromSource} connections from it (--max-connections-per-source)`);
     const counted = this.options.auth === 'required';
     const unauthenticated = this.unauthenticated.get(address) ?? 0;
     if (counted && unauthenticated >= this.options.maxUnauthenticatedPerSource) {
-      return refuse('max_unauthenticated', `${unauthenticated} connections from it not authenticated yet (--max-unauthenticated-per-source)`);
+      return refuse(
+        'max_unauthenticated',
+        `${unauthenticated} connections from it not authenticated yet (--max-unauthenticated-per-source)`,
+      );
     }
 
     this.sockets.add(socket);
@@ -182,7 +190,9 @@ export class IngestServer {
 
   private open(socket: Socket, slot: Slot, certificateGrant: Grant | undefined): void {
     if (certificateGrant !== undefined) slot.authenticated();
-    const connection = new AgentConnection(socket, this.handler, this.metrics, this.options, certificateGrant, () => slot.authenticated());
+    const connection = new AgentConnection(socket, this.handler, this.metrics, this.options, certificateGrant, () =>
+      slot.authenticated(),
+    );
     this.connections.add(connection);
     this.metrics.connectionsOpened.inc();
     this.metrics.connections.set(this.connections.size);
@@ -198,7 +208,10 @@ export class IngestServer {
     const cutoff = Date.now() - this.options.lineTimeoutMs;
     for (const c of this.connections) {
       if (c.partialSince !== undefined && c.partialSince < cutoff && !c.paused) {
-        this.refusals.warn('slow', `Closed agent connection from ${c.source}: a line unfinished for more than ${this.options.lineTimeoutMs / 1000} s (--line-timeout)`);
+        this.refusals.warn(
+          'slow',
+          `Closed agent connection from ${c.source}: a line unfinished for more than ${this.options.lineTimeoutMs / 1000} s (--line-timeout)`,
+        );
         c.close('slow');
       }
     }

@@ -23,7 +23,15 @@ export function grantFor(label: string, patterns: readonly string[]): Grant {
   const exact = new Set(patterns.filter((p) => !p.includes('*')));
   const globs = patterns
     .filter((p) => p.includes('*'))
-    .map((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*')}$`));
+    .map(
+      (p) =>
+        new RegExp(
+          `^${p
+            .split('*')
+            .map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+            .join('.*')}$`,
+        ),
+    );
   return { label, allows: (node) => exact.has(node) || globs.some((g) => g.test(node)) };
 }
 
@@ -34,7 +42,9 @@ const entry = z
     token_file: z.string().min(1).optional(),
     nodes: z.array(z.string().min(1)).min(1, { error: 'list the nodes the token may report for, or ["*"]' }),
   })
-  .refine((e) => (e.token === undefined) !== (e.token_file === undefined), { error: 'give exactly one of token and token_file' });
+  .refine((e) => (e.token === undefined) !== (e.token_file === undefined), {
+    error: 'give exactly one of token and token_file',
+  });
 const tokensFile = z.strictObject({ tokens: z.array(entry).min(1) });
 
 const digest = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -57,7 +67,9 @@ export class TokenGrants {
   }
 
   static of(tokens: Readonly<Record<string, readonly string[]>>): TokenGrants {
-    return new TokenGrants(new Map(Object.entries(tokens).map(([token, nodes], i) => [digest(token), grantFor(`token #${i + 1}`, nodes)])));
+    return new TokenGrants(
+      new Map(Object.entries(tokens).map(([token, nodes], i) => [digest(token), grantFor(`token #${i + 1}`, nodes)])),
+    );
   }
 
   lookup(token: string): Grant | undefined {

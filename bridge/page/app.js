@@ -155,12 +155,18 @@ function signature(node, severity) {
 function card(node, severity) {
   const status = nodeStatus(node);
   const down = status === 'stale';
-  const badge = severity === 'maintenance' ? 'maintenance' : severity === 'critical-down' ? 'DOWN' : down ? 'down' : status;
+  const badge =
+    severity === 'maintenance' ? 'maintenance' : severity === 'critical-down' ? 'DOWN' : down ? 'down' : status;
   const meta = el('p', { class: 'meta', text: metaText(node, severity) });
   const link = el(
     'a',
     { class: 'card', href: `#/node/${encodeURIComponent(node.node)}`, dataset: { node: node.node, status, severity } },
-    el('h2', {}, el('span', { class: 'name', text: node.node, title: node.node }), el('small', { class: 'badge', text: badge })),
+    el(
+      'h2',
+      {},
+      el('span', { class: 'name', text: node.node, title: node.node }),
+      el('small', { class: 'badge', text: badge }),
+    ),
     meta,
   );
   const bars = node.metrics.filter((m) => BAR_KEYS.includes(m.key));
@@ -212,7 +218,15 @@ function sectionFor(key, title) {
   if (s === undefined) {
     const head = el('h2', { class: 'group-head' });
     const cells = el('div', { class: 'cells' });
-    const section = el('section', { class: key === CRITICAL_DOWN ? 'group critical-down' : 'group', dataset: { group: key === CRITICAL_DOWN ? '' : key } }, head, cells);
+    const section = el(
+      'section',
+      {
+        class: key === CRITICAL_DOWN ? 'group critical-down' : 'group',
+        dataset: { group: key === CRITICAL_DOWN ? '' : key },
+      },
+      head,
+      cells,
+    );
     if (key === CRITICAL_DOWN) section.id = 'critical-down';
     s = { section, head, cells, title };
     sections.set(key, s);
@@ -259,7 +273,9 @@ function renderOverview() {
   const started = performance.now();
   const all = [...state.nodes.values()].map((n) => [n, severityOf(n)]);
   const needle = state.filter.toLowerCase();
-  const shown = all.filter(([n]) => needle === '' || n.node.toLowerCase().includes(needle) || n.group.toLowerCase().includes(needle));
+  const shown = all.filter(
+    ([n]) => needle === '' || n.node.toLowerCase().includes(needle) || n.group.toLowerCase().includes(needle),
+  );
   // Critical nodes that are down leave their group for the top of the page; the rest by group.
   const buckets = new Map();
   for (const entry of shown) {
@@ -272,18 +288,27 @@ function renderOverview() {
     list.sort(byWorst);
     return { key, list, worst: SEVERITY[list[0][1]] };
   });
-  groups.sort((a, b) => b.worst - a.worst || (a.key === CRITICAL_DOWN ? -1 : b.key === CRITICAL_DOWN ? 1 : byName(a.key, b.key)));
+  groups.sort(
+    (a, b) => b.worst - a.worst || (a.key === CRITICAL_DOWN ? -1 : b.key === CRITICAL_DOWN ? 1 : byName(a.key, b.key)),
+  );
   const wanted = [];
   for (const g of groups) {
     const s = sectionFor(g.key);
-    const title = g.key === CRITICAL_DOWN ? `DOWN: ${plural(g.list.length, 'critical node')}` : `${g.key} · ${[plural(g.list.length, 'node'), ...countsText(g.list)].join(' · ')}`;
+    const title =
+      g.key === CRITICAL_DOWN
+        ? `DOWN: ${plural(g.list.length, 'critical node')}`
+        : `${g.key} · ${[plural(g.list.length, 'node'), ...countsText(g.list)].join(' · ')}`;
     if (s.head.textContent !== title) s.head.textContent = title;
     s.section.dataset.worst = g.list[0][1];
-    setChildren(s.cells, g.list.map(([n, severity]) => cardFor(n, severity)));
+    setChildren(
+      s.cells,
+      g.list.map(([n, severity]) => cardFor(n, severity)),
+    );
     wanted.push(s.section);
   }
   setChildren(grid, wanted);
-  if (shown.length === 0 && state.nodes.size === 0) grid.replaceChildren(el('p', { class: 'empty', text: 'no nodes yet: start an agent or add an inventory' }));
+  if (shown.length === 0 && state.nodes.size === 0)
+    grid.replaceChildren(el('p', { class: 'empty', text: 'no nodes yet: start an agent or add an inventory' }));
   for (const name of cards.keys()) if (!state.nodes.has(name)) cards.delete(name);
   for (const key of sections.keys()) if (!buckets.has(key)) sections.delete(key);
   renderSummary(all);
@@ -300,7 +325,13 @@ function showOverview() {
     renderOverview();
   });
   const legend = el('span', { class: 'legend' });
-  for (const [s, label] of [['ok', 'ok'], ['warning', 'warning'], ['error', 'error'], ['stale', 'down'], ['error', 'critical DOWN']]) {
+  for (const [s, label] of [
+    ['ok', 'ok'],
+    ['warning', 'warning'],
+    ['error', 'error'],
+    ['stale', 'down'],
+    ['error', 'critical DOWN'],
+  ]) {
     const swatch = el('i');
     swatch.style.background = `var(--${s})`;
     legend.append(el('span', {}, swatch, label));
@@ -350,7 +381,8 @@ function applyReport(report) {
   node.rev = (node.rev ?? 0) + 1;
   node.up = true;
   node.lastSeenAt = Date.now();
-  if (node.lastReportTimestamp === null || report.timestamp > node.lastReportTimestamp) node.lastReportTimestamp = report.timestamp;
+  if (node.lastReportTimestamp === null || report.timestamp > node.lastReportTimestamp)
+    node.lastReportTimestamp = report.timestamp;
   if (unknown) return refreshNode(report.node).then(renderOverview);
   return undefined;
 }
@@ -380,7 +412,8 @@ function connectStream() {
   source.onerror = () => {
     dot.classList.remove('live');
     // A refusal (503 past --stream-max-subscribers) closes an EventSource for good: try again later.
-    if (source.readyState === EventSource.CLOSED) setTimeout(() => loadNodes().then(scheduleRender).finally(connectStream), 30_000);
+    if (source.readyState === EventSource.CLOSED)
+      setTimeout(() => loadNodes().then(scheduleRender).finally(connectStream), 30_000);
   };
   source.addEventListener('report', (e) => {
     applyReport(JSON.parse(e.data));

@@ -40,7 +40,10 @@ export function eventsTable(events, { showNode = true } = {}) {
     const severity = el('td', { text: e.severity });
     severity.style.color = COLOUR.get(e.severity) ?? '';
     severity.style.fontWeight = e.severity === 'info' ? '' : '600';
-    const node = e.node === null ? el('td', { text: '—' }) : el('td', {}, el('a', { href: `#/node/${encodeURIComponent(e.node)}`, text: e.node }));
+    const node =
+      e.node === null
+        ? el('td', { text: '—' })
+        : el('td', {}, el('a', { href: `#/node/${encodeURIComponent(e.node)}`, text: e.node }));
     return el(
       'tr',
       { dataset: { eventId: String(e.id), kind: e.kind, severity: e.severity, node: e.node ?? '', to: e.to } },
@@ -55,7 +58,8 @@ export function eventsTable(events, { showNode = true } = {}) {
   // Styled here rather than in style.css: the readings table's look, left-aligned (words, not numbers).
   const table = el('table', { class: 'events' }, el('thead', {}, head), el('tbody', {}, ...rows));
   Object.assign(table.style, { borderCollapse: 'collapse', background: 'var(--card)' });
-  for (const cell of table.querySelectorAll('th, td')) Object.assign(cell.style, { padding: '.25rem .7rem', borderBottom: '1px solid #e6e9ec', textAlign: 'left' });
+  for (const cell of table.querySelectorAll('th, td'))
+    Object.assign(cell.style, { padding: '.25rem .7rem', borderBottom: '1px solid #e6e9ec', textAlign: 'left' });
   return table;
 }
 
@@ -75,8 +79,27 @@ const filters = { node: '', kind: '', severity: '' };
 export function renderEventsPage(view) {
   const node = el('input', { type: 'search', placeholder: 'Node', 'aria-label': 'node' });
   node.value = filters.node;
-  const kind = select('kind', [['', 'all kinds'], ['threshold', 'thresholds'], ['node', 'nodes down/up'], ['bridge', 'bridge'], ['maintenance', 'maintenance']], filters.kind);
-  const severity = select('severity', [['', 'all severities'], ['error', 'error'], ['warning', 'warning'], ['info', 'info']], filters.severity);
+  const kind = select(
+    'kind',
+    [
+      ['', 'all kinds'],
+      ['threshold', 'thresholds'],
+      ['node', 'nodes down/up'],
+      ['bridge', 'bridge'],
+      ['maintenance', 'maintenance'],
+    ],
+    filters.kind,
+  );
+  const severity = select(
+    'severity',
+    [
+      ['', 'all severities'],
+      ['error', 'error'],
+      ['warning', 'warning'],
+      ['info', 'info'],
+    ],
+    filters.severity,
+  );
   const list = el('div', { id: 'events' });
   const older = el('button', { type: 'button', text: 'Older events' });
   older.hidden = true;
@@ -89,7 +112,14 @@ export function renderEventsPage(view) {
 
   let shown = [];
   let nextBefore = null;
-  const query = (extra) => fetchEvents({ node: filters.node.trim(), kind: filters.kind, severity: filters.severity, limit: PAGE_SIZE, ...extra });
+  const query = (extra) =>
+    fetchEvents({
+      node: filters.node.trim(),
+      kind: filters.kind,
+      severity: filters.severity,
+      limit: PAGE_SIZE,
+      ...extra,
+    });
   const draw = () => {
     list.replaceChildren(shown.length === 0 ? el('p', { class: 'empty', text: 'no events' }) : eventsTable(shown));
     older.hidden = nextBefore === null;
@@ -140,5 +170,9 @@ export function renderEventsPage(view) {
 /** A node page's "Recent events": the last few of this node. */
 export async function renderNodeEvents(container, name) {
   const page = await fetchEvents({ node: name, limit: 10 });
-  container.replaceChildren(page.events.length === 0 ? el('p', { class: 'empty', text: 'no events recorded for this node' }) : eventsTable(page.events, { showNode: false }));
+  container.replaceChildren(
+    page.events.length === 0
+      ? el('p', { class: 'empty', text: 'no events recorded for this node' })
+      : eventsTable(page.events, { showNode: false }),
+  );
 }

@@ -85,7 +85,29 @@ function timeLabels(u, splits, axisIdx, space, incr) {
 }
 
 /** Tick steps, seconds: uPlot's own lack 2 and 3 minutes, so a 10-minute span got a single tick. */
-const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 2 * 86400, 7 * 86400];
+const TIME_INCRS = [
+  1,
+  2,
+  5,
+  10,
+  15,
+  30,
+  60,
+  120,
+  180,
+  300,
+  600,
+  900,
+  1800,
+  3600,
+  7200,
+  10800,
+  21600,
+  43200,
+  86400,
+  2 * 86400,
+  7 * 86400,
+];
 
 function chart(container, title, names, lists, levels, unit, format) {
   const gapSeconds = (() => {
@@ -93,11 +115,20 @@ function chart(container, title, names, lists, levels, unit, format) {
     return interval === undefined ? undefined : interval * GAP_FACTOR;
   })();
   const data = align(lists, gapSeconds);
-  const series = [{}, ...names.map((name, i) => ({ label: name, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: false }))];
+  const series = [
+    {},
+    ...names.map((name, i) => ({ label: name, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: false })),
+  ];
   // Thresholds as constant dashed series: they show in the legend and scale the y axis.
   for (const [severity, value] of Object.entries(levels ?? {})) {
     if (value === null || value === undefined || data[0].length === 0) continue;
-    series.push({ label: `${severity} ${value}`, stroke: css(`--${severity}`), dash: [6, 4], width: 1.5, points: { show: false } });
+    series.push({
+      label: `${severity} ${value}`,
+      stroke: css(`--${severity}`),
+      dash: [6, 4],
+      width: 1.5,
+      points: { show: false },
+    });
     data.push(data[0].map(() => value));
   }
   const box = el('div', { class: 'chart', dataset: { chart: title } }, el('h3', { text: title }));
@@ -177,7 +208,14 @@ export async function renderNodePage(view, name, state) {
   const table = el('div');
   const events = el('div', { id: 'node-events' });
   view.replaceChildren(
-    el('div', { class: 'node-head' }, el('h1', { text: name }), el('span', { text: node ? `${node.group} · ${status}` : 'unknown node' }), el('a', { href: '#/', text: '← all nodes' }), picker),
+    el(
+      'div',
+      { class: 'node-head' },
+      el('h1', { text: name }),
+      el('span', { text: node ? `${node.group} · ${status}` : 'unknown node' }),
+      el('a', { href: '#/', text: '← all nodes' }),
+      picker,
+    ),
     charts,
     el('h2', { text: 'Latest readings' }),
     table,
@@ -198,7 +236,9 @@ export async function renderNodePage(view, name, state) {
     return m ? { warning: m.warning, error: m.error } : undefined;
   };
   const has = (key) => node.metrics.some((m) => m.key === key && m.qualifier === null);
-  const mounts = node.metrics.filter((m) => m.key === 'disk').map((m) => (m.qualifier === null ? 'disk' : `disk@${m.qualifier}`));
+  const mounts = node.metrics
+    .filter((m) => m.key === 'disk')
+    .map((m) => (m.qualifier === null ? 'disk' : `disk@${m.qualifier}`));
   const keys = ['cpu', 'mem', 'rx', 'tx', 'load1', 'temp'];
   const fetched = await Promise.all([...keys, ...mounts].map((m) => history(name, m, from, to)));
   if (mine !== generation) return;
@@ -206,23 +246,42 @@ export async function renderNodePage(view, name, state) {
   const disks = fetched.slice(keys.length);
   chart(charts, 'CPU', ['cpu %'], [byKey.get('cpu')], levelsOf('cpu'), '%');
   chart(charts, 'Memory', ['memory %'], [byKey.get('mem')], levelsOf('mem'), '%');
-  chart(charts, 'Disk', mounts.map((m) => (m === 'disk' ? '/' : m.slice(5))), disks, levelsOf('disk'), '%');
+  chart(
+    charts,
+    'Disk',
+    mounts.map((m) => (m === 'disk' ? '/' : m.slice(5))),
+    disks,
+    levelsOf('disk'),
+    '%',
+  );
   chart(charts, 'Network', ['in', 'out'], [byKey.get('rx'), byKey.get('tx')], undefined, 'bytes/s', formatRate);
-  if (has('load1') || byKey.get('load1').length > 0) chart(charts, 'Load', ['load1'], [byKey.get('load1')], levelsOf('load1'), 'load');
-  if (has('temp') || byKey.get('temp').length > 0) chart(charts, 'Temperature', ['temp'], [byKey.get('temp')], levelsOf('temp'), '°C');
+  if (has('load1') || byKey.get('load1').length > 0)
+    chart(charts, 'Load', ['load1'], [byKey.get('load1')], levelsOf('load1'), 'load');
+  if (has('temp') || byKey.get('temp').length > 0)
+    chart(charts, 'Temperature', ['temp'], [byKey.get('temp')], levelsOf('temp'), '°C');
 
-  const columns = COLUMNS.filter(([key]) => has(key) || (key === 'disk' && disks.length > 0) || (byKey.get(key) ?? []).length > 0);
-  const lists = columns.map(([key]) => (key === 'disk' ? (disks[mounts.indexOf('disk')] ?? disks[0] ?? []) : byKey.get(key)));
+  const columns = COLUMNS.filter(
+    ([key]) => has(key) || (key === 'disk' && disks.length > 0) || (byKey.get(key) ?? []).length > 0,
+  );
+  const lists = columns.map(([key]) =>
+    key === 'disk' ? (disks[mounts.indexOf('disk')] ?? disks[0] ?? []) : byKey.get(key),
+  );
   const rows = align(lists);
-  const last = rows[0].map((t, i) => [t, ...rows.slice(1).map((c) => c[i])]).slice(-20).reverse();
+  const last = rows[0]
+    .map((t, i) => [t, ...rows.slice(1).map((c) => c[i])])
+    .slice(-20)
+    .reverse();
   // The newest row can still miss a value the node view holds for that very report (a series the
   // store had not yet written): take it from there.
   if (last.length > 0) {
     columns.forEach(([key], i) => {
       const m = node.metrics.find((x) => x.key === key && x.qualifier === null);
-      if (m !== undefined && (last[0][i + 1] === undefined || last[0][i + 1] === null) && m.timestamp === last[0][0]) last[0][i + 1] = m.value;
+      if (m !== undefined && (last[0][i + 1] === undefined || last[0][i + 1] === null) && m.timestamp === last[0][0])
+        last[0][i + 1] = m.value;
     });
   }
   charts.dataset.ready = String(rangeSeconds);
-  table.replaceChildren(last.length === 0 ? el('p', { class: 'empty', text: 'no readings in this range' }) : readingsTable(columns, last));
+  table.replaceChildren(
+    last.length === 0 ? el('p', { class: 'empty', text: 'no readings in this range' }) : readingsTable(columns, last),
+  );
 }

@@ -44,17 +44,22 @@ export class PeerNodes {
 
   /** Every peer's views, oldest-fetched data marked stale when its peer is failing. */
   views(): NodeView[][] {
-    return this.peers.map((p) => (p.failing ? p.views.map((v) => ({ ...v, up: false, status: 'stale' as const })) : p.views));
+    return this.peers.map((p) =>
+      p.failing ? p.views.map((v) => ({ ...v, up: false, status: 'stale' as const })) : p.views,
+    );
   }
 
   /** Wait until every peer answered once (or failed once). */
   async ready(): Promise<void> {
-    await Promise.all(this.peers.map((p) => (p.fetchedAt === undefined ? this.poll(p) : undefined)));
+    await Promise.all(this.peers.map((p) => (p.fetchedAt === undefined ? this.poll(p) : Promise.resolve())));
   }
 
   private async poll(peer: PeerState): Promise<void> {
     try {
-      const res = await fetch(`${peer.url}/api/v1/nodes?scope=local`, { headers: this.headers, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+      const res = await fetch(`${peer.url}/api/v1/nodes?scope=local`, {
+        headers: this.headers,
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const body = (await res.json()) as { nodes: NodeView[] };
       peer.views = body.nodes;
@@ -62,7 +67,8 @@ export class PeerNodes {
       if (peer.failing) this.log.info(`Peer ${peer.url} answers again`);
       peer.failing = false;
     } catch (error) {
-      if (!peer.failing) this.log.warn(`Peer ${peer.url} does not answer (${(error as Error).message}); showing its nodes as stale`);
+      if (!peer.failing)
+        this.log.warn(`Peer ${peer.url} does not answer (${(error as Error).message}); showing its nodes as stale`);
       peer.failing = true;
       peer.fetchedAt ??= Date.now();
     }

@@ -41,7 +41,13 @@ export class SseSubscriber {
     if (this.stopped) return;
     const request = (this.url.protocol === 'https:' ? httpsRequest : httpRequest)(
       this.url,
-      { headers: { accept: 'text/event-stream', ...this.headers, ...(this.lastId === undefined ? {} : { 'last-event-id': this.lastId }) } },
+      {
+        headers: {
+          accept: 'text/event-stream',
+          ...this.headers,
+          ...(this.lastId === undefined ? {} : { 'last-event-id': this.lastId }),
+        },
+      },
       (res) => {
         if (res.statusCode !== 200) {
           res.resume();

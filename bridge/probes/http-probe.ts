@@ -7,7 +7,12 @@ import { answered, monotonicMs, type ProbeResult } from './probe-result.ts';
  * response headers. The body is never read (a weather station's page may be large or endless) and
  * redirects are not followed: a 301 is the device's answer, compared with expect_status.
  */
-export function httpProbe(url: string, expectStatus: number, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
+export function httpProbe(
+  url: string,
+  expectStatus: number,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<ProbeResult> {
   const target = new URL(url);
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
@@ -21,14 +26,25 @@ export function httpProbe(url: string, expectStatus: number, timeoutMs: number, 
       req.destroy();
       resolve(result);
     };
-    const req = request(target, { method: 'GET', agent: false, headers: { 'user-agent': 'obsmon-bridge-probe', connection: 'close' } }, (res) => {
-      const elapsedMs = monotonicMs() - started;
-      res.on('error', () => undefined);
-      finish(res.statusCode === expectStatus ? answered(elapsedMs, timeoutMs, 'response') : { up: false, reason: `HTTP ${res.statusCode} (expected ${expectStatus})` });
-    });
+    const req = request(
+      target,
+      { method: 'GET', agent: false, headers: { 'user-agent': 'obsmon-bridge-probe', connection: 'close' } },
+      (res) => {
+        const elapsedMs = monotonicMs() - started;
+        res.on('error', () => undefined);
+        finish(
+          res.statusCode === expectStatus
+            ? answered(elapsedMs, timeoutMs, 'response')
+            : { up: false, reason: `HTTP ${res.statusCode} (expected ${expectStatus})` },
+        );
+      },
+    );
     const abort = () => finish({ up: false, reason: 'stopped' });
     signal.addEventListener('abort', abort, { once: true });
-    const timer = setTimeout(() => finish({ up: false, reason: `no response within ${timeoutMs / 1000} s` }), timeoutMs);
+    const timer = setTimeout(
+      () => finish({ up: false, reason: `no response within ${timeoutMs / 1000} s` }),
+      timeoutMs,
+    );
     // Refused, DNS, TLS, malformed response, reset: every error is a down device, never a crash.
     req.on('error', (error: NodeJS.ErrnoException) => finish({ up: false, reason: error.code ?? error.message }));
     req.end();

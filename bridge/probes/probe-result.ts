@@ -1,5 +1,6 @@
 /** What one probe found: the device answered in `rttSeconds`, or did not, and why. */
-export type ProbeResult = { readonly up: true; readonly rttSeconds: number } | { readonly up: false; readonly reason: string };
+export type ProbeResult =
+  { readonly up: true; readonly rttSeconds: number } | { readonly up: false; readonly reason: string };
 
 /** Milliseconds of a monotonic clock: a wall-clock step never makes a round trip negative. */
 export function monotonicMs(): number {
@@ -11,5 +12,7 @@ export function monotonicMs(): number {
  * handled before the timeout's timer although it came later, and "up" means "answered in time".
  */
 export function answered(elapsedMs: number, timeoutMs: number, what: string): ProbeResult {
-  return elapsedMs <= timeoutMs ? { up: true, rttSeconds: elapsedMs / 1000 } : { up: false, reason: `no ${what} within ${timeoutMs / 1000} s` };
+  return elapsedMs <= timeoutMs
+    ? { up: true, rttSeconds: elapsedMs / 1000 }
+    : { up: false, reason: `no ${what} within ${timeoutMs / 1000} s` };
 }

@@ -21,7 +21,9 @@ const RTT_SCALE = 1e4;
 
 function runProbe(spec: ProbeSpec, signal: AbortSignal): Promise<ProbeResult> {
   const timeoutMs = spec.timeoutSeconds * 1000;
-  return spec.kind === 'tcp' ? tcpProbe(spec.target, timeoutMs, signal) : httpProbe(spec.target, spec.expectStatus, timeoutMs, signal);
+  return spec.kind === 'tcp'
+    ? tcpProbe(spec.target, timeoutMs, signal)
+    : httpProbe(spec.target, spec.expectStatus, timeoutMs, signal);
 }
 
 /**
@@ -122,8 +124,10 @@ export class ProbeScheduler {
         : [{ key: 'probe_up', value: 0 }],
     };
     this.lines.submit(report, `probe ${s.spec.kind} ${s.spec.target}`);
-    if (!result.up && s.down !== true) this.log.warn(`Probe of "${s.name}" (${s.spec.kind} ${s.spec.target}) failed: ${result.reason}`);
-    if (result.up && s.down === true) this.log.info(`Probe of "${s.name}" (${s.spec.kind} ${s.spec.target}) answers again`);
+    if (!result.up && s.down !== true)
+      this.log.warn(`Probe of "${s.name}" (${s.spec.kind} ${s.spec.target}) failed: ${result.reason}`);
+    if (result.up && s.down === true)
+      this.log.info(`Probe of "${s.name}" (${s.spec.kind} ${s.spec.target}) answers again`);
     s.down = !result.up;
   }
 }

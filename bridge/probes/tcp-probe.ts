@@ -22,7 +22,10 @@ export function tcpProbe(target: string, timeoutMs: number, signal: AbortSignal)
     };
     const abort = () => finish({ up: false, reason: 'stopped' });
     signal.addEventListener('abort', abort, { once: true });
-    const timer = setTimeout(() => finish({ up: false, reason: `no connection within ${timeoutMs / 1000} s` }), timeoutMs);
+    const timer = setTimeout(
+      () => finish({ up: false, reason: `no connection within ${timeoutMs / 1000} s` }),
+      timeoutMs,
+    );
     socket.once('connect', () => finish(answered(monotonicMs() - started, timeoutMs, 'connection')));
     // Refused, unreachable, DNS failure, reset: every error is a down device, never a crash.
     socket.on('error', (error: NodeJS.ErrnoException) => finish({ up: false, reason: error.code ?? error.message }));

@@ -7,7 +7,12 @@ export interface BridgeHealthSink {
 }
 
 /** Each output's up gauge and spool error counter, as the store registers them (bridge/store/storage-metrics.ts). */
-const WATCHED: ReadonlyArray<{ readonly storage: BridgeComponent; readonly spool: BridgeComponent; readonly prefix: string; readonly what: string }> = [
+const WATCHED: ReadonlyArray<{
+  readonly storage: BridgeComponent;
+  readonly spool: BridgeComponent;
+  readonly prefix: string;
+  readonly what: string;
+}> = [
   { storage: 'storage', spool: 'spool', prefix: 'obsmon_bridge', what: 'InfluxDB' },
   { storage: 'remote_storage', spool: 'remote_spool', prefix: 'obsmon_bridge_remote', what: 'remote write' },
 ];
@@ -36,7 +41,11 @@ export class BridgeHealthWatch {
       const up = await values(this.registry, `${w.prefix}_storage_up`);
       if (up !== undefined && up.length > 0) {
         const ok = up[0] === 1;
-        this.sink.bridge(w.storage, ok, ok ? `${w.what} takes writes again` : `${w.what} does not take writes; reports are spooled`);
+        this.sink.bridge(
+          w.storage,
+          ok,
+          ok ? `${w.what} takes writes again` : `${w.what} does not take writes; reports are spooled`,
+        );
       }
       const errors = await values(this.registry, `${w.prefix}_spool_errors_total`);
       if (errors === undefined) continue;
@@ -45,7 +54,13 @@ export class BridgeHealthWatch {
       this.spoolErrors.set(w.spool, total);
       if (before === undefined) continue;
       const failing = total > before;
-      this.sink.bridge(w.spool, !failing, failing ? `${w.what} spool: ${total - before} failed file operations (see ${w.prefix}_spool_errors_total); reports are not acknowledged` : `${w.what} spool: file operations succeed again`);
+      this.sink.bridge(
+        w.spool,
+        !failing,
+        failing
+          ? `${w.what} spool: ${total - before} failed file operations (see ${w.prefix}_spool_errors_total); reports are not acknowledged`
+          : `${w.what} spool: file operations succeed again`,
+      );
     }
   }
 }

@@ -32,7 +32,11 @@ export class ConfigReloader {
   private readonly lastOk: Gauge;
 
   constructor(
-    private readonly paths: { readonly thresholds: string | undefined; readonly inventory: string | undefined; readonly safetyRules?: string | undefined },
+    private readonly paths: {
+      readonly thresholds: string | undefined;
+      readonly inventory: string | undefined;
+      readonly safetyRules?: string | undefined;
+    },
     private readonly live: {
       readonly thresholds: Thresholds;
       readonly thresholdsConfig: ThresholdsConfig;
@@ -58,7 +62,11 @@ export class ConfigReloader {
       registers: [registry],
     });
     for (const file of FILES) for (const result of ['success', 'failure']) this.reloads.labels(file, result).inc(0);
-    this.lastOk = new Gauge({ name: 'obsmon_bridge_config_last_reload_successful', help: '1 if the last reload read every file, 0 if one was invalid and kept', registers: [registry] });
+    this.lastOk = new Gauge({
+      name: 'obsmon_bridge_config_last_reload_successful',
+      help: '1 if the last reload read every file, 0 if one was invalid and kept',
+      registers: [registry],
+    });
     this.lastOk.set(1);
   }
 
@@ -86,7 +94,9 @@ export class ConfigReloader {
       this.latest = fresh;
       this.thresholdsConfig = next;
       this.reloads.labels('thresholds', 'success').inc();
-      parts.push(`thresholds: ${changed === 0 ? 'unchanged' : `${changed} ${changed === 1 ? 'level' : 'levels'} changed`}`);
+      parts.push(
+        `thresholds: ${changed === 0 ? 'unchanged' : `${changed} ${changed === 1 ? 'level' : 'levels'} changed`}`,
+      );
     } catch (error) {
       this.reloads.labels('thresholds', 'failure').inc();
       errors.push((error as Error).message);
@@ -101,7 +111,9 @@ export class ConfigReloader {
         this.live.onMaintenance?.(maintenance);
         this.inventory = next;
         this.reloads.labels('inventory', 'success').inc();
-        parts.push(`inventory: +${added} ${added === 1 ? 'node' : 'nodes'}, -${removed}${changed === 0 ? '' : `, ${changed} changed`}${maintenance.length === 0 ? '' : `, ${plural(maintenance.length, 'maintenance window')}`}`);
+        parts.push(
+          `inventory: +${added} ${added === 1 ? 'node' : 'nodes'}, -${removed}${changed === 0 ? '' : `, ${changed} changed`}${maintenance.length === 0 ? '' : `, ${plural(maintenance.length, 'maintenance window')}`}`,
+        );
       } catch (error) {
         this.reloads.labels('inventory', 'failure').inc();
         errors.push((error as Error).message);
@@ -119,7 +131,9 @@ export class ConfigReloader {
         errors.push((error as Error).message);
         parts.push('safety rules: invalid, previous kept');
       }
-      if (this.paths.inventory !== undefined) for (const w of unmatchedRules(this.rules, this.inventory)) this.log.warn(`Safety rules ${this.paths.safetyRules}: ${w}`);
+      if (this.paths.inventory !== undefined)
+        for (const w of unmatchedRules(this.rules, this.inventory))
+          this.log.warn(`Safety rules ${this.paths.safetyRules}: ${w}`);
     }
     this.lastOk.set(errors.length === 0 ? 1 : 0);
     const summary = `${errors.length === 0 ? 'Reloaded' : 'Reload incomplete:'} ${parts.join('; ')}`;

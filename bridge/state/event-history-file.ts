@@ -24,10 +24,15 @@ const MAX_LINE_BYTES = 4096;
 export const DEFAULT_EVENTS_FILE_NAME = 'events.jsonl';
 
 /** `--events-file`, else `<spool-dir>/events.jsonl`, else none (the log lives in memory only). */
-export function eventsFilePath(options: { readonly eventsFile: string | undefined; readonly spoolDir: string | undefined }, create = true): string | undefined {
+export function eventsFilePath(
+  options: { readonly eventsFile: string | undefined; readonly spoolDir: string | undefined },
+  create = true,
+): string | undefined {
   if (options.eventsFile !== undefined) {
     if (!existsSync(dirname(options.eventsFile))) {
-      throw new ConfigError(`Invalid --events-file ${options.eventsFile}: its directory ${dirname(options.eventsFile)} does not exist`);
+      throw new ConfigError(
+        `Invalid --events-file ${options.eventsFile}: its directory ${dirname(options.eventsFile)} does not exist`,
+      );
     }
     return options.eventsFile;
   }
@@ -36,7 +41,9 @@ export function eventsFilePath(options: { readonly eventsFile: string | undefine
     try {
       mkdirSync(options.spoolDir, { recursive: true });
     } catch (error) {
-      throw new ConfigError(`Invalid --spool-dir ${options.spoolDir}: cannot create it for the events file: ${(error as Error).message}`);
+      throw new ConfigError(
+        `Invalid --spool-dir ${options.spoolDir}: cannot create it for the events file: ${(error as Error).message}`,
+      );
     }
   }
   return join(options.spoolDir, DEFAULT_EVENTS_FILE_NAME);
@@ -67,8 +74,10 @@ export async function readEventsFile(path: string, maxEvents: number, nowMs: num
           throw new NotOurs('line 1 is not JSON');
         }
         const v = value as { format?: unknown; version?: unknown } | null;
-        if (typeof v !== 'object' || v === null || v.format !== FORMAT) throw new NotOurs(`line 1: not an obsmon events file (no "format": "${FORMAT}")`);
-        if (v.version !== VERSION) throw new NotOurs(`line 1: version ${String(v.version)}, this bridge reads version ${VERSION}`);
+        if (typeof v !== 'object' || v === null || v.format !== FORMAT)
+          throw new NotOurs(`line 1: not an obsmon events file (no "format": "${FORMAT}")`);
+        if (v.version !== VERSION)
+          throw new NotOurs(`line 1: version ${String(v.version)}, this bridge reads version ${VERSION}`);
         header = true;
         return;
       }
@@ -137,16 +146,25 @@ export interface EventsFileOptions {
  * every new event. A write failure is counted and logged (rate-limited); the events stay in memory
  * and the next flush rewrites the whole file instead of appending.
  */
-export async function startEventsFile(history: EventHistory, options: EventsFileOptions, metrics: EventHistoryMetrics, log: Logger): Promise<EventsFile> {
+export async function startEventsFile(
+  history: EventHistory,
+  options: EventsFileOptions,
+  metrics: EventHistoryMetrics,
+  log: Logger,
+): Promise<EventsFile> {
   const read = await readEventsFile(options.path, options.maxEvents, options.now());
   if (read.kind === 'invalid') {
     metrics.fileErrors.labels(read.problem.startsWith('cannot read') ? 'read' : 'invalid_file').inc();
-    log.warn(`Ignoring the events file "${options.path}" (${read.problem}): starting with an empty event log; it is replaced now`);
+    log.warn(
+      `Ignoring the events file "${options.path}" (${read.problem}): starting with an empty event log; it is replaced now`,
+    );
   } else if (read.kind === 'ok') {
     history.restore(read.events);
     if (read.badLines > 0) {
       metrics.fileErrors.labels('bad_line').inc(read.badLines);
-      log.warn(`Events file "${options.path}": skipped ${read.badLines} invalid lines (a crash cuts at most the last one)`);
+      log.warn(
+        `Events file "${options.path}": skipped ${read.badLines} invalid lines (a crash cuts at most the last one)`,
+      );
     }
     log.info(`Restored ${history.size} events from "${options.path}"`);
   }
@@ -202,7 +220,10 @@ export async function startEventsFile(history: EventHistory, options: EventsFile
     running ??= write()
       .catch((error: Error) => {
         metrics.fileErrors.labels('write').inc();
-        failures.warn('write', `Cannot write the events file "${options.path}" (--events-file): ${error.message}; the events stay in memory`);
+        failures.warn(
+          'write',
+          `Cannot write the events file "${options.path}" (--events-file): ${error.message}; the events stay in memory`,
+        );
       })
       .finally(() => (running = undefined));
     return running;

@@ -87,7 +87,12 @@ export const MAX_MESSAGE_CHARS = 300;
 
 export function eventHistoryMetrics(registry: Registry) {
   const m = {
-    recorded: new Counter({ name: 'obsmon_bridge_events_recorded_total', help: 'Events added to the event log (GET /api/v1/events), by kind', labelNames: ['kind'] as const, registers: [registry] }),
+    recorded: new Counter({
+      name: 'obsmon_bridge_events_recorded_total',
+      help: 'Events added to the event log (GET /api/v1/events), by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     dropped: new Counter({
       name: 'obsmon_bridge_events_dropped_total',
       help: 'Events removed from the event log, by reason: max_events (--events-max), max_age (--events-max-age)',
@@ -223,7 +228,8 @@ export class EventHistory {
   }
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const GROUP = /^[A-Za-z0-9_.-]{1,64}$/;
 /** A series id as the table builds it: a custom or built-in key, optionally `@qualifier`. */
 const KEY = /^[a-z][a-z0-9_]{0,31}$/;
@@ -263,6 +269,24 @@ export function parseStoredEvent(value: unknown, nowMs: number): HistoryEvent | 
   if (reading !== null && (typeof reading !== 'number' || !Number.isFinite(reading))) return undefined;
   if (message !== null && (typeof message !== 'string' || message.length > MAX_MESSAGE_CHARS)) return undefined;
   // The shape each kind has: a node event names a node, a bridge event a component.
-  if ((kind === 'bridge') !== (node === null) || (kind === 'bridge') !== (comp !== null) || (kind === 'threshold') !== (metric !== null)) return undefined;
-  return { id, time: Math.min(time, nowMs / 1000), kind, severity, node, group, metric, component: comp, from, to, value: reading, message };
+  if (
+    (kind === 'bridge') !== (node === null) ||
+    (kind === 'bridge') !== (comp !== null) ||
+    (kind === 'threshold') !== (metric !== null)
+  )
+    return undefined;
+  return {
+    id,
+    time: Math.min(time, nowMs / 1000),
+    kind,
+    severity,
+    node,
+    group,
+    metric,
+    component: comp,
+    from,
+    to,
+    value: reading,
+    message,
+  };
 }

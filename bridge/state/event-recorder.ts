@@ -87,14 +87,19 @@ export class EventRecorder {
         continue;
       }
       const state = isUp(node, nowMs, this.downAfterMs) ? 'up' : 'down';
-      if (state !== last) this.nodeChange(name, state, state === 'up' ? (node.lastReceivedAt ?? nowMs) / 1000 : nowMs / 1000);
+      if (state !== last)
+        this.nodeChange(name, state, state === 'up' ? (node.lastReceivedAt ?? nowMs) / 1000 : nowMs / 1000);
     }
-    if (this.metrics.size > this.maxRemembered) for (const name of this.metrics.keys()) if (this.table.get(name) === undefined) this.metrics.delete(name);
+    if (this.metrics.size > this.maxRemembered)
+      for (const name of this.metrics.keys()) if (this.table.get(name) === undefined) this.metrics.delete(name);
     if (this.maintenance !== undefined) this.reconcileMaintenance(nowMs, this.maintenance);
   }
 
   /** Windows open and close by time (or by the API, or a reload): each node's change is one event. */
-  private reconcileMaintenance(nowMs: number, stateOf: (node: string, group: string, nowMs: number) => MaintenanceState | null): void {
+  private reconcileMaintenance(
+    nowMs: number,
+    stateOf: (node: string, group: string, nowMs: number) => MaintenanceState | null,
+  ): void {
     for (const node of this.table.nodes()) {
       const window = stateOf(node.name, node.group, nowMs);
       const to = window === null ? 'off' : 'on';
@@ -102,8 +107,23 @@ export class EventRecorder {
       if (from === to) continue;
       if (to === 'on') this.windows.set(node.name, 'on');
       else this.windows.delete(node.name);
-      const message = window === null ? null : `until ${new Date(window.until * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC${window.reason === '' ? '' : `: ${window.reason}`}`;
-      this.history.record({ time: nowMs / 1000, kind: 'maintenance', severity: 'info', node: node.name, group: node.group, metric: null, component: null, from, to, value: null, message });
+      const message =
+        window === null
+          ? null
+          : `until ${new Date(window.until * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC${window.reason === '' ? '' : `: ${window.reason}`}`;
+      this.history.record({
+        time: nowMs / 1000,
+        kind: 'maintenance',
+        severity: 'info',
+        node: node.name,
+        group: node.group,
+        metric: null,
+        component: null,
+        from,
+        to,
+        value: null,
+        message,
+      });
     }
   }
 
@@ -113,7 +133,19 @@ export class EventRecorder {
     const last = this.components.get(component) ?? 'ok';
     if (last === to) return;
     this.components.set(component, to);
-    this.history.record({ time: this.now() / 1000, kind: 'bridge', severity: ok ? 'info' : 'error', node: null, group: null, metric: null, component, from: last, to, value: null, message });
+    this.history.record({
+      time: this.now() / 1000,
+      kind: 'bridge',
+      severity: ok ? 'info' : 'error',
+      node: null,
+      group: null,
+      metric: null,
+      component,
+      from: last,
+      to,
+      value: null,
+      message,
+    });
   }
 
   private nodeChange(name: string, to: 'up' | 'down', time: number): void {

@@ -16,7 +16,11 @@ export interface SavedWindows {
 
 /** Written whole through a temporary file renamed over it (a crash leaves the old or the new file). */
 export function saveMaintenanceFile(path: string, saved: SavedWindows): void {
-  const body = JSON.stringify({ version: 1, nextId: saved.nextId, windows: saved.windows.map(([id, w]) => ({ id, ...describeWindow(w) })) });
+  const body = JSON.stringify({
+    version: 1,
+    nextId: saved.nextId,
+    windows: saved.windows.map(([id, w]) => ({ id, ...describeWindow(w) })),
+  });
   const temporary = `${path}.tmp`;
   const fd = openSync(temporary, 'w', 0o600);
   try {
@@ -32,10 +36,14 @@ export function saveMaintenanceFile(path: string, saved: SavedWindows): void {
  * The saved windows, each validated as if posted again; invalid entries are left out and named in
  * `problems`. A missing file is an empty list (the first start).
  */
-export function readMaintenanceFile(path: string, maxWindows: number): SavedWindows & { readonly problems: readonly string[] } {
+export function readMaintenanceFile(
+  path: string,
+  maxWindows: number,
+): SavedWindows & { readonly problems: readonly string[] } {
   let text: string;
   try {
-    if (statSync(path).size > MAX_FILE_BYTES) return { nextId: 1, windows: [], problems: [`larger than ${MAX_FILE_BYTES} bytes, ignored`] };
+    if (statSync(path).size > MAX_FILE_BYTES)
+      return { nextId: 1, windows: [], problems: [`larger than ${MAX_FILE_BYTES} bytes, ignored`] };
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { nextId: 1, windows: [], problems: [] };
@@ -48,7 +56,8 @@ export function readMaintenanceFile(path: string, maxWindows: number): SavedWind
     return { nextId: 1, windows: [], problems: ['not JSON, ignored'] };
   }
   const file = data as { version?: unknown; nextId?: unknown; windows?: unknown } | null;
-  if (file === null || typeof file !== 'object' || file.version !== 1 || !Array.isArray(file.windows)) return { nextId: 1, windows: [], problems: ['not a version 1 maintenance file, ignored'] };
+  if (file === null || typeof file !== 'object' || file.version !== 1 || !Array.isArray(file.windows))
+    return { nextId: 1, windows: [], problems: ['not a version 1 maintenance file, ignored'] };
   const problems: string[] = [];
   const windows: Array<[string, MaintenanceWindow]> = [];
   const ids = new Set<string>();
@@ -65,6 +74,9 @@ export function readMaintenanceFile(path: string, maxWindows: number): SavedWind
   }
   if (file.windows.length > maxWindows) problems.push(`more than ${maxWindows} windows, the rest left out`);
   const highest = Math.max(0, ...windows.map(([id]) => Number(id.slice(1))));
-  const nextId = typeof file.nextId === 'number' && Number.isSafeInteger(file.nextId) && file.nextId > highest ? file.nextId : highest + 1;
+  const nextId =
+    typeof file.nextId === 'number' && Number.isSafeInteger(file.nextId) && file.nextId > highest
+      ? file.nextId
+      : highest + 1;
   return { nextId, windows, problems };
 }

@@ -31,7 +31,9 @@ export class MaintenanceSchedule {
   private readonly held: Gauge;
   // Read per node per scrape (10 000 nodes × 1100 windows would be seconds): windows indexed by the
   // node or group they select, and each window evaluated once per clock reading.
-  private index: { readonly byNode: Map<string, MaintenanceWindow[]>; readonly byGroup: Map<string, MaintenanceWindow[]> } | undefined;
+  private index:
+    | { readonly byNode: Map<string, MaintenanceWindow[]>; readonly byGroup: Map<string, MaintenanceWindow[]> }
+    | undefined;
   private memoAt = Number.NaN;
   private readonly memo = new Map<MaintenanceWindow, number | undefined>();
 
@@ -47,7 +49,11 @@ export class MaintenanceSchedule {
       registers: [registry],
     });
     for (const r of ['invalid', 'limit', 'no_auth']) this.refused.labels(r).inc(0);
-    this.held = new Gauge({ name: 'obsmon_bridge_maintenance_runtime_windows', help: `Maintenance windows set through the API and held in memory (at most ${MAX_RUNTIME_WINDOWS})`, registers: [registry] });
+    this.held = new Gauge({
+      name: 'obsmon_bridge_maintenance_runtime_windows',
+      help: `Maintenance windows set through the API and held in memory (at most ${MAX_RUNTIME_WINDOWS})`,
+      registers: [registry],
+    });
   }
 
   /** Loads the saved runtime windows (at start-up); returns what was wrong with the file, if anything. */
@@ -139,7 +145,8 @@ export class MaintenanceSchedule {
     let best: MaintenanceState | null = null;
     for (const w of [...(this.index.byNode.get(node) ?? []), ...(this.index.byGroup.get(group) ?? [])]) {
       const until = open(w);
-      if (until !== undefined && (best === null || Math.round(until / 1000) > best.until)) best = { until: Math.round(until / 1000), reason: w.reason };
+      if (until !== undefined && (best === null || Math.round(until / 1000) > best.until))
+        best = { until: Math.round(until / 1000), reason: w.reason };
     }
     return best;
   }

@@ -41,12 +41,23 @@ const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
 const instant = (what: string) =>
   z
-    .union([z.number(), z.string()], { error: (issue) => `expected ${what} as ISO 8601 (2026-12-01T08:00:00Z) or unix seconds, got ${describeValue(issue.input)}` })
+    .union([z.number(), z.string()], {
+      error: (issue) =>
+        `expected ${what} as ISO 8601 (2026-12-01T08:00:00Z) or unix seconds, got ${describeValue(issue.input)}`,
+    })
     .transform((v, ctx) => {
       // ISO 8601 with an explicit zone only: a bare local time would depend on the bridge host's zone.
-      const ms = typeof v === 'number' ? v * 1000 : /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(v) ? Date.parse(v) : Number.NaN;
+      const ms =
+        typeof v === 'number'
+          ? v * 1000
+          : /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(v)
+            ? Date.parse(v)
+            : Number.NaN;
       if (!Number.isFinite(ms)) {
-        ctx.addIssue({ code: 'custom', message: `expected ${what} as ISO 8601 with a zone (2026-12-01T08:00:00Z) or unix seconds, got ${describeValue(v)}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected ${what} as ISO 8601 with a zone (2026-12-01T08:00:00Z) or unix seconds, got ${describeValue(v)}`,
+        });
         return z.NEVER;
       }
       return ms;
@@ -64,7 +75,9 @@ const timeZone = z.string({ error: 'expected an IANA time zone such as UTC or Am
 );
 const dailyRange = z
   .string({ error: (issue) => `expected daily: "HH:MM-HH:MM", got ${describeValue(issue.input)}` })
-  .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]|24):[0-5]\d$/, { error: (issue) => `expected daily: "HH:MM-HH:MM" (24-hour), got ${describeValue(issue.input)}` })
+  .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]|24):[0-5]\d$/, {
+    error: (issue) => `expected daily: "HH:MM-HH:MM" (24-hour), got ${describeValue(issue.input)}`,
+  })
   .transform((s) => {
     const [a = '', b = ''] = s.split('-');
     const minutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
@@ -75,55 +88,94 @@ const dailyRange = z
 /** The schema of one window, shared by the inventory file and `POST /api/v1/maintenance`. */
 export const maintenanceWindowSchema = closedObject(
   {
-    node: z.string().regex(NODE_PATTERN, { error: (issue) => `expected a node name, got ${describeValue(issue.input)}` }).optional(),
-    group: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: (issue) => `expected a group name, got ${describeValue(issue.input)}` }).optional(),
+    node: z
+      .string()
+      .regex(NODE_PATTERN, { error: (issue) => `expected a node name, got ${describeValue(issue.input)}` })
+      .optional(),
+    group: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: (issue) => `expected a group name, got ${describeValue(issue.input)}` })
+      .optional(),
     from: instant('from').optional(),
     until: instant('until').optional(),
     daily: dailyRange.optional(),
     time_zone: timeZone.optional(),
-    weekdays: z.array(z.enum(WEEKDAYS, { error: 'expected weekdays among sun, mon, tue, wed, thu, fri, sat' }), { error: 'expected a list of weekdays (mon, tue, ...)' }).min(1, { error: 'expected at least one weekday' }).optional(),
-    reason: z.string({ error: 'expected a reason text' }).max(MAX_REASON_LENGTH, { error: `expected a reason of at most ${MAX_REASON_LENGTH} characters` }).default(''),
+    weekdays: z
+      .array(z.enum(WEEKDAYS, { error: 'expected weekdays among sun, mon, tue, wed, thu, fri, sat' }), {
+        error: 'expected a list of weekdays (mon, tue, ...)',
+      })
+      .min(1, { error: 'expected at least one weekday' })
+      .optional(),
+    reason: z
+      .string({ error: 'expected a reason text' })
+      .max(MAX_REASON_LENGTH, { error: `expected a reason of at most ${MAX_REASON_LENGTH} characters` })
+      .default(''),
   },
   '{ node | group, from/until or daily, time_zone, weekdays, reason }',
 )
   .superRefine((w, ctx) => {
-    if ((w.node === undefined) === (w.group === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'expected exactly one of node: or group:' });
+    if ((w.node === undefined) === (w.group === undefined))
+      ctx.addIssue({ code: 'custom', path: [], message: 'expected exactly one of node: or group:' });
     if (w.daily === undefined) {
-      if (w.until === undefined) ctx.addIssue({ code: 'custom', path: [], message: 'expected until: (a one-off window) or daily: "HH:MM-HH:MM"' });
-      if (w.time_zone !== undefined || w.weekdays !== undefined) ctx.addIssue({ code: 'custom', path: [w.time_zone !== undefined ? 'time_zone' : 'weekdays'], message: 'time_zone and weekdays belong to a daily window' });
-      if (w.from !== undefined && w.until !== undefined && w.until <= w.from) ctx.addIssue({ code: 'custom', path: ['until'], message: 'until must be after from' });
+      if (w.until === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: 'expected until: (a one-off window) or daily: "HH:MM-HH:MM"',
+        });
+      if (w.time_zone !== undefined || w.weekdays !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [w.time_zone !== undefined ? 'time_zone' : 'weekdays'],
+          message: 'time_zone and weekdays belong to a daily window',
+        });
+      if (w.from !== undefined && w.until !== undefined && w.until <= w.from)
+        ctx.addIssue({ code: 'custom', path: ['until'], message: 'until must be after from' });
     } else if (w.from !== undefined || w.until !== undefined) {
-      ctx.addIssue({ code: 'custom', path: [w.from !== undefined ? 'from' : 'until'], message: 'a daily window has no from/until' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [w.from !== undefined ? 'from' : 'until'],
+        message: 'a daily window has no from/until',
+      });
     }
   })
-  .transform(
-    (w): MaintenanceWindow => ({
-      selector: w.node !== undefined ? { node: w.node } : { group: w.group! },
-      schedule:
-        w.daily === undefined
-          ? { kind: 'once', fromMs: w.from ?? Number.NEGATIVE_INFINITY, untilMs: w.until! }
-          : {
-              kind: 'daily',
-              startMinute: w.daily.start,
-              endMinute: w.daily.end,
-              timeZone: w.time_zone ?? 'UTC',
-              ...(w.weekdays === undefined ? {} : { weekdays: new Set(w.weekdays.map((d) => WEEKDAYS.indexOf(d))) }),
-            },
-      reason: w.reason,
-    }),
-  );
+  .transform((w): MaintenanceWindow => ({
+    selector: w.node !== undefined ? { node: w.node } : { group: w.group! },
+    schedule:
+      w.daily === undefined
+        ? { kind: 'once', fromMs: w.from ?? Number.NEGATIVE_INFINITY, untilMs: w.until! }
+        : {
+            kind: 'daily',
+            startMinute: w.daily.start,
+            endMinute: w.daily.end,
+            timeZone: w.time_zone ?? 'UTC',
+            ...(w.weekdays === undefined ? {} : { weekdays: new Set(w.weekdays.map((d) => WEEKDAYS.indexOf(d))) }),
+          },
+    reason: w.reason,
+  }));
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 /** Local weekday and minute of the day at `ms` in `timeZone`. */
 function localTime(ms: number, tz: string): { weekday: number; minute: number; second: number } {
   let f = formatters.get(tz);
   if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', weekday: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     formatters.set(tz, f);
   }
   const parts = new Map(f.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
   const weekday = WEEKDAYS.indexOf((parts.get('weekday') ?? '').toLowerCase().slice(0, 3) as (typeof WEEKDAYS)[number]);
-  return { weekday, minute: Number(parts.get('hour')) * 60 + Number(parts.get('minute')), second: Number(parts.get('second')) };
+  return {
+    weekday,
+    minute: Number(parts.get('hour')) * 60 + Number(parts.get('minute')),
+    second: Number(parts.get('second')),
+  };
 }
 
 /**
@@ -138,7 +190,9 @@ export function windowOpenUntil(w: MaintenanceWindow, nowMs: number): number | u
   const startsOn = (day: number) => s.weekdays === undefined || s.weekdays.has(day);
   const endAt = (minutesLeft: number) => nowMs + (minutesLeft * 60 - t.second) * 1000 - (nowMs % 1000);
   if (s.startMinute < s.endMinute) {
-    return startsOn(t.weekday) && t.minute >= s.startMinute && t.minute < s.endMinute ? endAt(s.endMinute - t.minute) : undefined;
+    return startsOn(t.weekday) && t.minute >= s.startMinute && t.minute < s.endMinute
+      ? endAt(s.endMinute - t.minute)
+      : undefined;
   }
   // Across midnight: opened today (after start) or yesterday (before end).
   if (t.minute >= s.startMinute && startsOn(t.weekday)) return endAt(1440 - t.minute + s.endMinute);
@@ -153,8 +207,15 @@ export function describeWindow(w: MaintenanceWindow): Record<string, unknown> {
   return {
     ...w.selector,
     ...(s.kind === 'once'
-      ? { ...(Number.isFinite(s.fromMs) ? { from: new Date(s.fromMs).toISOString() } : {}), until: new Date(s.untilMs).toISOString() }
-      : { daily: `${hhmm(s.startMinute)}-${hhmm(s.endMinute)}`, time_zone: s.timeZone, ...(s.weekdays === undefined ? {} : { weekdays: WEEKDAYS.filter((_, i) => s.weekdays!.has(i)) }) }),
+      ? {
+          ...(Number.isFinite(s.fromMs) ? { from: new Date(s.fromMs).toISOString() } : {}),
+          until: new Date(s.untilMs).toISOString(),
+        }
+      : {
+          daily: `${hhmm(s.startMinute)}-${hhmm(s.endMinute)}`,
+          time_zone: s.timeZone,
+          ...(s.weekdays === undefined ? {} : { weekdays: WEEKDAYS.filter((_, i) => s.weekdays!.has(i)) }),
+        }),
     reason: w.reason,
   };
 }

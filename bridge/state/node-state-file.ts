@@ -22,10 +22,15 @@ const SERIES_BYTES = 256;
 export const DEFAULT_STATE_FILE_NAME = 'nodes.json';
 
 /** `--state-file`, else `<spool-dir>/nodes.json`, else none (the table lives in memory only). */
-export function stateFilePath(options: { readonly stateFile: string | undefined; readonly spoolDir: string | undefined }): string | undefined {
+export function stateFilePath(options: {
+  readonly stateFile: string | undefined;
+  readonly spoolDir: string | undefined;
+}): string | undefined {
   if (options.stateFile !== undefined) {
     if (!existsSync(dirname(options.stateFile))) {
-      throw new ConfigError(`Invalid --state-file ${options.stateFile}: its directory ${dirname(options.stateFile)} does not exist`);
+      throw new ConfigError(
+        `Invalid --state-file ${options.stateFile}: its directory ${dirname(options.stateFile)} does not exist`,
+      );
     }
     return options.stateFile;
   }
@@ -34,7 +39,9 @@ export function stateFilePath(options: { readonly stateFile: string | undefined;
   try {
     mkdirSync(options.spoolDir, { recursive: true });
   } catch (error) {
-    throw new ConfigError(`Invalid --spool-dir ${options.spoolDir}: cannot create it for the node state file: ${(error as Error).message}`);
+    throw new ConfigError(
+      `Invalid --spool-dir ${options.spoolDir}: cannot create it for the node state file: ${(error as Error).message}`,
+    );
   }
   return join(options.spoolDir, DEFAULT_STATE_FILE_NAME);
 }
@@ -43,7 +50,13 @@ export function stateFilePath(options: { readonly stateFile: string | undefined;
 export function encodeNode(node: NodeState): string | undefined {
   if (node.lastTimestamp === undefined || node.lastReceivedAt === undefined) return undefined;
   const series = [...node.series.values()].map((s) => [s.key, s.qualifier ?? null, s.value, s.timestamp, s.receivedAt]);
-  return JSON.stringify({ node: node.name, lastTimestamp: node.lastTimestamp, lastReceivedAt: node.lastReceivedAt, clockSkewSeconds: node.clockSkewSeconds, series });
+  return JSON.stringify({
+    node: node.name,
+    lastTimestamp: node.lastTimestamp,
+    lastReceivedAt: node.lastReceivedAt,
+    clockSkewSeconds: node.clockSkewSeconds,
+    series,
+  });
 }
 
 /**
@@ -77,7 +90,12 @@ export interface StateFileBounds {
 export type ReadOutcome =
   | { readonly kind: 'missing' }
   | { readonly kind: 'invalid'; readonly problem: string }
-  | { readonly kind: 'ok'; readonly savedAt: number; readonly nodes: readonly SavedNode[]; readonly beyondMaxNodes: number };
+  | {
+      readonly kind: 'ok';
+      readonly savedAt: number;
+      readonly nodes: readonly SavedNode[];
+      readonly beyondMaxNodes: number;
+    };
 
 class Invalid extends Error {}
 
@@ -109,7 +127,10 @@ export async function readNodeState(path: string, bounds: StateFileBounds, nowMs
         return;
       }
       if (isRecord(value) && value['end'] === true) {
-        if (value['nodes'] !== seen.size) throw new Invalid(`line ${lineNumber}: the end line counts ${String(value['nodes'])} nodes, the file has ${seen.size}`);
+        if (value['nodes'] !== seen.size)
+          throw new Invalid(
+            `line ${lineNumber}: the end line counts ${String(value['nodes'])} nodes, the file has ${seen.size}`,
+          );
         ended = true;
         return;
       }
@@ -151,41 +172,55 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** A positive finite number, at most `max`. */
 function time(value: unknown, what: string, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new Invalid(`${what}: expected a positive number`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new Invalid(`${what}: expected a positive number`);
   return Math.min(value, max);
 }
 
 function header(value: unknown, nowMs: number): number {
-  if (!isRecord(value) || value['format'] !== FORMAT) throw new Invalid(`line 1: not an obsmon node state file (no "format": "${FORMAT}")`);
-  if (value['version'] !== VERSION) throw new Invalid(`line 1: version ${String(value['version'])}, this bridge reads version ${VERSION}`);
+  if (!isRecord(value) || value['format'] !== FORMAT)
+    throw new Invalid(`line 1: not an obsmon node state file (no "format": "${FORMAT}")`);
+  if (value['version'] !== VERSION)
+    throw new Invalid(`line 1: version ${String(value['version'])}, this bridge reads version ${VERSION}`);
   return time(value['savedAt'], 'line 1: savedAt', nowMs);
 }
 
 function savedNode(value: unknown, lineNumber: number, nowMs: number): SavedNode {
   const at = `line ${lineNumber}`;
-  if (!isRecord(value) || typeof value['node'] !== 'string' || !Array.isArray(value['series'])) throw new Invalid(`${at}: expected a node`);
+  if (!isRecord(value) || typeof value['node'] !== 'string' || !Array.isArray(value['series']))
+    throw new Invalid(`${at}: expected a node`);
   const lastTimestamp = time(value['lastTimestamp'], `${at}: lastTimestamp`, Infinity);
   const lastReceivedAt = time(value['lastReceivedAt'], `${at}: lastReceivedAt`, nowMs);
   const skew = value['clockSkewSeconds'];
-  if (typeof skew !== 'number' || !Number.isFinite(skew)) throw new Invalid(`${at}: clockSkewSeconds: expected a number`);
+  if (typeof skew !== 'number' || !Number.isFinite(skew))
+    throw new Invalid(`${at}: clockSkewSeconds: expected a number`);
   const rows = value['series'] as unknown[];
   const times: Array<{ timestamp: number; receivedAt: number }> = [];
   const pairs: string[] = [];
   for (const row of rows) {
-    if (!Array.isArray(row) || row.length !== 5) throw new Invalid(`${at}: a series is not [key, qualifier, value, timestamp, receivedAt]`);
+    if (!Array.isArray(row) || row.length !== 5)
+      throw new Invalid(`${at}: a series is not [key, qualifier, value, timestamp, receivedAt]`);
     const [key, qualifier, v] = row as unknown[];
-    if (typeof key !== 'string' || (qualifier !== null && typeof qualifier !== 'string') || typeof v !== 'number') throw new Invalid(`${at}: a series is not [key, qualifier, value, timestamp, receivedAt]`);
+    if (typeof key !== 'string' || (qualifier !== null && typeof qualifier !== 'string') || typeof v !== 'number')
+      throw new Invalid(`${at}: a series is not [key, qualifier, value, timestamp, receivedAt]`);
     // Field separators inside a field would make the line below say something else than the file.
-    if (!FIELD.test(key) || (qualifier !== null && !QUALIFIER_PATTERN.test(qualifier))) throw new Invalid(`${at}: bad_key: "${key.slice(0, 40)}"`);
+    if (!FIELD.test(key) || (qualifier !== null && !QUALIFIER_PATTERN.test(qualifier)))
+      throw new Invalid(`${at}: bad_key: "${key.slice(0, 40)}"`);
     pairs.push(`${qualifier === null ? key : `${key}@${qualifier}`}=${String(v)}`);
-    times.push({ timestamp: time(row[3], `${at}: series timestamp`, Infinity), receivedAt: time(row[4], `${at}: series receivedAt`, nowMs) });
+    times.push({
+      timestamp: time(row[3], `${at}: series timestamp`, Infinity),
+      receivedAt: time(row[4], `${at}: series receivedAt`, nowMs),
+    });
   }
   if (!NODE_PATTERN.test(value['node'])) throw new Invalid(`${at}: bad_node: "${value['node'].slice(0, 70)}"`);
   // The same validation as a report on the wire: node name, keys, qualifiers, value ranges, duplicates.
   const parsed = parseLine(`${value['node']} ${String(lastTimestamp)} ${pairs.length === 0 ? 'x=0' : pairs.join(' ')}`);
   if (!parsed.ok) throw new Invalid(`${at}: ${parsed.reason}: ${parsed.detail}`);
   if (parsed.report.samples.length !== Math.max(1, pairs.length)) throw new Invalid(`${at}: malformed series`);
-  const series: SeriesState[] = pairs.length === 0 ? [] : parsed.report.samples.map((s, i) => ({ key: s.key, qualifier: s.qualifier, value: s.value, ...times[i]! }));
+  const series: SeriesState[] =
+    pairs.length === 0
+      ? []
+      : parsed.report.samples.map((s, i) => ({ key: s.key, qualifier: s.qualifier, value: s.value, ...times[i]! }));
   return { name: parsed.report.node, lastTimestamp, lastReceivedAt, clockSkewSeconds: skew, series };
 }
 
@@ -197,7 +232,12 @@ export interface RestoreSummary {
 }
 
 /** Read `path` and put its nodes into the table; an invalid file changes nothing. */
-export async function restoreNodeState(path: string, table: NodeTable, bounds: StateFileBounds, nowMs: number): Promise<RestoreSummary & { readonly read: ReadOutcome }> {
+export async function restoreNodeState(
+  path: string,
+  table: NodeTable,
+  bounds: StateFileBounds,
+  nowMs: number,
+): Promise<RestoreSummary & { readonly read: ReadOutcome }> {
   const read = await readNodeState(path, bounds, nowMs);
   const dropped = new Map<'unknown_node' | 'too_many_nodes' | 'too_many_series', number>();
   const add = (reason: 'unknown_node' | 'too_many_nodes' | 'too_many_series', n: number) => {

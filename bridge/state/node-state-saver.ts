@@ -21,17 +21,26 @@ export interface NodeStateOptions extends StateFileBounds {
  * keep their real last report time: a node that was down is still down, one that was up is judged
  * by --down-after against the time it really reported, and its values leave /metrics when that is past.
  */
-export async function startNodeStateSaver(table: NodeTable, options: NodeStateOptions, metrics: SelfMetrics, log: Logger): Promise<NodeStateSaver> {
+export async function startNodeStateSaver(
+  table: NodeTable,
+  options: NodeStateOptions,
+  metrics: SelfMetrics,
+  log: Logger,
+): Promise<NodeStateSaver> {
   const restored = await restoreNodeState(options.path, table, options, options.now());
   metrics.stateRestoredNodes.set(restored.restored);
   for (const [reason, n] of restored.dropped) metrics.stateRestoreDropped.labels(reason).inc(n);
   if (restored.read.kind === 'invalid') {
     metrics.stateRestoreDropped.labels('invalid_file').inc();
-    log.warn(`Ignoring the node state file "${options.path}" (${restored.read.problem}): starting with an empty node table; the next save replaces it`);
+    log.warn(
+      `Ignoring the node state file "${options.path}" (${restored.read.problem}): starting with an empty node table; the next save replaces it`,
+    );
   } else if (restored.read.kind === 'ok') {
     const age = Math.max(0, Math.round((options.now() - restored.read.savedAt) / 1000));
     const dropped = [...restored.dropped].map(([reason, n]) => `${n} ${reason}`).join(', ');
-    log.info(`Restored ${plural(restored.restored, 'node')} from "${options.path}" (saved ${age} s ago)${dropped === '' ? '' : `; not restored: ${dropped}`}`);
+    log.info(
+      `Restored ${plural(restored.restored, 'node')} from "${options.path}" (saved ${age} s ago)${dropped === '' ? '' : `; not restored: ${dropped}`}`,
+    );
   }
 
   const failures = new RateLimitedLog(log);

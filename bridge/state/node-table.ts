@@ -69,7 +69,9 @@ export interface SavedNode {
   readonly series: readonly SeriesState[];
 }
 
-export type RestoreOutcome = { readonly ok: true; readonly droppedSeries: number } | { readonly ok: false; readonly reason: 'unknown_node' | 'too_many_nodes' };
+export type RestoreOutcome =
+  | { readonly ok: true; readonly droppedSeries: number }
+  | { readonly ok: false; readonly reason: 'unknown_node' | 'too_many_nodes' };
 
 export function seriesId(key: string, qualifier: string | undefined): string {
   return qualifier === undefined ? key : `${key}@${qualifier}`;
@@ -140,7 +142,13 @@ export class NodeTable {
           }
           node.customKeys.add(sample.key);
         }
-        node.series.set(id, { key: sample.key, qualifier: sample.qualifier, value: sample.value, timestamp, receivedAt: nowMs });
+        node.series.set(id, {
+          key: sample.key,
+          qualifier: sample.qualifier,
+          value: sample.value,
+          timestamp,
+          receivedAt: nowMs,
+        });
       } else if (timestamp >= series.timestamp) {
         // Newest by agent time wins: a replayed old report never overwrites a fresher value.
         series.value = sample.value;
@@ -149,7 +157,13 @@ export class NodeTable {
       }
       kept.push(sample);
     }
-    return { ok: true, report: { node: node.name, timestamp, samples: kept, receivedAt: nowMs }, droppedSamples, droppedCustomKeys, clockAhead };
+    return {
+      ok: true,
+      report: { node: node.name, timestamp, samples: kept, receivedAt: nowMs },
+      droppedSamples,
+      droppedCustomKeys,
+      clockAhead,
+    };
   }
 
   /**
@@ -196,12 +210,21 @@ export class NodeTable {
       const id = seriesId(s.key, s.qualifier);
       if (node.series.has(id)) continue;
       const custom = standardKey(s.key) === undefined && !node.customKeys.has(s.key);
-      if (node.series.size >= this.limits.maxSeriesPerNode || (custom && node.customKeys.size >= (this.limits.maxCustomKeysPerNode ?? Infinity))) {
+      if (
+        node.series.size >= this.limits.maxSeriesPerNode ||
+        (custom && node.customKeys.size >= (this.limits.maxCustomKeysPerNode ?? Infinity))
+      ) {
         droppedSeries += 1;
         continue;
       }
       if (custom) node.customKeys.add(s.key);
-      node.series.set(id, { key: s.key, qualifier: s.qualifier, value: s.value, timestamp: s.timestamp, receivedAt: s.receivedAt });
+      node.series.set(id, {
+        key: s.key,
+        qualifier: s.qualifier,
+        value: s.value,
+        timestamp: s.timestamp,
+        receivedAt: s.receivedAt,
+      });
     }
     return { ok: true, droppedSeries };
   }

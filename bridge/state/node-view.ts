@@ -38,7 +38,13 @@ export interface NodeView {
 /** The node's open maintenance window at `nowMs` (bridge/state/maintenance-schedule.ts). */
 export type MaintenanceLookup = (node: string, group: string, nowMs: number) => MaintenanceState | null;
 
-export function viewNode(node: NodeState, thresholds: Thresholds, nowMs: number, downAfterMs: number, maintenance?: MaintenanceLookup): NodeView {
+export function viewNode(
+  node: NodeState,
+  thresholds: Thresholds,
+  nowMs: number,
+  downAfterMs: number,
+  maintenance?: MaintenanceLookup,
+): NodeView {
   const up = isUp(node, nowMs, downAfterMs);
   let status: Status = up ? 'ok' : 'stale';
   const metrics: MetricView[] = [];

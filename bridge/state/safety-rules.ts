@@ -26,11 +26,17 @@ const rule = closedObject(
     when: z.enum(['down', 'error'], { error: (issue) => `expected down or error, got ${describeValue(issue.input)}` }),
     node: z
       .string({ error: (issue) => `expected a node name, got ${describeValue(issue.input)}` })
-      .regex(NODE_PATTERN, { error: (issue) => `expected a node name as in the protocol (letters, digits, _ . : -; at most 64), got ${describeValue(issue.input)}` })
+      .regex(NODE_PATTERN, {
+        error: (issue) =>
+          `expected a node name as in the protocol (letters, digits, _ . : -; at most 64), got ${describeValue(issue.input)}`,
+      })
       .optional(),
     group: z
       .string({ error: (issue) => `expected a group name, got ${describeValue(issue.input)}` })
-      .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: (issue) => `expected a group name (letters, digits, _ . -; at most 64), got ${describeValue(issue.input)}` })
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, {
+        error: (issue) =>
+          `expected a group name (letters, digits, _ . -; at most 64), got ${describeValue(issue.input)}`,
+      })
       .optional(),
     critical: yamlBoolean.optional(),
   },

@@ -5,8 +5,22 @@ import type { Status, Thresholds } from './thresholds.ts';
 
 /** A metric crossing a level, or a node going stale / coming back. */
 export type StatusChange =
-  | { readonly kind: 'metric'; readonly node: string; readonly metric: string; readonly from: Status; readonly to: Status; readonly value: number; readonly timestamp: number }
-  | { readonly kind: 'node'; readonly node: string; readonly from: 'up' | 'down'; readonly to: 'up' | 'down'; readonly timestamp: number };
+  | {
+      readonly kind: 'metric';
+      readonly node: string;
+      readonly metric: string;
+      readonly from: Status;
+      readonly to: Status;
+      readonly value: number;
+      readonly timestamp: number;
+    }
+  | {
+      readonly kind: 'node';
+      readonly node: string;
+      readonly from: 'up' | 'down';
+      readonly to: 'up' | 'down';
+      readonly timestamp: number;
+    };
 
 /**
  * Remembers the last status of every series and node and reports transitions only, so consumers
@@ -34,7 +48,8 @@ export class StatusTracker {
       this.metricStatus.set(node.name, statuses);
     }
     if (this.nodeUp.get(node.name) !== true) {
-      if (this.nodeUp.has(node.name)) changes.push({ kind: 'node', node: node.name, from: 'down', to: 'up', timestamp: report.receivedAt / 1000 });
+      if (this.nodeUp.has(node.name))
+        changes.push({ kind: 'node', node: node.name, from: 'down', to: 'up', timestamp: report.receivedAt / 1000 });
       this.nodeUp.set(node.name, true);
     }
     for (const sample of report.samples) {
@@ -44,7 +59,16 @@ export class StatusTracker {
       const to = this.thresholds.status(node.name, node.group, sample.key, sample.value);
       const from = statuses.get(id) ?? 'ok';
       statuses.set(id, to);
-      if (from !== to) changes.push({ kind: 'metric', node: node.name, metric: id, from, to, value: sample.value, timestamp: report.timestamp });
+      if (from !== to)
+        changes.push({
+          kind: 'metric',
+          node: node.name,
+          metric: id,
+          from,
+          to,
+          value: sample.value,
+          timestamp: report.timestamp,
+        });
     }
     return changes;
   }

@@ -13,14 +13,22 @@ export interface Levels {
 
 export type Status = 'ok' | 'warning' | 'error' | 'stale';
 
-const number = (what: string) => z.number({ error: (issue) => `expected the ${what} level as a number, got ${describeValue(issue.input)}` });
-const levels = closedObject({ warning: number('warning'), error: number('error') }, '{ warning: <number>, error: <number> }').refine(
-  (l) => l.warning <= l.error,
-  { error: 'warning must not be above error' },
-);
-const perMetric = z.record(z.string(), levels, { error: (issue) => `expected metric: { warning, error } entries, got ${describeValue(issue.input)}` });
-const perName = (what: string) => z.record(z.string(), perMetric, { error: (issue) => `expected ${what} names with their metrics, got ${describeValue(issue.input)}` });
-const customMetric = z.string().regex(CUSTOM_KEY_PATTERN, { error: 'expected a custom key as in the protocol (a-z, 0-9, _; at most 32)' });
+const number = (what: string) =>
+  z.number({ error: (issue) => `expected the ${what} level as a number, got ${describeValue(issue.input)}` });
+const levels = closedObject(
+  { warning: number('warning'), error: number('error') },
+  '{ warning: <number>, error: <number> }',
+).refine((l) => l.warning <= l.error, { error: 'warning must not be above error' });
+const perMetric = z.record(z.string(), levels, {
+  error: (issue) => `expected metric: { warning, error } entries, got ${describeValue(issue.input)}`,
+});
+const perName = (what: string) =>
+  z.record(z.string(), perMetric, {
+    error: (issue) => `expected ${what} names with their metrics, got ${describeValue(issue.input)}`,
+  });
+const customMetric = z
+  .string()
+  .regex(CUSTOM_KEY_PATTERN, { error: 'expected a custom key as in the protocol (a-z, 0-9, _; at most 32)' });
 const thresholdsFile = closedObject(
   {
     /** Custom (non-standard) keys that may have levels; anything else not standard is a typo. */

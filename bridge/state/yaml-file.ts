@@ -17,7 +17,8 @@ export function validateYaml<T>(source: YamlSource, schema: z.ZodType<T>): T {
   const issue = result.error.issues.find((i) => i.code === 'unrecognized_keys') ?? result.error.issues[0];
   if (issue === undefined) throw new ConfigError(`${source.path}: unexpected content`);
   // An unknown key is reported at its own line, not at the mapping holding it.
-  const keys = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path;
+  const keys =
+    issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path;
   const line = source.lineOf(keys);
   const where = line === undefined ? source.path : `${source.path}:${line}`;
   // Its message names the key; the prefix is the mapping it is in.

@@ -41,7 +41,10 @@ export class DeadLetterFile implements DeadLetterSink {
     // Rare and small: a plain synchronous append keeps the order and needs no queue.
     appendFileSync(this.path, `${comment}\n${lines.join('\n')}\n`, 'latin1');
     if (statSync(this.path).size > this.maxBytes) renameSync(this.path, `${this.path}.1`);
-    this.log.warn('dead-letter', `Database refused ${lines.length} line(s) for good (${printable(reason)}); set aside in "${this.path}"`);
+    this.log.warn(
+      'dead-letter',
+      `Database refused ${lines.length} line(s) for good (${printable(reason)}); set aside in "${this.path}"`,
+    );
   }
 }
 
@@ -55,6 +58,9 @@ export class DeadLetterLog implements DeadLetterSink {
   }
 
   add(lines: readonly string[], reason: string): void {
-    this.log.warn('dead-letter', `Database refused ${lines.length} line(s) for good (${printable(reason)}): "${printable(lines[0]?.slice(0, 200) ?? '')}"`);
+    this.log.warn(
+      'dead-letter',
+      `Database refused ${lines.length} line(s) for good (${printable(reason)}): "${printable(lines[0]?.slice(0, 200) ?? '')}"`,
+    );
   }
 }

@@ -29,7 +29,12 @@ export interface DeliveryOptions {
  * overwrites itself. Costs about 2·log2(n) requests per refused line. Any other failure is thrown as
  * a retryable WriteError and the caller keeps the whole batch.
  */
-export async function deliver(endpoint: WriteEndpoint, lines: readonly string[], observer: DeliveryObserver, options: DeliveryOptions = {}): Promise<void> {
+export async function deliver(
+  endpoint: WriteEndpoint,
+  lines: readonly string[],
+  observer: DeliveryObserver,
+  options: DeliveryOptions = {},
+): Promise<void> {
   if (lines.length === 0) return;
   // A server that garbles every answer (a URL pointing at something that is not InfluxDB) would cost
   // 2n requests per retry; a bad line is found within about one path of the bisection.
@@ -55,7 +60,12 @@ interface Attempt {
   budget: number;
 }
 
-async function attempt(endpoint: WriteEndpoint, lines: readonly string[], observer: DeliveryObserver, state: Attempt): Promise<void> {
+async function attempt(
+  endpoint: WriteEndpoint,
+  lines: readonly string[],
+  observer: DeliveryObserver,
+  state: Attempt,
+): Promise<void> {
   const started = performance.now();
   let error: WriteError;
   try {

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { syncDirectory } from '../../lib/directory-lock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
-import { listSegments, lockDirectory, minTimestamp, readCursor, readSegment, segmentName, timestampsOf } from './spool-files.ts';
+import {
+  listSegments,
+  lockDirectory,
+  minTimestamp,
+  readCursor,
+  readSegment,
+  segmentName,
+  timestampsOf,
+} from './spool-files.ts';
 import type { DropListener, Spool, SpoolBatch, SpoolStats } from './spool.ts';
 
 /** File operations of the spool, each a label value of `obsmon_bridge_spool_errors_total{op}`. */
@@ -166,11 +174,14 @@ export class DiskSpool implements Spool {
       try {
         if (segment.handle === undefined) {
           // Not 'a': positional writes, so a retry after a failure rewrites the same bytes.
-          segment.handle = await (this.options.openFile ?? open)(this.path(segment.seq), segment.written === 0 ? 'w' : 'r+');
+          segment.handle = await (this.options.openFile ?? open)(
+            this.path(segment.seq),
+            segment.written === 0 ? 'w' : 'r+',
+          );
           syncDirectory(this.options.dir);
         }
         const handle = segment.handle;
-        for (let done = 0; done < data.length; ) {
+        for (let done = 0; done < data.length;) {
           const { bytesWritten } = await handle.write(data, done, data.length - done, segment.written + done);
           if (bytesWritten === 0) throw new Error('wrote 0 bytes');
           done += bytesWritten;
@@ -223,7 +234,13 @@ export class DiskSpool implements Spool {
   ack(batch: SpoolBatch): void {
     const head = this.head;
     const first = this.segments[0];
-    if (head === undefined || first === undefined || batch.position.segment !== head.seq || batch.position.start !== head.index) return;
+    if (
+      head === undefined ||
+      first === undefined ||
+      batch.position.segment !== head.seq ||
+      batch.position.start !== head.index
+    )
+      return;
     let bytes = 0;
     for (let i = head.index; i < batch.position.end; i += 1) bytes += head.lines[i]!.length + 1;
     head.index = batch.position.end;
@@ -244,7 +261,8 @@ export class DiskSpool implements Spool {
 
   stats(): SpoolStats {
     let oldest: number | undefined;
-    for (const s of this.segments) if (s.minTimestamp !== undefined && (oldest === undefined || s.minTimestamp < oldest)) oldest = s.minTimestamp;
+    for (const s of this.segments)
+      if (s.minTimestamp !== undefined && (oldest === undefined || s.minTimestamp < oldest)) oldest = s.minTimestamp;
     return { bytes: this.pendingBytes, points: this.points, oldestTimestamp: oldest };
   }
 
@@ -266,12 +284,18 @@ export class DiskSpool implements Spool {
   private recover(): void {
     const { dir } = this.options;
     const { seqs: found, odd, highest } = listSegments(dir);
-    for (const name of odd) this.repaired('odd_entry', 1, `Skipped "${join(dir, name)}": named like a spool segment but not a regular file`);
+    for (const name of odd)
+      this.repaired('odd_entry', 1, `Skipped "${join(dir, name)}": named like a spool segment but not a regular file`);
     const read = new Map<number, string[]>();
     for (const seq of found) {
       try {
         const { lines, tornBytes } = readSegment(this.path(seq));
-        if (tornBytes > 0) this.repaired('torn_tail', 1, `Cut ${tornBytes} bytes of an unfinished write off spool segment ${segmentName(seq)}`);
+        if (tornBytes > 0)
+          this.repaired(
+            'torn_tail',
+            1,
+            `Cut ${tornBytes} bytes of an unfinished write off spool segment ${segmentName(seq)}`,
+          );
         read.set(seq, lines);
       } catch (error) {
         this.repaired('odd_entry', 1, `Skipped spool segment "${this.path(seq)}": ${(error as Error).message}`);
@@ -280,7 +304,11 @@ export class DiskSpool implements Spool {
     const seqs = found.filter((seq) => read.has(seq));
     let cursor = readCursor(dir);
     if (cursor === 'invalid') {
-      this.repaired('invalid_cursor', 1, `The spool cursor "${join(dir, 'cursor')}" is unreadable; the oldest segment is replayed from its start (re-sent points overwrite themselves)`);
+      this.repaired(
+        'invalid_cursor',
+        1,
+        `The spool cursor "${join(dir, 'cursor')}" is unreadable; the oldest segment is replayed from its start (re-sent points overwrite themselves)`,
+      );
       cursor = undefined;
     }
     if (cursor !== undefined && cursor.seq !== seqs[0]) cursor = undefined;
@@ -294,7 +322,17 @@ export class DiskSpool implements Spool {
       }
       const times = timestampsOf(lines);
       const bytes = lines.reduce((sum, l) => sum + l.length + 1, 0);
-      const segment: Segment = { seq, bytes, lines: lines.length, minTimestamp: minTimestamp(times), buffered: [], bufferedBytes: 0, written: bytes, handle: undefined, sealed: true };
+      const segment: Segment = {
+        seq,
+        bytes,
+        lines: lines.length,
+        minTimestamp: minTimestamp(times),
+        buffered: [],
+        bufferedBytes: 0,
+        written: bytes,
+        handle: undefined,
+        sealed: true,
+      };
       this.segments.push(segment);
       this.diskBytes += bytes;
       this.pendingBytes += bytes;
@@ -304,7 +342,11 @@ export class DiskSpool implements Spool {
         if (cursor?.seq === seq && cursor.line > lines.length) {
           // The segment is shorter than what was drained of it: not the file the cursor was saved for
           // (damaged, replaced). Skipping would lose all of it; replaying only re-sends.
-          this.repaired('invalid_cursor', 1, `The spool cursor points past the end of segment ${segmentName(seq)} (line ${cursor.line} of ${lines.length}); replaying the segment from its start (re-sent points overwrite themselves)`);
+          this.repaired(
+            'invalid_cursor',
+            1,
+            `The spool cursor points past the end of segment ${segmentName(seq)} (line ${cursor.line} of ${lines.length}); replaying the segment from its start (re-sent points overwrite themselves)`,
+          );
           rmSync(join(dir, 'cursor'), { force: true });
         } else if (cursor?.seq === seq && cursor.line > 0) {
           const skip = cursor.line;
@@ -315,7 +357,8 @@ export class DiskSpool implements Spool {
         }
       }
     }
-    if (this.points > 0) this.options.log.info(`Spool holds ${this.points} points from before the restart; they drain first`);
+    if (this.points > 0)
+      this.options.log.info(`Spool holds ${this.points} points from before the restart; they drain first`);
   }
 
   private repaired(kind: SpoolRepair, count: number, message: string): void {
@@ -326,7 +369,17 @@ export class DiskSpool implements Spool {
   private newSegment(): Segment {
     const seq = this.nextSeq;
     this.nextSeq += 1;
-    const segment: Segment = { seq, bytes: 0, lines: 0, minTimestamp: undefined, buffered: [], bufferedBytes: 0, written: 0, handle: undefined, sealed: false };
+    const segment: Segment = {
+      seq,
+      bytes: 0,
+      lines: 0,
+      minTimestamp: undefined,
+      buffered: [],
+      bufferedBytes: 0,
+      written: 0,
+      handle: undefined,
+      sealed: false,
+    };
     this.segments.push(segment);
     return segment;
   }

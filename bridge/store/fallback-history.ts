@@ -21,7 +21,10 @@ export class FallbackHistory implements HistoryReader {
     try {
       return await this.primary.query(q);
     } catch (error) {
-      this.log.warn('history', `History query to the database failed, answering from memory: ${(error as Error).message}`);
+      this.log.warn(
+        'history',
+        `History query to the database failed, answering from memory: ${(error as Error).message}`,
+      );
       return this.fallback.query(q);
     }
   }

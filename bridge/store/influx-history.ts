@@ -1,5 +1,11 @@
 import { errorText } from './influx-v1-endpoint.ts';
-import { MAX_HISTORY_POINTS, type HistoryAnswer, type HistoryPoint, type HistoryQuery, type HistoryReader } from './history.ts';
+import {
+  MAX_HISTORY_POINTS,
+  type HistoryAnswer,
+  type HistoryPoint,
+  type HistoryQuery,
+  type HistoryReader,
+} from './history.ts';
 import { locate } from './schema.ts';
 
 /** Where and how to send InfluxQL: 1.x with db/rp and basic auth, 2.x/3.x/1.8 with a token. */
@@ -30,7 +36,8 @@ export function quoteString(text: string): string {
 export function historyStatement(q: HistoryQuery): string {
   const where = locate(q.key, q.qualifier);
   const conditions = [`${quoteIdentifier('node')}::tag = ${quoteString(q.node)}`];
-  if (where.qualifierTag !== undefined) conditions.push(`${quoteIdentifier(where.qualifierTag.name)}::tag = ${quoteString(where.qualifierTag.value)}`);
+  if (where.qualifierTag !== undefined)
+    conditions.push(`${quoteIdentifier(where.qualifierTag.name)}::tag = ${quoteString(where.qualifierTag.value)}`);
   conditions.push(`time >= ${Math.floor(q.from)}s`, `time <= ${Math.floor(q.to)}s`);
   // Newest first with a LIMIT keeps the most recent end of an over-long range.
   return `SELECT ${quoteIdentifier(where.field)}::field FROM ${quoteIdentifier(where.measurement)} WHERE ${conditions.join(' AND ')} ORDER BY time DESC LIMIT ${MAX_HISTORY_POINTS}`;
@@ -55,10 +62,12 @@ export class InfluxHistory implements HistoryReader {
     if (this.target.rp !== undefined) url.searchParams.set('rp', this.target.rp);
     url.searchParams.set('epoch', 's');
     url.searchParams.set('q', historyStatement(q));
-    const headers: Record<string, string> = this.target.authorization === undefined ? {} : { authorization: this.target.authorization };
+    const headers: Record<string, string> =
+      this.target.authorization === undefined ? {} : { authorization: this.target.authorization };
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(this.target.timeoutMs) });
     const body = await response.text();
-    if (!response.ok) throw new Error(`HTTP ${response.status}: ${errorText(body, response.headers.get('x-influxdb-error'))}`);
+    if (!response.ok)
+      throw new Error(`HTTP ${response.status}: ${errorText(body, response.headers.get('x-influxdb-error'))}`);
     const json = JSON.parse(body) as QueryResponse;
     const result = json.results?.[0];
     if (json.error !== undefined || result?.error !== undefined) throw new Error(json.error ?? result?.error);

@@ -51,7 +51,10 @@ export class InfluxV1Endpoint implements WriteEndpoint {
   async send(lines: readonly string[]): Promise<void> {
     const text = lines.join('\n');
     const gzip = text.length >= DEFAULT_GZIP_THRESHOLD_BYTES;
-    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...basicAuth(this.target.user, this.target.password) };
+    const headers: Record<string, string> = {
+      'content-type': 'text/plain; charset=utf-8',
+      ...basicAuth(this.target.user, this.target.password),
+    };
     if (gzip) headers['content-encoding'] = 'gzip';
     // Spooled lines were read back as latin1: the same encoding gives the original bytes (live lines are ASCII).
     const bytes = Buffer.from(text, 'latin1');
@@ -82,7 +85,12 @@ interface Answer {
 function post(url: URL, headers: Record<string, string>, body: Buffer, timeoutMs: number): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const options = { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, insecureHTTPParser: true, signal: AbortSignal.timeout(timeoutMs) };
+    const options = {
+      method: 'POST',
+      headers: { ...headers, 'content-length': String(body.length) },
+      insecureHTTPParser: true,
+      signal: AbortSignal.timeout(timeoutMs),
+    };
     const req = send(url, options, (res) => {
       const chunks: Buffer[] = [];
       let kept = 0;
@@ -90,7 +98,13 @@ function post(url: URL, headers: Record<string, string>, body: Buffer, timeoutMs
         if (kept < MAX_ANSWER_BODY_BYTES) chunks.push(chunk);
         kept += chunk.length;
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BODY_BYTES).toString('utf8') }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BODY_BYTES).toString('utf8'),
+        }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);

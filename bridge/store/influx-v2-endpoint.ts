@@ -71,7 +71,8 @@ export class InfluxV2Endpoint implements WriteEndpoint {
         parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, this.now()),
       );
     }
-    if (error instanceof RequestTimedOutError) return new WriteError('timeout', `No answer within ${this.target.timeoutMs} ms`);
+    if (error instanceof RequestTimedOutError)
+      return new WriteError('timeout', `No answer within ${this.target.timeoutMs} ms`);
     return networkWriteError(error, this.target.timeoutMs);
   }
 }

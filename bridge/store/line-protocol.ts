@@ -26,7 +26,10 @@ export function reportToLines(report: AcceptedReport): string[] {
   for (const sample of report.samples) {
     const where = locate(sample.key, sample.qualifier);
     const tag = where.qualifierTag;
-    const head = tag === undefined ? `${NODE_MEASUREMENT},node=${escapeTag(report.node)}` : `${where.measurement},node=${escapeTag(report.node)},${tag.name}=${escapeTag(tag.value)}`;
+    const head =
+      tag === undefined
+        ? `${NODE_MEASUREMENT},node=${escapeTag(report.node)}`
+        : `${where.measurement},node=${escapeTag(report.node)},${tag.name}=${escapeTag(tag.value)}`;
     let group = groups.get(head);
     if (group === undefined) {
       group = { head, fields: [] };

@@ -1,7 +1,13 @@
 import type { AcceptedReport } from '../state/node-table.ts';
 import { seriesId } from '../state/node-table.ts';
 import { lineTimestamp } from './line-protocol.ts';
-import { MAX_HISTORY_POINTS, type HistoryAnswer, type HistoryPoint, type HistoryQuery, type HistoryReader } from './history.ts';
+import {
+  MAX_HISTORY_POINTS,
+  type HistoryAnswer,
+  type HistoryPoint,
+  type HistoryQuery,
+  type HistoryReader,
+} from './history.ts';
 
 /** Points kept per series: 24 h at a 10 s report interval (--history-points). */
 export const DEFAULT_HISTORY_POINTS = 8640;

@@ -36,7 +36,8 @@ export class RemoteWriteEndpoint implements WriteEndpoint {
   async send(lines: readonly string[]): Promise<void> {
     const { series, unreadable } = sampleLinesToSeries(lines);
     // Only a damaged spool file can hold such a line; refusing the batch isolates it into the dead letter.
-    if (unreadable.length > 0) throw new WriteError('rejected', `Unreadable sample line "${unreadable[0]!.slice(0, 200)}"`);
+    if (unreadable.length > 0)
+      throw new WriteError('rejected', `Unreadable sample line "${unreadable[0]!.slice(0, 200)}"`);
     const headers: Record<string, string> = {
       'content-type': 'application/x-protobuf',
       'content-encoding': 'snappy',

@@ -24,7 +24,10 @@ export function reportToSampleLines(report: AcceptedReport): string[] {
     // As on /metrics: an unqualified sample has no qualifier label, except the root filesystem (mount="/").
     const qualifier = sample.qualifier ?? defaultQualifier(sample.key);
     const q = qualifier === '' ? '' : `,${standard?.qualifierLabel ?? 'device'}="${escapeLabelValue(qualifier)}"`;
-    const head = standard !== undefined ? `${standard.name}{${node}${q}}` : `${CUSTOM_METRIC.name}{${node},key="${sample.key}"${q}}`;
+    const head =
+      standard !== undefined
+        ? `${standard.name}{${node}${q}}`
+        : `${CUSTOM_METRIC.name}{${node},key="${sample.key}"${q}}`;
     lines.push(`${head} ${String(sample.value)}${time}`);
   }
   return lines;
@@ -40,7 +43,13 @@ export function sampleLinesToSeries(lines: readonly string[]): { series: TimeSer
     const value = Number(line.slice(valueAt + 1, timeAt));
     const timestampMs = Math.round(Number(line.slice(timeAt + 1)) * 1000);
     const head = line.slice(0, valueAt);
-    if (valueAt <= 0 || line.slice(valueAt + 1, timeAt) === '' || Number.isNaN(value) || !Number.isSafeInteger(timestampMs) || timestampMs < 0) {
+    if (
+      valueAt <= 0 ||
+      line.slice(valueAt + 1, timeAt) === '' ||
+      Number.isNaN(value) ||
+      !Number.isSafeInteger(timestampMs) ||
+      timestampMs < 0
+    ) {
       unreadable.push(line);
       continue;
     }

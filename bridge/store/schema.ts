@@ -20,7 +20,11 @@ export interface SeriesLocation {
 export function locate(key: string, qualifier: string | undefined): SeriesLocation {
   if (qualifier === undefined) return { measurement: NODE_MEASUREMENT, field: key };
   const label = standardKey(key)?.qualifierLabel ?? 'device';
-  return { measurement: `obsmon_${label}`, qualifierTag: { name: label, value: storedTagValue(qualifier) }, field: key };
+  return {
+    measurement: `obsmon_${label}`,
+    qualifierTag: { name: label, value: storedTagValue(qualifier) },
+    field: key,
+  };
 }
 
 /**

@@ -69,7 +69,6 @@ export function readCursor(dir: string): { seq: number; line: number } | 'invali
   return m === null ? 'invalid' : { seq: Number(m[1]), line: Number(m[2]) };
 }
 
-
 /**
  * One bridge per spool directory: two writers would interleave segments. The lock holds the PID; a
  * lock left by a killed bridge (its PID gone) is taken over.

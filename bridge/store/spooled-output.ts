@@ -35,12 +35,24 @@ export interface SpooledOutput {
 }
 
 /** Wire an endpoint into a SpoolingWriter with a disk (or bounded memory) spool, a dead letter and its metrics on `registry`. */
-export function openSpooledOutput(endpoint: WriteEndpoint, o: SpooledOutputOptions, registry: Registry, log: Logger): SpooledOutput {
+export function openSpooledOutput(
+  endpoint: WriteEndpoint,
+  o: SpooledOutputOptions,
+  registry: Registry,
+  log: Logger,
+): SpooledOutput {
   const spoolMaxBytes = o.spoolDir === undefined ? Math.min(o.spoolMaxBytes, MEMORY_SPOOL_MAX_BYTES) : o.spoolMaxBytes;
   // The gauges read spool and writer only when scraped, after both exist.
-  const metrics = createStorageMetrics(registry, () => spool.stats(), () => writer.pending - spool.stats().points, spoolMaxBytes, o.names);
+  const metrics = createStorageMetrics(
+    registry,
+    () => spool.stats(),
+    () => writer.pending - spool.stats().points,
+    spoolMaxBytes,
+    o.names,
+  );
   const spool = openSpool(o.spoolDir, spoolMaxBytes, metrics, log);
-  const deadLetter: DeadLetterSink = o.spoolDir === undefined ? new DeadLetterLog(log) : new DeadLetterFile(o.spoolDir, log);
+  const deadLetter: DeadLetterSink =
+    o.spoolDir === undefined ? new DeadLetterLog(log) : new DeadLetterFile(o.spoolDir, log);
   const writer = new SpoolingWriter(
     endpoint,
     spool,
@@ -76,7 +88,10 @@ export function openSpooledOutput(endpoint: WriteEndpoint, o: SpooledOutputOptio
     writer,
     spool,
     summary: spool.durable
-      ? { level: 'info', text: `${o.verb} ${endpoint.description}; spool: ${spool.description}; dead letters: ${deadLetter.description}` }
+      ? {
+          level: 'info',
+          text: `${o.verb} ${endpoint.description}; spool: ${spool.description}; dead letters: ${deadLetter.description}`,
+        }
       : {
           level: 'warn',
           text: `${o.verb} ${endpoint.description}. No --spool-dir: points the database has not taken wait in ${spool.description} and are lost if the bridge stops; refused lines are only logged`,

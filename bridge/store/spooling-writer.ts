@@ -24,7 +24,11 @@ export const MAX_RETRY_AFTER_MS = 300_000;
  */
 export const REPEATED_FAILURES = 3;
 /** Reasons where the server answered (unlike unreachable or timeout), so the lines may be the cause. */
-const ANSWERED: ReadonlySet<FailureReason> = new Set<FailureReason>(['server_error', 'unexpected_status', 'bad_response']);
+const ANSWERED: ReadonlySet<FailureReason> = new Set<FailureReason>([
+  'server_error',
+  'unexpected_status',
+  'bad_response',
+]);
 
 export interface SpoolingWriterOptions {
   readonly batchSize: number;
@@ -149,14 +153,20 @@ export class SpoolingWriter {
 
   /** Without a spool directory, memory is all there is: write it out now or count it lost. */
   private async lastDrain(): Promise<void> {
-    for (let batch = await this.spool.read(this.options.batchSize); batch !== undefined && this.isUp; batch = await this.spool.read(this.options.batchSize)) {
+    for (
+      let batch = await this.spool.read(this.options.batchSize);
+      batch !== undefined && this.isUp;
+      batch = await this.spool.read(this.options.batchSize)
+    ) {
       if (!(await this.tryWrite(batch.lines))) break;
       this.spool.ack(batch);
     }
     const lost = this.spool.stats().points;
     if (lost > 0) {
       this.events.droppedAtShutdown(lost);
-      this.log.error(`Lost ${lost} points that the database did not take: no --spool-dir to keep them across the restart`);
+      this.log.error(
+        `Lost ${lost} points that the database did not take: no --spool-dir to keep them across the restart`,
+      );
     }
   }
 
@@ -168,7 +178,8 @@ export class SpoolingWriter {
     }
     if (this.live !== undefined) {
       // A slow database: keep one batch waiting in memory, spool the rest rather than grow.
-      if (this.buffer.length > 4 * this.options.batchSize) this.toSpool(this.buffer.splice(0, this.buffer.length - this.options.batchSize));
+      if (this.buffer.length > 4 * this.options.batchSize)
+        this.toSpool(this.buffer.splice(0, this.buffer.length - this.options.batchSize));
       return;
     }
     const batch = this.buffer.splice(0, this.options.batchSize);
@@ -187,7 +198,10 @@ export class SpoolingWriter {
   /** True when written (or dead-lettered); false after a retryable failure. */
   private async tryWrite(lines: readonly string[], suspect?: FailureReason): Promise<boolean> {
     try {
-      await deliver(this.endpoint, lines, this.events, { suspect: suspect === undefined ? undefined : new Set([suspect]), probe: () => this.probe() });
+      await deliver(this.endpoint, lines, this.events, {
+        ...(suspect === undefined ? {} : { suspect: new Set([suspect]) }),
+        probe: () => this.probe(),
+      });
       this.lastGood = lines[lines.length - 1] ?? this.lastGood;
       this.setUp(true);
       return true;
@@ -212,7 +226,9 @@ export class SpoolingWriter {
   private suspectFor(position: SpoolBatch['position']): FailureReason | undefined {
     const f = this.headFailures;
     const same = f.segment === position.segment && f.start === position.start;
-    return same && f.count >= REPEATED_FAILURES && f.reason !== undefined && ANSWERED.has(f.reason) ? f.reason : undefined;
+    return same && f.count >= REPEATED_FAILURES && f.reason !== undefined && ANSWERED.has(f.reason)
+      ? f.reason
+      : undefined;
   }
 
   private noteHeadFailure(position: SpoolBatch['position']): void {
@@ -260,8 +276,12 @@ export class SpoolingWriter {
         const why = error instanceof WriteError ? `${error.reason}: ${error.message}` : String(error);
         const message = `Cannot write to the database (${why}); spooling to ${this.spool.description}`;
         // A wrong URL, database or token will not heal by itself: say so louder than an outage.
-        const configProblem = error instanceof WriteError && ['unauthorized', 'not_found', 'unexpected_status'].includes(error.reason);
-        if (configProblem) this.log.error(`${message}; ${this.options.configHint ?? 'check --influx-url and the database/bucket and credentials'}`);
+        const configProblem =
+          error instanceof WriteError && ['unauthorized', 'not_found', 'unexpected_status'].includes(error.reason);
+        if (configProblem)
+          this.log.error(
+            `${message}; ${this.options.configHint ?? 'check --influx-url and the database/bucket and credentials'}`,
+          );
         else this.log.warn(message);
       }
     }

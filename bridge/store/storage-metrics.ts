@@ -18,14 +18,30 @@ export interface StorageMetricNames {
 }
 
 /** The InfluxDB writer: `obsmon_bridge_storage_*`, `obsmon_bridge_spool_*`. */
-export const INFLUX_METRIC_NAMES: StorageMetricNames = { storage: 'obsmon_bridge_storage', spool: 'obsmon_bridge_spool' };
+export const INFLUX_METRIC_NAMES: StorageMetricNames = {
+  storage: 'obsmon_bridge_storage',
+  spool: 'obsmon_bridge_spool',
+};
 /** The Prometheus remote-write output: `obsmon_bridge_remote_storage_*`, `obsmon_bridge_remote_spool_*` (as Prometheus' own prometheus_remote_storage_*). */
-export const REMOTE_WRITE_METRIC_NAMES: StorageMetricNames = { storage: 'obsmon_bridge_remote_storage', spool: 'obsmon_bridge_remote_spool' };
+export const REMOTE_WRITE_METRIC_NAMES: StorageMetricNames = {
+  storage: 'obsmon_bridge_remote_storage',
+  spool: 'obsmon_bridge_remote_spool',
+};
 
 /** The store's metrics, registered only when a database is configured. */
-export function createStorageMetrics(registry: Registry, spoolStats: () => SpoolStats, pendingPoints: () => number, maxBytes: number, names: StorageMetricNames = INFLUX_METRIC_NAMES) {
+export function createStorageMetrics(
+  registry: Registry,
+  spoolStats: () => SpoolStats,
+  pendingPoints: () => number,
+  maxBytes: number,
+  names: StorageMetricNames = INFLUX_METRIC_NAMES,
+) {
   const m = {
-    written: new Counter({ name: `${names.storage}_points_written_total`, help: 'Points the database acknowledged (a re-sent point counts again)', registers: [registry] }),
+    written: new Counter({
+      name: `${names.storage}_points_written_total`,
+      help: 'Points the database acknowledged (a re-sent point counts again)',
+      registers: [registry],
+    }),
     duration: new Histogram({
       name: `${names.storage}_write_duration_seconds`,
       help: 'Duration of write requests to the database, successful or not',
@@ -38,14 +54,22 @@ export function createStorageMetrics(registry: Registry, spoolStats: () => Spool
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
-    deadLettered: new Counter({ name: `${names.storage}_points_dead_lettered_total`, help: 'Points the database refused for good, set aside in the dead-letter file', registers: [registry] }),
+    deadLettered: new Counter({
+      name: `${names.storage}_points_dead_lettered_total`,
+      help: 'Points the database refused for good, set aside in the dead-letter file',
+      registers: [registry],
+    }),
     dropped: new Counter({
       name: `${names.storage}_points_dropped_total`,
       help: 'Points lost before reaching the database, by reason',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
-    up: new Gauge({ name: `${names.storage}_up`, help: '1 if the last write request to the database succeeded', registers: [registry] }),
+    up: new Gauge({
+      name: `${names.storage}_up`,
+      help: '1 if the last write request to the database succeeded',
+      registers: [registry],
+    }),
     spoolErrors: new Counter({
       name: `${names.spool}_errors_total`,
       help: 'Failed file operations of the spool directory, by operation; while writes fail, reports are not acknowledged',
@@ -75,7 +99,11 @@ export function createStorageMetrics(registry: Registry, spoolStats: () => Spool
       this.set(spoolStats().bytes);
     },
   });
-  new Gauge({ name: `${names.spool}_max_bytes`, help: 'Spool size limit (--spool-max-bytes), bytes', registers: [registry] }).set(maxBytes);
+  new Gauge({
+    name: `${names.spool}_max_bytes`,
+    help: 'Spool size limit (--spool-max-bytes), bytes',
+    registers: [registry],
+  }).set(maxBytes);
   new Gauge({
     name: `${names.spool}_points`,
     help: 'Points spooled and not yet written',

@@ -22,7 +22,8 @@ export interface StorageOptions {
   readonly historyMaxPoints: number;
 }
 
-export type DatabaseConfig = { readonly api: 'none' } | ({ readonly api: 'v1' } & InfluxV1Target) | ({ readonly api: 'v2' } & InfluxV2Target);
+export type DatabaseConfig =
+  { readonly api: 'none' } | ({ readonly api: 'v1' } & InfluxV1Target) | ({ readonly api: 'v2' } & InfluxV2Target);
 
 /** Without --spool-dir the spool lives in memory, bounded by the smaller of this and --spool-max-bytes. */
 export const MEMORY_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
@@ -34,27 +35,55 @@ export const MEMORY_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
 export function databaseConfig(o: StorageOptions): DatabaseConfig {
   const v1Only = { 'influx-rp': o.influxRp, 'influx-user': o.influxUser, 'influx-password': o.influxPassword };
   const v2Only = { 'influx-org': o.influxOrg, 'influx-token': o.influxToken };
-  const set = (flags: Record<string, string | undefined>) => Object.entries(flags).filter(([, v]) => v !== undefined).map(([k]) => `--${k}`);
+  const set = (flags: Record<string, string | undefined>) =>
+    Object.entries(flags)
+      .filter(([, v]) => v !== undefined)
+      .map(([k]) => `--${k}`);
   const timeoutMs = o.influxTimeout * 1000;
   if (o.influxUrl === undefined) {
-    const stray = [...set({ 'influx-db': o.influxDb, 'influx-bucket': o.influxBucket }), ...set(v1Only), ...set(v2Only)];
-    if (stray.length > 0) throw new ConfigError(`Invalid ${stray.join(', ')} (from options): requires --influx-url <url>`);
+    const stray = [
+      ...set({ 'influx-db': o.influxDb, 'influx-bucket': o.influxBucket }),
+      ...set(v1Only),
+      ...set(v2Only),
+    ];
+    if (stray.length > 0)
+      throw new ConfigError(`Invalid ${stray.join(', ')} (from options): requires --influx-url <url>`);
     return { api: 'none' };
   }
   if (o.influxDb !== undefined && o.influxBucket !== undefined) {
-    throw new ConfigError('Invalid --influx-db with --influx-bucket (from options): choose one, --influx-db for InfluxDB 1.x or --influx-bucket for the v2 API');
+    throw new ConfigError(
+      'Invalid --influx-db with --influx-bucket (from options): choose one, --influx-db for InfluxDB 1.x or --influx-bucket for the v2 API',
+    );
   }
   if (o.influxDb !== undefined) {
     const stray = set(v2Only);
-    if (stray.length > 0) throw new ConfigError(`Invalid ${stray.join(', ')} (from options): not used by the InfluxDB 1.x API selected by --influx-db`);
+    if (stray.length > 0)
+      throw new ConfigError(
+        `Invalid ${stray.join(', ')} (from options): not used by the InfluxDB 1.x API selected by --influx-db`,
+      );
     const target: InfluxV1Target = { url: o.influxUrl, db: o.influxDb, timeoutMs };
     return { api: 'v1', ...target, ...defined({ rp: o.influxRp, user: o.influxUser, password: o.influxPassword }) };
   }
-  if (o.influxBucket === undefined) throw new ConfigError(`Invalid --influx-url ${JSON.stringify(o.influxUrl)} (from options): requires --influx-bucket (v2 API) or --influx-db (InfluxDB 1.x)`);
+  if (o.influxBucket === undefined)
+    throw new ConfigError(
+      `Invalid --influx-url ${JSON.stringify(o.influxUrl)} (from options): requires --influx-bucket (v2 API) or --influx-db (InfluxDB 1.x)`,
+    );
   const stray = set(v1Only);
-  if (stray.length > 0) throw new ConfigError(`Invalid ${stray.join(', ')} (from options): not used by the v2 API selected by --influx-bucket`);
-  if (o.influxOrg === undefined) throw new ConfigError('Invalid --influx-bucket (from options): requires --influx-org (any name for InfluxDB 1.8)');
-  return { api: 'v2', url: o.influxUrl, org: o.influxOrg, bucket: o.influxBucket, timeoutMs, maxLines: o.influxBatchSize, ...defined({ token: o.influxToken }) };
+  if (stray.length > 0)
+    throw new ConfigError(
+      `Invalid ${stray.join(', ')} (from options): not used by the v2 API selected by --influx-bucket`,
+    );
+  if (o.influxOrg === undefined)
+    throw new ConfigError('Invalid --influx-bucket (from options): requires --influx-org (any name for InfluxDB 1.8)');
+  return {
+    api: 'v2',
+    url: o.influxUrl,
+    org: o.influxOrg,
+    bucket: o.influxBucket,
+    timeoutMs,
+    maxLines: o.influxBatchSize,
+    ...defined({ token: o.influxToken }),
+  };
 }
 
 function defined<T extends Record<string, string | undefined>>(values: T): { [K in keyof T]?: string } {

@@ -50,7 +50,10 @@ export function createStore(options: StorageOptions & RemoteWriteOptions, regist
     return {
       record: (report) => memory.record(report),
       history: memory,
-      summary: { level: 'info', text: `No database configured: nothing is persisted; the last ${options.historyPoints} points per series are kept in memory for /api/v1 history` },
+      summary: {
+        level: 'info',
+        text: `No database configured: nothing is persisted; the last ${options.historyPoints} points per series are kept in memory for /api/v1 history`,
+      },
       pending: 0,
       flush: async () => {},
       durable: async () => {},
@@ -58,13 +61,21 @@ export function createStore(options: StorageOptions & RemoteWriteOptions, regist
     };
   }
 
-  const outputs: Array<{ readonly output: SpooledOutput; readonly serialize: (report: AcceptedReport) => string[] }> = [];
+  const outputs: Array<{ readonly output: SpooledOutput; readonly serialize: (report: AcceptedReport) => string[] }> =
+    [];
   const shared = { spoolMaxBytes: options.spoolMaxBytes, fsyncIntervalMs: options.spoolFsyncInterval * 1000 };
   if (config.api !== 'none') {
     const endpoint: WriteEndpoint = config.api === 'v1' ? new InfluxV1Endpoint(config) : new InfluxV2Endpoint(config);
     const output = openSpooledOutput(
       endpoint,
-      { ...shared, spoolDir: options.spoolDir, batchSize: options.influxBatchSize, flushIntervalMs: options.influxFlushInterval * 1000, names: INFLUX_METRIC_NAMES, verb: 'Storing every report in' },
+      {
+        ...shared,
+        spoolDir: options.spoolDir,
+        batchSize: options.influxBatchSize,
+        flushIntervalMs: options.influxFlushInterval * 1000,
+        names: INFLUX_METRIC_NAMES,
+        verb: 'Storing every report in',
+      },
       registry,
       log,
     );
@@ -82,7 +93,8 @@ export function createStore(options: StorageOptions & RemoteWriteOptions, regist
           flushIntervalMs: DEFAULT_FLUSH_INTERVAL_MS,
           names: REMOTE_WRITE_METRIC_NAMES,
           verb: 'Sending every report to',
-          configHint: 'check --remote-write-url and the credentials (Prometheus needs --web.enable-remote-write-receiver)',
+          configHint:
+            'check --remote-write-url and the credentials (Prometheus needs --web.enable-remote-write-receiver)',
         },
         registry,
         log.child('remote-write'),
@@ -95,7 +107,11 @@ export function createStore(options: StorageOptions & RemoteWriteOptions, regist
   }
   const writers = outputs.map(({ output }) => output.writer);
   const summaries = outputs.map(({ output }) => output.summary);
-  if (config.api === 'none') summaries.push({ level: 'info', text: `no --influx-url: the last ${options.historyPoints} points per series are kept in memory for /api/v1 history` });
+  if (config.api === 'none')
+    summaries.push({
+      level: 'info',
+      text: `no --influx-url: the last ${options.historyPoints} points per series are kept in memory for /api/v1 history`,
+    });
 
   return {
     record(report) {
@@ -103,7 +119,10 @@ export function createStore(options: StorageOptions & RemoteWriteOptions, regist
       for (const { output, serialize } of outputs) output.writer.write(serialize(report));
     },
     history: config.api === 'none' ? memory : new FallbackHistory(new InfluxHistory(queryTarget(config)), memory, log),
-    summary: { level: summaries.some((s) => s.level === 'warn') ? 'warn' : 'info', text: summaries.map((s) => s.text).join('; ') },
+    summary: {
+      level: summaries.some((s) => s.level === 'warn') ? 'warn' : 'info',
+      text: summaries.map((s) => s.text).join('; '),
+    },
     get pending() {
       return writers.reduce((sum, w) => sum + w.pending, 0);
     },
@@ -122,9 +141,21 @@ export function createStore(options: StorageOptions & RemoteWriteOptions, regist
 function queryTarget(config: Exclude<DatabaseConfig, { api: 'none' }>) {
   if (config.api === 'v1') {
     const auth = basicAuth(config.user, config.password).authorization;
-    return { url: config.url, db: config.db, timeoutMs: config.timeoutMs, ...(config.rp === undefined ? {} : { rp: config.rp }), ...(auth === undefined ? {} : { authorization: auth }) };
+    return {
+      url: config.url,
+      db: config.db,
+      timeoutMs: config.timeoutMs,
+      ...(config.rp === undefined ? {} : { rp: config.rp }),
+      ...(auth === undefined ? {} : { authorization: auth }),
+    };
   }
   // InfluxDB 1.8 names a bucket "db/rp"; 2.x and 3.x map the bucket name to a database.
   const [db, rp] = config.bucket.split('/', 2) as [string, string | undefined];
-  return { url: config.url, db, timeoutMs: config.timeoutMs, ...(rp === undefined ? {} : { rp }), ...(config.token === undefined ? {} : { authorization: `Token ${config.token}` }) };
+  return {
+    url: config.url,
+    db,
+    timeoutMs: config.timeoutMs,
+    ...(rp === undefined ? {} : { rp }),
+    ...(config.token === undefined ? {} : { authorization: `Token ${config.token}` }),
+  };
 }

@@ -77,16 +77,20 @@ export function parseRetryAfter(header: string | null | undefined, nowMs: number
 
 /** A thrown network-level error (fetch, node:http, the influx client) as a WriteError. */
 export function networkWriteError(error: unknown, timeoutMs: number): WriteError {
-  const e = error as { name?: string; code?: unknown; message?: string; cause?: { name?: string; code?: unknown; message?: string } } | undefined;
+  const e = error as
+    | { name?: string; code?: unknown; message?: string; cause?: { name?: string; code?: unknown; message?: string } }
+    | undefined;
   const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
   // node:http aborted by AbortSignal.timeout(): an AbortError whose cause is the TimeoutError.
-  const timedOut = e?.name === 'TimeoutError' || e?.name === 'RequestTimedOutError' || e?.cause?.name === 'TimeoutError';
+  const timedOut =
+    e?.name === 'TimeoutError' || e?.name === 'RequestTimedOutError' || e?.cause?.name === 'TimeoutError';
   if (timedOut || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') {
     return new WriteError('timeout', `No answer within ${timeoutMs} ms`);
   }
   const detail = printable(e?.cause?.message ?? e?.message ?? String(error));
   // llhttp's codes (node:http, undici): bytes came back, so the server is there; its answer is the problem.
-  if (code?.startsWith('HPE_') === true) return new WriteError('bad_response', `Unparsable answer (${code}: ${detail})`);
+  if (code?.startsWith('HPE_') === true)
+    return new WriteError('bad_response', `Unparsable answer (${code}: ${detail})`);
   return new WriteError('unreachable', code === undefined ? detail : `${code}: ${detail}`);
 }
 

@@ -34,7 +34,9 @@ export async function buildAgentBundle(outfile = AGENT_BUNDLE): Promise<void> {
     legalComments: 'none',
     define: { OBSMON_BUNDLED_VERSION: JSON.stringify(VERSION) },
     // Bundled CommonJS dependencies (prom-client, systeminformation) call require() for Node's own modules.
-    banner: { js: `#!/usr/bin/env node\nimport { createRequire as __obsmonRequire } from 'node:module';\nconst require = __obsmonRequire(import.meta.url);` },
+    banner: {
+      js: `#!/usr/bin/env node\nimport { createRequire as __obsmonRequire } from 'node:module';\nconst require = __obsmonRequire(import.meta.url);`,
+    },
     logLevel: 'warning',
   });
   chmodSync(outfile, 0o755);
@@ -44,7 +46,11 @@ export async function buildAgentBundle(outfile = AGENT_BUNDLE): Promise<void> {
 export function buildDeb(bundle = AGENT_BUNDLE, output = DEB_FILE): void {
   const root = join(DIST, 'deb-root');
   rmSync(root, { recursive: true, force: true });
-  for (const file of debianFiles(VERSION, readFileSync(join(REPO, 'deploy/systemd/obsmon-exporter.service'), 'utf8'), readFileSync(join(REPO, 'deploy/systemd/exporter.env.example'), 'utf8'))) {
+  for (const file of debianFiles(
+    VERSION,
+    readFileSync(join(REPO, 'deploy/systemd/obsmon-exporter.service'), 'utf8'),
+    readFileSync(join(REPO, 'deploy/systemd/exporter.env.example'), 'utf8'),
+  )) {
     const path = join(root, file.path);
     mkdirSync(join(path, '..'), { recursive: true });
     writeFileSync(path, file.content, { mode: file.mode });
@@ -68,8 +74,10 @@ export function buildServiceFolders(bundle = AGENT_BUNDLE, windowsDir = WINDOWS_
     copyFileSync(bundle, join(dir, BUNDLE_NAME));
   }
   writeFileSync(join(windowsDir, `${WINDOWS_SERVICE_ID}.xml`), winswXml(VERSION));
-  for (const script of ['install-agent.ps1', 'uninstall-agent.ps1']) copyFileSync(join(REPO, 'deploy/windows', script), join(windowsDir, script));
-  for (const file of ['org.obsmon.exporter.plist', 'obsmon-exporter.newsyslog.conf', 'install-agent.sh']) copyFileSync(join(REPO, 'deploy/macos', file), join(macosDir, file));
+  for (const script of ['install-agent.ps1', 'uninstall-agent.ps1'])
+    copyFileSync(join(REPO, 'deploy/windows', script), join(windowsDir, script));
+  for (const file of ['org.obsmon.exporter.plist', 'obsmon-exporter.newsyslog.conf', 'install-agent.sh'])
+    copyFileSync(join(REPO, 'deploy/macos', file), join(macosDir, file));
   chmodSync(join(macosDir, 'install-agent.sh'), 0o755);
 }
 

@@ -18,7 +18,10 @@ export function packagedUnit(checkoutUnit: string): string {
     .replace(/^Documentation=.*$/m, 'Documentation=file:///usr/share/doc/obsmon-agent/README')
     .replace(/^WorkingDirectory=.*\n/m, '')
     .replace(/^ExecStart=.*$/m, 'ExecStart=/usr/bin/obsmon exporter')
-    .replace(/^DynamicUser=yes$/m, `User=${SERVICE_USER}\nGroup=${SERVICE_USER}\n# DynamicUser=yes implies these; a fixed system user keeps them explicitly.\nPrivateTmp=yes\nRemoveIPC=yes`);
+    .replace(
+      /^DynamicUser=yes$/m,
+      `User=${SERVICE_USER}\nGroup=${SERVICE_USER}\n# DynamicUser=yes implies these; a fixed system user keeps them explicitly.\nPrivateTmp=yes\nRemoveIPC=yes`,
+    );
   for (const line of ['ExecStart=/usr/bin/obsmon exporter', `User=${SERVICE_USER}`]) {
     if (!replaced.includes(line)) throw new Error(`deploy/systemd/${UNIT} changed shape: cannot derive "${line}"`);
   }

@@ -10,6 +10,11 @@ export const loadLongCollector: Collector = {
   keys: ['load5', 'load15'],
   async collect(source) {
     const load = await source.loadAverages();
-    return load === undefined ? [] : [{ key: 'load5', value: load.load5 }, { key: 'load15', value: load.load15 }];
+    return load === undefined
+      ? []
+      : [
+          { key: 'load5', value: load.load5 },
+          { key: 'load15', value: load.load15 },
+        ];
   },
 };

@@ -22,7 +22,9 @@ export const networkErrorsCollector: Collector<RateTracker> = {
   defaultEnabled: false,
   keys: [...KEYS.map(([k]) => k), ...KEYS.map(([k]) => `${k}@<interface>`)],
   async collect(source, state) {
-    const selected = selectInterfaces(await source.networkCounters(), state.config.interfaces).filter((c) => c.errors !== undefined);
+    const selected = selectInterfaces(await source.networkCounters(), state.config.interfaces).filter(
+      (c) => c.errors !== undefined,
+    );
     const counters = new Map<string, number>();
     for (const c of selected) for (const [key, field] of KEYS) counters.set(`${key} ${c.name}`, c.errors![field]);
     state.previous ??= new RateTracker();

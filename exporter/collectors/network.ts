@@ -8,7 +8,10 @@ import type { Collector } from './collector.ts';
  * Which interfaces count. `auto`: the physical ones, since bridges, VLANs and veth pairs carry the
  * same bytes again; where there is none (containers, some VMs), every non-loopback one.
  */
-export function selectInterfaces(counters: readonly InterfaceCounters[], wanted: 'auto' | readonly string[]): InterfaceCounters[] {
+export function selectInterfaces(
+  counters: readonly InterfaceCounters[],
+  wanted: 'auto' | readonly string[],
+): InterfaceCounters[] {
   if (wanted !== 'auto') return counters.filter((c) => wanted.includes(c.name));
   const physical = counters.filter((c) => c.kind === 'physical');
   return physical.length > 0 ? physical : counters.filter((c) => c.kind !== 'loopback');

@@ -11,7 +11,14 @@ export const TEXTFILE_LIMITS = { files: 64, fileBytes: 64 * 1024, keys: 64, repo
  * Why a line or a file was left out: the line reasons, a series already given (`duplicate_key`),
  * a value past TEXTFILE_LIMITS (`over_limit`), a file too big, unreadable, or past the file limit.
  */
-export const TEXTFILE_SKIP_REASONS = [...TEXTFILE_LINE_REASONS, 'duplicate_key', 'over_limit', 'too_large', 'unreadable', 'too_many_files'] as const;
+export const TEXTFILE_SKIP_REASONS = [
+  ...TEXTFILE_LINE_REASONS,
+  'duplicate_key',
+  'over_limit',
+  'too_large',
+  'unreadable',
+  'too_many_files',
+] as const;
 
 // `*.txt` only, not hidden: a writer puts `humidity.txt.tmp` (or `.humidity.txt`) and renames it over
 // `humidity.txt`, so a half-written file is never read.

@@ -2,15 +2,57 @@ import type { MountEntry } from './parsers/mounts.ts';
 
 // Kernel and memory filesystems, and the read-only or always-full kinds (images, CDs).
 const PSEUDO = new Set([
-  'autofs', 'binfmt_misc', 'bpf', 'cgroup', 'cgroup2', 'configfs', 'debugfs', 'devpts', 'devtmpfs', 'efivarfs',
-  'fusectl', 'hugetlbfs', 'iso9660', 'mqueue', 'nsfs', 'overlay', 'proc', 'pstore', 'ramfs', 'rpc_pipefs',
-  'securityfs', 'selinuxfs', 'squashfs', 'sysfs', 'tmpfs', 'tracefs', 'udf', 'fuse.lxcfs', 'fuse.gvfsd-fuse',
-  'fuse.portal', 'fuse.snapfuse', 'nfsd', 'rootfs',
+  'autofs',
+  'binfmt_misc',
+  'bpf',
+  'cgroup',
+  'cgroup2',
+  'configfs',
+  'debugfs',
+  'devpts',
+  'devtmpfs',
+  'efivarfs',
+  'fusectl',
+  'hugetlbfs',
+  'iso9660',
+  'mqueue',
+  'nsfs',
+  'overlay',
+  'proc',
+  'pstore',
+  'ramfs',
+  'rpc_pipefs',
+  'securityfs',
+  'selinuxfs',
+  'squashfs',
+  'sysfs',
+  'tmpfs',
+  'tracefs',
+  'udf',
+  'fuse.lxcfs',
+  'fuse.gvfsd-fuse',
+  'fuse.portal',
+  'fuse.snapfuse',
+  'nfsd',
+  'rootfs',
 ]);
 
 // A statfs on a dead server blocks a libuv thread for minutes; network filesystems are reported only
 // when listed in --mounts (like `df -l`).
-const NETWORK = new Set(['nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', 'ceph', 'glusterfs', 'fuse.sshfs', 'fuse.rclone', '9p', 'afs', 'lustre']);
+const NETWORK = new Set([
+  'nfs',
+  'nfs4',
+  'cifs',
+  'smb3',
+  'smbfs',
+  'ceph',
+  'glusterfs',
+  'fuse.sshfs',
+  'fuse.rclone',
+  '9p',
+  'afs',
+  'lustre',
+]);
 
 /**
  * The local disk filesystems among the mounts. A mount point mounted over counts once, with its

@@ -88,7 +88,8 @@ export class ProcfsSource implements SystemSource {
       const comm = this.procOrEmpty(`${pid}/comm`, parseComm);
       let argv0: string | undefined;
       const readArgv0 = () => (argv0 ??= this.procOrEmpty(`${pid}/cmdline`, parseArgv0Basename));
-      for (const name of names) if (processMatches(name, comm, readArgv0)) counts.set(name, (counts.get(name) ?? 0) + 1);
+      for (const name of names)
+        if (processMatches(name, comm, readArgv0)) counts.set(name, (counts.get(name) ?? 0) + 1);
     }
     return counts;
   }
@@ -142,7 +143,10 @@ export class ProcfsSource implements SystemSource {
   private async readFilesystems(): Promise<FilesystemReading[]> {
     // Listed mounts do not need the table; without it their read-only state is unknown, not "writable".
     const table = this.config.mounts === 'auto' ? this.proc('mounts') : this.procOrEmpty('mounts', (t) => t);
-    const mounts = this.config.mounts === 'auto' ? localDiskFilesystems(parseMounts(table)).map((m) => m.mountPoint) : this.config.mounts;
+    const mounts =
+      this.config.mounts === 'auto'
+        ? localDiskFilesystems(parseMounts(table)).map((m) => m.mountPoint)
+        : this.config.mounts;
     const readOnly = table === '' ? undefined : readOnlyMountPoints(table);
     const readings = await Promise.all(mounts.map((m) => this.measure(m, readOnly?.has(m))));
     return readings.filter((r): r is FilesystemReading => r !== undefined);

@@ -14,9 +14,13 @@ export interface SourceConfig {
  * The source for this platform. systeminformation is imported only when chosen: on Linux the agent
  * never loads it.
  */
-export async function createSource(config: SourceConfig, platform: NodeJS.Platform = process.platform): Promise<SystemSource> {
+export async function createSource(
+  config: SourceConfig,
+  platform: NodeJS.Platform = process.platform,
+): Promise<SystemSource> {
   const kind = config.kind === 'auto' ? (platform === 'linux' ? 'procfs' : 'systeminformation') : config.kind;
-  if (kind === 'procfs') return new ProcfsSource({ mounts: config.mounts, warn: config.warn });
+  if (kind === 'procfs')
+    return new ProcfsSource({ mounts: config.mounts, ...(config.warn === undefined ? {} : { warn: config.warn }) });
   const { SiSource } = await import('./si.ts');
   return new SiSource({ mounts: config.mounts });
 }

@@ -39,7 +39,12 @@ export interface InterfaceCounters {
   readonly rxBytes: number;
   readonly txBytes: number;
   /** Cumulative error and drop counters (packets), where the source has them. */
-  readonly errors?: { readonly rxErrors: number; readonly rxDrops: number; readonly txErrors: number; readonly txDrops: number };
+  readonly errors?: {
+    readonly rxErrors: number;
+    readonly rxDrops: number;
+    readonly txErrors: number;
+    readonly txDrops: number;
+  };
 }
 
 export interface LoadAverages {

@@ -19,7 +19,9 @@ function main(args: readonly string[]): number {
     writeFileSync(target, content);
   }
   if (check && stale.length > 0) {
-    process.stderr.write(`Stale generated files (run: node --import tsx grafana/src/generate.ts):\n  ${stale.join('\n  ')}\n`);
+    process.stderr.write(
+      `Stale generated files (run: node --import tsx grafana/src/generate.ts):\n  ${stale.join('\n  ')}\n`,
+    );
     return 1;
   }
   process.stdout.write(stale.length === 0 ? 'Grafana files up to date\n' : `Wrote ${stale.join(', ')}\n`);

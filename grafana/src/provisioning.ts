@@ -37,7 +37,13 @@ export function datasourcesYaml(): string {
         editable: false,
         // InfluxDB 2.x answers InfluxQL on its v1 API for a bucket of the same name (virtual DBRP
         // mapping, 2.4+) with a token; 1.x without auth ignores the header.
-        jsonData: { version: 'InfluxQL', dbName: INFLUX_DATABASE, httpMode: 'POST', timeInterval: '10s', httpHeaderName1: 'Authorization' },
+        jsonData: {
+          version: 'InfluxQL',
+          dbName: INFLUX_DATABASE,
+          httpMode: 'POST',
+          timeInterval: '10s',
+          httpHeaderName1: 'Authorization',
+        },
         secureJsonData: { httpHeaderValue1: `Token ${token}` },
       },
       {

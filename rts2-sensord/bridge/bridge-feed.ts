@@ -68,7 +68,11 @@ export class BridgeFeed {
     private readonly log: Logger,
   ) {
     this.stream = new StatusStream(
-      { baseUrl: options.url, retry: { initialMs: 500, maxMs: Math.max(1000, options.intervalMs * 2) }, idleTimeoutMs: 60_000 },
+      {
+        baseUrl: options.url,
+        retry: { initialMs: 500, maxMs: Math.max(1000, options.intervalMs * 2) },
+        idleTimeoutMs: 60_000,
+      },
       () => this.requestPoll(),
       () => this.requestPoll(),
       log,
@@ -77,7 +81,16 @@ export class BridgeFeed {
 
   get state(): FeedState {
     const { ok, error, lastSuccessAt, downAfterMs, nodes, polls, lastOutage } = this;
-    return { ok, error, lastSuccessAt, downAfterMs, nodes, polls, ignoredNodes: this.ignored.size, ...(lastOutage === undefined ? {} : { lastOutage }) };
+    return {
+      ok,
+      error,
+      lastSuccessAt,
+      downAfterMs,
+      nodes,
+      polls,
+      ignoredNodes: this.ignored.size,
+      ...(lastOutage === undefined ? {} : { lastOutage }),
+    };
   }
 
   start(): void {
@@ -134,7 +147,10 @@ export class BridgeFeed {
     if (!this.options.wanted(view)) return;
     if (!this.nodes.has(view.node) && this.nodes.size >= this.options.maxNodes) {
       if (!this.ignored.has(view.node) && this.ignored.size < 1_000_000) {
-        if (this.ignored.size === 0) this.log.warn(`More than ${this.options.maxNodes} nodes (--max-nodes): "${view.node}" and later ones are not shown`);
+        if (this.ignored.size === 0)
+          this.log.warn(
+            `More than ${this.options.maxNodes} nodes (--max-nodes): "${view.node}" and later ones are not shown`,
+          );
         this.ignored.add(view.node);
       }
       return;

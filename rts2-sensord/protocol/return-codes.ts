@@ -20,10 +20,16 @@ export const ok = (text = 'OK'): CommandReturn => ({ code: DEVDEM_OK, text });
 
 // The texts below are RTS2's own (`Connection::command`, `Connection::processLine`), misspelling included,
 // because scripts and logs grep for them.
-export const unknownCommand = (word: string): CommandReturn => ({ code: DEVDEM_E_COMMAND, text: `unknow command ${word}` });
+export const unknownCommand = (word: string): CommandReturn => ({
+  code: DEVDEM_E_COMMAND,
+  text: `unknow command ${word}`,
+});
 export const badParameters = (word: string): CommandReturn => ({
   code: DEVDEM_E_PARAMSNUM,
   text: `invalid parameters/invalid number of parameters - ${word}`,
 });
-export const badValues = (word: string): CommandReturn => ({ code: DEVDEM_E_PARAMSVAL, text: `invalid parameter values for command ${word}` });
+export const badValues = (word: string): CommandReturn => ({
+  code: DEVDEM_E_PARAMSVAL,
+  text: `invalid parameter values for command ${word}`,
+});
 export const systemError = (text: string): CommandReturn => ({ code: DEVDEM_E_SYSTEM, text });

@@ -26,17 +26,28 @@ async function healthyReportVisible(b: BridgeChild, node: string, cpu: number): 
   const socket = await connectTo(b.ingestPort);
   sockets.push(socket);
   socket.write(`${node} ${Math.floor(Date.now() / 1000)} cpu=${cpu}\n`);
-  await waitFor(`${node} cpu=${cpu} on /metrics`, async () => sampleValue(await b.metricsText(), 'obsmon_node_cpu_usage_percent', `node="${node}"`) === cpu, LIVENESS_BOUND_MS, 50);
+  await waitFor(
+    `${node} cpu=${cpu} on /metrics`,
+    async () => sampleValue(await b.metricsText(), 'obsmon_node_cpu_usage_percent', `node="${node}"`) === cpu,
+    LIVENESS_BOUND_MS,
+    50,
+  );
   return Date.now() - started;
 }
 
-const rss = async (b: BridgeChild) => sampleValue(await b.metricsText(), 'process_resident_memory_bytes', '') ?? Infinity;
+const rss = async (b: BridgeChild) =>
+  sampleValue(await b.metricsText(), 'process_resident_memory_bytes', '') ?? Infinity;
 
 describe('floods', () => {
   test('10 000 idle connections held open: a healthy agent still reports', async () => {
     bridge = await startBridgeChild(['--max-connections', '20000', '--max-connections-per-source', '20000']);
     for (let i = 0; i < 10_000; i += 1) sockets.push(await connectTo(bridge.ingestPort));
-    await waitFor('10 000 connections registered', async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_connections', '') === 10_000, 20_000, 200);
+    await waitFor(
+      '10 000 connections registered',
+      async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_connections', '') === 10_000,
+      20_000,
+      200,
+    );
     await healthyReportVisible(bridge, 'healthy', 42);
     expect(await rss(bridge)).toBeLessThan(MAX_RSS_BYTES);
   }, 90_000);
@@ -52,12 +63,17 @@ describe('floods', () => {
     const accepted = sampleValue(await bridge.metricsText(), 'obsmon_bridge_reports_accepted_total', '') ?? 0;
     // The flooder was held back (its lines wait in its socket, none are dropped).
     expect(accepted).toBeLessThan(10_000);
-    expect(sampleValue(await bridge.metricsText(), 'obsmon_bridge_rejected_lines_total', 'reason="too_many_nodes"')).toBe(0);
+    expect(
+      sampleValue(await bridge.metricsText(), 'obsmon_bridge_rejected_lines_total', 'reason="too_many_nodes"'),
+    ).toBe(0);
   }, 60_000);
 
   test('a million distinct node names: the node table stops at --max-nodes, memory stays bounded', async () => {
     // A hard heap cap turns "memory stays bounded" into "the process survives": V8 would abort past it.
-    bridge = await startBridgeChild(['--max-nodes', '20000', '--max-lines-per-second', '1000000', '--no-err-replies'], [`--max-old-space-size=${HEAP_CAP_MB}`]);
+    bridge = await startBridgeChild(
+      ['--max-nodes', '20000', '--max-lines-per-second', '1000000', '--no-err-replies'],
+      [`--max-old-space-size=${HEAP_CAP_MB}`],
+    );
     await healthyReportVisible(bridge, 'known', 1);
     const t = Math.floor(Date.now() / 1000);
     const CONNECTIONS = 50;
@@ -74,7 +90,12 @@ describe('floods', () => {
     );
     const total = CONNECTIONS * PER_CONNECTION;
     // Polled slowly: every scrape renders 20 000 nodes, and the machine has two cores.
-    await waitFor('all million lines counted', async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_lines_total', '') === total + 1, 90_000, 1000);
+    await waitFor(
+      'all million lines counted',
+      async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_lines_total', '') === total + 1,
+      90_000,
+      1000,
+    );
     const text = await bridge.metricsText();
     expect(sampleValue(text, 'obsmon_bridge_nodes', '')).toBe(20_000);
     expect(sampleValue(text, 'obsmon_bridge_rejected_lines_total', 'reason="too_many_nodes"')).toBe(total + 1 - 20_000);

@@ -22,17 +22,59 @@ afterAll(async () => {
 });
 
 const nowSeconds = Math.floor(Date.now() / 1000);
-const nasty = fc.constantFrom('"', '\\', '{', '}', '\n', '\r', '\t', '\0', '=', '@', ' ', '#', ',', 'ä', 'і' /* Cyrillic i */, '\u202e', '\uFEFF', '\x7f', '$(', '<', '>');
-const nastyString = fc.array(fc.oneof(nasty, fc.string({ maxLength: 4 })), { maxLength: 12 }).map((parts) => parts.join(''));
+const nasty = fc.constantFrom(
+  '"',
+  '\\',
+  '{',
+  '}',
+  '\n',
+  '\r',
+  '\t',
+  '\0',
+  '=',
+  '@',
+  ' ',
+  '#',
+  ',',
+  'ä',
+  'і' /* Cyrillic i */,
+  '\u202e',
+  '\uFEFF',
+  '\x7f',
+  '$(',
+  '<',
+  '>',
+);
+const nastyString = fc
+  .array(fc.oneof(nasty, fc.string({ maxLength: 4 })), { maxLength: 12 })
+  .map((parts) => parts.join(''));
 const number = fc.oneof(
-  fc.constantFrom('NaN', 'Inf', '-Inf', '+Inf', '1e999', '-1e999', '0x1f', '1_000', '', '.', '-', '1.2.3', '9'.repeat(400)),
+  fc.constantFrom(
+    'NaN',
+    'Inf',
+    '-Inf',
+    '+Inf',
+    '1e999',
+    '-1e999',
+    '0x1f',
+    '1_000',
+    '',
+    '.',
+    '-',
+    '1.2.3',
+    '9'.repeat(400),
+  ),
   fc.double().map(String),
 );
 const hostileLine = fc.oneof(
   fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
   fc.tuple(nastyString, number, nastyString, number).map(([n, t, k, v]) => Buffer.from(`${n} ${t} ${k}=${v}`, 'utf8')),
-  fc.tuple(nastyString, nastyString, number).map(([n, q, v]) => Buffer.from(`${n} ${nowSeconds} disk@${q}=${v}`, 'latin1')),
-  fc.tuple(fc.constantFrom('cpu', 'mem', 'disk', 'x'), number).map(([k, v]) => Buffer.from(`fuzz-node ${nowSeconds} ${k}=${v}`)),
+  fc
+    .tuple(nastyString, nastyString, number)
+    .map(([n, q, v]) => Buffer.from(`${n} ${nowSeconds} disk@${q}=${v}`, 'latin1')),
+  fc
+    .tuple(fc.constantFrom('cpu', 'mem', 'disk', 'x'), number)
+    .map(([k, v]) => Buffer.from(`fuzz-node ${nowSeconds} ${k}=${v}`)),
   fc.integer({ min: 4097, max: 1_100_000 }).map((n) => Buffer.alloc(n, 'A')),
 );
 
@@ -58,15 +100,27 @@ test('hostile lines interleaved with valid reports: all valid ones land, exposit
     { numRuns: RUNS, seed: 20261123, endOnFailure: true },
   );
 
-  const text = await waitFor('every valid report', async () => {
-    const t = await bridge.metricsText();
-    return [...expected].every(([node, cpu]) => sampleValue(t, 'obsmon_node_cpu_usage_percent', `node="${node}"`) === cpu) ? t : undefined;
-  }, 20_000, 200);
+  const text = await waitFor(
+    'every valid report',
+    async () => {
+      const t = await bridge.metricsText();
+      return [...expected].every(
+        ([node, cpu]) => sampleValue(t, 'obsmon_node_cpu_usage_percent', `node="${node}"`) === cpu,
+      )
+        ? t
+        : undefined;
+    },
+    20_000,
+    200,
+  );
   const check = checkMetrics(text);
   expect(check.output).toBe('');
   expect(check.status).toBe(0);
   expect(sampleValue(text, 'process_resident_memory_bytes', '')).toBeLessThan(MAX_RSS_BYTES);
-  const rejected = text.split('\n').filter((l) => l.startsWith('obsmon_bridge_rejected_lines_total')).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  const rejected = text
+    .split('\n')
+    .filter((l) => l.startsWith('obsmon_bridge_rejected_lines_total'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
   expect(rejected).toBeGreaterThan(valid / 2);
   expect((await fetch(`${bridge.httpUrl}/api/v1/nodes`)).status).toBe(200);
   expect(bridge.child.exitCode).toBeNull();

@@ -27,9 +27,24 @@ export async function startBridgeChild(
 ): Promise<BridgeChild> {
   const ingestPort = ports.ingestPort ?? (await freePort());
   const httpPort = ports.httpPort ?? (await freePort());
-  const child = spawn(process.execPath, [...nodeFlags, BIN, 'bridge', '--bind', '127.0.0.1', '--ingest-port', String(ingestPort), '--http-port', String(httpPort), ...extraArgs], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeFlags,
+      BIN,
+      'bridge',
+      '--bind',
+      '127.0.0.1',
+      '--ingest-port',
+      String(ingestPort),
+      '--http-port',
+      String(httpPort),
+      ...extraArgs,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const httpUrl = `http://127.0.0.1:${httpPort}`;
@@ -42,7 +57,7 @@ export async function startBridgeChild(
     await waitFor('the bridge process to serve /metrics', () => metricsText(), 20_000, 100);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`${(error as Error).message}; its log: ${stderr.slice(-500)}`);
+    throw new Error(`${(error as Error).message}; its log: ${stderr.slice(-500)}`, { cause: error });
   }
   return {
     child,

@@ -22,15 +22,35 @@ export async function startBridgeProcess(args: readonly string[]): Promise<Bridg
   let log = '';
 
   const start = async () => {
-    const proc = spawn(process.execPath, [BIN, 'bridge', '--bind', '127.0.0.1', '--ingest-port', String(ingestPort), '--http-port', String(httpPort), ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      [
+        BIN,
+        'bridge',
+        '--bind',
+        '127.0.0.1',
+        '--ingest-port',
+        String(ingestPort),
+        '--http-port',
+        String(httpPort),
+        ...args,
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     child = proc;
     proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     const deadline = Date.now() + 20_000;
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`obsmon bridge exited during start-up (${proc.exitCode}): ${log}`);
-      if (await fetch(`${httpUrl}/healthz`).then((r) => r.ok, () => false)) return;
+      if (
+        await fetch(`${httpUrl}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
       if (Date.now() > deadline) throw new Error(`obsmon bridge did not answer /healthz within 20 s: ${log}`);
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -26,7 +26,9 @@ process.once('exit', () => {
 
 function run(file: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: 10_000, encoding: 'utf8' }, (error, stdout, stderr) => (error ? reject(new Error(`${file} ${args.join(' ')}: ${error.message} ${stderr}`)) : resolve(stdout)));
+    execFile(file, args, { timeout: 10_000, encoding: 'utf8' }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${file} ${args.join(' ')}: ${error.message} ${stderr}`)) : resolve(stdout),
+    );
   });
 }
 
@@ -42,7 +44,10 @@ export async function startIndiServer(driver: string, device: string): Promise<I
   const getprop = binary('indi_getprop', 'indi-bin');
   const port = await freePort();
   const home = mkdtempSync(join(tmpdir(), 'obsmon-indi-'));
-  const child = spawn(server, ['-p', String(port), '-u', join(home, 'indiserver.sock'), '-v', driver], { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(server, ['-p', String(port), '-u', join(home, 'indiserver.sock'), '-v', driver], {
+    env: { ...process.env, HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   live.add(child);
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
@@ -69,10 +74,15 @@ export async function startIndiServer(driver: string, device: string): Promise<I
   };
   try {
     // Ready once the driver has defined its device's properties.
-    await waitFor(`${driver} under indiserver on port ${port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`indiserver exited: ${log}`);
-      return (await get(`${device}.CONNECTION.CONNECT`)) !== undefined;
-    }, 20_000, 200);
+    await waitFor(
+      `${driver} under indiserver on port ${port}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`indiserver exited: ${log}`);
+        return (await get(`${device}.CONNECTION.CONNECT`)) !== undefined;
+      },
+      20_000,
+      200,
+    );
   } catch (error) {
     await indi.stop();
     throw error;

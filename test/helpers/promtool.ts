@@ -14,6 +14,10 @@ export function promtoolPath(): string {
 
 /** Run `promtool check metrics` on an exposition; returns its exit status and everything it printed. */
 export function checkMetrics(exposition: string): { status: number; output: string } {
-  const result = spawnSync(promtoolPath(), ['check', 'metrics'], { input: exposition, encoding: 'utf8', timeout: 20_000 });
+  const result = spawnSync(promtoolPath(), ['check', 'metrics'], {
+    input: exposition,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
 }

@@ -69,11 +69,25 @@ export async function startVictoriaMetrics(): Promise<RealServer> {
   const path = binary('victoria-metrics', 'victoria-metrics');
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'obsmon-vm-'));
-  const args = [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${dataDir}`, '-retentionPeriod=100y', '-loggerLevel=ERROR', '-dedup.minScrapeInterval=1ms'];
+  const args = [
+    `-httpListenAddr=127.0.0.1:${port}`,
+    `-storageDataPath=${dataDir}`,
+    '-retentionPeriod=100y',
+    '-loggerLevel=ERROR',
+    '-dedup.minScrapeInterval=1ms',
+  ];
   return startServer('victoria-metrics', path, args, port, dataDir, '/health', (status) => status === 200);
 }
 
-async function startServer(name: string, path: string, args: string[], port: number, dataDir: string, readyPath: string, ready: (status: number) => boolean): Promise<RealServer> {
+async function startServer(
+  name: string,
+  path: string,
+  args: string[],
+  port: number,
+  dataDir: string,
+  readyPath: string,
+  ready: (status: number) => boolean,
+): Promise<RealServer> {
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   let output = '';
@@ -89,10 +103,15 @@ async function startServer(name: string, path: string, args: string[], port: num
     proc.once('exit', () => live.delete(proc));
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${name} exited during start-up (${proc.exitCode ?? proc.signalCode}): ${output}`);
-      const status = await fetch(`${url}${readyPath}`).then((r) => r.status, () => 0);
+      if (proc.exitCode !== null || proc.signalCode !== null)
+        throw new Error(`${name} exited during start-up (${proc.exitCode ?? proc.signalCode}): ${output}`);
+      const status = await fetch(`${url}${readyPath}`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (ready(status)) return;
-      if (Date.now() > deadline) throw new Error(`${name} did not answer ${readyPath} within ${READY_TIMEOUT_MS} ms: ${output}`);
+      if (Date.now() > deadline)
+        throw new Error(`${name} did not answer ${readyPath} within ${READY_TIMEOUT_MS} ms: ${output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
@@ -137,5 +156,8 @@ export async function influxQl(server: RealServer, q: string, db?: string): Prom
 }
 
 export interface InfluxQlResult {
-  results: Array<{ error?: string; series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }> }>;
+  results: Array<{
+    error?: string;
+    series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>;
+  }>;
 }

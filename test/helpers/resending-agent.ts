@@ -76,7 +76,11 @@ export class ResendingAgent {
   private report(): void {
     const n = this.sent.length;
     const timestamp = this.options.firstTimestamp + n;
-    this.sent.push({ timestamp, line: `${this.node} ${timestamp} procs=${n} disk@/data=${n % 100}\n`, writtenAt: undefined });
+    this.sent.push({
+      timestamp,
+      line: `${this.node} ${timestamp} procs=${n} disk@/data=${n % 100}\n`,
+      writtenAt: undefined,
+    });
     this.flush();
   }
 

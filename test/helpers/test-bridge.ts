@@ -16,8 +16,17 @@ export function defaultBridgeOptions(): BridgeOptions {
 }
 
 /** A real bridge on 127.0.0.1, both ports chosen by the OS. */
-export async function startTestBridge(overrides: Partial<BridgeOptions> = {}, hooks: BridgeHooks = {}): Promise<TestBridge> {
-  const options: BridgeOptions = { ...defaultBridgeOptions(), bind: '127.0.0.1', ingestPort: 0, httpPort: 0, ...overrides };
+export async function startTestBridge(
+  overrides: Partial<BridgeOptions> = {},
+  hooks: BridgeHooks = {},
+): Promise<TestBridge> {
+  const options: BridgeOptions = {
+    ...defaultBridgeOptions(),
+    bind: '127.0.0.1',
+    ingestPort: 0,
+    httpPort: 0,
+    ...overrides,
+  };
   const bridge = await startBridge(options, silentLogger, hooks);
   const httpUrl = `http://127.0.0.1:${bridge.httpAddress.port}`;
   return {
@@ -40,7 +49,8 @@ export async function startTestBridge(overrides: Partial<BridgeOptions> = {}, ho
 /** Value of one exposition line selected by a metric name and label fragment, or undefined. */
 export function sampleValue(exposition: string, metric: string, labelsContain: string): number | undefined {
   for (const line of exposition.split('\n')) {
-    if (line.startsWith(`${metric}{`) && line.includes(labelsContain)) return Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith(`${metric}{`) && line.includes(labelsContain))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
     if (labelsContain === '' && line.startsWith(`${metric} `)) return Number(line.slice(metric.length + 1));
   }
   return undefined;

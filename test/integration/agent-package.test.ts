@@ -20,7 +20,8 @@ const REPO = new URL('../../', import.meta.url).pathname;
 const NODE_18 = OLD_NODE;
 
 function run(command: string, args: string[], options: { cwd?: string; user?: string } = {}) {
-  const [file, argv] = options.user === undefined ? [command, args] : ['runuser', ['-u', options.user, '--', command, ...args]];
+  const [file, argv] =
+    options.user === undefined ? [command, args] : ['runuser', ['-u', options.user, '--', command, ...args]];
   return spawnSync(file, argv, { cwd: options.cwd ?? REPO, encoding: 'utf8', timeout: 120_000 });
 }
 
@@ -44,9 +45,13 @@ describe('the single-file agent', () => {
     expect(once.status, once.stderr).toBe(0);
     const parsed = parseLine(once.stdout.trimEnd());
     expect(parsed.ok && parsed.report.node).toBe('bundle01');
-    expect(parsed.ok && parsed.report.samples.map((s) => s.key)).toEqual(expect.arrayContaining(['cpu', 'mem', 'disk', 'load1']));
+    expect(parsed.ok && parsed.report.samples.map((s) => s.key)).toEqual(
+      expect.arrayContaining(['cpu', 'mem', 'disk', 'load1']),
+    );
 
-    expect(run(NODE_18, ['obsmon-agent.mjs', 'exporter', '--version'], { cwd: dir }).stdout).toBe(`obsmon ${VERSION}\n`);
+    expect(run(NODE_18, ['obsmon-agent.mjs', 'exporter', '--version'], { cwd: dir }).stdout).toBe(
+      `obsmon ${VERSION}\n`,
+    );
     // Only the agent is inside: no bridge, so no express, InfluxDB client or page files to carry.
     expect(run(NODE_18, ['obsmon-agent.mjs', 'bridge'], { cwd: dir }).status).toBe(2);
   });
@@ -56,7 +61,9 @@ describe('the Debian package', () => {
   test('installs the agent as a service with a system user and a config file, and removes and purges cleanly', () => {
     expect(process.getuid?.(), 'installing a .deb needs root (CI runs as root)').toBe(0);
     const info = run('dpkg-deb', ['--field', DEB_FILE, 'Package', 'Version', 'Depends']);
-    expect(info.stdout).toContain(`Package: ${PACKAGE_NAME}\nVersion: ${VERSION}\nDepends: nodejs (>= ${MIN_NODE_MAJOR})`);
+    expect(info.stdout).toContain(
+      `Package: ${PACKAGE_NAME}\nVersion: ${VERSION}\nDepends: nodejs (>= ${MIN_NODE_MAJOR})`,
+    );
     run('dpkg', ['--purge', PACKAGE_NAME]); // a left-over from an interrupted run
 
     const install = run('dpkg', ['-i', DEB_FILE]);
@@ -91,13 +98,28 @@ describe('the Debian package', () => {
 describe('the Windows and macOS folders', () => {
   test('hold the same bundle, the service definition and the install scripts, copied from deploy/', () => {
     const bundle = readFileSync(AGENT_BUNDLE);
-    expect(readdirSync(WINDOWS_DIR).sort()).toEqual(['install-agent.ps1', 'obsmon-agent.mjs', 'obsmon-exporter.xml', 'uninstall-agent.ps1']);
+    expect(readdirSync(WINDOWS_DIR).sort()).toEqual([
+      'install-agent.ps1',
+      'obsmon-agent.mjs',
+      'obsmon-exporter.xml',
+      'uninstall-agent.ps1',
+    ]);
     expect(readFileSync(join(WINDOWS_DIR, 'obsmon-exporter.xml'), 'utf8')).toBe(winswXml(VERSION));
-    expect(readdirSync(MACOS_DIR).sort()).toEqual(['install-agent.sh', 'obsmon-agent.mjs', 'obsmon-exporter.newsyslog.conf', 'org.obsmon.exporter.plist']);
+    expect(readdirSync(MACOS_DIR).sort()).toEqual([
+      'install-agent.sh',
+      'obsmon-agent.mjs',
+      'obsmon-exporter.newsyslog.conf',
+      'org.obsmon.exporter.plist',
+    ]);
     expect(statSync(join(MACOS_DIR, 'install-agent.sh')).mode & 0o111).not.toBe(0);
-    for (const dir of [WINDOWS_DIR, MACOS_DIR]) expect(readFileSync(join(dir, 'obsmon-agent.mjs')).equals(bundle)).toBe(true);
-    for (const [dir, source, files] of [[WINDOWS_DIR, 'deploy/windows', ['install-agent.ps1', 'uninstall-agent.ps1']], [MACOS_DIR, 'deploy/macos', ['install-agent.sh', 'obsmon-exporter.newsyslog.conf', 'org.obsmon.exporter.plist']]] as const) {
-      for (const file of files) expect(readFileSync(join(dir, file), 'utf8')).toBe(readFileSync(join(REPO, source, file), 'utf8'));
+    for (const dir of [WINDOWS_DIR, MACOS_DIR])
+      expect(readFileSync(join(dir, 'obsmon-agent.mjs')).equals(bundle)).toBe(true);
+    for (const [dir, source, files] of [
+      [WINDOWS_DIR, 'deploy/windows', ['install-agent.ps1', 'uninstall-agent.ps1']],
+      [MACOS_DIR, 'deploy/macos', ['install-agent.sh', 'obsmon-exporter.newsyslog.conf', 'org.obsmon.exporter.plist']],
+    ] as const) {
+      for (const file of files)
+        expect(readFileSync(join(dir, file), 'utf8')).toBe(readFileSync(join(REPO, source, file), 'utf8'));
     }
   });
 });

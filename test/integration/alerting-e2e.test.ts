@@ -20,14 +20,34 @@ const PROMETHEUS_DIR = new URL('../../prometheus/', import.meta.url).pathname;
 const THRESHOLDS = new URL('../../config/thresholds.yaml', import.meta.url).pathname;
 const TOKEN = 'e2e-relay-token';
 
-interface Rule { alert?: string; record?: string; expr: string; for?: string }
-interface RuleFile { groups: Array<{ name: string; rules: Rule[] }> }
-interface HookAlert { status: 'firing' | 'resolved'; labels: Record<string, string>; annotations: Record<string, string> }
-interface HookCall { path: string; authorization: string | undefined; body: { receiver: string; alerts: HookAlert[] } }
-interface AmAlert { labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } }
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+}
+interface RuleFile {
+  groups: Array<{ name: string; rules: Rule[] }>;
+}
+interface HookAlert {
+  status: 'firing' | 'resolved';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+interface HookCall {
+  path: string;
+  authorization: string | undefined;
+  body: { receiver: string; alerts: HookAlert[] };
+}
+interface AmAlert {
+  labels: Record<string, string>;
+  status: { state: string; inhibitedBy: string[] };
+}
 
 const ruleFileNames = readdirSync(join(PROMETHEUS_DIR, 'rules')).filter((f) => f.endsWith('.yml'));
-const rules = ruleFileNames.flatMap((f) => (parse(readFileSync(join(PROMETHEUS_DIR, 'rules', f), 'utf8')) as RuleFile).groups.flatMap((g) => g.rules));
+const rules = ruleFileNames.flatMap((f) =>
+  (parse(readFileSync(join(PROMETHEUS_DIR, 'rules', f), 'utf8')) as RuleFile).groups.flatMap((g) => g.rules),
+);
 
 /** The shipped rules with every `for:` at 1 s, as files for Prometheus's directory. */
 function rulesWithShortFor(): Record<string, string> {
@@ -57,7 +77,8 @@ function prometheusConfig(port: number, targets: { bridge: string; deadBridge: s
   };
   for (const job of config.scrape_configs) {
     const replacement = loopback[job.job_name];
-    if (replacement === undefined) throw new Error(`prometheus.yml has a job this test does not rewrite: ${job.job_name}`);
+    if (replacement === undefined)
+      throw new Error(`prometheus.yml has a job this test does not rewrite: ${job.job_name}`);
     if (replacement !== 'file_sd') job.static_configs = [{ targets: replacement }];
   }
   return stringify(config);
@@ -73,7 +94,9 @@ function alertmanagerConfig(hookUrl: string, tokenFile: string): string {
   };
   // The dead bridge target fires ObsmonBridgeDown throughout, which would silence every node alert
   // here; that inhibition has its own test (alertmanager-inhibition.test.ts).
-  config.inhibit_rules = config.inhibit_rules.filter((r) => !r.source_matchers.includes('alertname="ObsmonBridgeDown"'));
+  config.inhibit_rules = config.inhibit_rules.filter(
+    (r) => !r.source_matchers.includes('alertname="ObsmonBridgeDown"'),
+  );
   const shorten = (route: Route) => {
     if (route.group_wait !== undefined || route === config.route) route.group_wait = '1s';
     if (route.group_interval !== undefined || route === config.route) route.group_interval = '1s';
@@ -82,14 +105,24 @@ function alertmanagerConfig(hookUrl: string, tokenFile: string): string {
   shorten(config.route);
   config.receivers = config.receivers.map(({ name }) => ({
     name,
-    webhook_configs: [{ url: `${hookUrl}/${name}`, send_resolved: true, http_config: { authorization: { credentials_file: tokenFile } } }],
+    webhook_configs: [
+      {
+        url: `${hookUrl}/${name}`,
+        send_resolved: true,
+        http_config: { authorization: { credentials_file: tokenFile } },
+      },
+    ],
   }));
   return stringify(config);
 }
 
 async function query(prometheus: RealServer, expr: string): Promise<Array<{ metric: Record<string, string> }>> {
   const res = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string> }> } };
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data: { result: Array<{ metric: Record<string, string> }> };
+  };
   if (body.status !== 'success') throw new Error(`query ${expr}: ${body.error}`);
   return body.data.result;
 }
@@ -114,7 +147,8 @@ afterAll(async () => {
   clearInterval(agentTimer);
   agentSocket?.destroy();
   await Promise.allSettled([prometheus?.stop(), alertmanager?.stop(), bridge?.stop()]);
-  for (const server of [hook, influx, plc]) await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  for (const server of [hook, influx, plc])
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -127,7 +161,10 @@ beforeAll(async () => {
   const thresholds = parse(readFileSync(THRESHOLDS, 'utf8')) as Record<string, unknown>;
   const low = { warning: 1, error: 2 };
   // Any round trip is at or above 0: both probe_rtt levels fire for the device that answers.
-  thresholds['nodes'] = { 'e2e-all': { cpu: low, mem: low, swap: low, temp: low, disk: low, rx: low, tx: low }, 'e2e-probe-up': { probe_rtt: { warning: 0, error: 0 } } };
+  thresholds['nodes'] = {
+    'e2e-all': { cpu: low, mem: low, swap: low, temp: low, disk: low, rx: low, tx: low },
+    'e2e-probe-up': { probe_rtt: { warning: 0, error: 0 } },
+  };
   writeFileSync(join(dir, 'thresholds.yaml'), stringify(thresholds));
   writeFileSync(
     join(dir, 'inventory.yaml'),
@@ -137,8 +174,17 @@ beforeAll(async () => {
         { name: 'e2e-idle', group: 'lab' },
         { name: 'e2e-all', group: 'lab' },
         // Agentless devices: one that answers (a real TCP listener), two whose port nobody listens on.
-        { name: 'e2e-probe-up', group: 'dome', probe: { tcp: `127.0.0.1:${(plc.address() as { port: number }).port}`, interval: 1, timeout: 0.5 } },
-        { name: 'e2e-probe-down', group: 'dome', critical: true, probe: { tcp: `127.0.0.1:${closedPort}`, interval: 1, timeout: 0.5 } },
+        {
+          name: 'e2e-probe-up',
+          group: 'dome',
+          probe: { tcp: `127.0.0.1:${(plc.address() as { port: number }).port}`, interval: 1, timeout: 0.5 },
+        },
+        {
+          name: 'e2e-probe-down',
+          group: 'dome',
+          critical: true,
+          probe: { tcp: `127.0.0.1:${closedPort}`, interval: 1, timeout: 0.5 },
+        },
         { name: 'e2e-probe-lab', group: 'lab', probe: { tcp: `127.0.0.1:${closedPort}`, interval: 1, timeout: 0.5 } },
       ],
     }),
@@ -172,7 +218,11 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
-      calls.push({ path: req.url ?? '', authorization: req.headers.authorization, body: JSON.parse(body) as HookCall['body'] });
+      calls.push({
+        path: req.url ?? '',
+        authorization: req.headers.authorization,
+        body: JSON.parse(body) as HookCall['body'],
+      });
       res.end();
     });
   });
@@ -182,18 +232,28 @@ beforeAll(async () => {
   alertmanager = await startAlertmanager(alertmanagerConfig(hookUrl, join(dir, 'relay-token')));
   const deadBridge = `127.0.0.1:${await freePort()}`;
   const amTarget = `127.0.0.1:${alertmanager.port}`;
-  prometheus = await startPrometheus((port) => prometheusConfig(port, { bridge: bridgeTarget, deadBridge, alertmanager: amTarget }), {
-    ...rulesWithShortFor(),
-    // Exporter self-metrics job: any /metrics will do to check the `node` relabelling.
-    'targets/exporters.yml': stringify([{ targets: [`127.0.0.1:${alertmanager.port}`] }, { targets: [amTarget.replace('127.0.0.1', 'localhost')], labels: { node: 'guider' } }]),
-  });
+  prometheus = await startPrometheus(
+    (port) => prometheusConfig(port, { bridge: bridgeTarget, deadBridge, alertmanager: amTarget }),
+    {
+      ...rulesWithShortFor(),
+      // Exporter self-metrics job: any /metrics will do to check the `node` relabelling.
+      'targets/exporters.yml': stringify([
+        { targets: [`127.0.0.1:${alertmanager.port}`] },
+        { targets: [amTarget.replace('127.0.0.1', 'localhost')], labels: { node: 'guider' } },
+      ]),
+    },
+  );
 
   let tick = 0;
   const now = () => Math.floor(Date.now() / 1000);
   agents.set('e2e-disk', () => 'cpu=5 disk=95');
   // Clock 30 s ahead (inside --future-tolerance), disk rising 1 % a report: skew and trend alerts.
   // And the checks of the optional collectors: a read-only mount, inodes nearly out, interface errors, a watched process not running.
-  agents.set('e2e-all', () => `cpu=50 mem=50 swap=50 temp=40 disk=${Math.min(100, 10 + tick)} rx=1000 tx=1000 rx@eth0=500 inodes=95 disk_ro@/data=1 rx_errors=2 proc_count@camd=0`);
+  agents.set(
+    'e2e-all',
+    () =>
+      `cpu=50 mem=50 swap=50 temp=40 disk=${Math.min(100, 10 + tick)} rx=1000 tx=1000 rx@eth0=500 inodes=95 disk_ro@/data=1 rx_errors=2 proc_count@camd=0`,
+  );
   agentSocket = await connectTo(bridge.ingestPort);
   const send = () => {
     tick += 1;
@@ -204,17 +264,27 @@ beforeAll(async () => {
   agentTimer = setInterval(send, 500);
 });
 
-function findAlert(want: Record<string, string>, status: HookAlert['status']): { call: HookCall; alert: HookAlert } | undefined {
+function findAlert(
+  want: Record<string, string>,
+  status: HookAlert['status'],
+): { call: HookCall; alert: HookAlert } | undefined {
   for (const call of calls) {
-    const alert = call.body.alerts.find((a) => a.status === status && Object.entries(want).every(([k, v]) => a.labels[k] === v));
+    const alert = call.body.alerts.find(
+      (a) => a.status === status && Object.entries(want).every(([k, v]) => a.labels[k] === v),
+    );
     if (alert !== undefined) return { call, alert };
   }
   return undefined;
 }
 
 describe('alerting end to end: bridge → Prometheus → Alertmanager → webhook', () => {
-  test('every expression of every rule returns series from the bridge\'s data, and every rule evaluates cleanly', async () => {
-    await waitFor('Prometheus to scrape the bridge', async () => (await query(prometheus!, `up{instance="${bridgeTarget}"} == 1`)).length > 0, 20_000, 200);
+  test("every expression of every rule returns series from the bridge's data, and every rule evaluates cleanly", async () => {
+    await waitFor(
+      'Prometheus to scrape the bridge',
+      async () => (await query(prometheus!, `up{instance="${bridgeTarget}"} == 1`)).length > 0,
+      20_000,
+      200,
+    );
     // Once Prometheus has seen the spool small, overflow it: 20 reports of 2000 mounts (one stored
     // line each, about 2 MB in all) against the 1 MiB spool, so the bridge drops the oldest points.
     const mounts = Array.from({ length: 2000 }, (_, i) => `disk@/f${String(i).padStart(4, '0')}=1`).join(' ');
@@ -225,7 +295,8 @@ describe('alerting end to end: bridge → Prometheus → Alertmanager → webhoo
       'every rule expression to return series',
       async () => {
         empty = [];
-        for (const rule of rules) if ((await query(prometheus!, rule.expr)).length === 0) empty.push(rule.alert ?? rule.record ?? rule.expr);
+        for (const rule of rules)
+          if ((await query(prometheus!, rule.expr)).length === 0) empty.push(rule.alert ?? rule.record ?? rule.expr);
         return empty.length === 0;
       },
       15_000,
@@ -233,7 +304,9 @@ describe('alerting end to end: bridge → Prometheus → Alertmanager → webhoo
     ).catch(() => undefined);
     expect(empty).toEqual([]);
 
-    const res = (await (await fetch(`${prometheus!.url}/api/v1/rules`)).json()) as { data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> } };
+    const res = (await (await fetch(`${prometheus!.url}/api/v1/rules`)).json()) as {
+      data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> };
+    };
     const unhealthy = res.data.groups.flatMap((g) => g.rules).filter((r) => r.health !== 'ok');
     expect(unhealthy.map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`)).toEqual([]);
 
@@ -247,13 +320,21 @@ describe('alerting end to end: bridge → Prometheus → Alertmanager → webhoo
     const firing = await waitFor('the disk alert at the webhook', () => findAlert(disk, 'firing'), 30_000);
     expect(firing.call.path).toBe('/ops-email');
     expect(firing.call.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(firing.alert.labels).toEqual({ ...disk, group: 'default', mount: '/', job: 'obsmon-bridge', instance: bridgeTarget });
+    expect(firing.alert.labels).toEqual({
+      ...disk,
+      group: 'default',
+      mount: '/',
+      job: 'obsmon-bridge',
+      instance: bridgeTarget,
+    });
     expect(firing.alert.annotations['summary']).toBe('Disk / of e2e-disk is 95.0 % full (error level: 90 %)');
     expect(firing.alert.annotations['runbook']).toContain('docs/alerting.md#obsmonnodediskusagehigh');
 
     // The warning level of the same disk is in Alertmanager, inhibited by the error.
     const warning = await waitFor('the inhibited warning in Alertmanager', async () => {
-      const res = await fetch(`${alertmanager!.url}/api/v2/alerts?filter=${encodeURIComponent('node="e2e-disk"')}&filter=severity%3D%22warning%22`);
+      const res = await fetch(
+        `${alertmanager!.url}/api/v2/alerts?filter=${encodeURIComponent('node="e2e-disk"')}&filter=severity%3D%22warning%22`,
+      );
       return ((await res.json()) as AmAlert[]).find((a) => a.labels['alertname'] === disk.alertname);
     });
     expect(warning.status.state).toBe('suppressed');
@@ -264,28 +345,68 @@ describe('alerting end to end: bridge → Prometheus → Alertmanager → webhoo
     expect(resolved.call.path).toBe('/ops-email');
 
     agents.delete('e2e-disk');
-    const down = await waitFor('ObsmonNodeDown at the webhook', () => findAlert({ alertname: 'ObsmonNodeDown', node: 'e2e-disk' }, 'firing'), 20_000);
+    const down = await waitFor(
+      'ObsmonNodeDown at the webhook',
+      () => findAlert({ alertname: 'ObsmonNodeDown', node: 'e2e-disk' }, 'firing'),
+      20_000,
+    );
     expect(down.call.path).toBe('/ops-chat');
-    expect(down.alert.labels).toEqual({ alertname: 'ObsmonNodeDown', node: 'e2e-disk', group: 'default', severity: 'warning', job: 'obsmon-bridge' });
-    expect(down.alert.annotations['summary']).toMatch(/^Node e2e-disk \(group default\) is down; last report: \d+s ago$/);
+    expect(down.alert.labels).toEqual({
+      alertname: 'ObsmonNodeDown',
+      node: 'e2e-disk',
+      group: 'default',
+      severity: 'warning',
+      job: 'obsmon-bridge',
+    });
+    expect(down.alert.annotations['summary']).toMatch(
+      /^Node e2e-disk \(group default\) is down; last report: \d+s ago$/,
+    );
   }, 75_000);
 
   test('critical alerts page: a critical inventory node that never reported, and a bridge that cannot be scraped', async () => {
-    const node = await waitFor('ObsmonCriticalNodeDown at the webhook', () => findAlert({ alertname: 'ObsmonCriticalNodeDown', node: 'e2e-critical' }, 'firing'), 30_000);
+    const node = await waitFor(
+      'ObsmonCriticalNodeDown at the webhook',
+      () => findAlert({ alertname: 'ObsmonCriticalNodeDown', node: 'e2e-critical' }, 'firing'),
+      30_000,
+    );
     expect(node.call.path).toBe('/page');
-    expect(node.alert.labels).toEqual({ alertname: 'ObsmonCriticalNodeDown', node: 'e2e-critical', group: 'dome', severity: 'critical', job: 'obsmon-bridge' });
-    expect(node.alert.annotations['summary']).toBe('Critical node e2e-critical (group dome) is down; last report: none since the bridge started');
-    const dead = await waitFor('ObsmonBridgeDown at the webhook', () => findAlert({ alertname: 'ObsmonBridgeDown' }, 'firing'), 30_000);
+    expect(node.alert.labels).toEqual({
+      alertname: 'ObsmonCriticalNodeDown',
+      node: 'e2e-critical',
+      group: 'dome',
+      severity: 'critical',
+      job: 'obsmon-bridge',
+    });
+    expect(node.alert.annotations['summary']).toBe(
+      'Critical node e2e-critical (group dome) is down; last report: none since the bridge started',
+    );
+    const dead = await waitFor(
+      'ObsmonBridgeDown at the webhook',
+      () => findAlert({ alertname: 'ObsmonBridgeDown' }, 'firing'),
+      30_000,
+    );
     expect(dead.call.path).toBe('/page');
     expect(dead.alert.labels['instance']).not.toBe(bridgeTarget);
     expect(findAlert({ alertname: 'ObsmonBridgeDown', instance: bridgeTarget }, 'firing')).toBeUndefined();
   }, 65_000);
 
   test('a critical device that does not answer its probe pages; the node itself stays up', async () => {
-    const alert = await waitFor('ObsmonNodeProbeDown at the webhook', () => findAlert({ alertname: 'ObsmonNodeProbeDown', node: 'e2e-probe-down' }, 'firing'), 30_000);
+    const alert = await waitFor(
+      'ObsmonNodeProbeDown at the webhook',
+      () => findAlert({ alertname: 'ObsmonNodeProbeDown', node: 'e2e-probe-down' }, 'firing'),
+      30_000,
+    );
     expect(alert.call.path).toBe('/page');
-    expect(alert.alert.labels).toEqual({ alertname: 'ObsmonNodeProbeDown', node: 'e2e-probe-down', group: 'dome', severity: 'critical', job: 'obsmon-bridge' });
-    expect(alert.alert.annotations['summary']).toBe('Critical device e2e-probe-down (group dome) does not answer its probe');
+    expect(alert.alert.labels).toEqual({
+      alertname: 'ObsmonNodeProbeDown',
+      node: 'e2e-probe-down',
+      group: 'dome',
+      severity: 'critical',
+      job: 'obsmon-bridge',
+    });
+    expect(alert.alert.annotations['summary']).toBe(
+      'Critical device e2e-probe-down (group dome) does not answer its probe',
+    );
     expect(findAlert({ alertname: 'ObsmonCriticalNodeDown', node: 'e2e-probe-down' }, 'firing')).toBeUndefined();
     expect(findAlert({ alertname: 'ObsmonNodeProbeDown', node: 'e2e-probe-up' }, 'firing')).toBeUndefined();
   }, 45_000);
@@ -296,8 +417,12 @@ describe('alerting end to end: bridge → Prometheus → Alertmanager → webhoo
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify([
         { labels: { alertname: 'ObsmonNodeDown', node: 'inh1', group: 'lab', severity: 'warning' } },
-        { labels: { alertname: 'ObsmonNodeDiskFillingUp', node: 'inh1', group: 'lab', mount: '/', severity: 'warning' } },
-        { labels: { alertname: 'ObsmonNodeDiskFillingUp', node: 'inh2', group: 'lab', mount: '/', severity: 'warning' } },
+        {
+          labels: { alertname: 'ObsmonNodeDiskFillingUp', node: 'inh1', group: 'lab', mount: '/', severity: 'warning' },
+        },
+        {
+          labels: { alertname: 'ObsmonNodeDiskFillingUp', node: 'inh2', group: 'lab', mount: '/', severity: 'warning' },
+        },
       ]),
     });
     expect(post.status).toBe(200);

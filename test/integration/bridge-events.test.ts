@@ -44,13 +44,20 @@ describe('bridge problems in the event log', () => {
     writeFileSync(thresholds, good);
     expect(bridge.reload().ok).toBe(true);
     const events = await bridgeEvents(bridge);
-    expect(events.map((e) => `${e.component} ${e.from}->${e.to} ${e.severity}`)).toEqual(['config_reload ok->error error', 'config_reload error->ok info']);
+    expect(events.map((e) => `${e.component} ${e.from}->${e.to} ${e.severity}`)).toEqual([
+      'config_reload ok->error error',
+      'config_reload error->ok info',
+    ]);
     expect(events[0]!.message).toContain('warning must not be above error');
   });
 
   test('a database that does not answer is a storage error event', async () => {
     const closed = await freePort();
-    bridge = await startTestBridge({ influxUrl: `http://127.0.0.1:${closed}`, influxDb: 'obsmon', influxFlushInterval: 0.05 });
+    bridge = await startTestBridge({
+      influxUrl: `http://127.0.0.1:${closed}`,
+      influxDb: 'obsmon',
+      influxFlushInterval: 0.05,
+    });
     await sendAndClose(bridge.ingestPort, `n1 ${Math.floor(Date.now() / 1000)} cpu=1\n`);
     await waitFor('a storage event', async () => (await bridgeEvents(bridge!)).length > 0, 20_000, 200);
     const [event] = await bridgeEvents(bridge);

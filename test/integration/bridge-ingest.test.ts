@@ -15,7 +15,10 @@ afterEach(async () => {
 describe('bridge ingest over real sockets', () => {
   test('a standard report appears on /metrics with node, mount and interface labels', async () => {
     bridge = await startTestBridge();
-    await sendAndClose(bridge.ingestPort, `ccd01 ${now()} cpu=12.5 mem=43.1 disk=81.2 disk@/data=75.3 rx=123456 tx=7890 rx@eth0=1200 load1=0.52 procs=312\n`);
+    await sendAndClose(
+      bridge.ingestPort,
+      `ccd01 ${now()} cpu=12.5 mem=43.1 disk=81.2 disk@/data=75.3 rx=123456 tx=7890 rx@eth0=1200 load1=0.52 procs=312\n`,
+    );
     const text = await bridge.metricsText();
     expect(sampleValue(text, 'obsmon_node_cpu_usage_percent', 'node="ccd01"')).toBe(12.5);
     expect(sampleValue(text, 'obsmon_node_disk_usage_percent', 'mount="/"')).toBe(81.2);
@@ -46,9 +49,23 @@ describe('bridge ingest over real sockets', () => {
     const t = now();
     const reply = await sendAndClose(
       bridge.ingestPort,
-      [`garbage`, `n1 ${t} cpu=abc`, `bad"node ${t} cpu=1`, `n1 ${t} cpu=1 ${'x'.repeat(400)}=1`, `n1 ${t - 10 * 86400} cpu=1`, `n1 ${t} cpu=42`, ''].join('\n'),
+      [
+        `garbage`,
+        `n1 ${t} cpu=abc`,
+        `bad"node ${t} cpu=1`,
+        `n1 ${t} cpu=1 ${'x'.repeat(400)}=1`,
+        `n1 ${t - 10 * 86400} cpu=1`,
+        `n1 ${t} cpu=42`,
+        '',
+      ].join('\n'),
     );
-    expect(reply.split('\n').filter(Boolean)).toEqual(['ERR malformed', 'ERR bad_value', 'ERR bad_node', 'ERR too_long', 'ERR too_old']);
+    expect(reply.split('\n').filter(Boolean)).toEqual([
+      'ERR malformed',
+      'ERR bad_value',
+      'ERR bad_node',
+      'ERR too_long',
+      'ERR too_old',
+    ]);
     const text = await bridge.metricsText();
     for (const reason of ['malformed', 'bad_value', 'bad_node', 'too_long', 'too_old']) {
       expect(sampleValue(text, 'obsmon_bridge_rejected_lines_total', `reason="${reason}"`), reason).toBe(1);
@@ -84,7 +101,10 @@ describe('bridge ingest over real sockets', () => {
   test('refuses connections beyond --max-connections and counts them', async () => {
     bridge = await startTestBridge({ maxConnections: 2 });
     const held = [await connectTo(bridge.ingestPort), await connectTo(bridge.ingestPort)];
-    await waitFor('two open connections', async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_connections', '') === 2);
+    await waitFor(
+      'two open connections',
+      async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_connections', '') === 2,
+    );
     const third = await connectTo(bridge.ingestPort);
     await new Promise((resolve) => third.once('close', resolve));
     const text = await bridge.metricsText();
@@ -128,7 +148,10 @@ describe('bridge ingest over real sockets', () => {
     bridge = await startTestBridge();
     await sendAndClose(bridge.ingestPort, `full ${now()} cpu=10 disk=91 disk@/data=85\nfine ${now()} cpu=10 disk=10\n`);
     const { nodes } = await bridge.nodesJson();
-    const full = nodes.find((n) => n['node'] === 'full') as { status: string; metrics: Array<{ key: string; qualifier: string | null; status: string; error: number }> };
+    const full = nodes.find((n) => n['node'] === 'full') as {
+      status: string;
+      metrics: Array<{ key: string; qualifier: string | null; status: string; error: number }>;
+    };
     expect(full.status).toBe('error');
     expect(full.metrics.find((m) => m.qualifier === '/data')).toMatchObject({ status: 'warning', error: 90 });
     expect(nodes.find((n) => n['node'] === 'fine')).toMatchObject({ status: 'ok', up: true });

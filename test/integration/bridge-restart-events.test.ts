@@ -31,13 +31,17 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function events(b: BridgeProcess, query = ''): Promise<{ events: EventJson[]; nextBefore: number | null; lastId: number }> {
+async function events(
+  b: BridgeProcess,
+  query = '',
+): Promise<{ events: EventJson[]; nextBefore: number | null; lastId: number }> {
   const res = await fetch(`${b.httpUrl}/api/v1/events${query}`);
   expect(res.status).toBe(200);
   return (await res.json()) as { events: EventJson[]; nextBefore: number | null; lastId: number };
 }
 
-const brief = (e: EventJson) => [e.id, e.kind, e.node, e.metric, `${e.from}->${e.to}`].filter((p) => p !== null).join(' ');
+const brief = (e: EventJson) =>
+  [e.id, e.kind, e.node, e.metric, `${e.from}->${e.to}`].filter((p) => p !== null).join(' ');
 
 describe('event log across a bridge restart', () => {
   test('after a SIGKILL the events are still there, ids go on, and nothing is recorded twice', async () => {
@@ -49,13 +53,26 @@ describe('event log across a bridge restart', () => {
     await sendAndClose(b.ingestPort, `web1 ${t()} disk=50\ngone1 ${t()} cpu=1\n`);
     await sendAndClose(b.ingestPort, `web1 ${t()} disk=95\n`);
     // web1 keeps reporting (disk still in error); gone1 falls silent.
-    const agent = setInterval(() => void sendAndClose(b.ingestPort, `web1 ${t()} disk=95\n`).catch(() => undefined), 500);
+    const agent = setInterval(
+      () => void sendAndClose(b.ingestPort, `web1 ${t()} disk=95\n`).catch(() => undefined),
+      500,
+    );
     try {
-      await waitFor('gone1 down in the event log', async () => (await events(b, '?kind=node')).events.length === 1, 20_000, 200);
+      await waitFor(
+        'gone1 down in the event log',
+        async () => (await events(b, '?kind=node')).events.length === 1,
+        20_000,
+        200,
+      );
       const before = await events(b);
       expect(before.events.map(brief).reverse()).toEqual(['1 threshold web1 disk ok->error', '2 node gone1 up->down']);
       // Appends are fsync'd every second: wait until the file holds both before the kill.
-      await waitFor('both events in the file', () => existsSync(file) && readFileSync(file, 'utf8').includes('"to":"down"'), 10_000, 100);
+      await waitFor(
+        'both events in the file',
+        () => existsSync(file) && readFileSync(file, 'utf8').includes('"to":"down"'),
+        10_000,
+        100,
+      );
       clearInterval(agent);
 
       expect(await b.stop('SIGKILL')).toBe(null);
@@ -74,7 +91,10 @@ describe('event log across a bridge restart', () => {
       const latest = await events(b, '?limit=2');
       // Two events in either order: web1's at its report, gone1's at the next periodic check.
       expect(latest.events.map((e) => e.id)).toEqual([4, 3]);
-      expect(latest.events.map((e) => brief({ ...e, id: 0 })).sort()).toEqual(['0 node gone1 down->up', '0 threshold web1 disk error->ok']);
+      expect(latest.events.map((e) => brief({ ...e, id: 0 })).sort()).toEqual([
+        '0 node gone1 down->up',
+        '0 threshold web1 disk error->ok',
+      ]);
       expect(latest.nextBefore).toBe(3);
       expect((await events(b, '?node=gone1&kind=node')).events.map((e) => e.to)).toEqual(['up', 'down']);
       expect((await events(b, '?limit=5&before=3')).events.map((e) => e.id)).toEqual([2, 1]);

@@ -60,8 +60,19 @@ function savedUpTo(path: string, expected: ReadonlyMap<string, number>): boolean
 async function fleetWithTwoGone(extraArgs: readonly string[]): Promise<{ b: BridgeProcess; statePath: string }> {
   dir = mkdtempSync(join(tmpdir(), 'obsmon-restart-'));
   const inventory = join(dir, 'inventory.yaml');
-  writeFileSync(inventory, 'nodes:\n  - { name: cam1, group: cameras, critical: true }\n  - { name: gone-inv }\n  - { name: idle }\n');
-  const b = await startBridgeProcess(['--spool-dir', join(dir, 'spool'), '--inventory', inventory, '--down-after', '4', ...extraArgs]);
+  writeFileSync(
+    inventory,
+    'nodes:\n  - { name: cam1, group: cameras, critical: true }\n  - { name: gone-inv }\n  - { name: idle }\n',
+  );
+  const b = await startBridgeProcess([
+    '--spool-dir',
+    join(dir, 'spool'),
+    '--inventory',
+    inventory,
+    '--down-after',
+    '4',
+    ...extraArgs,
+  ]);
   bridge = b;
   await report(b, ['cam1', 'live1', 'gone-inv', 'gone1'], 10);
   agentTimer = setInterval(() => void report(b, ['cam1', 'live1'], 20).catch(() => undefined), 300);
@@ -69,7 +80,12 @@ async function fleetWithTwoGone(extraArgs: readonly string[]): Promise<{ b: Brid
     'gone-inv and gone1 down, cam1 and live1 up',
     async () => {
       const n = await nodes(b);
-      return n.get('gone-inv')?.up === false && n.get('gone1')?.up === false && n.get('cam1')?.up === true && n.get('live1')?.up === true;
+      return (
+        n.get('gone-inv')?.up === false &&
+        n.get('gone1')?.up === false &&
+        n.get('cam1')?.up === true &&
+        n.get('live1')?.up === true
+      );
     },
     20_000,
     200,
@@ -93,16 +109,20 @@ describe('bridge restart keeps the node table (--spool-dir/nodes.json)', () => {
       expect(now.lastReportTimestamp, name).toBe(was.lastReportTimestamp);
       expect(now.inventory, name).toBe(was.inventory);
       // Judged by the real time of the last report: the restart never makes a node look fresher.
-      if (was.lastSeenSecondsAgo !== null) expect(now.lastSeenSecondsAgo!, name).toBeGreaterThanOrEqual(was.lastSeenSecondsAgo);
+      if (was.lastSeenSecondsAgo !== null)
+        expect(now.lastSeenSecondsAgo!, name).toBeGreaterThanOrEqual(was.lastSeenSecondsAgo);
     }
     expect(after.get('idle')).toMatchObject({ up: false, lastReportTimestamp: null, lastSeenSecondsAgo: null });
-    for (const gone of ['gone-inv', 'gone1']) expect(after.get(gone)).toMatchObject({ up: false, lastReportTimestamp: Number(sent.get(gone)!.toFixed(3)) });
+    for (const gone of ['gone-inv', 'gone1'])
+      expect(after.get(gone)).toMatchObject({ up: false, lastReportTimestamp: Number(sent.get(gone)!.toFixed(3)) });
     expect(after.get('gone1')!.metrics.map((m) => m.status)).toEqual(['stale']);
 
     const metrics = await b.metricsText();
     expect(sampleValue(metrics, 'obsmon_node_up', 'node="gone1"')).toBe(0);
     expect(sampleValue(metrics, 'obsmon_node_up', 'node="gone-inv"')).toBe(0);
-    expect(sampleValue(metrics, 'obsmon_node_last_report_timestamp_seconds', 'node="live1"')).toBe(Number(sent.get('live1')!.toFixed(3)));
+    expect(sampleValue(metrics, 'obsmon_node_last_report_timestamp_seconds', 'node="live1"')).toBe(
+      Number(sent.get('live1')!.toFixed(3)),
+    );
     expect(sampleValue(metrics, 'obsmon_node_cpu_usage_percent', 'node="gone1"')).toBeUndefined();
     expect(sampleValue(metrics, 'obsmon_bridge_state_restored_nodes', '')).toBe(4);
 
@@ -110,7 +130,10 @@ describe('bridge restart keeps the node table (--spool-dir/nodes.json)', () => {
     await waitFor('live1 down without reports', async () => (await nodes(b)).get('live1')?.up === false, 10_000, 100);
     expect(sampleValue(await b.metricsText(), 'obsmon_node_cpu_usage_percent', 'node="live1"')).toBeUndefined();
     await report(b, ['live1'], 30);
-    expect((await nodes(b)).get('live1')).toMatchObject({ up: true, metrics: [{ key: 'cpu', value: 30, status: 'ok' }] });
+    expect((await nodes(b)).get('live1')).toMatchObject({
+      up: true,
+      metrics: [{ key: 'cpu', value: 30, status: 'ok' }],
+    });
   }, 90_000);
 
   test('SIGTERM and start: the save at a clean stop is enough', async () => {
@@ -131,7 +154,11 @@ describe('bridge restart keeps the node table (--spool-dir/nodes.json)', () => {
     const b = await startBridgeProcess(['--state-file', state]);
     bridge = b;
     expect((await nodes(b)).size).toBe(0);
-    expect(b.log).toMatch(/Ignoring the node state file ".*state\.json" \(line 2: .*\): starting with an empty node table/);
-    expect(sampleValue(await b.metricsText(), 'obsmon_bridge_state_restore_dropped_total', 'reason="invalid_file"')).toBe(1);
+    expect(b.log).toMatch(
+      /Ignoring the node state file ".*state\.json" \(line 2: .*\): starting with an empty node table/,
+    );
+    expect(
+      sampleValue(await b.metricsText(), 'obsmon_bridge_state_restore_dropped_total', 'reason="invalid_file"'),
+    ).toBe(1);
   }, 60_000);
 });

@@ -22,7 +22,10 @@ function tokensFile(): string {
   const dir = mkdtempSync(join(tmpdir(), 'obsmon-auth-'));
   writeFileSync(join(dir, 'ccd.token'), `${CCD}\n`);
   const path = join(dir, 'tokens.yaml');
-  writeFileSync(path, `tokens:\n  - name: shared\n    token: ${SHARED}\n    nodes: ["*"]\n  - name: cameras\n    token_file: ccd.token\n    nodes: [ccd01, "cam-*"]\n`);
+  writeFileSync(
+    path,
+    `tokens:\n  - name: shared\n    token: ${SHARED}\n    nodes: ["*"]\n  - name: cameras\n    token_file: ccd.token\n    nodes: [ccd01, "cam-*"]\n`,
+  );
   return path;
 }
 
@@ -51,8 +54,12 @@ describe('who may report', () => {
 
   test('auth required: no AUTH line, or a wrong token, closes the connection with ERR and a count', async () => {
     bridge = await startTestBridge({ auth: 'required', authTokens: tokensFile() });
-    expect(await sendAndClose(bridge.ingestPort, `n1 ${now()} cpu=1\nn1 ${now()} cpu=2\n`)).toBe('ERR unauthenticated\n');
-    expect(await sendAndClose(bridge.ingestPort, `AUTH wrong-token-000000000\nn1 ${now()} cpu=1\n`)).toBe('ERR bad_token\n');
+    expect(await sendAndClose(bridge.ingestPort, `n1 ${now()} cpu=1\nn1 ${now()} cpu=2\n`)).toBe(
+      'ERR unauthenticated\n',
+    );
+    expect(await sendAndClose(bridge.ingestPort, `AUTH wrong-token-000000000\nn1 ${now()} cpu=1\n`)).toBe(
+      'ERR bad_token\n',
+    );
     expect(bridge.table.get('n1')).toBeUndefined();
     expect(await counter('obsmon_bridge_rejected_lines_total', 'reason="unauthenticated"')).toBe(1);
     expect(await counter('obsmon_bridge_connections_rejected_total', 'reason="bad_token"')).toBe(1);
@@ -61,7 +68,10 @@ describe('who may report', () => {
   test('a token reports only for its nodes: a forged report for another node is rejected, the connection goes on', async () => {
     bridge = await startTestBridge({ auth: 'required', authTokens: tokensFile() });
     const t = now();
-    const reply = await sendAndClose(bridge.ingestPort, `AUTH ${CCD}\nccd01 ${t} cpu=1\nweb01 ${t} cpu=66\ncam-7 ${t} cpu=3\n`);
+    const reply = await sendAndClose(
+      bridge.ingestPort,
+      `AUTH ${CCD}\nccd01 ${t} cpu=1\nweb01 ${t} cpu=66\ncam-7 ${t} cpu=3\n`,
+    );
     expect(reply).toBe('ERR forbidden_node\n');
     expect(bridge.table.get('ccd01')).toBeDefined();
     expect(bridge.table.get('cam-7')).toBeDefined();
@@ -90,7 +100,10 @@ describe('TLS ingest', () => {
   const tlsSend = (port: number, payload: string, client?: { cert: Buffer; key: Buffer }) =>
     new Promise<string>((resolve, reject) => {
       let received = '';
-      const socket: TLSSocket = tlsConnect({ host: '127.0.0.1', port, ca: pki.pem(pki.caCert), servername: 'localhost', ...client }, () => socket.end(payload));
+      const socket: TLSSocket = tlsConnect(
+        { host: '127.0.0.1', port, ca: pki.pem(pki.caCert), servername: 'localhost', ...client },
+        () => socket.end(payload),
+      );
       socket.on('data', (d: Buffer) => (received += d.toString()));
       socket.on('error', reject);
       socket.on('close', () => resolve(received));
@@ -102,12 +115,20 @@ describe('TLS ingest', () => {
     await tlsSend(tlsPort, `secure1 ${now()} cpu=4\n`);
     expect(bridge.table.get('secure1')?.series.get('cpu')?.value).toBe(4);
     await sendAndClose(tlsPort, `plain ${now()} cpu=1\n`).catch(() => '');
-    await waitFor('tls handshake failure counted', async () => (await counter('obsmon_bridge_connections_rejected_total', 'reason="tls_handshake"')) === 1);
+    await waitFor(
+      'tls handshake failure counted',
+      async () => (await counter('obsmon_bridge_connections_rejected_total', 'reason="tls_handshake"')) === 1,
+    );
     expect(bridge.table.get('plain')).toBeUndefined();
   });
 
   test('with --tls-client-ca a client certificate is required and names the nodes it may report', async () => {
-    bridge = await startTestBridge({ tlsPort: 0, tlsCert: pki.serverCert, tlsKey: pki.serverKey, tlsClientCa: pki.caCert });
+    bridge = await startTestBridge({
+      tlsPort: 0,
+      tlsCert: pki.serverCert,
+      tlsKey: pki.serverKey,
+      tlsClientCa: pki.caCert,
+    });
     const tlsPort = bridge.tlsAddress!.port;
     await expect(tlsSend(tlsPort, `anon ${now()} cpu=1\n`)).rejects.toThrow();
     const reply = await tlsSend(tlsPort, `ccd09 ${now()} cpu=9\nimpostor ${now()} cpu=1\n`, pki.client('ccd09'));
@@ -125,7 +146,12 @@ describe('limits that slow down or cut off abusers', () => {
     socket.write(Array.from({ length: 300 }, (_, i) => `replay ${t + i} cpu=${i % 100}`).join('\n') + '\n');
     // 300 lines at 100/s cannot all be in after the first second's burst.
     expect(await counter('obsmon_bridge_reports_accepted_total')).toBeLessThan(300);
-    await waitFor('all 300 lines', async () => (await counter('obsmon_bridge_reports_accepted_total')) === 300, 10_000, 100);
+    await waitFor(
+      'all 300 lines',
+      async () => (await counter('obsmon_bridge_reports_accepted_total')) === 300,
+      10_000,
+      100,
+    );
     expect(bridge.table.get('replay')?.lastTimestamp).toBe(t + 299);
     expect(await counter('obsmon_bridge_connection_pauses_total')).toBeGreaterThan(0);
     socket.destroy();
@@ -158,7 +184,10 @@ describe('HTTP protections', () => {
   }
 
   test('with bearer and basic auth configured, everything but /healthz needs credentials', async () => {
-    bridge = await startTestBridge({ httpBearerTokens: secretFile('# scraper\nscrape-token-123\n'), httpBasicAuth: secretFile('operator:night-shift\n') });
+    bridge = await startTestBridge({
+      httpBearerTokens: secretFile('# scraper\nscrape-token-123\n'),
+      httpBasicAuth: secretFile('operator:night-shift\n'),
+    });
     const url = bridge.httpUrl;
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     for (const path of ['/metrics', '/api/v1/nodes', '/']) {
@@ -177,7 +206,12 @@ describe('HTTP protections', () => {
     const url = bridge.httpUrl;
     expect((await fetch(`${url}/api/v1/nodes`, { method: 'POST', body: 'x' })).status).toBe(405);
     expect((await fetch(`${url}/metrics`, { method: 'DELETE' })).status).toBe(405);
-    for (const path of ['/..%2fpackage.json', '/%2e%2e/%2e%2e/package.json', '/vendor/..%2f..%2f..%2fpackage.json', '/vendor/%2e%2e/%2e%2e/%2e%2e/package.json']) {
+    for (const path of [
+      '/..%2fpackage.json',
+      '/%2e%2e/%2e%2e/package.json',
+      '/vendor/..%2f..%2f..%2fpackage.json',
+      '/vendor/%2e%2e/%2e%2e/%2e%2e/package.json',
+    ]) {
       const res = await fetch(`${url}${path}`);
       expect(res.status, path).toBeGreaterThanOrEqual(400);
       expect(await res.text(), path).not.toContain('"name": "obsmon"');
@@ -208,7 +242,14 @@ describe('the real exporter against a protected bridge', () => {
     writeFileSync(join(dir, 'token'), `${CCD}\n`);
     writeFileSync(join(dir, 'client.pem'), client.cert);
     writeFileSync(join(dir, 'client.key'), client.key);
-    bridge = await startTestBridge({ auth: 'required', authTokens: tokensFile(), tlsPort: 0, tlsCert: pki.serverCert, tlsKey: pki.serverKey, tlsClientCa: pki.caCert });
+    bridge = await startTestBridge({
+      auth: 'required',
+      authTokens: tokensFile(),
+      tlsPort: 0,
+      tlsCert: pki.serverCert,
+      tlsKey: pki.serverKey,
+      tlsClientCa: pki.caCert,
+    });
     const defaults = loadOptions(exporterOptionSpecs, [], {}).values;
     const exporter = await startExporter(
       {

@@ -41,7 +41,14 @@ async function stored(): Promise<number> {
 
 test('the Python example agent loses no report over two bridge SIGTERMs', async () => {
   const agent = spawn('python3', [AGENT], {
-    env: { ...process.env, OBSMON_HOST: '127.0.0.1', OBSMON_PORT: String(bridge.ingestPort), OBSMON_INTERVAL: String(INTERVAL_S), OBSMON_COUNT: String(REPORTS), OBSMON_NODE: NODE },
+    env: {
+      ...process.env,
+      OBSMON_HOST: '127.0.0.1',
+      OBSMON_PORT: String(bridge.ingestPort),
+      OBSMON_INTERVAL: String(INTERVAL_S),
+      OBSMON_COUNT: String(REPORTS),
+      OBSMON_NODE: NODE,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let agentErrors = '';
@@ -50,16 +57,23 @@ test('the Python example agent loses no report over two bridge SIGTERMs', async 
   try {
     // Report 1 reaches bridge 1; SIGTERM; reports 2 and 3 reach bridge 2; SIGTERM; 4 and 5 bridge 3.
     for (const reports of [1, 2]) {
-      await waitFor(`report ${reports} at this bridge`, async () => (await accepted()) >= reports, INTERVAL_S * 3000, 50);
+      await waitFor(
+        `report ${reports} at this bridge`,
+        async () => (await accepted()) >= reports,
+        INTERVAL_S * 3000,
+        50,
+      );
       expect(await bridge.stop('SIGTERM')).toBe(0);
       await bridge.start();
     }
     expect(await exited).toBe(0);
     // A failed send (the restarted bridge not up within the interval) shows here, not as a bare count.
     expect(agentErrors).toBe('');
-    await waitFor(`${REPORTS} reports in InfluxDB`, async () => (await stored()) >= REPORTS, 20_000, 200).catch((error: Error) => {
-      throw new Error(`${error.message}; bridge log:\n${bridge.log.slice(-3000)}`);
-    });
+    await waitFor(`${REPORTS} reports in InfluxDB`, async () => (await stored()) >= REPORTS, 20_000, 200).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}; bridge log:\n${bridge.log.slice(-3000)}`);
+      },
+    );
     expect(await stored()).toBe(REPORTS);
     expect(agentErrors).toBe('');
   } finally {

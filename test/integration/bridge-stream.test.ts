@@ -26,14 +26,26 @@ describe('GET /api/v1/stream', () => {
     bridge = await startTestBridge();
     const stream = await subscribe();
     const t = now();
-    await sendAndClose(bridge.ingestPort, `d1 ${t} disk=50 cpu=1\nd1 ${t + 1} disk=85 cpu=1\nd1 ${t + 2} disk=95 cpu=1\n`);
-    await waitFor('three reports and two status events', () => stream.ofType('report').length === 3 && stream.ofType('status').length === 2);
-    const statuses = stream.ofType('status').map((e) => JSON.parse(e.data) as { metric: string; from: string; to: string; value: number });
+    await sendAndClose(
+      bridge.ingestPort,
+      `d1 ${t} disk=50 cpu=1\nd1 ${t + 1} disk=85 cpu=1\nd1 ${t + 2} disk=95 cpu=1\n`,
+    );
+    await waitFor(
+      'three reports and two status events',
+      () => stream.ofType('report').length === 3 && stream.ofType('status').length === 2,
+    );
+    const statuses = stream
+      .ofType('status')
+      .map((e) => JSON.parse(e.data) as { metric: string; from: string; to: string; value: number });
     expect(statuses).toEqual([
       expect.objectContaining({ kind: 'metric', node: 'd1', metric: 'disk', from: 'ok', to: 'warning', value: 85 }),
       expect.objectContaining({ kind: 'metric', node: 'd1', metric: 'disk', from: 'warning', to: 'error', value: 95 }),
     ]);
-    expect(JSON.parse(stream.ofType('report')[0]!.data)).toEqual({ node: 'd1', timestamp: t, values: { disk: 50, cpu: 1 } });
+    expect(JSON.parse(stream.ofType('report')[0]!.data)).toEqual({
+      node: 'd1',
+      timestamp: t,
+      values: { disk: 50, cpu: 1 },
+    });
     const ids = stream.events.map((e) => e.id);
     expect(new Set(ids).size).toBe(ids.length);
   });
@@ -80,12 +92,20 @@ describe('GET /api/v1/stream', () => {
     slow.on('error', () => {});
     slow.write('GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n\r\n');
     slow.pause();
-    await waitFor('subscriber registered', async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_stream_subscribers', '') === 1);
+    await waitFor(
+      'subscriber registered',
+      async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_stream_subscribers', '') === 1,
+    );
     const agent = await connectTo(bridge.ingestPort);
     const t = now() - 3000;
     const padding = Array.from({ length: 20 }, (_, i) => `c${i}=${i}`).join(' ');
     for (let i = 0; i < 20_000; i += 1) agent.write(`busy ${t + i * 0.1} ${padding}\n`);
-    await waitFor('20 000 reports accepted', async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_reports_accepted_total', '') === 20_000, 20_000, 100);
+    await waitFor(
+      '20 000 reports accepted',
+      async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_reports_accepted_total', '') === 20_000,
+      20_000,
+      100,
+    );
     const text = await bridge.metricsText();
     expect(sampleValue(text, 'obsmon_bridge_stream_dropped_subscribers_total', 'reason="slow"')).toBe(1);
     expect(sampleValue(text, 'obsmon_bridge_stream_subscribers', '')).toBe(0);

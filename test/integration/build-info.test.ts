@@ -21,6 +21,11 @@ test('the bridge exposes obsmon_build_info with its version and runtime, valid e
 
 test('the agent exposes the same obsmon_build_info on its own /metrics', async () => {
   const registry = new Registry();
-  createExporterMetrics(registry, ['cpu'], () => ({ length: 0, bytes: 0, oldestTimestamp: undefined, diskBytes: undefined }));
+  createExporterMetrics(registry, ['cpu'], () => ({
+    length: 0,
+    bytes: 0,
+    oldestTimestamp: undefined,
+    diskBytes: undefined,
+  }));
   expect((await registry.metrics()).split('\n')).toContain(BUILD_INFO);
 });

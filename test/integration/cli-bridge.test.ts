@@ -12,7 +12,11 @@ afterEach(() => {
 });
 
 function obsmon(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
+  return spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, ...env },
+  });
 }
 
 async function metrics(httpPort: number): Promise<string> {
@@ -20,17 +24,40 @@ async function metrics(httpPort: number): Promise<string> {
   return res.ok ? res.text() : '';
 }
 
-describe('obsmon demo (the README\'s first command)', () => {
-  test('shows this machine\'s values on /metrics within one interval and prints the URLs', async () => {
+describe("obsmon demo (the README's first command)", () => {
+  test("shows this machine's values on /metrics within one interval and prints the URLs", async () => {
     const [ingestPort, httpPort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, [BIN, 'demo', '--ingest-port', String(ingestPort), '--http-port', String(httpPort), '--interval', '1', '--node', 'demo-host'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'demo',
+        '--ingest-port',
+        String(ingestPort),
+        '--http-port',
+        String(httpPort),
+        '--interval',
+        '1',
+        '--node',
+        'demo-host',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     children.push(child);
     let stdout = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    const text = await waitFor('this machine on /metrics', async () => {
-      const t = await metrics(httpPort).catch(() => '');
-      return t.includes('obsmon_node_memory_usage_percent{node="demo-host"}') && t.includes('obsmon_node_disk_usage_percent{node="demo-host",mount="/"}') ? t : undefined;
-    }, 15_000, 200);
+    const text = await waitFor(
+      'this machine on /metrics',
+      async () => {
+        const t = await metrics(httpPort).catch(() => '');
+        return t.includes('obsmon_node_memory_usage_percent{node="demo-host"}') &&
+          t.includes('obsmon_node_disk_usage_percent{node="demo-host",mount="/"}')
+          ? t
+          : undefined;
+      },
+      15_000,
+      200,
+    );
     expect(text).toContain('obsmon_node_up{node="demo-host"} 1');
     expect(stdout).toContain(`http://127.0.0.1:${httpPort}/metrics`);
     expect(stdout).toContain(`http://127.0.0.1:${httpPort}/`);
@@ -42,14 +69,22 @@ describe('obsmon demo (the README\'s first command)', () => {
 describe('obsmon bridge (the executable)', () => {
   test('a line sent with nc appears on /metrics, and SIGTERM stops the bridge cleanly', async () => {
     const [ingestPort, httpPort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, [BIN, 'bridge', '--bind', '127.0.0.1', '--ingest-port', String(ingestPort), '--http-port', String(httpPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'bridge', '--bind', '127.0.0.1', '--ingest-port', String(ingestPort), '--http-port', String(httpPort)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     children.push(child);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     await waitFor('/metrics to answer', () => metrics(httpPort), 15_000, 100);
 
     const line = `ncnode ${Math.floor(Date.now() / 1000)} cpu=12.5 mem=43.1 disk=81.2 rx=1 tx=2`;
-    const nc = spawnSync('sh', ['-c', `printf '%s\\n' "$LINE" | nc -N 127.0.0.1 ${ingestPort}`], { env: { ...process.env, LINE: line }, encoding: 'utf8', timeout: 10_000 });
+    const nc = spawnSync('sh', ['-c', `printf '%s\\n' "$LINE" | nc -N 127.0.0.1 ${ingestPort}`], {
+      env: { ...process.env, LINE: line },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(nc.status, nc.stderr).toBe(0);
     const text = await waitFor('the nc line on /metrics', async () => {
       const t = await metrics(httpPort);
@@ -89,7 +124,8 @@ describe('obsmon bridge (the executable)', () => {
   test('--help of every subcommand lists its public flags', () => {
     const bridge = obsmon(['bridge', '--help']);
     expect(bridge.status).toBe(0);
-    for (const flag of ['--bind', '--ingest-port', '--http-port', 'OBSMON_INGEST_PORT']) expect(bridge.stdout).toContain(flag);
+    for (const flag of ['--bind', '--ingest-port', '--http-port', 'OBSMON_INGEST_PORT'])
+      expect(bridge.stdout).toContain(flag);
     const exporter = obsmon(['exporter', '--help']);
     expect(exporter.status).toBe(0);
     for (const flag of ['--server', '--node', '--interval']) expect(exporter.stdout).toContain(flag);

@@ -21,7 +21,9 @@ afterEach(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const level = (text: string, node: string, metric: string, severity: string) =>
-  new RegExp(`^obsmon_threshold\\{node="${node}",metric="${metric}",severity="${severity}"\\} (\\S+)$`, 'm').exec(text)?.[1];
+  new RegExp(`^obsmon_threshold\\{node="${node}",metric="${metric}",severity="${severity}"\\} (\\S+)$`, 'm').exec(
+    text,
+  )?.[1];
 
 /** Spawn `obsmon <args>`, collecting stderr; `exited` resolves with the exit code, or the signal's name. */
 function obsmon(args: readonly string[]) {
@@ -29,11 +31,13 @@ function obsmon(args: readonly string[]) {
   children.push(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
   return { child, stderr: () => stderr, exited };
 }
 
-describe('SIGHUP reloads the bridge\'s thresholds and inventory (a real child process)', () => {
+describe("SIGHUP reloads the bridge's thresholds and inventory (a real child process)", () => {
   test('a new file applies on /metrics and is logged; an invalid one is logged with file and line and the old content kept; the bridge keeps running', async () => {
     const thresholds = join(dir, 'thresholds.yaml');
     const inventory = join(dir, 'inventory.yaml');
@@ -48,10 +52,15 @@ describe('SIGHUP reloads the bridge\'s thresholds and inventory (a real child pr
     writeFileSync(thresholds, BUILTIN.replace('cpu: { warning: 85, error: 95 }', 'cpu: { warning: 70, error: 90 }'));
     writeFileSync(inventory, 'nodes:\n  - { name: ccd01, group: cameras, critical: true }\n  - new01\n  - new02\n');
     bridge.child.kill('SIGHUP');
-    const after = await waitFor('the new levels on /metrics', async () => {
-      const text = await bridge.metricsText();
-      return level(text, 'ccd01', 'cpu', 'warning') === '70' ? text : undefined;
-    }, 20_000, 100);
+    const after = await waitFor(
+      'the new levels on /metrics',
+      async () => {
+        const text = await bridge.metricsText();
+        return level(text, 'ccd01', 'cpu', 'warning') === '70' ? text : undefined;
+      },
+      20_000,
+      100,
+    );
     expect(level(after, 'ccd01', 'cpu', 'error')).toBe('90');
     expect(level(after, 'new02', 'cpu', 'warning')).toBe('70');
     expect(after).toContain('obsmon_node_info{node="ccd01",group="cameras",critical="true",inventory="true"} 1');
@@ -61,11 +70,25 @@ describe('SIGHUP reloads the bridge\'s thresholds and inventory (a real child pr
     await waitFor('the reload log line', () => bridge.stderr().includes('Reloaded '), 10_000, 50);
     expect(bridge.stderr()).toContain('Reloaded thresholds: 1 level changed; inventory: +2 nodes, -1, 1 changed');
 
-    writeFileSync(thresholds, BUILTIN.replace('mem: { warning: 85, error: 95 }', 'mem: { warning: 85, error: 95 }\n  cpuu: { warning: 1, error: 2 }'));
+    writeFileSync(
+      thresholds,
+      BUILTIN.replace(
+        'mem: { warning: 85, error: 95 }',
+        'mem: { warning: 85, error: 95 }\n  cpuu: { warning: 1, error: 2 }',
+      ),
+    );
     writeFileSync(inventory, 'nodes:\n  - ccd01\n  - { name: new01, critical: yes }\n');
     bridge.child.kill('SIGHUP');
     const cpuuLine = BUILTIN.split('\n').findIndex((l) => l.includes('mem: {')) + 2;
-    await waitFor('the reload errors in the log', () => bridge.stderr().includes('Reload incomplete: thresholds: invalid, previous kept; inventory: invalid, previous kept'), 10_000, 50);
+    await waitFor(
+      'the reload errors in the log',
+      () =>
+        bridge
+          .stderr()
+          .includes('Reload incomplete: thresholds: invalid, previous kept; inventory: invalid, previous kept'),
+      10_000,
+      50,
+    );
     expect(bridge.stderr()).toContain(`Reload: ${thresholds}:${cpuuLine}: defaults.cpuu: unknown metric "cpuu"`);
     expect(bridge.stderr()).toContain(`Reload: ${inventory}:3: nodes[1].critical: expected true or false, got "yes"`);
     const kept = await bridge.metricsText();
@@ -104,7 +127,10 @@ describe('rts2-sensord reload applies the new levels to values and flags', () =>
 
     writeFileSync(thresholds, BUILTIN.replace('disk: { warning: 80, error: 90 }', 'disk: { warning: 70, error: 90 }'));
     expect(h.sensord.reloadThresholds()).toBe(true);
-    await waitFor('the WARNING flag and the new disk_warn', () => view.flags('web1_disk') === PERCENT_WARNING && view.number('disk_warn') === 70);
+    await waitFor(
+      'the WARNING flag and the new disk_warn',
+      () => view.flags('web1_disk') === PERCENT_WARNING && view.number('disk_warn') === 70,
+    );
 
     writeFileSync(thresholds, 'defaults:\n  disk: { warning: 10 }\n');
     expect(h.sensord.reloadThresholds()).toBe(false);
@@ -117,14 +143,36 @@ describe('SIGHUP does not end the other daemons', () => {
     const thresholds = join(dir, 'sensord-thresholds.yaml');
     writeFileSync(thresholds, BUILTIN);
     const [centrald, bridgePort] = [await freePort(), await freePort()];
-    const device = obsmon(['rts2-sensord', '--server', `127.0.0.1:${centrald}`, '--bridge', `http://127.0.0.1:${bridgePort}`, '--bind', '127.0.0.1', '--localhost', '127.0.0.1', '--thresholds', thresholds]);
+    const device = obsmon([
+      'rts2-sensord',
+      '--server',
+      `127.0.0.1:${centrald}`,
+      '--bridge',
+      `http://127.0.0.1:${bridgePort}`,
+      '--bind',
+      '127.0.0.1',
+      '--localhost',
+      '127.0.0.1',
+      '--thresholds',
+      thresholds,
+    ]);
     await waitFor('the device to listen', () => device.stderr().includes('listening on port'), 20_000, 50);
     writeFileSync(thresholds, BUILTIN.replace('disk: { warning: 80, error: 90 }', 'disk: { warning: 75, error: 90 }'));
     device.child.kill('SIGHUP');
-    await waitFor('the reload log line', () => device.stderr().includes('Reloaded thresholds: 1 level changed'), 10_000, 50);
+    await waitFor(
+      'the reload log line',
+      () => device.stderr().includes('Reloaded thresholds: 1 level changed'),
+      10_000,
+      50,
+    );
     writeFileSync(thresholds, 'defaults:\n  disk: { warning: 95, error: 90 }\n');
     device.child.kill('SIGHUP');
-    await waitFor('the reload error', () => device.stderr().includes(`Reload: ${thresholds}:2: defaults.disk: warning must not be above error`), 10_000, 50);
+    await waitFor(
+      'the reload error',
+      () => device.stderr().includes(`Reload: ${thresholds}:2: defaults.disk: warning must not be above error`),
+      10_000,
+      50,
+    );
     expect(device.stderr()).toContain('Reload incomplete: thresholds: invalid, previous kept');
     expect(device.child.exitCode).toBeNull();
     device.child.kill('SIGTERM');
@@ -132,11 +180,24 @@ describe('SIGHUP does not end the other daemons', () => {
   }, 60_000);
 
   test('the exporter logs SIGHUP and carries on', async () => {
-    const agent = obsmon(['exporter', '--server', `127.0.0.1:${await freePort()}`, '--interval', '1', '--node', 'hup-test']);
+    const agent = obsmon([
+      'exporter',
+      '--server',
+      `127.0.0.1:${await freePort()}`,
+      '--interval',
+      '1',
+      '--node',
+      'hup-test',
+    ]);
     // Listening for SIGHUP starts before the agent does; wait until it is up to be sure of that.
     await waitFor('the agent to try its bridge', () => agent.stderr().length > 0, 20_000, 50);
     agent.child.kill('SIGHUP');
-    await waitFor('the SIGHUP log line', () => agent.stderr().includes('SIGHUP received: the exporter has nothing to reload'), 10_000, 50);
+    await waitFor(
+      'the SIGHUP log line',
+      () => agent.stderr().includes('SIGHUP received: the exporter has nothing to reload'),
+      10_000,
+      50,
+    );
     expect(agent.child.exitCode).toBeNull();
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);

@@ -42,7 +42,9 @@ describe('event log in a real browser', () => {
     expect(await page.locator('#events b, #events img').count()).toBe(0);
     expect(await page.locator('#events td', { hasText: 'disk@<b>x</b>' }).count()).toBe(1);
     // quiet01 stops: down after 2 s, and the page picks the event up while it is shown.
-    await page.locator('#events tr[data-kind="node"][data-node="quiet01"][data-to="down"]').waitFor({ timeout: 20_000 });
+    await page
+      .locator('#events tr[data-kind="node"][data-node="quiet01"][data-to="down"]')
+      .waitFor({ timeout: 20_000 });
     const row = page.locator('#events tr[data-kind="node"][data-node="quiet01"]');
     expect(await row.locator('td').nth(1).textContent()).toBe('warning');
     expect(await row.locator('td').nth(5).textContent()).toBe('up → down');

@@ -30,7 +30,11 @@ function options(argv: string[]): ExporterOptions {
 }
 
 async function exporter(argv: string[], hooks: ExporterHooks = {}): Promise<RunningExporter> {
-  const running = await startExporter(options(argv), silentLogger, { source: new TickingSource(), backoff: { initialMs: 20, maxMs: 100 }, ...hooks });
+  const running = await startExporter(options(argv), silentLogger, {
+    source: new TickingSource(),
+    backoff: { initialMs: 20, maxMs: 100 },
+    ...hooks,
+  });
   cleanup.push(() => running.stop());
   return running;
 }
@@ -73,7 +77,11 @@ describe('exporter agent', () => {
     const startedAt = Date.now() / 1000;
     const srv = await lineServer(port);
     await waitFor('the backlog at the server', () => srv.lines.length >= 6);
-    expect(timestamps(srv.lines).slice(0, 4).every((t) => t <= startedAt)).toBe(true);
+    expect(
+      timestamps(srv.lines)
+        .slice(0, 4)
+        .every((t) => t <= startedAt),
+    ).toBe(true);
     await running.stop();
     const ts = timestamps(srv.lines);
     expect(nonDecreasing(ts)).toBe(true);
@@ -104,7 +112,10 @@ describe('exporter agent', () => {
     srv.onLine = (_l, socket) => socket.write('ERR bad_value\nERR something odd\n');
     const running = await exporter(['--server', `127.0.0.1:${srv.port}`]);
     await waitFor('several reports', () => srv.lines.length >= 4);
-    await waitFor('replies counted', async () => (await counter(running, 'obsmon_exporter_err_replies_total', '{reason="bad_value"}')) >= 3);
+    await waitFor(
+      'replies counted',
+      async () => (await counter(running, 'obsmon_exporter_err_replies_total', '{reason="bad_value"}')) >= 3,
+    );
     expect(await counter(running, 'obsmon_exporter_err_replies_total', '{reason="other"}')).toBeGreaterThanOrEqual(3);
     expect(running.connection().state).toBe('connected');
   });
@@ -140,10 +151,14 @@ describe('exporter agent', () => {
     const bridge = await startTestBridge();
     cleanup.push(() => bridge.stop());
     const running = await exporter(['--server', `127.0.0.1:${bridge.ingestPort}`]);
-    const node = await waitFor('the node at the bridge', async () => (await bridge.nodesJson()).nodes.find((n) => n['node'] === 'agent1'));
+    const node = await waitFor('the node at the bridge', async () =>
+      (await bridge.nodesJson()).nodes.find((n) => n['node'] === 'agent1'),
+    );
     const keys = (node['metrics'] as Array<{ key: string }>).map((m) => m.key).sort();
     expect(keys).toEqual(['cpu', 'disk', 'load1', 'mem', 'procs', 'rx', 'tx']);
-    const refusals = (await running.registry.metrics()).split('\n').filter((l) => l.startsWith('obsmon_exporter_err_replies_total{') && !l.endsWith(' 0'));
+    const refusals = (await running.registry.metrics())
+      .split('\n')
+      .filter((l) => l.startsWith('obsmon_exporter_err_replies_total{') && !l.endsWith(' 0'));
     expect(refusals).toEqual([]);
   });
 });

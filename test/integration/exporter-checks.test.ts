@@ -23,7 +23,9 @@ let influx: RealServer | undefined;
 let bridge: BridgeChild | undefined;
 
 function run(args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'exporter', '--node', 'chk1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'exporter', '--node', 'chk1', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const out = { stdout: '', stderr: '' };
   child.stdout!.on('data', (d: Buffer) => (out.stdout += d.toString()));
@@ -68,18 +70,38 @@ describe('obsmon exporter --process --textfile-dir', () => {
     expect(out.stderr.trim()).toMatch(/^obsmon exporter: Invalid --textfile-dir .*missing/);
   });
 
-  test('through a real bridge (with filesystem-health and network-errors): on /metrics (promtool-valid), in InfluxDB, and the skipped line in the agent\'s own metrics', async () => {
+  test("through a real bridge (with filesystem-health and network-errors): on /metrics (promtool-valid), in InfluxDB, and the skipped line in the agent's own metrics", async () => {
     influx = await startInfluxd();
     await influxQl(influx, `CREATE DATABASE ${DB}`);
     bridge = await startBridgeChild(['--influx-url', influx.url, '--influx-db', DB, '--influx-flush-interval', '0.5']);
     const agentMetrics = await freePort();
-    run(['--server', `127.0.0.1:${bridge.ingestPort}`, '--interval', '0.5', '--metrics-port', String(agentMetrics), '--process', 'node,no-such-daemon', '--textfile-dir', dir,
-      '--collectors', 'cpu,memory,filesystem,filesystem-health,network,network-errors,named-processes,textfile']);
+    run([
+      '--server',
+      `127.0.0.1:${bridge.ingestPort}`,
+      '--interval',
+      '0.5',
+      '--metrics-port',
+      String(agentMetrics),
+      '--process',
+      'node,no-such-daemon',
+      '--textfile-dir',
+      dir,
+      '--collectors',
+      'cpu,memory,filesystem,filesystem-health,network,network-errors,named-processes,textfile',
+    ]);
 
-    const metrics = await waitFor('the new series on the bridge /metrics', async () => {
-      const text = await bridge!.metricsText();
-      return /^obsmon_node_named_processes\{node="chk1",process="no-such-daemon"\} 0$/m.test(text) && text.includes('key="dome_humidity"') ? text : undefined;
-    }, 30_000, 200);
+    const metrics = await waitFor(
+      'the new series on the bridge /metrics',
+      async () => {
+        const text = await bridge!.metricsText();
+        return /^obsmon_node_named_processes\{node="chk1",process="no-such-daemon"\} 0$/m.test(text) &&
+          text.includes('key="dome_humidity"')
+          ? text
+          : undefined;
+      },
+      30_000,
+      200,
+    );
     expect(metrics).toMatch(/^obsmon_node_named_processes\{node="chk1",process="node"\} [1-9]\d*$/m);
     expect(metrics).toMatch(/^obsmon_node_custom\{node="chk1",key="dome_humidity"\} 45\.5$/m);
     expect(metrics).toMatch(/^obsmon_node_custom\{node="chk1",key="ccd_setpoint",device="cam1"\} -100$/m);
@@ -95,13 +117,27 @@ describe('obsmon exporter --process --textfile-dir', () => {
 
     // A new value published by rename shows at the next cycle.
     publish('dome.txt', 'dome_humidity=61\n');
-    await waitFor('the renamed file\'s value', async () => /key="dome_humidity"\} 61$/m.test(await bridge!.metricsText()), 30_000, 200);
+    await waitFor(
+      "the renamed file's value",
+      async () => /key="dome_humidity"\} 61$/m.test(await bridge!.metricsText()),
+      30_000,
+      200,
+    );
 
-    const stored = await waitFor('proc_count in InfluxDB', async () => {
-      const json = await influxQl(influx!, `SELECT last("proc_count") FROM "obsmon_process" WHERE "node" = 'chk1' GROUP BY "process"`, DB);
-      const series = json.results[0]?.series ?? [];
-      return series.length === 2 ? series : undefined;
-    }, 30_000, 250);
+    const stored = await waitFor(
+      'proc_count in InfluxDB',
+      async () => {
+        const json = await influxQl(
+          influx!,
+          `SELECT last("proc_count") FROM "obsmon_process" WHERE "node" = 'chk1' GROUP BY "process"`,
+          DB,
+        );
+        const series = json.results[0]?.series ?? [];
+        return series.length === 2 ? series : undefined;
+      },
+      30_000,
+      250,
+    );
     expect(new Map(stored.map((s) => [s.tags?.['process'], s.values[0]?.[1]])).get('no-such-daemon')).toBe(0);
     const custom = await influxQl(influx, `SELECT last("dome_humidity") FROM "obsmon_node" WHERE "node" = 'chk1'`, DB);
     expect(custom.results[0]?.series?.[0]?.values[0]?.[1]).toBeGreaterThan(0);

@@ -15,7 +15,9 @@ afterEach(async () => {
 });
 
 function exporter(args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'exporter', '--node', 'cli1', '--interval', '0.2', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'exporter', '--node', 'cli1', '--interval', '0.2', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const out = { stdout: '', stderr: '' };
   child.stdout!.on('data', (d: Buffer) => (out.stdout += d.toString()));
@@ -31,7 +33,9 @@ describe('obsmon exporter (the executable)', () => {
     const { child, out, exited } = exporter(['--server', `127.0.0.1:${srv.port}`]);
     await waitFor('reports', () => srv.lines.length >= 3, 15_000, 50);
     for (const line of srv.lines) expect(parseLine(line).ok).toBe(true);
-    expect(srv.lines[0]).toMatch(/^cli1 \d+(\.\d+)? cpu=[\d.]+ mem=[\d.]+ disk=[\d.]+ rx=\d+ tx=\d+ load1=[\d.]+ procs=\d+$/);
+    expect(srv.lines[0]).toMatch(
+      /^cli1 \d+(\.\d+)? cpu=[\d.]+ mem=[\d.]+ disk=[\d.]+ rx=\d+ tx=\d+ load1=[\d.]+ procs=\d+$/,
+    );
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(out.stderr).toMatch(/SIGTERM received, shutting down/);
@@ -40,7 +44,12 @@ describe('obsmon exporter (the executable)', () => {
 
   test('with no bridge reachable it still stops promptly on SIGINT and says what was not sent', async () => {
     const metricsPort = await freePort();
-    const { child, out, exited } = exporter(['--server', `127.0.0.1:${await freePort()}`, '--metrics-port', String(metricsPort)]);
+    const { child, out, exited } = exporter([
+      '--server',
+      `127.0.0.1:${await freePort()}`,
+      '--metrics-port',
+      String(metricsPort),
+    ]);
     await waitFor('the outage warning', () => out.stderr.includes('No server reachable'), 15_000, 50);
     await waitFor('queued reports', async () => {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();

@@ -13,12 +13,15 @@ const children: ChildProcess[] = [];
 const cleanup: Array<() => Promise<unknown> | void> = [];
 
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
 function exporter(args: readonly string[]) {
-  const child = spawn(process.execPath, [BIN, 'exporter', '--node', NODE, '--interval', '1', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'exporter', '--node', NODE, '--interval', '1', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   children.push(child);
   const out = { stderr: '' };
   child.stderr!.on('data', (d: Buffer) => (out.stderr += d.toString()));
@@ -36,7 +39,9 @@ async function scrape(port: number): Promise<string> {
 }
 
 async function historyStamps(bridge: BridgeProcess, from: number): Promise<number[]> {
-  const res = await fetch(`${bridge.httpUrl}/api/v1/nodes/${NODE}/history?metric=cpu&from=${Math.floor(from)}&to=${Math.ceil(Date.now() / 1000) + 5}`);
+  const res = await fetch(
+    `${bridge.httpUrl}/api/v1/nodes/${NODE}/history?metric=cpu&from=${Math.floor(from)}&to=${Math.ceil(Date.now() / 1000) + 5}`,
+  );
   if (!res.ok) return [];
   const body = (await res.json()) as { points: Array<[number, number]> };
   return body.points.map(([t]) => t);
@@ -55,11 +60,18 @@ describe('obsmon exporter --queue-dir (issue 14, item 5)', () => {
 
     const metricsPort = await freePort();
     const first = exporter(['--server', server, '--queue-dir', queueDir, '--metrics-port', String(metricsPort)]);
-    const queued = await waitFor('six queued reports', async () => {
-      const text = await scrape(metricsPort);
-      const length = sample(text, 'obsmon_exporter_queue_reports') ?? 0;
-      return length >= 6 ? { length, oldest: sample(text, 'obsmon_exporter_queue_oldest_timestamp_seconds')!, text } : undefined;
-    }, 40_000, 50);
+    const queued = await waitFor(
+      'six queued reports',
+      async () => {
+        const text = await scrape(metricsPort);
+        const length = sample(text, 'obsmon_exporter_queue_reports') ?? 0;
+        return length >= 6
+          ? { length, oldest: sample(text, 'obsmon_exporter_queue_oldest_timestamp_seconds')!, text }
+          : undefined;
+      },
+      40_000,
+      50,
+    );
     // Killed right after the scrape: at most one more report (1 s apart) can have been queued meanwhile.
     first.child.kill('SIGKILL');
     await first.exited;
@@ -72,15 +84,23 @@ describe('obsmon exporter --queue-dir (issue 14, item 5)', () => {
     const second = exporter(['--server', server, '--queue-dir', queueDir]);
     const restartedAt = Date.now() / 1000;
     // The backlog, then at least two fresh reports of the new process.
-    const stamps = await waitFor('backlog and fresh reports at the bridge', async () => {
-      const s = await historyStamps(bridge, startedAt - 5);
-      return s.filter((t) => t > restartedAt).length >= 2 ? s : undefined;
-    }, 40_000, 100);
+    const stamps = await waitFor(
+      'backlog and fresh reports at the bridge',
+      async () => {
+        const s = await historyStamps(bridge, startedAt - 5);
+        return s.filter((t) => t > restartedAt).length >= 2 ? s : undefined;
+      },
+      40_000,
+      100,
+    );
 
     const backlog = stamps.filter((t) => t < killedAt);
     // Every report that was queued, exactly one per second from the oldest: none lost, none invented.
     expect(backlog[0]).toBe(queued.oldest);
-    expect(backlog.length === queued.length || backlog.length === queued.length + 1, `${backlog.length} vs ${queued.length}`).toBe(true);
+    expect(
+      backlog.length === queued.length || backlog.length === queued.length + 1,
+      `${backlog.length} vs ${queued.length}`,
+    ).toBe(true);
     expect(backlog).toEqual(backlog.map((_, i) => queued.oldest + i));
     // Oldest first: a report older than one already received would count as out of order.
     const bridgeMetrics = await bridge.metricsText();
@@ -93,7 +113,12 @@ describe('obsmon exporter --queue-dir (issue 14, item 5)', () => {
     const linesBefore = sample(await bridge.metricsText(), 'obsmon_bridge_lines_total')!;
     const third = exporter(['--server', server, '--queue-dir', queueDir]);
     const thirdAt = Date.now() / 1000;
-    await waitFor('fresh reports of the third start', async () => (await historyStamps(bridge, thirdAt)).length >= 2, 40_000, 100);
+    await waitFor(
+      'fresh reports of the third start',
+      async () => (await historyStamps(bridge, thirdAt)).length >= 2,
+      40_000,
+      100,
+    );
     const linesAfter = sample(await bridge.metricsText(), 'obsmon_bridge_lines_total')!;
     const fresh = (await historyStamps(bridge, thirdAt)).length;
     expect(linesAfter - linesBefore).toBeLessThan(fresh + backlog.length);

@@ -17,10 +17,20 @@ import { startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
 
 // Runs inside the page (tsconfig has no DOM lib for Node code).
 declare const getComputedStyle: (element: unknown) => { backgroundColor: string; borderTopColor: string };
-declare const document: { createElement(tag: 'canvas'): { getContext(kind: '2d'): { font: string; measureText(text: string): { width: number } } } };
+declare const document: {
+  createElement(tag: 'canvas'): {
+    getContext(kind: '2d'): { font: string; measureText(text: string): { width: number } };
+  };
+};
 declare const window: {
   obsmon: { renders: number; renderMs: number; firstShownMs?: number };
-  obsmonPlots: Record<string, { axes: Array<{ font: [string, number]; _splits: number[]; _values: Array<string | null> }>; valToPos(v: number, scale: string): number }>;
+  obsmonPlots: Record<
+    string,
+    {
+      axes: Array<{ font: [string, number]; _splits: number[]; _values: Array<string | null> }>;
+      valToPos(v: number, scale: string): number;
+    }
+  >;
   fleetMarks?: unknown[];
 };
 
@@ -55,7 +65,10 @@ interface InventoryNode {
   readonly critical?: boolean;
 }
 
-async function bridgeWithInventory(nodes: readonly InventoryNode[], overrides: Parameters<typeof startTestBridge>[0] = {}): Promise<TestBridge> {
+async function bridgeWithInventory(
+  nodes: readonly InventoryNode[],
+  overrides: Parameters<typeof startTestBridge>[0] = {},
+): Promise<TestBridge> {
   dir = mkdtempSync(join(tmpdir(), 'obsmon-fleet-'));
   const file = join(dir, 'inventory.yaml');
   const lines = nodes.map((n) => `  - { name: ${n.name}, group: ${n.group}${n.critical ? ', critical: true' : ''} }`);
@@ -63,9 +76,15 @@ async function bridgeWithInventory(nodes: readonly InventoryNode[], overrides: P
   return startTestBridge({ inventory: file, ...overrides });
 }
 
-const texts = (p: Page, selector: string) => p.locator(selector).evaluateAll((els) => els.map((e) => (e as unknown as { textContent: string }).textContent));
+const texts = (p: Page, selector: string) =>
+  p.locator(selector).evaluateAll((els) => els.map((e) => (e as unknown as { textContent: string }).textContent));
 const attrs = (p: Page, selector: string, name: string) =>
-  p.locator(selector).evaluateAll((els, n) => els.map((e) => (e as unknown as { getAttribute(a: string): string | null }).getAttribute(n)), name);
+  p
+    .locator(selector)
+    .evaluateAll(
+      (els, n) => els.map((e) => (e as unknown as { getAttribute(a: string): string | null }).getAttribute(n)),
+      name,
+    );
 
 describe('the status page for a fleet', () => {
   test('groups worst first, a critical node that is down on top in the error colour, what each node reports, plurals', async () => {
@@ -98,7 +117,14 @@ describe('the status page for a fleet', () => {
     await expect.poll(() => page!.locator('.card[data-node="arch1"]').count()).toBe(1);
 
     // Sections: the critical-down strip first, then groups by their worst node, then by name.
-    expect(await attrs(page, '#grid > section', 'data-group')).toEqual(['', 'dome', 'spares', 'compute', 'archive', 'cameras']);
+    expect(await attrs(page, '#grid > section', 'data-group')).toEqual([
+      '',
+      'dome',
+      'spares',
+      'compute',
+      'archive',
+      'cameras',
+    ]);
     // Worst first inside a group.
     expect(await attrs(page, 'section[data-group="dome"] .card', 'data-node')).toEqual(['dome2', 'dome1']);
     expect(await attrs(page, 'section[data-group="compute"] .card', 'data-node')).toEqual(['c1', 'c2', 'c3']);
@@ -108,9 +134,15 @@ describe('the status page for a fleet', () => {
     expect(await down.getAttribute('data-severity')).toBe('critical-down');
     expect(await down.locator('.badge').textContent()).toBe('DOWN');
     expect(await down.evaluate((e) => getComputedStyle(e).borderTopColor)).toBe(hexToRgb(STATUS_COLOURS.error));
-    expect(await down.locator('.badge').evaluate((e) => getComputedStyle(e).backgroundColor)).toBe(hexToRgb(STATUS_COLOURS.error));
+    expect(await down.locator('.badge').evaluate((e) => getComputedStyle(e).backgroundColor)).toBe(
+      hexToRgb(STATUS_COLOURS.error),
+    );
     expect(await page.locator('#critical-down .group-head').textContent()).toBe('DOWN: 1 critical node');
-    const tops = await page.locator('.card').evaluateAll((els) => els.map((e) => (e as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top));
+    const tops = await page
+      .locator('.card')
+      .evaluateAll((els) =>
+        els.map((e) => (e as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top),
+      );
     const camTop = (await down.boundingBox())!.y;
     expect(Math.min(...tops)).toBe(camTop);
     // A non-critical node that is down is grey and says so, not faded out.
@@ -131,7 +163,9 @@ describe('the status page for a fleet', () => {
       'archive · 1 node · 1 ok',
       'cameras · 1 node · 1 ok',
     ]);
-    expect(await page.locator('#summary').textContent()).toBe('9 nodes · 1 critical down · 2 down · 1 error · 1 warning · 5 ok');
+    expect(await page.locator('#summary').textContent()).toBe(
+      '9 nodes · 1 critical down · 2 down · 1 error · 1 warning · 5 ok',
+    );
     await page.screenshot({ path: `${ARTIFACTS_DIR}fleet-groups.png` });
   });
 
@@ -139,7 +173,11 @@ describe('the status page for a fleet', () => {
     const groups = ['telescope', 'cameras', 'spectrograph', 'dome', 'guiding', 'archive', 'reduction', 'network'];
     const nodes: InventoryNode[] = Array.from({ length: 100 }, (_, i) => {
       const group = groups[i % groups.length]!;
-      return { name: `${group.slice(0, 4)}${String(Math.floor(i / groups.length) + 1).padStart(2, '0')}`, group, critical: group === 'telescope' || group === 'dome' };
+      return {
+        name: `${group.slice(0, 4)}${String(Math.floor(i / groups.length) + 1).padStart(2, '0')}`,
+        group,
+        critical: group === 'telescope' || group === 'dome',
+      };
     });
     bridge = await bridgeWithInventory(nodes);
     const t = now();
@@ -159,14 +197,21 @@ describe('the status page for a fleet', () => {
     await expect.poll(() => page!.locator('#critical-down .card').count()).toBe(1);
     expect(await page.locator('#summary').textContent()).toMatch(/^100 nodes · 1 critical down · 3 down · /);
     await page.screenshot({ path: `${ARTIFACTS_DIR}fleet-page.png` });
-    if (process.env['UPDATE_DOC_IMAGES'] === '1') copyFileSync(`${ARTIFACTS_DIR}fleet-page.png`, `${REPO}docs/images/fleet-page.png`);
+    if (process.env['UPDATE_DOC_IMAGES'] === '1')
+      copyFileSync(`${ARTIFACTS_DIR}fleet-page.png`, `${REPO}docs/images/fleet-page.png`);
   });
 
   test('1000 nodes render, and a re-render without new data rebuilds no card', async () => {
-    const nodes: InventoryNode[] = Array.from({ length: 1000 }, (_, i) => ({ name: `n${String(i).padStart(4, '0')}`, group: `rack${String(i % 20).padStart(2, '0')}` }));
+    const nodes: InventoryNode[] = Array.from({ length: 1000 }, (_, i) => ({
+      name: `n${String(i).padStart(4, '0')}`,
+      group: `rack${String(i % 20).padStart(2, '0')}`,
+    }));
     bridge = await bridgeWithInventory(nodes, { downAfter: 3600 });
     const t = now();
-    const lines = nodes.map((n, i) => `${n.name} ${t} cpu=${(i * 7) % 100} mem=${(i * 3) % 90} disk=${(i * 11) % 100} temp=${40 + (i % 30)} load1=${(i % 9) / 3} rx=${i * 1000} tx=${i * 500}`);
+    const lines = nodes.map(
+      (n, i) =>
+        `${n.name} ${t} cpu=${(i * 7) % 100} mem=${(i * 3) % 90} disk=${(i * 11) % 100} temp=${40 + (i % 30)} load1=${(i % 9) / 3} rx=${i * 1000} tx=${i * 500}`,
+    );
     await sendAndClose(bridge.ingestPort, `${lines.join('\n')}\n`);
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const started = Date.now();
@@ -176,15 +221,23 @@ describe('the status page for a fleet', () => {
     expect(await page.locator('section.group').count()).toBe(20);
     expect(await page.locator('.card [data-reading="temp"]').count()).toBe(1000);
     const { firstShownMs, renderMs } = await page.evaluate(() => window.obsmon);
-    console.log(`1000 nodes: shown ${firstShownMs!.toFixed(0)} ms after navigation (seen by the test after ${loadedMs} ms); a refresh render ${renderMs.toFixed(1)} ms`);
+    console.log(
+      `1000 nodes: shown ${firstShownMs!.toFixed(0)} ms after navigation (seen by the test after ${loadedMs} ms); a refresh render ${renderMs.toFixed(1)} ms`,
+    );
 
     // The page re-renders every second; with no new data, every card element must stay the same one.
     const renders = await page.evaluate(() => {
-      window.fleetMarks = Array.from((document as unknown as { querySelectorAll(s: string): ArrayLike<unknown> }).querySelectorAll('.card'));
+      window.fleetMarks = Array.from(
+        (document as unknown as { querySelectorAll(s: string): ArrayLike<unknown> }).querySelectorAll('.card'),
+      );
       return window.obsmon.renders;
     });
-    await expect.poll(() => page!.evaluate(() => window.obsmon.renders), { timeout: 30_000 }).toBeGreaterThanOrEqual(renders + 2);
-    const kept = await page.evaluate(() => (window.fleetMarks as Array<{ isConnected: boolean }>).filter((e) => e.isConnected).length);
+    await expect
+      .poll(() => page!.evaluate(() => window.obsmon.renders), { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(renders + 2);
+    const kept = await page.evaluate(
+      () => (window.fleetMarks as Array<{ isConnected: boolean }>).filter((e) => e.isConnected).length,
+    );
     expect(kept).toBe(1000);
     await page.screenshot({ path: `${ARTIFACTS_DIR}fleet-1000.png` });
   });
@@ -196,12 +249,17 @@ describe('node page charts for an operator', () => {
     const t0 = now() - 600;
     const before = Array.from({ length: 10 }, (_, i) => t0 + i * 10);
     const after = Array.from({ length: 10 }, (_, i) => t0 + 400 + i * 10);
-    const lines = [...before, ...after].map((t, i) => `gap01 ${t} cpu=${20 + i} mem=40 disk=50 rx=${1000 * i} tx=${500 * i}`);
+    const lines = [...before, ...after].map(
+      (t, i) => `gap01 ${t} cpu=${20 + i} mem=40 disk=50 rx=${1000 * i} tx=${500 * i}`,
+    );
     await sendAndClose(bridge.ingestPort, `${lines.join('\n')}\n`);
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     await page.goto(`${bridge.httpUrl}/#/node/gap01`);
     await page.locator('.chart[data-chart="Network"] canvas').waitFor({ timeout: 10_000 });
-    const charts = (await page.evaluate('window.obsmonCharts')) as Record<string, { gapSeconds: number | null; gaps: number[][] }>;
+    const charts = (await page.evaluate('window.obsmonCharts')) as Record<
+      string,
+      { gapSeconds: number | null; gaps: number[][] }
+    >;
     expect(charts['CPU']!.gapSeconds).toBe(25);
     for (const title of ['CPU', 'Memory', 'Disk']) {
       expect(charts[title]!.gaps, title).toHaveLength(1);
@@ -221,7 +279,10 @@ describe('node page charts for an operator', () => {
     const minutes = Array.from({ length: 30 }, (_, i) => `axis02 ${now() - 300 + i * 10} cpu=${20 + i} mem=40 disk=50`);
     await sendAndClose(bridge.ingestPort, `${[...day, ...minutes].join('\n')}\n`);
     page = await browser.newPage({ viewport: { width: 480, height: 900 } });
-    const cases = [...['900', '3600', '21600', '86400'].map((range) => ['axis01', range] as const), ['axis02', '900'] as const];
+    const cases = [
+      ...['900', '3600', '21600', '86400'].map((range) => ['axis01', range] as const),
+      ['axis02', '900'] as const,
+    ];
     // The narrowest chart (420 px) and a wide one (more ticks: second-spaced labels are the longest).
     for (const width of [480, 1200]) {
       await page.setViewportSize({ width, height: 900 });
@@ -243,14 +304,21 @@ describe('node page charts for an operator', () => {
           return axis._splits.flatMap((v, i) => {
             const label = axis._values[i];
             if (label === null || label === undefined) return [];
-            const w = Math.max(...String(label).split('\n').map((line) => ctx.measureText(line).width));
+            const w = Math.max(
+              ...String(label)
+                .split('\n')
+                .map((line) => ctx.measureText(line).width),
+            );
             const x = u.valToPos(v, 'x');
             return [{ label: String(label), left: x - w / 2, right: x + w / 2 }];
           });
         });
         expect(boxes.length, `${width} px, ${node} ${range}`).toBeGreaterThan(1);
         for (let i = 1; i < boxes.length; i += 1) {
-          expect(boxes[i]!.left, `${width} px, ${node} ${range}: "${boxes[i - 1]!.label}" and "${boxes[i]!.label}"`).toBeGreaterThan(boxes[i - 1]!.right);
+          expect(
+            boxes[i]!.left,
+            `${width} px, ${node} ${range}: "${boxes[i - 1]!.label}" and "${boxes[i]!.label}"`,
+          ).toBeGreaterThan(boxes[i - 1]!.right);
         }
       }
     }
@@ -260,7 +328,10 @@ describe('node page charts for an operator', () => {
   test('a report landing between the history fetches leaves no hole in the readings table', async () => {
     bridge = await startTestBridge();
     const t = now() - 300;
-    const lines = Array.from({ length: 10 }, (_, i) => `race01 ${t + i * 10} cpu=${20 + i} mem=${40 + i} disk=50 rx=1000 tx=500`);
+    const lines = Array.from(
+      { length: 10 },
+      (_, i) => `race01 ${t + i * 10} cpu=${20 + i} mem=${40 + i} disk=50 rx=1000 tx=500`,
+    );
     await sendAndClose(bridge.ingestPort, `${lines.join('\n')}\n`);
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     // Hold the memory history until the CPU history has been answered, and send a report in between.
@@ -272,7 +343,11 @@ describe('node page charts for an operator', () => {
     await page.route('**/history?metric=mem&*', async (route) => {
       await cpuDone;
       await sendAndClose(bridge!.ingestPort, `race01 ${t + 200} cpu=77 mem=66 disk=50 rx=1000 tx=500\n`);
-      await expect.poll(async () => (await bridge!.nodesJson()).nodes.find((n) => n['node'] === 'race01')?.['lastReportTimestamp']).toBe(t + 200);
+      await expect
+        .poll(
+          async () => (await bridge!.nodesJson()).nodes.find((n) => n['node'] === 'race01')?.['lastReportTimestamp'],
+        )
+        .toBe(t + 200);
       await route.continue();
     });
     await page.goto(`${bridge.httpUrl}/#/node/race01`);

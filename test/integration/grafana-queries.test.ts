@@ -10,7 +10,13 @@ import { influxQl, startInfluxd, type RealServer as Database } from '../helpers/
 import { connectTo } from '../helpers/tcp-client.ts';
 import { startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { leftoverVariables, loadDashboards, panelTargets, substitute, type PanelTarget } from '../unit/grafana/dashboard-targets.ts';
+import {
+  leftoverVariables,
+  loadDashboards,
+  panelTargets,
+  substitute,
+  type PanelTarget,
+} from '../unit/grafana/dashboard-targets.ts';
 
 /*
  * Every query of the committed dashboards, run the way Grafana would run it, against real servers fed
@@ -26,7 +32,14 @@ const ALERTS_FILE = join(REPO, 'grafana', 'provisioning', 'alerting', 'obsmon-ru
 /** Reporting nodes by group; `lowlevels` has per-node levels of 1/2 so every value alert is true for it. */
 const NODES = { cameras: ['cam01'], lab: ['lab01', 'lowlevels'] } as const;
 const REPORTING = [...NODES.cameras, ...NODES.lab];
-const GROUP_OF: Record<string, string> = { cam01: 'cameras', lab01: 'lab', lowlevels: 'lab', idle01: 'lab', dome01: 'dome', plc01: 'dome' };
+const GROUP_OF: Record<string, string> = {
+  cam01: 'cameras',
+  lab01: 'lab',
+  lowlevels: 'lab',
+  idle01: 'lab',
+  dome01: 'dome',
+  plc01: 'dome',
+};
 
 const dashboards = loadDashboards();
 const targets = dashboards.flatMap(({ json }) => panelTargets(json));
@@ -56,7 +69,11 @@ function prometheusConfig(port: number, bridgeTarget: string): string {
   const config = parse(readFileSync(join(REPO, 'prometheus', 'prometheus.yml'), 'utf8')) as {
     global: Record<string, string>;
     alerting?: unknown;
-    scrape_configs: Array<{ job_name: string; static_configs?: Array<{ targets: string[] }>; file_sd_configs?: unknown }>;
+    scrape_configs: Array<{
+      job_name: string;
+      static_configs?: Array<{ targets: string[] }>;
+      file_sd_configs?: unknown;
+    }>;
   };
   Object.assign(config.global, { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' });
   delete config.alerting;
@@ -80,10 +97,16 @@ beforeAll(async () => {
     join(dir, 'inventory.yaml'),
     stringify({
       nodes: [
-        ...Object.entries(GROUP_OF).filter(([n]) => n !== 'dome01' && n !== 'plc01').map(([name, group]) => ({ name, group })),
+        ...Object.entries(GROUP_OF)
+          .filter(([n]) => n !== 'dome01' && n !== 'plc01')
+          .map(([name, group]) => ({ name, group })),
         { name: 'dome01', group: 'dome', critical: true },
         // A device without an agent, probed by the bridge: a real listener answers it.
-        { name: 'plc01', group: 'dome', probe: { tcp: `127.0.0.1:${(probeTarget.address() as AddressInfo).port}`, interval: 1, timeout: 0.5 } },
+        {
+          name: 'plc01',
+          group: 'dome',
+          probe: { tcp: `127.0.0.1:${(probeTarget.address() as AddressInfo).port}`, interval: 1, timeout: 0.5 },
+        },
       ],
     }),
   );
@@ -99,8 +122,12 @@ beforeAll(async () => {
   });
   const bridgeTarget = `127.0.0.1:${bridge.httpAddress.port}`;
   const rules: Record<string, string> = {};
-  for (const file of readdirSync(RULES_DIR).filter((f) => f.endsWith('.yml'))) rules[`rules/${file}`] = readFileSync(join(RULES_DIR, file), 'utf8');
-  prometheus = await startPrometheus((port) => prometheusConfig(port, bridgeTarget), { ...rules, 'targets/exporters.yml': '[]\n' });
+  for (const file of readdirSync(RULES_DIR).filter((f) => f.endsWith('.yml')))
+    rules[`rules/${file}`] = readFileSync(join(RULES_DIR, file), 'utf8');
+  prometheus = await startPrometheus((port) => prometheusConfig(port, bridgeTarget), {
+    ...rules,
+    'targets/exporters.yml': '[]\n',
+  });
 
   agent = await connectTo(bridge.ingestPort);
   let tick = 0;
@@ -119,27 +146,48 @@ beforeAll(async () => {
   send();
   timer = setInterval(send, 500);
 
-  await waitFor('Prometheus to scrape the bridge and evaluate the recording rules', async () => {
-    const [scraped, recorded, rate, probed] = await Promise.all([
-      promQuery(`up{job="obsmon-bridge"} == 1`),
-      promQuery('node:obsmon_node_cpu_usage_percent:max'),
-      promQuery('instance:obsmon_bridge_lines:rate5m > 0'),
-      promQuery('obsmon_node_probe_up == 1'),
-    ]);
-    return scraped.length > 0 && REPORTING.every((n) => recorded.some((s) => s.metric['node'] === n)) && rate.length > 0 && probed.length > 0;
-  }, 25_000, 200);
-  await waitFor('InfluxDB to hold every measurement', async () => {
-    const res = await influxQl(influx!, 'SHOW MEASUREMENTS', 'obsmon');
-    const names = (res.results[0]?.series?.[0]?.values ?? []).map((v) => v[0]);
-    return ['obsmon_node', 'obsmon_mount', 'obsmon_interface'].every((m) => names.includes(m));
-  }, 10_000, 100);
+  await waitFor(
+    'Prometheus to scrape the bridge and evaluate the recording rules',
+    async () => {
+      const [scraped, recorded, rate, probed] = await Promise.all([
+        promQuery(`up{job="obsmon-bridge"} == 1`),
+        promQuery('node:obsmon_node_cpu_usage_percent:max'),
+        promQuery('instance:obsmon_bridge_lines:rate5m > 0'),
+        promQuery('obsmon_node_probe_up == 1'),
+      ]);
+      return (
+        scraped.length > 0 &&
+        REPORTING.every((n) => recorded.some((s) => s.metric['node'] === n)) &&
+        rate.length > 0 &&
+        probed.length > 0
+      );
+    },
+    25_000,
+    200,
+  );
+  await waitFor(
+    'InfluxDB to hold every measurement',
+    async () => {
+      const res = await influxQl(influx!, 'SHOW MEASUREMENTS', 'obsmon');
+      const names = (res.results[0]?.series?.[0]?.values ?? []).map((v) => v[0]);
+      return ['obsmon_node', 'obsmon_mount', 'obsmon_interface'].every((m) => names.includes(m));
+    },
+    10_000,
+    100,
+  );
 }, 60_000);
 
-interface PromSeries { metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> }
+interface PromSeries {
+  metric: Record<string, string>;
+  value?: [number, string];
+  values?: Array<[number, string]>;
+}
 
 async function promQuery(expr: string, range = false): Promise<PromSeries[]> {
   const now = Date.now() / 1000;
-  const params = new URLSearchParams(range ? { query: expr, start: String(now - 20), end: String(now), step: '1' } : { query: expr });
+  const params = new URLSearchParams(
+    range ? { query: expr, start: String(now - 20), end: String(now), step: '1' } : { query: expr },
+  );
   const res = await fetch(`${prometheus!.url}/api/v1/${range ? 'query_range' : 'query'}?${params}`);
   const body = (await res.json()) as { status: string; error?: string; data: { result: PromSeries[] } };
   if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
@@ -179,7 +227,11 @@ describe('Grafana dashboards against real servers fed by a real bridge', () => {
     const empty: string[] = [];
     for (const t of influxTargets) {
       for (const node of REPORTING) {
-        const query = substitute(String(t.target['query']), { node, timeFilter: 'time > now() - 10m', __interval: '10s' });
+        const query = substitute(String(t.target['query']), {
+          node,
+          timeFilter: 'time > now() - 10m',
+          __interval: '10s',
+        });
         expect(leftoverVariables(query.replace(/\/\^[^/]*\$\//g, '')), t.name).toEqual([]);
         const res = await influxQl(influx!, query, 'obsmon');
         if ((res.results[0]?.series ?? []).length === 0) empty.push(`${t.name} (${node}): ${query}`);
@@ -201,13 +253,17 @@ describe('Grafana dashboards against real servers fed by a real bridge', () => {
           expect(m, `${json.title} $${variable.name}: ${query}`).not.toBeNull();
           values = [...new Set((await promQuery(m![1]!)).map((s) => s.metric[m![2]!]!))];
         }
-        const expected = { group: Object.keys(NODES), node: REPORTING, instance: [`127.0.0.1:${bridge!.httpAddress.port}`] }[variable.name];
+        const expected = {
+          group: Object.keys(NODES),
+          node: REPORTING,
+          instance: [`127.0.0.1:${bridge!.httpAddress.port}`],
+        }[variable.name];
         expect(values, `${json.title} $${variable.name}`).toEqual(expect.arrayContaining(expected ?? ['?']));
       }
     }
   });
 
-  test('the levels the panels colour and draw are each node\'s levels from the thresholds file', async () => {
+  test("the levels the panels colour and draw are each node's levels from the thresholds file", async () => {
     const thresholds = Thresholds.load(thresholdsPath);
     let checked = 0;
     for (const t of promTargets) {
@@ -231,7 +287,9 @@ describe('Grafana dashboards against real servers fed by a real bridge', () => {
 
   test('the queries merged into one table per panel return the same rows; values only for nodes that report', async () => {
     for (const { json } of dashboards) {
-      for (const panel of json.panels.filter((p) => p.transformations?.some((x) => x.id === 'merge') && p.targets?.every((x) => x['instant'] === true))) {
+      for (const panel of json.panels.filter(
+        (p) => p.transformations?.some((x) => x.id === 'merge') && p.targets?.every((x) => x['instant'] === true),
+      )) {
         for (const group of Object.keys(NODES)) {
           const rows = new Map<string, string[]>();
           for (const x of panel.targets ?? []) {
@@ -241,23 +299,42 @@ describe('Grafana dashboards against real servers fed by a real bridge', () => {
           const levels = [...rows].filter(([refId]) => refId !== 'value').map(([, r]) => r);
           for (const r of levels) expect(r, `${json.title} / ${panel.title} (${group})`).toEqual(levels[0]);
           // Inventory nodes that never reported have levels but no value: an empty bar, not a missing one.
-          expect(levels[0], `${json.title} / ${panel.title} (${group})`).toEqual(expect.arrayContaining(rows.get('value') ?? ['missing']));
+          expect(levels[0], `${json.title} / ${panel.title} (${group})`).toEqual(
+            expect.arrayContaining(rows.get('value') ?? ['missing']),
+          );
         }
       }
     }
   });
 
   test('every Grafana alert query runs on Prometheus; the value alerts return the node whose levels are 1 and 2', async () => {
-    const file = parse(readFileSync(ALERTS_FILE, 'utf8')) as { groups: Array<{ rules: Array<{ title: string; labels: Record<string, string>; data: Array<{ refId: string; model: { expr?: string } }> }> }> };
+    const file = parse(readFileSync(ALERTS_FILE, 'utf8')) as {
+      groups: Array<{
+        rules: Array<{
+          title: string;
+          labels: Record<string, string>;
+          data: Array<{ refId: string; model: { expr?: string } }>;
+        }>;
+      }>;
+    };
     const rules = file.groups.flatMap((g) => g.rules);
     const fired = new Set<string>();
     for (const rule of rules) {
       const expr = rule.data.find((d) => d.refId === 'query')?.model.expr;
       expect(expr, rule.title).toBeDefined();
       const result = await promQuery(expr!);
-      if (result.some((s) => ['lowlevels', 'idle01', 'dome01', 'skewed'].includes(s.metric['node'] ?? ''))) fired.add(`${rule.title}/${rule.labels['severity']}`);
+      if (result.some((s) => ['lowlevels', 'idle01', 'dome01', 'skewed'].includes(s.metric['node'] ?? '')))
+        fired.add(`${rule.title}/${rule.labels['severity']}`);
     }
-    const valueAlerts = ['ObsmonNodeCpuBusy', 'ObsmonNodeMemoryLow', 'ObsmonNodeSwapUsageHigh', 'ObsmonNodeTemperatureHigh', 'ObsmonNodeDiskUsageHigh', 'ObsmonNodeNetworkReceiveSaturated', 'ObsmonNodeNetworkTransmitSaturated'];
+    const valueAlerts = [
+      'ObsmonNodeCpuBusy',
+      'ObsmonNodeMemoryLow',
+      'ObsmonNodeSwapUsageHigh',
+      'ObsmonNodeTemperatureHigh',
+      'ObsmonNodeDiskUsageHigh',
+      'ObsmonNodeNetworkReceiveSaturated',
+      'ObsmonNodeNetworkTransmitSaturated',
+    ];
     const expected = [
       ...valueAlerts.flatMap((a) => [`${a}/warning`, `${a}/error`]),
       'ObsmonNodeDown/warning',

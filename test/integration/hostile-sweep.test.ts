@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { canonicalKey, keyKind, MAX_QUALIFIER_LENGTH, NODE_PATTERN, QUALIFIER_PATTERN, RESERVED_KEYS } from '../../protocol/keys.ts';
+import {
+  canonicalKey,
+  keyKind,
+  MAX_QUALIFIER_LENGTH,
+  NODE_PATTERN,
+  QUALIFIER_PATTERN,
+  RESERVED_KEYS,
+} from '../../protocol/keys.ts';
 import { checkMetrics } from '../helpers/promtool.ts';
 import { influxQl, startInfluxd, type RealServer } from '../helpers/real-servers.ts';
 import { SseClient } from '../helpers/sse-client.ts';
@@ -17,11 +24,38 @@ import { waitFor } from '../helpers/wait-for.ts';
 const PROTOTYPE_NAMES = [...new Set([...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype'])];
 const LAYOUT_NAMES = [
   // InfluxDB: tags, measurements, the time column, InfluxQL words.
-  ...RESERVED_KEYS, 'time', 'node', 'cpu', 'obsmon_node', 'obsmon_device', 'measurement', 'field', 'tag', 'select', 'where',
+  ...RESERVED_KEYS,
+  'time',
+  'node',
+  'cpu',
+  'obsmon_node',
+  'obsmon_device',
+  'measurement',
+  'field',
+  'tag',
+  'select',
+  'where',
   // Prometheus: the exposition's labels and the ones Prometheus and its histograms add.
-  'metric', 'severity', 'key', 'group', 'critical', 'inventory', 'le', 'quantile', 'job', 'instance', '__name__', 'up',
+  'metric',
+  'severity',
+  'key',
+  'group',
+  'critical',
+  'inventory',
+  'le',
+  'quantile',
+  'job',
+  'instance',
+  '__name__',
+  'up',
   // RTS2: the device's own value names.
-  'infotime', 'uptime', 'nodes', 'worst', 'worst_cpu', 'disk_warning', 'disk_error',
+  'infotime',
+  'uptime',
+  'nodes',
+  'worst',
+  'worst_cpu',
+  'disk_warning',
+  'disk_error',
 ];
 const NAMES = [...new Set([...PROTOTYPE_NAMES, ...LAYOUT_NAMES])];
 
@@ -56,7 +90,12 @@ const NORMAL = (at: number) => `ccd01 ${at} cpu=12.5 mem=43.1 disk=81.2 disk@/da
 beforeAll(async () => {
   influx = await startInfluxd();
   await influxQl(influx, `CREATE DATABASE ${DB}`);
-  bridge = await startTestBridge({ influxUrl: influx.url, influxDb: DB, influxFlushInterval: 0.05, maxNodes: MAX_NODES });
+  bridge = await startTestBridge({
+    influxUrl: influx.url,
+    influxDb: DB,
+    influxFlushInterval: 0.05,
+    maxNodes: MAX_NODES,
+  });
   stream = await SseClient.open(`${bridge.httpUrl}/api/v1/stream`);
   expect(await send(NORMAL(t))).toBe('');
 }, 60_000);
@@ -68,22 +107,30 @@ afterAll(async () => {
 });
 
 describe('hostile names and limit edges through a real bridge and InfluxDB 1.6', () => {
-  test('every hostile name as node, key and qualifier gets the protocol\'s verdict', async () => {
+  test("every hostile name as node, key and qualifier gets the protocol's verdict", async () => {
     const outcomes: Array<[string, string, string]> = [];
     const expectLine = async (node: string, samples: Array<{ key: string; qualifier?: string; value: number }>) => {
       const line = `${node} ${t} ${samples.map((s) => `${s.key}${s.qualifier === undefined ? '' : `@${s.qualifier}`}=${s.value}`).join(' ')}`;
       outcomes.push([line, await send(line), verdict(node, samples)]);
     };
     for (const name of NAMES) {
-      await expectLine(name, [{ key: 'cpu', value: 5 }, { key: 'dome_rh', value: 1 }]);
+      await expectLine(name, [
+        { key: 'cpu', value: 5 },
+        { key: 'dome_rh', value: 1 },
+      ]);
       await expectLine('sweep-keys', [{ key: name, value: 2 }]);
       await expectLine('sweep-keys', [{ key: name, qualifier: 'q', value: 3 }]);
-      await expectLine('sweep-quals', [{ key: 'disk', qualifier: name, value: 4 }, { key: 'rx', qualifier: name, value: 5 }, { key: 'dome_rh', qualifier: name, value: 6 }]);
+      await expectLine('sweep-quals', [
+        { key: 'disk', qualifier: name, value: 4 },
+        { key: 'rx', qualifier: name, value: 5 },
+        { key: 'dome_rh', qualifier: name, value: 6 },
+      ]);
     }
     expect(outcomes.filter(([, got, want]) => got !== want)).toEqual([]);
     // The names that started issue 13 are taken, and the storage layout's are refused.
     expect(outcomes.find(([line]) => line === `sweep-keys ${t} constructor=2`)?.[1]).toBe('');
-    for (const name of ['node', 'time', 'device']) expect(outcomes.find(([line]) => line === `sweep-keys ${t} ${name}@q=3`)?.[1]).toBe('ERR reserved_key');
+    for (const name of ['node', 'time', 'device'])
+      expect(outcomes.find(([line]) => line === `sweep-keys ${t} ${name}@q=3`)?.[1]).toBe('ERR reserved_key');
   });
 
   test('aliases of one series are one series: disk and disk@/', async () => {
@@ -91,7 +138,9 @@ describe('hostile names and limit edges through a real bridge and InfluxDB 1.6',
     expect(await send(`dup03 ${t} disk=10`)).toBe('');
     expect(await send(`dup03 ${t + 1} disk@/=20`)).toBe('');
     const metrics = await bridge.metricsText();
-    expect(metrics.split('\n').filter((l) => l.startsWith('obsmon_node_disk_usage_percent{node="dup03"'))).toEqual(['obsmon_node_disk_usage_percent{node="dup03",mount="/"} 20']);
+    expect(metrics.split('\n').filter((l) => l.startsWith('obsmon_node_disk_usage_percent{node="dup03"'))).toEqual([
+      'obsmon_node_disk_usage_percent{node="dup03",mount="/"} 20',
+    ]);
   });
 
   test('every documented limit of docs/protocol.md, at it and one past it', async () => {
@@ -116,13 +165,29 @@ describe('hostile names and limit edges through a real bridge and InfluxDB 1.6',
       ['qualifier of 65 characters', `limit-key ${t} disk@${at.qualifier}q=1`, 'ERR bad_key'],
       [`line of --max-line-bytes (${defaults.maxLineBytes})`, lineOf(defaults.maxLineBytes), ''],
       ['line one byte longer', lineOf(defaults.maxLineBytes + 1), 'ERR too_long'],
-      [`--max-custom-keys-per-node (${defaults.maxCustomKeysPerNode}) custom keys`, `limit-custom ${t} ${customKeys(defaults.maxCustomKeysPerNode)}`, ''],
-      ['one custom key more', `limit-custom ${t} ${customKeys(defaults.maxCustomKeysPerNode + 1)}`, 'ERR too_many_series'],
-      [`--max-series-per-node (${defaults.maxSeriesPerNode}) series`, `limit-series ${t} ${series(defaults.maxSeriesPerNode)}`, ''],
+      [
+        `--max-custom-keys-per-node (${defaults.maxCustomKeysPerNode}) custom keys`,
+        `limit-custom ${t} ${customKeys(defaults.maxCustomKeysPerNode)}`,
+        '',
+      ],
+      [
+        'one custom key more',
+        `limit-custom ${t} ${customKeys(defaults.maxCustomKeysPerNode + 1)}`,
+        'ERR too_many_series',
+      ],
+      [
+        `--max-series-per-node (${defaults.maxSeriesPerNode}) series`,
+        `limit-series ${t} ${series(defaults.maxSeriesPerNode)}`,
+        '',
+      ],
       ['one series more', `limit-series ${t} ${series(defaults.maxSeriesPerNode + 1)}`, 'ERR too_many_series'],
       // The backfill window is judged on the bridge's clock as the line arrives: a margin, not one second.
       ['a report just inside --backfill-window', `limit-old ${nowSeconds - defaults.backfillWindow + 60} cpu=1`, ''],
-      ['a report just outside --backfill-window', `limit-old ${nowSeconds - defaults.backfillWindow - 60} cpu=1`, 'ERR too_old'],
+      [
+        'a report just outside --backfill-window',
+        `limit-old ${nowSeconds - defaults.backfillWindow - 60} cpu=1`,
+        'ERR too_old',
+      ],
     ];
     expect(Buffer.byteLength(lineOf(defaults.maxLineBytes))).toBe(defaults.maxLineBytes);
     const outcomes = [];
@@ -131,7 +196,8 @@ describe('hostile names and limit edges through a real bridge and InfluxDB 1.6',
 
     // --max-nodes: fill the table to the limit; one node more is refused, known nodes go on.
     const size = () => bridge.metricsText().then((m) => sampleValue(m, 'obsmon_bridge_nodes', '')!);
-    for (let i = 0, n = await size(); n < MAX_NODES; i += 1, n += 1) expect(await send(`fill-${i} ${t} cpu=1`)).toBe('');
+    for (let i = 0, n = await size(); n < MAX_NODES; i += 1, n += 1)
+      expect(await send(`fill-${i} ${t} cpu=1`)).toBe('');
     expect(await size()).toBe(MAX_NODES);
     expect(await send(`one-node-too-many ${t} cpu=1`)).toBe('ERR too_many_nodes');
   });
@@ -144,16 +210,25 @@ describe('hostile names and limit edges through a real bridge and InfluxDB 1.6',
     expect(check.output).toBe('');
     expect(check.status).toBe(0);
     // One sample per series: promtool does not catch duplicates, Prometheus silently keeps one.
-    const series = metrics.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.slice(0, l.lastIndexOf(' ')));
+    const series = metrics
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => l.slice(0, l.lastIndexOf(' ')));
     expect(series.filter((s, i) => series.indexOf(s) !== i)).toEqual([]);
     expect(sampleValue(metrics, 'obsmon_node_cpu_usage_percent', 'node="ccd01"')).toBe(12.5);
     expect(sampleValue(metrics, 'obsmon_node_disk_usage_percent', 'node="ccd01",mount="/data"')).toBe(75.3);
     expect(sampleValue(metrics, 'obsmon_threshold', 'node="ccd01",metric="disk",severity="warning"')).toBe(80);
 
     const { nodes } = await bridge.nodesJson();
-    const normal = nodes.find((n) => n['node'] === 'ccd01') as { up: boolean; metrics: Array<{ key: string; qualifier: string | null; value: number }> } | undefined;
+    const normal = nodes.find((n) => n['node'] === 'ccd01') as
+      { up: boolean; metrics: Array<{ key: string; qualifier: string | null; value: number }> } | undefined;
     expect(normal?.up).toBe(true);
-    expect(normal?.metrics).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'cpu', qualifier: null, value: 12.5 }), expect.objectContaining({ key: 'disk', qualifier: '/data', value: 75.3 })]));
+    expect(normal?.metrics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'cpu', qualifier: null, value: 12.5 }),
+        expect.objectContaining({ key: 'disk', qualifier: '/data', value: 75.3 }),
+      ]),
+    );
     // Every hostile node name that is a valid node is a node like any other, also by its own URL.
     for (const name of NAMES.filter((n) => NODE_PATTERN.test(n))) {
       const res = await fetch(`${bridge.httpUrl}/api/v1/nodes/${encodeURIComponent(name)}`);
@@ -163,13 +238,27 @@ describe('hostile names and limit edges through a real bridge and InfluxDB 1.6',
 
     await bridge.store.flush();
     const history = async (node: string, metric: string) => {
-      const res = await fetch(`${bridge.httpUrl}/api/v1/nodes/${encodeURIComponent(node)}/history?metric=${encodeURIComponent(metric)}&from=${t - 1}&to=${t + 2}`);
+      const res = await fetch(
+        `${bridge.httpUrl}/api/v1/nodes/${encodeURIComponent(node)}/history?metric=${encodeURIComponent(metric)}&from=${t - 1}&to=${t + 2}`,
+      );
       expect(res.status, `${node} ${metric}`).toBe(200);
       return (await res.json()) as { source: string; points: Array<[number, number]> };
     };
-    expect(await history('ccd01', 'cpu')).toMatchObject({ source: 'influxdb', points: [[t, 12.5], [t + 1, 12.5]] });
-    expect((await history('ccd01', 'disk@/data')).points).toEqual([[t, 75.3], [t + 1, 75.3]]);
-    expect((await history('ccd01', 'dome_rh')).points).toEqual([[t, 40], [t + 1, 40]]);
+    expect(await history('ccd01', 'cpu')).toMatchObject({
+      source: 'influxdb',
+      points: [
+        [t, 12.5],
+        [t + 1, 12.5],
+      ],
+    });
+    expect((await history('ccd01', 'disk@/data')).points).toEqual([
+      [t, 75.3],
+      [t + 1, 75.3],
+    ]);
+    expect((await history('ccd01', 'dome_rh')).points).toEqual([
+      [t, 40],
+      [t + 1, 40],
+    ]);
     expect((await history('sweep-keys', 'constructor')).points).toEqual([[t, 2]]);
     expect((await history('constructor', 'cpu')).points).toEqual([[t, 5]]);
     expect((await history('sweep-quals', 'rx@__proto__')).points).toEqual([[t, 5]]);
@@ -178,9 +267,15 @@ describe('hostile names and limit edges through a real bridge and InfluxDB 1.6',
     const fieldNames = fields.results[0]?.series?.flatMap((s) => s.values.map((v) => String(v[0]))) ?? [];
     for (const name of RESERVED_KEYS) expect(fieldNames, name).not.toContain(name);
 
-    const event = await waitFor('the normal node\'s newest report on the stream', () =>
-      stream.ofType('report').map((e) => JSON.parse(e.data) as { node: string; timestamp: number; values: Record<string, number> }).find((r) => r.node === 'ccd01' && r.timestamp === t + 1),
-    10_000);
+    const event = await waitFor(
+      "the normal node's newest report on the stream",
+      () =>
+        stream
+          .ofType('report')
+          .map((e) => JSON.parse(e.data) as { node: string; timestamp: number; values: Record<string, number> })
+          .find((r) => r.node === 'ccd01' && r.timestamp === t + 1),
+      10_000,
+    );
     expect(new Map(Object.entries(event.values)).get('disk@/data')).toBe(75.3);
     // The hostile reports went out as well-formed events too.
     const nodesOnStream = new Set(stream.ofType('report').map((e) => (JSON.parse(e.data) as { node: string }).node));

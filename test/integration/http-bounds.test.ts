@@ -60,7 +60,12 @@ describe('HTTP bounds', () => {
       for (const c of partial) if (!c.closed()) c.socket.write('a');
     }, 100);
     try {
-      await waitFor('every unfinished connection closed', () => [...partial, ...silent].every((c) => c.closed()), 15_000, 50);
+      await waitFor(
+        'every unfinished connection closed',
+        () => [...partial, ...silent].every((c) => c.closed()),
+        15_000,
+        50,
+      );
     } finally {
       clearInterval(drip);
     }
@@ -90,7 +95,10 @@ describe('HTTP bounds', () => {
   test('over --http-max-connections new connections are refused and counted; /healthz answers again once they go', async () => {
     bridge = await startTestBridge({ httpMaxConnections: 10, httpRequestTimeout: 60 });
     const hogs = await Promise.all(Array.from({ length: 10 }, () => rawConnection()));
-    await waitFor('the bridge holds 10 connections', async () => (await gauge('obsmon_bridge_http_connections')) === 10);
+    await waitFor(
+      'the bridge holds 10 connections',
+      async () => (await gauge('obsmon_bridge_http_connections')) === 10,
+    );
     const refused = await Promise.all(Array.from({ length: 5 }, () => rawConnection()));
     await waitFor('every connection over the cap closed', () => refused.every((c) => c.closed()), 5000);
     expect(refused.every((c) => c.received() === '')).toBe(true);
@@ -98,12 +106,21 @@ describe('HTTP bounds', () => {
     for (const h of hogs) h.socket.destroy();
     await waitFor('/healthz answers', () => healthy().catch(() => false), 10_000, 100);
     const text = await bridge.metricsText();
-    expect(sampleValue(text, 'obsmon_bridge_http_connections_rejected_total', 'reason="max_connections"')).toBeGreaterThanOrEqual(5);
+    expect(
+      sampleValue(text, 'obsmon_bridge_http_connections_rejected_total', 'reason="max_connections"'),
+    ).toBeGreaterThanOrEqual(5);
   });
 
   test('errors are short JSON without stack traces or paths, whatever NODE_ENV says', async () => {
     bridge = await startTestBridge();
-    const cases = ['/vendor/../x', '/vendor/..%2f..%2fpackage.json', '/api/v1/nodes/%ff', '/api/v1/nodes/%ff/history?metric=cpu', '/%ff', '/vendor/%ff'];
+    const cases = [
+      '/vendor/../x',
+      '/vendor/..%2f..%2fpackage.json',
+      '/api/v1/nodes/%ff',
+      '/api/v1/nodes/%ff/history?metric=cpu',
+      '/%ff',
+      '/vendor/%ff',
+    ];
     for (const path of cases) {
       const res = await rawGet(path);
       expect([400, 403, 404], path).toContain(res.status);

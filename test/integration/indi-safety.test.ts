@@ -30,17 +30,27 @@ async function roof(): Promise<{ open_ok: number; reasons: string }> {
 
 /** What the driver shows once it has polled the bridge again; bounded by a deadline, not a sleep. */
 async function indiShows(safety: 'Ok' | 'Alert', reasons: string): Promise<void> {
-  await waitFor(`INDI ${safety} with reasons "${reasons}"`, async () => {
-    await indi.set(`${DEVICE}.WEATHER_REFRESH.REFRESH=On`).catch(() => undefined);
-    return (await indi.get(SAFETY)) === safety && (await indi.get(REASONS)) === reasons;
-  }, 30_000, 500).catch(async (error: Error) => {
-    throw new Error(`${error.message}; INDI shows ${await indi.get(SAFETY)} "${await indi.get(REASONS)}"; log:\n${indi.log().slice(-2000)}`);
+  await waitFor(
+    `INDI ${safety} with reasons "${reasons}"`,
+    async () => {
+      await indi.set(`${DEVICE}.WEATHER_REFRESH.REFRESH=On`).catch(() => undefined);
+      return (await indi.get(SAFETY)) === safety && (await indi.get(REASONS)) === reasons;
+    },
+    30_000,
+    500,
+  ).catch(async (error: Error) => {
+    throw new Error(
+      `${error.message}; INDI shows ${await indi.get(SAFETY)} "${await indi.get(REASONS)}"; log:\n${indi.log().slice(-2000)}`,
+    );
   });
 }
 
 beforeAll(async () => {
   const inventory = join(dir, 'inventory.yaml');
-  writeFileSync(inventory, 'nodes:\n  - { name: dome-plc, group: dome, critical: true }\n  - { name: ccd01, group: cameras }\n');
+  writeFileSync(
+    inventory,
+    'nodes:\n  - { name: dome-plc, group: dome, critical: true }\n  - { name: ccd01, group: cameras }\n',
+  );
   writeFileSync(rulesFile, 'unsafe: []\n');
   bridge = await startTestBridge({ inventory, safetyRules: rulesFile, downAfter: 30 }, { now: clock });
   indi = await startIndiServer('indi_weather_safety_proxy', DEVICE);
@@ -90,7 +100,9 @@ describe('GET /api/v1/safety/indi read by the real indi_weather_safety_proxy und
     expect(outcome.errors).toEqual([`${rulesFile}:2: unsafe[0].when: expected down or error, got "dwn"`]);
     expect(outcome.summary).toContain('safety rules: invalid, previous kept');
     expect(await roof()).toEqual({ open_ok: 0, reasons: 'unsafe: dome-plc down' });
-    expect(await bridge.metricsText()).toMatch(/^obsmon_bridge_config_reloads_total\{file="safety_rules",result="failure"\} 1$/m);
+    expect(await bridge.metricsText()).toMatch(
+      /^obsmon_bridge_config_reloads_total\{file="safety_rules",result="failure"\} 1$/m,
+    );
     // The endpoint is read-only like the rest of the API, and always answers JSON (the driver parses whatever it gets).
     const post = await fetch(`${bridge.httpUrl}/api/v1/safety/indi`, { method: 'POST' });
     expect(post.status).toBe(405);

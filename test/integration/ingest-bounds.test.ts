@@ -27,7 +27,8 @@ afterEach(async () => {
 });
 
 const counter = async (name: string, labels = '') => sampleValue(await bridge!.metricsText(), name, labels);
-const closed = (socket: Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+const closed = (socket: Socket) =>
+  new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
 /** Loopback is all of 127/8 on Linux: a second "host" for per-source limits. */
 const connectFrom = (port: number, localAddress: string) =>
   new Promise<Socket>((resolve, reject) => {
@@ -50,14 +51,22 @@ describe('TLS port: limits at accept, handshake deadline, literal certificate na
   const tlsSend = (port: number, payload: string, client?: { cert: Buffer; key: Buffer }) =>
     new Promise<string>((resolve, reject) => {
       let received = '';
-      const socket: TLSSocket = tlsConnect({ host: '127.0.0.1', port, ca: pki.pem(pki.caCert), servername: 'localhost', ...client }, () => socket.end(payload));
+      const socket: TLSSocket = tlsConnect(
+        { host: '127.0.0.1', port, ca: pki.pem(pki.caCert), servername: 'localhost', ...client },
+        () => socket.end(payload),
+      );
       socket.on('data', (d: Buffer) => (received += d.toString()));
       socket.on('error', reject);
       socket.on('close', () => resolve(received));
     });
 
   test('a source outside --allow-from is refused at accept, before any TLS byte', async () => {
-    bridge = await startTestBridge({ allowFrom: ['10.0.0.0/8'], tlsPort: 0, tlsCert: pki.serverCert, tlsKey: pki.serverKey });
+    bridge = await startTestBridge({
+      allowFrom: ['10.0.0.0/8'],
+      tlsPort: 0,
+      tlsCert: pki.serverCert,
+      tlsKey: pki.serverKey,
+    });
     const silent = await connectTo(bridge.tlsAddress!.port);
     await closed(silent);
     expect(await counter('obsmon_bridge_connections_rejected_total', 'reason="source_not_allowed"')).toBe(1);
@@ -65,7 +74,14 @@ describe('TLS port: limits at accept, handshake deadline, literal certificate na
   });
 
   test('silent TLS connections count against the per-source and total limits, and time out', async () => {
-    bridge = await startTestBridge({ maxConnectionsPerSource: 3, maxConnections: 4, tlsHandshakeTimeout: 1, tlsPort: 0, tlsCert: pki.serverCert, tlsKey: pki.serverKey });
+    bridge = await startTestBridge({
+      maxConnectionsPerSource: 3,
+      maxConnections: 4,
+      tlsHandshakeTimeout: 1,
+      tlsPort: 0,
+      tlsCert: pki.serverCert,
+      tlsKey: pki.serverKey,
+    });
     const tlsPort = bridge.tlsAddress!.port;
     const silent = [await connectTo(tlsPort), await connectTo(tlsPort), await connectTo(tlsPort)];
     const fourth = await connectTo(tlsPort);
@@ -85,12 +101,24 @@ describe('TLS port: limits at accept, handshake deadline, literal certificate na
   });
 
   test('4200 silent connections to the TLS port: the bridge holds at most --max-connections-per-source', async () => {
-    bridge = await startTestBridge({ maxConnectionsPerSource: 64, tlsHandshakeTimeout: 60, tlsPort: 0, tlsCert: pki.serverCert, tlsKey: pki.serverKey });
+    bridge = await startTestBridge({
+      maxConnectionsPerSource: 64,
+      tlsHandshakeTimeout: 60,
+      tlsPort: 0,
+      tlsCert: pki.serverCert,
+      tlsKey: pki.serverKey,
+    });
     const tlsPort = bridge.tlsAddress!.port;
     const sockets: Socket[] = [];
     try {
       for (let i = 0; i < 4200; i += 1) sockets.push(await connectTo(tlsPort));
-      await waitFor('4136 refusals', async () => (await counter('obsmon_bridge_connections_rejected_total', 'reason="max_per_source"')) === 4200 - 64, 20_000, 100);
+      await waitFor(
+        '4136 refusals',
+        async () =>
+          (await counter('obsmon_bridge_connections_rejected_total', 'reason="max_per_source"')) === 4200 - 64,
+        20_000,
+        100,
+      );
       await waitFor('the refused sockets closed', () => sockets.filter((s) => !s.destroyed).length === 64, 20_000, 100);
       // A legitimate agent on another address still gets in.
       const agent = await connectFrom(bridge.ingestPort, '127.0.0.2');
@@ -103,11 +131,18 @@ describe('TLS port: limits at accept, handshake deadline, literal certificate na
   }, 120_000);
 
   test('certificate names are literal: CN "*" and DNS "cam-*" grant no other node', async () => {
-    bridge = await startTestBridge({ tlsPort: 0, tlsCert: pki.serverCert, tlsKey: pki.serverKey, tlsClientCa: pki.caCert });
+    bridge = await startTestBridge({
+      tlsPort: 0,
+      tlsCert: pki.serverCert,
+      tlsKey: pki.serverKey,
+      tlsClientCa: pki.caCert,
+    });
     const tlsPort = bridge.tlsAddress!.port;
     const t = now();
     expect(await tlsSend(tlsPort, `ccd01 ${t} cpu=1\n`, pki.client('*'))).toBe('ERR forbidden_node\n');
-    expect(await tlsSend(tlsPort, `cam-01 ${t} cpu=1\ncam-02 ${t} cpu=2\n`, pki.client('cam-01', ['cam-*']))).toBe('ERR forbidden_node\n');
+    expect(await tlsSend(tlsPort, `cam-01 ${t} cpu=1\ncam-02 ${t} cpu=2\n`, pki.client('cam-01', ['cam-*']))).toBe(
+      'ERR forbidden_node\n',
+    );
     expect(bridge.table.get('ccd01')).toBeUndefined();
     expect(bridge.table.get('cam-02')).toBeUndefined();
     expect(bridge.table.get('cam-01')?.series.get('cpu')?.value).toBe(1);
@@ -133,8 +168,17 @@ describe('authentication deadline and the unauthenticated cap (--auth required)'
   });
 
   test('--max-unauthenticated-per-source refuses the extra silent connection; authenticating frees a slot', async () => {
-    bridge = await startTestBridge({ auth: 'required', authTokens: tokensFile(), authTimeout: 60, maxUnauthenticatedPerSource: 3 });
-    const held = [await connectTo(bridge.ingestPort), await connectTo(bridge.ingestPort), await connectTo(bridge.ingestPort)];
+    bridge = await startTestBridge({
+      auth: 'required',
+      authTokens: tokensFile(),
+      authTimeout: 60,
+      maxUnauthenticatedPerSource: 3,
+    });
+    const held = [
+      await connectTo(bridge.ingestPort),
+      await connectTo(bridge.ingestPort),
+      await connectTo(bridge.ingestPort),
+    ];
     const extra = await connectTo(bridge.ingestPort);
     await closed(extra);
     expect(await counter('obsmon_bridge_connections_rejected_total', 'reason="max_unauthenticated"')).toBe(1);
@@ -156,7 +200,14 @@ describe('authentication deadline and the unauthenticated cap (--auth required)'
 describe('control lines follow docs/protocol.md section 9', () => {
   test('AUTH with a NUL or non-ASCII token, a bare PING and a later AUTH are refused and counted', async () => {
     bridge = await startTestBridge();
-    const replies = await sendAndClose(bridge.ingestPort, Buffer.concat([Buffer.from('AUTH abc\x00def\n'), Buffer.from('AUTH caf\xe9-token\n', 'latin1'), Buffer.from('PING\nPING 7\n')]));
+    const replies = await sendAndClose(
+      bridge.ingestPort,
+      Buffer.concat([
+        Buffer.from('AUTH abc\x00def\n'),
+        Buffer.from('AUTH caf\xe9-token\n', 'latin1'),
+        Buffer.from('PING\nPING 7\n'),
+      ]),
+    );
     expect(replies).toBe('ERR malformed\nERR malformed\nERR malformed\nPONG 7\n');
     expect(await counter('obsmon_bridge_rejected_lines_total', 'reason="malformed"')).toBe(3);
   });
@@ -167,7 +218,9 @@ describe('control lines follow docs/protocol.md section 9', () => {
     writeFileSync(path, `tokens:\n  - name: ccd\n    token: ${TOKEN}\n    nodes: [ccd01]\n`);
     bridge = await startTestBridge({ auth: 'optional', authTokens: path });
     const t = now();
-    expect(await sendAndClose(bridge.ingestPort, `legacy01 ${t} cpu=1\nAUTH ${TOKEN}\nweb01 ${t} cpu=2\n`)).toBe('ERR malformed\n');
+    expect(await sendAndClose(bridge.ingestPort, `legacy01 ${t} cpu=1\nAUTH ${TOKEN}\nweb01 ${t} cpu=2\n`)).toBe(
+      'ERR malformed\n',
+    );
     expect(bridge.table.get('web01')?.series.get('cpu')?.value).toBe(2);
     // As the first line it binds: the same report for web01 is forbidden.
     expect(await sendAndClose(bridge.ingestPort, `AUTH ${TOKEN}\nweb01 ${t + 1} cpu=3\n`)).toBe('ERR forbidden_node\n');
@@ -175,7 +228,8 @@ describe('control lines follow docs/protocol.md section 9', () => {
 });
 
 describe('no line lost to the line budget or to a shutdown', () => {
-  const lines = (node: string, count: number, first: number) => Array.from({ length: count }, (_, i) => `${node} ${first + i} cpu=${i % 100}`).join('\n') + '\n';
+  const lines = (node: string, count: number, first: number) =>
+    Array.from({ length: count }, (_, i) => `${node} ${first + i} cpu=${i % 100}`).join('\n') + '\n';
 
   test('a throttled sender that half-closes right after writing keeps its tail (socket end(), then nc -N)', async () => {
     bridge = await startTestBridge();
@@ -186,7 +240,10 @@ describe('no line lost to the line budget or to a shutdown', () => {
     // Real OpenBSD netcat: -N shuts down the sending side after EOF on stdin, then waits for our close.
     const dir = mkdtempSync(join(tmpdir(), 'obsmon-tail-'));
     writeFileSync(join(dir, 'reports'), lines('tail02', 5000, t));
-    await execFileP('sh', ['-c', `nc -N 127.0.0.1 ${bridge.ingestPort} < reports > /dev/null`], { cwd: dir, timeout: 60_000 });
+    await execFileP('sh', ['-c', `nc -N 127.0.0.1 ${bridge.ingestPort} < reports > /dev/null`], {
+      cwd: dir,
+      timeout: 60_000,
+    });
     expect(await counter('obsmon_bridge_reports_accepted_total')).toBe(10_000);
     expect(await counter('obsmon_bridge_lines_total')).toBe(10_000);
     expect(await counter('obsmon_bridge_connection_pauses_total')).toBeGreaterThan(0);
@@ -200,7 +257,9 @@ describe('no line lost to the line budget or to a shutdown', () => {
     agent.write(lines('held01', 20, now() - 100));
     await closed(agent);
     // The bridge counts in its own close handler, which may run after the agent saw the close.
-    const total = async () => ((await counter('obsmon_bridge_lines_total')) ?? 0) + ((await counter('obsmon_bridge_unprocessed_lines_total')) ?? 0);
+    const total = async () =>
+      ((await counter('obsmon_bridge_lines_total')) ?? 0) +
+      ((await counter('obsmon_bridge_unprocessed_lines_total')) ?? 0);
     await waitFor('every line handled or counted', async () => (await total()) === 20, 5000, 20).catch(() => undefined);
     const handled = (await counter('obsmon_bridge_lines_total'))!;
     const unprocessed = (await counter('obsmon_bridge_unprocessed_lines_total'))!;
@@ -213,13 +272,16 @@ describe('no line lost to the line budget or to a shutdown', () => {
     bridge = await startTestBridge({ maxLinesPerSecond: 100 });
     const t = now() - 20_000;
     const agent = await connectTo(bridge.ingestPort);
-    const reset = new Promise<string>((resolve) => agent.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? '')));
+    const reset = new Promise<string>((resolve) =>
+      agent.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? '')),
+    );
     agent.write(lines('drain01', 3000, t));
     await waitFor('the agent paused', async () => (await counter('obsmon_bridge_connection_pauses_total'))! > 0);
     const running = bridge;
     bridge = undefined;
     await running.stop();
-    const accepted = (await running.registry.getSingleMetric('obsmon_bridge_reports_accepted_total')!.get()).values[0]!.value;
+    const accepted = (await running.registry.getSingleMetric('obsmon_bridge_reports_accepted_total')!.get()).values[0]!
+      .value;
     expect(accepted).toBe(3000);
     expect(running.table.get('drain01')?.lastTimestamp).toBe(t + 2999);
     // A plain agent that does not read learns of the close at its next write, not after it.

@@ -42,5 +42,9 @@ test('a node in a maintenance window is drawn as maintenance, with its reason, b
   expect(await ccd01.locator('.meta').textContent()).toContain('CCD swap');
   expect(await page.locator('.card[data-node="ccd02"]').getAttribute('data-severity')).toBe('error');
   // Worst first: the node in error comes before the one in maintenance.
-  expect(await page.locator('.card').evaluateAll((cards) => cards.map((c) => (c as unknown as { dataset: { node: string } }).dataset.node))).toEqual(['ccd02', 'ccd01']);
+  expect(
+    await page
+      .locator('.card')
+      .evaluateAll((cards) => cards.map((c) => (c as unknown as { dataset: { node: string } }).dataset.node)),
+  ).toEqual(['ccd02', 'ccd01']);
 });

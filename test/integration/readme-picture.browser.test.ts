@@ -32,10 +32,25 @@ test('the README picture is `obsmon demo --simulate N` as the browser shows it',
   expect(caption, 'README: the picture caption names the demo command').not.toBeNull();
   const simulated = Number(caption![1]);
   const [ingestPort, httpPort] = [await freePort(), await freePort()];
-  demo = spawn('node', ['bin/obsmon.js', 'demo', '--simulate', String(simulated), '--node', 'obsmon-host', '--ingest-port', String(ingestPort), '--http-port', String(httpPort)], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  demo = spawn(
+    'node',
+    [
+      'bin/obsmon.js',
+      'demo',
+      '--simulate',
+      String(simulated),
+      '--node',
+      'obsmon-host',
+      '--ingest-port',
+      String(ingestPort),
+      '--http-port',
+      String(httpPort),
+    ],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let printed = '';
   demo.stdout!.on('data', (d: Buffer) => (printed += d.toString()));
   await waitFor('the demo to print its URLs', () => printed.includes('Status page'), 30_000);
@@ -44,11 +59,14 @@ test('the README picture is `obsmon demo --simulate N` as the browser shows it',
   await page.goto(`http://127.0.0.1:${httpPort}/`);
   // The exporter's first report needs one CPU sample interval; the simulated nodes report at once.
   await expect.poll(() => page.locator('.card').count(), { timeout: 30_000 }).toBe(simulated + 1);
-  for (const node of [...simulatedNodeNames(simulated), 'obsmon-host']) await page.locator(`.card[data-node="${node}"]`).waitFor();
+  for (const node of [...simulatedNodeNames(simulated), 'obsmon-host'])
+    await page.locator(`.card[data-node="${node}"]`).waitFor();
   // The fleet shows every colour the caption promises: errors, warnings and normal nodes.
-  for (const status of ['error', 'warning', 'ok']) expect(await page.locator(`.card[data-status="${status}"]`).count(), status).toBeGreaterThan(0);
+  for (const status of ['error', 'warning', 'ok'])
+    expect(await page.locator(`.card[data-status="${status}"]`).count(), status).toBeGreaterThan(0);
   expect(await page.locator('#summary').textContent()).toMatch(new RegExp(`^${simulated + 1} nodes · `));
   await page.screenshot({ path: `${ARTIFACTS_DIR}status-page.png` });
-  if (process.env['UPDATE_DOC_IMAGES'] === '1') copyFileSync(`${ARTIFACTS_DIR}status-page.png`, `${REPO}docs/images/status-page.png`);
+  if (process.env['UPDATE_DOC_IMAGES'] === '1')
+    copyFileSync(`${ARTIFACTS_DIR}status-page.png`, `${REPO}docs/images/status-page.png`);
   await page.close();
 });

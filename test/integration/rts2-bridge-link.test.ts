@@ -46,7 +46,10 @@ describe('rts2-sensord and the bridge link', () => {
     const h = harness;
     const view = await watch(h);
     // Inventory nodes that never reported are down from the start; cam1 is critical.
-    await waitFor('cam1 down from start, HW ERROR', () => view.flags('cam1_up') === BOOL_ERROR && view.state === HW_ERROR);
+    await waitFor(
+      'cam1 down from start, HW ERROR',
+      () => view.flags('cam1_up') === BOOL_ERROR && view.state === HW_ERROR,
+    );
     expect(view.flags('web1_up')).toBe(BOOL_WARNING);
     expect(view.text('cam1_age')).toBe('--');
 
@@ -62,7 +65,9 @@ describe('rts2-sensord and the bridge link', () => {
     expect(view.text('cam1_age')).toMatch(/^[1-9]\d* s$/);
     await h.report('cam1 now cpu=13', 'web1 now cpu=1');
     await waitFor('cam1 back', () => view.text('cam1_cpu') === '13.0%' && view.state === 0);
-    const messages = h.centrald.messages.filter((l) => / cam1 (sent|has|reports)/.test(l)).map((l) => l.replace(/^M \d+ \d+ OBSMON /, ''));
+    const messages = h.centrald.messages
+      .filter((l) => / cam1 (sent|has|reports)/.test(l))
+      .map((l) => l.replace(/^M \d+ \d+ OBSMON /, ''));
     expect(messages[0]).toBe('1 cam1 has never reported');
     expect(messages[1]).toBe('4 cam1 reports again');
     expect(messages[2]).toMatch(/^1 cam1 sent no report for \d+ s$/);
@@ -79,10 +84,15 @@ describe('rts2-sensord and the bridge link', () => {
     await h.report('n1 now cpu=1', 'n2 now cpu=1', 'n3 now cpu=1');
     await waitFor('all up', () => states().includes('S 0 "all 3 nodes within limits"'));
     // n1 keeps reporting while n2 and n3 fall silent: the window for "2 of 3" is as long as the wait.
-    await waitFor('two down', async () => {
-      await h.report('n1 now cpu=1');
-      return states().includes('S 0 "2 of 3 nodes down"');
-    }, 15_000, 250);
+    await waitFor(
+      'two down',
+      async () => {
+        await h.report('n1 now cpu=1');
+        return states().includes('S 0 "2 of 3 nodes down"');
+      },
+      15_000,
+      250,
+    );
     await waitFor('all down', () => states().includes('S 0 "3 of 3 nodes down"'), 8000);
     expect(view.text('n1_cpu')).toBe('--');
     // Once a node was down, no state line claims the nodes are within limits; the monitor saw them too.
@@ -112,7 +122,10 @@ describe('rts2-sensord and the bridge link', () => {
 
     await bridge.stop();
     lateBridge = undefined;
-    await waitFor('NOT READY again', () => ((view.state ?? 0) & NOT_READY) !== 0 && view.flags('bridge_ok') === BOOL_ERROR);
+    await waitFor(
+      'NOT READY again',
+      () => ((view.state ?? 0) & NOT_READY) !== 0 && view.flags('bridge_ok') === BOOL_ERROR,
+    );
     // Old data ages out as stale: --, no flag, and no per-node alarm (the bridge is the problem, not n1).
     await waitFor('n1 stale', () => view.text('n1_disk') === '--', 6000);
     expect(view.flags('n1_disk')).toBe(1);

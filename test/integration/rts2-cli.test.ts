@@ -23,7 +23,15 @@ describe('obsmon rts2-sensord (the executable)', () => {
   test('--help lists the RTS2-style options', () => {
     const result = obsmon(['rts2-sensord', '--help']);
     expect(result.status).toBe(0);
-    for (const flag of ['--device <name>', '--server <host[:port]>', '--local-port <n>', '--localhost <host>', '--bridge <url>', '--observatory-veto', '-d <name>']) {
+    for (const flag of [
+      '--device <name>',
+      '--server <host[:port]>',
+      '--local-port <n>',
+      '--localhost <host>',
+      '--bridge <url>',
+      '--observatory-veto',
+      '-d <name>',
+    ]) {
       expect(result.stdout).toContain(flag);
     }
   });
@@ -38,7 +46,20 @@ describe('obsmon rts2-sensord (the executable)', () => {
   test('registers with centrald under -d, and SIGTERM stops it cleanly', async () => {
     centrald = await FakeCentrald.start();
     bridge = await startTestBridge();
-    const args = ['rts2-sensord', '-d', 'CLI1', '-i', '--server', `127.0.0.1:${centrald.port}`, '--bridge', bridge.httpUrl, '--localhost', '127.0.0.1', '--bind', '127.0.0.1'];
+    const args = [
+      'rts2-sensord',
+      '-d',
+      'CLI1',
+      '-i',
+      '--server',
+      `127.0.0.1:${centrald.port}`,
+      '--bridge',
+      bridge.httpUrl,
+      '--localhost',
+      '127.0.0.1',
+      '--bind',
+      '127.0.0.1',
+    ];
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let stderr = '';

@@ -62,7 +62,10 @@ describe('clients of rts2-sensord (rts2-mon)', () => {
     closers.push(view.conn);
     expect(await view.command('info')).toMatchObject({ code: -1, text: 'unknow command info' });
     expect(await view.command('X disk_warn = "70"')).toMatchObject({ code: -1, text: 'unknow command X' });
-    expect(await view.command('auth 1 2')).toMatchObject({ code: -2, text: 'invalid parameters/invalid number of parameters - auth' });
+    expect(await view.command('auth 1 2')).toMatchObject({
+      code: -2,
+      text: 'invalid parameters/invalid number of parameters - auth',
+    });
     const before = view.conn.received.length;
     view.conn.write('T ready\n');
     await view.conn.waitForLine(/^T OK$/, before);
@@ -89,7 +92,11 @@ describe('clients of rts2-sensord (rts2-mon)', () => {
     expect(info.lines.length).toBe(h.sensord.table.size);
     expect(await view.command('base_info')).toEqual({ code: 0, text: 'OK', lines: [] });
     expect(await view.command('status_info')).toEqual({ code: 0, text: 'OK', lines: ['S 262144'] });
-    expect(await view.command('device_status')).toEqual({ code: 0, text: 'device status updated', lines: ['B 262144 0'] });
+    expect(await view.command('device_status')).toEqual({
+      code: 0,
+      text: 'device status updated',
+      lines: ['B 262144 0'],
+    });
     const killall = await view.command('killall');
     expect(killall.code).toBe(0);
     expect(killall.lines).toHaveLength(1);
@@ -105,20 +112,40 @@ describe('clients of rts2-sensord (rts2-mon)', () => {
     const view = await authorized(monitor);
     const other = await authorized(monitor);
     expect(view.flags('disk_warn')).toBe(33882116);
-    expect(await view.command('X disk_warn = "70"')).toEqual({ code: 0, text: 'OK', lines: ['V disk_warn 7.00000000000000000000e+01'] });
+    expect(await view.command('X disk_warn = "70"')).toEqual({
+      code: 0,
+      text: 'OK',
+      lines: ['V disk_warn 7.00000000000000000000e+01'],
+    });
     await waitFor('the other monitor to see 70', () => other.number('disk_warn') === 70);
-    await waitFor('centrald to see 70', () => h.centrald.device('OBSMON')!.received.includes('V disk_warn 7.00000000000000000000e+01'));
-    expect(await view.command('X disk_warn += 5')).toMatchObject({ code: 0, lines: ['V disk_warn 7.50000000000000000000e+01'] });
-    expect(await view.command('X disk_warn -= "5.5"')).toMatchObject({ code: 0, lines: ['V disk_warn 6.95000000000000000000e+01'] });
+    await waitFor('centrald to see 70', () =>
+      h.centrald.device('OBSMON')!.received.includes('V disk_warn 7.00000000000000000000e+01'),
+    );
+    expect(await view.command('X disk_warn += 5')).toMatchObject({
+      code: 0,
+      lines: ['V disk_warn 7.50000000000000000000e+01'],
+    });
+    expect(await view.command('X disk_warn -= "5.5"')).toMatchObject({
+      code: 0,
+      lines: ['V disk_warn 6.95000000000000000000e+01'],
+    });
     expect(await view.command('X disk_warn = 69.5')).toEqual({ code: 0, text: 'OK', lines: [] });
     expect(await view.command('X infotime = 1')).toEqual({ code: -5, text: 'cannot set read-only value', lines: [] });
-    expect(await view.command('X nonexist = 1')).toEqual({ code: -2, text: 'invalid parameters/invalid number of parameters - X', lines: [] });
+    expect(await view.command('X nonexist = 1')).toEqual({
+      code: -2,
+      text: 'invalid parameters/invalid number of parameters - X',
+      lines: [],
+    });
     expect(await view.command('X disk_warn = abc')).toMatchObject({ code: -2 });
     expect(await view.command('X disk_warn = 1 2')).toMatchObject({ code: -2 });
     expect(await view.command('X disk_warn')).toMatchObject({ code: -2 });
     expect(await view.command('X disk_warn * 2')).toMatchObject({ code: -2 });
     // Warning above error (90) or outside 0..100 is a bad value.
-    expect(await view.command('X disk_warn = 95')).toEqual({ code: -3, text: 'invalid parameter values for command X', lines: [] });
+    expect(await view.command('X disk_warn = 95')).toEqual({
+      code: -3,
+      text: 'invalid parameter values for command X',
+      lines: [],
+    });
     expect(await view.command('X disk_err = 101')).toMatchObject({ code: -3 });
     expect(await view.command('X disk_err = nan')).toMatchObject({ code: -3 });
     expect(view.number('disk_warn')).toBe(69.5);
@@ -129,7 +156,11 @@ describe('clients of rts2-sensord (rts2-mon)', () => {
     await h.centrald.stop();
     const conn = await PeerConnection.open(h.sensord.port);
     closers.push(conn);
-    expect(await conn.command('auth 5 0 12345')).toEqual({ code: -5, text: 'cannot authorize; try again later', lines: expect.any(Array) });
+    expect(await conn.command('auth 5 0 12345')).toEqual({
+      code: -5,
+      text: 'cannot authorize; try again later',
+      lines: expect.any(Array),
+    });
     expect(await conn.command('auth 5 1 12345')).toMatchObject({ code: -5 });
   });
 
@@ -147,7 +178,9 @@ describe('clients of rts2-sensord (rts2-mon)', () => {
     const view = await authorized(monitor);
     const hostile = await PeerConnection.open(h.sensord.port);
     closers.push(hostile);
-    hostile.write(`${'A'.repeat(200_000)}\n\x00\x01\xff\r\n"unclosed quote\nauth "1 0 2\nX\n+0\n-5 x\n${'\n'.repeat(1000)}E 1 "x" "y"\nV x 1\n`);
+    hostile.write(
+      `${'A'.repeat(200_000)}\n\x00\x01\xff\r\n"unclosed quote\nauth "1 0 2\nX\n+0\n-5 x\n${'\n'.repeat(1000)}E 1 "x" "y"\nV x 1\n`,
+    );
     const from = hostile.received.length;
     hostile.write('T ready\n');
     await hostile.waitForLine(/^T OK$/, from);

@@ -55,7 +55,12 @@ describe('rts2-sensord with hostile names from the bridge', () => {
     expect(quoted).toBeDefined();
     // A `"` cannot appear in an RTS2 string: the description shows it as `'`.
     expect(view.values.get(quoted!)!.description).toBe("[%] q disk /x'y");
-    expect(names.filter((n) => n.startsWith('q_disk_x_y')).map((n) => view.text(n)).sort()).toEqual(['4.0%', '5.0%']);
+    expect(
+      names
+        .filter((n) => n.startsWith('q_disk_x_y'))
+        .map((n) => view.text(n))
+        .sort(),
+    ).toEqual(['4.0%', '5.0%']);
     expect(view.text('q_disk_C')).toBe('6.0%');
     expect(view.text('q_disk_0')).toBe('7.0%');
     expect(view.text('q_disk_root')).toBe('8.0%');
@@ -74,7 +79,9 @@ describe('rts2-sensord with hostile names from the bridge', () => {
       'spectrograph-control-02.observatory.example.org',
       'cam1',
     ];
-    const lines = nodes.map((n) => `${n} now cpu=5 mem=6 disk=7 disk@/data=8 disk@/var/lib/docker/overlay2=9 rx=1000 tx=2000`);
+    const lines = nodes.map(
+      (n) => `${n} now cpu=5 mem=6 disk=7 disk@/data=8 disk@/var/lib/docker/overlay2=9 rx=1000 tx=2000`,
+    );
     const seen: Array<Map<string, string>> = [];
     const log: string[] = [];
     for (const order of [lines, [...lines].reverse()]) {
@@ -89,7 +96,11 @@ describe('rts2-sensord with hostile names from the bridge', () => {
       await waitFor('every node', () => h.sensord.table.get('nodes')!.value === nodes.length);
       await waitFor('every value at the monitor', () => view.values.size === h.sensord.table.size);
       // value name -> description, for the node values only.
-      const names = new Map([...view.values].filter(([, v]) => / (ccd|spectro|cam1)/.test(v.description)).map(([n, v]) => [n, v.description]));
+      const names = new Map(
+        [...view.values]
+          .filter(([, v]) => / (ccd|spectro|cam1)/.test(v.description))
+          .map(([n, v]) => [n, v.description]),
+      );
       expect(names.size).toBe(nodes.length * 9);
       for (const name of names.keys()) expect(name.length).toBeLessThanOrEqual(MAX_NODE_VALUE_NAME);
       for (const node of nodes) {
@@ -102,7 +113,9 @@ describe('rts2-sensord with hostile names from the bridge', () => {
         if (node === 'cam1') expect(alias).toBe('cam1');
         else expect(alias).toMatch(/^(ccd0[12]_con|spectrogr)_[0-9a-z]{4}$/);
       }
-      expect(view.text(`${[...names.keys()].find((n) => n.startsWith('ccd01_con_'))!.slice(0, 14)}_net_out`)).toBe('2.00 kB/s');
+      expect(view.text(`${[...names.keys()].find((n) => n.startsWith('ccd01_con_'))!.slice(0, 14)}_net_out`)).toBe(
+        '2.00 kB/s',
+      );
       expect(view.problems).toEqual([]);
       seen.push(names);
       monitor.close();
@@ -114,7 +127,13 @@ describe('rts2-sensord with hostile names from the bridge', () => {
     // The mapping is logged once per aliased node and run (cam1 is its own alias).
     const mapped = log.filter((l) => l.includes(' is shown as '));
     expect(mapped).toHaveLength(8);
-    expect(mapped.some((l) => /: Node "ccd01-control\.observatory\.example\.org" is shown as ccd01_con_[0-9a-z]{4} \(docs\/rts2\.md, "Names"\)$/.test(l))).toBe(true);
+    expect(
+      mapped.some((l) =>
+        /: Node "ccd01-control\.observatory\.example\.org" is shown as ccd01_con_[0-9a-z]{4} \(docs\/rts2\.md, "Names"\)$/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
   });
 
   test('a flood of invented nodes stops at --max-nodes, and a burst of crossings is summarised', async () => {
@@ -122,14 +141,20 @@ describe('rts2-sensord with hostile names from the bridge', () => {
     const h = harness;
     await waitFor('registration', () => h.centrald.device('OBSMON')?.received.some((l) => l.startsWith('S ')));
     await h.report(...Array.from({ length: 40 }, (_, i) => `flood${i} now disk=99`));
-    await waitFor('25 nodes shown, 15 ignored', () => h.sensord.table.get('nodes')!.value === 25 && h.sensord.table.get('nodes_ignored')!.value === 15);
+    await waitFor(
+      '25 nodes shown, 15 ignored',
+      () => h.sensord.table.get('nodes')!.value === 25 && h.sensord.table.get('nodes_ignored')!.value === 15,
+    );
     await waitFor('messages', () => h.centrald.messages.length >= 20);
     const floodMessages = h.centrald.messages.filter((l) => / flood\d+ disk | more changes /.test(l));
     expect(floodMessages.length).toBeLessThanOrEqual(25);
     // Every one of them went to error (99 % is above every disk level): so is the summary, type 1.
     const summaries = floodMessages.filter((l) => / more changes /.test(l)).map((l) => l.replace(/^M \d+ \d+ /, ''));
     expect(summaries.length).toBeGreaterThan(0);
-    for (const line of summaries) expect(line).toMatch(/^OBSMON 1 (\d+) more changes \(\1 to error\); see rts2-mon values or the obsmon status page$/);
+    for (const line of summaries)
+      expect(line).toMatch(
+        /^OBSMON 1 (\d+) more changes \(\1 to error\); see rts2-mon values or the obsmon status page$/,
+      );
     expect(h.sensord.table.has('flood39_disk')).toBe(false);
   });
 });

@@ -19,7 +19,10 @@ describe('rts2-sensord and a node in a maintenance window (real bridge, fake cen
   test('a critical node in error during its window: no HW ERROR, "in maintenance" in the state text; HW ERROR once the window is gone', async () => {
     // The window is an hour wide around the bridge's own clock: nothing here depends on timing.
     const until = Math.round(Date.now() / 1000) + 3600;
-    const inventory = tempFile('maint-inventory.yaml', `${NODES}maintenance:\n  - { node: cam1, until: ${until}, reason: CCD swap }\n`);
+    const inventory = tempFile(
+      'maint-inventory.yaml',
+      `${NODES}maintenance:\n  - { node: cam1, until: ${until}, reason: CCD swap }\n`,
+    );
     const h = await startHarness({ bridge: { inventory }, sensord: {} });
     harness = h;
     await waitFor('registration', () => h.centrald.device('OBSMON')?.received.some((l) => l.startsWith('S ')));
@@ -30,7 +33,12 @@ describe('rts2-sensord and a node in a maintenance window (real bridge, fake cen
 
     await h.report('cam1 now cpu=10 mem=20 disk=99', 'web1 now cpu=5 mem=5 disk=10');
     const sent = () => h.centrald.device('OBSMON')!.received;
-    await waitFor('the state text counts cam1 in maintenance', () => sent().includes('S 0 "1 node within limits, 1 node in maintenance"'), 20_000, 50);
+    await waitFor(
+      'the state text counts cam1 in maintenance',
+      () => sent().includes('S 0 "1 node within limits, 1 node in maintenance"'),
+      20_000,
+      50,
+    );
     expect(view.state).toBe(0);
     expect(sent().some((l) => l.startsWith('S 131072'))).toBe(false);
     expect(sent().some((l) => l.startsWith('M ') && l.includes('cam1'))).toBe(false);

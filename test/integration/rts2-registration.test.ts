@@ -33,7 +33,9 @@ describe('rts2-sensord and rts2-centrald', () => {
     expect(lines[3]).toMatch(/^E 3 "uptime" "daemon uptime" $/);
     const eLines = lines.filter((l) => l.startsWith('E '));
     expect(eLines.length).toBe(harness.sensord.table.size);
-    expect(eLines).toContain('E 33882116 "disk_warn" "[%] warning level of disk usage (default; node and group levels of the thresholds file win)" ');
+    expect(eLines).toContain(
+      'E 33882116 "disk_warn" "[%] warning level of disk usage (default; node and group levels of the thresholds file win)" ',
+    );
     const state = lines.findIndex((l) => l.startsWith('S '));
     expect(state).toBeGreaterThan(lines.lastIndexOf(eLines.at(-1)!));
     // No bridge: NOT READY (0x40000), nothing else.

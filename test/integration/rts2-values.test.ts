@@ -61,7 +61,10 @@ describe('rts2-sensord values from the bridge', () => {
     await h.report('cam1 now disk@/data=91');
     await waitFor('WARNING flag', () => view.flags('cam1_disk_data') === PERCENT_WARNING);
     await h.report('cam1 now disk@/data=96');
-    await waitFor('ERROR flag and HW ERROR', () => view.flags('cam1_disk_data') === PERCENT_ERROR && view.state === 131072);
+    await waitFor(
+      'ERROR flag and HW ERROR',
+      () => view.flags('cam1_disk_data') === PERCENT_ERROR && view.state === 131072,
+    );
     expect(view.values.get('worst_disk_node')!.raw).toBe('"cam1:/data"');
     expect(view.flags('worst_disk')).toBe(WORST_PERCENT_ERROR);
     expect(view.number('worst_disk')).toBe(96);
@@ -87,7 +90,10 @@ describe('rts2-sensord values from the bridge', () => {
       'OBSMON 4 cam1 disk /data back to 50.0%, below warning level 90.0%',
     ]);
     // centrald forwarded each of them to the monitor (message_mask), as to every rts2-mon.
-    await waitFor('messages at the monitor', () => m.messages.filter((l) => l.includes('cam1 disk /data')).length === 3);
+    await waitFor(
+      'messages at the monitor',
+      () => m.messages.filter((l) => l.includes('cam1 disk /data')).length === 3,
+    );
     expect(h.centrald.protocolErrors).toEqual([]);
     expect(view.problems).toEqual([]);
   });
@@ -116,7 +122,14 @@ describe('rts2-sensord values from the bridge', () => {
     await waitFor('late7 values', () => view.text('late7_disk_scratch') === '3.0%');
     const after = [...view.values.keys()];
     expect(after.slice(0, before.length)).toEqual(before);
-    expect(after.slice(before.length)).toEqual(['late7_up', 'late7_age', 'late7_cpu', 'late7_disk', 'late7_disk_scratch', 'late7_mem']);
+    expect(after.slice(before.length)).toEqual([
+      'late7_up',
+      'late7_age',
+      'late7_cpu',
+      'late7_disk',
+      'late7_disk_scratch',
+      'late7_mem',
+    ]);
     expect(view.problems).toEqual([]);
     expect(h.sensord.table.get('nodes')!.value).toBe(3);
   });
@@ -153,16 +166,26 @@ describe('rts2-sensord values from the bridge', () => {
     await waitFor('cam1 line', () => view.text('cam1') === 'cpu 10%  mem 20%  disk 96% /data');
     // Red like cam1_disk_data would be, and HW ERROR as in full mode; web1 never reported: yellow.
     expect(view.flags('cam1')).toBe(PERCENT_ERROR);
-    expect(view.values.get('cam1')!.description).toBe('[node] cam1 (group cameras): cpu, memory, fullest disk; --node-values full shows every figure');
+    expect(view.values.get('cam1')!.description).toBe(
+      '[node] cam1 (group cameras): cpu, memory, fullest disk; --node-values full shows every figure',
+    );
     await waitFor('HW ERROR', () => view.state === 131072);
     expect(view.text('web1')).toBe('down: has never reported');
     expect(view.flags('web1')).toBe(PERCENT_WARNING);
     // Two nodes, two values: no per-figure values; the device-wide ones stay.
-    expect([...view.values.keys()].filter((n) => n.startsWith('cam1') || n.startsWith('web1'))).toEqual(['cam1', 'web1']);
+    expect([...view.values.keys()].filter((n) => n.startsWith('cam1') || n.startsWith('web1'))).toEqual([
+      'cam1',
+      'web1',
+    ]);
     expect(view.number('worst_disk')).toBe(96);
-    expect(h.centrald.messages.some((l) => l.endsWith('OBSMON 1 cam1 disk /data 96.0% at or above error level 95.0%'))).toBe(true);
+    expect(
+      h.centrald.messages.some((l) => l.endsWith('OBSMON 1 cam1 disk /data 96.0% at or above error level 95.0%')),
+    ).toBe(true);
     await h.report('cam1 now disk@/data=50', 'web1 now cpu=1');
-    await waitFor('good again', () => view.flags('cam1') === PERCENT && view.flags('web1') === PERCENT && view.state === 0);
+    await waitFor(
+      'good again',
+      () => view.flags('cam1') === PERCENT && view.flags('web1') === PERCENT && view.state === 0,
+    );
     expect(view.problems).toEqual([]);
     expect(h.centrald.protocolErrors).toEqual([]);
   });

@@ -33,7 +33,9 @@ afterEach(async () => {
 // The grid is re-rendered on every stream event and every second, so an element read here can be
 // detached a moment later (its computed style is then empty): callers poll.
 const fillColour = (p: Page, node: string, metric: string) =>
-  p.locator(`.card[data-node="${node}"] .bar[data-metric="${metric}"] .fill`).evaluate((e) => getComputedStyle(e).backgroundColor);
+  p
+    .locator(`.card[data-node="${node}"] .bar[data-metric="${metric}"] .fill`)
+    .evaluate((e) => getComputedStyle(e).backgroundColor);
 
 describe('status page in a real browser', () => {
   test('cards appear with their status colours and a disk bar turns red live, without reload', async () => {
@@ -75,7 +77,9 @@ describe('status page in a real browser', () => {
     await page.goto(`${bridge.httpUrl}/`);
     await page.locator('.card[data-node="beta"]').waitFor();
     expect(await page.locator('.card img, .card b').count()).toBe(0);
-    expect(await page.locator('.card[data-node="beta"] .bar .label').last().textContent()).toBe('disk <b>x</b><img/src/onerror>');
+    expect(await page.locator('.card[data-node="beta"] .bar .label').last().textContent()).toBe(
+      'disk <b>x</b><img/src/onerror>',
+    );
     await page.fill('input[type=search]', 'alp');
     await expect.poll(() => page!.locator('.card').count()).toBe(1);
   });
@@ -85,15 +89,25 @@ describe('node page in a real browser', () => {
   test('draws history charts with dashed warning and error lines and a table of readings', async () => {
     bridge = await startTestBridge();
     const t = now() - 300;
-    const lines = Array.from({ length: 30 }, (_, i) => `cam02 ${t + i * 10} cpu=${20 + i} mem=${40 + i / 2} disk=${70 + i / 2} disk@/data=${50 + i} rx=${1000 * i} tx=${500 * i}`);
+    const lines = Array.from(
+      { length: 30 },
+      (_, i) =>
+        `cam02 ${t + i * 10} cpu=${20 + i} mem=${40 + i / 2} disk=${70 + i / 2} disk@/data=${50 + i} rx=${1000 * i} tx=${500 * i}`,
+    );
     await sendAndClose(bridge.ingestPort, `${lines.join('\n')}\n`);
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     await page.goto(`${bridge.httpUrl}/#/node/cam02`);
     await page.locator('.chart[data-chart="Disk"] canvas').waitFor({ timeout: 10_000 });
-    const charts = (await page.evaluate('window.obsmonCharts')) as Record<string, { series: Array<{ label: string; dash: number[] | null }>; points: number }>;
+    const charts = (await page.evaluate('window.obsmonCharts')) as Record<
+      string,
+      { series: Array<{ label: string; dash: number[] | null }>; points: number }
+    >;
     expect(charts['CPU']!.points).toBe(30);
     expect(charts['Disk']!.series.map((s) => s.label)).toEqual(['/', '/data', 'warning 80', 'error 90']);
-    expect(charts['Disk']!.series.filter((s) => s.dash !== null).map((s) => s.label)).toEqual(['warning 80', 'error 90']);
+    expect(charts['Disk']!.series.filter((s) => s.dash !== null).map((s) => s.label)).toEqual([
+      'warning 80',
+      'error 90',
+    ]);
     expect(charts['CPU']!.series.map((s) => s.label)).toEqual(['cpu %', 'warning 85', 'error 95']);
     const rows = page.locator('table.readings tbody tr');
     expect(await rows.count()).toBe(20);

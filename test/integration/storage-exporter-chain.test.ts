@@ -25,7 +25,16 @@ let bridge: BridgeChild | undefined;
 let exporter: RunningExporter | undefined;
 let ports: { ingestPort: number; httpPort: number };
 
-const bridgeArgs = () => ['--influx-url', influx.url, '--influx-db', DB, '--spool-dir', spoolDir, '--influx-flush-interval', '0.5'];
+const bridgeArgs = () => [
+  '--influx-url',
+  influx.url,
+  '--influx-db',
+  DB,
+  '--spool-dir',
+  spoolDir,
+  '--influx-flush-interval',
+  '0.5',
+];
 
 beforeAll(async () => {
   influx = await startInfluxd();
@@ -45,26 +54,48 @@ afterAll(async () => {
 test('exporter -> bridge SIGKILLed and restarted -> InfluxDB: every report the agent produced, once', async () => {
   const defaults = loadOptions(exporterOptionSpecs, [], {}).values;
   const produced: number[] = [];
-  exporter = await startExporter({ ...defaults, server: [`127.0.0.1:${ports.ingestPort}`], node: 'chain1', interval: 1 }, silentLogger, {
-    backoff: { initialMs: 100, maxMs: 400 },
-    onReport: (r) => produced.push(r.timestamp),
-  });
-  await waitFor('reports arriving', async () => (sampleValue(await bridge!.metricsText(), 'obsmon_bridge_reports_accepted_total', '') ?? 0) >= 3, 10_000, 100);
+  exporter = await startExporter(
+    { ...defaults, server: [`127.0.0.1:${ports.ingestPort}`], node: 'chain1', interval: 1 },
+    silentLogger,
+    {
+      backoff: { initialMs: 100, maxMs: 400 },
+      onReport: (r) => produced.push(r.timestamp),
+    },
+  );
+  await waitFor(
+    'reports arriving',
+    async () => (sampleValue(await bridge!.metricsText(), 'obsmon_bridge_reports_accepted_total', '') ?? 0) >= 3,
+    10_000,
+    100,
+  );
   const killedAt = Date.now() / 1000;
   await bridge!.stop('SIGKILL');
   await new Promise((r) => setTimeout(r, 2500));
   bridge = await startBridgeChild(bridgeArgs(), [], ports);
   const restartedAt = Date.now() / 1000;
-  await waitFor('three new reports on the restarted bridge', async () => {
-    const res = await fetch(`${bridge!.httpUrl}/api/v1/nodes/chain1`);
-    return res.ok && ((await res.json()) as { lastReportTimestamp: number }).lastReportTimestamp >= restartedAt + 3;
-  }, 15_000, 200);
+  await waitFor(
+    'three new reports on the restarted bridge',
+    async () => {
+      const res = await fetch(`${bridge!.httpUrl}/api/v1/nodes/chain1`);
+      return res.ok && ((await res.json()) as { lastReportTimestamp: number }).lastReportTimestamp >= restartedAt + 3;
+    },
+    15_000,
+    200,
+  );
   await exporter.stop();
   exporter = undefined;
-  await waitFor('everything written', async () => {
-    const text = await bridge!.metricsText();
-    return sampleValue(text, 'obsmon_bridge_storage_pending_points', '') === 0 && sampleValue(text, 'obsmon_bridge_spool_points', '') === 0;
-  }, 20_000, 200);
+  await waitFor(
+    'everything written',
+    async () => {
+      const text = await bridge!.metricsText();
+      return (
+        sampleValue(text, 'obsmon_bridge_storage_pending_points', '') === 0 &&
+        sampleValue(text, 'obsmon_bridge_spool_points', '') === 0
+      );
+    },
+    20_000,
+    200,
+  );
 
   const json = await influxQl(influx, `SELECT "mem" FROM "obsmon_node" WHERE "node" = 'chain1'`, DB);
   const stamps = (json.results[0]?.series?.[0]?.values ?? []).map((v) => v[0] as number).sort((a, b) => a - b);

@@ -23,7 +23,8 @@ const bridges: BridgeChild[] = [];
 beforeAll(async () => {
   mountPoint = mkdtempSync(join(tmpdir(), 'obsmon-full-disk-'));
   const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint], { encoding: 'utf8' });
-  if (mounted.status !== 0) throw new Error(`Cannot mount a 1 MiB tmpfs on ${mountPoint} (this test needs root): ${mounted.stderr}`);
+  if (mounted.status !== 0)
+    throw new Error(`Cannot mount a 1 MiB tmpfs on ${mountPoint} (this test needs root): ${mounted.stderr}`);
   influx = await startInfluxd();
 });
 
@@ -37,7 +38,18 @@ afterAll(async () => {
 });
 
 async function bridgeOn(spoolDir: string, db: string): Promise<BridgeChild> {
-  const bridge = await startBridgeChild(['--influx-url', influx.url, '--influx-db', db, '--spool-dir', spoolDir, '--influx-flush-interval', '0.1', '--spool-fsync-interval', '0.1']);
+  const bridge = await startBridgeChild([
+    '--influx-url',
+    influx.url,
+    '--influx-db',
+    db,
+    '--spool-dir',
+    spoolDir,
+    '--influx-flush-interval',
+    '0.1',
+    '--spool-fsync-interval',
+    '0.1',
+  ]);
   bridges.push(bridge);
   return bridge;
 }
@@ -69,16 +81,22 @@ describe('spool on a full disk (real 1 MiB tmpfs, real InfluxDB 1.6, real bridge
     agent.on('data', (d: Buffer) => (received += d.toString('latin1')));
     const t = Math.floor(Date.now() / 1000) - 600;
     const reports = 200;
-    agent.write(Array.from({ length: reports }, (_, i) => `full01 ${t + i} cpu=${i % 100} disk@/data=${i % 100}\n`).join('') + 'PING a1\n');
+    agent.write(
+      Array.from({ length: reports }, (_, i) => `full01 ${t + i} cpu=${i % 100} disk@/data=${i % 100}\n`).join('') +
+        'PING a1\n',
+    );
 
-    const writeErrors = async () => sampleValue(await bridge.metricsText(), 'obsmon_bridge_spool_errors_total', 'op="write"') ?? 0;
+    const writeErrors = async () =>
+      sampleValue(await bridge.metricsText(), 'obsmon_bridge_spool_errors_total', 'op="write"') ?? 0;
     // Every fsync interval and every PING window tries again; ten failures are well past the PING's flush.
     await waitFor('ten failed spool writes', async () => (await writeErrors()) >= 10, 20_000, 50);
     expect(received).toBe('');
     const text = await bridge.metricsText();
     expect(sampleValue(text, 'obsmon_bridge_spool_points', '')).toBe(reports * 2);
     expect(sampleValue(text, 'obsmon_bridge_storage_points_dropped_total', 'reason="spool_error"')).toBe(0);
-    expect(bridge.stderr()).toMatch(/error bridge\/store\/spool: Spool write failed in ".*": ENOSPC.*reports are not acknowledged \(no PONG\) until a write succeeds/);
+    expect(bridge.stderr()).toMatch(
+      /error bridge\/store\/spool: Spool write failed in ".*": ENOSPC.*reports are not acknowledged \(no PONG\) until a write succeeds/,
+    );
 
     rmSync(filler);
     agent.write('PING a2\n');
@@ -91,8 +109,15 @@ describe('spool on a full disk (real 1 MiB tmpfs, real InfluxDB 1.6, real bridge
     await bridge.stop('SIGKILL');
     await influx.start();
     bridge = await bridgeOn(spoolDir, 'full_disk');
-    const count = async (measurement: string) => (await influxQl(influx, `SELECT count(*) FROM "${measurement}"`, 'full_disk')).results[0]?.series?.[0]?.values[0]?.[1];
-    await waitFor('every acknowledged report in InfluxDB', async () => (await count('obsmon_node')) === reports && (await count('obsmon_mount')) === reports, 20_000, 100);
+    const count = async (measurement: string) =>
+      (await influxQl(influx, `SELECT count(*) FROM "${measurement}"`, 'full_disk')).results[0]?.series?.[0]
+        ?.values[0]?.[1];
+    await waitFor(
+      'every acknowledged report in InfluxDB',
+      async () => (await count('obsmon_node')) === reports && (await count('obsmon_mount')) === reports,
+      20_000,
+      100,
+    );
     await bridge.stop('SIGTERM');
   });
 });

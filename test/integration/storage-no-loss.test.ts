@@ -27,10 +27,28 @@ beforeAll(async () => {
   spoolDir = mkdtempSync(join(tmpdir(), 'obsmon-noloss-'));
   influx = await startInfluxd();
   await influxQl(influx, `CREATE DATABASE ${DB}`);
-  bridge = await startBridgeProcess(['--influx-url', influx.url, '--influx-db', DB, '--spool-dir', spoolDir, '--influx-flush-interval', String(FLUSH_INTERVAL_S), '--spool-fsync-interval', String(FSYNC_INTERVAL_S)]);
+  bridge = await startBridgeProcess([
+    '--influx-url',
+    influx.url,
+    '--influx-db',
+    DB,
+    '--spool-dir',
+    spoolDir,
+    '--influx-flush-interval',
+    String(FLUSH_INTERVAL_S),
+    '--spool-fsync-interval',
+    String(FSYNC_INTERVAL_S),
+  ]);
   proxy = await LinkProxy.start(bridge.ingestPort);
   const first = Math.floor(Date.now() / 1000) - 20_000;
-  for (let i = 0; i < AGENTS; i += 1) agents.push(new ResendingAgent(`agent${i}`, proxy.port, { firstTimestamp: first, periodMs: PERIOD_MS, resendWindowMs: RESEND_WINDOW_MS }));
+  for (let i = 0; i < AGENTS; i += 1)
+    agents.push(
+      new ResendingAgent(`agent${i}`, proxy.port, {
+        firstTimestamp: first,
+        periodMs: PERIOD_MS,
+        resendWindowMs: RESEND_WINDOW_MS,
+      }),
+    );
 });
 
 afterAll(async () => {
@@ -53,7 +71,11 @@ async function drained(): Promise<void> {
     'the bridge to write everything it holds',
     async () => {
       const text = await bridge.metricsText();
-      return sampleValue(text, 'obsmon_bridge_spool_points', '') === 0 && sampleValue(text, 'obsmon_bridge_storage_pending_points', '') === 0 && sampleValue(text, 'obsmon_bridge_storage_up', '') === 1;
+      return (
+        sampleValue(text, 'obsmon_bridge_spool_points', '') === 0 &&
+        sampleValue(text, 'obsmon_bridge_storage_pending_points', '') === 0 &&
+        sampleValue(text, 'obsmon_bridge_storage_up', '') === 1
+      );
     },
     20_000,
     100,
@@ -68,13 +90,17 @@ async function missingAges(at: number): Promise<number[]> {
   const ages: number[] = [];
   for (const agent of agents) {
     const stored = new Set(await storedTimestamps(agent.node));
-    for (const s of agent.sent) if (s.writtenAt !== undefined && s.writtenAt < at && !stored.has(s.timestamp)) ages.push(at - s.writtenAt);
+    for (const s of agent.sent)
+      if (s.writtenAt !== undefined && s.writtenAt < at && !stored.has(s.timestamp)) ages.push(at - s.writtenAt);
   }
   return ages;
 }
 
 /** Stop the bridge with `signal` while the agents hold their reconnects; restart it; report what it lost. */
-async function crashAndRestart(signal: 'SIGTERM' | 'SIGKILL', databaseBackBeforeMeasuring?: () => Promise<void>): Promise<{ code: number | null; lostPoints: number; oldestLostMs: number }> {
+async function crashAndRestart(
+  signal: 'SIGTERM' | 'SIGKILL',
+  databaseBackBeforeMeasuring?: () => Promise<void>,
+): Promise<{ code: number | null; lostPoints: number; oldestLostMs: number }> {
   for (const a of agents) a.hold();
   const at = Date.now();
   const code = await bridge.stop(signal);

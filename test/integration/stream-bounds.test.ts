@@ -60,7 +60,8 @@ async function flood(ingestPort: number, count: number, reader?: SseClient, node
   const start = reader?.events.length ?? 0;
   for (let i = 0; i < count; i += 1) {
     if (!agent.write(`${node} ${t + i} ${PADDING}\n`)) await new Promise((r) => agent.once('drain', r));
-    if (reader !== undefined && i % 500 === 499) await waitFor(`reader at ${i + 1}`, () => reader.events.length >= start + i + 1 - 500, 30_000, 10);
+    if (reader !== undefined && i % 500 === 499)
+      await waitFor(`reader at ${i + 1}`, () => reader.events.length >= start + i + 1 - 500, 30_000, 10);
   }
 }
 
@@ -73,7 +74,12 @@ describe('stream subscriber bounds', () => {
     child = await startBridgeProcess(['--max-lines-per-second', '10000000', '--stream-max-subscribers', '200']);
     const url = child.httpUrl;
     await pausedSubscribers(url, 200);
-    await waitFor('200 subscribers', async () => metric(await child!.metricsText(), 'obsmon_bridge_stream_subscribers') === 200, 30_000, 100);
+    await waitFor(
+      '200 subscribers',
+      async () => metric(await child!.metricsText(), 'obsmon_bridge_stream_subscribers') === 200,
+      30_000,
+      100,
+    );
     const over = await fetch(`${url}/api/v1/stream`);
     expect(over.status).toBe(503);
     expect(await over.json()).toEqual({ error: 'too_many_subscribers' });
@@ -96,8 +102,18 @@ describe('stream subscriber bounds', () => {
     watcher.catch(() => {}); // awaited below; a failure there fails the test
     try {
       await flood(child.ingestPort, 20_000);
-      await waitFor('20 000 reports accepted', async () => metric(await child!.metricsText(), 'obsmon_bridge_reports_accepted_total') === 20_000, 60_000, 200);
-      await waitFor('every paused subscriber dropped', async () => metric(await child!.metricsText(), 'obsmon_bridge_stream_subscribers') === 0, 60_000, 200);
+      await waitFor(
+        '20 000 reports accepted',
+        async () => metric(await child!.metricsText(), 'obsmon_bridge_reports_accepted_total') === 20_000,
+        60_000,
+        200,
+      );
+      await waitFor(
+        'every paused subscriber dropped',
+        async () => metric(await child!.metricsText(), 'obsmon_bridge_stream_subscribers') === 0,
+        60_000,
+        200,
+      );
     } finally {
       watching = false;
       await watcher;
@@ -110,22 +126,36 @@ describe('stream subscriber bounds', () => {
     // its 1 MiB plus per-write overhead: gigabytes for 1000, several hundred MiB for 200.
     expect(maxBuffered).toBeLessThanOrEqual(64 * MiB);
     expect(maxRss - before).toBeLessThan(128 * MiB);
-    console.log(`200 paused subscribers + 20 000 reports: RSS ${Math.round(before / MiB)} -> max ${Math.round(maxRss / MiB)} MiB, max buffered ${Math.round(maxBuffered / 1024)} KiB`);
+    console.log(
+      `200 paused subscribers + 20 000 reports: RSS ${Math.round(before / MiB)} -> max ${Math.round(maxRss / MiB)} MiB, max buffered ${Math.round(maxBuffered / 1024)} KiB`,
+    );
   }, 180_000);
 
   test('over --stream-max-total-buffered-bytes the longest-stalled subscribers are dropped; a subscriber that reads gets everything', async () => {
-    bridge = await startTestBridge({ maxLinesPerSecond: 10_000_000, maxLineBytes: 65_536, streamMaxBufferedBytes: 256 * MiB, streamMaxTotalBufferedBytes: 64 * 1024 });
+    bridge = await startTestBridge({
+      maxLinesPerSecond: 10_000_000,
+      maxLineBytes: 65_536,
+      streamMaxBufferedBytes: 256 * MiB,
+      streamMaxTotalBufferedBytes: 64 * 1024,
+    });
     const reader = await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`);
     clients.push(reader);
     await pausedSubscribers(bridge.httpUrl, 8);
-    await waitFor('9 subscribers', async () => metric(await bridge!.metricsText(), 'obsmon_bridge_stream_subscribers') === 9, 10_000);
+    await waitFor(
+      '9 subscribers',
+      async () => metric(await bridge!.metricsText(), 'obsmon_bridge_stream_subscribers') === 9,
+      10_000,
+    );
     let maxBuffered = 0;
     const gauge = bridge.registry.getSingleMetric('obsmon_bridge_stream_buffered_bytes')!;
     const sampler = setInterval(() => {
       void Promise.resolve(gauge.get()).then((v) => (maxBuffered = Math.max(maxBuffered, v.values[0]?.value ?? 0)));
     }, 5);
     // Events of ~15 KB, so the paused sockets' kernel buffers (~4 MB each) fill and Node starts holding.
-    const wide = Array.from({ length: 200 }, (_, i) => `disk@/${'m'.repeat(60)}${String(i).padStart(3, '0')}=${i % 100}`).join(' ');
+    const wide = Array.from(
+      { length: 200 },
+      (_, i) => `disk@/${'m'.repeat(60)}${String(i).padStart(3, '0')}=${i % 100}`,
+    ).join(' ');
     const agent = await connectTo(bridge.ingestPort);
     sockets.push(agent);
     const t = Math.floor(Date.now() / 1000) - 2000;
@@ -138,17 +168,30 @@ describe('stream subscriber bounds', () => {
       // Only a subscriber whose socket took nothing for 1 s is dropped: on a fast machine the flood can
       // end sooner, so go on reporting (bounded) until the stalled ones have been dropped.
       let sent = 1500;
-      await waitFor('the stalled subscribers dropped for the total bound', async () => {
-        agent.write(`wide ${t + sent} ${wide}\n`);
-        sent += 1;
-        return metric(await bridge!.metricsText(), 'obsmon_bridge_stream_dropped_subscribers_total', 'reason="total_buffered"') > 0;
-      }, 30_000, 100);
+      await waitFor(
+        'the stalled subscribers dropped for the total bound',
+        async () => {
+          agent.write(`wide ${t + sent} ${wide}\n`);
+          sent += 1;
+          return (
+            metric(
+              await bridge!.metricsText(),
+              'obsmon_bridge_stream_dropped_subscribers_total',
+              'reason="total_buffered"',
+            ) > 0
+          );
+        },
+        30_000,
+        100,
+      );
       await waitFor(`the reader got all ${sent} reports`, () => reader.events.length === sent, 60_000, 50);
     } finally {
       clearInterval(sampler);
     }
     const text = await bridge.metricsText();
-    expect(metric(text, 'obsmon_bridge_stream_dropped_subscribers_total', 'reason="total_buffered"')).toBeGreaterThan(0);
+    expect(metric(text, 'obsmon_bridge_stream_dropped_subscribers_total', 'reason="total_buffered"')).toBeGreaterThan(
+      0,
+    );
     expect(metric(text, 'obsmon_bridge_stream_dropped_subscribers_total', 'reason="slow"')).toBe(0);
     // The bound plus what draining subscribers have in flight (at most one write each).
     expect(maxBuffered).toBeLessThanOrEqual(64 * 1024 + 9 * 64 * 1024);
@@ -171,17 +214,27 @@ describe('stream resume larger than --stream-max-buffered-bytes', () => {
     const resumes = {
       old: await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`, { 'last-event-id': oldId }),
       foreign: await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`, { 'last-event-id': 'deadbeef.1' }),
-      windowStart: await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`, { 'last-event-id': windowStart }),
+      windowStart: await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`, {
+        'last-event-id': windowStart,
+      }),
     };
     clients.push(...Object.values(resumes));
     await flood(bridge.ingestPort, 1, undefined, 'live01');
     for (const [name, client] of Object.entries(resumes)) {
-      await waitFor(`${name}: the live event after the replay`, () => client.events.some((e) => e.data.includes('"live01"')), 60_000, 50);
+      await waitFor(
+        `${name}: the live event after the replay`,
+        () => client.events.some((e) => e.data.includes('"live01"')),
+        60_000,
+        50,
+      );
       const reports = client.ofType('report');
       expect(reports.at(-1)!.data, name).toContain('"live01"');
       // Replayed in order, nothing skipped.
       const seqs = reports.map((e) => seqOf(e.id));
-      expect(seqs.every((s, i) => i === 0 || s === seqs[i - 1]! + 1), name).toBe(true);
+      expect(
+        seqs.every((s, i) => i === 0 || s === seqs[i - 1]! + 1),
+        name,
+      ).toBe(true);
     }
     expect(resumes.old.events[0]).toMatchObject({ event: 'reset', data: '{"reason":"window_exceeded"}' });
     expect(resumes.foreign.events[0]).toMatchObject({ event: 'reset', data: '{"reason":"bridge_restarted"}' });
@@ -189,17 +242,23 @@ describe('stream resume larger than --stream-max-buffered-bytes', () => {
     expect(resumes.foreign.ofType('report')).toHaveLength(20_001);
     expect(resumes.windowStart.ofType('reset')).toHaveLength(0);
     expect(resumes.windowStart.ofType('report')).toHaveLength(20_000);
-    expect(metric(await bridge.metricsText(), 'obsmon_bridge_stream_dropped_subscribers_total', 'reason="slow"')).toBe(0);
+    expect(metric(await bridge.metricsText(), 'obsmon_bridge_stream_dropped_subscribers_total', 'reason="slow"')).toBe(
+      0,
+    );
   }, 180_000);
 
   test('an id ahead of the newest event resumes live', async () => {
     bridge = await startTestBridge();
     await flood(bridge.ingestPort, 3);
-    const probe = await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`, { 'last-event-id': 'deadbeef.1' });
+    const probe = await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`, {
+      'last-event-id': 'deadbeef.1',
+    });
     clients.push(probe);
     await waitFor('the window', () => probe.ofType('report').length === 3);
     const instance = probe.ofType('report')[0]!.id!.split('.')[0]!;
-    const ahead = await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`, { 'last-event-id': `${instance}.999999` });
+    const ahead = await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`, {
+      'last-event-id': `${instance}.999999`,
+    });
     clients.push(ahead);
     await flood(bridge.ingestPort, 1, undefined, 'live02');
     await waitFor('the live event', () => ahead.events.some((e) => e.data.includes('"live02"')));
@@ -207,20 +266,37 @@ describe('stream resume larger than --stream-max-buffered-bytes', () => {
   });
 
   test('a subscriber that reads slower than the window moves gets a reset in the stream and goes on', async () => {
-    bridge = await startTestBridge({ maxLinesPerSecond: 10_000_000, maxLineBytes: 65_536, streamWindow: 50, streamMaxBufferedBytes: 256 * MiB });
+    bridge = await startTestBridge({
+      maxLinesPerSecond: 10_000_000,
+      maxLineBytes: 65_536,
+      streamWindow: 50,
+      streamMaxBufferedBytes: 256 * MiB,
+    });
     const port = Number(new URL(bridge.httpUrl).port);
     const socket = await connectTo(port);
     sockets.push(socket);
     socket.pause();
     socket.write('GET /api/v1/stream?types=report HTTP/1.1\r\nHost: x\r\n\r\n');
-    await waitFor('subscribed', async () => metric(await bridge!.metricsText(), 'obsmon_bridge_stream_subscribers') === 1);
+    await waitFor(
+      'subscribed',
+      async () => metric(await bridge!.metricsText(), 'obsmon_bridge_stream_subscribers') === 1,
+    );
     // ~15 KB events: 600 of them (9 MB) overflow the paused socket's kernel buffer and the 50-event window.
-    const wide = Array.from({ length: 200 }, (_, i) => `disk@/${'m'.repeat(60)}${String(i).padStart(3, '0')}=${i % 100}`).join(' ');
+    const wide = Array.from(
+      { length: 200 },
+      (_, i) => `disk@/${'m'.repeat(60)}${String(i).padStart(3, '0')}=${i % 100}`,
+    ).join(' ');
     const agent = await connectTo(bridge.ingestPort);
     sockets.push(agent);
     const t = Math.floor(Date.now() / 1000) - 1000;
-    for (let i = 0; i < 600; i += 1) if (!agent.write(`wide ${t + i} ${wide}\n`)) await new Promise((r) => agent.once('drain', r));
-    await waitFor('600 reports accepted', async () => metric(await bridge!.metricsText(), 'obsmon_bridge_reports_accepted_total') === 600, 30_000, 100);
+    for (let i = 0; i < 600; i += 1)
+      if (!agent.write(`wide ${t + i} ${wide}\n`)) await new Promise((r) => agent.once('drain', r));
+    await waitFor(
+      '600 reports accepted',
+      async () => metric(await bridge!.metricsText(), 'obsmon_bridge_reports_accepted_total') === 600,
+      30_000,
+      100,
+    );
     let received = '';
     socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
     socket.resume();

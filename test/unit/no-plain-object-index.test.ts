@@ -39,7 +39,12 @@ function hasStringIndex(checker: ts.TypeChecker, type: ts.Type): boolean {
 function keyTypes(checker: ts.TypeChecker, key: ts.Expression): ts.Type[] {
   const types = [checker.getTypeAtLocation(key)];
   let inner: ts.Expression = key;
-  while (ts.isAsExpression(inner) || ts.isTypeAssertionExpression(inner) || ts.isParenthesizedExpression(inner) || ts.isNonNullExpression(inner)) {
+  while (
+    ts.isAsExpression(inner) ||
+    ts.isTypeAssertionExpression(inner) ||
+    ts.isParenthesizedExpression(inner) ||
+    ts.isNonNullExpression(inner)
+  ) {
     inner = inner.expression;
     types.push(checker.getTypeAtLocation(inner));
   }
@@ -59,17 +64,28 @@ function findPlainObjectIndexing(program: ts.Program, root: string, files: reado
       if (ts.isElementAccessExpression(node)) {
         object = node.expression;
         key = node.argumentExpression;
-      } else if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.InKeyword && !ts.isPrivateIdentifier(node.left)) {
+      } else if (
+        ts.isBinaryExpression(node) &&
+        node.operatorToken.kind === ts.SyntaxKind.InKeyword &&
+        !ts.isPrivateIdentifier(node.left)
+      ) {
         object = node.right;
         key = node.left;
       }
       if (object !== undefined && key !== undefined) {
         const objectType = checker.getTypeAtLocation(object);
         // An `in` check on any object, not only an indexed one, finds prototype members.
-        const plain = ts.isElementAccessExpression(node) ? hasStringIndex(checker, objectType) : (checker.getNonNullableType(objectType).flags & ts.TypeFlags.Object) !== 0 || hasStringIndex(checker, objectType);
+        const plain = ts.isElementAccessExpression(node)
+          ? hasStringIndex(checker, objectType)
+          : (checker.getNonNullableType(objectType).flags & ts.TypeFlags.Object) !== 0 ||
+            hasStringIndex(checker, objectType);
         if (plain && keyTypes(checker, key).some(isStringLike)) {
           const text = node.getText(source).replace(/\s+/g, ' ');
-          offences.push({ file: relative(root, fileName), line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1, text });
+          offences.push({
+            file: relative(root, fileName),
+            line: source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1,
+            text,
+          });
         }
       }
       ts.forEachChild(node, visit);
@@ -92,13 +108,21 @@ function projectProgram(): { program: ts.Program; files: string[] } {
 
 function snippetProgram(code: string): { program: ts.Program; files: string[] } {
   const fileName = join(ROOT, '__snippet__.ts');
-  const options: ts.CompilerOptions = { strict: true, noUncheckedIndexedAccess: true, target: ts.ScriptTarget.ES2022, lib: ['lib.es2022.d.ts'], noEmit: true, types: [] };
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2022.d.ts'],
+    noEmit: true,
+    types: [],
+  };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
   const getSourceFile = host.getSourceFile.bind(host);
   host.readFile = (f) => (f === fileName ? code : readFile(f));
   host.fileExists = (f) => f === fileName || ts.sys.fileExists(f);
-  host.getSourceFile = (f, language) => (f === fileName ? ts.createSourceFile(f, code, language, true) : getSourceFile(f, language));
+  host.getSourceFile = (f, language) =>
+    f === fileName ? ts.createSourceFile(f, code, language, true) : getSourceFile(f, language);
   return { program: ts.createProgram({ rootNames: [fileName], options, host }), files: [fileName] };
 }
 
@@ -120,7 +144,14 @@ describe('no string-typed key indexes a plain object', () => {
         export function maybe(table: Record<string, number> | undefined, key: string) { return table?.[key]; }
         export function parsed(text: string, key: string) { return JSON.parse(text)[key]; }
       `),
-    ).toEqual(['defaults[key]', 'key in defaults', 'table[key]', "defaults[key as 'disk']", 'table?.[key]', 'JSON.parse(text)[key]']);
+    ).toEqual([
+      'defaults[key]',
+      'key in defaults',
+      'table[key]',
+      "defaults[key as 'disk']",
+      'table?.[key]',
+      'JSON.parse(text)[key]',
+    ]);
     expect(
       offencesIn(`
         const rank: Record<'ok' | 'error', number> = { ok: 0, error: 1 };
@@ -133,10 +164,14 @@ describe('no string-typed key indexes a plain object', () => {
     ).toEqual([]);
   });
 
-  test('bridge, exporter, rts2-sensord, grafana generator, protocol, config, lib and cli are clean', { timeout: 120_000 }, () => {
-    const { program, files } = projectProgram();
-    expect(files.length).toBeGreaterThan(100);
-    const offences = findPlainObjectIndexing(program, ROOT, files).map((o) => `${o.file}:${o.line}: ${o.text}`);
-    expect(offences).toEqual([]);
-  });
+  test(
+    'bridge, exporter, rts2-sensord, grafana generator, protocol, config, lib and cli are clean',
+    { timeout: 120_000 },
+    () => {
+      const { program, files } = projectProgram();
+      expect(files.length).toBeGreaterThan(100);
+      const offences = findPlainObjectIndexing(program, ROOT, files).map((o) => `${o.file}:${o.line}: ${o.text}`);
+      expect(offences).toEqual([]);
+    },
+  );
 });

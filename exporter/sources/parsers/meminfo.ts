@@ -10,7 +10,10 @@ export function parseMeminfo(text: string): MemoryReading | undefined {
   for (const line of text.split('\n')) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
-    const [amount, unit] = line.slice(colon + 1).trim().split(/\s+/);
+    const [amount, unit] = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     const value = Number(amount);
     // HugePages_* are counts without a unit; only sizes are kept.
     if (unit !== 'kB' || amount === '' || !Number.isFinite(value)) continue;

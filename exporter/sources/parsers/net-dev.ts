@@ -51,7 +51,14 @@ function* netDevLines(text: string): Generator<{ name: string; fields: string[] 
     const colon = line.lastIndexOf(':');
     if (colon < 0 || line.includes('|')) continue;
     const name = line.slice(0, colon).trim();
-    if (name !== '') yield { name, fields: line.slice(colon + 1).trim().split(/\s+/) };
+    if (name !== '')
+      yield {
+        name,
+        fields: line
+          .slice(colon + 1)
+          .trim()
+          .split(/\s+/),
+      };
   }
 }
 

@@ -26,7 +26,12 @@ export interface GrafanaAlertRule {
   uid: string;
   title: string;
   condition: string;
-  data: Array<{ refId: string; relativeTimeRange?: { from: number; to: number }; datasourceUid: string; model: unknown }>;
+  data: Array<{
+    refId: string;
+    relativeTimeRange?: { from: number; to: number };
+    datasourceUid: string;
+    model: unknown;
+  }>;
   noDataState: 'OK';
   execErrState: 'Error';
   for: string;
@@ -52,7 +57,9 @@ const plain = (value: object): unknown => JSON.parse(JSON.stringify(value));
 
 /** A stable UID (Grafana: at most 40 of [A-Za-z0-9_-]) from group, alert name and severity. */
 export function ruleUid(group: string, rule: PrometheusAlertRule): string {
-  const digest = createHash('sha1').update(`${group}/${rule.alert}/${rule.labels['severity'] ?? ''}`).digest('hex');
+  const digest = createHash('sha1')
+    .update(`${group}/${rule.alert}/${rule.labels['severity'] ?? ''}`)
+    .digest('hex');
   return `obsmon-${digest.slice(0, 20)}`;
 }
 
@@ -65,15 +72,31 @@ export function ruleUid(group: string, rule: PrometheusAlertRule): string {
  */
 export function toGrafanaRule(group: string, rule: PrometheusAlertRule, paused: boolean): GrafanaAlertRule {
   const query = new DataqueryBuilder().datasource(PROMETHEUS.ref).expr(rule.expr).instant().refId(REF.query).build();
-  const math = new TypeMathBuilder().datasource(EXPR).refId(REF.math).expression(`is_number($${REF.query}) || is_nan($${REF.query}) || is_inf($${REF.query})`).build();
-  const threshold = new TypeThresholdBuilder().datasource(EXPR).refId(REF.threshold).expression(REF.math).conditions([{ evaluator: { type: 'gt', params: [0] } }]).build();
-  const annotations = Object.fromEntries(Object.entries(rule.annotations).map(([key, template]) => [key, grafanaTemplate(template)]));
+  const math = new TypeMathBuilder()
+    .datasource(EXPR)
+    .refId(REF.math)
+    .expression(`is_number($${REF.query}) || is_nan($${REF.query}) || is_inf($${REF.query})`)
+    .build();
+  const threshold = new TypeThresholdBuilder()
+    .datasource(EXPR)
+    .refId(REF.threshold)
+    .expression(REF.math)
+    .conditions([{ evaluator: { type: 'gt', params: [0] } }])
+    .build();
+  const annotations = Object.fromEntries(
+    Object.entries(rule.annotations).map(([key, template]) => [key, grafanaTemplate(template)]),
+  );
   return {
     uid: ruleUid(group, rule),
     title: rule.alert,
     condition: REF.threshold,
     data: [
-      { refId: REF.query, relativeTimeRange: { from: 600, to: 0 }, datasourceUid: PROMETHEUS.ref.uid, model: plain(query) },
+      {
+        refId: REF.query,
+        relativeTimeRange: { from: 600, to: 0 },
+        datasourceUid: PROMETHEUS.ref.uid,
+        model: plain(query),
+      },
       { refId: REF.math, datasourceUid: EXPR.uid, model: plain(math) },
       { refId: REF.threshold, datasourceUid: EXPR.uid, model: plain(threshold) },
     ],
@@ -93,7 +116,10 @@ export function toGrafanaRule(group: string, rule: PrometheusAlertRule, paused: 
  * one rule per Prometheus alert. Paused by default: in the docker-compose stack Prometheus evaluates
  * and Alertmanager notifies, and two evaluators would notify twice (docs/grafana.md).
  */
-export function grafanaRuleGroups(groups: readonly PrometheusRuleGroup[] = readPrometheusAlerts(), paused = true): GrafanaRuleGroup[] {
+export function grafanaRuleGroups(
+  groups: readonly PrometheusRuleGroup[] = readPrometheusAlerts(),
+  paused = true,
+): GrafanaRuleGroup[] {
   return groups.map((group) => ({
     orgId: 1,
     name: group.name,

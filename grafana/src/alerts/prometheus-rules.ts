@@ -24,13 +24,18 @@ export interface PrometheusRuleGroup {
 }
 
 interface RuleFile {
-  groups?: Array<{ name: string; rules?: Array<Partial<PrometheusAlertRule> & { record?: string; keep_firing_for?: string }> }>;
+  groups?: Array<{
+    name: string;
+    rules?: Array<Partial<PrometheusAlertRule> & { record?: string; keep_firing_for?: string }>;
+  }>;
 }
 
 /** Alerting rules of every rule file, by group, in file and rule order; recording rules are left out. */
 export function readPrometheusAlerts(dir: string = PROMETHEUS_RULES_DIR): PrometheusRuleGroup[] {
   const groups: PrometheusRuleGroup[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yml')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yml'))
+    .sort()) {
     const parsed = parse(readFileSync(join(dir, file), 'utf8')) as RuleFile | null;
     for (const group of parsed?.groups ?? []) {
       const alerts: PrometheusAlertRule[] = [];

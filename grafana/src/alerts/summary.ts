@@ -48,7 +48,12 @@ function replace(template: string, block: QueryBlock): { start: number; end: num
   const level = /\((warning|error) level: $/.exec(before);
   if (level !== null) {
     const close = after.indexOf(')');
-    if (close >= 0) return { start: block.start - level[0].length, end: block.end + close + 1, text: `(at or above its ${level[1]} level)` };
+    if (close >= 0)
+      return {
+        start: block.start - level[0].length,
+        end: block.end + close + 1,
+        text: `(at or above its ${level[1]} level)`,
+      };
   }
   const lastReport = /;\s*last report: $/.exec(before);
   if (lastReport !== null) return { start: block.start - lastReport[0].length, end: block.end, text: '' };

@@ -1,4 +1,11 @@
-import { DashboardBuilder, DashboardCursorSync, QueryVariableBuilder, RowBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  DashboardBuilder,
+  DashboardCursorSync,
+  QueryVariableBuilder,
+  RowBuilder,
+  VariableRefresh,
+  VariableSort,
+} from '@grafana/grafana-foundation-sdk/dashboard';
 import { INFLUXQL, MIXED } from '../datasources.ts';
 import { InfluxQlQueryBuilder } from '../influxql.ts';
 import { historyPanel } from '../panels/history.ts';
@@ -14,7 +21,13 @@ const WHERE = 'WHERE "node"::tag =~ /^$node$/ AND $timeFilter';
  * Mean per interval of `fields` (`field AS name`) of one measurement of docs/storage.md's schema;
  * series named by `alias` ($col = the AS name, $tag_<t> = a tag).
  */
-function influx(measurement: string, fields: ReadonlyArray<[string, string]>, refId: string, groupBy: string[] = [], alias = '$col'): InfluxQlQueryBuilder {
+function influx(
+  measurement: string,
+  fields: ReadonlyArray<[string, string]>,
+  refId: string,
+  groupBy: string[] = [],
+  alias = '$col',
+): InfluxQlQueryBuilder {
   const select = fields.map(([field, name]) => `mean("${field}") AS "${name}"`).join(', ');
   const group = ['time($__interval)', ...groupBy.map((t) => `"${t}"`)].join(', ');
   return new InfluxQlQueryBuilder(`SELECT ${select} FROM "${measurement}" ${WHERE} GROUP BY ${group} fill(none)`)
@@ -30,10 +43,14 @@ function influx(measurement: string, fields: ReadonlyArray<[string, string]>, re
  */
 export function nodeHistoryDashboard(): DashboardBuilder {
   const panel = (options: Omit<Parameters<typeof historyPanel>[0], 'datasource'>) =>
-    historyPanel({ ...options, datasource: options.levels === undefined ? INFLUXQL.ref : MIXED }, '$node').interval('10s');
+    historyPanel({ ...options, datasource: options.levels === undefined ? INFLUXQL.ref : MIXED }, '$node').interval(
+      '10s',
+    );
   return new DashboardBuilder('obsmon / Node history (InfluxDB)')
     .uid(NODE_HISTORY_UID)
-    .description('Every report of one node from InfluxDB, with the node\'s warning and error levels dashed, and the latest reports.')
+    .description(
+      "Every report of one node from InfluxDB, with the node's warning and error levels dashed, and the latest reports.",
+    )
     .tags(['obsmon'])
     .links(obsmonDashboardLinks())
     .refresh('1m')
@@ -49,8 +66,26 @@ export function nodeHistoryDashboard(): DashboardBuilder {
         .sort(VariableSort.AlphabeticalAsc),
     )
     .withRow(new RowBuilder('History'))
-    .withPanel(panel({ title: 'CPU', unit: 'percent', max: 100, series: ['cpu'], levels: 'cpu', targets: [influx('obsmon_node', [['cpu', 'cpu']], 'A')] }))
-    .withPanel(panel({ title: 'Memory', unit: 'percent', max: 100, series: ['memory'], levels: 'mem', targets: [influx('obsmon_node', [['mem', 'memory']], 'A')] }))
+    .withPanel(
+      panel({
+        title: 'CPU',
+        unit: 'percent',
+        max: 100,
+        series: ['cpu'],
+        levels: 'cpu',
+        targets: [influx('obsmon_node', [['cpu', 'cpu']], 'A')],
+      }),
+    )
+    .withPanel(
+      panel({
+        title: 'Memory',
+        unit: 'percent',
+        max: 100,
+        series: ['memory'],
+        levels: 'mem',
+        targets: [influx('obsmon_node', [['mem', 'memory']], 'A')],
+      }),
+    )
     .withPanel(
       panel({
         title: 'Disk per mount',
@@ -59,18 +94,65 @@ export function nodeHistoryDashboard(): DashboardBuilder {
         series: [],
         levels: 'disk',
         // The root filesystem is the unqualified `disk` of obsmon_node; other mounts are obsmon_mount.
-        targets: [influx('obsmon_node', [['disk', '/']], 'A'), influx('obsmon_mount', [['disk', 'disk']], 'B', ['mount'], '$tag_mount')],
+        targets: [
+          influx('obsmon_node', [['disk', '/']], 'A'),
+          influx('obsmon_mount', [['disk', 'disk']], 'B', ['mount'], '$tag_mount'),
+        ],
       }),
     )
-    .withPanel(panel({ title: 'Network (all interfaces)', unit: 'Bps', series: ['in', 'out'], targets: [influx('obsmon_node', [['rx', 'in'], ['tx', 'out']], 'A')] }))
-    .withPanel(panel({ title: 'Load', unit: 'short', series: ['load1', 'load5', 'load15'], targets: [influx('obsmon_node', [['load1', 'load1'], ['load5', 'load5'], ['load15', 'load15']], 'A')] }))
-    .withPanel(panel({ title: 'Swap', unit: 'percent', max: 100, series: ['swap'], levels: 'swap', targets: [influx('obsmon_node', [['swap', 'swap']], 'A')] }))
+    .withPanel(
+      panel({
+        title: 'Network (all interfaces)',
+        unit: 'Bps',
+        series: ['in', 'out'],
+        targets: [
+          influx(
+            'obsmon_node',
+            [
+              ['rx', 'in'],
+              ['tx', 'out'],
+            ],
+            'A',
+          ),
+        ],
+      }),
+    )
+    .withPanel(
+      panel({
+        title: 'Load',
+        unit: 'short',
+        series: ['load1', 'load5', 'load15'],
+        targets: [
+          influx(
+            'obsmon_node',
+            [
+              ['load1', 'load1'],
+              ['load5', 'load5'],
+              ['load15', 'load15'],
+            ],
+            'A',
+          ),
+        ],
+      }),
+    )
+    .withPanel(
+      panel({
+        title: 'Swap',
+        unit: 'percent',
+        max: 100,
+        series: ['swap'],
+        levels: 'swap',
+        targets: [influx('obsmon_node', [['swap', 'swap']], 'A')],
+      }),
+    )
     .withRow(new RowBuilder('Latest reports'))
     .withPanel(
       readingsTable(
         INFLUXQL.ref,
         [
-          new InfluxQlQueryBuilder(`SELECT "cpu", "mem", "disk", "rx", "tx" FROM "obsmon_node" ${WHERE} ORDER BY time DESC LIMIT 20`)
+          new InfluxQlQueryBuilder(
+            `SELECT "cpu", "mem", "disk", "rx", "tx" FROM "obsmon_node" ${WHERE} ORDER BY time DESC LIMIT 20`,
+          )
             .datasource(INFLUXQL.ref)
             .resultFormat('table')
             .refId('A'),

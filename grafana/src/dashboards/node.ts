@@ -1,5 +1,12 @@
 import { BigValueTextMode } from '@grafana/grafana-foundation-sdk/common';
-import { DashboardBuilder, DashboardCursorSync, QueryVariableBuilder, RowBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  DashboardBuilder,
+  DashboardCursorSync,
+  QueryVariableBuilder,
+  RowBuilder,
+  VariableRefresh,
+  VariableSort,
+} from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PROMETHEUS } from '../datasources.ts';
 import { historyPanel } from '../panels/history.ts';
@@ -31,95 +38,211 @@ export function nodeDashboard(): DashboardBuilder {
     `max(${on('obsmon_node_disk_usage_percent')})`,
     `max(${valueSeries('rx', `node="${NODE}"`)})`,
     `max(${valueSeries('tx', `node="${NODE}"`)})`,
-  ].map((expr, i) => new DataqueryBuilder().datasource(PROMETHEUS.ref).expr(expr).format(PromQueryFormat.Table).refId(`r${i}`));
-  return new DashboardBuilder('obsmon / Node detail')
-    .uid(NODE_DASHBOARD_UID)
-    .description('One node: its values now, their history with the node\'s warning and error levels dashed, and the latest readings.')
-    .tags(['obsmon'])
-    .links(obsmonDashboardLinks())
-    .refresh('30s')
-    .time({ from: 'now-6h', to: 'now' })
-    .tooltip(DashboardCursorSync.Crosshair)
-    .withVariable(
-      new QueryVariableBuilder('node')
-        .label('Node')
-        .datasource(PROMETHEUS.ref)
-        .query({ query: 'label_values(obsmon_node_info, node)', refId: 'node' })
-        .definition('label_values(obsmon_node_info, node)')
-        .refresh(VariableRefresh.OnTimeRangeChanged)
-        .sort(VariableSort.AlphabeticalAsc),
-    )
-    .withRow(new RowBuilder('Now'))
-    .withPanel(statPanel('Up', instant(`max(${on('obsmon_node_up')})`), { mappings: [UP_MAPPING] }))
-    .withPanel(statPanel('Status', instant(`max(${worstStatus()})`), { mappings: [STATUS_MAPPING] }))
-    .withPanel(statPanel('Last report', instant(`time() - max(${on('obsmon_node_last_report_timestamp_seconds')})`), { unit: 's' }))
-    .withPanel(statPanel('Clock skew', instant(`max(${on('obsmon_node_clock_skew_seconds')})`), { unit: 's' }))
-    .withPanel(statPanel('Group', instant(`max by (group) (${on('obsmon_node_info')})`, 'A', '{{group}}'), {}).textMode(BigValueTextMode.Name))
-    .withPanel(statPanel('Critical', instant(`max by (critical) (${on('obsmon_node_info')})`, 'A', '{{critical}}'), {}).textMode(BigValueTextMode.Name))
-    .withRow(new RowBuilder('History'))
-    .withPanel(historyPanel({ title: 'CPU', unit: 'percent', max: 100, datasource: PROMETHEUS.ref, series: ['cpu'], levels: 'cpu', targets: [range(`max(${valueSeries('cpu', `node="${NODE}"`)})`, 'cpu', 'A')] }, NODE))
-    .withPanel(historyPanel({ title: 'Memory', unit: 'percent', max: 100, datasource: PROMETHEUS.ref, series: ['memory'], levels: 'mem', targets: [range(`max(${on('obsmon_node_memory_usage_percent')})`, 'memory', 'A')] }, NODE))
-    .withPanel(historyPanel({ title: 'Disk per mount', unit: 'percent', max: 100, datasource: PROMETHEUS.ref, series: [], levels: 'disk', targets: [range(`max by (mount) (${on('obsmon_node_disk_usage_percent')})`, '{{mount}}', 'A')] }, NODE))
-    .withPanel(
-      historyPanel(
-        {
-          title: 'Network (all interfaces)',
-          unit: 'Bps',
-          datasource: PROMETHEUS.ref,
-          series: ['in', 'out'],
-          targets: [range(`max(${valueSeries('rx', `node="${NODE}"`)})`, 'in', 'A'), range(`max(${valueSeries('tx', `node="${NODE}"`)})`, 'out', 'B')],
-        },
-        NODE,
-      ),
-    )
-    .withPanel(
-      historyPanel(
-        {
-          title: 'Load',
-          unit: 'short',
-          datasource: PROMETHEUS.ref,
-          series: ['load1', 'load5', 'load15'],
-          targets: ['load1', 'load5', 'load15'].map((name, i) => range(`max(${on(`obsmon_node_${name}`)})`, name, String.fromCharCode(65 + i))),
-        },
-        NODE,
-      ),
-    )
-    .withPanel(historyPanel({ title: 'Swap', unit: 'percent', max: 100, datasource: PROMETHEUS.ref, series: ['swap'], levels: 'swap', targets: [range(`max(${on('obsmon_node_swap_usage_percent')})`, 'swap', 'A')] }, NODE))
-    // filesystem-health agents: inodes per mount, and read-only mounts (1) beside them.
-    .withPanel(
-      historyPanel(
-        {
-          title: 'Inodes per mount, read-only mounts',
-          unit: 'percent',
-          max: 100,
-          datasource: PROMETHEUS.ref,
-          series: [],
-          targets: [
-            range(`max by (mount) (${on('obsmon_node_inodes_usage_percent')})`, '{{mount}}', 'A'),
-            range(`100 * max by (mount) (${on('obsmon_node_filesystem_readonly')}) > 0`, 'read-only {{mount}}', 'B'),
-          ],
-        },
-        NODE,
-      ),
-    )
-    // network-errors agents: errors and drops, all interfaces.
-    .withPanel(
-      historyPanel(
-        {
-          title: 'Network errors and drops',
-          unit: 'pps',
-          datasource: PROMETHEUS.ref,
-          series: ['rx errors', 'rx drops', 'tx errors', 'tx drops'],
-          targets: ['receive_errors', 'receive_drops', 'transmit_errors', 'transmit_drops'].map((name, i) =>
-            range(`max(${on(`obsmon_node_network_${name}_per_second`, 'interface=""')})`, ['rx errors', 'rx drops', 'tx errors', 'tx drops'][i]!, String.fromCharCode(65 + i)),
+  ].map((expr, i) =>
+    new DataqueryBuilder().datasource(PROMETHEUS.ref).expr(expr).format(PromQueryFormat.Table).refId(`r${i}`),
+  );
+  return (
+    new DashboardBuilder('obsmon / Node detail')
+      .uid(NODE_DASHBOARD_UID)
+      .description(
+        "One node: its values now, their history with the node's warning and error levels dashed, and the latest readings.",
+      )
+      .tags(['obsmon'])
+      .links(obsmonDashboardLinks())
+      .refresh('30s')
+      .time({ from: 'now-6h', to: 'now' })
+      .tooltip(DashboardCursorSync.Crosshair)
+      .withVariable(
+        new QueryVariableBuilder('node')
+          .label('Node')
+          .datasource(PROMETHEUS.ref)
+          .query({ query: 'label_values(obsmon_node_info, node)', refId: 'node' })
+          .definition('label_values(obsmon_node_info, node)')
+          .refresh(VariableRefresh.OnTimeRangeChanged)
+          .sort(VariableSort.AlphabeticalAsc),
+      )
+      .withRow(new RowBuilder('Now'))
+      .withPanel(statPanel('Up', instant(`max(${on('obsmon_node_up')})`), { mappings: [UP_MAPPING] }))
+      .withPanel(statPanel('Status', instant(`max(${worstStatus()})`), { mappings: [STATUS_MAPPING] }))
+      .withPanel(
+        statPanel('Last report', instant(`time() - max(${on('obsmon_node_last_report_timestamp_seconds')})`), {
+          unit: 's',
+        }),
+      )
+      .withPanel(statPanel('Clock skew', instant(`max(${on('obsmon_node_clock_skew_seconds')})`), { unit: 's' }))
+      .withPanel(
+        statPanel('Group', instant(`max by (group) (${on('obsmon_node_info')})`, 'A', '{{group}}'), {}).textMode(
+          BigValueTextMode.Name,
+        ),
+      )
+      .withPanel(
+        statPanel(
+          'Critical',
+          instant(`max by (critical) (${on('obsmon_node_info')})`, 'A', '{{critical}}'),
+          {},
+        ).textMode(BigValueTextMode.Name),
+      )
+      .withRow(new RowBuilder('History'))
+      .withPanel(
+        historyPanel(
+          {
+            title: 'CPU',
+            unit: 'percent',
+            max: 100,
+            datasource: PROMETHEUS.ref,
+            series: ['cpu'],
+            levels: 'cpu',
+            targets: [range(`max(${valueSeries('cpu', `node="${NODE}"`)})`, 'cpu', 'A')],
+          },
+          NODE,
+        ),
+      )
+      .withPanel(
+        historyPanel(
+          {
+            title: 'Memory',
+            unit: 'percent',
+            max: 100,
+            datasource: PROMETHEUS.ref,
+            series: ['memory'],
+            levels: 'mem',
+            targets: [range(`max(${on('obsmon_node_memory_usage_percent')})`, 'memory', 'A')],
+          },
+          NODE,
+        ),
+      )
+      .withPanel(
+        historyPanel(
+          {
+            title: 'Disk per mount',
+            unit: 'percent',
+            max: 100,
+            datasource: PROMETHEUS.ref,
+            series: [],
+            levels: 'disk',
+            targets: [range(`max by (mount) (${on('obsmon_node_disk_usage_percent')})`, '{{mount}}', 'A')],
+          },
+          NODE,
+        ),
+      )
+      .withPanel(
+        historyPanel(
+          {
+            title: 'Network (all interfaces)',
+            unit: 'Bps',
+            datasource: PROMETHEUS.ref,
+            series: ['in', 'out'],
+            targets: [
+              range(`max(${valueSeries('rx', `node="${NODE}"`)})`, 'in', 'A'),
+              range(`max(${valueSeries('tx', `node="${NODE}"`)})`, 'out', 'B'),
+            ],
+          },
+          NODE,
+        ),
+      )
+      .withPanel(
+        historyPanel(
+          {
+            title: 'Load',
+            unit: 'short',
+            datasource: PROMETHEUS.ref,
+            series: ['load1', 'load5', 'load15'],
+            targets: ['load1', 'load5', 'load15'].map((name, i) =>
+              range(`max(${on(`obsmon_node_${name}`)})`, name, String.fromCharCode(65 + i)),
+            ),
+          },
+          NODE,
+        ),
+      )
+      .withPanel(
+        historyPanel(
+          {
+            title: 'Swap',
+            unit: 'percent',
+            max: 100,
+            datasource: PROMETHEUS.ref,
+            series: ['swap'],
+            levels: 'swap',
+            targets: [range(`max(${on('obsmon_node_swap_usage_percent')})`, 'swap', 'A')],
+          },
+          NODE,
+        ),
+      )
+      // filesystem-health agents: inodes per mount, and read-only mounts (1) beside them.
+      .withPanel(
+        historyPanel(
+          {
+            title: 'Inodes per mount, read-only mounts',
+            unit: 'percent',
+            max: 100,
+            datasource: PROMETHEUS.ref,
+            series: [],
+            targets: [
+              range(`max by (mount) (${on('obsmon_node_inodes_usage_percent')})`, '{{mount}}', 'A'),
+              range(`100 * max by (mount) (${on('obsmon_node_filesystem_readonly')}) > 0`, 'read-only {{mount}}', 'B'),
+            ],
+          },
+          NODE,
+        ),
+      )
+      // network-errors agents: errors and drops, all interfaces.
+      .withPanel(
+        historyPanel(
+          {
+            title: 'Network errors and drops',
+            unit: 'pps',
+            datasource: PROMETHEUS.ref,
+            series: ['rx errors', 'rx drops', 'tx errors', 'tx drops'],
+            targets: ['receive_errors', 'receive_drops', 'transmit_errors', 'transmit_drops'].map((name, i) =>
+              range(
+                `max(${on(`obsmon_node_network_${name}_per_second`, 'interface=""')})`,
+                ['rx errors', 'rx drops', 'tx errors', 'tx drops'][i]!,
+                String.fromCharCode(65 + i),
+              ),
+            ),
+          },
+          NODE,
+        ),
+      )
+      // The agent's --process names (0 = not running, ObsmonNodeProcessNotRunning) and its --textfile-dir values.
+      .withPanel(
+        historyPanel(
+          {
+            title: 'Watched processes',
+            unit: 'short',
+            datasource: PROMETHEUS.ref,
+            series: [],
+            targets: [
+              range(`max by (process) (${on('obsmon_node_named_processes', 'process!=""')})`, '{{process}}', 'A'),
+            ],
+          },
+          NODE,
+        ),
+      )
+      .withPanel(
+        historyPanel(
+          {
+            title: 'Custom values',
+            unit: 'short',
+            datasource: PROMETHEUS.ref,
+            series: [],
+            targets: [range(`max by (key, device) (${on('obsmon_node_custom')})`, '{{key}} {{device}}', 'A')],
+          },
+          NODE,
+        ),
+      )
+      .withRow(new RowBuilder('Latest readings'))
+      .withPanel(
+        readingsTable(
+          PROMETHEUS.ref,
+          readings,
+          readings.map((_, i) => `Value #r${i}`),
+          true,
+        )
+          .interval('15s')
+          .description(
+            'Prometheus samples (every 15 s); disk % is the fullest mount. The InfluxDB history dashboard lists every report.',
           ),
-        },
-        NODE,
-      ),
-    )
-    // The agent's --process names (0 = not running, ObsmonNodeProcessNotRunning) and its --textfile-dir values.
-    .withPanel(historyPanel({ title: 'Watched processes', unit: 'short', datasource: PROMETHEUS.ref, series: [], targets: [range(`max by (process) (${on('obsmon_node_named_processes', 'process!=""')})`, '{{process}}', 'A')] }, NODE))
-    .withPanel(historyPanel({ title: 'Custom values', unit: 'short', datasource: PROMETHEUS.ref, series: [], targets: [range(`max by (key, device) (${on('obsmon_node_custom')})`, '{{key}} {{device}}', 'A')] }, NODE))
-    .withRow(new RowBuilder('Latest readings'))
-    .withPanel(readingsTable(PROMETHEUS.ref, readings, readings.map((_, i) => `Value #r${i}`), true).interval('15s').description('Prometheus samples (every 15 s); disk % is the fullest mount. The InfluxDB history dashboard lists every report.'));
+      )
+  );
 }

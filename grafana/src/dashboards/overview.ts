@@ -1,4 +1,13 @@
-import { DashboardBuilder, DashboardCursorSync, QueryVariableBuilder, RowBuilder, ThresholdsConfigBuilder, ThresholdsMode, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  DashboardBuilder,
+  DashboardCursorSync,
+  QueryVariableBuilder,
+  RowBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+  VariableRefresh,
+  VariableSort,
+} from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PROMETHEUS } from '../datasources.ts';
@@ -29,11 +38,28 @@ function worstOffenders(): TablePanel {
     new DataqueryBuilder().datasource(PROMETHEUS.ref).expr(expr).instant().format(PromQueryFormat.Table).refId(refId);
   return new TablePanel()
     .title('Worst offenders')
-    .description("Nodes and mounts closest to their own error level (value / level of obsmon_threshold); 100 % = at the error level.")
+    .description(
+      'Nodes and mounts closest to their own error level (value / level of obsmon_threshold); 100 % = at the error level.',
+    )
     .datasource(PROMETHEUS.ref)
-    .withTarget(table(perMetric(keys, (key) => `max by (${by(key)}) (${valueSeries(key)})`), 'value'))
-    .withTarget(table(perMetric(keys, (key) => shareOfErrorLevel(key, by(key))), 'share'))
-    .withTarget(table(perMetric(keys, (key) => statusNumber(key, by(key))), 'status'))
+    .withTarget(
+      table(
+        perMetric(keys, (key) => `max by (${by(key)}) (${valueSeries(key)})`),
+        'value',
+      ),
+    )
+    .withTarget(
+      table(
+        perMetric(keys, (key) => shareOfErrorLevel(key, by(key))),
+        'share',
+      ),
+    )
+    .withTarget(
+      table(
+        perMetric(keys, (key) => statusNumber(key, by(key))),
+        'status',
+      ),
+    )
     .withTransformation({ id: 'merge', options: {} })
     .withTransformation({
       id: 'organize',
@@ -45,8 +71,14 @@ function worstOffenders(): TablePanel {
     })
     .withTransformation({ id: 'sortBy', options: { sort: [{ field: 'of error level', desc: true }] } })
     .withTransformation({ id: 'limit', options: { limitField: 10 } })
-    .overrideByName('value', [{ id: 'unit', value: 'percent' }, { id: 'decimals', value: 1 }])
-    .overrideByName('of error level', [{ id: 'unit', value: 'percentunit' }, { id: 'decimals', value: 0 }])
+    .overrideByName('value', [
+      { id: 'unit', value: 'percent' },
+      { id: 'decimals', value: 1 },
+    ])
+    .overrideByName('of error level', [
+      { id: 'unit', value: 'percentunit' },
+      { id: 'decimals', value: 0 },
+    ])
     .overrideByName('status', [
       { id: 'mappings', value: [STATUS_MAPPING] },
       { id: 'custom.cellOptions', value: { type: 'color-background', mode: 'basic' } },
@@ -60,7 +92,9 @@ function worstOffenders(): TablePanel {
 export function overviewDashboard(): DashboardBuilder {
   const dashboard = new DashboardBuilder('obsmon / Cluster overview')
     .uid(OVERVIEW_UID)
-    .description('Every node by group: CPU, memory, disk and up state, coloured by each node\'s own warning and error levels.')
+    .description(
+      "Every node by group: CPU, memory, disk and up state, coloured by each node's own warning and error levels.",
+    )
     .tags(['obsmon'])
     .links(obsmonDashboardLinks())
     .refresh('30s')
@@ -84,7 +118,10 @@ export function overviewDashboard(): DashboardBuilder {
       statPanel('Nodes down', instant(`count(${NODE_UP_RECORD} == 0) or vector(0)`), {
         span: 4,
         // Any node down shows in the status page's stale grey.
-        steps: new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([{ value: null, color: COLOURS.ok }, { value: 1, color: COLOURS.stale }]),
+        steps: new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
+          { value: null, color: COLOURS.ok },
+          { value: 1, color: COLOURS.stale },
+        ]),
       }),
     )
     .withPanel(worstOffenders());

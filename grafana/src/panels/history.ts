@@ -1,5 +1,13 @@
 import type { Builder, Dataquery } from '@grafana/grafana-foundation-sdk/cog';
-import { LegendDisplayMode, LegendPlacement, LineStyleBuilder, SortOrder, TooltipDisplayMode, VizLegendOptionsBuilder, VizTooltipOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
+import {
+  LegendDisplayMode,
+  LegendPlacement,
+  LineStyleBuilder,
+  SortOrder,
+  TooltipDisplayMode,
+  VizLegendOptionsBuilder,
+  VizTooltipOptionsBuilder,
+} from '@grafana/grafana-foundation-sdk/common';
 import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
 import { FieldColorModeId, type DynamicConfigValue } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
@@ -32,7 +40,10 @@ export function levelTargets(key: LevelKey, node: string): DataqueryBuilder[] {
   );
 }
 
-const fixedColour = (colour: string): DynamicConfigValue => ({ id: 'color', value: { mode: FieldColorModeId.Fixed, fixedColor: colour } });
+const fixedColour = (colour: string): DynamicConfigValue => ({
+  id: 'color',
+  value: { mode: FieldColorModeId.Fixed, fixedColor: colour },
+});
 
 /**
  * A history chart as on the LAMOST web page: values as lines, the node's warning and error levels as
@@ -47,13 +58,21 @@ export function historyPanel(options: HistoryOptions, node: string): TimeseriesP
     .lineWidth(2)
     .fillOpacity(0)
     .spanNulls(false)
-    .legend(new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom).calcs(['lastNotNull', 'max']))
+    .legend(
+      new VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(LegendDisplayMode.List)
+        .placement(LegendPlacement.Bottom)
+        .calcs(['lastNotNull', 'max']),
+    )
     .tooltip(new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi).sort(SortOrder.Descending))
     .span(12)
     .height(8);
   if (options.max !== undefined) panel.max(options.max);
   for (const target of options.targets) panel.withTarget(target);
-  options.series.forEach((name, i) => panel.overrideByName(name, [fixedColour(SERIES_COLOURS[i % SERIES_COLOURS.length] ?? COLOURS.stale)]));
+  options.series.forEach((name, i) =>
+    panel.overrideByName(name, [fixedColour(SERIES_COLOURS[i % SERIES_COLOURS.length] ?? COLOURS.stale)]),
+  );
   if (options.levels !== undefined) {
     for (const target of levelTargets(options.levels, node)) panel.withTarget(target);
     for (const severity of ['warning', 'error'] as const) {

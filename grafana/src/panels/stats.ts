@@ -1,6 +1,17 @@
 import type { Builder, Dataquery } from '@grafana/grafana-foundation-sdk/cog';
-import { BigValueColorMode, BigValueGraphMode, BigValueTextMode, ReduceDataOptionsBuilder, VizOrientation } from '@grafana/grafana-foundation-sdk/common';
-import { FieldColorBuilder, FieldColorModeId, type ThresholdsConfigBuilder, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  BigValueColorMode,
+  BigValueGraphMode,
+  BigValueTextMode,
+  ReduceDataOptionsBuilder,
+  VizOrientation,
+} from '@grafana/grafana-foundation-sdk/common';
+import {
+  FieldColorBuilder,
+  FieldColorModeId,
+  type ThresholdsConfigBuilder,
+  type ValueMapping,
+} from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PROMETHEUS } from '../datasources.ts';
@@ -33,7 +44,8 @@ export function statPanel(
     .height(4);
   if (options.unit !== undefined) panel.unit(options.unit);
   if (options.mappings !== undefined) panel.mappings(options.mappings).colorMode(BigValueColorMode.Background);
-  if (options.steps !== undefined) panel.thresholds(options.steps).colorScheme(new FieldColorBuilder().mode(FieldColorModeId.Thresholds));
+  if (options.steps !== undefined)
+    panel.thresholds(options.steps).colorScheme(new FieldColorBuilder().mode(FieldColorModeId.Thresholds));
   return panel;
 }
 

@@ -1,5 +1,11 @@
 import { PanelBuilder as BarGaugePanel } from '@grafana/grafana-foundation-sdk/bargauge';
-import { BarGaugeDisplayMode, BarGaugeNamePlacement, BarGaugeValueMode, ReduceDataOptionsBuilder, VizOrientation } from '@grafana/grafana-foundation-sdk/common';
+import {
+  BarGaugeDisplayMode,
+  BarGaugeNamePlacement,
+  BarGaugeValueMode,
+  ReduceDataOptionsBuilder,
+  VizOrientation,
+} from '@grafana/grafana-foundation-sdk/common';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PROMETHEUS } from '../datasources.ts';
 import { defaultLevels } from '../levels.ts';
@@ -23,10 +29,16 @@ export function statusBars(key: 'cpu' | 'mem' | 'disk', title: string, group: st
   const error = groupLevels(key, 'error', group);
   const table = (expr: string, refId: string) =>
     new DataqueryBuilder().datasource(PROMETHEUS.ref).expr(expr).instant().format(PromQueryFormat.Table).refId(refId);
-  const threshold = (fieldName: string, color: string) => ({ fieldName, handlerKey: 'threshold1', handlerArguments: { threshold: { color } } });
+  const threshold = (fieldName: string, color: string) => ({
+    fieldName,
+    handlerKey: 'threshold1',
+    handlerArguments: { threshold: { color } },
+  });
   return new BarGaugePanel()
     .title(title)
-    .description(`Colours: each node's own ${key} levels (obsmon_threshold; node > group > default in thresholds.yaml).`)
+    .description(
+      `Colours: each node's own ${key} levels (obsmon_threshold; node > group > default in thresholds.yaml).`,
+    )
     .datasource(PROMETHEUS.ref)
     .withTarget(table(value, 'value'))
     .withTarget(table(`${warning} * 0`, 'ok'))
@@ -37,7 +49,12 @@ export function statusBars(key: 'cpu' | 'mem' | 'disk', title: string, group: st
       id: 'organize',
       options: {
         excludeByName: { Time: true },
-        renameByName: { 'Value #value': 'value', 'Value #ok': 'ok', 'Value #warning': 'warning', 'Value #error': 'error' },
+        renameByName: {
+          'Value #value': 'value',
+          'Value #ok': 'ok',
+          'Value #warning': 'warning',
+          'Value #error': 'error',
+        },
         // Steps are taken in column order, so the base comes first and the levels ascend.
         indexByName: { node: 0, 'Value #value': 1, 'Value #ok': 2, 'Value #warning': 3, 'Value #error': 4 },
       },

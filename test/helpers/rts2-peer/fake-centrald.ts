@@ -75,12 +75,28 @@ export class FakeCentrald {
   }
 
   private accept(socket: Socket): void {
-    const peer: Peer = { socket, received: [], kind: 'unknown', id: 0, name: '', host: '', port: 0, type: 0, login: '', loggedIn: false, key: 0, messageMask: 0, pending: undefined };
+    const peer: Peer = {
+      socket,
+      received: [],
+      kind: 'unknown',
+      id: 0,
+      name: '',
+      host: '',
+      port: 0,
+      type: 0,
+      login: '',
+      loggedIn: false,
+      key: 0,
+      messageMask: 0,
+      pending: undefined,
+    };
     this.peers.add(peer);
     socket.on('error', () => {});
     socket.on('close', () => this.drop(peer));
     // centrald's own values come first on every connection, a selection with its trailing empty line included (§4.1, §8.2).
-    socket.write('E 16778243 "infotime" "time of last update" \nV infotime 1.79541937902142310143e+09\nE 7 "next_state" "next state"\nF "next_state"\nF "next_state" "day"\n\nV next_state 0\n');
+    socket.write(
+      'E 16778243 "infotime" "time of last update" \nV infotime 1.79541937902142310143e+09\nE 7 "next_state" "next state"\nF "next_state"\nF "next_state" "day"\n\nV next_state 0\n',
+    );
     readLines(socket, (line) => {
       peer.received.push(line);
       this.onLine(peer, line);
@@ -98,7 +114,9 @@ export class FakeCentrald {
   private list(): string[] {
     const peers = [...this.peers];
     return [
-      ...peers.filter((p) => p.kind === 'device').map((p) => `device 0 ${p.id} ${p.name} ${p.host} ${p.port} ${p.type}`),
+      ...peers
+        .filter((p) => p.kind === 'device')
+        .map((p) => `device 0 ${p.id} ${p.name} ${p.host} ${p.port} ${p.type}`),
       ...peers.filter((p) => p.kind === 'client' && p.loggedIn).map((p) => `client ${p.id} ${p.login} monitor`),
     ];
   }
@@ -133,7 +151,9 @@ export class FakeCentrald {
         return this.register(peer, line);
       case 'status_info':
         // Centrald::statusInfo: ask every device, answer the requester once all have answered.
-        void Promise.all([...this.peers].filter((p) => p.kind === 'device').map((p) => this.statusInfo(p.name))).then(() => this.send(peer, '+0 OK'));
+        void Promise.all([...this.peers].filter((p) => p.kind === 'device').map((p) => this.statusInfo(p.name))).then(
+          () => this.send(peer, '+0 OK'),
+        );
         return;
       case 'authorize':
         return this.authorize(peer, params);
@@ -168,7 +188,14 @@ export class FakeCentrald {
     const taken = this.device(m[1]!);
     if (taken !== undefined) this.refused.push(line);
     if (taken !== undefined) return this.send(peer, `-5 name ${m[1]} already registered with id ${taken.id}`);
-    Object.assign(peer, { kind: 'device', id: this.nextId++, name: m[1], type: Number(m[2]), host: m[3], port: Number(m[4]) });
+    Object.assign(peer, {
+      kind: 'device',
+      id: this.nextId++,
+      name: m[1],
+      type: Number(m[2]),
+      host: m[3],
+      port: Number(m[4]),
+    });
     this.send(peer, `S ${CENTRALD_STATE}`, `A registered_as ${peer.id}`);
     this.broadcast(`device 0 ${peer.id} ${peer.name} ${peer.host} ${peer.port} ${peer.type}`);
     this.send(peer, ...this.list(), '+0 OK');
@@ -178,7 +205,8 @@ export class FakeCentrald {
     const [id, key] = params.map(Number);
     const client = [...this.peers].find((p) => p.kind === 'client' && p.id === id);
     if (client === undefined) return this.send(peer, '-5 client vanished during auth sequence');
-    if (client.key !== 0 && client.key === key) return this.send(peer, `A authorization_ok ${id}`, ...this.list(), '+0 OK');
+    if (client.key !== 0 && client.key === key)
+      return this.send(peer, `A authorization_ok ${id}`, ...this.list(), '+0 OK');
     this.send(peer, `A authorization_failed ${id}`, '-5 invalid authorization key');
   }
 

@@ -28,7 +28,14 @@ export function tempFile(name: string, content: string): string {
 
 /** The device's options as `obsmon rts2-sensord` with no flags has them, on loopback. */
 export function sensordOptions(overrides: Partial<SensordOptions>): SensordOptions {
-  return { ...loadOptions(sensordOptionSpecs, [], {}).values, localPort: 0, localhost: '127.0.0.1', bind: '127.0.0.1', interval: 0.2, ...overrides };
+  return {
+    ...loadOptions(sensordOptionSpecs, [], {}).values,
+    localPort: 0,
+    localhost: '127.0.0.1',
+    bind: '127.0.0.1',
+    interval: 0.2,
+    ...overrides,
+  };
 }
 
 export interface HarnessOptions {

@@ -95,12 +95,17 @@ export class Monitor {
 
   async requestKey(device: string): Promise<number> {
     const answer = await expectOk(this.centrald.command(`key ${device}`));
-    this.key = Number(/^authorization_key \S+ (-?\d+)$/.exec(answer.lines.find((l) => l.startsWith('authorization_key')) ?? '')?.[1]);
+    this.key = Number(
+      /^authorization_key \S+ (-?\d+)$/.exec(answer.lines.find((l) => l.startsWith('authorization_key')) ?? '')?.[1],
+    );
     return this.key;
   }
 
   /** Connect to a registered device; `auth` with the key from centrald unless another is given. */
-  async open(device: string, options: { key?: number; auth?: boolean } = {}): Promise<{ view: DeviceView; auth: Answer | undefined }> {
+  async open(
+    device: string,
+    options: { key?: number; auth?: boolean } = {},
+  ): Promise<{ view: DeviceView; auth: Answer | undefined }> {
     const address = this.devices.get(device);
     if (address === undefined) throw new Error(`centrald announced no device ${device}`);
     const conn = await PeerConnection.open(address.port, address.host);

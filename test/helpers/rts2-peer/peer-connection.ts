@@ -72,7 +72,11 @@ export class PeerConnection {
 
   /** Wait for a received line matching `pattern`, counting from line `from`. */
   waitForLine(pattern: RegExp, from = 0, timeoutMs = 5000): Promise<string> {
-    return waitFor(`a line matching ${pattern}`, () => this.received.slice(from).find((l) => pattern.test(l)), timeoutMs);
+    return waitFor(
+      `a line matching ${pattern}`,
+      () => this.received.slice(from).find((l) => pattern.test(l)),
+      timeoutMs,
+    );
   }
 
   async waitClosed(timeoutMs = 5000): Promise<void> {

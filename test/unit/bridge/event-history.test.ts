@@ -5,7 +5,12 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { parseEventFilter } from '../../../bridge/expose/events-route.ts';
 import { BridgeHealthWatch } from '../../../bridge/state/bridge-health.ts';
-import { EventHistory, eventHistoryMetrics, type HistoryEvent, type NewEvent } from '../../../bridge/state/event-history.ts';
+import {
+  EventHistory,
+  eventHistoryMetrics,
+  type HistoryEvent,
+  type NewEvent,
+} from '../../../bridge/state/event-history.ts';
 import { readEventsFile, startEventsFile } from '../../../bridge/state/event-history-file.ts';
 import { EventRecorder } from '../../../bridge/state/event-recorder.ts';
 import { NodeTable } from '../../../bridge/state/node-table.ts';
@@ -13,29 +18,50 @@ import { StatusTracker } from '../../../bridge/state/status-tracker.ts';
 import { loadThresholdsConfig, Thresholds } from '../../../bridge/state/thresholds.ts';
 import type { Logger } from '../../../lib/logger.ts';
 
-const limits = { maxNodes: 10, maxSeriesPerNode: 10, backfillWindowSeconds: 86_400, futureToleranceSeconds: 60, enforceInventory: false };
+const limits = {
+  maxNodes: 10,
+  maxSeriesPerNode: 10,
+  backfillWindowSeconds: 86_400,
+  futureToleranceSeconds: 60,
+  enforceInventory: false,
+};
 const DOWN_AFTER_MS = 60_000;
 const T0 = 1_700_000_000_000;
 
 function capturingLogger(lines: string[]): Logger {
-  const log: Logger = { debug: () => {}, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`), child: () => log };
+  const log: Logger = {
+    debug: () => {},
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+    child: () => log,
+  };
   return log;
 }
 
 async function counter(registry: Registry, name: string, label: string): Promise<number> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name)!;
-  return (metric.values as Array<{ value: number; labels: Record<string, string> }>).find((v) => Object.values(v.labels).includes(label))!.value;
+  return (metric.values as Array<{ value: number; labels: Record<string, string> }>).find((v) =>
+    Object.values(v.labels).includes(label),
+  )!.value;
 }
 
 /** The bridge's wiring in small: table, tracker and recorder on one injected clock. */
-function fleet(history: EventHistory, clock: { ms: number }, table = new NodeTable(limits, new Map([['cam1', { name: 'cam1', group: 'cameras', critical: true }]]))) {
+function fleet(
+  history: EventHistory,
+  clock: { ms: number },
+  table = new NodeTable(limits, new Map([['cam1', { name: 'cam1', group: 'cameras', critical: true }]])),
+) {
   const tracker = new StatusTracker(table, new Thresholds(loadThresholdsConfig()), DOWN_AFTER_MS);
   const recorder = new EventRecorder(history, table, DOWN_AFTER_MS, () => clock.ms);
   return {
     table,
     recorder,
     report(node: string, disk: number) {
-      const outcome = table.accept({ node, timestamp: clock.ms / 1000, samples: [{ key: 'disk', value: disk }] }, clock.ms);
+      const outcome = table.accept(
+        { node, timestamp: clock.ms / 1000, samples: [{ key: 'disk', value: disk }] },
+        clock.ms,
+      );
       if (!outcome.ok) throw new Error(outcome.reason);
       for (const change of tracker.onReport(outcome.report)) recorder.statusChange(change);
     },
@@ -46,10 +72,24 @@ function fleet(history: EventHistory, clock: { ms: number }, table = new NodeTab
   };
 }
 
-const summary = (e: HistoryEvent) => `${e.kind} ${e.node ?? e.component} ${e.metric ?? ''} ${e.from}->${e.to} ${e.severity}`.replace('  ', ' ');
+const summary = (e: HistoryEvent) =>
+  `${e.kind} ${e.node ?? e.component} ${e.metric ?? ''} ${e.from}->${e.to} ${e.severity}`.replace('  ', ' ');
 
 function sample(i: number, over: Partial<NewEvent> = {}): NewEvent {
-  return { time: T0 / 1000 + i, kind: 'threshold', severity: 'warning', node: `n${i % 3}`, group: i % 2 === 0 ? 'even' : 'odd', metric: 'disk', component: null, from: 'ok', to: 'warning', value: 85, message: null, ...over };
+  return {
+    time: T0 / 1000 + i,
+    kind: 'threshold',
+    severity: 'warning',
+    node: `n${i % 3}`,
+    group: i % 2 === 0 ? 'even' : 'odd',
+    metric: 'disk',
+    component: null,
+    from: 'ok',
+    to: 'warning',
+    value: 85,
+    message: null,
+    ...over,
+  };
 }
 
 let dir: string;
@@ -106,7 +146,13 @@ describe('event recorder', () => {
     before.tick();
     before.report('web1', 10);
     before.report('cam1', 95);
-    expect([...history.all()].map(summary).slice(1)).toEqual(['node cam1 up->down error', 'node web1 up->down warning', 'node web1 down->up info', 'node cam1 down->up info', 'threshold cam1 disk ok->error error']);
+    expect([...history.all()].map(summary).slice(1)).toEqual([
+      'node cam1 up->down error',
+      'node web1 up->down warning',
+      'node web1 down->up info',
+      'node cam1 down->up info',
+      'threshold cam1 disk ok->error error',
+    ]);
 
     // Restart: the same table (as restored from the state file), a new tracker and recorder.
     const restored = new EventHistory({ maxEvents: 100, maxAgeSeconds: undefined, now: () => clock.ms });
@@ -123,11 +169,16 @@ describe('event recorder', () => {
     expect([...restored.all()].slice(history.size).map(summary)).toEqual(['node web1 up->down warning']);
   });
 
-  test('bridge problems: a change of the store\'s own gauges is one event each way', async () => {
+  test("bridge problems: a change of the store's own gauges is one event each way", async () => {
     const clock = { ms: T0 };
     const registry = new Registry();
     const up = new Gauge({ name: 'obsmon_bridge_storage_up', help: 'x', registers: [registry] });
-    const errors = new Counter({ name: 'obsmon_bridge_spool_errors_total', help: 'x', labelNames: ['op'] as const, registers: [registry] });
+    const errors = new Counter({
+      name: 'obsmon_bridge_spool_errors_total',
+      help: 'x',
+      labelNames: ['op'] as const,
+      registers: [registry],
+    });
     up.set(1);
     errors.labels('write').inc(0);
     const history = new EventHistory({ maxEvents: 100, maxAgeSeconds: undefined, now: () => clock.ms });
@@ -179,9 +230,28 @@ describe('event history', () => {
 
   test('filters by node, group, kind, severity, status and time; pages by id without repeats or gaps', () => {
     const history = new EventHistory({ maxEvents: 1000, maxAgeSeconds: undefined, now: () => T0 + 1e9 });
-    for (let i = 0; i < 30; i += 1) history.record(sample(i, i % 5 === 0 ? { kind: 'node', metric: null, from: 'up', to: 'down', severity: 'error', value: null } : {}));
-    history.record({ time: T0 / 1000 + 30, kind: 'bridge', severity: 'error', node: null, group: null, metric: null, component: 'storage', from: 'ok', to: 'error', value: null, message: 'x' });
-    const ids = (f: Parameters<typeof parseEventFilter>[0]) => history.query(parseEventFilter(f)).events.map((e) => e.id);
+    for (let i = 0; i < 30; i += 1)
+      history.record(
+        sample(
+          i,
+          i % 5 === 0 ? { kind: 'node', metric: null, from: 'up', to: 'down', severity: 'error', value: null } : {},
+        ),
+      );
+    history.record({
+      time: T0 / 1000 + 30,
+      kind: 'bridge',
+      severity: 'error',
+      node: null,
+      group: null,
+      metric: null,
+      component: 'storage',
+      from: 'ok',
+      to: 'error',
+      value: null,
+      message: 'x',
+    });
+    const ids = (f: Parameters<typeof parseEventFilter>[0]) =>
+      history.query(parseEventFilter(f)).events.map((e) => e.id);
     expect(ids({})).toHaveLength(31);
     expect(ids({ limit: '3' })).toEqual([31, 30, 29]);
     expect(ids({ node: 'n1', limit: '1000' }).every((id) => (id - 1) % 3 === 1)).toBe(true);
@@ -195,7 +265,9 @@ describe('event history', () => {
     const seen: number[] = [];
     let before: string | undefined;
     for (let pages = 0; pages < 20; pages += 1) {
-      const page = history.query(parseEventFilter({ limit: '7', kind: 'threshold', ...(before === undefined ? {} : { before }) }));
+      const page = history.query(
+        parseEventFilter({ limit: '7', kind: 'threshold', ...(before === undefined ? {} : { before }) }),
+      );
       seen.push(...page.events.map((e) => e.id));
       if (page.nextBefore === null) break;
       before = String(page.nextBefore);
@@ -212,7 +284,9 @@ describe('event history', () => {
     ['before', '1e3'],
     ['node', Array.from({ length: 101 }, (_, i) => `n${i}`).join(',')],
   ])('a malformed %s=%s is a 400', (name, value) => {
-    expect(() => parseEventFilter(Object.fromEntries([[name, value]]))).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => parseEventFilter(Object.fromEntries([[name, value]]))).toThrow(
+      expect.objectContaining({ status: 400 }),
+    );
   });
 
   test('a parameter given twice is a 400', () => {
@@ -221,7 +295,12 @@ describe('event history', () => {
 });
 
 describe('events file', () => {
-  const options = (path: string, clock: { ms: number }, maxEvents = 100) => ({ path, flushIntervalMs: 60_000, maxEvents, now: () => clock.ms });
+  const options = (path: string, clock: { ms: number }, maxEvents = 100) => ({
+    path,
+    flushIntervalMs: 60_000,
+    maxEvents,
+    now: () => clock.ms,
+  });
 
   test('round trip: events written, read back after a restart, ids go on', async () => {
     const clock = { ms: T0 + 1e6 };
@@ -232,7 +311,20 @@ describe('events file', () => {
     const history = new EventHistory({ maxEvents: 100, maxAgeSeconds: undefined, now: () => clock.ms }, metrics);
     const file = await startEventsFile(history, options(path, clock), metrics, capturingLogger(lines));
     history.record(sample(1));
-    history.record(sample(2, { kind: 'bridge', node: null, group: null, metric: null, component: 'spool', from: 'ok', to: 'error', severity: 'error', value: null, message: 'disk "full"\n' }));
+    history.record(
+      sample(2, {
+        kind: 'bridge',
+        node: null,
+        group: null,
+        metric: null,
+        component: 'spool',
+        from: 'ok',
+        to: 'error',
+        severity: 'error',
+        value: null,
+        message: 'disk "full"\n',
+      }),
+    );
     await file.flush();
     history.record(sample(3, { node: '__proto__' }));
     await file.stop();
@@ -318,7 +410,9 @@ describe('events file', () => {
     const file = await startEventsFile(history, options(path, clock), metrics, capturingLogger(lines));
     expect(history.size).toBe(0);
     expect(await counter(registry, 'obsmon_bridge_events_file_errors_total', 'invalid_file')).toBe(1);
-    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([expect.stringContaining(`Ignoring the events file "${path}"`)]);
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([
+      expect.stringContaining(`Ignoring the events file "${path}"`),
+    ]);
     history.record(sample(1));
     await file.stop();
     expect((await readEventsFile(path, 100, clock.ms)).kind).toBe('ok');
@@ -353,7 +447,8 @@ describe('maintenance windows in the event log', () => {
     const table = new NodeTable(limits, new Map([['cam1', { name: 'cam1', group: 'cameras', critical: true }]]));
     const until = T0 / 1000 + 3600;
     // The schedule in small: a window for the group cameras during the first hour.
-    const stateOf = (_node: string, group: string, nowMs: number) => (group === 'cameras' && nowMs < until * 1000 ? { until, reason: 'CCD swap' } : null);
+    const stateOf = (_node: string, group: string, nowMs: number) =>
+      group === 'cameras' && nowMs < until * 1000 ? { until, reason: 'CCD swap' } : null;
     const history = new EventHistory({ maxEvents: 100, maxAgeSeconds: undefined, now: () => clock.ms });
     const recorder = new EventRecorder(history, table, DOWN_AFTER_MS, () => clock.ms, 10_000, stateOf);
     recorder.reconcile();
@@ -361,7 +456,9 @@ describe('maintenance windows in the event log', () => {
     recorder.reconcile();
     const opened = [...history.all()].filter((e) => e.kind === 'maintenance');
     expect(opened.map(summary)).toEqual(['maintenance cam1 off->on info']);
-    expect(opened[0]!.message).toBe(`until ${new Date(until * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC: CCD swap`);
+    expect(opened[0]!.message).toBe(
+      `until ${new Date(until * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC: CCD swap`,
+    );
 
     // A restart reads the log back: the open window is not recorded again, its end is.
     const again = new EventRecorder(history, table, DOWN_AFTER_MS, () => clock.ms, 10_000, stateOf);
@@ -369,6 +466,9 @@ describe('maintenance windows in the event log', () => {
     clock.ms = until * 1000 + 1000;
     again.reconcile();
     again.reconcile();
-    expect([...history.all()].filter((e) => e.kind === 'maintenance').map(summary)).toEqual(['maintenance cam1 off->on info', 'maintenance cam1 on->off info']);
+    expect([...history.all()].filter((e) => e.kind === 'maintenance').map(summary)).toEqual([
+      'maintenance cam1 off->on info',
+      'maintenance cam1 on->off info',
+    ]);
   });
 });

@@ -4,17 +4,31 @@ import { NodeTable, type NodeTableLimits } from '../../../bridge/state/node-tabl
 
 const NOW_MS = 1_763_884_800_000;
 const NOW = NOW_MS / 1000;
-const limits: NodeTableLimits = { maxNodes: 100, maxSeriesPerNode: 10, backfillWindowSeconds: 3600, futureToleranceSeconds: 60, enforceInventory: false };
+const limits: NodeTableLimits = {
+  maxNodes: 100,
+  maxSeriesPerNode: 10,
+  backfillWindowSeconds: 3600,
+  futureToleranceSeconds: 60,
+  enforceInventory: false,
+};
 const inventory = (...entries: Array<[string, string?, boolean?]>) =>
-  new Map<string, InventoryEntry>(entries.map(([name, group = 'default', critical = false]) => [name, { name, group, critical }]));
+  new Map<string, InventoryEntry>(
+    entries.map(([name, group = 'default', critical = false]) => [name, { name, group, critical }]),
+  );
 const report = (node: string) => ({ node, timestamp: NOW, samples: [{ key: 'cpu', value: 5 }] });
 const facts = (table: NodeTable) =>
-  [...table.nodes()].map((n) => `${n.name}:${n.group}:${n.critical}:${n.inInventory}:${n.series.get('cpu')?.value ?? '-'}`).sort();
+  [...table.nodes()]
+    .map((n) => `${n.name}:${n.group}:${n.critical}:${n.inInventory}:${n.series.get('cpu')?.value ?? '-'}`)
+    .sort();
 
 describe('NodeTable.replaceInventory (SIGHUP reload)', () => {
   test('adds new nodes as never reported, updates group and criticality, demotes removed nodes that reported, drops those that never did', () => {
-    const table = new NodeTable(limits, inventory(['kept', 'cameras'], ['regrouped'], ['gone-reported'], ['gone-silent']));
-    for (const name of ['kept', 'regrouped', 'gone-reported', 'outsider']) expect(table.accept(report(name), NOW_MS).ok).toBe(true);
+    const table = new NodeTable(
+      limits,
+      inventory(['kept', 'cameras'], ['regrouped'], ['gone-reported'], ['gone-silent']),
+    );
+    for (const name of ['kept', 'regrouped', 'gone-reported', 'outsider'])
+      expect(table.accept(report(name), NOW_MS).ok).toBe(true);
     table.replaceInventory(inventory(['kept', 'cameras'], ['regrouped', 'dome', true], ['outsider', 'lab'], ['new']));
     expect(facts(table)).toEqual([
       'gone-reported:default:false:false:5',

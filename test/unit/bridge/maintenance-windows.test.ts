@@ -7,7 +7,13 @@ import { ConfigError } from '../../../config/config-error.ts';
 import { renderNodeExposition } from '../../../bridge/expose/node-exposition.ts';
 import { readInventoryFile } from '../../../bridge/state/inventory.ts';
 import { MAX_RUNTIME_WINDOWS, MaintenanceSchedule } from '../../../bridge/state/maintenance-schedule.ts';
-import { describeWindow, maintenanceWindowSchema, MAX_REASON_LENGTH, windowOpenUntil, type MaintenanceWindow } from '../../../bridge/state/maintenance-windows.ts';
+import {
+  describeWindow,
+  maintenanceWindowSchema,
+  MAX_REASON_LENGTH,
+  windowOpenUntil,
+  type MaintenanceWindow,
+} from '../../../bridge/state/maintenance-windows.ts';
 import { NodeTable } from '../../../bridge/state/node-table.ts';
 import { viewNode } from '../../../bridge/state/node-view.ts';
 import { loadThresholdsConfig, Thresholds } from '../../../bridge/state/thresholds.ts';
@@ -40,22 +46,72 @@ describe('maintenance windows in the inventory file', () => {
     expect(maintenance.map(describeWindow)).toEqual([
       { node: 'ccd01', from: '2026-12-01T08:00:00.000Z', until: '2026-12-01T12:00:00.000Z', reason: 'CCD swap' },
       { node: 'ccd01', until: new Date(1796198400 * 1000).toISOString(), reason: '' },
-      { group: 'dome', daily: '08:00-17:00', time_zone: 'America/Santiago', weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'], reason: 'daytime engineering' },
+      {
+        group: 'dome',
+        daily: '08:00-17:00',
+        time_zone: 'America/Santiago',
+        weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'],
+        reason: 'daytime engineering',
+      },
     ]);
   });
 
   test.each([
-    ['neither node nor group', 'maintenance:\n  - { until: 1796198400 }\n', 'FILE:2: maintenance[0]: expected exactly one of node: or group:'],
-    ['both node and group', 'maintenance:\n  - { node: a, group: b, until: 1796198400 }\n', 'FILE:2: maintenance[0]: expected exactly one of node: or group:'],
-    ['no until nor daily', 'maintenance:\n  - { node: a, from: 1796198400 }\n', 'FILE:2: maintenance[0]: expected until: (a one-off window) or daily: "HH:MM-HH:MM"'],
-    ['a time without zone', 'maintenance:\n  - node: a\n    until: "2026-12-01T12:00:00"\n', 'FILE:3: maintenance[0].until: expected until as ISO 8601 with a zone (2026-12-01T08:00:00Z) or unix seconds, got "2026-12-01T12:00:00"'],
-    ['until before from', 'maintenance:\n  - node: a\n    from: 200\n    until: 100\n', 'FILE:4: maintenance[0].until: until must be after from'],
-    ['a bad daily range', 'maintenance:\n  - node: a\n    daily: "8-17"\n', 'FILE:3: maintenance[0].daily: expected daily: "HH:MM-HH:MM" (24-hour), got "8-17"'],
-    ['an unknown zone', 'maintenance:\n  - node: a\n    daily: "08:00-17:00"\n    time_zone: Mars/Olympus\n', 'FILE:4: maintenance[0].time_zone: expected an IANA time zone such as UTC or America/Santiago, got "Mars/Olympus"'],
-    ['a weekday typo', 'maintenance:\n  - node: a\n    daily: "08:00-17:00"\n    weekdays: [monday]\n', 'FILE:4: maintenance[0].weekdays[0]: expected weekdays among sun, mon, tue, wed, thu, fri, sat'],
-    ['weekdays on a one-off', 'maintenance:\n  - node: a\n    until: 100\n    weekdays: [mon]\n', 'FILE:4: maintenance[0].weekdays: time_zone and weekdays belong to a daily window'],
-    ['an unknown key', 'maintenance:\n  - node: a\n    until: 100\n    untill: 200\n', 'FILE:4: maintenance[0]: unknown key "untill"'],
-    ['a reason too long', `maintenance:\n  - node: a\n    until: 100\n    reason: ${'x'.repeat(MAX_REASON_LENGTH + 1)}\n`, `FILE:4: maintenance[0].reason: expected a reason of at most ${MAX_REASON_LENGTH} characters`],
+    [
+      'neither node nor group',
+      'maintenance:\n  - { until: 1796198400 }\n',
+      'FILE:2: maintenance[0]: expected exactly one of node: or group:',
+    ],
+    [
+      'both node and group',
+      'maintenance:\n  - { node: a, group: b, until: 1796198400 }\n',
+      'FILE:2: maintenance[0]: expected exactly one of node: or group:',
+    ],
+    [
+      'no until nor daily',
+      'maintenance:\n  - { node: a, from: 1796198400 }\n',
+      'FILE:2: maintenance[0]: expected until: (a one-off window) or daily: "HH:MM-HH:MM"',
+    ],
+    [
+      'a time without zone',
+      'maintenance:\n  - node: a\n    until: "2026-12-01T12:00:00"\n',
+      'FILE:3: maintenance[0].until: expected until as ISO 8601 with a zone (2026-12-01T08:00:00Z) or unix seconds, got "2026-12-01T12:00:00"',
+    ],
+    [
+      'until before from',
+      'maintenance:\n  - node: a\n    from: 200\n    until: 100\n',
+      'FILE:4: maintenance[0].until: until must be after from',
+    ],
+    [
+      'a bad daily range',
+      'maintenance:\n  - node: a\n    daily: "8-17"\n',
+      'FILE:3: maintenance[0].daily: expected daily: "HH:MM-HH:MM" (24-hour), got "8-17"',
+    ],
+    [
+      'an unknown zone',
+      'maintenance:\n  - node: a\n    daily: "08:00-17:00"\n    time_zone: Mars/Olympus\n',
+      'FILE:4: maintenance[0].time_zone: expected an IANA time zone such as UTC or America/Santiago, got "Mars/Olympus"',
+    ],
+    [
+      'a weekday typo',
+      'maintenance:\n  - node: a\n    daily: "08:00-17:00"\n    weekdays: [monday]\n',
+      'FILE:4: maintenance[0].weekdays[0]: expected weekdays among sun, mon, tue, wed, thu, fri, sat',
+    ],
+    [
+      'weekdays on a one-off',
+      'maintenance:\n  - node: a\n    until: 100\n    weekdays: [mon]\n',
+      'FILE:4: maintenance[0].weekdays: time_zone and weekdays belong to a daily window',
+    ],
+    [
+      'an unknown key',
+      'maintenance:\n  - node: a\n    until: 100\n    untill: 200\n',
+      'FILE:4: maintenance[0]: unknown key "untill"',
+    ],
+    [
+      'a reason too long',
+      `maintenance:\n  - node: a\n    until: 100\n    reason: ${'x'.repeat(MAX_REASON_LENGTH + 1)}\n`,
+      `FILE:4: maintenance[0].reason: expected a reason of at most ${MAX_REASON_LENGTH} characters`,
+    ],
   ])('%s is one line naming file, line and key', (_what, text, expected) => {
     const { path, load } = inventory(text);
     let message = '';
@@ -112,12 +168,21 @@ describe('window evaluation with a given clock', () => {
   });
 
   test('a node is in the window closing last of those selecting it (node or group)', () => {
-    const windows = [win({ node: 'ccd01', until: '2026-12-01T10:00:00Z', reason: 'short' }), win({ group: 'cameras', until: '2026-12-01T12:00:00Z', reason: 'long' })];
+    const windows = [
+      win({ node: 'ccd01', until: '2026-12-01T10:00:00Z', reason: 'short' }),
+      win({ group: 'cameras', until: '2026-12-01T12:00:00Z', reason: 'long' }),
+    ];
     const now = at('2026-12-01T09:00:00Z');
     const schedule = new MaintenanceSchedule(new Registry(), () => now);
     schedule.replaceInventory(windows);
-    expect(schedule.stateOf('ccd01', 'cameras', now)).toEqual({ until: at('2026-12-01T12:00:00Z') / 1000, reason: 'long' });
-    expect(schedule.stateOf('ccd01', 'other', now)).toEqual({ until: at('2026-12-01T10:00:00Z') / 1000, reason: 'short' });
+    expect(schedule.stateOf('ccd01', 'cameras', now)).toEqual({
+      until: at('2026-12-01T12:00:00Z') / 1000,
+      reason: 'long',
+    });
+    expect(schedule.stateOf('ccd01', 'other', now)).toEqual({
+      until: at('2026-12-01T10:00:00Z') / 1000,
+      reason: 'short',
+    });
     expect(schedule.stateOf('ccd02', 'other', now)).toBeNull();
   });
 });
@@ -129,10 +194,18 @@ describe('the schedule: inventory windows and bounded runtime windows', () => {
     const schedule = new MaintenanceSchedule(registry, () => now);
     schedule.replaceInventory([win({ group: 'dome', daily: '08:00-17:00' })]);
     const ids: string[] = [];
-    for (let i = 0; i < MAX_RUNTIME_WINDOWS; i++) ids.push(schedule.add(win({ node: `n${i}`, until: '2026-12-01T10:00:00Z' }))!);
+    for (let i = 0; i < MAX_RUNTIME_WINDOWS; i++)
+      ids.push(schedule.add(win({ node: `n${i}`, until: '2026-12-01T10:00:00Z' }))!);
     expect(schedule.add(win({ node: 'one-more', until: '2026-12-01T10:00:00Z' }))).toBeUndefined();
-    expect(await registry.getSingleMetricAsString('obsmon_bridge_maintenance_runtime_windows')).toContain(`obsmon_bridge_maintenance_runtime_windows ${MAX_RUNTIME_WINDOWS}`);
-    expect(schedule.list().map((l) => l.id).slice(0, 2)).toEqual(['inventory-0', ids[0]]);
+    expect(await registry.getSingleMetricAsString('obsmon_bridge_maintenance_runtime_windows')).toContain(
+      `obsmon_bridge_maintenance_runtime_windows ${MAX_RUNTIME_WINDOWS}`,
+    );
+    expect(
+      schedule
+        .list()
+        .map((l) => l.id)
+        .slice(0, 2),
+    ).toEqual(['inventory-0', ids[0]]);
     expect(schedule.stateOf('n5', 'x')).toEqual({ until: at('2026-12-01T10:00:00Z') / 1000, reason: '' });
     expect(schedule.delete(ids[5]!)).toBe(true);
     expect(schedule.delete(ids[5]!)).toBe(false);
@@ -148,7 +221,14 @@ describe('the schedule: inventory windows and bounded runtime windows', () => {
     const schedule = new MaintenanceSchedule(new Registry(), () => now);
     schedule.replaceInventory([win({ node: 'ccd01', until: '2026-12-01T10:00:00Z', reason: 'CCD swap' })]);
     const table = new NodeTable(
-      { maxNodes: 10, maxSeriesPerNode: 10, backfillWindowSeconds: 60, futureToleranceSeconds: 60, enforceInventory: false, maxCustomKeysPerNode: 10 },
+      {
+        maxNodes: 10,
+        maxSeriesPerNode: 10,
+        backfillWindowSeconds: 60,
+        futureToleranceSeconds: 60,
+        enforceInventory: false,
+        maxCustomKeysPerNode: 10,
+      },
       new Map([
         ['ccd01', { name: 'ccd01', group: 'cameras', critical: true }],
         ['ccd02', { name: 'ccd02', group: 'cameras', critical: false }],
@@ -157,9 +237,16 @@ describe('the schedule: inventory windows and bounded runtime windows', () => {
     const thresholds = new Thresholds(loadThresholdsConfig());
     const lookup = (node: string, group: string, t: number) => schedule.stateOf(node, group, t);
     const text = renderNodeExposition(table, thresholds, now, { downAfterMs: 60_000, maintenance: lookup });
-    expect(text).toContain('# TYPE obsmon_node_maintenance gauge\nobsmon_node_maintenance{node="ccd01"} 1\nobsmon_node_maintenance{node="ccd02"} 0\n');
-    expect(viewNode(table.get('ccd01')!, thresholds, now, 60_000, lookup).maintenance).toEqual({ until: at('2026-12-01T10:00:00Z') / 1000, reason: 'CCD swap' });
+    expect(text).toContain(
+      '# TYPE obsmon_node_maintenance gauge\nobsmon_node_maintenance{node="ccd01"} 1\nobsmon_node_maintenance{node="ccd02"} 0\n',
+    );
+    expect(viewNode(table.get('ccd01')!, thresholds, now, 60_000, lookup).maintenance).toEqual({
+      until: at('2026-12-01T10:00:00Z') / 1000,
+      reason: 'CCD swap',
+    });
     expect(viewNode(table.get('ccd02')!, thresholds, now, 60_000, lookup).maintenance).toBeNull();
-    expect(viewNode(table.get('ccd01')!, thresholds, at('2026-12-01T10:00:00Z'), 60_000, lookup).maintenance).toBeNull();
+    expect(
+      viewNode(table.get('ccd01')!, thresholds, at('2026-12-01T10:00:00Z'), 60_000, lookup).maintenance,
+    ).toBeNull();
   });
 });

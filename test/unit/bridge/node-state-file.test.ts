@@ -8,7 +8,13 @@ import type { InventoryEntry } from '../../../bridge/state/inventory.ts';
 
 const NOW_MS = 1_763_884_800_000;
 const NOW = NOW_MS / 1000;
-const limits: NodeTableLimits = { maxNodes: 100, maxSeriesPerNode: 10, backfillWindowSeconds: 86_400, futureToleranceSeconds: 60, enforceInventory: false };
+const limits: NodeTableLimits = {
+  maxNodes: 100,
+  maxSeriesPerNode: 10,
+  backfillWindowSeconds: 86_400,
+  futureToleranceSeconds: 60,
+  enforceInventory: false,
+};
 const bounds = { maxNodes: 100, maxSeriesPerNode: 10 };
 const inventory = new Map<string, InventoryEntry>([['cam1', { name: 'cam1', group: 'cameras', critical: true }]]);
 
@@ -22,8 +28,22 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** cam1 (inventory) and web1 reported; idle (inventory) never did. */
 function filledTable(): NodeTable {
-  const table = new NodeTable(limits, new Map([...inventory, ['idle', { name: 'idle', group: 'default', critical: false }]]));
-  table.accept({ node: 'cam1', timestamp: NOW - 70, samples: [{ key: 'cpu', value: 12.5 }, { key: 'disk', qualifier: '/data', value: 97 }, { key: 'dome_temp', value: -3 }] }, NOW_MS - 69_000);
+  const table = new NodeTable(
+    limits,
+    new Map([...inventory, ['idle', { name: 'idle', group: 'default', critical: false }]]),
+  );
+  table.accept(
+    {
+      node: 'cam1',
+      timestamp: NOW - 70,
+      samples: [
+        { key: 'cpu', value: 12.5 },
+        { key: 'disk', qualifier: '/data', value: 97 },
+        { key: 'dome_temp', value: -3 },
+      ],
+    },
+    NOW_MS - 69_000,
+  );
   table.accept({ node: 'web1', timestamp: NOW - 5, samples: [{ key: 'mem', value: 40 }] }, NOW_MS - 4_000);
   return table;
 }
@@ -31,7 +51,8 @@ function filledTable(): NodeTable {
 const header = (savedAt = NOW_MS) => JSON.stringify({ format: 'obsmon-node-state', version: 1, savedAt });
 const nodeLine = (node: unknown, series: unknown[] = [['cpu', null, 1, NOW, NOW_MS]]) =>
   JSON.stringify({ node, lastTimestamp: NOW, lastReceivedAt: NOW_MS, clockSkewSeconds: 0, series });
-const file = (...nodeLines: string[]) => `${[header(), ...nodeLines, JSON.stringify({ end: true, nodes: nodeLines.length })].join('\n')}\n`;
+const file = (...nodeLines: string[]) =>
+  `${[header(), ...nodeLines, JSON.stringify({ end: true, nodes: nodeLines.length })].join('\n')}\n`;
 
 describe('node state file', () => {
   test('round trip: every reported node with its times, skew and values; never-reported nodes are not written', async () => {
@@ -43,7 +64,11 @@ describe('node state file', () => {
     expect(summary.restored).toBe(2);
     for (const name of ['cam1', 'web1']) {
       const [a, b] = [before.get(name)!, after.get(name)!];
-      expect({ ...b, series: [...b.series], customKeys: [...b.customKeys] }).toEqual({ ...a, series: [...a.series], customKeys: [...a.customKeys] });
+      expect({ ...b, series: [...b.series], customKeys: [...b.customKeys] }).toEqual({
+        ...a,
+        series: [...a.series],
+        customKeys: [...a.customKeys],
+      });
     }
     // Group and critical come from today's inventory, not the file.
     expect(after.get('cam1')).toMatchObject({ group: 'cameras', critical: true, inInventory: true });
@@ -84,8 +109,12 @@ describe('node state file', () => {
 
   test.each([
     ['garbage bytes', '\x00\xff\x01 not json\n', /line 1 is not JSON/],
-    ['another program\'s JSON', '{"nodes":[]}\n', /not an obsmon node state file/],
-    ['a later version', `${JSON.stringify({ format: 'obsmon-node-state', version: 2, savedAt: NOW_MS })}\n`, /version 2/],
+    ["another program's JSON", '{"nodes":[]}\n', /not an obsmon node state file/],
+    [
+      'a later version',
+      `${JSON.stringify({ format: 'obsmon-node-state', version: 2, savedAt: NOW_MS })}\n`,
+      /version 2/,
+    ],
     ['a node name the wire rejects', file(nodeLine('bad name')), /bad_node/],
     ['a name that smuggles fields', file(nodeLine('x 1 cpu=1')), /bad_node/],
     ['a key that smuggles fields', file(nodeLine('n1', [['cpu=1 mem', null, 1, NOW, NOW_MS]])), /bad_key/],
@@ -94,11 +123,33 @@ describe('node state file', () => {
     ['a value out of range', file(nodeLine('n1', [['cpu', null, 500, NOW, NOW_MS]])), /bad_value/],
     ['a value that is not a number', file(nodeLine('n1', [['cpu', null, 'NaN', NOW, NOW_MS]])), /series is not/],
     ['a non-finite time', file(nodeLine('n1', [['cpu', null, 1, null, NOW_MS]])), /series timestamp/],
-    ['the same series twice', file(nodeLine('n1', [['cpu', null, 1, NOW, NOW_MS], ['cpu', null, 2, NOW, NOW_MS]])), /duplicate_key/],
+    [
+      'the same series twice',
+      file(
+        nodeLine('n1', [
+          ['cpu', null, 1, NOW, NOW_MS],
+          ['cpu', null, 2, NOW, NOW_MS],
+        ]),
+      ),
+      /duplicate_key/,
+    ],
     ['the same node twice', file(nodeLine('n1'), nodeLine('n1')), /a second time/],
-    ['an end line with the wrong count', `${[header(), nodeLine('n1'), JSON.stringify({ end: true, nodes: 2 })].join('\n')}\n`, /counts 2 nodes/],
+    [
+      'an end line with the wrong count',
+      `${[header(), nodeLine('n1'), JSON.stringify({ end: true, nodes: 2 })].join('\n')}\n`,
+      /counts 2 nodes/,
+    ],
     ['data after the end line', `${file(nodeLine('n1'))}${nodeLine('n2')}\n`, /after the end line/],
-    ['a line longer than any node the limits allow', file(nodeLine('n1', Array.from({ length: 50 }, (_, i) => [`k${i}`, 'q'.repeat(64), 1, NOW, NOW_MS]))), /longer than/],
+    [
+      'a line longer than any node the limits allow',
+      file(
+        nodeLine(
+          'n1',
+          Array.from({ length: 50 }, (_, i) => [`k${i}`, 'q'.repeat(64), 1, NOW, NOW_MS]),
+        ),
+      ),
+      /longer than/,
+    ],
   ])('rejects %s whole, with a reason, and restores nothing', async (_name, content, problem) => {
     writeFileSync(path, content, 'latin1');
     const read = await readNodeState(path, { maxNodes: 100, maxSeriesPerNode: 2 }, NOW_MS);
@@ -118,7 +169,12 @@ describe('node state file', () => {
   });
 
   test('bounds: --max-nodes, --max-series-per-node, custom keys and --enforce-inventory apply to what is restored', async () => {
-    const series = [['cpu', null, 1, NOW, NOW_MS], ['mem', null, 2, NOW, NOW_MS], ['a', null, 3, NOW, NOW_MS], ['b', null, 4, NOW, NOW_MS]];
+    const series = [
+      ['cpu', null, 1, NOW, NOW_MS],
+      ['mem', null, 2, NOW, NOW_MS],
+      ['a', null, 3, NOW, NOW_MS],
+      ['b', null, 4, NOW, NOW_MS],
+    ];
     writeFileSync(path, file(nodeLine('cam1', series), nodeLine('n2', series), nodeLine('n3'), nodeLine('n4')));
     const table = new NodeTable({ ...limits, maxNodes: 2, maxSeriesPerNode: 3, maxCustomKeysPerNode: 1 }, inventory);
     const summary = await restoreNodeState(path, table, { maxNodes: 3, maxSeriesPerNode: 3 }, NOW_MS);
@@ -134,7 +190,18 @@ describe('node state file', () => {
   });
 
   test('times later than now (a clock stepped back, a forged file) are taken as now, never later', async () => {
-    writeFileSync(path, file(JSON.stringify({ node: 'n1', lastTimestamp: NOW, lastReceivedAt: NOW_MS + 3_600_000, clockSkewSeconds: 0, series: [['cpu', null, 1, NOW, NOW_MS + 3_600_000]] })));
+    writeFileSync(
+      path,
+      file(
+        JSON.stringify({
+          node: 'n1',
+          lastTimestamp: NOW,
+          lastReceivedAt: NOW_MS + 3_600_000,
+          clockSkewSeconds: 0,
+          series: [['cpu', null, 1, NOW, NOW_MS + 3_600_000]],
+        }),
+      ),
+    );
     const table = new NodeTable(limits);
     await restoreNodeState(path, table, bounds, NOW_MS);
     expect(table.get('n1')!.lastReceivedAt).toBe(NOW_MS);

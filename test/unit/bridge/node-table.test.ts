@@ -5,7 +5,13 @@ import type { Report } from '../../../protocol/line.ts';
 
 const NOW_MS = 1_763_884_800_000;
 const NOW = NOW_MS / 1000;
-const limits: NodeTableLimits = { maxNodes: 3, maxSeriesPerNode: 3, backfillWindowSeconds: 3600, futureToleranceSeconds: 60, enforceInventory: false };
+const limits: NodeTableLimits = {
+  maxNodes: 3,
+  maxSeriesPerNode: 3,
+  backfillWindowSeconds: 3600,
+  futureToleranceSeconds: 60,
+  enforceInventory: false,
+};
 
 const report = (node: string, timestamp: number, samples: Record<string, number>): Report => ({
   node,

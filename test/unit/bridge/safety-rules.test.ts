@@ -21,19 +21,34 @@ describe('--safety-rules file', () => {
   });
 
   test('rules keep exactly the selectors given', () => {
-    const rules = loadSafetyRules(file('unsafe:\n  - { when: down, critical: true }\n  - when: error\n    group: dome\n  - { when: down, node: dome-plc }\n  - { when: error }\n'));
-    expect(rules).toEqual([{ when: 'down', critical: true }, { when: 'error', group: 'dome' }, { when: 'down', node: 'dome-plc' }, { when: 'error' }]);
+    const rules = loadSafetyRules(
+      file(
+        'unsafe:\n  - { when: down, critical: true }\n  - when: error\n    group: dome\n  - { when: down, node: dome-plc }\n  - { when: error }\n',
+      ),
+    );
+    expect(rules).toEqual([
+      { when: 'down', critical: true },
+      { when: 'error', group: 'dome' },
+      { when: 'down', node: 'dome-plc' },
+      { when: 'error' },
+    ]);
   });
 
   test.each([
     ['unsafe:\n  - { when: downn }\n', ':2: unsafe[0].when: expected down or error, got "downn"'],
-    ['unsafe:\n  - { when: down, grup: dome }\n', ':2: unsafe[0]: unknown key "grup" (expected when, node, group, critical; did you mean "group"?)'],
+    [
+      'unsafe:\n  - { when: down, grup: dome }\n',
+      ':2: unsafe[0]: unknown key "grup" (expected when, node, group, critical; did you mean "group"?)',
+    ],
     ['unsafe:\n  - { when: down, critical: yes }\n', ':2: unsafe[0].critical: expected true or false, got "yes"'],
     ['unsafe:\n  - { when: down, node: "a b" }\n', ':2: unsafe[0].node: expected a node name as in the protocol'],
     ['unsafe:\n  - { node: a }\n', ':2: unsafe[0].when: expected down or error, got nothing'],
     ['unsafe: { when: down }\n', ':1: unsafe: expected a list of rules, got a mapping'],
     ['rules: []\n', ':1: unknown key "rules" (expected unsafe)'],
-    [`unsafe:\n${'  - { when: down }\n'.repeat(MAX_SAFETY_RULES + 1)}`, `unsafe: expected at most ${MAX_SAFETY_RULES} rules`],
+    [
+      `unsafe:\n${'  - { when: down }\n'.repeat(MAX_SAFETY_RULES + 1)}`,
+      `unsafe: expected at most ${MAX_SAFETY_RULES} rules`,
+    ],
   ])('%j is refused with file, line and problem', (text, message) => {
     const path = file(text);
     expect(() => loadSafetyRules(path)).toThrow(message);
@@ -45,7 +60,11 @@ describe('--safety-rules file', () => {
       ['dome-plc', { name: 'dome-plc', group: 'dome', critical: true }],
       ['ccd01', { name: 'ccd01', group: 'cameras', critical: false }],
     ]);
-    const rules = loadSafetyRules(file('unsafe:\n  - { when: down, critical: true }\n  - { when: error, group: dome }\n  - { when: error, group: dom }\n  - { when: down, node: dome-plcc }\n  - { when: down, node: ccd01, critical: true }\n'));
+    const rules = loadSafetyRules(
+      file(
+        'unsafe:\n  - { when: down, critical: true }\n  - { when: error, group: dome }\n  - { when: error, group: dom }\n  - { when: down, node: dome-plcc }\n  - { when: down, node: ccd01, critical: true }\n',
+      ),
+    );
     expect(unmatchedRules(rules, inventory)).toEqual([
       'unsafe[2] (when: error, group: dom) matches no inventory node',
       'unsafe[3] (when: down, node: dome-plcc) matches no inventory node',
@@ -57,6 +76,10 @@ describe('--safety-rules file', () => {
     const api = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8');
     const section = api.slice(api.indexOf('## Roof safety for INDI'));
     const block = /```yaml\n([\s\S]*?)```/.exec(section)![1]!.replace(/^ {2}/gm, '');
-    expect(loadSafetyRules(file(block))).toEqual([{ when: 'down', critical: true }, { when: 'error', group: 'dome' }, { when: 'down', node: 'dome-plc' }]);
+    expect(loadSafetyRules(file(block))).toEqual([
+      { when: 'down', critical: true },
+      { when: 'error', group: 'dome' },
+      { when: 'down', node: 'dome-plc' },
+    ]);
   });
 });

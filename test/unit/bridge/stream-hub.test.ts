@@ -21,9 +21,18 @@ afterEach(async () => {
 test('a subscriber whose socket takes nothing for stallMs is dropped as stalled (its kernel buffer freed)', async () => {
   let clock = 0;
   const log = new EventLog(100, 'abcd1234');
-  const dropped = new Counter({ name: 'dropped_total', help: 'x', labelNames: ['reason'] as const, registers: [new Registry()] });
+  const dropped = new Counter({
+    name: 'dropped_total',
+    help: 'x',
+    labelNames: ['reason'] as const,
+    registers: [new Registry()],
+  });
   // Lag never counts here: only the stall deadline can drop it.
-  hub = new StreamHub(log, { maxBufferedBytes: 2 ** 40, maxTotalBufferedBytes: 2 ** 40, heartbeatMs: 20, stallMs: 60_000, now: () => clock }, dropped);
+  hub = new StreamHub(
+    log,
+    { maxBufferedBytes: 2 ** 40, maxTotalBufferedBytes: 2 ** 40, heartbeatMs: 20, stallMs: 60_000, now: () => clock },
+    dropped,
+  );
   server = createServer((_req, res) => {
     res.writeHead(200);
     hub!.add(res, () => true, log.lastSeq + 1, 'retry: 2000\n\n');
@@ -36,11 +45,16 @@ test('a subscriber whose socket takes nothing for stallMs is dropped as stalled 
   await waitFor('subscribed', () => hub!.size === 1);
   // Fill the kernel's buffer for the paused socket until Node holds bytes for it.
   const big = 'x'.repeat(64 * 1024);
-  await waitFor('the socket stops taking data', async () => {
-    for (let i = 0; i < 16; i += 1) log.append('report', 'n1', big);
-    await new Promise((r) => setImmediate(r));
-    return hub!.bufferedBytes() > 0;
-  }, 20_000, 1);
+  await waitFor(
+    'the socket stops taking data',
+    async () => {
+      for (let i = 0; i < 16; i += 1) log.append('report', 'n1', big);
+      await new Promise((r) => setImmediate(r));
+      return hub!.bufferedBytes() > 0;
+    },
+    20_000,
+    1,
+  );
   clock += 59_000;
   await new Promise((r) => setTimeout(r, 100)); // heartbeats pass: not yet
   expect(hub.size).toBe(1);

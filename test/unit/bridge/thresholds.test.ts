@@ -67,6 +67,8 @@ describe('Thresholds', () => {
 
   test('a file with an unknown section is refused at its line, with the closest section', () => {
     const path = file('# levels\ndefault:\n  disk: { warning: 1, error: 2 }\n');
-    expect(() => Thresholds.load(path)).toThrow(`${path}:2: unknown key "default" (expected custom_metrics, defaults, groups, nodes; did you mean "defaults"?)`);
+    expect(() => Thresholds.load(path)).toThrow(
+      `${path}:2: unknown key "default" (expected custom_metrics, defaults, groups, nodes; did you mean "defaults"?)`,
+    );
   });
 });

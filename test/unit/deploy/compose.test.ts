@@ -23,7 +23,10 @@ interface Service {
   pid?: string;
   healthcheck?: { test: string[] };
 }
-const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, null> };
+const compose = parse(readFileSync(join(REPO, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+  volumes: Record<string, null>;
+};
 const services = compose.services;
 const prometheusYml = parse(readFileSync(join(REPO, 'prometheus/prometheus.yml'), 'utf8')) as {
   alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> };
@@ -32,12 +35,24 @@ const prometheusYml = parse(readFileSync(join(REPO, 'prometheus/prometheus.yml')
 const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
 
 /** The secrets .env must set (no defaults in the file: compose refuses to start without them). */
-const SECRETS = { OBSMON_INFLUX_TOKEN: 'test-token-0123456789', INFLUXDB_ADMIN_PASSWORD: 'test-password', GRAFANA_ADMIN_PASSWORD: 'test-password' };
+const SECRETS = {
+  OBSMON_INFLUX_TOKEN: 'test-token-0123456789',
+  INFLUXDB_ADMIN_PASSWORD: 'test-password',
+  GRAFANA_ADMIN_PASSWORD: 'test-password',
+};
 
 function dockerCompose(args: string[], env: Record<string, string> = SECRETS) {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in SECRETS)));
-  const result = spawnSync('docker-compose', args, { cwd: REPO, encoding: 'utf8', timeout: 30_000, env: { ...base, ...env } });
-  if (result.error !== undefined) throw new Error(`docker-compose not found: install the Debian package "docker-compose" (.ci/run does): ${result.error.message}`);
+  const result = spawnSync('docker-compose', args, {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...base, ...env },
+  });
+  if (result.error !== undefined)
+    throw new Error(
+      `docker-compose not found: install the Debian package "docker-compose" (.ci/run does): ${result.error.message}`,
+    );
   return result;
 }
 
@@ -48,7 +63,11 @@ function flags(command: string[]): string[] {
 
 /** `obsmon <subcommand> --help`, run from the checkout as the image's ENTRYPOINT would. */
 function obsmonHelp(subcommand: string): string {
-  const result = spawnSync('node', ['bin/obsmon.js', subcommand, '--help'], { cwd: REPO, encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync('node', ['bin/obsmon.js', subcommand, '--help'], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   expect(result.status, result.stderr).toBe(0);
   return result.stdout;
 }
@@ -58,7 +77,14 @@ describe('docker-compose.yml', () => {
     const config = dockerCompose(['-f', 'docker-compose.yml', 'config', '--quiet']);
     expect(config.status, config.stderr).toBe(0);
     const list = dockerCompose(['-f', 'docker-compose.yml', 'config', '--services']);
-    expect(list.stdout.trim().split('\n').sort()).toEqual(['alertmanager', 'bridge', 'exporter', 'grafana', 'influxdb', 'prometheus']);
+    expect(list.stdout.trim().split('\n').sort()).toEqual([
+      'alertmanager',
+      'bridge',
+      'exporter',
+      'grafana',
+      'influxdb',
+      'prometheus',
+    ]);
   });
 
   test('refuses to start without the passwords and token of .env, naming the example file', () => {
@@ -84,7 +110,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  test('the bridge reads an inventory in which the stack\'s own exporter is a critical node', () => {
+  test("the bridge reads an inventory in which the stack's own exporter is a critical node", () => {
     const command = services['bridge']!.command!;
     const path = command[command.indexOf('--inventory') + 1]!;
     const mount = services['bridge']!.volumes!.find((v) => v.split(':')[1] === path);
@@ -112,13 +138,23 @@ describe('docker-compose.yml', () => {
   });
 
   test('Prometheus scrapes and alerts at service names and ports the services listen on', () => {
-    const targets = prometheusYml.scrape_configs.flatMap((job) => (job.static_configs ?? []).flatMap((c) => c.targets.map((t) => [job.job_name, t] as const)));
-    expect(targets).toEqual(expect.arrayContaining([['obsmon-bridge', 'bridge:7080'], ['alertmanager', 'alertmanager:9093']]));
+    const targets = prometheusYml.scrape_configs.flatMap((job) =>
+      (job.static_configs ?? []).flatMap((c) => c.targets.map((t) => [job.job_name, t] as const)),
+    );
+    expect(targets).toEqual(
+      expect.arrayContaining([
+        ['obsmon-bridge', 'bridge:7080'],
+        ['alertmanager', 'alertmanager:9093'],
+      ]),
+    );
     for (const [job, target] of targets) {
       const [host, port] = target.split(':');
       if (host === 'localhost') continue;
       expect(Object.keys(services), `${job}: ${target}`).toContain(host);
-      expect(services[host!]!.ports?.map((p) => p.replace(/^127\.0\.0\.1:/, '')), `${job}: ${target}`).toContain(`${port}:${port}`);
+      expect(
+        services[host!]!.ports?.map((p) => p.replace(/^127\.0\.0\.1:/, '')),
+        `${job}: ${target}`,
+      ).toContain(`${port}:${port}`);
     }
     expect(prometheusYml.alerting.alertmanagers[0]!.static_configs[0]!.targets).toEqual(['alertmanager:9093']);
     expect(services['prometheus']!.volumes).toContain('./prometheus:/etc/prometheus:ro');
@@ -134,9 +170,16 @@ describe('docker-compose.yml', () => {
     expect(bridge.ports).toEqual(['7070:7070', '7080:7080']);
     expect(value('--influx-url')).toBe('http://influxdb:8086');
     const influx = services['influxdb']!.environment!;
-    expect([value('--influx-org'), value('--influx-bucket')]).toEqual([influx['DOCKER_INFLUXDB_INIT_ORG'], influx['DOCKER_INFLUXDB_INIT_BUCKET']]);
+    expect([value('--influx-org'), value('--influx-bucket')]).toEqual([
+      influx['DOCKER_INFLUXDB_INIT_ORG'],
+      influx['DOCKER_INFLUXDB_INIT_BUCKET'],
+    ]);
     // One token for the bridge, InfluxDB's setup and Grafana's datasources.
-    const tokens = [bridge.environment!['OBSMON_INFLUX_TOKEN'], influx['DOCKER_INFLUXDB_INIT_ADMIN_TOKEN'], services['grafana']!.environment!['OBSMON_INFLUX_TOKEN']];
+    const tokens = [
+      bridge.environment!['OBSMON_INFLUX_TOKEN'],
+      influx['DOCKER_INFLUXDB_INIT_ADMIN_TOKEN'],
+      services['grafana']!.environment!['OBSMON_INFLUX_TOKEN'],
+    ];
     expect(new Set(tokens).size).toBe(1);
   });
 
@@ -167,10 +210,13 @@ describe('Dockerfile', () => {
   });
 
   test('copies only paths that exist, and the runtime needs nothing it does not copy', () => {
-    const copied = instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from=')).flatMap((l) => l.split(/\s+/).slice(1, -1));
+    const copied = instructions
+      .filter((l) => l.startsWith('COPY ') && !l.includes('--from='))
+      .flatMap((l) => l.split(/\s+/).slice(1, -1));
     for (const path of copied) expect(existsSync(join(REPO, path)), path).toBe(true);
     // Every top-level directory bin/obsmon.js can import from is copied.
-    for (const dir of ['bin', 'cli', 'config', 'lib', 'protocol', 'bridge', 'exporter', 'rts2-sensord']) expect(copied, dir).toContain(dir);
+    for (const dir of ['bin', 'cli', 'config', 'lib', 'protocol', 'bridge', 'exporter', 'rts2-sensord'])
+      expect(copied, dir).toContain(dir);
     const ignored = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n');
     for (const path of copied) expect(ignored, `${path} is copied but .dockerignore excludes it`).not.toContain(path);
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.git']));
@@ -184,7 +230,9 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK /m);
     expect(dockerfile).toContain('OBSMON_HEALTH_URL=http://127.0.0.1:7080/healthz');
     // tsx runs the TypeScript at run time, so it must be a production dependency (npm ci --omit=dev).
-    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     expect(Object.keys(pkg.dependencies)).toContain('tsx');
   }, 30_000);
 });

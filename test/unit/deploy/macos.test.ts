@@ -32,7 +32,10 @@ interface Plist {
 
 function readPlist(): Plist {
   const script = 'import json, plistlib, sys; print(json.dumps(plistlib.load(open(sys.argv[1], "rb"))))';
-  const result = spawnSync('python3', ['-c', script, join(MACOS, 'org.obsmon.exporter.plist')], { encoding: 'utf8', timeout: 20_000 });
+  const result = spawnSync('python3', ['-c', script, join(MACOS, 'org.obsmon.exporter.plist')], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   expect(result.status, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as Plist;
 }
@@ -60,14 +63,20 @@ describe('launchd daemon for macOS', () => {
     expect([plist.RunAtLoad, plist.KeepAlive]).toEqual([true, true]);
     expect(plist.UserName).toBe('nobody');
     // node from the Node.js pkg or from Homebrew on Apple silicon.
-    expect(plist.EnvironmentVariables.PATH!.split(':')).toEqual(expect.arrayContaining(['/usr/local/bin', '/opt/homebrew/bin']));
-    const help = spawnSync('node', ['bin/obsmon.js', 'exporter', '--help'], { cwd: REPO, encoding: 'utf8', timeout: 30_000 }).stdout;
+    expect(plist.EnvironmentVariables.PATH!.split(':')).toEqual(
+      expect.arrayContaining(['/usr/local/bin', '/opt/homebrew/bin']),
+    );
+    const help = spawnSync('node', ['bin/obsmon.js', 'exporter', '--help'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 30_000,
+    }).stdout;
     const options = Object.keys(plist.EnvironmentVariables).filter((name) => name.startsWith('OBSMON_'));
     expect(options).toEqual(['OBSMON_SERVER']);
     for (const name of options) expect(help).toContain(`env ${name}`);
   }, 30_000);
 
-  test('newsyslog rotates the daemon\'s log and signals the pid the daemon writes, with SIGTERM', () => {
+  test("newsyslog rotates the daemon's log and signals the pid the daemon writes, with SIGTERM", () => {
     const entries = newsyslogEntries();
     expect(entries).toHaveLength(1);
     const [logfile, owner, mode, count, size, when, flags, pidFile, signal, ...rest] = entries[0]!;
@@ -109,7 +118,7 @@ describe('launchd daemon for macOS', () => {
     expect(text.lastIndexOf('launchctl bootout')).toBeLessThan(text.indexOf('launchctl bootstrap system "$PLIST"'));
   });
 
-  test('the daemon\'s command runs the bundle under the pid it writes, and SIGTERM (newsyslog\'s signal) ends it cleanly', async () => {
+  test("the daemon's command runs the bundle under the pid it writes, and SIGTERM (newsyslog's signal) ends it cleanly", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'obsmon-launchd-'));
     dirs.push(dir);
     mkdirSync(join(dir, 'lib'));
@@ -121,17 +130,35 @@ describe('launchd daemon for macOS', () => {
     // Output to the log file, as launchd's StandardOutPath and StandardErrorPath do.
     const logFile = join(dir, 'log/exporter.log');
     const log = openSync(logFile, 'a');
-    const child = spawn(shell!, [dashC!, local], { env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, OBSMON_SERVER: server, OBSMON_INTERVAL: '1' }, stdio: ['ignore', log, log] });
+    const child = spawn(shell!, [dashC!, local], {
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, OBSMON_SERVER: server, OBSMON_INTERVAL: '1' },
+      stdio: ['ignore', log, log],
+    });
     closeSync(log);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const pid = await waitFor('the pid file', () => readFileSync(join(dir, 'log/exporter.pid'), 'utf8').trim(), 20_000);
+      const pid = await waitFor(
+        'the pid file',
+        () => readFileSync(join(dir, 'log/exporter.pid'), 'utf8').trim(),
+        20_000,
+      );
       expect(Number(pid)).toBe(child.pid);
       // The process behind that pid is node running the bundle, not a shell that would take the signal.
-      await waitFor('the agent under that pid', () => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('exporter'), 20_000);
-      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(1, 3)).toEqual([join(dir, 'lib', BUNDLE_NAME), 'exporter']);
+      await waitFor(
+        'the agent under that pid',
+        () => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('exporter'),
+        20_000,
+      );
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(1, 3)).toEqual([
+        join(dir, 'lib', BUNDLE_NAME),
+        'exporter',
+      ]);
       // Running and retrying (its signal handlers are set once it has started): as newsyslog finds it.
-      await waitFor('the agent retrying its bridge', () => readFileSync(logFile, 'utf8').includes('No server reachable'), 30_000);
+      await waitFor(
+        'the agent retrying its bridge',
+        () => readFileSync(logFile, 'utf8').includes('No server reachable'),
+        30_000,
+      );
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(readFileSync(logFile, 'utf8')).toContain('SIGTERM received, shutting down');

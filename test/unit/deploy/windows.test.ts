@@ -2,7 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BUNDLE_NAME, DEFAULT_NODE_EXE, LOG_KEEP_FILES, LOG_SIZE_KB, WINDOWS_SERVICE_ID, winswXml } from '../../../deploy/package/windows-service.ts';
+import {
+  BUNDLE_NAME,
+  DEFAULT_NODE_EXE,
+  LOG_KEEP_FILES,
+  LOG_SIZE_KB,
+  WINDOWS_SERVICE_ID,
+  winswXml,
+} from '../../../deploy/package/windows-service.ts';
 import { VERSION } from '../../../lib/version.ts';
 
 /*
@@ -73,7 +80,11 @@ describe('the WinSW service definition (dist/windows/obsmon-exporter.xml)', () =
   test('passes the bridge as OBSMON_SERVER, an option the exporter reads, and runs as LocalService', () => {
     const env = all(service, 'env');
     expect(env.map((e) => e.attrib.name)).toEqual(['OBSMON_SERVER']);
-    const help = spawnSync('node', ['bin/obsmon.js', 'exporter', '--help'], { cwd: REPO, encoding: 'utf8', timeout: 30_000 }).stdout;
+    const help = spawnSync('node', ['bin/obsmon.js', 'exporter', '--help'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 30_000,
+    }).stdout;
     expect(help).toContain('env OBSMON_SERVER');
     const account = one(service, 'serviceaccount');
     expect([one(account, 'domain').text, one(account, 'user').text]).toEqual(['NT AUTHORITY', 'LocalService']);
@@ -85,7 +96,11 @@ function scanPowerShell(text: string): { unbalanced: string[]; scopedInStrings: 
   const unbalanced: string[] = [];
   const scopedInStrings: string[] = [];
   const stack: string[] = [];
-  const pairs = new Map([[')', '('], ['}', '{'], [']', '[']]);
+  const pairs = new Map([
+    [')', '('],
+    ['}', '{'],
+    [']', '['],
+  ]);
   let i = 0;
   while (i < text.length) {
     const c = text[i]!;
@@ -127,18 +142,27 @@ describe('the PowerShell install and uninstall scripts (deploy/windows)', () => 
   const install = readFileSync(join(REPO, 'deploy/windows/install-agent.ps1'), 'utf8');
   const uninstall = readFileSync(join(REPO, 'deploy/windows/uninstall-agent.ps1'), 'utf8');
 
-  test.each([['install-agent.ps1', install], ['uninstall-agent.ps1', uninstall]])('%s: ASCII (Windows PowerShell 5.1 reads a file without BOM as ANSI), balanced, admin only, stops on the first error', (_name, script) => {
-    expect(script).toMatch(/^[\x09\x0a\x0d\x20-\x7e]*$/);
-    expect(scanPowerShell(script)).toEqual({ unbalanced: [], scopedInStrings: [] });
-    expect(script.startsWith('#Requires -RunAsAdministrator\n')).toBe(true);
-    expect(script).toContain("$ErrorActionPreference = 'Stop'");
-    expect(script).toContain(`$Id = '${WINDOWS_SERVICE_ID}'`);
-  });
+  test.each([
+    ['install-agent.ps1', install],
+    ['uninstall-agent.ps1', uninstall],
+  ])(
+    '%s: ASCII (Windows PowerShell 5.1 reads a file without BOM as ANSI), balanced, admin only, stops on the first error',
+    (_name, script) => {
+      expect(script).toMatch(/^[\x09\x0a\x0d\x20-\x7e]*$/);
+      expect(scanPowerShell(script)).toEqual({ unbalanced: [], scopedInStrings: [] });
+      expect(script.startsWith('#Requires -RunAsAdministrator\n')).toBe(true);
+      expect(script).toContain("$ErrorActionPreference = 'Stop'");
+      expect(script).toContain(`$Id = '${WINDOWS_SERVICE_ID}'`);
+    },
+  );
 
   test('the structural check catches what PowerShell would reject', () => {
     expect(scanPowerShell('if ($a) { "x" ').unbalanced).toEqual(['unclosed {']);
     expect(scanPowerShell('throw "no file in $dir: copy it"').scopedInStrings).toEqual(['$dir:']);
-    expect(scanPowerShell('"${dir}: ok $env:ProgramFiles" # ) } \'it\'\'s\' <# ( #>')).toEqual({ unbalanced: [], scopedInStrings: [] });
+    expect(scanPowerShell("\"${dir}: ok $env:ProgramFiles\" # ) } 'it''s' <# ( #>")).toEqual({
+      unbalanced: [],
+      scopedInStrings: [],
+    });
   });
 
   test('install edits only what the generated definition has, installs WinSW as <id>.exe, and starts the service', () => {
@@ -173,6 +197,7 @@ describe('the PowerShell install and uninstall scripts (deploy/windows)', () => 
     const lines = docs.split('\n').filter((l) => /(un)?install-agent\.ps1/.test(l));
     expect(lines.length).toBeGreaterThan(0);
     const declared = new Set([...paramNames(install), ...paramNames(uninstall), 'ExecutionPolicy', 'File']);
-    for (const line of lines) for (const m of line.matchAll(/(?:^|[\s`(])-([A-Z]\w+)/g)) expect(declared).toContain(m[1]);
+    for (const line of lines)
+      for (const m of line.matchAll(/(?:^|[\s`(])-([A-Z]\w+)/g)) expect(declared).toContain(m[1]);
   });
 });

@@ -12,11 +12,16 @@ const REPO = new URL('../../../', import.meta.url).pathname;
 function markdownFiles(dir: string): string[] {
   return readdirSync(join(REPO, dir), { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === 'node_modules' || entry.name.startsWith('.') || entry.name === 'test' ? [] : markdownFiles(path);
+    if (entry.isDirectory())
+      return entry.name === 'node_modules' || entry.name.startsWith('.') || entry.name === 'test'
+        ? []
+        : markdownFiles(path);
     return entry.name.endsWith('.md') ? [path] : [];
   });
 }
-const DOCS = markdownFiles('.').map((p) => relative('.', p)).sort();
+const DOCS = markdownFiles('.')
+  .map((p) => relative('.', p))
+  .sort();
 
 function obsmon(args: string[]): string {
   const result = spawnSync('node', ['bin/obsmon.js', ...args], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
@@ -61,10 +66,12 @@ function codeOf(markdown: string): string[] {
 
 /** `obsmon <sub> --flag …` (also `npx obsmon`, `bin/obsmon.js`), up to a shell separator or comment. */
 function invocations(code: string): Array<{ sub: string; flags: string[] }> {
-  return [...code.matchAll(/(?:^\s*|\$ |npx |sudo |&& |; |\/)obsmon(?:\.js)?\s+([a-z][\w-]*)([^|;&#`]*)/g)].map((m) => ({
-    sub: m[1]!,
-    flags: [...m[2]!.matchAll(/(?:^|\s)(--[a-z0-9-]+)/g)].map((f) => f[1]!),
-  }));
+  return [...code.matchAll(/(?:^\s*|\$ |npx |sudo |&& |; |\/)obsmon(?:\.js)?\s+([a-z][\w-]*)([^|;&#`]*)/g)].map(
+    (m) => ({
+      sub: m[1]!,
+      flags: [...m[2]!.matchAll(/(?:^|\s)(--[a-z0-9-]+)/g)].map((f) => f[1]!),
+    }),
+  );
 }
 
 const TOP_LEVEL = new Set(readdirSync(REPO).filter((name) => !name.startsWith('.') && name !== 'node_modules'));
@@ -93,7 +100,9 @@ describe.each(DOCS)('%s', (doc) => {
           problems.push(`"obsmon ${sub}": no such command (obsmon --help lists ${subcommands.join(', ')})`);
           continue;
         }
-        for (const flag of flags) if (!help.flags.has(flag)) problems.push(`"obsmon ${sub} ${flag}": not in obsmon ${sub} --help (in: ${code.trim()})`);
+        for (const flag of flags)
+          if (!help.flags.has(flag))
+            problems.push(`"obsmon ${sub} ${flag}": not in obsmon ${sub} --help (in: ${code.trim()})`);
       }
     }
     expect(problems).toEqual([]);
@@ -114,13 +123,16 @@ describe.each(DOCS)('%s', (doc) => {
 
   test('every default quoted next to a flag is the default in --help', () => {
     const problems: string[] = [];
-    for (const m of text.matchAll(/`(--[a-z0-9-]+)[^`]*`[^.;|`]{0,12}?\(default:? ([0-9][0-9 ]*(?:\.[0-9]+)?)(?: ?(KiB|MiB|GiB)\b)?/g)) {
+    for (const m of text.matchAll(
+      /`(--[a-z0-9-]+)[^`]*`[^.;|`]{0,12}?\(default:? ([0-9][0-9 ]*(?:\.[0-9]+)?)(?: ?(KiB|MiB|GiB)\b)?/g,
+    )) {
       const [, flag, quoted, unit] = m;
       const scale = unit === undefined ? 1 : 1024 ** (['KiB', 'MiB', 'GiB'].indexOf(unit) + 1);
       const value = String(Number(quoted!.replace(/ /g, '')) * scale);
       const defaults = [...helps.values()].map((h) => h.defaults.get(flag!)).filter((d) => d !== undefined);
       if (defaults.length === 0) problems.push(`${flag}: no command has it`);
-      else if (!defaults.includes(value)) problems.push(`${flag}: the doc says default ${value}, --help says ${defaults.join(' / ')}`);
+      else if (!defaults.includes(value))
+        problems.push(`${flag}: the doc says default ${value}, --help says ${defaults.join(' / ')}`);
     }
     expect(problems).toEqual([]);
   });
@@ -128,11 +140,16 @@ describe.each(DOCS)('%s', (doc) => {
 
 test('the walk covers the README and every page in docs/', () => {
   expect(DOCS).toContain('README.md');
-  for (const page of readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md'))) expect(DOCS).toContain(`docs/${page}`);
+  for (const page of readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')))
+    expect(DOCS).toContain(`docs/${page}`);
 });
 
-test('the README\'s way to run `obsmon` from a checkout works: npx obsmon', () => {
-  const result = spawnSync('npx', ['--no-install', 'obsmon', '--version'], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+test("the README's way to run `obsmon` from a checkout works: npx obsmon", () => {
+  const result = spawnSync('npx', ['--no-install', 'obsmon', '--version'], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   expect(result.stdout).toMatch(/^obsmon \d+\.\d+\.\d+\n$/);
   expect(readFileSync(join(REPO, 'README.md'), 'utf8')).toContain('`npx obsmon …`');
 });
@@ -147,6 +164,10 @@ test('no source file cites a note outside the repository', () => {
   const citing = [...TOP_LEVEL]
     .filter((name) => statSync(join(REPO, name)).isDirectory())
     .flatMap(sources)
-    .filter((path) => path !== 'test/unit/docs/docs-walk.test.ts' && /\breference(?:\/[a-z-]+\.md| §\d)|(?:\.\.\/)+shared\//.test(readFileSync(join(REPO, path), 'utf8')));
+    .filter(
+      (path) =>
+        path !== 'test/unit/docs/docs-walk.test.ts' &&
+        /\breference(?:\/[a-z-]+\.md| §\d)|(?:\.\.\/)+shared\//.test(readFileSync(join(REPO, path), 'utf8')),
+    );
   expect(citing).toEqual([]);
 });

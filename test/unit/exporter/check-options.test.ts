@@ -14,13 +14,23 @@ const load = (argv: string[]) => loadOptions(exporterOptionSpecs, ['--node', 'n1
 
 describe('exporter options for the checks', () => {
   test('--process and --textfile-dir with their collectors pass, and say what they found', () => {
-    expect(checkExporterOptions(load(['--process', 'rts2-centrald,tcs', '--textfile-dir', dir]))).toEqual({ processes: 'rts2-centrald, tcs', textfile: dir });
-    expect(checkExporterOptions(load([]))).toEqual({ processes: 'none (--process not set)', textfile: 'none (--textfile-dir not set)' });
+    expect(checkExporterOptions(load(['--process', 'rts2-centrald,tcs', '--textfile-dir', dir]))).toEqual({
+      processes: 'rts2-centrald, tcs',
+      textfile: dir,
+    });
+    expect(checkExporterOptions(load([]))).toEqual({
+      processes: 'none (--process not set)',
+      textfile: 'none (--textfile-dir not set)',
+    });
   });
 
   test('an option whose collector is left out of --collectors is refused, not silently ignored', () => {
-    expect(() => checkExporterOptions(load(['--collectors', 'cpu', '--process', 'tcs']))).toThrow(/--process is set but --collectors leaves out "named-processes"/);
-    expect(() => checkExporterOptions(load(['--collectors', 'cpu', '--textfile-dir', dir]))).toThrow(/--textfile-dir is set but --collectors leaves out "textfile"/);
+    expect(() => checkExporterOptions(load(['--collectors', 'cpu', '--process', 'tcs']))).toThrow(
+      /--process is set but --collectors leaves out "named-processes"/,
+    );
+    expect(() => checkExporterOptions(load(['--collectors', 'cpu', '--textfile-dir', dir]))).toThrow(
+      /--textfile-dir is set but --collectors leaves out "textfile"/,
+    );
   });
 
   test('a textfile directory that is missing or a file is a ConfigError', () => {

@@ -36,7 +36,14 @@ describe('Collection', () => {
     const source = new FakeSource();
     source.filesystems = () => new Promise(() => {});
     const outcomes: CollectorOutcome[] = [];
-    const c = new Collection(source, COLLECTORS.filter((x) => DEFAULT_COLLECTORS.includes(x.name)), { interfaces: 'auto', now: () => 0 }, createLogger('test', 'error', () => {}), (o) => outcomes.push(o), 50);
+    const c = new Collection(
+      source,
+      COLLECTORS.filter((x) => DEFAULT_COLLECTORS.includes(x.name)),
+      { interfaces: 'auto', now: () => 0 },
+      createLogger('test', 'error', () => {}),
+      (o) => outcomes.push(o),
+      50,
+    );
     const samples = await c.collect();
     expect(samples.map((s) => s.key)).toEqual(['mem', 'load1', 'procs']);
     expect(outcomes.find((o) => o.collector === 'filesystem')?.ok).toBe(false);

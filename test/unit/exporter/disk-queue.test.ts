@@ -23,7 +23,13 @@ function openQueue(dir: string, maxBytes = 1 << 20) {
   const warnings: string[] = [];
   const counts = { writeFailures: 0, corrupt: 0 };
   const log = createLogger('t', 'info', (line) => warnings.push(line));
-  const q = new DiskQueue({ dir, maxBytes, log, onWriteFailure: () => (counts.writeFailures += 1), onCorrupt: (n) => (counts.corrupt += n) });
+  const q = new DiskQueue({
+    dir,
+    maxBytes,
+    log,
+    onWriteFailure: () => (counts.writeFailures += 1),
+    onCorrupt: (n) => (counts.corrupt += n),
+  });
   open.push(q);
   return { q, warnings, counts };
 }

@@ -26,15 +26,21 @@ function staticGraph(entry: string): Map<string, string[]> {
 }
 
 describe('the Linux agent spawns no child process', () => {
-  test.each(['exporter/agent.ts', 'cli/exporter.ts'])('no module statically imported from %s imports child_process or systeminformation', (entry) => {
-    const offenders = [...staticGraph(entry)]
-      .flatMap(([file, specifiers]) => specifiers.filter((s) => FORBIDDEN.test(s)).map((s) => `${relative(ROOT, file)} -> ${s}`));
-    expect(offenders).toEqual([]);
-    expect([...staticGraph(entry).keys()].map((f) => relative(ROOT, f))).not.toContain('exporter/sources/si.ts');
-  });
+  test.each(['exporter/agent.ts', 'cli/exporter.ts'])(
+    'no module statically imported from %s imports child_process or systeminformation',
+    (entry) => {
+      const offenders = [...staticGraph(entry)].flatMap(([file, specifiers]) =>
+        specifiers.filter((s) => FORBIDDEN.test(s)).map((s) => `${relative(ROOT, file)} -> ${s}`),
+      );
+      expect(offenders).toEqual([]);
+      expect([...staticGraph(entry).keys()].map((f) => relative(ROOT, f))).not.toContain('exporter/sources/si.ts');
+    },
+  );
 
   test('the import scan finds systeminformation in si.ts (the check above can fail)', () => {
-    expect(staticGraph('exporter/sources/si.ts').get(resolve(ROOT, 'exporter/sources/si.ts'))).toContain('systeminformation');
+    expect(staticGraph('exporter/sources/si.ts').get(resolve(ROOT, 'exporter/sources/si.ts'))).toContain(
+      'systeminformation',
+    );
   });
 
   describe.runIf(process.platform === 'linux')('at run time', () => {
@@ -68,7 +74,12 @@ describe('the Linux agent spawns no child process', () => {
 
     test('three cycles of every collector on procfs start no process', async () => {
       watchSpawns();
-      const collection = new Collection(new ProcfsSource({ mounts: 'auto' }), COLLECTORS, { interfaces: 'auto', now: () => performance.now(), processes: ['node', 'no-such-daemon'] }, silentLogger);
+      const collection = new Collection(
+        new ProcfsSource({ mounts: 'auto' }),
+        COLLECTORS,
+        { interfaces: 'auto', now: () => performance.now(), processes: ['node', 'no-such-daemon'] },
+        silentLogger,
+      );
       for (let i = 0; i < 3; i += 1) expect((await collection.collect()).length).toBeGreaterThan(0);
       expect(spawned).toEqual([]);
     });

@@ -24,7 +24,9 @@ describe('ReportQueue', () => {
 
   test('drops the oldest past maxReports and counts each drop', () => {
     const drops: DropReason[] = [];
-    const queue = new ReportQueue({ maxReports: 3, maxAgeSeconds: 1000 }, () => 1010, { dropped: (r) => drops.push(r) });
+    const queue = new ReportQueue({ maxReports: 3, maxAgeSeconds: 1000 }, () => 1010, {
+      dropped: (r) => drops.push(r),
+    });
     for (let t = 1001; t <= 1005; t += 1) queue.push(report(t));
     expect(drain(queue)).toEqual([1003, 1004, 1005]);
     expect(queue.dropped).toEqual({ overflow: 2, expired: 0 });

@@ -17,7 +17,13 @@ describe('RateTracker', () => {
   test('returns per-second rates for names seen in consecutive readings', () => {
     const tracker = new RateTracker();
     expect(tracker.update(new Map([['a', 0]]), 1000).size).toBe(0);
-    const rates = tracker.update(new Map([['a', 500], ['b', 7]]), 1500);
+    const rates = tracker.update(
+      new Map([
+        ['a', 500],
+        ['b', 7],
+      ]),
+      1500,
+    );
     expect([...rates]).toEqual([['a', 1000]]);
     expect([...tracker.update(new Map([['b', 17]]), 2500)]).toEqual([['b', 10]]);
   });

@@ -9,14 +9,17 @@ const README = new URL('../../../exporter/README.md', import.meta.url);
 function optionsTable(): string {
   const rows = Object.entries(exporterOptionSpecs as Record<string, OptionSpec>).map(([name, spec]) => {
     // The node default is this machine's host name; a table in git cannot show it.
-    const value = name === 'node' ? 'short host name' : Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default);
+    const value =
+      name === 'node' ? 'short host name' : Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default);
     return `| \`--${flagName(name)}${spec.placeholder ? ` ${spec.placeholder}` : ''}\` | \`${envName(name)}\` | ${value} | ${spec.help.replace(/\|/g, '\\|')} |`;
   });
   return ['| flag | environment | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
 function collectorsTable(): string {
-  const rows = COLLECTORS.map((c) => `| \`${c.name}\` | ${c.defaultEnabled ? 'yes' : 'no'} | ${c.keys.map((k) => `\`${k}\``).join(' ')} |`);
+  const rows = COLLECTORS.map(
+    (c) => `| \`${c.name}\` | ${c.defaultEnabled ? 'yes' : 'no'} | ${c.keys.map((k) => `\`${k}\``).join(' ')} |`,
+  );
   return ['| collector | default | keys |', '|---|---|---|', ...rows].join('\n');
 }
 
@@ -34,5 +37,11 @@ test('the README tables match the option specs and the collector registry (UPDAT
 
 test('the README has the sections every component README has', () => {
   const headings = readFileSync(README, 'utf8').match(/^## .+$/gm);
-  expect(headings).toEqual(['## What it does', '## Run', '## Configuration', '## Collectors and keys', '## Example output']);
+  expect(headings).toEqual([
+    '## What it does',
+    '## Run',
+    '## Configuration',
+    '## Collectors and keys',
+    '## Example output',
+  ]);
 });

@@ -33,7 +33,11 @@ describe('report timestamps (issue 14, item 4)', () => {
     vi.setSystemTime(start + 500);
     const stamps: number[] = [];
     const lines: string[] = [];
-    const values = loadOptions(exporterOptionSpecs, ['--node', 't1', '--interval', '1', '--server', '127.0.0.1:9'], {}).values;
+    const values = loadOptions(
+      exporterOptionSpecs,
+      ['--node', 't1', '--interval', '1', '--server', '127.0.0.1:9'],
+      {},
+    ).values;
     running = await startExporter(values, silentLogger, {
       source: new FakeSource(),
       backoff: { initialMs: 60_000, maxMs: 60_000 },

@@ -36,10 +36,14 @@ describe('startSchedule', () => {
     let offset = 0;
     let ticks = 0;
     const back: number[] = [];
-    schedule = startSchedule(50, async () => {
-      ticks += 1;
-      offset = 3_600_000;
-    }, { now: () => Date.now() - offset, onClockBack: (ms) => back.push(ms) });
+    schedule = startSchedule(
+      50,
+      async () => {
+        ticks += 1;
+        offset = 3_600_000;
+      },
+      { now: () => Date.now() - offset, onClockBack: (ms) => back.push(ms) },
+    );
     await waitFor('ticks after the clock change', () => ticks >= 3, 2000);
     expect(back).toHaveLength(1);
     expect(back[0]).toBeGreaterThan(3_599_000);

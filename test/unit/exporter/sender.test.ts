@@ -19,9 +19,22 @@ async function server(port = 0): Promise<LineServer> {
   return s;
 }
 
-function sender(servers: ServerAddress[], events: SenderEvents = {}, maxReports = 10_000, ackTimeoutMs = 15_000, settled: number[] = []) {
-  const queue = new ReportQueue({ maxReports, maxAgeSeconds: 1e9 }, undefined, { settled: (rs) => settled.push(...rs.map((r) => r.timestamp)) });
-  const s = new TcpSender(queue, { servers, backoff: FAST_BACKOFF, connectTimeoutMs: 1000, ackTimeoutMs }, silentLogger, events);
+function sender(
+  servers: ServerAddress[],
+  events: SenderEvents = {},
+  maxReports = 10_000,
+  ackTimeoutMs = 15_000,
+  settled: number[] = [],
+) {
+  const queue = new ReportQueue({ maxReports, maxAgeSeconds: 1e9 }, undefined, {
+    settled: (rs) => settled.push(...rs.map((r) => r.timestamp)),
+  });
+  const s = new TcpSender(
+    queue,
+    { servers, backoff: FAST_BACKOFF, connectTimeoutMs: 1000, ackTimeoutMs },
+    silentLogger,
+    events,
+  );
   cleanup.push(() => s.stop(500));
   let t = 1_700_000_000;
   const push = (n: number, pad = '') => {

@@ -11,17 +11,49 @@ import { grafanaTemplate } from '../../../grafana/src/alerts/summary.ts';
  * annotations (templates through the documented rewrite), and that Grafana can load them.
  */
 const REPO = new URL('../../../', import.meta.url).pathname;
-const RULE_FILES = readdirSync(join(REPO, 'prometheus/rules')).filter((f) => f.endsWith('.yml')).sort();
+const RULE_FILES = readdirSync(join(REPO, 'prometheus/rules'))
+  .filter((f) => f.endsWith('.yml'))
+  .sort();
 
-interface PromRule { alert?: string; record?: string; expr: string; for?: string; keep_firing_for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+interface PromRule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  keep_firing_for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
 interface GrafanaRule {
-  uid: string; title: string; condition: string; for: string; keepFiringFor?: string; labels: Record<string, string>; annotations: Record<string, string>;
-  noDataState: string; execErrState: string; isPaused: boolean;
-  data: Array<{ refId: string; datasourceUid: string; relativeTimeRange?: { from: number; to: number }; model: Record<string, unknown> }>;
+  uid: string;
+  title: string;
+  condition: string;
+  for: string;
+  keepFiringFor?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  noDataState: string;
+  execErrState: string;
+  isPaused: boolean;
+  data: Array<{
+    refId: string;
+    datasourceUid: string;
+    relativeTimeRange?: { from: number; to: number };
+    model: Record<string, unknown>;
+  }>;
 }
 
-const promGroups = RULE_FILES.flatMap((f) => (parse(readFileSync(join(REPO, 'prometheus/rules', f), 'utf8')) as { groups: Array<{ name: string; rules: PromRule[] }> }).groups);
-const promAlerts = promGroups.flatMap((g) => g.rules.filter((r) => r.alert !== undefined).map((r) => ({ group: g.name, rule: r })));
+const promGroups = RULE_FILES.flatMap(
+  (f) =>
+    (
+      parse(readFileSync(join(REPO, 'prometheus/rules', f), 'utf8')) as {
+        groups: Array<{ name: string; rules: PromRule[] }>;
+      }
+    ).groups,
+);
+const promAlerts = promGroups.flatMap((g) =>
+  g.rules.filter((r) => r.alert !== undefined).map((r) => ({ group: g.name, rule: r })),
+);
 const provisioning = parse(readFileSync(join(REPO, 'grafana/provisioning/alerting/obsmon-rules.yml'), 'utf8')) as {
   apiVersion: number;
   groups: Array<{ orgId: number; name: string; folder: string; interval: string; rules: GrafanaRule[] }>;
@@ -39,7 +71,10 @@ describe('Grafana alert rules generated from prometheus/rules', () => {
   test.each(promAlerts.map((a) => [`${a.rule.alert} (${a.rule.labels?.['severity']})`, a] as const))(
     '%s has exactly one Grafana counterpart with the same expr, for, keep_firing_for, severity, summary and runbook',
     (_name, { group, rule }) => {
-      const matches = grafanaRules.filter((g) => g.group === group && g.rule.title === rule.alert && g.rule.labels['severity'] === rule.labels?.['severity']);
+      const matches = grafanaRules.filter(
+        (g) =>
+          g.group === group && g.rule.title === rule.alert && g.rule.labels['severity'] === rule.labels?.['severity'],
+      );
       expect(matches).toHaveLength(1);
       const grafana = matches[0]!.rule;
       expect(queryOf(grafana)['expr']).toBe(rule.expr);
@@ -63,10 +98,16 @@ describe('Grafana alert rules generated from prometheus/rules', () => {
       expect(rewritten.includes('query'), rule.alert).toBe(false);
       if (!/\|\s*query\b/.test(summary)) expect(rewritten).toBe(summary);
     }
-    expect(grafanaTemplate('CPU of {{ $labels.node }} is {{ $value }} % (warning level: {{ with printf "x" | query }}{{ . | first | value }}{{ end }} %)')).toBe(
-      'CPU of {{ $labels.node }} is {{ $value }} % (at or above its warning level)',
-    );
-    expect(grafanaTemplate('Node {{ $labels.node }} is down; last report: {{ with query "x" }}{{ . }} ago{{ else }}none{{ end }}')).toBe('Node {{ $labels.node }} is down');
+    expect(
+      grafanaTemplate(
+        'CPU of {{ $labels.node }} is {{ $value }} % (warning level: {{ with printf "x" | query }}{{ . | first | value }}{{ end }} %)',
+      ),
+    ).toBe('CPU of {{ $labels.node }} is {{ $value }} % (at or above its warning level)');
+    expect(
+      grafanaTemplate(
+        'Node {{ $labels.node }} is down; last report: {{ with query "x" }}{{ . }} ago{{ else }}none{{ end }}',
+      ),
+    ).toBe('Node {{ $labels.node }} is down');
   });
 
   test('every rule is loadable by Grafana: uid, condition, the Prometheus query and the "any series fires" expressions', () => {
@@ -84,9 +125,24 @@ describe('Grafana alert rules generated from prometheus/rules', () => {
       expect(rule.condition).toBe('threshold');
       const [query, math, threshold] = rule.data;
       expect(query!.datasourceUid).toBe('obsmon-prometheus');
-      expect(query!.model).toEqual(expect.objectContaining({ instant: true, range: false, refId: 'query', datasource: { type: 'prometheus', uid: 'obsmon-prometheus' } }));
-      expect(math!.model).toEqual(expect.objectContaining({ type: 'math', expression: 'is_number($query) || is_nan($query) || is_inf($query)' }));
-      expect(threshold!.model).toEqual(expect.objectContaining({ type: 'threshold', expression: 'prometheus_math', conditions: [{ evaluator: { type: 'gt', params: [0] } }] }));
+      expect(query!.model).toEqual(
+        expect.objectContaining({
+          instant: true,
+          range: false,
+          refId: 'query',
+          datasource: { type: 'prometheus', uid: 'obsmon-prometheus' },
+        }),
+      );
+      expect(math!.model).toEqual(
+        expect.objectContaining({ type: 'math', expression: 'is_number($query) || is_nan($query) || is_inf($query)' }),
+      );
+      expect(threshold!.model).toEqual(
+        expect.objectContaining({
+          type: 'threshold',
+          expression: 'prometheus_math',
+          conditions: [{ evaluator: { type: 'gt', params: [0] } }],
+        }),
+      );
       expect([rule.noDataState, rule.execErrState]).toEqual(['OK', 'Error']);
       expect(rule.isPaused).toBe(true);
       // Grafana expands ${VAR} in annotations and $VAR in titles and labels from its environment.

@@ -16,7 +16,13 @@ export interface JsonPanel {
   targets?: Array<Record<string, unknown> & { refId?: string; datasource?: DatasourceRef }>;
   panels?: JsonPanel[];
   repeat?: string;
-  fieldConfig?: { defaults?: Record<string, unknown>; overrides?: Array<{ matcher: { id: string; options?: unknown }; properties: Array<{ id: string; value?: unknown }> }> };
+  fieldConfig?: {
+    defaults?: Record<string, unknown>;
+    overrides?: Array<{
+      matcher: { id: string; options?: unknown };
+      properties: Array<{ id: string; value?: unknown }>;
+    }>;
+  };
   transformations?: Array<{ id: string; options: Record<string, unknown> }>;
   [key: string]: unknown;
 }
@@ -25,7 +31,9 @@ export interface JsonDashboard {
   uid: string;
   title: string;
   panels: JsonPanel[];
-  templating: { list: Array<{ name: string; type: string; datasource?: DatasourceRef; query?: unknown; allValue?: string }> };
+  templating: {
+    list: Array<{ name: string; type: string; datasource?: DatasourceRef; query?: unknown; allValue?: string }>;
+  };
   annotations: { list: unknown[] };
   [key: string]: unknown;
 }

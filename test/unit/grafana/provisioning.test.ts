@@ -12,11 +12,30 @@ import { DASHBOARDS_MOUNT } from '../../../grafana/src/provisioning.ts';
 const REPO = new URL('../../../', import.meta.url).pathname;
 const read = (path: string) => parse(readFileSync(join(REPO, path), 'utf8')) as Record<string, unknown>;
 
-interface Datasource { name: string; uid: string; type: string; access: string; url: string; isDefault?: boolean; jsonData?: Record<string, unknown>; secureJsonData?: Record<string, string> }
-interface Provider { name: string; type: string; folder: string; options: { path: string } }
-interface Compose { services: Record<string, { volumes?: string[]; environment?: Record<string, string> | string[]; ports?: string[] }> }
+interface Datasource {
+  name: string;
+  uid: string;
+  type: string;
+  access: string;
+  url: string;
+  isDefault?: boolean;
+  jsonData?: Record<string, unknown>;
+  secureJsonData?: Record<string, string>;
+}
+interface Provider {
+  name: string;
+  type: string;
+  folder: string;
+  options: { path: string };
+}
+interface Compose {
+  services: Record<string, { volumes?: string[]; environment?: Record<string, string> | string[]; ports?: string[] }>;
+}
 
-const datasources = read('grafana/provisioning/datasources/obsmon.yml') as { apiVersion: number; datasources: Datasource[] };
+const datasources = read('grafana/provisioning/datasources/obsmon.yml') as {
+  apiVersion: number;
+  datasources: Datasource[];
+};
 const providers = read('grafana/provisioning/dashboards/obsmon.yml') as { apiVersion: number; providers: Provider[] };
 const compose = read('docker-compose.yml') as unknown as Compose;
 
@@ -24,7 +43,15 @@ describe('Grafana provisioning', () => {
   test('datasources: apiVersion 1; Prometheus, InfluxQL and Flux with name, uid, type, access and url', () => {
     expect(datasources.apiVersion).toBe(1);
     for (const ds of datasources.datasources) {
-      expect(ds, ds.name).toEqual(expect.objectContaining({ name: expect.any(String), uid: expect.stringMatching(/^[A-Za-z0-9_-]{1,40}$/), type: expect.any(String), access: 'proxy', url: expect.stringMatching(/^http:\/\//) }));
+      expect(ds, ds.name).toEqual(
+        expect.objectContaining({
+          name: expect.any(String),
+          uid: expect.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
+          type: expect.any(String),
+          access: 'proxy',
+          url: expect.stringMatching(/^http:\/\//),
+        }),
+      );
     }
     expect(datasources.datasources.map((d) => [d.uid, d.type, d.jsonData?.['version'] ?? null])).toEqual([
       ['obsmon-prometheus', 'prometheus', null],

@@ -29,12 +29,18 @@ interface TestFile {
   tests: Array<{ alert_rule_test?: AlertTest[]; promql_expr_test?: Array<{ expr: string }> }>;
 }
 
-const ruleFiles = readdirSync(join(DIR, 'rules')).filter((f) => f.endsWith('.yml')).sort();
-const testFiles = readdirSync(join(DIR, 'tests')).filter((f) => f.endsWith('-test.yml')).sort();
+const ruleFiles = readdirSync(join(DIR, 'rules'))
+  .filter((f) => f.endsWith('.yml'))
+  .sort();
+const testFiles = readdirSync(join(DIR, 'tests'))
+  .filter((f) => f.endsWith('-test.yml'))
+  .sort();
 const groups = ruleFiles.flatMap((file) =>
   (parse(readFileSync(join(DIR, 'rules', file), 'utf8')) as RuleFile).groups.map((g) => ({ file, ...g })),
 );
-const alertRules = groups.flatMap((g) => g.rules.filter((r) => r.alert !== undefined).map((r) => ({ group: g.name, ...r, alert: r.alert! })));
+const alertRules = groups.flatMap((g) =>
+  g.rules.filter((r) => r.alert !== undefined).map((r) => ({ group: g.name, ...r, alert: r.alert! })),
+);
 const alertNames = [...new Set(alertRules.map((r) => r.alert))];
 
 function promtool(args: string[]) {
@@ -65,7 +71,7 @@ describe('prometheus/ with the real promtool', () => {
 });
 
 describe('rule conventions', () => {
-  test('each rule group has one test file, named after the group, that loads the group\'s rule file', () => {
+  test("each rule group has one test file, named after the group, that loads the group's rule file", () => {
     expect(testFiles).toEqual(groups.map((g) => `${g.name}-test.yml`).sort());
     for (const g of groups) expect(testFileOf(g.name).rule_files).toEqual([`../rules/${g.file}`]);
   });
@@ -85,21 +91,34 @@ describe('rule conventions', () => {
 
   test.each(alertNames)('%s is unit-tested: firing at each of its severities, and silent', (name) => {
     const group = alertRules.find((r) => r.alert === name)!.group;
-    const cases = testFileOf(group).tests.flatMap((t) => t.alert_rule_test ?? []).filter((c) => c.alertname === name);
-    expect(cases.some((c) => (c.exp_alerts ?? []).length === 0), 'a case where it stays silent').toBe(true);
+    const cases = testFileOf(group)
+      .tests.flatMap((t) => t.alert_rule_test ?? [])
+      .filter((c) => c.alertname === name);
+    expect(
+      cases.some((c) => (c.exp_alerts ?? []).length === 0),
+      'a case where it stays silent',
+    ).toBe(true);
     const firedSeverities = new Set(cases.flatMap((c) => (c.exp_alerts ?? []).map((a) => a.exp_labels?.['severity'])));
-    for (const rule of alertRules.filter((r) => r.alert === name)) expect(firedSeverities).toContain(rule.labels?.['severity']);
+    for (const rule of alertRules.filter((r) => r.alert === name))
+      expect(firedSeverities).toContain(rule.labels?.['severity']);
   });
 
   test('every node alert is suppressed while the node is in a maintenance window (one clause, the same everywhere)', () => {
     const nodeAlerts = alertRules.filter((r) => /^Obsmon(Critical)?Node/.test(r.alert));
     expect(nodeAlerts.length).toBeGreaterThan(20);
-    for (const r of nodeAlerts) expect(r.expr.trimEnd(), r.alert).toMatch(/\n\s+unless on \(job, node\) max without \(instance\) \(obsmon_node_maintenance\) == 1$/);
-    for (const r of alertRules.filter((rule) => rule.alert.startsWith('ObsmonBridge'))) expect(r.expr, r.alert).not.toContain('obsmon_node_maintenance');
+    for (const r of nodeAlerts)
+      expect(r.expr.trimEnd(), r.alert).toMatch(
+        /\n\s+unless on \(job, node\) max without \(instance\) \(obsmon_node_maintenance\) == 1$/,
+      );
+    for (const r of alertRules.filter((rule) => rule.alert.startsWith('ObsmonBridge')))
+      expect(r.expr, r.alert).not.toContain('obsmon_node_maintenance');
   });
 
   test('every metric with levels in config/thresholds.yaml has an alert at its warning and its error level', () => {
-    const file = parse(readFileSync(THRESHOLDS, 'utf8')) as Record<string, Record<string, Record<string, unknown>> | undefined>;
+    const file = parse(readFileSync(THRESHOLDS, 'utf8')) as Record<
+      string,
+      Record<string, Record<string, unknown>> | undefined
+    >;
     const keys = new Set([
       ...Object.keys(file['defaults'] ?? {}),
       ...Object.values(file['groups'] ?? {}).flatMap((levels) => Object.keys(levels)),
@@ -108,7 +127,9 @@ describe('rule conventions', () => {
     expect(keys.size).toBeGreaterThan(0);
     for (const key of keys) {
       for (const severity of ['warning', 'error']) {
-        const rule = alertRules.find((r) => r.expr.includes(`obsmon_threshold{metric="${key}", severity="${severity}"}`));
+        const rule = alertRules.find((r) =>
+          r.expr.includes(`obsmon_threshold{metric="${key}", severity="${severity}"}`),
+        );
         expect(rule, `an alert reading the ${severity} level of "${key}"`).toBeDefined();
         expect(rule!.labels?.['severity']).toBe(severity);
       }

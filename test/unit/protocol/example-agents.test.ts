@@ -68,7 +68,11 @@ async function startCollector(dropFirstConnectionAfter?: number): Promise<Collec
 }
 
 /** Run a program to its end, bounded in time; resolves with its exit code and stderr. */
-function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+function run(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -98,10 +102,14 @@ function buildCAgent(): string {
   if (cAgent !== undefined) return cAgent;
   const cc = which('cc', 'gcc');
   const binary = join(mkdtempSync(join(tmpdir(), 'obsmon-agent-c-')), 'obsmon-agent');
-  const build = spawnSync(cc, ['-std=c99', '-Wall', '-Wextra', '-pedantic', '-Werror', '-O2', '-o', binary, join(AGENTS, 'agent.c')], {
-    encoding: 'utf8',
-    timeout: RUN_TIMEOUT_MS,
-  });
+  const build = spawnSync(
+    cc,
+    ['-std=c99', '-Wall', '-Wextra', '-pedantic', '-Werror', '-O2', '-o', binary, join(AGENTS, 'agent.c')],
+    {
+      encoding: 'utf8',
+      timeout: RUN_TIMEOUT_MS,
+    },
+  );
   expect(build.stderr).toBe('');
   expect(build.status).toBe(0);
   return (cAgent = binary);
@@ -120,7 +128,11 @@ function expectReports(lines: readonly string[], node: string, keys: readonly st
   for (const line of lines) {
     const parsed = parseLine(line);
     expect(parsed, line).toMatchObject({ ok: true, report: { node } });
-    if (parsed.ok) expect(parsed.report.samples.map((s) => s.key), line).toEqual(keys);
+    if (parsed.ok)
+      expect(
+        parsed.report.samples.map((s) => s.key),
+        line,
+      ).toEqual(keys);
   }
 }
 
@@ -141,7 +153,11 @@ describe('example agents (docs/protocol.md) send lines that parse', () => {
     onTestFinished(() => rmSync(bin, { recursive: true, force: true }));
     for (const tool of ['sh', 'bash', 'uname', 'date', 'sleep']) symlinkSync(which(tool, 'coreutils'), join(bin, tool));
     const collector = await startCollector();
-    const { code, stderr } = await run(join(bin, 'sh'), [join(AGENTS, 'agent.sh')], agentEnv(collector, 'sh-devtcp', 2, bin));
+    const { code, stderr } = await run(
+      join(bin, 'sh'),
+      [join(AGENTS, 'agent.sh')],
+      agentEnv(collector, 'sh-devtcp', 2, bin),
+    );
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(collector.lines).toHaveLength(2);
     expectReports(collector.lines, 'sh-devtcp', ['mem', 'load1', 'load5', 'load15']);
@@ -196,7 +212,9 @@ describe('example agents (docs/protocol.md) send lines that parse', () => {
       const text = await bridge.metricsText();
       return sampleValue(text, 'obsmon_bridge_reports_accepted_total', '') === 6 ? text : undefined;
     });
-    for (const reason of REJECT_REASONS) expect(sampleValue(metrics, 'obsmon_bridge_rejected_lines_total', `reason="${reason}"`), reason).toBe(0);
-    for (const node of ['sh-agent', 'py-agent', 'c-agent']) expect(sampleValue(metrics, 'obsmon_node_up', `node="${node}"`), node).toBe(1);
+    for (const reason of REJECT_REASONS)
+      expect(sampleValue(metrics, 'obsmon_bridge_rejected_lines_total', `reason="${reason}"`), reason).toBe(0);
+    for (const node of ['sh-agent', 'py-agent', 'c-agent'])
+      expect(sampleValue(metrics, 'obsmon_node_up', `node="${node}"`), node).toBe(1);
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { LAMOST_ALIASES, RESERVED_KEYS, seriesQualifier, STANDARD_KEYS, type StandardKey } from '../../../protocol/keys.ts';
+import {
+  LAMOST_ALIASES,
+  RESERVED_KEYS,
+  seriesQualifier,
+  STANDARD_KEYS,
+  type StandardKey,
+} from '../../../protocol/keys.ts';
 import { encodeReport, formatValue, parseLine, type Report, type Sample } from '../../../protocol/line.ts';
 
 const T = 1763884800;
@@ -11,30 +17,70 @@ const cases: ReadonlyArray<{ name: string; input: Report; expect: string }> = [
       node: 'ccd01',
       timestamp: T,
       samples: [
-        { key: 'cpu', value: 12.5 }, { key: 'mem', value: 43.1 }, { key: 'disk', value: 81.2 }, { key: 'rx', value: 123456 },
-        { key: 'tx', value: 7890 }, { key: 'load1', value: 0.52 }, { key: 'procs', value: 312 },
+        { key: 'cpu', value: 12.5 },
+        { key: 'mem', value: 43.1 },
+        { key: 'disk', value: 81.2 },
+        { key: 'rx', value: 123456 },
+        { key: 'tx', value: 7890 },
+        { key: 'load1', value: 0.52 },
+        { key: 'procs', value: 312 },
       ],
     },
     expect: `ccd01 ${T} cpu=12.5 mem=43.1 disk=81.2 rx=123456 tx=7890 load1=0.52 procs=312`,
   },
   {
     name: 'standard keys are rounded to their decimals and lose trailing zeros',
-    input: { node: 'n', timestamp: T, samples: [{ key: 'cpu', value: 12.345 }, { key: 'mem', value: 40 }, { key: 'rx', value: 1234.6 }, { key: 'load1', value: 0.5 }] },
+    input: {
+      node: 'n',
+      timestamp: T,
+      samples: [
+        { key: 'cpu', value: 12.345 },
+        { key: 'mem', value: 40 },
+        { key: 'rx', value: 1234.6 },
+        { key: 'load1', value: 0.5 },
+      ],
+    },
     expect: `n ${T} cpu=12.3 mem=40 rx=1235 load1=0.5`,
   },
   {
     name: 'qualifiers follow the key after @',
-    input: { node: 'n', timestamp: T, samples: [{ key: 'disk', qualifier: '/data', value: 75.25 }, { key: 'rx', qualifier: 'eth0', value: 1200 }] },
+    input: {
+      node: 'n',
+      timestamp: T,
+      samples: [
+        { key: 'disk', qualifier: '/data', value: 75.25 },
+        { key: 'rx', qualifier: 'eth0', value: 1200 },
+      ],
+    },
     expect: `n ${T} disk@/data=75.3 rx@eth0=1200`,
   },
   {
     name: 'custom keys keep full precision',
-    input: { node: 'n', timestamp: T, samples: [{ key: 'ratio', value: 0.123456789 }, { key: 'tiny', value: 1e-7 }] },
+    input: {
+      node: 'n',
+      timestamp: T,
+      samples: [
+        { key: 'ratio', value: 0.123456789 },
+        { key: 'tiny', value: 1e-7 },
+      ],
+    },
     expect: `n ${T} ratio=0.123456789 tiny=1e-7`,
   },
-  { name: 'fractional timestamps keep milliseconds', input: { node: 'n', timestamp: T + 0.25, samples: [{ key: 'cpu', value: 1 }] }, expect: `n ${T}.25 cpu=1` },
-  { name: 'timestamps round to milliseconds', input: { node: 'n', timestamp: T + 0.1234, samples: [{ key: 'cpu', value: 1 }] }, expect: `n ${T}.123 cpu=1` },
-  { name: 'negative temperatures', input: { node: 'n', timestamp: T, samples: [{ key: 'temp', value: -12.46 }] }, expect: `n ${T} temp=-12.5` },
+  {
+    name: 'fractional timestamps keep milliseconds',
+    input: { node: 'n', timestamp: T + 0.25, samples: [{ key: 'cpu', value: 1 }] },
+    expect: `n ${T}.25 cpu=1`,
+  },
+  {
+    name: 'timestamps round to milliseconds',
+    input: { node: 'n', timestamp: T + 0.1234, samples: [{ key: 'cpu', value: 1 }] },
+    expect: `n ${T}.123 cpu=1`,
+  },
+  {
+    name: 'negative temperatures',
+    input: { node: 'n', timestamp: T, samples: [{ key: 'temp', value: -12.46 }] },
+    expect: `n ${T} temp=-12.5`,
+  },
 ];
 
 describe('encodeReport', () => {
@@ -75,7 +121,9 @@ function generator(seed: number) {
   const lower = 'abcdefghijklmnopqrstuvwxyz';
   const nodeChars = `${lower}${lower.toUpperCase()}0123456789_`;
   // Visible ASCII except `=`.
-  const qualifierChars = Array.from({ length: 94 }, (_, i) => String.fromCharCode(0x21 + i)).filter((c) => c !== '=').join('');
+  const qualifierChars = Array.from({ length: 94 }, (_, i) => String.fromCharCode(0x21 + i))
+    .filter((c) => c !== '=')
+    .join('');
   const reserved = new Set([...STANDARD_KEYS.map((k) => k.key), ...LAMOST_ALIASES.keys(), ...RESERVED_KEYS]);
 
   // A value the encoder writes exactly: an integer count of 10^-decimals steps inside the range.
@@ -97,7 +145,7 @@ function generator(seed: number) {
   return (): Report => {
     const samples: Sample[] = [];
     const ids = new Set<string>();
-    for (let n = int(1, 12); samples.length < n; ) {
+    for (let n = int(1, 12); samples.length < n;) {
       const spec = random() < 0.7 ? pick(STANDARD_KEYS) : undefined;
       const key = spec?.key ?? customKey();
       // `disk@/` decodes as `disk`: generate the series identity the decoder gives back.
@@ -140,7 +188,9 @@ describe('128-byte budget', () => {
         { key: 'procs', value: 99999 },
       ],
     });
-    expect(line).toBe('ccd-camera-01.gl 1999999999 cpu=99.9 mem=99.9 disk=99.9 rx=1250000000 tx=1250000000 load1=999.99 procs=99999');
+    expect(line).toBe(
+      'ccd-camera-01.gl 1999999999 cpu=99.9 mem=99.9 disk=99.9 rx=1250000000 tx=1250000000 load1=999.99 procs=99999',
+    );
     expect(parseLine(line).ok).toBe(true);
     expect(Buffer.byteLength(`${line}\n`)).toBeLessThanOrEqual(128);
   });

@@ -21,22 +21,85 @@ const x = (n: number) => 'x'.repeat(n);
 
 const cases: readonly Case[] = [
   { name: 'one line', input: ['ccd01 1 cpu=1\n'], expect: [line('ccd01 1 cpu=1'), END] },
-  { name: 'two reports in one packet', input: ['a 1 cpu=1\nb 1 cpu=2\n'], expect: [line('a 1 cpu=1'), line('b 1 cpu=2'), END] },
-  { name: 'line split across packets', input: ['ccd01 1763', '884800 cpu=1', '2.5\n'], expect: [line('ccd01 1763884800 cpu=12.5'), END] },
-  { name: 'newline alone in the next packet', input: ['a 1 cpu=1', '\n', 'b'], expect: [line('a 1 cpu=1'), END, line('b')], held: 1 },
+  {
+    name: 'two reports in one packet',
+    input: ['a 1 cpu=1\nb 1 cpu=2\n'],
+    expect: [line('a 1 cpu=1'), line('b 1 cpu=2'), END],
+  },
+  {
+    name: 'line split across packets',
+    input: ['ccd01 1763', '884800 cpu=1', '2.5\n'],
+    expect: [line('ccd01 1763884800 cpu=12.5'), END],
+  },
+  {
+    name: 'newline alone in the next packet',
+    input: ['a 1 cpu=1', '\n', 'b'],
+    expect: [line('a 1 cpu=1'), END, line('b')],
+    held: 1,
+  },
   { name: 'CRLF: the CR is left for the parser', input: ['a\r\nb\r\n'], expect: [line('a\r'), line('b\r'), END] },
-  { name: 'empty lines are delivered empty', input: ['\n\na\n\r\n'], expect: [line(''), line(''), line('a'), line('\r'), END] },
-  { name: 'no trailing newline: held until the peer closes', input: ['a\nbc'], expect: [line('a'), END, line('bc')], held: 2 },
+  {
+    name: 'empty lines are delivered empty',
+    input: ['\n\na\n\r\n'],
+    expect: [line(''), line(''), line('a'), line('\r'), END],
+  },
+  {
+    name: 'no trailing newline: held until the peer closes',
+    input: ['a\nbc'],
+    expect: [line('a'), END, line('bc')],
+    held: 2,
+  },
   { name: 'nothing sent', input: [], expect: [END] },
   { name: 'line exactly at the limit', maxLineBytes: 8, input: ['12345678\n'], expect: [line('12345678'), END] },
-  { name: 'line one byte over the limit', maxLineBytes: 8, input: ['123456789\nok\n'], expect: [OVERLONG, line('ok'), END] },
-  { name: 'a CR counts toward the limit', maxLineBytes: 8, input: ['1234567\r\n12345678\r\nok\n'], expect: [line('1234567\r'), OVERLONG, line('ok'), END] },
-  { name: 'the limit counts bytes, not characters', maxLineBytes: 4, input: [Buffer.from('éé\néééé\nok\n')], expect: [line('\xc3\xa9\xc3\xa9'), OVERLONG, line('ok'), END] },
-  { name: 'overlong line discarded up to its newline, the next line delivered', maxLineBytes: 8, input: [`${x(20)}\nnext\n`], expect: [OVERLONG, line('next'), END] },
-  { name: 'overlong line spanning many packets reported once', maxLineBytes: 8, input: [...Array<string>(10).fill(x(5)), '\nnext\n'], expect: [OVERLONG, line('next'), END] },
-  { name: 'two overlong lines reported once each', maxLineBytes: 8, input: [`${x(9)}\nok\n${x(30)}\nok2\n`], expect: [OVERLONG, line('ok'), OVERLONG, line('ok2'), END] },
-  { name: 'overlong line cut by the peer closing', maxLineBytes: 8, input: [`ok\n${x(12)}`], expect: [line('ok'), OVERLONG, END], held: 0 },
-  { name: 'a line at the limit across packets', maxLineBytes: 8, input: ['1234', '5678', '\n'], expect: [line('12345678'), END] },
+  {
+    name: 'line one byte over the limit',
+    maxLineBytes: 8,
+    input: ['123456789\nok\n'],
+    expect: [OVERLONG, line('ok'), END],
+  },
+  {
+    name: 'a CR counts toward the limit',
+    maxLineBytes: 8,
+    input: ['1234567\r\n12345678\r\nok\n'],
+    expect: [line('1234567\r'), OVERLONG, line('ok'), END],
+  },
+  {
+    name: 'the limit counts bytes, not characters',
+    maxLineBytes: 4,
+    input: [Buffer.from('éé\néééé\nok\n')],
+    expect: [line('\xc3\xa9\xc3\xa9'), OVERLONG, line('ok'), END],
+  },
+  {
+    name: 'overlong line discarded up to its newline, the next line delivered',
+    maxLineBytes: 8,
+    input: [`${x(20)}\nnext\n`],
+    expect: [OVERLONG, line('next'), END],
+  },
+  {
+    name: 'overlong line spanning many packets reported once',
+    maxLineBytes: 8,
+    input: [...Array<string>(10).fill(x(5)), '\nnext\n'],
+    expect: [OVERLONG, line('next'), END],
+  },
+  {
+    name: 'two overlong lines reported once each',
+    maxLineBytes: 8,
+    input: [`${x(9)}\nok\n${x(30)}\nok2\n`],
+    expect: [OVERLONG, line('ok'), OVERLONG, line('ok2'), END],
+  },
+  {
+    name: 'overlong line cut by the peer closing',
+    maxLineBytes: 8,
+    input: [`ok\n${x(12)}`],
+    expect: [line('ok'), OVERLONG, END],
+    held: 0,
+  },
+  {
+    name: 'a line at the limit across packets',
+    maxLineBytes: 8,
+    input: ['1234', '5678', '\n'],
+    expect: [line('12345678'), END],
+  },
   {
     name: 'non-ASCII bytes preserved one latin1 char per byte',
     input: [Buffer.from([0x63, 0xc3, 0xa9, 0x00, 0xff, 0x0a])],
@@ -44,7 +107,8 @@ const cases: readonly Case[] = [
   },
 ];
 
-const bytesOf = (input: Case['input']) => Buffer.concat(input.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)));
+const bytesOf = (input: Case['input']) =>
+  Buffer.concat(input.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)));
 
 const modes: ReadonlyArray<readonly [string, (input: Case['input']) => Buffer[]]> = [
   ['as one chunk', (input) => [bytesOf(input)]],

@@ -14,7 +14,17 @@ const good: ReadonlyArray<{ name: string; input: string; expect: Report }> = [
   {
     name: 'the standard report of the protocol document',
     input: `ccd01 ${T} cpu=12.5 mem=43.1 disk=81.2 rx=123456 tx=7890 load1=0.52 procs=312`,
-    expect: report('ccd01', T, s('cpu', 12.5), s('mem', 43.1), s('disk', 81.2), s('rx', 123456), s('tx', 7890), s('load1', 0.52), s('procs', 312)),
+    expect: report(
+      'ccd01',
+      T,
+      s('cpu', 12.5),
+      s('mem', 43.1),
+      s('disk', 81.2),
+      s('rx', 123456),
+      s('tx', 7890),
+      s('load1', 0.52),
+      s('procs', 312),
+    ),
   },
   { name: 'CRLF line end', input: `ccd01 ${T} cpu=12.5\r`, expect: report('ccd01', T, s('cpu', 12.5)) },
   {
@@ -22,59 +32,114 @@ const good: ReadonlyArray<{ name: string; input: string; expect: Report }> = [
     input: `  ccd01   ${T}  cpu=12.5    mem=43.1  `,
     expect: report('ccd01', T, s('cpu', 12.5), s('mem', 43.1)),
   },
-  { name: 'fractional timestamp kept as sent', input: `ccd01 ${T}.25 cpu=1`, expect: report('ccd01', T + 0.25, s('cpu', 1)) },
-  { name: 'microsecond timestamp', input: `ccd01 ${T}.123456 cpu=1`, expect: report('ccd01', 1763884800.123456, s('cpu', 1)) },
+  {
+    name: 'fractional timestamp kept as sent',
+    input: `ccd01 ${T}.25 cpu=1`,
+    expect: report('ccd01', T + 0.25, s('cpu', 1)),
+  },
+  {
+    name: 'microsecond timestamp',
+    input: `ccd01 ${T}.123456 cpu=1`,
+    expect: report('ccd01', 1763884800.123456, s('cpu', 1)),
+  },
   { name: 'timestamp in exponent notation', input: 'ccd01 1.7638848e9 cpu=1', expect: report('ccd01', T, s('cpu', 1)) },
   {
     name: 'qualifiers: mount, interface, Windows drive and path',
     input: `ccd01 ${T} disk@/data=75.3 rx@eth0=1200 disk@C:=51 disk@D:\\data=3`,
-    expect: report('ccd01', T, s('disk', 75.3, '/data'), s('rx', 1200, 'eth0'), s('disk', 51, 'C:'), s('disk', 3, 'D:\\data')),
+    expect: report(
+      'ccd01',
+      T,
+      s('disk', 75.3, '/data'),
+      s('rx', 1200, 'eth0'),
+      s('disk', 51, 'C:'),
+      s('disk', 3, 'D:\\data'),
+    ),
   },
-  { name: 'disk@/ as the series of disk', input: `ccd01 ${T} disk@/=81.2 rx@/=5`, expect: report('ccd01', T, s('disk', 81.2), s('rx', 5, '/')) },
+  {
+    name: 'disk@/ as the series of disk',
+    input: `ccd01 ${T} disk@/=81.2 rx@/=5`,
+    expect: report('ccd01', T, s('disk', 81.2), s('rx', 5, '/')),
+  },
   {
     name: 'Object.prototype member names as node, key and qualifier',
     input: `constructor ${T} constructor=1 constructor@__proto__=2 cpu@toString=3`,
     expect: report('constructor', T, s('constructor', 1), s('constructor', 2, '__proto__'), s('cpu', 3, 'toString')),
   },
-  { name: 'node name __proto__', input: `__proto__ ${T} hasownproperty=1`, expect: report('__proto__', T, s('hasownproperty', 1)) },
+  {
+    name: 'node name __proto__',
+    input: `__proto__ ${T} hasownproperty=1`,
+    expect: report('__proto__', T, s('hasownproperty', 1)),
+  },
   {
     name: 'the same key unqualified and qualified is not a duplicate',
     input: `ccd01 ${T} disk=1 disk@/data=2`,
     expect: report('ccd01', T, s('disk', 1), s('disk', 2, '/data')),
   },
-  { name: 'a qualifier may contain @', input: `ccd01 ${T} temp@acpi@0=40`, expect: report('ccd01', T, s('temp', 40, 'acpi@0')) },
-  { name: 'a qualifier of 64 characters', input: `ccd01 ${T} disk@${'q'.repeat(64)}=1`, expect: report('ccd01', T, s('disk', 1, 'q'.repeat(64))) },
+  {
+    name: 'a qualifier may contain @',
+    input: `ccd01 ${T} temp@acpi@0=40`,
+    expect: report('ccd01', T, s('temp', 40, 'acpi@0')),
+  },
+  {
+    name: 'a qualifier of 64 characters',
+    input: `ccd01 ${T} disk@${'q'.repeat(64)}=1`,
+    expect: report('ccd01', T, s('disk', 1, 'q'.repeat(64))),
+  },
   {
     name: 'LAMOST field names map to the canonical keys',
     input: `lamost01 ${T} cpu_percent=12.5 memory_percent=40 disk_percent=81.2 nic_in=100 nic_out=200`,
     expect: report('lamost01', T, s('cpu', 12.5), s('mem', 40), s('disk', 81.2), s('rx', 100), s('tx', 200)),
   },
-  { name: 'a LAMOST alias keeps its qualifier', input: `lamost01 ${T} disk_percent@/data=5`, expect: report('lamost01', T, s('disk', 5, '/data')) },
+  {
+    name: 'a LAMOST alias keeps its qualifier',
+    input: `lamost01 ${T} disk_percent@/data=5`,
+    expect: report('lamost01', T, s('disk', 5, '/data')),
+  },
   {
     name: 'custom keys are gauges without a range',
     input: `dome ${T} humidity=45.5 ccd_setpoint=-100 fan2=0 ${'k'.repeat(32)}=1e12`,
     expect: report('dome', T, s('humidity', 45.5), s('ccd_setpoint', -100), s('fan2', 0), s('k'.repeat(32), 1e12)),
   },
-  { name: 'custom keys named like Object.prototype members', input: `dome ${T} constructor=1 tostring=2`, expect: report('dome', T, s('constructor', 1), s('tostring', 2)) },
+  {
+    name: 'custom keys named like Object.prototype members',
+    input: `dome ${T} constructor=1 tostring=2`,
+    expect: report('dome', T, s('constructor', 1), s('tostring', 2)),
+  },
   {
     name: 'exponent values',
     input: `ccd01 ${T} rx=1.25e9 tx=1E3 ratio=5e-3 load1=1.5E+1`,
     expect: report('ccd01', T, s('rx', 1.25e9), s('tx', 1000), s('ratio', 0.005), s('load1', 15)),
   },
-  { name: 'negative temperatures', input: `ccd01 ${T} temp=-12.5 temp@ccd=-100.2`, expect: report('ccd01', T, s('temp', -12.5), s('temp', -100.2, 'ccd')) },
+  {
+    name: 'negative temperatures',
+    input: `ccd01 ${T} temp=-12.5 temp@ccd=-100.2`,
+    expect: report('ccd01', T, s('temp', -12.5), s('temp', -100.2, 'ccd')),
+  },
   {
     name: 'range limits are inclusive',
     input: `ccd01 ${T} cpu=100 mem=0 temp=-273.15 temp@hot=1000`,
     expect: report('ccd01', T, s('cpu', 100), s('mem', 0), s('temp', -273.15), s('temp', 1000, 'hot')),
   },
-  { name: 'sign, leading and trailing dot', input: `ccd01 ${T} cpu=+5 mem=.5 disk=7.`, expect: report('ccd01', T, s('cpu', 5), s('mem', 0.5), s('disk', 7)) },
+  {
+    name: 'sign, leading and trailing dot',
+    input: `ccd01 ${T} cpu=+5 mem=.5 disk=7.`,
+    expect: report('ccd01', T, s('cpu', 5), s('mem', 0.5), s('disk', 7)),
+  },
   {
     name: 'node name that is an IPv4 address',
     input: `10.0.0.5 ${T} cpu=1`,
     expect: report('10.0.0.5', T, s('cpu', 1)),
   },
-  { name: 'node name with dashes, colon and leading underscore', input: `_ccd-01.lamost:2 ${T} cpu=1`, expect: report('_ccd-01.lamost:2', T, s('cpu', 1)) },
-  { name: 'node name of 64 characters', input: `${'n'.repeat(64)} ${T} cpu=1`, expect: report('n'.repeat(64), T, s('cpu', 1)) },
+  {
+    name: 'node name with dashes, colon and leading underscore',
+    input: `_ccd-01.lamost:2 ${T} cpu=1`,
+    expect: report('_ccd-01.lamost:2', T, s('cpu', 1)),
+  },
+  {
+    name: 'node name of 64 characters',
+    input: `${'n'.repeat(64)} ${T} cpu=1`,
+    expect: report('n'.repeat(64), T, s('cpu', 1)),
+  },
 ];
 
 const bad: ReadonlyArray<{ name: string; input: string; expect: RejectReason }> = [
@@ -165,12 +230,31 @@ describe('parseLine', () => {
 
   test('the table covers every reason the codec can return, and only listed reasons', () => {
     const codecReasons = new Set(bad.map((c) => c.expect));
-    expect([...codecReasons].sort()).toEqual(['bad_key', 'bad_node', 'bad_timestamp', 'bad_value', 'duplicate_key', 'malformed', 'reserved_key']);
+    expect([...codecReasons].sort()).toEqual([
+      'bad_key',
+      'bad_node',
+      'bad_timestamp',
+      'bad_value',
+      'duplicate_key',
+      'malformed',
+      'reserved_key',
+    ]);
     for (const reason of codecReasons) expect(REJECT_REASONS).toContain(reason);
   });
 
   test('never throws, whatever the input', () => {
-    const inputs = ['\0', ' ', '='.repeat(10), '@=', 'a 1 @', 'a 1 =', `a 1 ${'x='.repeat(1000)}`, '\u{1F600}', 'a 1 __proto__=1', 'a 1 toString=1'];
+    const inputs = [
+      '\0',
+      ' ',
+      '='.repeat(10),
+      '@=',
+      'a 1 @',
+      'a 1 =',
+      `a 1 ${'x='.repeat(1000)}`,
+      '\u{1F600}',
+      'a 1 __proto__=1',
+      'a 1 toString=1',
+    ];
     for (const input of inputs) expect(() => parseLine(input)).not.toThrow();
   });
 });

@@ -20,7 +20,12 @@ function tableRows(heading: string): string[][] {
     .split('\n')
     .filter((l) => l.startsWith('|'))
     .slice(2)
-    .map((l) => l.slice(1, -1).split(' | ').map((c) => c.trim()));
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split(' | ')
+        .map((c) => c.trim()),
+    );
 }
 
 /** The fenced code block of the given language that follows `heading`. */
@@ -33,7 +38,11 @@ function codeAfter(heading: string, language: string): string {
 }
 
 const number = (n: number) =>
-  n === Number.MAX_SAFE_INTEGER ? '2^53−1' : n >= 1e6 ? n.toExponential().replace('e+', 'e') : String(n).replace('-', '−');
+  n === Number.MAX_SAFE_INTEGER
+    ? '2^53−1'
+    : n >= 1e6
+      ? n.toExponential().replace('e+', 'e')
+      : String(n).replace('-', '−');
 
 describe('docs/protocol.md matches the code', () => {
   test('the standard keys table matches STANDARD_KEYS', () => {
@@ -53,15 +62,19 @@ describe('docs/protocol.md matches the code', () => {
 
   test('the alias table matches LAMOST_ALIASES', () => {
     const rows = tableRows('### 5.3 LAMOST aliases');
-    expect(Object.fromEntries(rows.map(([alias, key]) => [alias!.replaceAll('`', ''), key!.replaceAll('`', '')]))).toEqual(Object.fromEntries(LAMOST_ALIASES));
+    expect(
+      Object.fromEntries(rows.map(([alias, key]) => [alias!.replaceAll('`', ''), key!.replaceAll('`', '')])),
+    ).toEqual(Object.fromEntries(LAMOST_ALIASES));
   });
 
   test('the reserved names of section 5.4 and of the reserved_key row are RESERVED_KEYS, and each is refused', () => {
     const paragraph = /\*\*Reserved names\.\*\* ([^:]+) are not custom keys/.exec(doc)?.[1];
     const row = tableRows('## 8. Rejections').find((r) => r[0] === '`reserved_key`')?.[2];
-    for (const text of [paragraph, row]) expect([...(text ?? '').matchAll(/`([a-z]+)`/g)].map((m) => m[1])).toEqual([...RESERVED_KEYS]);
+    for (const text of [paragraph, row])
+      expect([...(text ?? '').matchAll(/`([a-z]+)`/g)].map((m) => m[1])).toEqual([...RESERVED_KEYS]);
     for (const key of RESERVED_KEYS) {
-      for (const sample of [`${key}=1`, `${key}@x=1`]) expect(parseLine(`n1 1763884800 ${sample}`), sample).toMatchObject({ ok: false, reason: 'reserved_key' });
+      for (const sample of [`${key}=1`, `${key}@x=1`])
+        expect(parseLine(`n1 1763884800 ${sample}`), sample).toMatchObject({ ok: false, reason: 'reserved_key' });
     }
   });
 
@@ -76,7 +89,9 @@ describe('docs/protocol.md matches the code', () => {
     const quoted = [...doc.matchAll(/`--([a-z-]+)`[ ,(*]*default (\d+)/g)];
     expect(quoted.length).toBeGreaterThan(8);
     for (const [text, flag, value] of quoted) expect(defaults.get(flag!), text).toBe(Number(value));
-    expect(doc).toContain(`default **${String(bridgeOptionSpecs.ingestPort.default)}** (\`obsmon bridge --ingest-port\`)`);
+    expect(doc).toContain(
+      `default **${String(bridgeOptionSpecs.ingestPort.default)}** (\`obsmon bridge --ingest-port\`)`,
+    );
   });
 
   test('the example reports parse, and the budget example is 108 bytes', () => {

@@ -1,6 +1,15 @@
 import { describe, expect, test } from 'vitest';
 import { REJECT_REASONS } from '../../../protocol/reject-reasons.ts';
-import { encodeAuth, encodeErr, encodePing, encodePong, ERR_REASONS, parseAuth, parsePing, parseReply } from '../../../protocol/session.ts';
+import {
+  encodeAuth,
+  encodeErr,
+  encodePing,
+  encodePong,
+  ERR_REASONS,
+  parseAuth,
+  parsePing,
+  parseReply,
+} from '../../../protocol/session.ts';
 
 describe('session lines (docs/protocol.md §9)', () => {
   test.each([

@@ -1,23 +1,76 @@
 import { describe, expect, test } from 'vitest';
-import { decodeLine, isCommandReturn, parseRts2Number, returnCode, type Rts2Line } from '../../../rts2-sensord/protocol/decode.ts';
-import { formatDouble, formatValue, messageLine, metaLine, quote, returnLine, stateLine, type Rts2Scalar } from '../../../rts2-sensord/protocol/encode.ts';
+import {
+  decodeLine,
+  isCommandReturn,
+  parseRts2Number,
+  returnCode,
+  type Rts2Line,
+} from '../../../rts2-sensord/protocol/decode.ts';
+import {
+  formatDouble,
+  formatValue,
+  messageLine,
+  metaLine,
+  quote,
+  returnLine,
+  stateLine,
+  type Rts2Scalar,
+} from '../../../rts2-sensord/protocol/encode.ts';
 import { Rts2LineReader } from '../../../rts2-sensord/protocol/line-reader.ts';
 import { badParameters, ok, unknownCommand, type CommandReturn } from '../../../rts2-sensord/protocol/return-codes.ts';
-import { errorClassOf, valueFlags, type Display, type ErrorClass, type ValueType } from '../../../rts2-sensord/protocol/value-flags.ts';
+import {
+  errorClassOf,
+  valueFlags,
+  type Display,
+  type ErrorClass,
+  type ValueType,
+} from '../../../rts2-sensord/protocol/value-flags.ts';
 
 const decodeCases: Array<{ name: string; input: string; expect: Rts2Line }> = [
   { name: 'a bare command', input: 'info', expect: { command: 'info', params: [] } },
-  { name: 'parameters split on whitespace', input: 'auth 4 0 1946099207', expect: { command: 'auth', params: ['4', '0', '1946099207'] } },
-  { name: 'quoted parameters keep spaces', input: 'X test_string = "two words"', expect: { command: 'X', params: ['test_string', '=', 'two words'] } },
-  { name: 'rts2-mon quotes the operand', input: 'X cpu_warn = "70"', expect: { command: 'X', params: ['cpu_warn', '=', '70'] } },
-  { name: 'E line with trailing space', input: 'E 3 "infotime" "time of last update" ', expect: { command: 'E', params: ['3', 'infotime', 'time of last update'] } },
+  {
+    name: 'parameters split on whitespace',
+    input: 'auth 4 0 1946099207',
+    expect: { command: 'auth', params: ['4', '0', '1946099207'] },
+  },
+  {
+    name: 'quoted parameters keep spaces',
+    input: 'X test_string = "two words"',
+    expect: { command: 'X', params: ['test_string', '=', 'two words'] },
+  },
+  {
+    name: 'rts2-mon quotes the operand',
+    input: 'X cpu_warn = "70"',
+    expect: { command: 'X', params: ['cpu_warn', '=', '70'] },
+  },
+  {
+    name: 'E line with trailing space',
+    input: 'E 3 "infotime" "time of last update" ',
+    expect: { command: 'E', params: ['3', 'infotime', 'time of last update'] },
+  },
   { name: 'empty quoted string', input: 'F "x" ""', expect: { command: 'F', params: ['x', ''] } },
-  { name: 'an unclosed quote runs to the end', input: 'X a = "b c', expect: { command: 'X', params: ['a', '=', 'b c'] } },
-  { name: 'the character after a closing quote is consumed', input: 'W "ab"cd e', expect: { command: 'W', params: ['ab', 'cd', 'e'] } },
+  {
+    name: 'an unclosed quote runs to the end',
+    input: 'X a = "b c',
+    expect: { command: 'X', params: ['a', '=', 'b c'] },
+  },
+  {
+    name: 'the character after a closing quote is consumed',
+    input: 'W "ab"cd e',
+    expect: { command: 'W', params: ['ab', 'cd', 'e'] },
+  },
   { name: 'leading and repeated whitespace', input: '  \tV   x\t 1  ', expect: { command: 'V', params: ['x', '1'] } },
   { name: 'the command word ignores quotes', input: '"a b', expect: { command: '"a', params: ['b'] } },
-  { name: 'a return line', input: '-5 name OBSMON already registered with id 6', expect: { command: '-5', params: ['name', 'OBSMON', 'already', 'registered', 'with', 'id', '6'] } },
-  { name: 'a message text', input: 'M 1795419264 72975 DUMMY 4 60 seconds timer: 12', expect: { command: 'M', params: ['1795419264', '72975', 'DUMMY', '4', '60', 'seconds', 'timer:', '12'] } },
+  {
+    name: 'a return line',
+    input: '-5 name OBSMON already registered with id 6',
+    expect: { command: '-5', params: ['name', 'OBSMON', 'already', 'registered', 'with', 'id', '6'] },
+  },
+  {
+    name: 'a message text',
+    input: 'M 1795419264 72975 DUMMY 4 60 seconds timer: 12',
+    expect: { command: 'M', params: ['1795419264', '72975', 'DUMMY', '4', '60', 'seconds', 'timer:', '12'] },
+  },
 ];
 
 describe('decodeLine', () => {
@@ -145,7 +198,11 @@ const framingCases: Array<{ name: string; input: string; expect: string[] }> = [
   { name: 'empty and blank lines are skipped', input: '\n\nF "a"\n\n   \n\t\nV a 0\n', expect: ['F "a"', 'V a 0'] },
   { name: 'a line without newline is not processed', input: 'info\nstatus_in', expect: ['info'] },
   { name: 'leading whitespace is kept for the decoder', input: '  info\n', expect: ['  info'] },
-  { name: 'an overlong line is dropped, the next one survives', input: `${'x'.repeat(70_000)}\ninfo\n`, expect: ['info'] },
+  {
+    name: 'an overlong line is dropped, the next one survives',
+    input: `${'x'.repeat(70_000)}\ninfo\n`,
+    expect: ['info'],
+  },
 ];
 
 function frame(chunks: Buffer[]): string[] {
@@ -166,7 +223,9 @@ describe('Rts2LineReader framing', () => {
   });
 
   test('a line split across packets, CR and LF in different packets', () => {
-    expect(frame([Buffer.from('auth 4 0 19'), Buffer.from('46099207\r'), Buffer.from('\nin'), Buffer.from('fo\n')])).toEqual(['auth 4 0 1946099207', 'info']);
+    expect(
+      frame([Buffer.from('auth 4 0 19'), Buffer.from('46099207\r'), Buffer.from('\nin'), Buffer.from('fo\n')]),
+    ).toEqual(['auth 4 0 1946099207', 'info']);
   });
 
   test('decoded lines come with the raw text', () => {

@@ -14,18 +14,49 @@ import { tempFile } from '../../helpers/rts2-peer/harness.ts';
 
 describe('RTS2-style flags', () => {
   test.each([
-    [['-d', 'CLUSTER'], ['--device', 'CLUSTER']],
-    [['-dCLUSTER', '-i'], ['--device', 'CLUSTER']],
-    [['--debug', '--server', 'cd:617'], ['--log-level', 'debug', '--server', 'cd:617']],
-    [['--device', 'X', '--local-port', '5570'], ['--device', 'X', '--local-port', '5570']],
+    [
+      ['-d', 'CLUSTER'],
+      ['--device', 'CLUSTER'],
+    ],
+    [
+      ['-dCLUSTER', '-i'],
+      ['--device', 'CLUSTER'],
+    ],
+    [
+      ['--debug', '--server', 'cd:617'],
+      ['--log-level', 'debug', '--server', 'cd:617'],
+    ],
+    [
+      ['--device', 'X', '--local-port', '5570'],
+      ['--device', 'X', '--local-port', '5570'],
+    ],
   ])('%j -> %j', (argv, mapped) => {
     expect(rts2Argv(argv)).toEqual(mapped);
   });
 
   test('the issue example loads', () => {
-    const argv = ['-d', 'OBSMON', '--server', '127.0.0.1:617', '--bridge', 'http://10.0.0.2:7080', '--local-port', '5570', '--localhost', 'obs1'];
+    const argv = [
+      '-d',
+      'OBSMON',
+      '--server',
+      '127.0.0.1:617',
+      '--bridge',
+      'http://10.0.0.2:7080',
+      '--local-port',
+      '5570',
+      '--localhost',
+      'obs1',
+    ];
     const { values } = loadOptions(sensordOptionSpecs, rts2Argv(argv), {});
-    expect(values).toMatchObject({ device: 'OBSMON', server: '127.0.0.1:617', bridge: 'http://10.0.0.2:7080', localPort: 5570, localhost: 'obs1', observatoryVeto: 'none', hwErrorFrom: 'auto' });
+    expect(values).toMatchObject({
+      device: 'OBSMON',
+      server: '127.0.0.1:617',
+      bridge: 'http://10.0.0.2:7080',
+      localPort: 5570,
+      localhost: 'obs1',
+      observatoryVeto: 'none',
+      hwErrorFrom: 'auto',
+    });
   });
 
   test.each([
@@ -101,7 +132,10 @@ describe('ThresholdValues', () => {
       throw new Error('EACCES: permission denied');
     });
     values.define();
-    expect(values.write('disk_warn', 70)).toEqual({ code: -5, text: 'cannot save the thresholds file: EACCES: permission denied' });
+    expect(values.write('disk_warn', 70)).toEqual({
+      code: -5,
+      text: 'cannot save the thresholds file: EACCES: permission denied',
+    });
     expect(table.get('disk_warn')!.value).toBe(80);
     expect(levels.defaultLevels('disk')).toEqual({ warning: 80, error: 90 });
   });

@@ -16,7 +16,12 @@ const README = new URL('../../../rts2-sensord/README.md', import.meta.url);
 function optionsTable(): string {
   const rows = Object.entries(sensordOptionSpecs as Record<string, OptionSpec>).map(([name, spec]) => {
     // The advertised host defaults to this machine's name; a table in git cannot show it.
-    const value = name === 'localhost' ? 'host name' : Array.isArray(spec.default) ? spec.default.join(',') || 'all' : String(spec.default ?? 'built-in');
+    const value =
+      name === 'localhost'
+        ? 'host name'
+        : Array.isArray(spec.default)
+          ? spec.default.join(',') || 'all'
+          : String(spec.default ?? 'built-in');
     const flag = `--${flagName(name)}${spec.placeholder ? ` ${spec.placeholder}` : ''}`.replace(/\|/g, '\\|');
     return `| \`${flag}\` | \`${envName(name)}\` | ${value} | ${spec.help.replace(/\|/g, '\\|')} |`;
   });
@@ -30,14 +35,26 @@ function valuesTable(): string {
   const known = {
     fetchedAt: now,
     view: {
-      node: 'NODE', group: 'default', critical: false, up: true, lastSeenSecondsAgo: 1,
+      node: 'NODE',
+      group: 'default',
+      critical: false,
+      up: true,
+      lastSeenSecondsAgo: 1,
       metrics: [
         ...['cpu', 'mem', 'disk', 'rx', 'tx'].map((key) => ({ key, qualifier: null, value: 1, status: 'ok' as const })),
         { key: 'disk', qualifier: '/MOUNT', value: 1, status: 'ok' as const },
       ],
     },
   };
-  const feed: FeedState = { ok: true, error: undefined, lastSuccessAt: now, downAfterMs: 60_000, nodes: new Map([['NODE', known]]), ignoredNodes: 0, polls: 1 };
+  const feed: FeedState = {
+    ok: true,
+    error: undefined,
+    lastSuccessAt: now,
+    downAfterMs: 60_000,
+    nodes: new Map([['NODE', known]]),
+    ignoredNodes: 0,
+    polls: 1,
+  };
   const perNode = nodeReadings(known, { now, downAfterMs: 60_000, bridgeOk: true, levels });
   const table = new ValueTable();
   table.define('infotime', { type: 'time', description: 'time of last update', value: 0 });
@@ -48,13 +65,22 @@ function valuesTable(): string {
   new ThresholdValues(table, levels).define();
   // --node-values summary (the default): one value per node; full: the values after it.
   const summary = nodeSummaryReading({ node: 'NODE', alias: 'NODE', group: 'default', readings: perNode });
-  table.define(summary.name, { type: summary.type, display: summary.display, description: summary.description, value: summary.value });
-  for (const r of perNode) table.define(r.name, { type: r.type, display: r.display, description: r.description, value: r.value });
-  const rows = table.metaLines().filter((l) => l.startsWith('E ')).map((line) => {
-    const v = table.get(/^E \d+ "([^"]+)"/.exec(line)![1]!)!;
-    const text = `| \`${v.name}\` | ${v.type}${v.display === 'plain' ? '' : ` (${v.display})`} | ${v.writable ? 'yes' : ''} | ${valueFlags(v.type, v.display, v.writable, 'good')} | ${v.description} |`;
-    return text.replace(/NODE/g, '<node>').replace(/MOUNT/g, '<mount>');
+  table.define(summary.name, {
+    type: summary.type,
+    display: summary.display,
+    description: summary.description,
+    value: summary.value,
   });
+  for (const r of perNode)
+    table.define(r.name, { type: r.type, display: r.display, description: r.description, value: r.value });
+  const rows = table
+    .metaLines()
+    .filter((l) => l.startsWith('E '))
+    .map((line) => {
+      const v = table.get(/^E \d+ "([^"]+)"/.exec(line)![1]!)!;
+      const text = `| \`${v.name}\` | ${v.type}${v.display === 'plain' ? '' : ` (${v.display})`} | ${v.writable ? 'yes' : ''} | ${valueFlags(v.type, v.display, v.writable, 'good')} | ${v.description} |`;
+      return text.replace(/NODE/g, '<node>').replace(/MOUNT/g, '<mount>');
+    });
   return ['| name | type | writable | E flags | description |', '|---|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -1,5 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { MAX_ALIAS_LENGTH, MAX_NODE_VALUE_NAME, mountPart, NodeAliases, nodeAlias, sanitizeName, ValueNames } from '../../../rts2-sensord/value-names.ts';
+import {
+  MAX_ALIAS_LENGTH,
+  MAX_NODE_VALUE_NAME,
+  mountPart,
+  NodeAliases,
+  nodeAlias,
+  sanitizeName,
+  ValueNames,
+} from '../../../rts2-sensord/value-names.ts';
 import { NO_DATA, percentText, rateText, secondsText } from '../../../rts2-sensord/value-text.ts';
 
 describe('sanitizeName (docs/rts2-wire.md §5: [A-Za-z0-9_] only)', () => {
@@ -79,7 +87,12 @@ describe('node aliases (docs/rts2.md, "Names")', () => {
     const inOrder = new NodeAliases([]);
     expect(names.map((n) => inOrder.alias(n))).toEqual(aliases);
     const fresh = new NodeAliases([]);
-    expect([...names].reverse().map((n) => fresh.alias(n)).reverse()).toEqual(aliases);
+    expect(
+      [...names]
+        .reverse()
+        .map((n) => fresh.alias(n))
+        .reverse(),
+    ).toEqual(aliases);
   });
 
   test('the alias is the same in every process (a pure function of the name)', () => {

@@ -1,4 +1,14 @@
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +26,19 @@ function tempDir(): string {
   return dir;
 }
 
-function open(dir: string, maxBytes = 1 << 20, onDrop?: (n: number) => void, more: Partial<DiskSpoolOptions> = {}): DiskSpool {
-  const spool = new DiskSpool({ dir, maxBytes, log: silentLogger, ...(onDrop === undefined ? {} : { onDrop }), ...more });
+function open(
+  dir: string,
+  maxBytes = 1 << 20,
+  onDrop?: (n: number) => void,
+  more: Partial<DiskSpoolOptions> = {},
+): DiskSpool {
+  const spool = new DiskSpool({
+    dir,
+    maxBytes,
+    log: silentLogger,
+    ...(onDrop === undefined ? {} : { onDrop }),
+    ...more,
+  });
   spools.push(spool);
   return spool;
 }
@@ -43,7 +64,12 @@ function fillingDisk() {
       }
       return real.write(buffer, offset, length, position);
     }) as FileHandle['write'];
-    return Object.assign(Object.create(real) as FileHandle, { write, sync: () => real.sync(), truncate: (n?: number) => real.truncate(n), close: () => real.close() });
+    return Object.assign(Object.create(real) as FileHandle, {
+      write,
+      sync: () => real.sync(),
+      truncate: (n?: number) => real.truncate(n),
+      close: () => real.close(),
+    });
   };
   return { disk, openOnDisk };
 }
@@ -122,7 +148,7 @@ describe('DiskSpool', () => {
     expect(kept.join('\n').length).toBeGreaterThan(maxBytes * 0.8);
   });
 
-  test('a second bridge cannot open a spool directory in use; a dead owner\'s lock is taken over', () => {
+  test("a second bridge cannot open a spool directory in use; a dead owner's lock is taken over", () => {
     const dir = tempDir();
     open(dir);
     expect(() => new DiskSpool({ dir, maxBytes: 1 << 20, log: silentLogger })).toThrow(/in use by this process/);
@@ -145,7 +171,10 @@ describe('DiskSpool', () => {
     const dir = tempDir();
     const { disk, openOnDisk } = fillingDisk();
     const errors: string[] = [];
-    const spool = open(dir, 1 << 20, undefined, { openFile: openOnDisk, onError: (op, e) => errors.push(`${op}: ${(e as NodeJS.ErrnoException).code}`) });
+    const spool = open(dir, 1 << 20, undefined, {
+      openFile: openOnDisk,
+      onError: (op, e) => errors.push(`${op}: ${(e as NodeJS.ErrnoException).code}`),
+    });
     spool.append([line(1), line(2)]);
     await spool.sync();
     disk.full = true;
@@ -193,14 +222,21 @@ describe('DiskSpool', () => {
     const { disk, openOnDisk } = fillingDisk();
     const drops: Array<[number, string | undefined]> = [];
     const maxBytes = 64 * 1024;
-    const spool = new DiskSpool({ dir, maxBytes, log: silentLogger, openFile: openOnDisk, onDrop: (n, reason) => drops.push([n, reason]) });
+    const spool = new DiskSpool({
+      dir,
+      maxBytes,
+      log: silentLogger,
+      openFile: openOnDisk,
+      onDrop: (n, reason) => drops.push([n, reason]),
+    });
     spools.push(spool);
     disk.full = true;
     disk.room = 1;
     spool.append([line(0)]);
     await expect(spool.sync()).rejects.toThrow('ENOSPC');
     // 64 KiB limit: about 1800 lines of 36 bytes; 4000 offered.
-    for (let i = 1; i < 4000; i += 100) spool.append(Array.from({ length: 100 }, (_, j) => line(i + j)).slice(0, Math.min(100, 4000 - i)));
+    for (let i = 1; i < 4000; i += 100)
+      spool.append(Array.from({ length: 100 }, (_, j) => line(i + j)).slice(0, Math.min(100, 4000 - i)));
     const refused = drops.filter(([, r]) => r === 'spool_error').reduce((a, [n]) => a + n, 0);
     expect(refused).toBeGreaterThan(0);
     expect(drops.filter(([, r]) => r !== 'spool_error')).toEqual([]);
@@ -227,7 +263,9 @@ describe('DiskSpool', () => {
     expect(spool.stats().points).toBe(3);
     expect(await drainAll(spool)).toEqual([line(1), line(2), line(3)]);
     expect(repairs).toEqual(['invalid_cursor']);
-    expect(warnings.join('\n')).toMatch(/cursor points past the end of segment segment-000000000003\.lp \(line 1662 of 3\); replaying/);
+    expect(warnings.join('\n')).toMatch(
+      /cursor points past the end of segment segment-000000000003\.lp \(line 1662 of 3\); replaying/,
+    );
   });
 
   test('a cursor file with garbage in it is counted and ignored; a valid one still skips what was drained', async () => {
@@ -253,13 +291,27 @@ describe('DiskSpool', () => {
     mkdirSync(join(dir, 'segment-000000000007.lp'));
     const repairs: SpoolRepair[] = [];
     const warnings: string[] = [];
-    const spool = open(dir, 1 << 20, undefined, { onRepair: (kind) => repairs.push(kind), log: { ...silentLogger, warn: (m: string) => warnings.push(m) } });
+    const spool = open(dir, 1 << 20, undefined, {
+      onRepair: (kind) => repairs.push(kind),
+      log: { ...silentLogger, warn: (m: string) => warnings.push(m) },
+    });
     expect(repairs).toEqual(['odd_entry', 'odd_entry']);
-    expect(warnings[0]).toMatch(/Skipped ".*segment-000000000001\.lp": named like a spool segment but not a regular file/);
+    expect(warnings[0]).toMatch(
+      /Skipped ".*segment-000000000001\.lp": named like a spool segment but not a regular file/,
+    );
     // New segments never take the number of an odd entry.
     spool.append([line(3)]);
     await spool.sync();
-    expect(readdirSync(dir).filter((f) => f.startsWith('segment-')).sort()).toEqual(['segment-000000000001.lp', 'segment-000000000002.lp', 'segment-000000000007.lp', 'segment-000000000008.lp']);
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.startsWith('segment-'))
+        .sort(),
+    ).toEqual([
+      'segment-000000000001.lp',
+      'segment-000000000002.lp',
+      'segment-000000000007.lp',
+      'segment-000000000008.lp',
+    ]);
     expect(await drainAll(spool)).toEqual([line(2), line(3)]);
   });
 });

@@ -50,7 +50,11 @@ const refusedWithControlByte = (() => {
 })();
 
 /** A loopback HTTP server that records requests and answers `status` (with optional headers and body). */
-async function capture(status: number, headers: Record<string, string> = {}, body = ''): Promise<{ url: string; requests: Captured[] }> {
+async function capture(
+  status: number,
+  headers: Record<string, string> = {},
+  body = '',
+): Promise<{ url: string; requests: Captured[] }> {
   const requests: Captured[] = [];
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -69,7 +73,10 @@ async function capture(status: number, headers: Record<string, string> = {}, bod
 const lines = (n: number) => Array.from({ length: n }, (_, i) => `obsmon_node,node=n${i} cpu=${i} 1763884800`);
 
 async function failure(promise: Promise<void>): Promise<WriteError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(WriteError);
   return error as WriteError;
 }
@@ -77,21 +84,36 @@ async function failure(promise: Promise<void>): Promise<WriteError> {
 describe('InfluxDB 1.x endpoint (/write)', () => {
   test('posts to /write with db, rp, second precision and basic auth; gzips large bodies', async () => {
     const srv = await capture(204);
-    const endpoint = new InfluxV1Endpoint({ url: srv.url, db: 'obs mon', rp: 'year', user: 'u', password: 'p', timeoutMs: 2000 });
+    const endpoint = new InfluxV1Endpoint({
+      url: srv.url,
+      db: 'obs mon',
+      rp: 'year',
+      user: 'u',
+      password: 'p',
+      timeoutMs: 2000,
+    });
     await endpoint.send(lines(2));
     await endpoint.send(lines(100));
     const [small, large] = srv.requests;
-    expect(small).toMatchObject({ method: 'POST', url: '/write?db=obs+mon&rp=year&precision=s', body: lines(2).join('\n') });
+    expect(small).toMatchObject({
+      method: 'POST',
+      url: '/write?db=obs+mon&rp=year&precision=s',
+      body: lines(2).join('\n'),
+    });
     expect(small!.headers.authorization).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
     expect(small!.headers['content-encoding']).toBeUndefined();
     expect(large!.headers['content-encoding']).toBe('gzip');
     expect(large!.body).toBe(lines(100).join('\n'));
   });
 
-  test('a 400 is a line problem with the server\'s reason; a 503 with Retry-After is retryable after that many seconds', async () => {
+  test("a 400 is a line problem with the server's reason; a 503 with Retry-After is retryable after that many seconds", async () => {
     let srv = await capture(400, {}, '{"error":"partial write: field type conflict dropped=1"}');
     let error = await failure(new InfluxV1Endpoint({ url: srv.url, db: 'd', timeoutMs: 2000 }).send(lines(1)));
-    expect(error).toMatchObject({ reason: 'rejected', status: 400, message: 'HTTP 400: partial write: field type conflict dropped=1' });
+    expect(error).toMatchObject({
+      reason: 'rejected',
+      status: 400,
+      message: 'HTTP 400: partial write: field type conflict dropped=1',
+    });
     expect(error.canRetry()).toBe(false);
     await new Promise((resolve) => server!.close(resolve));
     srv = await capture(503, { 'retry-after': '7' }, 'busy');
@@ -102,15 +124,24 @@ describe('InfluxDB 1.x endpoint (/write)', () => {
   test('a 400 whose X-Influxdb-Error echoes a control byte is still a 400 (rejected), not unreachable', async () => {
     const url = await rawAnswer(refusedWithControlByte);
     const error = await failure(new InfluxV1Endpoint({ url, db: 'd', timeoutMs: 2000 }).send(['garbage\x07line']));
-    expect(error).toMatchObject({ reason: 'rejected', status: 400, message: "HTTP 400: partial write: unable to parse 'garbage\\x07line': missing fields dropped=0" });
+    expect(error).toMatchObject({
+      reason: 'rejected',
+      status: 400,
+      message: "HTTP 400: partial write: unable to parse 'garbage\\x07line': missing fields dropped=0",
+    });
   });
 
   test('an answer that is not HTTP is bad_response; no answer within the deadline is timeout', async () => {
     let url = await rawAnswer('SSH-2.0-OpenSSH_9.2\r\n');
-    expect((await failure(new InfluxV1Endpoint({ url, db: 'd', timeoutMs: 2000 }).send(lines(1)))).reason).toBe('bad_response');
+    expect((await failure(new InfluxV1Endpoint({ url, db: 'd', timeoutMs: 2000 }).send(lines(1)))).reason).toBe(
+      'bad_response',
+    );
     await new Promise((resolve) => server!.close(resolve));
     url = await rawAnswer(undefined);
-    expect(await failure(new InfluxV1Endpoint({ url, db: 'd', timeoutMs: 200 }).send(lines(1)))).toMatchObject({ reason: 'timeout', message: 'No answer within 200 ms' });
+    expect(await failure(new InfluxV1Endpoint({ url, db: 'd', timeoutMs: 200 }).send(lines(1)))).toMatchObject({
+      reason: 'timeout',
+      message: 'No answer within 200 ms',
+    });
   });
 
   test('a refused connection is unreachable', async () => {
@@ -125,11 +156,22 @@ describe('InfluxDB 1.x endpoint (/write)', () => {
 describe('v2 endpoint (@influxdata/influxdb-client)', () => {
   test('posts to /api/v2/write with org, bucket, precision s and the token; gzips large bodies', async () => {
     const srv = await capture(204);
-    const endpoint = new InfluxV2Endpoint({ url: srv.url, org: 'obs', bucket: 'mon/year', token: 'secret', timeoutMs: 2000, maxLines: 5000 });
+    const endpoint = new InfluxV2Endpoint({
+      url: srv.url,
+      org: 'obs',
+      bucket: 'mon/year',
+      token: 'secret',
+      timeoutMs: 2000,
+      maxLines: 5000,
+    });
     await endpoint.send(lines(2));
     await endpoint.send(lines(100));
     const [small, large] = srv.requests;
-    expect(small).toMatchObject({ method: 'POST', url: '/api/v2/write?org=obs&bucket=mon%2Fyear&precision=s', body: lines(2).join('\n') });
+    expect(small).toMatchObject({
+      method: 'POST',
+      url: '/api/v2/write?org=obs&bucket=mon%2Fyear&precision=s',
+      body: lines(2).join('\n'),
+    });
     expect(small!.headers.authorization).toBe('Token secret');
     expect(large!.headers['content-encoding']).toBe('gzip');
     expect(large!.body).toBe(lines(100).join('\n'));

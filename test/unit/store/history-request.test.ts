@@ -21,17 +21,24 @@ describe('parseHistoryRequest', () => {
   });
 
   // `constructor` is the one Object.prototype member that is a valid custom key (the others have upper case or `_`).
-  test.each(['constructor', 'constructor@x'])('%s (an Object.prototype member name) is a key like any other', (metric) => {
-    const qualifier = metric.split('@')[1];
-    expect(parseHistoryRequest('n1', { metric, from: '1', to: '2' }, NOW)).toEqual({
-      ok: true,
-      metric,
-      query: { node: 'n1', key: 'constructor', ...(qualifier === undefined ? {} : { qualifier }), from: 1, to: 2 },
-    });
-  });
+  test.each(['constructor', 'constructor@x'])(
+    '%s (an Object.prototype member name) is a key like any other',
+    (metric) => {
+      const qualifier = metric.split('@')[1];
+      expect(parseHistoryRequest('n1', { metric, from: '1', to: '2' }, NOW)).toEqual({
+        ok: true,
+        metric,
+        query: { node: 'n1', key: 'constructor', ...(qualifier === undefined ? {} : { qualifier }), from: 1, to: 2 },
+      });
+    },
+  );
 
   test('disk@/ is the series of disk, as the decoder has it', () => {
-    expect(parseHistoryRequest('n1', { metric: 'disk@/', from: '1', to: '2' }, NOW)).toEqual({ ok: true, metric: 'disk', query: { node: 'n1', key: 'disk', from: 1, to: 2 } });
+    expect(parseHistoryRequest('n1', { metric: 'disk@/', from: '1', to: '2' }, NOW)).toEqual({
+      ok: true,
+      metric: 'disk',
+      query: { node: 'n1', key: 'disk', from: 1, to: 2 },
+    });
   });
 
   test.each([

@@ -4,28 +4,62 @@ import { reportToLines, timestampOfLine } from '../../../bridge/store/line-proto
 import { locate } from '../../../bridge/store/schema.ts';
 import { keyKind, RESERVED_KEYS, STANDARD_KEYS, standardKey } from '../../../protocol/keys.ts';
 
-const report = (samples: AcceptedReport['samples'], timestamp = 1763884800, node = 'ccd01'): AcceptedReport => ({ node, timestamp, samples, receivedAt: 0 });
+const report = (samples: AcceptedReport['samples'], timestamp = 1763884800, node = 'ccd01'): AcceptedReport => ({
+  node,
+  timestamp,
+  samples,
+  receivedAt: 0,
+});
 
 const cases: Array<{ name: string; input: AcceptedReport; expect: string[] }> = [
   {
     name: 'node-wide values share one obsmon_node line',
-    input: report([{ key: 'cpu', value: 12.5 }, { key: 'mem', value: 43.1 }, { key: 'procs', value: 312 }]),
+    input: report([
+      { key: 'cpu', value: 12.5 },
+      { key: 'mem', value: 43.1 },
+      { key: 'procs', value: 312 },
+    ]),
     expect: ['obsmon_node,node=ccd01 cpu=12.5,mem=43.1,procs=312 1763884800'],
   },
   {
     name: 'qualified values go to obsmon_<qualifier label>, one line per qualifier',
-    input: report([{ key: 'disk', value: 81.2 }, { key: 'disk', qualifier: '/data', value: 75.3 }, { key: 'rx', qualifier: 'eth0', value: 1200 }, { key: 'tx', qualifier: 'eth0', value: 80 }]),
-    expect: ['obsmon_node,node=ccd01 disk=81.2 1763884800', 'obsmon_mount,node=ccd01,mount=/data disk=75.3 1763884800', 'obsmon_interface,node=ccd01,interface=eth0 rx=1200,tx=80 1763884800'],
+    input: report([
+      { key: 'disk', value: 81.2 },
+      { key: 'disk', qualifier: '/data', value: 75.3 },
+      { key: 'rx', qualifier: 'eth0', value: 1200 },
+      { key: 'tx', qualifier: 'eth0', value: 80 },
+    ]),
+    expect: [
+      'obsmon_node,node=ccd01 disk=81.2 1763884800',
+      'obsmon_mount,node=ccd01,mount=/data disk=75.3 1763884800',
+      'obsmon_interface,node=ccd01,interface=eth0 rx=1200,tx=80 1763884800',
+    ],
   },
   {
     name: 'temperature sensors, cpus and custom keys use their labels',
-    input: report([{ key: 'temp', qualifier: 'ccd', value: -95.5 }, { key: 'cpu', qualifier: '3', value: 7 }, { key: 'dome_humidity', qualifier: 'north', value: 40 }]),
-    expect: ['obsmon_sensor,node=ccd01,sensor=ccd temp=-95.5 1763884800', 'obsmon_cpu,node=ccd01,cpu=3 cpu=7 1763884800', 'obsmon_device,node=ccd01,device=north dome_humidity=40 1763884800'],
+    input: report([
+      { key: 'temp', qualifier: 'ccd', value: -95.5 },
+      { key: 'cpu', qualifier: '3', value: 7 },
+      { key: 'dome_humidity', qualifier: 'north', value: 40 },
+    ]),
+    expect: [
+      'obsmon_sensor,node=ccd01,sensor=ccd temp=-95.5 1763884800',
+      'obsmon_cpu,node=ccd01,cpu=3 cpu=7 1763884800',
+      'obsmon_device,node=ccd01,device=north dome_humidity=40 1763884800',
+    ],
   },
   {
     name: 'commas in a qualifier are escaped; a trailing backslash becomes a slash',
-    input: report([{ key: 'disk', qualifier: 'a,b', value: 1 }, { key: 'disk', qualifier: 'C:\\', value: 2 }, { key: 'disk', qualifier: 'x\\y', value: 3 }]),
-    expect: ['obsmon_mount,node=ccd01,mount=a\\,b disk=1 1763884800', 'obsmon_mount,node=ccd01,mount=C:/ disk=2 1763884800', 'obsmon_mount,node=ccd01,mount=x\\y disk=3 1763884800'],
+    input: report([
+      { key: 'disk', qualifier: 'a,b', value: 1 },
+      { key: 'disk', qualifier: 'C:\\', value: 2 },
+      { key: 'disk', qualifier: 'x\\y', value: 3 },
+    ]),
+    expect: [
+      'obsmon_mount,node=ccd01,mount=a\\,b disk=1 1763884800',
+      'obsmon_mount,node=ccd01,mount=C:/ disk=2 1763884800',
+      'obsmon_mount,node=ccd01,mount=x\\y disk=3 1763884800',
+    ],
   },
   {
     name: 'a fractional agent time is floored to the second',
@@ -34,7 +68,10 @@ const cases: Array<{ name: string; input: AcceptedReport; expect: string[] }> = 
   },
   {
     name: 'tiny and huge values keep full precision in exponent form',
-    input: report([{ key: 'rx', value: 1.5e21 }, { key: 'load1', value: 1e-7 }]),
+    input: report([
+      { key: 'rx', value: 1.5e21 },
+      { key: 'load1', value: 1e-7 },
+    ]),
     expect: ['obsmon_node,node=ccd01 rx=1.5e+21,load1=1e-7 1763884800'],
   },
 ];
@@ -50,9 +87,15 @@ describe('reportToLines', () => {
 });
 
 describe('no custom key can collide with the storage layout', () => {
-  test('every tag a series can be stored under, and InfluxDB\'s time, is a reserved name or a standard key', () => {
-    const tags = new Set(['node', ...[...STANDARD_KEYS.map((k) => k.key), 'some_custom'].flatMap((key) => locate(key, 'x').qualifierTag?.name ?? [])]);
-    for (const name of [...tags, 'time']) expect(RESERVED_KEYS.has(name) || standardKey(name) !== undefined, name).toBe(true);
+  test("every tag a series can be stored under, and InfluxDB's time, is a reserved name or a standard key", () => {
+    const tags = new Set([
+      'node',
+      ...[...STANDARD_KEYS.map((k) => k.key), 'some_custom'].flatMap(
+        (key) => locate(key, 'x').qualifierTag?.name ?? [],
+      ),
+    ]);
+    for (const name of [...tags, 'time'])
+      expect(RESERVED_KEYS.has(name) || standardKey(name) !== undefined, name).toBe(true);
     for (const name of RESERVED_KEYS) expect(keyKind(name), name).toBe('reserved');
   });
 });

@@ -16,8 +16,18 @@ describe('MemoryHistory', () => {
     history.record(report('a', 1050, 99, '/data'));
     history.record(report('b', 1050, 77));
     const answer = await history.query({ node: 'a', key: 'disk', from: 1020, to: 1050 });
-    expect(answer).toEqual({ source: 'memory', points: [[1020, 2], [1030, 3], [1040, 4], [1050, 5]] });
-    expect((await history.query({ node: 'a', key: 'disk', qualifier: '/data', from: 0, to: 2000 })).points).toEqual([[1050, 99]]);
+    expect(answer).toEqual({
+      source: 'memory',
+      points: [
+        [1020, 2],
+        [1030, 3],
+        [1040, 4],
+        [1050, 5],
+      ],
+    });
+    expect((await history.query({ node: 'a', key: 'disk', qualifier: '/data', from: 0, to: 2000 })).points).toEqual([
+      [1050, 99],
+    ]);
     expect((await history.query({ node: 'c', key: 'disk', from: 0, to: 2000 })).points).toEqual([]);
   });
 
@@ -41,6 +51,9 @@ describe('MemoryHistory', () => {
     history.record(report('a', 1020, 2));
     history.record(report('a', 1010, 1));
     history.record(report('a', 1020, 3));
-    expect((await history.query({ node: 'a', key: 'disk', from: 0, to: 2000 })).points).toEqual([[1010, 1], [1020, 3]]);
+    expect((await history.query({ node: 'a', key: 'disk', from: 0, to: 2000 })).points).toEqual([
+      [1010, 1],
+      [1020, 3],
+    ]);
   });
 });

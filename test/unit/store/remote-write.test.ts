@@ -13,7 +13,12 @@ import { Registry } from 'prom-client';
 import { waitFor } from '../../helpers/wait-for.ts';
 import { defaultBridgeOptions } from '../../helpers/test-bridge.ts';
 
-const report = (samples: Array<{ key: string; qualifier?: string; value: number }>, timestamp = 1763884800.25) => ({ node: 'ccd01', timestamp, receivedAt: 0, samples });
+const report = (samples: Array<{ key: string; qualifier?: string; value: number }>, timestamp = 1763884800.25) => ({
+  node: 'ccd01',
+  timestamp,
+  receivedAt: 0,
+  samples,
+});
 
 describe('sample lines (the remote-write spool format)', () => {
   test('a report becomes one line per sample with the /metrics names and labels, plus obsmon_node_up', () => {
@@ -46,7 +51,14 @@ describe('sample lines (the remote-write spool format)', () => {
     const { series, unreadable } = sampleLinesToSeries([line!]);
     expect(unreadable).toEqual([]);
     expect(series).toEqual([
-      { labels: [['__name__', 'obsmon_node_temperature_celsius'], ['node', 'ccd01'], ['sensor', qualifier]], samples: [{ value: 20, timestampMs: 1763884800000 }] },
+      {
+        labels: [
+          ['__name__', 'obsmon_node_temperature_celsius'],
+          ['node', 'ccd01'],
+          ['sensor', qualifier],
+        ],
+        samples: [{ value: 20, timestampMs: 1763884800000 }],
+      },
     ]);
   });
 
@@ -57,8 +69,16 @@ describe('sample lines (the remote-write spool format)', () => {
     ];
     const { series } = sampleLinesToSeries(lines);
     expect(series.map((s) => s.labels)).toEqual([
-      [['__name__', 'obsmon_node_up'], ['node', 'ccd01']],
-      [['__name__', 'obsmon_node_custom'], ['device', 'n'], ['key', 'dome'], ['node', 'ccd01']],
+      [
+        ['__name__', 'obsmon_node_up'],
+        ['node', 'ccd01'],
+      ],
+      [
+        ['__name__', 'obsmon_node_custom'],
+        ['device', 'n'],
+        ['key', 'dome'],
+        ['node', 'ccd01'],
+      ],
     ]);
     expect(series[1]!.samples).toEqual([
       { value: 2, timestampMs: 1763884800001 },
@@ -83,7 +103,10 @@ describe('sample lines (the remote-write spool format)', () => {
 
   test('parseSeriesHead reads the heads /metrics renders', () => {
     expect(parseSeriesHead('obsmon_node_custom{node="n1",key="k",device="x\\\\y\\"z\\n"}')).toEqual([
-      ['__name__', 'obsmon_node_custom'], ['device', 'x\\y"z\n'], ['key', 'k'], ['node', 'n1'],
+      ['__name__', 'obsmon_node_custom'],
+      ['device', 'x\\y"z\n'],
+      ['key', 'k'],
+      ['node', 'n1'],
     ]);
   });
 });
@@ -93,18 +116,41 @@ describe('remoteWriteConfig', () => {
 
   test('off without --remote-write-url; defaults: 10 s timeout, 2000 samples per request, no auth', () => {
     expect(remoteWriteConfig(options({}))).toBeUndefined();
-    expect(remoteWriteConfig(options({ remoteWriteUrl: 'http://prom:9090/api/v1/write' }))).toEqual({ url: 'http://prom:9090/api/v1/write', timeoutMs: 10_000, batchSize: 2000 });
+    expect(remoteWriteConfig(options({ remoteWriteUrl: 'http://prom:9090/api/v1/write' }))).toEqual({
+      url: 'http://prom:9090/api/v1/write',
+      timeoutMs: 10_000,
+      batchSize: 2000,
+    });
   });
 
   test('a bearer token or basic auth becomes the authorization header', () => {
-    expect(remoteWriteConfig(options({ remoteWriteUrl: 'http://p/api/v1/write', remoteWriteBearerToken: 'tok' }))?.authorization).toBe('Bearer tok');
-    expect(remoteWriteConfig(options({ remoteWriteUrl: 'http://p/api/v1/write', remoteWriteUser: 'u', remoteWritePassword: 'p' }))?.authorization).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
+    expect(
+      remoteWriteConfig(options({ remoteWriteUrl: 'http://p/api/v1/write', remoteWriteBearerToken: 'tok' }))
+        ?.authorization,
+    ).toBe('Bearer tok');
+    expect(
+      remoteWriteConfig(
+        options({ remoteWriteUrl: 'http://p/api/v1/write', remoteWriteUser: 'u', remoteWritePassword: 'p' }),
+      )?.authorization,
+    ).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
   });
 
   test.each([
-    ['a token without URL', { remoteWriteBearerToken: 't' }, /--remote-write-bearer-token.*requires --remote-write-url/],
-    ['token and user', { remoteWriteUrl: 'http://p/w', remoteWriteBearerToken: 't', remoteWriteUser: 'u' }, /choose one/],
-    ['a password without user', { remoteWriteUrl: 'http://p/w', remoteWritePassword: 'p' }, /--remote-write-password.*requires --remote-write-user/],
+    [
+      'a token without URL',
+      { remoteWriteBearerToken: 't' },
+      /--remote-write-bearer-token.*requires --remote-write-url/,
+    ],
+    [
+      'token and user',
+      { remoteWriteUrl: 'http://p/w', remoteWriteBearerToken: 't', remoteWriteUser: 'u' },
+      /choose one/,
+    ],
+    [
+      'a password without user',
+      { remoteWriteUrl: 'http://p/w', remoteWritePassword: 'p' },
+      /--remote-write-password.*requires --remote-write-user/,
+    ],
     ['credentials in the URL', { remoteWriteUrl: 'http://u:p@p/w' }, /credentials in the URL/],
   ])('%s stops start-up with one line naming the flags', (_, o, message) => {
     expect(() => remoteWriteConfig(options(o))).toThrow(message);
@@ -140,7 +186,12 @@ describe('RemoteWriteEndpoint request and answers', () => {
     expect(requests).toHaveLength(1);
     const { headers, body } = requests[0]!;
     expect(requests[0]!.url).toBe('/api/v1/write');
-    expect(headers).toMatchObject({ 'content-encoding': 'snappy', 'content-type': 'application/x-protobuf', 'x-prometheus-remote-write-version': '0.1.0', authorization: 'Bearer tok' });
+    expect(headers).toMatchObject({
+      'content-encoding': 'snappy',
+      'content-type': 'application/x-protobuf',
+      'x-prometheus-remote-write-version': '0.1.0',
+      authorization: 'Bearer tok',
+    });
     const proto = uncompressSync(body) as Buffer;
     expect(proto.includes('obsmon_node_cpu_usage_percent')).toBe(true);
     expect(proto.includes('__name__')).toBe(true);
@@ -164,12 +215,18 @@ describe('RemoteWriteEndpoint request and answers', () => {
   test('a receiver that answers 404 is logged as an error naming the remote-write flags, and the points stay spooled', async () => {
     const { url } = await capture(404, {}, '404 page not found');
     const logged: string[] = [];
-    const store = createStore({ ...defaultBridgeOptions(), remoteWriteUrl: url }, new Registry(), createLogger('store', 'info', (l) => logged.push(l)));
+    const store = createStore(
+      { ...defaultBridgeOptions(), remoteWriteUrl: url },
+      new Registry(),
+      createLogger('store', 'info', (l) => logged.push(l)),
+    );
     try {
       store.record(report([{ key: 'cpu', value: 1 }]));
       await store.flush();
       await waitFor('the error line', () => logged.some((l) => l.includes(' error ')));
-      expect(logged.find((l) => l.includes(' error '))).toMatch(/store\/remote-write: Cannot write to the database \(not_found: HTTP 404: 404 page not found\).*check --remote-write-url.*--web.enable-remote-write-receiver/);
+      expect(logged.find((l) => l.includes(' error '))).toMatch(
+        /store\/remote-write: Cannot write to the database \(not_found: HTTP 404: 404 page not found\).*check --remote-write-url.*--web.enable-remote-write-receiver/,
+      );
       expect(store.pending).toBe(2);
     } finally {
       await store.close();
@@ -178,13 +235,17 @@ describe('RemoteWriteEndpoint request and answers', () => {
 
   test('429 with Retry-After in seconds', async () => {
     const { url } = await capture(429, { 'retry-after': '3' }, 'slow down');
-    const error = (await new RemoteWriteEndpoint({ url, timeoutMs: 5000 }).send(lines).catch((e: unknown) => e)) as WriteError;
+    const error = (await new RemoteWriteEndpoint({ url, timeoutMs: 5000 })
+      .send(lines)
+      .catch((e: unknown) => e)) as WriteError;
     expect([error.reason, error.retryAfterMs]).toEqual(['throttled', 3000]);
   });
 
   test('an unreadable spool line refuses the batch (so the writer bisects it into the dead letter) without a request', async () => {
     const { url, requests } = await capture(204);
-    const error = (await new RemoteWriteEndpoint({ url, timeoutMs: 5000 }).send([...lines, 'torn{']).catch((e: unknown) => e)) as WriteError;
+    const error = (await new RemoteWriteEndpoint({ url, timeoutMs: 5000 })
+      .send([...lines, 'torn{'])
+      .catch((e: unknown) => e)) as WriteError;
     expect(error.reason).toBe('rejected');
     expect(requests).toHaveLength(0);
   });

@@ -46,8 +46,19 @@ afterEach(async () => {
   for (const w of writers.splice(0)) await w.close();
 });
 
-function writer(endpoint: WriteEndpoint, events: SpoolingWriterEvents, batchSize = 5, flushIntervalMs = 50): SpoolingWriter {
-  const w = new SpoolingWriter(endpoint, new MemorySpool(1 << 20), events, silentLogger, { batchSize, flushIntervalMs, fsyncIntervalMs: 20, retryInitialMs: 10, retryMaxMs: 40 });
+function writer(
+  endpoint: WriteEndpoint,
+  events: SpoolingWriterEvents,
+  batchSize = 5,
+  flushIntervalMs = 50,
+): SpoolingWriter {
+  const w = new SpoolingWriter(endpoint, new MemorySpool(1 << 20), events, silentLogger, {
+    batchSize,
+    flushIntervalMs,
+    fsyncIntervalMs: 20,
+    retryInitialMs: 10,
+    retryMaxMs: 40,
+  });
   writers.push(w);
   return w;
 }
@@ -103,7 +114,13 @@ describe('SpoolingWriter', () => {
 
   test('a backlog spilled to the spool right at start-up is drained (no lost wake-up)', async () => {
     const endpoint = new ScriptedEndpoint();
-    const slow: WriteEndpoint = { description: 'slow', send: async (l) => { await new Promise((r) => setTimeout(r, 30)); await endpoint.send(l); } };
+    const slow: WriteEndpoint = {
+      description: 'slow',
+      send: async (l) => {
+        await new Promise((r) => setTimeout(r, 30));
+        await endpoint.send(l);
+      },
+    };
     const w = writer(slow, recorder().events, 5, 10_000);
     // A slow database and a burst: all but two batches go to the spool before the drain loop first waits.
     for (let i = 0; i < 12; i += 1) w.write(lines(i * 5, 5));
@@ -113,7 +130,12 @@ describe('SpoolingWriter', () => {
 
   test('pending counts the batch in flight', async () => {
     const endpoint = new ScriptedEndpoint();
-    const w = writer({ description: 'slow', send: (l) => new Promise((r) => setTimeout(r, 100)).then(() => endpoint.send(l)) }, recorder().events, 5, 10_000);
+    const w = writer(
+      { description: 'slow', send: (l) => new Promise((r) => setTimeout(r, 100)).then(() => endpoint.send(l)) },
+      recorder().events,
+      5,
+      10_000,
+    );
     w.write(lines(0, 5));
     expect(w.pending).toBe(5);
     await waitFor('written', () => endpoint.stored.length === 5);
@@ -137,7 +159,12 @@ describe('SpoolingWriter', () => {
 
   test('an answer the client cannot parse, caused by one line, is bisected: the line is dead-lettered, the rest written', async () => {
     // What fetch saw from InfluxDB for a line with a control byte: the 400 hidden behind a parse error.
-    const unparsable = networkWriteError(Object.assign(new TypeError('fetch failed'), { cause: { code: 'HPE_INVALID_HEADER_TOKEN', message: 'Invalid header value char' } }), 0);
+    const unparsable = networkWriteError(
+      Object.assign(new TypeError('fetch failed'), {
+        cause: { code: 'HPE_INVALID_HEADER_TOKEN', message: 'Invalid header value char' },
+      }),
+      0,
+    );
     const stored: string[] = [];
     const endpoint: WriteEndpoint = {
       description: 'garbles answers to \\x07',
@@ -163,7 +190,8 @@ describe('SpoolingWriter', () => {
       description: 'garbles answers to \\x07',
       send: async (l) => {
         sent.push([...l]);
-        if (l.some((x) => x.includes('\x07'))) throw new WriteError('bad_response', 'Unparsable answer (HPE_INVALID_HEADER_TOKEN)');
+        if (l.some((x) => x.includes('\x07')))
+          throw new WriteError('bad_response', 'Unparsable answer (HPE_INVALID_HEADER_TOKEN)');
       },
     };
     const { seen, events } = recorder();
@@ -201,7 +229,9 @@ describe('SpoolingWriter', () => {
     expect(w.pending).toBe(64);
     // One try costs at most 2·log2(n) + 3 requests (unproven failures, then one probe), not a full bisection's 2n.
     requests = 0;
-    const error = await deliver(garbling, lines(0, 5000), events, { probe: async () => false }).catch((e: unknown) => e);
+    const error = await deliver(garbling, lines(0, 5000), events, { probe: async () => false }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ reason: 'bad_response' });
     expect(requests).toBe(2 * 13 + 3);
     endpoint.up = true;
@@ -229,7 +259,10 @@ describe('SpoolingWriter', () => {
     expect(new Set(endpoint.stored)).toEqual(new Set(batch.filter((l) => l !== 'choke 1')));
 
     // A 500 for everything is the server's problem: kept, never dead-lettered.
-    const down: WriteEndpoint = { description: '500', send: async () => Promise.reject(new WriteError('server_error', 'HTTP 500', 500)) };
+    const down: WriteEndpoint = {
+      description: '500',
+      send: async () => Promise.reject(new WriteError('server_error', 'HTTP 500', 500)),
+    };
     const second = recorder();
     const w2 = writer(down, second.events, 16);
     w2.write(lines(100, 16));
@@ -248,13 +281,26 @@ describe('SpoolingWriter', () => {
       openFile: async (path, flags) => {
         const real = await open(path, flags);
         const write = ((...args: Parameters<FileHandle['write']>) =>
-          full ? Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })) : real.write(...args)) as FileHandle['write'];
-        return Object.assign(Object.create(real) as FileHandle, { write, sync: () => real.sync(), truncate: (n?: number) => real.truncate(n), close: () => real.close() });
+          full
+            ? Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }))
+            : real.write(...args)) as FileHandle['write'];
+        return Object.assign(Object.create(real) as FileHandle, {
+          write,
+          sync: () => real.sync(),
+          truncate: (n?: number) => real.truncate(n),
+          close: () => real.close(),
+        });
       },
     });
     const endpoint = new ScriptedEndpoint();
     endpoint.up = false;
-    const w = new SpoolingWriter(endpoint, spool, recorder().events, silentLogger, { batchSize: 5, flushIntervalMs: 20, fsyncIntervalMs: 10_000, retryInitialMs: 10, retryMaxMs: 40 });
+    const w = new SpoolingWriter(endpoint, spool, recorder().events, silentLogger, {
+      batchSize: 5,
+      flushIntervalMs: 20,
+      fsyncIntervalMs: 10_000,
+      retryInitialMs: 10,
+      retryMaxMs: 40,
+    });
     writers.push(w);
     const barrier = new DurabilityBarrier(() => w.flush(), 5);
     w.write(lines(0, 5));
@@ -263,7 +309,12 @@ describe('SpoolingWriter', () => {
     await expect(barrier.wait()).rejects.toThrow('ENOSPC');
     full = false;
     await expect(barrier.wait()).resolves.toBeUndefined();
-    expect(readdirSync(dir).filter((f) => f.startsWith('segment-')).map((f) => readFileSync(join(dir, f), 'latin1')).join('')).toBe(`${lines(0, 10).join('\n')}\n`);
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.startsWith('segment-'))
+        .map((f) => readFileSync(join(dir, f), 'latin1'))
+        .join(''),
+    ).toBe(`${lines(0, 10).join('\n')}\n`);
     endpoint.up = true;
     await waitFor('drained', () => w.pending === 0, 5000);
     expect(endpoint.stored).toEqual(lines(0, 10));

@@ -48,7 +48,12 @@ function options(overrides: Partial<StorageOptions>): StorageOptions & RemoteWri
 
 function capturingLog(): { log: Logger; lines: string[] } {
   const lines: string[] = [];
-  const log: Logger = { ...silentLogger, warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`), child: () => log };
+  const log: Logger = {
+    ...silentLogger,
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+    child: () => log,
+  };
   return { log, lines };
 }
 
@@ -64,13 +69,26 @@ describe('store', () => {
     const store = createStore(options({ spoolDir, spoolMaxBytes: 32 * 1024 }), registry, log);
     stores.push(store);
     const t = 1_700_000_000;
-    for (let i = 0; i < 3000; i += 1) store.record({ node: 'drop01', timestamp: t + i, samples: [{ key: 'cpu', value: i % 100 }], receivedAt: t + i });
-    await waitFor('points dropped', async () => (sampleValue(await registry.metrics(), 'obsmon_bridge_storage_points_dropped_total', 'reason="spool_full"') ?? 0) > 0, 10_000);
-    const dropped = sampleValue(await registry.metrics(), 'obsmon_bridge_storage_points_dropped_total', 'reason="spool_full"')!;
+    for (let i = 0; i < 3000; i += 1)
+      store.record({ node: 'drop01', timestamp: t + i, samples: [{ key: 'cpu', value: i % 100 }], receivedAt: t + i });
+    await waitFor(
+      'points dropped',
+      async () =>
+        (sampleValue(await registry.metrics(), 'obsmon_bridge_storage_points_dropped_total', 'reason="spool_full"') ??
+          0) > 0,
+      10_000,
+    );
+    const dropped = sampleValue(
+      await registry.metrics(),
+      'obsmon_bridge_storage_points_dropped_total',
+      'reason="spool_full"',
+    )!;
     const logged = lines.filter((l) => l.includes('Spool full'));
     // Several drops, one line a minute: the first, carrying its count and the total so far.
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatch(/^warn Spool full \(--spool-max-bytes 32768\): dropped the \d+ oldest points; \d+ spool_full drops since start$/);
+    expect(logged[0]).toMatch(
+      /^warn Spool full \(--spool-max-bytes 32768\): dropped the \d+ oldest points; \d+ spool_full drops since start$/,
+    );
     expect(dropped).toBeGreaterThan(Number(/dropped the (\d+)/.exec(logged[0]!)![1]));
   });
 
@@ -80,8 +98,10 @@ describe('store', () => {
     dirs.push(spoolDir);
     stores.push(createStore(options({ spoolDir }), registry, silentLogger));
     const text = await registry.metrics();
-    for (const op of ['write', 'read', 'cursor', 'remove']) expect(sampleValue(text, 'obsmon_bridge_spool_errors_total', `op="${op}"`), op).toBe(0);
-    for (const kind of ['torn_tail', 'invalid_cursor', 'odd_entry']) expect(sampleValue(text, 'obsmon_bridge_spool_repairs_total', `kind="${kind}"`), kind).toBe(0);
+    for (const op of ['write', 'read', 'cursor', 'remove'])
+      expect(sampleValue(text, 'obsmon_bridge_spool_errors_total', `op="${op}"`), op).toBe(0);
+    for (const kind of ['torn_tail', 'invalid_cursor', 'odd_entry'])
+      expect(sampleValue(text, 'obsmon_bridge_spool_repairs_total', `kind="${kind}"`), kind).toBe(0);
     expect(sampleValue(text, 'obsmon_bridge_storage_points_dropped_total', 'reason="spool_error"')).toBe(0);
   });
 });

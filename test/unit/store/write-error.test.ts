@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { networkWriteError, parseRetryAfter, printable, reasonOfStatus, WriteError } from '../../../bridge/store/write-error.ts';
+import {
+  networkWriteError,
+  parseRetryAfter,
+  printable,
+  reasonOfStatus,
+  WriteError,
+} from '../../../bridge/store/write-error.ts';
 
 describe('write errors', () => {
   test.each([
@@ -33,14 +39,37 @@ describe('write errors', () => {
   });
 
   test('network failures are unreachable or timeout', () => {
-    expect(networkWriteError(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' } }), 100).reason).toBe('unreachable');
-    expect(networkWriteError(Object.assign(new Error('aborted'), { name: 'TimeoutError' }), 100).reason).toBe('timeout');
+    expect(
+      networkWriteError(
+        Object.assign(new TypeError('fetch failed'), {
+          cause: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' },
+        }),
+        100,
+      ).reason,
+    ).toBe('unreachable');
+    expect(networkWriteError(Object.assign(new Error('aborted'), { name: 'TimeoutError' }), 100).reason).toBe(
+      'timeout',
+    );
     // node:http aborted by AbortSignal.timeout()
-    expect(networkWriteError(Object.assign(new Error('aborted'), { name: 'AbortError', code: 'ABORT_ERR', cause: new DOMException('t', 'TimeoutError') }), 100).reason).toBe('timeout');
+    expect(
+      networkWriteError(
+        Object.assign(new Error('aborted'), {
+          name: 'AbortError',
+          code: 'ABORT_ERR',
+          cause: new DOMException('t', 'TimeoutError'),
+        }),
+        100,
+      ).reason,
+    ).toBe('timeout');
   });
 
   test('an answer the HTTP parser cannot read is bad_response, not an outage; control bytes are escaped', () => {
-    const error = networkWriteError(Object.assign(new TypeError('fetch failed'), { cause: { code: 'HPE_INVALID_HEADER_TOKEN', message: 'Invalid header value char \x07' } }), 100);
+    const error = networkWriteError(
+      Object.assign(new TypeError('fetch failed'), {
+        cause: { code: 'HPE_INVALID_HEADER_TOKEN', message: 'Invalid header value char \x07' },
+      }),
+      100,
+    );
     expect(error.reason).toBe('bad_response');
     expect(error.canRetry()).toBe(true);
     expect(error.message).toBe('Unparsable answer (HPE_INVALID_HEADER_TOKEN: Invalid header value char \\x07)');

@@ -19,7 +19,10 @@ function state(config: Partial<CollectorConfig>): CollectorState {
 describe('named-processes', () => {
   test('one proc_count@<name> per --process name, in the order given, 0 for a name that does not run', async () => {
     const source = new FakeSource();
-    const samples = await namedProcessesCollector.collect(source, state({ processes: ['sshd', 'rts2-centrald', 'systemd'] }));
+    const samples = await namedProcessesCollector.collect(
+      source,
+      state({ processes: ['sshd', 'rts2-centrald', 'systemd'] }),
+    );
     expect(samples).toEqual([
       { key: 'proc_count', qualifier: 'sshd', value: 2 },
       { key: 'proc_count', qualifier: 'rts2-centrald', value: 0 },
@@ -66,7 +69,11 @@ describe('named-processes', () => {
 describe('textfile', () => {
   let dir: string;
   let skipped: Array<[string, string]>;
-  const collect = () => textfileCollector.collect(new FakeSource(), state({ textfile: { dir, skipped: (reason, where) => skipped.push([reason, where]) } }));
+  const collect = () =>
+    textfileCollector.collect(
+      new FakeSource(),
+      state({ textfile: { dir, skipped: (reason, where) => skipped.push([reason, where]) } }),
+    );
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'obsmon-textfile-'));
@@ -113,7 +120,10 @@ describe('textfile', () => {
   test('a series given twice: the first file (by name) wins, the repeat is skipped', async () => {
     await writeFile(join(dir, 'a.txt'), 'dome_humidity=1\ndome_humidity=2\n');
     await writeFile(join(dir, 'b.txt'), 'dome_humidity=3\ndome_humidity@x=4\n');
-    expect(await collect()).toEqual([{ key: 'dome_humidity', value: 1 }, { key: 'dome_humidity', qualifier: 'x', value: 4 }]);
+    expect(await collect()).toEqual([
+      { key: 'dome_humidity', value: 1 },
+      { key: 'dome_humidity', qualifier: 'x', value: 4 },
+    ]);
     expect(skipped.map(([reason]) => reason)).toEqual(['duplicate_key', 'duplicate_key']);
   });
 
@@ -129,7 +139,8 @@ describe('textfile', () => {
   });
 
   test('bounded: the values together stay within the report byte budget', async () => {
-    const line = (i: number) => `k${String(i).padStart(2, '0')}_${'x'.repeat(28)}@${'q'.repeat(64)}=-1.2345678901234567`;
+    const line = (i: number) =>
+      `k${String(i).padStart(2, '0')}_${'x'.repeat(28)}@${'q'.repeat(64)}=-1.2345678901234567`;
     await writeFile(join(dir, 'wide.txt'), Array.from({ length: 40 }, (_, i) => line(i)).join('\n'));
     const samples = await collect();
     const bytes = samples.map((s) => `${s.key}@${s.qualifier}=${s.value} `).join('').length;
@@ -139,7 +150,8 @@ describe('textfile', () => {
   });
 
   test('bounded: files past the file limit are not opened; a directory is unreadable, a dangling link passed over', async () => {
-    for (let i = 0; i < TEXTFILE_LIMITS.files + 2; i += 1) await writeFile(join(dir, `f${String(i).padStart(3, '0')}.txt`), `k${i}=1\n`);
+    for (let i = 0; i < TEXTFILE_LIMITS.files + 2; i += 1)
+      await writeFile(join(dir, `f${String(i).padStart(3, '0')}.txt`), `k${i}=1\n`);
     await mkdir(join(dir, 'adir.txt'));
     await symlink(join(dir, 'nowhere'), join(dir, 'alink.txt'));
     const samples = await collect();
@@ -162,8 +174,26 @@ describe('filesystem-health', () => {
     const { filesystemHealthCollector } = await import('../../../../exporter/collectors/filesystem-health.ts');
     const source = new FakeSource();
     source.readings.filesystems = [
-      { mount: '/', root: true, sizeBytes: 100 * GIB, usedBytes: 40 * GIB, availableBytes: 60 * GIB, inodesTotal: 1000, inodesFree: 250, readOnly: false },
-      { mount: '/data', root: false, sizeBytes: GIB, usedBytes: 0, availableBytes: GIB, inodesTotal: 4000, inodesFree: 4000, readOnly: true },
+      {
+        mount: '/',
+        root: true,
+        sizeBytes: 100 * GIB,
+        usedBytes: 40 * GIB,
+        availableBytes: 60 * GIB,
+        inodesTotal: 1000,
+        inodesFree: 250,
+        readOnly: false,
+      },
+      {
+        mount: '/data',
+        root: false,
+        sizeBytes: GIB,
+        usedBytes: 0,
+        availableBytes: GIB,
+        inodesTotal: 4000,
+        inodesFree: 4000,
+        readOnly: true,
+      },
       // btrfs: no fixed inode count; a source that cannot tell read-only
       { mount: '/srv', root: false, sizeBytes: GIB, usedBytes: 0, availableBytes: GIB, inodesTotal: 0, inodesFree: 0 },
     ];
@@ -182,14 +212,28 @@ describe('filesystem-health', () => {
     try {
       await mkdir(join(root, 'proc'));
       await mkdir(join(root, 'rootfs', 'data'), { recursive: true });
-      await writeFile(join(root, 'proc', 'mounts'), '/dev/sda2 / ext4 rw,relatime 0 0\n/dev/sdb1 /data ext4 ro,relatime 0 0\n');
+      await writeFile(
+        join(root, 'proc', 'mounts'),
+        '/dev/sda2 / ext4 rw,relatime 0 0\n/dev/sdb1 /data ext4 ro,relatime 0 0\n',
+      );
       const warnings: string[] = [];
-      const source = new ProcfsSource({ procRoot: join(root, 'proc'), rootfs: join(root, 'rootfs'), mounts: 'auto', warn: (_k, m) => warnings.push(m) });
+      const source = new ProcfsSource({
+        procRoot: join(root, 'proc'),
+        rootfs: join(root, 'rootfs'),
+        mounts: 'auto',
+        warn: (_k, m) => warnings.push(m),
+      });
       // As Collection runs them: started in the same turn.
-      const [health, usage] = await Promise.all([filesystemHealthCollector.collect(source, state({})), filesystemCollector.collect(source, state({}))]);
+      const [health, usage] = await Promise.all([
+        filesystemHealthCollector.collect(source, state({})),
+        filesystemCollector.collect(source, state({})),
+      ]);
       expect(warnings).toEqual([]);
       expect(usage.map((s) => s.qualifier ?? '/')).toEqual(['/', '/data']);
-      expect(health.filter((s) => s.key === 'disk_ro')).toEqual([{ key: 'disk_ro', value: 0 }, { key: 'disk_ro', qualifier: '/data', value: 1 }]);
+      expect(health.filter((s) => s.key === 'disk_ro')).toEqual([
+        { key: 'disk_ro', value: 0 },
+        { key: 'disk_ro', qualifier: '/data', value: 1 },
+      ]);
       // The temp directory's filesystem (ext4, tmpfs, overlay) has inodes; btrfs would leave them out.
       for (const s of health.filter((s) => s.key === 'inodes')) expect(s.value).toBeGreaterThanOrEqual(0);
     } finally {
@@ -200,9 +244,27 @@ describe('filesystem-health', () => {
 
 describe('network-errors', () => {
   const counters = (eth0: number, eth1: number) => [
-    { name: 'lo', kind: 'loopback' as const, rxBytes: 0, txBytes: 0, errors: { rxErrors: 999, rxDrops: 999, txErrors: 999, txDrops: 999 } },
-    { name: 'eth0', kind: 'physical' as const, rxBytes: 0, txBytes: 0, errors: { rxErrors: eth0, rxDrops: 2 * eth0, txErrors: 0, txDrops: 0 } },
-    { name: 'eth1', kind: 'physical' as const, rxBytes: 0, txBytes: 0, errors: { rxErrors: eth1, rxDrops: 0, txErrors: eth1, txDrops: 0 } },
+    {
+      name: 'lo',
+      kind: 'loopback' as const,
+      rxBytes: 0,
+      txBytes: 0,
+      errors: { rxErrors: 999, rxDrops: 999, txErrors: 999, txDrops: 999 },
+    },
+    {
+      name: 'eth0',
+      kind: 'physical' as const,
+      rxBytes: 0,
+      txBytes: 0,
+      errors: { rxErrors: eth0, rxDrops: 2 * eth0, txErrors: 0, txDrops: 0 },
+    },
+    {
+      name: 'eth1',
+      kind: 'physical' as const,
+      rxBytes: 0,
+      txBytes: 0,
+      errors: { rxErrors: eth1, rxDrops: 0, txErrors: eth1, txDrops: 0 },
+    },
   ];
 
   test('per-second rates summed over the physical interfaces; nothing on the first cycle', async () => {

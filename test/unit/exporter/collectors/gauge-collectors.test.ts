@@ -20,7 +20,12 @@ describe('gauge collectors', () => {
   test('memory reports used share, and swap only where swap exists', async () => {
     const source = new FakeSource();
     expect(await run(memoryCollector, source)).toEqual([{ key: 'mem', value: 25 }]);
-    source.readings.memory = { totalBytes: 4 * GIB, availableBytes: GIB, swapTotalBytes: 2 * GIB, swapFreeBytes: 1.5 * GIB };
+    source.readings.memory = {
+      totalBytes: 4 * GIB,
+      availableBytes: GIB,
+      swapTotalBytes: 2 * GIB,
+      swapFreeBytes: 1.5 * GIB,
+    };
     expect(await run(memoryCollector, source)).toEqual([
       { key: 'mem', value: 75 },
       { key: 'swap', value: 25 },

@@ -11,7 +11,12 @@ function stateWith<P>(interfaces: CollectorConfig['interfaces'] = 'auto') {
   return { state, clock };
 }
 
-const nic = (name: string, kind: InterfaceCounters['kind'], rxBytes: number, txBytes: number): InterfaceCounters => ({ name, kind, rxBytes, txBytes });
+const nic = (name: string, kind: InterfaceCounters['kind'], rxBytes: number, txBytes: number): InterfaceCounters => ({
+  name,
+  kind,
+  rxBytes,
+  txBytes,
+});
 
 describe('cpu collector', () => {
   test('emits nothing on the first cycle, then the busy share of the ticks in between', async () => {
@@ -38,7 +43,12 @@ describe('network collector', () => {
   test('emits nothing on the first cycle, then bytes per second summed over physical interfaces', async () => {
     const source = new FakeSource();
     const { state, clock } = stateWith<never>();
-    source.readings.network = [nic('lo', 'loopback', 0, 0), nic('eth0', 'physical', 1000, 500), nic('eth1', 'physical', 0, 0), nic('docker0', 'virtual', 0, 0)];
+    source.readings.network = [
+      nic('lo', 'loopback', 0, 0),
+      nic('eth0', 'physical', 1000, 500),
+      nic('eth1', 'physical', 0, 0),
+      nic('docker0', 'virtual', 0, 0),
+    ];
     expect(await networkCollector.collect(source, state)).toEqual([]);
     clock.ms = 2000;
     source.readings.network = [
@@ -69,10 +79,18 @@ describe('network collector', () => {
   test('reports listed interfaces one by one besides their sum', async () => {
     const source = new FakeSource();
     const { state, clock } = stateWith<never>(['eth0', 'wlan 0']);
-    source.readings.network = [nic('eth0', 'physical', 0, 0), nic('wlan 0', 'physical', 0, 0), nic('eth1', 'physical', 0, 0)];
+    source.readings.network = [
+      nic('eth0', 'physical', 0, 0),
+      nic('wlan 0', 'physical', 0, 0),
+      nic('eth1', 'physical', 0, 0),
+    ];
     await networkCollector.collect(source, state);
     clock.ms = 1000;
-    source.readings.network = [nic('eth0', 'physical', 10, 20), nic('wlan 0', 'physical', 1, 2), nic('eth1', 'physical', 500, 500)];
+    source.readings.network = [
+      nic('eth0', 'physical', 10, 20),
+      nic('wlan 0', 'physical', 1, 2),
+      nic('eth1', 'physical', 500, 500),
+    ];
     expect(await networkCollector.collect(source, state)).toEqual([
       { key: 'rx', value: 11 },
       { key: 'tx', value: 22 },

@@ -25,7 +25,12 @@ describe('localDiskFilesystems', () => {
   });
 
   test('counts a device once, preferring / over its other mounts', () => {
-    const text = ['/dev/sda2 /srv/bind ext4 rw 0 0', '/dev/sda2 / ext4 rw 0 0', '/dev/sdb1 /data xfs rw 0 0', '/dev/sdb1 /data2 xfs rw 0 0'].join('\n');
+    const text = [
+      '/dev/sda2 /srv/bind ext4 rw 0 0',
+      '/dev/sda2 / ext4 rw 0 0',
+      '/dev/sdb1 /data xfs rw 0 0',
+      '/dev/sdb1 /data2 xfs rw 0 0',
+    ].join('\n');
     expect(mounts(text)).toEqual(['/', '/data']);
   });
 

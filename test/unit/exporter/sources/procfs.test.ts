@@ -24,7 +24,10 @@ function fixtureSource(mounts: 'auto' | string[] = 'auto') {
 describe('ProcfsSource on the fixture tree', () => {
   test('reads cpu counters, memory, load, uptime', async () => {
     const { source } = fixtureSource();
-    expect(await source.cpuTimes()).toEqual({ busy: 40000 + 100 + 10000 + 500 + 2400, total: 52999 + 145000 + 2000 + 1 });
+    expect(await source.cpuTimes()).toEqual({
+      busy: 40000 + 100 + 10000 + 500 + 2400,
+      total: 52999 + 145000 + 2000 + 1,
+    });
     expect(await source.memory()).toEqual({
       totalBytes: 8_000_000 * 1024,
       availableBytes: 2_000_000 * 1024,

@@ -28,7 +28,10 @@ describe('parseMeminfo', () => {
   });
 
   test('treats missing swap lines as no swap', () => {
-    expect(parseMeminfo('MemTotal: 1000 kB\nMemAvailable: 500 kB\n')).toMatchObject({ swapTotalBytes: 0, swapFreeBytes: 0 });
+    expect(parseMeminfo('MemTotal: 1000 kB\nMemAvailable: 500 kB\n')).toMatchObject({
+      swapTotalBytes: 0,
+      swapFreeBytes: 0,
+    });
   });
 
   test('never reports more available than total', () => {

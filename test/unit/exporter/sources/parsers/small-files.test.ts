@@ -29,7 +29,8 @@ describe('parseUptime', () => {
 
 describe('parseMounts', () => {
   test('reads device, mount point and type, decoding octal escapes', () => {
-    const text = '/dev/sda1 / ext4 rw 0 0\n/dev/sdb1 /mnt/my\\040disk ext4 rw 0 0\n/dev/sdc1 /back\\134slash xfs rw 0 0\n';
+    const text =
+      '/dev/sda1 / ext4 rw 0 0\n/dev/sdb1 /mnt/my\\040disk ext4 rw 0 0\n/dev/sdc1 /back\\134slash xfs rw 0 0\n';
     expect(parseMounts(text)).toEqual([
       { device: '/dev/sda1', mountPoint: '/', fsType: 'ext4' },
       { device: '/dev/sdb1', mountPoint: '/mnt/my disk', fsType: 'ext4' },
@@ -38,6 +39,8 @@ describe('parseMounts', () => {
   });
 
   test('skips blank and short lines', () => {
-    expect(parseMounts('\n/dev/sda1 /\n  \nproc /proc proc rw 0 0\n')).toEqual([{ device: 'proc', mountPoint: '/proc', fsType: 'proc' }]);
+    expect(parseMounts('\n/dev/sda1 /\n  \nproc /proc proc rw 0 0\n')).toEqual([
+      { device: 'proc', mountPoint: '/proc', fsType: 'proc' },
+    ]);
   });
 });

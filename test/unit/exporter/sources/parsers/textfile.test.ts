@@ -3,7 +3,8 @@ import { parseTextfile } from '../../../../../exporter/sources/parsers/textfile.
 
 describe('parseTextfile', () => {
   test('key=value and key@qualifier=value lines, comments and blank lines, full precision', () => {
-    const text = '# written by dome-weather.py\ndome_humidity=45.5\n\n  ccd_setpoint=-100  \nccd_temp@chip=-99.875\nexposure_seconds=1e3\r\n';
+    const text =
+      '# written by dome-weather.py\ndome_humidity=45.5\n\n  ccd_setpoint=-100  \nccd_temp@chip=-99.875\nexposure_seconds=1e3\r\n';
     expect(parseTextfile(text)).toEqual({
       samples: [
         { key: 'dome_humidity', value: 45.5 },
@@ -16,10 +17,13 @@ describe('parseTextfile', () => {
   });
 
   test('a last line without a newline still counts', () => {
-    expect(parseTextfile('a=1\nb=2').samples).toEqual([{ key: 'a', value: 1 }, { key: 'b', value: 2 }]);
+    expect(parseTextfile('a=1\nb=2').samples).toEqual([
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+    ]);
   });
 
-  test('invalid lines are skipped with their line number and the decoder\'s reason; the rest is kept', () => {
+  test("invalid lines are skipped with their line number and the decoder's reason; the rest is kept", () => {
     const text = [
       'dome_humidity=45.5', // 1 ok
       'Humidity=3', // 2 upper case
@@ -45,7 +49,10 @@ describe('parseTextfile', () => {
       'x@=1', // 22 empty qualifier
     ].join('\n');
     const { samples, skipped } = parseTextfile(text);
-    expect(samples).toEqual([{ key: 'dome_humidity', value: 45.5 }, { key: 'ok_key', value: 7 }]);
+    expect(samples).toEqual([
+      { key: 'dome_humidity', value: 45.5 },
+      { key: 'ok_key', value: 7 },
+    ]);
     expect(skipped).toEqual([
       { line: 2, reason: 'bad_key' },
       { line: 3, reason: 'bad_key' },
@@ -72,6 +79,9 @@ describe('parseTextfile', () => {
 
   test('names of Object.prototype members are ordinary custom keys', () => {
     expect(parseTextfile('__proto__=2\n').skipped).toEqual([{ line: 1, reason: 'bad_key' }]);
-    expect(parseTextfile('constructor=1\nvalue_of=2\n').samples).toEqual([{ key: 'constructor', value: 1 }, { key: 'value_of', value: 2 }]);
+    expect(parseTextfile('constructor=1\nvalue_of=2\n').samples).toEqual([
+      { key: 'constructor', value: 1 },
+      { key: 'value_of', value: 2 },
+    ]);
   });
 });
