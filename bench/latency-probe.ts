@@ -1,5 +1,6 @@
 import { request, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { SseDecoder } from '../lib/sse-decoder.ts';
 
 /**
  * Ingest-to-visible latency: a probe node reports `seq=<n>` on its own connection; the time from
@@ -17,15 +18,9 @@ export class LatencyProbe {
     private readonly response: IncomingMessage,
     readonly node: string,
   ) {
-    let buffer = '';
-    response.setEncoding('utf8');
-    response.on('data', (chunk: string) => {
-      buffer += chunk;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        this.onEvent(buffer.slice(0, end));
-        buffer = buffer.slice(end + 2);
-      }
+    const decoder = new SseDecoder();
+    response.on('data', (chunk: Buffer) => {
+      for (const message of decoder.push(chunk)) this.onEvent(message.data);
     });
   }
 
@@ -76,11 +71,9 @@ export class LatencyProbe {
     this.response.destroy();
   }
 
-  private onEvent(block: string): void {
+  private onEvent(data: string): void {
     const arrived = performance.now();
-    const data = block.split('\n').find((l) => l.startsWith('data: '));
-    if (data === undefined) return;
-    const seq = (JSON.parse(data.slice(6)) as { values?: { seq?: number } }).values?.seq;
+    const seq = (JSON.parse(data) as { values?: { seq?: number } }).values?.seq;
     const sent = seq === undefined ? undefined : this.sentAt.get(seq);
     if (seq === undefined || sent === undefined) return;
     this.sentAt.delete(seq);

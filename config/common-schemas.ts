@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { didYouMean } from './closest-name.ts';
+import { parseHostPort, type HostPort } from '../lib/host-port.ts';
 
 export const port = z
   .number({ error: 'expected a TCP port number 0..65535' })
@@ -24,22 +25,16 @@ export const address = z
   .string({ error: 'expected an IP address or host name' })
   .min(1, { error: 'expected an IP address or host name' });
 
-const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.:-]+?):(\d{1,5})$/;
-
 /** `host:port` or `[v6]:port`. */
-export const hostPort = z.string().refine(
-  (s) => {
-    const m = HOST_PORT.exec(s);
-    return m !== null && Number(m[2]) > 0 && Number(m[2]) < 65536;
-  },
-  { error: 'expected <host:port>, e.g. 10.0.0.5:7070 or [::1]:7070' },
-);
+export const hostPort = z.string().refine((s) => parseHostPort(s) !== undefined, {
+  error: 'expected <host:port>, e.g. 10.0.0.5:7070 or [::1]:7070',
+});
 
-export function splitHostPort(s: string): { host: string; port: number } {
-  const m = HOST_PORT.exec(s);
-  if (m === null) throw new Error(`not host:port: ${s}`);
-  const host = m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!;
-  return { host, port: Number(m[2]) };
+/** A value `hostPort` accepted, split. */
+export function splitHostPort(s: string): HostPort {
+  const parsed = parseHostPort(s);
+  if (parsed === undefined) throw new Error(`not host:port: ${s}`);
+  return parsed;
 }
 
 export const optionalPath = z.string().min(1, { error: 'expected a file path' }).optional();

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { readConfigFile } from '../lib/config-file.ts';
 import { ConfigError } from './config-error.ts';
 
 /** A YAML file read for validation: its data, and where in the file each value sits. */
@@ -16,13 +16,7 @@ const MAX_EXCERPT = 80;
 
 /** Read and parse a YAML file; an unreadable file or bad YAML is one ConfigError line with file, line and excerpt. */
 export function readYamlSource(path: string, what: string): YamlSource {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`Cannot read ${what} "${path}": ${(error as Error).message.split('\n')[0]}`);
-  }
-  return parseYamlSource(text, path, what);
+  return parseYamlSource(readConfigFile(path, what, 'utf8'), path, what);
 }
 
 export function parseYamlSource(text: string, path: string, what: string): YamlSource {

@@ -1,15 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/config-error.ts';
+import { readConfigFile as read } from '../lib/config-file.ts';
 import type { ExporterOptions } from './options.ts';
 import type { TcpSenderOptions } from './sender.ts';
-
-function read(path: string, flag: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new ConfigError(`Cannot read ${flag} "${path}": ${(error as Error).message}`);
-  }
-}
 
 /** Token and TLS material from their files (secrets never sit on the command line). */
 export function senderCredentials(values: ExporterOptions): Pick<TcpSenderOptions, 'token' | 'tls'> {

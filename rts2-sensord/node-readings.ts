@@ -1,5 +1,4 @@
-import type { KnownNode } from './bridge/bridge-feed.ts';
-import type { BridgeMetric } from './bridge/nodes-api.ts';
+import type { BridgeMetric, KnownNode } from './bridge/bridge-feed.ts';
 import type { DeviceLevels } from './levels.ts';
 import type { AlertTexts, Reading, ReadingCondition } from './readings.ts';
 import { mountPart, nodeAlias } from './value-names.ts';

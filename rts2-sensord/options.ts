@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_HTTP_PORT } from '../bridge/options.ts';
 import { address, logLevel, optionalPath, port, positiveInt, seconds } from '../config/common-schemas.ts';
 import { option, type OptionValues } from '../config/option.ts';
+import { parseHostPort, type HostPort } from '../lib/host-port.ts';
 import { NODE_PATTERN } from '../protocol/keys.ts';
 
 /** rts2-centrald's port unless `--server` names one (configure.ac `--with-port`). */
@@ -114,12 +115,6 @@ export const sensordOptionSpecs = {
 export type SensordOptions = OptionValues<typeof sensordOptionSpecs>;
 
 /** `host`, `host:port`, `[v6]:port` or a bare IPv6 address (RTS2 `HostString`). */
-export function parseServer(text: string): { host: string; port: number } | undefined {
-  const m =
-    /^\[([0-9A-Fa-f:.]+)\](?::(\d{1,5}))?$/.exec(text) ??
-    /^([A-Za-z0-9_.-]+)(?::(\d{1,5}))?$/.exec(text) ??
-    /^([0-9A-Fa-f:]*:[0-9A-Fa-f:]*)()$/.exec(text);
-  if (m === null || m[1] === undefined || m[1] === '') return undefined;
-  const p = m[2] === undefined || m[2] === '' ? DEFAULT_CENTRALD_PORT : Number(m[2]);
-  return p > 0 && p < 65536 ? { host: m[1], port: p } : undefined;
+export function parseServer(text: string): HostPort | undefined {
+  return parseHostPort(text, DEFAULT_CENTRALD_PORT);
 }

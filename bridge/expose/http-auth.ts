@@ -1,19 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { RequestHandler } from 'express';
-import { ConfigError } from '../../config/config-error.ts';
+import { readConfigFile } from '../../lib/config-file.ts';
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 function readSecrets(path: string, flag: string): string[] {
-  try {
-    return readFileSync(path, 'utf8')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '' && !l.startsWith('#'));
-  } catch (error) {
-    throw new ConfigError(`Cannot read ${flag} "${path}": ${(error as Error).message}`);
-  }
+  return readConfigFile(path, flag, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 /**

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { TlsOptions } from 'node:tls';
 import { ConfigError } from '../../config/config-error.ts';
+import { readConfigFile as read } from '../../lib/config-file.ts';
 import type { BridgeOptions } from '../options.ts';
 import type { IngestServerOptions } from './server.ts';
 import { SourceFilter } from './source-filter.ts';
@@ -33,13 +33,6 @@ export function tlsOptions(options: BridgeOptions): TlsOptions {
   if (options.tlsCert === undefined || options.tlsKey === undefined) {
     throw new ConfigError(`Invalid --tls-port ${options.tlsPort}: requires --tls-cert <file> and --tls-key <file>`);
   }
-  const read = (path: string, flag: string) => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new ConfigError(`Cannot read ${flag} "${path}": ${(error as Error).message}`);
-    }
-  };
   const clientCa = options.tlsClientCa === undefined ? undefined : read(options.tlsClientCa, '--tls-client-ca');
   return {
     cert: read(options.tlsCert, '--tls-cert'),

@@ -1,4 +1,5 @@
 import type { Logger } from '../../lib/logger.ts';
+import { fetchNodes } from '../../lib/nodes-client.ts';
 import type { NodeView } from '../state/node-view.ts';
 
 interface PeerState {
@@ -56,13 +57,8 @@ export class PeerNodes {
 
   private async poll(peer: PeerState): Promise<void> {
     try {
-      const res = await fetch(`${peer.url}/api/v1/nodes?scope=local`, {
-        headers: this.headers,
-        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-      });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const body = (await res.json()) as { nodes: NodeView[] };
-      peer.views = body.nodes;
+      const answer = await fetchNodes(peer.url, { scope: 'local', headers: this.headers, timeoutMs: FETCH_TIMEOUT_MS });
+      peer.views = answer.nodes;
       peer.fetchedAt = Date.now();
       if (peer.failing) this.log.info(`Peer ${peer.url} answers again`);
       peer.failing = false;

@@ -1,14 +1,7 @@
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Backoff } from '../../lib/backoff.ts';
-
-export interface SseMessage {
-  readonly id: string | undefined;
-  readonly event: string;
-  readonly data: string;
-}
-
-const MAX_EVENT_BYTES = 1 << 20;
+import { SseDecoder, type SseMessage } from '../../lib/sse-decoder.ts';
 
 /**
  * A reconnecting Server-Sent Events reader (Node 20 has no EventSource): resumes with
@@ -54,16 +47,11 @@ export class SseSubscriber {
           return;
         }
         this.backoff.reset();
-        let buffer = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            this.dispatch(buffer.slice(0, end));
-            buffer = buffer.slice(end + 2);
-          }
-          if (buffer.length > MAX_EVENT_BYTES) buffer = '';
+        const decoder = new SseDecoder();
+        res.on('data', (chunk: Buffer) => {
+          const messages = decoder.push(chunk);
+          this.lastId = decoder.lastEventId ?? this.lastId;
+          for (const message of messages) this.onMessage(message);
         });
       },
     );
@@ -78,27 +66,4 @@ export class SseSubscriber {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.connect(), this.backoff.next());
   }
-
-  private dispatch(block: string): void {
-    const message = parseSseBlock(block);
-    if (message.id !== undefined) this.lastId = message.id;
-    if (message.data !== undefined) this.onMessage({ id: message.id, event: message.event, data: message.data });
-  }
-}
-
-/** One event block (the text between blank lines): comments skipped, `data` lines joined by `\n`. */
-export function parseSseBlock(block: string): { id: string | undefined; event: string; data: string | undefined } {
-  let id: string | undefined;
-  let event = 'message';
-  const data: string[] = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith(':')) continue;
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'id') id = value;
-    else if (field === 'event') event = value;
-    else if (field === 'data') data.push(value);
-  }
-  return { id, event, data: data.length === 0 ? undefined : data.join('\n') };
 }

@@ -1,6 +1,12 @@
 import type { Logger } from '../../lib/logger.ts';
-import { fetchNodes, type BridgeNode } from './nodes-api.ts';
+import { fetchNodes, type MetricJson, type NodeJson } from '../../lib/nodes-client.ts';
 import { StatusStream } from './status-stream.ts';
+
+/** The parts of a bridge's node (docs/api.md `NodeView`) the device uses. */
+export type BridgeMetric = Pick<MetricJson, 'key' | 'qualifier' | 'value' | 'status'>;
+export type BridgeNode = Pick<NodeJson, 'node' | 'group' | 'critical' | 'up' | 'lastSeenSecondsAgo' | 'maintenance'> & {
+  readonly metrics: readonly BridgeMetric[];
+};
 
 /** A node as last seen in an answer of the bridge, with the local time of that answer. */
 export interface KnownNode {
@@ -124,7 +130,7 @@ export class BridgeFeed {
 
   private async poll(): Promise<void> {
     try {
-      const answer = await fetchNodes(this.options.url, this.options.timeoutMs);
+      const answer = await fetchNodes(this.options.url, { timeoutMs: this.options.timeoutMs });
       const now = this.options.now();
       for (const view of answer.nodes) this.remember(view, now);
       if (answer.downAfterSeconds !== undefined) this.downAfterMs = answer.downAfterSeconds * 1000;

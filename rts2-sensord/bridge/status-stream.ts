@@ -1,6 +1,7 @@
 import { Backoff, type BackoffOptions } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { bridgeUrl } from './nodes-api.ts';
+import { bridgeUrl } from '../../lib/nodes-client.ts';
+import { SseDecoder } from '../../lib/sse-decoder.ts';
 
 export interface StatusStreamOptions {
   /** Base URL of the bridge, e.g. `http://10.0.0.2:7080`. */
@@ -9,9 +10,6 @@ export interface StatusStreamOptions {
   /** Reconnect when nothing (not even the bridge's 15 s heartbeat) arrived for this long, ms. */
   readonly idleTimeoutMs: number;
 }
-
-/** Bytes of an unfinished event after which the buffer is dropped; real events are < 1 KiB. */
-const MAX_PENDING_CHARS = 1 << 20;
 
 /**
  * Follows `GET /api/v1/stream?types=status` and reports the type of each event (`status`, `reset`)
@@ -73,33 +71,14 @@ export class StatusStream {
       if (!res.ok || res.body === null) throw new Error(`HTTP ${res.status}`);
       this.backoff.reset();
       this.onOpen();
-      const decoder = new TextDecoder();
-      let pending = '';
+      const decoder = new SseDecoder();
       for await (const chunk of res.body) {
         clearTimeout(idle);
         idle = setTimeout(() => abort.abort(), this.options.idleTimeoutMs);
-        pending += decoder.decode(chunk as Uint8Array, { stream: true }).replace(/\r\n?/g, '\n');
-        let end: number;
-        while ((end = pending.indexOf('\n\n')) >= 0) {
-          const type = eventType(pending.slice(0, end));
-          pending = pending.slice(end + 2);
-          if (type !== undefined) this.onEvent(type);
-        }
-        if (pending.length > MAX_PENDING_CHARS) pending = '';
+        for (const message of decoder.push(chunk as Uint8Array)) this.onEvent(message.event);
       }
     } finally {
       clearTimeout(idle);
     }
   }
-}
-
-/** The `event:` of one SSE block that carries data; comments and `retry:` blocks give undefined. */
-function eventType(block: string): string | undefined {
-  let type = 'message';
-  let hasData = false;
-  for (const line of block.split('\n')) {
-    if (line.startsWith('event:')) type = line.slice(6).trim();
-    else if (line.startsWith('data:')) hasData = true;
-  }
-  return hasData ? type : undefined;
 }

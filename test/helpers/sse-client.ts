@@ -1,5 +1,5 @@
 import { request, type IncomingMessage } from 'node:http';
-import { parseSseBlock } from '../../bridge/peers/sse-subscriber.ts';
+import { SseDecoder } from '../../lib/sse-decoder.ts';
 
 export interface SseEvent {
   id?: string;
@@ -17,26 +17,16 @@ export class SseClient {
     return new Promise((resolve, reject) => {
       const req = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
         client.response = res;
-        let buffer = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffer += chunk;
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            client.parse(buffer.slice(0, end));
-            buffer = buffer.slice(end + 2);
-          }
+        const decoder = new SseDecoder();
+        res.on('data', (chunk: Buffer) => {
+          for (const { id, event, data } of decoder.push(chunk))
+            client.events.push(id === undefined ? { event, data } : { id, event, data });
         });
         resolve(client);
       });
       req.on('error', reject);
       req.end();
     });
-  }
-
-  private parse(block: string): void {
-    const { id, event, data } = parseSseBlock(block);
-    if (data !== undefined) this.events.push(id === undefined ? { event, data } : { id, event, data });
   }
 
   ofType(type: string): SseEvent[] {

@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { AlertTracker, summaryText, worstType } from '../../../rts2-sensord/alert-tracker.ts';
-import type { KnownNode } from '../../../rts2-sensord/bridge/bridge-feed.ts';
-import type { BridgeNode } from '../../../rts2-sensord/bridge/nodes-api.ts';
+import type { BridgeNode, KnownNode } from '../../../rts2-sensord/bridge/bridge-feed.ts';
 import { deviceState } from '../../../rts2-sensord/device-state.ts';
 import { DeviceLevels } from '../../../rts2-sensord/levels.ts';
 import { nodeReadings, type NodeContext } from '../../../rts2-sensord/node-readings.ts';
