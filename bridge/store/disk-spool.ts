@@ -6,7 +6,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import {
   listSegments,
-  lockDirectory,
+  lockSpoolDirectory,
   minTimestamp,
   readCursor,
   readSegment,
@@ -123,7 +123,7 @@ export class DiskSpool implements Spool {
     const log = options.log;
     this.problems = new RateLimitedLog({ ...log, warn: (m) => log.error(m) });
     mkdirSync(options.dir, { recursive: true });
-    this.unlock = lockDirectory(options.dir);
+    this.unlock = lockSpoolDirectory(options.dir);
     this.recover();
   }
 

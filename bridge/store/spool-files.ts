@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { ConfigError } from '../../config/config-error.ts';
+import { readdirSync, readFileSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { lockDirectory } from '../../lib/directory-lock.ts';
 import { timestampOfLine } from './line-protocol.ts';
 
 const SEGMENT = /^segment-(\d{12})\.lp$/;
@@ -70,36 +70,10 @@ export function readCursor(dir: string): { seq: number; line: number } | 'invali
 }
 
 /**
- * One bridge per spool directory: two writers would interleave segments. The lock holds the PID; a
- * lock left by a killed bridge (its PID gone) is taken over.
+ * One bridge per spool directory: two writers would interleave segments. The lock holds the PID and
+ * the boot id (lib/directory-lock.ts); a lock left by a killed bridge, or from an earlier boot, is
+ * taken over.
  */
-export function lockDirectory(dir: string): () => void {
-  const path = resolve(dir, 'spool.lock');
-  if (heldHere.has(path)) throw new ConfigError(`Spool directory "${dir}" (--spool-dir) is in use by this process`);
-  try {
-    writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
-  } catch {
-    const pid = Number(readFileSync(path, 'latin1').trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-      throw new ConfigError(`Spool directory "${dir}" (--spool-dir) is in use by process ${pid}`);
-    }
-    writeFileSync(path, `${process.pid}\n`);
-  }
-  heldHere.add(path);
-  return () => {
-    heldHere.delete(path);
-    rmSync(path, { force: true });
-  };
-}
-
-// A lock file holds a PID, which cannot tell two spools of one process (tests, demo) apart.
-const heldHere = new Set<string>();
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+export function lockSpoolDirectory(dir: string): () => void {
+  return lockDirectory(dir, 'spool.lock', `Spool directory "${dir}" (--spool-dir)`);
 }

@@ -148,14 +148,23 @@ describe('DiskSpool', () => {
     expect(kept.join('\n').length).toBeGreaterThan(maxBytes * 0.8);
   });
 
-  test("a second bridge cannot open a spool directory in use; a dead owner's lock is taken over", () => {
+  test("a second bridge cannot open a spool directory in use; a dead owner's lock, or one from an earlier boot, is taken over", () => {
     const dir = tempDir();
     open(dir);
     expect(() => new DiskSpool({ dir, maxBytes: 1 << 20, log: silentLogger })).toThrow(/in use by this process/);
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
+    const alive = tempDir();
+    writeFileSync(join(alive, 'spool.lock'), `${process.ppid} ${boot}\n`);
+    expect(() => open(alive)).toThrow(`Spool directory "${alive}" (--spool-dir) is in use by process ${process.ppid}`);
     const other = tempDir();
     writeFileSync(join(other, 'spool.lock'), '999999999\n');
     open(other);
-    expect(readFileSync(join(other, 'spool.lock'), 'latin1').trim()).toBe(String(process.pid));
+    expect(readFileSync(join(other, 'spool.lock'), 'latin1')).toBe(`${process.pid} ${boot}\n`);
+    // The PID of a live process, but written before the last reboot: whatever runs under it now is no bridge.
+    const rebooted = tempDir();
+    writeFileSync(join(rebooted, 'spool.lock'), `${process.ppid} an-earlier-boot\n`);
+    open(rebooted);
+    expect(readFileSync(join(rebooted, 'spool.lock'), 'latin1')).toBe(`${process.pid} ${boot}\n`);
   });
 
   test('a cursor naming a segment that no longer exists is ignored', async () => {
