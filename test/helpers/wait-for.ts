@@ -1,11 +1,14 @@
-/** Poll `check` until it returns a truthy value or the deadline passes (then throw with `what`). */
+/**
+ * Poll `check` until it returns a truthy value or the deadline passes (then throw with `what`). The
+ * deadline is on the monotonic clock, so a test that fakes `Date` still times out.
+ */
 export async function waitFor<T>(
   what: string,
   check: () => T | Promise<T>,
   timeoutMs = 5000,
   everyMs = 20,
 ): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
@@ -14,7 +17,7 @@ export async function waitFor<T>(
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline)
+    if (performance.now() > deadline)
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }

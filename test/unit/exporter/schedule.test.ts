@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { MAX_CLOCK_WAIT_MS, startSchedule, type Schedule } from '../../../exporter/schedule.ts';
-import { waitFor } from '../../helpers/wait-for.ts';
 
 let schedule: Schedule | undefined;
 afterEach(async () => {
@@ -11,28 +10,41 @@ afterEach(async () => {
 
 const FAKE: Parameters<typeof vi.useFakeTimers>[0] = { toFake: ['setTimeout', 'clearTimeout', 'Date'] };
 
+/** Stop the schedule, moving fake time on so that a tick waiting on a timer can finish. */
+async function stopInFakeTime(): Promise<void> {
+  const stopping = schedule?.stop();
+  schedule = undefined;
+  await vi.advanceTimersByTimeAsync(10_000);
+  await stopping;
+}
+
 describe('startSchedule', () => {
   test('ticks once per boundary of the wall clock', async () => {
+    vi.useFakeTimers(FAKE);
+    vi.setSystemTime(1_000_010);
     const at: number[] = [];
     schedule = startSchedule(50, async () => void at.push(Date.now()));
-    await waitFor('six ticks', () => at.length >= 6);
-    // Timers fire a little early or late under load, so individual stamps may share a 50 ms slot;
-    // what must hold is one tick per boundary: never more ticks than boundaries crossed (+1 at each end).
-    const boundariesCrossed = Math.floor(at.at(-1)! / 50) - Math.floor(at[0]! / 50);
-    expect(at.length).toBeLessThanOrEqual(boundariesCrossed + 2);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(at).toEqual([1_000_050, 1_000_100, 1_000_150, 1_000_200, 1_000_250, 1_000_300]);
   });
 
   test('skips boundaries a slow tick overran instead of queueing behind it', async () => {
+    vi.useFakeTimers(FAKE);
+    vi.setSystemTime(1_000_005);
     const starts: number[] = [];
     schedule = startSchedule(20, async () => {
       starts.push(Date.now());
       await new Promise((r) => setTimeout(r, 70));
     });
-    await waitFor('three ticks', () => starts.length >= 3);
+    await vi.advanceTimersByTimeAsync(300);
+    await stopInFakeTime();
+    expect(starts.length).toBeGreaterThanOrEqual(3);
     for (let i = 1; i < starts.length; i += 1) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(70);
   });
 
   test('keeps ticking after the wall clock is set back an hour, and says so', async () => {
+    vi.useFakeTimers(FAKE);
+    vi.setSystemTime(1_796_151_600_250);
     let offset = 0;
     let ticks = 0;
     const back: number[] = [];
@@ -44,7 +56,8 @@ describe('startSchedule', () => {
       },
       { now: () => Date.now() - offset, onClockBack: (ms) => back.push(ms) },
     );
-    await waitFor('ticks after the clock change', () => ticks >= 3, 2000);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(ticks).toBeGreaterThanOrEqual(3);
     expect(back).toHaveLength(1);
     expect(back[0]).toBeGreaterThan(3_599_000);
   });
@@ -119,6 +132,8 @@ describe('startSchedule', () => {
   });
 
   test('stop() waits for a running tick and prevents further ones', async () => {
+    vi.useFakeTimers(FAKE);
+    vi.setSystemTime(1_000_005);
     let ticks = 0;
     let finished = false;
     schedule = startSchedule(20, async () => {
@@ -126,11 +141,16 @@ describe('startSchedule', () => {
       await new Promise((r) => setTimeout(r, 50));
       finished = true;
     });
-    await waitFor('a tick', () => ticks === 1);
-    await schedule.stop();
+    await vi.advanceTimersByTimeAsync(15);
+    expect(ticks).toBe(1);
+    let stopped = false;
+    const stopping = schedule.stop().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(49);
+    expect(stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await stopping;
     expect(finished).toBe(true);
-    const after = ticks;
-    await new Promise((r) => setTimeout(r, 100));
-    expect(ticks).toBe(after);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(ticks).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ReportQueue } from '../../../exporter/queue.ts';
 import { TcpSender, type SenderEvents, type ServerAddress } from '../../../exporter/sender.ts';
 import { silentLogger } from '../../../lib/logger.ts';
@@ -11,7 +11,12 @@ const cleanup: Array<() => Promise<void>> = [];
 
 afterEach(async () => {
   for (const stop of cleanup.splice(0).reverse()) await stop();
+  vi.useRealTimers();
 });
+
+// The acknowledgement check is an interval on the wall clock: faking both (not setTimeout, which the
+// sockets' waits use) moves it on at once, without real seconds of waiting.
+const FAKE_ACK_CLOCK: Parameters<typeof vi.useFakeTimers>[0] = { toFake: ['setInterval', 'clearInterval', 'Date'] };
 
 async function server(port = 0): Promise<LineServer> {
   const s = await LineServer.start(port);
@@ -161,22 +166,26 @@ describe('TcpSender', () => {
     const port = await freePort();
     const failures: string[] = [];
     const { s, push } = sender([local(port)], { connectFailed: (n) => failures.push(n) });
+    // Retries wait on a (fake) timer: after stop() none may be left to fire.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     push(3);
-    await waitFor('an attempt', () => failures.length >= 1);
+    await vi.waitFor(() => expect(failures.length).toBeGreaterThanOrEqual(1), { timeout: 10_000 });
     await s.stop(2000);
     const after = failures.length;
-    await new Promise((r) => setTimeout(r, 300));
-    expect(failures.length).toBe(after);
+    await vi.advanceTimersByTimeAsync(10_000);
+    // A retry would have left 'stopped' at once (connect() sets 'connecting').
     expect(s.state).toBe('stopped');
+    expect(vi.getTimerCount()).toBe(0);
+    expect(failures.length).toBe(after);
   });
 
   describe('acknowledgement (PING/PONG)', () => {
     test('lines written but not acknowledged when the connection dies are sent again', async () => {
       const srv = await server();
-      const { s, queue, push } = sender([local(srv.port)]);
+      const settled: number[] = [];
+      const { s, queue, push } = sender([local(srv.port)], {}, 10_000, 15_000, settled);
       push(3);
-      await waitFor('three acknowledged lines', () => srv.lines.length === 3 && srv.pings >= 1);
-      await new Promise((r) => setTimeout(r, 50));
+      await waitFor('three acknowledged lines', () => settled.length === 3);
       srv.answerPings = false;
       push(2);
       await waitFor('two more lines', () => srv.lines.length === 5);
@@ -191,13 +200,16 @@ describe('TcpSender', () => {
     });
 
     test('a bridge that stops answering (silent link cut) is dropped after the ack timeout, and nothing is lost', async () => {
+      vi.useFakeTimers(FAKE_ACK_CLOCK);
       const srv = await server();
-      const { push } = sender([local(srv.port)], {}, 10_000, 800);
+      const settled: number[] = [];
+      const { push } = sender([local(srv.port)], {}, 10_000, 800, settled);
       push(1);
-      await waitFor('first line acknowledged', () => srv.lines.length === 1 && srv.pings === 1);
-      await new Promise((r) => setTimeout(r, 50));
+      await waitFor('first line acknowledged', () => settled.length === 1);
       srv.answerPings = false;
       push(2);
+      await waitFor('two more lines and their PING', () => srv.lines.length === 3 && srv.pings === 2);
+      await vi.advanceTimersByTimeAsync(1000);
       await waitFor('a second connection after the timeout', () => srv.connections === 2, 5000);
       srv.answerPings = true;
       await waitFor('the two lines again', () => srv.lines.length === 5);
@@ -205,15 +217,19 @@ describe('TcpSender', () => {
     });
 
     test('a bridge that never answers PING is not timed out; the last 30 s are re-sent after a cut', async () => {
+      vi.useFakeTimers(FAKE_ACK_CLOCK);
       const srv = await server();
       srv.answerPings = false;
       const { push } = sender([local(srv.port)], {}, 10_000, 300);
       push(2);
       await waitFor('two lines', () => srv.lines.length === 2);
-      await new Promise((r) => setTimeout(r, 1200));
+      await vi.advanceTimersByTimeAsync(5000);
+      // Still the first connection: a line sent now arrives on it (a dropped socket would take it elsewhere).
+      push(1);
+      await waitFor('a third line', () => srv.lines.length === 3);
       expect(srv.connections).toBe(1);
       srv.dropConnections();
-      await waitFor('the two lines again', () => srv.lines.length === 4, 5000);
+      await waitFor('the three lines again', () => srv.lines.length === 6, 5000);
     });
   });
 });
