@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 // USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every Linux build that matters.
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -44,4 +44,36 @@ export class CpuMeter {
     this.cpu0 = cpuSeconds(this.pid);
     this.wall0 = performance.now();
   }
+}
+
+/**
+ * CPU seconds of a process (all threads) in nanosecond resolution, from /proc/<pid>/task/<tid>/schedstat:
+ * an idle process uses less than one 10 ms tick of /proc/<pid>/stat in seconds. Threads that ended are
+ * not counted, so use it across windows in which the process starts none.
+ */
+export function preciseCpuSeconds(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ns / 1e9;
+}
+
+/** The processes whose parent is `pid` (from /proc/<n>/stat), e.g. to show an agent spawns none. */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return children;
 }

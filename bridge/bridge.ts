@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { ConfigError } from '../config/config-error.ts';
 import type { Logger } from '../lib/logger.ts';
 import { plural } from '../lib/plural.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
+import { collectRuntimeMetrics } from '../lib/runtime-metrics.ts';
 import { createHttpApp } from './expose/http.ts';
 import { createHttpServer } from './expose/http-server.ts';
 import { httpAuth } from './expose/http-auth.ts';
@@ -97,11 +98,7 @@ export async function startBridge(
   );
 
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  // These gauges carry a counter's `_total` suffix, which `promtool check metrics` rejects.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-    registry.removeSingleMetric(name);
-  }
+  const stopRuntimeMetrics = collectRuntimeMetrics(registry);
   const metrics = createSelfMetrics(registry);
   // Runtime windows are kept next to the node state; without one they are memory only.
   const maintenanceLog = new RateLimitedLog(log.child('maintenance'));
@@ -317,6 +314,7 @@ export async function startBridge(
     events,
     reload,
     async stop() {
+      stopRuntimeMetrics();
       clearInterval(sweeper);
       probes.stop();
       clearInterval(eventTick);

@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { splitHostPort } from '../config/common-schemas.ts';
 import type { BackoffOptions } from '../lib/backoff.ts';
 import type { Logger } from '../lib/logger.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
+import { collectRuntimeMetrics } from '../lib/runtime-metrics.ts';
 import { encodeReport } from '../protocol/line.ts';
 import { Collection, type CollectorOutcome } from './collection.ts';
 import { senderCredentials } from './credentials.ts';
@@ -176,16 +177,9 @@ export async function startExporter(
   const slowDisk = new RateLimitedLog(logger.child('queue'));
 
   let metricsServer: MetricsServer | undefined;
+  let stopRuntimeMetrics = () => {};
   if (values.metricsPort !== 0) {
-    collectDefaultMetrics({ register: registry });
-    // These gauges carry a counter's `_total` suffix, which `promtool check metrics` rejects.
-    for (const name of [
-      'nodejs_active_handles_total',
-      'nodejs_active_requests_total',
-      'nodejs_active_resources_total',
-    ]) {
-      registry.removeSingleMetric(name);
-    }
+    stopRuntimeMetrics = collectRuntimeMetrics(registry);
     metricsServer = await startMetricsServer(registry, values.metricsBind, values.metricsPort);
   }
 
@@ -262,6 +256,7 @@ export async function startExporter(
         );
       await disk?.close();
       await metricsServer?.close();
+      stopRuntimeMetrics();
       if (hooks.source === undefined) await source.close();
     },
   };

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { buildCli } from '../deploy/build/cli-bundle.ts';
 import { ensureOldNode } from './helpers/old-node.ts';
 
 /**
@@ -27,7 +28,9 @@ const NEEDED: ReadonlyArray<{ binary: string; debianPackage: string }> = [
 
 const has = (binary: string) => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
 
-export default function setup(): void {
+export default async function setup(): Promise<void> {
+  // The tests run what ships: bin/obsmon.js runs dist/cli/, compiled from these sources now.
+  await buildCli();
   ensureOldNode();
   const missing = [...new Set(NEEDED.filter((n) => !has(n.binary)).map((n) => n.debianPackage))];
   if (missing.length === 0) return;

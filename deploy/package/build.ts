@@ -9,11 +9,11 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { nodeBundleOptions, REPO } from '../build/esbuild-options.ts';
 import { VERSION } from '../../lib/version.ts';
 import { debianFiles } from './debian-files.ts';
 import { BUNDLE_NAME, WINDOWS_SERVICE_ID, winswXml } from './windows-service.ts';
 
-const REPO = new URL('../../', import.meta.url).pathname;
 export const DIST = join(REPO, 'dist');
 export const AGENT_BUNDLE = join(DIST, BUNDLE_NAME);
 export const DEB_FILE = join(DIST, `obsmon-agent_${VERSION}_all.deb`);
@@ -24,20 +24,11 @@ export const MIN_NODE_MAJOR = 18;
 
 export async function buildAgentBundle(outfile = AGENT_BUNDLE): Promise<void> {
   await build({
+    ...nodeBundleOptions(MIN_NODE_MAJOR, true),
     entryPoints: [join(REPO, 'deploy/package/agent-entry.ts')],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: `node${MIN_NODE_MAJOR}`,
-    minifyWhitespace: true,
-    legalComments: 'none',
+    // Installed on its own (no package.json beside it): the version is written in.
     define: { OBSMON_BUNDLED_VERSION: JSON.stringify(VERSION) },
-    // Bundled CommonJS dependencies (prom-client, systeminformation) call require() for Node's own modules.
-    banner: {
-      js: `#!/usr/bin/env node\nimport { createRequire as __obsmonRequire } from 'node:module';\nconst require = __obsmonRequire(import.meta.url);`,
-    },
-    logLevel: 'warning',
   });
   chmodSync(outfile, 0o755);
 }

@@ -1,0 +1,89 @@
+/**
+ * `npm run build` (also run by `npm ci`, through `prepare`, and by the test setup): the whole `obsmon`
+ * CLI compiled to JavaScript in dist/cli/, which bin/obsmon.js runs instead of loading the TypeScript
+ * through tsx at every start. dist/cli/inputs.json lists the repository files it was built from, so
+ * bin/obsmon.js can tell (by mtime) when a source is newer than the build.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Plugin } from 'esbuild';
+import { nodeBundleOptions, REPO } from './esbuild-options.ts';
+
+export const CLI_DIST = join(REPO, 'dist/cli');
+/** What bin/obsmon.js imports: `main(argv)` of cli/main.ts. */
+export const CLI_ENTRY = join(CLI_DIST, 'main.js');
+/** The build's start time and the repository-relative paths of the sources in it. */
+export const CLI_INPUTS = join(CLI_DIST, 'inputs.json');
+// Node 20: what the project runs on (package.json engines); the agent-only bundle targets older ones.
+const CLI_NODE_MAJOR = 20;
+
+export interface CliInputs {
+  readonly builtAtMs: number;
+  readonly inputs: readonly string[];
+}
+
+/**
+ * Code that finds files beside itself (`new URL('../page/', import.meta.url)`: the status page, the
+ * built-in thresholds, package.json, uplot through createRequire) must see its source file's URL, not
+ * the bundle's: each such module gets `import.meta.url` rewritten to its own path, relative to the
+ * output file, which stays inside the checkout (dist/cli/).
+ */
+function sourceUrls(outdir: string): Plugin {
+  return {
+    name: 'obsmon-source-urls',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (args.path.includes('/node_modules/')) return undefined;
+        const text = readFileSync(args.path, 'utf8');
+        if (!text.includes('import.meta.url')) return undefined;
+        const fromBundle = JSON.stringify(relative(outdir, args.path));
+        return {
+          contents: text.replaceAll('import.meta.url', `new URL(${fromBundle}, import.meta.url).href`),
+          loader: 'ts',
+        };
+      });
+    },
+  };
+}
+
+/** Compiles cli/main.ts and what it imports into `outdir`; returns the inputs it recorded. */
+export async function buildCli(outdir = CLI_DIST): Promise<CliInputs> {
+  const { build } = await import('esbuild');
+  const builtAtMs = Date.now();
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const result = await build({
+    ...nodeBundleOptions(CLI_NODE_MAJOR),
+    entryPoints: [join(REPO, 'cli/main.ts')],
+    outdir,
+    // Commands and rarely used parts (systeminformation off Linux) load only when run: less to parse and hold.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    // Stack traces name the .ts lines (bin/obsmon.js enables source maps); the sources stay in the checkout.
+    sourcemap: true,
+    sourcesContent: false,
+    // A native addon: loaded from node_modules at run time.
+    external: ['snappy'],
+    metafile: true,
+    absWorkingDir: REPO,
+    plugins: [sourceUrls(outdir)],
+  });
+  const inputs = Object.keys(result.metafile.inputs)
+    .filter((path) => !path.includes('node_modules/'))
+    .sort();
+  const recorded: CliInputs = { builtAtMs, inputs };
+  writeFileSync(join(outdir, 'inputs.json'), `${JSON.stringify(recorded)}\n`);
+  return recorded;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    await import('esbuild');
+  } catch {
+    // `npm ci --omit=dev` has no esbuild: bin/obsmon.js then runs the TypeScript through tsx (and says so).
+    process.stderr.write('obsmon build: esbuild is not installed (a production-only install); not compiling\n');
+    process.exit(0);
+  }
+  const { inputs } = await buildCli();
+  process.stdout.write(`${relative(REPO, CLI_DIST)}: ${inputs.length} source files compiled\n`);
+}
