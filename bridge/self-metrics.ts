@@ -101,6 +101,11 @@ export function createSelfMetrics(registry: Registry) {
       help: 'Times an agent connection was paused for exceeding --max-lines-per-second (backpressure; nothing dropped)',
       registers: [registry],
     }),
+    ingestTurnYields: new Counter({
+      name: 'obsmon_bridge_ingest_turn_yields_total',
+      help: 'Event-loop turns that ended with agent connections paused for the shared per-turn line budget, so HTTP and timers ran before they resumed (nothing dropped)',
+      registers: [registry],
+    }),
     nodesForgotten: new Counter({
       name: 'obsmon_bridge_nodes_forgotten_total',
       help: 'Nodes removed after forget-after',

@@ -5,6 +5,7 @@ import type { SelfMetrics } from '../self-metrics.ts';
 import { LineBudget } from './line-budget.ts';
 import type { LineHandler } from './line-handler.ts';
 import type { Grant, TokenGrants } from './token-grants.ts';
+import type { TurnBudget, TurnWaiter } from './turn-budget.ts';
 
 export type AuthMode = 'off' | 'optional' | 'required';
 export type CloseReason = 'peer' | 'idle' | 'error' | 'slow' | 'unauthenticated' | 'auth_timeout' | 'shutdown';
@@ -29,12 +30,20 @@ const MAX_REPLIES_PER_SECOND = 10;
 const DRAIN_QUIET_MS = 100;
 // Closing a paused connection: how long what it already sent may take to arrive and be counted.
 const CLOSE_COUNT_MAX_MS = 1000;
+// Only a line that starts with `P` can be a PING: the test spares every other line the regular expression.
+const P = 0x50;
 
 /**
  * One agent connection: framing, optional `AUTH <token>` first line, per-line handling, ERR replies,
- * a lines-per-second budget enforced by pausing, and the age of an unfinished line (slowloris).
+ * two budgets enforced by pausing (its own lines per second, and the lines per event-loop turn all
+ * connections share), and the age of an unfinished line (slowloris).
+ *
+ * Data path: each chunk is framed in place (the connection is the splitter's sink: no closure and
+ * no clock read per line). When a budget runs out the splitter stops after the current line and the
+ * connection keeps the chunk and the offset to go on from, with reading paused; nothing is copied,
+ * dropped or reordered, and every line it will not handle because the bridge closes is counted.
  */
-export class AgentConnection {
+export class AgentConnection implements LineSink, TurnWaiter {
   readonly source: string;
   private readonly splitter: LineSplitter;
   private readonly budget: LineBudget;
@@ -46,7 +55,9 @@ export class AgentConnection {
   private authTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private draining = false;
-  private held: string[] | undefined;
+  /** The chunk a budget stopped in, read up to `heldAt`; reading is paused while it is held. */
+  private held: Buffer | undefined;
+  private heldAt = 0;
   /** Complete lines that arrived after the bridge decided to close: counted with the held ones. */
   private lostAfterClose = 0;
   private peerEnded = false;
@@ -60,6 +71,8 @@ export class AgentConnection {
     private readonly handler: LineHandler,
     private readonly metrics: SelfMetrics,
     private readonly options: ConnectionOptions,
+    /** The per-turn line budget every connection of the listeners shares. */
+    private readonly turn: TurnBudget,
     /** Set when a verified client certificate already names the nodes this peer may report. */
     certificateGrant: Grant | undefined,
     /** Called once when the connection authenticates (by AUTH; a certificate counts from the start). */
@@ -67,15 +80,8 @@ export class AgentConnection {
   ) {
     this.source = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.splitter = new LineSplitter(options.maxLineBytes);
-    this.budget = new LineBudget(options.maxLinesPerSecond);
+    this.budget = new LineBudget(options.maxLinesPerSecond, this.lastDataAt);
     this.grant = certificateGrant;
-    const sink: LineSink = {
-      line: (text) => {
-        this.partialSince = undefined;
-        this.onLine(text);
-      },
-      overlong: (bytes) => this.reply(this.handler.overlong(bytes, this.source)),
-    };
 
     socket.setNoDelay(true);
     socket.setTimeout(options.idleTimeoutMs);
@@ -92,15 +98,13 @@ export class AgentConnection {
     }
     socket.on('data', (chunk: Buffer) => {
       this.lastDataAt = Date.now();
-      this.splitter.push(chunk, sink);
-      if (this.splitter.bufferedBytes > 0) this.partialSince ??= Date.now();
+      this.feed(chunk, 0, this.lastDataAt);
     });
     // A half-closed agent (`nc -N`, shutdown(SHUT_WR)) has sent everything. The listeners are
     // half-open, so our side stays open until the held lines are handled (at the budget's pace).
     socket.on('end', () => {
-      this.splitter.end(sink);
       this.peerEnded = true;
-      if (this.held === undefined) socket.end();
+      if (this.held === undefined) this.finishEnded();
     });
     // ECONNRESET and friends are normal for agents that vanish; the close counter records them.
     socket.on('error', () => {
@@ -114,7 +118,7 @@ export class AgentConnection {
     });
   }
 
-  /** Paused for the line budget: not the agent's fault if its line stays unfinished meanwhile. */
+  /** Paused for a line budget: not the agent's fault if its line stays unfinished meanwhile. */
   get paused(): boolean {
     return this.held !== undefined;
   }
@@ -123,13 +127,14 @@ export class AgentConnection {
     if (this.closing || this.socket.destroyed) return;
     this.closing = true;
     this.closeReason = reason;
-    clearTimeout(this.resumeTimer);
-    if (this.held === undefined || this.peerEnded) {
+    const wasHeld = this.held !== undefined;
+    this.countHeld();
+    if (!wasHeld || this.peerEnded) {
       this.socket.destroy();
       return;
     }
     // Paused with lines held: what the agent already sent waits in the socket's buffer or the kernel's.
-    // Read it (without handling it: onLine counts it) until the line is quiet, so every line that will
+    // Read it (without handling it: line() counts it) until the line is quiet, so every line that will
     // not be handled is counted, then close. Bounded: an agent still sending is cut off after a second.
     this.socket.resume();
     this.lastDataAt = Date.now();
@@ -143,7 +148,8 @@ export class AgentConnection {
 
   /**
    * Shutdown: handle everything the agent already sent — held lines and the socket's buffered data,
-   * without the line budget — until the connection is quiet or `graceMs` passed, then close it.
+   * without its own line budget (the turn budget still lets HTTP answer) — until the connection is
+   * quiet or `graceMs` passed, then close it.
    * A plain TCP connection is reset, so an agent that does not read learns at its next write that
    * the connection is gone (and reconnects) instead of writing into a closed socket.
    */
@@ -151,9 +157,8 @@ export class AgentConnection {
     // Already closing (after an ERR reply): let that reply go out as it was going to.
     if (this.socket.destroyed || this.closing) return Promise.resolve();
     this.draining = true;
-    clearTimeout(this.resumeTimer);
-    if (this.held !== undefined) this.releaseHeld();
-    else if (!this.peerEnded) this.socket.resume();
+    if (this.held !== undefined && this.resumeTimer !== undefined) this.release();
+    else if (this.held === undefined && !this.peerEnded) this.socket.resume();
     // Give what is in flight one quiet period to arrive.
     this.lastDataAt = Date.now();
     return new Promise((resolve) => {
@@ -175,6 +180,91 @@ export class AgentConnection {
     });
   }
 
+  /** LineSink: one complete line of the chunk being framed. */
+  line(text: string): void {
+    this.partialSince = undefined;
+    if (this.closing) {
+      if (text !== '' && text !== '\r') this.lostAfterClose += 1;
+      return;
+    }
+    this.process(text);
+    // After an ERR that closes, the rest of the chunk is only counted.
+    if (this.closing) return;
+    // Both budgets are charged for every line; either one spent stops framing after this line.
+    const withinOwn = this.draining || this.budget.take();
+    if (!this.turn.take() || !withinOwn) this.splitter.stop();
+  }
+
+  /** LineSink: a line over --max-line-bytes was discarded. */
+  overlong(bytes: number): void {
+    // Counted as a line even while closing; partialSince stays, so a line trickled on past the
+    // limit is still an unfinished line for --line-timeout.
+    this.reply(this.handler.overlong(bytes, this.source));
+  }
+
+  /** TurnWaiter: this connection's turn came. */
+  resumeTurn(): void {
+    this.release();
+  }
+
+  /** Frame `chunk` from `from` on, as far as the budgets allow; hold the rest and pause reading. */
+  private feed(chunk: Buffer, from: number, now: number): void {
+    let at = from;
+    if (!this.closing) {
+      this.budget.refill(now);
+      if (!this.mayRead()) return this.hold(chunk, at);
+    }
+    // Stops early only for a budget: after a close line() just counts, to the chunk's end.
+    at = this.splitter.push(chunk, this, at);
+    if (at < chunk.length) return this.hold(chunk, at);
+    if (this.splitter.bufferedBytes > 0) this.partialSince ??= now;
+  }
+
+  private mayRead(): boolean {
+    const withinTurn = this.turn.ready();
+    return (this.draining || this.budget.ready) && withinTurn;
+  }
+
+  /** A budget ran out at `at`: keep the chunk, stop reading, and resume when the budget allows. */
+  private hold(chunk: Buffer, at: number): void {
+    this.held = chunk;
+    this.heldAt = at;
+    this.socket.pause();
+    if (this.draining || this.budget.ready) {
+      // The turn's budget: the event loop serves HTTP and timers, then this connection goes on.
+      this.turn.wait(this);
+      return;
+    }
+    this.metrics.paused.inc();
+    this.handler.logRefusal(
+      'paused',
+      `Slowing agent ${this.source}: over --max-lines-per-second ${this.options.maxLinesPerSecond} (paused, nothing dropped)`,
+    );
+    this.resumeTimer = setTimeout(() => this.release(), this.budget.waitMs);
+  }
+
+  /** Go on with the held chunk (its budget allowing), then read again. */
+  private release(): void {
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = undefined;
+    this.turn.cancel(this);
+    const chunk = this.held;
+    if (chunk === undefined) return;
+    this.held = undefined;
+    // Closed meanwhile (a close() counts what is held): nothing more is handled.
+    if (this.closing) return;
+    this.feed(chunk, this.heldAt, Date.now());
+    if (this.held !== undefined || this.socket.destroyed || this.closing) return;
+    if (this.peerEnded) this.finishEnded();
+    else this.socket.resume();
+  }
+
+  /** The peer half-closed and everything it sent is framed: its last line without `\n`, then our side. */
+  private finishEnded(): void {
+    this.splitter.end(this);
+    if (!this.socket.destroyed && !this.closing) this.socket.end();
+  }
+
   private closeAfterDrain(): void {
     if (this.socket.destroyed) return;
     this.closing = true;
@@ -190,11 +280,21 @@ export class AgentConnection {
     }
   }
 
+  /** The bridge is closing: the held chunk's complete lines become lines not handled (counted). */
+  private countHeld(): void {
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = undefined;
+    this.turn.cancel(this);
+    const chunk = this.held;
+    if (chunk === undefined) return;
+    this.held = undefined;
+    this.splitter.push(chunk, this, this.heldAt);
+  }
+
   /** Lines read but not handled because the bridge closed the connection: counted and logged. */
   private discardHeld(): void {
-    clearTimeout(this.resumeTimer);
-    const lost = (this.held?.length ?? 0) + this.lostAfterClose;
-    this.held = undefined;
+    this.countHeld();
+    const lost = this.lostAfterClose;
     this.lostAfterClose = 0;
     if (lost === 0) return;
     this.metrics.unprocessedLines.inc(lost);
@@ -204,58 +304,10 @@ export class AgentConnection {
     );
   }
 
-  private onLine(text: string): void {
-    if (this.closing) {
-      if (text !== '' && text !== '\r') this.lostAfterClose += 1;
-      return;
-    }
-    // Over budget: hold the rest of this chunk's lines and stop reading until the budget refills.
-    // Held lines are at most one socket read's worth, so this buffer is bounded too.
-    if (this.held !== undefined) {
-      this.held.push(text);
-      return;
-    }
-    const pause = this.draining ? 0 : this.budget.take();
-    if (pause > 0) {
-      this.held = [text];
-      this.metrics.paused.inc();
-      this.handler.logRefusal(
-        'paused',
-        `Slowing agent ${this.source}: over --max-lines-per-second ${this.options.maxLinesPerSecond} (paused, nothing dropped)`,
-      );
-      this.socket.pause();
-      this.resumeTimer = setTimeout(() => this.releaseHeld(), pause);
-      return;
-    }
-    this.process(text);
-  }
-
-  private releaseHeld(): void {
-    const held = this.held ?? [];
-    this.held = undefined;
-    for (let i = 0; i < held.length; i += 1) {
-      if (this.closing) {
-        // Closed meanwhile: the rest stays held, so the close counts it as unprocessed.
-        this.held = held.slice(i);
-        return;
-      }
-      const pause = i === 0 || this.draining ? 0 : this.budget.take();
-      if (pause > 0) {
-        this.held = held.slice(i);
-        this.resumeTimer = setTimeout(() => this.releaseHeld(), pause);
-        return;
-      }
-      this.process(held[i]!);
-    }
-    if (this.socket.destroyed) return;
-    if (this.peerEnded) this.socket.end();
-    else this.socket.resume();
-  }
-
   private process(text: string): void {
     // `PING <token>` -> `PONG <token>`: lines are handled in order, so the answer tells an agent that
     // everything it wrote before the PING has been stored (docs/protocol.md, acknowledgement).
-    const ping = parsePing(text);
+    const ping = text.charCodeAt(0) === P ? parsePing(text) : undefined;
     if (ping !== undefined) {
       // PONG only once the lines before it are in the database or the spool: then an agent's
       // "acknowledged" means "survives a bridge SIGKILL" (within the spool's fsync interval).

@@ -7,6 +7,7 @@ import { AgentConnection, type ConnectionOptions } from './connection.ts';
 import type { LineHandler } from './line-handler.ts';
 import { normaliseAddress, type SourceFilter } from './source-filter.ts';
 import { literalGrant, type Grant } from './token-grants.ts';
+import { TurnBudget } from './turn-budget.ts';
 
 export interface IngestServerOptions extends ConnectionOptions {
   readonly maxConnections: number;
@@ -20,7 +21,18 @@ export interface IngestServerOptions extends ConnectionOptions {
   /** At shutdown, how long to read what connected agents already sent, ms. */
   readonly shutdownGraceMs: number;
   readonly sources: SourceFilter;
+  /** Lines all connections together handle per event-loop turn (default TURN_LINES), and the time cap (TURN_MS). */
+  readonly turnLines?: number;
+  readonly turnMs?: number;
 }
+
+/**
+ * The shared per-turn budget: at about 2 µs a line, 2000 lines hold the event loop for a few ms and
+ * 10 ms caps a slow turn, so /healthz and /metrics wait at most a turn or two under a full flood;
+ * the setImmediate and the pause/resume per turn cost well under 1 % at that size.
+ */
+export const TURN_LINES = 2000;
+export const TURN_MS = 10;
 
 type Refusal = 'max_connections' | 'max_per_source' | 'source_not_allowed' | 'max_unauthenticated';
 
@@ -47,6 +59,7 @@ export class IngestServer {
   private readonly handshaking = new Map<string, Slot>();
   private readonly refusals: RateLimitedLog;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly turn: TurnBudget;
 
   constructor(
     private readonly handler: LineHandler,
@@ -55,6 +68,11 @@ export class IngestServer {
     private readonly log: Logger,
   ) {
     this.refusals = new RateLimitedLog(log);
+    this.turn = new TurnBudget({
+      lines: options.turnLines ?? TURN_LINES,
+      ms: options.turnMs ?? TURN_MS,
+      onYield: () => metrics.ingestTurnYields.inc(),
+    });
     this.sweeper = setInterval(() => this.closeSlowSenders(), 1000);
     this.sweeper.unref();
   }
@@ -190,8 +208,14 @@ export class IngestServer {
 
   private open(socket: Socket, slot: Slot, certificateGrant: Grant | undefined): void {
     if (certificateGrant !== undefined) slot.authenticated();
-    const connection = new AgentConnection(socket, this.handler, this.metrics, this.options, certificateGrant, () =>
-      slot.authenticated(),
+    const connection = new AgentConnection(
+      socket,
+      this.handler,
+      this.metrics,
+      this.options,
+      this.turn,
+      certificateGrant,
+      () => slot.authenticated(),
     );
     this.connections.add(connection);
     this.metrics.connectionsOpened.inc();
