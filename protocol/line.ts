@@ -1,5 +1,6 @@
 import { canonicalKey, keyKind, NODE_PATTERN, QUALIFIER_PATTERN, seriesQualifier, standardKey } from './keys.ts';
 import type { RejectReason } from './reject-reasons.ts';
+import { seriesId } from './series-id.ts';
 
 /** One value of a report: `key[@qualifier]=value`. */
 export interface Sample {
@@ -55,7 +56,7 @@ export function parseLine(input: string): ParseResult {
   for (const pair of pairs) {
     const parsed = parsePair(pair);
     if ('reason' in parsed) return parsed;
-    const id = parsed.qualifier === undefined ? parsed.key : `${parsed.key}@${parsed.qualifier}`;
+    const id = seriesId(parsed.key, parsed.qualifier);
     if (seen.has(id)) return reject('duplicate_key', `key "${id}" twice`);
     seen.add(id);
     samples.push(parsed);
@@ -115,7 +116,7 @@ export function encodeReport(report: Report): string {
     const spec = standardKey(s.key);
     // Custom gauges keep full precision: their scale is unknown to the protocol.
     const value = spec ? formatValue(s.value, spec.decimals) : String(s.value);
-    parts.push(`${s.qualifier === undefined ? s.key : `${s.key}@${s.qualifier}`}=${value}`);
+    parts.push(`${seriesId(s.key, s.qualifier)}=${value}`);
   }
   return parts.join(' ');
 }

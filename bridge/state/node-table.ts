@@ -1,4 +1,5 @@
 import { standardKey } from '../../protocol/keys.ts';
+import { seriesId } from '../../protocol/series-id.ts';
 import type { Report, Sample } from '../../protocol/line.ts';
 import type { RejectReason } from '../../protocol/reject-reasons.ts';
 import { DEFAULT_GROUP, type InventoryEntry } from './inventory.ts';
@@ -72,10 +73,6 @@ export interface SavedNode {
 export type RestoreOutcome =
   | { readonly ok: true; readonly droppedSeries: number }
   | { readonly ok: false; readonly reason: 'unknown_node' | 'too_many_nodes' };
-
-export function seriesId(key: string, qualifier: string | undefined): string {
-  return qualifier === undefined ? key : `${key}@${qualifier}`;
-}
 
 /**
  * The bridge's live state: one entry per node, the newest value per series. Bounded by maxNodes and
