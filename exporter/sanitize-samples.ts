@@ -1,5 +1,6 @@
 import { keyKind, QUALIFIER_PATTERN, seriesQualifier, standardKey } from '../protocol/keys.ts';
 import type { Sample } from '../protocol/line.ts';
+import { seriesId } from '../protocol/series-id.ts';
 
 /**
  * Make samples safe to send: the bridge refuses a whole line for one bad value, so a NaN from a
@@ -13,13 +14,13 @@ export function sanitizeSamples(samples: readonly Sample[]): { samples: Sample[]
   const dropped: string[] = [];
   const seen = new Set<string>();
   for (const s of samples) {
-    const id = s.qualifier === undefined ? s.key : `${s.key}@${s.qualifier}`;
+    const id = seriesId(s.key, s.qualifier);
     const spec = standardKey(s.key);
     const kind = keyKind(s.key);
     const validName =
       (kind === 'standard' || kind === 'custom') && (s.qualifier === undefined || QUALIFIER_PATTERN.test(s.qualifier));
     const qualifier = seriesQualifier(s.key, s.qualifier);
-    const series = qualifier === undefined ? s.key : `${s.key}@${qualifier}`;
+    const series = seriesId(s.key, qualifier);
     if (!validName || !Number.isFinite(s.value) || seen.has(series)) {
       dropped.push(id);
       continue;

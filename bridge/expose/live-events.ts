@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { LineHandler } from '../ingest/line-handler.ts';
-import { seriesId, type NodeTable } from '../state/node-table.ts';
+import { seriesId } from '../../protocol/series-id.ts';
+import type { NodeTable } from '../state/node-table.ts';
 import { StatusTracker, type StatusChange } from '../state/status-tracker.ts';
 import type { Thresholds } from '../state/thresholds.ts';
 import { EventLog } from './event-log.ts';

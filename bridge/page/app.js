@@ -2,6 +2,7 @@
 // Plain ES module, no framework, no build step; all agent-supplied text goes through textContent.
 import { renderEventsPage } from './events.js';
 import { renderNodePage } from './node-page.js';
+import { splitSeriesId } from './series-id.js';
 
 const BAR_KEYS = ['cpu', 'mem', 'disk'];
 const RANK = { ok: 0, stale: 1, warning: 2, error: 3 };
@@ -367,9 +368,7 @@ function applyReport(report) {
   if (node === undefined) return refreshNode(report.node).then(renderOverview);
   let unknown = false;
   for (const [id, value] of Object.entries(report.values)) {
-    const at = id.indexOf('@');
-    const key = at < 0 ? id : id.slice(0, at);
-    const qualifier = at < 0 ? null : id.slice(at + 1);
+    const { key, qualifier } = splitSeriesId(id);
     const metric = node.metrics.find((m) => m.key === key && m.qualifier === qualifier);
     if (metric === undefined) {
       unknown = true;

@@ -2,6 +2,7 @@
 // latest readings. Data from /api/v1/nodes/:node/history; charts drawn with uPlot.
 import { el, formatRate } from './app.js';
 import { renderNodeEvents } from './events.js';
+import { seriesId } from './series-id.js';
 
 const RANGES = [
   ['15 min', 900],
@@ -236,9 +237,7 @@ export async function renderNodePage(view, name, state) {
     return m ? { warning: m.warning, error: m.error } : undefined;
   };
   const has = (key) => node.metrics.some((m) => m.key === key && m.qualifier === null);
-  const mounts = node.metrics
-    .filter((m) => m.key === 'disk')
-    .map((m) => (m.qualifier === null ? 'disk' : `disk@${m.qualifier}`));
+  const mounts = node.metrics.filter((m) => m.key === 'disk').map((m) => seriesId('disk', m.qualifier));
   const keys = ['cpu', 'mem', 'rx', 'tx', 'load1', 'temp'];
   const fetched = await Promise.all([...keys, ...mounts].map((m) => history(name, m, from, to)));
   if (mine !== generation) return;

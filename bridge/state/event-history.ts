@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { NODE_PATTERN, QUALIFIER_PATTERN } from '../../protocol/keys.ts';
+import { splitSeriesId } from '../../protocol/series-id.ts';
 
 /*
  * The event log: what happened, kept for operators (GET /api/v1/events, the page's #/events view).
@@ -240,8 +241,8 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T | und
 
 function validMetric(value: string): boolean {
   if (value.length > 100) return false;
-  const at = value.indexOf('@');
-  return at < 0 ? KEY.test(value) : KEY.test(value.slice(0, at)) && QUALIFIER_PATTERN.test(value.slice(at + 1));
+  const { key, qualifier } = splitSeriesId(value);
+  return KEY.test(key) && (qualifier === undefined || QUALIFIER_PATTERN.test(qualifier));
 }
 
 /**

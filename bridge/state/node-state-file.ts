@@ -5,6 +5,7 @@ import { writeFileAtomically } from '../../lib/atomic-file.ts';
 import { NODE_PATTERN, QUALIFIER_PATTERN } from '../../protocol/keys.ts';
 import { parseLine } from '../../protocol/line.ts';
 import { LineSplitter } from '../../protocol/line-splitter.ts';
+import { seriesId } from '../../protocol/series-id.ts';
 import type { NodeState, NodeTable, SavedNode, SeriesState } from './node-table.ts';
 
 /*
@@ -206,7 +207,7 @@ function savedNode(value: unknown, lineNumber: number, nowMs: number): SavedNode
     // Field separators inside a field would make the line below say something else than the file.
     if (!FIELD.test(key) || (qualifier !== null && !QUALIFIER_PATTERN.test(qualifier)))
       throw new Invalid(`${at}: bad_key: "${key.slice(0, 40)}"`);
-    pairs.push(`${qualifier === null ? key : `${key}@${qualifier}`}=${String(v)}`);
+    pairs.push(`${seriesId(key, qualifier ?? undefined)}=${String(v)}`);
     times.push({
       timestamp: time(row[3], `${at}: series timestamp`, Infinity),
       receivedAt: time(row[4], `${at}: series receivedAt`, nowMs),

@@ -1,4 +1,5 @@
 import { standardKey } from '../../protocol/keys.ts';
+import { seriesId } from '../../protocol/series-id.ts';
 import type { Report, Sample } from '../../protocol/line.ts';
 import type { RejectReason } from '../../protocol/reject-reasons.ts';
 import { DEFAULT_GROUP, type InventoryEntry } from './inventory.ts';
@@ -36,6 +37,11 @@ export interface AcceptedReport {
   readonly timestamp: number;
   readonly samples: readonly Sample[];
   readonly receivedAt: number;
+  /**
+   * The table's slot of each sample (`series[i]` holds `samples[i]`'s series), so a sink that keeps
+   * something per series resolves it by the slot, not by a series id per value. Set by NodeTable.accept.
+   */
+  readonly series?: readonly SeriesState[];
 }
 
 export type AcceptOutcome =
@@ -72,10 +78,6 @@ export interface SavedNode {
 export type RestoreOutcome =
   | { readonly ok: true; readonly droppedSeries: number }
   | { readonly ok: false; readonly reason: 'unknown_node' | 'too_many_nodes' };
-
-export function seriesId(key: string, qualifier: string | undefined): string {
-  return qualifier === undefined ? key : `${key}@${qualifier}`;
-}
 
 /**
  * The bridge's live state: one entry per node, the newest value per series. Bounded by maxNodes and
@@ -124,42 +126,44 @@ export class NodeTable {
     }
     node.lastReceivedAt = nowMs;
 
-    const kept: Sample[] = [];
+    // One Map lookup per sample; the report's own samples are passed on unless one was dropped.
+    const samples = report.samples;
+    const slots: SeriesState[] = [];
+    let kept: Sample[] | undefined;
     let droppedSamples = 0;
     let droppedCustomKeys = 0;
-    for (const sample of report.samples) {
+    for (let k = 0; k < samples.length; k += 1) {
+      const sample = samples[k]!;
       const id = seriesId(sample.key, sample.qualifier);
-      const series = node.series.get(id);
+      let series = node.series.get(id);
       if (series === undefined) {
         if (node.series.size >= this.limits.maxSeriesPerNode) {
           droppedSamples += 1;
+          kept ??= samples.slice(0, k);
           continue;
         }
         if (standardKey(sample.key) === undefined && !node.customKeys.has(sample.key)) {
           if (node.customKeys.size >= (this.limits.maxCustomKeysPerNode ?? Infinity)) {
             droppedCustomKeys += 1;
+            kept ??= samples.slice(0, k);
             continue;
           }
           node.customKeys.add(sample.key);
         }
-        node.series.set(id, {
-          key: sample.key,
-          qualifier: sample.qualifier,
-          value: sample.value,
-          timestamp,
-          receivedAt: nowMs,
-        });
+        series = { key: sample.key, qualifier: sample.qualifier, value: sample.value, timestamp, receivedAt: nowMs };
+        node.series.set(id, series);
       } else if (timestamp >= series.timestamp) {
         // Newest by agent time wins: a replayed old report never overwrites a fresher value.
         series.value = sample.value;
         series.timestamp = timestamp;
         series.receivedAt = nowMs;
       }
-      kept.push(sample);
+      slots.push(series);
+      kept?.push(sample);
     }
     return {
       ok: true,
-      report: { node: node.name, timestamp, samples: kept, receivedAt: nowMs },
+      report: { node: node.name, timestamp, samples: kept ?? samples, receivedAt: nowMs, series: slots },
       droppedSamples,
       droppedCustomKeys,
       clockAhead,

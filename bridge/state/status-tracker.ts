@@ -1,5 +1,5 @@
 import type { AcceptedReport, NodeTable } from './node-table.ts';
-import { seriesId } from './node-table.ts';
+import { seriesId } from '../../protocol/series-id.ts';
 import { isUp } from './node-table.ts';
 import type { Status, Thresholds } from './thresholds.ts';
 

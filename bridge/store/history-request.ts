@@ -1,4 +1,5 @@
 import { canonicalKey, keyKind, NODE_PATTERN, QUALIFIER_PATTERN, seriesQualifier } from '../../protocol/keys.ts';
+import { seriesId, splitSeriesId } from '../../protocol/series-id.ts';
 import type { HistoryQuery } from './history.ts';
 
 /** Range when `from` is not given, seconds before `to`. */
@@ -18,10 +19,8 @@ export function parseHistoryRequest(node: string, params: Record<string, unknown
   const metric = params['metric'];
   if (typeof metric !== 'string' || metric === '')
     return { ok: false, error: 'metric is required: ?metric=<key>[@<qualifier>]' };
-  const at = metric.indexOf('@');
-  const rawKey = at < 0 ? metric : metric.slice(0, at);
+  const { key: rawKey, qualifier: sent } = splitSeriesId(metric);
   const key = canonicalKey(rawKey);
-  const sent = at < 0 ? undefined : metric.slice(at + 1);
   // The decoder's rules: a key no report can carry (invalid or reserved) has no history.
   const kind = keyKind(key);
   if (kind === 'invalid' || kind === 'reserved')
@@ -36,7 +35,7 @@ export function parseHistoryRequest(node: string, params: Record<string, unknown
   const base = { node, key, from, to };
   return {
     ok: true,
-    metric: qualifier === undefined ? key : `${key}@${qualifier}`,
+    metric: seriesId(key, qualifier),
     query: qualifier === undefined ? base : { ...base, qualifier },
   };
 }

@@ -1,5 +1,5 @@
 import type { AcceptedReport } from '../state/node-table.ts';
-import { seriesId } from '../state/node-table.ts';
+import { seriesId } from '../../protocol/series-id.ts';
 import { lineTimestamp } from './line-protocol.ts';
 import {
   MAX_HISTORY_POINTS,

@@ -1,6 +1,7 @@
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sample } from '../../protocol/line.ts';
+import { seriesId } from '../../protocol/series-id.ts';
 import { parseTextfile, TEXTFILE_LINE_REASONS } from '../sources/parsers/textfile.ts';
 import type { Collector } from './collector.ts';
 
@@ -71,7 +72,7 @@ export const textfileCollector: Collector = {
       const parsed = parseTextfile(text);
       for (const { line, reason } of parsed.skipped) config.skipped(reason, `${name}:${line}`);
       for (const sample of parsed.samples) {
-        const series = sample.qualifier === undefined ? sample.key : `${sample.key}@${sample.qualifier}`;
+        const series = seriesId(sample.key, sample.qualifier);
         // As encodeReport writes it: `series=value` and a space.
         const size = series.length + String(sample.value).length + 2;
         if (seen.has(series)) {

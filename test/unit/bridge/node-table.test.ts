@@ -76,6 +76,25 @@ describe('NodeTable', () => {
     expect(node.series.get('cpu')?.value).toBe(5);
   });
 
+  test("an accepted report names each sample's slot in the table; its samples are the report's own unless one was dropped", () => {
+    const table = new NodeTable(limits);
+    const first = report('a', NOW, { cpu: 1, 'disk@/data': 2 });
+    const whole = table.accept(first, NOW_MS);
+    const node = table.get('a')!;
+    expect(whole.ok && whole.report.samples).toBe(first.samples);
+    expect(whole.ok && whole.report.series).toEqual([node.series.get('cpu'), node.series.get('disk@/data')]);
+    expect(whole.ok && whole.report.series![0]).toBe(node.series.get('cpu'));
+    // A replayed older value is still the slot of its series (which keeps the newer value).
+    const older = table.accept(report('a', NOW - 5, { 'disk@/data': 9, cpu: 8 }), NOW_MS);
+    expect(older.ok && older.report.series).toEqual([node.series.get('disk@/data'), node.series.get('cpu')]);
+    expect(node.series.get('cpu')?.value).toBe(1);
+    // Past maxSeriesPerNode (3): the dropped samples leave both lists, which stay aligned.
+    const part = table.accept(report('a', NOW + 1, { x: 1, cpu: 5, y: 2, 'disk@/data': 6 }), NOW_MS);
+    expect(part.ok && part.report.samples.map((s) => s.key)).toEqual(['x', 'cpu', 'disk']);
+    expect(part.ok && part.report.series!.map((s) => s.key)).toEqual(['x', 'cpu', 'disk']);
+    expect(part.ok && part.report.series![2]).toBe(node.series.get('disk@/data'));
+  });
+
   test('inventory nodes exist before reporting; an enforced inventory rejects others as unknown_node', () => {
     const inventory = new Map<string, InventoryEntry>([['ccd01', { name: 'ccd01', group: 'cameras', critical: true }]]);
     const table = new NodeTable({ ...limits, enforceInventory: true }, inventory);
