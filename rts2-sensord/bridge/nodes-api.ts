@@ -1,10 +1,15 @@
 import { z } from 'zod';
+import { STATUSES } from '../../protocol/status.ts';
 
 const metric = z.object({
   key: z.string(),
   qualifier: z.string().nullable(),
   value: z.number(),
-  status: z.enum(['ok', 'warning', 'error', 'stale']),
+  // Judged once by the bridge at ingest, at the levels it sends along (protocol/status.ts).
+  status: z.enum(STATUSES),
+  // Absent from bridges older than the carried levels; the device then judges with its own.
+  warning: z.number().nullable().optional(),
+  error: z.number().nullable().optional(),
 });
 
 const node = z.object({
