@@ -3,8 +3,9 @@ import { createLiveEvents } from '../bridge/expose/live-events.ts';
 import { renderNodeExposition } from '../bridge/expose/node-exposition.ts';
 import { LineHandler } from '../bridge/ingest/line-handler.ts';
 import { createSelfMetrics } from '../bridge/self-metrics.ts';
+import { CompiledThresholds } from '../bridge/state/node-judge.ts';
 import { NodeTable } from '../bridge/state/node-table.ts';
-import { Thresholds } from '../bridge/state/thresholds.ts';
+import { Thresholds } from '../config/thresholds.ts';
 import { DEFAULT_HISTORY_MAX_POINTS, DEFAULT_HISTORY_POINTS, MemoryHistory } from '../bridge/store/memory-history.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
@@ -36,13 +37,13 @@ function pipeline(stage: Stage): {
   registry: Registry;
   stop: () => void;
 } {
-  const table = new NodeTable(LIMITS);
-  const registry = new Registry();
   const thresholds = Thresholds.load();
+  const table = new NodeTable(LIMITS, new Map(), new CompiledThresholds(thresholds).judge);
+  const registry = new Registry();
   const lines = new LineHandler(table, createSelfMetrics(registry), new RateLimitedLog(silentLogger));
   let stop = () => {};
   if (stage === 'stream' || stage === 'history') {
-    const live = createLiveEvents(lines, table, thresholds, registry, {
+    const live = createLiveEvents(lines, table, registry, {
       windowEvents: 20_000,
       maxBufferedBytes: 1 << 20,
       maxSubscribers: 1000,

@@ -30,8 +30,9 @@ import { MaintenanceSchedule } from './state/maintenance-schedule.ts';
 import { loadSafetyRules, unmatchedRules } from './state/safety-rules.ts';
 import { stateFilePath } from './state/node-state-file.ts';
 import { startNodeStateSaver } from './state/node-state-saver.ts';
+import { CompiledThresholds } from './state/node-judge.ts';
 import { NodeTable } from './state/node-table.ts';
-import { loadThresholdsConfig, Thresholds } from './state/thresholds.ts';
+import { loadThresholdsConfig, Thresholds } from '../config/thresholds.ts';
 import { historyRoute } from './store/history-route.ts';
 import { createStore, type Store } from './store/store.ts';
 
@@ -95,6 +96,8 @@ export async function startBridge(
       maxCustomKeysPerNode: options.maxCustomKeysPerNode,
     },
     inventory,
+    // Every value is judged once, at ingest; the API, page, stream and RTS2 carry that status.
+    new CompiledThresholds(thresholds).judge,
   );
 
   const registry = new Registry();
@@ -199,7 +202,7 @@ export async function startBridge(
     { ...ingestOptions(options), durable: () => store.durable() },
     log.child('ingest'),
   );
-  const live = createLiveEvents(lines, table, thresholds, registry, {
+  const live = createLiveEvents(lines, table, registry, {
     windowEvents: options.streamWindow,
     maxBufferedBytes: options.streamMaxBufferedBytes,
     maxSubscribers: options.streamMaxSubscribers,

@@ -8,7 +8,7 @@ import { bridgeOptionSpecs, type BridgeOptions } from '../bridge/options.ts';
 import { eventsFilePath } from '../bridge/state/event-history-file.ts';
 import { loadInventory, readInventoryFile } from '../bridge/state/inventory.ts';
 import { describeRule, loadSafetyRules, unmatchedRules } from '../bridge/state/safety-rules.ts';
-import { BUILTIN_THRESHOLDS_PATH, loadThresholdsConfig } from '../bridge/state/thresholds.ts';
+import { BUILTIN_THRESHOLDS_PATH, loadThresholdsConfig } from '../config/thresholds.ts';
 import { databaseConfig } from '../bridge/store/store-config.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { loadOptions } from '../config/load.ts';

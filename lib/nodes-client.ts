@@ -1,12 +1,14 @@
 import { z } from 'zod';
+import { STATUSES } from '../protocol/status.ts';
 
-const status = z.enum(['ok', 'warning', 'error', 'stale']);
+const status = z.enum(STATUSES);
 
 const metric = z.object({
   key: z.string(),
   qualifier: z.string().nullable(),
   value: z.number(),
   timestamp: z.number(),
+  // Judged once by the bridge at ingest, at the levels it sends along (protocol/status.ts).
   status,
   warning: z.number().nullable(),
   error: z.number().nullable(),

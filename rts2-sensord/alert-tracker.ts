@@ -1,34 +1,35 @@
 import type { MessageType } from './protocol/state-bits.ts';
-import type { Reading, ReadingCondition } from './readings.ts';
+import type { Status } from '../protocol/status.ts';
+import type { Reading } from './readings.ts';
 
 export interface Alert {
   readonly type: MessageType;
   readonly text: string;
 }
 
-const TYPE: Record<Exclude<ReadingCondition, 'stale'>, MessageType> = {
+const TYPE: Record<Exclude<Status, 'stale'>, MessageType> = {
   ok: 'info',
   warning: 'warning',
   error: 'error',
 };
 
 /**
- * One `M` line per change of a reading's condition (docs/rts2-wire.md §7: messages are the only alert
- * rts2-mon keeps in history). Staleness is not a change: a reading keeps its last known condition
+ * One `M` line per change of a reading's status (docs/rts2-wire.md §7: messages are the only alert
+ * rts2-mon keeps in history). Staleness is not a change: a reading keeps its last known status
  * through a gap, so a bridge restart does not repeat every warning. A reading seen for the first
  * time counts as coming from `ok`, so problems present at start-up are announced once.
  */
 export class AlertTracker {
-  private readonly last = new Map<string, ReadingCondition>();
+  private readonly last = new Map<string, Status>();
 
   track(readings: readonly Reading[]): Alert[] {
     const alerts: Alert[] = [];
     for (const r of readings) {
-      if (r.alert === undefined || r.condition === 'stale') continue;
+      if (r.alert === undefined || r.status === 'stale') continue;
       const before = this.last.get(r.id) ?? 'ok';
-      this.last.set(r.id, r.condition);
-      if (before === r.condition) continue;
-      alerts.push({ type: TYPE[r.condition], text: r.alert[r.condition] });
+      this.last.set(r.id, r.status);
+      if (before === r.status) continue;
+      alerts.push({ type: TYPE[r.status], text: r.alert[r.status] });
     }
     return alerts;
   }

@@ -22,7 +22,7 @@ export class ClusterValues {
         this.table.set(name, r.value);
         this.table.setDescription(name, r.description);
       }
-      this.table.setClass(name, errorClassOf(r.condition));
+      this.table.setClass(name, errorClassOf(r.status));
     }
   }
 }

@@ -24,13 +24,13 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
  * nodes are warnings).
  */
 export function nodesSummary(readings: readonly Reading[]): string {
-  const nodes = new Map<string, { down: boolean; maintenance: boolean; worst: Reading['condition'] }>();
+  const nodes = new Map<string, { down: boolean; maintenance: boolean; worst: Reading['status'] }>();
   for (const r of readings) {
     if (r.node === undefined) continue;
     const n = nodes.get(r.node.name) ?? { down: false, maintenance: false, worst: 'ok' };
     if (r.node.maintenance !== undefined) n.maintenance = true;
     else if (r.id.endsWith(':up') && r.value === false) n.down = true;
-    else if (r.condition === 'error' || (r.condition === 'warning' && n.worst !== 'error')) n.worst = r.condition;
+    else if (r.status === 'error' || (r.status === 'warning' && n.worst !== 'error')) n.worst = r.status;
     nodes.set(r.node.name, n);
   }
   if (nodes.size === 0) return 'no nodes shown yet';
@@ -71,7 +71,7 @@ export function deviceState(
   const failing =
     hwErrorFrom === 'none'
       ? undefined
-      : readings.find((r) => r.condition === 'error' && r.node !== undefined && counts(r.node.critical));
+      : readings.find((r) => r.status === 'error' && r.node !== undefined && counts(r.node.critical));
   let state = 0;
   const causes: string[] = [];
   if (failing !== undefined) {

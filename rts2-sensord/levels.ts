@@ -3,16 +3,15 @@ import {
   countChangedLevels,
   loadThresholdsConfig,
   Thresholds,
-  type Levels,
   type ThresholdsConfig,
-} from '../bridge/state/thresholds.ts';
-
-export type Condition = 'ok' | 'warning' | 'error';
+} from '../config/thresholds.ts';
+import type { Levels } from '../protocol/status.ts';
 
 /**
  * Warning and error levels as the device applies them: the thresholds file the bridge reads (node
  * override > group override > default), whose defaults an operator may change from rts2-mon. An
  * edited default acts like an edit of `defaults:` in the file: node and group overrides still win.
+ * The file is read and validated once per load or reload (config/thresholds.ts).
  */
 export class DeviceLevels {
   private thresholds: Thresholds;
@@ -45,10 +44,6 @@ export class DeviceLevels {
 
   levels(node: string, group: string, key: string): Levels | undefined {
     return this.thresholds.levels(node, group, key);
-  }
-
-  condition(node: string, group: string, key: string, value: number): Condition {
-    return this.thresholds.status(node, group, key, value);
   }
 
   setDefault(key: string, levels: Levels): void {

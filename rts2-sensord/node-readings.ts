@@ -1,6 +1,7 @@
 import type { BridgeMetric, KnownNode } from './bridge/bridge-feed.ts';
+import { levelStatus, sameLevels, type Levels, type Status } from '../protocol/status.ts';
 import type { DeviceLevels } from './levels.ts';
-import type { AlertTexts, Reading, ReadingCondition } from './readings.ts';
+import type { AlertTexts, Reading } from './readings.ts';
 import { mountPart, nodeAlias } from './value-names.ts';
 import { percentText, probeUpText, rateText, roundTripText, secondsText } from './value-text.ts';
 
@@ -52,6 +53,22 @@ function shown(m: BridgeMetric): Shown | undefined {
   }
 }
 
+/**
+ * The status of a current figure: the bridge's, judged once at its ingest. Only where the device's
+ * own levels differ from those the bridge judged with (an rts2-mon edit the bridge has not loaded yet,
+ * a device given another file, a bridge too old to send them) does it apply its own, so an edit
+ * re-flags values at once.
+ */
+function figureStatus(m: BridgeMetric, levels: Levels | undefined): Status {
+  const judgedWith =
+    m.warning === undefined || m.error === undefined
+      ? 'unknown'
+      : m.warning === null || m.error === null
+        ? undefined
+        : { warning: m.warning, error: m.error };
+  return judgedWith !== 'unknown' && sameLevels(levels, judgedWith) ? m.status : levelStatus(levels, m.value);
+}
+
 const amount = (value: number, unit: string) =>
   unit === '%'
     ? `${value.toFixed(1)}%`
@@ -77,7 +94,7 @@ export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
   const seenAt = view.lastSeenSecondsAgo === null ? undefined : known.fetchedAt - view.lastSeenSecondsAgo * 1000;
   const ageSeconds = seenAt === undefined ? Number.NaN : Math.max(0, Math.round((ctx.now - seenAt) / 1000));
   const up = view.up && seenAt !== undefined && ctx.now - seenAt <= ctx.downAfterMs;
-  const downCondition: ReadingCondition = view.critical ? 'error' : 'warning';
+  const downStatus: Status = view.critical ? 'error' : 'warning';
   const silence = Number.isNaN(ageSeconds) ? 'has never reported' : `sent no report for ${ageSeconds} s`;
   // A node that was up when the device lost sight of the bridge, silent since: its agent may simply
   // not have reconnected to the bridge yet. It gets one --down-after from the bridge's return before
@@ -98,7 +115,7 @@ export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
       display: 'plain',
       description: `[bool] ${view.node} reports arrive (group ${view.group}${view.critical ? ', critical' : ''})`,
       value: up,
-      condition: !ctx.bridgeOk || unjudged ? 'stale' : up ? 'ok' : downCondition,
+      status: !ctx.bridgeOk || unjudged ? 'stale' : up ? 'ok' : downStatus,
       node,
       alert: { warning: `${view.node} ${silence}`, error: `${view.node} ${silence}`, ok: `${view.node} reports again` },
     },
@@ -110,7 +127,7 @@ export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
       description: `[s] ${view.node} time since its last report`,
       value: secondsText(ageSeconds),
       figure: ageSeconds,
-      condition: 'ok',
+      status: 'ok',
       node,
     },
   ];
@@ -139,7 +156,7 @@ export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
       description: `[${s.unit}] ${subject}`,
       value: s.text(value),
       figure: value,
-      condition: fresh ? ctx.levels.condition(view.node, view.group, m.key, m.value) : 'stale',
+      status: fresh ? figureStatus(m, levels) : 'stale',
       node,
       metric: { key: m.key, where: m.qualifier === null ? view.node : `${view.node}:${m.qualifier}` },
       ...(alert === undefined ? {} : { alert }),
@@ -147,5 +164,5 @@ export function nodeReadings(known: KnownNode, ctx: NodeContext): Reading[] {
   }
   // In a maintenance window (the bridge's node view says so) nothing of the node is a warning or an
   // error: no flags, no messages, no HW ERROR; the state text counts it as "in maintenance".
-  return view.maintenance == null ? readings : readings.map((r) => ({ ...r, condition: 'stale' }));
+  return view.maintenance == null ? readings : readings.map((r) => ({ ...r, status: 'stale' }));
 }

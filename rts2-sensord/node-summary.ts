@@ -1,4 +1,5 @@
-import { conditionRank, type Reading, type ReadingCondition } from './readings.ts';
+import { statusRank, worst as worse, type Status } from '../protocol/status.ts';
+import type { Reading } from './readings.ts';
 import { NO_DATA } from './value-text.ts';
 
 /** One node's readings as nodeReadings made them, with the node's alias and description parts. */
@@ -26,24 +27,24 @@ export function nodeSummaryReading(g: NodeGroup): Reading {
     if (r.metric?.key !== 'disk' || r.figure === undefined || Number.isNaN(r.figure)) continue;
     if (
       fullest === undefined ||
-      conditionRank(r.condition) > conditionRank(fullest.condition) ||
-      (r.condition === fullest.condition && r.figure > (fullest.figure ?? 0))
+      statusRank(r.status) > statusRank(fullest.status) ||
+      (r.status === fullest.status && r.figure > (fullest.figure ?? 0))
     )
       fullest = r;
   }
   const first = g.readings[0];
-  // A node not up is exactly as its `_up` (its figures are stale); an up node as its worst figure.
-  let worst: ReadingCondition = up?.condition ?? 'stale';
+  // A node not up is exactly as its `_up` (its figures are stale); an up node as its worst current
+  // figure: a stale reading says nothing, so it never wins over a current one.
+  let worst: Status = up?.status ?? 'stale';
   if (up?.value === true)
-    for (const r of g.readings)
-      if (r.condition !== 'stale' && conditionRank(r.condition) > conditionRank(worst)) worst = r.condition;
+    for (const r of g.readings) if (r.status !== 'stale') worst = worst === 'stale' ? r.status : worse(worst, r.status);
   let text: string;
   const maintenance = first?.node?.maintenance;
   if (maintenance !== undefined) {
     text = `maintenance until ${new Date(maintenance.until * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC${maintenance.reason === '' ? '' : `: ${maintenance.reason}`}`;
   } else if (up?.value !== true) {
     text =
-      up?.condition === 'stale' || up?.alert === undefined
+      up?.status === 'stale' || up?.alert === undefined
         ? NO_DATA
         : `down: ${up.alert.warning.slice(g.node.length + 1)}`;
   } else {
@@ -57,7 +58,7 @@ export function nodeSummaryReading(g: NodeGroup): Reading {
     display: 'plain',
     description: `[node] ${g.node} (group ${g.group}): cpu, memory, fullest disk; --node-values full shows every figure`,
     value: text,
-    condition: worst,
+    status: worst,
     ...(first?.node === undefined ? {} : { node: first.node }),
   };
 }

@@ -1,10 +1,8 @@
+import type { Status } from '../protocol/status.ts';
 import type { Rts2Scalar } from './protocol/encode.ts';
 import type { Display, ErrorClass, ValueType } from './protocol/value-flags.ts';
 
-/** `stale`: nothing current is known; shown without flags and never announced as a change. */
-export type ReadingCondition = 'ok' | 'warning' | 'error' | 'stale';
-
-/** Texts of the `M` line sent when a reading enters each condition. */
+/** Texts of the `M` line sent when a reading enters each status. */
 export interface AlertTexts {
   readonly warning: string;
   readonly error: string;
@@ -26,7 +24,8 @@ export interface Reading {
   readonly value: Rts2Scalar;
   /** The number behind a figure shown as text (`12.0%`); NaN when there is no current data. */
   readonly figure?: number;
-  readonly condition: ReadingCondition;
+  /** `stale`: nothing current is known; shown without flags and never announced as a change. */
+  readonly status: Status;
   /** The node this reading is about, for the device state; `maintenance` while it is in a window. */
   readonly node?: {
     readonly name: string;
@@ -39,12 +38,6 @@ export interface Reading {
   readonly alert?: AlertTexts;
 }
 
-export function errorClassOf(condition: ReadingCondition): ErrorClass {
-  return condition === 'warning' || condition === 'error' ? condition : 'good';
-}
-
-const RANK: Record<ReadingCondition, number> = { stale: 0, ok: 1, warning: 2, error: 3 };
-
-export function conditionRank(condition: ReadingCondition): number {
-  return RANK[condition];
+export function errorClassOf(status: Status): ErrorClass {
+  return status === 'warning' || status === 'error' ? status : 'good';
 }

@@ -17,7 +17,7 @@ import { systemError } from './protocol/return-codes.ts';
 import { DEVICE_NOT_READY, MESSAGE_TYPE } from './protocol/state-bits.ts';
 import { bridgeReading, countReadings, DEVICE_VALUE_NAMES, worstReadings } from './summary-readings.ts';
 import { ThresholdValues } from './threshold-values.ts';
-import { saveDefaultLevels } from './thresholds-file-writer.ts';
+import { saveDefaultLevels } from '../config/thresholds.ts';
 import { NodeAliases, ValueNames } from './value-names.ts';
 import { ValueTable } from './value-table.ts';
 

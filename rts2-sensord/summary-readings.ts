@@ -1,5 +1,6 @@
 import type { FeedState } from './bridge/bridge-feed.ts';
-import { conditionRank, type Reading } from './readings.ts';
+import { statusRank } from '../protocol/status.ts';
+import type { Reading } from './readings.ts';
 
 /** Metrics that get a cluster-wide "worst" value pair. */
 export const WORST_METRICS = [
@@ -26,7 +27,7 @@ export function bridgeReading(feed: FeedState, url: string): Reading {
     display: 'plain',
     description: `[bool] the obsmon bridge ${url} answers`,
     value: feed.ok,
-    condition: feed.polls === 0 ? 'stale' : feed.ok ? 'ok' : 'error',
+    status: feed.polls === 0 ? 'stale' : feed.ok ? 'ok' : 'error',
     alert: {
       warning: `obsmon bridge ${url} unreachable: ${feed.error ?? ''}`,
       error: `obsmon bridge ${url} unreachable: ${feed.error ?? ''}`,
@@ -44,7 +45,7 @@ export function countReadings(feed: FeedState, perNode: readonly Reading[]): Rea
     display: 'plain',
     description,
     value,
-    condition: 'ok',
+    status: 'ok',
   });
   return [
     count('nodes', '[count] nodes shown by this device', feed.nodes.size),
@@ -54,7 +55,7 @@ export function countReadings(feed: FeedState, perNode: readonly Reading[]): Rea
 }
 
 /**
- * Per metric the worst current figure over all shown nodes (most severe condition first, then the
+ * Per metric the worst current figure over all shown nodes (most severe status first; stale figures are no candidates, then the
  * highest value) and where it is, so one line of rts2-mon answers "is anything full?".
  */
 export function worstReadings(perNode: readonly Reading[]): Reading[] {
@@ -62,9 +63,8 @@ export function worstReadings(perNode: readonly Reading[]): Reading[] {
   for (const { key, label } of WORST_METRICS) {
     let worst: Reading | undefined;
     for (const r of perNode) {
-      if (r.metric?.key !== key || r.condition === 'stale' || r.figure === undefined || Number.isNaN(r.figure))
-        continue;
-      const rank = conditionRank(r.condition) - (worst === undefined ? 0 : conditionRank(worst.condition));
+      if (r.metric?.key !== key || r.status === 'stale' || r.figure === undefined || Number.isNaN(r.figure)) continue;
+      const rank = statusRank(r.status) - (worst === undefined ? 0 : statusRank(worst.status));
       if (worst === undefined || rank > 0 || (rank === 0 && r.figure > (worst.figure ?? Number.NaN))) worst = r;
     }
     readings.push(
@@ -75,7 +75,7 @@ export function worstReadings(perNode: readonly Reading[]): Reading[] {
         display: 'percents',
         description: `[%] highest ${label} of all shown nodes`,
         value: worst?.figure ?? Number.NaN,
-        condition: worst?.condition ?? 'stale',
+        status: worst?.status ?? 'stale',
       },
       {
         id: `device:worst_${key}_node`,
@@ -84,7 +84,7 @@ export function worstReadings(perNode: readonly Reading[]): Reading[] {
         display: 'plain',
         description: key === 'disk' ? `node:mount with the highest ${label}` : `node with the highest ${label}`,
         value: worst?.metric?.where ?? '',
-        condition: 'ok',
+        status: 'ok',
       },
     );
   }

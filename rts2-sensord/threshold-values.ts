@@ -1,4 +1,4 @@
-import type { Levels } from '../bridge/state/thresholds.ts';
+import type { Levels } from '../protocol/status.ts';
 import type { DeviceLevels } from './levels.ts';
 import { badValues, ok, systemError, type CommandReturn } from './protocol/return-codes.ts';
 import type { ValueTable } from './value-table.ts';

@@ -4,7 +4,7 @@ import type { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import type { NodeTable } from '../state/node-table.ts';
 import { viewNode, type NodeView } from '../state/node-view.ts';
 import { mergeNodeViews } from '../peers/merge-views.ts';
-import type { Thresholds } from '../state/thresholds.ts';
+import type { Thresholds } from '../../config/thresholds.ts';
 import { pageRoutes } from './page-routes.ts';
 import { safetyRoute } from './safety-route.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';

@@ -4,7 +4,7 @@ import type { LineHandler } from '../ingest/line-handler.ts';
 import { seriesId } from '../../protocol/series-id.ts';
 import type { NodeTable } from '../state/node-table.ts';
 import { StatusTracker, type StatusChange } from '../state/status-tracker.ts';
-import type { Thresholds } from '../state/thresholds.ts';
+import type { Status } from '../../protocol/status.ts';
 import { EventLog } from './event-log.ts';
 import { STREAM_REFUSE_REASONS, streamHandler } from './stream.ts';
 import { STREAM_DROP_REASONS, StreamHub } from './stream-hub.ts';
@@ -24,15 +24,9 @@ export interface LiveEventsOptions {
  * Feeds the event log from ingest (every report, every threshold crossing) and from a 1 s sweep
  * (nodes going down), and builds the `/api/v1/stream` handler on it.
  */
-export function createLiveEvents(
-  lines: LineHandler,
-  table: NodeTable,
-  thresholds: Thresholds,
-  registry: Registry,
-  options: LiveEventsOptions,
-) {
+export function createLiveEvents(lines: LineHandler, table: NodeTable, registry: Registry, options: LiveEventsOptions) {
   const log = new EventLog(options.windowEvents, randomBytes(4).toString('hex'));
-  const tracker = new StatusTracker(table, thresholds, options.downAfterMs);
+  const tracker = new StatusTracker(table, options.downAfterMs);
   const dropped = new Counter({
     name: 'obsmon_bridge_stream_dropped_subscribers_total',
     help: 'Stream subscribers disconnected, by reason: slow (too far behind), total_buffered (all subscribers together held too much), stalled (socket took nothing for 60 s)',
@@ -74,11 +68,16 @@ export function createLiveEvents(
     },
   });
 
+  const flagged = new Map<string, Status>();
   const unsubscribe = lines.onReport((report) => {
+    flagged.clear();
+    const changes = tracker.onReport(report, flagged);
     // Keys are agent text: built by fromEntries (own properties only, `__proto__` included), never indexed.
     const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
-    log.append('report', report.node, { node: report.node, timestamp: report.timestamp, values });
-    for (const change of tracker.onReport(report)) status(change);
+    // The status judged at ingest of each value not ok, so the page shows it without judging (docs/api.md).
+    const event = { node: report.node, timestamp: report.timestamp, values };
+    log.append('report', report.node, flagged.size === 0 ? event : { ...event, status: Object.fromEntries(flagged) });
+    for (const change of changes) status(change);
   });
   const status = (change: StatusChange) => {
     log.append('status', change.node, change);

@@ -1,6 +1,6 @@
 import { isUp, type NodeState, type NodeTable, type SeriesState } from '../state/node-table.ts';
 import type { MaintenanceLookup } from '../state/node-view.ts';
-import type { Thresholds } from '../state/thresholds.ts';
+import type { Thresholds } from '../../config/thresholds.ts';
 import { CUSTOM_METRIC, defaultQualifier, STANDARD_METRICS } from './metric-names.ts';
 
 export interface NodeExpositionOptions {

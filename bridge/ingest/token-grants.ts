@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../config/config-error.ts';
-import { readYamlFile } from '../state/yaml-file.ts';
+import { readYamlFile } from '../../config/yaml-file.ts';
 
 /** What an authenticated connection may report: any node, or the nodes matching these patterns. */
 export interface Grant {

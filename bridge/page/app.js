@@ -5,6 +5,7 @@ import { renderNodePage } from './node-page.js';
 import { splitSeriesId } from './series-id.js';
 
 const BAR_KEYS = ['cpu', 'mem', 'disk'];
+// The ranking of protocol/status.ts (test/unit/page/status-rank.test.ts holds them together): the page cannot import it.
 const RANK = { ok: 0, stale: 1, warning: 2, error: 3 };
 /*
  * Worst first: a critical node that is down above everything (nothing else tells the operator that
@@ -59,12 +60,6 @@ export function formatRate(bytesPerSecond) {
     i += 1;
   }
   return `${i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
-}
-
-function statusOf(metric) {
-  if (metric.error !== null && metric.value >= metric.error) return 'error';
-  if (metric.warning !== null && metric.value >= metric.warning) return 'warning';
-  return 'ok';
 }
 
 function nodeStatus(node) {
@@ -367,14 +362,15 @@ function applyReport(report) {
   const node = state.nodes.get(report.node);
   if (node === undefined) return refreshNode(report.node).then(renderOverview);
   let unknown = false;
+  // The bridge judged every value once at ingest and lists the ones not ok: nothing is judged here.
+  const flagged = new Map(Object.entries(report.status ?? {}));
   for (const [id, value] of Object.entries(report.values)) {
     const { key, qualifier } = splitSeriesId(id);
     const metric = node.metrics.find((m) => m.key === key && m.qualifier === qualifier);
     if (metric === undefined) {
       unknown = true;
     } else if (report.timestamp >= metric.timestamp) {
-      Object.assign(metric, { value, timestamp: report.timestamp });
-      metric.status = statusOf(metric);
+      Object.assign(metric, { value, timestamp: report.timestamp, status: flagged.get(id) ?? 'ok' });
     }
   }
   node.rev = (node.rev ?? 0) + 1;

@@ -5,7 +5,12 @@ import { inventoryChanges, readInventoryFile, type InventoryEntry } from './inve
 import type { MaintenanceWindow } from './maintenance-windows.ts';
 import type { NodeTable } from './node-table.ts';
 import { loadSafetyRules, unmatchedRules, type SafetyRule } from './safety-rules.ts';
-import { countChangedLevels, loadThresholdsConfig, Thresholds, type ThresholdsConfig } from './thresholds.ts';
+import {
+  countChangedLevels,
+  loadThresholdsConfig,
+  Thresholds,
+  type ThresholdsConfig,
+} from '../../config/thresholds.ts';
 
 export interface ReloadOutcome {
   /** Every file was valid and is in use now. */
@@ -91,6 +96,9 @@ export class ConfigReloader {
       const changed = countChangedLevels(this.thresholdsConfig, next);
       const fresh = new Thresholds(next);
       this.live.thresholds.replaceWith(fresh);
+      // Live values carry their status from ingest: judge them again at the new levels now, so the
+      // API shows them at once and the next report announces any crossing the reload made.
+      this.live.table.rejudge();
       this.latest = fresh;
       this.thresholdsConfig = next;
       this.reloads.labels('thresholds', 'success').inc();

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { closedObject, describeValue, hostPort, yamlBoolean } from '../../config/common-schemas.ts';
 import { NODE_PATTERN } from '../../protocol/keys.ts';
 import { maintenanceWindowSchema, type MaintenanceWindow } from './maintenance-windows.ts';
-import { readYamlFile } from './yaml-file.ts';
+import { readYamlFile } from '../../config/yaml-file.ts';
 
 /** A node the site expects: it is listed (down) from start-up until it reports. */
 export interface InventoryEntry {

@@ -6,7 +6,7 @@ import { NODE_PATTERN, QUALIFIER_PATTERN } from '../../protocol/keys.ts';
 import { parseLine } from '../../protocol/line.ts';
 import { LineSplitter } from '../../protocol/line-splitter.ts';
 import { seriesId } from '../../protocol/series-id.ts';
-import type { NodeState, NodeTable, SavedNode, SeriesState } from './node-table.ts';
+import type { NodeState, NodeTable, SavedNode, SavedSeries } from './node-table.ts';
 
 /*
  * The node table across restarts, as JSON lines: a header, one line per node that has reported, and
@@ -218,7 +218,7 @@ function savedNode(value: unknown, lineNumber: number, nowMs: number): SavedNode
   const parsed = parseLine(`${value['node']} ${String(lastTimestamp)} ${pairs.length === 0 ? 'x=0' : pairs.join(' ')}`);
   if (!parsed.ok) throw new Invalid(`${at}: ${parsed.reason}: ${parsed.detail}`);
   if (parsed.report.samples.length !== Math.max(1, pairs.length)) throw new Invalid(`${at}: malformed series`);
-  const series: SeriesState[] =
+  const series: SavedSeries[] =
     pairs.length === 0
       ? []
       : parsed.report.samples.map((s, i) => ({ key: s.key, qualifier: s.qualifier, value: s.value, ...times[i]! }));

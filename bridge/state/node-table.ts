@@ -2,7 +2,9 @@ import { standardKey } from '../../protocol/keys.ts';
 import { seriesId } from '../../protocol/series-id.ts';
 import type { Report, Sample } from '../../protocol/line.ts';
 import type { RejectReason } from '../../protocol/reject-reasons.ts';
+import type { LevelStatus } from '../../protocol/status.ts';
 import { DEFAULT_GROUP, type InventoryEntry } from './inventory.ts';
+import { JUDGE_NOTHING, type NodeJudge } from './node-judge.ts';
 
 /** Latest value of one `key[@qualifier]` of a node. */
 export interface SeriesState {
@@ -13,7 +15,12 @@ export interface SeriesState {
   timestamp: number;
   /** Bridge clock when `value` arrived, ms. */
   receivedAt: number;
+  /** `value` judged at the node's levels once, when it arrived (and again on a reload); staleness is the reader's. */
+  status: LevelStatus;
 }
+
+/** A series as a state file keeps it: its status is judged again at today's levels. */
+export type SavedSeries = Omit<SeriesState, 'status'>;
 
 export interface NodeState {
   readonly name: string;
@@ -72,7 +79,7 @@ export interface SavedNode {
   readonly lastTimestamp: number;
   readonly lastReceivedAt: number;
   readonly clockSkewSeconds: number;
-  readonly series: readonly SeriesState[];
+  readonly series: readonly SavedSeries[];
 }
 
 export type RestoreOutcome =
@@ -89,6 +96,8 @@ export class NodeTable {
   constructor(
     private readonly limits: NodeTableLimits,
     private inventory: ReadonlyMap<string, InventoryEntry> = new Map(),
+    /** Status of each value that becomes a series' live value (bridge/state/node-judge.ts). */
+    private readonly judge: NodeJudge = JUDGE_NOTHING,
   ) {
     for (const entry of inventory.values()) this.byName.set(entry.name, newNode(entry.name, entry));
   }
@@ -125,6 +134,7 @@ export class NodeTable {
       node.clockSkewSeconds = report.timestamp - nowSeconds;
     }
     node.lastReceivedAt = nowMs;
+    const judge = this.judge(node);
 
     // One Map lookup per sample; the report's own samples are passed on unless one was dropped.
     const samples = report.samples;
@@ -150,13 +160,21 @@ export class NodeTable {
           }
           node.customKeys.add(sample.key);
         }
-        series = { key: sample.key, qualifier: sample.qualifier, value: sample.value, timestamp, receivedAt: nowMs };
+        series = {
+          key: sample.key,
+          qualifier: sample.qualifier,
+          value: sample.value,
+          timestamp,
+          receivedAt: nowMs,
+          status: judge(sample.key, sample.value),
+        };
         node.series.set(id, series);
       } else if (timestamp >= series.timestamp) {
         // Newest by agent time wins: a replayed old report never overwrites a fresher value.
         series.value = sample.value;
         series.timestamp = timestamp;
         series.receivedAt = nowMs;
+        series.status = judge(sample.key, sample.value);
       }
       slots.push(series);
       kept?.push(sample);
@@ -183,15 +201,31 @@ export class NodeTable {
       const node = this.byName.get(name);
       if (next.has(name) || node === undefined) continue;
       if (this.limits.enforceInventory || node.lastReceivedAt === undefined) this.byName.delete(name);
-      else this.byName.set(name, { ...node, group: DEFAULT_GROUP, critical: false, inInventory: false });
+      else {
+        const left = { ...node, group: DEFAULT_GROUP, critical: false, inInventory: false };
+        this.byName.set(name, left);
+        this.rejudgeNode(left);
+      }
     }
     for (const entry of next.values()) {
       const node = this.byName.get(entry.name);
       if (node === undefined) this.byName.set(entry.name, newNode(entry.name, entry));
       else if (!node.inInventory || node.group !== entry.group || node.critical !== entry.critical) {
-        this.byName.set(entry.name, { ...node, group: entry.group, critical: entry.critical, inInventory: true });
+        const moved = { ...node, group: entry.group, critical: entry.critical, inInventory: true };
+        this.byName.set(entry.name, moved);
+        if (moved.group !== node.group) this.rejudgeNode(moved);
       }
     }
+  }
+
+  /** Judge every live value again (the levels changed: SIGHUP reload of the thresholds). */
+  rejudge(): void {
+    for (const node of this.byName.values()) this.rejudgeNode(node);
+  }
+
+  private rejudgeNode(node: NodeState): void {
+    const judge = this.judge(node);
+    for (const s of node.series.values()) s.status = judge(s.key, s.value);
   }
 
   /**
@@ -210,6 +244,7 @@ export class NodeTable {
     node.lastReceivedAt = saved.lastReceivedAt;
     node.clockSkewSeconds = saved.clockSkewSeconds;
     let droppedSeries = 0;
+    const judge = this.judge(node);
     for (const s of saved.series) {
       const id = seriesId(s.key, s.qualifier);
       if (node.series.has(id)) continue;
@@ -228,6 +263,7 @@ export class NodeTable {
         value: s.value,
         timestamp: s.timestamp,
         receivedAt: s.receivedAt,
+        status: judge(s.key, s.value),
       });
     }
     return { ok: true, droppedSeries };

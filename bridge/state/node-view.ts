@@ -1,6 +1,7 @@
 import { isUp, type NodeState } from './node-table.ts';
 import type { MaintenanceState } from './maintenance-windows.ts';
-import { worst, type Status, type Thresholds } from './thresholds.ts';
+import type { Thresholds } from '../../config/thresholds.ts';
+import { worst, type Status } from '../../protocol/status.ts';
 
 /** One metric of a node as the API shows it. */
 export interface MetricView {
@@ -51,7 +52,8 @@ export function viewNode(
   for (const s of node.series.values()) {
     const fresh = up && nowMs - s.receivedAt <= downAfterMs;
     const levels = thresholds.levels(node.name, node.group, s.key);
-    const metricStatus: Status = fresh ? thresholds.status(node.name, node.group, s.key, s.value) : 'stale';
+    // The status judged at ingest, carried: nothing is judged again for a view.
+    const metricStatus: Status = fresh ? s.status : 'stale';
     if (up) status = worst(status, metricStatus);
     metrics.push({
       key: s.key,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { closedObject, describeValue, yamlBoolean } from '../../config/common-schemas.ts';
 import { NODE_PATTERN } from '../../protocol/keys.ts';
 import type { InventoryEntry } from './inventory.ts';
-import { readYamlFile } from './yaml-file.ts';
+import { readYamlFile } from '../../config/yaml-file.ts';
 
 /** What is wrong with a node, as the safety endpoint judges it from the node's view. */
 export type SafetyCondition = 'down' | 'error';

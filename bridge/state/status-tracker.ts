@@ -1,7 +1,7 @@
 import type { AcceptedReport, NodeTable } from './node-table.ts';
 import { seriesId } from '../../protocol/series-id.ts';
 import { isUp } from './node-table.ts';
-import type { Status, Thresholds } from './thresholds.ts';
+import type { Status } from '../../protocol/status.ts';
 
 /** A metric crossing a level, or a node going stale / coming back. */
 export type StatusChange =
@@ -24,7 +24,8 @@ export type StatusChange =
 
 /**
  * Remembers the last status of every series and node and reports transitions only, so consumers
- * (stream, RTS2 messages) hear about a crossing once, not on every report.
+ * (stream, RTS2 messages) hear about a crossing once, not on every report. It judges nothing: the
+ * status of each value was judged once at ingest (NodeTable.accept) and is only compared here.
  */
 export class StatusTracker {
   /** node -> series id -> last status; bounded by the table's limits, pruned with it. */
@@ -33,12 +34,14 @@ export class StatusTracker {
 
   constructor(
     private readonly table: NodeTable,
-    private readonly thresholds: Thresholds,
     private readonly downAfterMs: number,
   ) {}
 
-  /** Transitions caused by one accepted report (only samples that became the live value count). */
-  onReport(report: AcceptedReport): StatusChange[] {
+  /**
+   * Transitions caused by one accepted report (only samples that became the live value count).
+   * `flagged`, when given, receives the series id and status of each such value that is not ok.
+   */
+  onReport(report: AcceptedReport, flagged?: Map<string, Status>): StatusChange[] {
     const node = this.table.get(report.node);
     if (node === undefined) return [];
     const changes: StatusChange[] = [];
@@ -56,7 +59,8 @@ export class StatusTracker {
       const id = seriesId(sample.key, sample.qualifier);
       const series = node.series.get(id);
       if (series === undefined || series.timestamp !== report.timestamp) continue;
-      const to = this.thresholds.status(node.name, node.group, sample.key, sample.value);
+      const to = series.status;
+      if (to !== 'ok') flagged?.set(id, to);
       const from = statuses.get(id) ?? 'ok';
       statuses.set(id, to);
       if (from !== to)

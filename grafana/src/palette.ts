@@ -1,7 +1,7 @@
 import { MappingType, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
 import { ThresholdsConfigBuilder, ThresholdsMode } from '@grafana/grafana-foundation-sdk/dashboard';
 import { STATUS_COLOURS } from '../../bridge/expose/palette.ts';
-import type { Levels } from '../../bridge/state/thresholds.ts';
+import type { Levels } from '../../protocol/status.ts';
 
 /** The status page's colours (Okabe-Ito: ok green, warning blue, error vermilion, stale grey). */
 export const COLOURS = STATUS_COLOURS;

@@ -3,7 +3,8 @@ import { fetchNodes, type MetricJson, type NodeJson } from '../../lib/nodes-clie
 import { StatusStream } from './status-stream.ts';
 
 /** The parts of a bridge's node (docs/api.md `NodeView`) the device uses. */
-export type BridgeMetric = Pick<MetricJson, 'key' | 'qualifier' | 'value' | 'status'>;
+export type BridgeMetric = Pick<MetricJson, 'key' | 'qualifier' | 'value' | 'status'> &
+  Partial<Pick<MetricJson, 'warning' | 'error'>>;
 export type BridgeNode = Pick<NodeJson, 'node' | 'group' | 'critical' | 'up' | 'lastSeenSecondsAgo' | 'maintenance'> & {
   readonly metrics: readonly BridgeMetric[];
 };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { Thresholds } from '../../bridge/state/thresholds.ts';
+import { Thresholds } from '../../config/thresholds.ts';
 import { startPrometheus, type RealServer } from '../helpers/prometheus-servers.ts';
 import { influxQl, startInfluxd, type RealServer as Database } from '../helpers/real-servers.ts';
 import { connectTo } from '../helpers/tcp-client.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
-import { BUILTIN_THRESHOLDS_PATH } from '../../bridge/state/thresholds.ts';
+import { BUILTIN_THRESHOLDS_PATH } from '../../config/thresholds.ts';
 import type { SensordOptions } from '../../rts2-sensord/options.ts';
 import { startHarness, tempFile, type Harness } from '../helpers/rts2-peer/harness.ts';
 import { Monitor, type DeviceView } from '../helpers/rts2-peer/monitor.ts';

@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { STATUS_COLOURS } from '../../bridge/expose/palette.ts';
@@ -55,6 +57,24 @@ describe('status page in a real browser', () => {
     await expect.poll(() => fillColour(page!, 'cam01', 'disk')).toBe(hexToRgb(STATUS_COLOURS.error));
     expect(await page.locator('.card[data-node="cam01"] .bar[data-metric="disk"] .value').textContent()).toBe('93.5%');
     await page.screenshot({ path: `${ARTIFACTS_DIR}status-overview.png` });
+  });
+
+  test('colours are the status the bridge judged: levels changed by a reload show on the next report, page not reloaded', async () => {
+    const thresholds = join(mkdtempSync(join(tmpdir(), 'obsmon-page-')), 'thresholds.yaml');
+    writeFileSync(thresholds, 'defaults:\n  disk: { warning: 80, error: 90 }\n');
+    bridge = await startTestBridge({ thresholds });
+    const t = now();
+    await sendAndClose(bridge.ingestPort, `cam01 ${t} disk=60\n`);
+    page = await browser.newPage();
+    await page.goto(`${bridge.httpUrl}/`);
+    await page.locator('.card[data-node="cam01"][data-status="ok"]').waitFor();
+    await page.locator('#connection.live').waitFor();
+    // The page holds the levels of its snapshot (80/90); the bridge now judges at 50/55.
+    writeFileSync(thresholds, 'defaults:\n  disk: { warning: 50, error: 55 }\n');
+    expect(bridge.reload().ok).toBe(true);
+    await sendAndClose(bridge.ingestPort, `cam01 ${t + 1} disk=52\n`);
+    await page.locator('.card[data-node="cam01"][data-status="warning"]').waitFor({ timeout: 15_000 });
+    await expect.poll(() => fillColour(page!, 'cam01', 'disk')).toBe(hexToRgb(STATUS_COLOURS.warning));
   });
 
   test('a node that stops reporting is greyed with its last-seen time', async () => {

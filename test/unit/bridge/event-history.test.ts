@@ -14,8 +14,9 @@ import {
 import { readEventsFile, startEventsFile } from '../../../bridge/state/event-history-file.ts';
 import { EventRecorder } from '../../../bridge/state/event-recorder.ts';
 import { NodeTable } from '../../../bridge/state/node-table.ts';
+import { CompiledThresholds } from '../../../bridge/state/node-judge.ts';
 import { StatusTracker } from '../../../bridge/state/status-tracker.ts';
-import { loadThresholdsConfig, Thresholds } from '../../../bridge/state/thresholds.ts';
+import { loadThresholdsConfig, Thresholds } from '../../../config/thresholds.ts';
 import type { Logger } from '../../../lib/logger.ts';
 
 const limits = {
@@ -50,9 +51,13 @@ async function counter(registry: Registry, name: string, label: string): Promise
 function fleet(
   history: EventHistory,
   clock: { ms: number },
-  table = new NodeTable(limits, new Map([['cam1', { name: 'cam1', group: 'cameras', critical: true }]])),
+  table = new NodeTable(
+    limits,
+    new Map([['cam1', { name: 'cam1', group: 'cameras', critical: true }]]),
+    new CompiledThresholds(new Thresholds(loadThresholdsConfig())).judge,
+  ),
 ) {
-  const tracker = new StatusTracker(table, new Thresholds(loadThresholdsConfig()), DOWN_AFTER_MS);
+  const tracker = new StatusTracker(table, DOWN_AFTER_MS);
   const recorder = new EventRecorder(history, table, DOWN_AFTER_MS, () => clock.ms);
   return {
     table,

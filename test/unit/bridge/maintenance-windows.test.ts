@@ -16,7 +16,7 @@ import {
 } from '../../../bridge/state/maintenance-windows.ts';
 import { NodeTable } from '../../../bridge/state/node-table.ts';
 import { viewNode } from '../../../bridge/state/node-view.ts';
-import { loadThresholdsConfig, Thresholds } from '../../../bridge/state/thresholds.ts';
+import { loadThresholdsConfig, Thresholds } from '../../../config/thresholds.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'obsmon-maintenance-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { TokenGrants } from '../../../bridge/ingest/token-grants.ts';
 import { inventoryChanges, loadInventory, MAX_PROBES } from '../../../bridge/state/inventory.ts';
-import { countChangedLevels, loadThresholdsConfig } from '../../../bridge/state/thresholds.ts';
+import { countChangedLevels, loadThresholdsConfig } from '../../../config/thresholds.ts';
 import { STANDARD_KEYS } from '../../../protocol/keys.ts';
 import { ConfigError } from '../../../config/config-error.ts';
 

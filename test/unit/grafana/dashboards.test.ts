@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { STATUS_COLOURS } from '../../../bridge/expose/palette.ts';
-import { Thresholds } from '../../../bridge/state/thresholds.ts';
+import { Thresholds } from '../../../config/thresholds.ts';
 import { SERIES_COLOURS } from '../../../grafana/src/palette.ts';
 import { promtoolPath } from '../../helpers/promtool.ts';
 import { allPanels, leftoverVariables, loadDashboards, panelTargets, substitute } from './dashboard-targets.ts';

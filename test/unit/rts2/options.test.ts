@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { BUILTIN_THRESHOLDS_PATH } from '../../../bridge/state/thresholds.ts';
+import { BUILTIN_THRESHOLDS_PATH, saveDefaultLevels } from '../../../config/thresholds.ts';
 import { ConfigError } from '../../../config/config-error.ts';
 import { loadOptions } from '../../../config/load.ts';
 import { CommandQueue } from '../../../rts2-sensord/command-queue.ts';
@@ -8,7 +8,7 @@ import { DeviceLevels } from '../../../rts2-sensord/levels.ts';
 import { parseServer, sensordOptionSpecs } from '../../../rts2-sensord/options.ts';
 import { rts2Argv } from '../../../rts2-sensord/rts2-argv.ts';
 import { ThresholdValues } from '../../../rts2-sensord/threshold-values.ts';
-import { saveDefaultLevels } from '../../../rts2-sensord/thresholds-file-writer.ts';
+
 import { ValueTable } from '../../../rts2-sensord/value-table.ts';
 import { tempFile } from '../../helpers/rts2-peer/harness.ts';
 
@@ -98,6 +98,15 @@ describe('thresholds file', () => {
     const path = tempFile('thresholds.yaml', 'defaults:\n  cpu: { warning: 1, error: 2 }\n');
     saveDefaultLevels(path, 'mem', { warning: 60, error: 70 });
     expect(DeviceLevels.load(path).defaultLevels('mem')).toEqual({ warning: 60, error: 70 });
+  });
+
+  test('an edit is validated before it is saved: a file made invalid since the load is refused, not rewritten', () => {
+    const text = 'defaults:\n  cpu: { warning: 1, error: 2 }\n  dsk: { warning: 1, error: 2 }\n';
+    const path = tempFile('thresholds.yaml', text);
+    expect(() => saveDefaultLevels(path, 'cpu', { warning: 5, error: 6 })).toThrow(
+      `${path}:3: defaults.dsk: unknown metric "dsk"`,
+    );
+    expect(readFileSync(path, 'utf8')).toBe(text);
   });
 
   test('an invalid file is a ConfigError naming it', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { levelStatus, type Status } from '../../../protocol/status.ts';
 import { AlertTracker, summaryText, worstType } from '../../../rts2-sensord/alert-tracker.ts';
 import type { BridgeNode, KnownNode } from '../../../rts2-sensord/bridge/bridge-feed.ts';
 import { deviceState } from '../../../rts2-sensord/device-state.ts';
@@ -52,14 +53,14 @@ describe('nodeReadings', () => {
       ),
     );
     expect(Object.keys(r)).toEqual(['n1_up', 'n1_age', 'n1_cpu', 'n1_disk', 'n1_disk_data', 'n1_mem', 'n1_net_in']);
-    expect(r['n1_up']).toMatchObject({ value: true, condition: 'ok', type: 'bool' });
+    expect(r['n1_up']).toMatchObject({ value: true, status: 'ok', type: 'bool' });
     // Figures are operator text (docs/rts2.md, "Units"); the number stays in `figure`.
     expect(r['n1_age']).toMatchObject({ type: 'string', value: '2 s', figure: 2 });
     expect(r['n1_disk']).toMatchObject({
       type: 'string',
       value: '81.0%',
       figure: 81,
-      condition: 'warning',
+      status: 'warning',
       description: '[%] n1 disk /',
     });
     expect(r['n1_disk']!.alert!.warning).toBe('n1 disk / 81.0% at or above warning level 80.0%');
@@ -67,7 +68,7 @@ describe('nodeReadings', () => {
       type: 'string',
       value: '1.00 kB/s',
       description: '[B/s] n1 network in',
-      condition: 'ok',
+      status: 'ok',
     });
     expect(r['n1_net_in']!.alert).toBeUndefined();
   });
@@ -85,8 +86,8 @@ describe('nodeReadings', () => {
       }),
     );
     expect(Object.keys(r)).toEqual(['plc1_up', 'plc1_age', 'plc1_probe_up', 'plc1_probe_rtt']);
-    expect(r['plc1_probe_up']).toMatchObject({ value: 'up', figure: 1, condition: 'ok' });
-    expect(r['plc1_probe_rtt']).toMatchObject({ value: '0.8 s', figure: 0.8, condition: 'warning' });
+    expect(r['plc1_probe_up']).toMatchObject({ value: 'up', figure: 1, status: 'ok' });
+    expect(r['plc1_probe_rtt']).toMatchObject({ value: '0.8 s', figure: 0.8, status: 'warning' });
     expect(r['plc1_probe_rtt']!.description).toContain('plc1 probe round trip');
     expect(r['plc1_probe_rtt']!.alert!.warning).toBe('plc1 probe round trip 0.8 s at or above warning level 0.5 s');
   });
@@ -102,26 +103,26 @@ describe('nodeReadings', () => {
     { name: 'a down node shows nan', view: { up: false, metrics: [metric('disk', 99)] }, expected: 'stale' },
   ])('$name', ({ view, expected }) => {
     const disk = byName(nodeReadings(node(view), ctx))['n1_disk']!;
-    expect(disk.condition).toBe(expected);
+    expect(disk.status).toBe(expected);
     if (expected === 'stale') expect(disk).toMatchObject({ value: '--', figure: Number.NaN });
   });
 
   test('a node silent for longer than down-after is down, warning or (critical) error', () => {
     const old = node({ metrics: [metric('cpu', 10)], lastSeenSecondsAgo: 5 }, NOW - 70_000);
     const r = byName(nodeReadings(old, ctx));
-    expect(r['n1_up']).toMatchObject({ value: false, condition: 'warning' });
+    expect(r['n1_up']).toMatchObject({ value: false, status: 'warning' });
     expect(r['n1_up']!.alert!.warning).toBe('n1 sent no report for 75 s');
     expect(r['n1_age']!.value).toBe('75 s');
     expect(r['n1_cpu']!.value).toBe('--');
     const critical = byName(nodeReadings({ ...old, view: { ...old.view, critical: true } }, ctx));
-    expect(critical['n1_up']!.condition).toBe('error');
+    expect(critical['n1_up']!.status).toBe('error');
   });
 
   test('while the bridge does not answer, nothing is flagged as down', () => {
     const old = node({ critical: true, lastSeenSecondsAgo: 5 }, NOW - 70_000);
     expect(byName(nodeReadings(old, { ...ctx, bridgeOk: false }))['n1_up']).toMatchObject({
       value: false,
-      condition: 'stale',
+      status: 'stale',
     });
   });
 
@@ -131,22 +132,22 @@ describe('nodeReadings', () => {
     const lastOutage = { from: NOW - 50_000, until: NOW - 10_000 };
     expect(byName(nodeReadings(silent, { ...ctx, lastOutage }))['n1_up']).toMatchObject({
       value: false,
-      condition: 'stale',
+      status: 'stale',
     });
     // Still silent a down-after after the bridge's return: down.
     expect(
       byName(nodeReadings(silent, { ...ctx, lastOutage: { from: NOW - 110_000, until: NOW - 60_000 } }))['n1_up'],
-    ).toMatchObject({ condition: 'warning' });
+    ).toMatchObject({ status: 'warning' });
     // Already down (silent beyond down-after) when the device lost the bridge: judged as ever.
     expect(
       byName(nodeReadings(node({ up: false, lastSeenSecondsAgo: 200 }), { ...ctx, lastOutage }))['n1_up'],
-    ).toMatchObject({ condition: 'warning' });
+    ).toMatchObject({ status: 'warning' });
   });
 
   test('a node that never reported has no age', () => {
     const r = byName(nodeReadings(node({ up: false, lastSeenSecondsAgo: null, critical: true }), ctx));
     expect(r['n1_age']!.value).toBe('--');
-    expect(r['n1_up']).toMatchObject({ condition: 'error' });
+    expect(r['n1_up']).toMatchObject({ status: 'error' });
     expect(r['n1_up']!.alert!.error).toBe('n1 has never reported');
   });
 });
@@ -159,30 +160,63 @@ describe('worstReadings', () => {
       ...nodeReadings(node({ node: 'c', metrics: [metric('cpu', 30, null, 'stale')] }), ctx),
     ];
     const w = byName(worstReadings(readings));
-    expect(w['worst_disk']).toMatchObject({ value: 85, condition: 'warning' });
+    expect(w['worst_disk']).toMatchObject({ value: 85, status: 'warning' });
     expect(w['worst_disk_node']!.value).toBe('b:/data');
-    expect(w['worst_cpu']).toMatchObject({ value: 20, condition: 'ok' });
+    expect(w['worst_cpu']).toMatchObject({ value: 20, status: 'ok' });
     expect(w['worst_mem']!.value).toBeNaN();
-    expect(w['worst_mem']!.condition).toBe('stale');
+    expect(w['worst_mem']!.status).toBe('stale');
     expect(w['worst_mem_node']!.value).toBe('');
   });
 });
 
+describe('status carried from the bridge (docs/rts2.md, "Levels")', () => {
+  // The bridge judged disk 85 at 90/95 (cameras): ok. Its status is taken as sent, never judged again.
+  const carried = (levels: { warning: number; error: number } | null, status: Status) => ({
+    ...metric('disk', 85),
+    status,
+    warning: levels?.warning ?? null,
+    error: levels?.error ?? null,
+  });
+  const disk = (m: ReturnType<typeof carried>, group = 'cameras', l = levels) =>
+    byName(nodeReadings(node({ group, metrics: [m] }), { ...ctx, levels: l }))['n1_disk']!;
+
+  test('judged with the levels the device has: the bridge status is used as sent', () => {
+    // A status no local judgment would give (85 is below 90) proves the device did not judge.
+    expect(disk(carried({ warning: 90, error: 95 }, 'error')).status).toBe('error');
+    expect(disk(carried({ warning: 90, error: 95 }, 'ok')).status).toBe('ok');
+    expect(
+      disk(carried(null, 'warning'), 'default', new DeviceLevels({ defaults: {}, groups: {}, nodes: {} })).status,
+    ).toBe('warning');
+  });
+
+  test('levels edited on the device (not yet the bridge ones): the device judges with its own', () => {
+    const edited = new DeviceLevels(
+      structuredClone({ defaults: { disk: { warning: 80, error: 90 } }, groups: {}, nodes: {} }),
+    );
+    edited.setDefault('disk', { warning: 70, error: 84 });
+    expect(disk(carried({ warning: 80, error: 90 }, 'warning'), 'default', edited).status).toBe('error');
+  });
+
+  test('a stale figure stays stale whatever the bridge judged before', () => {
+    expect(disk(carried({ warning: 90, error: 95 }, 'stale')).status).toBe('stale');
+  });
+});
+
 describe('AlertTracker', () => {
-  const reading = (condition: Reading['condition']): Reading => ({
+  const reading = (status: Reading['status']): Reading => ({
     id: 'node:n1:disk@',
     name: 'n1_disk',
     type: 'double',
     display: 'percents',
     description: '',
     value: 1,
-    condition,
+    status,
     alert: { warning: 'W', error: 'E', ok: 'OK' },
   });
 
   test('one message per change; stale gaps are not changes; a start in trouble is announced', () => {
     const tracker = new AlertTracker();
-    const sequence: Array<Reading['condition']> = [
+    const sequence: Array<Reading['status']> = [
       'warning',
       'warning',
       'error',
@@ -209,14 +243,14 @@ describe('AlertTracker', () => {
 });
 
 describe('deviceState', () => {
-  const nodeReading = (critical: boolean, condition: Reading['condition']): Reading => ({
+  const nodeReading = (critical: boolean, status: Reading['status']): Reading => ({
     id: 'x',
     name: 'x',
     type: 'double',
     display: 'percents',
     description: '',
     value: 1,
-    condition,
+    status,
     node: { name: 'n1', critical },
     alert: { warning: 'w', error: 'n1 disk full', ok: 'ok' },
   });
@@ -345,8 +379,8 @@ test('DeviceLevels: an edited default acts like editing defaults in the file', (
     }),
   );
   l.setDefault('disk', { warning: 70, error: 90 });
-  expect(l.condition('n1', 'default', 'disk', 75)).toBe('warning');
-  expect(l.condition('c1', 'cameras', 'disk', 75)).toBe('ok');
+  expect(levelStatus(l.levels('n1', 'default', 'disk'), 75)).toBe('warning');
+  expect(levelStatus(l.levels('c1', 'cameras', 'disk'), 75)).toBe('ok');
   expect(l.defaultLevels('disk')).toEqual({ warning: 70, error: 90 });
 });
 
@@ -398,7 +432,7 @@ describe('nodeSummaryReading (--node-values summary)', () => {
       name: 'n1',
       type: 'string',
       value: 'cpu 12%  mem 40%  disk 91% /data',
-      condition: 'error',
+      status: 'error',
       id: 'node:n1:summary',
     });
     expect(r.description).toBe(
@@ -406,7 +440,7 @@ describe('nodeSummaryReading (--node-values summary)', () => {
     );
     expect(summary({ metrics: [metric('cpu', 1), metric('disk', 10)] })).toMatchObject({
       value: 'cpu 1%  mem --  disk 10%',
-      condition: 'ok',
+      status: 'ok',
     });
     // A warning disk beats a fuller disk that is within a higher node level: severity first.
     expect(summary({ metrics: [metric('disk', 85), metric('disk', 79, '/a')] }).value).toBe('cpu --  mem --  disk 85%');
@@ -415,11 +449,11 @@ describe('nodeSummaryReading (--node-values summary)', () => {
   test('a down node says why, flagged like its _up; no data says --', () => {
     expect(summary({ metrics: [metric('cpu', 10)], lastSeenSecondsAgo: 5 }, NOW - 70_000)).toMatchObject({
       value: 'down: sent no report for 75 s',
-      condition: 'warning',
+      status: 'warning',
     });
     expect(summary({ up: false, lastSeenSecondsAgo: null, critical: true })).toMatchObject({
       value: 'down: has never reported',
-      condition: 'error',
+      status: 'error',
     });
     const k = node({ metrics: [metric('cpu', 10)], lastSeenSecondsAgo: 5 }, NOW - 70_000);
     const away = nodeSummaryReading({
@@ -428,7 +462,7 @@ describe('nodeSummaryReading (--node-values summary)', () => {
       group: 'default',
       readings: nodeReadings(k, { ...ctx, bridgeOk: false }),
     });
-    expect(away).toMatchObject({ value: '--', condition: 'stale' });
+    expect(away).toMatchObject({ value: '--', status: 'stale' });
   });
 });
 
@@ -449,7 +483,7 @@ describe('a node in a maintenance window (the bridge node view says so)', () => 
     );
     const full = nodeReadings(node({ node: 'ccd01', critical: true, maintenance, metrics: [metric('disk', 99)] }), ctx);
     const fine = nodeReadings(node({ node: 'ok1', metrics: [metric('disk', 10)] }), ctx);
-    for (const r of [...down, ...full]) expect(r.condition, r.name).toBe('stale');
+    for (const r of [...down, ...full]) expect(r.status, r.name).toBe('stale');
     // Without the window the same nodes raise HW ERROR (the test fails on code that ignores the field).
     const without = nodeReadings(
       node({ node: 'dome', critical: true, up: false, lastSeenSecondsAgo: 500, metrics: [metric('disk', 99)] }),
@@ -478,7 +512,7 @@ describe('a node in a maintenance window (the bridge node view says so)', () => 
     const s = nodeSummaryReading({ node: 'dome', alias: 'dome', group: 'default', readings });
     expect(s).toMatchObject({
       value: `maintenance until ${new Date((NOW / 1000 + 3600) * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC: CCD swap`,
-      condition: 'stale',
+      status: 'stale',
     });
   });
 

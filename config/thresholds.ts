@@ -1,17 +1,13 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { didYouMean } from '../../config/closest-name.ts';
-import { closedObject, describeValue } from '../../config/common-schemas.ts';
-import { CUSTOM_KEY_PATTERN, LAMOST_ALIASES, STANDARD_KEYS, standardKey } from '../../protocol/keys.ts';
-import { readYamlFile } from './yaml-file.ts';
-
-/** Warning and error levels of one metric; a value at or above a level has that status. */
-export interface Levels {
-  readonly warning: number;
-  readonly error: number;
-}
-
-export type Status = 'ok' | 'warning' | 'error' | 'stale';
+import { CUSTOM_KEY_PATTERN, LAMOST_ALIASES, STANDARD_KEYS, standardKey } from '../protocol/keys.ts';
+import type { Levels } from '../protocol/status.ts';
+import { didYouMean } from './closest-name.ts';
+import { closedObject, describeValue } from './common-schemas.ts';
+import { readYamlFile, validateYaml } from './yaml-file.ts';
+import { parseYamlSource } from './yaml-source.ts';
 
 const number = (what: string) =>
   z.number({ error: (issue) => `expected the ${what} level as a number, got ${describeValue(issue.input)}` });
@@ -91,8 +87,14 @@ export function countChangedLevels(before: ThresholdsConfig, after: ThresholdsCo
   return changed;
 }
 
-/** The thresholds shipped with obsmon; one file feeds alerts, dashboards, the page and RTS2. */
-export const BUILTIN_THRESHOLDS_PATH = fileURLToPath(new URL('../../config/thresholds.yaml', import.meta.url));
+/**
+ * The thresholds shipped with obsmon; one file feeds alerts, dashboards, the page and RTS2. This module
+ * is its one reader: the bridge, rts2-sensord, `obsmon check-config` and the Grafana generator import it.
+ */
+export const BUILTIN_THRESHOLDS_PATH = fileURLToPath(new URL('./thresholds.yaml', import.meta.url));
+
+/** Levels per protocol key for one node: node override, else group override, else default, resolved once. */
+export type NodeLevels = ReadonlyMap<string, Levels>;
 
 /**
  * Thresholds by protocol key (`disk`, `cpu`, ...): node override, else group override, else default.
@@ -105,6 +107,7 @@ export class Thresholds {
   private defaults: ReadonlyMap<string, Levels>;
   private groups: ReadonlyMap<string, ReadonlyMap<string, Levels>>;
   private nodes: ReadonlyMap<string, ReadonlyMap<string, Levels>>;
+  private changes = 0;
 
   constructor(config: ThresholdsConfig) {
     this.defaults = new Map(Object.entries(config.defaults));
@@ -121,6 +124,12 @@ export class Thresholds {
     this.defaults = next.defaults;
     this.groups = next.groups;
     this.nodes = next.nodes;
+    this.changes += 1;
+  }
+
+  /** Counts replaceWith calls: levels compiled from this object (forNode) are out of date when it moved. */
+  get generation(): number {
+    return this.changes;
   }
 
   /** Keys that have levels anywhere (defaults, groups or nodes). */
@@ -136,22 +145,33 @@ export class Thresholds {
     return this.nodes.get(node)?.get(key) ?? this.groups.get(group)?.get(key) ?? this.defaults.get(key);
   }
 
+  /** Every key's levels for one node, resolved once (the bridge compiles them per node, not per value). */
+  forNode(node: string, group: string): NodeLevels {
+    const levels = new Map(this.defaults);
+    for (const [key, l] of this.groups.get(group) ?? []) levels.set(key, l);
+    for (const [key, l] of this.nodes.get(node) ?? []) levels.set(key, l);
+    return levels;
+  }
+
   /** The `defaults:` levels of a key, without node or group overrides. */
   defaultLevels(key: string): Levels | undefined {
     return this.defaults.get(key);
   }
-
-  status(node: string, group: string, key: string, value: number): Exclude<Status, 'stale'> {
-    const l = this.levels(node, group, key);
-    if (l === undefined) return 'ok';
-    if (value >= l.error) return 'error';
-    return value >= l.warning ? 'warning' : 'ok';
-  }
 }
 
-const RANK: Record<Status, number> = { ok: 0, stale: 1, warning: 2, error: 3 };
-
-/** The worse of two statuses (error > warning > stale > ok). */
-export function worst(a: Status, b: Status): Status {
-  return RANK[b] > RANK[a] ? b : a;
+/**
+ * Write the default levels of `key` into a thresholds file, keeping its comments and layout (rts2-mon
+ * edits, `--threshold-writes file`). The file is read once; the edited text is validated like a load
+ * before it replaces the file (via a temporary file and rename, so a crash never leaves half a file),
+ * so an invalid file is refused with its ConfigError and never rewritten.
+ */
+export function saveDefaultLevels(path: string, key: string, levels: Levels): void {
+  const doc = parseDocument(readFileSync(path, 'utf8'));
+  doc.setIn(['defaults', key, 'warning'], levels.warning);
+  doc.setIn(['defaults', key, 'error'], levels.error);
+  const text = doc.toString();
+  validateYaml(parseYamlSource(text, path, 'thresholds file'), thresholdsFile);
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
 }

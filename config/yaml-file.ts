@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { ConfigError } from '../../config/config-error.ts';
-import { keyPath, readYamlSource, type YamlSource } from '../../config/yaml-source.ts';
+import { ConfigError } from './config-error.ts';
+import { keyPath, readYamlSource, type YamlSource } from './yaml-source.ts';
 
 /**
  * Read and validate a YAML data file. Any problem is one ConfigError line naming file, line, key and

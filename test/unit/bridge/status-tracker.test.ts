@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import type { NodeJudge } from '../../../bridge/state/node-judge.ts';
+import { NodeTable, type NodeTableLimits } from '../../../bridge/state/node-table.ts';
+import { StatusTracker } from '../../../bridge/state/status-tracker.ts';
+import type { Status } from '../../../protocol/status.ts';
+
+const T0 = 1_763_884_800_000;
+const DOWN_AFTER_MS = 60_000;
+const limits: NodeTableLimits = {
+  maxNodes: 10,
+  maxSeriesPerNode: 10,
+  backfillWindowSeconds: 3600,
+  futureToleranceSeconds: 60,
+  enforceInventory: false,
+};
+
+/**
+ * A judge with levels of its own (warning at 10, error at 20 for every key), unlike any thresholds
+ * file: what the tracker reports can only come from the status carried in the table.
+ */
+let judged = 0;
+let warningLevel = 10;
+const judge: NodeJudge = () => (_key, value) => {
+  judged += 1;
+  return value >= 20 ? 'error' : value >= warningLevel ? 'warning' : 'ok';
+};
+
+function setup() {
+  const table = new NodeTable(limits, new Map(), judge);
+  const tracker = new StatusTracker(table, DOWN_AFTER_MS);
+  const send = (at: number, values: Record<string, number>, flagged?: Map<string, Status>, timestamp = at / 1000) => {
+    const samples = Object.entries(values).map(([id, value]) => {
+      const [key, qualifier] = id.split('@') as [string, string | undefined];
+      return qualifier === undefined ? { key, value } : { key, qualifier, value };
+    });
+    const outcome = table.accept({ node: 'n1', timestamp, samples }, at);
+    if (!outcome.ok) throw new Error(outcome.reason);
+    return tracker
+      .onReport(outcome.report, flagged)
+      .map((c) => (c.kind === 'metric' ? `${c.metric}:${c.from}>${c.to}` : `${c.from}>${c.to}`));
+  };
+  return { table, tracker, send };
+}
+
+describe('StatusTracker', () => {
+  afterEach(() => {
+    warningLevel = 10;
+  });
+
+  test('reports crossings of the status carried from ingest, once each, and judges nothing itself', () => {
+    const { send } = setup();
+    expect(send(T0, { disk: 5, 'temp@ccd': 1 })).toEqual([]);
+    const before = judged;
+    expect(send(T0 + 1000, { disk: 12, 'temp@ccd': 1 })).toEqual(['disk:ok>warning']);
+    expect(send(T0 + 2000, { disk: 13, 'temp@ccd': 25 })).toEqual(['temp@ccd:ok>error']);
+    expect(send(T0 + 3000, { disk: 25, 'temp@ccd': 25 })).toEqual(['disk:warning>error']);
+    expect(send(T0 + 4000, { disk: 1, 'temp@ccd': 1 })).toEqual(['disk:error>ok', 'temp@ccd:error>ok']);
+    // Two values per report, judged once each, at ingest: the tracker added no judgment.
+    expect(judged - before).toBe(8);
+  });
+
+  test('only values that became the live value count; the flagged map gets each live value not ok', () => {
+    const { send } = setup();
+    expect(send(T0, { disk: 5 })).toEqual([]);
+    // An older replayed report: the live value stays 5 (ok), no change.
+    expect(send(T0 + 1000, { disk: 50 }, undefined, T0 / 1000 - 30)).toEqual([]);
+    const flagged = new Map<string, Status>();
+    expect(send(T0 + 2000, { disk: 15, cpu: 1, 'disk@/data': 30 }, flagged)).toEqual([
+      'disk:ok>warning',
+      'disk@/data:ok>error',
+    ]);
+    expect([...flagged]).toEqual([
+      ['disk', 'warning'],
+      ['disk@/data', 'error'],
+    ]);
+  });
+
+  test('a value re-judged by a reload is announced on its next report, at the same value', () => {
+    const { table, send } = setup();
+    send(T0, { disk: 12 });
+    warningLevel = 15;
+    table.rejudge();
+    expect(send(T0 + 1000, { disk: 12 })).toEqual(['disk:warning>ok']);
+  });
+
+  test('a node going down forgets its statuses: coming back re-announces them from ok', () => {
+    const { tracker, send } = setup();
+    send(T0, { disk: 12 });
+    expect(tracker.sweep(T0 + DOWN_AFTER_MS + 1).map((c) => `${c.node}:${c.to}`)).toEqual(['n1:down']);
+    expect(send(T0 + DOWN_AFTER_MS + 2000, { disk: 12 })).toEqual(['down>up', 'disk:ok>warning']);
+  });
+});
