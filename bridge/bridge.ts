@@ -11,7 +11,7 @@ import { createHttpServer } from './expose/http-server.ts';
 import { httpAuth } from './expose/http-auth.ts';
 import { eventsRoute } from './expose/events-route.ts';
 import { createLiveEvents } from './expose/live-events.ts';
-import { renderNodeExposition } from './expose/node-exposition.ts';
+import { nodeExpositionChunks } from './expose/node-exposition.ts';
 import { startPeers } from './peers/peers.ts';
 import { ProbeScheduler } from './probes/probe-scheduler.ts';
 import { LineHandler } from './ingest/line-handler.ts';
@@ -220,7 +220,7 @@ export async function startBridge(
     ...(peers === undefined ? {} : { peerViews: peers.views }),
     registry,
     nodeExposition: () =>
-      renderNodeExposition(table, files.thresholds, now(), {
+      nodeExpositionChunks(table, files.thresholds, now(), {
         downAfterMs,
         maintenance: (node, group, at) => maintenance.stateOf(node, group, at),
       }),

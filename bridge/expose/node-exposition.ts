@@ -1,7 +1,9 @@
+import { escapeLabelValue, metricOf, NODE_METRICS, seriesHead } from '../../protocol/metric-names.ts';
 import { isUp, type NodeState, type NodeTable, type SeriesState } from '../state/node-table.ts';
 import type { MaintenanceLookup } from '../state/node-view.ts';
 import type { Thresholds } from '../../config/thresholds.ts';
-import { CUSTOM_METRIC, defaultQualifier, STANDARD_METRICS } from './metric-names.ts';
+
+export { escapeLabelValue };
 
 export interface NodeExpositionOptions {
   readonly downAfterMs: number;
@@ -9,45 +11,42 @@ export interface NodeExpositionOptions {
   readonly maintenance?: MaintenanceLookup;
 }
 
-/** Label values are agent text: escape as the exposition format requires (`\`, `"`, newline). */
-export function escapeLabelValue(value: string): string {
-  return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
+const header = (name: string, help: string) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
+
+/** Value families in exposition order; a sample goes to the one of its metric (protocol/metric-names.ts). */
+const VALUE_FAMILIES = NODE_METRICS.map((m) => header(m.name, m.help));
+const FAMILY_INDEX = new Map(NODE_METRICS.map((m, i) => [m, i]));
+
+/** One series as last rendered: its line is rebuilt only when its value changed. */
+interface RenderedSeries {
+  readonly series: SeriesState;
+  readonly head: string;
+  value: number;
+  line: string;
 }
 
-class Family {
-  readonly lines: string[] = [];
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
-  add(labels: string, value: number): void {
-    this.lines.push(`${this.name}{${labels}} ${value}\n`);
-  }
-  /** Lines already rendered (ending in `\n`). */
-  addRendered(text: string): void {
-    if (text !== '') this.lines.push(text);
-  }
-  render(): string {
-    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} gauge\n${this.lines.join('')}`;
-  }
-}
-
-/** What a node contributes to every scrape unchanged: its label, info line and threshold lines. */
-interface NodeConstants {
+/** What a node contributes to every scrape unchanged: label, info and threshold lines, its series by family. */
+interface NodeCache {
   readonly thresholds: Thresholds;
-  /** Series count when rendered: series are only ever added, so the key set changed iff this did. */
+  /** Series count when built: series are only ever added, so the key set changed iff this did. */
   readonly seriesCount: number;
   readonly label: string;
+  readonly up: readonly [string, string];
+  readonly maintenance: readonly [string, string];
   readonly info: string;
   readonly levels: string;
+  /** The node's series per value family (index into VALUE_FAMILIES), in the order the node sent them. */
+  readonly families: ReadonlyMap<number, RenderedSeries[]>;
+  last: { value: number | undefined; line: string };
+  skew: { value: number; line: string };
 }
 
-// Half the lines at 10 000 nodes are threshold levels that never change between scrapes (and
-// rebuilding them dominated the render time): render them once per node and key set.
-const constants = new WeakMap<NodeState, NodeConstants>();
+// Half the lines at 10 000 nodes are threshold levels that never change between scrapes, and most
+// values repeat the previous scrape's text: render both once per node (WeakMap: it goes with the node).
+const caches = new WeakMap<NodeState, NodeCache>();
 
-function nodeConstants(node: NodeState, thresholds: Thresholds, allMetrics: () => readonly string[]): NodeConstants {
-  const cached = constants.get(node);
+function nodeCache(node: NodeState, thresholds: Thresholds, allMetrics: () => readonly string[]): NodeCache {
+  const cached = caches.get(node);
   if (cached !== undefined && cached.thresholds === thresholds && cached.seriesCount === node.series.size)
     return cached;
   const n = `node="${escapeLabelValue(node.name)}"`;
@@ -60,105 +59,199 @@ function nodeConstants(node: NodeState, thresholds: Thresholds, allMetrics: () =
     if (l === undefined) continue;
     levels += `obsmon_threshold{${n},metric="${key}",severity="warning"} ${l.warning}\nobsmon_threshold{${n},metric="${key}",severity="error"} ${l.error}\n`;
   }
-  const rendered: NodeConstants = {
+  const families = new Map<number, RenderedSeries[]>();
+  for (const s of node.series.values()) {
+    const family = FAMILY_INDEX.get(metricOf(s.key, s.qualifier))!;
+    const previous = cached?.families.get(family)?.find((r) => r.series === s);
+    const rendered = previous ?? { series: s, head: seriesHead(n, s.key, s.qualifier), value: Number.NaN, line: '' };
+    const list = families.get(family);
+    if (list === undefined) families.set(family, [rendered]);
+    else list.push(rendered);
+  }
+  const built: NodeCache = {
     thresholds,
     seriesCount: node.series.size,
     label: n,
+    up: [`obsmon_node_up{${n}} 0\n`, `obsmon_node_up{${n}} 1\n`],
+    maintenance: [`obsmon_node_maintenance{${n}} 0\n`, `obsmon_node_maintenance{${n}} 1\n`],
     info: `obsmon_node_info{${n},group="${escapeLabelValue(node.group)}",critical="${node.critical}",inventory="${node.inInventory}"} 1\n`,
     levels,
+    families,
+    last: cached?.last ?? { value: undefined, line: '' },
+    skew: cached?.skew ?? { value: Number.NaN, line: '' },
   };
-  constants.set(node, rendered);
-  return rendered;
+  caches.set(node, built);
+  return built;
 }
 
-// `metric{labels}` of each series, constant for its life (key and qualifier never change).
-const heads = new WeakMap<SeriesState, string>();
+/** Bytes of a chunk: large enough that writes are few, small enough to slice the work. */
+const CHUNK_BYTES = 64 * 1024;
+/** Nodes visited between two chances to pause, whether or not they produced text. */
+const NODES_PER_CHECK = 512;
 
-function seriesHead(
-  n: string,
-  s: SeriesState,
-  standard: { readonly family: Family; readonly label: string } | undefined,
-): string {
-  // An unqualified sample has no qualifier label (not an empty one); the root filesystem is mount="/".
-  const qualifier = s.qualifier ?? defaultQualifier(s.key);
-  const q = qualifier === '' ? '' : `,${standard?.label ?? 'device'}="${escapeLabelValue(qualifier)}"`;
-  return standard !== undefined
-    ? `${standard.family.name}{${n}${q}}`
-    : `${CUSTOM_METRIC.name}{${n},key="${s.key}"${q}}`;
+/**
+ * Text written straight into fixed-size buffers: no string is joined or copied twice, and the
+ * socket gets bytes (a 13 MB string would be flattened, then encoded again by `res.send`).
+ */
+class ChunkWriter {
+  private buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
+  private visited = 0;
+  /** Chunks filled since the last take(); a string too long for one chunk becomes its own. */
+  private readonly full: Buffer[] = [];
+
+  write(text: string): void {
+    if (text.length * 3 > CHUNK_BYTES - this.used) {
+      this.seal();
+      if (text.length * 3 > CHUNK_BYTES) {
+        this.full.push(Buffer.from(text));
+        return;
+      }
+    }
+    this.used += this.buffer.write(text, this.used);
+  }
+
+  /** After each node: whether to hand chunks on now (one is full, or a pause point is due). */
+  ready(): boolean {
+    return this.full.length > 0 || ++this.visited % NODES_PER_CHECK === 0;
+  }
+
+  /** The filled chunks (maybe none: then it is a pause point only). */
+  take(): Buffer[] {
+    return this.full.splice(0);
+  }
+
+  end(): Buffer[] {
+    this.seal();
+    return this.take();
+  }
+
+  private seal(): void {
+    if (this.used === 0) return;
+    this.full.push(this.buffer.subarray(0, this.used));
+    this.buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
+  }
 }
 
 /**
- * The per-node series in Prometheus text format, written straight from the live table. prom-client
- * gauges were measured here to need seconds and hundreds of MB per scrape at 50 000 nodes: one
- * object and one hashed label key per series, rebuilt every scrape. This renderer is one pass, and
- * what cannot change between scrapes (label sets, info and threshold lines) is rendered once and kept
- * with the node or series (WeakMaps: it goes when they go). At 10 000 nodes that cut the render from
- * ≈ 320 to ≈ 200 ms here, at 50 000 from ≈ 1.4–2.3 s to ≈ 0.8–1.0 s (bench/, "Rendering the node series").
+ * The per-node series in Prometheus text format, written straight from the live table, as chunks of
+ * about 64 KB: a consumer may pause between two chunks (http.ts yields to the event loop), so a scrape
+ * of 50 000 nodes never holds ingest for its whole length. prom-client gauges were measured here to need
+ * seconds and hundreds of MB per scrape at 50 000 nodes (one object and one hashed label key per series,
+ * rebuilt every scrape); this renderer keeps with each node what cannot change between scrapes (label
+ * sets, info and threshold lines, its series sorted by family) and each series' line until its value
+ * changes, and copies no text twice (bench/, "Rendering the node series").
+ *
+ * The nodes are those of the table when the scrape began: one family at a time, each node at most once,
+ * so the text stays valid while ingest changes values between chunks (a value may be newer in a later
+ * family). Chunks may be short (every few hundred nodes, a pause point) or empty.
  *
  * Values of a down node, and series a node stopped sending, are left out: Prometheus marks them
  * stale and value alerts resolve, while `obsmon_node_up` says why. No agent timestamp is exposed
  * (Prometheus 2.42 would drop out-of-order samples and cannot track staleness of timestamped series).
  */
+export function* nodeExpositionChunks(
+  table: NodeTable,
+  thresholds: Thresholds,
+  nowMs: number,
+  options: NodeExpositionOptions,
+): Generator<Buffer[], void, undefined> {
+  const nodes = [...table.nodes()];
+  const count = table.size;
+  let allMetrics: readonly string[] | undefined;
+  const metrics = () => (allMetrics ??= thresholds.metrics());
+  const out = new ChunkWriter();
+  function* perNode(
+    name: string,
+    help: string,
+    line: (node: NodeState, c: NodeCache, up: boolean) => string,
+  ): Generator<Buffer[], void, undefined> {
+    out.write(header(name, help));
+    for (let i = 0; i < nodes.length; i += 1) {
+      out.write(line(nodes[i]!, cache[i]!, up[i]!));
+      if (out.ready()) yield out.take();
+    }
+  }
+
+  const cache: NodeCache[] = [];
+  const up: boolean[] = [];
+  let series = 0;
+  for (const node of nodes) {
+    cache.push(nodeCache(node, thresholds, metrics));
+    up.push(isUp(node, nowMs, options.downAfterMs));
+    series += node.series.size;
+    if (out.ready()) yield out.take();
+  }
+
+  yield* perNode('obsmon_node_up', '1 if the node reported within --down-after, else 0', (_, c, u) => c.up[u ? 1 : 0]);
+  yield* perNode(
+    'obsmon_node_maintenance',
+    '1 while the node is in a maintenance window (its alerts are suppressed), else 0',
+    (node, c) => c.maintenance[options.maintenance?.(node.name, node.group, nowMs) == null ? 0 : 1],
+  );
+  yield* perNode(
+    'obsmon_node_last_report_timestamp_seconds',
+    'Agent timestamp of the newest report, unix seconds',
+    (node, c) => {
+      if (node.lastTimestamp === undefined) return '';
+      if (c.last.value !== node.lastTimestamp)
+        c.last = {
+          value: node.lastTimestamp,
+          line: `obsmon_node_last_report_timestamp_seconds{${c.label}} ${node.lastTimestamp}\n`,
+        };
+      return c.last.line;
+    },
+  );
+  yield* perNode(
+    'obsmon_node_clock_skew_seconds',
+    'Agent clock minus bridge clock at the newest report, seconds',
+    (node, c) => {
+      if (node.lastTimestamp === undefined) return '';
+      if (c.skew.value !== node.clockSkewSeconds)
+        c.skew = {
+          value: node.clockSkewSeconds,
+          line: `obsmon_node_clock_skew_seconds{${c.label}} ${node.clockSkewSeconds}\n`,
+        };
+      return c.skew.line;
+    },
+  );
+  yield* perNode('obsmon_node_info', 'Inventory facts of a node (always 1)', (_, c) => c.info);
+  yield* perNode(
+    'obsmon_threshold',
+    'Warning/error level per node and metric (protocol key) the node reports, from the thresholds file',
+    (_, c) => c.levels,
+  );
+  for (let f = 0; f < VALUE_FAMILIES.length; f += 1) {
+    out.write(VALUE_FAMILIES[f]!);
+    for (let i = 0; i < nodes.length; i += 1) {
+      const list = up[i]! && nodes[i]!.lastTimestamp !== undefined ? cache[i]!.families.get(f) : undefined;
+      if (list !== undefined)
+        for (const r of list) {
+          const s = r.series;
+          if (nowMs - s.receivedAt > options.downAfterMs) continue;
+          if (r.value !== s.value) {
+            r.value = s.value;
+            r.line = `${r.head} ${s.value}\n`;
+          }
+          out.write(r.line);
+        }
+      if (out.ready()) yield out.take();
+    }
+  }
+  out.write(
+    `# HELP obsmon_bridge_nodes Nodes in the live table (inventory and reporting)\n# TYPE obsmon_bridge_nodes gauge\nobsmon_bridge_nodes ${count}\n` +
+      `# HELP obsmon_bridge_series Node series (key@qualifier) in the live table\n# TYPE obsmon_bridge_series gauge\nobsmon_bridge_series ${series}\n`,
+  );
+  yield out.end();
+}
+
+/** The whole node part of /metrics as one string, in one pass (tests, the bench; http.ts streams the chunks). */
 export function renderNodeExposition(
   table: NodeTable,
   thresholds: Thresholds,
   nowMs: number,
   options: NodeExpositionOptions,
 ): string {
-  const up = new Family('obsmon_node_up', '1 if the node reported within --down-after, else 0');
-  const last = new Family(
-    'obsmon_node_last_report_timestamp_seconds',
-    'Agent timestamp of the newest report, unix seconds',
-  );
-  const skew = new Family(
-    'obsmon_node_clock_skew_seconds',
-    'Agent clock minus bridge clock at the newest report, seconds',
-  );
-  const maintenance = new Family(
-    'obsmon_node_maintenance',
-    '1 while the node is in a maintenance window (its alerts are suppressed), else 0',
-  );
-  const info = new Family('obsmon_node_info', 'Inventory facts of a node (always 1)');
-  const threshold = new Family(
-    'obsmon_threshold',
-    'Warning/error level per node and metric (protocol key) the node reports, from the thresholds file',
-  );
-  const values = new Map(
-    [...STANDARD_METRICS].map(([key, m]) => [key, { family: new Family(m.name, m.help), label: m.qualifierLabel }]),
-  );
-  const custom = new Family(CUSTOM_METRIC.name, CUSTOM_METRIC.help);
-  let series = 0;
-
-  let allMetrics: readonly string[] | undefined;
-  const metrics = () => (allMetrics ??= thresholds.metrics());
-
-  for (const node of table.nodes()) {
-    series += node.series.size;
-    const fixed = nodeConstants(node, thresholds, metrics);
-    const n = fixed.label;
-    const nodeUp = isUp(node, nowMs, options.downAfterMs);
-    up.add(n, nodeUp ? 1 : 0);
-    maintenance.add(n, options.maintenance?.(node.name, node.group, nowMs) == null ? 0 : 1);
-    info.addRendered(fixed.info);
-    threshold.addRendered(fixed.levels);
-    if (node.lastTimestamp === undefined) continue;
-    last.add(n, node.lastTimestamp);
-    skew.add(n, node.clockSkewSeconds);
-    if (!nodeUp) continue;
-    for (const s of node.series.values()) {
-      if (nowMs - s.receivedAt > options.downAfterMs) continue;
-      let head = heads.get(s);
-      if (head === undefined) {
-        head = seriesHead(n, s, values.get(s.key));
-        heads.set(s, head);
-      }
-      (values.get(s.key)?.family ?? custom).addRendered(`${head} ${s.value}\n`);
-    }
-  }
-
-  const families = [up, maintenance, last, skew, info, threshold, ...[...values.values()].map((v) => v.family), custom];
-  const totals =
-    `# HELP obsmon_bridge_nodes Nodes in the live table (inventory and reporting)\n# TYPE obsmon_bridge_nodes gauge\nobsmon_bridge_nodes ${table.size}\n` +
-    `# HELP obsmon_bridge_series Node series (key@qualifier) in the live table\n# TYPE obsmon_bridge_series gauge\nobsmon_bridge_series ${series}\n`;
-  return families.map((f) => f.render()).join('') + totals;
+  return Buffer.concat([...nodeExpositionChunks(table, thresholds, nowMs, options)].flat()).toString();
 }

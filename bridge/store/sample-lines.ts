@@ -1,5 +1,4 @@
-import { escapeLabelValue } from '../expose/node-exposition.ts';
-import { CUSTOM_METRIC, defaultQualifier, STANDARD_METRICS } from '../expose/metric-names.ts';
+import { escapeLabelValue, seriesHead } from '../../protocol/metric-names.ts';
 import type { AcceptedReport } from '../state/node-table.ts';
 import type { TimeSeries } from './write-request.ts';
 
@@ -10,7 +9,7 @@ export const NODE_UP_METRIC = 'obsmon_node_up';
  * A report as one text line per sample, for the remote-write spool: the sample line of the
  * OpenMetrics text format with the agent's time in seconds (millisecond precision), e.g.
  * `obsmon_node_disk_usage_percent{node="ccd01",mount="/data"} 75.3 1763884800.25`. Names and labels
- * are those of /metrics (bridge/expose/metric-names.ts), so a remote-written series and a scraped one
+ * are those of /metrics (protocol/metric-names.ts, the same seriesHead), so a remote-written series and a scraped one
  * differ only by the target labels Prometheus adds to the scrape (job, instance). Plus
  * `obsmon_node_up 1` at the report's time, so `count_over_time(obsmon_node_up[...])` counts reports.
  * Ending in the timestamp keeps the spool's oldest-point gauge working (timestampOfLine).
@@ -20,15 +19,7 @@ export function reportToSampleLines(report: AcceptedReport): string[] {
   const time = ` ${Math.round(report.timestamp * 1000) / 1000}`;
   const lines = [`${NODE_UP_METRIC}{${node}} 1${time}`];
   for (const sample of report.samples) {
-    const standard = STANDARD_METRICS.get(sample.key);
-    // As on /metrics: an unqualified sample has no qualifier label, except the root filesystem (mount="/").
-    const qualifier = sample.qualifier ?? defaultQualifier(sample.key);
-    const q = qualifier === '' ? '' : `,${standard?.qualifierLabel ?? 'device'}="${escapeLabelValue(qualifier)}"`;
-    const head =
-      standard !== undefined
-        ? `${standard.name}{${node}${q}}`
-        : `${CUSTOM_METRIC.name}{${node},key="${sample.key}"${q}}`;
-    lines.push(`${head} ${String(sample.value)}${time}`);
+    lines.push(`${seriesHead(node, sample.key, sample.qualifier)} ${String(sample.value)}${time}`);
   }
   return lines;
 }

@@ -1,3 +1,4 @@
+import { nodeMetric, partMetric } from '../../protocol/metric-names.ts';
 import type { LevelKey } from './levels.ts';
 
 /**
@@ -7,16 +8,19 @@ import type { LevelKey } from './levels.ts';
  * counts once.
  */
 
-/** The series of a protocol key with levels; `total` selects the unqualified (all-cores, all-interfaces) series. */
-export const SERIES: Readonly<Record<LevelKey, { metric: string; total: string }>> = {
-  cpu: { metric: 'obsmon_node_cpu_usage_percent', total: '{cpu=""}' },
-  mem: { metric: 'obsmon_node_memory_usage_percent', total: '' },
-  swap: { metric: 'obsmon_node_swap_usage_percent', total: '' },
-  disk: { metric: 'obsmon_node_disk_usage_percent', total: '' },
-  temp: { metric: 'obsmon_node_temperature_celsius', total: '' },
-  rx: { metric: 'obsmon_node_network_receive_bytes_per_second', total: '{interface=""}' },
-  tx: { metric: 'obsmon_node_network_transmit_bytes_per_second', total: '{interface=""}' },
-};
+/** The Prometheus name of a standard key's node-wide values (`cpu`: all cores), from protocol/metric-names.ts. */
+export function nodeSeries(key: string): string {
+  const m = nodeMetric(key);
+  if (m === undefined) throw new Error(`"${key}" is not a standard key`);
+  return m.name;
+}
+
+/** The Prometheus name of a standard key's per-part values (`cpu@3`: one core), from protocol/metric-names.ts. */
+export function partSeries(key: string): string {
+  const m = partMetric(key);
+  if (m === undefined) throw new Error(`"${key}" is not a standard key`);
+  return m.name;
+}
 
 /** Recording rules of prometheus/rules/aggregates.yml: one series per node with `node` and `group`. */
 export const NODE_RECORD: Readonly<Partial<Record<LevelKey, string>>> = {
@@ -31,10 +35,9 @@ export function selector(metric: string, ...matchers: string[]): string {
   return matchers.length === 0 ? metric : `${metric}{${matchers.join(', ')}}`;
 }
 
-/** The unqualified series of a key (all cores, all interfaces; every mount for disk), with extra matchers. */
+/** The node-wide series of a key (all cores, all interfaces, the hottest sensor; every mount for disk), with extra matchers. */
 export function valueSeries(key: LevelKey, ...matchers: string[]): string {
-  const own = SERIES[key].total.replace(/^\{|\}$/g, '');
-  return selector(SERIES[key].metric, ...(own === '' ? [] : [own]), ...matchers);
+  return selector(nodeSeries(key), ...matchers);
 }
 
 /** The level series of a key: `obsmon_threshold{metric=…, severity=…}`. */

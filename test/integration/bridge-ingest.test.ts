@@ -23,7 +23,9 @@ describe('bridge ingest over real sockets', () => {
     expect(sampleValue(text, 'obsmon_node_cpu_usage_percent', 'node="ccd01"')).toBe(12.5);
     expect(sampleValue(text, 'obsmon_node_disk_usage_percent', 'mount="/"')).toBe(81.2);
     expect(sampleValue(text, 'obsmon_node_disk_usage_percent', 'mount="/data"')).toBe(75.3);
-    expect(sampleValue(text, 'obsmon_node_network_receive_bytes_per_second', 'interface="eth0"')).toBe(1200);
+    // One aggregation level per name: the all-interfaces total and one interface are two metrics.
+    expect(sampleValue(text, 'obsmon_node_network_interface_receive_bytes_per_second', 'interface="eth0"')).toBe(1200);
+    expect(sampleValue(text, 'obsmon_node_network_receive_bytes_per_second', 'interface="eth0"')).toBeUndefined();
     expect(text).toContain('obsmon_node_network_receive_bytes_per_second{node="ccd01"} 123456');
     expect(sampleValue(text, 'obsmon_node_up', 'node="ccd01"')).toBe(1);
     expect(sampleValue(text, 'obsmon_threshold', 'node="ccd01",metric="disk",severity="warning"')).toBe(80);

@@ -144,9 +144,9 @@ describe.each(RECEIVERS)('remote write to %s', (_, start) => {
     // instance to a scrape only), each holding all 19 reports; the hostile qualifier intact.
     const remote = await samples('{node="rw1"}', t0 - 1, end);
     for (const s of remote) expect(s.values, JSON.stringify(s.metric)).toHaveLength(19);
-    expect(remote.find((s) => s.metric['__name__'] === 'obsmon_node_temperature_celsius')?.metric['sensor']).toBe(
-      hostile,
-    );
+    expect(
+      remote.find((s) => s.metric['__name__'] === 'obsmon_node_sensor_temperature_celsius')?.metric['sensor'],
+    ).toBe(hostile);
     const exposed = (await bridge.metricsText())
       .split('\n')
       .filter((l) => l.startsWith('obsmon_node_') && l.includes('node="rw1"'))

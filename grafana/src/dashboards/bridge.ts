@@ -12,6 +12,7 @@ import { historyPanel } from '../panels/history.ts';
 import { obsmonDashboardLinks } from '../panels/node-link.ts';
 import { instant, statPanel } from '../panels/stats.ts';
 import { UP_MAPPING } from '../palette.ts';
+import { nodeSeries } from '../selectors.ts';
 
 export const BRIDGE_UID = 'obsmon-bridge';
 
@@ -193,7 +194,7 @@ export function bridgeDashboard(): DashboardBuilder {
         chart(
           'Devices answering their probe',
           'none',
-          [range(`max by (node) (obsmon_node_probe_up{${INSTANCE}})`, '{{node}}', 'A')],
+          [range(`max by (node) (${nodeSeries('probe_up')}{${INSTANCE}})`, '{{node}}', 'A')],
           '1 while the device answers its TCP or HTTP probe, 0 when it does not (ObsmonNodeProbeDown).',
         ),
       )
@@ -201,7 +202,7 @@ export function bridgeDashboard(): DashboardBuilder {
         chart(
           'Probe round trip',
           's',
-          [range(`max by (node) (obsmon_node_probe_rtt_seconds{${INSTANCE}})`, '{{node}}', 'A')],
+          [range(`max by (node) (${nodeSeries('probe_rtt')}{${INSTANCE}})`, '{{node}}', 'A')],
           'Time to connect (TCP) or to the response headers (HTTP); its levels are probe_rtt in thresholds.yaml (ObsmonNodeProbeSlow).',
         ),
       )

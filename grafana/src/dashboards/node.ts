@@ -8,13 +8,14 @@ import {
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import { CUSTOM_METRIC } from '../../../protocol/metric-names.ts';
 import { PROMETHEUS } from '../datasources.ts';
 import { historyPanel } from '../panels/history.ts';
 import { NODE_DASHBOARD_UID, obsmonDashboardLinks } from '../panels/node-link.ts';
 import { readingsTable } from '../panels/readings.ts';
 import { instant, statPanel } from '../panels/stats.ts';
 import { STATUS_MAPPING, UP_MAPPING } from '../palette.ts';
-import { perMetric, selector, statusNumber, valueSeries } from '../selectors.ts';
+import { nodeSeries, partSeries, perMetric, selector, statusNumber, valueSeries } from '../selectors.ts';
 
 const NODE = '$node';
 const on = (metric: string, ...matchers: string[]) => selector(metric, `node="${NODE}"`, ...matchers);
@@ -34,8 +35,8 @@ function worstStatus(): string {
 export function nodeDashboard(): DashboardBuilder {
   const readings = [
     `max(${valueSeries('cpu', `node="${NODE}"`)})`,
-    `max(${on('obsmon_node_memory_usage_percent')})`,
-    `max(${on('obsmon_node_disk_usage_percent')})`,
+    `max(${on(nodeSeries('mem'))})`,
+    `max(${on(nodeSeries('disk'))})`,
     `max(${valueSeries('rx', `node="${NODE}"`)})`,
     `max(${valueSeries('tx', `node="${NODE}"`)})`,
   ].map((expr, i) =>
@@ -106,7 +107,7 @@ export function nodeDashboard(): DashboardBuilder {
             datasource: PROMETHEUS.ref,
             series: ['memory'],
             levels: 'mem',
-            targets: [range(`max(${on('obsmon_node_memory_usage_percent')})`, 'memory', 'A')],
+            targets: [range(`max(${on(nodeSeries('mem'))})`, 'memory', 'A')],
           },
           NODE,
         ),
@@ -120,7 +121,7 @@ export function nodeDashboard(): DashboardBuilder {
             datasource: PROMETHEUS.ref,
             series: [],
             levels: 'disk',
-            targets: [range(`max by (mount) (${on('obsmon_node_disk_usage_percent')})`, '{{mount}}', 'A')],
+            targets: [range(`max by (mount) (${on(nodeSeries('disk'))})`, '{{mount}}', 'A')],
           },
           NODE,
         ),
@@ -148,7 +149,7 @@ export function nodeDashboard(): DashboardBuilder {
             datasource: PROMETHEUS.ref,
             series: ['load1', 'load5', 'load15'],
             targets: ['load1', 'load5', 'load15'].map((name, i) =>
-              range(`max(${on(`obsmon_node_${name}`)})`, name, String.fromCharCode(65 + i)),
+              range(`max(${on(nodeSeries(name))})`, name, String.fromCharCode(65 + i)),
             ),
           },
           NODE,
@@ -163,7 +164,7 @@ export function nodeDashboard(): DashboardBuilder {
             datasource: PROMETHEUS.ref,
             series: ['swap'],
             levels: 'swap',
-            targets: [range(`max(${on('obsmon_node_swap_usage_percent')})`, 'swap', 'A')],
+            targets: [range(`max(${on(nodeSeries('swap'))})`, 'swap', 'A')],
           },
           NODE,
         ),
@@ -178,8 +179,8 @@ export function nodeDashboard(): DashboardBuilder {
             datasource: PROMETHEUS.ref,
             series: [],
             targets: [
-              range(`max by (mount) (${on('obsmon_node_inodes_usage_percent')})`, '{{mount}}', 'A'),
-              range(`100 * max by (mount) (${on('obsmon_node_filesystem_readonly')}) > 0`, 'read-only {{mount}}', 'B'),
+              range(`max by (mount) (${on(nodeSeries('inodes'))})`, '{{mount}}', 'A'),
+              range(`100 * max by (mount) (${on(nodeSeries('disk_ro'))}) > 0`, 'read-only {{mount}}', 'B'),
             ],
           },
           NODE,
@@ -193,9 +194,9 @@ export function nodeDashboard(): DashboardBuilder {
             unit: 'pps',
             datasource: PROMETHEUS.ref,
             series: ['rx errors', 'rx drops', 'tx errors', 'tx drops'],
-            targets: ['receive_errors', 'receive_drops', 'transmit_errors', 'transmit_drops'].map((name, i) =>
+            targets: ['rx_errors', 'rx_drops', 'tx_errors', 'tx_drops'].map((key, i) =>
               range(
-                `max(${on(`obsmon_node_network_${name}_per_second`, 'interface=""')})`,
+                `max(${on(nodeSeries(key))})`,
                 ['rx errors', 'rx drops', 'tx errors', 'tx drops'][i]!,
                 String.fromCharCode(65 + i),
               ),
@@ -212,9 +213,7 @@ export function nodeDashboard(): DashboardBuilder {
             unit: 'short',
             datasource: PROMETHEUS.ref,
             series: [],
-            targets: [
-              range(`max by (process) (${on('obsmon_node_named_processes', 'process!=""')})`, '{{process}}', 'A'),
-            ],
+            targets: [range(`max by (process) (${on(partSeries('proc_count'))})`, '{{process}}', 'A')],
           },
           NODE,
         ),
@@ -226,7 +225,7 @@ export function nodeDashboard(): DashboardBuilder {
             unit: 'short',
             datasource: PROMETHEUS.ref,
             series: [],
-            targets: [range(`max by (key, device) (${on('obsmon_node_custom')})`, '{{key}} {{device}}', 'A')],
+            targets: [range(`max by (key, device) (${on(CUSTOM_METRIC.name)})`, '{{key}} {{device}}', 'A')],
           },
           NODE,
         ),

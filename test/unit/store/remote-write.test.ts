@@ -37,7 +37,7 @@ describe('sample lines (the remote-write spool format)', () => {
       'obsmon_node_cpu_usage_percent{node="ccd01"} 12.5 1763884800.25',
       'obsmon_node_disk_usage_percent{node="ccd01",mount="/"} 81.2 1763884800.25',
       'obsmon_node_disk_usage_percent{node="ccd01",mount="/data"} 75.3 1763884800.25',
-      'obsmon_node_network_receive_bytes_per_second{node="ccd01",interface="eth0"} 1200 1763884800.25',
+      'obsmon_node_network_interface_receive_bytes_per_second{node="ccd01",interface="eth0"} 1200 1763884800.25',
       'obsmon_node_custom{node="ccd01",key="dome"} 1e-7 1763884800.25',
       'obsmon_node_custom{node="ccd01",key="dome",device="north"} 2 1763884800.25',
     ]);
@@ -53,7 +53,7 @@ describe('sample lines (the remote-write spool format)', () => {
     expect(series).toEqual([
       {
         labels: [
-          ['__name__', 'obsmon_node_temperature_celsius'],
+          ['__name__', 'obsmon_node_sensor_temperature_celsius'],
           ['node', 'ccd01'],
           ['sensor', qualifier],
         ],
