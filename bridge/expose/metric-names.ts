@@ -7,6 +7,8 @@ import { standardKey } from '../../protocol/keys.ts';
  */
 const NAMES: Readonly<Record<string, { name: string; help: string }>> = {
   cpu: { name: 'obsmon_node_cpu_usage_percent', help: 'CPU busy, percent of all cores' },
+  iowait: { name: 'obsmon_node_cpu_iowait_percent', help: 'CPU idle waiting for disk I/O, percent of all cores' },
+  steal: { name: 'obsmon_node_cpu_steal_percent', help: 'CPU time stolen by the hypervisor, percent of all cores' },
   mem: { name: 'obsmon_node_memory_usage_percent', help: 'Memory in use (total minus available), percent' },
   swap: { name: 'obsmon_node_swap_usage_percent', help: 'Swap in use, percent' },
   disk: { name: 'obsmon_node_disk_usage_percent', help: 'Filesystem usage, percent, per mount' },
@@ -39,7 +41,14 @@ const NAMES: Readonly<Record<string, { name: string; help: string }>> = {
     help: 'Processes running under a watched name (label process); 0 = not running',
   },
   temp: { name: 'obsmon_node_temperature_celsius', help: 'Temperature, degrees Celsius, per sensor' },
+  gpu: { name: 'obsmon_node_gpu_utilization_percent', help: 'GPU utilisation, percent, per GPU' },
+  gpu_mem: { name: 'obsmon_node_gpu_memory_usage_percent', help: 'GPU memory in use, percent, per GPU' },
+  gpu_temp: { name: 'obsmon_node_gpu_temperature_celsius', help: 'GPU temperature, degrees Celsius, per GPU' },
   uptime: { name: 'obsmon_node_uptime_seconds', help: 'Time since boot, seconds' },
+  clock_sync_age: {
+    name: 'obsmon_node_clock_sync_age_seconds',
+    help: 'Time since the clock was last synchronised over NTP, seconds',
+  },
   probe_up: { name: 'obsmon_node_probe_up', help: 'Probe of an agentless device: 1 it answered, 0 it did not' },
   probe_rtt: {
     name: 'obsmon_node_probe_rtt_seconds',

@@ -27,7 +27,15 @@ describe('ProcfsSource on the fixture tree', () => {
     expect(await source.cpuTimes()).toEqual({
       busy: 40000 + 100 + 10000 + 500 + 2400,
       total: 52999 + 145000 + 2000 + 1,
+      iowait: 2000,
+      steal: 2400,
     });
+    expect(await source.cpuCoreTimes()).toEqual(
+      new Map([
+        ['0', { busy: 26500, total: 100000, iowait: 1000, steal: 1200 }],
+        ['1', { busy: 26500, total: 100000, iowait: 1000, steal: 1200 }],
+      ]),
+    );
     expect(await source.memory()).toEqual({
       totalBytes: 8_000_000 * 1024,
       availableBytes: 2_000_000 * 1024,
