@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +99,22 @@ describe('ProcfsSource on the fixture tree', () => {
       expect(await source.temperatures()).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ProcfsSource clock synchronisation', () => {
+  test("clock_sync_age is the age of timesyncd's synchronized file; unknown without it (chronyd, ntpd, never synced)", async () => {
+    const run = await mkdtemp(join(tmpdir(), 'obsmon-run-'));
+    try {
+      const source = new ProcfsSource({ runRoot: run, wallClock: () => 1_763_884_800_000, mounts: 'auto' });
+      expect(await source.clockSyncAge()).toBeUndefined();
+      await mkdir(join(run, 'systemd/timesync'), { recursive: true });
+      await writeFile(join(run, 'systemd/timesync/synchronized'), '');
+      await utimes(join(run, 'systemd/timesync/synchronized'), 1_763_884_000, 1_763_884_000);
+      expect(await source.clockSyncAge()).toBe(800);
+    } finally {
+      await rm(run, { recursive: true, force: true });
     }
   });
 });
