@@ -204,6 +204,91 @@ export function nodeDashboard(): DashboardBuilder {
           NODE,
         ),
       )
+      // cpu-wait and cpu-cores agents: time lost to disk waits and to the hypervisor; each core.
+      .withPanel(
+        historyPanel(
+          {
+            title: 'CPU I/O wait and steal',
+            unit: 'percent',
+            datasource: PROMETHEUS.ref,
+            series: ['iowait', 'steal'],
+            targets: [
+              range(`max(${on('obsmon_node_cpu_iowait_percent', 'cpu=""')})`, 'iowait', 'A'),
+              range(`max(${on('obsmon_node_cpu_steal_percent', 'cpu=""')})`, 'steal', 'B'),
+            ],
+          },
+          NODE,
+        ),
+      )
+      .withPanel(
+        historyPanel(
+          {
+            title: 'CPU per core',
+            unit: 'percent',
+            max: 100,
+            datasource: PROMETHEUS.ref,
+            series: [],
+            targets: [range(`max by (cpu) (${on('obsmon_node_cpu_usage_percent', 'cpu!=""')})`, 'core {{cpu}}', 'A')],
+          },
+          NODE,
+        ),
+      )
+      // The temperature collector (on by default where sensors exist): the hottest sensor.
+      .withPanel(
+        historyPanel(
+          {
+            title: 'Temperature',
+            unit: 'celsius',
+            datasource: PROMETHEUS.ref,
+            series: ['hottest'],
+            levels: 'temp',
+            targets: [range(`max(${on('obsmon_node_temperature_celsius', 'sensor=""')})`, 'hottest', 'A')],
+          },
+          NODE,
+        ),
+      )
+      // gpu agents: each NVIDIA GPU by nvidia-smi index.
+      .withPanel(
+        historyPanel(
+          {
+            title: 'GPU utilisation and memory',
+            unit: 'percent',
+            max: 100,
+            datasource: PROMETHEUS.ref,
+            series: [],
+            targets: [
+              range(`max by (gpu) (${on('obsmon_node_gpu_utilization_percent')})`, 'GPU {{gpu}} busy', 'A'),
+              range(`max by (gpu) (${on('obsmon_node_gpu_memory_usage_percent')})`, 'GPU {{gpu}} memory', 'B'),
+            ],
+          },
+          NODE,
+        ),
+      )
+      .withPanel(
+        historyPanel(
+          {
+            title: 'GPU temperature',
+            unit: 'celsius',
+            datasource: PROMETHEUS.ref,
+            series: [],
+            targets: [range(`max by (gpu) (${on('obsmon_node_gpu_temperature_celsius')})`, 'GPU {{gpu}}', 'A')],
+          },
+          NODE,
+        ),
+      )
+      // clock-sync agents (Linux with systemd-timesyncd): ObsmonNodeClockNotSynced.
+      .withPanel(
+        historyPanel(
+          {
+            title: 'Time since the last NTP synchronisation',
+            unit: 's',
+            datasource: PROMETHEUS.ref,
+            series: ['since sync'],
+            targets: [range(`max(${on('obsmon_node_clock_sync_age_seconds')})`, 'since sync', 'A')],
+          },
+          NODE,
+        ),
+      )
       // The agent's --process names (0 = not running, ObsmonNodeProcessNotRunning) and its --textfile-dir values.
       .withPanel(
         historyPanel(
