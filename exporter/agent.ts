@@ -85,10 +85,14 @@ async function sourceFor(values: ExporterOptions, log: Logger, hooks: ExporterHo
  * The nvidia-smi child, only with the gpu collector. Imported on demand, like systeminformation: an agent
  * without it never loads child_process.
  */
-async function gpuStream(values: ExporterOptions, log: Logger) {
+async function gpuStream(values: ExporterOptions, log: Logger, onStart?: () => void) {
   if (!values.collectors.includes('gpu')) return undefined;
   const { NvidiaSmiStream } = await import('./sources/nvidia-smi.ts');
-  return new NvidiaSmiStream({ intervalSeconds: values.interval, log: log.child('gpu') });
+  return new NvidiaSmiStream({
+    intervalSeconds: values.interval,
+    log: log.child('gpu'),
+    ...(onStart !== undefined && { onStart }),
+  });
 }
 
 /** `promise`'s value, or 'late' if it has not settled within `ms`. */
@@ -184,7 +188,7 @@ export async function startExporter(
   };
   // Half an interval, within [0.5 s, 5 s]: a hanging collector then delays its report, not the next one.
   const timeoutMs = Math.max(500, Math.min(5000, values.interval * 500));
-  const gpus = await gpuStream(values, logger);
+  const gpus = await gpuStream(values, logger, () => metrics.nvidiaSmiStarts.inc());
   const config = collectorConfig(values, logger, gpus, (reason) => metrics.textfileSkipped.labels(reason).inc());
   const collection = new Collection(source, collectors, config, logger.child('collect'), recordOutcome, timeoutMs);
   const emptyReports = new RateLimitedLog(logger);

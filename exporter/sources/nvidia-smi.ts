@@ -17,6 +17,8 @@ export interface NvidiaSmiOptions {
   readonly backoff?: BackoffOptions;
   /** Monotonic clock, ms; default performance.now. */
   readonly now?: () => number;
+  /** Told of every child started (self-metrics). */
+  readonly onStart?: () => void;
 }
 
 /** GPUs kept at most (nvidia-smi numbers them 0...; a host has at most 16). */
@@ -108,6 +110,7 @@ export class NvidiaSmiStream implements GpuSource {
       String(this.intervalMs / 1000),
     ];
     this.starts += 1;
+    this.options.onStart?.();
     this.status = 'running';
     this.lastOutputAt = this.now();
     const child = spawn(this.options.command ?? 'nvidia-smi', args, {

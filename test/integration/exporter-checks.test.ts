@@ -170,8 +170,9 @@ describe('obsmon exporter --process --textfile-dir', () => {
     );
     chmodSync(join(bin, 'nvidia-smi'), 0o755);
     const server = ['--server', `127.0.0.1:${bridge!.ingestPort}`, '--interval', '1'];
+    const gpuAgentMetrics = await freePort();
     run(
-      [...server, '--collectors', 'cpu,cpu-wait,cpu-cores,memory,gpu'],
+      [...server, '--metrics-port', String(gpuAgentMetrics), '--collectors', 'cpu,cpu-wait,cpu-cores,memory,gpu'],
       { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}` },
       'chk2',
     );
@@ -212,6 +213,9 @@ describe('obsmon exporter --process --textfile-dir', () => {
     expect(metrics).not.toMatch(/^obsmon_node_gpu_utilization_percent\{node="chk2",gpu="1"\}/m);
     const promtool = checkMetrics(metrics);
     expect(promtool.status, promtool.output).toBe(0);
+    // One nvidia-smi for the agent's life, however many cycles ran.
+    const own = await (await fetch(`http://127.0.0.1:${gpuAgentMetrics}/metrics`)).text();
+    expect(own).toMatch(/^obsmon_exporter_nvidia_smi_starts_total 1$/m);
 
     const last = async (query: string) => {
       const json = await influxQl(influx!, query, DB);
