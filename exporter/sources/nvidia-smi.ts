@@ -137,6 +137,7 @@ export class NvidiaSmiStream implements GpuSource {
       this.current = undefined;
       if (this.status === 'closed') return;
       this.status = 'absent';
+      this.firstLine?.();
       this.options.log.info('nvidia-smi is not on PATH: no GPU values (the gpu collector stays quiet)');
     });
     child.once('close', (code, signal) => {
