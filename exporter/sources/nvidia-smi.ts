@@ -132,7 +132,7 @@ export class NvidiaSmiStream implements GpuSource {
     child.stderr.setEncoding('utf8');
     // The last line only, bounded: it says why nvidia-smi gave up.
     child.stderr.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-512)));
-    child.once('error', (error: NodeJS.ErrnoException) => {
+    child.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') return; // also followed by 'exit' or 'close', handled there
       this.current = undefined;
       if (this.status === 'closed') return;
