@@ -18,7 +18,7 @@ import { createExporterMetrics, type ExporterMetrics } from './self-metrics.ts';
 import { startSchedule } from './schedule.ts';
 import { TcpSender, type ConnectionState } from './sender.ts';
 import { createSource } from './sources/select-source.ts';
-import type { SystemSource } from './sources/system-source.ts';
+import type { GpuSource, SystemSource } from './sources/system-source.ts';
 
 /** Test and embedding seams; production uses the defaults. */
 export interface ExporterHooks {
@@ -53,6 +53,7 @@ function collectorsOf(values: ExporterOptions) {
 function collectorConfig(
   values: ExporterOptions,
   log: Logger,
+  gpus: GpuSource | undefined,
   skipped: (reason: string) => void = () => {},
 ): CollectorConfig {
   const [first] = values.interfaces;
@@ -61,6 +62,7 @@ function collectorConfig(
     interfaces: first === 'auto' ? 'auto' : values.interfaces,
     now: () => performance.now(),
     processes: values.process,
+    ...(gpus !== undefined && { gpus }),
     ...(values.textfileDir !== undefined && {
       textfile: {
         dir: values.textfileDir,
@@ -80,6 +82,20 @@ async function sourceFor(values: ExporterOptions, log: Logger, hooks: ExporterHo
   return createSource({ kind: values.source, mounts, warn: (key, message) => warnings.warn(key, message) });
 }
 
+/**
+ * The nvidia-smi child, only with the gpu collector. Imported on demand, like systeminformation: an agent
+ * without it never loads child_process.
+ */
+async function gpuStream(values: ExporterOptions, log: Logger, onStart?: () => void) {
+  if (!values.collectors.includes('gpu')) return undefined;
+  const { NvidiaSmiStream } = await import('./sources/nvidia-smi.ts');
+  return new NvidiaSmiStream({
+    intervalSeconds: values.interval,
+    log: log.child('gpu'),
+    ...(onStart !== undefined && { onStart }),
+  });
+}
+
 /** `promise`'s value, or 'late' if it has not settled within `ms`. */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'late'> {
   let timer: NodeJS.Timeout | undefined;
@@ -97,13 +113,15 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'late'> {
  */
 export async function collectOnce(values: ExporterOptions, logger: Logger, hooks: ExporterHooks = {}): Promise<string> {
   const source = await sourceFor(values, logger, hooks);
+  const gpus = await gpuStream({ ...values, interval: 1 }, logger);
   try {
-    const collection = new Collection(source, collectorsOf(values), collectorConfig(values, logger), logger);
+    const collection = new Collection(source, collectorsOf(values), collectorConfig(values, logger, gpus), logger);
     await collection.collect();
-    await new Promise((resolve) => setTimeout(resolve, ONCE_WINDOW_MS));
+    await Promise.all([new Promise((resolve) => setTimeout(resolve, ONCE_WINDOW_MS)), gpus?.firstReading(5000)]);
     const timestamp = Math.floor(Date.now() / 1000);
     return encodeReport({ node: values.node, timestamp, samples: await collection.collect() });
   } finally {
+    await gpus?.close();
     if (hooks.source === undefined) await source.close();
   }
 }
@@ -171,7 +189,8 @@ export async function startExporter(
   };
   // Half an interval, within [0.5 s, 5 s]: a hanging collector then delays its report, not the next one.
   const timeoutMs = Math.max(500, Math.min(5000, values.interval * 500));
-  const config = collectorConfig(values, logger, (reason) => metrics.textfileSkipped.labels(reason).inc());
+  const gpus = await gpuStream(values, logger, () => metrics.nvidiaSmiStarts.inc());
+  const config = collectorConfig(values, logger, gpus, (reason) => metrics.textfileSkipped.labels(reason).inc());
   const collection = new Collection(source, collectors, config, logger.child('collect'), recordOutcome, timeoutMs);
   const emptyReports = new RateLimitedLog(logger);
   const slowDisk = new RateLimitedLog(logger.child('queue'));
@@ -257,6 +276,7 @@ export async function startExporter(
       await disk?.close();
       await metricsServer?.close();
       stopRuntimeMetrics();
+      await gpus?.close();
       if (hooks.source === undefined) await source.close();
     },
   };

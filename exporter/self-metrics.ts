@@ -39,6 +39,11 @@ export function createExporterMetrics(registry: Registry, collectorNames: readon
       labelNames: ['reason'] as const,
       registers,
     }),
+    nvidiaSmiStarts: new Counter({
+      name: 'obsmon_exporter_nvidia_smi_starts_total',
+      help: 'nvidia-smi children started by the gpu collector (1 for a healthy agent; more = it died or went silent)',
+      registers,
+    }),
     cycleCpu: new Gauge({
       name: 'obsmon_exporter_cycle_cpu_seconds',
       help: 'CPU time of the last collection cycle (this process)',

@@ -29,6 +29,8 @@ const percent = (key: string, description: string, qualifierLabel = 'device'): S
 
 export const STANDARD_KEYS: readonly StandardKey[] = [
   percent('cpu', 'CPU busy, all cores', 'cpu'),
+  percent('iowait', 'CPU idle waiting for disk I/O, all cores', 'cpu'),
+  percent('steal', 'CPU time a hypervisor gave to other guests, all cores', 'cpu'),
   percent('mem', 'Memory in use (total minus available)'),
   percent('swap', 'Swap in use'),
   { ...percent('disk', 'Filesystem usage; unqualified = the root/system filesystem', 'mount'), defaultQualifier: '/' },
@@ -128,9 +130,30 @@ export const STANDARD_KEYS: readonly StandardKey[] = [
     decimals: 1,
     qualifierLabel: 'sensor',
   },
+  // Per GPU (`gpu@0`), as nvidia-smi numbers them; `gpu` is the utilisation, like `cpu`.
+  percent('gpu', 'GPU utilisation; `gpu@N` one GPU, unqualified = all GPUs together', 'gpu'),
+  percent('gpu_mem', 'GPU memory in use; `gpu_mem@N` one GPU, unqualified = all GPUs together', 'gpu'),
+  {
+    key: 'gpu_temp',
+    description: 'GPU temperature; `gpu_temp@N` one GPU, unqualified = the hottest GPU',
+    unit: 'celsius',
+    min: -273.15,
+    max: 1000,
+    decimals: 0,
+    qualifierLabel: 'gpu',
+  },
   {
     key: 'uptime',
     description: 'Time since boot',
+    unit: 'seconds',
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    decimals: 0,
+    qualifierLabel: 'device',
+  },
+  {
+    key: 'clock_sync_age',
+    description: 'Time since the clock was last synchronised (NTP)',
     unit: 'seconds',
     min: 0,
     max: Number.MAX_SAFE_INTEGER,

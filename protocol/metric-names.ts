@@ -39,6 +39,26 @@ const NAMES = new Map<string, KeyNames>([
     },
   ],
   [
+    'iowait',
+    {
+      node: { name: 'obsmon_node_cpu_iowait_percent', help: 'CPU idle waiting for disk I/O, percent of all cores' },
+      part: {
+        name: 'obsmon_node_cpu_core_iowait_percent',
+        help: 'CPU idle waiting for disk I/O, percent, per core (label cpu)',
+      },
+    },
+  ],
+  [
+    'steal',
+    {
+      node: { name: 'obsmon_node_cpu_steal_percent', help: 'CPU time stolen by the hypervisor, percent of all cores' },
+      part: {
+        name: 'obsmon_node_cpu_core_steal_percent',
+        help: 'CPU time stolen by the hypervisor, percent, per core (label cpu)',
+      },
+    },
+  ],
+  [
     'mem',
     {
       node: { name: 'obsmon_node_memory_usage_percent', help: 'Memory in use (total minus available), percent' },
@@ -120,11 +140,46 @@ const NAMES = new Map<string, KeyNames>([
       },
     },
   ],
+  // The agent sends per GPU (`gpu@0`); an unqualified value stands for all GPUs of the node together.
+  [
+    'gpu',
+    {
+      node: { name: 'obsmon_node_gpus_utilization_percent', help: 'GPU utilisation, percent, all GPUs together' },
+      part: { name: 'obsmon_node_gpu_utilization_percent', help: 'GPU utilisation, percent, per GPU (label gpu)' },
+    },
+  ],
+  [
+    'gpu_mem',
+    {
+      node: { name: 'obsmon_node_gpus_memory_usage_percent', help: 'GPU memory in use, percent, all GPUs together' },
+      part: { name: 'obsmon_node_gpu_memory_usage_percent', help: 'GPU memory in use, percent, per GPU (label gpu)' },
+    },
+  ],
+  [
+    'gpu_temp',
+    {
+      node: { name: 'obsmon_node_gpus_temperature_celsius', help: 'Temperature of the hottest GPU, degrees Celsius' },
+      part: {
+        name: 'obsmon_node_gpu_temperature_celsius',
+        help: 'GPU temperature, degrees Celsius, per GPU (label gpu)',
+      },
+    },
+  ],
   [
     'uptime',
     {
       node: { name: 'obsmon_node_uptime_seconds', help: 'Time since boot, seconds' },
       part: device('obsmon_node_device_uptime_seconds', 'Time since boot, seconds'),
+    },
+  ],
+  [
+    'clock_sync_age',
+    {
+      node: {
+        name: 'obsmon_node_clock_sync_age_seconds',
+        help: 'Time since the clock was last synchronised over NTP, seconds',
+      },
+      part: device('obsmon_node_device_clock_sync_age_seconds', 'Time since the clock was last synchronised, seconds'),
     },
   ],
   [

@@ -1,5 +1,5 @@
 import type { Sample } from '../../protocol/line.ts';
-import type { SystemSource } from '../sources/system-source.ts';
+import type { GpuSource, SystemSource } from '../sources/system-source.ts';
 
 /** Settings shared by all collectors. */
 export interface CollectorConfig {
@@ -9,6 +9,8 @@ export interface CollectorConfig {
   readonly processes?: readonly string[];
   /** `--textfile-dir`, and where the textfile collector tells of the lines it skips (self-metrics). */
   readonly textfile?: TextfileConfig;
+  /** The GPUs' newest readings (one nvidia-smi child for the agent's life); none = the gpu collector is quiet. */
+  readonly gpus?: GpuSource;
   /** Monotonic clock in milliseconds, for rates. */
   readonly now: () => number;
 }

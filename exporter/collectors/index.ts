@@ -1,7 +1,11 @@
 import type { Collector } from './collector.ts';
+import { clockSyncCollector } from './clock-sync.ts';
+import { cpuCoresCollector } from './cpu-cores.ts';
+import { cpuWaitCollector } from './cpu-wait.ts';
 import { cpuCollector } from './cpu.ts';
 import { filesystemHealthCollector } from './filesystem-health.ts';
 import { filesystemCollector } from './filesystem.ts';
+import { gpuCollector } from './gpu.ts';
 import { loadLongCollector } from './load-long.ts';
 import { loadCollector } from './load.ts';
 import { memoryCollector } from './memory.ts';
@@ -15,12 +19,14 @@ import { uptimeCollector } from './uptime.ts';
 
 /**
  * Every collector, in the order their keys appear in a report. The default set produces the
- * standard report (cpu mem disk rx tx load1 procs, plus swap where it exists), which stays within
- * 128 bytes for node names up to 16 characters. `named-processes` and `textfile` are on but send
+ * standard report (cpu mem disk rx tx load1 procs, plus swap and temp where they exist), which stays
+ * within 128 bytes for node names up to 16 characters. `named-processes` and `textfile` are on but send
  * nothing unless `--process` or `--textfile-dir` asks for it.
  */
 export const COLLECTORS: readonly Collector[] = [
   cpuCollector,
+  cpuWaitCollector,
+  cpuCoresCollector,
   memoryCollector,
   filesystemCollector,
   filesystemHealthCollector,
@@ -31,7 +37,9 @@ export const COLLECTORS: readonly Collector[] = [
   processesCollector,
   namedProcessesCollector,
   temperatureCollector,
+  gpuCollector,
   uptimeCollector,
+  clockSyncCollector,
   textfileCollector,
 ];
 

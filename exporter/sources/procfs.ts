@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localDiskFilesystems } from './local-filesystems.ts';
@@ -7,7 +7,7 @@ import { parseMeminfo } from './parsers/meminfo.ts';
 import { parseMounts, readOnlyMountPoints } from './parsers/mounts.ts';
 import { parseNetDev, parseNetDevErrors } from './parsers/net-dev.ts';
 import { parseArgv0Basename, parseComm, processMatches } from './parsers/proc-pid.ts';
-import { parseProcStat } from './parsers/proc-stat.ts';
+import { parseProcStat, parseProcStatCores } from './parsers/proc-stat.ts';
 import { parseUptime } from './parsers/uptime.ts';
 import { discoverSensors, readSensors, type SensorFile } from './sysfs-sensors.ts';
 import type { FilesystemReading, InterfaceCounters, MountSelection, SystemSource } from './system-source.ts';
@@ -17,6 +17,10 @@ export interface ProcfsConfig {
   readonly procRoot?: string;
   /** Default `/sys`. */
   readonly sysRoot?: string;
+  /** Default `/run` (systemd-timesyncd's state). */
+  readonly runRoot?: string;
+  /** Wall clock in ms, for the age of the last clock synchronisation; default Date.now. */
+  readonly wallClock?: () => number;
   /** Prefix for statfs of mount points, e.g. `/host` in a container; default `/`. */
   readonly rootfs?: string;
   readonly mounts: MountSelection;
@@ -41,6 +45,7 @@ export class ProcfsSource implements SystemSource {
   private readonly procRoot: string;
   private readonly sysRoot: string;
   private readonly rootfs: string;
+  private readonly runRoot: string;
   // A statfs on a hung network mount never returns; measuring it again would block one more libuv thread each cycle.
   private readonly statfsPending = new Set<string>();
   private sensors: Promise<SensorFile[]> | undefined;
@@ -50,6 +55,7 @@ export class ProcfsSource implements SystemSource {
     this.procRoot = config.procRoot ?? '/proc';
     this.sysRoot = config.sysRoot ?? '/sys';
     this.rootfs = config.rootfs ?? '/';
+    this.runRoot = config.runRoot ?? '/run';
   }
 
   // Synchronous on purpose: /proc text is generated in memory and never waits for a disk, and
@@ -63,6 +69,10 @@ export class ProcfsSource implements SystemSource {
     return parsed(parseProcStat(this.proc('stat')), '/proc/stat');
   }
 
+  async cpuCoreTimes() {
+    return parseProcStatCores(this.proc('stat'));
+  }
+
   async memory() {
     return parsed(parseMeminfo(this.proc('meminfo')), '/proc/meminfo');
   }
@@ -73,6 +83,18 @@ export class ProcfsSource implements SystemSource {
 
   async uptimeSeconds() {
     return parsed(parseUptime(this.proc('uptime')), '/proc/uptime');
+  }
+
+  async clockSyncAge(): Promise<number | undefined> {
+    // timesyncd touches this tmpfs file at every successful synchronisation, and it is absent until the
+    // first one since boot. chronyd and ntpd keep nothing comparable in a file (docs: exporter/README.md).
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(join(this.runRoot, 'systemd/timesync/synchronized')).mtimeMs;
+    } catch {
+      return undefined;
+    }
+    return Math.max(0, ((this.config.wallClock ?? Date.now)() - mtimeMs) / 1000);
   }
 
   async processCount(): Promise<number> {

@@ -1,4 +1,4 @@
-import { cpus, loadavg, networkInterfaces, uptime } from 'node:os';
+import { cpus, loadavg, networkInterfaces, uptime, type CpuInfo } from 'node:os';
 import * as si from 'systeminformation';
 import { localDiskFilesystems } from './local-filesystems.ts';
 import type {
@@ -18,6 +18,11 @@ export interface SiConfig {
 // macOS shows the hidden APFS volumes of the system container; `/` stands for them.
 const HIDDEN_MOUNT = /^\/(System\/Volumes|private\/var\/vm|dev)(\/|$)/;
 
+function coreTimes({ times }: CpuInfo): CpuTimes {
+  const busy = times.user + times.nice + times.sys + times.irq;
+  return { busy, total: busy + times.idle };
+}
+
 /**
  * Windows and macOS, through systeminformation where Node has no equivalent. On Windows it keeps
  * one PowerShell open (`powerShellStart`) instead of starting one per call. CPU, load and uptime
@@ -33,12 +38,17 @@ export class SiSource implements SystemSource {
 
   async cpuTimes(): Promise<CpuTimes> {
     let busy = 0;
-    let idle = 0;
-    for (const { times } of cpus()) {
-      busy += times.user + times.nice + times.sys + times.irq;
-      idle += times.idle;
+    let total = 0;
+    for (const core of cpus().map(coreTimes)) {
+      busy += core.busy;
+      total += core.total;
     }
-    return { busy, total: busy + idle };
+    return { busy, total };
+  }
+
+  // node:os has no iowait or steal on any platform (Windows and macOS have no such counters either).
+  async cpuCoreTimes(): Promise<ReadonlyMap<string, CpuTimes>> {
+    return new Map(cpus().map((cpu, core) => [String(core), coreTimes(cpu)]));
   }
 
   async memory(): Promise<MemoryReading> {
@@ -121,6 +131,11 @@ export class SiSource implements SystemSource {
 
   async uptimeSeconds(): Promise<number> {
     return uptime();
+  }
+
+  // Windows and macOS keep no synchronisation state a file read can see (w32tm and sntp are processes).
+  async clockSyncAge(): Promise<number | undefined> {
+    return undefined;
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,9 @@ export interface CpuTimes {
   readonly busy: number;
   /** busy + idle + iowait. */
   readonly total: number;
+  /** Idle while a disk request was outstanding, and time a hypervisor gave to others; where the source has them (Linux). */
+  readonly iowait?: number;
+  readonly steal?: number;
 }
 
 export interface MemoryReading {
@@ -58,6 +61,20 @@ export interface TemperatureReading {
   readonly celsius: number;
 }
 
+/** One NVIDIA GPU (parsers/nvidia-smi.ts); a field nvidia-smi shows as `[N/A]` is absent. */
+export interface GpuReading {
+  /** nvidia-smi's index (`0`, `1`, ...). */
+  readonly gpu: string;
+  readonly utilizationPercent?: number;
+  readonly memoryUsedPercent?: number;
+  readonly celsius?: number;
+}
+
+/** The newest GPU readings, kept by a long-lived reader (sources/nvidia-smi.ts); stale ones are left out. */
+export interface GpuSource {
+  gpus(): readonly GpuReading[];
+}
+
 /**
  * Raw readings of the machine, with no arithmetic beyond unit conversion: collectors turn them into
  * samples. One implementation per OS family (procfs.ts, si.ts); tests implement it in a few lines.
@@ -66,6 +83,8 @@ export interface TemperatureReading {
 export interface SystemSource {
   readonly name: string;
   cpuTimes(): Promise<CpuTimes>;
+  /** The same per core, keyed by core number (`"0"`, `"1"`, ...); an offline core is absent. */
+  cpuCoreTimes(): Promise<ReadonlyMap<string, CpuTimes>>;
   memory(): Promise<MemoryReading>;
   /** The configured mounts, or every local disk filesystem when mounts are `auto`. */
   filesystems(): Promise<FilesystemReading[]>;
@@ -77,6 +96,11 @@ export interface SystemSource {
   processCounts(names: readonly string[]): Promise<Map<string, number>>;
   temperatures(): Promise<TemperatureReading[]>;
   uptimeSeconds(): Promise<number>;
+  /**
+   * Seconds since the clock was last synchronised over NTP, where the OS tells it without a process
+   * (systemd-timesyncd's `/run/systemd/timesync/synchronized`); `undefined` where it cannot be told.
+   */
+  clockSyncAge(): Promise<number | undefined>;
   /** Release what the source holds (Windows PowerShell). */
   close(): Promise<void>;
 }

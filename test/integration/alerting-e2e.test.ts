@@ -162,7 +162,10 @@ beforeAll(async () => {
   const low = { warning: 1, error: 2 };
   // Any round trip is at or above 0: both probe_rtt levels fire for the device that answers.
   thresholds['nodes'] = {
-    'e2e-all': { cpu: low, mem: low, swap: low, temp: low, disk: low, rx: low, tx: low },
+    'e2e-all': {
+      ...{ cpu: low, mem: low, swap: low, temp: low, disk: low, rx: low, tx: low },
+      ...{ iowait: low, steal: low, gpu_temp: low, clock_sync_age: low },
+    },
     'e2e-probe-up': { probe_rtt: { warning: 0, error: 0 } },
   };
   writeFileSync(join(dir, 'thresholds.yaml'), stringify(thresholds));
@@ -248,11 +251,12 @@ beforeAll(async () => {
   const now = () => Math.floor(Date.now() / 1000);
   agents.set('e2e-disk', () => 'cpu=5 disk=95');
   // Clock 30 s ahead (inside --future-tolerance), disk rising 1 % a report: skew and trend alerts.
-  // And the checks of the optional collectors: a read-only mount, inodes nearly out, interface errors, a watched process not running.
+  // And the checks of the optional collectors: a read-only mount, inodes nearly out, interface errors, a watched process
+  // not running, disk wait and steal, a GPU's temperature, the time since the last NTP synchronisation.
   agents.set(
     'e2e-all',
     () =>
-      `cpu=50 mem=50 swap=50 temp=40 disk=${Math.min(100, 10 + tick)} rx=1000 tx=1000 rx@eth0=500 inodes=95 disk_ro@/data=1 rx_errors=2 proc_count@camd=0`,
+      `cpu=50 mem=50 swap=50 temp=40 disk=${Math.min(100, 10 + tick)} rx=1000 tx=1000 rx@eth0=500 inodes=95 disk_ro@/data=1 rx_errors=2 proc_count@camd=0 iowait=30 steal=12 gpu_temp@0=85 clock_sync_age=90000`,
   );
   agentSocket = await connectTo(bridge.ingestPort);
   const send = () => {

@@ -90,7 +90,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'obsmon-grafana-'));
   const thresholds = parse(readFileSync(join(REPO, 'config', 'thresholds.yaml'), 'utf8')) as Record<string, unknown>;
   const low = { warning: 1, error: 2 };
-  thresholds['nodes'] = { lowlevels: { cpu: low, mem: low, swap: low, temp: low, disk: low, rx: low, tx: low } };
+  thresholds['nodes'] = {
+    lowlevels: {
+      ...{ cpu: low, mem: low, swap: low, temp: low, disk: low, rx: low, tx: low },
+      ...{ iowait: low, steal: low, gpu_temp: low, clock_sync_age: low },
+    },
+  };
   thresholdsPath = join(dir, 'thresholds.yaml');
   writeFileSync(thresholdsPath, stringify(thresholds));
   writeFileSync(
@@ -137,7 +142,7 @@ beforeAll(async () => {
     const lines = REPORTING.map((node, i) => {
       const t = now;
       const disk = 40 + i * 20;
-      return `${node} ${t} cpu=${20 + i * 30} mem=${50 + i * 20} swap=${10 + i} disk=${disk} disk@/data=${disk + 5} temp=${45 + i} rx=${1000 * (tick + i)} tx=${500 * (tick + i)} rx@eth0=800 tx@eth0=400 load1=0.${i + 1} load5=0.${i + 2} load15=0.${i + 3} procs=${100 + i} rx_errors=0 rx_drops=0.5 tx_errors=0 tx_drops=0 inodes=${30 + i} inodes@/data=${35 + i} disk_ro=0 disk_ro@/data=1 proc_count@rts2-centrald=1 dome_humidity=${40 + i} uptime=${3600 + tick}`;
+      return `${node} ${t} cpu=${20 + i * 30} mem=${50 + i * 20} swap=${10 + i} disk=${disk} disk@/data=${disk + 5} temp=${45 + i} rx=${1000 * (tick + i)} tx=${500 * (tick + i)} rx@eth0=800 tx@eth0=400 load1=0.${i + 1} load5=0.${i + 2} load15=0.${i + 3} procs=${100 + i} rx_errors=0 rx_drops=0.5 tx_errors=0 tx_drops=0 inodes=${30 + i} inodes@/data=${35 + i} disk_ro=0 disk_ro@/data=1 proc_count@rts2-centrald=1 dome_humidity=${40 + i} uptime=${3600 + tick} iowait=${2 + i} steal=${1 + i} cpu@0=${30 + i} cpu@1=${10 + i} gpu@0=${60 + i} gpu_mem@0=${20 + i} gpu_temp@0=${50 + i} clock_sync_age=${100 + i}`;
     });
     // A node whose clock runs 30 s ahead (inside --future-tolerance) makes the clock-skew alert query
     // true; one malformed line per tick gives the rejection panels a reason with a rate.
@@ -334,6 +339,10 @@ describe('Grafana dashboards against real servers fed by a real bridge', () => {
       'ObsmonNodeDiskUsageHigh',
       'ObsmonNodeNetworkReceiveSaturated',
       'ObsmonNodeNetworkTransmitSaturated',
+      'ObsmonNodeCpuIowaitHigh',
+      'ObsmonNodeCpuStealHigh',
+      'ObsmonNodeGpuTemperatureHigh',
+      'ObsmonNodeClockNotSynced',
     ];
     const expected = [
       ...valueAlerts.flatMap((a) => [`${a}/warning`, `${a}/error`]),

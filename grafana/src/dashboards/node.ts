@@ -205,6 +205,91 @@ export function nodeDashboard(): DashboardBuilder {
           NODE,
         ),
       )
+      // cpu-wait and cpu-cores agents: time lost to disk waits and to the hypervisor; each core.
+      .withPanel(
+        historyPanel(
+          {
+            title: 'CPU I/O wait and steal',
+            unit: 'percent',
+            datasource: PROMETHEUS.ref,
+            series: ['iowait', 'steal'],
+            targets: [
+              range(`max(${on(nodeSeries('iowait'))})`, 'iowait', 'A'),
+              range(`max(${on(nodeSeries('steal'))})`, 'steal', 'B'),
+            ],
+          },
+          NODE,
+        ),
+      )
+      .withPanel(
+        historyPanel(
+          {
+            title: 'CPU per core',
+            unit: 'percent',
+            max: 100,
+            datasource: PROMETHEUS.ref,
+            series: [],
+            targets: [range(`max by (cpu) (${on(partSeries('cpu'))})`, 'core {{cpu}}', 'A')],
+          },
+          NODE,
+        ),
+      )
+      // The temperature collector (on by default where sensors exist): the hottest sensor.
+      .withPanel(
+        historyPanel(
+          {
+            title: 'Temperature',
+            unit: 'celsius',
+            datasource: PROMETHEUS.ref,
+            series: ['hottest'],
+            levels: 'temp',
+            targets: [range(`max(${on(nodeSeries('temp'))})`, 'hottest', 'A')],
+          },
+          NODE,
+        ),
+      )
+      // gpu agents: each NVIDIA GPU by nvidia-smi index.
+      .withPanel(
+        historyPanel(
+          {
+            title: 'GPU utilisation and memory',
+            unit: 'percent',
+            max: 100,
+            datasource: PROMETHEUS.ref,
+            series: [],
+            targets: [
+              range(`max by (gpu) (${on(partSeries('gpu'))})`, 'GPU {{gpu}} busy', 'A'),
+              range(`max by (gpu) (${on(partSeries('gpu_mem'))})`, 'GPU {{gpu}} memory', 'B'),
+            ],
+          },
+          NODE,
+        ),
+      )
+      .withPanel(
+        historyPanel(
+          {
+            title: 'GPU temperature',
+            unit: 'celsius',
+            datasource: PROMETHEUS.ref,
+            series: [],
+            targets: [range(`max by (gpu) (${on(partSeries('gpu_temp'))})`, 'GPU {{gpu}}', 'A')],
+          },
+          NODE,
+        ),
+      )
+      // clock-sync agents (Linux with systemd-timesyncd): ObsmonNodeClockNotSynced.
+      .withPanel(
+        historyPanel(
+          {
+            title: 'Time since the last NTP synchronisation',
+            unit: 's',
+            datasource: PROMETHEUS.ref,
+            series: ['since sync'],
+            targets: [range(`max(${on(nodeSeries('clock_sync_age'))})`, 'since sync', 'A')],
+          },
+          NODE,
+        ),
+      )
       // The agent's --process names (0 = not running, ObsmonNodeProcessNotRunning) and its --textfile-dir values.
       .withPanel(
         historyPanel(

@@ -48,7 +48,7 @@ describe('obsmon exporter', () => {
     { name: 'a server without a port', argv: ['--server', 'bridge'], message: /--server.*host:port/ },
     {
       name: 'an unknown collector',
-      argv: ['--collectors', 'cpu,gpu'],
+      argv: ['--collectors', 'cpu,tpu'],
       message: /--collectors.*expected collectors among/,
     },
     { name: 'auto mixed with mounts', argv: ['--mounts', 'auto,/data'], message: /--mounts.*auto cannot be combined/ },

@@ -58,8 +58,9 @@ describe('Collection', () => {
     expect(logs.join('\n')).toMatch(/Dropped unsendable values: procs/);
   });
 
-  test('the default report is the standard one and fits 128 bytes with a 16-character node name', async () => {
+  test('the default report is the standard one plus swap and temp, and fits 128 bytes with a 16-character node name', async () => {
     const source = new FakeSource();
+    source.readings.temperatures = [{ sensor: 'coretemp_Package id 0', celsius: 105.4 }];
     const { c, clock } = collection(source);
     await c.collect();
     // Values chosen for the longest text each key can plausibly have.
@@ -68,10 +69,10 @@ describe('Collection', () => {
     source.readings.memory = { totalBytes: 1000, availableBytes: 1, swapTotalBytes: 1000, swapFreeBytes: 1 };
     source.readings.filesystems = [{ mount: '/', root: true, sizeBytes: 1000, usedBytes: 999, availableBytes: 1 }];
     source.readings.network = [{ name: 'eth0', kind: 'physical', rxBytes: 9_999_999_999, txBytes: 9_999_999_999 }];
-    source.readings.load = { load1: 99.99, load5: 0, load15: 0 };
+    source.readings.load = { load1: 999.99, load5: 0, load15: 0 };
     source.readings.procs = 99_999;
     const samples = await c.collect();
-    expect(samples.map((s) => s.key)).toEqual(['cpu', 'mem', 'swap', 'disk', 'rx', 'tx', 'load1', 'procs']);
+    expect(samples.map((s) => s.key)).toEqual(['cpu', 'mem', 'swap', 'disk', 'rx', 'tx', 'load1', 'procs', 'temp']);
     const line = encodeReport({ node: 'ccd-controller-1', timestamp: 1_763_884_800, samples });
     expect(line.length + 1).toBeLessThanOrEqual(128);
     expect(parseLine(line).ok).toBe(true);

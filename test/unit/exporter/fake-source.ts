@@ -11,6 +11,8 @@ import type {
 /** Readings a test sets directly; a method whose value is an Error rejects with it. */
 export interface FakeReadings {
   cpu: CpuTimes | Error;
+  /** Per core, by core number. */
+  cores: Map<string, CpuTimes> | Error;
   memory: MemoryReading | Error;
   filesystems: FilesystemReading[] | Error;
   network: InterfaceCounters[] | Error;
@@ -20,6 +22,7 @@ export interface FakeReadings {
   processNames: string[] | Error;
   temperatures: TemperatureReading[] | Error;
   uptime: number | Error;
+  clockSyncAge: number | undefined | Error;
 }
 
 const GIB = 2 ** 30;
@@ -27,6 +30,10 @@ const GIB = 2 ** 30;
 export function defaultReadings(): FakeReadings {
   return {
     cpu: { busy: 1000, total: 10_000 },
+    cores: new Map([
+      ['0', { busy: 500, total: 5000 }],
+      ['1', { busy: 500, total: 5000 }],
+    ]),
     memory: { totalBytes: 8 * GIB, availableBytes: 6 * GIB, swapTotalBytes: 0, swapFreeBytes: 0 },
     filesystems: [{ mount: '/', root: true, sizeBytes: 100 * GIB, usedBytes: 40 * GIB, availableBytes: 60 * GIB }],
     network: [
@@ -38,6 +45,7 @@ export function defaultReadings(): FakeReadings {
     processNames: ['systemd', 'sshd', 'sshd'],
     temperatures: [],
     uptime: 1000,
+    clockSyncAge: undefined,
   };
 }
 
@@ -53,6 +61,12 @@ export class FakeSource implements SystemSource {
 
   cpuTimes() {
     return this.value(this.readings.cpu);
+  }
+  cpuCoreTimes() {
+    return this.value(this.readings.cores);
+  }
+  clockSyncAge() {
+    return this.value(this.readings.clockSyncAge);
   }
   memory() {
     return this.value(this.readings.memory);

@@ -143,8 +143,8 @@ describe('generated dashboards', () => {
         }
       }
     }
-    // CPU, memory, disk and swap on both node dashboards.
-    expect(charts).toBe(8);
+    // CPU, memory, disk and swap on both node dashboards; temperature on the Prometheus one.
+    expect(charts).toBe(9);
   });
 
   test('the overview links every node to its node detail, and every dashboard links to the others', () => {

@@ -60,7 +60,7 @@ describe('gauge collectors', () => {
     expect(await run(loadLongCollector, source)).toEqual([]);
   });
 
-  test('temperature reports the hottest sensor and nothing without sensors', async () => {
+  test('temperature reports the hottest sensor in whole degrees, and nothing without sensors', async () => {
     const source = new FakeSource();
     expect(await run(temperatureCollector, source)).toEqual([]);
     source.readings.temperatures = [
@@ -68,7 +68,20 @@ describe('gauge collectors', () => {
       { sensor: 'coretemp_Package id 0', celsius: 58.5 },
       { sensor: 'broken', celsius: Number.NaN },
     ];
-    expect(await run(temperatureCollector, source)).toEqual([{ key: 'temp', value: 58.5 }]);
+    expect(await run(temperatureCollector, source)).toEqual([{ key: 'temp', value: 59 }]);
+  });
+
+  test('temperature is on by default and stops asking a machine that showed no sensor', async () => {
+    expect(temperatureCollector.defaultEnabled).toBe(true);
+    const source = new FakeSource();
+    let reads = 0;
+    source.temperatures = async () => {
+      reads += 1;
+      return [];
+    };
+    const state: CollectorState<'none'> = { config: { interfaces: 'auto', now: () => 0 }, previous: undefined };
+    for (let i = 0; i < 3; i += 1) expect(await temperatureCollector.collect(source, state)).toEqual([]);
+    expect(reads).toBe(1);
   });
 
   test('processes and uptime pass their reading through', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,15 @@ describe('ProcfsSource on the fixture tree', () => {
     expect(await source.cpuTimes()).toEqual({
       busy: 40000 + 100 + 10000 + 500 + 2400,
       total: 52999 + 145000 + 2000 + 1,
+      iowait: 2000,
+      steal: 2400,
     });
+    expect(await source.cpuCoreTimes()).toEqual(
+      new Map([
+        ['0', { busy: 26500, total: 100000, iowait: 1000, steal: 1200 }],
+        ['1', { busy: 26500, total: 100000, iowait: 1000, steal: 1200 }],
+      ]),
+    );
     expect(await source.memory()).toEqual({
       totalBytes: 8_000_000 * 1024,
       availableBytes: 2_000_000 * 1024,
@@ -91,6 +99,22 @@ describe('ProcfsSource on the fixture tree', () => {
       expect(await source.temperatures()).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ProcfsSource clock synchronisation', () => {
+  test("clock_sync_age is the age of timesyncd's synchronized file; unknown without it (chronyd, ntpd, never synced)", async () => {
+    const run = await mkdtemp(join(tmpdir(), 'obsmon-run-'));
+    try {
+      const source = new ProcfsSource({ runRoot: run, wallClock: () => 1_763_884_800_000, mounts: 'auto' });
+      expect(await source.clockSyncAge()).toBeUndefined();
+      await mkdir(join(run, 'systemd/timesync'), { recursive: true });
+      await writeFile(join(run, 'systemd/timesync/synchronized'), '');
+      await utimes(join(run, 'systemd/timesync/synchronized'), 1_763_884_000, 1_763_884_000);
+      expect(await source.clockSyncAge()).toBe(800);
+    } finally {
+      await rm(run, { recursive: true, force: true });
     }
   });
 });
