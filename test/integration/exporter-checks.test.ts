@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseLine } from '../../protocol/line.ts';
-import { startBridgeChild, type BridgeChild } from '../helpers/bridge-child.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
+import { freePort } from '../../testkit/free-port.ts';
 import { checkMetrics } from '../helpers/promtool.ts';
-import { influxQl, startInfluxd, type RealServer } from '../helpers/real-servers.ts';
+import { influxQl, startInfluxd, type RealServer } from '../../testkit/real-servers.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**
@@ -20,7 +20,7 @@ const DB = 'obsmon';
 const children: ChildProcess[] = [];
 let dir: string;
 let influx: RealServer | undefined;
-let bridge: BridgeChild | undefined;
+let bridge: BridgeProcess | undefined;
 
 function run(args: string[]) {
   const child = spawn(process.execPath, [BIN, 'exporter', '--node', 'chk1', ...args], {
@@ -73,7 +73,14 @@ describe('obsmon exporter --process --textfile-dir', () => {
   test("through a real bridge (with filesystem-health and network-errors): on /metrics (promtool-valid), in InfluxDB, and the skipped line in the agent's own metrics", async () => {
     influx = await startInfluxd();
     await influxQl(influx, `CREATE DATABASE ${DB}`);
-    bridge = await startBridgeChild(['--influx-url', influx.url, '--influx-db', DB, '--influx-flush-interval', '0.5']);
+    bridge = await startBridgeProcess([
+      '--influx-url',
+      influx.url,
+      '--influx-db',
+      DB,
+      '--influx-flush-interval',
+      '0.5',
+    ]);
     const agentMetrics = await freePort();
     run([
       '--server',
