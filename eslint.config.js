@@ -82,6 +82,16 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: ['node:child_process', 'child_process'] }] },
   },
   {
+    // The bench and the kit it shares with the tests (testkit/) never reach into test/: what both use lives in testkit/.
+    files: ['bench/**/*.ts', 'testkit/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/test/**'] }] },
+  },
+  {
+    // The page's declarations belong to its own project (tsconfig.page.json, run by `npm run check`).
+    files: ['bridge/page-types/*.d.ts'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
     // The page runs in the browser with its own globals.
     files: ['bridge/page/**/*.js'],
     ...tseslint.configs.disableTypeChecked,

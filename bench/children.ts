@@ -26,15 +26,20 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
+/** Make `proc` the run's: killed when the run ends, stopped by stopAll(). */
+export function own(proc: ChildProcess): void {
+  owned.add(proc);
+  proc.once('exit', () => owned.delete(proc));
+}
+
 export function startChild(name: string, command: string, args: readonly string[], options: SpawnOptions = {}): Child {
   const proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options });
   if (proc.pid === undefined) throw new Error(`Cannot start ${name} (${command})`);
-  owned.add(proc);
+  own(proc);
   let tail = '';
   const keep = (d: Buffer) => (tail = `${tail}${d.toString()}`.slice(-4000));
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
-  proc.once('exit', () => owned.delete(proc));
   // Children outlive a broken pipe of ours only to be killed; ignore the EPIPE.
   proc.stdin?.on('error', () => {});
   const exited = () => proc.exitCode !== null || proc.signalCode !== null;

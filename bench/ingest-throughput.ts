@@ -71,7 +71,7 @@ async function bridgeTarget(name: string): Promise<FloodTarget> {
     httpUrl: bridge.httpUrl,
     lines: async () =>
       sampleValue((await httpGet(`${bridge.httpUrl}/metrics`)).body, 'obsmon_bridge_lines_total') ?? Number.NaN,
-    stop: () => bridge.child.stop(),
+    stop: async () => void (await bridge.stop()),
   };
 }
 

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 
 /** A TCP port free on 127.0.0.1 right now (children need port numbers up front). */
-export { freePort } from '../test/helpers/free-port.ts';
+export { freePort } from '../testkit/free-port.ts';
 
 export interface HttpAnswer {
   readonly status: number;

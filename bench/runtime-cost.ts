@@ -1,5 +1,5 @@
 import type { BenchConfig } from './bench-config.ts';
-import { startBridge, type BridgeProcess } from './bridge-process.ts';
+import { startBridge, type BenchBridge } from './bridge-process.ts';
 import { startChild, type Child } from './children.ts';
 import { startLoad } from './load-process.ts';
 import type { Table } from './markdown-table.ts';
@@ -44,12 +44,12 @@ async function atRest(pids: readonly number[], samples: number, ms: number) {
 }
 
 /** CPU seconds from exec to the first /healthz answer, and RSS then, of a bridge started by `start`. */
-async function startCost(start: () => Promise<BridgeProcess>): Promise<{ cpu: number; rssMb: number }> {
+async function startCost(start: () => Promise<BenchBridge>): Promise<{ cpu: number; rssMb: number }> {
   const bridge = await start();
   try {
     return { cpu: cpuSeconds(bridge.pid), rssMb: rssBytes(bridge.pid) / MB };
   } finally {
-    await bridge.child.stop();
+    await bridge.stop();
   }
 }
 
@@ -76,8 +76,8 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
   const plain: Child = startChild('plain node', process.execPath, ['-e', 'setInterval(() => {}, 2 ** 30)']);
   const bridge = await startBridge(['--log-level', 'warn']);
   try {
-    if (bridge.child.output().includes(TSX_FALLBACK))
-      throw new Error(`The bridge ran through tsx, not the compiled CLI: ${bridge.child.output()}`);
+    if (bridge.log.includes(TSX_FALLBACK))
+      throw new Error(`The bridge ran through tsx, not the compiled CLI: ${bridge.log}`);
     await sleep(warmMs);
     const [idle, idlePlain] = await atRest([bridge.pid, plain.pid], config.samples, windowMs);
 
@@ -133,7 +133,7 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
     };
     return { table, result };
   } finally {
-    await bridge.child.stop();
+    await bridge.stop();
     await plain.stop();
   }
 }

@@ -98,7 +98,7 @@ export async function steadyState(nodes: number, config: BenchConfig): Promise<S
   } finally {
     probe.close();
     await load.stop();
-    await bridge.child.stop();
+    await bridge.stop();
   }
 }
 

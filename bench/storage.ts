@@ -15,7 +15,7 @@ import {
   SpoolingWriter,
 } from '../bridge/store/spooling-writer.ts';
 import { silentLogger } from '../lib/logger.ts';
-import { influxQl, startInfluxd, startVictoriaMetrics, type RealServer } from '../test/helpers/real-servers.ts';
+import { influxQl, startInfluxd, startVictoriaMetrics, type RealServer } from '../testkit/real-servers.ts';
 import type { BenchConfig } from './bench-config.ts';
 import { which } from './children.ts';
 import type { Table } from './markdown-table.ts';

@@ -27,12 +27,13 @@ const state = {
   /** Overview renders so far. */
   renders: 0,
   /** When the first render with nodes ended, ms since navigation (performance.now()). */
+  /** @type {number | undefined} */
   firstShownMs: undefined,
 };
 // Exposed for browser tests and curious operators.
 window.obsmon = state;
 
-const view = document.getElementById('view');
+const view = /** @type {HTMLElement} */ (document.getElementById('view'));
 
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -258,7 +259,7 @@ function renderSummary(all) {
     plural(counts.warning, 'warning'),
     `${counts.ok} ok`,
   ].join(' · ');
-  const summary = document.getElementById('summary');
+  const summary = /** @type {HTMLElement} */ (document.getElementById('summary'));
   if (summary.textContent !== text) summary.textContent = text;
   summary.dataset.criticalDown = String(counts['critical-down']);
 }
@@ -401,7 +402,7 @@ function scheduleRender() {
 }
 
 function connectStream() {
-  const dot = document.getElementById('connection');
+  const dot = /** @type {HTMLElement} */ (document.getElementById('connection'));
   const source = new EventSource('api/v1/stream');
   source.onopen = () => dot.classList.add('live');
   source.onerror = () => {

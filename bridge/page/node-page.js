@@ -59,7 +59,7 @@ function align(lists, gapSeconds) {
   const index = new Map(times.map((t, i) => [t, i]));
   const columns = marked.map((l) => {
     const column = new Array(times.length).fill(undefined);
-    for (const [t, v] of l) column[index.get(t)] = v;
+    for (const [t, v] of l) column[/** @type {number} */ (index.get(t))] = v;
     return column;
   });
   return [times, ...columns];
@@ -168,6 +168,7 @@ function chart(container, title, names, lists, levels, unit, format) {
 }
 
 /** The table's columns, in this order, for the series the node has. */
+/** @type {Array<[key: string, heading: string, format: (value: number) => string]>} */
 const COLUMNS = [
   ['cpu', 'cpu %', String],
   ['mem', 'memory %', String],

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { startBridgeChild, type BridgeChild } from '../helpers/bridge-child.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
 import { connectTo } from '../helpers/tcp-client.ts';
 import { sampleValue } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -12,7 +12,7 @@ import { waitFor } from '../helpers/wait-for.ts';
 const LIVENESS_BOUND_MS = 5000;
 const MAX_RSS_BYTES = 400 * 1024 * 1024;
 const HEAP_CAP_MB = 160;
-let bridge: BridgeChild | undefined;
+let bridge: BridgeProcess | undefined;
 const sockets: Socket[] = [];
 
 afterEach(async () => {
@@ -21,7 +21,7 @@ afterEach(async () => {
   bridge = undefined;
 });
 
-async function healthyReportVisible(b: BridgeChild, node: string, cpu: number): Promise<number> {
+async function healthyReportVisible(b: BridgeProcess, node: string, cpu: number): Promise<number> {
   const started = Date.now();
   const socket = await connectTo(b.ingestPort);
   sockets.push(socket);
@@ -35,12 +35,12 @@ async function healthyReportVisible(b: BridgeChild, node: string, cpu: number): 
   return Date.now() - started;
 }
 
-const rss = async (b: BridgeChild) =>
+const rss = async (b: BridgeProcess) =>
   sampleValue(await b.metricsText(), 'process_resident_memory_bytes', '') ?? Infinity;
 
 describe('floods', () => {
   test('10 000 idle connections held open: a healthy agent still reports', async () => {
-    bridge = await startBridgeChild(['--max-connections', '20000', '--max-connections-per-source', '20000']);
+    bridge = await startBridgeProcess(['--max-connections', '20000', '--max-connections-per-source', '20000']);
     for (let i = 0; i < 10_000; i += 1) sockets.push(await connectTo(bridge.ingestPort));
     await waitFor(
       '10 000 connections registered',
@@ -53,7 +53,7 @@ describe('floods', () => {
   }, 90_000);
 
   test('one agent sending 100x its rate is slowed by backpressure; others are not', async () => {
-    bridge = await startBridgeChild(['--max-lines-per-second', '100']);
+    bridge = await startBridgeProcess(['--max-lines-per-second', '100']);
     const flooder = await connectTo(bridge.ingestPort);
     sockets.push(flooder);
     const t = Math.floor(Date.now() / 1000) - 3600;
@@ -70,9 +70,9 @@ describe('floods', () => {
 
   test('a million distinct node names: the node table stops at --max-nodes, memory stays bounded', async () => {
     // A hard heap cap turns "memory stays bounded" into "the process survives": V8 would abort past it.
-    bridge = await startBridgeChild(
+    bridge = await startBridgeProcess(
       ['--max-nodes', '20000', '--max-lines-per-second', '1000000', '--no-err-replies'],
-      [`--max-old-space-size=${HEAP_CAP_MB}`],
+      { nodeFlags: [`--max-old-space-size=${HEAP_CAP_MB}`] },
     );
     await healthyReportVisible(bridge, 'known', 1);
     const t = Math.floor(Date.now() / 1000);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startBridgeChild, type BridgeChild } from '../helpers/bridge-child.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
 import { checkMetrics } from '../helpers/promtool.ts';
 import { connectTo } from '../helpers/tcp-client.ts';
 import { sampleValue } from '../helpers/test-bridge.ts';
@@ -12,10 +12,10 @@ import { waitFor } from '../helpers/wait-for.ts';
  */
 const RUNS = 25;
 const MAX_RSS_BYTES = 300 * 1024 * 1024;
-let bridge: BridgeChild;
+let bridge: BridgeProcess;
 
 beforeAll(async () => {
-  bridge = await startBridgeChild(['--max-line-bytes', '4096', '--max-lines-per-second', '1000000']);
+  bridge = await startBridgeProcess(['--max-line-bytes', '4096', '--max-lines-per-second', '1000000']);
 });
 afterAll(async () => {
   await bridge?.stop();

@@ -2,8 +2,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port.ts';
-import { binary } from './real-servers.ts';
+import { freePort } from '../../testkit/free-port.ts';
+import { binary } from '../../testkit/real-servers.ts';
 import { waitFor } from './wait-for.ts';
 
 /** A real `indiserver` (Debian `indi-bin`) running one driver, owned by the test. */

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { freePort } from './free-port.ts';
+import { freePort } from '../../testkit/free-port.ts';
 
 /** A real server process on 127.0.0.1 with its own temp directory (config, data, log). */
 export interface RealServer {

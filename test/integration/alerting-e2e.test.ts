@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort } from '../../testkit/free-port.ts';
 import { startAlertmanager, startPrometheus, type RealServer } from '../helpers/prometheus-servers.ts';
 import { connectTo } from '../helpers/tcp-client.ts';
 import { startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';

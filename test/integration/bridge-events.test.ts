@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort } from '../../testkit/free-port.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';
 import { startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { startBridgeProcess, type BridgeProcess } from '../helpers/bridge-process.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';
 import { sampleValue } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { startBridgeChild, type BridgeChild } from '../helpers/bridge-child.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
+import { freePort } from '../../testkit/free-port.ts';
 import { startHarness, tempFile, type Harness } from '../helpers/rts2-peer/harness.ts';
 import { Monitor } from '../helpers/rts2-peer/monitor.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -12,7 +12,7 @@ import { waitFor } from '../helpers/wait-for.ts';
 const BIN = new URL('../../bin/obsmon.js', import.meta.url).pathname;
 const BUILTIN = readFileSync(new URL('../../config/thresholds.yaml', import.meta.url), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'obsmon-reload-'));
-const bridges: BridgeChild[] = [];
+const bridges: BridgeProcess[] = [];
 const children: ChildProcess[] = [];
 afterEach(async () => {
   for (const b of bridges.splice(0)) await b.stop('SIGKILL');
@@ -43,7 +43,7 @@ describe("SIGHUP reloads the bridge's thresholds and inventory (a real child pro
     const inventory = join(dir, 'inventory.yaml');
     writeFileSync(thresholds, BUILTIN);
     writeFileSync(inventory, 'nodes:\n  - { name: ccd01, group: cameras }\n  - old01\n');
-    const bridge = await startBridgeChild(['--thresholds', thresholds, '--inventory', inventory]);
+    const bridge = await startBridgeProcess(['--thresholds', thresholds, '--inventory', inventory]);
     bridges.push(bridge);
     const before = await bridge.metricsText();
     expect(level(before, 'ccd01', 'cpu', 'warning')).toBe('85');
@@ -67,8 +67,8 @@ describe("SIGHUP reloads the bridge's thresholds and inventory (a real child pro
     expect(after).not.toContain('node="old01"');
     expect(after).toMatch(/^obsmon_bridge_config_reloads_total\{file="thresholds",result="success"\} 1$/m);
     expect(after).toMatch(/^obsmon_bridge_config_last_reload_successful 1$/m);
-    await waitFor('the reload log line', () => bridge.stderr().includes('Reloaded '), 10_000, 50);
-    expect(bridge.stderr()).toContain('Reloaded thresholds: 1 level changed; inventory: +2 nodes, -1, 1 changed');
+    await waitFor('the reload log line', () => bridge.log.includes('Reloaded '), 10_000, 50);
+    expect(bridge.log).toContain('Reloaded thresholds: 1 level changed; inventory: +2 nodes, -1, 1 changed');
 
     writeFileSync(
       thresholds,
@@ -83,14 +83,12 @@ describe("SIGHUP reloads the bridge's thresholds and inventory (a real child pro
     await waitFor(
       'the reload errors in the log',
       () =>
-        bridge
-          .stderr()
-          .includes('Reload incomplete: thresholds: invalid, previous kept; inventory: invalid, previous kept'),
+        bridge.log.includes('Reload incomplete: thresholds: invalid, previous kept; inventory: invalid, previous kept'),
       10_000,
       50,
     );
-    expect(bridge.stderr()).toContain(`Reload: ${thresholds}:${cpuuLine}: defaults.cpuu: unknown metric "cpuu"`);
-    expect(bridge.stderr()).toContain(`Reload: ${inventory}:3: nodes[1].critical: expected true or false, got "yes"`);
+    expect(bridge.log).toContain(`Reload: ${thresholds}:${cpuuLine}: defaults.cpuu: unknown metric "cpuu"`);
+    expect(bridge.log).toContain(`Reload: ${inventory}:3: nodes[1].critical: expected true or false, got "yes"`);
     const kept = await bridge.metricsText();
     expect(level(kept, 'ccd01', 'cpu', 'warning')).toBe('70');
     expect(kept).toContain('obsmon_node_info{node="ccd01",group="cameras",critical="true",inventory="true"} 1');

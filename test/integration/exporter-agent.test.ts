@@ -4,7 +4,7 @@ import { startExporter, type ExporterHooks, type RunningExporter } from '../../e
 import { exporterOptionSpecs, type ExporterOptions } from '../../exporter/options.ts';
 import { silentLogger } from '../../lib/logger.ts';
 import { parseLine } from '../../protocol/line.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort } from '../../testkit/free-port.ts';
 import { checkMetrics } from '../helpers/promtool.ts';
 import { startTestBridge } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';

@@ -10,10 +10,10 @@ import { exporterOptionSpecs } from '../../exporter/options.ts';
 import { ProcfsSource } from '../../exporter/sources/procfs.ts';
 import { silentLogger } from '../../lib/logger.ts';
 import { parseLine } from '../../protocol/line.ts';
-import { startBridgeChild, type BridgeChild } from '../helpers/bridge-child.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
+import { freePort } from '../../testkit/free-port.ts';
 import { checkMetrics } from '../helpers/promtool.ts';
-import { influxQl, startInfluxd, type RealServer } from '../helpers/real-servers.ts';
+import { influxQl, startInfluxd, type RealServer } from '../../testkit/real-servers.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**
@@ -29,7 +29,7 @@ const DB = 'obsmon';
 const children: ChildProcess[] = [];
 let dir: string;
 let influx: RealServer | undefined;
-let bridge: BridgeChild | undefined;
+let bridge: BridgeProcess | undefined;
 let inProcess: RunningExporter | undefined;
 const FIXTURE = fileURLToPath(new URL('../fixtures/proc/', import.meta.url));
 
@@ -86,7 +86,14 @@ describe('obsmon exporter --process --textfile-dir', () => {
   test("through a real bridge (with filesystem-health and network-errors): on /metrics (promtool-valid), in InfluxDB, and the skipped line in the agent's own metrics", async () => {
     influx = await startInfluxd();
     await influxQl(influx, `CREATE DATABASE ${DB}`);
-    bridge = await startBridgeChild(['--influx-url', influx.url, '--influx-db', DB, '--influx-flush-interval', '0.5']);
+    bridge = await startBridgeProcess([
+      '--influx-url',
+      influx.url,
+      '--influx-db',
+      DB,
+      '--influx-flush-interval',
+      '0.5',
+    ]);
     const agentMetrics = await freePort();
     run([
       '--server',

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, test } from 'vitest';
 import { parseLine } from '../../protocol/line.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort } from '../../testkit/free-port.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { LineServer } from '../unit/exporter/line-server.ts';
 

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { startBridgeProcess, type BridgeProcess } from '../helpers/bridge-process.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
+import { freePort } from '../../testkit/free-port.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const BIN = new URL('../../bin/obsmon.js', import.meta.url).pathname;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { Thresholds } from '../../config/thresholds.ts';
 import { startPrometheus, type RealServer } from '../helpers/prometheus-servers.ts';
-import { influxQl, startInfluxd, type RealServer as Database } from '../helpers/real-servers.ts';
+import { influxQl, startInfluxd, type RealServer as Database } from '../../testkit/real-servers.ts';
 import { connectTo } from '../helpers/tcp-client.ts';
 import { startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';

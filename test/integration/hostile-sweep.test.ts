@@ -8,7 +8,7 @@ import {
   RESERVED_KEYS,
 } from '../../protocol/keys.ts';
 import { checkMetrics } from '../helpers/promtool.ts';
-import { influxQl, startInfluxd, type RealServer } from '../helpers/real-servers.ts';
+import { influxQl, startInfluxd, type RealServer } from '../../testkit/real-servers.ts';
 import { SseClient } from '../helpers/sse-client.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';
 import { defaultBridgeOptions, sampleValue, startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';

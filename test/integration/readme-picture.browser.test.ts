@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { simulatedNodeNames } from '../../cli/demo-fleet.ts';
 import { ARTIFACTS_DIR, launchChromium } from '../helpers/browser.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort } from '../../testkit/free-port.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /*

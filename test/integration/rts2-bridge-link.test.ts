@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { freePort } from '../helpers/free-port.ts';
+import { freePort } from '../../testkit/free-port.ts';
 import { startHarness, tempFile, type Harness } from '../helpers/rts2-peer/harness.ts';
 import { Monitor, type DeviceView } from '../helpers/rts2-peer/monitor.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';

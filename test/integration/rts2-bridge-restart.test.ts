@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { startBridgeProcess, type BridgeProcess } from '../helpers/bridge-process.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
 import { startHarness, type Harness } from '../helpers/rts2-peer/harness.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';
 import { waitFor } from '../helpers/wait-for.ts';

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startBridgeChild, type BridgeChild } from '../helpers/bridge-child.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
+import { freePort } from '../../testkit/free-port.ts';
 import { startPrometheus, type RealServer as PrometheusServer } from '../helpers/prometheus-servers.ts';
-import { influxQl, startInfluxd, type RealServer } from '../helpers/real-servers.ts';
+import { influxQl, startInfluxd, type RealServer } from '../../testkit/real-servers.ts';
 import { ResendingAgent } from '../helpers/resending-agent.ts';
 import { sampleValue } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -22,7 +22,7 @@ const AGENTS = 6;
 const RECONNECT_BOUND_MS = 10_000;
 
 let influx: RealServer;
-let bridges: BridgeChild[] = [];
+let bridges: BridgeProcess[] = [];
 let haproxy: ChildProcess;
 let prometheus: PrometheusServer;
 let lbPort: number;
@@ -68,7 +68,7 @@ async function nodesUpInPrometheus(): Promise<Map<string, number>> {
   return new Map(body.data.result.map((r) => [r.metric.node, Number(r.value[1])]));
 }
 
-async function unionNodes(bridge: BridgeChild): Promise<Array<{ node: string; up: boolean }>> {
+async function unionNodes(bridge: BridgeProcess): Promise<Array<{ node: string; up: boolean }>> {
   const res = await fetch(`${bridge.httpUrl}/api/v1/nodes`);
   return ((await res.json()) as { nodes: Array<{ node: string; up: boolean }> }).nodes;
 }
@@ -81,7 +81,7 @@ beforeAll(async () => {
   );
   bridges = await Promise.all(
     ports.map((p, i) =>
-      startBridgeChild(
+      startBridgeProcess(
         [
           '--influx-url',
           influx.url,
@@ -96,7 +96,6 @@ beforeAll(async () => {
           '--down-after',
           '3',
         ],
-        [],
         p,
       ),
     ),
@@ -153,7 +152,7 @@ describe('scale-out behind HAProxy', () => {
       250,
     );
 
-    const [victim, survivor] = bridges as [BridgeChild, BridgeChild];
+    const [victim, survivor] = bridges as [BridgeProcess, BridgeProcess];
     await victim.stop('SIGKILL');
     const killedAt = Date.now();
     let everyNodeListedThroughout = true;

@@ -6,9 +6,9 @@ import { loadOptions } from '../../config/load.ts';
 import { startExporter, type RunningExporter } from '../../exporter/agent.ts';
 import { exporterOptionSpecs } from '../../exporter/options.ts';
 import { silentLogger } from '../../lib/logger.ts';
-import { startBridgeChild, type BridgeChild } from '../helpers/bridge-child.ts';
-import { freePort } from '../helpers/free-port.ts';
-import { influxQl, startInfluxd, type RealServer } from '../helpers/real-servers.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
+import { freePort } from '../../testkit/free-port.ts';
+import { influxQl, startInfluxd, type RealServer } from '../../testkit/real-servers.ts';
 import { sampleValue } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -21,7 +21,7 @@ import { waitFor } from '../helpers/wait-for.ts';
 const DB = 'obsmon';
 let influx: RealServer;
 let spoolDir: string;
-let bridge: BridgeChild | undefined;
+let bridge: BridgeProcess | undefined;
 let exporter: RunningExporter | undefined;
 let ports: { ingestPort: number; httpPort: number };
 
@@ -41,7 +41,7 @@ beforeAll(async () => {
   await influxQl(influx, `CREATE DATABASE ${DB}`);
   spoolDir = mkdtempSync(join(tmpdir(), 'obsmon-chain-spool-'));
   ports = { ingestPort: await freePort(), httpPort: await freePort() };
-  bridge = await startBridgeChild(bridgeArgs(), [], ports);
+  bridge = await startBridgeProcess(bridgeArgs(), ports);
 }, 60_000);
 
 afterAll(async () => {
@@ -71,7 +71,7 @@ test('exporter -> bridge SIGKILLed and restarted -> InfluxDB: every report the a
   const killedAt = Date.now() / 1000;
   await bridge!.stop('SIGKILL');
   await new Promise((r) => setTimeout(r, 2500));
-  bridge = await startBridgeChild(bridgeArgs(), [], ports);
+  bridge = await startBridgeProcess(bridgeArgs(), ports);
   const restartedAt = Date.now() / 1000;
   await waitFor(
     'three new reports on the restarted bridge',

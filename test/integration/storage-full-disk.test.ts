@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startBridgeChild, type BridgeChild } from '../helpers/bridge-child.ts';
-import { influxQl, startInfluxd, type RealServer } from '../helpers/real-servers.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
+import { influxQl, startInfluxd, type RealServer } from '../../testkit/real-servers.ts';
 import { connectTo } from '../helpers/tcp-client.ts';
 import { sampleValue } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -18,7 +18,7 @@ import { waitFor } from '../helpers/wait-for.ts';
  */
 let influx: RealServer;
 let mountPoint: string;
-const bridges: BridgeChild[] = [];
+const bridges: BridgeProcess[] = [];
 
 beforeAll(async () => {
   mountPoint = mkdtempSync(join(tmpdir(), 'obsmon-full-disk-'));
@@ -37,8 +37,8 @@ afterAll(async () => {
   }
 });
 
-async function bridgeOn(spoolDir: string, db: string): Promise<BridgeChild> {
-  const bridge = await startBridgeChild([
+async function bridgeOn(spoolDir: string, db: string): Promise<BridgeProcess> {
+  const bridge = await startBridgeProcess([
     '--influx-url',
     influx.url,
     '--influx-db',
@@ -94,7 +94,7 @@ describe('spool on a full disk (real 1 MiB tmpfs, real InfluxDB 1.6, real bridge
     const text = await bridge.metricsText();
     expect(sampleValue(text, 'obsmon_bridge_spool_points', '')).toBe(reports * 2);
     expect(sampleValue(text, 'obsmon_bridge_storage_points_dropped_total', 'reason="spool_error"')).toBe(0);
-    expect(bridge.stderr()).toMatch(
+    expect(bridge.log).toMatch(
       /error bridge\/store\/spool: Spool write failed in ".*": ENOSPC.*reports are not acknowledged \(no PONG\) until a write succeeds/,
     );
 

@@ -7,7 +7,7 @@ import type { WriteEndpoint } from '../../bridge/store/endpoint.ts';
 import { InfluxV1Endpoint } from '../../bridge/store/influx-v1-endpoint.ts';
 import { networkWriteError, reasonOfStatus, WriteError } from '../../bridge/store/write-error.ts';
 import { checkMetrics } from '../helpers/promtool.ts';
-import { influxQl, startInfluxd, type RealServer } from '../helpers/real-servers.ts';
+import { influxQl, startInfluxd, type RealServer } from '../../testkit/real-servers.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';
 import { sampleValue, startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { checkMetrics } from '../helpers/promtool.ts';
-import { startVictoriaMetrics, type RealServer } from '../helpers/real-servers.ts';
+import { startVictoriaMetrics, type RealServer } from '../../testkit/real-servers.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';
 import { sampleValue, startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { startBridgeProcess, type BridgeProcess } from '../helpers/bridge-process.ts';
-import { influxQl, startInfluxd, type RealServer } from '../helpers/real-servers.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
+import { influxQl, startInfluxd, type RealServer } from '../../testkit/real-servers.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';
 import { sampleValue, startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';

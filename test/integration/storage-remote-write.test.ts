@@ -6,7 +6,7 @@ import { parseSeriesHead } from '../../bridge/store/sample-lines.ts';
 import { LinkProxy } from '../helpers/link-proxy.ts';
 import { startPrometheus } from '../helpers/prometheus-servers.ts';
 import { checkMetrics } from '../helpers/promtool.ts';
-import { startVictoriaMetrics } from '../helpers/real-servers.ts';
+import { startVictoriaMetrics } from '../../testkit/real-servers.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';
 import { sampleValue, startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
 import { waitFor } from '../helpers/wait-for.ts';

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { startBridgeProcess, type BridgeProcess } from '../helpers/bridge-process.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
 import { SseClient } from '../helpers/sse-client.ts';
 import { connectTo } from '../helpers/tcp-client.ts';
 import { sampleValue, startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { buildAgentBundle } from '../../../deploy/package/build.ts';
 import { BUNDLE_NAME } from '../../../deploy/package/windows-service.ts';
-import { freePort } from '../../helpers/free-port.ts';
+import { freePort } from '../../../testkit/free-port.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 
 /*

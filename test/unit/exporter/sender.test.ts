@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ReportQueue } from '../../../exporter/queue.ts';
 import { TcpSender, type SenderEvents, type ServerAddress } from '../../../exporter/sender.ts';
 import { silentLogger } from '../../../lib/logger.ts';
-import { freePort } from '../../helpers/free-port.ts';
+import { freePort } from '../../../testkit/free-port.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 import { LineServer } from './line-server.ts';
 
