@@ -86,6 +86,10 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
   on this machine shared with 7 other runs (load average 9–16): 180–220 ms of CPU against 420–540 ms
   for the old render plus the \`Buffer.from\` of its string that \`res.send\` made (about 2.5× less); the
   old join of a 13 MB string and its garbage were a third of its profile.
+  Keeping each series' rendered line until its value changed was measured and dropped: at a scrape
+  interval equal to the report interval every line is replaced, and the kept ones had lived long
+  enough to be promoted, so each scrape left old-generation garbage (50 000 nodes: 1.08 s of render
+  CPU against 0.91 s without, best of 8, and single multi-second pauses in another run).
 - Express's ETag (a SHA-1 of the body) and \`res.send\` cost 10–20 ms of a 12 MB scrape (the ETag is off
   since commit 468283e, made during the run above); the rest of
   the gap between the render row and the scrape column is garbage collection in the bridge's larger
