@@ -17,12 +17,10 @@ const header = (name: string, help: string) => `# HELP ${name} ${help}\n# TYPE $
 const VALUE_FAMILIES = NODE_METRICS.map((m) => header(m.name, m.help));
 const FAMILY_INDEX = new Map(NODE_METRICS.map((m, i) => [m, i]));
 
-/** One series as last rendered: its line is rebuilt only when its value changed. */
+/** One series and its `metric{labels} ` (constant for its life: key and qualifier never change). */
 interface RenderedSeries {
   readonly series: SeriesState;
   readonly head: string;
-  value: number;
-  line: string;
 }
 
 /** What a node contributes to every scrape unchanged: label, info and threshold lines, its series by family. */
@@ -30,19 +28,20 @@ interface NodeCache {
   readonly thresholds: Thresholds;
   /** Series count when built: series are only ever added, so the key set changed iff this did. */
   readonly seriesCount: number;
-  readonly label: string;
   readonly up: readonly [string, string];
   readonly maintenance: readonly [string, string];
   readonly info: string;
   readonly levels: string;
   /** The node's series per value family (index into VALUE_FAMILIES), in the order the node sent them. */
   readonly families: ReadonlyMap<number, RenderedSeries[]>;
-  last: { value: number | undefined; line: string };
-  skew: { value: number; line: string };
+  readonly last: string;
+  readonly skew: string;
 }
 
-// Half the lines at 10 000 nodes are threshold levels that never change between scrapes, and most
-// values repeat the previous scrape's text: render both once per node (WeakMap: it goes with the node).
+// Half the lines at 10 000 nodes are threshold levels that never change between scrapes: render them
+// once per node, with every label set (WeakMap: it goes with the node). Value text is not kept: at a
+// scrape interval equal to the report interval every value changed, and kept lines lived long enough
+// to be promoted, so each scrape left old-generation garbage (seconds of mark-compact at 50 000 nodes).
 const caches = new WeakMap<NodeState, NodeCache>();
 
 function nodeCache(node: NodeState, thresholds: Thresholds, allMetrics: () => readonly string[]): NodeCache {
@@ -63,7 +62,7 @@ function nodeCache(node: NodeState, thresholds: Thresholds, allMetrics: () => re
   for (const s of node.series.values()) {
     const family = FAMILY_INDEX.get(metricOf(s.key, s.qualifier))!;
     const previous = cached?.families.get(family)?.find((r) => r.series === s);
-    const rendered = previous ?? { series: s, head: seriesHead(n, s.key, s.qualifier), value: Number.NaN, line: '' };
+    const rendered = previous ?? { series: s, head: `${seriesHead(n, s.key, s.qualifier)} ` };
     const list = families.get(family);
     if (list === undefined) families.set(family, [rendered]);
     else list.push(rendered);
@@ -71,14 +70,13 @@ function nodeCache(node: NodeState, thresholds: Thresholds, allMetrics: () => re
   const built: NodeCache = {
     thresholds,
     seriesCount: node.series.size,
-    label: n,
     up: [`obsmon_node_up{${n}} 0\n`, `obsmon_node_up{${n}} 1\n`],
     maintenance: [`obsmon_node_maintenance{${n}} 0\n`, `obsmon_node_maintenance{${n}} 1\n`],
     info: `obsmon_node_info{${n},group="${escapeLabelValue(node.group)}",critical="${node.critical}",inventory="${node.inInventory}"} 1\n`,
     levels,
     families,
-    last: cached?.last ?? { value: undefined, line: '' },
-    skew: cached?.skew ?? { value: Number.NaN, line: '' },
+    last: `obsmon_node_last_report_timestamp_seconds{${n}} `,
+    skew: `obsmon_node_clock_skew_seconds{${n}} `,
   };
   caches.set(node, built);
   return built;
@@ -140,8 +138,8 @@ class ChunkWriter {
  * of 50 000 nodes never holds ingest for its whole length. prom-client gauges were measured here to need
  * seconds and hundreds of MB per scrape at 50 000 nodes (one object and one hashed label key per series,
  * rebuilt every scrape); this renderer keeps with each node what cannot change between scrapes (label
- * sets, info and threshold lines, its series sorted by family) and each series' line until its value
- * changes, and copies no text twice (bench/, "Rendering the node series").
+ * sets, info and threshold lines, its series sorted by family), and copies no text twice (bench/,
+ * "Rendering the node series").
  *
  * The nodes are those of the table when the scrape began: one family at a time, each node at most once,
  * so the text stays valid while ingest changes values between chunks (a value may be newer in a later
@@ -193,28 +191,12 @@ export function* nodeExpositionChunks(
   yield* perNode(
     'obsmon_node_last_report_timestamp_seconds',
     'Agent timestamp of the newest report, unix seconds',
-    (node, c) => {
-      if (node.lastTimestamp === undefined) return '';
-      if (c.last.value !== node.lastTimestamp)
-        c.last = {
-          value: node.lastTimestamp,
-          line: `obsmon_node_last_report_timestamp_seconds{${c.label}} ${node.lastTimestamp}\n`,
-        };
-      return c.last.line;
-    },
+    (node, c) => (node.lastTimestamp === undefined ? '' : `${c.last}${node.lastTimestamp}\n`),
   );
   yield* perNode(
     'obsmon_node_clock_skew_seconds',
     'Agent clock minus bridge clock at the newest report, seconds',
-    (node, c) => {
-      if (node.lastTimestamp === undefined) return '';
-      if (c.skew.value !== node.clockSkewSeconds)
-        c.skew = {
-          value: node.clockSkewSeconds,
-          line: `obsmon_node_clock_skew_seconds{${c.label}} ${node.clockSkewSeconds}\n`,
-        };
-      return c.skew.line;
-    },
+    (node, c) => (node.lastTimestamp === undefined ? '' : `${c.skew}${node.clockSkewSeconds}\n`),
   );
   yield* perNode('obsmon_node_info', 'Inventory facts of a node (always 1)', (_, c) => c.info);
   yield* perNode(
@@ -230,11 +212,7 @@ export function* nodeExpositionChunks(
         for (const r of list) {
           const s = r.series;
           if (nowMs - s.receivedAt > options.downAfterMs) continue;
-          if (r.value !== s.value) {
-            r.value = s.value;
-            r.line = `${r.head} ${s.value}\n`;
-          }
-          out.write(r.line);
+          out.write(`${r.head}${s.value}\n`);
         }
       if (out.ready()) yield out.take();
     }
