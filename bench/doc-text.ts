@@ -32,10 +32,12 @@ export function findings(): string {
   the lines pays at least the splitter's row; the bridge also parses, checks and stores them.
 - **A scrape blocks ingest.** /metrics is rendered in one synchronous pass; while it runs no report
   is read, so the stream latency's p99 and max at 10 000 nodes and more are the scrape, not ingest.
-- **HTTP starves under a flood.** With many connections each delivering 64 KB per read, one turn of
-  the event loop can hold seconds of parsing, and /healthz (or a Prometheus scrape) waits that long
-  ("HTTP /healthz during the flood"). The default \`--max-lines-per-second\` (2000 per connection)
-  bounds each agent, not the sum of thousands of agents replaying their queues at once.
+- **HTTP under a flood.** With many connections each delivering 64 KB per read (and up to 32 reads
+  per socket per poll), one turn of the event loop could hold seconds of parsing. All agent
+  connections share a budget of lines per turn (bridge/ingest/turn-budget.ts): once it is spent the
+  rest pause until the next turn, so /healthz and a scrape wait a turn or two, not the flood
+  ("HTTP /healthz during the flood"; "/metrics, no flood" is the render's own cost). The default
+  \`--max-lines-per-second\` (2000 per connection) still bounds each agent on its own.
 - **Pushgateway** checks every push against everything it holds, so with its defaults it cannot take
   one push per node per 10 s beyond a few hundred nodes on this machine ("pushes/s accepted" against
   nodes/interval, and the skipped count). With the check off it keeps up; that row is the fair
@@ -58,9 +60,9 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
 5. **A scrape blocks ingest**: rendering in slices (yielding to the event loop every few thousand
    nodes) would bound the stall that sets the p99 stream latency; it needs an asynchronous renderer
    in bridge/expose/http.ts.
-6. **HTTP under a flood**: a line budget per event-loop turn shared by all connections (pause, resume
-   on setImmediate, as the per-connection budget already does with a timer) would keep /healthz and
-   /metrics answering while ingest is saturated.
+6. **HTTP under a flood** (done: a line budget per event-loop turn shared by all connections, paused
+   connections resumed on setImmediate): what is left of /metrics during a flood is its render time
+   plus one turn; see "/metrics, no flood".
 7. **The per-packet floor**: one read per report on one connection per agent costs the runtime alone
    the splitter's steady-state CPU; only fewer, larger reads (agents batching) lower it.
 
