@@ -39,7 +39,7 @@ export function targetsTable(m: Measured): Table {
       `${path} answers within 100 ms during a full flood`,
       answers.length === 0
         ? '(no answer measured)'
-        : `max ${num(worst)} ms, p50 ${num(percentile(capped, 50))} ms over ${answers.length} requests${without}`,
+        : `max ${num(worst)} ms, p50 ${num(percentile(capped, 50))} ms over ${answers.length} request${answers.length === 1 ? '' : 's'}${without}`,
       answers.length === 0 ? undefined : worst <= 100,
     );
   }
