@@ -35,10 +35,12 @@ export function findings(): string {
   (bridge/expose/sliced-write.ts), so reports are read while a scrape is under way; the stream
   latency's p99 and max at 10 000 nodes and more show what is left of a scrape's stall ("longest
   chunk" in the rendering table is the work between two chances to yield).
-- **HTTP starves under a flood.** With many connections each delivering 64 KB per read, one turn of
-  the event loop can hold seconds of parsing, and /healthz (or a Prometheus scrape) waits that long
-  ("HTTP /healthz during the flood"). The default \`--max-lines-per-second\` (2000 per connection)
-  bounds each agent, not the sum of thousands of agents replaying their queues at once.
+- **HTTP under a flood.** With many connections each delivering 64 KB per read (and up to 32 reads
+  per socket per poll), one turn of the event loop could hold seconds of parsing. All agent
+  connections share a budget of lines per turn (bridge/ingest/turn-budget.ts): once it is spent the
+  rest pause until the next turn, so /healthz and a scrape wait a turn or two, not the flood
+  ("HTTP /healthz during the flood"; "/metrics, no flood" is the render's own cost). The default
+  \`--max-lines-per-second\` (2000 per connection) still bounds each agent on its own.
 - **Pushgateway** checks every push against everything it holds, so with its defaults it cannot take
   one push per node per 10 s beyond a few hundred nodes on this machine ("pushes/s accepted" against
   nodes/interval, and the skipped count). With the check off it keeps up; that row is the fair
@@ -64,9 +66,9 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
 5. **Render cost**: what is left of a scrape is copying about 1.4 KB of text per node into chunks
    and formatting the values that changed; at a scrape interval equal to the report interval every
    value changed.
-6. **HTTP under a flood**: a line budget per event-loop turn shared by all connections (pause, resume
-   on setImmediate, as the per-connection budget already does with a timer) would keep /healthz and
-   /metrics answering while ingest is saturated.
+6. **HTTP under a flood** (done: a line budget per event-loop turn shared by all connections, paused
+   connections resumed on setImmediate): what is left of /metrics during a flood is its render time
+   plus one turn; see "/metrics, no flood".
 7. **The per-packet floor**: one read per report on one connection per agent costs the runtime alone
    the splitter's steady-state CPU; only fewer, larger reads (agents batching) lower it.
 

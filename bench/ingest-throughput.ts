@@ -5,14 +5,14 @@ import { startLoad } from './load-process.ts';
 import type { Table } from './markdown-table.ts';
 import { freePort, httpGet, sampleValue, sleep, waitFor } from './net-util.ts';
 import { CpuMeter, rssBytes } from './proc-stats.ts';
-import { MB, num, ratio, show, summarise } from './summary.ts';
+import { MB, num, percentile, ratio, show, summarise } from './summary.ts';
 
 /** One server under flood: how to read its line count, its pid, and how to stop it. */
 export interface FloodTarget {
   readonly name: string;
   readonly pid: number;
   readonly port: number;
-  /** The bridge's HTTP base URL (its /healthz is timed during the flood). */
+  /** The bridge's HTTP base URL (its /healthz and /metrics are timed during the flood). */
   readonly httpUrl?: string;
   lines(): Promise<number>;
   stop(): Promise<void>;
@@ -20,11 +20,17 @@ export interface FloodTarget {
 
 export interface IngestResult {
   readonly table: Table;
-  /** Median reports/s of the bridge (valid reports) and of the bare counter. */
+  /** Median reports/s of the bridge (valid reports), of the bare line splitter and of the bare counter. */
   readonly bridgeRate: number;
+  readonly splitterRate: number;
   readonly baselineRate: number;
   /** Bridge CPU seconds per million reports. */
   readonly bridgeCpuPerMillion: number;
+  /** Every /healthz and /metrics answer time during the bridge's (valid reports) flood rounds, ms. */
+  readonly healthzMs: readonly number[];
+  readonly metricsMs: readonly number[];
+  /** /metrics answer times with the same node table and no flood, ms. */
+  readonly metricsIdleMs: readonly number[];
 }
 
 // Raised for the benchmark only: the default 2000 lines/s per connection would measure the budget.
@@ -84,8 +90,11 @@ interface FloodSample {
 interface FloodRun {
   readonly samples: FloodSample[];
   readonly rss: number;
-  /** /healthz answer times during the rounds (bridge only), ms; Infinity = no answer within the round + 60 s. */
+  /** HTTP answer times during the rounds (bridge only), ms; Infinity = no answer within 60 s. */
   readonly healthzMs: number[];
+  readonly metricsMs: number[];
+  /** /metrics between rounds, no flood (bridge only), ms. */
+  readonly metricsIdleMs: number[];
   /** Lines the server counted = lines the generator wrote. */
   readonly complete: boolean;
 }
@@ -100,13 +109,20 @@ async function flood(target: FloodTarget, config: BenchConfig, invalidPercent: n
     const perRound = Math.min(30_000_000, Math.max(10_000, (warm.lines / warm.ms) * 1000 * config.floodSeconds));
     const samples: FloodSample[] = [];
     const healthzMs: number[] = [];
+    const metricsMs: number[] = [];
+    const metricsIdleMs: number[] = [];
     for (let i = 0; i < config.samples; i += 1) {
+      if (target.httpUrl !== undefined) metricsIdleMs.push(await answerMs(`${target.httpUrl}/metrics`));
       const meter = new CpuMeter(target.pid);
       const round = load.round(perRound);
-      const health = target.httpUrl === undefined ? undefined : sleep(500).then(() => healthz(target.httpUrl!));
+      const probes = target.httpUrl === undefined ? undefined : probeDuring(target.httpUrl, round);
       const { lines, ms } = await round;
       const { cpu } = meter.read();
-      if (health !== undefined) healthzMs.push(await health);
+      if (probes !== undefined) {
+        const answered = await probes;
+        healthzMs.push(...answered.healthz);
+        metricsMs.push(...answered.metrics);
+      }
       sent += lines;
       samples.push({
         rate: lines / (ms / 1000),
@@ -114,19 +130,55 @@ async function flood(target: FloodTarget, config: BenchConfig, invalidPercent: n
         cpuPercent: (cpu / (ms / 1000)) * 100,
       });
     }
-    return { samples, rss: rssBytes(target.pid), healthzMs, complete: (await target.lines()) - before === sent };
+    return {
+      samples,
+      rss: rssBytes(target.pid),
+      healthzMs,
+      metricsMs,
+      metricsIdleMs,
+      complete: (await target.lines()) - before === sent,
+    };
   } finally {
     await load.stop();
   }
 }
 
-async function healthz(url: string): Promise<number> {
+// The flood is at full speed half a second into a round; /healthz is asked every quarter second from
+// then on, /metrics once (a 10 000-node scrape costs the bridge as much as thousands of reports, and
+// Prometheus scrapes every 15 s, not every second).
+const PROBE_START_MS = 500;
+const HEALTHZ_EVERY_MS = 250;
+const METRICS_AT_MS = 1000;
+
+/** /healthz answer times until `round` ends, and one /metrics answer time, ms. */
+async function probeDuring(url: string, round: Promise<unknown>): Promise<{ healthz: number[]; metrics: number[] }> {
+  let over = false;
+  void round.finally(() => (over = true)).catch(() => {});
+  const metrics = sleep(METRICS_AT_MS).then(() => (over ? [] : answerMs(`${url}/metrics`).then((ms) => [ms])));
+  const healthz: number[] = [];
+  await sleep(PROBE_START_MS);
+  // A request sent while the flood runs counts even if it is answered after the last line.
+  while (!over) {
+    healthz.push(await answerMs(`${url}/healthz`));
+    await sleep(HEALTHZ_EVERY_MS);
+  }
+  return { healthz, metrics: await metrics };
+}
+
+async function answerMs(url: string): Promise<number> {
   try {
-    return (await httpGet(`${url}/healthz`, {}, 60_000)).ms;
+    return (await httpGet(url, {}, 60_000)).ms;
   } catch {
     return Number.POSITIVE_INFINITY;
   }
 }
+
+/** "p50 / max" of raw answer times; no answer within 60 s shows as 60 000. */
+const answers = (values: readonly number[]): string => {
+  if (values.length === 0) return 'n/a';
+  const capped = values.map((ms) => (Number.isFinite(ms) ? ms : 60_000));
+  return `${num(percentile(capped, 50))} / ${num(Math.max(...capped))} ms`;
+};
 
 /** Section 1: the bridge against the bare line counter, same generator, same connections. */
 export async function ingestThroughput(config: BenchConfig): Promise<IngestResult> {
@@ -146,6 +198,7 @@ export async function ingestThroughput(config: BenchConfig): Promise<IngestResul
     }
   }
   const baseline = summarise(results.get('baseline')!.samples.map((s) => s.rate)).median;
+  const splitter = summarise(results.get('splitter')!.samples.map((s) => s.rate)).median;
   const rows = [...results.values()].map((r) => {
     const rate = summarise(r.samples.map((s) => s.rate));
     return [
@@ -155,13 +208,15 @@ export async function ingestThroughput(config: BenchConfig): Promise<IngestResul
       show(summarise(r.samples.map((s) => s.cpuPercent)), ' %', 3),
       `${num(r.rss / MB)} MB`,
       ratio(rate.median, baseline),
-      r.healthzMs.length === 0
-        ? 'n/a'
-        : show(summarise(r.healthzMs.map((ms) => (Number.isFinite(ms) ? ms : 60_000))), ' ms'),
+      ratio(rate.median, splitter),
+      answers(r.healthzMs),
+      answers(r.metricsMs),
+      answers(r.metricsIdleMs),
       r.complete ? 'yes' : '**no**',
     ];
   });
-  const bridge = results.get('bridge')!.samples;
+  const bridgeRun = results.get('bridge')!;
+  const bridge = bridgeRun.samples;
   return {
     table: {
       title: 'Ingest throughput',
@@ -172,21 +227,29 @@ export async function ingestThroughput(config: BenchConfig): Promise<IngestResul
         'server CPU',
         'RSS at end',
         'vs bare counter',
-        'HTTP /healthz during the flood',
+        'vs bare splitter',
+        'HTTP /healthz during the flood (p50 / max)',
+        '/metrics during the flood',
+        '/metrics, no flood',
         'every line counted',
       ],
       rows,
       notes: [
         `Each sample is one round: the generator process opens ${config.floodConnections} connections, writes a fixed number of standard reports of ${num(config.floodNodes)} nodes in 64 KB writes as fast as the server reads them, and half-closes; the server closing its side means it has read every line. Rate = lines / (first write → last close); a warm-up round of the same kind sizes the rounds to about ${config.floodSeconds} s. ${config.samples} rounds, median and range.`,
         '"Every line counted": the server\'s own count (obsmon_bridge_lines_total, or the counter\'s) grew by exactly the lines written.',
-        '"HTTP /healthz during the flood": one request sent 0.5 s into each round, answered when the event loop gets to it (60 000 ms = no answer within 60 s).',
+        `"HTTP /healthz during the flood": from ${PROBE_START_MS / 1000} s into each round until its end, one request every ${HEALTHZ_EVERY_MS} ms after the previous answer; "/metrics during the flood": one scrape ${METRICS_AT_MS / 1000} s into each round; "/metrics, no flood": one scrape before each round, same node table (the render's own cost). Median and maximum over every answer of every round (60 000 ms = no answer within 60 s).`,
+        'The bridge shares a line budget per event-loop turn among all agent connections (bridge/ingest/turn-budget.ts): once it is spent the connections with lines left pause until the next turn, so HTTP is served between turns.',
         'The bridge runs with `--max-lines-per-second 10000000`: the default budget of 2000 lines/s per connection would pause each of these connections at 2000 lines/s and measure the budget, not the bridge.',
         'Server CPU above 100 % is V8 garbage collection and libuv threads beside the single JavaScript thread.',
         'The invalid mix has bad values, bad keys, HTTP and JSON text and too-old timestamps, with ERR replies on (the generator reads them).',
       ],
     },
     bridgeRate: summarise(bridge.map((s) => s.rate)).median,
+    splitterRate: splitter,
     baselineRate: baseline,
     bridgeCpuPerMillion: summarise(bridge.map((s) => s.cpuPerMillion)).median,
+    healthzMs: bridgeRun.healthzMs,
+    metricsMs: bridgeRun.metricsMs,
+    metricsIdleMs: bridgeRun.metricsIdleMs,
   };
 }

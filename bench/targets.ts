@@ -19,18 +19,31 @@ export function targetsTable(m: Measured): Table {
   const rows: string[][] = [];
   const check = (target: string, measured: string, met: boolean | undefined) =>
     rows.push([target, measured, met === undefined ? 'not measured' : met ? 'met' : '**not met**']);
-  const ratio = m.ingest.bridgeRate / m.ingest.baselineRate;
-  check(
-    "bridge ≥ 50 % of the bare line counter's throughput",
-    `${num(ratio * 100)} % (${num(m.ingest.bridgeRate)} vs ${num(m.ingest.baselineRate)} lines/s)`,
-    ratio >= 0.5,
-  );
+  // Issue #15: ingest against the bare line splitter (the floor of any server that looks at lines).
+  const ratio = m.ingest.bridgeRate / m.ingest.splitterRate;
   const perCore = 1e6 / m.ingest.bridgeCpuPerMillion;
   check(
-    'bridge ≥ 200 000 reports/s on one core',
-    `${num(m.ingest.bridgeRate)} reports/s measured; ${num(perCore)} per CPU-second`,
-    m.ingest.bridgeRate >= 200_000,
+    "flood ingest ≥ 25 % of the bare line splitter's rate (stretch 50 %)",
+    `${num(ratio * 100)} % (${num(m.ingest.bridgeRate)} vs ${num(m.ingest.splitterRate)} lines/s; ${num(perCore)} per CPU-second)${ratio >= 0.5 ? ', stretch met' : ''}`,
+    ratio >= 0.25,
   );
+  // Issue #15, fairness: every answer during the flood, the slowest one judged.
+  for (const [path, answers, idle] of [
+    ['/healthz', m.ingest.healthzMs, undefined],
+    ['/metrics', m.ingest.metricsMs, m.ingest.metricsIdleMs],
+  ] as const) {
+    const capped = answers.map((ms) => (Number.isFinite(ms) ? ms : 60_000));
+    const worst = capped.length === 0 ? Number.NaN : Math.max(...capped);
+    const without =
+      idle === undefined || idle.length === 0 ? '' : `; ${num(percentile(idle, 50))} ms without the flood`;
+    check(
+      `${path} answers within 100 ms during a full flood`,
+      answers.length === 0
+        ? '(no answer measured)'
+        : `max ${num(worst)} ms, p50 ${num(percentile(capped, 50))} ms over ${answers.length} request${answers.length === 1 ? '' : 's'}${without}`,
+      answers.length === 0 ? undefined : worst <= 100,
+    );
+  }
   const at = m.steady.find((s) => s.nodes === TARGET_NODES);
   const label = at === undefined ? `(no ${num(TARGET_NODES)}-node run)` : '';
   check(

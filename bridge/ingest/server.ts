@@ -7,7 +7,7 @@ import { AgentConnection, type ConnectionOptions } from './connection.ts';
 import type { LineHandler } from './line-handler.ts';
 import { normaliseAddress, type SourceFilter } from './source-filter.ts';
 import { literalGrant, type Grant } from './token-grants.ts';
-import { TurnBudget } from './turn-budget.ts';
+import { TURN_LINES, TURN_MS, TurnBudget } from './turn-budget.ts';
 
 export interface IngestServerOptions extends ConnectionOptions {
   readonly maxConnections: number;
@@ -21,18 +21,7 @@ export interface IngestServerOptions extends ConnectionOptions {
   /** At shutdown, how long to read what connected agents already sent, ms. */
   readonly shutdownGraceMs: number;
   readonly sources: SourceFilter;
-  /** Lines all connections together handle per event-loop turn (default TURN_LINES), and the time cap (TURN_MS). */
-  readonly turnLines?: number;
-  readonly turnMs?: number;
 }
-
-/**
- * The shared per-turn budget: at about 2 µs a line, 2000 lines hold the event loop for a few ms and
- * 10 ms caps a slow turn, so /healthz and /metrics wait at most a turn or two under a full flood;
- * the setImmediate and the pause/resume per turn cost well under 1 % at that size.
- */
-export const TURN_LINES = 2000;
-export const TURN_MS = 10;
 
 type Refusal = 'max_connections' | 'max_per_source' | 'source_not_allowed' | 'max_unauthenticated';
 
@@ -69,8 +58,8 @@ export class IngestServer {
   ) {
     this.refusals = new RateLimitedLog(log);
     this.turn = new TurnBudget({
-      lines: options.turnLines ?? TURN_LINES,
-      ms: options.turnMs ?? TURN_MS,
+      lines: TURN_LINES,
+      ms: TURN_MS,
       onYield: () => metrics.ingestTurnYields.inc(),
     });
     this.sweeper = setInterval(() => this.closeSlowSenders(), 1000);

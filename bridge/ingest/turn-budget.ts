@@ -15,6 +15,14 @@ export interface TurnBudgetOptions {
   readonly defer?: (run: () => void) => void;
 }
 
+/**
+ * The listeners' budget: at about 2 µs a line, 2000 lines hold the event loop for a few ms, and 10 ms
+ * caps a slow turn, so /healthz and /metrics wait at most a turn or two under a full flood; a turn
+ * costs one setImmediate and a pause and resume of the few connections it cut short.
+ */
+export const TURN_LINES = 2000;
+export const TURN_MS = 10;
+
 /** How often (in lines) the turn's clock is read: a clock read per line costs as much as framing it. */
 const CLOCK_EVERY = 64;
 
