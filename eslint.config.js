@@ -76,6 +76,29 @@ export default tseslint.config(
       ],
     },
   },
+  // rts2-sensord and the Grafana generator are clients of the bridge: they reach only the shared modules
+  // (protocol/, lib/, config/), never the bridge's or the exporter's internals. Matched by depth, so
+  // rts2-sensord's own bridge client (rts2-sensord/bridge/) stays reachable.
+  ...[
+    [['rts2-sensord/*.ts'], 1],
+    [['rts2-sensord/*/*.ts', 'grafana/src/*.ts'], 2],
+    [['grafana/src/*/*.ts'], 3],
+  ].map(([files, depth]) => ({
+    files,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(\\.\\./){${depth}}(bridge|exporter)/`,
+              message: 'rts2-sensord/ and grafana/ import only shared modules: protocol/, lib/, config/.',
+            },
+          ],
+        },
+      ],
+    },
+  })),
   {
     // A collector reads the OS; a process per cycle costs more than the report (long-lived children live in sources/).
     files: ['exporter/collectors/**/*.ts'],

@@ -1,16 +1,12 @@
 import { z } from 'zod';
 import { address, logLevel, optionalPath, port, positiveInt, seconds } from '../config/common-schemas.ts';
 import { option, type OptionValues } from '../config/option.ts';
+import { DEFAULT_HTTP_PORT, DEFAULT_INGEST_PORT } from '../protocol/ports.ts';
 import { securityOptionSpecs } from './security-options.ts';
 import { DEFAULT_HISTORY_MAX_POINTS, DEFAULT_HISTORY_POINTS } from './store/memory-history.ts';
 import { byteSize, optionalText, optionalUrl } from './store/option-schemas.ts';
 import { DEFAULT_REMOTE_WRITE_BATCH_SIZE } from './store/remote-write-config.ts';
 import { DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_FSYNC_INTERVAL_MS } from './store/spooling-writer.ts';
-
-/** Default agent TCP port; agents default to it too (exporter `--server`). */
-export const DEFAULT_INGEST_PORT = 7070;
-/** Default port of `/metrics`, the API and the status page. */
-export const DEFAULT_HTTP_PORT = 7080;
 
 const DAY = 86_400;
 

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { DEFAULT_HTTP_PORT } from '../bridge/options.ts';
+import { DEFAULT_HTTP_PORT } from '../protocol/ports.ts';
 import { address, logLevel, optionalPath, port, positiveInt, seconds } from '../config/common-schemas.ts';
 import { option, type OptionValues } from '../config/option.ts';
 import { parseHostPort, type HostPort } from '../lib/host-port.ts';

@@ -1,6 +1,6 @@
 import { MappingType, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
 import { ThresholdsConfigBuilder, ThresholdsMode } from '@grafana/grafana-foundation-sdk/dashboard';
-import { STATUS_COLOURS } from '../../bridge/expose/palette.ts';
+import { STATUS_COLOURS } from '../../lib/status-colours.ts';
 import type { Levels } from '../../protocol/status.ts';
 
 /** The status page's colours (Okabe-Ito: ok green, warning blue, error vermilion, stale grey). */

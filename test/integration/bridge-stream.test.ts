@@ -60,6 +60,28 @@ describe('GET /api/v1/stream', () => {
     expect(stream.ofType('report')).toHaveLength(0);
   });
 
+  test('a report carries the status judged at ingest of each live value not ok (docs/api.md)', async () => {
+    bridge = await startTestBridge();
+    const stream = await subscribe('?types=report');
+    const t = now();
+    // disk 80/90 and cpu 85/95 by default; the third report is older than the live values.
+    await sendAndClose(
+      bridge.ingestPort,
+      `s1 ${t} disk=85 disk@/data=95 cpu=1\ns1 ${t + 1} disk=10 cpu=1\ns1 ${t - 5} disk=99 cpu=99\n`,
+    );
+    await waitFor('three reports', () => stream.ofType('report').length === 3);
+    const reports = stream.ofType('report').map((e) => JSON.parse(e.data) as Record<string, unknown>);
+    expect(reports.map((r) => r['status'])).toEqual([{ disk: 'warning', 'disk@/data': 'error' }, undefined, undefined]);
+    const view = (await bridge.nodesJson()).nodes.find((n) => n['node'] === 's1') as {
+      metrics: Array<{ key: string; qualifier: string | null; status: string }>;
+    };
+    expect(view.metrics.map((m) => `${m.key}@${m.qualifier ?? ''}:${m.status}`)).toEqual([
+      'cpu@:ok',
+      'disk@:ok',
+      'disk@/data:error',
+    ]);
+  });
+
   test('filters by node', async () => {
     bridge = await startTestBridge();
     const stream = await subscribe('?node=b2&types=report');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { STATUS_COLOURS } from '../../bridge/expose/palette.ts';
+import { STATUS_COLOURS } from '../../lib/status-colours.ts';
 import { ARTIFACTS_DIR, launchChromium } from '../helpers/browser.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';
 import { startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { STATUS_COLOURS } from '../../../bridge/expose/palette.ts';
+import { STATUS_COLOURS } from '../../../lib/status-colours.ts';
 import { Thresholds } from '../../../config/thresholds.ts';
 import { SERIES_COLOURS } from '../../../grafana/src/palette.ts';
 import { promtoolPath } from '../../helpers/promtool.ts';

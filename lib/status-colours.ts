@@ -1,4 +1,4 @@
-import type { Status } from '../../protocol/status.ts';
+import type { Status } from '../protocol/status.ts';
 
 /**
  * The LAMOST GUI's green / blue / red, taken from the Okabe-Ito palette so they stay distinct for
