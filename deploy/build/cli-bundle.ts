@@ -58,7 +58,7 @@ export async function buildCli(outdir = CLI_DIST): Promise<CliInputs> {
     outdir,
     // Commands and rarely used parts (systeminformation off Linux) load only when run: less to parse and hold.
     splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
+    chunkNames: '[name]-[hash]',
     // Stack traces name the .ts lines (bin/obsmon.js enables source maps); the sources stay in the checkout.
     sourcemap: true,
     sourcesContent: false,
