@@ -3,10 +3,11 @@ import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
 
 /**
  * How often the event-loop lag is sampled. prom-client's own monitor (monitorEventLoopDelay at 10 ms)
- * wakes the process 100 times a second, about 0.5 % of a core here when idle; one timer every 500 ms
- * costs a hundredth of that and still sees any stall long enough to matter for a scrape or a report.
+ * wakes the process 100 times a second, about 0.5 % of a core here when idle; a wake-up is what an idle
+ * process pays for (bench/runtime-cost.ts), so one per second, like the bridge's other timers, still
+ * sees any stall that matters for a scrape or a report.
  */
-export const LAG_SAMPLE_MS = 500;
+export const LAG_SAMPLE_MS = 1000;
 
 // prom-client starts its 10 ms monitor in collectDefaultMetrics and offers no way to leave it out: at
 // this resolution (~24.8 days, the largest a timer takes) its timer never fires; its gauges are replaced.
