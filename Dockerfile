@@ -1,6 +1,6 @@
-# obsmon (bridge or exporter) as a container. There is no build step: bin/obsmon.js runs the
-# TypeScript sources through tsx, a runtime dependency. Stage 1 installs the production
-# dependencies, stage 2 is the runtime image: no npm cache, no dev dependencies, non-root user.
+# obsmon (bridge or exporter) as a container. Stage 1 installs the dependencies, stage 2 compiles the
+# CLI (`npm run build`, dist/cli/, which bin/obsmon.js runs) and drops the dev dependencies, stage 3 is
+# the runtime image: no npm cache, no dev dependencies, non-root user.
 #   docker build -t obsmon:0.1.0 .
 #   docker run obsmon:0.1.0 bridge --help
 
@@ -8,13 +8,30 @@
 FROM node:20.20.2-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# No scripts: `prepare` (the build) needs the sources, which the next stage has.
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+FROM node:20.20.2-bookworm-slim AS build
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
+COPY bin ./bin
+COPY cli ./cli
+COPY config ./config
+COPY lib ./lib
+COPY protocol ./protocol
+COPY bridge ./bridge
+COPY exporter ./exporter
+COPY rts2-sensord ./rts2-sensord
+COPY deploy/build ./deploy/build
+RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:20.20.2-bookworm-slim
 ENV NODE_ENV=production \
     OBSMON_HEALTH_URL=http://127.0.0.1:7080/healthz
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
 COPY package.json tsconfig.json ./
 COPY bin ./bin
 COPY cli ./cli

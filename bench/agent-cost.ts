@@ -3,7 +3,7 @@ import type { BenchConfig } from './bench-config.ts';
 import { startChild, which } from './children.ts';
 import type { Table } from './markdown-table.ts';
 import { freePort, GaveUp, httpGet, sleep, waitFor } from './net-util.ts';
-import { cpuSeconds, rssBytes } from './proc-stats.ts';
+import { childPids, cpuSeconds, preciseCpuSeconds, rssBytes } from './proc-stats.ts';
 import { bytes, MB, num, show, summarise } from './summary.ts';
 
 const BIN = new URL('../bin/obsmon.js', import.meta.url).pathname;
@@ -13,10 +13,12 @@ const AGENT_INTERVAL_S = 0.5;
 interface Arrival {
   readonly line: string;
   readonly cpu: number;
+  /** Child processes of the agent when the report arrived. */
+  readonly children: number;
 }
 
 /**
- * A stand-in bridge that records each report and the agent's CPU at the moment it arrived, and
+ * A stand-in bridge that records each report, the agent's CPU and child processes at the moment it arrived, and
  * answers `PING <n>` with `PONG <n>` as the bridge does (the agent re-sends unacknowledged reports).
  */
 async function sink(pid: () => number | undefined): Promise<{ server: Server; port: number; arrivals: Arrival[] }> {
@@ -35,7 +37,11 @@ async function sink(pid: () => number | undefined): Promise<{ server: Server; po
           continue;
         }
         const p = pid();
-        arrivals.push({ line, cpu: p === undefined ? Number.NaN : cpuSeconds(p) });
+        arrivals.push({
+          line,
+          cpu: p === undefined ? Number.NaN : preciseCpuSeconds(p),
+          children: p === undefined ? 0 : childPids(p).length,
+        });
       }
     });
   });
@@ -48,6 +54,9 @@ interface AgentRow {
   readonly cells: string[];
   readonly cpuMs: number;
   readonly reportBytes: number;
+  readonly rssMb: number;
+  /** The most child processes the agent had at any report. */
+  readonly children: number;
 }
 
 async function obsmonExporter(config: BenchConfig): Promise<AgentRow> {
@@ -87,16 +96,19 @@ async function obsmonExporter(config: BenchConfig): Promise<AgentRow> {
     );
     const lineBytes = measured.map((a) => a.line.length + 1);
     const cpuMs = summarise(perCycle);
+    const rssMb = rssBytes(agent.pid) / MB;
+    const children = Math.max(...measured.map((a) => a.children));
     const cells = [
       'obsmon exporter (default collectors), per collection cycle',
       show(cpuMs, ' ms'),
       `${num((cpuMs.median / (10 * 1000)) * 100, 2)} %`,
-      `${num(rssBytes(agent.pid) / MB)} MB`,
+      `${num(rssMb)} MB`,
+      num(children),
       `${show(summarise(lineBytes), ' B')} (line + \\n)`,
       `${num(measured[0]!.line.split(' ').length - 2)} values`,
       `\`${measured[measured.length - 1]!.line}\``,
     ];
-    return { cells, cpuMs: cpuMs.median, reportBytes: Math.max(...lineBytes) };
+    return { cells, cpuMs: cpuMs.median, reportBytes: Math.max(...lineBytes), rssMb, children };
   } finally {
     await agent.stop();
     server.close();
@@ -106,7 +118,7 @@ async function obsmonExporter(config: BenchConfig): Promise<AgentRow> {
 async function nodeExporter(config: BenchConfig): Promise<string[]> {
   const binary = which('prometheus-node-exporter');
   if (binary === undefined)
-    return ['node_exporter: not run, `prometheus-node-exporter` is not installed', '', '', '', '', '', ''];
+    return ['node_exporter: not run, `prometheus-node-exporter` is not installed', '', '', '', '', '', '', ''];
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/metrics`;
   // Without --no-collector.systemd it logs a D-Bus error on every scrape here (no systemd).
@@ -141,6 +153,7 @@ async function nodeExporter(config: BenchConfig): Promise<string[]> {
       show(cpuMs, ' ms'),
       `${num((cpuMs.median / (10 * 1000)) * 100, 2)} %`,
       `${num(rssBytes(exporter.pid) / MB)} MB`,
+      num(childPids(exporter.pid).length),
       `${bytes(plain)} (${bytes(gzip.bytes)} gzip)`,
       `${num(series)} series`,
       '',
@@ -151,7 +164,9 @@ async function nodeExporter(config: BenchConfig): Promise<string[]> {
 }
 
 /** Section 5: the agent's cost per cycle next to node_exporter's per scrape, same machine. */
-export async function agentCost(config: BenchConfig): Promise<{ table: Table; cpuMs: number; reportBytes: number }> {
+export async function agentCost(
+  config: BenchConfig,
+): Promise<{ table: Table; cpuMs: number; reportBytes: number; rssMb: number; children: number }> {
   const agent = await obsmonExporter(config);
   const peer = await nodeExporter(config);
   const table: Table = {
@@ -161,16 +176,17 @@ export async function agentCost(config: BenchConfig): Promise<{ table: Table; cp
       'CPU per cycle',
       'CPU at a 10 s interval (% of one core)',
       'RSS',
+      'child processes',
       'bytes per report',
       'content',
       'example',
     ],
     rows: [agent.cells, peer],
     notes: [
-      `obsmon exporter: the real \`obsmon exporter\` process (run through tsx, as \`bin/obsmon.js\` does), default collectors, \`--interval ${AGENT_INTERVAL_S}\` so that the cycles take seconds (the work per cycle does not depend on the interval), reporting to a TCP sink in the benchmark process that answers PING like the bridge. CPU per cycle = the process's CPU (/proc, all threads) over ${config.agentCycles} consecutive reports, divided by ${config.agentCycles} (/proc counts in 10 ms ticks), ${config.samples} such samples after 2 warm-up cycles; it includes timers, encoding and the socket write, not only collection.`,
+      `obsmon exporter: the real \`obsmon exporter\` process (\`bin/obsmon.js exporter\`, which runs the compiled CLI, dist/cli/), default collectors, \`--interval ${AGENT_INTERVAL_S}\` so that the cycles take seconds (the work per cycle does not depend on the interval), reporting to a TCP sink in the benchmark process that answers PING like the bridge. CPU per cycle = the process's CPU (all threads, nanoseconds from /proc/<pid>/task/*/schedstat) over ${config.agentCycles} consecutive reports, divided by ${config.agentCycles}, ${config.samples} such samples after 2 warm-up cycles; it includes timers, encoding and the socket write, not only collection. Child processes: the most the agent had when any report arrived (read from /proc).`,
       `node_exporter: ${config.samples} samples of ${config.nodeExporterScrapes} scrapes of its /metrics (CPU of the process across them, divided by the scrapes); the size is what a Prometheus scrape transfers (it asks for gzip).`,
       'Bytes per report is the payload; on a real network each report also costs one TCP segment of headers (52–66 bytes) and an ACK.',
     ],
   };
-  return { table, cpuMs: agent.cpuMs, reportBytes: agent.reportBytes };
+  return { table, cpuMs: agent.cpuMs, reportBytes: agent.reportBytes, rssMb: agent.rssMb, children: agent.children };
 }

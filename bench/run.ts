@@ -4,6 +4,7 @@
  * NODES (comma-separated steady-state sizes). Every child process is killed at the end, also on error.
  */
 import { writeFileSync } from 'node:fs';
+import { buildCli } from '../deploy/build/cli-bundle.ts';
 import { agentCost } from './agent-cost.ts';
 import { benchConfig } from './bench-config.ts';
 import { breakdown } from './breakdown.ts';
@@ -12,6 +13,7 @@ import { ingestThroughput } from './ingest-throughput.ts';
 import { describeMachine } from './machine.ts';
 import { renderSection, type Table } from './markdown-table.ts';
 import { pushgatewayRun, pushgatewayTable, type PushgatewayResult } from './pushgateway.ts';
+import { runtimeCost } from './runtime-cost.ts';
 import { steadyBaseline, steadyState, steadyTable, type SteadyResult } from './steady-state.ts';
 import { storage } from './storage.ts';
 import { targetsTable } from './targets.ts';
@@ -29,6 +31,9 @@ const show = (table: Table) => process.stdout.write(`${renderSection(table)}\n`)
 async function main(): Promise<number> {
   const machine = describeMachine();
   process.stdout.write(`${machine.map((l) => `- ${l}`).join('\n')}\n\n`);
+  // Every obsmon process measured is bin/obsmon.js running the compiled CLI, built from these sources now.
+  progress('compiling the CLI (npm run build)');
+  await buildCli();
 
   progress('ingest throughput (bare line counter, line splitter, bridge, bridge with invalid lines)');
   const ingest = await ingestThroughput(config);
@@ -60,6 +65,10 @@ async function main(): Promise<number> {
   const store = await storage(config);
   show(store);
 
+  progress('bridge at rest and with 100 nodes, start-up compiled and through tsx');
+  const runtime = await runtimeCost(config);
+  show(runtime.table);
+
   progress('agent cost: obsmon exporter and node_exporter');
   const agent = await agentCost(config);
   show(agent.table);
@@ -68,13 +77,15 @@ async function main(): Promise<number> {
   const parts = breakdown(config);
   for (const t of parts) show(t);
 
-  const targets = targetsTable({ ingest, steady, pushgateway: peers, agent });
+  const targets = targetsTable({ ingest, steady, pushgateway: peers, agent, runtime: runtime.result });
   show(targets);
 
   const seconds = Math.round((Date.now() - started.getTime()) / 1000);
   progress(`done in ${seconds} s`);
   if (smoke) return 0;
-  const sections = [targets, ingest.table, steadyResults, peerTable, store, agent.table, ...parts].map(renderSection);
+  const sections = [targets, ingest.table, steadyResults, peerTable, store, runtime.table, agent.table, ...parts].map(
+    renderSection,
+  );
   writeFileSync(DOC, [header(started, seconds, config, machine), ...sections, findings()].join('\n'));
   progress(`wrote ${DOC}`);
   return 0;

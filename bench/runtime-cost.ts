@@ -21,6 +21,8 @@ export interface RuntimeResult {
   readonly idleRssMb: Summary;
   readonly plainCpuPercent: Summary;
   readonly plainRssMb: Summary;
+  /** The same plain process with one empty timer a second: what one wake-up per second costs here. */
+  readonly tickingCpuPercent: Summary;
   readonly fleetCpuPercent: Summary;
   readonly fleetRssMb: Summary;
   readonly splitterCpuPercent: Summary;
@@ -74,12 +76,14 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
   const warmMs = config.smoke ? 1000 : 60_000;
   const windowMs = config.smoke ? 1000 : 20_000;
   const plain: Child = startChild('plain node', process.execPath, ['-e', 'setInterval(() => {}, 2 ** 30)']);
+  // What one wake-up a second costs on this machine: the floor of any process with a 1 s timer.
+  const ticking: Child = startChild('plain node, 1 s timer', process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
   const bridge = await startBridge(['--log-level', 'warn']);
   try {
     if (bridge.log.includes(TSX_FALLBACK))
       throw new Error(`The bridge ran through tsx, not the compiled CLI: ${bridge.log}`);
     await sleep(warmMs);
-    const [idle, idlePlain] = await atRest([bridge.pid, plain.pid], config.samples, windowMs);
+    const [idle, idlePlain, idleTicking] = await atRest([bridge.pid, plain.pid, ticking.pid], config.samples, windowMs);
 
     const load = await startLoad('paced', [bridge.ingestPort, FLEET_NODES, FLEET_NODES, config.intervalMs]);
     let fleet;
@@ -95,6 +99,7 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
       idleRssMb: idle!.rss,
       plainCpuPercent: idlePlain!.cpu,
       plainRssMb: idlePlain!.rss,
+      tickingCpuPercent: idleTicking!.cpu,
       fleetCpuPercent: fleet!.cpu,
       fleetRssMb: fleet!.rss,
       splitterCpuPercent: splitter.cpuPercent,
@@ -109,7 +114,7 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
           'bridge, idle (no agent, no client)',
           show(idle!.cpu, ' %', 2),
           `${show(idle!.rss, ' MB')}`,
-          `plain idle Node.js: ${show(idlePlain!.cpu, ' %', 2)}, ${show(idlePlain!.rss, ' MB')}`,
+          `plain idle Node.js: ${show(idlePlain!.cpu, ' %', 2)}, ${show(idlePlain!.rss, ' MB')}; with one empty 1 s timer: ${show(idleTicking!.cpu, ' %', 2)}`,
         ],
         [
           `bridge, ${FLEET_NODES} nodes at ${config.intervalMs / 1000} s`,
@@ -126,7 +131,7 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
       ],
       notes: [
         `Every bridge here is \`bin/obsmon.js bridge\` running the compiled CLI (dist/cli/, \`npm run build\`), default options (no database), except the tsx start-up row, which loads cli/main.ts through tsx as bin/obsmon.js did before the build step (and still does, saying so, when dist/cli/ is missing or older than a source).`,
-        `Idle: after ${num(warmMs / 1000)} s at rest (V8's memory-reducing collections of a quiet process's first minute are over), ${config.samples} windows of ${num(windowMs / 1000)} s; CPU from /proc/<pid>/task/*/schedstat (nanoseconds; /proc/<pid>/stat counts 10 ms ticks, coarser than an idle process's use). The plain process is \`node -e "setInterval(() => {}, 2 ** 30)"\`, measured in the same windows.`,
+        `Idle: after ${num(warmMs / 1000)} s at rest (V8's memory-reducing collections of a quiet process's first minute are over), ${config.samples} windows of ${num(windowMs / 1000)} s; CPU from /proc/<pid>/task/*/schedstat (nanoseconds; /proc/<pid>/stat counts 10 ms ticks, coarser than an idle process's use). The plain process is \`node -e "setInterval(() => {}, 2 ** 30)"\` (never wakes), the ticking one \`setInterval(() => {}, 1000)\`, both measured in the same windows: an idle process's CPU is its wake-ups, and the bridge has a few timers a second (event-loop lag sample, node-down and event-age checks, the ingest and stream sweeps).`,
         `${FLEET_NODES} nodes: the paced load generator (one connection per node, reports spread evenly over the interval) against the same bridge after the idle windows, ${config.samples} windows of one interval each; the splitter row is bench/line-counter.ts under the same load (as in the steady-state table).`,
         `Start-up: ${config.samples} starts each; CPU of the process (all threads) from exec until it answers /healthz.`,
       ],
@@ -135,5 +140,6 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
   } finally {
     await bridge.stop();
     await plain.stop();
+    await ticking.stop();
   }
 }

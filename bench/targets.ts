@@ -1,6 +1,7 @@
 import type { IngestResult } from './ingest-throughput.ts';
 import type { Table } from './markdown-table.ts';
 import type { PushgatewayResult } from './pushgateway.ts';
+import type { RuntimeResult } from './runtime-cost.ts';
 import type { SteadyResult } from './steady-state.ts';
 import { num, percentile } from './summary.ts';
 
@@ -8,7 +9,13 @@ export interface Measured {
   readonly ingest: IngestResult;
   readonly steady: readonly SteadyResult[];
   readonly pushgateway: readonly PushgatewayResult[];
-  readonly agent: { readonly cpuMs: number; readonly reportBytes: number };
+  readonly agent: {
+    readonly cpuMs: number;
+    readonly reportBytes: number;
+    readonly rssMb: number;
+    readonly children: number;
+  };
+  readonly runtime: RuntimeResult;
 }
 
 const TARGET_NODES = 10_000;
@@ -93,7 +100,27 @@ export function targetsTable(m: Measured): Table {
       at && r >= 5,
     );
   }
-  check('agent < 10 ms CPU per cycle', `${num(m.agent.cpuMs)} ms`, m.agent.cpuMs < 10);
+  // Issue #15: the bridge at rest and with the LAMOST fleet, the agent's footprint (bench/runtime-cost.ts, agent-cost.ts).
+  const rt = m.runtime;
+  check(
+    'idle bridge ≤ 0.1 % of one core',
+    `${num(rt.idleCpuPercent.median, 2)} % (plain idle Node.js ${num(rt.plainCpuPercent.median, 2)} %, with one 1 s timer ${num(rt.tickingCpuPercent.median, 2)} %)`,
+    rt.idleCpuPercent.median <= 0.1,
+  );
+  const fleetRatio = rt.fleetCpuPercent.median / rt.splitterCpuPercent.median;
+  check(
+    '100 nodes at 10 s: bridge CPU ≤ 1.5× the bare line splitter',
+    `${num(fleetRatio, 2)}× (${num(rt.fleetCpuPercent.median, 2)} % vs ${num(rt.splitterCpuPercent.median, 2)} %)`,
+    fleetRatio <= 1.5,
+  );
+  check(
+    '100 nodes at 10 s: bridge RSS ≤ 60 MB',
+    `${num(rt.fleetRssMb.median)} MB (idle ${num(rt.idleRssMb.median)} MB; plain Node.js ${num(rt.plainRssMb.median)} MB)`,
+    rt.fleetRssMb.median <= 60,
+  );
+  check('agent ≤ 2 ms CPU per cycle', `${num(m.agent.cpuMs)} ms`, m.agent.cpuMs <= 2);
+  check('agent RSS ≤ 50 MB', `${num(m.agent.rssMb)} MB`, m.agent.rssMb <= 50);
+  check('agent: no child process on Linux', `${num(m.agent.children)} at most`, m.agent.children === 0);
   check(
     'standard report ≤ 128 bytes',
     `${num(m.agent.reportBytes)} bytes (longest seen, with \\n)`,

@@ -30,8 +30,6 @@ function staleReason() {
 const reason = staleReason();
 let main;
 if (reason === undefined) {
-  // Stack traces point at the .ts lines (dist/cli/*.map).
-  process.setSourceMapsEnabled(true);
   ({ main } = await import(new URL('main.js', DIST).href));
 } else {
   process.stderr.write(`obsmon: ${reason}; running the TypeScript through tsx (npm run build compiles it)\n`);

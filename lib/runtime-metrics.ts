@@ -3,14 +3,16 @@ import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
 
 /**
  * How often the event-loop lag is sampled. prom-client's own monitor (monitorEventLoopDelay at 10 ms)
- * wakes the process 100 times a second, about 0.5 % of a core here when idle; one timer every 500 ms
- * costs a hundredth of that and still sees any stall long enough to matter for a scrape or a report.
+ * wakes the process 100 times a second, about 0.5 % of a core here when idle; a wake-up is what an idle
+ * process pays for (bench/runtime-cost.ts), so one per second, like the bridge's other timers, still
+ * sees any stall that matters for a scrape or a report.
  */
-export const LAG_SAMPLE_MS = 500;
+export const LAG_SAMPLE_MS = 1000;
 
 // prom-client starts its 10 ms monitor in collectDefaultMetrics and offers no way to leave it out: at
 // this resolution (~24.8 days, the largest a timer takes) its timer never fires; its gauges are replaced.
 const NEVER_MS = 2 ** 31 - 1;
+const LAG_HIGHEST_NS = 3600e9;
 
 const LAG_STATS = [
   ['min', 'The minimum', (h: Lag) => h.min],
@@ -36,12 +38,13 @@ export function collectRuntimeMetrics(registry: Registry): () => void {
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
     registry.removeSingleMetric(name);
 
-  const lag = createHistogram();
+  // Up to an hour, 2 significant figures: a small table (the default range to 2^53 ns at 3 figures is ~0.4 MB).
+  const lag = createHistogram({ lowest: 1, highest: LAG_HIGHEST_NS, figures: 2 });
   let due = performance.now() + LAG_SAMPLE_MS;
   const timer = setInterval(() => {
     const now = performance.now();
-    // In nanoseconds, as monitorEventLoopDelay records; the histogram takes integers >= 1.
-    lag.record(Math.max(1, Math.round((now - due) * 1e6)));
+    // In nanoseconds, as monitorEventLoopDelay records; the histogram takes integers in [1, highest].
+    lag.record(Math.min(LAG_HIGHEST_NS, Math.max(1, Math.round((now - due) * 1e6))));
     due = now + LAG_SAMPLE_MS;
   }, LAG_SAMPLE_MS);
   timer.unref();

@@ -21,6 +21,7 @@ export function nodeBundleOptions(nodeMajor: number, shebang = false): BuildOpti
     platform: 'node',
     format: 'esm',
     target: `node${nodeMajor}`,
+    // Whitespace only: names stay, so a stack trace reads without the source maps (which point positions at the .ts lines).
     minifyWhitespace: true,
     legalComments: 'none',
     banner: { js: `${shebang ? '#!/usr/bin/env node\n' : ''}${REQUIRE_SHIM}` },

@@ -24,6 +24,7 @@ test('the benchmark smoke run exits 0 and prints every table', async () => {
     'Steady state',
     'Peer: Prometheus Pushgateway',
     'Storage path',
+    'Bridge at rest and with the LAMOST fleet',
     'Agent cost',
     "Where a report's CPU goes",
     'Rendering the node series',

@@ -222,14 +222,17 @@ describe('Dockerfile', () => {
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.git']));
   });
 
-  test('its entrypoint is the obsmon CLI, which runs without a build step; ports and healthcheck match the bridge', () => {
+  test('its entrypoint is the obsmon CLI, compiled in the image; ports and healthcheck match the bridge', () => {
     expect(dockerfile).toContain('ENTRYPOINT ["node", "bin/obsmon.js"]');
     expect(dockerfile).toContain('CMD ["bridge"]');
     expect(obsmonHelp('bridge')).toContain('--http-port');
     expect(dockerfile).toMatch(/^EXPOSE 7070 7080$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK /m);
     expect(dockerfile).toContain('OBSMON_HEALTH_URL=http://127.0.0.1:7080/healthz');
-    // tsx runs the TypeScript at run time, so it must be a production dependency (npm ci --omit=dev).
+    // The image compiles the CLI in its build stage and runs dist/cli/ (bin/obsmon.js).
+    expect(dockerfile).toMatch(/^RUN npm run build && npm prune --omit=dev/m);
+    expect(dockerfile).toContain('COPY --from=build /app/dist ./dist');
+    // tsx runs the TypeScript when dist/cli/ is missing or stale, so it stays a production dependency.
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
     };
