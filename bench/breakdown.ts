@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { createLiveEvents } from '../bridge/expose/live-events.ts';
 import { renderNodeExposition } from '../bridge/expose/node-exposition.ts';
-import { LineHandler } from '../bridge/ingest/line-handler.ts';
+import { LineHandler, type ReportSink } from '../bridge/ingest/line-handler.ts';
 import { createSelfMetrics } from '../bridge/self-metrics.ts';
 import { NodeTable } from '../bridge/state/node-table.ts';
 import { Thresholds } from '../bridge/state/thresholds.ts';
@@ -39,10 +39,11 @@ function pipeline(stage: Stage): {
   const table = new NodeTable(LIMITS);
   const registry = new Registry();
   const thresholds = Thresholds.load();
-  const lines = new LineHandler(table, createSelfMetrics(registry), new RateLimitedLog(silentLogger));
+  const sinks: ReportSink[] = [];
   let stop = () => {};
+  if (stage === 'history') sinks.push(new MemoryHistory(DEFAULT_HISTORY_POINTS, DEFAULT_HISTORY_MAX_POINTS));
   if (stage === 'stream' || stage === 'history') {
-    const live = createLiveEvents(lines, table, thresholds, registry, {
+    const live = createLiveEvents(table, thresholds, registry, {
       windowEvents: 20_000,
       maxBufferedBytes: 1 << 20,
       maxSubscribers: 1000,
@@ -50,12 +51,11 @@ function pipeline(stage: Stage): {
       downAfterMs: 60_000,
       now: Date.now,
     });
+    sinks.push(live.reports);
     stop = () => live.stop();
   }
-  if (stage === 'history') {
-    const history = new MemoryHistory(DEFAULT_HISTORY_POINTS, DEFAULT_HISTORY_MAX_POINTS);
-    lines.onReport((report) => history.record(report));
-  }
+  // As bridge/bridge.ts wires it: the store (here its in-memory history) first, then the live stream.
+  const lines = new LineHandler(table, sinks, createSelfMetrics(registry), new RateLimitedLog(silentLogger));
   return {
     handle: stage === 'parse' ? parseLine : (line) => lines.handle(line, 'bench'),
     table,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { LineHandler } from '../ingest/line-handler.ts';
+import type { ReportSink } from '../ingest/line-handler.ts';
 import { seriesId } from '../../protocol/series-id.ts';
 import type { NodeTable } from '../state/node-table.ts';
 import { StatusTracker, type StatusChange } from '../state/status-tracker.ts';
@@ -21,11 +21,10 @@ export interface LiveEventsOptions {
 }
 
 /**
- * Feeds the event log from ingest (every report, every threshold crossing) and from a 1 s sweep
- * (nodes going down), and builds the `/api/v1/stream` handler on it.
+ * Feeds the event log from ingest (its `record`, a ReportSink: every report, every threshold
+ * crossing) and from a 1 s sweep (nodes going down), and builds the `/api/v1/stream` handler on it.
  */
 export function createLiveEvents(
-  lines: LineHandler,
   table: NodeTable,
   thresholds: Thresholds,
   registry: Registry,
@@ -74,12 +73,14 @@ export function createLiveEvents(
     },
   });
 
-  const unsubscribe = lines.onReport((report) => {
-    // Keys are agent text: built by fromEntries (own properties only, `__proto__` included), never indexed.
-    const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
-    log.append('report', report.node, { node: report.node, timestamp: report.timestamp, values });
-    for (const change of tracker.onReport(report)) status(change);
-  });
+  const sink: ReportSink = {
+    record(report) {
+      // Keys are agent text: built by fromEntries (own properties only, `__proto__` included), never indexed.
+      const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
+      log.append('report', report.node, { node: report.node, timestamp: report.timestamp, values });
+      for (const change of tracker.onReport(report)) status(change);
+    },
+  };
   const status = (change: StatusChange) => {
     log.append('status', change.node, change);
     options.onStatusChange?.(change);
@@ -92,10 +93,11 @@ export function createLiveEvents(
   return {
     log,
     hub,
+    /** The sink LineHandler feeds. */
+    reports: sink,
     handler: streamHandler(log, hub, { maxSubscribers: options.maxSubscribers }, refused),
     stop() {
       clearInterval(sweeper);
-      unsubscribe();
       hub.stop();
     },
   };
