@@ -13,6 +13,8 @@ export interface SeriesState {
   timestamp: number;
   /** Bridge clock when `value` arrived, ms. */
   receivedAt: number;
+  /** Where the in-memory history keeps this series (bridge/store/memory-history.ts): found without a lookup. */
+  history?: object;
 }
 
 export interface NodeState {
