@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Request, Response } from 'express';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ReportSink } from '../ingest/line-handler.ts';
 import { seriesId } from '../../protocol/series-id.ts';
@@ -8,6 +9,12 @@ import type { Thresholds } from '../state/thresholds.ts';
 import { EventLog } from './event-log.ts';
 import { STREAM_REFUSE_REASONS, streamHandler } from './stream.ts';
 import { STREAM_DROP_REASONS, StreamHub } from './stream-hub.ts';
+
+/**
+ * Report events are built while someone can read them: a stream subscriber, or one within this long
+ * before (a client reconnecting with Last-Event-ID resumes without loss). Status events always are.
+ */
+export const REPORT_EVENTS_GRACE_MS = 60_000;
 
 export interface LiveEventsOptions {
   readonly windowEvents: number;
@@ -73,11 +80,15 @@ export function createLiveEvents(
     },
   });
 
+  let listenedAt = -Infinity;
   const sink: ReportSink = {
     record(report) {
-      // Keys are agent text: built by fromEntries (own properties only, `__proto__` included), never indexed.
-      const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
-      log.append('report', report.node, { node: report.node, timestamp: report.timestamp, values });
+      if (hub.size > 0) listenedAt = report.receivedAt;
+      if (report.receivedAt - listenedAt <= REPORT_EVENTS_GRACE_MS) {
+        // Keys are agent text: built by fromEntries (own properties only, `__proto__` included), never indexed.
+        const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
+        log.append('report', report.node, { node: report.node, timestamp: report.timestamp, values });
+      } else log.skip();
       for (const change of tracker.onReport(report)) status(change);
     },
   };
@@ -90,12 +101,18 @@ export function createLiveEvents(
   }, 1000);
   sweeper.unref();
 
+  const stream = streamHandler(log, hub, { maxSubscribers: options.maxSubscribers }, refused);
   return {
     log,
     hub,
     /** The sink LineHandler feeds. */
     reports: sink,
-    handler: streamHandler(log, hub, { maxSubscribers: options.maxSubscribers }, refused),
+    handler: (req: Request, res: Response) => {
+      // A subscriber that came and went between two reports still counts as having listened.
+      listenedAt = options.now();
+      res.on('close', () => (listenedAt = options.now()));
+      stream(req, res);
+    },
     stop() {
       clearInterval(sweeper);
       hub.stop();
