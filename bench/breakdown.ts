@@ -93,10 +93,13 @@ export function breakdown(config: BenchConfig): Table[] {
   const lines = Array.from({ length: 20_000 }, (_, k) => standardLine(k % NODES, timestamp, k).slice(0, -1));
   const stages: { stage: Stage | 'frame'; name: string }[] = [
     { stage: 'frame', name: 'framing (LineSplitter: 64 KB chunks → line strings)' },
-    { stage: 'parse', name: 'parseLine (protocol/line.ts)' },
+    { stage: 'parse', name: 'parseLine (protocol/line.ts, one scan per line)' },
     { stage: 'table', name: '+ LineHandler: limits, node table, self-metrics' },
-    { stage: 'stream', name: '+ live events: status tracker, stream event (JSON) in the replay window' },
-    { stage: 'history', name: '+ in-memory history (no database configured)' },
+    {
+      stage: 'stream',
+      name: '+ live events, no subscriber: status tracker (report events are built only while someone listens)',
+    },
+    { stage: 'history', name: '+ in-memory history (no database configured): chunked Float64Array rings' },
   ];
   const results = stages.map(({ stage, name }) => {
     const samples: number[] = [];
