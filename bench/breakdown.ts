@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { createLiveEvents } from '../bridge/expose/live-events.ts';
 import { gzipSync, constants as zlib } from 'node:zlib';
 import { nodeExpositionChunks } from '../bridge/expose/node-exposition.ts';
-import { LineHandler } from '../bridge/ingest/line-handler.ts';
+import { LineHandler, type ReportSink } from '../bridge/ingest/line-handler.ts';
 import { createSelfMetrics } from '../bridge/self-metrics.ts';
 import { CompiledThresholds } from '../bridge/state/node-judge.ts';
 import { NodeTable } from '../bridge/state/node-table.ts';
@@ -41,10 +41,11 @@ function pipeline(stage: Stage): {
   const thresholds = Thresholds.load();
   const table = new NodeTable(LIMITS, new Map(), new CompiledThresholds(thresholds).judge);
   const registry = new Registry();
-  const lines = new LineHandler(table, createSelfMetrics(registry), new RateLimitedLog(silentLogger));
+  const sinks: ReportSink[] = [];
   let stop = () => {};
+  if (stage === 'history') sinks.push(new MemoryHistory(DEFAULT_HISTORY_POINTS, DEFAULT_HISTORY_MAX_POINTS));
   if (stage === 'stream' || stage === 'history') {
-    const live = createLiveEvents(lines, table, registry, {
+    const live = createLiveEvents(table, registry, {
       windowEvents: 20_000,
       maxBufferedBytes: 1 << 20,
       maxSubscribers: 1000,
@@ -52,12 +53,11 @@ function pipeline(stage: Stage): {
       downAfterMs: 60_000,
       now: Date.now,
     });
+    sinks.push(live.reports);
     stop = () => live.stop();
   }
-  if (stage === 'history') {
-    const history = new MemoryHistory(DEFAULT_HISTORY_POINTS, DEFAULT_HISTORY_MAX_POINTS);
-    lines.onReport((report) => history.record(report));
-  }
+  // As bridge/bridge.ts wires it: the store (here its in-memory history) first, then the live stream.
+  const lines = new LineHandler(table, sinks, createSelfMetrics(registry), new RateLimitedLog(silentLogger));
   return {
     handle: stage === 'parse' ? parseLine : (line) => lines.handle(line, 'bench'),
     table,
@@ -95,10 +95,13 @@ export function breakdown(config: BenchConfig): Table[] {
   const lines = Array.from({ length: 20_000 }, (_, k) => standardLine(k % NODES, timestamp, k).slice(0, -1));
   const stages: { stage: Stage | 'frame'; name: string }[] = [
     { stage: 'frame', name: 'framing (LineSplitter: 64 KB chunks → line strings)' },
-    { stage: 'parse', name: 'parseLine (protocol/line.ts)' },
+    { stage: 'parse', name: 'parseLine (protocol/line.ts, one scan per line)' },
     { stage: 'table', name: '+ LineHandler: limits, node table, self-metrics' },
-    { stage: 'stream', name: '+ live events: status tracker, stream event (JSON) in the replay window' },
-    { stage: 'history', name: '+ in-memory history (no database configured)' },
+    {
+      stage: 'stream',
+      name: '+ live events, no subscriber: status tracker (report events are built only while someone listens)',
+    },
+    { stage: 'history', name: '+ in-memory history (no database configured): chunked Float64Array rings' },
   ];
   const results = stages.map(({ stage, name }) => {
     const samples: number[] = [];

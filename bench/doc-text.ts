@@ -57,12 +57,18 @@ export function findings(): string {
 
 The stage rows of "Where a report's CPU goes" are cumulative: each difference is one component.
 
-1. **The status tracker and stream events on every report** (the "+ live events" row,
-   bridge/state/status-tracker.ts and bridge/expose/live-events.ts) are the largest stage: every
-   accepted report is run through the status tracker (a status per value, in a map per node) and
-   turned into a JSON event kept in a 20 000-event replay window, whether anyone listens or not.
-2. **In-memory history** (bridge/store/memory-history.ts): a series-id string and a map lookup per value.
-3. **Parsing** (protocol/line.ts) is the largest stage before the listeners.
+1. **The status tracker on every report** (the "+ live events" row, bridge/state/status-tracker.ts):
+   every accepted report is judged against the thresholds value by value and compared with the last
+   status in a map per node, through a second series-id lookup. Stream report events are no longer
+   part of it: bridge/expose/live-events.ts builds them only while someone listens (a subscriber, or
+   one within 60 s). Carrying the status in the table's series slot, set once at ingest, would remove
+   the map and the lookup.
+2. **In-memory history** (bridge/store/memory-history.ts): points live in shared Float64Array chunks,
+   each series found through its table slot; what is left in the row is mostly each series' first
+   points (the bench sends 20 reports per series, so every series' creation is in it).
+3. **Parsing and the table** (protocol/line.ts, one scan per line; the "+ LineHandler" row): what is
+   left is the strings a report must own (node, custom keys, qualifiers), the result objects, one Map
+   lookup per sample and the prom-client counters per line.
 4. **/metrics size**: \`obsmon_threshold\` writes two constant series per node and metric; with the
    built-in thresholds that is half the lines and half the bytes at 10 000 nodes. It is kept as it
    is: its lines are rendered once per node and copied per scrape (measured: no difference in render

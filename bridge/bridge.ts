@@ -123,11 +123,6 @@ export async function startBridge(
     log.warn(`Maintenance windows ${maintenanceFilePath(statePath!)}: ${problem}`);
   maintenance.replaceInventory(inventoryFile.maintenance);
   const downAfterMs = options.downAfter * 1000;
-  const lines = new LineHandler(table, metrics, new RateLimitedLog(log.child('ingest')), now);
-  const probes = new ProbeScheduler(lines, metrics, log.child('probes'), {
-    maxConcurrent: options.maxConcurrentProbes,
-    now,
-  });
   const files = new ConfigReloader(
     { thresholds: options.thresholds, inventory: options.inventory, safetyRules: options.safetyRules },
     {
@@ -136,6 +131,7 @@ export async function startBridge(
       table,
       inventory,
       safetyRules,
+      // `probes` is built below, with the ingest path; only a reload (after start) calls this.
       onInventory: (next) => probes.update(next),
       onMaintenance: (next) => maintenance.replaceInventory(next),
     },
@@ -143,7 +139,6 @@ export async function startBridge(
     log.child('config'),
   );
   const store = createStore(options, registry, log.child('store'));
-  lines.onReport((report) => store.record(report));
 
   const forgetAfterMs = options.forgetAfter * 1000;
   function forget(): void {
@@ -196,13 +191,7 @@ export async function startBridge(
   );
   const health = new BridgeHealthWatch(registry, recorder);
 
-  const ingest = new IngestServer(
-    lines,
-    metrics,
-    { ...ingestOptions(options), durable: () => store.durable() },
-    log.child('ingest'),
-  );
-  const live = createLiveEvents(lines, table, registry, {
+  const live = createLiveEvents(table, registry, {
     windowEvents: options.streamWindow,
     maxBufferedBytes: options.streamMaxBufferedBytes,
     maxSubscribers: options.streamMaxSubscribers,
@@ -211,6 +200,19 @@ export async function startBridge(
     now,
     onStatusChange: (change) => recorder.statusChange(change),
   });
+  // The ingest path, in order: decode, node table, then each sink: storage and history, the live stream.
+  // Agents' lines (IngestServer) and the bridge's own probes both enter it here.
+  const lines = new LineHandler(table, [store, live.reports], metrics, new RateLimitedLog(log.child('ingest')), now);
+  const probes = new ProbeScheduler(lines, metrics, log.child('probes'), {
+    maxConcurrent: options.maxConcurrentProbes,
+    now,
+  });
+  const ingest = new IngestServer(
+    lines,
+    metrics,
+    { ...ingestOptions(options), durable: () => store.durable() },
+    log.child('ingest'),
+  );
   const peers =
     options.peers.length === 0
       ? undefined

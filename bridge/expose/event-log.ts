@@ -27,6 +27,8 @@ export class EventLog {
   private readonly ring: Array<StreamEvent | undefined>;
   private nextSeq = 1;
   private nextOffset = 0;
+  /** The last seq before an event that was not kept (skip); -1 while none was skipped. */
+  private skippedAfter = -1;
   private readonly listeners = new Set<EventListener>();
 
   /** `instance` names this bridge process in event ids (`<instance>.<seq>`). */
@@ -57,6 +59,16 @@ export class EventLog {
     this.nextOffset += event.bytes;
     for (const listener of this.listeners) listener(event);
     return event;
+  }
+
+  /** An event happened but was not kept (nobody could read it): a client that saw up to now missed it. */
+  skip(): void {
+    this.skippedAfter = this.nextSeq - 1;
+  }
+
+  /** Whether a client whose last event was `seq` missed one that was never kept. */
+  missedAfter(seq: number): boolean {
+    return seq <= this.skippedAfter;
   }
 
   /** Oldest sequence number still held (equals `nextSeq` when empty). */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { Request, Response } from 'express';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { LineHandler } from '../ingest/line-handler.ts';
+import type { ReportSink } from '../ingest/line-handler.ts';
 import { seriesId } from '../../protocol/series-id.ts';
 import type { NodeTable } from '../state/node-table.ts';
 import { StatusTracker, type StatusChange } from '../state/status-tracker.ts';
@@ -8,6 +9,12 @@ import type { Status } from '../../protocol/status.ts';
 import { EventLog } from './event-log.ts';
 import { STREAM_REFUSE_REASONS, streamHandler } from './stream.ts';
 import { STREAM_DROP_REASONS, StreamHub } from './stream-hub.ts';
+
+/**
+ * Report events are built while someone can read them: a stream subscriber, or one within this long
+ * before (a client reconnecting with Last-Event-ID resumes without loss). Status events always are.
+ */
+export const REPORT_EVENTS_GRACE_MS = 60_000;
 
 export interface LiveEventsOptions {
   readonly windowEvents: number;
@@ -21,10 +28,10 @@ export interface LiveEventsOptions {
 }
 
 /**
- * Feeds the event log from ingest (every report, every threshold crossing) and from a 1 s sweep
- * (nodes going down), and builds the `/api/v1/stream` handler on it.
+ * Feeds the event log from ingest (its `record`, a ReportSink: every report, every threshold
+ * crossing) and from a 1 s sweep (nodes going down), and builds the `/api/v1/stream` handler on it.
  */
-export function createLiveEvents(lines: LineHandler, table: NodeTable, registry: Registry, options: LiveEventsOptions) {
+export function createLiveEvents(table: NodeTable, registry: Registry, options: LiveEventsOptions) {
   const log = new EventLog(options.windowEvents, randomBytes(4).toString('hex'));
   const tracker = new StatusTracker(table, options.downAfterMs);
   const dropped = new Counter({
@@ -68,17 +75,27 @@ export function createLiveEvents(lines: LineHandler, table: NodeTable, registry:
     },
   });
 
+  let listenedAt = -Infinity;
   const flagged = new Map<string, Status>();
-  const unsubscribe = lines.onReport((report) => {
-    flagged.clear();
-    const changes = tracker.onReport(report, flagged);
-    // Keys are agent text: built by fromEntries (own properties only, `__proto__` included), never indexed.
-    const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
-    // The status judged at ingest of each value not ok, so the page shows it without judging (docs/api.md).
-    const event = { node: report.node, timestamp: report.timestamp, values };
-    log.append('report', report.node, flagged.size === 0 ? event : { ...event, status: Object.fromEntries(flagged) });
-    for (const change of changes) status(change);
-  });
+  const sink: ReportSink = {
+    record(report) {
+      flagged.clear();
+      const changes = tracker.onReport(report, flagged);
+      if (hub.size > 0) listenedAt = report.receivedAt;
+      if (report.receivedAt - listenedAt <= REPORT_EVENTS_GRACE_MS) {
+        // Keys are agent text: built by fromEntries (own properties only, `__proto__` included), never indexed.
+        const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
+        // The status judged at ingest of each value not ok, so the page shows it without judging (docs/api.md).
+        const event = { node: report.node, timestamp: report.timestamp, values };
+        log.append(
+          'report',
+          report.node,
+          flagged.size === 0 ? event : { ...event, status: Object.fromEntries(flagged) },
+        );
+      } else log.skip();
+      for (const change of changes) status(change);
+    },
+  };
   const status = (change: StatusChange) => {
     log.append('status', change.node, change);
     options.onStatusChange?.(change);
@@ -88,13 +105,20 @@ export function createLiveEvents(lines: LineHandler, table: NodeTable, registry:
   }, 1000);
   sweeper.unref();
 
+  const stream = streamHandler(log, hub, { maxSubscribers: options.maxSubscribers }, refused);
   return {
     log,
     hub,
-    handler: streamHandler(log, hub, { maxSubscribers: options.maxSubscribers }, refused),
+    /** The sink LineHandler feeds. */
+    reports: sink,
+    handler: (req: Request, res: Response) => {
+      // A subscriber that came and went between two reports still counts as having listened.
+      listenedAt = options.now();
+      res.on('close', () => (listenedAt = options.now()));
+      stream(req, res);
+    },
     stop() {
       clearInterval(sweeper);
-      unsubscribe();
       hub.stop();
     },
   };

@@ -48,7 +48,7 @@ export function streamHandler(log: EventLog, hub: StreamHub, options: StreamOpti
       if (seq === undefined) {
         prelude += BRIDGE_RESTARTED;
         cursor = log.oldestSeq;
-      } else if (seq + 1 < log.oldestSeq) {
+      } else if (seq + 1 < log.oldestSeq || log.missedAfter(seq)) {
         prelude += WINDOW_EXCEEDED;
         cursor = log.oldestSeq;
       } else {

@@ -5,27 +5,24 @@ import type { AcceptedReport, NodeTable } from '../state/node-table.ts';
 import type { SelfMetrics } from '../self-metrics.ts';
 import type { Grant } from './token-grants.ts';
 
-export type ReportListener = (report: AcceptedReport) => void;
+/** Where an accepted report goes after the node table: storage and history, the live stream. */
+export interface ReportSink {
+  record(report: AcceptedReport): void;
+}
 
 /**
- * One line, start to end: decode, check against the table's limits, store, notify listeners. Returns
- * the reason a line was refused (for the optional `ERR` reply), or undefined when it was taken.
+ * One line, start to end: decode, check against the table's limits, update the table, hand the
+ * accepted report to each sink in order (wired in bridge/bridge.ts). Returns the reason a line was
+ * refused (for the optional `ERR` reply), or undefined when it was taken.
  */
 export class LineHandler {
-  private readonly listeners = new Set<ReportListener>();
-
   constructor(
     private readonly table: NodeTable,
+    private readonly sinks: readonly ReportSink[],
     private readonly metrics: SelfMetrics,
     private readonly log: RateLimitedLog,
     private readonly now: () => number = Date.now,
   ) {}
-
-  /** Called for every accepted report (storage, stream). Returns an unsubscribe function. */
-  onReport(listener: ReportListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
 
   /** `grant` limits the nodes an authenticated connection may report for. */
   handle(text: string, source: string, grant?: Grant): RejectReason | 'too_many_series' | undefined {
@@ -44,7 +41,7 @@ export class LineHandler {
 
   /**
    * A decoded report, from here on exactly as an agent's line: the bridge's own probes
-   * (bridge/probes/) report through this, so the table and every listener treat them alike.
+   * (bridge/probes/) report through this, so the table and every sink treat them alike.
    */
   submit(report: Report, source: string): RejectReason | 'too_many_series' | undefined {
     const previous = this.table.get(report.node)?.lastTimestamp;
@@ -60,7 +57,7 @@ export class LineHandler {
       );
       this.metrics.clockAhead.inc();
     }
-    for (const listener of this.listeners) listener(outcome.report);
+    for (const sink of this.sinks) sink.record(outcome.report);
     if (outcome.droppedCustomKeys > 0) {
       this.metrics.droppedSamples.labels('too_many_custom_keys').inc(outcome.droppedCustomKeys);
       this.log.warn(

@@ -17,10 +17,12 @@ export interface SeriesState {
   receivedAt: number;
   /** `value` judged at the node's levels once, when it arrived (and again on a reload); staleness is the reader's. */
   status: LevelStatus;
+  /** Where the in-memory history keeps this series (bridge/store/memory-history.ts): found without a lookup. */
+  history?: object;
 }
 
 /** A series as a state file keeps it: its status is judged again at today's levels. */
-export type SavedSeries = Omit<SeriesState, 'status'>;
+export type SavedSeries = Omit<SeriesState, 'status' | 'history'>;
 
 export interface NodeState {
   readonly name: string;

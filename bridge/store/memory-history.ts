@@ -15,49 +15,55 @@ export const DEFAULT_HISTORY_POINTS = 8640;
 export const DEFAULT_HISTORY_MAX_POINTS = 2_000_000;
 /** A series with no new point for this long is removed, ms. */
 const IDLE_MS = 86_400_000;
-const INITIAL_CAPACITY = 16;
+/** Points per chunk: a series holds whole chunks, taken from and given back to one shared pool. */
+const CHUNK_POINTS = 16;
+/** Chunks per slab: the pool grows by one Float64Array of this many chunks (256 KiB) at a time. */
+const SLAB_CHUNKS = 1024;
+const SLAB_SHIFT = 10;
 
-/** Ring buffer of (time, value), grown by doubling up to its cap. */
-class Ring {
-  times = new Float64Array(INITIAL_CAPACITY);
-  values = new Float64Array(INITIAL_CAPACITY);
-  start = 0;
+/**
+ * Every point's (time, value) lives in a few large Float64Arrays cut into fixed chunks, so a series
+ * costs no typed array of its own and growing or dropping one moves no data: the pool hands out and
+ * takes back chunk numbers.
+ */
+class ChunkPool {
+  readonly slabs: Float64Array[] = [];
+  private readonly free: number[] = [];
+  private next = 0;
+
+  take(): number {
+    const free = this.free.pop();
+    if (free !== undefined) return free;
+    if (this.next >> SLAB_SHIFT === this.slabs.length)
+      this.slabs.push(new Float64Array(SLAB_CHUNKS * CHUNK_POINTS * 2));
+    return this.next++;
+  }
+
+  give(chunk: number): void {
+    this.free.push(chunk);
+  }
+}
+
+/** One series: its chunks in time of arrival, oldest first; points [head, head + size) of them are held. */
+class Series {
+  constructor(readonly owner: MemoryHistory) {}
+  readonly chunks: number[] = [];
+  head = 0;
   size = 0;
   lastReceivedAt = 0;
-
-  get capacity(): number {
-    return this.times.length;
-  }
-
-  push(t: number, v: number): void {
-    const i = (this.start + this.size) % this.capacity;
-    this.times[i] = t;
-    this.values[i] = v;
-    if (this.size < this.capacity) this.size += 1;
-    else this.start = (this.start + 1) % this.capacity;
-  }
-
-  grow(capacity: number): void {
-    const times = new Float64Array(capacity);
-    const values = new Float64Array(capacity);
-    for (let k = 0; k < this.size; k += 1) {
-      const i = (this.start + k) % this.capacity;
-      times[k] = this.times[i]!;
-      values[k] = this.values[i]!;
-    }
-    this.times = times;
-    this.values = values;
-    this.start = 0;
-  }
+  removed = false;
 }
 
 /**
  * History without a database: per node and series the newest `pointsPerSeries` points, and never
- * more than `maxPoints` over all series (a series that cannot grow any more wraps early, i.e. keeps
- * a shorter history). Series silent for a day are removed.
+ * more than `maxPoints` over all series (a series that cannot get another chunk wraps early, i.e.
+ * keeps a shorter history). Series silent for a day are removed. A report's values are found by
+ * their table slot (AcceptedReport.series), resolved to a series once; the node and series id only
+ * the first time, or for reports without slots.
  */
 export class MemoryHistory implements HistoryReader {
-  private readonly series = new Map<string, Map<string, Ring>>();
+  private readonly series = new Map<string, Map<string, Series>>();
+  private readonly pool = new ChunkPool();
   private allocated = 0;
   private lastSweep = 0;
 
@@ -69,59 +75,108 @@ export class MemoryHistory implements HistoryReader {
   /** Points held now (for tests and sizing). */
   get points(): number {
     let n = 0;
-    for (const node of this.series.values()) for (const ring of node.values()) n += ring.size;
+    for (const node of this.series.values()) for (const series of node.values()) n += series.size;
     return n;
   }
 
   record(report: AcceptedReport): void {
-    let node = this.series.get(report.node);
-    if (node === undefined) {
-      node = new Map();
-      this.series.set(report.node, node);
-    }
     const t = lineTimestamp(report.timestamp);
-    for (const sample of report.samples) {
-      const id = seriesId(sample.key, sample.qualifier);
-      let ring = node.get(id);
-      if (ring === undefined) {
-        if (this.allocated + INITIAL_CAPACITY > this.maxPoints) continue;
-        ring = new Ring();
-        this.allocated += INITIAL_CAPACITY;
-        node.set(id, ring);
-      } else if (ring.size === ring.capacity && ring.capacity < this.pointsPerSeries) {
-        const next = Math.min(ring.capacity * 2, this.pointsPerSeries);
-        if (this.allocated + next - ring.capacity <= this.maxPoints) {
-          this.allocated += next - ring.capacity;
-          ring.grow(next);
+    const samples = report.samples;
+    const slots = report.series;
+    let node: Map<string, Series> | undefined;
+    for (let k = 0; k < samples.length; k += 1) {
+      const sample = samples[k]!;
+      const slot = slots?.[k];
+      let series = slot?.history as Series | undefined;
+      if (series === undefined || series.removed || series.owner !== this) {
+        node ??= this.nodeSeries(report.node);
+        const id = seriesId(sample.key, sample.qualifier);
+        series = node.get(id);
+        if (series === undefined) {
+          series = new Series(this);
+          node.set(id, series);
         }
+        if (slot !== undefined) slot.history = series;
       }
-      ring.push(t, sample.value);
-      ring.lastReceivedAt = report.receivedAt;
+      if (this.push(series, t, sample.value)) series.lastReceivedAt = report.receivedAt;
     }
     if (report.receivedAt - this.lastSweep > 60_000) this.sweep(report.receivedAt);
   }
 
   async query(q: HistoryQuery): Promise<HistoryAnswer> {
-    const ring = this.series.get(q.node)?.get(seriesId(q.key, q.qualifier));
-    if (ring === undefined) return { source: 'memory', points: [] };
+    const series = this.series.get(q.node)?.get(seriesId(q.key, q.qualifier));
+    if (series === undefined || series.size === 0) return { source: 'memory', points: [] };
     // Insertion order is not time order (replayed backlogs); a later write of the same second wins, as in the database.
     const byTime = new Map<number, number>();
-    for (let k = 0; k < ring.size; k += 1) {
-      const i = (ring.start + k) % ring.capacity;
-      const t = ring.times[i]!;
-      if (t >= q.from && t <= q.to) byTime.set(t, ring.values[i]!);
+    const slabs = this.pool.slabs;
+    for (let k = 0; k < series.size; k += 1) {
+      const p = series.head + k;
+      const chunk = series.chunks[Math.floor(p / CHUNK_POINTS)]!;
+      const slab = slabs[chunk >> SLAB_SHIFT]!;
+      const at = ((chunk & (SLAB_CHUNKS - 1)) * CHUNK_POINTS + (p % CHUNK_POINTS)) * 2;
+      const time = slab[at]!;
+      if (time >= q.from && time <= q.to) byTime.set(time, slab[at + 1]!);
     }
     const points: HistoryPoint[] = [...byTime].sort((a, b) => a[0] - b[0]);
     return { source: 'memory', points: points.slice(-MAX_HISTORY_POINTS) };
   }
 
+  private nodeSeries(name: string): Map<string, Series> {
+    let node = this.series.get(name);
+    if (node === undefined) {
+      node = new Map();
+      this.series.set(name, node);
+    }
+    return node;
+  }
+
+  /** Append one point, dropping the series' oldest when it is full; false when no chunk is left for it. */
+  private push(series: Series, t: number, v: number): boolean {
+    if (series.size >= this.pointsPerSeries) this.dropOldest(series, 1);
+    let p = series.head + series.size;
+    if (p === series.chunks.length * CHUNK_POINTS) {
+      if (this.allocated + CHUNK_POINTS <= this.maxPoints) {
+        this.allocated += CHUNK_POINTS;
+        series.chunks.push(this.pool.take());
+      } else if (series.chunks.length > 0) {
+        // The pool is spent: this series wraps early, reusing its own oldest chunk.
+        const oldest = series.chunks[0]!;
+        this.dropOldest(series, CHUNK_POINTS - series.head, false);
+        series.chunks.push(oldest);
+        p = series.head + series.size;
+      } else return false;
+    }
+    const chunk = series.chunks[Math.floor(p / CHUNK_POINTS)]!;
+    const slab = this.pool.slabs[chunk >> SLAB_SHIFT]!;
+    const at = ((chunk & (SLAB_CHUNKS - 1)) * CHUNK_POINTS + (p % CHUNK_POINTS)) * 2;
+    slab[at] = t;
+    slab[at + 1] = v;
+    series.size += 1;
+    return true;
+  }
+
+  /** Forget the `n` oldest points (at most to the end of the first chunk); a chunk emptied goes back to the pool unless `release` is false. */
+  private dropOldest(series: Series, n: number, release = true): void {
+    series.head += n;
+    series.size -= n;
+    if (series.head < CHUNK_POINTS) return;
+    const chunk = series.chunks.shift()!;
+    series.head -= CHUNK_POINTS;
+    if (release) {
+      this.pool.give(chunk);
+      this.allocated -= CHUNK_POINTS;
+    }
+  }
+
   private sweep(nowMs: number): void {
     this.lastSweep = nowMs;
     for (const [name, node] of this.series) {
-      for (const [id, ring] of node) {
-        if (nowMs - ring.lastReceivedAt > IDLE_MS) {
+      for (const [id, series] of node) {
+        if (nowMs - series.lastReceivedAt > IDLE_MS) {
           node.delete(id);
-          this.allocated -= ring.capacity;
+          series.removed = true;
+          for (const chunk of series.chunks) this.pool.give(chunk);
+          this.allocated -= series.chunks.length * CHUNK_POINTS;
         }
       }
       if (node.size === 0) this.series.delete(name);

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
+import { REPORT_EVENTS_GRACE_MS } from '../../bridge/expose/live-events.ts';
 import { SseClient } from '../helpers/sse-client.ts';
 import { connectTo, sendAndClose } from '../helpers/tcp-client.ts';
 import { sampleValue, startTestBridge, type TestBridge } from '../helpers/test-bridge.ts';
@@ -106,6 +107,35 @@ describe('GET /api/v1/stream', () => {
     const stranger = await subscribe('?types=report', { 'last-event-id': 'deadbeef.1' });
     await waitFor('reset then the window', () => stranger.events.length === 5);
     expect(stranger.events[0]!.event).toBe('reset');
+  });
+
+  test('report events are kept only while someone can read them: a resume across reports nobody could read gets a reset', async () => {
+    let clock = Date.now();
+    bridge = await startTestBridge({}, { now: () => clock });
+    const seconds = () => Math.floor(clock / 1000);
+    const first = await subscribe('?types=report');
+    await sendAndClose(bridge.ingestPort, `q1 ${seconds()} cpu=1\n`);
+    await waitFor('the first report', () => first.events.length === 1);
+    const lastId = first.events[0]!.id!;
+    first.close();
+    await waitFor(
+      'no subscriber',
+      async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_stream_subscribers', '') === 0,
+    );
+    // Longer than the grace after the last subscriber left: this report is stored, not made an event.
+    clock += REPORT_EVENTS_GRACE_MS + 1000;
+    await sendAndClose(bridge.ingestPort, `q1 ${seconds()} cpu=2\n`);
+    await waitFor('the unread report in the table', async () => {
+      const res = await fetch(`${bridge!.httpUrl}/api/v1/nodes/q1`);
+      const node = (await res.json()) as { metrics: Array<{ key: string; value: number }> };
+      return node.metrics.some((m) => m.key === 'cpu' && m.value === 2);
+    });
+    const resumed = await subscribe('?types=report', { 'last-event-id': lastId });
+    await sendAndClose(bridge.ingestPort, `q1 ${seconds() + 1} cpu=3\n`);
+    // As for an id older than the window: a reset, then the whole window (which lacks the unread report).
+    await waitFor('reset, then the window and the live report', () => resumed.ofType('report').length === 2);
+    expect(resumed.events[0]).toMatchObject({ event: 'reset', data: '{"reason":"window_exceeded"}' });
+    expect(resumed.ofType('report').map((e) => JSON.parse(e.data).values.cpu)).toEqual([1, 3]);
   });
 
   test('a subscriber that never reads is dropped, and ingest keeps going', async () => {

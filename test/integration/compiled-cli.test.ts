@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { CLI_ENTRY } from '../../deploy/build/cli-bundle.ts';
 import { VERSION } from '../../lib/version.ts';
-import { startBridgeChild, type BridgeChild } from '../helpers/bridge-child.ts';
+import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
 import { sendAndClose } from '../helpers/tcp-client.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -23,7 +23,7 @@ const run = (bin: string, args: string[]) =>
   spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 30_000 });
 
 describe('the compiled CLI (dist/cli/)', () => {
-  let bridge: BridgeChild | undefined;
+  let bridge: BridgeProcess | undefined;
   afterAll(async () => {
     await bridge?.stop();
   });
@@ -36,8 +36,8 @@ describe('the compiled CLI (dist/cli/)', () => {
   });
 
   test('the bridge it runs serves the status page and uplot, and judges reports by the built-in thresholds', async () => {
-    bridge = await startBridgeChild(['--log-level', 'warn']);
-    expect(bridge.stderr()).not.toContain(FALLBACK);
+    bridge = await startBridgeProcess(['--log-level', 'warn']);
+    expect(bridge.log).not.toContain(FALLBACK);
     const page = await fetch(`${bridge.httpUrl}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<html');

@@ -249,7 +249,10 @@ describe('stream resume larger than --stream-max-buffered-bytes', () => {
 
   test('an id ahead of the newest event resumes live', async () => {
     bridge = await startTestBridge();
-    await flood(bridge.ingestPort, 3);
+    // Report events are kept while someone listens (docs/api.md): one subscriber during the flood.
+    const listener = await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`);
+    clients.push(listener);
+    await flood(bridge.ingestPort, 3, listener);
     const probe = await SseClient.open(`${bridge.httpUrl}/api/v1/stream?types=report`, {
       'last-event-id': 'deadbeef.1',
     });

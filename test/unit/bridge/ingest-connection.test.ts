@@ -56,7 +56,7 @@ async function harness(turnLines: number, options: Partial<ConnectionOptions> = 
   const registry = new Registry();
   const metrics = createSelfMetrics(registry);
   const table = new NodeTable(LIMITS);
-  const handler = new LineHandler(table, metrics, new RateLimitedLog(silentLogger));
+  const handler = new LineHandler(table, [], metrics, new RateLimitedLog(silentLogger));
   const turnEnds: (() => void)[] = [];
   const turn = new TurnBudget({ lines: turnLines, ms: 1e9, defer: (run) => turnEnds.push(run) });
   const connections: AgentConnection[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { AcceptedReport } from '../../../bridge/state/node-table.ts';
+import { NodeTable, type AcceptedReport } from '../../../bridge/state/node-table.ts';
 import { MemoryHistory } from '../../../bridge/store/memory-history.ts';
 
 const report = (node: string, timestamp: number, value: number, qualifier?: string): AcceptedReport => ({
@@ -54,6 +54,61 @@ describe('MemoryHistory', () => {
     expect((await history.query({ node: 'a', key: 'disk', from: 0, to: 2000 })).points).toEqual([
       [1010, 1],
       [1020, 3],
+    ]);
+  });
+
+  test('when all chunks are taken a series wraps early: its newest points, in order', async () => {
+    const history = new MemoryHistory(1000, 32);
+    for (let i = 0; i < 100; i += 1) history.record(report('a', 1000 + i, i));
+    history.record(report('b', 1000, 1));
+    const { points } = await history.query({ node: 'a', key: 'disk', from: 0, to: 1e10 });
+    expect(history.points).toBeLessThanOrEqual(32);
+    expect(points.length).toBeGreaterThanOrEqual(16);
+    expect(points).toEqual(
+      Array.from({ length: points.length }, (_, k) => [1100 - points.length + k, 100 - points.length + k]),
+    );
+    expect((await history.query({ node: 'b', key: 'disk', from: 0, to: 1e10 })).points).toEqual([]);
+  });
+
+  test("reports with the table's slots: found by slot, the same answers, a series removed as idle comes back", async () => {
+    const table = new NodeTable({
+      maxNodes: 10,
+      maxSeriesPerNode: 10,
+      backfillWindowSeconds: 1e10,
+      futureToleranceSeconds: 1e10,
+      enforceInventory: false,
+    });
+    const bySlot = new MemoryHistory();
+    const other = new MemoryHistory();
+    const accept = (timestamp: number, value: number) => {
+      const outcome = table.accept(
+        {
+          node: 'a',
+          timestamp,
+          samples: [
+            { key: 'disk', qualifier: '/data', value },
+            { key: 'cpu', value },
+          ],
+        },
+        timestamp * 1000,
+      );
+      if (!outcome.ok) throw new Error(outcome.reason);
+      return outcome.report;
+    };
+    for (let i = 0; i < 40; i += 1) bySlot.record(accept(1000 + i, i));
+    // Another history fed the same slots keeps its own points.
+    other.record(accept(2000, 7));
+    const query = { node: 'a', key: 'disk', qualifier: '/data', from: 0, to: 1e10 };
+    expect((await bySlot.query(query)).points).toEqual(Array.from({ length: 40 }, (_, i) => [1000 + i, i]));
+    expect((await other.query(query)).points).toEqual([[2000, 7]]);
+    // A day later the series is swept; the next report through the same slot starts it again.
+    bySlot.record(report('b', 1000 + 86_500, 1));
+    expect((await bySlot.query(query)).points).toEqual([]);
+    bySlot.record(accept(1000 + 86_500, 1));
+    bySlot.record(accept(1000 + 86_501, 2));
+    expect((await bySlot.query({ node: 'a', key: 'cpu', from: 0, to: 1e10 })).points).toEqual([
+      [87_500, 1],
+      [87_501, 2],
     ]);
   });
 });
