@@ -196,7 +196,7 @@ describe('obsmon exporter --process --textfile-dir', () => {
     const wanted = [
       /^obsmon_node_cpu_iowait_percent\{node="chk2"\} \d/m,
       /^obsmon_node_cpu_steal_percent\{node="chk2"\} \d/m,
-      /^obsmon_node_cpu_usage_percent\{node="chk2",cpu="0"\} \d/m,
+      /^obsmon_node_cpu_core_usage_percent\{node="chk2",cpu="0"\} \d/m,
       /^obsmon_node_gpu_utilization_percent\{node="chk2",gpu="0"\} 87$/m,
       /^obsmon_node_gpu_memory_usage_percent\{node="chk2",gpu="1"\} 0$/m,
       /^obsmon_node_gpu_temperature_celsius\{node="chk2",gpu="0"\} 71$/m,
