@@ -1,4 +1,3 @@
-import { compressSync } from 'snappy';
 import type { WriteEndpoint } from './endpoint.ts';
 import { sampleLinesToSeries } from './sample-lines.ts';
 import { encodeWriteRequest } from './write-request.ts';
@@ -34,6 +33,9 @@ export class RemoteWriteEndpoint implements WriteEndpoint {
   }
 
   async send(lines: readonly string[]): Promise<void> {
+    // Loaded on first use: the native addon and its thread pool cost ~7 MB of RSS a bridge without
+    // remote write never needs.
+    const { compressSync } = await import('snappy');
     const { series, unreadable } = sampleLinesToSeries(lines);
     // Only a damaged spool file can hold such a line; refusing the batch isolates it into the dead letter.
     if (unreadable.length > 0)
