@@ -118,17 +118,23 @@ async function flood(target: FloodTarget, config: BenchConfig, invalidPercent: n
       const probes = target.httpUrl === undefined ? undefined : probeDuring(target.httpUrl, round);
       const { lines, ms } = await round;
       const { cpu } = meter.read();
-      if (probes !== undefined) {
-        const answered = await probes;
-        healthzMs.push(...answered.healthz);
-        metricsMs.push(...answered.metrics);
-      }
+      if (probes !== undefined) healthzMs.push(...(await probes));
       sent += lines;
       samples.push({
         rate: lines / (ms / 1000),
         cpuPerMillion: (cpu / lines) * 1e6,
         cpuPercent: (cpu / (ms / 1000)) * 100,
       });
+    }
+    if (target.httpUrl !== undefined) {
+      // One more round for the scrape, outside the samples: its render would be charged to the lines.
+      const round = load.round(perRound);
+      let over = false;
+      void round.finally(() => (over = true)).catch(() => {});
+      const scrape = sleep(METRICS_AT_MS).then(() => (over ? undefined : answerMs(`${target.httpUrl!}/metrics`)));
+      sent += (await round).lines;
+      const ms = await scrape;
+      if (ms !== undefined) metricsMs.push(ms);
     }
     return {
       samples,
@@ -144,17 +150,16 @@ async function flood(target: FloodTarget, config: BenchConfig, invalidPercent: n
 }
 
 // The flood is at full speed half a second into a round; /healthz is asked every quarter second from
-// then on, /metrics once (a 10 000-node scrape costs the bridge as much as thousands of reports, and
-// Prometheus scrapes every 15 s, not every second).
+// then on. /metrics is scraped once, in an extra round: a 10 000-node render costs the bridge as much
+// as thousands of reports, which the throughput samples would count as ingest.
 const PROBE_START_MS = 500;
 const HEALTHZ_EVERY_MS = 250;
 const METRICS_AT_MS = 1000;
 
-/** /healthz answer times until `round` ends, and one /metrics answer time, ms. */
-async function probeDuring(url: string, round: Promise<unknown>): Promise<{ healthz: number[]; metrics: number[] }> {
+/** /healthz answer times until `round` ends, ms. */
+async function probeDuring(url: string, round: Promise<unknown>): Promise<number[]> {
   let over = false;
   void round.finally(() => (over = true)).catch(() => {});
-  const metrics = sleep(METRICS_AT_MS).then(() => (over ? [] : answerMs(`${url}/metrics`).then((ms) => [ms])));
   const healthz: number[] = [];
   await sleep(PROBE_START_MS);
   // A request sent while the flood runs counts even if it is answered after the last line.
@@ -162,7 +167,7 @@ async function probeDuring(url: string, round: Promise<unknown>): Promise<{ heal
     healthz.push(await answerMs(`${url}/healthz`));
     await sleep(HEALTHZ_EVERY_MS);
   }
-  return { healthz, metrics: await metrics };
+  return healthz;
 }
 
 async function answerMs(url: string): Promise<number> {
@@ -237,7 +242,7 @@ export async function ingestThroughput(config: BenchConfig): Promise<IngestResul
       notes: [
         `Each sample is one round: the generator process opens ${config.floodConnections} connections, writes a fixed number of standard reports of ${num(config.floodNodes)} nodes in 64 KB writes as fast as the server reads them, and half-closes; the server closing its side means it has read every line. Rate = lines / (first write → last close); a warm-up round of the same kind sizes the rounds to about ${config.floodSeconds} s. ${config.samples} rounds, median and range.`,
         '"Every line counted": the server\'s own count (obsmon_bridge_lines_total, or the counter\'s) grew by exactly the lines written.',
-        `"HTTP /healthz during the flood": from ${PROBE_START_MS / 1000} s into each round until its end, one request every ${HEALTHZ_EVERY_MS} ms after the previous answer; "/metrics during the flood": one scrape ${METRICS_AT_MS / 1000} s into each round; "/metrics, no flood": one scrape before each round, same node table (the render's own cost). Median and maximum over every answer of every round (60 000 ms = no answer within 60 s).`,
+        `"HTTP /healthz during the flood": from ${PROBE_START_MS / 1000} s into each round until its end, one request every ${HEALTHZ_EVERY_MS} ms after the previous answer; "/metrics during the flood": one scrape ${METRICS_AT_MS / 1000} s into an extra round of the same size (not in the samples); "/metrics, no flood": one scrape before each round, same node table (the render's own cost). Median and maximum over every answer of every round (60 000 ms = no answer within 60 s).`,
         'The bridge shares a line budget per event-loop turn among all agent connections (bridge/ingest/turn-budget.ts): once it is spent the connections with lines left pause until the next turn, so HTTP is served between turns.',
         'The bridge runs with `--max-lines-per-second 10000000`: the default budget of 2000 lines/s per connection would pause each of these connections at 2000 lines/s and measure the budget, not the bridge.',
         'Server CPU above 100 % is V8 garbage collection and libuv threads beside the single JavaScript thread.',

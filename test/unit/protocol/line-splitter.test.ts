@@ -158,6 +158,33 @@ describe('LineSplitter', () => {
     }
   });
 
+  test('stop() after any line, then pushing the rest from the offset returned, gives identical lines', () => {
+    for (const c of cases) {
+      for (const [mode, cut] of modes) {
+        const events: Event[] = [];
+        const splitter = new LineSplitter(c.maxLineBytes ?? 4096);
+        // A budget of one line per push, as a connection whose budget runs out after every line.
+        const sink: LineSink = {
+          line: (text) => {
+            events.push(line(text));
+            splitter.stop();
+          },
+          overlong: () => events.push(OVERLONG),
+        };
+        for (const chunk of cut(c.input)) {
+          for (let at = 0; at < chunk.length;) {
+            const next = splitter.push(chunk, sink, at);
+            expect(next).toBeGreaterThan(at);
+            at = next;
+          }
+        }
+        events.push(END);
+        splitter.end(sink);
+        expect(events, `${c.name}, ${mode}`).toEqual(c.expect);
+      }
+    }
+  });
+
   test('copies held bytes: the socket may reuse a chunk after the callback', () => {
     const lines: string[] = [];
     const splitter = new LineSplitter(64);
