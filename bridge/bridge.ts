@@ -291,6 +291,7 @@ export async function startBridge(
   probes.update(inventory);
   // Node down by time (also across a restart), the store's health, the age bound.
   const eventTick = setInterval(() => {
+    live.sweep();
     recorder.reconcile();
     events.prune();
     void health.check();

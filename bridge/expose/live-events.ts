@@ -100,17 +100,16 @@ export function createLiveEvents(table: NodeTable, registry: Registry, options: 
     log.append('status', change.node, change);
     options.onStatusChange?.(change);
   };
-  const sweeper = setInterval(() => {
-    for (const change of tracker.sweep(options.now())) status(change);
-  }, 1000);
-  sweeper.unref();
-
   const stream = streamHandler(log, hub, { maxSubscribers: options.maxSubscribers }, refused);
   return {
     log,
     hub,
     /** The sink LineHandler feeds. */
     reports: sink,
+    /** Nodes gone silent become `down` status events; the bridge's one-second tick calls it (one wake-up, not one per part). */
+    sweep() {
+      for (const change of tracker.sweep(options.now())) status(change);
+    },
     handler: (req: Request, res: Response) => {
       // A subscriber that came and went between two reports still counts as having listened.
       listenedAt = options.now();
@@ -118,7 +117,6 @@ export function createLiveEvents(table: NodeTable, registry: Registry, options: 
       stream(req, res);
     },
     stop() {
-      clearInterval(sweeper);
       hub.stop();
     },
   };

@@ -47,7 +47,9 @@ export class IngestServer {
   /** TLS sockets are matched to their accepted TCP socket by peer address and port. */
   private readonly handshaking = new Map<string, Slot>();
   private readonly refusals: RateLimitedLog;
-  private readonly sweeper: NodeJS.Timeout;
+  /** Runs only while a connection is open: an idle bridge wakes for nothing (docs/benchmarks.md, at rest). */
+  private sweeper: NodeJS.Timeout | undefined;
+  private closed = false;
   private readonly turn: TurnBudget;
 
   constructor(
@@ -62,8 +64,6 @@ export class IngestServer {
       ms: TURN_MS,
       onYield: () => metrics.ingestTurnYields.inc(),
     });
-    this.sweeper = setInterval(() => this.closeSlowSenders(), 1000);
-    this.sweeper.unref();
   }
 
   /** Plain TCP listener (protocol v1 as legacy agents and `nc` speak it). */
@@ -128,6 +128,7 @@ export class IngestServer {
    * `shutdownGraceMs`), close every connection, resolve when the listeners are closed.
    */
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.sweeper);
     const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     await Promise.all([...this.connections].map((c) => c.drain(this.options.shutdownGraceMs)));
@@ -209,10 +210,18 @@ export class IngestServer {
     this.connections.add(connection);
     this.metrics.connectionsOpened.inc();
     this.metrics.connections.set(this.connections.size);
+    if (this.sweeper === undefined && !this.closed) {
+      this.sweeper = setInterval(() => this.closeSlowSenders(), 1000);
+      this.sweeper.unref();
+    }
     socket.on('close', () => {
       slot.release();
       this.connections.delete(connection);
       this.metrics.connections.set(this.connections.size);
+      if (this.connections.size === 0) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      }
       this.metrics.connectionsClosed.labels(connection.closeReason).inc();
     });
   }
