@@ -93,7 +93,9 @@ export function breakdown(config: BenchConfig): Table[] {
   const n = config.smoke ? 5000 : 200_000;
   const timestamp = Math.floor(Date.now() / 1000);
   const lines = Array.from({ length: 20_000 }, (_, k) => standardLine(k % NODES, timestamp, k).slice(0, -1));
-  const stages: { stage: Stage | 'frame'; name: string }[] = [
+  // The same reports, but each node's cpu alternates between ok and error: a status event per report.
+  const crossing = lines.map((line, k) => line.replace(/ cpu=[^ ]+/, k % (2 * NODES) < NODES ? ' cpu=50' : ' cpu=97'));
+  const stages: { stage: Stage | 'frame'; name: string; input?: readonly string[] }[] = [
     { stage: 'frame', name: 'framing (LineSplitter: 64 KB chunks → line strings)' },
     { stage: 'parse', name: 'parseLine (protocol/line.ts, one scan per line)' },
     { stage: 'table', name: '+ LineHandler: limits, node table, self-metrics' },
@@ -102,14 +104,19 @@ export function breakdown(config: BenchConfig): Table[] {
       name: '+ live events, no subscriber: status tracker (report events are built only while someone listens)',
     },
     { stage: 'history', name: '+ in-memory history (no database configured): chunked Float64Array rings' },
+    {
+      stage: 'history',
+      name: 'the same, when every report crosses a level (a status event each; a healthy fleet has few)',
+      input: crossing,
+    },
   ];
-  const results = stages.map(({ stage, name }) => {
+  const results = stages.map(({ stage, name, input = lines }) => {
     const samples: number[] = [];
     for (let s = 0; s < config.samples; s += 1) {
-      if (stage === 'frame') samples.push(framing(lines, n));
+      if (stage === 'frame') samples.push(framing(input, n));
       else {
         const p = pipeline(stage);
-        samples.push(cpuPerCall(lines, n, p.handle));
+        samples.push(cpuPerCall(input, n, p.handle));
         p.stop();
       }
     }

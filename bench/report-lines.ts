@@ -7,15 +7,17 @@ export function nodeName(i: number): string {
 
 /**
  * The values the exporter sends with its default collectors on a typical Linux machine (one root
- * filesystem, summed network): the protocol's example report. `k` varies the values between reports.
+ * filesystem, summed network): the protocol's example report. `k` varies the values between reports,
+ * within the built-in levels (config/thresholds.yaml), as in a healthy fleet: a value crossing a level
+ * is a status event, which a real fleet has a few of per hour, not one per report.
  */
 export function standardSamples(k: number): Sample[] {
   // A multiplicative hash per key: cheap, deterministic, and the keys do not move together.
   const r = (m: number, salt: number) => (((k + salt * 7919) * 2654435761) >>> 0) % m;
   return [
-    { key: 'cpu', value: r(1000, 1) / 10 },
+    { key: 'cpu', value: r(800, 1) / 10 },
     { key: 'mem', value: 20 + r(600, 2) / 10 },
-    { key: 'disk', value: 40 + r(500, 3) / 10 },
+    { key: 'disk', value: 40 + r(390, 3) / 10 },
     { key: 'rx', value: 100_000 + r(900_000, 4) },
     { key: 'tx', value: 5_000 + r(90_000, 5) },
     { key: 'load1', value: r(400, 6) / 100 },

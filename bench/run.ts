@@ -62,7 +62,8 @@ async function main(): Promise<number> {
   show(peerTable);
 
   progress('storage: InfluxDB 1.6 and VictoriaMetrics');
-  const store = await storage(config);
+  const storeRun = await storage(config);
+  const store = storeRun.table;
   show(store);
 
   progress('bridge at rest and with 100 nodes, start-up compiled and through tsx');
@@ -77,7 +78,15 @@ async function main(): Promise<number> {
   const parts = breakdown(config);
   for (const t of parts) show(t);
 
-  const targets = targetsTable({ ingest, steady, pushgateway: peers, agent, runtime: runtime.result });
+  const targets = targetsTable({
+    ingest,
+    steady,
+    floor,
+    pushgateway: peers,
+    agent,
+    runtime: runtime.result,
+    storage: storeRun.results,
+  });
   show(targets);
 
   const seconds = Math.round((Date.now() - started.getTime()) / 1000);

@@ -123,8 +123,17 @@ async function measure(
 }
 
 /** Section 4: points/s into real VictoriaMetrics and InfluxDB 1.6 through the bridge's writer. */
-export async function storage(config: BenchConfig): Promise<Table> {
+/** One database's medians, for the targets table. */
+export interface StorageResult {
+  readonly name: string;
+  readonly writerUsPerPoint: number;
+  readonly writeRate: number;
+  readonly drainRate: number;
+}
+
+export async function storage(config: BenchConfig): Promise<{ table: Table; results: StorageResult[] }> {
   const rows: string[][] = [];
+  const results: StorageResult[] = [];
   const targets = [
     {
       name: 'InfluxDB 1.6 `/write` (v1 endpoint)',
@@ -171,11 +180,18 @@ export async function storage(config: BenchConfig): Promise<Table> {
         show(summarise(samples.map((s) => s.drainRate))),
         show(summarise(samples.map((s) => s.firstWriteSeconds)), ' s'),
       ]);
+      results.push({
+        name: target.name,
+        // CPU-s per million points is CPU-µs per point.
+        writerUsPerPoint: summarise(samples.map((s) => s.writerCpuPerMillion)).median,
+        writeRate: summarise(samples.map((s) => s.writeRate)).median,
+        drainRate: summarise(samples.map((s) => s.drainRate)).median,
+      });
     } finally {
       await server.dispose();
     }
   }
-  return {
+  const table: Table = {
     title: "Storage path: the bridge's writer into real databases",
     columns: [
       'database',
@@ -192,6 +208,7 @@ export async function storage(config: BenchConfig): Promise<Table> {
       'Writer CPU is this benchmark process (it only runs the writer during this section); database CPU is from /proc of the server process.',
     ],
   };
+  return { table, results };
 }
 
 /** The server's current process: the one whose command line names its (unique) data directory. */
