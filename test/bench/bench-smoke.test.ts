@@ -28,7 +28,7 @@ test('the benchmark smoke run exits 0 and prints every table', async () => {
     'Agent cost',
     "Where a report's CPU goes",
     'Rendering the node series',
-    'Targets (issue #8)',
+    'Targets (issue #15; the Pushgateway rows from #8)',
   ]) {
     expect(stdout).toContain(`### ${title}`);
   }
