@@ -58,11 +58,12 @@ export function findings(): string {
 The stage rows of "Where a report's CPU goes" are cumulative: each difference is one component.
 
 1. **The status tracker on every report** (the "+ live events" row, bridge/state/status-tracker.ts):
-   every accepted report is judged against the thresholds value by value and compared with the last
-   status in a map per node, through a second series-id lookup. Stream report events are no longer
-   part of it: bridge/expose/live-events.ts builds them only while someone listens (a subscriber, or
-   one within 60 s). Carrying the status in the table's series slot, set once at ingest, would remove
-   the map and the lookup.
+   each value's status is judged once, at ingest (NodeTable.accept, levels compiled per node), and the
+   tracker only compares it with the last one announced, in a map per node keyed by series id. A
+   value that crosses a level is a status event, kept in the event log and the stream window: the
+   last row of the table ("every report crosses a level") shows what a fleet in constant alarm costs;
+   the bench's reports stay inside the built-in levels, as a healthy fleet's do. Stream report
+   events are built only while someone listens (a subscriber, or one within 60 s).
 2. **In-memory history** (bridge/store/memory-history.ts): points live in shared Float64Array chunks,
    each series found through its table slot; what is left in the row is mostly each series' first
    points (the bench sends 20 reports per series, so every series' creation is in it).
@@ -114,6 +115,7 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
   was about 10 % of its profile; hot paths should not create closures per line.
 - A hand-written \`parseLine\` (no closures, no split-and-filter, a scanner instead of the number
   regular expression; identical results on 800 000 random lines) measured 25–35 % faster but within
-  this shared machine's noise, so it was not applied.
+  this shared machine's noise when first tried; it is protocol/line.ts now, proven equal (report,
+  reason and detail) to the previous decoder by a property test (test/helpers/line-oracle.ts).
 `;
 }
