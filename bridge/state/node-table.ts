@@ -84,6 +84,8 @@ export interface SavedNode {
   readonly lastReceivedAt: number;
   readonly clockSkewSeconds: number;
   readonly series: readonly SavedSeries[];
+  /** The node's `AGENT` token; absent when unknown (and in files written before it). */
+  readonly agent?: string;
 }
 
 export type RestoreOutcome =
@@ -249,6 +251,7 @@ export class NodeTable {
     node.lastTimestamp = saved.lastTimestamp;
     node.lastReceivedAt = saved.lastReceivedAt;
     node.clockSkewSeconds = saved.clockSkewSeconds;
+    node.agent = saved.agent;
     let droppedSeries = 0;
     const judge = this.judge(node);
     for (const s of saved.series) {
