@@ -2,8 +2,8 @@ import { REJECT_REASONS, type RejectReason } from './reject-reasons.ts';
 
 /**
  * The session lines of protocol v1 besides reports (docs/protocol.md §9), one home for both ends:
- * an agent's `AUTH <token>` (first line only), `AGENT <name>/<version>` (once) and `PING <token>`, the bridge's `PONG <token>` and
- * `ERR <reason>`. Parsers never throw; encoders add the newline.
+ * an agent's `AUTH <token>` (first line only), `AGENT <name>/<version>` (once per connection) and
+ * `PING <token>`, the bridge's `PONG <token>` and `ERR <reason>`. Parsers never throw; encoders add the newline.
  */
 
 /** `ERR` words that are not a line's reject reason: an `AUTH` line with a token the bridge does not know. */
@@ -36,6 +36,8 @@ export function parsePing(line: string): string | undefined {
 
 /** `AGENT <name>/<version>`: its token (`obsmon-exporter/0.1.0`), or undefined when the line is not one. */
 export function parseAgent(line: string): string | undefined {
+  // `AGENT ` + the longest token + `\r`: a longer line is not one, without running the expression.
+  if (line.length > MAX_AGENT_CHARS + 7) return undefined;
   const agent = AGENT_LINE.exec(line)?.[1];
   return agent !== undefined && agent.length <= MAX_AGENT_CHARS ? agent : undefined;
 }

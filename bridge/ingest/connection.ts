@@ -32,7 +32,7 @@ const DRAIN_QUIET_MS = 100;
 const CLOSE_COUNT_MAX_MS = 1000;
 // Only a line that starts with `P` can be a PING: the test spares every other line the regular expression.
 const P = 0x50;
-// Likewise `A` for AUTH and AGENT.
+// Likewise only a line that starts with `A` can be an AGENT.
 const A = 0x41;
 
 /**
