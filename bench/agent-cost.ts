@@ -36,6 +36,8 @@ async function sink(pid: () => number | undefined): Promise<{ server: Server; po
           socket.write(`PONG${line.slice(4)}\n`);
           continue;
         }
+        // Once per connection, not a report (docs/protocol.md section 9).
+        if (line.startsWith('AGENT ')) continue;
         const p = pid();
         arrivals.push({
           line,

@@ -3,7 +3,8 @@ import { connect as connectTls, type ConnectionOptions as TlsConnectionOptions }
 import { Backoff, type BackoffOptions } from '../lib/backoff.ts';
 import type { Logger } from '../lib/logger.ts';
 import { LineSplitter } from '../protocol/line-splitter.ts';
-import { encodeAuth, encodePing, parseReply, type ErrReason } from '../protocol/session.ts';
+import { VERSION } from '../lib/version.ts';
+import { encodeAgent, encodeAuth, encodePing, parseReply, type ErrReason } from '../protocol/session.ts';
 import type { QueuedReport, ReportQueue } from './queue.ts';
 
 /** One bridge to send to. */
@@ -34,6 +35,8 @@ export interface TcpSenderOptions {
   readonly stableAfterMs?: number;
   /** Sent as the first line, `AUTH <token>`, on every connection (bridge `--auth`). */
   readonly token?: string;
+  /** Sent after AUTH on every connection as `AGENT <name>/<version>`; default `obsmon-exporter/<VERSION>`. */
+  readonly agent?: string;
   /**
    * A connection whose bridge answered PINGs before but has not answered one for this long is
    * treated as dead (a silent link cut is otherwise noticed only after TCP's ~15 min), ms.
@@ -47,6 +50,7 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 /** 0.5 s doubling to 30 s, jittered: a restarted bridge is not hit by every agent at once. */
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000 };
 export const DEFAULT_ACK_TIMEOUT_MS = 15_000;
+export const DEFAULT_AGENT = `obsmon-exporter/${VERSION}`;
 // A bridge that never answers PING (another implementation) gets the lines of this window re-sent.
 const UNACKNOWLEDGED_WINDOW_MS = 30_000;
 // ERR replies are a few dozen bytes; anything longer is not from a bridge and is skipped.
@@ -124,6 +128,8 @@ export class TcpSender {
       this.oldestOutstandingPingAt = undefined;
       this.ackTimer = setInterval(() => this.checkAcknowledgement(socket), 1000);
       if (this.options.token !== undefined) socket.write(encodeAuth(this.options.token));
+      // The bridge shows it per node, so an operator finds the machines left on an old agent.
+      socket.write(encodeAgent(this.options.agent ?? DEFAULT_AGENT));
       socket.setTimeout(0);
       this.state = 'connected';
       this.server = name;

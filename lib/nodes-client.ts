@@ -27,6 +27,8 @@ const node = z.object({
   metrics: z.array(metric),
   // Absent from bridges older than maintenance windows.
   maintenance: z.object({ until: z.number(), reason: z.string() }).nullable().exactOptional(),
+  // Absent from bridges older than the AGENT line (docs/protocol.md §9).
+  agent: z.string().max(64).nullable().exactOptional(),
 });
 
 const answer = z.object({ downAfterSeconds: z.number().positive().exactOptional(), nodes: z.array(node) });

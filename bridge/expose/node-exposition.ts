@@ -31,6 +31,9 @@ interface NodeCache {
   readonly up: readonly [string, string];
   readonly maintenance: readonly [string, string];
   readonly info: string;
+  /** `node.agent` when built (the cache is rebuilt when it changes) and its info line, '' when unknown. */
+  readonly agent: string | undefined;
+  readonly agentInfo: string;
   readonly levels: string;
   /** The node's series per value family (index into VALUE_FAMILIES), in the order the node sent them. */
   readonly families: ReadonlyMap<number, RenderedSeries[]>;
@@ -46,7 +49,12 @@ const caches = new WeakMap<NodeState, NodeCache>();
 
 function nodeCache(node: NodeState, thresholds: Thresholds, allMetrics: () => readonly string[]): NodeCache {
   const cached = caches.get(node);
-  if (cached !== undefined && cached.thresholds === thresholds && cached.seriesCount === node.series.size)
+  if (
+    cached !== undefined &&
+    cached.thresholds === thresholds &&
+    cached.seriesCount === node.series.size &&
+    cached.agent === node.agent
+  )
     return cached;
   const n = `node="${escapeLabelValue(node.name)}"`;
   // Thresholds of the metrics the node reports (all of them while it never reported), so a
@@ -73,6 +81,9 @@ function nodeCache(node: NodeState, thresholds: Thresholds, allMetrics: () => re
     up: [`obsmon_node_up{${n}} 0\n`, `obsmon_node_up{${n}} 1\n`],
     maintenance: [`obsmon_node_maintenance{${n}} 0\n`, `obsmon_node_maintenance{${n}} 1\n`],
     info: `obsmon_node_info{${n},group="${escapeLabelValue(node.group)}",critical="${node.critical}",inventory="${node.inInventory}"} 1\n`,
+    agent: node.agent,
+    agentInfo:
+      node.agent === undefined ? '' : `obsmon_node_agent_info{${n},agent="${escapeLabelValue(node.agent)}"} 1\n`,
     levels,
     families,
     last: `obsmon_node_last_report_timestamp_seconds{${n}} `,
@@ -199,6 +210,11 @@ export function* nodeExpositionChunks(
     (node, c) => (node.lastTimestamp === undefined ? '' : `${c.skew}${node.clockSkewSeconds}\n`),
   );
   yield* perNode('obsmon_node_info', 'Inventory facts of a node (always 1)', (_, c) => c.info);
+  yield* perNode(
+    'obsmon_node_agent_info',
+    'Agent name/version the node last reported with (AGENT line; always 1, absent when it sent none)',
+    (_, c) => c.agentInfo,
+  );
   yield* perNode(
     'obsmon_threshold',
     'Warning/error level per node and metric (protocol key) the node reports, from the thresholds file',

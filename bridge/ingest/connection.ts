@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { LineSplitter, type LineSink } from '../../protocol/line-splitter.ts';
-import { encodeErr, encodePong, parseAuth, parsePing, type ErrReason } from '../../protocol/session.ts';
+import { encodeErr, encodePong, parseAgent, parseAuth, parsePing, type ErrReason } from '../../protocol/session.ts';
 import type { SelfMetrics } from '../self-metrics.ts';
 import { LineBudget } from './line-budget.ts';
 import type { LineHandler } from './line-handler.ts';
@@ -32,6 +32,8 @@ const DRAIN_QUIET_MS = 100;
 const CLOSE_COUNT_MAX_MS = 1000;
 // Only a line that starts with `P` can be a PING: the test spares every other line the regular expression.
 const P = 0x50;
+// Likewise only a line that starts with `A` can be an AGENT.
+const A = 0x41;
 
 /**
  * One agent connection: framing, optional `AUTH <token>` first line, per-line handling, ERR replies,
@@ -48,6 +50,8 @@ export class AgentConnection implements LineSink, TurnWaiter {
   private readonly splitter: LineSplitter;
   private readonly budget: LineBudget;
   private grant: Grant | undefined;
+  /** The connection's `AGENT <name>/<version>` token (at most 64 characters), recorded on each node it reports. */
+  private agent: string | undefined;
   private firstLine = true;
   private replyWindowStart = 0;
   private repliesInWindow = 0;
@@ -322,6 +326,15 @@ export class AgentConnection implements LineSink, TurnWaiter {
       );
       return;
     }
+    // AGENT: once per connection, before or after AUTH (it does not take AUTH's first-line place).
+    const agent = text.charCodeAt(0) === A ? parseAgent(text) : undefined;
+    if (agent !== undefined) {
+      if (this.agent === undefined) {
+        this.agent = agent;
+        return;
+      }
+      return this.reply(this.handler.refuse('malformed', `second AGENT line (from ${this.source})`));
+    }
     const first = this.firstLine && text !== '' && text !== '\r';
     if (first) this.firstLine = false;
     // AUTH is a first-line control (docs/protocol.md section 9); anywhere else it is not a report
@@ -333,7 +346,7 @@ export class AgentConnection implements LineSink, TurnWaiter {
       this.metrics.connectionsRejected.labels('unauthenticated').inc();
       return this.endAfterReply('unauthenticated');
     }
-    this.reply(this.handler.handle(text, this.source, this.grant));
+    this.reply(this.handler.handle(text, this.source, this.grant, this.agent));
   }
 
   private authenticate(token: string): void {

@@ -24,8 +24,8 @@ export class LineHandler {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** `grant` limits the nodes an authenticated connection may report for. */
-  handle(text: string, source: string, grant?: Grant): RejectReason | 'too_many_series' | undefined {
+  /** `grant` limits the nodes an authenticated connection may report for; `agent` is its `AGENT` token. */
+  handle(text: string, source: string, grant?: Grant, agent?: string): RejectReason | 'too_many_series' | undefined {
     if (text === '' || text === '\r') return undefined;
     this.metrics.lines.inc();
     const parsed = parseLine(text);
@@ -36,16 +36,16 @@ export class LineHandler {
         `node "${parsed.report.node}" not granted to ${grant.label} (from ${source})`,
       );
     }
-    return this.submit(parsed.report, source);
+    return this.submit(parsed.report, source, agent);
   }
 
   /**
    * A decoded report, from here on exactly as an agent's line: the bridge's own probes
    * (bridge/probes/) report through this, so the table and every sink treat them alike.
    */
-  submit(report: Report, source: string): RejectReason | 'too_many_series' | undefined {
+  submit(report: Report, source: string, agent?: string): RejectReason | 'too_many_series' | undefined {
     const previous = this.table.get(report.node)?.lastTimestamp;
-    const outcome = this.table.accept(report, this.now());
+    const outcome = this.table.accept(report, this.now(), agent);
     if (!outcome.ok) return this.reject(outcome.reason, `node "${report.node}" at ${report.timestamp} from ${source}`);
 
     this.metrics.accepted.inc();

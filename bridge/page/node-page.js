@@ -218,6 +218,8 @@ export async function renderNodePage(view, name, state) {
       el('a', { href: '#/', text: '← all nodes' }),
       picker,
     ),
+    // Which agent and version the node runs (its AGENT line), so an old one stands out.
+    ...(node?.agent ? [el('p', { class: 'node-agent', text: `agent ${node.agent}` })] : []),
     charts,
     el('h2', { text: 'Latest readings' }),
     table,

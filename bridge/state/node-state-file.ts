@@ -6,6 +6,7 @@ import { NODE_PATTERN, QUALIFIER_PATTERN } from '../../protocol/keys.ts';
 import { parseLine } from '../../protocol/line.ts';
 import { LineSplitter } from '../../protocol/line-splitter.ts';
 import { seriesId } from '../../protocol/series-id.ts';
+import { parseAgent } from '../../protocol/session.ts';
 import type { NodeState, NodeTable, SavedNode, SavedSeries } from './node-table.ts';
 
 /*
@@ -56,6 +57,7 @@ export function encodeNode(node: NodeState): string | undefined {
     lastTimestamp: node.lastTimestamp,
     lastReceivedAt: node.lastReceivedAt,
     clockSkewSeconds: node.clockSkewSeconds,
+    ...(node.agent === undefined ? {} : { agent: node.agent }),
     series,
   });
 }
@@ -195,6 +197,10 @@ function savedNode(value: unknown, lineNumber: number, nowMs: number): SavedNode
   const skew = value['clockSkewSeconds'];
   if (typeof skew !== 'number' || !Number.isFinite(skew))
     throw new Invalid(`${at}: clockSkewSeconds: expected a number`);
+  // Optional (files written before it have none); checked as the AGENT line it came from.
+  const savedAgent = value['agent'];
+  const agent = typeof savedAgent === 'string' ? parseAgent(`AGENT ${savedAgent}`) : undefined;
+  if (savedAgent !== undefined && agent === undefined) throw new Invalid(`${at}: agent: expected <name>/<version>`);
   const rows = value['series'] as unknown[];
   const times: Array<{ timestamp: number; receivedAt: number }> = [];
   const pairs: string[] = [];
@@ -222,7 +228,14 @@ function savedNode(value: unknown, lineNumber: number, nowMs: number): SavedNode
     pairs.length === 0
       ? []
       : parsed.report.samples.map((s, i) => ({ key: s.key, qualifier: s.qualifier, value: s.value, ...times[i]! }));
-  return { name: parsed.report.node, lastTimestamp, lastReceivedAt, clockSkewSeconds: skew, series };
+  return {
+    name: parsed.report.node,
+    lastTimestamp,
+    lastReceivedAt,
+    clockSkewSeconds: skew,
+    series,
+    ...(agent === undefined ? {} : { agent }),
+  };
 }
 
 /** What a restore did, for the log and the counters. */

@@ -38,6 +38,8 @@ export interface NodeState {
   lastReceivedAt: number | undefined;
   /** Agent timestamp minus receive time of the last report that advanced the node, seconds. */
   clockSkewSeconds: number;
+  /** `AGENT <name>/<version>` of the connection of its last report (docs/protocol.md §9); undefined when it sent none. */
+  agent: string | undefined;
 }
 
 /** A report as stored: timestamp already corrected for a broken agent clock. */
@@ -82,6 +84,8 @@ export interface SavedNode {
   readonly lastReceivedAt: number;
   readonly clockSkewSeconds: number;
   readonly series: readonly SavedSeries[];
+  /** The node's `AGENT` token; absent when unknown (and in files written before it). */
+  readonly agent?: string;
 }
 
 export type RestoreOutcome =
@@ -116,7 +120,8 @@ export class NodeTable {
     return this.byName.get(name);
   }
 
-  accept(report: Report, nowMs: number): AcceptOutcome {
+  /** `agent`: the reporting connection's `AGENT` token, recorded on the node (undefined: none sent). */
+  accept(report: Report, nowMs: number, agent?: string): AcceptOutcome {
     const nowSeconds = nowMs / 1000;
     if (report.timestamp < nowSeconds - this.limits.backfillWindowSeconds) return { ok: false, reason: 'too_old' };
     let node = this.byName.get(report.node);
@@ -136,6 +141,7 @@ export class NodeTable {
       node.clockSkewSeconds = report.timestamp - nowSeconds;
     }
     node.lastReceivedAt = nowMs;
+    node.agent = agent;
     const judge = this.judge(node);
 
     // One Map lookup per sample; the report's own samples are passed on unless one was dropped.
@@ -245,6 +251,7 @@ export class NodeTable {
     node.lastTimestamp = saved.lastTimestamp;
     node.lastReceivedAt = saved.lastReceivedAt;
     node.clockSkewSeconds = saved.clockSkewSeconds;
+    node.agent = saved.agent;
     let droppedSeries = 0;
     const judge = this.judge(node);
     for (const s of saved.series) {
@@ -296,6 +303,7 @@ function newNode(name: string, entry: InventoryEntry | undefined): NodeState {
     lastTimestamp: undefined,
     lastReceivedAt: undefined,
     clockSkewSeconds: 0,
+    agent: undefined,
   };
 }
 

@@ -34,6 +34,11 @@ export interface NodeView {
    * bridge; optional in the type for views of peer bridges older than the field.
    */
   readonly maintenance?: MaintenanceState | null;
+  /**
+   * `<name>/<version>` the node's last report came with (its agent's `AGENT` line), or null when it sent
+   * none. Always set by this bridge; optional in the type for views of peer bridges older than the field.
+   */
+  readonly agent?: string | null;
 }
 
 /** The node's open maintenance window at `nowMs` (bridge/state/maintenance-schedule.ts). */
@@ -78,5 +83,6 @@ export function viewNode(
     clockSkewSeconds: node.clockSkewSeconds,
     metrics,
     maintenance: maintenance?.(node.name, node.group, nowMs) ?? null,
+    agent: node.agent ?? null,
   };
 }

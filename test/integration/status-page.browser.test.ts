@@ -114,9 +114,13 @@ describe('node page in a real browser', () => {
       (_, i) =>
         `cam02 ${t + i * 10} cpu=${20 + i} mem=${40 + i / 2} disk=${70 + i / 2} disk@/data=${50 + i} rx=${1000 * i} tx=${500 * i}`,
     );
-    await sendAndClose(bridge.ingestPort, `${lines.join('\n')}\n`);
+    // The agent's AGENT line (hostile bytes in it are text, never markup) shows under the heading.
+    await sendAndClose(bridge.ingestPort, `AGENT obsmon-exporter/0.1.0<b>x</b>\n${lines.join('\n')}\n`);
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     await page.goto(`${bridge.httpUrl}/#/node/cam02`);
+    await page.locator('.node-agent').waitFor({ timeout: 10_000 });
+    expect(await page.locator('.node-agent').textContent()).toBe('agent obsmon-exporter/0.1.0<b>x</b>');
+    expect(await page.locator('.node-agent b').count()).toBe(0);
     await page.locator('.chart[data-chart="Disk"] canvas').waitFor({ timeout: 10_000 });
     const charts = (await page.evaluate('window.obsmonCharts')) as Record<
       string,

@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { AgentConnection, type ConnectionOptions } from '../../../bridge/ingest/connection.ts';
 import { LineHandler } from '../../../bridge/ingest/line-handler.ts';
+import { TokenGrants } from '../../../bridge/ingest/token-grants.ts';
 import { TurnBudget } from '../../../bridge/ingest/turn-budget.ts';
 import { createSelfMetrics } from '../../../bridge/self-metrics.ts';
 import { NodeTable } from '../../../bridge/state/node-table.ts';
@@ -68,6 +69,7 @@ async function harness(turnLines: number, options: Partial<ConnectionOptions> = 
   open.push({ server, clients });
   const counter = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
   return {
+    registry,
     table,
     turn,
     connections,
@@ -181,5 +183,55 @@ describe('AgentConnection: the per-connection lines-per-second budget beside the
     await settle('every line', async () => (await h.lines()) === 200);
     expect(h.table.get('p1')?.lastTimestamp).toBe(t0 + 199);
     expect(await h.counter('obsmon_bridge_reports_out_of_order_total')).toBe(0);
+  });
+});
+
+describe('AgentConnection: the AGENT control line (docs/protocol.md §9)', () => {
+  /** Rejected lines by reason. */
+  const rejected = async (h: Awaited<ReturnType<typeof harness>>) => {
+    const values = (await h.registry.getSingleMetric('obsmon_bridge_rejected_lines_total')!.get()).values;
+    return Object.fromEntries(values.filter((v) => v.value > 0).map((v) => [String(v.labels['reason']), v.value]));
+  };
+
+  test('taken once, not counted as a line; each report of the connection records it on its node; a second is malformed', async () => {
+    const h = await harness(1_000_000);
+    const client = await h.connect();
+    client.write(`AGENT obsmon-exporter/0.1.0\nag1 ${t0} cpu=1\nAGENT other/9\nag2 ${t0} cpu=2\n`);
+    await settle('both reports', () => h.table.get('ag2') !== undefined);
+    expect(h.table.get('ag1')?.agent).toBe('obsmon-exporter/0.1.0');
+    // The second AGENT changed nothing: refused, counted as one malformed line.
+    expect(h.table.get('ag2')?.agent).toBe('obsmon-exporter/0.1.0');
+    expect(await h.lines()).toBe(3);
+    expect(await rejected(h)).toEqual({ malformed: 1 });
+    expect(await h.counter('obsmon_bridge_reports_accepted_total')).toBe(2);
+    // Another connection without AGENT: its reports leave the node's agent unknown.
+    const plain = await h.connect();
+    plain.write(`ag1 ${t0 + 1} cpu=3\n`);
+    await settle('the plain report', () => h.table.get('ag1')?.lastTimestamp === t0 + 1);
+    expect(h.table.get('ag1')?.agent).toBeUndefined();
+  });
+
+  test('an overlong or ill-formed AGENT is not taken: refused as malformed like any stray control line', async () => {
+    const h = await harness(1_000_000, { maxLineBytes: 256 });
+    const client = await h.connect();
+    client.write(`AGENT a/${'x'.repeat(63)}\nAGENT noversion\nAGENT constructor/1\nag3 ${t0} cpu=1\n`);
+    await settle('the report', () => h.table.get('ag3') !== undefined);
+    // The first two are refused; `constructor/1` is a well-formed token, kept as a plain string.
+    expect(await rejected(h)).toEqual({ malformed: 2 });
+    expect(h.table.get('ag3')?.agent).toBe('constructor/1');
+  });
+
+  test('with --auth required, AGENT before AUTH leaves AUTH its first-line place', async () => {
+    const tokens = TokenGrants.of({ 'tok-0123456789abcdef': ['ag*'] });
+    const h = await harness(1_000_000, { auth: 'required', tokens });
+    const before = await h.connect();
+    before.write(`AGENT sh-agent/1.0\nAUTH tok-0123456789abcdef\nag4 ${t0} cpu=1\n`);
+    await settle('the report', () => h.table.get('ag4') !== undefined);
+    expect(h.table.get('ag4')?.agent).toBe('sh-agent/1.0');
+    const after = await h.connect();
+    after.write(`AUTH tok-0123456789abcdef\nAGENT obsmon-exporter/0.1.0\nag5 ${t0} cpu=1\n`);
+    await settle('the report', () => h.table.get('ag5') !== undefined);
+    expect(h.table.get('ag5')?.agent).toBe('obsmon-exporter/0.1.0');
+    expect(await rejected(h)).toEqual({});
   });
 });

@@ -46,4 +46,15 @@ describe('LineHandler sinks', () => {
     expect(seen).toEqual([`store dome ${T} 1`, `stream dome ${T} 1`]);
     expect(table.get('dome')?.series.get('probe_up')?.value).toBe(1);
   });
+
+  test("an accepted report records its connection's AGENT on the node; a refused one changes nothing", () => {
+    const { lines, table } = handler();
+    expect(lines.handle(`ccd01 ${T} cpu=1`, 'test', undefined, 'obsmon-exporter/0.1.0')).toBeUndefined();
+    expect(table.get('ccd01')?.agent).toBe('obsmon-exporter/0.1.0');
+    expect(lines.handle(`ccd01 ${T} cpu=x`, 'test', undefined, 'other/1')).toBe('bad_value');
+    expect(table.get('ccd01')?.agent).toBe('obsmon-exporter/0.1.0');
+    // A connection without AGENT (an older agent took over the node): unknown again.
+    expect(lines.handle(`ccd01 ${T + 1} cpu=1`, 'test')).toBeUndefined();
+    expect(table.get('ccd01')?.agent).toBeUndefined();
+  });
 });

@@ -43,6 +43,7 @@ function filledTable(): NodeTable {
       ],
     },
     NOW_MS - 69_000,
+    'obsmon-exporter/0.1.0',
   );
   table.accept({ node: 'web1', timestamp: NOW - 5, samples: [{ key: 'mem', value: 40 }] }, NOW_MS - 4_000);
   return table;
@@ -51,6 +52,8 @@ function filledTable(): NodeTable {
 const header = (savedAt = NOW_MS) => JSON.stringify({ format: 'obsmon-node-state', version: 1, savedAt });
 const nodeLine = (node: unknown, series: unknown[] = [['cpu', null, 1, NOW, NOW_MS]]) =>
   JSON.stringify({ node, lastTimestamp: NOW, lastReceivedAt: NOW_MS, clockSkewSeconds: 0, series });
+const agentLine = (node: string, agent: unknown) =>
+  JSON.stringify({ ...(JSON.parse(nodeLine(node)) as object), agent });
 const file = (...nodeLines: string[]) =>
   `${[header(), ...nodeLines, JSON.stringify({ end: true, nodes: nodeLines.length })].join('\n')}\n`;
 
@@ -74,6 +77,9 @@ describe('node state file', () => {
     expect(after.get('cam1')).toMatchObject({ group: 'cameras', critical: true, inInventory: true });
     expect(after.get('web1')).toMatchObject({ group: 'default', critical: false, inInventory: false });
     expect(after.get('idle')).toBeUndefined();
+    // The AGENT a node last reported with is kept; a node without one stays unknown.
+    expect(after.get('cam1')?.agent).toBe('obsmon-exporter/0.1.0');
+    expect(after.get('web1')?.agent).toBeUndefined();
   });
 
   test('atomic: written to a temporary file and renamed; a failed save leaves the previous file whole', async () => {
@@ -134,6 +140,9 @@ describe('node state file', () => {
       /duplicate_key/,
     ],
     ['the same node twice', file(nodeLine('n1'), nodeLine('n1')), /a second time/],
+    ['an agent that is not one AGENT token', file(agentLine('n1', 'my agent/1')), /agent: expected/],
+    ['an agent that is not a string', file(agentLine('n1', ['a/1'])), /agent: expected/],
+    ['an agent over 64 characters', file(agentLine('n1', `a/${'x'.repeat(63)}`)), /agent: expected/],
     [
       'an end line with the wrong count',
       `${[header(), nodeLine('n1'), JSON.stringify({ end: true, nodes: 2 })].join('\n')}\n`,

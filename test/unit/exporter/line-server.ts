@@ -4,11 +4,13 @@ import { LineSplitter } from '../../../protocol/line-splitter.ts';
 /**
  * A real TCP server on 127.0.0.1 that records every line it receives, for sender and agent tests.
  * Like a bridge it answers `PING <n>` with `PONG <n>` (unless `answerPings` is off); pings are
- * counted, not recorded as lines.
+ * counted, not recorded as lines; `AGENT` lines are recorded in `agents`.
  */
 export class LineServer {
   readonly lines: string[] = [];
   pings = 0;
+  /** `AGENT` lines, one per connection from obsmon exporter: kept apart from the report lines. */
+  readonly agents: string[] = [];
   answerPings = true;
   readonly sockets = new Set<Socket>();
   connections = 0;
@@ -41,6 +43,10 @@ export class LineServer {
         if (l.startsWith('PING ')) {
           this.pings += 1;
           if (this.answerPings) socket.write(`PONG ${l.slice(5)}\n`);
+          return;
+        }
+        if (l.startsWith('AGENT ')) {
+          this.agents.push(l.slice(6));
           return;
         }
         this.lines.push(l);

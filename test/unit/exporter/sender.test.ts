@@ -1,7 +1,9 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ReportQueue } from '../../../exporter/queue.ts';
 import { TcpSender, type SenderEvents, type ServerAddress } from '../../../exporter/sender.ts';
 import { silentLogger } from '../../../lib/logger.ts';
+import { VERSION } from '../../../lib/version.ts';
 import { freePort } from '../../../testkit/free-port.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 import { LineServer } from './line-server.ts';
@@ -57,6 +59,43 @@ const times = (lines: readonly string[]) => lines.map((l) => Number(l.split(' ')
 const consecutive = (ts: readonly number[]) => ts.every((t, i) => i === 0 || t === ts[i - 1]! + 1);
 
 describe('TcpSender', () => {
+  test('sends AUTH, then AGENT obsmon-exporter/<version>, before the first report of each connection', async () => {
+    const received: string[] = [];
+    const raw = createServer((socket) => {
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('end', () => socket.end());
+      socket.on('close', () => received.push(text));
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise<void>((resolve) => raw.close(() => resolve())));
+    const queue = new ReportQueue({ maxReports: 10, maxAgeSeconds: 1e9 });
+    const s = new TcpSender(
+      queue,
+      { servers: [local((raw.address() as AddressInfo).port)], backoff: FAST_BACKOFF, token: 'tok' },
+      silentLogger,
+    );
+    queue.push({ line: 'n1 1700000001 cpu=1', timestamp: 1_700_000_001 });
+    s.notify();
+    await waitFor('connection', () => s.state === 'connected');
+    await s.stop(1000);
+    await waitFor('the connection closed', () => received.length === 1);
+    expect(received[0]).toBe(`AUTH tok\nAGENT obsmon-exporter/${VERSION}\nn1 1700000001 cpu=1\nPING 1\n`);
+  });
+
+  test('sends AGENT again on every new connection', async () => {
+    const srv = await server();
+    const { s, push } = sender([local(srv.port)]);
+    push(1);
+    await waitFor('first line', () => srv.lines.length === 1);
+    srv.dropConnections();
+    await waitFor('reconnected', () => srv.connections === 2 && s.state === 'connected');
+    push(1);
+    await waitFor('second line', () => srv.lines.length >= 2);
+    expect(srv.agents).toEqual([`obsmon-exporter/${VERSION}`, `obsmon-exporter/${VERSION}`]);
+  });
+
   test('delivers queued lines in order once connected', async () => {
     const srv = await server();
     const { s, queue, push } = sender([local(srv.port)]);

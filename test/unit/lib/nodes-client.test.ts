@@ -10,19 +10,29 @@ describe('fetchNodes against a real bridge', () => {
   let bridge: TestBridge;
   beforeAll(async () => {
     bridge = await startTestBridge();
-    await sendAndClose(bridge.ingestPort, `ccd01 ${Math.floor(Date.now() / 1000)} cpu=12 disk@/data=50\n`);
-    await waitFor('the report to be applied', async () => (await bridge.nodesJson()).nodes.length === 1);
+    const now = Math.floor(Date.now() / 1000);
+    await sendAndClose(bridge.ingestPort, `AGENT obsmon-exporter/0.1.0\nccd01 ${now} cpu=12 disk@/data=50\n`);
+    await sendAndClose(bridge.ingestPort, `plain01 ${now} cpu=1\n`);
+    await waitFor('the reports to be applied', async () => (await bridge.nodesJson()).nodes.length === 2);
   });
   afterAll(() => bridge.stop());
 
   test('the answer passes the schema and keeps every field of the NodeView', async () => {
     const answer = await fetchNodes(bridge.httpUrl, { timeoutMs: 5000 });
     expect(answer).toEqual(await bridge.nodesJson());
-    expect(answer.nodes[0]).toMatchObject({ node: 'ccd01', up: true, metrics: [{ key: 'cpu' }, { key: 'disk' }] });
+    const byName = new Map(answer.nodes.map((n) => [n.node, n]));
+    expect(byName.get('ccd01')).toMatchObject({
+      node: 'ccd01',
+      up: true,
+      agent: 'obsmon-exporter/0.1.0',
+      metrics: [{ key: 'cpu' }, { key: 'disk' }],
+    });
+    // No AGENT line on its connection: unknown, as null.
+    expect(byName.get('plain01')?.agent).toBeNull();
   });
 
   test('scope=local is asked for on request', async () => {
-    expect((await fetchNodes(`${bridge.httpUrl}/`, { timeoutMs: 5000, scope: 'local' })).nodes).toHaveLength(1);
+    expect((await fetchNodes(`${bridge.httpUrl}/`, { timeoutMs: 5000, scope: 'local' })).nodes).toHaveLength(2);
   });
 });
 

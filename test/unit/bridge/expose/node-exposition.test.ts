@@ -23,10 +23,10 @@ function tableOf(...lines: string[]): NodeTable {
   return table;
 }
 
-function accept(table: NodeTable, line: string, at = NOW): void {
+function accept(table: NodeTable, line: string, at = NOW, agent?: string): void {
   const parsed = parseLine(line);
   if (!parsed.ok) throw new Error(`${line}: ${parsed.reason}`);
-  expect(table.accept(parsed.report, at).ok).toBe(true);
+  expect(table.accept(parsed.report, at, agent).ok).toBe(true);
 }
 
 /** Sample lines by metric name. */
@@ -134,5 +134,25 @@ describe('the node exposition', () => {
     const check = checkMetrics(text);
     expect(check.output).not.toMatch(/error/i);
     expect(check.status).toBe(0);
+  });
+
+  test('obsmon_node_agent_info: the AGENT of the last report, label escaped, updated when it changes', () => {
+    const table = tableOf(`plain ${T} cpu=1`);
+    accept(table, `ccd01 ${T} cpu=1`, NOW, 'obsmon-exporter/0.1.0');
+    // Visible ASCII may hold a quote or a backslash: escaped, never breaking the text format.
+    accept(table, `odd ${T} cpu=1`, NOW, 'my"agent\\x/1');
+    const text = renderNodeExposition(table, thresholds, NOW, options);
+    expect(samples(text).get('obsmon_node_agent_info')).toEqual([
+      'obsmon_node_agent_info{node="ccd01",agent="obsmon-exporter/0.1.0"} 1',
+      'obsmon_node_agent_info{node="odd",agent="my\\"agent\\\\x/1"} 1',
+    ]);
+    const check = checkMetrics(text);
+    expect(check.output).not.toMatch(/error/i);
+    expect(check.status).toBe(0);
+    // An upgraded agent: the rendered line follows, though nothing else about the node changed.
+    accept(table, `ccd01 ${T + 1} cpu=1`, NOW + 1000, 'obsmon-exporter/0.2.0');
+    expect(renderNodeExposition(table, thresholds, NOW + 1000, options)).toContain(
+      'obsmon_node_agent_info{node="ccd01",agent="obsmon-exporter/0.2.0"} 1\n',
+    );
   });
 });
