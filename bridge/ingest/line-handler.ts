@@ -44,12 +44,11 @@ export class LineHandler {
    * (bridge/probes/) report through this, so the table and every sink treat them alike.
    */
   submit(report: Report, source: string, agent?: string): RejectReason | 'too_many_series' | undefined {
-    const previous = this.table.get(report.node)?.lastTimestamp;
     const outcome = this.table.accept(report, this.now(), agent);
     if (!outcome.ok) return this.reject(outcome.reason, `node "${report.node}" at ${report.timestamp} from ${source}`);
 
     this.metrics.accepted.inc();
-    if (previous !== undefined && outcome.report.timestamp < previous) this.metrics.outOfOrder.inc();
+    if (outcome.outOfOrder) this.metrics.outOfOrder.inc();
     if (outcome.clockAhead) {
       this.log.warn(
         `clock:${report.node}`,

@@ -64,6 +64,8 @@ export type AcceptOutcome =
       /** New custom keys refused by maxCustomKeysPerNode. */
       readonly droppedCustomKeys: number;
       readonly clockAhead: boolean;
+      /** Older than the node's newest report (a replayed queue): taken, but it moves no live value. */
+      readonly outOfOrder: boolean;
     }
   | { readonly ok: false; readonly reason: RejectReason };
 
@@ -193,6 +195,7 @@ export class NodeTable {
       droppedSamples,
       droppedCustomKeys,
       clockAhead,
+      outOfOrder: !advances,
     };
   }
 
