@@ -11,34 +11,68 @@ export interface NodeExpositionOptions {
   readonly maintenance?: MaintenanceLookup;
 }
 
-const header = (name: string, help: string) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
+const header = (name: string, help: string) => Buffer.from(`# HELP ${name} ${help}\n# TYPE ${name} gauge\n`);
 
 /** Value families in exposition order; a sample goes to the one of its metric (protocol/metric-names.ts). */
 const VALUE_FAMILIES = NODE_METRICS.map((m) => header(m.name, m.help));
 const FAMILY_INDEX = new Map(NODE_METRICS.map((m, i) => [m, i]));
 
-/** One series and its `metric{labels} ` (constant for its life: key and qualifier never change). */
-interface RenderedSeries {
-  readonly series: SeriesState;
-  readonly head: string;
-}
+const UP = header('obsmon_node_up', '1 if the node reported within --down-after, else 0');
+const MAINTENANCE = header(
+  'obsmon_node_maintenance',
+  '1 while the node is in a maintenance window (its alerts are suppressed), else 0',
+);
+const LAST_REPORT = header(
+  'obsmon_node_last_report_timestamp_seconds',
+  'Agent timestamp of the newest report, unix seconds',
+);
+const CLOCK_SKEW = header(
+  'obsmon_node_clock_skew_seconds',
+  'Agent clock minus bridge clock at the newest report, seconds',
+);
+const INFO = header('obsmon_node_info', 'Inventory facts of a node (always 1)');
+const AGENT_INFO = header(
+  'obsmon_node_agent_info',
+  'Agent name/version the node last reported with (AGENT line; always 1, absent when it sent none)',
+);
+const THRESHOLD = header(
+  'obsmon_threshold',
+  'Warning/error level per node and metric (protocol key) the node reports, from the thresholds file',
+);
 
-/** What a node contributes to every scrape unchanged: label, info and threshold lines, its series by family. */
+/** The pieces of a node's text, in this order: piece p is `text[at[p]]` up to `text[at[p + 1]]`. */
+const P_UP_0 = 0;
+const P_UP_1 = 1;
+const P_MAINTENANCE_0 = 2;
+const P_MAINTENANCE_1 = 3;
+const P_LAST = 4;
+const P_SKEW = 5;
+const P_INFO = 6;
+const P_AGENT = 7;
+const P_LEVELS = 8;
+/** Then one `metric{labels} ` per series, in `series` order. */
+const P_HEADS = 9;
+
+/**
+ * Everything a node contributes to every scrape unchanged (label sets, up/maintenance lines both ways, info,
+ * agent and threshold lines, the head of each series) as one buffer of UTF-8 bytes: a scrape copies pieces of it
+ * and formats only the values. One buffer per node, not a string per line: 10 000 nodes hold ~11 MB of it.
+ */
 interface NodeCache {
   readonly thresholds: Thresholds;
+  /** `thresholds.generation` when built: a SIGHUP reload changes the levels in place (Thresholds.replaceWith). */
+  readonly generation: number;
   /** Series count when built: series are only ever added, so the key set changed iff this did. */
   readonly seriesCount: number;
-  readonly up: readonly [string, string];
-  readonly maintenance: readonly [string, string];
-  readonly info: string;
-  /** `node.agent` when built (the cache is rebuilt when it changes) and its info line, '' when unknown. */
+  /** `node.agent` when built (the cache is rebuilt when it changes). */
   readonly agent: string | undefined;
-  readonly agentInfo: string;
-  readonly levels: string;
-  /** The node's series per value family (index into VALUE_FAMILIES), in the order the node sent them. */
-  readonly families: ReadonlyMap<number, RenderedSeries[]>;
-  readonly last: string;
-  readonly skew: string;
+  readonly text: Buffer;
+  /** Piece boundaries in `text` (see P_*): P_HEADS + series + 1 offsets. */
+  readonly at: readonly number[];
+  /** The node's series sorted by value family, in the order the node sent them within one. */
+  readonly series: readonly SeriesState[];
+  /** The family (index into VALUE_FAMILIES) of each of `series`: ascending. */
+  readonly family: readonly number[];
 }
 
 // Half the lines at 10 000 nodes are threshold levels that never change between scrapes: render them
@@ -52,6 +86,7 @@ function nodeCache(node: NodeState, thresholds: Thresholds, allMetrics: () => re
   if (
     cached !== undefined &&
     cached.thresholds === thresholds &&
+    cached.generation === thresholds.generation &&
     cached.seriesCount === node.series.size &&
     cached.agent === node.agent
   )
@@ -66,28 +101,33 @@ function nodeCache(node: NodeState, thresholds: Thresholds, allMetrics: () => re
     if (l === undefined) continue;
     levels += `obsmon_threshold{${n},metric="${key}",severity="warning"} ${l.warning}\nobsmon_threshold{${n},metric="${key}",severity="error"} ${l.error}\n`;
   }
-  const families = new Map<number, RenderedSeries[]>();
-  for (const s of node.series.values()) {
-    const family = FAMILY_INDEX.get(metricOf(s.key, s.qualifier))!;
-    const previous = cached?.families.get(family)?.find((r) => r.series === s);
-    const rendered = previous ?? { series: s, head: `${seriesHead(n, s.key, s.qualifier)} ` };
-    const list = families.get(family);
-    if (list === undefined) families.set(family, [rendered]);
-    else list.push(rendered);
-  }
+  // A stable sort: within a family, the order the node sent them.
+  const sorted = [...node.series.values()]
+    .map((s) => ({ s, f: FAMILY_INDEX.get(metricOf(s.key, s.qualifier))! }))
+    .sort((a, b) => a.f - b.f);
+  const pieces = [
+    `obsmon_node_up{${n}} 0\n`,
+    `obsmon_node_up{${n}} 1\n`,
+    `obsmon_node_maintenance{${n}} 0\n`,
+    `obsmon_node_maintenance{${n}} 1\n`,
+    `obsmon_node_last_report_timestamp_seconds{${n}} `,
+    `obsmon_node_clock_skew_seconds{${n}} `,
+    `obsmon_node_info{${n},group="${escapeLabelValue(node.group)}",critical="${node.critical}",inventory="${node.inInventory}"} 1\n`,
+    node.agent === undefined ? '' : `obsmon_node_agent_info{${n},agent="${escapeLabelValue(node.agent)}"} 1\n`,
+    levels,
+    ...sorted.map(({ s }) => `${seriesHead(n, s.key, s.qualifier)} `),
+  ];
+  const at = [0];
+  for (const piece of pieces) at.push(at[at.length - 1]! + Buffer.byteLength(piece));
   const built: NodeCache = {
     thresholds,
+    generation: thresholds.generation,
     seriesCount: node.series.size,
-    up: [`obsmon_node_up{${n}} 0\n`, `obsmon_node_up{${n}} 1\n`],
-    maintenance: [`obsmon_node_maintenance{${n}} 0\n`, `obsmon_node_maintenance{${n}} 1\n`],
-    info: `obsmon_node_info{${n},group="${escapeLabelValue(node.group)}",critical="${node.critical}",inventory="${node.inInventory}"} 1\n`,
     agent: node.agent,
-    agentInfo:
-      node.agent === undefined ? '' : `obsmon_node_agent_info{${n},agent="${escapeLabelValue(node.agent)}"} 1\n`,
-    levels,
-    families,
-    last: `obsmon_node_last_report_timestamp_seconds{${n}} `,
-    skew: `obsmon_node_clock_skew_seconds{${n}} `,
+    text: Buffer.from(pieces.join('')),
+    at,
+    series: sorted.map((x) => x.s),
+    family: sorted.map((x) => x.f),
   };
   caches.set(node, built);
   return built;
@@ -97,27 +137,110 @@ function nodeCache(node: NodeState, thresholds: Thresholds, allMetrics: () => re
 const CHUNK_BYTES = 64 * 1024;
 /** Nodes visited between two chances to pause, whether or not they produced text. */
 const NODES_PER_CHECK = 512;
+/** Longest text of a number (`-1.2345678901234567e-308`) and its newline. */
+const NUMBER_ROOM = 32;
+/** Shorter pieces are copied byte by byte: cheaper than a call into the runtime's copy. */
+const SHORT_COPY = 64;
+const NEWLINE = 10;
+
+const POWERS_OF_TEN = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
+const MAX_SCALED = 2 ** 31;
 
 /**
- * Text written straight into fixed-size buffers: no string is joined or copied twice, and the
- * socket gets bytes (a 13 MB string would be flattened, then encoded again by `res.send`).
+ * How many digits after the point `${value}` has, when it is an integer or a short decimal (most values),
+ * else -1. `d` is that count when m = round(value·10^d) stays below 2^31 and m/10^d is `value` again (the
+ * decimal m·10^-d reads back as this double): below 2^31 no other d-digit decimal does, and the smallest
+ * such d is what the shortest round-trip form JavaScript writes has (fixed notation, as 10^-6 ≤ |value| < 10^21).
+ */
+export function fractionDigits(value: number): number {
+  for (let d = 0; d < POWERS_OF_TEN.length; d += 1) {
+    const scale = POWERS_OF_TEN[d]!;
+    const m = Math.round(value * scale);
+    if (m >= MAX_SCALED || m <= -MAX_SCALED) return -1;
+    if (m / scale === value) return d;
+  }
+  return -1;
+}
+
+/**
+ * Bytes copied straight into fixed-size buffers: no string is built per line, and the socket gets bytes
+ * (a 13 MB string would be flattened, then encoded again by `res.send`).
  */
 class ChunkWriter {
   private buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private used = 0;
   private visited = 0;
-  /** Chunks filled since the last take(); a string too long for one chunk becomes its own. */
+  /** Chunks filled since the last take(); a piece too long for one chunk is passed on as it is. */
   private readonly full: Buffer[] = [];
 
-  write(text: string): void {
-    if (text.length * 3 > CHUNK_BYTES - this.used) {
+  /** `from[start]` up to `from[end]`; `from` is never changed afterwards (it may be passed on uncopied). */
+  copy(from: Buffer, start: number, end: number): void {
+    const length = end - start;
+    if (length > CHUNK_BYTES - this.used) {
       this.seal();
-      if (text.length * 3 > CHUNK_BYTES) {
-        this.full.push(Buffer.from(text));
+      if (length > CHUNK_BYTES) {
+        this.full.push(from.subarray(start, end));
         return;
       }
     }
-    this.used += this.buffer.write(text, this.used);
+    const to = this.buffer;
+    let used = this.used;
+    if (length < SHORT_COPY) for (let k = start; k < end; k += 1) to[used++] = from[k]!;
+    else used += from.copy(to, used, start, end);
+    this.used = used;
+  }
+
+  all(from: Buffer): void {
+    this.copy(from, 0, from.length);
+  }
+
+  /** `value` as JavaScript writes it (`${value}`), then a newline. */
+  numberLine(value: number): void {
+    if (NUMBER_ROOM > CHUNK_BYTES - this.used) this.seal();
+    const to = this.buffer;
+    let used = this.used;
+    const fraction = fractionDigits(value);
+    if (fraction < 0) {
+      const text = `${value}`;
+      for (let k = 0; k < text.length; k += 1) to[used++] = text.charCodeAt(k);
+    } else {
+      // The digits of m = |value|·10^fraction, a point before the last `fraction` of them.
+      let m = Math.round(value * POWERS_OF_TEN[fraction]!);
+      if (m < 0) {
+        to[used++] = 45;
+        m = -m;
+      }
+      let digits = 1;
+      for (let rest = m; rest >= 10; rest = Math.floor(rest / 10)) digits += 1;
+      if (fraction === 0 || digits <= fraction) {
+        if (fraction > 0) {
+          to[used++] = 48;
+          to[used++] = 46;
+          for (let z = digits; z < fraction; z += 1) to[used++] = 48;
+        }
+        used += digits;
+        for (let k = used - 1; k >= used - digits; k -= 1) {
+          const next = Math.floor(m / 10);
+          to[k] = 48 + m - next * 10;
+          m = next;
+        }
+      } else {
+        const start = used;
+        const point = used + digits - fraction;
+        used += digits + 1;
+        for (let k = used - 1; k >= start; k -= 1) {
+          if (k === point) {
+            to[k] = 46;
+            continue;
+          }
+          const next = Math.floor(m / 10);
+          to[k] = 48 + m - next * 10;
+          m = next;
+        }
+      }
+    }
+    to[used++] = NEWLINE;
+    this.used = used;
   }
 
   /** After each node: whether to hand chunks on now (one is full, or a pause point is due). */
@@ -148,9 +271,9 @@ class ChunkWriter {
  * about 64 KB: a consumer may pause between two chunks (http.ts yields to the event loop), so a scrape
  * of 50 000 nodes never holds ingest for its whole length. prom-client gauges were measured here to need
  * seconds and hundreds of MB per scrape at 50 000 nodes (one object and one hashed label key per series,
- * rebuilt every scrape); this renderer keeps with each node what cannot change between scrapes (label
- * sets, info and threshold lines, its series sorted by family), and copies no text twice (bench/,
- * "Rendering the node series").
+ * rebuilt every scrape); this renderer keeps with each node, as bytes, what cannot change between scrapes
+ * (label sets, info and threshold lines, its series sorted by family), so a scrape copies those and
+ * formats only the values (bench/, "Rendering the node series").
  *
  * The nodes are those of the table when the scrape began: one family at a time, each node at most once,
  * so the text stays valid while ingest changes values between chunks (a value may be newer in a later
@@ -171,71 +294,86 @@ export function* nodeExpositionChunks(
   let allMetrics: readonly string[] | undefined;
   const metrics = () => (allMetrics ??= thresholds.metrics());
   const out = new ChunkWriter();
-  function* perNode(
-    name: string,
-    help: string,
-    line: (node: NodeState, c: NodeCache, up: boolean) => string,
-  ): Generator<Buffer[], void, undefined> {
-    out.write(header(name, help));
-    for (let i = 0; i < nodes.length; i += 1) {
-      out.write(line(nodes[i]!, cache[i]!, up[i]!));
-      if (out.ready()) yield out.take();
-    }
-  }
 
   const cache: NodeCache[] = [];
-  const up: boolean[] = [];
+  const up = new Uint8Array(nodes.length);
+  /** Families some node has a series in: the others are a header only. */
+  const present = new Uint8Array(VALUE_FAMILIES.length);
   let series = 0;
-  for (const node of nodes) {
-    cache.push(nodeCache(node, thresholds, metrics));
-    up.push(isUp(node, nowMs, options.downAfterMs));
+  for (let i = 0; i < nodes.length; i += 1) {
+    const node = nodes[i]!;
+    const c = nodeCache(node, thresholds, metrics);
+    cache.push(c);
+    up[i] = isUp(node, nowMs, options.downAfterMs) ? 1 : 0;
+    for (const f of c.family) present[f] = 1;
     series += node.series.size;
     if (out.ready()) yield out.take();
   }
 
-  yield* perNode('obsmon_node_up', '1 if the node reported within --down-after, else 0', (_, c, u) => c.up[u ? 1 : 0]);
-  yield* perNode(
-    'obsmon_node_maintenance',
-    '1 while the node is in a maintenance window (its alerts are suppressed), else 0',
-    (node, c) => c.maintenance[options.maintenance?.(node.name, node.group, nowMs) == null ? 0 : 1],
-  );
-  yield* perNode(
-    'obsmon_node_last_report_timestamp_seconds',
-    'Agent timestamp of the newest report, unix seconds',
-    (node, c) => (node.lastTimestamp === undefined ? '' : `${c.last}${node.lastTimestamp}\n`),
-  );
-  yield* perNode(
-    'obsmon_node_clock_skew_seconds',
-    'Agent clock minus bridge clock at the newest report, seconds',
-    (node, c) => (node.lastTimestamp === undefined ? '' : `${c.skew}${node.clockSkewSeconds}\n`),
-  );
-  yield* perNode('obsmon_node_info', 'Inventory facts of a node (always 1)', (_, c) => c.info);
-  yield* perNode(
-    'obsmon_node_agent_info',
-    'Agent name/version the node last reported with (AGENT line; always 1, absent when it sent none)',
-    (_, c) => c.agentInfo,
-  );
-  yield* perNode(
-    'obsmon_threshold',
-    'Warning/error level per node and metric (protocol key) the node reports, from the thresholds file',
-    (_, c) => c.levels,
-  );
-  for (let f = 0; f < VALUE_FAMILIES.length; f += 1) {
-    out.write(VALUE_FAMILIES[f]!);
+  /** One piece of every node's text (`piece(i)`, or none for -1): a family of constant lines. */
+  function* section(head: Buffer, piece: (i: number) => number): Generator<Buffer[], void, undefined> {
+    out.all(head);
     for (let i = 0; i < nodes.length; i += 1) {
-      const list = up[i]! && nodes[i]!.lastTimestamp !== undefined ? cache[i]!.families.get(f) : undefined;
-      if (list !== undefined)
-        for (const r of list) {
-          const s = r.series;
-          if (nowMs - s.receivedAt > options.downAfterMs) continue;
-          out.write(`${r.head}${s.value}\n`);
-        }
+      const p = piece(i);
+      if (p >= 0) {
+        const c = cache[i]!;
+        out.copy(c.text, c.at[p]!, c.at[p + 1]!);
+      }
       if (out.ready()) yield out.take();
     }
   }
-  out.write(
-    `# HELP obsmon_bridge_nodes Nodes in the live table (inventory and reporting)\n# TYPE obsmon_bridge_nodes gauge\nobsmon_bridge_nodes ${count}\n` +
-      `# HELP obsmon_bridge_series Node series (key@qualifier) in the live table\n# TYPE obsmon_bridge_series gauge\nobsmon_bridge_series ${series}\n`,
+  /** The piece `p` of each node that reported, then `value(node)`. */
+  function* stamped(head: Buffer, p: number, value: (node: NodeState) => number): Generator<Buffer[], void, undefined> {
+    out.all(head);
+    for (let i = 0; i < nodes.length; i += 1) {
+      const node = nodes[i]!;
+      if (node.lastTimestamp !== undefined) {
+        const c = cache[i]!;
+        out.copy(c.text, c.at[p]!, c.at[p + 1]!);
+        out.numberLine(value(node));
+      }
+      if (out.ready()) yield out.take();
+    }
+  }
+
+  yield* section(UP, (i) => (up[i] === 1 ? P_UP_1 : P_UP_0));
+  const inMaintenance = options.maintenance;
+  yield* section(MAINTENANCE, (i) =>
+    inMaintenance?.(nodes[i]!.name, nodes[i]!.group, nowMs) == null ? P_MAINTENANCE_0 : P_MAINTENANCE_1,
+  );
+  yield* stamped(LAST_REPORT, P_LAST, (node) => node.lastTimestamp!);
+  yield* stamped(CLOCK_SKEW, P_SKEW, (node) => node.clockSkewSeconds);
+  yield* section(INFO, () => P_INFO);
+  yield* section(AGENT_INFO, () => P_AGENT);
+  yield* section(THRESHOLD, () => P_LEVELS);
+
+  // Each node's series are sorted by family: a cursor per node walks them once over all families.
+  const cursor = new Uint32Array(nodes.length);
+  for (let f = 0; f < VALUE_FAMILIES.length; f += 1) {
+    out.all(VALUE_FAMILIES[f]!);
+    if (present[f] === 0) continue;
+    for (let i = 0; i < nodes.length; i += 1) {
+      if (up[i] === 1 && nodes[i]!.lastTimestamp !== undefined) {
+        const c = cache[i]!;
+        const family = c.family;
+        let k = cursor[i]!;
+        while (k < family.length && family[k]! < f) k += 1;
+        for (; k < family.length && family[k] === f; k += 1) {
+          const s = c.series[k]!;
+          if (nowMs - s.receivedAt > options.downAfterMs) continue;
+          out.copy(c.text, c.at[P_HEADS + k]!, c.at[P_HEADS + k + 1]!);
+          out.numberLine(s.value);
+        }
+        cursor[i] = k;
+      }
+      if (out.ready()) yield out.take();
+    }
+  }
+  out.all(
+    Buffer.from(
+      `# HELP obsmon_bridge_nodes Nodes in the live table (inventory and reporting)\n# TYPE obsmon_bridge_nodes gauge\nobsmon_bridge_nodes ${count}\n` +
+        `# HELP obsmon_bridge_series Node series (key@qualifier) in the live table\n# TYPE obsmon_bridge_series gauge\nobsmon_bridge_series ${series}\n`,
+    ),
   );
   yield out.end();
 }
