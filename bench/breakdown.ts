@@ -103,7 +103,7 @@ export function breakdown(config: BenchConfig): Table[] {
       stage: 'stream',
       name: '+ live events, no subscriber: status tracker (report events are built only while someone listens)',
     },
-    { stage: 'history', name: '+ in-memory history (no database configured): chunked Float64Array rings' },
+    { stage: 'history', name: '+ in-memory history (no database configured): chained chunks of shared typed arrays' },
     {
       stage: 'history',
       name: 'the same, when every report crosses a level (a status event each; a healthy fleet has few)',

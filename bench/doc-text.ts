@@ -64,9 +64,10 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
    last row of the table ("every report crosses a level") shows what a fleet in constant alarm costs;
    the bench's reports stay inside the built-in levels, as a healthy fleet's do. Stream report
    events are built only while someone listens (a subscriber, or one within 60 s).
-2. **In-memory history** (bridge/store/memory-history.ts): points live in shared Float64Array chunks,
-   each series found through its table slot; what is left in the row is mostly each series' first
-   points (the bench sends 20 reports per series, so every series' creation is in it).
+2. **In-memory history** (bridge/store/memory-history.ts): points live in chunks of 8 chained through
+   shared typed arrays (time Uint32, value Float64: 12 bytes a point), each series found through its
+   table slot and costing no array or Map of its own; what is left in the row is mostly each series'
+   first points (the bench sends 20 reports per series, so every series' creation is in it).
 3. **Parsing and the table** (protocol/line.ts, one scan per line; the "+ LineHandler" row): what is
    left is the strings a report must own (node, custom keys, qualifiers), the result objects, one Map
    lookup per sample and the prom-client counters per line.

@@ -329,7 +329,7 @@ export const bridgeOptionSpecs = {
     'number',
     positiveInt(1_000_000_000),
     DEFAULT_HISTORY_MAX_POINTS,
-    'In-memory history over all series, points (16 bytes each)',
+    'In-memory history over all series, points (12 bytes each)',
     '<n>',
   ),
   peers: option(

@@ -18,10 +18,15 @@ interface Compiled {
  * Thresholds compiled per node: the levels of every key resolved once for the node's name and group,
  * so judging a value at ingest is one Map lookup and two comparisons. Compiled again after a SIGHUP
  * reload (Thresholds.generation moved) and for a node whose inventory group changed (the table makes a
- * new NodeState then). Held per NodeState object in a WeakMap: a forgotten node takes its levels with it.
+ * new NodeState then). Nodes whose levels come out the same (every node of a group without levels of
+ * its own) share one compiled object: a node costs a WeakMap entry, not a Map of levels and a closure.
+ * Held per NodeState object in a WeakMap: a forgotten node takes its entry with it.
  */
 export class CompiledThresholds {
   private compiled = new WeakMap<NodeState, Compiled>();
+  /** This generation's compiled levels by their content; as many as distinct level sets in the file. */
+  private shared = new Map<string, Compiled>();
+  private sharedGeneration = -1;
 
   constructor(private readonly thresholds: Thresholds) {}
 
@@ -37,12 +42,28 @@ export class CompiledThresholds {
     const generation = this.thresholds.generation;
     let c = this.compiled.get(node);
     if (c === undefined || c.generation !== generation) {
+      if (this.sharedGeneration !== generation) {
+        this.shared = new Map();
+        this.sharedGeneration = generation;
+      }
       const levels = this.thresholds.forNode(node.name, node.group);
-      c = { generation, levels, judge: (key, value) => levelStatus(levels.get(key), value) };
+      const content = contentOf(levels);
+      c = this.shared.get(content);
+      if (c === undefined) {
+        c = { generation, levels, judge: (key, value) => levelStatus(levels.get(key), value) };
+        this.shared.set(content, c);
+      }
       this.compiled.set(node, c);
     }
     return c;
   }
+}
+
+/** The levels as one string: equal strings, equal levels (keys are protocol keys, levels numbers). */
+function contentOf(levels: NodeLevels): string {
+  let text = '';
+  for (const [key, l] of levels) text += `${key} ${l.warning} ${l.error}\n`;
+  return text;
 }
 
 /** Without thresholds every value is ok (tables built by tests and tools that judge nothing). */

@@ -18,7 +18,7 @@ export interface SeriesState {
   /** `value` judged at the node's levels once, when it arrived (and again on a reload); staleness is the reader's. */
   status: LevelStatus;
   /** Where the in-memory history keeps this series (bridge/store/memory-history.ts): found without a lookup. */
-  history?: object;
+  history?: object | undefined;
 }
 
 /** A series as a state file keeps it: its status is judged again at today's levels. */
@@ -30,8 +30,8 @@ export interface NodeState {
   readonly critical: boolean;
   readonly inInventory: boolean;
   readonly series: Map<string, SeriesState>;
-  /** Distinct custom keys seen (bounded by maxCustomKeysPerNode). */
-  readonly customKeys: Set<string>;
+  /** Distinct custom keys seen (bounded by maxCustomKeysPerNode); one shared empty set until the first. */
+  readonly customKeys: ReadonlySet<string>;
   /** Newest agent timestamp seen, unix seconds. */
   lastTimestamp: number | undefined;
   /** Bridge clock of the last accepted report, ms; liveness is judged on this, not on agent clocks. */
@@ -168,7 +168,7 @@ export class NodeTable {
             kept ??= samples.slice(0, k);
             continue;
           }
-          node.customKeys.add(sample.key);
+          addCustomKey(node, sample.key);
         }
         series = {
           key: sample.key,
@@ -177,6 +177,9 @@ export class NodeTable {
           timestamp,
           receivedAt: nowMs,
           status: judge(sample.key, sample.value),
+          // Set here, not added later by the history: a field added to a literal's object takes a
+          // property array of its own (tens of bytes per series).
+          history: undefined,
         };
         node.series.set(id, series);
       } else if (timestamp >= series.timestamp) {
@@ -268,7 +271,7 @@ export class NodeTable {
         droppedSeries += 1;
         continue;
       }
-      if (custom) node.customKeys.add(s.key);
+      if (custom) addCustomKey(node, s.key);
       node.series.set(id, {
         key: s.key,
         qualifier: s.qualifier,
@@ -276,6 +279,7 @@ export class NodeTable {
         timestamp: s.timestamp,
         receivedAt: s.receivedAt,
         status: judge(s.key, s.value),
+        history: undefined,
       });
     }
     return { ok: true, droppedSeries };
@@ -295,6 +299,15 @@ export class NodeTable {
   }
 }
 
+/** Most nodes send standard keys only: they share this set instead of holding an empty one each. */
+const NO_CUSTOM_KEYS: ReadonlySet<string> = new Set();
+
+function addCustomKey(node: NodeState, key: string): void {
+  const keys = node.customKeys === NO_CUSTOM_KEYS ? new Set<string>() : (node.customKeys as Set<string>);
+  keys.add(key);
+  (node as { customKeys: ReadonlySet<string> }).customKeys = keys;
+}
+
 function newNode(name: string, entry: InventoryEntry | undefined): NodeState {
   return {
     name,
@@ -302,7 +315,7 @@ function newNode(name: string, entry: InventoryEntry | undefined): NodeState {
     critical: entry?.critical ?? false,
     inInventory: entry !== undefined,
     series: new Map(),
-    customKeys: new Set(),
+    customKeys: NO_CUSTOM_KEYS,
     lastTimestamp: undefined,
     lastReceivedAt: undefined,
     clockSkewSeconds: 0,

@@ -1,5 +1,4 @@
 import type { AcceptedReport } from '../state/node-table.ts';
-import { seriesId } from '../../protocol/series-id.ts';
 import { lineTimestamp } from './line-protocol.ts';
 import {
   MAX_HISTORY_POINTS,
@@ -11,58 +10,98 @@ import {
 
 /** Points kept per series: 24 h at a 10 s report interval (--history-points). */
 export const DEFAULT_HISTORY_POINTS = 8640;
-/** Points kept over all series, about 16 bytes each (--history-max-points). */
+/** Points kept over all series, 12 bytes each (--history-max-points). */
 export const DEFAULT_HISTORY_MAX_POINTS = 2_000_000;
+/** Bytes one point takes in the pool: its time (Uint32, unix seconds) and its value (Float64). */
+export const HISTORY_POINT_BYTES = 12;
 /** A series with no new point for this long is removed, ms. */
 const IDLE_MS = 86_400_000;
-/** Points per chunk: a series holds whole chunks, taken from and given back to one shared pool. */
-const CHUNK_POINTS = 16;
-/** Chunks per slab: the pool grows by one Float64Array of this many chunks (256 KiB) at a time. */
+/**
+ * Points per chunk: a series holds whole chunks, taken from and given back to one shared pool. Small,
+ * because a series' first chunk is what every new series costs (96 bytes) and a chunk costs no object.
+ */
+const CHUNK_POINTS = 8;
+const CHUNK_SHIFT = 3;
+/** Chunks per slab: the pool grows by one slab of this many chunks (96 KiB) at a time. */
 const SLAB_CHUNKS = 1024;
 const SLAB_SHIFT = 10;
+const SLAB_MASK = SLAB_CHUNKS - 1;
+/** No chunk (end of a series' chain, or of the free list). */
+const NONE = -1;
 
 /**
- * Every point's (time, value) lives in a few large Float64Arrays cut into fixed chunks, so a series
- * costs no typed array of its own and growing or dropping one moves no data: the pool hands out and
- * takes back chunk numbers.
+ * Every point lives in a few large typed arrays cut into fixed chunks: times as Uint32 (whole unix
+ * seconds, as the database keeps them, until 2106) and values as Float64 (custom keys keep full
+ * precision, docs/protocol.md). A series' chunks are chained through `links` (the next chunk of the
+ * same series), and free chunks through the same links, so a series owns no array of its own and
+ * growing or dropping one moves no data.
  */
 class ChunkPool {
-  readonly slabs: Float64Array[] = [];
-  private readonly free: number[] = [];
+  readonly times: Uint32Array[] = [];
+  readonly values: Float64Array[] = [];
+  private readonly links: Int32Array[] = [];
+  private free = NONE;
   private next = 0;
 
   take(): number {
-    const free = this.free.pop();
-    if (free !== undefined) return free;
-    if (this.next >> SLAB_SHIFT === this.slabs.length)
-      this.slabs.push(new Float64Array(SLAB_CHUNKS * CHUNK_POINTS * 2));
-    return this.next++;
+    let chunk = this.free;
+    if (chunk !== NONE) this.free = this.link(chunk);
+    else {
+      chunk = this.next++;
+      if (chunk >> SLAB_SHIFT === this.links.length) {
+        this.times.push(new Uint32Array(SLAB_CHUNKS * CHUNK_POINTS));
+        this.values.push(new Float64Array(SLAB_CHUNKS * CHUNK_POINTS));
+        this.links.push(new Int32Array(SLAB_CHUNKS));
+      }
+    }
+    this.setLink(chunk, NONE);
+    return chunk;
   }
 
   give(chunk: number): void {
-    this.free.push(chunk);
+    this.setLink(chunk, this.free);
+    this.free = chunk;
+  }
+
+  link(chunk: number): number {
+    return this.links[chunk >> SLAB_SHIFT]![chunk & SLAB_MASK]!;
+  }
+
+  setLink(chunk: number, next: number): void {
+    this.links[chunk >> SLAB_SHIFT]![chunk & SLAB_MASK] = next;
   }
 }
 
-/** One series: its chunks in time of arrival, oldest first; points [head, head + size) of them are held. */
+/**
+ * One series: a chain of chunks, oldest first (`first` … `last`, `chunks` of them); points
+ * [head, head + size) of the chain are held. Numbers only, besides its names: no array per series.
+ */
 class Series {
-  constructor(readonly owner: MemoryHistory) {}
-  readonly chunks: number[] = [];
+  first = NONE;
+  last = NONE;
+  chunks = 0;
   head = 0;
   size = 0;
   lastReceivedAt = 0;
   removed = false;
+  constructor(
+    readonly owner: MemoryHistory,
+    readonly key: string,
+    readonly qualifier: string | undefined,
+  ) {}
 }
 
 /**
  * History without a database: per node and series the newest `pointsPerSeries` points, and never
  * more than `maxPoints` over all series (a series that cannot get another chunk wraps early, i.e.
  * keeps a shorter history). Series silent for a day are removed. A report's values are found by
- * their table slot (AcceptedReport.series), resolved to a series once; the node and series id only
- * the first time, or for reports without slots.
+ * their table slot (AcceptedReport.series), resolved to a series once; by node and key only the
+ * first time, or for reports without slots. A node's series are a short array, searched by key and
+ * qualifier (at most --max-series-per-node, and only on a query or a series' first point): no Map
+ * and no series id string per node.
  */
 export class MemoryHistory implements HistoryReader {
-  private readonly series = new Map<string, Map<string, Series>>();
+  private readonly series = new Map<string, Series[]>();
   private readonly pool = new ChunkPool();
   private allocated = 0;
   private lastSweep = 0;
@@ -75,7 +114,7 @@ export class MemoryHistory implements HistoryReader {
   /** Points held now (for tests and sizing). */
   get points(): number {
     let n = 0;
-    for (const node of this.series.values()) for (const series of node.values()) n += series.size;
+    for (const node of this.series.values()) for (const series of node) n += series.size;
     return n;
   }
 
@@ -83,76 +122,83 @@ export class MemoryHistory implements HistoryReader {
     const t = lineTimestamp(report.timestamp);
     const samples = report.samples;
     const slots = report.series;
-    let node: Map<string, Series> | undefined;
+    const receivedAt = report.receivedAt;
     for (let k = 0; k < samples.length; k += 1) {
       const sample = samples[k]!;
       const slot = slots?.[k];
       let series = slot?.history as Series | undefined;
       if (series === undefined || series.removed || series.owner !== this) {
-        node ??= this.nodeSeries(report.node);
-        const id = seriesId(sample.key, sample.qualifier);
-        series = node.get(id);
-        if (series === undefined) {
-          series = new Series(this);
-          node.set(id, series);
-        }
+        series = this.seriesOf(report.node, sample.key, sample.qualifier);
         if (slot !== undefined) slot.history = series;
       }
-      if (this.push(series, t, sample.value)) series.lastReceivedAt = report.receivedAt;
+      if (this.push(series, t, sample.value)) series.lastReceivedAt = receivedAt;
     }
-    if (report.receivedAt - this.lastSweep > 60_000) this.sweep(report.receivedAt);
+    if (receivedAt - this.lastSweep > 60_000) this.sweep(receivedAt);
   }
 
   async query(q: HistoryQuery): Promise<HistoryAnswer> {
-    const series = this.series.get(q.node)?.get(seriesId(q.key, q.qualifier));
+    const series = find(this.series.get(q.node), q.key, q.qualifier);
     if (series === undefined || series.size === 0) return { source: 'memory', points: [] };
     // Insertion order is not time order (replayed backlogs); a later write of the same second wins, as in the database.
     const byTime = new Map<number, number>();
-    const slabs = this.pool.slabs;
+    const { times, values } = this.pool;
+    let chunk = series.first;
     for (let k = 0; k < series.size; k += 1) {
       const p = series.head + k;
-      const chunk = series.chunks[Math.floor(p / CHUNK_POINTS)]!;
-      const slab = slabs[chunk >> SLAB_SHIFT]!;
-      const at = ((chunk & (SLAB_CHUNKS - 1)) * CHUNK_POINTS + (p % CHUNK_POINTS)) * 2;
-      const time = slab[at]!;
-      if (time >= q.from && time <= q.to) byTime.set(time, slab[at + 1]!);
+      if (k > 0 && (p & (CHUNK_POINTS - 1)) === 0) chunk = this.pool.link(chunk);
+      const at = ((chunk & SLAB_MASK) << CHUNK_SHIFT) + (p & (CHUNK_POINTS - 1));
+      const time = times[chunk >> SLAB_SHIFT]![at]!;
+      if (time >= q.from && time <= q.to) byTime.set(time, values[chunk >> SLAB_SHIFT]![at]!);
     }
     const points: HistoryPoint[] = [...byTime].sort((a, b) => a[0] - b[0]);
     return { source: 'memory', points: points.slice(-MAX_HISTORY_POINTS) };
   }
 
-  private nodeSeries(name: string): Map<string, Series> {
+  /** The node's series of `key` and `qualifier`, made when it has none. */
+  private seriesOf(name: string, key: string, qualifier: string | undefined): Series {
     let node = this.series.get(name);
     if (node === undefined) {
-      node = new Map();
+      node = [];
       this.series.set(name, node);
     }
-    return node;
+    let series = find(node, key, qualifier);
+    if (series === undefined) {
+      series = new Series(this, key, qualifier);
+      node.push(series);
+    }
+    return series;
   }
 
   /** Append one point, dropping the series' oldest when it is full; false when no chunk is left for it. */
   private push(series: Series, t: number, v: number): boolean {
     if (series.size >= this.pointsPerSeries) this.dropOldest(series, 1);
     let p = series.head + series.size;
-    if (p === series.chunks.length * CHUNK_POINTS) {
+    if (p === series.chunks << CHUNK_SHIFT) {
       if (this.allocated + CHUNK_POINTS <= this.maxPoints) {
         this.allocated += CHUNK_POINTS;
-        series.chunks.push(this.pool.take());
-      } else if (series.chunks.length > 0) {
+        this.append(series, this.pool.take());
+      } else if (series.chunks > 0) {
         // The pool is spent: this series wraps early, reusing its own oldest chunk.
-        const oldest = series.chunks[0]!;
+        const oldest = series.first;
         this.dropOldest(series, CHUNK_POINTS - series.head, false);
-        series.chunks.push(oldest);
+        this.append(series, oldest);
         p = series.head + series.size;
       } else return false;
     }
-    const chunk = series.chunks[Math.floor(p / CHUNK_POINTS)]!;
-    const slab = this.pool.slabs[chunk >> SLAB_SHIFT]!;
-    const at = ((chunk & (SLAB_CHUNKS - 1)) * CHUNK_POINTS + (p % CHUNK_POINTS)) * 2;
-    slab[at] = t;
-    slab[at + 1] = v;
+    const chunk = series.last;
+    const at = ((chunk & SLAB_MASK) << CHUNK_SHIFT) + p - ((series.chunks - 1) << CHUNK_SHIFT);
+    this.pool.times[chunk >> SLAB_SHIFT]![at] = t;
+    this.pool.values[chunk >> SLAB_SHIFT]![at] = v;
     series.size += 1;
     return true;
+  }
+
+  private append(series: Series, chunk: number): void {
+    this.pool.setLink(chunk, NONE);
+    if (series.last === NONE) series.first = chunk;
+    else this.pool.setLink(series.last, chunk);
+    series.last = chunk;
+    series.chunks += 1;
   }
 
   /** Forget the `n` oldest points (at most to the end of the first chunk); a chunk emptied goes back to the pool unless `release` is false. */
@@ -160,7 +206,10 @@ export class MemoryHistory implements HistoryReader {
     series.head += n;
     series.size -= n;
     if (series.head < CHUNK_POINTS) return;
-    const chunk = series.chunks.shift()!;
+    const chunk = series.first;
+    series.first = this.pool.link(chunk);
+    series.chunks -= 1;
+    if (series.chunks === 0) series.last = NONE;
     series.head -= CHUNK_POINTS;
     if (release) {
       this.pool.give(chunk);
@@ -171,15 +220,26 @@ export class MemoryHistory implements HistoryReader {
   private sweep(nowMs: number): void {
     this.lastSweep = nowMs;
     for (const [name, node] of this.series) {
-      for (const [id, series] of node) {
+      let kept = 0;
+      for (const series of node) {
         if (nowMs - series.lastReceivedAt > IDLE_MS) {
-          node.delete(id);
           series.removed = true;
-          for (const chunk of series.chunks) this.pool.give(chunk);
-          this.allocated -= series.chunks.length * CHUNK_POINTS;
-        }
+          for (let chunk = series.first, left = series.chunks; left > 0; left -= 1) {
+            const next = this.pool.link(chunk);
+            this.pool.give(chunk);
+            chunk = next;
+          }
+          this.allocated -= series.chunks << CHUNK_SHIFT;
+        } else node[kept++] = series;
       }
-      if (node.size === 0) this.series.delete(name);
+      node.length = kept;
+      if (kept === 0) this.series.delete(name);
     }
   }
+}
+
+function find(node: readonly Series[] | undefined, key: string, qualifier: string | undefined): Series | undefined {
+  if (node === undefined) return undefined;
+  for (const series of node) if (series.key === key && series.qualifier === qualifier) return series;
+  return undefined;
 }

@@ -102,6 +102,34 @@ describe('status judged once, at ingest (NodeTable.accept with CompiledThreshold
     expect(status('ccd01')).toBe('warning');
   });
 
+  test('nodes with the same levels share one compiled object; a reload compiles them again', () => {
+    const thresholds = new Thresholds(config);
+    const compiled = new CompiledThresholds(thresholds);
+    const table = new NodeTable(
+      limits,
+      inventory(['ccd01', 'cameras'], ['ccd02', 'cameras'], ['ccd07', 'cameras']),
+      compiled.judge,
+    );
+    for (const name of ['ccd01', 'ccd02', 'ccd07', 'web1', 'web2']) table.accept(disk(name, 85), NOW_MS);
+    const levels = (name: string) => compiled.levels(table.get(name)!);
+    expect(levels('ccd01')).toBe(levels('ccd02'));
+    expect(levels('web1')).toBe(levels('web2'));
+    expect(levels('ccd07')).not.toBe(levels('ccd01'));
+    expect(levels('web1')).not.toBe(levels('ccd01'));
+    expect([levels('web1'), levels('ccd01'), levels('ccd07')].map((l) => l.get('disk'))).toEqual([
+      { warning: 80, error: 90 },
+      { warning: 90, error: 95 },
+      { warning: 60, error: 70 },
+    ]);
+    const before = levels('ccd01');
+    thresholds.replaceWith(new Thresholds({ ...config, groups: { cameras: { disk: { warning: 50, error: 84 } } } }));
+    table.rejudge();
+    expect(levels('ccd01')).not.toBe(before);
+    expect(levels('ccd01')).toBe(levels('ccd02'));
+    expect(levels('ccd01').get('disk')).toEqual({ warning: 50, error: 84 });
+    expect(table.get('ccd02')!.series.get('disk')!.status).toBe('error');
+  });
+
   test('a table without thresholds judges every value ok', () => {
     const table = new NodeTable(limits);
     table.accept(disk('web1', 1e9), NOW_MS);

@@ -95,6 +95,19 @@ describe('NodeTable', () => {
     expect(part.ok && part.report.series![2]).toBe(node.series.get('disk@/data'));
   });
 
+  test('custom keys are bounded and counted per node (one node taking keys leaves the others theirs)', () => {
+    const table = new NodeTable({ ...limits, maxSeriesPerNode: 10, maxCustomKeysPerNode: 2 });
+    const a = table.accept(report('a', NOW, { cpu: 1, dome: 1, fan: 2, seeing: 3 }), NOW_MS);
+    const b = table.accept(report('b', NOW, { cpu: 1, seeing: 3 }), NOW_MS);
+    expect(a.ok && a.droppedCustomKeys).toBe(1);
+    expect(b.ok && b.droppedCustomKeys).toBe(0);
+    expect([...table.get('a')!.customKeys]).toEqual(['dome', 'fan']);
+    expect([...table.get('b')!.customKeys]).toEqual(['seeing']);
+    expect([...table.get('a')!.series.keys()]).toEqual(['cpu', 'dome', 'fan']);
+    table.accept(report('c', NOW, { cpu: 1 }), NOW_MS);
+    expect(table.get('c')!.customKeys.size).toBe(0);
+  });
+
   test('inventory nodes exist before reporting; an enforced inventory rejects others as unknown_node', () => {
     const inventory = new Map<string, InventoryEntry>([['ccd01', { name: 'ccd01', group: 'cameras', critical: true }]]);
     const table = new NodeTable({ ...limits, enforceInventory: true }, inventory);

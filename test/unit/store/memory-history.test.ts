@@ -31,6 +31,42 @@ describe('MemoryHistory', () => {
     expect((await history.query({ node: 'c', key: 'disk', from: 0, to: 2000 })).points).toEqual([]);
   });
 
+  test('values keep full precision, times are whole seconds', async () => {
+    const history = new MemoryHistory();
+    const values = [0.1, 1 / 3, 123_456_789.123_456_78, -1e-300, Number.MAX_VALUE, 2 ** 53 + 2];
+    values.forEach((value, i) => history.record(report('a', 1_763_884_800.75 + i, value)));
+    const { points } = await history.query({ node: 'a', key: 'disk', from: 0, to: 4e9 });
+    expect(points).toEqual(values.map((value, i) => [1_763_884_800 + i, value]));
+  });
+
+  test('many series growing and dropping their oldest at once: each answers its own newest points', async () => {
+    // A model per series (the newest pointsPerSeries points) against the chained chunks of the pool.
+    const perSeries = 21;
+    const history = new MemoryHistory(perSeries, 1_000_000);
+    const model = new Map<string, [number, number][]>();
+    let seed = 7;
+    const random = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+    for (let t = 1000; t < 1400; t += 1) {
+      for (let r = random(6); r > 0; r -= 1) {
+        const node = `n${random(5)}`;
+        const qualifier = random(3) === 0 ? undefined : `/d${random(3)}`;
+        const value = random(1000) / 7;
+        history.record(report(node, t, value, qualifier));
+        const id = `${node} ${qualifier}`;
+        const points = model.get(id) ?? [];
+        points.push([t, value]);
+        model.set(id, points.slice(-perSeries));
+      }
+    }
+    for (const [id, expected] of model) {
+      const [node, qualifier] = id.split(' ') as [string, string];
+      const q = { node, key: 'disk', from: 0, to: 1e10 };
+      const answer = await history.query(qualifier === 'undefined' ? q : { ...q, qualifier });
+      // One point per second: the model's last write of a second wins, as in the history.
+      expect(answer.points).toEqual([...new Map(expected)]);
+    }
+  });
+
   test('keeps at most pointsPerSeries per series, the newest', async () => {
     const history = new MemoryHistory(100, 1_000_000);
     for (let i = 0; i < 1000; i += 1) history.record(report('a', 1000 + i, i));
