@@ -115,8 +115,11 @@ export class StatusTracker {
       }
       track.up = up;
     }
-    for (const name of this.nodes.keys()) {
-      if (this.table.get(name) === undefined) this.nodes.delete(name);
+    // Every node of the table has a track now: more tracks than nodes means some node was removed.
+    if (this.nodes.size > this.table.size) {
+      for (const name of this.nodes.keys()) {
+        if (this.table.get(name) === undefined) this.nodes.delete(name);
+      }
     }
     return changes;
   }

@@ -107,4 +107,13 @@ describe('StatusTracker', () => {
       'cpu:ok',
     ]);
   });
+  test('a node the table forgot is forgotten by the tracker: reporting again, it is a new node', () => {
+    const { table, tracker, send } = setup();
+    send(T0, { disk: 12 });
+    expect(tracker.sweep(T0 + DOWN_AFTER_MS + 1).map((c) => `${c.node}:${c.to}`)).toEqual(['n1:down']);
+    expect(table.forget(T0 + 2 * DOWN_AFTER_MS, DOWN_AFTER_MS)).toBe(1);
+    expect(tracker.sweep(T0 + 2 * DOWN_AFTER_MS)).toEqual([]);
+    // Not "down>up": the node is new to the table, and so to the tracker.
+    expect(send(T0 + 2 * DOWN_AFTER_MS + 1000, { disk: 12 })).toEqual(['disk:ok>warning']);
+  });
 });
