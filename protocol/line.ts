@@ -163,12 +163,32 @@ function isDuplicate(samples: readonly Sample[], key: string, qualifier: string 
  * those of the split-and-regex decoder it replaced, proven equal by test/unit/protocol/line-scanner.test.ts.
  */
 export function parseLine(input: string): ParseResult {
+  const result = scanLine(input);
+  // Printable ASCII plus the field separator; anything else (NUL, DEL, UTF-8) is not protocol v1, and
+  // that is the reason given whatever else is wrong. The scan accepts only printable characters in
+  // every part of a line it takes (the qualifier checked for it), so only a refused line is checked.
+  if (!result.ok && result !== CONTROL && hasControl(input)) return CONTROL;
+  return result;
+}
+
+const CONTROL: ParseResult = Object.freeze({
+  ok: false,
+  reason: 'malformed',
+  detail: 'control or non-ASCII character',
+});
+
+/** Whether the line (without one trailing `\r`) holds a character outside printable ASCII. */
+function hasControl(input: string): boolean {
   const end = input.charCodeAt(input.length - 1) === 13 ? input.length - 1 : input.length;
-  // Printable ASCII plus the field separator; anything else (NUL, DEL, UTF-8) is not protocol v1.
   for (let i = 0; i < end; i += 1) {
     const c = input.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) return reject('malformed', 'control or non-ASCII character');
+    if (c < 0x20 || c > 0x7e) return true;
   }
+  return false;
+}
+
+function scanLine(input: string): ParseResult {
+  const end = input.charCodeAt(input.length - 1) === 13 ? input.length - 1 : input.length;
   let i = 0;
   while (i < end && input.charCodeAt(i) === 32) i += 1;
   const nodeStart = i;
@@ -220,9 +240,16 @@ export function parseLine(input: string): ParseResult {
     if (known === undefined && RESERVED_KEYS.has(key)) {
       return reject('reserved_key', `key "${key}" is a name the storage layout uses`);
     }
-    // Every character here is already visible ASCII and not `=` (the first `=` ends the name): only the length counts.
-    if (at >= 0 && (eq - at - 1 < 1 || eq - at - 1 > MAX_QUALIFIER_LENGTH)) {
-      return reject('bad_key', `qualifier "${input.slice(at + 1, Math.min(eq, at + 71))}"`);
+    // The qualifier is any visible ASCII but `=` (the first `=` ends the name) and the only part no
+    // character class checks: a control character in it refuses the line as parseLine would.
+    if (at >= 0) {
+      for (let q = at + 1; q < eq; q += 1) {
+        const c = input.charCodeAt(q);
+        if (c < 0x21 || c > 0x7e) return CONTROL;
+      }
+      if (eq - at - 1 < 1 || eq - at - 1 > MAX_QUALIFIER_LENGTH) {
+        return reject('bad_key', `qualifier "${input.slice(at + 1, Math.min(eq, at + 71))}"`);
+      }
     }
     const value = decimalValue(input, eq + 1, fieldEnd);
     if (value !== value) {

@@ -79,10 +79,12 @@ export function createLiveEvents(table: NodeTable, registry: Registry, options: 
   const flagged = new Map<string, Status>();
   const sink: ReportSink = {
     record(report) {
-      flagged.clear();
-      const changes = tracker.onReport(report, flagged);
       if (hub.size > 0) listenedAt = report.receivedAt;
-      if (report.receivedAt - listenedAt <= REPORT_EVENTS_GRACE_MS) {
+      const building = report.receivedAt - listenedAt <= REPORT_EVENTS_GRACE_MS;
+      // The flagged statuses are only for the report event: without one the tracker need not name them.
+      if (building) flagged.clear();
+      const changes = tracker.onReport(report, building ? flagged : undefined);
+      if (building) {
         // Keys are agent text: built by fromEntries (own properties only, `__proto__` included), never indexed.
         const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
         // The status judged at ingest of each value not ok, so the page shows it without judging (docs/api.md).

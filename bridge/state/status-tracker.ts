@@ -22,15 +22,27 @@ export type StatusChange =
       readonly timestamp: number;
     };
 
+/** What the tracker holds per node: whether it was last seen up, and the statuses it announced that are not ok. */
+interface NodeTrack {
+  up: boolean;
+  /** series id -> last announced status, only while not ok (absent means ok): a healthy node holds none. */
+  notOk: Map<string, Status> | undefined;
+}
+
+const NO_CHANGES: readonly StatusChange[] = Object.freeze([]);
+
 /**
  * Remembers the last status of every series and node and reports transitions only, so consumers
  * (stream, RTS2 messages) hear about a crossing once, not on every report. It judges nothing: the
  * status of each value was judged once at ingest (NodeTable.accept) and is only compared here.
+ *
+ * Per report it costs one Map lookup (the node): each value is read through the report's table slot,
+ * and only statuses other than ok are remembered, so an ok value of a node with nothing announced is
+ * one comparison. A series id is built only for a value that is, or was, not ok.
  */
 export class StatusTracker {
-  /** node -> series id -> last status; bounded by the table's limits, pruned with it. */
-  private readonly metricStatus = new Map<string, Map<string, Status>>();
-  private readonly nodeUp = new Map<string, boolean>();
+  /** node -> its track; bounded by the table's limits (series per node, nodes), pruned with it by sweep. */
+  private readonly nodes = new Map<string, NodeTrack>();
 
   constructor(
     private readonly table: NodeTable,
@@ -41,40 +53,49 @@ export class StatusTracker {
    * Transitions caused by one accepted report (only samples that became the live value count).
    * `flagged`, when given, receives the series id and status of each such value that is not ok.
    */
-  onReport(report: AcceptedReport, flagged?: Map<string, Status>): StatusChange[] {
-    const node = this.table.get(report.node);
-    if (node === undefined) return [];
-    const changes: StatusChange[] = [];
-    let statuses = this.metricStatus.get(node.name);
-    if (statuses === undefined) {
-      statuses = new Map();
-      this.metricStatus.set(node.name, statuses);
+  onReport(report: AcceptedReport, flagged?: Map<string, Status>): readonly StatusChange[] {
+    // The slots come with every report NodeTable.accept took; a report built otherwise is looked up.
+    const slots = report.series;
+    const node = slots === undefined ? this.table.get(report.node) : undefined;
+    if (slots === undefined && node === undefined) return NO_CHANGES;
+    let changes: StatusChange[] | undefined;
+    let track = this.nodes.get(report.node);
+    if (track === undefined) {
+      track = { up: true, notOk: undefined };
+      this.nodes.set(report.node, track);
+    } else if (!track.up) {
+      changes = [{ kind: 'node', node: report.node, from: 'down', to: 'up', timestamp: report.receivedAt / 1000 }];
+      track.up = true;
     }
-    if (this.nodeUp.get(node.name) !== true) {
-      if (this.nodeUp.has(node.name))
-        changes.push({ kind: 'node', node: node.name, from: 'down', to: 'up', timestamp: report.receivedAt / 1000 });
-      this.nodeUp.set(node.name, true);
-    }
-    for (const sample of report.samples) {
-      const id = seriesId(sample.key, sample.qualifier);
-      const series = node.series.get(id);
+    const samples = report.samples;
+    for (let i = 0; i < samples.length; i += 1) {
+      const sample = samples[i]!;
+      const series = slots !== undefined ? slots[i] : node!.series.get(seriesId(sample.key, sample.qualifier));
       if (series === undefined || series.timestamp !== report.timestamp) continue;
       const to = series.status;
+      const notOk = track.notOk;
+      // The healthy fleet's path: ok now, and nothing of this node announced otherwise.
+      if (to === 'ok' && notOk === undefined) continue;
+      const id = seriesId(sample.key, sample.qualifier);
       if (to !== 'ok') flagged?.set(id, to);
-      const from = statuses.get(id) ?? 'ok';
-      statuses.set(id, to);
-      if (from !== to)
-        changes.push({
-          kind: 'metric',
-          node: node.name,
-          metric: id,
-          from,
-          to,
-          value: sample.value,
-          timestamp: report.timestamp,
-        });
+      const from = notOk?.get(id) ?? 'ok';
+      if (from === to) continue;
+      if (to !== 'ok') (track.notOk ??= new Map()).set(id, to);
+      else if (notOk !== undefined) {
+        notOk.delete(id);
+        if (notOk.size === 0) track.notOk = undefined;
+      }
+      (changes ??= []).push({
+        kind: 'metric',
+        node: report.node,
+        metric: id,
+        from,
+        to,
+        value: sample.value,
+        timestamp: report.timestamp,
+      });
     }
-    return changes;
+    return changes ?? NO_CHANGES;
   }
 
   /** Nodes that went down since the last sweep; call periodically. */
@@ -82,18 +103,23 @@ export class StatusTracker {
     const changes: StatusChange[] = [];
     for (const node of this.table.nodes()) {
       const up = isUp(node, nowMs, this.downAfterMs);
-      const was = this.nodeUp.get(node.name);
-      if (was === true && !up) {
+      const track = this.nodes.get(node.name);
+      if (track === undefined) {
+        this.nodes.set(node.name, { up, notOk: undefined });
+        continue;
+      }
+      if (track.up && !up) {
         changes.push({ kind: 'node', node: node.name, from: 'up', to: 'down', timestamp: nowMs / 1000 });
         // A node coming back re-announces its metrics' statuses from "ok".
-        this.metricStatus.delete(node.name);
+        track.notOk = undefined;
       }
-      this.nodeUp.set(node.name, up);
+      track.up = up;
     }
-    for (const name of this.nodeUp.keys()) {
-      if (this.table.get(name) !== undefined) continue;
-      this.nodeUp.delete(name);
-      this.metricStatus.delete(name);
+    // Every node of the table has a track now: more tracks than nodes means some node was removed.
+    if (this.nodes.size > this.table.size) {
+      for (const name of this.nodes.keys()) {
+        if (this.table.get(name) === undefined) this.nodes.delete(name);
+      }
     }
     return changes;
   }

@@ -89,4 +89,31 @@ describe('StatusTracker', () => {
     expect(tracker.sweep(T0 + DOWN_AFTER_MS + 1).map((c) => `${c.node}:${c.to}`)).toEqual(['n1:down']);
     expect(send(T0 + DOWN_AFTER_MS + 2000, { disk: 12 })).toEqual(['down>up', 'disk:ok>warning']);
   });
+  test('a value back at ok and out again is announced each time; a report without table slots is looked up', () => {
+    const { table, tracker, send } = setup();
+    expect(send(T0, { disk: 12, cpu: 1 })).toEqual(['disk:ok>warning']);
+    expect(send(T0 + 1000, { disk: 1, cpu: 1 })).toEqual(['disk:warning>ok']);
+    expect(send(T0 + 2000, { disk: 1, cpu: 1 })).toEqual([]);
+    expect(send(T0 + 3000, { disk: 25, cpu: 12 })).toEqual(['disk:ok>error', 'cpu:ok>warning']);
+    expect(send(T0 + 4000, { disk: 1, cpu: 12 })).toEqual(['disk:error>ok']);
+    // The same report as NodeTable.accept hands it, minus its slots (a sink fed by hand).
+    const outcome = table.accept(
+      { node: 'n1', timestamp: T0 / 1000 + 5, samples: [{ key: 'cpu', value: 1 }] },
+      T0 + 5000,
+    );
+    if (!outcome.ok) throw new Error(outcome.reason);
+    const { series: _slots, ...withoutSlots } = outcome.report;
+    expect(tracker.onReport(withoutSlots).map((c) => (c.kind === 'metric' ? `${c.metric}:${c.to}` : c.to))).toEqual([
+      'cpu:ok',
+    ]);
+  });
+  test('a node the table forgot is forgotten by the tracker: reporting again, it is a new node', () => {
+    const { table, tracker, send } = setup();
+    send(T0, { disk: 12 });
+    expect(tracker.sweep(T0 + DOWN_AFTER_MS + 1).map((c) => `${c.node}:${c.to}`)).toEqual(['n1:down']);
+    expect(table.forget(T0 + 2 * DOWN_AFTER_MS, DOWN_AFTER_MS)).toBe(1);
+    expect(tracker.sweep(T0 + 2 * DOWN_AFTER_MS)).toEqual([]);
+    // Not "down>up": the node is new to the table, and so to the tracker.
+    expect(send(T0 + 2 * DOWN_AFTER_MS + 1000, { disk: 12 })).toEqual(['disk:ok>warning']);
+  });
 });

@@ -153,6 +153,10 @@ const bad: ReadonlyArray<{ name: string; input: string; expect: RejectReason }> 
   { name: 'DEL byte', input: `ccd01 ${T} cpu=5\x7f`, expect: 'malformed' },
   { name: 'UTF-8 bytes in a key', input: utf8(`ccd01 ${T} température=5`), expect: 'malformed' },
   { name: 'tab as separator', input: `ccd01\t${T} cpu=5`, expect: 'malformed' },
+  // The only part of a line no character class checks (the control test runs only on refused lines).
+  { name: 'control byte in a qualifier', input: `ccd01 ${T} temp@c\x01d=5`, expect: 'malformed' },
+  { name: 'UTF-8 bytes in a qualifier', input: utf8(`ccd01 ${T} temp@caméra=5`), expect: 'malformed' },
+  { name: 'DEL byte in a qualifier, then a bad value', input: `ccd01 ${T} temp@c\x7f=x`, expect: 'malformed' },
   { name: 'CR inside the line', input: `ccd01 ${T} cpu=5\r mem=1`, expect: 'malformed' },
   { name: 'two CRs at the end', input: `ccd01 ${T} cpu=5\r\r`, expect: 'malformed' },
   // Non-ASCII and control bytes are refused before fields are looked at, wherever they are.
