@@ -62,6 +62,39 @@ const cases: Array<{ name: string; input: AcceptedReport; expect: string[] }> = 
     ],
   },
   {
+    name: 'a node-wide value after a qualified one: lines in the order of their first sample',
+    input: report([
+      { key: 'rx', qualifier: 'eth0', value: 1200 },
+      { key: 'cpu', value: 0.25 },
+      { key: 'tx', qualifier: 'eth0', value: 80 },
+      { key: 'mem', value: 43.125 },
+    ]),
+    expect: [
+      'obsmon_interface,node=ccd01,interface=eth0 rx=1200,tx=80 1763884800',
+      'obsmon_node,node=ccd01 cpu=0.25,mem=43.125 1763884800',
+    ],
+  },
+  {
+    name: 'separators in a node name are escaped in every line',
+    input: report(
+      [
+        { key: 'cpu', value: 1 },
+        { key: 'disk', qualifier: '/data', value: 2 },
+      ],
+      1763884800,
+      'ccd 01,a=b',
+    ),
+    expect: [
+      'obsmon_node,node=ccd\\ 01\\,a\\=b cpu=1 1763884800',
+      'obsmon_mount,node=ccd\\ 01\\,a\\=b,mount=/data disk=2 1763884800',
+    ],
+  },
+  {
+    name: 'a report without samples has no line',
+    input: report([]),
+    expect: [],
+  },
+  {
     name: 'a fractional agent time is floored to the second',
     input: report([{ key: 'cpu', value: 1 }], 1763884800.97),
     expect: ['obsmon_node,node=ccd01 cpu=1 1763884800'],
