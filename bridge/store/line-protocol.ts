@@ -62,5 +62,16 @@ function groupedLines(samples: AcceptedReport['samples'], node: string, tail: st
 
 /** The timestamp (last field) of a line this module wrote, unix seconds; NaN for anything else. */
 export function timestampOfLine(line: string): number {
+  // Every spooled line passes here: read the usual whole-second tail digit by digit, without a substring.
+  let value = 0;
+  let scale = 1;
+  let at = line.length - 1;
+  for (; at >= 0 && scale <= 1e15; at -= 1) {
+    const digit = line.charCodeAt(at) - 48;
+    if (digit < 0 || digit > 9) break;
+    value += digit * scale;
+    scale *= 10;
+  }
+  if (at >= 0 && scale > 1 && scale <= 1e15 && line.charCodeAt(at) === 32) return value;
   return Number(line.slice(line.lastIndexOf(' ') + 1));
 }

@@ -117,6 +117,13 @@ describe('reportToLines', () => {
   test('timestampOfLine reads the time back', () => {
     expect(timestampOfLine('obsmon_node,node=a cpu=1 1763884800')).toBe(1763884800);
   });
+
+  test('timestampOfLine reads any tail as Number() reads the text after the last space', () => {
+    const tails = ['x 0', 'x 00123', 'x 1763884800.25', 'x ', 'nospace', '123', 'x 1e5', 'x -5', 'a 12 ', 'a\t12', ''];
+    const long = ['x 999999999999999', 'x 9999999999999999', 'x 1234567890123456789', 'x 0000000000000000001'];
+    for (const line of [...tails, ...long])
+      expect(timestampOfLine(line), JSON.stringify(line)).toBe(Number(line.slice(line.lastIndexOf(' ') + 1)));
+  });
 });
 
 describe('no custom key can collide with the storage layout', () => {
