@@ -1,8 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { AcceptedReport } from '../bridge/state/node-table.ts';
 import { DiskSpool } from '../bridge/store/disk-spool.ts';
-import type { WriteEndpoint } from '../bridge/store/endpoint.ts';
+import { GZIP_LEVEL, type WriteEndpoint } from '../bridge/store/endpoint.ts';
 import { InfluxV1Endpoint } from '../bridge/store/influx-v1-endpoint.ts';
 import { InfluxV2Endpoint } from '../bridge/store/influx-v2-endpoint.ts';
 import { reportToLines } from '../bridge/store/line-protocol.ts';
@@ -24,20 +26,43 @@ import { cpuSeconds } from './proc-stats.ts';
 import { nodeName, standardSamples } from './report-lines.ts';
 import { num, show, summarise } from './summary.ts';
 
-/** Points of standard reports, `nodes` nodes per second of agent time, from `base` on. */
+/** Standard reports, `nodes` nodes per second of agent time, from `base` on. */
+function reports(n: number, base: number, nodes = 1000): AcceptedReport[] {
+  const out: AcceptedReport[] = [];
+  for (let i = 0; i < n; i += 1)
+    out.push({
+      node: nodeName(i % nodes),
+      timestamp: base + Math.floor(i / nodes),
+      receivedAt: 0,
+      samples: standardSamples(i),
+    });
+  return out;
+}
+
+/** Points of standard reports (one line each), as the store hands them to the writer. */
 function points(n: number, base: number, nodes = 1000): string[] {
-  const out: string[] = [];
-  for (let i = 0; out.length < n; i += 1) {
-    out.push(
-      ...reportToLines({
-        node: nodeName(i % nodes),
-        timestamp: base + Math.floor(i / nodes),
-        receivedAt: 0,
-        samples: standardSamples(i),
-      }),
-    );
-  }
-  return out.slice(0, n);
+  return reports(n, base, nodes).flatMap(reportToLines);
+}
+
+/**
+ * CPU-µs per report of what the store does before the writer: reportToLines. And what gzip (level 1,
+ * as for a database on another host; the loopback databases here get plain bodies) would add per
+ * point on batches of the default size.
+ */
+function inProcessCosts(n: number): { encodeUs: number; gzipUs: number } {
+  const input = reports(n, 1_763_884_800);
+  let lines = 0;
+  const cpu0 = process.cpuUsage();
+  for (const report of input) lines += reportToLines(report).length;
+  const cpu = process.cpuUsage(cpu0);
+  const batches: Buffer[] = [];
+  const all = points(n, 1_763_884_800);
+  for (let i = 0; i < all.length; i += DEFAULT_BATCH_SIZE)
+    batches.push(Buffer.from(all.slice(i, i + DEFAULT_BATCH_SIZE).join('\n'), 'latin1'));
+  const zip0 = process.cpuUsage();
+  for (const batch of batches) gzipSync(batch, { level: GZIP_LEVEL });
+  const zip = process.cpuUsage(zip0);
+  return { encodeUs: (cpu.user + cpu.system) / lines, gzipUs: (zip.user + zip.system) / all.length };
 }
 
 async function until(check: () => boolean, timeoutMs: number): Promise<void> {
@@ -133,6 +158,7 @@ export interface StorageResult {
 
 export async function storage(config: BenchConfig): Promise<{ table: Table; results: StorageResult[] }> {
   const rows: string[][] = [];
+  const costs = Array.from({ length: config.samples }, () => inProcessCosts(config.storagePoints));
   const results: StorageResult[] = [];
   const targets = [
     {
@@ -206,6 +232,7 @@ export async function storage(config: BenchConfig): Promise<{ table: Table; resu
       `${num(config.storagePoints)} points per measurement (one point = one standard report: \`obsmon_node,node=… cpu=…,mem=…,…\`, 7 fields), handed to \`SpoolingWriter\` (bridge/store) in bursts of 1000 reports; default batch size ${DEFAULT_BATCH_SIZE}, flush interval ${DEFAULT_FLUSH_INTERVAL_MS} ms, disk spool in a temp directory. "Written" = every point acknowledged by the database.`,
       'Outage: the database is stopped (SIGTERM), the same number of points is written and lands in the disk spool, the database is started again; the drain rate counts from the first acknowledged write to an empty spool. "Up → first write" is the writer\'s retry backoff (250 ms doubling to 5 s) finding the database back.',
       'Writer CPU is this benchmark process (it only runs the writer during this section); database CPU is from /proc of the server process.',
+      `Before the writer, the store turns each report into line protocol (\`reportToLines\`): ${show(summarise(costs.map((c) => c.encodeUs)), ' CPU-µs')} per standard report, in process. Bodies to these databases (on loopback) are not gzipped; to a database on another host gzip (level ${GZIP_LEVEL}) adds ${show(summarise(costs.map((c) => c.gzipUs)), ' CPU-µs')} per point (batches of ${DEFAULT_BATCH_SIZE}).`,
     ],
   };
   return { table, results };

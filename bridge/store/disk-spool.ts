@@ -13,6 +13,7 @@ import {
   segmentName,
   timestampsOf,
 } from './spool-files.ts';
+import { timestampOfLine } from './line-protocol.ts';
 import type { DropListener, Spool, SpoolBatch, SpoolStats } from './spool.ts';
 
 /** File operations of the spool, each a label value of `obsmon_bridge_spool_errors_total{op}`. */
@@ -142,7 +143,7 @@ export class DiskSpool implements Spool {
         if (active !== undefined) active.sealed = true;
         active = this.newSegment();
       }
-      const t = Number(line.slice(line.lastIndexOf(' ') + 1));
+      const t = timestampOfLine(line);
       active.buffered.push(line);
       active.bufferedBytes += size;
       this.unwrittenBytes += size;

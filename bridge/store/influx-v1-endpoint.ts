@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
-import { DEFAULT_GZIP_THRESHOLD_BYTES, type WriteEndpoint } from './endpoint.ts';
+import { DEFAULT_GZIP_THRESHOLD_BYTES, GZIP_LEVEL, gzipsTo, type WriteEndpoint } from './endpoint.ts';
 import { networkWriteError, parseRetryAfter, printable, reasonOfStatus, WriteError } from './write-error.ts';
 
 /** Of an answer's body only this much is kept (for the error message); the rest is read and discarded. */
@@ -18,6 +18,8 @@ export interface InfluxV1Target {
   readonly password?: string;
   /** Per-request deadline, milliseconds. */
   readonly timeoutMs: number;
+  /** Gzip bodies of at least 1000 bytes; default: unless the database is on this host (`gzipsTo`). */
+  readonly gzip?: boolean;
 }
 
 /** Basic auth for 1.x (accepted since 1.0), so credentials stay out of URLs and logs. */
@@ -34,7 +36,10 @@ export function basicAuth(user: string | undefined, password: string | undefined
  */
 export class InfluxV1Endpoint implements WriteEndpoint {
   readonly description: string;
-  private readonly writeUrl: string;
+  private readonly writeUrl: URL;
+  private readonly gzip: boolean;
+  /** The same for every request. */
+  private readonly auth: Record<string, string>;
 
   constructor(
     private readonly target: InfluxV1Target,
@@ -44,23 +49,27 @@ export class InfluxV1Endpoint implements WriteEndpoint {
     url.searchParams.set('db', target.db);
     if (target.rp !== undefined) url.searchParams.set('rp', target.rp);
     url.searchParams.set('precision', 's');
-    this.writeUrl = url.toString();
+    this.writeUrl = url;
+    this.gzip = target.gzip ?? gzipsTo(target.url);
+    this.auth = basicAuth(target.user, target.password);
     this.description = `InfluxDB 1.x ${target.url} db "${target.db}"${target.rp === undefined ? '' : ` rp "${target.rp}"`}`;
   }
 
   async send(lines: readonly string[]): Promise<void> {
-    const text = lines.join('\n');
-    const gzip = text.length >= DEFAULT_GZIP_THRESHOLD_BYTES;
-    const headers: Record<string, string> = {
-      'content-type': 'text/plain; charset=utf-8',
-      ...basicAuth(this.target.user, this.target.password),
-    };
+    // One string, one copy into bytes. Spooled lines were read back as latin1: the same encoding gives
+    // the original bytes (live lines are ASCII).
+    const bytes = Buffer.from(lines.join('\n'), 'latin1');
+    const gzip = this.gzip && bytes.length >= DEFAULT_GZIP_THRESHOLD_BYTES;
+    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...this.auth };
     if (gzip) headers['content-encoding'] = 'gzip';
-    // Spooled lines were read back as latin1: the same encoding gives the original bytes (live lines are ASCII).
-    const bytes = Buffer.from(text, 'latin1');
     let answer: Answer;
     try {
-      answer = await post(new URL(this.writeUrl), headers, gzip ? gzipSync(bytes) : bytes, this.target.timeoutMs);
+      answer = await post(
+        this.writeUrl,
+        headers,
+        gzip ? gzipSync(bytes, { level: GZIP_LEVEL }) : bytes,
+        this.target.timeoutMs,
+      );
     } catch (error) {
       throw networkWriteError(error, this.target.timeoutMs);
     }

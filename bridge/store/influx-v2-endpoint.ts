@@ -1,5 +1,5 @@
 import { HttpError, InfluxDB, RequestTimedOutError, type WriteApi } from '@influxdata/influxdb-client';
-import { DEFAULT_GZIP_THRESHOLD_BYTES, type WriteEndpoint } from './endpoint.ts';
+import { DEFAULT_GZIP_THRESHOLD_BYTES, gzipsTo, type WriteEndpoint } from './endpoint.ts';
 import { errorText } from './influx-v1-endpoint.ts';
 import { networkWriteError, parseRetryAfter, printable, reasonOfStatus, WriteError } from './write-error.ts';
 
@@ -14,6 +14,8 @@ export interface InfluxV2Target {
   readonly timeoutMs: number;
   /** Largest number of lines ever passed to one send (the writer's batch size). */
   readonly maxLines: number;
+  /** Gzip bodies of at least 1000 bytes; default: unless the database is on this host (`gzipsTo`). */
+  readonly gzip?: boolean;
 }
 
 /**
@@ -45,7 +47,7 @@ export class InfluxV2Endpoint implements WriteEndpoint {
       flushInterval: 0,
       maxRetries: 0,
       maxBufferLines: 1,
-      gzipThreshold: DEFAULT_GZIP_THRESHOLD_BYTES,
+      gzipThreshold: (target.gzip ?? gzipsTo(target.url)) ? DEFAULT_GZIP_THRESHOLD_BYTES : Infinity,
       writeFailed: (error) => Promise.reject(error),
     });
     this.description = `InfluxDB v2 API ${target.url} org "${target.org}" bucket "${target.bucket}"`;

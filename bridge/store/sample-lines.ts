@@ -1,5 +1,6 @@
 import { escapeLabelValue, seriesHead } from '../../protocol/metric-names.ts';
 import type { AcceptedReport } from '../state/node-table.ts';
+import { numberText } from './number-text.ts';
 import type { TimeSeries } from './write-request.ts';
 
 /** The series /metrics gives every node; remote write sends it as 1 with each report. */
@@ -19,7 +20,7 @@ export function reportToSampleLines(report: AcceptedReport): string[] {
   const time = ` ${Math.round(report.timestamp * 1000) / 1000}`;
   const lines = [`${NODE_UP_METRIC}{${node}} 1${time}`];
   for (const sample of report.samples) {
-    lines.push(`${seriesHead(node, sample.key, sample.qualifier)} ${String(sample.value)}${time}`);
+    lines.push(`${seriesHead(node, sample.key, sample.qualifier)} ${numberText(sample.value)}${time}`);
   }
   return lines;
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, test } from 'vitest';
+import { gzipsTo } from '../../../bridge/store/endpoint.ts';
 import { InfluxV1Endpoint } from '../../../bridge/store/influx-v1-endpoint.ts';
 import { InfluxV2Endpoint } from '../../../bridge/store/influx-v2-endpoint.ts';
 import { WriteError } from '../../../bridge/store/write-error.ts';
@@ -91,6 +92,8 @@ describe('InfluxDB 1.x endpoint (/write)', () => {
       user: 'u',
       password: 'p',
       timeoutMs: 2000,
+      // As for a database on another host: to loopback, bodies go uncompressed (see below).
+      gzip: true,
     });
     await endpoint.send(lines(2));
     await endpoint.send(lines(100));
@@ -153,6 +156,29 @@ describe('InfluxDB 1.x endpoint (/write)', () => {
   });
 });
 
+describe('gzip', () => {
+  test('bodies to a database on this host (loopback) are not compressed; to any other host they are', () => {
+    for (const url of ['http://127.0.0.1:8086', 'http://localhost:8086/', 'http://[::1]:8086', 'http://127.1.2.3'])
+      expect(gzipsTo(url), url).toBe(false);
+    for (const url of ['http://db:8086', 'https://influx.example.org', 'http://10.0.0.5:8086', 'http://[fe80::1]:8086'])
+      expect(gzipsTo(url), url).toBe(true);
+  });
+
+  test.each(['v1', 'v2'] as const)(
+    '%s: a large body to loopback goes uncompressed by default, the same bytes',
+    async (api) => {
+      const srv = await capture(204);
+      const endpoint =
+        api === 'v1'
+          ? new InfluxV1Endpoint({ url: srv.url, db: 'd', timeoutMs: 2000 })
+          : new InfluxV2Endpoint({ url: srv.url, org: 'o', bucket: 'b', timeoutMs: 2000, maxLines: 5000 });
+      await endpoint.send(lines(100));
+      expect(srv.requests[0]!.headers['content-encoding']).toBeUndefined();
+      expect(srv.requests[0]!.body).toBe(lines(100).join('\n'));
+    },
+  );
+});
+
 describe('v2 endpoint (@influxdata/influxdb-client)', () => {
   test('posts to /api/v2/write with org, bucket, precision s and the token; gzips large bodies', async () => {
     const srv = await capture(204);
@@ -163,6 +189,7 @@ describe('v2 endpoint (@influxdata/influxdb-client)', () => {
       token: 'secret',
       timeoutMs: 2000,
       maxLines: 5000,
+      gzip: true,
     });
     await endpoint.send(lines(2));
     await endpoint.send(lines(100));

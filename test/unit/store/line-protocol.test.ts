@@ -62,6 +62,39 @@ const cases: Array<{ name: string; input: AcceptedReport; expect: string[] }> = 
     ],
   },
   {
+    name: 'a node-wide value after a qualified one: lines in the order of their first sample',
+    input: report([
+      { key: 'rx', qualifier: 'eth0', value: 1200 },
+      { key: 'cpu', value: 0.25 },
+      { key: 'tx', qualifier: 'eth0', value: 80 },
+      { key: 'mem', value: 43.125 },
+    ]),
+    expect: [
+      'obsmon_interface,node=ccd01,interface=eth0 rx=1200,tx=80 1763884800',
+      'obsmon_node,node=ccd01 cpu=0.25,mem=43.125 1763884800',
+    ],
+  },
+  {
+    name: 'separators in a node name are escaped in every line',
+    input: report(
+      [
+        { key: 'cpu', value: 1 },
+        { key: 'disk', qualifier: '/data', value: 2 },
+      ],
+      1763884800,
+      'ccd 01,a=b',
+    ),
+    expect: [
+      'obsmon_node,node=ccd\\ 01\\,a\\=b cpu=1 1763884800',
+      'obsmon_mount,node=ccd\\ 01\\,a\\=b,mount=/data disk=2 1763884800',
+    ],
+  },
+  {
+    name: 'a report without samples has no line',
+    input: report([]),
+    expect: [],
+  },
+  {
     name: 'a fractional agent time is floored to the second',
     input: report([{ key: 'cpu', value: 1 }], 1763884800.97),
     expect: ['obsmon_node,node=ccd01 cpu=1 1763884800'],
@@ -83,6 +116,13 @@ describe('reportToLines', () => {
 
   test('timestampOfLine reads the time back', () => {
     expect(timestampOfLine('obsmon_node,node=a cpu=1 1763884800')).toBe(1763884800);
+  });
+
+  test('timestampOfLine reads any tail as Number() reads the text after the last space', () => {
+    const tails = ['x 0', 'x 00123', 'x 1763884800.25', 'x ', 'nospace', '123', 'x 1e5', 'x -5', 'a 12 ', 'a\t12', ''];
+    const long = ['x 999999999999999', 'x 9999999999999999', 'x 1234567890123456789', 'x 0000000000000000001'];
+    for (const line of [...tails, ...long])
+      expect(timestampOfLine(line), JSON.stringify(line)).toBe(Number(line.slice(line.lastIndexOf(' ') + 1)));
   });
 });
 
