@@ -5,7 +5,7 @@ import { ConfigError } from '../config/config-error.ts';
 import type { Logger } from '../lib/logger.ts';
 import { plural } from '../lib/plural.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
-import { collectRuntimeMetrics } from '../lib/runtime-metrics.ts';
+import { runtimeMetrics } from '../lib/runtime-metrics.ts';
 import { createHttpApp } from './expose/http.ts';
 import { createHttpServer } from './expose/http-server.ts';
 import { httpAuth } from './expose/http-auth.ts';
@@ -20,6 +20,7 @@ import { ingestOptions, tlsOptions } from './ingest/ingest-options.ts';
 import type { BridgeOptions } from './options.ts';
 import { createSelfMetrics } from './self-metrics.ts';
 import { BridgeHealthWatch } from './state/bridge-health.ts';
+import { BridgeTick } from './state/bridge-tick.ts';
 import { ConfigReloader, type ReloadOutcome } from './state/config-reload.ts';
 import { EventHistory, eventHistoryMetrics } from './state/event-history.ts';
 import { eventsFilePath, startEventsFile } from './state/event-history-file.ts';
@@ -55,6 +56,10 @@ export interface RunningBridge {
   /** Graceful stop: stop listening, handle what agents already sent (--shutdown-grace), store it, close, finish in-flight HTTP. */
   stop(): Promise<void>;
 }
+
+/** The bridge's tick (bridge/state/bridge-tick.ts): while nodes are known, and while none is (only the lag sample). */
+const TICK_MS = 1000;
+const IDLE_TICK_MS = 10_000;
 
 /** Test seams; production uses the defaults. */
 export interface BridgeHooks {
@@ -101,7 +106,10 @@ export async function startBridge(
   );
 
   const registry = new Registry();
-  const stopRuntimeMetrics = collectRuntimeMetrics(registry);
+  const runtime = runtimeMetrics(
+    registry,
+    `the bridge's tick (due every ${TICK_MS} ms, ${IDLE_TICK_MS} ms while no node is known)`,
+  );
   const metrics = createSelfMetrics(registry);
   // Runtime windows are kept next to the node state; without one they are memory only.
   const maintenanceLog = new RateLimitedLog(log.child('maintenance'));
@@ -285,18 +293,31 @@ export async function startBridge(
     );
   });
 
-  const sweeper = setInterval(forget, Math.min(forgetAfterMs, 60_000));
-  sweeper.unref();
   // Once everything listens: a probe result is a report, seen by /metrics, storage and the stream.
   probes.update(inventory);
-  // Node down by time (also across a restart), the store's health, the age bound.
-  const eventTick = setInterval(() => {
-    live.sweep();
-    recorder.reconcile();
-    events.prune();
-    void health.check();
-  }, 1000);
-  eventTick.unref();
+  // Every periodic task, on one timer (each wake-up is an idle bridge's cost): node down by time (also
+  // across a restart), forget-after, the event age bound, the store's health; the event-loop lag sample.
+  const forgetEveryMs = Math.min(forgetAfterMs, 60_000);
+  let forgotAt = performance.now();
+  const tick = new BridgeTick({
+    busyMs: TICK_MS,
+    idleMs: IDLE_TICK_MS,
+    // Without a node nothing goes down or is forgotten; held events age; a configured output is watched.
+    busy: () => table.size > 0 || events.size > 0 || health.watching(),
+    run: () => {
+      // The old forget sweep's period (at the tick's resolution): up to a minute.
+      if (performance.now() - forgotAt >= forgetEveryMs - TICK_MS / 2) {
+        forgotAt = performance.now();
+        forget();
+      }
+      live.sweep();
+      recorder.reconcile();
+      events.prune();
+      void health.check();
+    },
+    late: (ms) => runtime.recordLag(ms),
+  });
+  table.onNodeAdded = () => tick.wake();
   const reload = (): ReloadOutcome => {
     const outcome = files.reload();
     recorder.bridge(
@@ -320,10 +341,9 @@ export async function startBridge(
     events,
     reload,
     async stop() {
-      stopRuntimeMetrics();
-      clearInterval(sweeper);
+      tick.stop();
+      table.onNodeAdded = undefined;
       probes.stop();
-      clearInterval(eventTick);
       live.stop();
       peers?.stop();
       // Drains every agent connection first (what was sent before the signal is handled), then resets them.

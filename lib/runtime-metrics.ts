@@ -2,10 +2,10 @@ import { createHistogram } from 'node:perf_hooks';
 import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
 
 /**
- * How often the event-loop lag is sampled. prom-client's own monitor (monitorEventLoopDelay at 10 ms)
- * wakes the process 100 times a second, about 0.5 % of a core here when idle; a wake-up is what an idle
- * process pays for (bench/runtime-cost.ts), so one per second, like the bridge's other timers, still
- * sees any stall that matters for a scrape or a report.
+ * How often the event-loop lag is sampled by the timer of collectRuntimeMetrics. prom-client's own
+ * monitor (monitorEventLoopDelay at 10 ms) wakes the process 100 times a second, about 0.5 % of a core
+ * here when idle; a wake-up is what an idle process pays for (bench/runtime-cost.ts), so one per second
+ * still sees any stall that matters for a scrape or a report.
  */
 export const LAG_SAMPLE_MS = 1000;
 
@@ -25,6 +25,12 @@ const LAG_STATS = [
 ] as const;
 type Lag = ReturnType<typeof createHistogram>;
 
+/** The runtime metrics of a process whose own timer records the event-loop lag (runtimeMetrics). */
+export interface RuntimeMetrics {
+  /** One lag sample: how late (ms) a timer of the caller's fired. */
+  recordLag(lateMs: number): void;
+}
+
 /**
  * prom-client's default process and Node.js metrics (`process_*`, `nodejs_*`, names unchanged) for
  * the bridge and the exporter, without what makes an idle process busy:
@@ -34,20 +40,28 @@ type Lag = ReturnType<typeof createHistogram>;
  * Returns the stop of the sampling timer (it is unref'd: it never keeps a process alive).
  */
 export function collectRuntimeMetrics(registry: Registry): () => void {
+  const metrics = runtimeMetrics(registry, `a timer due every ${LAG_SAMPLE_MS} ms`);
+  let due = performance.now() + LAG_SAMPLE_MS;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    metrics.recordLag(now - due);
+    due = now + LAG_SAMPLE_MS;
+  }, LAG_SAMPLE_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * The same metrics, the lag fed by the caller's own periodic timer (the bridge's tick, bridge/state/
+ * bridge-tick.ts): a process that wakes anyway samples at no extra wake-up. `timer` names it in HELP.
+ */
+export function runtimeMetrics(registry: Registry, timer: string): RuntimeMetrics {
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: NEVER_MS });
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
     registry.removeSingleMetric(name);
 
   // Up to an hour, 2 significant figures: a small table (the default range to 2^53 ns at 3 figures is ~0.4 MB).
   const lag = createHistogram({ lowest: 1, highest: LAG_HIGHEST_NS, figures: 2 });
-  let due = performance.now() + LAG_SAMPLE_MS;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    // In nanoseconds, as monitorEventLoopDelay records; the histogram takes integers in [1, highest].
-    lag.record(Math.min(LAG_HIGHEST_NS, Math.max(1, Math.round((now - due) * 1e6))));
-    due = now + LAG_SAMPLE_MS;
-  }, LAG_SAMPLE_MS);
-  timer.unref();
 
   // One collect, on the first gauge (the registry reads them in order), sets all seven and starts a fresh window.
   const gauges: { gauge: Gauge; read: (h: Lag) => number }[] = [];
@@ -58,9 +72,14 @@ export function collectRuntimeMetrics(registry: Registry): () => void {
   for (const [stat, what, read] of LAG_STATS) {
     const name = `nodejs_eventloop_lag_${stat}_seconds`;
     registry.removeSingleMetric(name);
-    const help = `${what} of how late a timer due every ${LAG_SAMPLE_MS} ms fired, since the last scrape, in seconds.`;
+    const help = `${what} of how late ${timer} fired, since the last scrape, in seconds.`;
     const gauge = new Gauge({ name, help, registers: [registry], ...(gauges.length === 0 && { collect }) });
     gauges.push({ gauge, read });
   }
-  return () => clearInterval(timer);
+  return {
+    recordLag(lateMs) {
+      // In nanoseconds, as monitorEventLoopDelay records; the histogram takes integers in [1, highest].
+      lag.record(Math.min(LAG_HIGHEST_NS, Math.max(1, Math.round(lateMs * 1e6))));
+    },
+  };
 }

@@ -25,17 +25,19 @@ export function createHttpServer(
   registry: Registry,
   log: RateLimitedLog,
 ): Server {
+  const checkEveryMs = Math.max(50, Math.min(1000, options.requestTimeoutMs / 4));
   const server = createServer(
     {
       headersTimeout: options.requestTimeoutMs,
       requestTimeout: options.requestTimeoutMs,
       keepAliveTimeout: options.keepAliveTimeoutMs,
       // How late a deadline may be enforced; Node checks every 30 s unless told.
-      connectionsCheckingInterval: Math.max(50, Math.min(1000, options.requestTimeoutMs / 4)),
+      connectionsCheckingInterval: checkEveryMs,
     },
     app,
   );
   server.maxConnections = options.maxConnections;
+  const deadlines = checkWhileConnected(server, checkEveryMs);
 
   const rejected = new Counter({
     name: 'obsmon_bridge_http_connections_rejected_total',
@@ -62,7 +64,11 @@ export function createHttpServer(
   });
   server.on('connection', (socket: Socket) => {
     open += 1;
-    socket.once('close', () => (open -= 1));
+    deadlines.connected();
+    socket.once('close', () => {
+      open -= 1;
+      if (open === 0) deadlines.idle();
+    });
   });
   server.on('drop', (data?: { remoteAddress?: string }) => {
     rejected.labels('max_connections').inc();
@@ -94,4 +100,40 @@ export function createHttpServer(
     socket.destroy();
   });
   return server;
+}
+
+// Node's http.Server keeps its deadline check (`connectionsCheckingInterval`) in this own property.
+const CHECKING_INTERVAL = 'http.server.connectionsCheckingInterval';
+
+/**
+ * Node runs its request-deadline check on an interval from listen to close, a wake-up every
+ * `everyMs` with no connection at all: the largest cost of an idle bridge (bridge/state/bridge-tick.ts).
+ * This takes Node's check over and runs it only while a connection is open. It reaches into Node's
+ * internal property: if that is absent (another Node.js), Node's own interval stays, as before.
+ */
+function checkWhileConnected(server: Server, everyMs: number): { connected(): void; idle(): void } {
+  let check: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    clearInterval(timer);
+    timer = undefined;
+  };
+  // Node arms its interval in its own 'listening' listener, registered before this one (and before any connection).
+  server.on('listening', () => {
+    const key = Object.getOwnPropertySymbols(server).find((s) => s.description === CHECKING_INTERVAL);
+    const nodeTimer: unknown = key === undefined ? undefined : Reflect.get(server, key);
+    const onTimeout: unknown = (nodeTimer as { _onTimeout?: unknown } | undefined)?._onTimeout;
+    if (typeof onTimeout !== 'function') return;
+    clearInterval(nodeTimer as NodeJS.Timeout);
+    check = onTimeout as () => void;
+  });
+  server.on('close', stop);
+  return {
+    connected() {
+      if (check === undefined || timer !== undefined) return;
+      timer = setInterval(check, everyMs);
+      timer.unref();
+    },
+    idle: stop,
+  };
 }

@@ -56,7 +56,9 @@ export class StreamHub {
   private flushQueued = false;
   /** Bytes Node holds for all subscribers: measured at each flush, raised by each write until the next. */
   private held = 0;
-  private readonly heartbeat: NodeJS.Timeout;
+  /** Armed while someone subscribes: an idle bridge's every wake-up costs (bridge/state/bridge-tick.ts). */
+  private heartbeat: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -65,8 +67,6 @@ export class StreamHub {
     private readonly dropped: Counter<'reason'>,
   ) {
     this.unsubscribe = log.subscribe(() => this.schedule());
-    this.heartbeat = setInterval(() => this.keepAlive(), options.heartbeatMs);
-    this.heartbeat.unref();
   }
 
   get size(): number {
@@ -93,9 +93,13 @@ export class StreamHub {
       closed: false,
     };
     this.subscribers.add(s);
+    if (this.heartbeat === undefined && !this.stopped) {
+      this.heartbeat = setInterval(() => this.keepAlive(), this.options.heartbeatMs);
+      this.heartbeat.unref();
+    }
     res.on('close', () => {
       s.closed = true;
-      this.subscribers.delete(s);
+      this.remove(s);
     });
     res.on('drain', () => {
       s.stalledSince = undefined;
@@ -106,8 +110,17 @@ export class StreamHub {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
     this.unsubscribe();
+  }
+
+  private remove(s: Subscriber): void {
+    this.subscribers.delete(s);
+    if (this.subscribers.size > 0) return;
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
   }
 
   private schedule(): void {
@@ -212,7 +225,7 @@ export class StreamHub {
 
   private drop(s: Subscriber, reason: StreamDropReason): void {
     s.closed = true;
-    this.subscribers.delete(s);
+    this.remove(s);
     this.dropped.labels(reason).inc();
     s.res.destroy();
   }

@@ -36,6 +36,11 @@ export class BridgeHealthWatch {
     private readonly sink: BridgeHealthSink,
   ) {}
 
+  /** Whether any output is configured (its metrics registered): without one, check() has nothing to read. */
+  watching(): boolean {
+    return WATCHED.some((w) => this.registry.getSingleMetric(`${w.prefix}_storage_up`) !== undefined);
+  }
+
   async check(): Promise<void> {
     for (const w of WATCHED) {
       const up = await values(this.registry, `${w.prefix}_storage_up`);

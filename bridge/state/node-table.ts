@@ -100,6 +100,8 @@ export type RestoreOutcome =
  */
 export class NodeTable {
   private readonly byName = new Map<string, NodeState>();
+  /** Told when a node enters the table (not per report): the bridge's tick wakes (bridge/state/bridge-tick.ts). */
+  onNodeAdded: (() => void) | undefined;
 
   constructor(
     private readonly limits: NodeTableLimits,
@@ -132,6 +134,7 @@ export class NodeTable {
       if (this.byName.size >= this.limits.maxNodes) return { ok: false, reason: 'too_many_nodes' };
       node = newNode(report.node, this.inventory.get(report.node));
       this.byName.set(report.node, node);
+      this.onNodeAdded?.();
     }
     // A clock running ahead would hide every later correct report behind "newest wins": use the
     // receive time instead, and make the skew visible.
@@ -223,8 +226,10 @@ export class NodeTable {
     }
     for (const entry of next.values()) {
       const node = this.byName.get(entry.name);
-      if (node === undefined) this.byName.set(entry.name, newNode(entry.name, entry));
-      else if (!node.inInventory || node.group !== entry.group || node.critical !== entry.critical) {
+      if (node === undefined) {
+        this.byName.set(entry.name, newNode(entry.name, entry));
+        this.onNodeAdded?.();
+      } else if (!node.inInventory || node.group !== entry.group || node.critical !== entry.critical) {
         const moved = { ...node, group: entry.group, critical: entry.critical, inInventory: true };
         this.byName.set(entry.name, moved);
         if (moved.group !== node.group) this.rejudgeNode(moved);
@@ -253,6 +258,7 @@ export class NodeTable {
       if (this.byName.size >= this.limits.maxNodes) return { ok: false, reason: 'too_many_nodes' };
       node = newNode(saved.name, undefined);
       this.byName.set(saved.name, node);
+      this.onNodeAdded?.();
     }
     node.lastTimestamp = saved.lastTimestamp;
     node.lastReceivedAt = saved.lastReceivedAt;
