@@ -35,6 +35,25 @@ const P = 0x50;
 // Likewise only a line that starts with `A` can be an AGENT.
 const A = 0x41;
 
+const CONNECTION = Symbol('obsmon.connection');
+type OwnedSocket = Socket & { [CONNECTION]: AgentConnection };
+const connectionOf = (socket: Socket) => (socket as OwnedSocket)[CONNECTION];
+function onTimeout(this: Socket): void {
+  connectionOf(this).close('idle');
+}
+function onData(this: Socket, chunk: Buffer): void {
+  connectionOf(this).data(chunk);
+}
+function onEnd(this: Socket): void {
+  connectionOf(this).ended();
+}
+function onError(this: Socket): void {
+  connectionOf(this).failed();
+}
+function onClose(this: Socket): void {
+  connectionOf(this).closed();
+}
+
 /**
  * One agent connection: framing, optional `AUTH <token>` first line, per-line handling, ERR replies,
  * two budgets enforced by pausing (its own lines per second, and the lines per event-loop turn all
@@ -89,7 +108,10 @@ export class AgentConnection implements LineSink, TurnWaiter {
 
     socket.setNoDelay(true);
     socket.setTimeout(options.idleTimeoutMs);
-    socket.on('timeout', () => this.close('idle'));
+    // The socket's listeners are shared functions that find the connection on the socket: a closure
+    // each (and the context they would share) is a few hundred bytes per connection.
+    (socket as OwnedSocket)[CONNECTION] = this;
+    socket.on('timeout', onTimeout);
     if (options.auth === 'required' && certificateGrant === undefined) {
       // A silent connection must not hold a slot until --idle-timeout (docs/security.md).
       this.authTimer = setTimeout(() => {
@@ -100,26 +122,39 @@ export class AgentConnection implements LineSink, TurnWaiter {
         this.close('auth_timeout');
       }, options.authTimeoutMs);
     }
-    socket.on('data', (chunk: Buffer) => {
-      this.lastDataAt = Date.now();
-      this.feed(chunk, 0, this.lastDataAt);
-    });
-    // A half-closed agent (`nc -N`, shutdown(SHUT_WR)) has sent everything. The listeners are
-    // half-open, so our side stays open until the held lines are handled (at the budget's pace).
-    socket.on('end', () => {
-      this.peerEnded = true;
-      if (this.held === undefined) this.finishEnded();
-    });
-    // ECONNRESET and friends are normal for agents that vanish; the close counter records them.
-    socket.on('error', () => {
-      if (this.closeReason === 'peer') this.closeReason = 'error';
-    });
-    // Lines already read from a peer that then reset are still handled (the timer goes on);
-    // when the bridge itself closed the connection they are counted as unprocessed.
-    socket.on('close', () => {
-      clearTimeout(this.authTimer);
-      if (this.closing) this.discardHeld();
-    });
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  }
+
+  /** Socket `data`: frame the chunk. */
+  data(chunk: Buffer): void {
+    this.lastDataAt = Date.now();
+    this.feed(chunk, 0, this.lastDataAt);
+  }
+
+  /**
+   * Socket `end`: a half-closed agent (`nc -N`, shutdown(SHUT_WR)) has sent everything. The listeners
+   * are half-open, so our side stays open until the held lines are handled (at the budget's pace).
+   */
+  ended(): void {
+    this.peerEnded = true;
+    if (this.held === undefined) this.finishEnded();
+  }
+
+  /** Socket `error`: ECONNRESET and friends are normal for agents that vanish; the close counter records them. */
+  failed(): void {
+    if (this.closeReason === 'peer') this.closeReason = 'error';
+  }
+
+  /**
+   * Socket `close`: lines already read from a peer that then reset are still handled (the timer goes
+   * on); when the bridge itself closed the connection they are counted as unprocessed.
+   */
+  closed(): void {
+    clearTimeout(this.authTimer);
+    if (this.closing) this.discardHeld();
   }
 
   /** Paused for a line budget: not the agent's fault if its line stays unfinished meanwhile. */
