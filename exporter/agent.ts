@@ -1,10 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
+import { Registry } from '../lib/prom-core.ts';
 import { splitHostPort } from '../config/common-schemas.ts';
 import type { BackoffOptions } from '../lib/backoff.ts';
 import type { Logger } from '../lib/logger.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
-import { collectRuntimeMetrics } from '../lib/runtime-metrics.ts';
 import { encodeReport } from '../protocol/line.ts';
 import { Collection, type CollectorOutcome } from './collection.ts';
 import { senderCredentials } from './credentials.ts';
@@ -183,10 +182,7 @@ export async function startExporter(
     await disk?.close();
     throw error;
   });
-  const recordOutcome = (o: CollectorOutcome) => {
-    metrics.collectorDuration.labels(o.collector).set(o.seconds);
-    metrics.collectorSuccess.labels(o.collector).set(o.ok ? 1 : 0);
-  };
+  const recordOutcome = (o: CollectorOutcome) => metrics.collectorOutcome(o.collector, o.seconds, o.ok);
   // Half an interval, within [0.5 s, 5 s]: a hanging collector then delays its report, not the next one.
   const timeoutMs = Math.max(500, Math.min(5000, values.interval * 500));
   const gpus = await gpuStream(values, logger, () => metrics.nvidiaSmiStarts.inc());
@@ -198,6 +194,8 @@ export async function startExporter(
   let metricsServer: MetricsServer | undefined;
   let stopRuntimeMetrics = () => {};
   if (values.metricsPort !== 0) {
+    // prom-client's index (default metrics) loads only here: lib/prom-core.ts says why.
+    const { collectRuntimeMetrics } = await import('../lib/runtime-metrics.ts');
     stopRuntimeMetrics = collectRuntimeMetrics(registry);
     metricsServer = await startMetricsServer(registry, values.metricsBind, values.metricsPort);
   }

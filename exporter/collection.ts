@@ -38,20 +38,32 @@ export class Collection {
 
   /** Samples of every collector, in registry order; an empty list when every collector failed. */
   async collect(): Promise<Sample[]> {
-    const results = await Promise.all(this.runs.map((run) => this.runOne(run.collector, run.state)));
-    const { samples, dropped } = sanitizeSamples(results.flat());
-    if (dropped.length > 0)
-      this.warnings.warn('sanitize', `Dropped unsendable values: ${dropped.slice(0, 5).join(', ')}`);
-    return samples;
-  }
-
-  private async runOne(collector: Collector, state: CollectorState): Promise<Sample[]> {
     const start = performance.now();
     let timer: NodeJS.Timeout | undefined;
-    // A statfs on a hung NFS server or a stuck hwmon chip must not hold up the whole report.
+    // A statfs on a hung NFS server or a stuck hwmon chip must not hold up the whole report. The
+    // collectors start together, so one timer per cycle times each of them out (not one per collector).
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     });
+    // Rejects no earlier than the collectors it races: never unhandled.
+    timeout.catch(() => {});
+    try {
+      const results = await Promise.all(this.runs.map((run) => this.runOne(run.collector, run.state, start, timeout)));
+      const { samples, dropped } = sanitizeSamples(results.flat());
+      if (dropped.length > 0)
+        this.warnings.warn('sanitize', `Dropped unsendable values: ${dropped.slice(0, 5).join(', ')}`);
+      return samples;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async runOne(
+    collector: Collector,
+    state: CollectorState,
+    start: number,
+    timeout: Promise<never>,
+  ): Promise<Sample[]> {
     try {
       const samples = await Promise.race([collector.collect(this.source, state), timeout]);
       this.onOutcome({ collector: collector.name, seconds: (performance.now() - start) / 1000, ok: true });
@@ -63,8 +75,6 @@ export class Collection {
         `Collector ${collector.name} failed: ${(error as Error).message}`,
       );
       return [];
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from '../lib/prom-core.ts';
 import { registerBuildInfo } from '../lib/build-info.ts';
 import { ERR_REASONS, type ErrReason } from '../protocol/session.ts';
 import { TEXTFILE_SKIP_REASONS } from './collectors/textfile.ts';
@@ -20,18 +20,27 @@ export interface QueueState {
 export function createExporterMetrics(registry: Registry, collectorNames: readonly string[], queue: () => QueueState) {
   registerBuildInfo(registry);
   const registers = [registry];
+  // The last cycle's outcome per collector, kept in plain numbers and handed to the gauges when they are
+  // read: a cycle does no prom-client work for them (most agents are never scraped).
+  const outcomes = new Map(collectorNames.map((name) => [name, { seconds: 0, ok: 0 }]));
   const m = {
     collectorDuration: new Gauge({
       name: 'obsmon_exporter_collector_duration_seconds',
       help: 'Time the collector took in the last cycle',
       labelNames: ['collector'] as const,
       registers,
+      collect() {
+        for (const [name, outcome] of outcomes) this.labels(name).set(outcome.seconds);
+      },
     }),
     collectorSuccess: new Gauge({
       name: 'obsmon_exporter_collector_success',
       help: '1 if the collector succeeded in the last cycle, else 0',
       labelNames: ['collector'] as const,
       registers,
+      collect() {
+        for (const [name, outcome] of outcomes) this.labels(name).set(outcome.ok);
+      },
     }),
     textfileSkipped: new Counter({
       name: 'obsmon_exporter_textfile_skipped_total',
@@ -131,6 +140,13 @@ export function createExporterMetrics(registry: Registry, collectorNames: readon
   m.connected.set(0);
   return {
     ...m,
+    /** How a collector did in this cycle (one of `collectorNames`). */
+    collectorOutcome(name: string, seconds: number, ok: boolean): void {
+      const outcome = outcomes.get(name);
+      if (outcome === undefined) return;
+      outcome.seconds = seconds;
+      outcome.ok = ok ? 1 : 0;
+    },
     errReply(reason: ErrReason | 'other'): void {
       // A closed set whatever a peer writes: parseReply maps unknown words to `other`.
       m.errReplies.labels(reason).inc();

@@ -197,14 +197,21 @@ export class TcpSender {
 
   private flush(ignoreBackpressure = false): void {
     const socket = this.socket;
+    if (socket === undefined || socket.destroyed) return;
+    // The reports and their PING leave in one write (writev): one system call and one TCP segment per
+    // cycle instead of two, which on loopback or a LAN is most of what sending costs.
+    socket.cork();
+    try {
+      this.writeQueued(socket, ignoreBackpressure);
+    } finally {
+      socket.uncork();
+    }
+  }
+
+  private writeQueued(socket: Socket, ignoreBackpressure: boolean): void {
     const seq = this.pingSeq + 1;
     let wrote = 0;
-    while (
-      this.state === 'connected' &&
-      socket !== undefined &&
-      !socket.destroyed &&
-      (ignoreBackpressure || !this.waitingForDrain)
-    ) {
+    while (this.state === 'connected' && !socket.destroyed && (ignoreBackpressure || !this.waitingForDrain)) {
       const report = this.queue.peek();
       if (report === undefined) break;
       const accepted = socket.write(`${report.line}\n`);
@@ -214,7 +221,7 @@ export class TcpSender {
       this.events.written?.(report);
       if (!accepted) this.waitingForDrain = true;
     }
-    if (wrote === 0 || socket === undefined || socket.destroyed) return;
+    if (wrote === 0 || socket.destroyed) return;
     this.pingSeq = seq;
     socket.write(encodePing(seq));
     this.oldestOutstandingPingAt ??= Date.now();

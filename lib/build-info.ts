@@ -1,4 +1,4 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from './prom-core.ts';
 import { VERSION } from './version.ts';
 
 /**

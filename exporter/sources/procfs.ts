@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localDiskFilesystems } from './local-filesystems.ts';
+import { ProcFile } from './proc-file.ts';
 import { parseLoadavg } from './parsers/loadavg.ts';
 import { parseMeminfo } from './parsers/meminfo.ts';
 import { parseMounts, readOnlyMountPoints } from './parsers/mounts.ts';
@@ -29,6 +30,21 @@ export interface ProcfsConfig {
 }
 
 const PID = /^\d+$/;
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+
+/** Whether a /proc entry is a process directory: PID entries are digits only, the others start with a letter. */
+function isPidEntry(name: string): boolean {
+  const first = name.charCodeAt(0);
+  return first >= DIGIT_0 && first <= DIGIT_9 && PID.test(name);
+}
+
+/** The mounts to measure and the read-only ones, from one text of /proc/mounts. */
+interface MountTable {
+  readonly text: string;
+  readonly mounts: readonly string[];
+  readonly readOnly: ReadonlySet<string> | undefined;
+}
 
 function parsed<T>(value: T | undefined, file: string): T {
   if (value === undefined) throw new Error(`Unexpected format of ${file}`);
@@ -50,6 +66,11 @@ export class ProcfsSource implements SystemSource {
   private readonly statfsPending = new Set<string>();
   private sensors: Promise<SensorFile[]> | undefined;
   private sharedFilesystems: Promise<FilesystemReading[]> | undefined;
+  // The files read every cycle, each through a kept descriptor (proc-file.ts).
+  private readonly kept = new Map<string, ProcFile>();
+  // /sys/devices/virtual/net, listed again only when the interfaces of /proc/net/dev change.
+  private virtualInterfaces: { readonly names: string; readonly virtual: ReadonlySet<string> } | undefined;
+  private lastMountTable: MountTable | undefined;
 
   constructor(private readonly config: ProcfsConfig) {
     this.procRoot = config.procRoot ?? '/proc';
@@ -65,24 +86,34 @@ export class ProcfsSource implements SystemSource {
     return readFileSync(join(this.procRoot, file), 'utf8');
   }
 
+  /** A file of /proc read every cycle (not a process's own, which comes and goes). */
+  private cycleFile(file: string): string {
+    let kept = this.kept.get(file);
+    if (kept === undefined) {
+      kept = new ProcFile(join(this.procRoot, file));
+      this.kept.set(file, kept);
+    }
+    return kept.read();
+  }
+
   async cpuTimes() {
-    return parsed(parseProcStat(this.proc('stat')), '/proc/stat');
+    return parsed(parseProcStat(this.cycleFile('stat')), '/proc/stat');
   }
 
   async cpuCoreTimes() {
-    return parseProcStatCores(this.proc('stat'));
+    return parseProcStatCores(this.cycleFile('stat'));
   }
 
   async memory() {
-    return parsed(parseMeminfo(this.proc('meminfo')), '/proc/meminfo');
+    return parsed(parseMeminfo(this.cycleFile('meminfo')), '/proc/meminfo');
   }
 
   async loadAverages() {
-    return parsed(parseLoadavg(this.proc('loadavg')), '/proc/loadavg');
+    return parsed(parseLoadavg(this.cycleFile('loadavg')), '/proc/loadavg');
   }
 
   async uptimeSeconds() {
-    return parsed(parseUptime(this.proc('uptime')), '/proc/uptime');
+    return parsed(parseUptime(this.cycleFile('uptime')), '/proc/uptime');
   }
 
   async clockSyncAge(): Promise<number | undefined> {
@@ -98,14 +129,16 @@ export class ProcfsSource implements SystemSource {
   }
 
   async processCount(): Promise<number> {
-    return readdirSync(this.procRoot).filter((e) => PID.test(e)).length;
+    let count = 0;
+    for (const entry of readdirSync(this.procRoot)) if (isPidEntry(entry)) count += 1;
+    return count;
   }
 
   async processCounts(names: readonly string[]): Promise<Map<string, number>> {
     const counts = new Map(names.map((n) => [n, 0]));
     if (names.length === 0) return counts;
     for (const pid of readdirSync(this.procRoot)) {
-      if (!PID.test(pid)) continue;
+      if (!isPidEntry(pid)) continue;
       // A process can exit between the directory listing and the read: it simply does not count.
       const comm = this.procOrEmpty(`${pid}/comm`, parseComm);
       let argv0: string | undefined;
@@ -114,6 +147,14 @@ export class ProcfsSource implements SystemSource {
         if (processMatches(name, comm, readArgv0)) counts.set(name, (counts.get(name) ?? 0) + 1);
     }
     return counts;
+  }
+
+  private mountsOrEmpty(): string {
+    try {
+      return this.cycleFile('mounts');
+    } catch {
+      return '';
+    }
   }
 
   private procOrEmpty(file: string, parse: (text: string) => string): string {
@@ -125,10 +166,11 @@ export class ProcfsSource implements SystemSource {
   }
 
   async networkCounters(): Promise<InterfaceCounters[]> {
-    const virtual = new Set(this.listVirtualInterfaces());
-    const text = this.proc('net/dev');
+    const text = this.cycleFile('net/dev');
+    const entries = parseNetDev(text);
+    const virtual = this.virtualInterfacesOf(entries.map((e) => e.name).join('\n'));
     const errors = new Map(parseNetDevErrors(text).map(({ name, ...counters }) => [name, counters]));
-    return parseNetDev(text).map((e) => {
+    return entries.map((e) => {
       const counters = errors.get(e.name);
       return {
         ...e,
@@ -136,6 +178,16 @@ export class ProcfsSource implements SystemSource {
         ...(counters !== undefined && { errors: counters }),
       };
     });
+  }
+
+  /**
+   * The virtual ones among `names` (the interfaces of /proc/net/dev, one a line). An interface's kind
+   * is fixed when it is created, so the directory is listed again only when an interface comes or goes.
+   */
+  private virtualInterfacesOf(names: string): ReadonlySet<string> {
+    if (this.virtualInterfaces?.names !== names)
+      this.virtualInterfaces = { names, virtual: new Set(this.listVirtualInterfaces()) };
+    return this.virtualInterfaces.virtual;
   }
 
   private listVirtualInterfaces(): string[] {
@@ -164,14 +216,22 @@ export class ProcfsSource implements SystemSource {
 
   private async readFilesystems(): Promise<FilesystemReading[]> {
     // Listed mounts do not need the table; without it their read-only state is unknown, not "writable".
-    const table = this.config.mounts === 'auto' ? this.proc('mounts') : this.procOrEmpty('mounts', (t) => t);
+    const table = this.config.mounts === 'auto' ? this.cycleFile('mounts') : this.mountsOrEmpty();
+    const { mounts, readOnly } = this.mountTable(table);
+    const readings = await Promise.all(mounts.map((m) => this.measure(m, readOnly?.has(m))));
+    return readings.filter((r): r is FilesystemReading => r !== undefined);
+  }
+
+  /** What the mount table says, parsed again only when its text changed (mounts rarely change). */
+  private mountTable(table: string): MountTable {
+    if (this.lastMountTable?.text === table) return this.lastMountTable;
     const mounts =
       this.config.mounts === 'auto'
         ? localDiskFilesystems(parseMounts(table)).map((m) => m.mountPoint)
         : this.config.mounts;
     const readOnly = table === '' ? undefined : readOnlyMountPoints(table);
-    const readings = await Promise.all(mounts.map((m) => this.measure(m, readOnly?.has(m))));
-    return readings.filter((r): r is FilesystemReading => r !== undefined);
+    this.lastMountTable = { text: table, mounts, readOnly };
+    return this.lastMountTable;
   }
 
   private async measure(mount: string, readOnly: boolean | undefined): Promise<FilesystemReading | undefined> {
@@ -200,5 +260,8 @@ export class ProcfsSource implements SystemSource {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    for (const file of this.kept.values()) file.close();
+    this.kept.clear();
+  }
 }

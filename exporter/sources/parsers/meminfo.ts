@@ -5,19 +5,44 @@ import type { MemoryReading } from '../system-source.ts';
  * MemFree + Buffers + Cached + SReclaimable, the same approximation `free` used then.
  * `undefined` without MemTotal.
  */
+// The fields the reading is made of; the other ~50 lines are skipped without parsing their numbers.
+const WANTED = new Set([
+  'MemTotal',
+  'MemAvailable',
+  'MemFree',
+  'Buffers',
+  'Cached',
+  'SReclaimable',
+  'SwapTotal',
+  'SwapFree',
+]);
+
+const isSpace = (code: number) => code === 32 || (code >= 9 && code <= 13);
+
 export function parseMeminfo(text: string): MemoryReading | undefined {
   const kb = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const [amount, unit] = line
-      .slice(colon + 1)
-      .trim()
-      .split(/\s+/);
-    const value = Number(amount);
-    // HugePages_* are counts without a unit; only sizes are kept.
-    if (unit !== 'kB' || amount === '' || !Number.isFinite(value)) continue;
-    kb.set(line.slice(0, colon), value);
+  // One scan with indexOf (this runs every cycle): `Name:   <amount> kB` per line.
+  for (let start = 0; start < text.length;) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(':', start);
+    if (colon > start && colon < end) {
+      const name = text.slice(start, colon);
+      if (WANTED.has(name)) {
+        let i = colon + 1;
+        while (i < end && isSpace(text.charCodeAt(i))) i += 1;
+        const amountStart = i;
+        while (i < end && !isSpace(text.charCodeAt(i))) i += 1;
+        const amount = text.slice(amountStart, i);
+        while (i < end && isSpace(text.charCodeAt(i))) i += 1;
+        const unitStart = i;
+        while (i < end && !isSpace(text.charCodeAt(i))) i += 1;
+        const value = Number(amount);
+        // HugePages_* are counts without a unit; only sizes are kept.
+        if (text.slice(unitStart, i) === 'kB' && amount !== '' && Number.isFinite(value)) kb.set(name, value);
+      }
+    }
+    start = end + 1;
   }
   const total = kb.get('MemTotal');
   if (total === undefined) return undefined;
