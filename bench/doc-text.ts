@@ -47,7 +47,8 @@ export function findings(): string {
   per-push comparison.
 - **What runs is compiled JavaScript** (\`npm run build\`, dist/cli/; the run compiles first): no
   TypeScript loader at start ("Bridge at rest": start-up CPU and RSS against tsx). At rest the bridge
-  wakes for its own timers only (event-loop lag sampled once a second instead of prom-client's 10 ms
+  wakes for one timer only, its tick (bridge/state/bridge-tick.ts: every 10 s while no node is known,
+  every second once one is; it also samples the event-loop lag, instead of prom-client's 10 ms
   monitor, which alone cost ~0.5 % of a core), and each wake-up is what it costs: compare the plain
   process with one 1 s timer. Its RSS over a plain Node.js process is the code and
   heap of its dependencies (zod, yaml, express, prom-client and the InfluxDB client), the agent's
