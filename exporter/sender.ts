@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
-import { connect as connectTls, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type * as Tls from 'node:tls';
 import { Backoff, type BackoffOptions } from '../lib/backoff.ts';
 import type { Logger } from '../lib/logger.ts';
 import { LineSplitter } from '../protocol/line-splitter.ts';
@@ -43,8 +44,15 @@ export interface TcpSenderOptions {
    */
   readonly ackTimeoutMs?: number;
   /** Connect with TLS (bridge `--tls-port`): CA to trust, optional client certificate and key. */
-  readonly tls?: Pick<TlsConnectionOptions, 'ca' | 'cert' | 'key'>;
+  readonly tls?: Pick<Tls.ConnectionOptions, 'ca' | 'cert' | 'key'>;
 }
+
+// node:tls (with OpenSSL's state) costs a process ~2 MB of RSS, and most agents send plain TCP: it is
+// loaded at the first TLS connection. A built-in module, so this require needs no node_modules.
+const requireBuiltin = createRequire(import.meta.url);
+let tlsModule: typeof Tls | undefined;
+const connectTls = (options: Tls.ConnectionOptions): Tls.TLSSocket =>
+  (tlsModule ??= requireBuiltin('node:tls') as typeof Tls).connect(options);
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 /** 0.5 s doubling to 30 s, jittered: a restarted bridge is not hit by every agent at once. */

@@ -52,9 +52,9 @@ function parsed<T>(value: T | undefined, file: string): T {
 }
 
 /**
- * Linux: plain reads of /proc and /sys plus statfs, 1-2 ms of CPU per cycle and never a
- * child process (systeminformation, measured on a Debian 12 VM, costs about 245 ms and ~100 child
- * processes per cycle).
+ * Linux: plain reads of /proc and /sys plus statfs, and never a child process (systeminformation,
+ * measured on a Debian 12 VM, costs about 245 ms and ~100 child processes per cycle). The files read
+ * every cycle keep their descriptors (proc-file.ts); exporter/README.md, "What a cycle costs".
  */
 export class ProcfsSource implements SystemSource {
   readonly name = 'procfs';
