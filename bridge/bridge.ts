@@ -218,9 +218,35 @@ export async function startBridge(
   const ingest = new IngestServer(
     lines,
     metrics,
-    { ...ingestOptions(options), durable: () => store.durable() },
+    { ...ingestOptions(options), durable: () => store.durable(), sweepTick: { wake: () => tick.wake() } },
     log.child('ingest'),
   );
+  // Every periodic task, on one timer (each wake-up is an idle bridge's cost): node down by time (also
+  // across a restart), forget-after, slow senders, the event age bound, the store's health; the
+  // event-loop lag sample. Armed before the listeners: a connection or a report wakes it.
+  const forgetEveryMs = Math.min(forgetAfterMs, 60_000);
+  let forgotAt = performance.now();
+  const tick = new BridgeTick({
+    busyMs: TICK_MS,
+    idleMs: IDLE_TICK_MS,
+    // Without a node nothing goes down or is forgotten, without a connection no line is too slow; held
+    // events age; a configured output is watched.
+    busy: () => table.size > 0 || ingest.connectionCount > 0 || events.size > 0 || health.watching(),
+    run: () => {
+      // The old forget sweep's period (at the tick's resolution): up to a minute.
+      if (performance.now() - forgotAt >= forgetEveryMs - TICK_MS / 2) {
+        forgotAt = performance.now();
+        forget();
+      }
+      ingest.sweep();
+      live.sweep();
+      recorder.reconcile();
+      events.prune();
+      void health.check();
+    },
+    late: (ms) => runtime.recordLag(ms),
+  });
+  table.onNodeAdded = () => tick.wake();
   const peers =
     options.peers.length === 0
       ? undefined
@@ -295,29 +321,6 @@ export async function startBridge(
 
   // Once everything listens: a probe result is a report, seen by /metrics, storage and the stream.
   probes.update(inventory);
-  // Every periodic task, on one timer (each wake-up is an idle bridge's cost): node down by time (also
-  // across a restart), forget-after, the event age bound, the store's health; the event-loop lag sample.
-  const forgetEveryMs = Math.min(forgetAfterMs, 60_000);
-  let forgotAt = performance.now();
-  const tick = new BridgeTick({
-    busyMs: TICK_MS,
-    idleMs: IDLE_TICK_MS,
-    // Without a node nothing goes down or is forgotten; held events age; a configured output is watched.
-    busy: () => table.size > 0 || events.size > 0 || health.watching(),
-    run: () => {
-      // The old forget sweep's period (at the tick's resolution): up to a minute.
-      if (performance.now() - forgotAt >= forgetEveryMs - TICK_MS / 2) {
-        forgotAt = performance.now();
-        forget();
-      }
-      live.sweep();
-      recorder.reconcile();
-      events.prune();
-      void health.check();
-    },
-    late: (ms) => runtime.recordLag(ms),
-  });
-  table.onNodeAdded = () => tick.wake();
   const reload = (): ReloadOutcome => {
     const outcome = files.reload();
     recorder.bridge(

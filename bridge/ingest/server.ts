@@ -21,6 +21,11 @@ export interface IngestServerOptions extends ConnectionOptions {
   /** At shutdown, how long to read what connected agents already sent, ms. */
   readonly shutdownGraceMs: number;
   readonly sources: SourceFilter;
+  /**
+   * The bridge's tick (bridge/state/bridge-tick.ts) runs `sweep()` instead of this server's own 1 s
+   * timer (one wake-up a second fewer); told when the first connection opens, so it runs every second.
+   */
+  readonly sweepTick?: { wake(): void };
 }
 
 type Refusal = 'max_connections' | 'max_per_source' | 'source_not_allowed' | 'max_unauthenticated';
@@ -210,8 +215,9 @@ export class IngestServer {
     this.connections.add(connection);
     this.metrics.connectionsOpened.inc();
     this.metrics.connections.set(this.connections.size);
-    if (this.sweeper === undefined && !this.closed) {
-      this.sweeper = setInterval(() => this.closeSlowSenders(), 1000);
+    if (this.options.sweepTick !== undefined) this.options.sweepTick.wake();
+    else if (this.sweeper === undefined && !this.closed) {
+      this.sweeper = setInterval(() => this.sweep(), 1000);
       this.sweeper.unref();
     }
     socket.on('close', () => {
@@ -226,7 +232,8 @@ export class IngestServer {
     });
   }
 
-  private closeSlowSenders(): void {
+  /** Close connections whose unfinished line is older than lineTimeoutMs; every second while any is open. */
+  sweep(): void {
     const cutoff = Date.now() - this.options.lineTimeoutMs;
     for (const c of this.connections) {
       if (c.partialSince !== undefined && c.partialSince < cutoff && !c.paused) {

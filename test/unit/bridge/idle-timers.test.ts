@@ -1,6 +1,6 @@
 import { createHook } from 'node:async_hooks';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { sendAndClose } from '../../helpers/tcp-client.ts';
+import { connectTo, sendAndClose } from '../../helpers/tcp-client.ts';
 import { startTestBridge, type TestBridge } from '../../helpers/test-bridge.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 
@@ -42,4 +42,15 @@ test('an idle bridge (no node, no connection) keeps one timer, its tick every 10
   // The node can go down, so it is watched every second (bridge-stream.test.ts: its going down is announced).
   await waitFor('the ingest connection to close', () => armed().every((ms) => ms === 1000));
   expect(armed()).toEqual([1000]);
+});
+
+test('an agent connection, even silent, is watched for slow lines from the same tick, not a second 1 s timer', async () => {
+  bridge.table.forget(Date.now() + 365 * 86_400_000, 0);
+  const socket = await connectTo(bridge.ingestPort);
+  try {
+    await waitFor('the connection', () => armed().includes(1000));
+    expect(armed().filter((ms) => ms <= 1000)).toEqual([1000]);
+  } finally {
+    socket.destroy();
+  }
 });
