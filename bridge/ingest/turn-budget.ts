@@ -17,8 +17,8 @@ export interface TurnBudgetOptions {
 
 /**
  * The listeners' budget: at about 2 µs a line, 2000 lines hold the event loop for a few ms, and 10 ms
- * caps a slow turn, so /healthz and /metrics wait at most a turn or two under a full flood; a turn
- * costs one setImmediate and a pause and resume of the few connections it cut short.
+ * caps a slow turn, so /healthz and /metrics wait at most a turn or two under a full flood; a busy turn
+ * costs one setImmediate and a pause and resume of the few connections it cut short, a quiet one nothing.
  */
 export const TURN_LINES = 2000;
 export const TURN_MS = 10;
@@ -39,6 +39,8 @@ const CLOCK_EVERY = 64;
 export class TurnBudget {
   private left = 0;
   private open = false;
+  /** The window's end is armed (a setImmediate is pending). */
+  private scheduled = false;
   private startedAt = 0;
   /** Insertion-ordered: who paused first resumes first. */
   private readonly waiting = new Set<TurnWaiter>();
@@ -65,9 +67,24 @@ export class TurnBudget {
   /** One line handled; false once this turn's budget is spent (pause before the next line). */
   take(): boolean {
     const left = this.left - 1;
-    if (left > 0 && (left % CLOCK_EVERY !== 0 || this.now() - this.startedAt < this.ms)) {
+    if (left > 0 && (this.lines - left) % CLOCK_EVERY !== 0) {
       this.left = left;
       return true;
+    }
+    if (left > 0) {
+      const now = this.now();
+      if (!this.scheduled) {
+        // The first CLOCK_EVERY lines of a window may have come over many quiet turns (one report per
+        // packet): the turn that reaches them is the one to bound, so its end is armed and timed from here.
+        this.schedule();
+        this.startedAt = now;
+        this.left = left;
+        return true;
+      }
+      if (now - this.startedAt < this.ms) {
+        this.left = left;
+        return true;
+      }
     }
     this.left = 0;
     return false;
@@ -76,6 +93,7 @@ export class TurnBudget {
   /** Resume `waiter` in a later turn. */
   wait(waiter: TurnWaiter): void {
     if (!this.open) this.begin();
+    if (!this.scheduled) this.schedule();
     this.waiting.add(waiter);
   }
 
@@ -89,15 +107,25 @@ export class TurnBudget {
     return this.waiting.size;
   }
 
+  /**
+   * A window opens with the first line after the last one ended, without arming its end: a quiet bridge
+   * (one report per packet) would otherwise pay a setImmediate, i.e. one more pass of the event loop, per
+   * read. The end is armed once the window has taken CLOCK_EVERY lines or someone waits.
+   */
   private begin(): void {
     this.open = true;
     this.left = this.lines;
     this.startedAt = this.now();
+  }
+
+  private schedule(): void {
+    this.scheduled = true;
     this.defer(this.end);
   }
 
   private readonly end = (): void => {
     this.open = false;
+    this.scheduled = false;
     if (this.waiting.size === 0) return;
     this.onYield();
     // A waiter that runs out again re-enters at the back; the turn is then spent and the loop stops.

@@ -71,9 +71,25 @@ describe('TurnBudget: lines per event-loop turn shared by all connections', () =
     const m = manualTurn(10);
     expect(m.pending()).toBe(0);
     takeUntilSpent(m.turn, 3);
-    m.endTurn();
     expect(m.pending()).toBe(0);
     expect(m.yields()).toBe(0);
+  });
+
+  test('a quiet turn arms no setImmediate: its lines count towards a window that ends after 64 lines', () => {
+    const m = manualTurn(2000, 10);
+    // One report per packet: 63 reads over many quiet turns, minutes apart, cost no deferred turn end.
+    for (let read = 0; read < 63; read += 1) {
+      expect(takeUntilSpent(m.turn, 1)).toBe(1);
+      m.advance(100);
+    }
+    expect(m.pending()).toBe(0);
+    // The 64th line arms the end, and the time cap counts from there (not from the first quiet read).
+    expect(takeUntilSpent(m.turn, 1)).toBe(1);
+    expect(m.pending()).toBe(1);
+    expect(m.turn.ready()).toBe(true);
+    m.endTurn();
+    // A fresh window: the whole budget again.
+    expect(takeUntilSpent(m.turn)).toBe(2000);
   });
 
   test('waiters resume in the order they paused, each as far as the next turn goes', () => {
