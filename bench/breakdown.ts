@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { createLiveEvents } from '../bridge/expose/live-events.ts';
 import { gzipSync, constants as zlib } from 'node:zlib';
-import { nodeExpositionChunks } from '../bridge/expose/node-exposition.ts';
+import { nodeExpositionChunks, recycleChunk } from '../bridge/expose/node-exposition.ts';
 import { LineHandler, type ReportSink } from '../bridge/ingest/line-handler.ts';
 import { createSelfMetrics } from '../bridge/self-metrics.ts';
 import { CompiledThresholds } from '../bridge/state/node-judge.ts';
@@ -159,6 +159,8 @@ export function breakdown(config: BenchConfig): Table[] {
       cpuMs.push((cpu.user + cpu.system) / 1000);
       slices.push(longest);
       body = Buffer.concat(chunks);
+      // As /metrics does once a chunk is written: its memory goes to a later chunk.
+      for (const chunk of chunks) recycleChunk(chunk);
     }
     const zipped = gzipSync(body, { level: zlib.Z_BEST_SPEED }).length;
     return [
