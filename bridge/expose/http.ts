@@ -8,7 +8,8 @@ import { mergeNodeViews } from '../peers/merge-views.ts';
 import type { Thresholds } from '../../config/thresholds.ts';
 import { pageRoutes } from './page-routes.ts';
 import { safetyRoute } from './safety-route.ts';
-import { writeInSlices } from './sliced-write.ts';
+import { recycleChunk } from './node-exposition.ts';
+import { SCRAPE_SLICE_MS, writeInSlices } from './sliced-write.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
 import type { MaintenanceSchedule } from '../state/maintenance-schedule.ts';
 import type { SafetyRule } from '../state/safety-rules.ts';
@@ -147,7 +148,7 @@ export function createHttpApp(deps: HttpDeps): Express {
         out.pipe(res);
       }
       const gone = () => res.destroyed || res.socket === null || res.socket.destroyed;
-      if (!(await writeInSlices(deps.nodeExposition(), out, gone))) {
+      if (!(await writeInSlices(deps.nodeExposition(), out, gone, SCRAPE_SLICE_MS, undefined, recycleChunk))) {
         out.destroy();
         return;
       }

@@ -10,7 +10,8 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * ones only after a turn of the event loop once `sliceMs` have passed: a 50 000-node scrape is a few
  * hundred short slices, and reports that arrive meanwhile are taken in between. Stops early, without
  * error, once `gone()` says the client left. Nothing waits on the client (the body is buffered as
- * `res.send` did), so a stalled scraper cannot hold a render open.
+ * `res.send` did), so a stalled scraper cannot hold a render open. Each chunk `out` has written is given
+ * to `recycle` (node-exposition.ts reuses its memory for a later chunk).
  */
 export async function writeInSlices(
   chunks: Iterable<readonly Buffer[]>,
@@ -18,10 +19,14 @@ export async function writeInSlices(
   gone: () => boolean,
   sliceMs: number = SCRAPE_SLICE_MS,
   clock: () => number = performance.now.bind(performance),
+  recycle?: (chunk: Buffer) => void,
 ): Promise<boolean> {
   let sliceStart = clock();
   for (const ready of chunks) {
-    for (const chunk of ready) out.write(chunk);
+    for (const chunk of ready)
+      if (recycle === undefined) out.write(chunk);
+      // Not after an error: a destroyed zlib stream may still be reading it in the thread pool.
+      else out.write(chunk, (error) => error == null && recycle(chunk));
     if (clock() - sliceStart >= sliceMs) {
       await turn();
       if (gone()) return false;

@@ -87,6 +87,25 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('GET /metrics, chunk memory reused once written', () => {
+  test('scrapes at the same time and one after another, gzip and plain, all get the same text', async () => {
+    const t = table(3000);
+    const url = `${await serve(t)}/metrics`;
+    const expected = (await get(url, { 'accept-encoding': 'identity' })).body.toString();
+    for (let round = 0; round < 3; round += 1) {
+      const answers = await Promise.all([
+        get(url, { 'accept-encoding': 'gzip' }),
+        get(url, { 'accept-encoding': 'identity' }),
+        get(url, { 'accept-encoding': 'gzip' }),
+      ]);
+      const texts = answers.map((a) =>
+        (a.headers['content-encoding'] === 'gzip' ? gunzipSync(a.body) : a.body).toString(),
+      );
+      for (const text of texts) expect(text === expected, `round ${round}`).toBe(true);
+    }
+  });
+});
+
 describe('writeInSlices', () => {
   test('lets the event loop run between slices, so reports that arrive during a scrape are taken', async () => {
     const out = new PassThrough();
