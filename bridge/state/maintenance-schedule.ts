@@ -121,6 +121,8 @@ export class MaintenanceSchedule {
 
   /** The node's open window (the one closing last), or null. */
   stateOf(node: string, group: string, nowMs: number = this.now()): MaintenanceState | null {
+    // Asked per node per scrape and per report: no window at all (the usual night) costs nothing.
+    if (this.fromInventory.length === 0 && this.runtime.size === 0) return null;
     if (this.index === undefined) {
       const byNode = new Map<string, MaintenanceWindow[]>();
       const byGroup = new Map<string, MaintenanceWindow[]>();
@@ -136,17 +138,19 @@ export class MaintenanceSchedule {
       this.memo.clear();
       this.memoAt = nowMs;
     }
-    const open = (w: MaintenanceWindow) => {
-      if (this.memo.has(w)) return this.memo.get(w);
-      const until = windowOpenUntil(w, nowMs);
-      this.memo.set(w, until);
-      return until;
-    };
     let best: MaintenanceState | null = null;
-    for (const w of [...(this.index.byNode.get(node) ?? []), ...(this.index.byGroup.get(group) ?? [])]) {
-      const until = open(w);
-      if (until !== undefined && (best === null || Math.round(until / 1000) > best.until))
-        best = { until: Math.round(until / 1000), reason: w.reason };
+    for (const list of [this.index.byNode.get(node), this.index.byGroup.get(group)]) {
+      if (list === undefined) continue;
+      for (const w of list) {
+        let until: number | undefined;
+        if (this.memo.has(w)) until = this.memo.get(w);
+        else {
+          until = windowOpenUntil(w, nowMs);
+          this.memo.set(w, until);
+        }
+        if (until !== undefined && (best === null || Math.round(until / 1000) > best.until))
+          best = { until: Math.round(until / 1000), reason: w.reason };
+      }
     }
     return best;
   }
