@@ -1,5 +1,5 @@
 import { ConfigError } from '../config/config-error.ts';
-import { loadCommandOptions } from '../config/load-command-options.ts';
+import { loadOptions } from '../config/load.ts';
 import { startBridge, type RunningBridge } from '../bridge/bridge.ts';
 import { bridgeOptionSpecs } from '../bridge/options.ts';
 import { createLogger } from '../lib/logger.ts';
@@ -12,7 +12,7 @@ const SUMMARY = 'The central server: takes agent reports over TCP, serves /metri
 
 export async function bridgeCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   try {
-    const loaded = await loadCommandOptions(bridgeOptionSpecs, argv, env);
+    const loaded = loadOptions(bridgeOptionSpecs, argv, env);
     if (loaded.help) {
       process.stdout.write(formatUsage('obsmon bridge', SUMMARY, bridgeOptionSpecs));
       return 0;

@@ -11,7 +11,7 @@ import { describeRule, loadSafetyRules, unmatchedRules } from '../bridge/state/s
 import { BUILTIN_THRESHOLDS_PATH, loadThresholdsConfig } from '../config/thresholds.ts';
 import { databaseConfig } from '../bridge/store/store-config.ts';
 import { ConfigError } from '../config/config-error.ts';
-import { loadCommandOptions } from '../config/load-command-options.ts';
+import { loadOptions } from '../config/load.ts';
 import type { OptionSpecs, OptionValues } from '../config/option.ts';
 import { checkExporterOptions } from '../exporter/check-options.ts';
 import { senderCredentials } from '../exporter/credentials.ts';
@@ -228,7 +228,7 @@ export async function checkConfigCommand(argv: readonly string[], env: NodeJS.Pr
   const prefix = `obsmon check-config ${name}`;
   let options: OptionValues<OptionSpecs>;
   try {
-    const loaded = await loadCommandOptions(target.specs, target.argv?.(rest) ?? rest, env);
+    const loaded = loadOptions(target.specs, target.argv?.(rest) ?? rest, env);
     if (loaded.help) {
       process.stdout.write(`${USAGE}\nThe options are those of "obsmon ${name} --help".\n`);
       return 0;

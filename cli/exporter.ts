@@ -1,5 +1,5 @@
 import { ConfigError } from '../config/config-error.ts';
-import { loadCommandOptions } from '../config/load-command-options.ts';
+import { loadOptions } from '../config/load.ts';
 import { collectOnce, startExporter } from '../exporter/agent.ts';
 import { checkExporterOptions } from '../exporter/check-options.ts';
 import { exporterOptionSpecs } from '../exporter/options.ts';
@@ -17,7 +17,7 @@ const SUMMARY =
 /** `obsmon exporter`: returns the exit status (0, or 2 for a configuration error). */
 export async function exporterCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   try {
-    const loaded = await loadCommandOptions(exporterOptionSpecs, argv, env);
+    const loaded = loadOptions(exporterOptionSpecs, argv, env);
     if (loaded.help) {
       process.stdout.write(formatUsage('obsmon exporter', SUMMARY, exporterOptionSpecs));
       return 0;

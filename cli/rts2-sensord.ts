@@ -1,5 +1,5 @@
 import { ConfigError } from '../config/config-error.ts';
-import { loadCommandOptions } from '../config/load-command-options.ts';
+import { loadOptions } from '../config/load.ts';
 import { createLogger } from '../lib/logger.ts';
 import { sensordOptionSpecs } from '../rts2-sensord/options.ts';
 import { rts2Argv } from '../rts2-sensord/rts2-argv.ts';
@@ -16,7 +16,7 @@ const SUMMARY = [
 
 export async function rts2SensordCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   try {
-    const loaded = await loadCommandOptions(sensordOptionSpecs, rts2Argv(argv), env);
+    const loaded = loadOptions(sensordOptionSpecs, rts2Argv(argv), env);
     if (loaded.help) {
       process.stdout.write(formatUsage('obsmon rts2-sensord', SUMMARY, sensordOptionSpecs));
       return 0;

@@ -1,16 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { CLI_ENTRY } from '../../deploy/build/cli-bundle.ts';
 import { VERSION } from '../../lib/version.ts';
@@ -66,32 +57,6 @@ describe('the compiled CLI (dist/cli/)', () => {
       100,
     );
     expect(text).toMatch(/^obsmon_threshold\{[^}]*node="compiled01"[^}]*\} \d/m);
-  });
-
-  test('the agent starts without the YAML parser (a few MB of RSS), and loads it for a --config file', () => {
-    // What main.js imports statically, and those in turn: the code every `obsmon exporter` start evaluates.
-    const dist = dirname(CLI_ENTRY);
-    const loaded = new Set<string>();
-    const visit = (file: string): void => {
-      if (loaded.has(file)) return;
-      loaded.add(file);
-      for (const m of readFileSync(join(dist, file), 'utf8').matchAll(/(?:from|import)\s*"\.\/([^"]+\.js)"/g))
-        visit(m[1]!);
-    };
-    visit('main.js');
-    const withYaml = [...loaded].filter((f) => readFileSync(join(dist, f), 'utf8').includes('"yaml.document"'));
-    expect(withYaml).toEqual([]);
-
-    const dir = mkdtempSync(join(tmpdir(), 'obsmon-compiled-config-'));
-    try {
-      const config = join(dir, 'exporter.yaml');
-      writeFileSync(config, 'node: yamlnode\ncollectors: [uptime]\n');
-      const result = run(BIN, ['exporter', '--once', '--config', config]);
-      expect(result.stderr).toBe('');
-      expect(result.stdout).toMatch(/^yamlnode \d+ /);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });
 
