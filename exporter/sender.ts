@@ -134,7 +134,6 @@ export class TcpSender {
       up = true;
       this.pongSeen = false;
       this.oldestOutstandingPingAt = undefined;
-      this.ackTimer = setInterval(() => this.checkAcknowledgement(socket), 1000);
       if (this.options.token !== undefined) socket.write(encodeAuth(this.options.token));
       // The bridge shows it per node, so an operator finds the machines left on an old agent.
       socket.write(encodeAgent(this.options.agent ?? DEFAULT_AGENT));
@@ -161,6 +160,7 @@ export class TcpSender {
     socket.on('close', () => {
       clearTimeout(stableTimer);
       clearInterval(this.ackTimer);
+      this.ackTimer = undefined;
       this.requeueUnacknowledged();
       this.socket = undefined;
       this.server = undefined;
@@ -193,7 +193,7 @@ export class TcpSender {
       line: (text: string) => {
         if (text.startsWith('HTTP/')) return peerSpeaksHttp();
         const reply = parseReply(text);
-        if (reply?.kind === 'pong') return this.acknowledged(Number(reply.token));
+        if (reply?.kind === 'pong') return this.acknowledged(Number(reply.token), socket);
         if (reply?.kind !== 'err') return;
         this.log.debug(`Bridge refused a report: ${reply.reason}`);
         this.events.errReply?.(reply.reason);
@@ -233,6 +233,7 @@ export class TcpSender {
     this.pingSeq = seq;
     socket.write(encodePing(seq));
     this.oldestOutstandingPingAt ??= Date.now();
+    this.watchAcknowledgement(socket);
     // Without PONGs (a bridge that does not answer) keep only a window, so memory stays bounded.
     if (!this.pongSeen) {
       const cutoff = Date.now() - UNACKNOWLEDGED_WINDOW_MS;
@@ -243,13 +244,27 @@ export class TcpSender {
     }
   }
 
-  private acknowledged(seq: number): void {
+  private acknowledged(seq: number, socket: Socket): void {
     if (!Number.isInteger(seq)) return;
     this.pongSeen = true;
     let confirmed = 0;
     while (confirmed < this.unacked.length && this.unacked[confirmed]!.seq <= seq) confirmed += 1;
     this.queue.acknowledge(this.unacked.splice(0, confirmed).map((u) => u.report));
     this.oldestOutstandingPingAt = seq >= this.pingSeq ? undefined : Date.now();
+    this.watchAcknowledgement(socket);
+  }
+
+  /**
+   * The 1 s acknowledgement check runs only while a PING is outstanding on a connection whose bridge
+   * answers PINGs: a bridge's PONG comes within milliseconds, so a healthy agent is not woken by it.
+   */
+  private watchAcknowledgement(socket: Socket): void {
+    if (this.pongSeen && this.oldestOutstandingPingAt !== undefined) {
+      this.ackTimer ??= setInterval(() => this.checkAcknowledgement(socket), 1000);
+    } else {
+      clearInterval(this.ackTimer);
+      this.ackTimer = undefined;
+    }
   }
 
   private checkAcknowledgement(socket: Socket): void {

@@ -255,6 +255,22 @@ describe('TcpSender', () => {
       expect(new Set(times(srv.lines)).size).toBe(3);
     });
 
+    test('the acknowledgement check runs only while a PING is unanswered: a bridge that answers does not wake the agent', async () => {
+      vi.useFakeTimers(FAKE_ACK_CLOCK);
+      const srv = await server();
+      const settled: number[] = [];
+      const { push } = sender([local(srv.port)], {}, 10_000, 800, settled);
+      push(1);
+      await waitFor('first line acknowledged', () => settled.length === 1);
+      push(1);
+      await waitFor('second line acknowledged', () => settled.length === 2);
+      expect(vi.getTimerCount()).toBe(0);
+      srv.answerPings = false;
+      push(1);
+      await waitFor('a third line and its PING', () => srv.lines.length === 3 && srv.pings === 3);
+      expect(vi.getTimerCount()).toBe(1);
+    });
+
     test('a bridge that never answers PING is not timed out; the last 30 s are re-sent after a cut', async () => {
       vi.useFakeTimers(FAKE_ACK_CLOCK);
       const srv = await server();
