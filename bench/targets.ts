@@ -61,7 +61,7 @@ export function targetsTable(m: Measured): Table {
   const floor = m.floor?.nodes === TARGET_NODES ? m.floor.cpuPercent.median : Number.NaN;
   check(
     `${num(TARGET_NODES)} nodes at 10 s: bridge CPU ≤ 2× the bare line splitter's (the floor)`,
-    at ? `${num(at.cpuPercent.median / floor, 2)}× (${num(at.cpuPercent.median)} % vs ${num(floor)} %)` : label,
+    at ? `${num(at.cpuPercent.median / floor)}× (${num(at.cpuPercent.median)} % vs ${num(floor)} %)` : label,
     at && Number.isFinite(floor) ? at.cpuPercent.median <= 2 * floor : undefined,
   );
   check(
@@ -122,7 +122,7 @@ export function targetsTable(m: Measured): Table {
   const fleetRatio = rt.fleetCpuPercent.median / rt.splitterCpuPercent.median;
   check(
     '100 nodes at 10 s: bridge CPU ≤ 1.5× the bare line splitter',
-    `${num(fleetRatio, 2)}× (${num(rt.fleetCpuPercent.median, 2)} % vs ${num(rt.splitterCpuPercent.median, 2)} %)`,
+    `${num(fleetRatio)}× (${num(rt.fleetCpuPercent.median)} % vs ${num(rt.splitterCpuPercent.median)} %)`,
     fleetRatio <= 1.5,
   );
   check(
