@@ -69,9 +69,10 @@ the code. Measured reasons, per target:
 - **/metrics within 100 ms during a flood**: a scrape writes 5 ms slices between ingest turns of up
   to 10 ms, so under a full flood it gets about a third of the event loop (item 6 below); 100 ms
   would need a 10 000-node render of about 30 ms of CPU, i.e. about 2 ns per byte of its 13.8 MB.
-- **10 000 nodes at ≤ 2× the splitter**: without scrapes the bridge is 1.0–1.3× the splitter
-  (profiling notes); what is above that is the one scrape per interval ("CPU of that scrape"):
-  render plus gzip of 13.8 MB, half of it \`obsmon_threshold\` (item 4).
+- **10 000 nodes at ≤ 2× the splitter** sits at the line (1.7× and 2.05× in the two runs of
+  2026-12-02; the splitter's own row moves by a fifth between runs): without scrapes the bridge is
+  1.0–1.3× the splitter (profiling notes); what is above that is the one scrape per interval ("CPU
+  of that scrape"): render plus gzip of 13.8 MB, half of it \`obsmon_threshold\` (item 4).
 - **RSS at 10 000 nodes ≤ 150 MB, at 50 000 ≤ 400 MB**: the bare splitter holding the same 10 000
   connections is the floor row of the steady-state table (about 90–125 MB), and Node.js alone about
   40 MB of it; a node's state measures about 5.9 KB (7 series with 4 reports each; bench/node-memory.ts
