@@ -18,14 +18,24 @@ import { standardLine } from './report-lines.ts';
 import { bytes, num, show, summarise } from './summary.ts';
 
 const NODES = 10_000;
-// The bridge's defaults (bridge/options.ts), so the table behaves as in `obsmon bridge`.
-const LIMITS = {
+// The bridge's defaults (bridge/options.ts), so the table behaves as in `obsmon bridge` (bench/node-memory.ts too).
+export const LIMITS = {
   maxNodes: 100_000,
   maxSeriesPerNode: 256,
   backfillWindowSeconds: 86_400,
   futureToleranceSeconds: 60,
   enforceInventory: false,
   maxCustomKeysPerNode: 64,
+};
+
+/** The live stream as the bridge builds it by default: a 20 000-event window. */
+export const LIVE_OPTIONS = {
+  windowEvents: 20_000,
+  maxBufferedBytes: 1 << 20,
+  maxSubscribers: 1000,
+  maxTotalBufferedBytes: 64 << 20,
+  downAfterMs: 60_000,
+  now: Date.now,
 };
 
 type Stage = 'parse' | 'table' | 'stream' | 'history';
@@ -45,14 +55,7 @@ function pipeline(stage: Stage): {
   let stop = () => {};
   if (stage === 'history') sinks.push(new MemoryHistory(DEFAULT_HISTORY_POINTS, DEFAULT_HISTORY_MAX_POINTS));
   if (stage === 'stream' || stage === 'history') {
-    const live = createLiveEvents(table, registry, {
-      windowEvents: 20_000,
-      maxBufferedBytes: 1 << 20,
-      maxSubscribers: 1000,
-      maxTotalBufferedBytes: 64 << 20,
-      downAfterMs: 60_000,
-      now: Date.now,
-    });
+    const live = createLiveEvents(table, registry, LIVE_OPTIONS);
     sinks.push(live.reports);
     stop = () => live.stop();
   }

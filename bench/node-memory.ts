@@ -17,17 +17,11 @@ import { MemoryHistory } from '../bridge/store/memory-history.ts';
 import { Thresholds } from '../config/thresholds.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { RateLimitedLog } from '../lib/rate-limited-log.ts';
+import { LIMITS as BREAKDOWN_LIMITS, LIVE_OPTIONS } from './breakdown.ts';
 import { standardLine } from './report-lines.ts';
 
-// The bridge's defaults (bridge/options.ts), as bench/breakdown.ts uses them.
-const LIMITS = {
-  maxNodes: 1_000_000,
-  maxSeriesPerNode: 256,
-  backfillWindowSeconds: 86_400,
-  futureToleranceSeconds: 60,
-  enforceInventory: false,
-  maxCustomKeysPerNode: 64,
-};
+// As many nodes as asked for: the bridge's other defaults (bench/breakdown.ts), no node limit in the way.
+const LIMITS = { ...BREAKDOWN_LIMITS, maxNodes: 1_000_000 };
 const STAGES = [
   'node table (no thresholds)',
   '+ thresholds compiled per node',
@@ -62,17 +56,7 @@ function build(stage: number): unknown {
   const registry = new Registry();
   const sinks: ReportSink[] = [];
   if (stage >= 2) sinks.push(new MemoryHistory());
-  const live =
-    stage >= 3
-      ? createLiveEvents(table, registry, {
-          windowEvents: 20_000,
-          maxBufferedBytes: 1 << 20,
-          maxSubscribers: 1000,
-          maxTotalBufferedBytes: 64 << 20,
-          downAfterMs: 60_000,
-          now: Date.now,
-        })
-      : undefined;
+  const live = stage >= 3 ? createLiveEvents(table, registry, LIVE_OPTIONS) : undefined;
   if (live !== undefined) sinks.push(live.reports);
   const handler = new LineHandler(table, sinks, createSelfMetrics(registry), new RateLimitedLog(silentLogger));
   for (const batch of lines) for (const line of batch) handler.handle(line, 'bench');
