@@ -131,21 +131,6 @@ export async function startBridge(
     log.warn(`Maintenance windows ${maintenanceFilePath(statePath!)}: ${problem}`);
   maintenance.replaceInventory(inventoryFile.maintenance);
   const downAfterMs = options.downAfter * 1000;
-  const files = new ConfigReloader(
-    { thresholds: options.thresholds, inventory: options.inventory, safetyRules: options.safetyRules },
-    {
-      thresholds,
-      thresholdsConfig,
-      table,
-      inventory,
-      safetyRules,
-      // `probes` is built below, with the ingest path; only a reload (after start) calls this.
-      onInventory: (next) => probes.update(next),
-      onMaintenance: (next) => maintenance.replaceInventory(next),
-    },
-    registry,
-    log.child('config'),
-  );
   const store = createStore(options, registry, log.child('store'));
 
   const forgetAfterMs = options.forgetAfter * 1000;
@@ -215,6 +200,20 @@ export async function startBridge(
     maxConcurrent: options.maxConcurrentProbes,
     now,
   });
+  const files = new ConfigReloader(
+    { thresholds: options.thresholds, inventory: options.inventory, safetyRules: options.safetyRules },
+    {
+      thresholds,
+      thresholdsConfig,
+      table,
+      inventory,
+      safetyRules,
+      onInventory: (next) => probes.update(next),
+      onMaintenance: (next) => maintenance.replaceInventory(next),
+    },
+    registry,
+    log.child('config'),
+  );
   const ingest = new IngestServer(
     lines,
     metrics,
