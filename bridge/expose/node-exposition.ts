@@ -2,6 +2,7 @@ import { escapeLabelValue, metricOf, NODE_METRICS, seriesHead } from '../../prot
 import { isUp, type NodeState, type NodeTable, type SeriesState } from '../state/node-table.ts';
 import type { MaintenanceLookup } from '../state/node-view.ts';
 import type { Thresholds } from '../../config/thresholds.ts';
+import { fractionDigits, POWERS_OF_TEN } from '../../lib/number-text.ts';
 
 export { escapeLabelValue };
 
@@ -148,25 +149,6 @@ const NUMBER_ROOM = 32;
 /** Shorter pieces are copied byte by byte: cheaper than a call into the runtime's copy. */
 const SHORT_COPY = 64;
 const NEWLINE = 10;
-
-const POWERS_OF_TEN = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
-const MAX_SCALED = 2 ** 31;
-
-/**
- * How many digits after the point `${value}` has, when it is an integer or a short decimal (most values),
- * else -1. `d` is that count when m = round(value·10^d) stays below 2^31 and m/10^d is `value` again (the
- * decimal m·10^-d reads back as this double): below 2^31 no other d-digit decimal does, and the smallest
- * such d is what the shortest round-trip form JavaScript writes has (fixed notation, as 10^-6 ≤ |value| < 10^21).
- */
-export function fractionDigits(value: number): number {
-  for (let d = 0; d < POWERS_OF_TEN.length; d += 1) {
-    const scale = POWERS_OF_TEN[d]!;
-    const m = Math.round(value * scale);
-    if (m >= MAX_SCALED || m <= -MAX_SCALED) return -1;
-    if (m / scale === value) return d;
-  }
-  return -1;
-}
 
 /**
  * Chunks handed back by the consumer once written (recycleChunk), reused by the next ones: a scrape of 10 000

@@ -1,5 +1,5 @@
 import type { AcceptedReport } from '../state/node-table.ts';
-import { numberText } from './number-text.ts';
+import { numberText } from '../../lib/number-text.ts';
 import { locate, NODE_MEASUREMENT } from './schema.ts';
 
 const TAG_SPECIAL = /[, =]/;

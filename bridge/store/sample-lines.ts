@@ -1,6 +1,6 @@
 import { escapeLabelValue, seriesHead } from '../../protocol/metric-names.ts';
 import type { AcceptedReport } from '../state/node-table.ts';
-import { numberText } from './number-text.ts';
+import { numberText } from '../../lib/number-text.ts';
 import type { TimeSeries } from './write-request.ts';
 
 /** The series /metrics gives every node; remote write sends it as 1 with each report. */

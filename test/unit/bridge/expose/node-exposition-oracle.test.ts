@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { fractionDigits, renderNodeExposition } from '../../../../bridge/expose/node-exposition.ts';
+import { renderNodeExposition } from '../../../../bridge/expose/node-exposition.ts';
+import { fractionDigits } from '../../../../lib/number-text.ts';
 import type { InventoryEntry } from '../../../../bridge/state/inventory.ts';
 import { NodeTable } from '../../../../bridge/state/node-table.ts';
 import { loadThresholdsConfig, Thresholds, type ThresholdsConfig } from '../../../../config/thresholds.ts';
@@ -122,7 +123,23 @@ describe('the node exposition, byte for byte the text of the renderer it replace
 
   test('every number is written as JavaScript writes it', () => {
     const rnd = random(7);
-    const values = [0, -0, 1, -1, 0.5, 1e-6, 1e-7, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 0.1 + 0.2, 1e21, NaN, Infinity];
+    const values = [
+      0,
+      -0,
+      1,
+      -1,
+      0.5,
+      1e-6,
+      1e-7,
+      2 ** 31,
+      1e15 - 1,
+      1e15,
+      -(1e15 - 0.5),
+      0.1 + 0.2,
+      1e21,
+      NaN,
+      Infinity,
+    ];
     for (let i = 0; i < 20_000; i += 1) {
       const r = rnd() - 0.5;
       values.push(Math.round(r * 10 ** (1 + (i % 10))) / 10 ** (i % 7), r * 10 ** ((i % 24) - 8), r * 2 ** 32);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { numberText } from '../../../bridge/store/number-text.ts';
+import { numberText } from '../../../lib/number-text.ts';
 
 /** A deterministic generator (xorshift32), so a failure names a reproducible value. */
 function random(seed: number): () => number {
