@@ -284,12 +284,8 @@ export class AgentConnection implements LineSink, TurnWaiter {
 
   /** Go on with the held chunk (its budget allowing), then read again. */
   private release(): void {
-    clearTimeout(this.resumeTimer);
-    this.resumeTimer = undefined;
-    this.turn.cancel(this);
-    const chunk = this.held;
+    const chunk = this.takeHeld();
     if (chunk === undefined) return;
-    this.held = undefined;
     // Closed meanwhile (a close() counts what is held): nothing more is handled.
     if (this.closing) return;
     this.feed(chunk, this.heldAt, Date.now());
@@ -321,13 +317,18 @@ export class AgentConnection implements LineSink, TurnWaiter {
 
   /** The bridge is closing: the held chunk's complete lines become lines not handled (counted). */
   private countHeld(): void {
+    const chunk = this.takeHeld();
+    if (chunk !== undefined) this.splitter.push(chunk, this, this.heldAt);
+  }
+
+  /** The held chunk, if any, no longer waiting for either budget. */
+  private takeHeld(): Buffer | undefined {
     clearTimeout(this.resumeTimer);
     this.resumeTimer = undefined;
     this.turn.cancel(this);
     const chunk = this.held;
-    if (chunk === undefined) return;
     this.held = undefined;
-    this.splitter.push(chunk, this, this.heldAt);
+    return chunk;
   }
 
   /** Lines read but not handled because the bridge closed the connection: counted and logged. */
