@@ -7,6 +7,7 @@ import type { NodeTable } from '../state/node-table.ts';
 import { StatusTracker, type StatusChange } from '../state/status-tracker.ts';
 import type { Status } from '../../protocol/status.ts';
 import { EventLog } from './event-log.ts';
+import type { ReportEvent } from './report-event.ts';
 import { STREAM_REFUSE_REASONS, streamHandler } from './stream.ts';
 import { STREAM_DROP_REASONS, StreamHub } from './stream-hub.ts';
 
@@ -88,12 +89,9 @@ export function createLiveEvents(table: NodeTable, registry: Registry, options: 
         // Keys are agent text: built by fromEntries (own properties only, `__proto__` included), never indexed.
         const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
         // The status judged at ingest of each value not ok, so the page shows it without judging (docs/api.md).
-        const event = { node: report.node, timestamp: report.timestamp, values };
-        log.append(
-          'report',
-          report.node,
-          flagged.size === 0 ? event : { ...event, status: Object.fromEntries(flagged) },
-        );
+        const event: ReportEvent = { node: report.node, timestamp: report.timestamp, values };
+        const data: ReportEvent = flagged.size === 0 ? event : { ...event, status: Object.fromEntries(flagged) };
+        log.append('report', report.node, data);
       } else log.skip();
       for (const change of changes) status(change);
     },

@@ -1,6 +1,14 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { NODE_PATTERN, QUALIFIER_PATTERN } from '../../protocol/keys.ts';
 import { splitSeriesId } from '../../protocol/series-id.ts';
+import {
+  BRIDGE_COMPONENTS,
+  EVENT_KINDS,
+  EVENT_SEVERITIES,
+  type EventKind,
+  type EventPage,
+  type HistoryEvent,
+} from './history-event.ts';
 
 /*
  * The event log: what happened, kept for operators (GET /api/v1/events, the page's #/events view).
@@ -9,13 +17,18 @@ import { splitSeriesId } from '../../protocol/series-id.ts';
  * (bridge/state/event-history-file.ts).
  */
 
-export const EVENT_KINDS = ['threshold', 'node', 'bridge', 'maintenance'] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
-export const EVENT_SEVERITIES = ['info', 'warning', 'error'] as const;
-export type EventSeverity = (typeof EVENT_SEVERITIES)[number];
-/** Parts of the bridge whose problems are events of kind `bridge`. */
-export const BRIDGE_COMPONENTS = ['storage', 'remote_storage', 'spool', 'remote_spool', 'config_reload'] as const;
-export type BridgeComponent = (typeof BRIDGE_COMPONENTS)[number];
+// The entry's vocabulary and shape live in a module of their own, without runtime imports, so the status
+// page reads them too.
+export {
+  BRIDGE_COMPONENTS,
+  EVENT_KINDS,
+  EVENT_SEVERITIES,
+  type BridgeComponent,
+  type EventKind,
+  type EventPage,
+  type EventSeverity,
+  type HistoryEvent,
+} from './history-event.ts';
 /** Statuses an event moves between, per kind. */
 export const KIND_STATUSES: ReadonlyMap<EventKind, readonly string[]> = new Map<EventKind, readonly string[]>([
   ['threshold', ['ok', 'warning', 'error']],
@@ -25,30 +38,6 @@ export const KIND_STATUSES: ReadonlyMap<EventKind, readonly string[]> = new Map<
 ]);
 export const EVENT_DROP_REASONS = ['max_events', 'max_age'] as const;
 export type EventDropReason = (typeof EVENT_DROP_REASONS)[number];
-
-/** One entry of the log; the JSON contract of `GET /api/v1/events` (docs/api.md). */
-export interface HistoryEvent {
-  /** Grows by one per event, across restarts (the file keeps the last one). */
-  readonly id: number;
-  /** When it happened, unix seconds (agent time for a threshold crossing, bridge time otherwise). */
-  readonly time: number;
-  readonly kind: EventKind;
-  readonly severity: EventSeverity;
-  /** The node, for `threshold` and `node` events; null for `bridge`. */
-  readonly node: string | null;
-  /** The node's group when the event happened. */
-  readonly group: string | null;
-  /** Series id (`key` or `key@qualifier`) of a threshold crossing, else null. */
-  readonly metric: string | null;
-  /** Which part of the bridge, for `bridge` events, else null. */
-  readonly component: BridgeComponent | null;
-  readonly from: string;
-  readonly to: string;
-  /** The reading that crossed a level, else null. */
-  readonly value: number | null;
-  /** A short explanation (bridge events), else null. */
-  readonly message: string | null;
-}
 
 export type NewEvent = Omit<HistoryEvent, 'id'>;
 
@@ -67,13 +56,6 @@ export interface EventFilter {
   /** Only ids above this (what is new since a poll). */
   readonly after?: number;
   readonly limit: number;
-}
-
-export interface EventPage {
-  /** Newest first. */
-  readonly events: readonly HistoryEvent[];
-  /** `before` for the next (older) page; null when there is none. */
-  readonly nextBefore: number | null;
 }
 
 export interface EventHistoryOptions {

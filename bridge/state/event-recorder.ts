@@ -1,5 +1,5 @@
 import type { BridgeComponent, EventHistory } from './event-history.ts';
-import type { MaintenanceState } from './maintenance-windows.ts';
+import type { MaintenanceState } from './maintenance-state.ts';
 import { isUp, type NodeTable } from './node-table.ts';
 import type { StatusChange } from './status-tracker.ts';
 

@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readMaintenanceFile, saveMaintenanceFile } from './maintenance-file.ts';
-import { windowOpenUntil, type MaintenanceState, type MaintenanceWindow } from './maintenance-windows.ts';
+import type { MaintenanceState } from './maintenance-state.ts';
+import { windowOpenUntil, type MaintenanceWindow } from './maintenance-windows.ts';
 
 /** Windows set through the API: each is held in memory until deleted or past (bounded). */
 export const MAX_RUNTIME_WINDOWS = 100;

@@ -29,13 +29,6 @@ export interface Daily {
   readonly weekdays?: ReadonlySet<number>;
 }
 
-/** What the API and the page show for a node in a window. */
-export interface MaintenanceState {
-  /** Unix seconds at which the window closes. */
-  readonly until: number;
-  readonly reason: string;
-}
-
 export const MAX_REASON_LENGTH = 200;
 const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 

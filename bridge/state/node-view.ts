@@ -1,45 +1,11 @@
 import { isUp, type NodeState } from './node-table.ts';
-import type { MaintenanceState } from './maintenance-windows.ts';
+import type { MaintenanceState } from './maintenance-state.ts';
+import type { MetricView, NodeView } from './node-view-json.ts';
 import type { Thresholds } from '../../config/thresholds.ts';
 import { worst, type Status } from '../../protocol/status.ts';
 
-/** One metric of a node as the API shows it. */
-export interface MetricView {
-  readonly key: string;
-  readonly qualifier: string | null;
-  readonly value: number;
-  /** Agent reading time, unix seconds. */
-  readonly timestamp: number;
-  readonly status: Status;
-  readonly warning: number | null;
-  readonly error: number | null;
-}
-
-/** A node as `GET /api/v1/nodes` shows it; the JSON contract of docs/api.md. */
-export interface NodeView {
-  readonly node: string;
-  readonly group: string;
-  readonly critical: boolean;
-  readonly inventory: boolean;
-  readonly up: boolean;
-  /** Worst status of its metrics; `stale` when the node is down. */
-  readonly status: Status;
-  readonly lastReportTimestamp: number | null;
-  /** Seconds since the bridge last heard from the node (bridge clock). */
-  readonly lastSeenSecondsAgo: number | null;
-  readonly clockSkewSeconds: number;
-  readonly metrics: readonly MetricView[];
-  /**
-   * The maintenance window the node is in (its alerts are suppressed), or null. Always set by this
-   * bridge; optional in the type for views of peer bridges older than the field.
-   */
-  readonly maintenance?: MaintenanceState | null;
-  /**
-   * `<name>/<version>` the node's last report came with (its agent's `AGENT` line), or null when it sent
-   * none. Always set by this bridge; optional in the type for views of peer bridges older than the field.
-   */
-  readonly agent?: string | null;
-}
+// The shapes live in a module of their own, without runtime imports, so the status page reads them too.
+export type { MetricView, NodeView } from './node-view-json.ts';
 
 /** The node's open maintenance window at `nowMs` (bridge/state/maintenance-schedule.ts). */
 export type MaintenanceLookup = (node: string, group: string, nowMs: number) => MaintenanceState | null;

@@ -2,25 +2,10 @@ import type { AcceptedReport, NodeTable } from './node-table.ts';
 import { seriesId } from '../../protocol/series-id.ts';
 import { isUp } from './node-table.ts';
 import type { Status } from '../../protocol/status.ts';
+import type { StatusChange } from './status-change.ts';
 
-/** A metric crossing a level, or a node going stale / coming back. */
-export type StatusChange =
-  | {
-      readonly kind: 'metric';
-      readonly node: string;
-      readonly metric: string;
-      readonly from: Status;
-      readonly to: Status;
-      readonly value: number;
-      readonly timestamp: number;
-    }
-  | {
-      readonly kind: 'node';
-      readonly node: string;
-      readonly from: 'up' | 'down';
-      readonly to: 'up' | 'down';
-      readonly timestamp: number;
-    };
+// The shape lives in a module of its own, without runtime imports, so the status page reads it too.
+export type { StatusChange } from './status-change.ts';
 
 /** What the tracker holds per node: whether it was last seen up, and the statuses it announced that are not ok. */
 interface NodeTrack {
