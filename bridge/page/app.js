@@ -4,8 +4,34 @@ import { renderEventsPage } from './events.js';
 import { renderNodePage } from './node-page.js';
 import { splitSeriesId } from './series-id.js';
 
+// The JSON the page reads has its types on the bridge's side, in modules without runtime imports.
+/** @typedef {import('../../protocol/status.ts').Status} Status */
+/** @typedef {import('../state/node-view-json.ts').MetricView} MetricView */
+/** @typedef {import('../state/node-view-json.ts').NodeView} NodeView */
+/** @typedef {import('../state/node-view-json.ts').NodeList} NodeList */
+/** @typedef {import('../expose/report-event.ts').ReportEvent} ReportEvent */
+/** @typedef {import('../state/status-change.ts').StatusChange} StatusChange */
+/**
+ * @template T
+ * @typedef {{ -readonly [K in keyof T]: T[K] }} Writable
+ */
+/**
+ * A NodeView as the page holds it: patched in place by stream events, plus when the bridge was last
+ * heard of it (`lastSeenAt`, page clock, ms; undefined: never) and a revision every patch bumps.
+ * @typedef {Omit<Writable<NodeView>, 'metrics'> & {
+ *   metrics: Writable<MetricView>[],
+ *   lastSeenAt?: number,
+ *   rev?: number,
+ * }} LiveNode
+ */
+/**
+ * A node's status, plus maintenance (ranked below ok) and a critical node that is down (above error).
+ * @typedef {Status | 'maintenance' | 'critical-down'} Severity
+ */
+
 const BAR_KEYS = ['cpu', 'mem', 'disk'];
 // The ranking of protocol/status.ts (test/unit/page/status-rank.test.ts holds them together): the page cannot import it.
+/** @type {Record<Status, number>} */
 const RANK = { ok: 0, stale: 1, warning: 2, error: 3 };
 /*
  * Worst first: a critical node that is down above everything (nothing else tells the operator that
@@ -13,12 +39,14 @@ const RANK = { ok: 0, stale: 1, warning: 2, error: 3 };
  * then warnings, then the healthy rest.
  */
 // A node in a maintenance window ranks below ok: its errors are expected tonight (docs/operations.md).
+/** @type {Record<Severity, number>} */
 const SEVERITY = { maintenance: -1, ok: 0, warning: 1, stale: 2, error: 3, 'critical-down': 4 };
 
 const byName = new Intl.Collator('en').compare;
 
 const state = {
   /** node name -> NodeView from /api/v1/nodes, patched by stream events */
+  /** @type {Map<string, LiveNode>} */
   nodes: new Map(),
   downAfterSeconds: 60,
   filter: '',
@@ -30,28 +58,48 @@ const state = {
   /** @type {number | undefined} */
   firstShownMs: undefined,
 };
+/** @typedef {typeof state} PageState */
 // Exposed for browser tests and curious operators.
 window.obsmon = state;
 
 const view = /** @type {HTMLElement} */ (document.getElementById('view'));
 
+/**
+ * An element with attributes (`dataset`: data-* values; `text`: its textContent) and children.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {{
+ *   dataset?: Record<string, string>,
+ *   text?: string,
+ *   [attribute: string]: string | Record<string, string> | undefined,
+ * }} [attrs]
+ * @param {...(Node | string)} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'dataset') Object.assign(node.dataset, v);
-    else if (k === 'text') node.textContent = v;
-    else node.setAttribute(k, v);
-  }
+  const { dataset, text, ...attributes } = attrs;
+  // Every value but `dataset`'s is text: the index signature only admits the record for that one.
+  for (const [k, v] of Object.entries(attributes)) node.setAttribute(k, /** @type {string} */ (v));
+  if (dataset !== undefined) Object.assign(node.dataset, dataset);
+  if (text !== undefined) node.textContent = text;
   for (const c of children) node.append(c);
   return node;
 }
 
-/** `1 node`, `2 nodes`: the summary line reads as English at any count. */
+/**
+ * `1 node`, `2 nodes`: the summary line reads as English at any count.
+ * @param {number} count
+ * @param {string} noun
+ */
 export function plural(count, noun) {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-/** Decimal byte rates, as an operator reads them: `976.6 kB/s`, never binary. */
+/**
+ * Decimal byte rates, as an operator reads them: `976.6 kB/s`, never binary.
+ * @param {number} bytesPerSecond
+ */
 export function formatRate(bytesPerSecond) {
   const units = ['B/s', 'kB/s', 'MB/s', 'GB/s', 'TB/s'];
   let v = bytesPerSecond;
@@ -63,18 +111,29 @@ export function formatRate(bytesPerSecond) {
   return `${i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
 }
 
+/**
+ * @param {LiveNode} node
+ * @returns {Status}
+ */
 function nodeStatus(node) {
-  if (!node.up) return 'stale';
-  return node.metrics.reduce((worst, m) => (RANK[m.status] > RANK[worst] ? m.status : worst), 'ok');
+  return worstOf(node.metrics, !node.up);
 }
 
-/** The status plus the one state worse than error: a critical node that is down. */
+/**
+ * The status plus the one state worse than error: a critical node that is down.
+ * @param {LiveNode} node
+ * @returns {Severity}
+ */
 function severityOf(node) {
   if (node.maintenance) return 'maintenance';
   const status = nodeStatus(node);
   return status === 'stale' && node.critical ? 'critical-down' : status;
 }
 
+/**
+ * @param {MetricView} metric
+ * @param {boolean} stale
+ */
 function bar(metric, stale) {
   const label = metric.qualifier === null ? metric.key : `${metric.key} ${metric.qualifier}`;
   const status = stale ? 'stale' : metric.status;
@@ -89,15 +148,20 @@ function bar(metric, stale) {
   );
 }
 
+/** @param {LiveNode} node */
 function lastSeen(node) {
   if (node.lastSeenAt === undefined) return 'never reported';
   const ago = Math.max(0, Math.round((Date.now() - node.lastSeenAt) / 1000));
   return `last seen ${ago} s ago`;
 }
 
-/** The group is in the section heading, except in the critical-down strip at the top. */
+/**
+ * The group is in the section heading, except in the critical-down strip at the top.
+ * @param {LiveNode} node
+ * @param {Severity} severity
+ */
 function metaText(node, severity) {
-  if (severity === 'maintenance') {
+  if (severity === 'maintenance' && node.maintenance) {
     const until = new Date(node.maintenance.until * 1000).toISOString().slice(0, 16).replace('T', ' ');
     return [`maintenance until ${until} UTC`, node.maintenance.reason, lastSeen(node)].filter(Boolean).join(' · ');
   }
@@ -105,20 +169,30 @@ function metaText(node, severity) {
   return [...parts, lastSeen(node)].join(' · ');
 }
 
-/** The worst of several metrics (a qualified temp@ccd over its threshold colours the reading). */
+/**
+ * The worst of several metrics (a qualified temp@ccd over its threshold colours the reading).
+ * @param {ReadonlyArray<{ status: Status }>} metrics
+ * @param {boolean} stale
+ * @returns {Status}
+ */
 function worstOf(metrics, stale) {
   if (stale) return 'stale';
-  return metrics.reduce((w, m) => (RANK[m.status] > RANK[w] ? m.status : w), 'ok');
+  return metrics.reduce(/** @returns {Status} */ (w, m) => (RANK[m.status] > RANK[w] ? m.status : w), 'ok');
 }
 
 /**
  * What the node reports besides the bars: temperature (the unqualified, hottest reading, else the
  * hottest sensor), load, and network (the unqualified totals, else the sum over interfaces).
  * Each as [name, text, status].
+ * @param {LiveNode} node
+ * @param {boolean} stale
  */
 function readings(node, stale) {
+  /** @type {Array<[name: string, text: string, status: Status]>} */
   const out = [];
+  /** @param {string} key */
   const of = (key) => node.metrics.filter((m) => m.key === key);
+  /** @param {MetricView[]} list */
   const pick = (list) => list.find((m) => m.qualifier === null);
   const temps = of('temp');
   if (temps.length > 0) {
@@ -127,6 +201,7 @@ function readings(node, stale) {
   }
   const load = pick(of('load1')) ?? of('load1')[0];
   if (load !== undefined) out.push(['load', `load ${load.value.toFixed(2)}`, worstOf([load], stale)]);
+  /** @param {string} key */
   const rate = (key) => {
     const list = of(key);
     if (list.length === 0) return undefined;
@@ -137,18 +212,28 @@ function readings(node, stale) {
   const tx = rate('tx');
   if (rx !== undefined || tx !== undefined) {
     const text = [rx && `↓ ${formatRate(rx.value)}`, tx && `↑ ${formatRate(tx.value)}`].filter(Boolean).join(' ');
-    out.push(['net', text, worstOf([rx, tx].filter(Boolean), stale)]);
+    const known = [rx, tx].filter((r) => r !== undefined);
+    out.push(['net', text, worstOf(known, stale)]);
   }
   return out;
 }
 
-/** Everything a card shows except its last-seen time: a card is rebuilt only when this changes. */
+/**
+ * Everything a card shows except its last-seen time: a card is rebuilt only when this changes.
+ * @param {LiveNode} node
+ * @param {Severity} severity
+ */
 function signature(node, severity) {
+  /** @type {unknown[]} */
   const parts = [severity, node.group, node.critical, node.maintenance?.until, node.maintenance?.reason];
   for (const m of node.metrics) parts.push(m.key, m.qualifier, m.value, m.status);
   return JSON.stringify(parts);
 }
 
+/**
+ * @param {LiveNode} node
+ * @param {Severity} severity
+ */
 function card(node, severity) {
   const status = nodeStatus(node);
   const down = status === 'stale';
@@ -178,13 +263,31 @@ function card(node, severity) {
   return { el: link, meta };
 }
 
+/**
+ * A card as last built, and what it was built from.
+ * @typedef {{
+ *   el: HTMLElement,
+ *   meta: HTMLElement,
+ *   sig: string,
+ *   node: LiveNode,
+ *   rev: number | undefined,
+ *   severity: Severity,
+ * }} CardEntry
+ */
+/** @typedef {{ section: HTMLElement, head: HTMLElement, cells: HTMLElement, title: string | undefined }} Section */
 /** node name -> { el, meta, sig }: keyed updates, so 1000 cards are not rebuilt every second. */
+/** @type {Map<string, CardEntry>} */
 const cards = new Map();
 /** group name -> { section, head, cells } */
+/** @type {Map<string, Section>} */
 const sections = new Map();
 
+/**
+ * @param {LiveNode} node
+ * @param {Severity} severity
+ */
 function cardFor(node, severity) {
-  let entry = cards.get(node.node);
+  const entry = cards.get(node.node);
   // Unchanged since the last render (same object, no event touched it): no signature to compute.
   const same = entry !== undefined && entry.node === node && entry.rev === node.rev && entry.severity === severity;
   const sig = same ? entry.sig : signature(node, severity);
@@ -193,15 +296,18 @@ function cardFor(node, severity) {
     const fresh = { ...card(node, severity), sig, node, rev: node.rev, severity };
     if (entry !== undefined && entry.el.parentNode !== null) entry.el.replaceWith(fresh.el);
     cards.set(node.node, fresh);
-    entry = fresh;
-  } else {
-    const text = metaText(node, severity);
-    if (entry.meta.textContent !== text) entry.meta.textContent = text;
+    return fresh.el;
   }
+  const text = metaText(node, severity);
+  if (entry.meta.textContent !== text) entry.meta.textContent = text;
   return entry.el;
 }
 
-/** Children in this order, touching the DOM only when the order differs. */
+/**
+ * Children in this order, touching the DOM only when the order differs.
+ * @param {Element} parent
+ * @param {Element[]} wanted
+ */
 function setChildren(parent, wanted) {
   const have = parent.children;
   if (have.length === wanted.length && wanted.every((w, i) => have[i] === w)) return;
@@ -210,6 +316,10 @@ function setChildren(parent, wanted) {
 
 const CRITICAL_DOWN = '\u0000critical-down';
 
+/**
+ * @param {string} key
+ * @param {string} [title]
+ */
 function sectionFor(key, title) {
   let s = sections.get(key);
   if (s === undefined) {
@@ -231,8 +341,11 @@ function sectionFor(key, title) {
   return s;
 }
 
+/** @typedef {[node: LiveNode, severity: Severity]} Ranked */
+/** @param {Ranked[]} list */
 function countsText(list) {
-  const counts = { 'critical-down': 0, error: 0, stale: 0, warning: 0, ok: 0 };
+  /** @type {Record<Severity, number>} */
+  const counts = { maintenance: 0, 'critical-down': 0, error: 0, stale: 0, warning: 0, ok: 0 };
   for (const [, severity] of list) counts[severity] += 1;
   const parts = [];
   if (counts['critical-down'] > 0) parts.push(`${counts['critical-down']} critical down`);
@@ -243,12 +356,18 @@ function countsText(list) {
   return parts;
 }
 
+/**
+ * @param {Ranked} a
+ * @param {Ranked} b
+ */
 function byWorst([a, sa], [b, sb]) {
   return SEVERITY[sb] - SEVERITY[sa] || byName(a.node, b.node);
 }
 
+/** @param {Ranked[]} all */
 function renderSummary(all) {
-  const counts = { 'critical-down': 0, error: 0, stale: 0, warning: 0, ok: 0 };
+  /** @type {Record<Severity, number>} */
+  const counts = { maintenance: 0, 'critical-down': 0, error: 0, stale: 0, warning: 0, ok: 0 };
   for (const [, severity] of all) counts[severity] += 1;
   const down = counts.stale + counts['critical-down'];
   const text = [
@@ -268,12 +387,13 @@ function renderOverview() {
   const grid = document.getElementById('grid');
   if (grid === null) return;
   const started = performance.now();
-  const all = [...state.nodes.values()].map((n) => [n, severityOf(n)]);
+  const all = [...state.nodes.values()].map(/** @returns {Ranked} */ (n) => [n, severityOf(n)]);
   const needle = state.filter.toLowerCase();
   const shown = all.filter(
     ([n]) => needle === '' || n.node.toLowerCase().includes(needle) || n.group.toLowerCase().includes(needle),
   );
   // Critical nodes that are down leave their group for the top of the page; the rest by group.
+  /** @type {Map<string, Ranked[]>} */
   const buckets = new Map();
   for (const entry of shown) {
     const key = entry[1] === 'critical-down' ? CRITICAL_DOWN : entry[0].group;
@@ -288,6 +408,7 @@ function renderOverview() {
   groups.sort(
     (a, b) => b.worst - a.worst || (a.key === CRITICAL_DOWN ? -1 : b.key === CRITICAL_DOWN ? 1 : byName(a.key, b.key)),
   );
+  /** @type {HTMLElement[]} */
   const wanted = [];
   for (const g of groups) {
     const s = sectionFor(g.key);
@@ -342,6 +463,7 @@ function showOverview() {
 
 async function loadNodes() {
   const res = await fetch('api/v1/nodes');
+  /** @type {Omit<NodeList, 'nodes'> & { nodes: LiveNode[] }} */
   const body = await res.json();
   state.downAfterSeconds = body.downAfterSeconds ?? state.downAfterSeconds;
   state.nodes.clear();
@@ -351,14 +473,17 @@ async function loadNodes() {
   }
 }
 
+/** @param {string} name */
 async function refreshNode(name) {
   const res = await fetch(`api/v1/nodes/${encodeURIComponent(name)}`);
   if (!res.ok) return;
+  /** @type {LiveNode} */
   const n = await res.json();
   n.lastSeenAt = n.lastSeenSecondsAgo === null ? undefined : Date.now() - n.lastSeenSecondsAgo * 1000;
   state.nodes.set(n.node, n);
 }
 
+/** @param {ReportEvent} report */
 function applyReport(report) {
   const node = state.nodes.get(report.node);
   if (node === undefined) return refreshNode(report.node).then(renderOverview);
@@ -383,6 +508,7 @@ function applyReport(report) {
   return undefined;
 }
 
+/** @param {StatusChange} change */
 function applyStatus(change) {
   const node = state.nodes.get(change.node);
   if (node !== undefined && change.kind === 'node') {

@@ -2,6 +2,9 @@
 // page of its own (#/events) and as a node page's "Recent events". All text goes through textContent.
 import { el } from './app.js';
 
+/** @typedef {import('../state/history-event.ts').HistoryEvent} HistoryEvent */
+/** @typedef {import('../state/history-event.ts').EventPage} EventPage */
+
 const PAGE_SIZE = 50;
 const REFRESH_MS = 5000;
 /** Severity → palette colour of the status page (style.css). */
@@ -11,6 +14,12 @@ const COLOUR = new Map([
   ['info', 'var(--ok)'],
 ]);
 
+/**
+ * One page of `GET /api/v1/events` with these filters (empty and undefined ones left out); no events
+ * when the bridge refuses.
+ * @param {Record<string, string | number | undefined>} params
+ * @returns {Promise<EventPage>}
+ */
 export async function fetchEvents(params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
@@ -19,6 +28,7 @@ export async function fetchEvents(params) {
   return res.json();
 }
 
+/** @param {HistoryEvent} e */
 function what(e) {
   if (e.kind === 'threshold') return e.metric;
   if (e.kind === 'node') return 'node';
@@ -26,13 +36,18 @@ function what(e) {
   return e.component;
 }
 
+/** @param {HistoryEvent} e */
 function detail(e) {
   if (e.message !== null) return e.message;
   if (e.value !== null) return String(e.value);
   return '';
 }
 
-/** A table of events; `showNode` false on a node's own page. */
+/**
+ * A table of events; `showNode` false on a node's own page.
+ * @param {readonly HistoryEvent[]} events
+ * @param {{ showNode?: boolean }} [options]
+ */
 export function eventsTable(events, { showNode = true } = {}) {
   const heads = ['time', 'severity', ...(showNode ? ['node', 'group'] : []), 'what', 'change', 'value / detail'];
   const head = el('tr', {}, ...heads.map((h) => el('th', { text: h })));
@@ -58,11 +73,16 @@ export function eventsTable(events, { showNode = true } = {}) {
   // Styled here rather than in style.css: the readings table's look, left-aligned (words, not numbers).
   const table = el('table', { class: 'events' }, el('thead', {}, head), el('tbody', {}, ...rows));
   Object.assign(table.style, { borderCollapse: 'collapse', background: 'var(--card)' });
-  for (const cell of table.querySelectorAll('th, td'))
+  for (const cell of /** @type {NodeListOf<HTMLTableCellElement>} */ (table.querySelectorAll('th, td')))
     Object.assign(cell.style, { padding: '.25rem .7rem', borderBottom: '1px solid #e6e9ec', textAlign: 'left' });
   return table;
 }
 
+/**
+ * @param {string} label
+ * @param {Array<[value: string, text: string]>} options
+ * @param {string} value the one selected
+ */
 function select(label, options, value) {
   const s = el('select', { 'aria-label': label });
   for (const [v, text] of options) {
@@ -75,7 +95,10 @@ function select(label, options, value) {
 
 const filters = { node: '', kind: '', severity: '' };
 
-/** `#/events`: the whole log with filters, paged by id, refreshed while shown. */
+/**
+ * `#/events`: the whole log with filters, paged by id, refreshed while shown.
+ * @param {HTMLElement} view
+ */
 export function renderEventsPage(view) {
   const node = el('input', { type: 'search', placeholder: 'Node', 'aria-label': 'node' });
   node.value = filters.node;
@@ -110,8 +133,11 @@ export function renderEventsPage(view) {
     older,
   );
 
+  /** @type {readonly HistoryEvent[]} */
   let shown = [];
+  /** @type {number | null} */
   let nextBefore = null;
+  /** @param {{ before?: number, after?: number }} extra */
   const query = (extra) =>
     fetchEvents({
       node: filters.node.trim(),
@@ -167,7 +193,11 @@ export function renderEventsPage(view) {
   setTimeout(refresh, REFRESH_MS);
 }
 
-/** A node page's "Recent events": the last few of this node. */
+/**
+ * A node page's "Recent events": the last few of this node.
+ * @param {HTMLElement} container
+ * @param {string} name
+ */
 export async function renderNodeEvents(container, name) {
   const page = await fetchEvents({ node: name, limit: 10 });
   container.replaceChildren(

@@ -42,7 +42,7 @@ export interface NodeView {
   readonly agent?: string | null;
 }
 
-/** `GET /api/v1/nodes`: every node, sorted by name, and the `--down-after` the views were judged at. */
+/** `GET /api/v1/nodes` (bridge/expose/http.ts): every node, sorted by name, and the `--down-after` they were judged at. */
 export interface NodeList {
   readonly downAfterSeconds: number;
   readonly nodes: readonly NodeView[];
