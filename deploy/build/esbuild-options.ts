@@ -4,6 +4,7 @@
  * every named function and class in a call that sets `.name`, closures included, on hot paths too.
  */
 import type { BuildOptions } from 'esbuild';
+import { NODE_FLAGS_TEXT } from '../node-flags.ts';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
 
@@ -14,7 +15,7 @@ export const REPO = new URL('../../', import.meta.url).pathname;
  */
 const REQUIRE_SHIM = `import { createRequire as __obsmonRequire } from 'node:module';\nconst require = __obsmonRequire(import.meta.url);`;
 
-/** ES module bundle for Node.js `nodeMajor` and later; `shebang` for a file run as a program. */
+/** ES module bundle for Node.js `nodeMajor` and later; `shebang` for a file run as a program (with obsmon's node flags). */
 export function nodeBundleOptions(nodeMajor: number, shebang = false): BuildOptions {
   return {
     bundle: true,
@@ -24,7 +25,7 @@ export function nodeBundleOptions(nodeMajor: number, shebang = false): BuildOpti
     // Whitespace only: names stay, so a stack trace reads without the source maps (which point positions at the .ts lines).
     minifyWhitespace: true,
     legalComments: 'none',
-    banner: { js: `${shebang ? '#!/usr/bin/env node\n' : ''}${REQUIRE_SHIM}` },
+    banner: { js: `${shebang ? `#!/usr/bin/env -S node ${NODE_FLAGS_TEXT}\n` : ''}${REQUIRE_SHIM}` },
     logLevel: 'warning',
   };
 }
