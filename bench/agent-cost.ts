@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { NODE_FLAGS } from '../deploy/node-flags.ts';
+import { AGENT_NODE_FLAGS } from '../deploy/node-flags.ts';
 import type { BenchConfig } from './bench-config.ts';
 import { startChild, which } from './children.ts';
 import type { Table } from './markdown-table.ts';
@@ -66,7 +66,7 @@ async function obsmonExporter(config: BenchConfig): Promise<AgentRow> {
   let pid: number | undefined;
   const { server, port, arrivals } = await sink(() => pid);
   const agent = startChild('obsmon exporter', process.execPath, [
-    ...NODE_FLAGS,
+    ...AGENT_NODE_FLAGS,
     BIN,
     'exporter',
     '--server',

@@ -1,4 +1,4 @@
-import { NODE_FLAGS_TEXT } from '../node-flags.ts';
+import { AGENT_NODE_FLAGS, flagsText } from '../node-flags.ts';
 
 /** A file of the Debian package: path inside the package tree, content and mode. */
 export interface PackageFile {
@@ -65,8 +65,8 @@ if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 `;
 
 const WRAPPER = `#!/bin/sh
-# The packaged obsmon agent: the single-file bundle on the system's Node.js (>= 18), with obsmon's node flags.
-exec node ${NODE_FLAGS_TEXT} /usr/lib/obsmon/obsmon-agent.mjs "$@"
+# The packaged obsmon agent: the single-file bundle on the system's Node.js (>= 18), with the agent's node flags.
+exec node ${flagsText(AGENT_NODE_FLAGS)} /usr/lib/obsmon/obsmon-agent.mjs "$@"
 `;
 
 export function debianFiles(version: string, checkoutUnit: string, envExample: string): PackageFile[] {

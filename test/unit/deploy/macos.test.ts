@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } fro
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { NODE_FLAGS, NODE_FLAGS_TEXT } from '../../../deploy/node-flags.ts';
+import { AGENT_NODE_FLAGS, flagsText } from '../../../deploy/node-flags.ts';
 import { buildAgentBundle } from '../../../deploy/package/build.ts';
 import { BUNDLE_NAME } from '../../../deploy/package/windows-service.ts';
 import { freePort } from '../../../testkit/free-port.ts';
@@ -61,7 +61,7 @@ describe('launchd daemon for macOS', () => {
     expect(plist.Label).toBe('org.obsmon.exporter');
     expect([shell, dashC]).toEqual(['/bin/sh', '-c']);
     expect(command).toBe(
-      `echo $$ > ${LOG_DIR}/exporter.pid && exec node ${NODE_FLAGS_TEXT} ${LIB}/${BUNDLE_NAME} exporter`,
+      `echo $$ > ${LOG_DIR}/exporter.pid && exec node ${flagsText(AGENT_NODE_FLAGS)} ${LIB}/${BUNDLE_NAME} exporter`,
     );
     expect([plist.RunAtLoad, plist.KeepAlive]).toEqual([true, true]);
     expect(plist.UserName).toBe('nobody');
@@ -155,8 +155,8 @@ describe('launchd daemon for macOS', () => {
       expect(
         readFileSync(`/proc/${pid}/cmdline`, 'utf8')
           .split('\0')
-          .slice(1, 3 + NODE_FLAGS.length),
-      ).toEqual([...NODE_FLAGS, join(dir, 'lib', BUNDLE_NAME), 'exporter']);
+          .slice(1, 3 + AGENT_NODE_FLAGS.length),
+      ).toEqual([...AGENT_NODE_FLAGS, join(dir, 'lib', BUNDLE_NAME), 'exporter']);
       // Running and retrying (its signal handlers are set once it has started): as newsyslog finds it.
       await waitFor(
         'the agent retrying its bridge',

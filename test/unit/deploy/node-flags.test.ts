@@ -3,17 +3,22 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
 import { nodeBundleOptions } from '../../../deploy/build/esbuild-options.ts';
-import { NODE_FLAGS, NODE_FLAGS_TEXT } from '../../../deploy/node-flags.ts';
+import { AGENT_NODE_FLAGS, flagsText, NODE_FLAGS } from '../../../deploy/node-flags.ts';
 import { debianFiles } from '../../../deploy/package/debian-files.ts';
 import { winswXml } from '../../../deploy/package/windows-service.ts';
 
 /*
  * obsmon's node flags (deploy/node-flags.ts) have one home and many launchers, each of which must write
  * them out on node's command line (V8 sizes its heap at start). Every launcher is read here and must
- * carry exactly that list, in that order: a launcher that drifts, or a flag added to the home and not to
- * a launcher, fails.
+ * carry exactly its list (NODE_FLAGS for every process, AGENT_NODE_FLAGS where only the agent starts),
+ * in that order: a launcher that drifts, or a flag added to the home and not to a launcher, fails.
  */
+interface Service {
+  readonly build?: string;
+  readonly entrypoint?: string[];
+}
 const REPO = new URL('../../../', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
 const dirs: string[] = [];
@@ -38,19 +43,27 @@ function shebangFlags(firstLine: string): string[] {
 }
 
 describe("obsmon's node flags, one home (deploy/node-flags.ts) and every launcher", () => {
-  test('the home is a non-empty list of node flags', () => {
-    expect(NODE_FLAGS.length).toBeGreaterThan(0);
-    for (const flag of NODE_FLAGS) expect(flag).toMatch(/^--[a-z0-9-]+(=\S+)?$/);
-    // The flags are accepted by this node (an unknown V8 flag would only warn; node's own would exit 9).
-    const check = spawnSync(process.execPath, [...NODE_FLAGS, '-e', ''], { encoding: 'utf8' });
+  test.each([
+    ['NODE_FLAGS', NODE_FLAGS],
+    ['AGENT_NODE_FLAGS', AGENT_NODE_FLAGS],
+  ])('%s is a list of flags this node takes without a word on stderr', (_, flags) => {
+    expect(flags.length).toBeGreaterThan(0);
+    for (const flag of flags) expect(flag).toMatch(/^--[a-z0-9-]+(=\S+)?$/);
+    // An unknown or conflicting V8 flag only warns at every start; node's own unknown flags exit 9.
+    const check = spawnSync(process.execPath, [...flags, '-e', ''], { encoding: 'utf8' });
     expect(check.status, check.stderr).toBe(0);
     expect(check.stderr).toBe('');
   });
 
+  test("the agent's list is everyone's plus its own", () => {
+    expect(AGENT_NODE_FLAGS.slice(0, NODE_FLAGS.length)).toEqual(NODE_FLAGS);
+  });
+
   test('bin/obsmon.js (and so npm bin links and shims) and the agent bundle carry them in their shebang', () => {
     expect(shebangFlags(read('bin/obsmon.js').split('\n')[0]!)).toEqual(NODE_FLAGS);
-    const banner = String(nodeBundleOptions(18, true).banner?.['js']);
-    expect(shebangFlags(banner.split('\n')[0]!)).toEqual(NODE_FLAGS);
+    // The agent bundle is the agent only (deploy/package/build.ts).
+    const banner = String(nodeBundleOptions(18, AGENT_NODE_FLAGS).banner?.['js']);
+    expect(shebangFlags(banner.split('\n')[0]!)).toEqual(AGENT_NODE_FLAGS);
     expect(String(nodeBundleOptions(20).banner?.['js'])).not.toContain('#!');
   });
 
@@ -71,23 +84,32 @@ describe("obsmon's node flags, one home (deploy/node-flags.ts) and every launche
   });
 
   test('the systemd units, the Dockerfile, the macOS plist and npm start pass them to node', () => {
-    for (const unit of ['obsmon-bridge.service', 'obsmon-exporter.service']) {
+    for (const [unit, flags] of [
+      ['obsmon-bridge.service', NODE_FLAGS],
+      ['obsmon-exporter.service', AGENT_NODE_FLAGS],
+    ] as const) {
       const execStart = /^ExecStart=(.*)$/m.exec(read(`deploy/systemd/${unit}`))![1]!;
-      expect(flagsBefore(execStart, 'bin/obsmon.js'), unit).toEqual(NODE_FLAGS);
+      expect(flagsBefore(execStart, 'bin/obsmon.js'), unit).toEqual(flags);
     }
     const entrypoint = /^ENTRYPOINT (.*)$/m.exec(read('Dockerfile'))![1]!;
     const words = JSON.parse(entrypoint) as string[];
     expect(words).toEqual(['node', ...NODE_FLAGS, 'bin/obsmon.js']);
     const plist = read('deploy/macos/org.obsmon.exporter.plist');
     const command = /<string>(echo .*exec node .*)<\/string>/.exec(plist)![1]!;
-    expect(flagsBefore(command, 'obsmon-agent.mjs')).toEqual(NODE_FLAGS);
+    expect(flagsBefore(command, 'obsmon-agent.mjs')).toEqual(AGENT_NODE_FLAGS);
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
     for (const name of ['start', 'demo'])
       expect(flagsBefore(scripts[name]!, 'bin/obsmon.js'), `npm run ${name}`).toEqual(NODE_FLAGS);
   });
 
-  test('no compose service replaces the image entrypoint (which carries them)', () => {
-    expect(read('docker-compose.yml')).not.toMatch(/^\s*entrypoint:/m);
+  test('compose: the exporter service has the agent entrypoint, every other obsmon service the image one', () => {
+    const services = (parse(read('docker-compose.yml')) as { services: Record<string, Service> }).services;
+    const obsmon = Object.entries(services).filter(([, s]) => s.build === '.');
+    expect(obsmon.map(([name]) => name)).toContain('exporter');
+    for (const [name, service] of obsmon) {
+      if (name === 'exporter') expect(service.entrypoint).toEqual(['node', ...AGENT_NODE_FLAGS, 'bin/obsmon.js']);
+      else expect(service.entrypoint, name).toBeUndefined();
+    }
   });
 
   test('the Debian package wrapper and the Windows service XML are generated with them', () => {
@@ -95,14 +117,14 @@ describe("obsmon's node flags, one home (deploy/node-flags.ts) and every launche
       (f) => f.path === 'usr/bin/obsmon',
     )!;
     const exec = wrapper.content.split('\n').find((l) => l.startsWith('exec '))!;
-    expect(flagsBefore(exec, 'obsmon-agent.mjs')).toEqual(NODE_FLAGS);
+    expect(flagsBefore(exec, 'obsmon-agent.mjs')).toEqual(AGENT_NODE_FLAGS);
     const args = [...winswXml('0.0.0').matchAll(/<argument>([^<]*)<\/argument>/g)].map((m) => m[1]);
-    expect(args.slice(0, NODE_FLAGS.length)).toEqual(NODE_FLAGS);
-    expect(args[NODE_FLAGS.length]).toMatch(/obsmon-agent\.mjs$/);
+    expect(args.slice(0, AGENT_NODE_FLAGS.length)).toEqual(AGENT_NODE_FLAGS);
+    expect(args[AGENT_NODE_FLAGS.length]).toMatch(/obsmon-agent\.mjs$/);
   });
 
-  test('NODE_FLAGS_TEXT is the list on one command line', () => {
-    expect(NODE_FLAGS_TEXT.split(' ')).toEqual(NODE_FLAGS);
+  test('flagsText is a list on one command line', () => {
+    expect(flagsText(AGENT_NODE_FLAGS).split(' ')).toEqual(AGENT_NODE_FLAGS);
   });
 });
 
