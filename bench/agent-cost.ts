@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import { AGENT_NODE_FLAGS } from '../deploy/node-flags.ts';
 import type { BenchConfig } from './bench-config.ts';
 import { startChild, which } from './children.ts';
 import type { Table } from './markdown-table.ts';
@@ -65,6 +66,7 @@ async function obsmonExporter(config: BenchConfig): Promise<AgentRow> {
   let pid: number | undefined;
   const { server, port, arrivals } = await sink(() => pid);
   const agent = startChild('obsmon exporter', process.execPath, [
+    ...AGENT_NODE_FLAGS,
     BIN,
     'exporter',
     '--server',
@@ -185,7 +187,7 @@ export async function agentCost(
     ],
     rows: [agent.cells, peer],
     notes: [
-      `obsmon exporter: the real \`obsmon exporter\` process (\`bin/obsmon.js exporter\`, which runs the compiled CLI, dist/cli/), default collectors, \`--interval ${AGENT_INTERVAL_S}\` so that the cycles take seconds (the work per cycle does not depend on the interval), reporting to a TCP sink in the benchmark process that answers PING like the bridge. CPU per cycle = the process's CPU (all threads, nanoseconds from /proc/<pid>/task/*/schedstat) over ${config.agentCycles} consecutive reports, divided by ${config.agentCycles}, ${config.samples} such samples after 2 warm-up cycles; it includes timers, encoding and the socket write, not only collection. Child processes: the most the agent had when any report arrived (read from /proc).`,
+      `obsmon exporter: the real \`obsmon exporter\` process (\`bin/obsmon.js exporter\`, which runs the compiled CLI, dist/cli/, started with the agent's node flags \`${AGENT_NODE_FLAGS.join(' ')}\` as its launchers start it: deploy/node-flags.ts), default collectors, \`--interval ${AGENT_INTERVAL_S}\` so that the cycles take seconds (the work per cycle does not depend on the interval), reporting to a TCP sink in the benchmark process that answers PING like the bridge. CPU per cycle = the process's CPU (all threads, nanoseconds from /proc/<pid>/task/*/schedstat) over ${config.agentCycles} consecutive reports, divided by ${config.agentCycles}, ${config.samples} such samples after 2 warm-up cycles; it includes timers, encoding and the socket write, not only collection. Child processes: the most the agent had when any report arrived (read from /proc).`,
       `node_exporter: ${config.samples} samples of ${config.nodeExporterScrapes} scrapes of its /metrics (CPU of the process across them, divided by the scrapes); the size is what a Prometheus scrape transfers (it asks for gzip).`,
       'Bytes per report is the payload; on a real network each report also costs one TCP segment of headers (52–66 bytes) and an ACK.',
     ],

@@ -1,6 +1,6 @@
 /**
  * The baseline: a bare Node TCP server that frames lines and counts them, nothing else. Run as its
- * own process (`node --import tsx bench/line-counter.ts <port> <mode>`) so its CPU can be read from
+ * own process (`node <obsmon's node flags> --import tsx bench/line-counter.ts <port> <mode>`; deploy/node-flags.ts) so its CPU can be read from
  * /proc like the bridge's. Modes: `count` finds the newlines in each chunk (the runtime's limit for
  * taking bytes off sockets); `split` also turns every line into a string with the protocol's own
  * LineSplitter (what any line server must do before it can look at a line).

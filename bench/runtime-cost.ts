@@ -1,3 +1,4 @@
+import { NODE_FLAGS } from '../deploy/node-flags.ts';
 import type { BenchConfig } from './bench-config.ts';
 import { startBridge, type BenchBridge } from './bridge-process.ts';
 import { startChild, type Child } from './children.ts';
@@ -136,7 +137,7 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
         ],
       ],
       notes: [
-        `Every bridge here is \`bin/obsmon.js bridge\` running the compiled CLI (dist/cli/, \`npm run build\`), default options (no database), except the tsx start-up row, which loads cli/main.ts through tsx as bin/obsmon.js did before the build step (and still does, saying so, when dist/cli/ is missing or older than a source).`,
+        `Every bridge here is \`bin/obsmon.js bridge\` running the compiled CLI (dist/cli/, \`npm run build\`) with obsmon's node flags (\`${NODE_FLAGS.join(' ')}\`, deploy/node-flags.ts; the splitter too, the plain processes without), default options (no database), except the tsx start-up row, which loads cli/main.ts through tsx as bin/obsmon.js did before the build step (and still does, saying so, when dist/cli/ is missing or older than a source).`,
         `Idle: after ${num(warmMs / 1000)} s at rest (V8's memory-reducing collections of a quiet process's first minute are over), ${config.samples} windows of ${num(windowMs / 1000)} s; CPU from /proc/<pid>/task/*/schedstat (nanoseconds; /proc/<pid>/stat counts 10 ms ticks, coarser than an idle process's use). The plain process is \`node -e "setInterval(() => {}, 2 ** 30)"\` (never wakes), the ticking one \`setInterval(() => {}, 1000)\`, both measured in the same windows: an idle process's CPU is its wake-ups. The idle bridge has one timer, its tick, every 10 s while no node is known (every second once one is: node-down, forget-after and event-age checks, the event-loop lag sample; docs/hot-path.md).`,
         `${FLEET_NODES} nodes: the paced load generator (one connection per node, reports spread evenly over the interval) against the same bridge after the idle windows, ${config.samples} windows of one interval each; the splitter is bench/line-counter.ts under its own copy of the same load, measured in the same windows (CPU of both from schedstat).`,
         `Start-up: ${config.samples} starts each; CPU of the process (all threads) from exec until it answers /healthz.`,

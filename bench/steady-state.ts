@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import { NODE_FLAGS } from '../deploy/node-flags.ts';
 import type { BenchConfig } from './bench-config.ts';
 import { startBridge } from './bridge-process.ts';
 import { LatencyProbe } from './latency-probe.ts';
@@ -189,7 +190,7 @@ export function steadyTable(
       `${config.samples} windows of one interval per size, after one interval of warm-up; each window contains one /metrics scrape, as Prometheus would make at a ${interval} s scrape interval (with \`Accept-Encoding: gzip\`, as Prometheus sends), so the CPU column includes rendering and compressing /metrics once per interval.`,
       `Agents are simulated by one process (bench/push-load.ts) that spreads the reports evenly over the interval, one write per report. Up to ${num(MAX_CONNECTIONS)} nodes each have their own connection, as real agents do; above that nodes share connections (${num(MAX_CONNECTIONS)} connections), because one loopback source address has about 28 000 ephemeral ports and the descriptor limit here is ${num(openFilesLimit())}.`,
       `The bridge runs with \`${CONNECTION_FLAGS.join(' ')}\` because all simulated agents come from 127.0.0.1 (the defaults are 10 000 and 1 024); everything else is default, no database.`,
-      'The bare line splitter row is bench/line-counter.ts under the same load: what the runtime alone costs to take one report per packet on this many connections.',
+      `The bare line splitter row is bench/line-counter.ts under the same load, with the bridge's node flags (\`${NODE_FLAGS.join(' ')}\`, deploy/node-flags.ts, as every bench process of obsmon's): what the runtime alone costs to take one report per packet on this many connections.`,
       `Stream latency: a probe node sends ${PROBES_PER_SECOND} reports a second on its own connection; time from its write to the arrival of the event on an \`/api/v1/stream?node=probe\` subscriber in the benchmark process (same clock). "In next scrape": a scrape started right after a probe report contained the new value; the scrape column is that scrape's full duration.`,
     ],
   };

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { NODE_FLAGS } from '../deploy/node-flags.ts';
 import { freePort } from './free-port.ts';
 
 const BIN = new URL('../bin/obsmon.js', import.meta.url).pathname;
@@ -8,7 +9,7 @@ const READY_TIMEOUT_MS = 60_000;
 const KILL_AFTER_MS = 15_000;
 
 export interface BridgeProcessOptions {
-  /** Flags for node itself, e.g. `--max-old-space-size=160` to prove a memory bound. */
+  /** Flags for node itself after obsmon's own (deploy/node-flags.ts), e.g. `--max-old-space-size=160` to prove a memory bound. */
   readonly nodeFlags?: readonly string[];
   /** Ports to listen on (a bridge restarted on its old ports); free ones by default. */
   readonly ingestPort?: number;
@@ -17,7 +18,7 @@ export interface BridgeProcessOptions {
   readonly onSpawn?: (child: ChildProcess) => void;
 }
 
-/** `obsmon bridge` as a child process on loopback, exactly as an operator starts it, plus its flags. */
+/** `obsmon bridge` as a child process on loopback, exactly as an operator starts it (with obsmon's node flags), plus its flags. */
 export interface BridgeProcess {
   readonly ingestPort: number;
   readonly httpPort: number;
@@ -49,6 +50,7 @@ export async function startBridgeProcess(
     const proc = spawn(
       process.execPath,
       [
+        ...NODE_FLAGS,
         ...(options.nodeFlags ?? []),
         BIN,
         'bridge',

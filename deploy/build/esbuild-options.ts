@@ -14,8 +14,11 @@ export const REPO = new URL('../../', import.meta.url).pathname;
  */
 const REQUIRE_SHIM = `import { createRequire as __obsmonRequire } from 'node:module';\nconst require = __obsmonRequire(import.meta.url);`;
 
-/** ES module bundle for Node.js `nodeMajor` and later; `shebang` for a file run as a program. */
-export function nodeBundleOptions(nodeMajor: number, shebang = false): BuildOptions {
+/**
+ * ES module bundle for Node.js `nodeMajor` and later; `shebangFlags` for a file run as a program: its
+ * shebang starts node with them (deploy/node-flags.ts).
+ */
+export function nodeBundleOptions(nodeMajor: number, shebangFlags?: readonly string[]): BuildOptions {
   return {
     bundle: true,
     platform: 'node',
@@ -24,7 +27,9 @@ export function nodeBundleOptions(nodeMajor: number, shebang = false): BuildOpti
     // Whitespace only: names stay, so a stack trace reads without the source maps (which point positions at the .ts lines).
     minifyWhitespace: true,
     legalComments: 'none',
-    banner: { js: `${shebang ? '#!/usr/bin/env node\n' : ''}${REQUIRE_SHIM}` },
+    banner: {
+      js: `${shebangFlags === undefined ? '' : `${['#!/usr/bin/env -S node', ...shebangFlags].join(' ')}\n`}${REQUIRE_SHIM}`,
+    },
     logLevel: 'warning',
   };
 }

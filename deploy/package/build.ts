@@ -10,6 +10,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { nodeBundleOptions, REPO } from '../build/esbuild-options.ts';
+import { AGENT_NODE_FLAGS } from '../node-flags.ts';
 import { VERSION } from '../../lib/version.ts';
 import { debianFiles } from './debian-files.ts';
 import { BUNDLE_NAME, WINDOWS_SERVICE_ID, winswXml } from './windows-service.ts';
@@ -24,7 +25,7 @@ export const MIN_NODE_MAJOR = 18;
 
 export async function buildAgentBundle(outfile = AGENT_BUNDLE): Promise<void> {
   await build({
-    ...nodeBundleOptions(MIN_NODE_MAJOR, true),
+    ...nodeBundleOptions(MIN_NODE_MAJOR, AGENT_NODE_FLAGS),
     entryPoints: [join(REPO, 'deploy/package/agent-entry.ts')],
     outfile,
     // Installed on its own (no package.json beside it): the version is written in.

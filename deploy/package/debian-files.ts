@@ -1,3 +1,5 @@
+import { AGENT_NODE_FLAGS, flagsText } from '../node-flags.ts';
+
 /** A file of the Debian package: path inside the package tree, content and mode. */
 export interface PackageFile {
   readonly path: string;
@@ -63,8 +65,8 @@ if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 `;
 
 const WRAPPER = `#!/bin/sh
-# The packaged obsmon agent: the single-file bundle on the system's Node.js (>= 18).
-exec node /usr/lib/obsmon/obsmon-agent.mjs "$@"
+# The packaged obsmon agent: the single-file bundle on the system's Node.js (>= 18), with the agent's node flags.
+exec node ${flagsText(AGENT_NODE_FLAGS)} /usr/lib/obsmon/obsmon-agent.mjs "$@"
 `;
 
 export function debianFiles(version: string, checkoutUnit: string, envExample: string): PackageFile[] {

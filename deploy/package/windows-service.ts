@@ -5,6 +5,8 @@
  * WinSW, renamed to obsmon-exporter.exe beside this file, does, and restarts and logs the agent.
  * deploy/windows/install-agent.ps1 sets the site's values (node.exe, the bridge, the account) into it.
  */
+import { AGENT_NODE_FLAGS } from '../node-flags.ts';
+
 export const WINDOWS_SERVICE_ID = 'obsmon-exporter';
 /** The bundle's file name (in dist/ and every install); WinSW's %BASE% is the directory holding obsmon-exporter.exe and this XML. */
 export const BUNDLE_NAME = 'obsmon-agent.mjs';
@@ -29,7 +31,7 @@ export function winswXml(version: string): string {
   <name>obsmon exporter</name>
   <description>obsmon agent ${escapeXml(version)}: reports this machine to an obsmon bridge.</description>
   <executable>${escapeXml(DEFAULT_NODE_EXE)}</executable>
-  <argument>%BASE%\\${BUNDLE_NAME}</argument>
+${AGENT_NODE_FLAGS.map((flag) => `  <argument>${escapeXml(flag)}</argument>\n`).join('')}  <argument>%BASE%\\${BUNDLE_NAME}</argument>
   <argument>exporter</argument>
   <workingdirectory>%BASE%</workingdirectory>
   <env name="OBSMON_SERVER" value="${escapeXml(PLACEHOLDER_SERVER)}"/>

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { loadInventory } from '../../../bridge/state/inventory.ts';
+import { NODE_FLAGS } from '../../../deploy/node-flags.ts';
 
 /*
  * No Docker engine runs here: the compose file is checked by Debian's
@@ -223,7 +224,9 @@ describe('Dockerfile', () => {
   });
 
   test('its entrypoint is the obsmon CLI, compiled in the image; ports and healthcheck match the bridge', () => {
-    expect(dockerfile).toContain('ENTRYPOINT ["node", "bin/obsmon.js"]');
+    expect(dockerfile).toContain(
+      `ENTRYPOINT ${JSON.stringify(['node', ...NODE_FLAGS, 'bin/obsmon.js']).replace(/,/g, ', ')}`,
+    );
     expect(dockerfile).toContain('CMD ["bridge"]');
     expect(obsmonHelp('bridge')).toContain('--http-port');
     expect(dockerfile).toMatch(/^EXPOSE 7070 7080$/m);

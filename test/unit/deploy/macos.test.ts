@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } fro
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { AGENT_NODE_FLAGS, flagsText } from '../../../deploy/node-flags.ts';
 import { buildAgentBundle } from '../../../deploy/package/build.ts';
 import { BUNDLE_NAME } from '../../../deploy/package/windows-service.ts';
 import { freePort } from '../../../testkit/free-port.ts';
@@ -59,7 +60,9 @@ describe('launchd daemon for macOS', () => {
   test('starts the single-file bundle with `exporter` at boot, kept alive, as an unprivileged user', () => {
     expect(plist.Label).toBe('org.obsmon.exporter');
     expect([shell, dashC]).toEqual(['/bin/sh', '-c']);
-    expect(command).toBe(`echo $$ > ${LOG_DIR}/exporter.pid && exec node ${LIB}/${BUNDLE_NAME} exporter`);
+    expect(command).toBe(
+      `echo $$ > ${LOG_DIR}/exporter.pid && exec node ${flagsText(AGENT_NODE_FLAGS)} ${LIB}/${BUNDLE_NAME} exporter`,
+    );
     expect([plist.RunAtLoad, plist.KeepAlive]).toEqual([true, true]);
     expect(plist.UserName).toBe('nobody');
     // node from the Node.js pkg or from Homebrew on Apple silicon.
@@ -149,10 +152,11 @@ describe('launchd daemon for macOS', () => {
         () => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('exporter'),
         20_000,
       );
-      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(1, 3)).toEqual([
-        join(dir, 'lib', BUNDLE_NAME),
-        'exporter',
-      ]);
+      expect(
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+          .split('\0')
+          .slice(1, 3 + AGENT_NODE_FLAGS.length),
+      ).toEqual([...AGENT_NODE_FLAGS, join(dir, 'lib', BUNDLE_NAME), 'exporter']);
       // Running and retrying (its signal handlers are set once it has started): as newsyslog finds it.
       await waitFor(
         'the agent retrying its bridge',

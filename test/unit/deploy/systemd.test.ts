@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { AGENT_NODE_FLAGS, flagsText, NODE_FLAGS } from '../../../deploy/node-flags.ts';
 
 const REPO = new URL('../../../', import.meta.url).pathname;
 const UNITS = ['obsmon-bridge.service', 'obsmon-exporter.service'] as const;
@@ -41,7 +42,9 @@ describe('systemd units in deploy/systemd', () => {
       expect(u.get('Unit')!.get('After')).toEqual(['network-online.target']);
       expect(u.get('Unit')!.get('Wants')).toEqual(['network-online.target']);
       const subcommand = unit === 'obsmon-bridge.service' ? 'bridge' : 'exporter';
-      expect(service.get('ExecStart')).toEqual([`/usr/bin/node /opt/obsmon/bin/obsmon.js ${subcommand}`]);
+      expect(service.get('ExecStart')).toEqual([
+        `/usr/bin/node ${flagsText(subcommand === 'bridge' ? NODE_FLAGS : AGENT_NODE_FLAGS)} /opt/obsmon/bin/obsmon.js ${subcommand}`,
+      ]);
       expect(service.get('EnvironmentFile')).toEqual([`-/etc/obsmon/${subcommand}.env`]);
       expect(service.get('Restart')?.[0]).toMatch(/^(always|on-failure)$/);
       // SIGHUP reloads (bridge) or is logged and ignored (exporter); without a handler it would end the process.

@@ -11,6 +11,7 @@ import {
   winswXml,
 } from '../../../deploy/package/windows-service.ts';
 import { VERSION } from '../../../lib/version.ts';
+import { AGENT_NODE_FLAGS } from '../../../deploy/node-flags.ts';
 
 /*
  * The Windows service as far as a Debian machine can check it: the WinSW definition that
@@ -52,7 +53,11 @@ describe('the WinSW service definition (dist/windows/obsmon-exporter.xml)', () =
     expect(one(service, 'id').text).toBe(WINDOWS_SERVICE_ID);
     expect(one(service, 'executable').text).toBe(DEFAULT_NODE_EXE);
     // One <argument> each: WinSW quotes them, so C:\Program Files\obsmon is one argument.
-    expect(all(service, 'argument').map((a) => a.text)).toEqual([`%BASE%\\${BUNDLE_NAME}`, 'exporter']);
+    expect(all(service, 'argument').map((a) => a.text)).toEqual([
+      ...AGENT_NODE_FLAGS,
+      `%BASE%\\${BUNDLE_NAME}`,
+      'exporter',
+    ]);
     expect(all(service, 'arguments')).toEqual([]);
     expect(one(service, 'startmode').text).toBe('Automatic');
     expect(one(service, 'description').text).toContain(VERSION);
