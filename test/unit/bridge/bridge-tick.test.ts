@@ -92,3 +92,40 @@ test('starts busy when there is something to do already (nodes restored), and re
   vi.advanceTimersByTime(60_000);
   expect(runs).toHaveLength(1);
 });
+
+test('ride(): a run due within a quarter period goes with a wake-up the bridge has anyway; every 10th is the timer’s, for the lag sample', () => {
+  const busy = { value: true };
+  const { tick, runs, lates } = tickWith(busy);
+  // A packet 300 ms before the run is due: too early.
+  vi.advanceTimersByTime(700);
+  tick.ride(Date.now());
+  expect(runs).toHaveLength(0);
+  // 250 ms before: it runs now, and the next is a full period from here.
+  vi.advanceTimersByTime(50);
+  tick.ride(Date.now());
+  expect(runs).toHaveLength(1);
+  expect(lates).toEqual([]);
+  vi.advanceTimersByTime(999);
+  expect(runs).toHaveLength(1);
+  // A steady fleet's packets every 100 ms: the timer fires on its own only for every tenth run; the
+  // runs stay between three quarters of a period and a period apart.
+  const first = runs.length;
+  for (let i = 0; i < 400; i += 1) {
+    vi.advanceTimersByTime(100);
+    tick.ride(Date.now());
+  }
+  const steady = runs.slice(first - 1);
+  const gaps = steady.slice(1).map((t, i) => t - steady[i]!);
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(750);
+  expect(Math.max(...gaps)).toBeLessThanOrEqual(1000);
+  expect(lates.length).toBeGreaterThan(0);
+  expect(steady.length - 1).toBeGreaterThanOrEqual(10 * lates.length - 1);
+  expect(vi.getTimerCount()).toBe(1);
+  // No packets: back to the timer, every busyMs.
+  const before = runs.length;
+  vi.advanceTimersByTime(5_000);
+  expect(runs.length - before).toBe(5);
+  tick.stop();
+  tick.ride(Date.now() + 10_000);
+  expect(runs.length - before).toBe(5);
+});
