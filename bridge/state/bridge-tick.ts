@@ -12,10 +12,14 @@ export interface BridgeTickOptions {
   readonly late?: (lateMs: number) => void;
 }
 
-/** A run may ride on a wake-up the bridge has anyway (a report) this much of a period before it is due. */
-const RIDE_EARLY = 0.25;
-/** After this many runs in a row on other wake-ups the timer fires again, for its lag sample. */
-const MAX_RIDES = 9;
+/** A period with more than this many packets (ride() calls) counts as steady: the next runs ride on them. */
+const STEADY_PACKETS = 4;
+/**
+ * While riding, the timer only guards, every this many periods: it samples the lag and, should the
+ * packets stop, takes the runs back. Moving a Node.js timer later does not move the wake-up it had
+ * armed (the list keeps its expiry), so a guard that is never moved is the only timer that does not wake.
+ */
+const GUARD_PERIODS = 5;
 
 /**
  * The one timer of an idle bridge. An idle process's CPU is its wake-ups (bench/runtime-cost.ts: one
@@ -23,16 +27,26 @@ const MAX_RIDES = 9;
  * which comes every busyMs while there is something to do and every idleMs when nothing can change by
  * time (no node known: nothing goes stale, down or forgotten). `wake()` brings it back to busyMs at
  * once when that changes (a node appears). Unref'd: it never keeps the process alive.
+ *
+ * Under a steady fleet the process wakes for packets anyway (docs/benchmarks.md, the LAMOST fleet), so
+ * once a period has brought more than STEADY_PACKETS of them the runs ride on packets (`ride()`: the first packet
+ * a period after the last run) and the timer, armed once for GUARD_PERIODS periods, only guards: one
+ * wake-up of its own every 5 s instead of every second. If the packets thin out, the runs go back to
+ * the timer; if they stop, the guard takes over, so a run comes at most GUARD_PERIODS periods late
+ * (only the events of nodes going down by time wait for it: the API and /metrics judge liveness when read).
  */
 export class BridgeTick {
   private timer: NodeJS.Timeout | undefined;
   private periodMs = 0;
   private due = 0;
-  /** `due` on the wall clock (Date.now()), which ride() is given: the caller has read it already. */
-  private dueWall = 0;
-  private rides = 0;
   private stopped = false;
   private running = false;
+  /** The runs ride on packets; the timer is the guard. */
+  private riding = false;
+  /** Date.now() of the last run, and the packets seen since. */
+  private lastRunWall = 0;
+  private packets = 0;
+  private lastPacketWall = 0;
 
   constructor(private readonly options: BridgeTickOptions) {
     this.arm(performance.now(), options.busy() ? options.busyMs : options.idleMs);
@@ -51,18 +65,20 @@ export class BridgeTick {
     this.arm(performance.now(), this.options.busyMs);
   }
 
-  /**
-   * The process is awake anyway (an agent's packet, read at `nowMs` = Date.now()): run now if the tick
-   * is due within a quarter of its period, and re-arm, so a fleet's steady reports carry the tick and
-   * the timer's own wake-up (what the splitter does not pay) seldom comes. Every MAX_RIDES + 1-th run
-   * is still the timer's, so the event-loop lag keeps being sampled (every 10 s under a steady fleet).
-   */
+  /** An agent's packet arrived at `nowMs` (Date.now(), which the caller has read): the process is awake anyway. */
   ride(nowMs: number): void {
-    if (nowMs < this.dueWall - this.periodMs * RIDE_EARLY || this.rides >= MAX_RIDES) return;
-    if (this.stopped || this.running) return;
-    this.rides += 1;
+    this.packets += 1;
+    this.lastPacketWall = nowMs;
+    if (!this.riding || this.running || this.stopped || nowMs - this.lastRunWall < this.periodMs) return;
+    if (this.packets > STEADY_PACKETS) {
+      this.run(nowMs);
+      return;
+    }
+    // Thinned out: this run is due, the next ones are the timer's again.
+    this.riding = false;
     clearTimeout(this.timer);
-    this.runAndArm(performance.now());
+    this.run(nowMs);
+    if (!this.stopped) this.arm(performance.now(), this.nextPeriod());
   }
 
   stop(): void {
@@ -71,28 +87,41 @@ export class BridgeTick {
     this.timer = undefined;
   }
 
-  private arm(now: number, periodMs: number): void {
+  private arm(now: number, periodMs: number, timerMs = periodMs): void {
     this.periodMs = periodMs;
-    this.due = now + periodMs;
-    this.dueWall = Date.now() + periodMs;
-    this.timer = setTimeout(this.fire, periodMs);
+    this.due = now + timerMs;
+    this.timer = setTimeout(this.fire, Math.max(0, timerMs));
     this.timer.unref();
   }
 
   private readonly fire = (): void => {
     const now = performance.now();
-    this.rides = 0;
+    const wall = Date.now();
     this.options.late?.(now - this.due);
-    this.runAndArm(now);
+    const period = this.periodMs;
+    // A guard that finds a ride ran within the period has nothing to run; it goes on guarding while the
+    // packets still come (one within the last quarter period), else the timer takes the runs back.
+    const ran = this.riding && wall - this.lastRunWall < period;
+    const steady = this.riding ? wall - this.lastPacketWall <= period / 4 : this.packets > STEADY_PACKETS;
+    if (!ran) this.run(wall);
+    if (this.stopped) return;
+    const next = this.nextPeriod();
+    this.riding = steady && next === this.options.busyMs;
+    this.arm(now, next, this.riding ? next * GUARD_PERIODS : next);
   };
 
-  private runAndArm(now: number): void {
+  private nextPeriod(): number {
+    return this.options.busy() ? this.options.busyMs : this.options.idleMs;
+  }
+
+  private run(wall: number): void {
+    this.lastRunWall = wall;
+    this.packets = 0;
     this.running = true;
     try {
       this.options.run();
     } finally {
       this.running = false;
     }
-    if (!this.stopped) this.arm(now, this.options.busy() ? this.options.busyMs : this.options.idleMs);
   }
 }

@@ -93,39 +93,66 @@ test('starts busy when there is something to do already (nodes restored), and re
   expect(runs).toHaveLength(1);
 });
 
-test('ride(): a run due within a quarter period goes with a wake-up the bridge has anyway; every 10th is the timer’s, for the lag sample', () => {
+test('ride(): under steady packets the runs ride on them, a period apart, and the timer wakes only every 5 s; when they stop, it takes over', () => {
   const busy = { value: true };
   const { tick, runs, lates } = tickWith(busy);
-  // A packet 300 ms before the run is due: too early.
-  vi.advanceTimersByTime(700);
-  tick.ride(Date.now());
-  expect(runs).toHaveLength(0);
-  // 250 ms before: it runs now, and the next is a full period from here.
-  vi.advanceTimersByTime(50);
-  tick.ride(Date.now());
+  const packets = (ms: number, every: number) => {
+    for (let t = 0; t < ms; t += every) {
+      vi.advanceTimersByTime(every);
+      tick.ride(Date.now());
+    }
+  };
+  // The first period brings 10 packets: from its run on, runs ride on packets.
+  packets(1000, 100);
   expect(runs).toHaveLength(1);
-  expect(lates).toEqual([]);
-  vi.advanceTimersByTime(999);
-  expect(runs).toHaveLength(1);
-  // A steady fleet's packets every 100 ms: the timer fires on its own only for every tenth run; the
-  // runs stay between three quarters of a period and a period apart.
-  const first = runs.length;
-  for (let i = 0; i < 400; i += 1) {
+  expect(lates).toHaveLength(1);
+  const first = runs.length - 1;
+  packets(20_000, 100);
+  const riding = runs.slice(first);
+  const gaps = riding.slice(1).map((t, i) => t - riding[i]!);
+  expect(riding.length).toBeGreaterThanOrEqual(19);
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1000);
+  expect(Math.max(...gaps)).toBeLessThanOrEqual(1100);
+  // The guard's own wake-ups (its lag samples): every 5 s, not every second.
+  expect(lates.length - 1).toBe(4);
+  expect(vi.getTimerCount()).toBe(1);
+  // The packets stop: the guard runs within 5 s, then the timer every second again.
+  const stoppedAt = performance.now();
+  const before = runs.length;
+  vi.advanceTimersByTime(5_000);
+  expect(runs.length - before).toBeGreaterThanOrEqual(1);
+  expect(runs[before]! - stoppedAt).toBeLessThanOrEqual(5_000);
+  const back = runs.length;
+  vi.advanceTimersByTime(3_000);
+  expect(runs.length - back).toBe(3);
+  tick.stop();
+  tick.ride(Date.now());
+  expect(runs.length - back).toBe(3);
+});
+
+test('ride(): packets fewer than 5 a period leave the runs to the timer, every second', () => {
+  const busy = { value: true };
+  const { tick, runs, lates } = tickWith(busy);
+  for (let t = 0; t < 10_000; t += 250) {
+    vi.advanceTimersByTime(250);
+    tick.ride(Date.now());
+  }
+  expect(runs).toHaveLength(10);
+  expect(lates).toHaveLength(10);
+  // A fleet that thins out while riding goes back to the timer at its next run.
+  for (let t = 0; t < 3_000; t += 100) {
     vi.advanceTimersByTime(100);
     tick.ride(Date.now());
   }
-  const steady = runs.slice(first - 1);
-  const gaps = steady.slice(1).map((t, i) => t - steady[i]!);
-  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(750);
+  const thinnedAt = runs.length;
+  for (let t = 0; t < 5_000; t += 500) {
+    vi.advanceTimersByTime(500);
+    tick.ride(Date.now());
+  }
+  const gaps = runs
+    .slice(thinnedAt - 1)
+    .map((t, i, all) => (i === 0 ? 0 : t - all[i - 1]!))
+    .slice(1);
   expect(Math.max(...gaps)).toBeLessThanOrEqual(1000);
-  expect(lates.length).toBeGreaterThan(0);
-  expect(steady.length - 1).toBeGreaterThanOrEqual(10 * lates.length - 1);
-  expect(vi.getTimerCount()).toBe(1);
-  // No packets: back to the timer, every busyMs.
-  const before = runs.length;
-  vi.advanceTimersByTime(5_000);
-  expect(runs.length - before).toBe(5);
   tick.stop();
-  tick.ride(Date.now() + 10_000);
-  expect(runs.length - before).toBe(5);
 });
