@@ -92,8 +92,9 @@ the code. Measured reasons, per target:
   read, two epoll_pwait, no write) and, since 2026-12-02, one timer wake-up every 5 s instead of every
   second; what is left above the splitter is its own per-report JavaScript run cold (about 0.2 ms of
   main-thread CPU per report against about 3 µs warm in process) and V8 still tiering that code up in
-  the first minutes (item 9). Best figure by hand (same windows, load average 8–9): 1.42× median
-  (1.27–1.76) against 1.53× (1.38–1.97) before; the ratio moves with the machine's load. **RSS ≤ 60 MB**:
+  the first minutes (item 9). Best figures by hand (old and new in the same windows, two runs,
+  load average 8–12): 1.42× and 1.48× median (1.20–1.99) against 1.53× and 1.62× (1.38–2.15)
+  before; the ratio moves with the machine's load by more than that. **RSS ≤ 60 MB**:
   of an idle bridge's ~62 MB, about 43 MB are pages of the Node.js executable (file-backed; a plain
   idle Node.js process maps 34 MB of them and 6 MB of its own), the rest its heap (about 15 MB: the
   code and data of express, prom-client, zod and yaml) and buffers.
@@ -173,7 +174,8 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
    own wake-up under a steady fleet (it rides on packets; a guard timer every 5 s; strace: 20 → 4
    timer wake-ups in 20 s). A/B, 10 windows of 20 s after 60 s under load: bridge 0.787 % → 0.724 %
    of a core (medians; 0.726–0.951 → 0.649–0.861, lower in 8 of 10 windows), 1.53× → 1.42× the
-   splitter (0.528 %, 0.369–0.577, in the same windows). What is left is the per-report code itself,
+   splitter (0.528 %, 0.369–0.577, in the same windows); a second run of 12 windows (load 8.5–12):
+   0.904 % → 0.778 % (0.648–1.361 → 0.627–0.979), 1.62× → 1.48×. What is left is the per-report code itself,
    run cold: about 0.2 ms of main-thread CPU per report above the splitter, against about 3 µs for
    the same work warm in process (the breakdown table), i.e. cache and TLB misses of a process that
    wakes ten times a second on a busy 2-core machine; fewer and smaller functions on the path, not
