@@ -94,8 +94,13 @@ the code. Measured reasons, per target:
   V8's collections of a 200 MB heap.
 - **Storage writer ≤ 1.5 CPU-µs per point**: item 8 below (a burst goes through the disk spool as
   strings; bytes instead of strings is the next step).
-- **100 nodes at ≤ 1.5× the splitter**: about a third of the bridge's CPU there is V8's worker
-  threads (compilation, GC helpers), the rest its main thread per packet (item 9). **RSS ≤ 60 MB**:
+- **100 nodes at ≤ 1.5× the splitter**: the bridge makes the splitter's syscalls per report (one
+  read, two epoll_pwait, no write) and, since 2026-12-02, one timer wake-up every 5 s instead of every
+  second; what is left above the splitter is its own per-report JavaScript run cold (about 0.2 ms of
+  main-thread CPU per report against about 3 µs warm in process) and V8 still tiering that code up in
+  the first minutes (item 9). Best figures by hand (old and new in the same windows, two runs,
+  load average 8–12): 1.42× and 1.48× median (1.20–1.99) against 1.53× and 1.62× (1.38–2.15)
+  before; the ratio moves with the machine's load by more than that. **RSS ≤ 60 MB**:
   of an idle bridge's ~62 MB, about 43 MB are pages of the Node.js executable (file-backed; a plain
   idle Node.js process maps 34 MB of them and 6 MB of its own), the rest its heap (about 15 MB: the
   code and data of express, prom-client, zod and yaml) and buffers. The 1 MB semi-space changes
@@ -159,14 +164,33 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
    enough to be promoted), so what is left per point is those copies and their garbage. The next step
    is bytes instead of strings: each line copied once into a batch buffer at write(), the spool
    appending and reading those bytes, the drain sending byte ranges of a segment.
-9. **The LAMOST fleet against the splitter** ("Bridge at rest": 100 nodes at 10 s): timers are no
-   longer in it (one tick a second, the slow-sender check included; bridge/state/bridge-tick.ts).
-   Measured by hand (schedstat per thread, 10 s windows): about a third of the bridge's CPU there is
-   V8's worker threads (background compilation and GC helpers), the rest its main thread, about
-   0.8 ms per report including the wake-up; \`--single-threaded\` and \`--single-threaded-gc\` made no
-   difference above the noise. The turn budget used to arm a \`setImmediate\` per packet (an extra
-   pass of the event loop per read: 218 epoll_pwait for 99 reads in 10 s under strace); it now arms
-   one only once a window has taken 64 lines or a connection waits.
+9. **The LAMOST fleet against the splitter** ("Bridge at rest": 100 nodes at 10 s). Measured by
+   hand on 2026-12-02 (old and new bridge and the splitter under their own copies of the load in the
+   same windows, CPU per thread from schedstat, load average 8–20): the syscalls per report are the
+   splitter's (strace -f, 30 s: 310 reads each, 669 against 617 epoll_pwait, no write); the bridge
+   had 20 timer wake-ups in 20 s more (its 1 s tick), 263 against 114 futex (V8's worker threads
+   woken for compilation and GC) and 184 against 16 mprotect (code pages written by the compiler).
+   perf (cpu-clock at 20 kHz, \`--perf-basic-prof\`) put the bridge's own per-report JavaScript at
+   about a fifth of its samples (LineHandler.handle about 13 %: parseLine 3, NodeTable.accept 3, the
+   sinks 2, prom-client's inc() 0.5; framing and the budgets the rest), the tick's run at 7 % (the
+   node-down sweep and the event log's reconcile walking all 100 nodes every second, the health
+   watch's four awaits), the socket idle timer's refresh per read at 2.7 %, and TurboFan on the worker
+   threads at about 20 % in the second minute (\`--trace-opt\`: still about five functions compiled
+   per 25 s at 2.5 min, 2–50 ms each; code run 10 times a second reaches its tier-up budget slowly, and
+   most of the per-report path still ran as Sparkplug code with generic inline caches). Removed: the
+   socket timer (\`--idle-timeout\` is checked by the tick's sweep), the walks (each skips until the
+   earliest node can be down), the awaits without an output, the counters' objects, and the tick's
+   own wake-up under a steady fleet (it rides on packets; a guard timer every 5 s; strace: 20 → 4
+   timer wake-ups in 20 s). A/B, 10 windows of 20 s after 60 s under load: bridge 0.787 % → 0.724 %
+   of a core (medians; 0.726–0.951 → 0.649–0.861, lower in 8 of 10 windows), 1.53× → 1.42× the
+   splitter (0.528 %, 0.369–0.577, in the same windows); a second run of 12 windows (load 8.5–12):
+   0.904 % → 0.778 % (0.648–1.361 → 0.627–0.979), 1.62× → 1.48×. What is left is the per-report code itself,
+   run cold: about 0.2 ms of main-thread CPU per report above the splitter, against about 3 µs for
+   the same work warm in process (the breakdown table), i.e. cache and TLB misses of a process that
+   wakes ten times a second on a busy 2-core machine; fewer and smaller functions on the path, not
+   fewer operations, would lower it. \`--single-threaded\` and \`--single-threaded-gc\` made no
+   difference above the noise. The turn budget arms its \`setImmediate\` only once a window has taken
+   64 lines or a connection waits (it used to arm one per packet: 218 epoll_pwait for 99 reads in 10 s).
 
 ## Profiling notes (measured on 2026-11-23 while writing bench/, not regenerated by the run)
 

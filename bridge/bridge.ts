@@ -217,7 +217,11 @@ export async function startBridge(
   const ingest = new IngestServer(
     lines,
     metrics,
-    { ...ingestOptions(options), durable: () => store.durable(), sweepTick: { wake: () => tick.wake() } },
+    {
+      ...ingestOptions(options),
+      durable: () => store.durable(),
+      sweepTick: { wake: () => tick.wake(), ride: (nowMs) => tick.ride(nowMs) },
+    },
     log.child('ingest'),
   );
   // Every periodic task, on one timer (each wake-up is an idle bridge's cost): node down by time (also

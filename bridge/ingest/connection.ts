@@ -21,6 +21,13 @@ export interface ConnectionOptions {
   readonly authTimeoutMs: number;
   /** Resolves when everything accepted so far is stored or spooled; PONG waits for it. */
   readonly durable?: () => Promise<void>;
+  /**
+   * The bridge's tick (bridge/state/bridge-tick.ts) runs IngestServer.sweep instead of the server's
+   * own 1 s timer (one wake-up a second fewer): woken when the first connection opens, so it runs
+   * every second, and given each packet's arrival (`ride`), so a due run goes with it rather than
+   * with a wake-up of its own.
+   */
+  readonly sweepTick?: { wake(): void; ride?(nowMs: number): void };
 }
 
 // An agent that never reads must not make the bridge buffer replies for it.
@@ -38,9 +45,6 @@ const A = 0x41;
 const CONNECTION = Symbol('obsmon.connection');
 type OwnedSocket = Socket & { [CONNECTION]: AgentConnection };
 const connectionOf = (socket: Socket) => (socket as OwnedSocket)[CONNECTION];
-function onTimeout(this: Socket): void {
-  connectionOf(this).close('idle');
-}
 function onData(this: Socket, chunk: Buffer): void {
   connectionOf(this).data(chunk);
 }
@@ -84,7 +88,7 @@ export class AgentConnection implements LineSink, TurnWaiter {
   /** Complete lines that arrived after the bridge decided to close: counted with the held ones. */
   private lostAfterClose = 0;
   private peerEnded = false;
-  private lastDataAt = Date.now();
+  private lastData = Date.now();
   closeReason: CloseReason = 'peer';
   /** When the current unfinished line started (ms), or undefined between lines. */
   partialSince: number | undefined;
@@ -103,15 +107,16 @@ export class AgentConnection implements LineSink, TurnWaiter {
   ) {
     this.source = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.splitter = new LineSplitter(options.maxLineBytes);
-    this.budget = new LineBudget(options.maxLinesPerSecond, this.lastDataAt);
+    this.budget = new LineBudget(options.maxLinesPerSecond, this.lastData);
     this.grant = certificateGrant;
 
     socket.setNoDelay(true);
-    socket.setTimeout(options.idleTimeoutMs);
+    // No socket.setTimeout: Node refreshes that timer on every read (a call into libuv for the time and
+    // a move in the timer list per packet); IngestServer.sweep closes idle connections from lastDataAt
+    // instead, once a second from the bridge's tick, which runs anyway while an agent is connected.
     // The socket's listeners are shared functions that find the connection on the socket: a closure
     // each (and the context they would share) is a few hundred bytes per connection.
     (socket as OwnedSocket)[CONNECTION] = this;
-    socket.on('timeout', onTimeout);
     if (options.auth === 'required' && certificateGrant === undefined) {
       // A silent connection must not hold a slot until --idle-timeout (docs/security.md).
       this.authTimer = setTimeout(() => {
@@ -130,8 +135,10 @@ export class AgentConnection implements LineSink, TurnWaiter {
 
   /** Socket `data`: frame the chunk. */
   data(chunk: Buffer): void {
-    this.lastDataAt = Date.now();
-    this.feed(chunk, 0, this.lastDataAt);
+    const now = Date.now();
+    this.lastData = now;
+    this.feed(chunk, 0, now);
+    this.options.sweepTick?.ride?.(now);
   }
 
   /**
@@ -157,6 +164,14 @@ export class AgentConnection implements LineSink, TurnWaiter {
     if (this.closing) this.discardHeld();
   }
 
+  /**
+   * When the agent last sent anything (ms, Date.now()): --idle-timeout counts from here, also while
+   * the connection is paused for a budget (as a socket timeout would: nothing is read meanwhile).
+   */
+  get lastDataAt(): number {
+    return this.lastData;
+  }
+
   /** Paused for a line budget: not the agent's fault if its line stays unfinished meanwhile. */
   get paused(): boolean {
     return this.held !== undefined;
@@ -176,10 +191,10 @@ export class AgentConnection implements LineSink, TurnWaiter {
     // Read it (without handling it: line() counts it) until the line is quiet, so every line that will
     // not be handled is counted, then close. Bounded: an agent still sending is cut off after a second.
     this.socket.resume();
-    this.lastDataAt = Date.now();
+    this.lastData = Date.now();
     const deadline = Date.now() + CLOSE_COUNT_MAX_MS;
     const check = setInterval(() => {
-      if (!this.socket.destroyed && Date.now() - this.lastDataAt < DRAIN_QUIET_MS && Date.now() < deadline) return;
+      if (!this.socket.destroyed && Date.now() - this.lastData < DRAIN_QUIET_MS && Date.now() < deadline) return;
       clearInterval(check);
       this.socket.destroy();
     }, DRAIN_QUIET_MS / 4);
@@ -199,11 +214,11 @@ export class AgentConnection implements LineSink, TurnWaiter {
     if (this.held !== undefined && this.resumeTimer !== undefined) this.release();
     else if (this.held === undefined && !this.peerEnded) this.socket.resume();
     // Give what is in flight one quiet period to arrive.
-    this.lastDataAt = Date.now();
+    this.lastData = Date.now();
     return new Promise((resolve) => {
       const deadline = Date.now() + graceMs;
       const check = setInterval(() => {
-        const quiet = this.held === undefined && (this.peerEnded || Date.now() - this.lastDataAt >= DRAIN_QUIET_MS);
+        const quiet = this.held === undefined && (this.peerEnded || Date.now() - this.lastData >= DRAIN_QUIET_MS);
         if (!this.socket.destroyed && !quiet && Date.now() < deadline) return;
         clearInterval(check);
         if (!quiet && !this.socket.destroyed) {

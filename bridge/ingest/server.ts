@@ -21,11 +21,6 @@ export interface IngestServerOptions extends ConnectionOptions {
   /** At shutdown, how long to read what connected agents already sent, ms. */
   readonly shutdownGraceMs: number;
   readonly sources: SourceFilter;
-  /**
-   * The bridge's tick (bridge/state/bridge-tick.ts) runs `sweep()` instead of this server's own 1 s
-   * timer (one wake-up a second fewer); told when the first connection opens, so it runs every second.
-   */
-  readonly sweepTick?: { wake(): void };
 }
 
 type Refusal = 'max_connections' | 'max_per_source' | 'source_not_allowed' | 'max_unauthenticated';
@@ -40,7 +35,7 @@ interface Slot {
 /**
  * The agents' listeners (plain TCP, and TLS when configured): admission at accept — allowlist,
  * total, per-source and unauthenticated-per-source limits, before any TLS byte is read — then one
- * AgentConnection per socket; a 1 s sweep closes slow senders.
+ * AgentConnection per socket; a 1 s sweep closes idle connections and slow senders.
  */
 export class IngestServer {
   private readonly servers: Server[] = [];
@@ -232,10 +227,20 @@ export class IngestServer {
     });
   }
 
-  /** Close connections whose unfinished line is older than lineTimeoutMs; every second while any is open. */
+  /**
+   * Every second while any connection is open: close those silent for longer than idleTimeoutMs
+   * (instead of a socket timeout, which Node re-arms on every read) and those whose unfinished line is
+   * older than lineTimeoutMs.
+   */
   sweep(): void {
-    const cutoff = Date.now() - this.options.lineTimeoutMs;
+    const now = Date.now();
+    const cutoff = now - this.options.lineTimeoutMs;
+    const idleBefore = now - this.options.idleTimeoutMs;
     for (const c of this.connections) {
+      if (c.lastDataAt < idleBefore) {
+        c.close('idle');
+        continue;
+      }
       if (c.partialSince !== undefined && c.partialSince < cutoff && !c.paused) {
         this.refusals.warn(
           'slow',

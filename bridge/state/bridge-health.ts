@@ -12,10 +12,20 @@ const WATCHED: ReadonlyArray<{
   readonly spool: BridgeComponent;
   readonly prefix: string;
   readonly what: string;
+  /** `${prefix}_storage_up`, named once: watching() asks every tick. */
+  readonly up: string;
 }> = [
-  { storage: 'storage', spool: 'spool', prefix: 'obsmon_bridge', what: 'InfluxDB' },
-  { storage: 'remote_storage', spool: 'remote_spool', prefix: 'obsmon_bridge_remote', what: 'remote write' },
+  { storage: 'storage', spool: 'spool', prefix: 'obsmon_bridge', what: 'InfluxDB', up: 'obsmon_bridge_storage_up' },
+  {
+    storage: 'remote_storage',
+    spool: 'remote_spool',
+    prefix: 'obsmon_bridge_remote',
+    what: 'remote write',
+    up: 'obsmon_bridge_remote_storage_up',
+  },
 ];
+
+const CHECKED: Promise<void> = Promise.resolve();
 
 async function values(registry: Registry, name: string): Promise<number[] | undefined> {
   const metric = registry.getSingleMetric(name);
@@ -38,12 +48,17 @@ export class BridgeHealthWatch {
 
   /** Whether any output is configured (its metrics registered): without one, check() has nothing to read. */
   watching(): boolean {
-    return WATCHED.some((w) => this.registry.getSingleMetric(`${w.prefix}_storage_up`) !== undefined);
+    return WATCHED.some((w) => this.registry.getSingleMetric(w.up) !== undefined);
   }
 
-  async check(): Promise<void> {
+  /** Every tick: without a configured output nothing is read and no promise is made (an idle or database-less bridge). */
+  check(): Promise<void> {
+    return this.watching() ? this.read() : CHECKED;
+  }
+
+  private async read(): Promise<void> {
     for (const w of WATCHED) {
-      const up = await values(this.registry, `${w.prefix}_storage_up`);
+      const up = await values(this.registry, w.up);
       if (up !== undefined && up.length > 0) {
         const ok = up[0] === 1;
         this.sink.bridge(

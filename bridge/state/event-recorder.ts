@@ -15,6 +15,11 @@ export class EventRecorder {
   private readonly metrics = new Map<string, Map<string, string>>();
   /** node -> last recorded 'up' / 'down'. */
   private readonly nodes = new Map<string, string>();
+  /** Nodes recorded 'down': while there is none, reconcile can only find nodes gone down by time. */
+  private downCount = 0;
+  /** As StatusTracker.sweep: the table's generation at the last full reconcile, and the earliest time a node recorded up can be down. */
+  private reconciledGeneration = -1;
+  private nextDownAt = -Infinity;
   private readonly components = new Map<BridgeComponent, string>();
   /** node -> 'on' while the log says a maintenance window is open for it. */
   private readonly windows = new Map<string, 'on' | 'off'>();
@@ -31,7 +36,7 @@ export class EventRecorder {
   ) {
     for (const e of history.all()) {
       if (e.kind === 'node' && e.node !== null) {
-        this.nodes.set(e.node, e.to);
+        this.setNode(e.node, e.to);
         if (e.to === 'down') this.metrics.delete(e.node);
       } else if (e.kind === 'threshold' && e.node !== null && e.metric !== null) {
         this.seriesOf(e.node).set(e.metric, e.to);
@@ -78,21 +83,45 @@ export class EventRecorder {
   reconcile(): void {
     const nowMs = this.now();
     const prune = this.nodes.size > this.maxRemembered;
+    // A healthy fleet (every node recorded up, none gone since the last look) skips the loop until
+    // the earliest of them can be down: what a report changes only moves that time later.
+    const settled =
+      this.downCount === 0 && !prune && this.table.generation === this.reconciledGeneration && nowMs <= this.nextDownAt;
+    if (!settled) this.reconcileNodes(nowMs, prune);
+    if (this.metrics.size > this.maxRemembered)
+      for (const name of this.metrics.keys()) if (this.table.get(name) === undefined) this.metrics.delete(name);
+    if (this.maintenance !== undefined) this.reconcileMaintenance(nowMs, this.maintenance);
+  }
+
+  private reconcileNodes(nowMs: number, prune: boolean): void {
+    this.reconciledGeneration = this.table.generation;
+    let nextDownAt = Infinity;
     for (const [name, last] of this.nodes) {
       const node = this.table.get(name);
       if (node === undefined) {
         // Kept while the bound allows: a node missing from the table after a restart (forgotten, or
         // not yet saved) that reports again has its "up" recorded.
-        if (prune) this.nodes.delete(name);
+        if (prune) this.deleteNode(name);
         continue;
       }
       const state = isUp(node, nowMs, this.downAfterMs) ? 'up' : 'down';
       if (state !== last)
         this.nodeChange(name, state, state === 'up' ? (node.lastReceivedAt ?? nowMs) / 1000 : nowMs / 1000);
+      if (state === 'up') nextDownAt = Math.min(nextDownAt, node.lastReceivedAt! + this.downAfterMs);
     }
-    if (this.metrics.size > this.maxRemembered)
-      for (const name of this.metrics.keys()) if (this.table.get(name) === undefined) this.metrics.delete(name);
-    if (this.maintenance !== undefined) this.reconcileMaintenance(nowMs, this.maintenance);
+    this.nextDownAt = nextDownAt;
+  }
+
+  private setNode(name: string, to: string): void {
+    const last = this.nodes.get(name);
+    if (last === 'down') this.downCount -= 1;
+    if (to === 'down') this.downCount += 1;
+    this.nodes.set(name, to);
+  }
+
+  private deleteNode(name: string): void {
+    if (this.nodes.get(name) === 'down') this.downCount -= 1;
+    this.nodes.delete(name);
   }
 
   /** Windows open and close by time (or by the API, or a reload): each node's change is one event. */
@@ -151,10 +180,13 @@ export class EventRecorder {
   private nodeChange(name: string, to: 'up' | 'down', time: number): void {
     const last = this.nodes.get(name);
     if (last === to) return;
-    this.nodes.set(name, to);
+    this.setNode(name, to);
     // A node coming back starts its metrics from "ok", as the tracker does.
     if (to === 'down') this.metrics.delete(name);
     const node = this.table.get(name);
+    // Recorded up: reconcile must look again by the time it can be down.
+    if (to === 'up')
+      this.nextDownAt = Math.min(this.nextDownAt, (node?.lastReceivedAt ?? -Infinity) + this.downAfterMs);
     this.history.record({
       time,
       kind: 'node',

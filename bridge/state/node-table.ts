@@ -100,6 +100,7 @@ export type RestoreOutcome =
  */
 export class NodeTable {
   private readonly byName = new Map<string, NodeState>();
+  private changes = 0;
   /** Told when a node enters the table (not per report): the bridge's tick wakes (bridge/state/bridge-tick.ts). */
   onNodeAdded: (() => void) | undefined;
 
@@ -114,6 +115,16 @@ export class NodeTable {
 
   get size(): number {
     return this.byName.size;
+  }
+
+  /**
+   * Bumped whenever a node enters or leaves the table (or is replaced by a reload), or a report moves
+   * a node's lastReceivedAt back (the bridge's clock stepped back). While it stands still, a node's
+   * time of going down (lastReceivedAt + down-after) only moves later, so a periodic down check may
+   * skip every node until the earliest such time it computed (StatusTracker, EventRecorder).
+   */
+  get generation(): number {
+    return this.changes;
   }
 
   nodes(): IterableIterator<NodeState> {
@@ -134,6 +145,7 @@ export class NodeTable {
       if (this.byName.size >= this.limits.maxNodes) return { ok: false, reason: 'too_many_nodes' };
       node = newNode(report.node, this.inventory.get(report.node));
       this.byName.set(report.node, node);
+      this.changes += 1;
       this.onNodeAdded?.();
     }
     // A clock running ahead would hide every later correct report behind "newest wins": use the
@@ -145,6 +157,7 @@ export class NodeTable {
       node.lastTimestamp = timestamp;
       node.clockSkewSeconds = report.timestamp - nowSeconds;
     }
+    if (node.lastReceivedAt !== undefined && nowMs < node.lastReceivedAt) this.changes += 1;
     node.lastReceivedAt = nowMs;
     node.agent = agent;
     const judge = this.judge(node);
@@ -214,6 +227,7 @@ export class NodeTable {
   replaceInventory(next: ReadonlyMap<string, InventoryEntry>): void {
     const previous = this.inventory;
     this.inventory = next;
+    this.changes += 1;
     for (const name of previous.keys()) {
       const node = this.byName.get(name);
       if (next.has(name) || node === undefined) continue;
@@ -252,6 +266,7 @@ export class NodeTable {
    * group and critical come from the inventory, not the file. Series beyond the limits are dropped.
    */
   restore(saved: SavedNode): RestoreOutcome {
+    this.changes += 1;
     let node = this.byName.get(saved.name);
     if (node === undefined) {
       if (this.limits.enforceInventory) return { ok: false, reason: 'unknown_node' };
@@ -298,6 +313,7 @@ export class NodeTable {
       if (node.inInventory) continue;
       if (node.lastReceivedAt !== undefined && nowMs - node.lastReceivedAt > forgetAfterMs) {
         this.byName.delete(name);
+        this.changes += 1;
         removed += 1;
       }
     }

@@ -28,6 +28,13 @@ const NO_CHANGES: readonly StatusChange[] = Object.freeze([]);
 export class StatusTracker {
   /** node -> its track; bounded by the table's limits (series per node, nodes), pruned with it by sweep. */
   private readonly nodes = new Map<string, NodeTrack>();
+  /**
+   * The table's generation at the last full sweep, and the earliest time (ms) a node then up could be
+   * found down: until then, with the table's membership unchanged, a sweep has nothing to find
+   * (a report only moves a node's time of going down later; one coming back is announced by onReport).
+   */
+  private sweptGeneration = -1;
+  private nextDownAt = -Infinity;
 
   constructor(
     private readonly table: NodeTable,
@@ -45,12 +52,16 @@ export class StatusTracker {
     if (slots === undefined && node === undefined) return NO_CHANGES;
     let changes: StatusChange[] | undefined;
     let track = this.nodes.get(report.node);
-    if (track === undefined) {
-      track = { up: true, notOk: undefined };
-      this.nodes.set(report.node, track);
-    } else if (!track.up) {
-      changes = [{ kind: 'node', node: report.node, from: 'down', to: 'up', timestamp: report.receivedAt / 1000 }];
-      track.up = true;
+    if (track === undefined || !track.up) {
+      if (track === undefined) {
+        track = { up: true, notOk: undefined };
+        this.nodes.set(report.node, track);
+      } else {
+        changes = [{ kind: 'node', node: report.node, from: 'down', to: 'up', timestamp: report.receivedAt / 1000 }];
+        track.up = true;
+      }
+      // Up now, so the sweep must look again by the time it can be down (the only node with no time of its own).
+      this.nextDownAt = Math.min(this.nextDownAt, report.receivedAt + this.downAfterMs);
     }
     const samples = report.samples;
     for (let i = 0; i < samples.length; i += 1) {
@@ -83,11 +94,19 @@ export class StatusTracker {
     return changes ?? NO_CHANGES;
   }
 
-  /** Nodes that went down since the last sweep; call periodically. */
-  sweep(nowMs: number): StatusChange[] {
+  /**
+   * Nodes that went down since the last sweep; call periodically (every second). A healthy fleet's
+   * sweep is one comparison: every node is looked at only once the earliest of them can be down, or
+   * the table's membership changed.
+   */
+  sweep(nowMs: number): readonly StatusChange[] {
+    if (this.table.generation === this.sweptGeneration && nowMs <= this.nextDownAt) return NO_CHANGES;
+    this.sweptGeneration = this.table.generation;
+    let nextDownAt = Infinity;
     const changes: StatusChange[] = [];
     for (const node of this.table.nodes()) {
       const up = isUp(node, nowMs, this.downAfterMs);
+      if (up) nextDownAt = Math.min(nextDownAt, node.lastReceivedAt! + this.downAfterMs);
       const track = this.nodes.get(node.name);
       if (track === undefined) {
         this.nodes.set(node.name, { up, notOk: undefined });
@@ -100,6 +119,7 @@ export class StatusTracker {
       }
       track.up = up;
     }
+    this.nextDownAt = nextDownAt;
     // Every node of the table has a track now: more tracks than nodes means some node was removed.
     if (this.nodes.size > this.table.size) {
       for (const name of this.nodes.keys()) {

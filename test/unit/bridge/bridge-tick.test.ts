@@ -92,3 +92,67 @@ test('starts busy when there is something to do already (nodes restored), and re
   vi.advanceTimersByTime(60_000);
   expect(runs).toHaveLength(1);
 });
+
+test('ride(): under steady packets the runs ride on them, a period apart, and the timer wakes only every 5 s; when they stop, it takes over', () => {
+  const busy = { value: true };
+  const { tick, runs, lates } = tickWith(busy);
+  const packets = (ms: number, every: number) => {
+    for (let t = 0; t < ms; t += every) {
+      vi.advanceTimersByTime(every);
+      tick.ride(Date.now());
+    }
+  };
+  // The first period brings 10 packets: from its run on, runs ride on packets.
+  packets(1000, 100);
+  expect(runs).toHaveLength(1);
+  expect(lates).toHaveLength(1);
+  const first = runs.length - 1;
+  packets(20_000, 100);
+  const riding = runs.slice(first);
+  const gaps = riding.slice(1).map((t, i) => t - riding[i]!);
+  expect(riding.length).toBeGreaterThanOrEqual(19);
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1000);
+  expect(Math.max(...gaps)).toBeLessThanOrEqual(1100);
+  // The guard's own wake-ups (its lag samples): every 5 s, not every second.
+  expect(lates.length - 1).toBe(4);
+  expect(vi.getTimerCount()).toBe(1);
+  // The packets stop: the guard runs within 5 s, then the timer every second again.
+  const stoppedAt = performance.now();
+  const before = runs.length;
+  vi.advanceTimersByTime(5_000);
+  expect(runs.length - before).toBeGreaterThanOrEqual(1);
+  expect(runs[before]! - stoppedAt).toBeLessThanOrEqual(5_000);
+  const back = runs.length;
+  vi.advanceTimersByTime(3_000);
+  expect(runs.length - back).toBe(3);
+  tick.stop();
+  tick.ride(Date.now());
+  expect(runs.length - back).toBe(3);
+});
+
+test('ride(): packets fewer than 5 a period leave the runs to the timer, every second', () => {
+  const busy = { value: true };
+  const { tick, runs, lates } = tickWith(busy);
+  for (let t = 0; t < 10_000; t += 250) {
+    vi.advanceTimersByTime(250);
+    tick.ride(Date.now());
+  }
+  expect(runs).toHaveLength(10);
+  expect(lates).toHaveLength(10);
+  // A fleet that thins out while riding goes back to the timer at its next run.
+  for (let t = 0; t < 3_000; t += 100) {
+    vi.advanceTimersByTime(100);
+    tick.ride(Date.now());
+  }
+  const thinnedAt = runs.length;
+  for (let t = 0; t < 5_000; t += 500) {
+    vi.advanceTimersByTime(500);
+    tick.ride(Date.now());
+  }
+  const gaps = runs
+    .slice(thinnedAt - 1)
+    .map((t, i, all) => (i === 0 ? 0 : t - all[i - 1]!))
+    .slice(1);
+  expect(Math.max(...gaps)).toBeLessThanOrEqual(1000);
+  tick.stop();
+});

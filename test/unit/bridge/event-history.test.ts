@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { parseEventFilter } from '../../../bridge/expose/events-route.ts';
 import { BridgeHealthWatch } from '../../../bridge/state/bridge-health.ts';
 import {
@@ -172,6 +172,33 @@ describe('event recorder', () => {
     after.report('cam1', 96);
     after.tick();
     expect([...restored.all()].slice(history.size).map(summary)).toEqual(['node web1 up->down warning']);
+  });
+
+  test('with every node recorded up, reconcile looks at no node until the first can be down, then records it', () => {
+    const clock = { ms: T0 };
+    const history = new EventHistory({ maxEvents: 100, maxAgeSeconds: undefined, now: () => clock.ms });
+    const f = fleet(history, clock);
+    // Known to the log as up: down once (by the tracker's sweep) and back.
+    f.report('web1', 10);
+    f.report('web2', 10);
+    clock.ms += DOWN_AFTER_MS + 1;
+    f.tick();
+    f.report('web1', 10);
+    const web1At = clock.ms;
+    f.report('web2', 10);
+    const recorded = history.size;
+    clock.ms += 1000;
+    f.report('web2', 10);
+    const reads = vi.spyOn(f.table, 'get');
+    for (let i = 0; i < 50; i += 1) {
+      clock.ms += 1000;
+      f.recorder.reconcile();
+    }
+    expect(reads).not.toHaveBeenCalled();
+    // web1's time comes; the tracker's sweep is not asked: reconcile alone records it, and only it.
+    clock.ms = web1At + DOWN_AFTER_MS + 1;
+    f.recorder.reconcile();
+    expect([...history.all()].slice(recorded).map(summary)).toEqual(['node web1 up->down warning']);
   });
 
   test("bridge problems: a change of the store's own gauges is one event each way", async () => {

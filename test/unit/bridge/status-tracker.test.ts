@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { NodeJudge } from '../../../bridge/state/node-judge.ts';
 import { NodeTable, type NodeTableLimits } from '../../../bridge/state/node-table.ts';
 import { StatusTracker } from '../../../bridge/state/status-tracker.ts';
@@ -115,5 +115,57 @@ describe('StatusTracker', () => {
     expect(tracker.sweep(T0 + 2 * DOWN_AFTER_MS)).toEqual([]);
     // Not "down>up": the node is new to the table, and so to the tracker.
     expect(send(T0 + 2 * DOWN_AFTER_MS + 1000, { disk: 12 })).toEqual(['disk:ok>warning']);
+  });
+
+  test('a sweep reads the table only once the earliest node can be down or the table changed, and misses no down', () => {
+    const table = new NodeTable(limits, new Map(), judge);
+    const tracker = new StatusTracker(table, DOWN_AFTER_MS);
+    const report = (node: string, at: number) => {
+      const outcome = table.accept({ node, timestamp: at / 1000, samples: [{ key: 'cpu', value: 1 }] }, at);
+      if (!outcome.ok) throw new Error(outcome.reason);
+      return tracker.onReport(outcome.report).map((c) => `${c.node}:${c.to}`);
+    };
+    const reads = vi.spyOn(table, 'nodes');
+    const sweep = (at: number) => tracker.sweep(at).map((c) => `${c.node}:${c.to}`);
+    report('a', T0);
+    report('b', T0 + 5000);
+    // New nodes: the first sweep reads the table, and learns the earliest time one can be down (a's).
+    expect(sweep(T0 + 1000)).toEqual([]);
+    expect(reads).toHaveBeenCalledTimes(1);
+    report('a', T0 + 10_000);
+    expect(sweep(T0 + DOWN_AFTER_MS)).toEqual([]);
+    expect(reads).toHaveBeenCalledTimes(1);
+    // a's time came, but a reported since: nothing is down, and b is next.
+    expect(sweep(T0 + DOWN_AFTER_MS + 1)).toEqual([]);
+    expect(reads).toHaveBeenCalledTimes(2);
+    expect(sweep(T0 + 5000 + DOWN_AFTER_MS)).toEqual([]);
+    expect(reads).toHaveBeenCalledTimes(2);
+    expect(sweep(T0 + 5000 + DOWN_AFTER_MS + 1)).toEqual(['b:down']);
+    expect(sweep(T0 + 10_000 + DOWN_AFTER_MS + 1)).toEqual(['a:down']);
+    // Every node down: none has a time to wait for, until one comes back.
+    expect(report('b', T0 + 200_000)).toEqual(['b:up']);
+    const before = reads.mock.calls.length;
+    expect(sweep(T0 + 200_000 + DOWN_AFTER_MS)).toEqual([]);
+    expect(reads).toHaveBeenCalledTimes(before);
+    expect(sweep(T0 + 200_000 + DOWN_AFTER_MS + 1)).toEqual(['b:down']);
+  });
+
+  test('a node the table gains without a report (restored from a state file) is watched from the next sweep', () => {
+    const table = new NodeTable(limits, new Map(), judge);
+    const tracker = new StatusTracker(table, DOWN_AFTER_MS);
+    const outcome = table.accept({ node: 'a', timestamp: T0 / 1000, samples: [{ key: 'cpu', value: 1 }] }, T0);
+    if (!outcome.ok) throw new Error(outcome.reason);
+    tracker.onReport(outcome.report);
+    expect(tracker.sweep(T0 + 1000)).toEqual([]);
+    const saved = {
+      name: 'c',
+      lastTimestamp: T0 / 1000 - 10,
+      lastReceivedAt: T0 - 10_000,
+      clockSkewSeconds: 0,
+      series: [],
+    };
+    expect(table.restore(saved)).toEqual({ ok: true, droppedSeries: 0 });
+    expect(tracker.sweep(T0 + 2000)).toEqual([]);
+    expect(tracker.sweep(T0 - 10_000 + DOWN_AFTER_MS + 1).map((c) => `${c.node}:${c.to}`)).toEqual(['c:down']);
   });
 });
