@@ -11,6 +11,7 @@ import { safetyRoute } from './safety-route.ts';
 import { recycleChunk } from './node-exposition.ts';
 import { writableSink, writeInSlices } from './sliced-write.ts';
 import { SplicedGzip, splicedGzipAvailable } from './spliced-gzip.ts';
+import { hurryTurns } from '../ingest/turn-budget.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
 import type { MaintenanceSchedule } from '../state/maintenance-schedule.ts';
 import type { SafetyRule } from '../state/safety-rules.ts';
@@ -139,6 +140,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   // asks (Prometheus does): at the fastest level, in libuv's thread pool, about a tenth of the bytes;
   // pieces deflated apart and spliced into one member (spliced-gzip.ts), the constant families kept deflated.
   app.get('/metrics', async (req, res, next) => {
+    // Ingest turns are short while the scrape is written (turn-budget.ts): under a flood it gets most of the loop.
+    const unhurry = hurryTurns();
     try {
       res.type(deps.registry.contentType);
       res.append('vary', 'Accept-Encoding');
@@ -170,6 +173,8 @@ export function createHttpApp(deps: HttpDeps): Express {
       else out.end(own);
     } catch (error) {
       next(error);
+    } finally {
+      unhurry();
     }
   });
   app.get('/healthz', (_req, res) => {
