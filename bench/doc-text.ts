@@ -240,7 +240,10 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
   2.5–5.9 s against 0.70–1.8 s. The gzip'd body grows by about 0.5 % (pieces deflated apart). In the bridge
   process (bench/steady-state.ts's run, 10 000 nodes, 4 runs of 3 windows, load 2.6–9.5) the scrape
   measured 389–2 236 ms before and 293–5 665 ms after, its CPU 320–1 200 against 240–1 580 ms: within
-  the noise of a machine shared with five other helpers' runs. A \`--cpu-prof\` of the bridge there
+  the noise of a machine shared with five other helpers' runs. The same bridge and load with gzip'd and
+  plain scrapes alternating on one node table (3 runs each, the 2nd and 3rd gzip'd scrape of each run,
+  load 10.6–11.9): gzip'd 295–2 529 ms before (median 1.36 s), 228–663 ms after (median 0.49 s); plain
+  635–3 721 ms before, 996–3 112 ms after (unchanged: it still renders everything). A \`--cpu-prof\` of the bridge there
   (gzip'd and plain scrapes alternating, load 9): the first scrape builds every node's cache (about
   0.7 s); later gzip'd scrapes took 287–629 ms and plain ones 897–1 309 ms; the render's own
   functions are about two thirds of a scrape's main-thread time, \`writeInSlices\` itself (the loop
