@@ -66,13 +66,17 @@ the code. Measured reasons, per target:
   the splitter on one core before any socket work. During a flood the bridge's thread never idles
   (profiling notes), so the rate is its CPU per line. Reached: the "obsmon bridge" flood row (85 000
   reports/s when the target was set).
-- **/metrics within 100 ms during a flood**: a scrape writes 5 ms slices between ingest turns of up
-  to 10 ms, so under a full flood it gets about a third of the event loop (item 6 below); 100 ms
-  would need a 10 000-node render of about 30 ms of CPU, i.e. about 2 ns per byte of its 13.8 MB.
+- **/metrics within 100 ms during a flood**: a scrape writes 5 ms slices; ingest turns are 2 ms
+  while a scrape is written (10 ms otherwise), so under a full flood it gets about two thirds of the
+  event loop (item 6 below). The flood row scrapes without \`Accept-Encoding\`, so the kept deflated
+  constant families (item 5) do not apply there: the whole 13.8 MB is rendered, and the scrape
+  measured no faster than the render alone ("/metrics, no flood"), which in the bridge process is
+  several times the in-process render (profiling notes); 100 ms would need that render near 60 ms.
 - **10 000 nodes at ≤ 2× the splitter** sits at the line (1.7× and 2.05× in the two runs of
   2026-12-02; the splitter's own row moves by a fifth between runs): without scrapes the bridge is
   1.0–1.3× the splitter (profiling notes); what is above that is the one scrape per interval ("CPU
-  of that scrape"): render plus gzip of 13.8 MB, half of it \`obsmon_threshold\` (item 4).
+  of that scrape"): the render plus gzip of what changed since the last scrape (the constant
+  families, over half the 13.8 MB, are kept deflated: item 5).
 - **RSS at 10 000 nodes ≤ 150 MB, at 50 000 ≤ 400 MB**: the bare splitter holding the same 10 000
   connections is the floor row of the steady-state table (96–98 MB with obsmon's node flags, which
   it runs with too, so that the floor is fair; 92–127 MB without), and Node.js alone about 40 MB of
@@ -85,13 +89,18 @@ the code. Measured reasons, per target:
   text), about 80 MB outside V8 (the executable, native memory per connection). 150 MB would leave
   about 3 KB per node and connection above the floor; the next steps are per node (the /metrics
   cache and history, bridge/store, bridge/expose) and per connection (bridge/ingest), not flags.
-- **Scrape ≤ 100 ms at 10 000 nodes, ≤ 500 ms at 50 000**: the render copies about 1.4 KB per node
-  and formats its values (the rendering table; in the bridge's larger heap it measured about twice
-  that), and gzip level 1 of the text costs about as much again in the thread pool; the rest of the
-  wall time is ingest between slices.
+- **Scrape ≤ 100 ms at 10 000 nodes, ≤ 500 ms at 50 000**: a gzip'd scrape now renders and deflates
+  only the families that change between scrapes (up, maintenance, timestamps, values: about 6 MB at
+  10 000 nodes), the deflate in pieces in the thread pool alongside the render, and splices in the
+  constant families deflated once (item 5). In process that halved the 50 000-node scrape's CPU and
+  took a third off the 10 000-node one (profiling notes); in the bridge process the render measured
+  several times its in-process cost on this shared machine, and that, not gzip, is what is left of
+  the wall time (plus ingest between slices).
 - **Stream p99 ≤ 20 ms at 10 000 nodes**: what is left of a scrape's stall is one 5 ms slice plus
   one chunk; the remaining tail (p99 and max in the steady-state table) coincides with scrapes and
-  V8's collections of a 200 MB heap.
+  V8's collections of a 200 MB heap. A gzip'd scrape no longer fills chunks for the constant half of
+  the text and returns each chunk for reuse as soon as it is copied into a piece, so it makes less
+  garbage; the A/B runs here were too noisy (load 3–8) to show a change in p99 either way.
 - **Storage writer ≤ 1.5 CPU-µs per point**: item 8 below (a burst goes through the disk spool as
   strings; bytes instead of strings is the next step).
 - **100 nodes at ≤ 1.5× the splitter**: the bridge makes the splitter's syscalls per report (one
@@ -144,17 +153,27 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
    (0.54 MB without thresholds), Prometheus stores a constant series in almost nothing, and every
    alert rule and dashboard joins a value with its level \`on (job, instance, node)\`: levels per
    group would need each of those joins rewritten through \`obsmon_node_info\`.
-5. **Render cost**: each node keeps its constant text (label sets, up/maintenance, info, agent and
-   threshold lines, series heads) as one buffer, so a scrape copies about 1.4 KB per node into
-   reused 64 KB chunks and formats only the values (integers and short decimals digit by digit);
-   gzip runs in libuv's thread pool. At a scrape interval equal to the report interval every value
-   changed, so the values are the part that cannot be kept.
+5. **Render and gzip cost**: each node keeps its constant text (label sets, up/maintenance, info,
+   agent and threshold lines, series heads) as one buffer, so a scrape copies about 1.4 KB per node
+   into reused 64 KB chunks and formats only the values (integers and short decimals digit by digit).
+   The constant families (info, agent info, thresholds: over half the bytes) are one text under one
+   key while every node keeps its cache; a gzip'd scrape (bridge/expose/spliced-gzip.ts) splices in
+   their deflated pieces kept from the scrape that last rendered them, and deflates the rest in
+   pieces of up to 256 KB in the thread pool while the next slice renders (one gzip member: each piece
+   a raw deflate ended with a sync flush, CRC-32 combined). A gzip stream had taken one 64 KB chunk
+   per turn of the event loop, so most of its work waited until the render ended. At a scrape
+   interval equal to the report interval every value changed, so the values are the part that
+   cannot be kept; a plain (identity) scrape still renders the constant families (copies of each
+   node's buffer; keeping them as bytes too would cost another ~8 MB at 10 000 nodes, 40 MB at
+   50 000).
 6. **HTTP under a flood** (done: a line budget per event-loop turn shared by all connections, paused
    connections resumed on setImmediate): what is left of /metrics during a flood is its render time
    plus one turn; see "/metrics, no flood". A scrape writes for 5 ms (sliced-write.ts) between ingest
-   turns of up to 10 ms (bridge/ingest/turn-budget.ts), so under a full flood it gets about a third of
-   the event loop: /metrics then takes about three times its render CPU, plus gzip. That share, not the
-   render alone, bounds the flood row; longer slices would trade it against ingest's stall per scrape.
+   turns, which end after 2 ms instead of 10 while a scrape is written (bridge/ingest/turn-budget.ts,
+   \`hurryTurns\`), so under a full flood it gets about two thirds of the event loop instead of a third;
+   every line is still counted. Measured (two alternating runs, load 2–3): /metrics during the flood
+   341–1 018 ms before, 352–739 ms after, against 214–981 ms with no flood, i.e. the render itself is
+   what is left; longer slices would trade it against ingest's stall per scrape.
 7. **The per-packet floor**: one read per report on one connection per agent costs the runtime alone
    the splitter's steady-state CPU; only fewer, larger reads (agents batching) lower it.
 8. **The storage writer** (bridge/store/): the bench hands 200 000 points over in one burst, and a
@@ -269,6 +288,29 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
   since commit 468283e, made during the run above); the rest of
   the gap between the render row and the scrape column is garbage collection in the bridge's larger
   heap and writing the body while ingest continues.
+- The spliced gzip with the constant families kept deflated (bridge/expose/spliced-gzip.ts) against one
+  zlib gzip stream, alternating in one session. In process (createHttpApp, a gzip'd HTTP scrape after new
+  values for every node, \`process.cpuUsage()\` of all threads, medians of 7 scrapes per run, 4 runs each,
+  load average 11–22): 10 000 nodes 133–178 ms of CPU before, 124–147 ms after, wall medians 214–605
+  against 124–409 ms; 50 000 nodes (2 runs of 3) 1.11–1.58 s of CPU before, 0.51–0.77 s after, wall
+  2.5–5.9 s against 0.70–1.8 s. The gzip'd body grows by about 0.5 % (pieces deflated apart). In the bridge
+  process (bench/steady-state.ts's run, 10 000 nodes, 4 runs of 3 windows, load 2.6–9.5) the scrape
+  measured 389–2 236 ms before and 293–5 665 ms after, its CPU 320–1 200 against 240–1 580 ms: within
+  the noise of a machine shared with five other helpers' runs. The same bridge and load with gzip'd and
+  plain scrapes alternating on one node table (3 runs each, the 2nd and 3rd gzip'd scrape of each run,
+  load 10.6–11.9): gzip'd 295–2 529 ms before (median 1.36 s), 228–663 ms after (median 0.49 s); plain
+  635–3 721 ms before, 996–3 112 ms after (unchanged: it still renders everything). A \`--cpu-prof\` of the bridge there
+  (gzip'd and plain scrapes alternating, load 9): the first scrape builds every node's cache (about
+  0.7 s); later gzip'd scrapes took 287–629 ms and plain ones 897–1 309 ms; the render's own
+  functions are about two thirds of a scrape's main-thread time, \`writeInSlices\` itself (the loop
+  and what V8 inlined into it: the sink's copies and writes) about a quarter, garbage collection
+  under a tenth. The profiler samples wall time while the thread runs, so on a loaded machine those
+  figures carry the time the thread waited for a core: the bridge's render being several times the
+  in-process one is at least partly that. No Node flag was tried (runtime-flags owns them).
+- Ingest turns of 2 ms while a scrape is written (\`hurryTurns\`): /metrics during the flood (the
+  ingest-throughput bridge run, plain scrape) 341–1 018 ms before, 352–739 ms after (two alternating
+  runs of 3 rounds, load 2–3), /healthz max 24–51 against 43–48 ms, every line counted; a third run at
+  load 10 (ingest at a fifth of its rate) said nothing either way.
 - tsx compiles with esbuild's \`keepNames\`: every function created per call (an arrow passed to
   \`filter\`, a local helper) also runs \`Object.defineProperty(fn, 'name')\`. In \`parseLine\` that
   was about 10 % of its profile; hot paths should not create closures per line.

@@ -9,7 +9,9 @@ import type { Thresholds } from '../../config/thresholds.ts';
 import { pageRoutes } from './page-routes.ts';
 import { safetyRoute } from './safety-route.ts';
 import { recycleChunk } from './node-exposition.ts';
-import { SCRAPE_SLICE_MS, writeInSlices } from './sliced-write.ts';
+import { writableSink, writeInSlices } from './sliced-write.ts';
+import { SplicedGzip, splicedGzipAvailable } from './spliced-gzip.ts';
+import { hurryTurns } from '../ingest/turn-budget.ts';
 import { maintenanceRoutes } from './maintenance-routes.ts';
 import type { MaintenanceSchedule } from '../state/maintenance-schedule.ts';
 import type { SafetyRule } from '../state/safety-rules.ts';
@@ -19,7 +21,7 @@ export interface HttpDeps {
   readonly peerViews?: () => NodeView[][];
   readonly registry: Registry;
   /** Per-node series in exposition format, rendered at scrape time in chunks (node-exposition.ts). */
-  readonly nodeExposition: () => Iterable<readonly Buffer[]>;
+  readonly nodeExposition: () => Iterable<readonly Buffer[], void, boolean | undefined>;
   readonly table: NodeTable;
   readonly thresholds: Thresholds;
   readonly downAfterMs: number;
@@ -135,20 +137,34 @@ export function createHttpApp(deps: HttpDeps): Express {
   };
 
   // Streamed in slices (a scrape never holds ingest for its whole length), gzip'd when the scraper
-  // asks (Prometheus does): at the fastest level, in libuv's thread pool, about a tenth of the bytes.
+  // asks (Prometheus does): at the fastest level, in libuv's thread pool, about a tenth of the bytes;
+  // pieces deflated apart and spliced into one member (spliced-gzip.ts), the constant families kept deflated.
   app.get('/metrics', async (req, res, next) => {
+    // Ingest turns are short while the scrape is written (turn-budget.ts): under a flood it gets most of the loop.
+    const unhurry = hurryTurns();
     try {
       res.type(deps.registry.contentType);
       res.append('vary', 'Accept-Encoding');
       const gzip = req.acceptsEncodings('gzip', 'identity') === 'gzip';
+      if (gzip) res.setHeader('content-encoding', 'gzip');
+      const gone = () => res.destroyed || res.socket === null || res.socket.destroyed;
+      if (gzip && splicedGzipAvailable) {
+        const sink = new SplicedGzip(res, (error) => next(error), recycleChunk);
+        if (!(await writeInSlices(deps.nodeExposition(), sink, gone))) {
+          sink.destroy();
+          return;
+        }
+        const own = await deps.registry.metrics();
+        if (gone()) sink.destroy();
+        else await sink.end(own);
+        return;
+      }
       const out = gzip ? createGzip({ level: zlib.Z_BEST_SPEED }) : res;
       if (gzip) {
-        res.setHeader('content-encoding', 'gzip');
         out.on('error', (error) => next(error));
         out.pipe(res);
       }
-      const gone = () => res.destroyed || res.socket === null || res.socket.destroyed;
-      if (!(await writeInSlices(deps.nodeExposition(), out, gone, SCRAPE_SLICE_MS, undefined, recycleChunk))) {
+      if (!(await writeInSlices(deps.nodeExposition(), writableSink(out, recycleChunk), gone))) {
         out.destroy();
         return;
       }
@@ -157,6 +173,8 @@ export function createHttpApp(deps: HttpDeps): Express {
       else out.end(own);
     } catch (error) {
       next(error);
+    } finally {
+      unhurry();
     }
   });
   app.get('/healthz', (_req, res) => {

@@ -280,6 +280,12 @@ class ChunkWriter {
     return this.full.splice(0);
   }
 
+  /** The filled chunks and the one being filled: what follows starts a chunk of its own. */
+  cut(): Buffer[] {
+    this.seal();
+    return this.take();
+  }
+
   end(): Buffer[] {
     this.seal();
     if (this.used === 0) recycleChunk(this.buffer);
@@ -295,6 +301,52 @@ class ChunkWriter {
 }
 
 /**
+ * The constant families (obsmon_node_info, obsmon_node_agent_info, obsmon_threshold: over half the bytes
+ * of a scrape) are the same bytes for as long as every node keeps its cache: a node added, removed or
+ * replaced (an inventory reload makes new nodes), a new series or agent, a thresholds reload each give
+ * some node a new one. Their key is one object for as long as that text is unchanged, a new one after.
+ */
+interface ConstantText {
+  readonly caches: readonly NodeCache[];
+  readonly key: object;
+}
+const constantTexts = new WeakMap<NodeTable, ConstantText>();
+
+function constantTextKey(table: NodeTable, caches: readonly NodeCache[]): object {
+  const last = constantTexts.get(table);
+  if (last !== undefined && last.caches.length === caches.length && last.caches.every((c, i) => c === caches[i]))
+    return last.key;
+  const key = {};
+  constantTexts.set(table, { caches, key });
+  return key;
+}
+
+/** Where the constant text starts or ends in nodeExpositionChunks, and which text it is (same key, same bytes). */
+export interface ConstantTextMark {
+  readonly edge: 'start' | 'end';
+  readonly key: object;
+}
+
+/** Answer to a start mark (`next(SKIP_CONSTANT_TEXT)`): the renderer goes on after the constant text. */
+export const SKIP_CONSTANT_TEXT = true;
+
+// Marks are empty chunk lists, so a consumer that ignores them writes the same text.
+const marks = new WeakMap<readonly Buffer[], ConstantTextMark>();
+
+function mark(edge: 'start' | 'end', key: object): Buffer[] {
+  const empty: Buffer[] = [];
+  marks.set(empty, { edge, key });
+  return empty;
+}
+const startMark = (key: object) => mark('start', key);
+const endMark = (key: object) => mark('end', key);
+
+/** The mark `ready` is, if it is one. */
+export function constantTextMark(ready: readonly Buffer[]): ConstantTextMark | undefined {
+  return ready.length === 0 ? marks.get(ready) : undefined;
+}
+
+/**
  * The per-node series in Prometheus text format, written straight from the live table, as chunks of
  * about 64 KB: a consumer may pause between two chunks (http.ts yields to the event loop), so a scrape
  * of 50 000 nodes never holds ingest for its whole length. prom-client gauges were measured here to need
@@ -307,6 +359,9 @@ class ChunkWriter {
  * so the text stays valid while ingest changes values between chunks (a value may be newer in a later
  * family). Chunks may be short (every few hundred nodes, a pause point) or empty.
  *
+ * The constant families come in chunks of their own between two marks (constantTextMark): a consumer
+ * that answers the start mark with `next(SKIP_CONSTANT_TEXT)` gets the chunks after them instead.
+ *
  * Values of a down node, and series a node stopped sending, are left out: Prometheus marks them
  * stale and value alerts resolve, while `obsmon_node_up` says why. No agent timestamp is exposed
  * (Prometheus 2.42 would drop out-of-order samples and cannot track staleness of timestamped series).
@@ -316,7 +371,7 @@ export function* nodeExpositionChunks(
   thresholds: Thresholds,
   nowMs: number,
   options: NodeExpositionOptions,
-): Generator<Buffer[], void, undefined> {
+): Generator<Buffer[], void, boolean | undefined> {
   const nodes = [...table.nodes()];
   const count = table.size;
   let allMetrics: readonly string[] | undefined;
@@ -339,7 +394,7 @@ export function* nodeExpositionChunks(
   }
 
   /** One piece of every node's text (`piece(i)`, or none for -1): a family of constant lines. */
-  function* section(head: Buffer, piece: (i: number) => number): Generator<Buffer[], void, undefined> {
+  function* section(head: Buffer, piece: (i: number) => number): Generator<Buffer[], void, unknown> {
     out.all(head);
     for (let i = 0; i < nodes.length; i += 1) {
       const p = piece(i);
@@ -351,7 +406,7 @@ export function* nodeExpositionChunks(
     }
   }
   /** A long piece of every node's text, of which the cache keeps a view. */
-  function* whole(head: Buffer, view: (c: NodeCache) => Uint8Array): Generator<Buffer[], void, undefined> {
+  function* whole(head: Buffer, view: (c: NodeCache) => Uint8Array): Generator<Buffer[], void, unknown> {
     out.all(head);
     for (let i = 0; i < nodes.length; i += 1) {
       out.view(view(cache[i]!));
@@ -359,7 +414,7 @@ export function* nodeExpositionChunks(
     }
   }
   /** The piece `p` of each node that reported, then `value(node)`. */
-  function* stamped(head: Buffer, p: number, value: (node: NodeState) => number): Generator<Buffer[], void, undefined> {
+  function* stamped(head: Buffer, p: number, value: (node: NodeState) => number): Generator<Buffer[], void, unknown> {
     out.all(head);
     for (let i = 0; i < nodes.length; i += 1) {
       const node = nodes[i]!;
@@ -379,9 +434,17 @@ export function* nodeExpositionChunks(
   );
   yield* stamped(LAST_REPORT, P_LAST, (node) => node.lastTimestamp!);
   yield* stamped(CLOCK_SKEW, P_SKEW, (node) => node.clockSkewSeconds);
-  yield* whole(INFO, (c) => c.info);
-  yield* section(AGENT_INFO, () => P_AGENT);
-  yield* whole(THRESHOLD, (c) => c.levels);
+  // The constant families in chunks of their own, between two marks: a consumer that keeps what it
+  // made of them (http.ts keeps them deflated) answers the start mark with SKIP_CONSTANT_TEXT.
+  yield out.cut();
+  const key = constantTextKey(table, cache);
+  if ((yield startMark(key)) !== SKIP_CONSTANT_TEXT) {
+    yield* whole(INFO, (c) => c.info);
+    yield* section(AGENT_INFO, () => P_AGENT);
+    yield* whole(THRESHOLD, (c) => c.levels);
+    yield out.cut();
+    yield endMark(key);
+  }
 
   // Each node's series are sorted by family: a cursor per node walks them once over all families.
   const cursor = new Uint32Array(nodes.length);

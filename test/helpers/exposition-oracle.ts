@@ -27,6 +27,8 @@ interface RenderedSeries {
 /** What a node contributes to every scrape unchanged: label, info and threshold lines, its series by family. */
 interface NodeCache {
   readonly thresholds: Thresholds;
+  /** `thresholds.generation` when built: a reload changes the levels in place (Thresholds.replaceWith). */
+  readonly generation: number;
   /** Series count when built: series are only ever added, so the key set changed iff this did. */
   readonly seriesCount: number;
   readonly up: readonly [string, string];
@@ -53,6 +55,7 @@ function nodeCache(node: NodeState, thresholds: Thresholds, allMetrics: () => re
   if (
     cached !== undefined &&
     cached.thresholds === thresholds &&
+    cached.generation === thresholds.generation &&
     cached.seriesCount === node.series.size &&
     cached.agent === node.agent
   )
@@ -78,6 +81,7 @@ function nodeCache(node: NodeState, thresholds: Thresholds, allMetrics: () => re
   }
   const built: NodeCache = {
     thresholds,
+    generation: thresholds.generation,
     seriesCount: node.series.size,
     up: [`obsmon_node_up{${n}} 0\n`, `obsmon_node_up{${n}} 1\n`],
     maintenance: [`obsmon_node_maintenance{${n}} 0\n`, `obsmon_node_maintenance{${n}} 1\n`],

@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createHttpApp } from '../../../../bridge/expose/http.ts';
 import { nodeExpositionChunks, renderNodeExposition } from '../../../../bridge/expose/node-exposition.ts';
-import { writeInSlices } from '../../../../bridge/expose/sliced-write.ts';
+import { writableSink, writeInSlices } from '../../../../bridge/expose/sliced-write.ts';
 import { NodeTable } from '../../../../bridge/state/node-table.ts';
 import { loadThresholdsConfig, Thresholds } from '../../../../config/thresholds.ts';
 import { parseLine } from '../../../../protocol/line.ts';
@@ -124,7 +124,7 @@ describe('writeInSlices', () => {
     let clock = 0;
     const done = await writeInSlices(
       chunks(),
-      out,
+      writableSink(out),
       () => false,
       5,
       () => (clock += 5),
@@ -152,7 +152,7 @@ describe('writeInSlices', () => {
     expect(
       await writeInSlices(
         chunks(),
-        out,
+        writableSink(out),
         () => gone,
         5,
         () => (clock += 5),
