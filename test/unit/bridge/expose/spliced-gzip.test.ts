@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createHttpApp } from '../../../../bridge/expose/http.ts';
 import { nodeExpositionChunks, SKIP_CONSTANT_TEXT } from '../../../../bridge/expose/node-exposition.ts';
-import type { MaintenanceState } from '../../../../bridge/state/maintenance-windows.ts';
+import type { MaintenanceState } from '../../../../bridge/state/maintenance-state.ts';
 import { NodeTable } from '../../../../bridge/state/node-table.ts';
 import { loadThresholdsConfig, Thresholds } from '../../../../config/thresholds.ts';
 import { parseLine } from '../../../../protocol/line.ts';
