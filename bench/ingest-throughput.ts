@@ -172,9 +172,10 @@ async function probeDuring(url: string, round: Promise<unknown>): Promise<number
   return healthz;
 }
 
+/** Each request as Prometheus sends it: `Accept-Encoding: gzip` (what /healthz ignores and /metrics uses). */
 async function answerMs(url: string): Promise<number> {
   try {
-    return (await httpGet(url, {}, 60_000)).ms;
+    return (await httpGet(url, { 'accept-encoding': 'gzip' }, 60_000)).ms;
   } catch {
     return Number.POSITIVE_INFINITY;
   }
@@ -244,7 +245,7 @@ export async function ingestThroughput(config: BenchConfig): Promise<IngestResul
       notes: [
         `Each sample is one round: the generator process opens ${config.floodConnections} connections, writes a fixed number of standard reports of ${num(config.floodNodes)} nodes in 64 KB writes as fast as the server reads them, and half-closes; the server closing its side means it has read every line. Rate = lines / (first write → last close); a warm-up round of the same kind sizes the rounds to about ${config.floodSeconds} s. ${config.samples} rounds, median and range.`,
         '"Every line counted": the server\'s own count (obsmon_bridge_lines_total, or the counter\'s) grew by exactly the lines written.',
-        `"HTTP /healthz during the flood": from ${PROBE_START_MS / 1000} s into each round until its end, one request every ${HEALTHZ_EVERY_MS} ms after the previous answer; "/metrics during the flood": one scrape ${METRICS_AT_MS / 1000} s into an extra round of the same size (not in the samples); "/metrics, no flood": one scrape before each round, same node table (the render's own cost). Median and maximum over every answer of every round (60 000 ms = no answer within 60 s).`,
+        `"HTTP /healthz during the flood": from ${PROBE_START_MS / 1000} s into each round until its end, one request every ${HEALTHZ_EVERY_MS} ms after the previous answer; "/metrics during the flood": one scrape ${METRICS_AT_MS / 1000} s into an extra round of the same size (not in the samples); "/metrics, no flood": one scrape before each round, same node table (the render's own cost). Every request carries \`Accept-Encoding: gzip\`, as Prometheus sends. Median and maximum over every answer of every round (60 000 ms = no answer within 60 s).`,
         'The bridge shares a line budget per event-loop turn among all agent connections (bridge/ingest/turn-budget.ts): once it is spent the connections with lines left pause until the next turn, so HTTP is served between turns.',
         'The bridge runs with `--max-lines-per-second 10000000`: the default budget of 2000 lines/s per connection would pause each of these connections at 2000 lines/s and measure the budget, not the bridge.',
         'Server CPU above 100 % is V8 garbage collection and libuv threads beside the single JavaScript thread.',
