@@ -3,6 +3,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import { deliver, type DeliveryObserver } from './deliver.ts';
 import type { WriteEndpoint } from './endpoint.ts';
+import { LineBatch, LineBatchBuilder } from './line-batch.ts';
 import type { Spool, SpoolBatch } from './spool.ts';
 import { WriteError, type FailureReason } from './write-error.ts';
 
@@ -53,9 +54,17 @@ export interface SpoolingWriterEvents extends DeliveryObserver {
  * outage mode, where batches go straight to the spool. A drain loop writes the spool oldest first,
  * probing with backoff while the database is away; once a write succeeds live writes resume at
  * once, so fresh values are visible while the backlog drains behind them.
+ *
+ * Lines become bytes once, at `write()`: each goes into the open batch's buffer (LineBatch), which
+ * is the request body as it is, or what the spool appends; strings do not wait for a flush or an
+ * fsync (long enough to be promoted by the garbage collector and copied again later).
  */
 export class SpoolingWriter {
-  private buffer: string[] = [];
+  /** Full batches waiting (oldest first), then the one being filled. */
+  private readonly full: LineBatch[] = [];
+  private readonly open: LineBatchBuilder;
+  /** Lines in `full` and `open`. */
+  private bufferedLines = 0;
   private isUp = true;
   private closed = false;
   private live: Promise<void> | undefined;
@@ -75,7 +84,7 @@ export class SpoolingWriter {
   private readonly timers: NodeJS.Timeout[];
   private unsynced = false;
   /** A line the database took: re-sending it (idempotent) proves the database takes lines. */
-  private lastGood: string | undefined;
+  private lastGood: LineBatch | undefined;
   /** The oldest spooled batch's consecutive failures for one reason. */
   private headFailures = { segment: -1, start: -1, reason: undefined as FailureReason | undefined, count: 0 };
 
@@ -87,6 +96,8 @@ export class SpoolingWriter {
     private readonly options: SpoolingWriterOptions,
   ) {
     this.backoff = new Backoff({ initialMs: options.retryInitialMs, maxMs: options.retryMaxMs });
+    // A standard report's line is about 80 bytes; the buffer is sized after the last batch from then on.
+    this.open = new LineBatchBuilder(Math.min(options.batchSize, 5000) * 96);
     this.problems = new RateLimitedLog({ ...log, warn: (m) => log.error(m) });
     this.timers = [
       setInterval(() => this.flushLive(), options.flushIntervalMs),
@@ -101,7 +112,7 @@ export class SpoolingWriter {
 
   /** Points taken and not yet acknowledged by the database (memory and spool). */
   get pending(): number {
-    return this.buffer.length + this.liveLines + this.spool.stats().points;
+    return this.bufferedLines + this.liveLines + this.spool.stats().points;
   }
 
   /** Take line-protocol lines; never throws, never waits. */
@@ -116,8 +127,26 @@ export class SpoolingWriter {
       this.toSpool(lines);
       return;
     }
-    for (const line of lines) this.buffer.push(line);
-    if (this.buffer.length >= this.options.batchSize) this.flushLive();
+    for (const line of lines) {
+      this.open.add(line);
+      if (this.open.count >= this.options.batchSize) this.full.push(this.open.take());
+    }
+    this.bufferedLines += lines.length;
+    if (this.full.length > 0) this.flushLive();
+  }
+
+  /** The oldest waiting batch (a full one, else what the open one holds), taken out of the buffer. */
+  private nextBatch(): LineBatch {
+    const batch = this.full.shift() ?? this.open.take();
+    this.bufferedLines -= batch.count;
+    return batch;
+  }
+
+  /** Every waiting line, oldest first, taken out of the buffer. */
+  private allBuffered(): LineBatch {
+    const all = LineBatch.concat([...this.full.splice(0), this.open.take()]);
+    this.bufferedLines = 0;
+    return all;
   }
 
   /**
@@ -126,7 +155,7 @@ export class SpoolingWriter {
    * an fsync started by the timer may still be running, and it covers lines taken before this call.
    */
   async flush(): Promise<void> {
-    while (this.buffer.length > 0 || this.live !== undefined) {
+    while (this.bufferedLines > 0 || this.live !== undefined) {
       this.flushLive();
       await this.live;
     }
@@ -142,9 +171,9 @@ export class SpoolingWriter {
     this.cancelSleep?.();
     await this.live;
     // One last attempt while the database is up; whatever fails stays in the spool for the next start.
-    while (this.buffer.length > 0) {
-      const batch = this.buffer.splice(0, this.options.batchSize);
-      if (!this.isUp || !(await this.tryWrite(batch))) this.toSpool([...batch, ...this.buffer.splice(0)]);
+    while (this.bufferedLines > 0) {
+      const batch = this.nextBatch();
+      if (!this.isUp || !(await this.tryWrite(batch))) this.toSpool(LineBatch.concat([batch, this.allBuffered()]));
     }
     await this.drainLoop;
     if (!this.spool.durable) await this.lastDrain();
@@ -158,7 +187,7 @@ export class SpoolingWriter {
       batch !== undefined && this.isUp;
       batch = await this.spool.read(this.options.batchSize)
     ) {
-      if (!(await this.tryWrite(batch.lines))) break;
+      if (!(await this.tryWrite(batch.batch))) break;
       this.spool.ack(batch);
     }
     const lost = this.spool.stats().points;
@@ -171,19 +200,23 @@ export class SpoolingWriter {
   }
 
   private flushLive(): void {
-    if (this.buffer.length === 0) return;
+    if (this.bufferedLines === 0) return;
     if (!this.isUp || this.closed) {
-      this.toSpool(this.buffer.splice(0));
+      this.toSpool(this.allBuffered());
       return;
     }
     if (this.live !== undefined) {
-      // A slow database: keep one batch waiting in memory, spool the rest rather than grow.
-      if (this.buffer.length > 4 * this.options.batchSize)
-        this.toSpool(this.buffer.splice(0, this.buffer.length - this.options.batchSize));
+      // A slow database: keep the newest batch waiting in memory (and the one being filled), spool
+      // the older ones rather than grow.
+      if (this.bufferedLines > 4 * this.options.batchSize && this.full.length > 1) {
+        const older = this.full.splice(0, this.full.length - 1);
+        for (const batch of older) this.bufferedLines -= batch.count;
+        this.toSpool(LineBatch.concat(older));
+      }
       return;
     }
-    const batch = this.buffer.splice(0, this.options.batchSize);
-    this.liveLines = batch.length;
+    const batch = this.nextBatch();
+    this.liveLines = batch.count;
     this.live = this.tryWrite(batch)
       .then((ok) => {
         if (!ok) this.toSpool(batch);
@@ -191,18 +224,19 @@ export class SpoolingWriter {
       .finally(() => {
         this.live = undefined;
         this.liveLines = 0;
-        if (this.buffer.length >= this.options.batchSize) this.flushLive();
+        if (this.full.length > 0) this.flushLive();
       });
   }
 
   /** True when written (or dead-lettered); false after a retryable failure. */
-  private async tryWrite(lines: readonly string[], suspect?: FailureReason): Promise<boolean> {
+  private async tryWrite(lines: LineBatch, suspect?: FailureReason): Promise<boolean> {
     try {
       await deliver(this.endpoint, lines, this.events, {
         ...(suspect === undefined ? {} : { suspect: new Set([suspect]) }),
         probe: () => this.probe(),
       });
-      this.lastGood = lines[lines.length - 1] ?? this.lastGood;
+      // A copy: the batch's buffer (thousands of lines) is not kept for one line.
+      if (lines.count > 0) this.lastGood = lines.slice(lines.count - 1).copy();
       this.setUp(true);
       return true;
     } catch (error) {
@@ -215,7 +249,7 @@ export class SpoolingWriter {
   private async probe(): Promise<boolean> {
     if (this.lastGood === undefined) return false;
     try {
-      await deliver(this.endpoint, [this.lastGood], this.events);
+      await deliver(this.endpoint, this.lastGood, this.events);
       return true;
     } catch {
       return false;
@@ -252,7 +286,7 @@ export class SpoolingWriter {
           this.wakeIdle = undefined;
           continue;
         }
-        if (await this.tryWrite(batch.lines, this.suspectFor(batch.position))) {
+        if (await this.tryWrite(batch.batch, this.suspectFor(batch.position))) {
           this.spool.ack(batch);
           this.backoff.reset();
         } else {
@@ -289,8 +323,8 @@ export class SpoolingWriter {
     this.events.up(isUp);
   }
 
-  private toSpool(lines: readonly string[]): void {
-    if (lines.length === 0) return;
+  private toSpool(lines: LineBatch | readonly string[]): void {
+    if ((lines instanceof LineBatch ? lines.count : lines.length) === 0) return;
     this.spool.append(lines);
     this.appended = true;
     this.unsynced = true;
