@@ -63,11 +63,13 @@ interface Segment {
   bytes: number;
   lines: number;
   minTimestamp: number | undefined;
-  /** Appended since the last write, copied together into one buffer. */
+  /**
+   * Lines appended and not yet written and fsync'd, copied together into one buffer, which is kept
+   * for the next ones once they are written (and dropped when the segment is sealed). A failed
+   * write leaves them there for the next try.
+   */
   appended: LineBatchBuilder;
-  /** Taken from `appended` by a write that failed: the next write tries them again, first. */
-  unwritten: LineBatch;
-  /** Lines appended but not yet written and fsync'd (`appended` and `unwritten`), and their bytes. */
+  /** Lines and bytes in `appended`. */
   bufferedLines: number;
   bufferedBytes: number;
   /** Length of the file's written and fsync'd part: the next write goes there, a failed one is cut back to it. */
@@ -75,6 +77,8 @@ interface Segment {
   handle: FileHandle | undefined;
   /** No more appends: a newer segment took over. */
   sealed: boolean;
+  /** Dropped (drained, or past the limit) while a write of it may still run. */
+  removed: boolean;
 }
 
 /** The head segment in memory while it drains. */
@@ -190,9 +194,9 @@ export class DiskSpool implements Spool {
   /** Write and fsync a segment's buffered lines; close it once sealed. */
   private async writeOut(segment: Segment): Promise<void> {
     if (segment.bufferedLines > 0) {
-      // Until written, they are `unwritten`: a failure leaves them there for the next try.
-      segment.unwritten = LineBatch.concat([segment.unwritten, segment.appended.take()]);
-      const data = segment.unwritten.bytes();
+      // Lines appended while this write runs go after these in `appended` and wait for the next one.
+      const pending = segment.appended.view();
+      const data = pending.bytes();
       try {
         if (segment.handle === undefined) {
           // Not 'a': positional writes, so a retry after a failure rewrites the same bytes.
@@ -215,14 +219,15 @@ export class DiskSpool implements Spool {
         this.failing = true;
         throw error;
       }
-      // Lines appended while the write ran stay in `appended` for the next one.
-      const count = segment.unwritten.count;
       segment.written += data.length;
-      segment.unwritten = LineBatch.empty;
-      segment.bufferedLines -= count;
-      segment.bufferedBytes -= data.length;
-      this.unwrittenBytes -= data.length;
+      if (!segment.removed) {
+        segment.appended.dropFirst(pending.count);
+        segment.bufferedLines -= pending.count;
+        segment.bufferedBytes -= data.length;
+        this.unwrittenBytes -= data.length;
+      }
     }
+    if (segment.sealed && segment.bufferedLines === 0) segment.appended.release();
     if (segment.sealed && segment.handle !== undefined) {
       await segment.handle.close();
       segment.handle = undefined;
@@ -249,11 +254,7 @@ export class DiskSpool implements Spool {
       if (this.segments[0] !== first) return this.read(maxLines);
       // Lines the disk did not take drain from memory: the database may be back while the disk is
       // not. They stay counted as unwritten (so still unacknowledged) until drained or written.
-      let batch = onDisk;
-      if (!writable) {
-        first.unwritten = LineBatch.concat([first.unwritten, first.appended.take()]);
-        batch = LineBatch.concat([onDisk, first.unwritten]);
-      }
+      const batch = writable ? onDisk : LineBatch.concat([onDisk, first.appended.view()]);
       this.head = { seq: first.seq, batch, times: timestampsOf(batch), index: 0, indexBytes: 0 };
     }
     const head = this.head;
@@ -415,12 +416,12 @@ export class DiskSpool implements Spool {
       lines: 0,
       minTimestamp: undefined,
       appended: new LineBatchBuilder(),
-      unwritten: LineBatch.empty,
       bufferedLines: 0,
       bufferedBytes: 0,
       written: 0,
       handle: undefined,
       sealed: false,
+      removed: false,
     };
   }
 
@@ -444,8 +445,8 @@ export class DiskSpool implements Spool {
     const wasHead = this.head?.seq === first.seq;
     if (wasHead) this.head = undefined;
     this.unwrittenBytes -= first.bufferedBytes;
-    first.appended.take();
-    first.unwritten = LineBatch.empty;
+    first.removed = true;
+    first.appended.release();
     first.bufferedLines = 0;
     first.bufferedBytes = 0;
     if (this.segments.every((s) => s.bufferedLines === 0)) this.failing = false;

@@ -143,10 +143,18 @@ export class SpoolingWriter {
   }
 
   /** Every waiting line, oldest first, taken out of the buffer. */
-  private allBuffered(): LineBatch {
-    const all = LineBatch.concat([...this.full.splice(0), this.open.take()]);
+  private allBuffered(): LineBatch[] {
+    const all = [...this.full.splice(0), this.open.take()];
     this.bufferedLines = 0;
     return all;
+  }
+
+  /** Spool batches taken from the buffer; the spool copies them, so their buffers serve again. */
+  private spoolBatches(batches: readonly LineBatch[]): void {
+    for (const batch of batches) {
+      this.toSpool(batch);
+      this.open.recycle(batch);
+    }
   }
 
   /**
@@ -173,7 +181,7 @@ export class SpoolingWriter {
     // One last attempt while the database is up; whatever fails stays in the spool for the next start.
     while (this.bufferedLines > 0) {
       const batch = this.nextBatch();
-      if (!this.isUp || !(await this.tryWrite(batch))) this.toSpool(LineBatch.concat([batch, this.allBuffered()]));
+      if (!this.isUp || !(await this.tryWrite(batch))) this.spoolBatches([batch, ...this.allBuffered()]);
     }
     await this.drainLoop;
     if (!this.spool.durable) await this.lastDrain();
@@ -202,7 +210,7 @@ export class SpoolingWriter {
   private flushLive(): void {
     if (this.bufferedLines === 0) return;
     if (!this.isUp || this.closed) {
-      this.toSpool(this.allBuffered());
+      this.spoolBatches(this.allBuffered());
       return;
     }
     if (this.live !== undefined) {
@@ -211,7 +219,7 @@ export class SpoolingWriter {
       if (this.bufferedLines > 4 * this.options.batchSize && this.full.length > 1) {
         const older = this.full.splice(0, this.full.length - 1);
         for (const batch of older) this.bufferedLines -= batch.count;
-        this.toSpool(LineBatch.concat(older));
+        this.spoolBatches(older);
       }
       return;
     }
@@ -219,7 +227,10 @@ export class SpoolingWriter {
     this.liveLines = batch.count;
     this.live = this.tryWrite(batch)
       .then((ok) => {
-        if (!ok) this.toSpool(batch);
+        // Answered: its bytes were all read, its buffer can hold the next batch. After a failure
+        // (a timeout, say) a socket may still hold them: the spool copies them, the buffer is left be.
+        if (ok) this.open.recycle(batch);
+        else this.toSpool(batch);
       })
       .finally(() => {
         this.live = undefined;
