@@ -125,6 +125,10 @@ export class DiskSpool implements Spool {
   /** The last write failed: new lines wait in memory, up to maxUnwrittenBytes. */
   private failing = false;
   private readonly maxUnwrittenBytes: number;
+  /** A sealed segment's append buffer once written, for the next segment's appends. */
+  private spareAppendBuffer: Buffer | undefined;
+  /** A drained head segment's buffer, for reading the next one. */
+  private spareReadBuffer: Buffer | undefined;
 
   constructor(private readonly options: DiskSpoolOptions) {
     this.description = `directory "${options.dir}" (at most ${options.maxBytes} bytes)`;
@@ -227,7 +231,8 @@ export class DiskSpool implements Spool {
         this.unwrittenBytes -= data.length;
       }
     }
-    if (segment.sealed && segment.bufferedLines === 0) segment.appended.release();
+    if (segment.sealed && segment.bufferedLines === 0 && segment.appended.count === 0)
+      this.spareAppendBuffer = segment.appended.release() ?? this.spareAppendBuffer;
     if (segment.sealed && segment.handle !== undefined) {
       await segment.handle.close();
       segment.handle = undefined;
@@ -250,11 +255,12 @@ export class DiskSpool implements Spool {
       if (this.segments[0] !== first) return this.read(maxLines);
       const path = this.path(first.seq);
       const onDisk =
-        first.written === 0 ? LineBatch.empty : (await this.enqueue('read', async () => readSegment(path))).batch;
+        first.written === 0 ? LineBatch.empty : (await this.enqueue('read', async () => this.readHead(path))).batch;
       if (this.segments[0] !== first) return this.read(maxLines);
       // Lines the disk did not take drain from memory: the database may be back while the disk is
       // not. They stay counted as unwritten (so still unacknowledged) until drained or written.
-      const batch = writable ? onDisk : LineBatch.concat([onDisk, first.appended.view()]);
+      // (A copy: the append buffer serves another segment once these are written.)
+      const batch = writable ? onDisk : LineBatch.concat([onDisk, first.appended.view().copy()]);
       this.head = { seq: first.seq, batch, times: timestampsOf(batch), index: 0, indexBytes: 0 };
     }
     const head = this.head;
@@ -279,6 +285,8 @@ export class DiskSpool implements Spool {
     this.points -= acked.count;
     first.minTimestamp = minTimestamp(head.times, head.index);
     if (head.index >= head.batch.count) {
+      // Every request of it was answered (this is its last ack): its buffer can take the next segment.
+      if (head.batch.buffer.length >= this.segmentBytes) this.spareReadBuffer = head.batch.buffer;
       this.removeFirst();
     } else {
       const cursor = `${head.seq} ${head.index}\n`;
@@ -402,8 +410,16 @@ export class DiskSpool implements Spool {
     this.options.log.warn(message);
   }
 
+  private readHead(path: string): ReturnType<typeof readSegment> {
+    const into = this.spareReadBuffer;
+    this.spareReadBuffer = undefined;
+    return readSegment(path, into);
+  }
+
   private newSegment(): Segment {
     const segment = this.emptySegment(this.nextSeq);
+    if (this.spareAppendBuffer !== undefined) segment.appended.recycle(this.spareAppendBuffer);
+    this.spareAppendBuffer = undefined;
     this.nextSeq += 1;
     this.segments.push(segment);
     return segment;

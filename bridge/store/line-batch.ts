@@ -219,13 +219,15 @@ export class LineBatchBuilder {
     this.lineCount -= count;
   }
 
-  /** Forget every line and the buffer (a segment that will get no more lines). */
-  release(): void {
+  /** Forget every line and the buffer (a segment that will get no more lines); returns the buffer. */
+  release(): Buffer | undefined {
+    const buffer = this.data ?? this.spare;
     this.data = undefined;
     this.spare = undefined;
     this.ends = new Uint32Array(0);
     this.used = 0;
     this.lineCount = 0;
+    return buffer;
   }
 
   /**
@@ -233,8 +235,8 @@ export class LineBatchBuilder {
    * its lines were copied into the spool): its buffer holds the next lines. Not for a batch whose
    * bytes may still be queued on a socket (a request that failed or timed out).
    */
-  recycle(batch: LineBatch): void {
-    const buffer = batch.buffer;
+  recycle(batch: LineBatch | Buffer): void {
+    const buffer = batch instanceof LineBatch ? batch.buffer : batch;
     if (buffer !== this.data && buffer.length >= this.expectBytes && (this.spare?.length ?? 0) < buffer.length)
       this.spare = buffer;
   }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, truncateSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockDirectory } from '../../lib/directory-lock.ts';
 import { LineBatch } from './line-batch.ts';
@@ -30,12 +30,32 @@ export function listSegments(dir: string): { seqs: number[]; odd: string[]; high
   return { seqs: seqs.sort((a, b) => a - b), odd, highest };
 }
 
-/** A segment's lines (its bytes as they are), with a torn (unterminated) last line cut off the file. */
-export function readSegment(path: string): { batch: LineBatch; tornBytes: number } {
-  const { batch, tornBytes } = LineBatch.parse(readFileSync(path));
+/**
+ * A segment's lines (its bytes as they are), with a torn (unterminated) last line cut off the file;
+ * read into `into` when the file fits (a drained segment's buffer: fresh memory is dear).
+ */
+export function readSegment(path: string, into?: Buffer): { batch: LineBatch; tornBytes: number } {
+  const { batch, tornBytes } = LineBatch.parse(readFileInto(path, into));
   // A SIGKILL or power cut during a write can leave half a line: only complete lines are data.
   if (tornBytes > 0) truncateSync(path, batch.byteLength);
   return { batch, tornBytes };
+}
+
+function readFileInto(path: string, into: Buffer | undefined): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (into === undefined || into.length < size) return readFileSync(fd);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, into, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return into.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Smallest timestamp of lines[from..], or undefined. */
