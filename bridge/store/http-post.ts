@@ -45,4 +45,3 @@ export function post(url: URL, headers: Record<string, string>, body: Buffer, ti
     req.end(body);
   });
 }
-

@@ -26,8 +26,8 @@ export class MemorySpool implements Spool {
   }
 
   append(given: LineBatch | readonly string[]): void {
-    // Kept as strings: without a spool directory this queue only fills in an outage, and every line
-    // it holds is read back as text by the lines-only tests of its order and bounds.
+    // Kept as strings: without a spool directory this queue fills only in an outage or behind a slow
+    // database, bounded by its byte limit; a drained batch is encoded again (SpoolBatch.batch).
     const lines = given instanceof LineBatch ? given.lines() : given;
     for (const line of lines) {
       const index = this.base + this.lines.length;
