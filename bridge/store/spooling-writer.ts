@@ -4,7 +4,7 @@ import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import { deliver, type DeliveryObserver } from './deliver.ts';
 import type { WriteEndpoint } from './endpoint.ts';
 import { LineBatch, LineBatchBuilder } from './line-batch.ts';
-import type { Spool, SpoolBatch } from './spool.ts';
+import { spoolBatchOfBytes, type Spool, type SpoolBatch } from './spool.ts';
 import { WriteError, type FailureReason } from './write-error.ts';
 
 /** Lines per write request (--influx-batch-size). */
@@ -24,6 +24,11 @@ export const MAX_RETRY_AFTER_MS = 300_000;
  * server chokes on must not hold the spool, and with it every later report, forever.
  */
 export const REPEATED_FAILURES = 3;
+/**
+ * Requests in flight while the spool drains: as many as live writing and draining together have, so
+ * a backlog drains at least as fast as the database takes live writes (one alone drained slower).
+ */
+export const DRAIN_IN_FLIGHT = 2;
 /** Reasons where the server answered (unlike unreachable or timeout), so the lines may be the cause. */
 const ANSWERED: ReadonlySet<FailureReason> = new Set<FailureReason>([
   'server_error',
@@ -288,7 +293,8 @@ export class SpoolingWriter {
       let delay = 0;
       try {
         this.appended = false;
-        const batch = await this.spool.read(this.options.batchSize);
+        const size = this.options.batchSize;
+        const batch = await this.spool.read(DRAIN_IN_FLIGHT * size);
         if (batch === undefined) {
           // Checked in the same tick as the wait starts, so neither an append nor close() can slip in between.
           if (this.appended) continue;
@@ -297,11 +303,23 @@ export class SpoolingWriter {
           this.wakeIdle = undefined;
           continue;
         }
-        if (await this.tryWrite(batch.batch, this.suspectFor(batch.position))) {
-          this.spool.ack(batch);
-          this.backoff.reset();
-        } else {
-          this.noteHeadFailure(batch.position);
+        const suspect = this.suspectFor(batch.position);
+        // While the database answers, a batch's worth of requests at once; a probe of a database
+        // that is away, or the bisection of a suspect head, one request.
+        const parts = this.isUp && suspect === undefined ? Math.ceil(batch.batch.count / size) : 1;
+        const sent = await Promise.all(
+          Array.from({ length: parts }, (_, i) => this.tryWrite(batch.batch.slice(i * size, (i + 1) * size), suspect)),
+        );
+        // Acknowledge the written prefix: a later part written before an earlier one failed is sent
+        // again with it (re-sending a point only overwrites it).
+        let written = 0;
+        while (written < parts && sent[written] === true) written += 1;
+        const { segment, start } = batch.position;
+        const end = Math.min(start + written * size, batch.position.end);
+        if (written > 0) this.spool.ack(spoolBatchOfBytes(batch.batch.slice(0, end - start), { segment, start, end }));
+        if (written === parts) this.backoff.reset();
+        else {
+          this.noteHeadFailure(written === 0 ? batch.position : { segment, start: end, end: batch.position.end });
           delay = Math.min(this.lastRetryAfterMs ?? this.backoff.next(), MAX_RETRY_AFTER_MS);
         }
       } catch (error) {
