@@ -86,8 +86,9 @@ the code. Measured reasons, per target:
 - **Stream p99 ≤ 20 ms at 10 000 nodes**: what is left of a scrape's stall is one 5 ms slice plus
   one chunk; the remaining tail (p99 and max in the steady-state table) coincides with scrapes and
   V8's collections of a 200 MB heap.
-- **Storage writer ≤ 1.5 CPU-µs per point**: item 8 below (a burst goes through the disk spool as
-  strings; bytes instead of strings is the next step).
+- **Storage writer ≤ 1.5 CPU-µs per point**: item 8 below (lines are bytes from \`write()\` to the
+  socket now, 3.5–5 µs in the last A/B; what is left is mostly moving each point's 80 bytes through
+  the kernel four times: the spool file written, fsync'd and read back, and the loopback socket).
 - **100 nodes at ≤ 1.5× the splitter**: about a third of the bridge's CPU there is V8's worker
   threads (compilation, GC helpers), the rest its main thread per packet (item 9). **RSS ≤ 60 MB**:
   of an idle bridge's ~62 MB, about 43 MB are pages of the Node.js executable (file-backed; a plain
@@ -144,12 +145,20 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
 7. **The per-packet floor**: one read per report on one connection per agent costs the runtime alone
    the splitter's steady-state CPU; only fewer, larger reads (agents batching) lower it.
 8. **The storage writer** (bridge/store/): the bench hands 200 000 points over in one burst, and a
-   burst of more than four batches goes through the disk spool (memory stays bounded): appended,
-   written and fsync'd, read back, split into lines, joined and copied again into the request. Every
-   line is a JS string from the encoder to the socket, waiting up to a flush or fsync interval (long
-   enough to be promoted), so what is left per point is those copies and their garbage. The next step
-   is bytes instead of strings: each line copied once into a batch buffer at write(), the spool
-   appending and reading those bytes, the drain sending byte ranges of a segment.
+   burst of more than four batches goes through the disk spool (memory stays bounded). Lines are
+   bytes from \`write()\` on (bridge/store/line-batch.ts): copied once into the batch being filled,
+   which is the request body; a spilled batch is copied into the segment's buffer, written and
+   fsync'd; the oldest segment is read back whole and drained in byte ranges as request bodies; the
+   v2 path posts through node:http like the v1 path. Buffers are reused (fresh pages cost about 50
+   times a used buffer's on these VMs), the encoder joins a line's parts into one flat string, and
+   the drain keeps two requests in flight. What is left (profiled, load ≈ 1: 3.5–3.9 CPU-µs per
+   point in process, 2.8 of them on the main thread): the socket's and the file's system calls
+   (writev, write, read, fsync: the kernel copies each point's bytes four times, and on loopback the
+   database's receive path runs in the sender's system call), page faults of what is still fresh
+   (the segment read back), V8's helper threads and the HTTP client, not JavaScript per line, which
+   is below 0.2 µs (copying a flat line into the batch ≈ 0.1; the spool's per-line bookkeeping ≈
+   0.05). Below 1.5 needs fewer kernel passes: not reading back what was just written (draining a
+   segment still in memory from its buffer) and a spool that only takes what the database did not.
 9. **The LAMOST fleet against the splitter** ("Bridge at rest": 100 nodes at 10 s): timers are no
    longer in it (one tick a second, the slow-sender check included; bridge/state/bridge-tick.ts).
    Measured by hand (schedstat per thread, 10 s windows): about a third of the bridge's CPU there is
@@ -168,6 +177,18 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
   ≈ 0.9–1.5 µs per standard report. Writer CPU per point, old → new: InfluxDB 12.4 → 8.6 and 10.7 →
   10.9, VictoriaMetrics 12.2 → 8.7 and 11.0 → 6.4; the spool's drain alone (driver timing only the
   drain) 7.2 → 4.4 (InfluxDB) and 9.4 → 5.1 (VictoriaMetrics).
+- Storage writer, bytes instead of strings (2026-12-02, bench/storage.ts's section alone through a
+  driver, 3 samples per process, old and new alternating, machine load 2–12): writer CPU per point,
+  old → new, InfluxDB 6.04 (5.77–6.81) and 6.81 (6.6–10.6) → 4.38 (4–5.43) and 5.12 (4.29–8.14);
+  VictoriaMetrics 6.3 (5.56–6.9) and 7.48 (7.2–7.59) → 3.47 (3.45–3.81) and 3.86 (3.83–4.58). Of
+  the steps: a line from the encoder was a tree of concatenated pieces (a cons string) that whoever
+  first read it had to copy flat, ≈ 1 µs per line (join + Buffer.from cost the same); joined once
+  in the encoder, copying a line into the batch is 0.1–0.3 µs. A fresh 1 MiB buffer filled cost
+  0.4–0.9 ms against 0.015 ms for one reused (page faults on these VMs): fresh batch and segment
+  buffers were the largest main-thread cost left (\`_copyActual\` 0.6 µs per point) until reused.
+  With one request in flight the drain (41–61k points/s on InfluxDB) fell behind live writing
+  (38–63k, which has the live request and the drain's in flight together); two in flight keep it
+  level.
 
 - Replacing the status tracker with a no-op took the "+ live events" stage from 19.5 to 11.1 µs per
   report (3 samples each): the tracker is about 8 µs of it. Serialising stream events lazily (keeping
