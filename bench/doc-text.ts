@@ -87,8 +87,9 @@ the code. Measured reasons, per target:
   one chunk; the remaining tail (p99 and max in the steady-state table) coincides with scrapes and
   V8's collections of a 200 MB heap.
 - **Storage writer ≤ 1.5 CPU-µs per point**: item 8 below (lines are bytes from \`write()\` to the
-  socket now, 3.5–5 µs in the last A/B; what is left is mostly moving each point's 80 bytes through
-  the kernel four times: the spool file written, fsync'd and read back, and the loopback socket).
+  socket now, 3.5–5 µs in the last A/B; the runtime's floor for the same bytes, HTTP plus spool
+  file, is ≈ 0.6 µs; the largest share left is first-touch page faults of the memory a burst is
+  held in until its fsync).
 - **100 nodes at ≤ 1.5× the splitter**: about a third of the bridge's CPU there is V8's worker
   threads (compilation, GC helpers), the rest its main thread per packet (item 9). **RSS ≤ 60 MB**:
   of an idle bridge's ~62 MB, about 43 MB are pages of the Node.js executable (file-backed; a plain
@@ -151,14 +152,18 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
    fsync'd; the oldest segment is read back whole and drained in byte ranges as request bodies; the
    v2 path posts through node:http like the v1 path. Buffers are reused (fresh pages cost about 50
    times a used buffer's on these VMs), the encoder joins a line's parts into one flat string, and
-   the drain keeps two requests in flight. What is left (profiled, load ≈ 1: 3.5–3.9 CPU-µs per
-   point in process, 2.8 of them on the main thread): the socket's and the file's system calls
-   (writev, write, read, fsync: the kernel copies each point's bytes four times, and on loopback the
-   database's receive path runs in the sender's system call), page faults of what is still fresh
-   (the segment read back), V8's helper threads and the HTTP client, not JavaScript per line, which
-   is below 0.2 µs (copying a flat line into the batch ≈ 0.1; the spool's per-line bookkeeping ≈
-   0.05). Below 1.5 needs fewer kernel passes: not reading back what was just written (draining a
-   segment still in memory from its buffer) and a spool that only takes what the database did not.
+   the drain keeps two requests in flight. The floor for the same bytes, measured by a driver with
+   no JavaScript per line (40 prebuilt 5000-line bodies): posting them to InfluxDB 1.6 costs 0.5
+   (0.48–0.92) CPU-µs per point, writing them to a file with an fsync every 25 000 lines and
+   reading them back 0.1 (0.1–0.75, the first round in fresh memory). What is left above that
+   (inspector profile of the writer's live phase, load ≈ 4, 4.0 µs per point): copying spilled
+   batches into the segment's buffer 0.9 µs, nearly all of it page faults, since a burst is
+   appended faster than the 500 ms fsync interval and the 16 MB it needs are memory this VM touches
+   for the first time (a fresh 1 MiB buffer filled: 0.4–5.8 ms; a reused one: 0.015 ms); socket
+   writes 0.7; the spool's per-line bookkeeping (sizes, timestamps) 0.3; filling batches 0.3;
+   GC 0.3; the rest spread over timers, promises and the HTTP client. Next: a spool that takes
+   spilled batches without copying them (written from the batch's own buffer) and a pool of
+   buffers that outlives one writer, so that a burst reuses memory already touched.
 9. **The LAMOST fleet against the splitter** ("Bridge at rest": 100 nodes at 10 s): timers are no
    longer in it (one tick a second, the slow-sender check included; bridge/state/bridge-tick.ts).
    Measured by hand (schedstat per thread, 10 s windows): about a third of the bridge's CPU there is
