@@ -14,7 +14,7 @@ export interface InfluxV2Target {
   readonly token?: string;
   /** Per-request deadline, milliseconds. */
   readonly timeoutMs: number;
-  /** Largest number of lines ever passed to one send (the writer's batch size). */
+  /** Largest number of lines ever passed to one send (the writer's batch size); a request takes any number. */
   readonly maxLines: number;
   /** Gzip bodies of at least 1000 bytes; default: unless the database is on this host (`gzipsTo`). */
   readonly gzip?: boolean;

@@ -54,7 +54,10 @@ export interface Spool {
   readonly description: string;
   /** True when lines survive a restart (a directory), false for the in-memory fallback. */
   readonly durable: boolean;
-  /** Queue lines; they are durable after the next `sync`. Never throws for a full spool: it drops the oldest. */
+  /**
+   * Queue lines; they are durable after the next `sync`. Never throws for a full spool: it drops the
+   * oldest. Keeps a copy, never the batch itself: the writer reuses a batch's buffer once appended.
+   */
   append(lines: LineBatch | readonly string[]): void;
   /** Make everything appended so far durable (fsync). */
   sync(): Promise<void>;
