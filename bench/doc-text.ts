@@ -101,8 +101,10 @@ the code. Measured reasons, per target:
   V8's collections of a 200 MB heap. A gzip'd scrape no longer fills chunks for the constant half of
   the text and returns each chunk for reuse as soon as it is copied into a piece, so it makes less
   garbage; the A/B runs here were too noisy (load 3–8) to show a change in p99 either way.
-- **Storage writer ≤ 1.5 CPU-µs per point**: item 8 below (a burst goes through the disk spool as
-  strings; bytes instead of strings is the next step).
+- **Storage writer ≤ 1.5 CPU-µs per point**: item 8 below (lines are bytes from \`write()\` to the
+  socket now, 3.5–5 µs in the last A/B; the runtime's floor for the same bytes, HTTP plus spool
+  file, is ≈ 0.6 µs; the largest share left is first-touch page faults of the memory a burst is
+  held in until its fsync).
 - **100 nodes at ≤ 1.5× the splitter**: the bridge makes the splitter's syscalls per report (one
   read, two epoll_pwait, no write) and, since 2026-12-02, one timer wake-up every 5 s instead of every
   second; what is left above the splitter is its own per-report JavaScript run cold (about 0.2 ms of
@@ -177,12 +179,24 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
 7. **The per-packet floor**: one read per report on one connection per agent costs the runtime alone
    the splitter's steady-state CPU; only fewer, larger reads (agents batching) lower it.
 8. **The storage writer** (bridge/store/): the bench hands 200 000 points over in one burst, and a
-   burst of more than four batches goes through the disk spool (memory stays bounded): appended,
-   written and fsync'd, read back, split into lines, joined and copied again into the request. Every
-   line is a JS string from the encoder to the socket, waiting up to a flush or fsync interval (long
-   enough to be promoted), so what is left per point is those copies and their garbage. The next step
-   is bytes instead of strings: each line copied once into a batch buffer at write(), the spool
-   appending and reading those bytes, the drain sending byte ranges of a segment.
+   burst of more than four batches goes through the disk spool (memory stays bounded). Lines are
+   bytes from \`write()\` on (bridge/store/line-batch.ts): copied once into the batch being filled,
+   which is the request body; a spilled batch is copied into the segment's buffer, written and
+   fsync'd; the oldest segment is read back whole and drained in byte ranges as request bodies; the
+   v2 path posts through node:http like the v1 path. Buffers are reused (fresh pages cost about 50
+   times a used buffer's on these VMs), the encoder joins a line's parts into one flat string, and
+   the drain keeps two requests in flight. The floor for the same bytes, measured by a driver with
+   no JavaScript per line (40 prebuilt 5000-line bodies): posting them to InfluxDB 1.6 costs 0.5
+   (0.48–0.92) CPU-µs per point, writing them to a file with an fsync every 25 000 lines and
+   reading them back 0.1 (0.1–0.75, the first round in fresh memory). What is left above that
+   (inspector profile of the writer's live phase, load ≈ 4, 4.0 µs per point): copying spilled
+   batches into the segment's buffer 0.9 µs, nearly all of it page faults, since a burst is
+   appended faster than the 500 ms fsync interval and the 16 MB it needs are memory this VM touches
+   for the first time (a fresh 1 MiB buffer filled: 0.4–5.8 ms; a reused one: 0.015 ms); socket
+   writes 0.7; the spool's per-line bookkeeping (sizes, timestamps) 0.3; filling batches 0.3;
+   GC 0.3; the rest spread over timers, promises and the HTTP client. Next: a spool that takes
+   spilled batches without copying them (written from the batch's own buffer) and a pool of
+   buffers that outlives one writer, so that a burst reuses memory already touched.
 9. **The LAMOST fleet against the splitter** ("Bridge at rest": 100 nodes at 10 s). Measured by
    hand on 2026-12-02 (old and new bridge and the splitter under their own copies of the load in the
    same windows, CPU per thread from schedstat, load average 8–20): the syscalls per report are the
@@ -243,6 +257,20 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
   ≈ 0.9–1.5 µs per standard report. Writer CPU per point, old → new: InfluxDB 12.4 → 8.6 and 10.7 →
   10.9, VictoriaMetrics 12.2 → 8.7 and 11.0 → 6.4; the spool's drain alone (driver timing only the
   drain) 7.2 → 4.4 (InfluxDB) and 9.4 → 5.1 (VictoriaMetrics).
+- Storage writer, bytes instead of strings (2026-12-02, bench/storage.ts's section alone through a
+  driver, 3 samples per process, old and new alternating, machine load 2–12): writer CPU per point,
+  old → new, InfluxDB 6.04 (5.77–6.81) and 6.81 (6.6–10.6) → 4.38 (4–5.43) and 5.12 (4.29–8.14);
+  VictoriaMetrics 6.3 (5.56–6.9) and 7.48 (7.2–7.59) → 3.47 (3.45–3.81) and 3.86 (3.83–4.58). Of
+  the steps: a line from the encoder was a tree of concatenated pieces (a cons string) that whoever
+  first read it had to copy flat, ≈ 1 µs per line (join + Buffer.from cost the same); joined once
+  in the encoder, copying a line into the batch is 0.1–0.3 µs. A fresh 1 MiB buffer filled cost
+  0.4–0.9 ms against 0.015 ms for one reused (page faults on these VMs): fresh batch and segment
+  buffers were the largest main-thread cost left (\`_copyActual\` 0.6 µs per point) until reused.
+  With one request in flight the drain fell behind live writing on InfluxDB (60.6k against 63.2k
+  points/s; live writing has the live request and the drain's in flight together). With two in
+  flight (another pair, load 3–6): InfluxDB 7.64 (6.42–7.74) → 4.74 (3.75–5.1) µs, written 56.5k →
+  102k points/s, drained 50.6k → 107k; VictoriaMetrics 6.64 (5.02–7.13) → 4.54 (4.52–4.73) µs,
+  drained 120k → 140k against 121k written.
 
 - Replacing the status tracker with a no-op took the "+ live events" stage from 19.5 to 11.1 µs per
   report (3 samples each): the tracker is about 8 µs of it. Serialising stream events lazily (keeping

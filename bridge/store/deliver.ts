@@ -1,4 +1,5 @@
-import type { WriteEndpoint } from './endpoint.ts';
+import { sendBatch, type WriteEndpoint } from './endpoint.ts';
+import { LineBatch } from './line-batch.ts';
 import { networkWriteError, WriteError, type FailureReason } from './write-error.ts';
 
 export interface DeliveryObserver {
@@ -31,16 +32,17 @@ export interface DeliveryOptions {
  */
 export async function deliver(
   endpoint: WriteEndpoint,
-  lines: readonly string[],
+  lines: LineBatch | readonly string[],
   observer: DeliveryObserver,
   options: DeliveryOptions = {},
 ): Promise<void> {
-  if (lines.length === 0) return;
+  const batch = lines instanceof LineBatch ? lines : LineBatch.of(lines);
+  if (batch.count === 0) return;
   // A server that garbles every answer (a URL pointing at something that is not InfluxDB) would cost
   // 2n requests per retry; a bad line is found within about one path of the bisection.
-  const budget = 2 * Math.ceil(Math.log2(lines.length)) + 2;
+  const budget = 2 * Math.ceil(Math.log2(batch.count)) + 2;
   const state: Attempt = { suspect: options.suspect, probe: options.probe, proven: false, unproven: [], budget };
-  await attempt(endpoint, lines, observer, state);
+  await attempt(endpoint, batch, observer, state);
   if (state.unproven.length === 0) return;
   if (!state.proven) await prove(state);
   // Nothing of the batch got through and the server did not prove itself: it, not a line, is the problem.
@@ -62,15 +64,15 @@ interface Attempt {
 
 async function attempt(
   endpoint: WriteEndpoint,
-  lines: readonly string[],
+  lines: LineBatch,
   observer: DeliveryObserver,
   state: Attempt,
 ): Promise<void> {
   const started = performance.now();
   let error: WriteError;
   try {
-    await endpoint.send(lines);
-    observer.written(lines.length, (performance.now() - started) / 1000);
+    await sendBatch(endpoint, lines);
+    observer.written(lines.count, (performance.now() - started) / 1000);
     state.proven = true;
     return;
   } catch (thrown) {
@@ -81,12 +83,12 @@ async function attempt(
   if (error.canRetry() && !suspect) throw error;
   if (!error.canRetry()) state.proven = true;
   else if (!state.proven && (state.budget -= 1) < 0 && !(await prove(state))) throw error;
-  if (lines.length === 1) {
-    if (suspect) state.unproven.push({ line: lines[0]!, error });
-    else observer.deadLetter(lines, error.message);
+  if (lines.count === 1) {
+    if (suspect) state.unproven.push({ line: lines.line(0), error });
+    else observer.deadLetter([lines.line(0)], error.message);
     return;
   }
-  const middle = Math.ceil(lines.length / 2);
+  const middle = Math.ceil(lines.count / 2);
   await attempt(endpoint, lines.slice(0, middle), observer, state);
   await attempt(endpoint, lines.slice(middle), observer, state);
 }

@@ -13,8 +13,8 @@ import {
   segmentName,
   timestampsOf,
 } from './spool-files.ts';
-import { timestampOfLine } from './line-protocol.ts';
-import type { DropListener, Spool, SpoolBatch, SpoolStats } from './spool.ts';
+import { LineBatch, LineBatchBuilder } from './line-batch.ts';
+import { spoolBatchOfBytes, type DropListener, type Spool, type SpoolBatch, type SpoolStats } from './spool.ts';
 
 /** File operations of the spool, each a label value of `obsmon_bridge_spool_errors_total{op}`. */
 export const SPOOL_OPS = [
@@ -63,31 +63,42 @@ interface Segment {
   bytes: number;
   lines: number;
   minTimestamp: number | undefined;
-  /** Appended but not yet written and fsync'd. */
-  buffered: string[];
-  /** Bytes of `buffered`. */
+  /**
+   * Lines appended and not yet written and fsync'd, copied together into one buffer, which is kept
+   * for the next ones once they are written (and dropped when the segment is sealed). A failed
+   * write leaves them there for the next try.
+   */
+  appended: LineBatchBuilder;
+  /** Lines and bytes in `appended`. */
+  bufferedLines: number;
   bufferedBytes: number;
   /** Length of the file's written and fsync'd part: the next write goes there, a failed one is cut back to it. */
   written: number;
   handle: FileHandle | undefined;
   /** No more appends: a newer segment took over. */
   sealed: boolean;
+  /** Dropped (drained, or past the limit) while a write of it may still run. */
+  removed: boolean;
 }
 
 /** The head segment in memory while it drains. */
 interface Head {
   readonly seq: number;
-  readonly lines: string[];
+  readonly batch: LineBatch;
   readonly times: Float64Array;
   index: number;
+  /** Bytes of the lines before `index`. */
+  indexBytes: number;
 }
 
 /**
  * The spool as a directory of append-only segment files (`segment-<seq>.lp`, plain line protocol),
- * oldest first. Appends are buffered and written + fsync'd together by `sync` (the writer calls it
+ * oldest first. It holds lines as bytes (LineBatch): appends are copied into one buffer per segment
+ * and written + fsync'd together by `sync` (the writer calls it
  * every --spool-fsync-interval), so a SIGKILL loses at most the lines of one interval; a torn last
- * line is cut off at the next start. Drained lines are tracked by a `cursor` file; a segment is
- * deleted once drained. A stale cursor after a crash only re-sends lines, which is idempotent.
+ * line is cut off at the next start. The oldest segment is read back whole and drained in byte
+ * ranges of it (each request's body as it is in the file). Drained lines are tracked by a `cursor`
+ * file; a segment is deleted once drained. A stale cursor after a crash only re-sends lines, which is idempotent.
  *
  * A failed write (disk full, I/O error) keeps its lines in memory for the next sync, which rewrites
  * them at the same offset, and `sync` rejects: the writer then withholds acknowledgements (PONG)
@@ -114,6 +125,10 @@ export class DiskSpool implements Spool {
   /** The last write failed: new lines wait in memory, up to maxUnwrittenBytes. */
   private failing = false;
   private readonly maxUnwrittenBytes: number;
+  /** A sealed segment's append buffer once written, for the next segment's appends. */
+  private spareAppendBuffer: Buffer | undefined;
+  /** A drained head segment's buffer, for reading the next one. */
+  private spareReadBuffer: Buffer | undefined;
 
   constructor(private readonly options: DiskSpoolOptions) {
     this.description = `directory "${options.dir}" (at most ${options.maxBytes} bytes)`;
@@ -128,24 +143,29 @@ export class DiskSpool implements Spool {
     this.recover();
   }
 
-  append(lines: readonly string[]): void {
+  append(given: LineBatch | readonly string[]): void {
+    const batch = given instanceof LineBatch ? given : LineBatch.of(given);
     let active = this.segments[this.segments.length - 1];
-    let refused = 0;
-    for (const line of lines) {
-      const size = line.length + 1;
+    // Lines from..i go to `active`, copied in one piece when it changes or at the end.
+    let from = 0;
+    let end = batch.count;
+    for (let i = 0; i < batch.count; i += 1) {
+      const size = batch.lineBytes(i);
       // The disk is failing: memory holds the lines only up to a bound. None of them is acknowledged,
       // so an agent with PING/PONG sends them again.
       if (this.failing && this.unwrittenBytes + size > this.maxUnwrittenBytes) {
-        refused += 1;
-        continue;
+        end = i;
+        break;
       }
       if (active === undefined || active.sealed || (active.bytes >= this.segmentBytes && active.lines > 0)) {
-        if (active !== undefined) active.sealed = true;
+        if (active !== undefined) {
+          this.buffer(active, batch.slice(from, i));
+          active.sealed = true;
+        }
         active = this.newSegment();
+        from = i;
       }
-      const t = timestampOfLine(line);
-      active.buffered.push(line);
-      active.bufferedBytes += size;
+      const t = batch.timestamp(i);
       this.unwrittenBytes += size;
       active.bytes += size;
       active.lines += 1;
@@ -154,8 +174,16 @@ export class DiskSpool implements Spool {
       this.pendingBytes += size;
       this.points += 1;
     }
-    if (refused > 0) this.options.onDrop?.(refused, 'spool_error');
+    if (active !== undefined) this.buffer(active, batch.slice(from, end));
+    if (end < batch.count) this.options.onDrop?.(batch.count - end, 'spool_error');
     this.enforceLimit();
+  }
+
+  /** Keep lines for the segment's next write. */
+  private buffer(segment: Segment, lines: LineBatch): void {
+    segment.appended.addBatch(lines);
+    segment.bufferedLines += lines.count;
+    segment.bufferedBytes += lines.byteLength;
   }
 
   sync(): Promise<void> {
@@ -169,9 +197,10 @@ export class DiskSpool implements Spool {
 
   /** Write and fsync a segment's buffered lines; close it once sealed. */
   private async writeOut(segment: Segment): Promise<void> {
-    const count = segment.buffered.length;
-    if (count > 0) {
-      const data = Buffer.from(`${segment.buffered.join('\n')}\n`, 'latin1');
+    if (segment.bufferedLines > 0) {
+      // Lines appended while this write runs go after these in `appended` and wait for the next one.
+      const pending = segment.appended.view();
+      const data = pending.bytes();
       try {
         if (segment.handle === undefined) {
           // Not 'a': positional writes, so a retry after a failure rewrites the same bytes.
@@ -195,15 +224,20 @@ export class DiskSpool implements Spool {
         throw error;
       }
       segment.written += data.length;
-      segment.buffered.splice(0, count);
-      segment.bufferedBytes = segment.buffered.reduce((sum, l) => sum + l.length + 1, 0);
-      this.unwrittenBytes -= data.length;
+      if (!segment.removed) {
+        segment.appended.dropFirst(pending.count);
+        segment.bufferedLines -= pending.count;
+        segment.bufferedBytes -= data.length;
+        this.unwrittenBytes -= data.length;
+      }
     }
+    if (segment.sealed && segment.bufferedLines === 0 && segment.appended.count === 0)
+      this.spareAppendBuffer = segment.appended.release() ?? this.spareAppendBuffer;
     if (segment.sealed && segment.handle !== undefined) {
       await segment.handle.close();
       segment.handle = undefined;
     }
-    if (this.segments.every((s) => s.buffered.length === 0)) this.failing = false;
+    if (this.segments.every((s) => s.bufferedLines === 0)) this.failing = false;
   }
 
   async read(maxLines: number): Promise<SpoolBatch | undefined> {
@@ -220,16 +254,18 @@ export class DiskSpool implements Spool {
       );
       if (this.segments[0] !== first) return this.read(maxLines);
       const path = this.path(first.seq);
-      const onDisk = first.written === 0 ? [] : (await this.enqueue('read', async () => readSegment(path))).lines;
+      const onDisk =
+        first.written === 0 ? LineBatch.empty : (await this.enqueue('read', async () => this.readHead(path))).batch;
       if (this.segments[0] !== first) return this.read(maxLines);
       // Lines the disk did not take drain from memory: the database may be back while the disk is
       // not. They stay counted as unwritten (so still unacknowledged) until drained or written.
-      const lines = writable ? onDisk : [...onDisk, ...first.buffered];
-      this.head = { seq: first.seq, lines, times: timestampsOf(lines), index: 0 };
+      // (A copy: the append buffer serves another segment once these are written.)
+      const batch = writable ? onDisk : LineBatch.concat([onDisk, first.appended.view().copy()]);
+      this.head = { seq: first.seq, batch, times: timestampsOf(batch), index: 0, indexBytes: 0 };
     }
     const head = this.head;
-    const lines = head.lines.slice(head.index, head.index + maxLines);
-    return { lines, position: { segment: head.seq, start: head.index, end: head.index + lines.length } };
+    const batch = head.batch.slice(head.index, head.index + maxLines);
+    return spoolBatchOfBytes(batch, { segment: head.seq, start: head.index, end: head.index + batch.count });
   }
 
   ack(batch: SpoolBatch): void {
@@ -242,13 +278,15 @@ export class DiskSpool implements Spool {
       batch.position.start !== head.index
     )
       return;
-    let bytes = 0;
-    for (let i = head.index; i < batch.position.end; i += 1) bytes += head.lines[i]!.length + 1;
-    head.index = batch.position.end;
-    this.pendingBytes -= bytes;
-    this.points -= batch.lines.length;
+    const acked = head.batch.slice(head.index, batch.position.end);
+    head.index += acked.count;
+    head.indexBytes += acked.byteLength;
+    this.pendingBytes -= acked.byteLength;
+    this.points -= acked.count;
     first.minTimestamp = minTimestamp(head.times, head.index);
-    if (head.index >= head.lines.length) {
+    if (head.index >= head.batch.count) {
+      // Every request of it was answered (this is its last ack): its buffer can take the next segment.
+      if (head.batch.buffer.length >= this.segmentBytes) this.spareReadBuffer = head.batch.buffer;
       this.removeFirst();
     } else {
       const cursor = `${head.seq} ${head.index}\n`;
@@ -273,7 +311,7 @@ export class DiskSpool implements Spool {
       await this.sync();
     } catch {
       // Logged and counted as a write error already; what never reached the disk dies with the process.
-      const lost = this.segments.reduce((sum, s) => sum + s.buffered.length, 0);
+      const lost = this.segments.reduce((sum, s) => sum + s.bufferedLines, 0);
       this.options.log.error(`Lost ${lost} points at shutdown: they could not be written to the spool`);
       this.options.onDrop?.(lost, 'spool_error');
       for (const s of this.segments) await s.handle?.close().catch(() => {});
@@ -287,22 +325,6 @@ export class DiskSpool implements Spool {
     const { seqs: found, odd, highest } = listSegments(dir);
     for (const name of odd)
       this.repaired('odd_entry', 1, `Skipped "${join(dir, name)}": named like a spool segment but not a regular file`);
-    const read = new Map<number, string[]>();
-    for (const seq of found) {
-      try {
-        const { lines, tornBytes } = readSegment(this.path(seq));
-        if (tornBytes > 0)
-          this.repaired(
-            'torn_tail',
-            1,
-            `Cut ${tornBytes} bytes of an unfinished write off spool segment ${segmentName(seq)}`,
-          );
-        read.set(seq, lines);
-      } catch (error) {
-        this.repaired('odd_entry', 1, `Skipped spool segment "${this.path(seq)}": ${(error as Error).message}`);
-      }
-    }
-    const seqs = found.filter((seq) => read.has(seq));
     let cursor = readCursor(dir);
     if (cursor === 'invalid') {
       this.repaired(
@@ -312,52 +334,73 @@ export class DiskSpool implements Spool {
       );
       cursor = undefined;
     }
-    if (cursor !== undefined && cursor.seq !== seqs[0]) cursor = undefined;
-    if (cursor === undefined) rmSync(join(dir, 'cursor'), { force: true, recursive: true });
-    this.nextSeq = Math.max(highest, cursor?.seq ?? 0) + 1;
-    for (const seq of seqs) {
-      const lines = read.get(seq)!;
-      if (lines.length === 0) {
+    // Each segment is read once; only the first readable one (the head) stays in memory.
+    let cursorChecked = false;
+    for (const seq of found) {
+      let batch: LineBatch;
+      try {
+        const read = readSegment(this.path(seq));
+        batch = read.batch;
+        if (read.tornBytes > 0)
+          this.repaired(
+            'torn_tail',
+            1,
+            `Cut ${read.tornBytes} bytes of an unfinished write off spool segment ${segmentName(seq)}`,
+          );
+      } catch (error) {
+        this.repaired('odd_entry', 1, `Skipped spool segment "${this.path(seq)}": ${(error as Error).message}`);
+        continue;
+      }
+      if (!cursorChecked) {
+        // The cursor applies to the oldest readable segment only.
+        cursorChecked = true;
+        if (cursor !== undefined && cursor.seq !== seq) cursor = undefined;
+        if (cursor === undefined) rmSync(join(dir, 'cursor'), { force: true, recursive: true });
+      }
+      if (batch.count === 0) {
         rmSync(this.path(seq), { force: true });
         continue;
       }
-      const times = timestampsOf(lines);
-      const bytes = lines.reduce((sum, l) => sum + l.length + 1, 0);
+      const times = timestampsOf(batch);
+      const bytes = batch.byteLength;
       const segment: Segment = {
-        seq,
+        ...this.emptySegment(seq),
         bytes,
-        lines: lines.length,
+        lines: batch.count,
         minTimestamp: minTimestamp(times),
-        buffered: [],
-        bufferedBytes: 0,
         written: bytes,
-        handle: undefined,
         sealed: true,
       };
       this.segments.push(segment);
       this.diskBytes += bytes;
       this.pendingBytes += bytes;
-      this.points += lines.length;
+      this.points += batch.count;
       if (this.head === undefined) {
-        this.head = { seq, lines, times, index: 0 };
-        if (cursor?.seq === seq && cursor.line > lines.length) {
+        this.head = { seq, batch, times, index: 0, indexBytes: 0 };
+        if (cursor?.seq === seq && cursor.line > batch.count) {
           // The segment is shorter than what was drained of it: not the file the cursor was saved for
           // (damaged, replaced). Skipping would lose all of it; replaying only re-sends.
           this.repaired(
             'invalid_cursor',
             1,
-            `The spool cursor points past the end of segment ${segmentName(seq)} (line ${cursor.line} of ${lines.length}); replaying the segment from its start (re-sent points overwrite themselves)`,
+            `The spool cursor points past the end of segment ${segmentName(seq)} (line ${cursor.line} of ${batch.count}); replaying the segment from its start (re-sent points overwrite themselves)`,
           );
           rmSync(join(dir, 'cursor'), { force: true });
         } else if (cursor?.seq === seq && cursor.line > 0) {
-          const skip = cursor.line;
-          for (let i = 0; i < skip; i += 1) this.pendingBytes -= lines[i]!.length + 1;
-          this.points -= skip;
-          this.head.index = skip;
-          segment.minTimestamp = minTimestamp(times, skip);
+          const skipped = batch.slice(0, cursor.line);
+          this.pendingBytes -= skipped.byteLength;
+          this.points -= skipped.count;
+          this.head.index = skipped.count;
+          this.head.indexBytes = skipped.byteLength;
+          segment.minTimestamp = minTimestamp(times, skipped.count);
         }
       }
     }
+    if (!cursorChecked) {
+      cursor = undefined;
+      rmSync(join(dir, 'cursor'), { force: true, recursive: true });
+    }
+    this.nextSeq = Math.max(highest, cursor?.seq ?? 0) + 1;
     if (this.points > 0)
       this.options.log.info(`Spool holds ${this.points} points from before the restart; they drain first`);
   }
@@ -367,22 +410,35 @@ export class DiskSpool implements Spool {
     this.options.log.warn(message);
   }
 
+  private readHead(path: string): ReturnType<typeof readSegment> {
+    const into = this.spareReadBuffer;
+    this.spareReadBuffer = undefined;
+    return readSegment(path, into);
+  }
+
   private newSegment(): Segment {
-    const seq = this.nextSeq;
+    const segment = this.emptySegment(this.nextSeq);
+    if (this.spareAppendBuffer !== undefined) segment.appended.recycle(this.spareAppendBuffer);
+    this.spareAppendBuffer = undefined;
     this.nextSeq += 1;
-    const segment: Segment = {
+    this.segments.push(segment);
+    return segment;
+  }
+
+  private emptySegment(seq: number): Segment {
+    return {
       seq,
       bytes: 0,
       lines: 0,
       minTimestamp: undefined,
-      buffered: [],
+      appended: new LineBatchBuilder(),
+      bufferedLines: 0,
       bufferedBytes: 0,
       written: 0,
       handle: undefined,
       sealed: false,
+      removed: false,
     };
-    this.segments.push(segment);
-    return segment;
   }
 
   private enforceLimit(): void {
@@ -398,17 +454,18 @@ export class DiskSpool implements Spool {
   private removeFirst(): void {
     const first = this.segments.shift()!;
     const acked = this.head?.seq === first.seq ? this.head.index : 0;
-    let ackedBytes = 0;
-    if (acked > 0) for (let i = 0; i < acked; i += 1) ackedBytes += this.head!.lines[i]!.length + 1;
+    const ackedBytes = this.head?.seq === first.seq ? this.head.indexBytes : 0;
     this.diskBytes -= first.bytes;
     this.pendingBytes -= first.bytes - ackedBytes;
     this.points -= first.lines - acked;
     const wasHead = this.head?.seq === first.seq;
     if (wasHead) this.head = undefined;
     this.unwrittenBytes -= first.bufferedBytes;
-    first.buffered = [];
+    first.removed = true;
+    first.appended.release();
+    first.bufferedLines = 0;
     first.bufferedBytes = 0;
-    if (this.segments.every((s) => s.buffered.length === 0)) this.failing = false;
+    if (this.segments.every((s) => s.bufferedLines === 0)) this.failing = false;
     void this.enqueue('remove', async () => {
       await first.handle?.close();
       first.handle = undefined;

@@ -1,4 +1,5 @@
 import { isIPv4 } from 'node:net';
+import type { LineBatch } from './line-batch.ts';
 
 /** One HTTP write of line-protocol lines to a database; no batching, no retry, no buffering. */
 export interface WriteEndpoint {
@@ -6,6 +7,16 @@ export interface WriteEndpoint {
   readonly description: string;
   /** Resolves when the server took every line (2xx); rejects with a WriteError otherwise. */
   send(lines: readonly string[]): Promise<void>;
+  /**
+   * The same for lines already encoded: an endpoint that posts line protocol as it is takes the
+   * batch's bytes as the body, with no string in between. Without it the writer hands over `lines()`.
+   */
+  sendBatch?(batch: LineBatch): Promise<void>;
+}
+
+/** Send `batch` through the endpoint's byte path when it has one. */
+export function sendBatch(endpoint: WriteEndpoint, batch: LineBatch): Promise<void> {
+  return endpoint.sendBatch === undefined ? endpoint.send(batch.lines()) : endpoint.sendBatch(batch);
 }
 
 /** Bodies at least this long are gzipped (InfluxDB 1.x and 2.x accept `Content-Encoding: gzip`). */

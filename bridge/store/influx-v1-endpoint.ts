@@ -1,11 +1,8 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { DEFAULT_GZIP_THRESHOLD_BYTES, GZIP_LEVEL, gzipsTo, type WriteEndpoint } from './endpoint.ts';
+import { post, type Answer } from './http-post.ts';
+import { LineBatch } from './line-batch.ts';
 import { networkWriteError, parseRetryAfter, printable, reasonOfStatus, WriteError } from './write-error.ts';
-
-/** Of an answer's body only this much is kept (for the error message); the rest is read and discarded. */
-const MAX_ANSWER_BODY_BYTES = 64 * 1024;
 
 /** Connection to an InfluxDB 1.x database (`/write?db=`), for sites still on 1.x. */
 export interface InfluxV1Target {
@@ -55,10 +52,13 @@ export class InfluxV1Endpoint implements WriteEndpoint {
     this.description = `InfluxDB 1.x ${target.url} db "${target.db}"${target.rp === undefined ? '' : ` rp "${target.rp}"`}`;
   }
 
-  async send(lines: readonly string[]): Promise<void> {
-    // One string, one copy into bytes. Spooled lines were read back as latin1: the same encoding gives
-    // the original bytes (live lines are ASCII).
-    const bytes = Buffer.from(lines.join('\n'), 'latin1');
+  send(lines: readonly string[]): Promise<void> {
+    return this.sendBatch(LineBatch.of(lines));
+  }
+
+  /** The batch's bytes are the body as they are (no string, no copy), gzipped only off this host. */
+  async sendBatch(batch: LineBatch): Promise<void> {
+    const bytes = batch.body();
     const gzip = this.gzip && bytes.length >= DEFAULT_GZIP_THRESHOLD_BYTES;
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...this.auth };
     if (gzip) headers['content-encoding'] = 'gzip';
@@ -74,51 +74,23 @@ export class InfluxV1Endpoint implements WriteEndpoint {
       throw networkWriteError(error, this.target.timeoutMs);
     }
     if (answer.status >= 200 && answer.status < 300) return;
-    const headerError = answer.headers['x-influxdb-error'];
-    throw new WriteError(
-      reasonOfStatus(answer.status),
-      `HTTP ${answer.status}: ${printable(errorText(answer.body, typeof headerError === 'string' ? headerError : undefined))}`,
-      answer.status,
-      parseRetryAfter(answer.headers['retry-after'], this.now()),
-    );
+    throw answerError(answer, this.now());
   }
 }
 
-interface Answer {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
+/** A non-2xx answer of InfluxDB's write API (v1 or v2) as a WriteError. */
+export function answerError(answer: Answer, nowMs: number): WriteError {
+  const headerError = answer.headers['x-influxdb-error'];
+  return new WriteError(
+    reasonOfStatus(answer.status),
+    `HTTP ${answer.status}: ${printable(errorText(answer.body, typeof headerError === 'string' ? headerError : undefined))}`,
+    answer.status,
+    parseRetryAfter(firstHeader(answer.headers['retry-after']), nowMs),
+  );
 }
 
-/** One POST; resolves with any status, rejects only when no complete answer came (network, deadline). */
-function post(url: URL, headers: Record<string, string>, body: Buffer, timeoutMs: number): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const options = {
-      method: 'POST',
-      headers: { ...headers, 'content-length': String(body.length) },
-      insecureHTTPParser: true,
-      signal: AbortSignal.timeout(timeoutMs),
-    };
-    const req = send(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      res.on('data', (chunk: Buffer) => {
-        if (kept < MAX_ANSWER_BODY_BYTES) chunks.push(chunk);
-        kept += chunk.length;
-      });
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BODY_BYTES).toString('utf8'),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** InfluxDB 1.x answers `{"error":"..."}`; 2.x `{"code":"...","message":"..."}`. */

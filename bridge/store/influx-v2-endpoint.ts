@@ -1,7 +1,9 @@
-import type { WriteApi } from '@influxdata/influxdb-client';
-import { DEFAULT_GZIP_THRESHOLD_BYTES, gzipsTo, type WriteEndpoint } from './endpoint.ts';
-import { errorText } from './influx-v1-endpoint.ts';
-import { networkWriteError, parseRetryAfter, printable, reasonOfStatus, WriteError } from './write-error.ts';
+import { gzipSync } from 'node:zlib';
+import { DEFAULT_GZIP_THRESHOLD_BYTES, GZIP_LEVEL, gzipsTo, type WriteEndpoint } from './endpoint.ts';
+import { post } from './http-post.ts';
+import { answerError } from './influx-v1-endpoint.ts';
+import { LineBatch } from './line-batch.ts';
+import { networkWriteError } from './write-error.ts';
 
 /** Connection to InfluxDB 2.x, 3.x or 1.8+ (`/api/v2/write`; for 1.8 the bucket is `db/rp`). */
 export interface InfluxV2Target {
@@ -12,83 +14,61 @@ export interface InfluxV2Target {
   readonly token?: string;
   /** Per-request deadline, milliseconds. */
   readonly timeoutMs: number;
-  /** Largest number of lines ever passed to one send (the writer's batch size). */
+  /** Largest number of lines ever passed to one send (the writer's batch size); a request takes any number. */
   readonly maxLines: number;
   /** Gzip bodies of at least 1000 bytes; default: unless the database is on this host (`gzipsTo`). */
   readonly gzip?: boolean;
 }
 
 /**
- * The v2 write API through `@influxdata/influxdb-client`, used only for what it does well (HTTP,
- * token auth, gzip, error decoding). Its own buffering is switched off because of traps measured
- * here: with retries, `close()` resolves while dropping what waits for a retry, 404 is retried, and
- * `Retry-After` is read as milliseconds. So: no retries, no flush timer, a batch limit it never
- * reaches, and a writeFailed hook that returns the error (which also keeps the client from logging).
- * The client is loaded at the first send: a bridge without a v2 database never holds its code (a few
- * MB of RSS, docs/benchmarks.md "Bridge at rest").
+ * The v2 write API: `POST /api/v2/write?org=&bucket=&precision=s` with `Authorization: Token …`,
+ * through node:http as for 1.x (the same lenient parser, answer decoding and Retry-After in seconds).
+ * The batch's bytes are the body as they are. `@influxdata/influxdb-client` used to do this: it took
+ * strings (its buffer, its join, its copy into bytes: most of the writer's cost per point to
+ * VictoriaMetrics), and its own buffering and retries had to be switched off for their traps (with
+ * retries `close()` dropped what waited for one, 404 was retried, Retry-After read as milliseconds).
  */
 export class InfluxV2Endpoint implements WriteEndpoint {
   readonly description: string;
-  private opened: Promise<Client> | undefined;
+  private readonly writeUrl: URL;
+  private readonly gzip: boolean;
+  private readonly auth: Record<string, string>;
 
   constructor(
     private readonly target: InfluxV2Target,
     private readonly now: () => number = Date.now,
   ) {
+    const url = new URL('api/v2/write', target.url.endsWith('/') ? target.url : `${target.url}/`);
+    url.searchParams.set('org', target.org);
+    url.searchParams.set('bucket', target.bucket);
+    url.searchParams.set('precision', 's');
+    this.writeUrl = url;
+    this.gzip = target.gzip ?? gzipsTo(target.url);
+    this.auth = target.token === undefined ? {} : { authorization: `Token ${target.token}` };
     this.description = `InfluxDB v2 API ${target.url} org "${target.org}" bucket "${target.bucket}"`;
   }
 
-  async send(lines: readonly string[]): Promise<void> {
-    const client = await (this.opened ??= openClient(this.target));
-    // writeRecords + flush take exactly these lines: flush() empties the client's buffer synchronously.
-    client.api.writeRecords(lines as string[]);
+  send(lines: readonly string[]): Promise<void> {
+    return this.sendBatch(LineBatch.of(lines));
+  }
+
+  async sendBatch(batch: LineBatch): Promise<void> {
+    const bytes = batch.body();
+    const gzip = this.gzip && bytes.length >= DEFAULT_GZIP_THRESHOLD_BYTES;
+    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...this.auth };
+    if (gzip) headers['content-encoding'] = 'gzip';
+    let answer;
     try {
-      await client.api.flush();
-    } catch (error) {
-      throw this.toWriteError(client.module, error);
-    }
-  }
-
-  private toWriteError(module: ClientModule, error: unknown): WriteError {
-    if (error instanceof module.HttpError) {
-      const retryAfter = error.headers?.['retry-after'];
-      return new WriteError(
-        reasonOfStatus(error.statusCode),
-        `HTTP ${error.statusCode}: ${printable(errorText(error.body ?? '', error.message))}`,
-        error.statusCode,
-        parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, this.now()),
+      answer = await post(
+        this.writeUrl,
+        headers,
+        gzip ? gzipSync(bytes, { level: GZIP_LEVEL }) : bytes,
+        this.target.timeoutMs,
       );
+    } catch (error) {
+      throw networkWriteError(error, this.target.timeoutMs);
     }
-    if (error instanceof module.RequestTimedOutError)
-      return new WriteError('timeout', `No answer within ${this.target.timeoutMs} ms`);
-    return networkWriteError(error, this.target.timeoutMs);
+    if (answer.status >= 200 && answer.status < 300) return;
+    throw answerError(answer, this.now());
   }
-}
-
-type ClientModule = typeof import('@influxdata/influxdb-client');
-interface Client {
-  readonly module: ClientModule;
-  readonly api: WriteApi;
-}
-
-async function openClient(target: InfluxV2Target): Promise<Client> {
-  const module = await import('@influxdata/influxdb-client');
-  // The lenient parser: InfluxDB 1.8 echoes a refused line in X-Influxdb-Error, and a control byte there
-  // would otherwise hide the 400 behind a parse error (see InfluxV1Endpoint).
-  const client = new module.InfluxDB({
-    url: target.url,
-    ...(target.token === undefined ? {} : { token: target.token }),
-    timeout: target.timeoutMs,
-    transportOptions: { insecureHTTPParser: true },
-  });
-  const api = client.getWriteApi(target.org, target.bucket, 's', {
-    batchSize: target.maxLines + 1,
-    maxBatchBytes: Number.MAX_SAFE_INTEGER,
-    flushInterval: 0,
-    maxRetries: 0,
-    maxBufferLines: 1,
-    gzipThreshold: (target.gzip ?? gzipsTo(target.url)) ? DEFAULT_GZIP_THRESHOLD_BYTES : Infinity,
-    writeFailed: (error) => Promise.reject(error),
-  });
-  return { module, api };
 }

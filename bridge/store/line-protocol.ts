@@ -31,14 +31,19 @@ export function reportToLines(report: AcceptedReport): string[] {
   const samples = report.samples;
   const tail = ` ${lineTimestamp(report.timestamp)}`;
   const node = escapeTag(report.node);
-  // The usual report is node-wide values only: one line built in one pass, no grouping.
-  let fields = '';
+  if (samples.length === 0) return [];
+  // The usual report is node-wide values only: one line built in one pass, no grouping. Its parts
+  // are joined once into a flat string: `+=` and templates would build a tree of string pieces
+  // (a cons string) that whoever first reads its characters has to copy flat, which cost the
+  // writer about 1 µs per line when it copied the line into its batch buffer.
+  const parts: string[] = [NODE_MEASUREMENT, ',node=', node, ' '];
   for (let i = 0; i < samples.length; i += 1) {
     const sample = samples[i]!;
     if (sample.qualifier !== undefined) return groupedLines(samples, node, tail);
-    fields += `${i === 0 ? '' : ','}${sample.key}=${numberText(sample.value)}`;
+    parts.push(i === 0 ? sample.key : `,${sample.key}`, '=', numberText(sample.value));
   }
-  return fields === '' ? [] : [`${NODE_MEASUREMENT},node=${node} ${fields}${tail}`];
+  parts.push(tail);
+  return [parts.join('')];
 }
 
 /** Lines of a report with qualified samples: grouped by measurement and tags, in first-seen order. */
@@ -56,7 +61,7 @@ function groupedLines(samples: AcceptedReport['samples'], node: string, tail: st
     groups.set(head, fields === undefined ? field : `${fields},${field}`);
   }
   const lines: string[] = [];
-  for (const [head, fields] of groups) lines.push(`${head} ${fields}${tail}`);
+  for (const [head, fields] of groups) lines.push([head, ' ', fields, tail].join(''));
   return lines;
 }
 

@@ -1,5 +1,6 @@
+import { LineBatch } from './line-batch.ts';
 import { timestampOfLine } from './line-protocol.ts';
-import type { DropListener, Spool, SpoolBatch, SpoolStats } from './spool.ts';
+import { spoolBatchOfLines, type DropListener, type Spool, type SpoolBatch, type SpoolStats } from './spool.ts';
 
 /**
  * The spool without `--spool-dir`: the same bounded, ordered queue, in memory. A restart loses it,
@@ -24,7 +25,10 @@ export class MemorySpool implements Spool {
     this.description = `memory (at most ${maxBytes} bytes)`;
   }
 
-  append(lines: readonly string[]): void {
+  append(given: LineBatch | readonly string[]): void {
+    // Kept as strings: without a spool directory this queue fills only in an outage or behind a slow
+    // database, bounded by its byte limit; a drained batch is encoded again (SpoolBatch.batch).
+    const lines = given instanceof LineBatch ? given.lines() : given;
     for (const line of lines) {
       const index = this.base + this.lines.length;
       const t = timestampOfLine(line);
@@ -50,7 +54,7 @@ export class MemorySpool implements Spool {
     if (this.head >= this.lines.length) return undefined;
     const lines = this.lines.slice(this.head, this.head + maxLines);
     const start = this.base + this.head;
-    return { lines, position: { segment: 0, start, end: start + lines.length } };
+    return spoolBatchOfLines(lines, { segment: 0, start, end: start + lines.length });
   }
 
   ack(batch: SpoolBatch): void {

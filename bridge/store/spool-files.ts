@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, truncateSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockDirectory } from '../../lib/directory-lock.ts';
-import { timestampOfLine } from './line-protocol.ts';
+import { LineBatch } from './line-batch.ts';
 
 const SEGMENT = /^segment-(\d{12})\.lp$/;
 
@@ -30,14 +30,32 @@ export function listSegments(dir: string): { seqs: number[]; odd: string[]; high
   return { seqs: seqs.sort((a, b) => a - b), odd, highest };
 }
 
-/** A segment's lines as found after a crash, with a torn (unterminated) last line cut off the file. */
-export function readSegment(path: string): { lines: string[]; tornBytes: number } {
-  const text = readFileSync(path, 'latin1');
-  const end = text.lastIndexOf('\n') + 1;
+/**
+ * A segment's lines (its bytes as they are), with a torn (unterminated) last line cut off the file;
+ * read into `into` when the file fits (a drained segment's buffer: fresh memory is dear).
+ */
+export function readSegment(path: string, into?: Buffer): { batch: LineBatch; tornBytes: number } {
+  const { batch, tornBytes } = LineBatch.parse(readFileInto(path, into));
   // A SIGKILL or power cut during a write can leave half a line: only complete lines are data.
-  if (end < text.length) truncateSync(path, end);
-  const lines = end === 0 ? [] : text.slice(0, end - 1).split('\n');
-  return { lines, tornBytes: text.length - end };
+  if (tornBytes > 0) truncateSync(path, batch.byteLength);
+  return { batch, tornBytes };
+}
+
+function readFileInto(path: string, into: Buffer | undefined): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (into === undefined || into.length < size) return readFileSync(fd);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, into, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return into.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Smallest timestamp of lines[from..], or undefined. */
@@ -48,9 +66,9 @@ export function minTimestamp(times: Float64Array, from = 0): number | undefined 
 }
 
 /** The timestamp of each line, for the oldest-point gauge. */
-export function timestampsOf(lines: readonly string[]): Float64Array {
-  const times = new Float64Array(lines.length);
-  for (let i = 0; i < lines.length; i += 1) times[i] = timestampOfLine(lines[i]!);
+export function timestampsOf(batch: LineBatch): Float64Array {
+  const times = new Float64Array(batch.count);
+  for (let i = 0; i < batch.count; i += 1) times[i] = batch.timestamp(i);
   return times;
 }
 

@@ -1,8 +1,39 @@
+import { LineBatch } from './line-batch.ts';
+
 /** A run of the oldest spooled lines, handed out by `read` and removed by `ack`. */
 export interface SpoolBatch {
+  /** The lines as bytes (the disk spool: a range of the segment as read from its file). */
+  readonly batch: LineBatch;
+  /** The same lines as text. */
   readonly lines: readonly string[];
   /** Opaque position; only the spool interprets it. */
   readonly position: { readonly segment: number; readonly start: number; readonly end: number };
+}
+
+type Position = SpoolBatch['position'];
+
+/** A SpoolBatch of bytes; its text is decoded only if someone asks for it. */
+export function spoolBatchOfBytes(batch: LineBatch, position: Position): SpoolBatch {
+  let lines: string[] | undefined;
+  return {
+    batch,
+    get lines() {
+      return (lines ??= batch.lines());
+    },
+    position,
+  };
+}
+
+/** A SpoolBatch of strings (the memory spool); encoded only if someone asks for the bytes. */
+export function spoolBatchOfLines(lines: readonly string[], position: Position): SpoolBatch {
+  let batch: LineBatch | undefined;
+  return {
+    get batch() {
+      return (batch ??= LineBatch.of(lines));
+    },
+    lines,
+    position,
+  };
 }
 
 export interface SpoolStats {
@@ -23,8 +54,11 @@ export interface Spool {
   readonly description: string;
   /** True when lines survive a restart (a directory), false for the in-memory fallback. */
   readonly durable: boolean;
-  /** Queue lines; they are durable after the next `sync`. Never throws for a full spool: it drops the oldest. */
-  append(lines: readonly string[]): void;
+  /**
+   * Queue lines; they are durable after the next `sync`. Never throws for a full spool: it drops the
+   * oldest. Keeps a copy, never the batch itself: the writer reuses a batch's buffer once appended.
+   */
+  append(lines: LineBatch | readonly string[]): void;
   /** Make everything appended so far durable (fsync). */
   sync(): Promise<void>;
   /** Oldest unacknowledged lines, at most `maxLines`; the same lines again until acknowledged. */

@@ -3,7 +3,8 @@ import type { Logger } from '../../lib/logger.ts';
 import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import { deliver, type DeliveryObserver } from './deliver.ts';
 import type { WriteEndpoint } from './endpoint.ts';
-import type { Spool, SpoolBatch } from './spool.ts';
+import { LineBatch, LineBatchBuilder } from './line-batch.ts';
+import { spoolBatchOfBytes, type Spool, type SpoolBatch } from './spool.ts';
 import { WriteError, type FailureReason } from './write-error.ts';
 
 /** Lines per write request (--influx-batch-size). */
@@ -23,6 +24,11 @@ export const MAX_RETRY_AFTER_MS = 300_000;
  * server chokes on must not hold the spool, and with it every later report, forever.
  */
 export const REPEATED_FAILURES = 3;
+/**
+ * Requests in flight while the spool drains: as many as live writing and draining together have, so
+ * a backlog drains at least as fast as the database takes live writes (one alone drained slower).
+ */
+export const DRAIN_IN_FLIGHT = 2;
 /** Reasons where the server answered (unlike unreachable or timeout), so the lines may be the cause. */
 const ANSWERED: ReadonlySet<FailureReason> = new Set<FailureReason>([
   'server_error',
@@ -53,9 +59,17 @@ export interface SpoolingWriterEvents extends DeliveryObserver {
  * outage mode, where batches go straight to the spool. A drain loop writes the spool oldest first,
  * probing with backoff while the database is away; once a write succeeds live writes resume at
  * once, so fresh values are visible while the backlog drains behind them.
+ *
+ * Lines become bytes once, at `write()`: each goes into the open batch's buffer (LineBatch), which
+ * is the request body as it is, or what the spool appends; strings do not wait for a flush or an
+ * fsync (long enough to be promoted by the garbage collector and copied again later).
  */
 export class SpoolingWriter {
-  private buffer: string[] = [];
+  /** Full batches waiting (oldest first), then the one being filled. */
+  private readonly full: LineBatch[] = [];
+  private readonly open: LineBatchBuilder;
+  /** Lines in `full` and `open`. */
+  private bufferedLines = 0;
   private isUp = true;
   private closed = false;
   private live: Promise<void> | undefined;
@@ -75,7 +89,7 @@ export class SpoolingWriter {
   private readonly timers: NodeJS.Timeout[];
   private unsynced = false;
   /** A line the database took: re-sending it (idempotent) proves the database takes lines. */
-  private lastGood: string | undefined;
+  private lastGood: LineBatch | undefined;
   /** The oldest spooled batch's consecutive failures for one reason. */
   private headFailures = { segment: -1, start: -1, reason: undefined as FailureReason | undefined, count: 0 };
 
@@ -87,6 +101,8 @@ export class SpoolingWriter {
     private readonly options: SpoolingWriterOptions,
   ) {
     this.backoff = new Backoff({ initialMs: options.retryInitialMs, maxMs: options.retryMaxMs });
+    // A standard report's line is about 80 bytes; the buffer is sized after the last batch from then on.
+    this.open = new LineBatchBuilder(Math.min(options.batchSize, 5000) * 96);
     this.problems = new RateLimitedLog({ ...log, warn: (m) => log.error(m) });
     this.timers = [
       setInterval(() => this.flushLive(), options.flushIntervalMs),
@@ -101,7 +117,7 @@ export class SpoolingWriter {
 
   /** Points taken and not yet acknowledged by the database (memory and spool). */
   get pending(): number {
-    return this.buffer.length + this.liveLines + this.spool.stats().points;
+    return this.bufferedLines + this.liveLines + this.spool.stats().points;
   }
 
   /** Take line-protocol lines; never throws, never waits. */
@@ -116,8 +132,34 @@ export class SpoolingWriter {
       this.toSpool(lines);
       return;
     }
-    for (const line of lines) this.buffer.push(line);
-    if (this.buffer.length >= this.options.batchSize) this.flushLive();
+    for (const line of lines) {
+      this.open.add(line);
+      if (this.open.count >= this.options.batchSize) this.full.push(this.open.take());
+    }
+    this.bufferedLines += lines.length;
+    if (this.full.length > 0) this.flushLive();
+  }
+
+  /** The oldest waiting batch (a full one, else what the open one holds), taken out of the buffer. */
+  private nextBatch(): LineBatch {
+    const batch = this.full.shift() ?? this.open.take();
+    this.bufferedLines -= batch.count;
+    return batch;
+  }
+
+  /** Every waiting line, oldest first, taken out of the buffer. */
+  private allBuffered(): LineBatch[] {
+    const all = [...this.full.splice(0), this.open.take()];
+    this.bufferedLines = 0;
+    return all;
+  }
+
+  /** Spool batches taken from the buffer; the spool copies them, so their buffers serve again. */
+  private spoolBatches(batches: readonly LineBatch[]): void {
+    for (const batch of batches) {
+      this.toSpool(batch);
+      this.open.recycle(batch);
+    }
   }
 
   /**
@@ -126,7 +168,7 @@ export class SpoolingWriter {
    * an fsync started by the timer may still be running, and it covers lines taken before this call.
    */
   async flush(): Promise<void> {
-    while (this.buffer.length > 0 || this.live !== undefined) {
+    while (this.bufferedLines > 0 || this.live !== undefined) {
       this.flushLive();
       await this.live;
     }
@@ -142,9 +184,9 @@ export class SpoolingWriter {
     this.cancelSleep?.();
     await this.live;
     // One last attempt while the database is up; whatever fails stays in the spool for the next start.
-    while (this.buffer.length > 0) {
-      const batch = this.buffer.splice(0, this.options.batchSize);
-      if (!this.isUp || !(await this.tryWrite(batch))) this.toSpool([...batch, ...this.buffer.splice(0)]);
+    while (this.bufferedLines > 0) {
+      const batch = this.nextBatch();
+      if (!this.isUp || !(await this.tryWrite(batch))) this.spoolBatches([batch, ...this.allBuffered()]);
     }
     await this.drainLoop;
     if (!this.spool.durable) await this.lastDrain();
@@ -158,7 +200,7 @@ export class SpoolingWriter {
       batch !== undefined && this.isUp;
       batch = await this.spool.read(this.options.batchSize)
     ) {
-      if (!(await this.tryWrite(batch.lines))) break;
+      if (!(await this.tryWrite(batch.batch))) break;
       this.spool.ack(batch);
     }
     const lost = this.spool.stats().points;
@@ -171,38 +213,46 @@ export class SpoolingWriter {
   }
 
   private flushLive(): void {
-    if (this.buffer.length === 0) return;
+    if (this.bufferedLines === 0) return;
     if (!this.isUp || this.closed) {
-      this.toSpool(this.buffer.splice(0));
+      this.spoolBatches(this.allBuffered());
       return;
     }
     if (this.live !== undefined) {
-      // A slow database: keep one batch waiting in memory, spool the rest rather than grow.
-      if (this.buffer.length > 4 * this.options.batchSize)
-        this.toSpool(this.buffer.splice(0, this.buffer.length - this.options.batchSize));
+      // A slow database: keep the newest batch waiting in memory (and the one being filled), spool
+      // the older ones rather than grow.
+      if (this.bufferedLines > 4 * this.options.batchSize && this.full.length > 1) {
+        const older = this.full.splice(0, this.full.length - 1);
+        for (const batch of older) this.bufferedLines -= batch.count;
+        this.spoolBatches(older);
+      }
       return;
     }
-    const batch = this.buffer.splice(0, this.options.batchSize);
-    this.liveLines = batch.length;
+    const batch = this.nextBatch();
+    this.liveLines = batch.count;
     this.live = this.tryWrite(batch)
       .then((ok) => {
-        if (!ok) this.toSpool(batch);
+        // Answered: its bytes were all read, its buffer can hold the next batch. After a failure
+        // (a timeout, say) a socket may still hold them: the spool copies them, the buffer is left be.
+        if (ok) this.open.recycle(batch);
+        else this.toSpool(batch);
       })
       .finally(() => {
         this.live = undefined;
         this.liveLines = 0;
-        if (this.buffer.length >= this.options.batchSize) this.flushLive();
+        if (this.full.length > 0) this.flushLive();
       });
   }
 
   /** True when written (or dead-lettered); false after a retryable failure. */
-  private async tryWrite(lines: readonly string[], suspect?: FailureReason): Promise<boolean> {
+  private async tryWrite(lines: LineBatch, suspect?: FailureReason): Promise<boolean> {
     try {
       await deliver(this.endpoint, lines, this.events, {
         ...(suspect === undefined ? {} : { suspect: new Set([suspect]) }),
         probe: () => this.probe(),
       });
-      this.lastGood = lines[lines.length - 1] ?? this.lastGood;
+      // A copy: the batch's buffer (thousands of lines) is not kept for one line.
+      if (lines.count > 0) this.lastGood = lines.slice(lines.count - 1).copy();
       this.setUp(true);
       return true;
     } catch (error) {
@@ -215,7 +265,7 @@ export class SpoolingWriter {
   private async probe(): Promise<boolean> {
     if (this.lastGood === undefined) return false;
     try {
-      await deliver(this.endpoint, [this.lastGood], this.events);
+      await deliver(this.endpoint, this.lastGood, this.events);
       return true;
     } catch {
       return false;
@@ -243,7 +293,8 @@ export class SpoolingWriter {
       let delay = 0;
       try {
         this.appended = false;
-        const batch = await this.spool.read(this.options.batchSize);
+        const size = this.options.batchSize;
+        const batch = await this.spool.read(DRAIN_IN_FLIGHT * size);
         if (batch === undefined) {
           // Checked in the same tick as the wait starts, so neither an append nor close() can slip in between.
           if (this.appended) continue;
@@ -252,11 +303,23 @@ export class SpoolingWriter {
           this.wakeIdle = undefined;
           continue;
         }
-        if (await this.tryWrite(batch.lines, this.suspectFor(batch.position))) {
-          this.spool.ack(batch);
-          this.backoff.reset();
-        } else {
-          this.noteHeadFailure(batch.position);
+        const suspect = this.suspectFor(batch.position);
+        // While the database answers, a batch's worth of requests at once; a probe of a database
+        // that is away, or the bisection of a suspect head, one request.
+        const parts = this.isUp && suspect === undefined ? Math.ceil(batch.batch.count / size) : 1;
+        const sent = await Promise.all(
+          Array.from({ length: parts }, (_, i) => this.tryWrite(batch.batch.slice(i * size, (i + 1) * size), suspect)),
+        );
+        // Acknowledge the written prefix: a later part written before an earlier one failed is sent
+        // again with it (re-sending a point only overwrites it).
+        let written = 0;
+        while (written < parts && sent[written] === true) written += 1;
+        const { segment, start } = batch.position;
+        const end = Math.min(start + written * size, batch.position.end);
+        if (written > 0) this.spool.ack(spoolBatchOfBytes(batch.batch.slice(0, end - start), { segment, start, end }));
+        if (written === parts) this.backoff.reset();
+        else {
+          this.noteHeadFailure(written === 0 ? batch.position : { segment, start: end, end: batch.position.end });
           delay = Math.min(this.lastRetryAfterMs ?? this.backoff.next(), MAX_RETRY_AFTER_MS);
         }
       } catch (error) {
@@ -289,8 +352,8 @@ export class SpoolingWriter {
     this.events.up(isUp);
   }
 
-  private toSpool(lines: readonly string[]): void {
-    if (lines.length === 0) return;
+  private toSpool(lines: LineBatch | readonly string[]): void {
+    if ((lines instanceof LineBatch ? lines.count : lines.length) === 0) return;
     this.spool.append(lines);
     this.appended = true;
     this.unsynced = true;

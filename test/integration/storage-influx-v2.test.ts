@@ -47,7 +47,7 @@ async function exported(selector: string): Promise<Exported[]> {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-describe('storage through @influxdata/influxdb-client (v2 write API) to VictoriaMetrics', () => {
+describe('storage through the v2 write API to VictoriaMetrics', () => {
   test("reports arrive with node and qualifier labels and the agents' timestamps", async () => {
     bridge = await startTestBridge({
       influxUrl: vm.url,

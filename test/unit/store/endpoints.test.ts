@@ -179,7 +179,7 @@ describe('gzip', () => {
   );
 });
 
-describe('v2 endpoint (@influxdata/influxdb-client)', () => {
+describe('v2 endpoint (/api/v2/write)', () => {
   test('posts to /api/v2/write with org, bucket, precision s and the token; gzips large bodies', async () => {
     const srv = await capture(204);
     const endpoint = new InfluxV2Endpoint({

@@ -112,6 +112,42 @@ describe('SpoolingWriter', () => {
     expect(new Set(backlog)).toEqual(new Set(lines(0, 500)));
   });
 
+  test('a backlog drains two requests at a time; a part that fails is sent again, the written prefix is not', async () => {
+    const endpoint = new ScriptedEndpoint();
+    let inFlight = 0;
+    let most = 0;
+    let failOnce: string | undefined = lines(27, 1)[0];
+    const counting: WriteEndpoint = {
+      description: 'counting',
+      async send(l) {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        try {
+          await new Promise((r) => setTimeout(r, 5));
+          // One request fails once: lines 20–29, the second part of the first read after the probe
+          // (lines 0–9, one request while the database counted as away) found the database back.
+          if (failOnce !== undefined && l.includes(failOnce)) {
+            failOnce = undefined;
+            throw new WriteError('server_error', 'HTTP 503', 503);
+          }
+          await endpoint.send(l);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    };
+    const w = writer(counting, recorder().events, 10, 20);
+    endpoint.up = false;
+    w.write(lines(0, 60));
+    await new Promise((r) => setTimeout(r, 30));
+    endpoint.up = true;
+    await waitFor('the spool drained', () => w.pending === 0, 10_000);
+    expect(most).toBe(2);
+    expect(new Set(endpoint.stored)).toEqual(new Set(lines(0, 60)));
+    // Lines 10–19 went with the failed part and were acknowledged, not sent again: nothing doubled.
+    expect(endpoint.stored).toHaveLength(60);
+  });
+
   test('a backlog spilled to the spool right at start-up is drained (no lost wake-up)', async () => {
     const endpoint = new ScriptedEndpoint();
     const slow: WriteEndpoint = {
