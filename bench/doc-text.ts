@@ -51,7 +51,7 @@ export function findings(): string {
   every second once one is; it also samples the event-loop lag, instead of prom-client's 10 ms
   monitor, which alone cost ~0.5 % of a core), and each wake-up is what it costs: compare the plain
   process with one 1 s timer. Its RSS over a plain Node.js process is the code and
-  heap of its dependencies (zod, yaml, express, prom-client and snappy), the agent's
+  heap of its dependencies (zod, yaml, express and prom-client; snappy loads only for remote write), the agent's
   likewise (zod, yaml, prom-client).
 
 ## The targets not met: why, and how far they got
