@@ -6,7 +6,7 @@ import { ProcFile } from './proc-file.ts';
 import { parseLoadavg } from './parsers/loadavg.ts';
 import { parseMeminfo } from './parsers/meminfo.ts';
 import { parseMounts, readOnlyMountPoints } from './parsers/mounts.ts';
-import { parseNetDev, parseNetDevErrors } from './parsers/net-dev.ts';
+import { parseNetDevCounters } from './parsers/net-dev.ts';
 import { parseArgv0Basename, parseComm, processMatches } from './parsers/proc-pid.ts';
 import { parseProcStat, parseProcStatCores } from './parsers/proc-stat.ts';
 import { parseUptime } from './parsers/uptime.ts';
@@ -185,22 +185,18 @@ export class ProcfsSource implements SystemSource {
   }
 
   async networkCounters(): Promise<InterfaceCounters[]> {
-    const text = this.cycleFile('net/dev');
-    const entries = parseNetDev(text);
-    const virtual = this.virtualInterfacesOf(entries.map((e) => e.name).join('\n'));
-    const errors = new Map(parseNetDevErrors(text).map(({ name, ...counters }) => [name, counters]));
-    return entries.map((e) => {
-      const counters = errors.get(e.name);
-      return {
-        ...e,
-        kind: e.name === 'lo' ? 'loopback' : virtual.has(e.name) ? 'virtual' : 'physical',
-        ...(counters !== undefined && { errors: counters }),
-      };
-    });
+    const entries = parseNetDevCounters(this.cycleFile('net/dev'));
+    let names = '';
+    for (const e of entries) names += `${e.name}\n`;
+    const virtual = this.virtualInterfacesOf(names);
+    return entries.map((e) => ({
+      ...e,
+      kind: e.name === 'lo' ? 'loopback' : virtual.has(e.name) ? 'virtual' : 'physical',
+    }));
   }
 
   /**
-   * The virtual ones among `names` (the interfaces of /proc/net/dev, one a line). An interface's kind
+   * The virtual ones among `names` (the interfaces of /proc/net/dev, each ending in a newline). An interface's kind
    * is fixed when it is created, so the directory is listed again only when an interface comes or goes.
    */
   private virtualInterfacesOf(names: string): ReadonlySet<string> {
