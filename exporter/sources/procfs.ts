@@ -233,17 +233,17 @@ export class ProcfsSource implements SystemSource {
     // Listed mounts do not need the table; without it their read-only state is unknown, not "writable".
     const table = this.config.mounts === 'auto' ? this.cycleFile('mounts') : this.mountsOrEmpty();
     const { mounts, readOnly, inMemory } = this.mountTable(table);
-    const readings: Array<FilesystemReading | undefined | Promise<FilesystemReading | undefined>> = [];
-    let waiting = false;
+    const readings: Array<Promise<FilesystemReading | undefined>> = [];
+    const now: Array<FilesystemReading | undefined> = [];
     for (const mount of mounts) {
-      if (inMemory.has(mount)) readings.push(this.measureNow(mount, readOnly?.has(mount)));
-      else {
-        readings.push(this.measureInPool(mount, readOnly?.has(mount)));
-        waiting = true;
-      }
+      if (inMemory.has(mount)) {
+        const reading = this.measureNow(mount, readOnly?.has(mount));
+        now.push(reading);
+        readings.push(Promise.resolve(reading));
+      } else readings.push(this.measureInPool(mount, readOnly?.has(mount)));
     }
-    // Local disks only (the usual case): no promise per mount, no pool round trip.
-    if (!waiting) return Promise.resolve(present(readings as Array<FilesystemReading | undefined>));
+    // Local disks only (the usual case): no pool round trip, and the readings in mount order at once.
+    if (now.length === mounts.length) return Promise.resolve(present(now));
     return Promise.all(readings).then(present);
   }
 
