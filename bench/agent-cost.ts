@@ -8,8 +8,6 @@ import { childPids, cpuSeconds, preciseCpuSeconds, rssBytes } from './proc-stats
 import { bytes, MB, num, show, summarise } from './summary.ts';
 
 const BIN = new URL('../bin/obsmon.js', import.meta.url).pathname;
-// The exporter's interval for this measurement: the work per cycle does not depend on it.
-const AGENT_INTERVAL_S = 0.5;
 
 interface Arrival {
   readonly line: string;
@@ -72,7 +70,7 @@ async function obsmonExporter(config: BenchConfig): Promise<AgentRow> {
     '--server',
     `127.0.0.1:${port}`,
     '--interval',
-    String(AGENT_INTERVAL_S),
+    String(config.agentIntervalS),
     '--node',
     'benchagent',
     '--log-level',
@@ -88,7 +86,7 @@ async function obsmonExporter(config: BenchConfig): Promise<AgentRow> {
         if (agent.exited()) throw new GaveUp(`The exporter exited: ${agent.output()}`);
         return arrivals.length > warm + cycles;
       },
-      (warm + cycles + 20) * AGENT_INTERVAL_S * 1000,
+      (warm + cycles + 20) * config.agentIntervalS * 1000,
     );
     const measured = arrivals.slice(warm, warm + cycles + 1);
     // /proc counts CPU in 10 ms ticks: a cycle costs less, so each sample spans agentCycles cycles.
@@ -187,7 +185,7 @@ export async function agentCost(
     ],
     rows: [agent.cells, peer],
     notes: [
-      `obsmon exporter: the real \`obsmon exporter\` process (\`bin/obsmon.js exporter\`, which runs the compiled CLI, dist/cli/, started with the agent's node flags \`${AGENT_NODE_FLAGS.join(' ')}\` as its launchers start it: deploy/node-flags.ts), default collectors, \`--interval ${AGENT_INTERVAL_S}\` so that the cycles take seconds (the work per cycle does not depend on the interval), reporting to a TCP sink in the benchmark process that answers PING like the bridge. CPU per cycle = the process's CPU (all threads, nanoseconds from /proc/<pid>/task/*/schedstat) over ${config.agentCycles} consecutive reports, divided by ${config.agentCycles}, ${config.samples} such samples after 2 warm-up cycles; it includes timers, encoding and the socket write, not only collection. Child processes: the most the agent had when any report arrived (read from /proc).`,
+      `obsmon exporter: the real \`obsmon exporter\` process (\`bin/obsmon.js exporter\`, which runs the compiled CLI, dist/cli/, started with the agent's node flags \`${AGENT_NODE_FLAGS.join(' ')}\` as its launchers start it: deploy/node-flags.ts), default collectors, \`--interval ${config.agentIntervalS}\` (the default is 10: a cycle costs more the longer the process sleeps between cycles, measured 10.8 ms at 10 s against about 6 ms at 0.5 s in one hour on this machine, so the full bench runs it at the default, as deployed), reporting to a TCP sink in the benchmark process that answers PING like the bridge. CPU per cycle = the process's CPU (all threads, nanoseconds from /proc/<pid>/task/*/schedstat) over ${config.agentCycles} consecutive reports, divided by ${config.agentCycles}, ${config.samples} such samples after 2 warm-up cycles; it includes timers, encoding and the socket write, not only collection. Child processes: the most the agent had when any report arrived (read from /proc).`,
       `node_exporter: ${config.samples} samples of ${config.nodeExporterScrapes} scrapes of its /metrics (CPU of the process across them, divided by the scrapes); the size is what a Prometheus scrape transfers (it asks for gzip).`,
       'Bytes per report is the payload; on a real network each report also costs one TCP segment of headers (52–66 bytes) and an ACK.',
     ],

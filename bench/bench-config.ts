@@ -14,7 +14,8 @@ export interface BenchConfig {
   readonly pushgatewayRuns: readonly { readonly nodes: number; readonly consistencyCheck: boolean }[];
   /** Storage: points per write measurement. */
   readonly storagePoints: number;
-  /** Agent: collection cycles per sample, and node_exporter scrapes per sample. */
+  /** Agent: its --interval (s; the default 10 as deployed: a colder process costs more per cycle), collection cycles per sample, and node_exporter scrapes per sample. */
+  readonly agentIntervalS: number;
   readonly agentCycles: number;
   readonly nodeExporterScrapes: number;
 }
@@ -39,6 +40,7 @@ export function benchConfig(smoke: boolean, env: NodeJS.ProcessEnv): BenchConfig
         { nodes: n, consistencyCheck: false },
       ]),
       storagePoints: 2000,
+      agentIntervalS: 0.5,
       agentCycles: 2,
       nodeExporterScrapes: 2,
     };
@@ -64,7 +66,8 @@ export function benchConfig(smoke: boolean, env: NodeJS.ProcessEnv): BenchConfig
           { nodes: 10_000, consistencyCheck: false },
         ],
     storagePoints: 200_000,
-    agentCycles: 10,
+    agentIntervalS: 10,
+    agentCycles: 6,
     nodeExporterScrapes: 10,
   };
 }

@@ -39,42 +39,56 @@ export class Collection {
   /** Samples of every collector, in registry order; an empty list when every collector failed. */
   async collect(): Promise<Sample[]> {
     const start = performance.now();
+    const runs = this.runs;
+    // Each collector's samples once it answered; a hole is one that has not answered (yet).
+    const results: Array<readonly Sample[] | undefined> = new Array<undefined>(runs.length);
+    let open = true;
     let timer: NodeJS.Timeout | undefined;
     // A statfs on a hung NFS server or a stuck hwmon chip must not hold up the whole report. The
-    // collectors start together, so one timer per cycle times each of them out (not one per collector).
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    // collectors start together, so one timer per cycle times all of them out, and one promise waits for
+    // them all: no race, no async frame per collector (this runs every cycle; exporter/README.md).
+    await new Promise<void>((resolve) => {
+      let waiting = runs.length;
+      const settled = (i: number, samples: readonly Sample[] | undefined, error?: unknown) => {
+        // Late (timed out already): its outcome was counted as a failure.
+        if (!open) return;
+        results[i] = samples ?? [];
+        this.outcome(runs[i]!.collector, start, error);
+        waiting -= 1;
+        if (waiting === 0) resolve();
+      };
+      if (waiting === 0) return resolve();
+      timer = setTimeout(resolve, this.timeoutMs);
+      for (let i = 0; i < runs.length; i += 1) {
+        const { collector, state } = runs[i]!;
+        collector.collect(this.source, state).then(
+          (samples) => settled(i, samples),
+          (error: unknown) => settled(i, undefined, error ?? new Error('failed')),
+        );
+      }
     });
-    // Rejects no earlier than the collectors it races: never unhandled.
-    timeout.catch(() => {});
-    try {
-      const results = await Promise.all(this.runs.map((run) => this.runOne(run.collector, run.state, start, timeout)));
-      const { samples, dropped } = sanitizeSamples(results.flat());
-      if (dropped.length > 0)
-        this.warnings.warn('sanitize', `Dropped unsendable values: ${dropped.slice(0, 5).join(', ')}`);
-      return samples;
-    } finally {
-      clearTimeout(timer);
+    open = false;
+    clearTimeout(timer);
+    const all: Sample[] = [];
+    for (let i = 0; i < runs.length; i += 1) {
+      const samples = results[i];
+      if (samples === undefined)
+        this.outcome(runs[i]!.collector, start, new Error(`no answer within ${this.timeoutMs} ms`));
+      else for (const sample of samples) all.push(sample);
     }
+    const { samples, dropped } = sanitizeSamples(all);
+    if (dropped.length > 0)
+      this.warnings.warn('sanitize', `Dropped unsendable values: ${dropped.slice(0, 5).join(', ')}`);
+    return samples;
   }
 
-  private async runOne(
-    collector: Collector,
-    state: CollectorState,
-    start: number,
-    timeout: Promise<never>,
-  ): Promise<Sample[]> {
-    try {
-      const samples = await Promise.race([collector.collect(this.source, state), timeout]);
-      this.onOutcome({ collector: collector.name, seconds: (performance.now() - start) / 1000, ok: true });
-      return samples;
-    } catch (error) {
-      this.onOutcome({ collector: collector.name, seconds: (performance.now() - start) / 1000, ok: false });
+  private outcome(collector: Collector, start: number, error: unknown): void {
+    const seconds = (performance.now() - start) / 1000;
+    this.onOutcome({ collector: collector.name, seconds, ok: error === undefined });
+    if (error !== undefined)
       this.warnings.warn(
         `collector:${collector.name}`,
         `Collector ${collector.name} failed: ${(error as Error).message}`,
       );
-      return [];
-    }
   }
 }

@@ -61,6 +61,8 @@ export const DEFAULT_ACK_TIMEOUT_MS = 15_000;
 export const DEFAULT_AGENT = `obsmon-exporter/${VERSION}`;
 // A bridge that never answers PING (another implementation) gets the lines of this window re-sent.
 const UNACKNOWLEDGED_WINDOW_MS = 30_000;
+// A backlog is written in pieces of about this many characters (the socket's default high-water mark).
+const WRITE_BATCH_CHARS = 16 * 1024;
 // ERR replies are a few dozen bytes; anything longer is not from a bridge and is skipped.
 const MAX_REPLY_BYTES = 1024;
 
@@ -206,37 +208,40 @@ export class TcpSender {
   private flush(ignoreBackpressure = false): void {
     const socket = this.socket;
     if (socket === undefined || socket.destroyed) return;
-    // The reports and their PING leave in one write (writev): one system call and one TCP segment per
-    // cycle instead of two, which on loopback or a LAN is most of what sending costs.
-    socket.cork();
-    try {
-      this.writeQueued(socket, ignoreBackpressure);
-    } finally {
-      socket.uncork();
-    }
+    this.writeQueued(socket, ignoreBackpressure);
   }
 
+  /**
+   * The reports and their PING leave as one string in one write (a backlog in pieces of about
+   * WRITE_BATCH_CHARS): one system call and one TCP segment per cycle, and none of the stream's
+   * cork/writev machinery, which cost a cold agent more than the system call (exporter/README.md).
+   */
   private writeQueued(socket: Socket, ignoreBackpressure: boolean): void {
     const seq = this.pingSeq + 1;
+    const at = Date.now();
     let wrote = 0;
+    let text = '';
     while (this.state === 'connected' && !socket.destroyed && (ignoreBackpressure || !this.waitingForDrain)) {
       const report = this.queue.peek();
       if (report === undefined) break;
-      const accepted = socket.write(`${report.line}\n`);
+      text += `${report.line}\n`;
       this.queue.shift();
-      this.unacked.push({ report, seq, at: Date.now() });
+      this.unacked.push({ report, seq, at });
       wrote += 1;
       this.events.written?.(report);
-      if (!accepted) this.waitingForDrain = true;
+      if (text.length >= WRITE_BATCH_CHARS) {
+        if (!socket.write(text)) this.waitingForDrain = true;
+        text = '';
+      }
     }
     if (wrote === 0 || socket.destroyed) return;
     this.pingSeq = seq;
-    socket.write(encodePing(seq));
-    this.oldestOutstandingPingAt ??= Date.now();
+    if (!socket.write(text + encodePing(seq))) this.waitingForDrain = true;
+    this.oldestOutstandingPingAt ??= at;
     this.watchAcknowledgement(socket);
     // Without PONGs (a bridge that does not answer) keep only a window, so memory stays bounded.
     if (!this.pongSeen) {
-      const cutoff = Date.now() - UNACKNOWLEDGED_WINDOW_MS;
+      const cutoff = at - UNACKNOWLEDGED_WINDOW_MS;
       let old = 0;
       while (old < this.unacked.length && this.unacked[old]!.at < cutoff) old += 1;
       // No longer kept for resending: settled as far as the queue (and a --queue-dir) is concerned.

@@ -54,6 +54,30 @@ const NETWORK = new Set([
   'lustre',
 ]);
 
+// In-kernel block filesystems whose statfs answers from counters in memory (no I/O, no daemon): they are
+// measured synchronously, as a pool round trip costs more than the call (exporter/README.md, "What a cycle
+// costs"). Every other type (network, FUSE, unknown) goes through libuv's thread pool, where a hung one
+// blocks a pool thread rather than the agent.
+const ANSWERS_FROM_MEMORY = new Set([
+  'ext2',
+  'ext3',
+  'ext4',
+  'xfs',
+  'btrfs',
+  'f2fs',
+  'vfat',
+  'exfat',
+  'jfs',
+  'reiserfs',
+  'ntfs3',
+  'bcachefs',
+]);
+
+/** Whether a statfs of this filesystem type cannot wait on a device, a server or a daemon. */
+export function statfsAnswersFromMemory(fsType: string): boolean {
+  return ANSWERS_FROM_MEMORY.has(fsType);
+}
+
 /**
  * The local disk filesystems among the mounts. A mount point mounted over counts once, with its
  * last (visible) mount. A device counts once, because bind mounts and btrfs subvolumes show the

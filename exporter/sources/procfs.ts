@@ -1,12 +1,12 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statfsSync, statSync, type StatsFs } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { localDiskFilesystems } from './local-filesystems.ts';
+import { localDiskFilesystems, statfsAnswersFromMemory } from './local-filesystems.ts';
 import { ProcFile } from './proc-file.ts';
 import { parseLoadavg } from './parsers/loadavg.ts';
 import { parseMeminfo } from './parsers/meminfo.ts';
 import { parseMounts, readOnlyMountPoints } from './parsers/mounts.ts';
-import { parseNetDev, parseNetDevErrors } from './parsers/net-dev.ts';
+import { parseNetDevCounters } from './parsers/net-dev.ts';
 import { parseArgv0Basename, parseComm, processMatches } from './parsers/proc-pid.ts';
 import { parseProcStat, parseProcStatCores } from './parsers/proc-stat.ts';
 import { parseUptime } from './parsers/uptime.ts';
@@ -44,7 +44,26 @@ interface MountTable {
   readonly text: string;
   readonly mounts: readonly string[];
   readonly readOnly: ReadonlySet<string> | undefined;
+  /** Mounts measured with a synchronous statfs (statfsAnswersFromMemory); the others go through the pool. */
+  readonly inMemory: ReadonlySet<string>;
 }
+
+/** A filesystem's usage from its statfs; none for a filesystem without blocks (nothing to report). */
+function reading(mount: string, s: StatsFs, readOnly: boolean | undefined): FilesystemReading | undefined {
+  if (s.blocks === 0) return undefined;
+  return {
+    mount,
+    root: mount === '/',
+    sizeBytes: s.blocks * s.bsize,
+    usedBytes: (s.blocks - s.bfree) * s.bsize,
+    availableBytes: s.bavail * s.bsize,
+    ...(s.files > 0 && { inodesTotal: s.files, inodesFree: s.ffree }),
+    ...(readOnly !== undefined && { readOnly }),
+  };
+}
+
+const present = (readings: ReadonlyArray<FilesystemReading | undefined>): FilesystemReading[] =>
+  readings.filter((r): r is FilesystemReading => r !== undefined);
 
 function parsed<T>(value: T | undefined, file: string): T {
   if (value === undefined) throw new Error(`Unexpected format of ${file}`);
@@ -81,7 +100,7 @@ export class ProcfsSource implements SystemSource {
 
   // Synchronous on purpose: /proc text is generated in memory and never waits for a disk, and
   // fs/promises costs ~0.3 ms of CPU per file in thread-pool round trips versus ~0.03 ms here.
-  // statfs and hwmon sensors (slow I2C chips) stay asynchronous.
+  // statfs of a network, FUSE or unknown filesystem and hwmon sensors (slow I2C chips) stay asynchronous.
   private proc(file: string): string {
     return readFileSync(join(this.procRoot, file), 'utf8');
   }
@@ -166,22 +185,18 @@ export class ProcfsSource implements SystemSource {
   }
 
   async networkCounters(): Promise<InterfaceCounters[]> {
-    const text = this.cycleFile('net/dev');
-    const entries = parseNetDev(text);
-    const virtual = this.virtualInterfacesOf(entries.map((e) => e.name).join('\n'));
-    const errors = new Map(parseNetDevErrors(text).map(({ name, ...counters }) => [name, counters]));
-    return entries.map((e) => {
-      const counters = errors.get(e.name);
-      return {
-        ...e,
-        kind: e.name === 'lo' ? 'loopback' : virtual.has(e.name) ? 'virtual' : 'physical',
-        ...(counters !== undefined && { errors: counters }),
-      };
-    });
+    const entries = parseNetDevCounters(this.cycleFile('net/dev'));
+    let names = '';
+    for (const e of entries) names += `${e.name}\n`;
+    const virtual = this.virtualInterfacesOf(names);
+    return entries.map((e) => ({
+      ...e,
+      kind: e.name === 'lo' ? 'loopback' : virtual.has(e.name) ? 'virtual' : 'physical',
+    }));
   }
 
   /**
-   * The virtual ones among `names` (the interfaces of /proc/net/dev, one a line). An interface's kind
+   * The virtual ones among `names` (the interfaces of /proc/net/dev, each ending in a newline). An interface's kind
    * is fixed when it is created, so the directory is listed again only when an interface comes or goes.
    */
   private virtualInterfacesOf(names: string): ReadonlySet<string> {
@@ -214,50 +229,65 @@ export class ProcfsSource implements SystemSource {
     return this.sharedFilesystems;
   }
 
-  private async readFilesystems(): Promise<FilesystemReading[]> {
+  private readFilesystems(): Promise<FilesystemReading[]> {
     // Listed mounts do not need the table; without it their read-only state is unknown, not "writable".
     const table = this.config.mounts === 'auto' ? this.cycleFile('mounts') : this.mountsOrEmpty();
-    const { mounts, readOnly } = this.mountTable(table);
-    const readings = await Promise.all(mounts.map((m) => this.measure(m, readOnly?.has(m))));
-    return readings.filter((r): r is FilesystemReading => r !== undefined);
+    const { mounts, readOnly, inMemory } = this.mountTable(table);
+    const readings: Array<Promise<FilesystemReading | undefined>> = [];
+    const now: Array<FilesystemReading | undefined> = [];
+    for (const mount of mounts) {
+      if (inMemory.has(mount)) {
+        const reading = this.measureNow(mount, readOnly?.has(mount));
+        now.push(reading);
+        readings.push(Promise.resolve(reading));
+      } else readings.push(this.measureInPool(mount, readOnly?.has(mount)));
+    }
+    // Local disks only (the usual case): no pool round trip, and the readings in mount order at once.
+    if (now.length === mounts.length) return Promise.resolve(present(now));
+    return Promise.all(readings).then(present);
   }
 
   /** What the mount table says, parsed again only when its text changed (mounts rarely change). */
   private mountTable(table: string): MountTable {
     if (this.lastMountTable?.text === table) return this.lastMountTable;
+    const entries = parseMounts(table);
     const mounts =
-      this.config.mounts === 'auto'
-        ? localDiskFilesystems(parseMounts(table)).map((m) => m.mountPoint)
-        : this.config.mounts;
+      this.config.mounts === 'auto' ? localDiskFilesystems(entries).map((m) => m.mountPoint) : this.config.mounts;
+    // The last (visible) mount of a point decides its type; a point not in the table is not trusted.
+    const types = new Map(entries.map((e) => [e.mountPoint, e.fsType]));
+    const inMemory = new Set(mounts.filter((m) => statfsAnswersFromMemory(types.get(m) ?? '')));
     const readOnly = table === '' ? undefined : readOnlyMountPoints(table);
-    this.lastMountTable = { text: table, mounts, readOnly };
+    this.lastMountTable = { text: table, mounts, readOnly, inMemory };
     return this.lastMountTable;
   }
 
-  private async measure(mount: string, readOnly: boolean | undefined): Promise<FilesystemReading | undefined> {
+  private measureNow(mount: string, readOnly: boolean | undefined): FilesystemReading | undefined {
+    try {
+      return reading(mount, statfsSync(join(this.rootfs, mount)), readOnly);
+    } catch (error) {
+      this.cannotMeasure(mount, error);
+      return undefined;
+    }
+  }
+
+  private async measureInPool(mount: string, readOnly: boolean | undefined): Promise<FilesystemReading | undefined> {
     if (this.statfsPending.has(mount)) {
       this.config.warn?.(`statfs:${mount}`, `Skipping filesystem "${mount}": the previous statfs has not returned`);
       return undefined;
     }
     this.statfsPending.add(mount);
     try {
-      const s = await statfs(join(this.rootfs, mount));
-      if (s.blocks === 0) return undefined;
-      return {
-        mount,
-        root: mount === '/',
-        sizeBytes: s.blocks * s.bsize,
-        usedBytes: (s.blocks - s.bfree) * s.bsize,
-        availableBytes: s.bavail * s.bsize,
-        ...(s.files > 0 && { inodesTotal: s.files, inodesFree: s.ffree }),
-        ...(readOnly !== undefined && { readOnly }),
-      };
+      return reading(mount, await statfs(join(this.rootfs, mount)), readOnly);
     } catch (error) {
-      this.config.warn?.(`statfs:${mount}`, `Cannot measure filesystem "${mount}": ${(error as Error).message}`);
+      this.cannotMeasure(mount, error);
       return undefined;
     } finally {
       this.statfsPending.delete(mount);
     }
+  }
+
+  private cannotMeasure(mount: string, error: unknown): void {
+    this.config.warn?.(`statfs:${mount}`, `Cannot measure filesystem "${mount}": ${(error as Error).message}`);
   }
 
   async close(): Promise<void> {

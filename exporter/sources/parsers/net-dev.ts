@@ -12,14 +12,7 @@ export interface NetDevEntry {
  * than nine numeric fields are skipped.
  */
 export function parseNetDev(text: string): NetDevEntry[] {
-  const entries: NetDevEntry[] = [];
-  for (const { name, fields } of netDevLines(text)) {
-    const rx = Number(fields[0]);
-    const tx = Number(fields[8]);
-    if (fields.length < 9 || !isCounter(rx) || !isCounter(tx)) continue;
-    entries.push({ name, rxBytes: rx, txBytes: tx });
-  }
-  return entries;
+  return parseNetDevCounters(text).map(({ name, rxBytes, txBytes }) => ({ name, rxBytes, txBytes }));
 }
 
 /** Error and drop counters of one line of /proc/net/dev. */
@@ -37,28 +30,54 @@ export interface NetDevErrors {
  */
 export function parseNetDevErrors(text: string): NetDevErrors[] {
   const entries: NetDevErrors[] = [];
-  for (const { name, fields } of netDevLines(text)) {
-    const [rxErrors, rxDrops, txErrors, txDrops] = [fields[2], fields[3], fields[10], fields[11]].map(Number);
-    if (rxErrors === undefined || rxDrops === undefined || txErrors === undefined || txDrops === undefined) continue;
-    if (fields.length < 12 || ![rxErrors, rxDrops, txErrors, txDrops].every(isCounter)) continue;
-    entries.push({ name, rxErrors, rxDrops, txErrors, txDrops });
-  }
+  forEachLine(text, (name, fields) => {
+    const errors = errorsOf(fields);
+    if (errors !== undefined) entries.push({ name, ...errors });
+  });
   return entries;
 }
 
-function* netDevLines(text: string): Generator<{ name: string; fields: string[] }> {
+/** One interface's bytes (parseNetDev) and, where its line has them all, errors (parseNetDevErrors). */
+export interface NetDevCounters extends NetDevEntry {
+  readonly errors?: Omit<NetDevErrors, 'name'>;
+}
+
+/** parseNetDev and parseNetDevErrors in one pass over the text, as the agent reads it every cycle. */
+export function parseNetDevCounters(text: string): NetDevCounters[] {
+  const entries: NetDevCounters[] = [];
+  forEachLine(text, (name, fields) => {
+    const rxBytes = Number(fields[0]);
+    const txBytes = Number(fields[8]);
+    if (fields.length < 9 || !isCounter(rxBytes) || !isCounter(txBytes)) return;
+    const errors = errorsOf(fields);
+    entries.push(errors === undefined ? { name, rxBytes, txBytes } : { name, rxBytes, txBytes, errors });
+  });
+  return entries;
+}
+
+function errorsOf(fields: readonly string[]): Omit<NetDevErrors, 'name'> | undefined {
+  if (fields.length < 12) return undefined;
+  const rxErrors = Number(fields[2]);
+  const rxDrops = Number(fields[3]);
+  const txErrors = Number(fields[10]);
+  const txDrops = Number(fields[11]);
+  if (!isCounter(rxErrors) || !isCounter(rxDrops) || !isCounter(txErrors) || !isCounter(txDrops)) return undefined;
+  return { rxErrors, rxDrops, txErrors, txDrops };
+}
+
+function forEachLine(text: string, each: (name: string, fields: string[]) => void): void {
   for (const line of text.split('\n')) {
     const colon = line.lastIndexOf(':');
     if (colon < 0 || line.includes('|')) continue;
     const name = line.slice(0, colon).trim();
     if (name !== '')
-      yield {
+      each(
         name,
-        fields: line
+        line
           .slice(colon + 1)
           .trim()
           .split(/\s+/),
-      };
+      );
   }
 }
 

@@ -49,6 +49,36 @@ describe('Collection', () => {
     expect(outcomes.find((o) => o.collector === 'filesystem')?.ok).toBe(false);
   });
 
+  test('a collector answering after the timeout stays failed for that cycle and its samples are not used', async () => {
+    const source = new FakeSource();
+    let answer: (readings: Awaited<ReturnType<FakeSource['filesystems']>>) => void = () => {};
+    source.filesystems = () => new Promise((resolve) => (answer = resolve));
+    const outcomes: CollectorOutcome[] = [];
+    const logs: string[] = [];
+    const c = new Collection(
+      source,
+      COLLECTORS.filter((x) => ['memory', 'filesystem'].includes(x.name)),
+      { interfaces: 'auto', now: () => 0 },
+      createLogger('test', 'warn', (line) => logs.push(line)),
+      (o) => outcomes.push(o),
+      20,
+    );
+    const first = await c.collect();
+    answer([{ mount: '/', root: true, sizeBytes: 100, usedBytes: 50, availableBytes: 50 }]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(first.map((s) => s.key)).toEqual(['mem']);
+    expect(outcomes.map((o) => [o.collector, o.ok])).toEqual([
+      ['memory', true],
+      ['filesystem', false],
+    ]);
+    expect(logs.join('\n')).toMatch(/Collector filesystem failed: no answer within 20 ms/);
+  });
+
+  test('with no collector the cycle yields an empty report at once', async () => {
+    const { c } = collection(new FakeSource(), []);
+    expect(await c.collect()).toEqual([]);
+  });
+
   test('an unsendable value is dropped and the rest of the report goes out', async () => {
     const source = new FakeSource();
     source.readings.procs = Number.NaN;

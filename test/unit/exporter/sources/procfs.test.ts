@@ -1,9 +1,15 @@
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, statfs, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { ProcfsSource } from '../../../../exporter/sources/procfs.ts';
+
+// The thread-pool statfs, passed through and counted: which mounts go through the pool is behaviour.
+vi.mock('node:fs/promises', async (original) => {
+  const actual = await original<typeof import('node:fs/promises')>();
+  return { ...actual, statfs: vi.fn(actual.statfs) };
+});
 
 const FIXTURE = fileURLToPath(new URL('../../../fixtures/proc/', import.meta.url));
 const MIB = 1024 * 1024;
@@ -87,6 +93,16 @@ describe('ProcfsSource on the fixture tree', () => {
   test('measures exactly the configured mounts, network filesystems included', async () => {
     const { source } = fixtureSource(['/data']);
     expect((await source.filesystems()).map((r) => r.mount)).toEqual(['/data']);
+  });
+
+  test('measures in-kernel disk filesystems in place and any other type through the thread pool', async () => {
+    // /data is xfs in the fixture's mount table, /mnt/nas nfs4 (its statfs could hang), /opt not mounted.
+    const { source, warnings } = fixtureSource(['/data', '/mnt/nas', '/opt']);
+    vi.mocked(statfs).mockClear();
+    expect((await source.filesystems()).map((r) => r.mount)).toEqual(['/data']);
+    const pooled = vi.mocked(statfs).mock.calls.map(([path]) => String(path));
+    expect(pooled).toEqual([join(`${FIXTURE}rootfs`, '/mnt/nas'), join(`${FIXTURE}rootfs`, '/opt')]);
+    expect(warnings.join('\n')).toMatch(/"\/mnt\/nas"/);
   });
 
   test('rejects naming the file when it has an unexpected format or is missing', async () => {

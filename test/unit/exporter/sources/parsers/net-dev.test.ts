@@ -1,5 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { parseNetDev, parseNetDevErrors } from '../../../../../exporter/sources/parsers/net-dev.ts';
+import {
+  parseNetDev,
+  parseNetDevCounters,
+  parseNetDevErrors,
+} from '../../../../../exporter/sources/parsers/net-dev.ts';
 
 const HEADER = `Inter-|   Receive                                                |  Transmit
  face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
@@ -73,5 +77,23 @@ describe('parseNetDevErrors', () => {
   test('lines without all twelve numbers, or with a non-number among them, are skipped', () => {
     const text = `${HEADER}  eth0: 1 2 3 4 5 6 7 8 9 10 11\n  eth1: 1 2 x 4 5 6 7 8 9 10 11 12 13 14 15 16\n  eth2: 1 2 -3 4 5 6 7 8 9 10 11 12\n`;
     expect(parseNetDevErrors(text)).toEqual([]);
+  });
+});
+
+describe('parseNetDevCounters', () => {
+  test('is parseNetDev with the errors of parseNetDevErrors attached where the line has them', () => {
+    const text = `${HEADER}  eth0: 183275950 5179 12 3 0 0 0 0 397536 3370 7 1 0 0 0 0\n  eth1: 10 1 0 0 0 0 0 0 20 2 x 0\n  eth2: ten 1 0 0 0 0 0 0 20 2 0 0\n`;
+    expect(parseNetDevCounters(text)).toEqual([
+      {
+        name: 'eth0',
+        rxBytes: 183275950,
+        txBytes: 397536,
+        errors: { rxErrors: 12, rxDrops: 3, txErrors: 7, txDrops: 1 },
+      },
+      { name: 'eth1', rxBytes: 10, txBytes: 20 },
+    ]);
+    expect(parseNetDevCounters(text).map(({ name, rxBytes, txBytes }) => ({ name, rxBytes, txBytes }))).toEqual(
+      parseNetDev(text),
+    );
   });
 });
