@@ -15,6 +15,7 @@ import { freePort } from '../../testkit/free-port.ts';
 import { checkMetrics } from '../helpers/promtool.ts';
 import { influxQl, startInfluxd, type RealServer } from '../../testkit/real-servers.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { AGENT_NODE_FLAGS } from '../../deploy/node-flags.ts';
 
 /**
  * The operator's checks with the real executable: `--process` (this test runs under `node`, and a name
@@ -34,7 +35,7 @@ let inProcess: RunningExporter | undefined;
 const FIXTURE = fileURLToPath(new URL('../fixtures/proc/', import.meta.url));
 
 function run(args: string[], env: NodeJS.ProcessEnv = process.env, node = 'chk1') {
-  const child = spawn(process.execPath, [BIN, 'exporter', '--node', node, ...args], {
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, BIN, 'exporter', '--node', node, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });

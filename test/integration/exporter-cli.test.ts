@@ -4,6 +4,7 @@ import { parseLine } from '../../protocol/line.ts';
 import { freePort } from '../../testkit/free-port.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { LineServer } from '../unit/exporter/line-server.ts';
+import { AGENT_NODE_FLAGS } from '../../deploy/node-flags.ts';
 
 const BIN = new URL('../../bin/obsmon.js', import.meta.url).pathname;
 const children: ChildProcess[] = [];
@@ -15,9 +16,13 @@ afterEach(async () => {
 });
 
 function exporter(args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'exporter', '--node', 'cli1', '--interval', '0.2', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...AGENT_NODE_FLAGS, BIN, 'exporter', '--node', 'cli1', '--interval', '0.2', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   const out = { stdout: '', stderr: '' };
   child.stdout!.on('data', (d: Buffer) => (out.stdout += d.toString()));

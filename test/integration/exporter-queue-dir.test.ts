@@ -6,6 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { startBridgeProcess, type BridgeProcess } from '../../testkit/bridge-process.ts';
 import { freePort } from '../../testkit/free-port.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { AGENT_NODE_FLAGS } from '../../deploy/node-flags.ts';
 
 const BIN = new URL('../../bin/obsmon.js', import.meta.url).pathname;
 const NODE = 'qdir1';
@@ -19,9 +20,13 @@ afterEach(async () => {
 });
 
 function exporter(args: readonly string[]) {
-  const child = spawn(process.execPath, [BIN, 'exporter', '--node', NODE, '--interval', '1', ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...AGENT_NODE_FLAGS, BIN, 'exporter', '--node', NODE, '--interval', '1', ...args],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   children.push(child);
   const out = { stderr: '' };
   child.stderr!.on('data', (d: Buffer) => (out.stderr += d.toString()));
