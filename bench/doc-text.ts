@@ -83,8 +83,8 @@ the code. Measured reasons, per target:
   it; a node's state measures about 5.9 KB (7 series with 4 reports each; bench/node-memory.ts
   and docs/hot-path.md "What a node costs in memory": table 1.5 KB, history 1.8 KB, /metrics cache
   2.5 KB), i.e. about 60 MB at 10 000 nodes and 300 MB at 50 000. V8's young generation, which grew
-  to 32 MB, is held at 2 MB by \`--max-semi-space-size=1\` (deploy/node-flags.ts: 10 000 nodes
-  192–198 MB instead of 219–228; 50 000 nodes 531 MB; profiling notes). What is left at 10 000
+  to 32 MB, is held at 8 MB by \`--max-semi-space-size=4\` (deploy/node-flags.ts: 10 000 nodes
+  198–207 MB instead of 219–228; 1 MB gave 192–198 at a quarter of the flood rate; profiling notes). What is left at 10 000
   (docs/hot-path.md): V8 heap about 97 MB (81 MB live), ArrayBuffers 26 MB (history slabs, /metrics
   text), about 80 MB outside V8 (the executable, native memory per connection). 150 MB would leave
   about 3 KB per node and connection above the floor; the next steps are per node (the /metrics
@@ -114,7 +114,7 @@ the code. Measured reasons, per target:
   before; the ratio moves with the machine's load by more than that. **RSS ≤ 60 MB**:
   of an idle bridge's ~62 MB, about 43 MB are pages of the Node.js executable (file-backed; a plain
   idle Node.js process maps 34 MB of them and 6 MB of its own), the rest its heap (about 15 MB: the
-  code and data of express, prom-client, zod and yaml) and buffers. The 1 MB semi-space changes
+  code and data of express, prom-client, zod and yaml) and buffers. The smaller semi-space changes
   little there (idle 61.2 against 62.0 MB, 100 nodes 63.6–64.9 against 64.6–65.3): at 100 reports
   per 10 s the young generation never grows.
 - **Agent ≤ 2 ms per cycle, ≤ 50 MB**: most of a cycle is the runtime's floor, not the collectors.
@@ -247,9 +247,11 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
   (bench/breakdown.ts, whole path to the history) 3.5–6.0 µs per report without, 5.2–6.7 with 1 MB,
   4.0–6.4 with 4 MB, 3.3–5.8 with 16 MB (the default): a smaller nursery means more scavenges and
   more promoted objects under a flood, a cost of up to a few tens of percent per line that this
-  machine's noise does not pin down; the render of 10 000 nodes showed none. The 1 MB semi-space was
-  chosen for the RSS targets (the flood target is out of reach either way: about 8 % of the
-  splitter before socket work, above); the next full run's flood row is the check. Idle and 100-node bridge: 61.2 against 62.0 MB and 64.2
+  machine's noise does not pin down; the render of 10 000 nodes showed none. Alternated on a quiet machine
+  afterwards (load average 1–2; the whole flood section, three samples per variant, two rounds):
+  the bridge's flood rate 239 000 and 181 000 reports/s with 1 MB, 313 000 and 283 000 without,
+  281 000 and 306 000 with 4 MB. So obsmon runs with 4 MB: most of the RSS saved, not the flood's
+  cost. Idle and 100-node bridge: 61.2 against 62.0 MB and 64.2
   against 64.9 MB, CPU unchanged within noise. Agent (bench/agent-cost.ts, six rounds): RSS
   52.7–54.4 MB without flags, 52.6–53.4 with the 1 MB semi-space, 46.0–48.5 adding \`--jitless\`,
   46.2–48.7 adding \`--lite-mode\` instead; CPU per cycle 5.0–7.4, 4.7–8.1, 4.5–5.8 and 4.3–5.9 ms.

@@ -12,11 +12,13 @@
  * Every obsmon process: bin/obsmon.js's shebang (`env -S`; npm's bin links run it, its Windows shims
  * copy it), the bridge's systemd unit, the Dockerfile's ENTRYPOINT, `npm start` / `npm run demo`.
  *
- * `--max-semi-space-size=1` (MB): V8's young generation otherwise grows to two semi-spaces of 16 MB
- * (32 MB of new space measured in the bridge at 10 000 nodes) under allocation churn; at 1 MB it stays
- * at 2 MB, and the objects that survive it are the ones the old generation would hold anyway.
+ * `--max-semi-space-size=4` (MB): V8's young generation otherwise grows to two semi-spaces of 16 MB
+ * (32 MB of new space measured in the bridge at 10 000 nodes) under allocation churn. 4 MB kept most of
+ * the RSS that 1 MB saved (10 000 nodes: 198–207 MB, 1 MB 192–198, default 219–228) without 1 MB's cost
+ * under a flood (more scavenges, more promoted objects: 181–239k reports/s against 281–306k with 4 MB and
+ * 283–313k without, alternated on a quiet machine; docs/benchmarks.md, profiling notes).
  */
-export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
 
 /**
  * The agent (`obsmon exporter`) where a launcher starts only it: its systemd unit, the Debian
