@@ -1,4 +1,4 @@
-import { errorText } from './influx-v1-endpoint.ts';
+import { errorText } from './influx-write.ts';
 import {
   MAX_HISTORY_POINTS,
   type HistoryAnswer,

@@ -1,8 +1,6 @@
-import { gzipSync } from 'node:zlib';
-import { DEFAULT_GZIP_THRESHOLD_BYTES, GZIP_LEVEL, gzipsTo, type WriteEndpoint } from './endpoint.ts';
-import { post, type Answer } from './http-post.ts';
+import { gzipsTo, type WriteEndpoint } from './endpoint.ts';
+import { writeBatch } from './influx-write.ts';
 import { LineBatch } from './line-batch.ts';
-import { networkWriteError, parseRetryAfter, printable, reasonOfStatus, WriteError } from './write-error.ts';
 
 /** Connection to an InfluxDB 1.x database (`/write?db=`), for sites still on 1.x. */
 export interface InfluxV1Target {
@@ -57,50 +55,7 @@ export class InfluxV1Endpoint implements WriteEndpoint {
   }
 
   /** The batch's bytes are the body as they are (no string, no copy), gzipped only off this host. */
-  async sendBatch(batch: LineBatch): Promise<void> {
-    const bytes = batch.body();
-    const gzip = this.gzip && bytes.length >= DEFAULT_GZIP_THRESHOLD_BYTES;
-    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...this.auth };
-    if (gzip) headers['content-encoding'] = 'gzip';
-    let answer: Answer;
-    try {
-      answer = await post(
-        this.writeUrl,
-        headers,
-        gzip ? gzipSync(bytes, { level: GZIP_LEVEL }) : bytes,
-        this.target.timeoutMs,
-      );
-    } catch (error) {
-      throw networkWriteError(error, this.target.timeoutMs);
-    }
-    if (answer.status >= 200 && answer.status < 300) return;
-    throw answerError(answer, this.now());
+  sendBatch(batch: LineBatch): Promise<void> {
+    return writeBatch(this.writeUrl, this.auth, this.gzip, batch, this.target.timeoutMs, this.now);
   }
-}
-
-/** A non-2xx answer of InfluxDB's write API (v1 or v2) as a WriteError. */
-export function answerError(answer: Answer, nowMs: number): WriteError {
-  const headerError = answer.headers['x-influxdb-error'];
-  return new WriteError(
-    reasonOfStatus(answer.status),
-    `HTTP ${answer.status}: ${printable(errorText(answer.body, typeof headerError === 'string' ? headerError : undefined))}`,
-    answer.status,
-    parseRetryAfter(firstHeader(answer.headers['retry-after']), nowMs),
-  );
-}
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** InfluxDB 1.x answers `{"error":"..."}`; 2.x `{"code":"...","message":"..."}`. */
-export function errorText(body: string, headerError?: string | null): string {
-  try {
-    const json = JSON.parse(body) as { error?: unknown; message?: unknown };
-    if (typeof json.error === 'string') return json.error;
-    if (typeof json.message === 'string') return json.message;
-  } catch {
-    // Not JSON: a proxy's HTML page or plain text.
-  }
-  return headerError ?? (body.trim().slice(0, 500) || '(empty body)');
 }

@@ -1,9 +1,6 @@
-import { gzipSync } from 'node:zlib';
-import { DEFAULT_GZIP_THRESHOLD_BYTES, GZIP_LEVEL, gzipsTo, type WriteEndpoint } from './endpoint.ts';
-import { post } from './http-post.ts';
-import { answerError } from './influx-v1-endpoint.ts';
+import { gzipsTo, type WriteEndpoint } from './endpoint.ts';
+import { writeBatch } from './influx-write.ts';
 import { LineBatch } from './line-batch.ts';
-import { networkWriteError } from './write-error.ts';
 
 /** Connection to InfluxDB 2.x, 3.x or 1.8+ (`/api/v2/write`; for 1.8 the bucket is `db/rp`). */
 export interface InfluxV2Target {
@@ -52,23 +49,7 @@ export class InfluxV2Endpoint implements WriteEndpoint {
     return this.sendBatch(LineBatch.of(lines));
   }
 
-  async sendBatch(batch: LineBatch): Promise<void> {
-    const bytes = batch.body();
-    const gzip = this.gzip && bytes.length >= DEFAULT_GZIP_THRESHOLD_BYTES;
-    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8', ...this.auth };
-    if (gzip) headers['content-encoding'] = 'gzip';
-    let answer;
-    try {
-      answer = await post(
-        this.writeUrl,
-        headers,
-        gzip ? gzipSync(bytes, { level: GZIP_LEVEL }) : bytes,
-        this.target.timeoutMs,
-      );
-    } catch (error) {
-      throw networkWriteError(error, this.target.timeoutMs);
-    }
-    if (answer.status >= 200 && answer.status < 300) return;
-    throw answerError(answer, this.now());
+  sendBatch(batch: LineBatch): Promise<void> {
+    return writeBatch(this.writeUrl, this.auth, this.gzip, batch, this.target.timeoutMs, this.now);
   }
 }
