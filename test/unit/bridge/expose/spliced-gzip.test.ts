@@ -121,15 +121,22 @@ function get(url: string, encoding: string): Promise<Buffer> {
   });
 }
 
-describe('GET /metrics with gzip: the constant families deflated once, spliced into later answers', () => {
-  test('later scrapes splice the kept text: the same text as a full render, one valid gzip member', async () => {
-    const table = new NodeTable({
+/** A table with room for every node and series these tests send, and an optional inventory. */
+const newTable = (inventory?: ConstructorParameters<typeof NodeTable>[1]) =>
+  new NodeTable(
+    {
       maxNodes: 100_000,
       maxSeriesPerNode: 64,
       backfillWindowSeconds: 86_400,
       futureToleranceSeconds: 60,
       enforceInventory: false,
-    });
+    },
+    inventory,
+  );
+
+describe('GET /metrics with gzip: the constant families deflated once, spliced into later answers', () => {
+  test('later scrapes splice the kept text: the same text as a full render, one valid gzip member', async () => {
+    const table = newTable();
     const b = await bridge(table, new Thresholds(builtin));
     report(table, 3000, NOW);
     const first = await b.scrape();
@@ -145,16 +152,7 @@ describe('GET /metrics with gzip: the constant families deflated once, spliced i
   });
 
   test('each change of the constant text shows in the next scrape, which keeps the new text', async () => {
-    const table = new NodeTable(
-      {
-        maxNodes: 100_000,
-        maxSeriesPerNode: 64,
-        backfillWindowSeconds: 86_400,
-        futureToleranceSeconds: 60,
-        enforceInventory: false,
-      },
-      new Map([['node1', { name: 'node1', group: 'cameras', critical: true }]]),
-    );
+    const table = newTable(new Map([['node1', { name: 'node1', group: 'cameras', critical: true }]]));
     const thresholds = new Thresholds(builtin);
     const b = await bridge(table, thresholds);
     report(table, 50, NOW);
@@ -208,13 +206,7 @@ describe('GET /metrics with gzip: the constant families deflated once, spliced i
   });
 
   test('maintenance and up, outside the constant text, change with the kept text spliced in', async () => {
-    const table = new NodeTable({
-      maxNodes: 100_000,
-      maxSeriesPerNode: 64,
-      backfillWindowSeconds: 86_400,
-      futureToleranceSeconds: 60,
-      enforceInventory: false,
-    });
+    const table = newTable();
     const b = await bridge(table, new Thresholds(builtin));
     report(table, 20, NOW);
     await b.scrape();
