@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { DiskSpool } from '../../../bridge/store/disk-spool.ts';
 import { DurabilityBarrier } from '../../../bridge/store/durability-barrier.ts';
 import { silentLogger } from '../../../lib/logger.ts';
@@ -11,6 +11,7 @@ import type { WriteEndpoint } from '../../../bridge/store/endpoint.ts';
 import { MemorySpool } from '../../../bridge/store/memory-spool.ts';
 import { REPEATED_FAILURES, SpoolingWriter, type SpoolingWriterEvents } from '../../../bridge/store/spooling-writer.ts';
 import { networkWriteError, WriteError } from '../../../bridge/store/write-error.ts';
+import { advanceUntil, advanceUntilSettled } from '../../helpers/fake-time.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 
 /** An endpoint under the test's control: up, down, or refusing lines that contain "poison". */
@@ -41,10 +42,20 @@ function recorder() {
   return { seen, events };
 }
 
+// The writer's timers (flush interval, fsync interval, retry backoff) and the scripted endpoints'
+// delays run on a fake clock: each test steps it, so no test waits on (or races) the wall clock.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+});
+
 const writers: SpoolingWriter[] = [];
 afterEach(async () => {
-  for (const w of writers.splice(0)) await w.close();
+  for (const w of writers.splice(0)) await (vi.isFakeTimers() ? advanceUntilSettled('close()', w.close()) : w.close());
+  vi.useRealTimers();
 });
+
+/** Let `ms` of fake time pass. */
+const pass = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
 function writer(
   endpoint: WriteEndpoint,
@@ -70,7 +81,12 @@ describe('SpoolingWriter', () => {
     const endpoint = new ScriptedEndpoint();
     const w = writer(endpoint, recorder().events);
     w.write(lines(0, 12));
-    await waitFor('all 12 lines', () => endpoint.stored.length === 12);
+    // The two full batches go at once (the endpoint takes 1 ms a request), the rest at the 50 ms flush.
+    const fullSent = await advanceUntil('the full batches', () => endpoint.stored.length === 10);
+    expect(fullSent).toBeLessThan(10);
+    await pass(49 - fullSent);
+    expect(endpoint.requests.map((r) => r.length)).toEqual([5, 5]);
+    expect(await advanceUntil('all 12 lines', () => endpoint.stored.length === 12)).toBeLessThanOrEqual(2);
     expect(endpoint.requests.map((r) => r.length)).toEqual([5, 5, 2]);
   });
 
@@ -79,15 +95,15 @@ describe('SpoolingWriter', () => {
     const { seen, events } = recorder();
     const w = writer(endpoint, events);
     w.write(lines(0, 5));
-    await waitFor('first batch', () => endpoint.stored.length === 5);
+    await advanceUntil('first batch', () => endpoint.stored.length === 5);
     endpoint.up = false;
     for (let i = 1; i < 6; i += 1) {
       w.write(lines(i * 5, 5));
-      await new Promise((r) => setTimeout(r, 30));
+      await pass(30);
     }
     expect(w.pending).toBe(25);
     endpoint.up = true;
-    await waitFor('the spool drained', () => w.pending === 0, 5000);
+    await advanceUntil('the spool drained', () => w.pending === 0, 5000);
     expect(endpoint.stored).toEqual(lines(0, 30));
     expect(seen.failed.every((r) => r === 'unreachable')).toBe(true);
     expect(seen.written).toBe(30);
@@ -98,13 +114,13 @@ describe('SpoolingWriter', () => {
     const w = writer(endpoint, recorder().events, 5, 20);
     endpoint.up = false;
     w.write(lines(0, 500));
-    await new Promise((r) => setTimeout(r, 30));
+    await pass(30);
     endpoint.up = true;
-    await waitFor('draining started', () => endpoint.stored.length > 0, 5000);
+    await advanceUntil('draining started', () => endpoint.stored.length > 0, 5000);
     w.write(lines(10_000, 1));
-    await waitFor('the live line', () => endpoint.stored.includes(lines(10_000, 1)[0]!), 5000);
+    await advanceUntil('the live line', () => endpoint.stored.includes(lines(10_000, 1)[0]!), 5000);
     expect(w.pending).toBeGreaterThan(0);
-    await waitFor('the spool drained', () => w.pending === 0, 10_000);
+    await advanceUntil('the spool drained', () => w.pending === 0, 10_000);
     // Every backlog line exactly once (a batch that failed while the database was down may be retried
     // after later ones were spooled, so the order across that first batch is not asserted here).
     const backlog = endpoint.stored.filter((l) => !l.endsWith(' 10000'));
@@ -139,9 +155,9 @@ describe('SpoolingWriter', () => {
     const w = writer(counting, recorder().events, 10, 20);
     endpoint.up = false;
     w.write(lines(0, 60));
-    await new Promise((r) => setTimeout(r, 30));
+    await pass(30);
     endpoint.up = true;
-    await waitFor('the spool drained', () => w.pending === 0, 10_000);
+    await advanceUntil('the spool drained', () => w.pending === 0, 10_000);
     expect(most).toBe(2);
     expect(new Set(endpoint.stored)).toEqual(new Set(lines(0, 60)));
     // Lines 10–19 went with the failed part and were acknowledged, not sent again: nothing doubled.
@@ -160,7 +176,7 @@ describe('SpoolingWriter', () => {
     const w = writer(slow, recorder().events, 5, 10_000);
     // A slow database and a burst: all but two batches go to the spool before the drain loop first waits.
     for (let i = 0; i < 12; i += 1) w.write(lines(i * 5, 5));
-    await waitFor('everything written', () => w.pending === 0 && endpoint.stored.length === 60, 5000);
+    await advanceUntil('everything written', () => w.pending === 0 && endpoint.stored.length === 60, 5000);
     expect(new Set(endpoint.stored)).toEqual(new Set(lines(0, 60)));
   });
 
@@ -174,7 +190,7 @@ describe('SpoolingWriter', () => {
     );
     w.write(lines(0, 5));
     expect(w.pending).toBe(5);
-    await waitFor('written', () => endpoint.stored.length === 5);
+    await advanceUntil('written', () => endpoint.stored.length === 5);
     expect(w.pending).toBe(0);
   });
 
@@ -186,7 +202,7 @@ describe('SpoolingWriter', () => {
     batch[9] = 'poison 1';
     batch[40] = 'poison 2';
     w.write(batch);
-    await w.flush();
+    await advanceUntilSettled('flush()', w.flush());
     expect(seen.deadLetters).toEqual(['poison 1', 'poison 2']);
     expect(new Set(endpoint.stored)).toEqual(new Set(batch.filter((l) => !l.startsWith('poison'))));
     // Two refused lines in 64: about 2·2·log2(64) requests, not 64.
@@ -214,8 +230,8 @@ describe('SpoolingWriter', () => {
     const batch = lines(0, 300);
     batch.splice(0, 0, 'garbage\x07line');
     w.write(batch);
-    await w.flush();
-    await waitFor('drained', () => w.pending === 0);
+    await advanceUntilSettled('flush()', w.flush());
+    await advanceUntil('drained', () => w.pending === 0);
     expect(seen.deadLetters).toEqual(['garbage\x07line']);
     expect(new Set(stored)).toEqual(new Set(lines(0, 300)));
   });
@@ -233,10 +249,10 @@ describe('SpoolingWriter', () => {
     const { seen, events } = recorder();
     const w = writer(endpoint, events, 10);
     w.write(lines(0, 1));
-    await w.flush();
+    await advanceUntilSettled('flush()', w.flush());
     w.write(['alone\x07']);
-    await w.flush();
-    await waitFor('dead-lettered', () => seen.deadLetters.length === 1);
+    await advanceUntilSettled('flush()', w.flush());
+    await advanceUntil('dead-lettered', () => seen.deadLetters.length === 1);
     expect(seen.deadLetters).toEqual(['alone\x07']);
     // The proof: the last line the server took, sent again (it overwrites itself).
     expect(sent).toEqual([lines(0, 1), ['alone\x07'], lines(0, 1)]);
@@ -257,10 +273,10 @@ describe('SpoolingWriter', () => {
     const { seen, events } = recorder();
     const w = writer(garbling, events, 64);
     w.write(lines(0, 1));
-    await w.flush();
+    await advanceUntilSettled('flush()', w.flush());
     endpoint.up = false;
     w.write(lines(1, 64));
-    await waitFor('five retries', () => seen.failed.length >= 5 * 14);
+    await advanceUntil('five retries', () => seen.failed.length >= 5 * 14);
     expect(seen.deadLetters).toEqual([]);
     expect(w.pending).toBe(64);
     // One try costs at most 2·log2(n) + 3 requests (unproven failures, then one probe), not a full bisection's 2n.
@@ -271,7 +287,7 @@ describe('SpoolingWriter', () => {
     expect(error).toMatchObject({ reason: 'bad_response' });
     expect(requests).toBe(2 * 13 + 3);
     endpoint.up = true;
-    await waitFor('drained', () => w.pending === 0, 5000);
+    await advanceUntil('drained', () => w.pending === 0, 5000);
     expect(new Set(endpoint.stored)).toEqual(new Set(lines(0, 65)));
   });
 
@@ -289,7 +305,7 @@ describe('SpoolingWriter', () => {
     const batch = lines(0, 16);
     batch[5] = 'choke 1';
     w.write(batch);
-    await waitFor('drained', () => w.pending === 0, 5000);
+    await advanceUntil('drained', () => w.pending === 0, 5000);
     expect(seen.deadLetters).toEqual(['choke 1']);
     expect(seen.failed.filter((r) => r === 'server_error').length).toBeGreaterThanOrEqual(REPEATED_FAILURES);
     expect(new Set(endpoint.stored)).toEqual(new Set(batch.filter((l) => l !== 'choke 1')));
@@ -302,12 +318,14 @@ describe('SpoolingWriter', () => {
     const second = recorder();
     const w2 = writer(down, second.events, 16);
     w2.write(lines(100, 16));
-    await waitFor('many failures', () => second.seen.failed.length >= 30, 5000);
+    await advanceUntil('many failures', () => second.seen.failed.length >= 30, 5000);
     expect(second.seen.deadLetters).toEqual([]);
     expect(w2.pending).toBe(16);
   });
 
   test('flush() rejects while the spool cannot write (disk full), so the PONG barrier withholds acknowledgements; resolves once it can', async () => {
+    // Real file I/O, which no fake clock can wait for: this one runs on the real timers.
+    vi.useRealTimers();
     const dir = mkdtempSync(join(tmpdir(), 'obsmon-writer-'));
     let full = true;
     const spool = new DiskSpool({
@@ -364,16 +382,16 @@ describe('SpoolingWriter', () => {
     const first = recorder();
     const w1 = writer(endpoint, first.events, 100, 10_000);
     w1.write(lines(0, 7));
-    await w1.close();
+    await advanceUntilSettled('close()', w1.close());
     expect(endpoint.stored).toHaveLength(7);
 
     const second = recorder();
     const w2 = writer(endpoint, second.events, 5, 10);
     endpoint.up = false;
     w2.write(lines(100, 5));
-    await new Promise((r) => setTimeout(r, 50));
+    await pass(50);
     w2.write(lines(200, 3));
-    await w2.close();
+    await advanceUntilSettled('close()', w2.close());
     expect(second.seen.dropped).toBe(8);
     w2.write(lines(300, 2));
     expect(second.seen.dropped).toBe(10);
