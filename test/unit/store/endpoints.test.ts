@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { gzipsTo } from '../../../bridge/store/endpoint.ts';
 import { InfluxV1Endpoint } from '../../../bridge/store/influx-v1-endpoint.ts';
 import { InfluxV2Endpoint } from '../../../bridge/store/influx-v2-endpoint.ts';
@@ -207,10 +207,18 @@ describe('v2 endpoint (/api/v2/write)', () => {
   test('a 404 fails at once (the client alone would retry it) and the lines stay with the caller', async () => {
     const srv = await capture(404, {}, '{"code":"not found","message":"bucket \\"x\\" not found"}');
     const endpoint = new InfluxV2Endpoint({ url: srv.url, org: 'o', bucket: 'x', timeoutMs: 2000, maxLines: 10 });
-    const error = await failure(endpoint.send(lines(3)));
-    expect(error).toMatchObject({ reason: 'not_found', status: 404, message: 'HTTP 404: bucket "x" not found' });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(srv.requests).toHaveLength(1);
+    // Timers faked: a retry the endpoint scheduled would be a timer pending after the failure.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'setImmediate'] });
+    try {
+      const error = await failure(endpoint.send(lines(3)));
+      expect(error).toMatchObject({ reason: 'not_found', status: 404, message: 'HTTP 404: bucket "x" not found' });
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+    // Nor was it sent again at once: the next request the server sees is the next send.
+    await failure(endpoint.send(lines(1)));
+    expect(srv.requests.map((r) => r.body)).toEqual([lines(3).join('\n'), lines(1).join('\n')]);
   });
 
   test('a 400 whose X-Influxdb-Error echoes a control byte is still a 400 (rejected)', async () => {
