@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Counter, Registry } from 'prom-client';
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, expect, test, vi } from 'vitest';
 import { EventLog } from '../../../bridge/expose/event-log.ts';
 import { StreamHub } from '../../../bridge/expose/stream-hub.ts';
 import { connectTo } from '../../helpers/tcp-client.ts';
@@ -12,6 +12,7 @@ let hub: StreamHub | undefined;
 const sockets: Socket[] = [];
 
 afterEach(async () => {
+  vi.useRealTimers();
   for (const s of sockets.splice(0)) s.destroy();
   hub?.stop();
   server?.closeAllConnections();
@@ -27,6 +28,9 @@ test('a subscriber whose socket takes nothing for stallMs is dropped as stalled 
     labelNames: ['reason'] as const,
     registers: [new Registry()],
   });
+  // The heartbeat (which checks the stall deadline) on a fake interval, the deadline on `clock`: the
+  // socket and the waits for it stay real.
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
   // Lag never counts here: only the stall deadline can drop it.
   hub = new StreamHub(
     log,
@@ -55,10 +59,12 @@ test('a subscriber whose socket takes nothing for stallMs is dropped as stalled 
     20_000,
     1,
   );
+  const stalledAt = clock;
   clock += 59_000;
-  await new Promise((r) => setTimeout(r, 100)); // heartbeats pass: not yet
+  vi.advanceTimersByTime(5 * 20); // five heartbeats, a second short of the deadline: not yet
   expect(hub.size).toBe(1);
-  clock += 1_000;
-  await waitFor('dropped as stalled', () => hub!.size === 0);
+  clock = stalledAt + 60_000;
+  vi.advanceTimersByTime(20); // the next heartbeat, at the deadline
+  expect(hub.size).toBe(0);
   expect((await dropped.get()).values.find((v) => v.labels.reason === 'stalled')?.value).toBe(1);
 });
