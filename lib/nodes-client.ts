@@ -1,5 +1,13 @@
 import { z } from 'zod';
+import type { MetricView, NodeList, NodeView } from '../bridge/state/node-view-json.ts';
 import { STATUSES } from '../protocol/status.ts';
+
+/*
+ * The schema of the wire type, whose one home is bridge/state/node-view-json.ts (the bridge builds it,
+ * docs/api.md documents it; a type-only import, no runtime code): each schema's output must be the
+ * type (`satisfies`), and name every one of its fields (`sameKeys`), so a field the bridge adds, even
+ * an optional one, does not compile until it is here, rather than being stripped from peers' answers.
+ */
 
 const status = z.enum(STATUSES);
 
@@ -12,7 +20,7 @@ const metric = z.object({
   status,
   warning: z.number().nullable(),
   error: z.number().nullable(),
-});
+}) satisfies z.ZodType<MetricView>;
 
 const node = z.object({
   node: z.string(),
@@ -24,19 +32,33 @@ const node = z.object({
   lastReportTimestamp: z.number().nullable(),
   lastSeenSecondsAgo: z.number().nullable(),
   clockSkewSeconds: z.number(),
-  metrics: z.array(metric),
+  metrics: z.array(metric).readonly(),
   // Absent from bridges older than maintenance windows.
   maintenance: z.object({ until: z.number(), reason: z.string() }).nullable().exactOptional(),
   // Absent from bridges older than the AGENT line (docs/protocol.md §9).
   agent: z.string().max(64).nullable().exactOptional(),
-});
+}) satisfies z.ZodType<NodeView>;
 
-const answer = z.object({ downAfterSeconds: z.number().positive().exactOptional(), nodes: z.array(node) });
+// `downAfterSeconds` is absent from bridges older than it. The list is the caller's to keep.
+const answer = z.object({
+  downAfterSeconds: z.number().positive().exactOptional(),
+  nodes: z.array(node),
+}) satisfies z.ZodType<Omit<NodeList, 'downAfterSeconds'> & Partial<Pick<NodeList, 'downAfterSeconds'>>>;
+
+/** True when A and B have the same keys; used only as a compile-time check. */
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+const sameKeys: [
+  SameKeys<z.output<typeof metric>, MetricView>,
+  SameKeys<z.output<typeof node>, NodeView>,
+  SameKeys<z.output<typeof answer>, NodeList>,
+] = [true, true, true];
+void sameKeys;
 
 /** A `NodeView` as `GET /api/v1/nodes` sends it (docs/api.md); unknown fields are dropped. */
-export type NodeJson = z.infer<typeof node>;
-export type MetricJson = z.infer<typeof metric>;
-export type NodesAnswer = z.infer<typeof answer>;
+export type NodeJson = NodeView;
+export type MetricJson = MetricView;
+/** `GET /api/v1/nodes` as any bridge answers it (a `NodeList`, `downAfterSeconds` optional). */
+export type NodesAnswer = z.output<typeof answer>;
 
 export interface FetchNodesOptions {
   readonly timeoutMs: number;

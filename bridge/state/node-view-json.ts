@@ -1,6 +1,7 @@
 // The JSON of `GET /api/v1/nodes[/:node]` (docs/api.md), built by bridge/state/node-view.ts. Types only,
 // without runtime imports: the status page (bridge/page/) is type-checked against them without
-// pulling server code into its browser-only check (tsconfig.page.json).
+// pulling server code into its browser-only check (tsconfig.page.json). The one home of the shape:
+// lib/nodes-client.ts's schema (peers' answers are checked with it) is compiled against these types.
 import type { Status } from '../../protocol/status.ts';
 import type { MaintenanceState } from './maintenance-state.ts';
 
