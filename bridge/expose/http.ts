@@ -184,7 +184,10 @@ export function createHttpApp(deps: HttpDeps): Express {
   const scopedViews = (scope: unknown) =>
     deps.peerViews === undefined || scope === 'local' ? views() : mergeNodeViews([views(), ...deps.peerViews()]);
   app.get('/api/v1/nodes', (req, res) => {
-    res.json({ downAfterSeconds: deps.downAfterMs / 1000, nodes: scopedViews(req.query['scope']) });
+    res.json({
+      downAfterSeconds: deps.downAfterMs / 1000,
+      nodes: scopedViews(req.query['scope']),
+    } satisfies import('../state/node-view-json.ts').NodeList);
   });
   app.get('/api/v1/nodes/:node', (req, res) => {
     const node = deps.table.get(req.params.node);
