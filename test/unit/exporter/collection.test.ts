@@ -1,8 +1,9 @@
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { Collection, type CollectorOutcome } from '../../../exporter/collection.ts';
 import { COLLECTORS, DEFAULT_COLLECTORS } from '../../../exporter/collectors/index.ts';
 import { createLogger } from '../../../lib/logger.ts';
 import { encodeReport, parseLine } from '../../../protocol/line.ts';
+import { advanceUntil } from '../../helpers/fake-time.ts';
 import { FakeSource } from './fake-source.ts';
 
 function collection(source: FakeSource, names: readonly string[] = DEFAULT_COLLECTORS) {
@@ -19,6 +20,23 @@ function collection(source: FakeSource, names: readonly string[] = DEFAULT_COLLE
   return { c, logs, outcomes, clock };
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** A cycle on a fake clock: its samples, and the fake ms it took (a hung collector's timeout). */
+async function collectInFakeTime(c: Collection) {
+  let samples: Awaited<ReturnType<Collection['collect']>> | undefined;
+  let failed: unknown;
+  c.collect().then(
+    (s) => (samples = s),
+    (e: unknown) => (failed = e ?? new Error('rejected')),
+  );
+  const tookMs = await advanceUntil('the cycle', () => samples !== undefined || failed !== undefined, 1000);
+  if (failed !== undefined) throw failed;
+  return { samples: samples!, tookMs };
+}
+
 describe('Collection', () => {
   test('a failing collector costs only its own keys, is reported as failed and logged once', async () => {
     const source = new FakeSource();
@@ -33,6 +51,7 @@ describe('Collection', () => {
   });
 
   test('a collector that never answers times out and the report goes out without it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const source = new FakeSource();
     source.filesystems = () => new Promise(() => {});
     const outcomes: CollectorOutcome[] = [];
@@ -44,12 +63,15 @@ describe('Collection', () => {
       (o) => outcomes.push(o),
       50,
     );
-    const samples = await c.collect();
+    const { samples, tookMs } = await collectInFakeTime(c);
+    // The hung collector is given up at its deadline, not before, not later.
+    expect(tookMs).toBe(50);
     expect(samples.map((s) => s.key)).toEqual(['mem', 'load1', 'procs']);
     expect(outcomes.find((o) => o.collector === 'filesystem')?.ok).toBe(false);
   });
 
   test('a collector answering after the timeout stays failed for that cycle and its samples are not used', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const source = new FakeSource();
     let answer: (readings: Awaited<ReturnType<FakeSource['filesystems']>>) => void = () => {};
     source.filesystems = () => new Promise((resolve) => (answer = resolve));
@@ -63,9 +85,11 @@ describe('Collection', () => {
       (o) => outcomes.push(o),
       20,
     );
-    const first = await c.collect();
+    const { samples: first, tookMs } = await collectInFakeTime(c);
+    expect(tookMs).toBe(20);
     answer([{ mount: '/', root: true, sizeBytes: 100, usedBytes: 50, availableBytes: 50 }]);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Whatever the late answer sets off (promise callbacks, timers) has run.
+    await vi.runAllTimersAsync();
     expect(first.map((s) => s.key)).toEqual(['mem']);
     expect(outcomes.map((o) => [o.collector, o.ok])).toEqual([
       ['memory', true],
