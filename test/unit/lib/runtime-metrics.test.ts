@@ -1,21 +1,18 @@
 import { Registry } from 'prom-client';
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, expect, test, vi } from 'vitest';
 import { collectRuntimeMetrics, LAG_SAMPLE_MS } from '../../../lib/runtime-metrics.ts';
 
 const stops: (() => void)[] = [];
 afterEach(() => {
   for (const stop of stops.splice(0)) stop();
+  vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 function value(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
 }
-
-const busy = (ms: number) => {
-  const until = performance.now() + ms;
-  while (performance.now() < until);
-};
 
 test("keeps prom-client's process and Node.js metric names, without the _total gauges", async () => {
   const registry = new Registry();
@@ -33,13 +30,20 @@ test("keeps prom-client's process and Node.js metric names, without the _total g
 });
 
 test('the lag gauges are how late the sampling timer fired since the last scrape: a blocked loop shows, then a fresh window', async () => {
+  // The sampling timer on a fake interval and the clock it reads in the test's hands: a held loop
+  // without holding one (it cost 1.6 s of busy loop and a guess at how late the timer would fire).
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+  let now = 0;
+  vi.spyOn(performance, 'now').mockImplementation(() => now);
   const registry = new Registry();
   stops.push(collectRuntimeMetrics(registry));
-  // The sample due LAG_SAMPLE_MS after start cannot fire while the loop is held for 1.5 of its periods.
-  busy(LAG_SAMPLE_MS * 1.5);
-  await new Promise((resolve) => setTimeout(resolve, LAG_SAMPLE_MS / 10));
+  // The sample due at LAG_SAMPLE_MS fires when the loop is let go, 1.5 periods late.
+  now = LAG_SAMPLE_MS * 2.5;
+  vi.advanceTimersByTime(LAG_SAMPLE_MS);
   const blocked = await registry.metrics();
-  expect(value(blocked, 'nodejs_eventloop_lag_max_seconds')).toBeGreaterThanOrEqual((LAG_SAMPLE_MS * 0.4) / 1000);
+  // The histogram keeps 2 significant figures.
+  expect(value(blocked, 'nodejs_eventloop_lag_max_seconds')).toBeCloseTo((LAG_SAMPLE_MS * 1.5) / 1000, 1);
+  expect(value(blocked, 'nodejs_eventloop_lag_min_seconds')).toBeCloseTo((LAG_SAMPLE_MS * 1.5) / 1000, 1);
   // Read and reset: no sample since, so the next scrape shows none (0), not the old stall.
   const next = await registry.metrics();
   expect(value(next, 'nodejs_eventloop_lag_max_seconds')).toBe(0);
