@@ -81,10 +81,13 @@ async function bridgeWithInventory(
 
 /** Rejects at the page's first uncaught error or crash; made before navigating, so none is missed. */
 function pageFailure(p: Page): Promise<never> {
-  return new Promise<never>((_, reject) => {
+  const failed = new Promise<never>((_, reject) => {
     p.on('pageerror', (error) => reject(new Error(`The page failed: ${error.message}`)));
     p.on('crash', () => reject(new Error('The page crashed')));
   });
+  // Reported by the wait it cuts short (pageReaches), not as an unhandled rejection before one starts.
+  failed.catch(() => {});
+  return failed;
 }
 
 /**
