@@ -271,6 +271,23 @@ describe('TcpSender', () => {
       expect(vi.getTimerCount()).toBe(1);
     });
 
+    test('the check is one timer, due at the ack timeout: nothing runs between the PING and it', async () => {
+      vi.useFakeTimers(FAKE_ACK_CLOCK);
+      const srv = await server();
+      const settled: number[] = [];
+      const { push } = sender([local(srv.port)], {}, 10_000, 800, settled);
+      push(1);
+      await waitFor('first line acknowledged', () => settled.length === 1);
+      srv.answerPings = false;
+      const sentAt = Date.now();
+      push(1);
+      await waitFor('a second line and its PING', () => srv.lines.length === 2 && srv.pings === 2);
+      // Not a poll: nothing runs between the PING and its timeout (a timer woke the agent every second).
+      await vi.advanceTimersToNextTimerAsync();
+      expect(Date.now() - sentAt).toBe(800);
+      await waitFor('a second connection at the timeout', () => srv.connections === 2, 5000);
+    });
+
     test('a bridge that never answers PING is not timed out; the last 30 s are re-sent after a cut', async () => {
       vi.useFakeTimers(FAKE_ACK_CLOCK);
       const srv = await server();
