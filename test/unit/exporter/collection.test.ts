@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { Collection, type CollectorOutcome } from '../../../exporter/collection.ts';
 import { COLLECTORS, DEFAULT_COLLECTORS } from '../../../exporter/collectors/index.ts';
 import { createLogger } from '../../../lib/logger.ts';
@@ -47,6 +47,18 @@ describe('Collection', () => {
     const samples = await c.collect();
     expect(samples.map((s) => s.key)).toEqual(['mem', 'load1', 'procs']);
     expect(outcomes.find((o) => o.collector === 'filesystem')?.ok).toBe(false);
+  });
+
+  test('collectors that answer within the turn arm no timeout timer (it would wake the agent between cycles)', async () => {
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const { c } = collection(new FakeSource());
+      await c.collect();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(timers).not.toHaveBeenCalled();
+    } finally {
+      timers.mockRestore();
+    }
   });
 
   test('a collector answering after the timeout stays failed for that cycle and its samples are not used', async () => {
