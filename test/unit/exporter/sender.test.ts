@@ -16,7 +16,7 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-// The acknowledgement check is an interval on the wall clock: faking both (not setTimeout, which the
+// The acknowledgement check is a one-shot setInterval on the wall clock: faking both (not setTimeout, which the
 // sockets' waits use) moves it on at once, without real seconds of waiting.
 const FAKE_ACK_CLOCK: Parameters<typeof vi.useFakeTimers>[0] = { toFake: ['setInterval', 'clearInterval', 'Date'] };
 
