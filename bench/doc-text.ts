@@ -128,20 +128,28 @@ absolute figures across runs.
   little there (idle 61.2 against 62.0 MB, 100 nodes 63.6–64.9 against 64.6–65.3): at 100 reports
   per 10 s the young generation never grows.
 - **Agent ≤ 2 ms per cycle, ≤ 50 MB**: most of a cycle is the runtime's floor, not the collectors.
-  On the 2-core development VM (2026-12-02, load average 3–18) a Node.js process that only wakes on a
-  timer pays 0.6–0.8 ms of CPU per wake, and one that wakes, writes a line and a \`PING\` and reads
-  the \`PONG\`, with no collector, 2.1–2.5 ms: above the target before any reading. The bench's window
-  (cycles 3–20) also holds V8's warm-up (its worker threads 0.8–1.8 ms per cycle, ~0.3 ms after 200
-  cycles). Removed on 2026-12-02: the thread-pool \`statfs\` for in-kernel disk filesystems, a
-  \`Promise.race\` per collector, the second parse of /proc/net/dev and the cork/writev send (about
-  67 → 39 KB allocated per cycle); A/B alternating, 5.95–7.03 → 5.01–5.94 ms at load 3–7 and lower in
-  every round at higher load (about 10–20 %). At \`--interval 10\` a cycle costs more than at 0.5 s,
-  which the bench used before (10.8 ms against ~6 ms, same hour): the process goes colder between
-  cycles, so the bench now runs the agent at its default 10 s (5.21 ms in this run; 3.86 ms at 0.5 s
-  in the run before). \`--jitless\` measured 4.86–5.00 ms and 47–48 MB
-  against 5.51–5.57 ms and 53 MB: it is one of the agent's node flags now (deploy/node-flags.ts), which
-  takes its RSS under 50 MB (cold code gains nothing from V8's optimising compilers). RSS is Node.js's own (about 40 MB) plus zod, yaml and
-  its heap (exporter/README.md, "What a cycle costs").
+  Measured on 2026-12-02 on the 2-core development VM (load average 1.5–15), every variant started at
+  once as the real agent with its flags at \`--interval 10\`, each thread's CPU sampled at the same
+  moments, 30 cycles: a Node.js process that only wakes on a timer pays 1.3–1.8 ms per wake, and one
+  that wakes, writes a line and a \`PING\` and reads the \`PONG\`, with no collector, 2.2–2.7 ms
+  (1.5–2.0 without the \`PING\`; no lower without \`--jitless\`): at or above the target before
+  any reading. The agent's own part is ~3.5 ms of fixed cost (wakes, collection, encoding, write) plus
+  0.3–0.5 ms per collector (\`procs\`' listing of /proc the dearest). Found and removed: a timer
+  cleared outside Node's timer phase leaves libuv's timer armed, so the 1 s acknowledgement interval
+  (cleared at the \`PONG\`) woke the agent after every cycle, and behind it the 5 s collection
+  timeout would have; now the check is one timer due at the 15 s ack timeout and the collection
+  timeout is armed only for a collector still out, so nothing runs between two cycles. A/B, old and
+  new side by side: median 7.01 and 7.14 → 6.22 and 6.06 ms (load 6.5–15.5), 6.52 and 5.71 → 4.81
+  and 5.18 (load 5.8–13.4), 5.62 and 5.88 → 5.41 and 5.86 (load 7.3–13.0), 6.04 and 6.19 → 5.50 and
+  5.47 (load 4.7–12.6): lower in all eight pairs. The best figure, then: 4.8–5.9 ms per cycle against
+  a floor of 2.2–2.7 ms measured alongside. What is left above the floor is the interpreter running
+  cold code once per cycle and the \`PONG\`'s wake (~0.5 ms; acknowledging less often would delay
+  noticing a silent bridge). V8's worker threads took 0.8–1.7 ms per cycle in four of seven rounds
+  (0.04–0.10 in the others); \`--single-threaded-gc\` takes them to 0 (medians 5.06–5.32 ms against
+  4.81–5.86 in those rounds), but not to a lower total when they are quiet (5.59 against 5.47–5.50):
+  no clear gain, not wired in (deploy/node-flags.ts is another helper's). \`--jitless\` is one of the
+  agent's node flags (deploy/node-flags.ts): RSS 46.6–49.8 MB, under the 50 MB target; RSS is
+  Node.js's own (about 40 MB) plus zod, yaml and its heap (exporter/README.md, "What a cycle costs").
 - **Bridge CPU per report 5× below Pushgateway's with its consistency check off** (#8): at 10 000
   nodes the runtime's per-packet floor alone (the splitter row: about 40 µs per report) is already
   about a fifth of what Pushgateway spends per push (about 200 µs), so 5× would need the bridge at

@@ -47,6 +47,9 @@ export class Collection {
     // A statfs on a hung NFS server or a stuck hwmon chip must not hold up the whole report. The
     // collectors start together, so one timer per cycle times all of them out, and one promise waits for
     // them all: no race, no async frame per collector (this runs every cycle; exporter/README.md).
+    // The timer is armed only for collectors still out after this turn: reading /proc and local disks
+    // they answer at once, and a timer cleared after Node's timer phase (here, in a promise job after
+    // the schedule's tick) leaves libuv's timer armed, which woke the agent at every half interval.
     await new Promise<void>((resolve) => {
       let waiting = runs.length;
       const settled = (i: number, samples: readonly Sample[] | undefined, error?: unknown) => {
@@ -58,7 +61,9 @@ export class Collection {
         if (waiting === 0) resolve();
       };
       if (waiting === 0) return resolve();
-      timer = setTimeout(resolve, this.timeoutMs);
+      setImmediate(() => {
+        if (waiting > 0) timer = setTimeout(resolve, Math.max(0, this.timeoutMs - (performance.now() - start)));
+      });
       for (let i = 0; i < runs.length; i += 1) {
         const { collector, state } = runs[i]!;
         collector.collect(this.source, state).then(

@@ -161,8 +161,7 @@ export class TcpSender {
     socket.on('error', (error) => (lastError = error.message));
     socket.on('close', () => {
       clearTimeout(stableTimer);
-      clearInterval(this.ackTimer);
-      this.ackTimer = undefined;
+      this.stopAcknowledgementCheck();
       this.requeueUnacknowledged();
       this.socket = undefined;
       this.server = undefined;
@@ -260,24 +259,41 @@ export class TcpSender {
   }
 
   /**
-   * The 1 s acknowledgement check runs only while a PING is outstanding on a connection whose bridge
-   * answers PINGs: a bridge's PONG comes within milliseconds, so a healthy agent is not woken by it.
+   * One check, due when the oldest unanswered PING reaches the ack timeout, armed only while a PING is
+   * outstanding on a connection whose bridge answers PINGs. Not a 1 s interval cleared at the PONG: a
+   * timer cleared outside Node's timer phase (here in the socket's read) leaves libuv's timer armed, so
+   * the interval woke the agent once a second after every cycle (strace; exporter/README.md). The check
+   * is due 15 s after the PING, after the next cycle's timer at a 10 s interval, so it wakes nothing.
+   * It is a one-shot setInterval, not a setTimeout: tests fake setInterval and Date only.
    */
   private watchAcknowledgement(socket: Socket): void {
-    if (this.pongSeen && this.oldestOutstandingPingAt !== undefined) {
-      this.ackTimer ??= setInterval(() => this.checkAcknowledgement(socket), 1000);
-    } else {
-      clearInterval(this.ackTimer);
-      this.ackTimer = undefined;
-    }
+    if (!this.pongSeen || this.oldestOutstandingPingAt === undefined) return this.stopAcknowledgementCheck();
+    if (this.ackTimer !== undefined) return;
+    const due = this.oldestOutstandingPingAt + this.ackTimeoutMs() - Date.now();
+    this.ackTimer = setInterval(
+      () => {
+        this.stopAcknowledgementCheck();
+        this.checkAcknowledgement(socket);
+      },
+      Math.max(1, due),
+    );
   }
 
+  private stopAcknowledgementCheck(): void {
+    clearInterval(this.ackTimer);
+    this.ackTimer = undefined;
+  }
+
+  private ackTimeoutMs(): number {
+    return this.options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+  }
+
+  /** Drop a connection whose oldest unanswered PING is past the timeout; otherwise check again when it will be. */
   private checkAcknowledgement(socket: Socket): void {
     const since = this.oldestOutstandingPingAt;
-    if (!this.pongSeen || since === undefined) return;
-    if (Date.now() - since > (this.options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS)) {
-      socket.destroy(new Error('no acknowledgement from the bridge'));
-    }
+    if (!this.pongSeen || since === undefined || socket.destroyed) return;
+    if (Date.now() - since >= this.ackTimeoutMs()) socket.destroy(new Error('no acknowledgement from the bridge'));
+    else this.watchAcknowledgement(socket);
   }
 
   private requeueUnacknowledged(): void {

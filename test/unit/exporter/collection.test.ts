@@ -51,7 +51,7 @@ describe('Collection', () => {
   });
 
   test('a collector that never answers times out and the report goes out without it', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
     const source = new FakeSource();
     source.filesystems = () => new Promise(() => {});
     const outcomes: CollectorOutcome[] = [];
@@ -70,8 +70,20 @@ describe('Collection', () => {
     expect(outcomes.find((o) => o.collector === 'filesystem')?.ok).toBe(false);
   });
 
+  test('collectors that answer within the turn arm no timeout timer (it would wake the agent between cycles)', async () => {
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const { c } = collection(new FakeSource());
+      await c.collect();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(timers).not.toHaveBeenCalled();
+    } finally {
+      timers.mockRestore();
+    }
+  });
+
   test('a collector answering after the timeout stays failed for that cycle and its samples are not used', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
     const source = new FakeSource();
     let answer: (readings: Awaited<ReturnType<FakeSource['filesystems']>>) => void = () => {};
     source.filesystems = () => new Promise((resolve) => (answer = resolve));

@@ -16,7 +16,7 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-// The acknowledgement check is an interval on the wall clock: faking both (not setTimeout, which the
+// The acknowledgement check is a one-shot setInterval on the wall clock: faking both (not setTimeout, which the
 // sockets' waits use) moves it on at once, without real seconds of waiting.
 const FAKE_ACK_CLOCK: Parameters<typeof vi.useFakeTimers>[0] = { toFake: ['setInterval', 'clearInterval', 'Date'] };
 
@@ -269,6 +269,23 @@ describe('TcpSender', () => {
       push(1);
       await waitFor('a third line and its PING', () => srv.lines.length === 3 && srv.pings === 3);
       expect(vi.getTimerCount()).toBe(1);
+    });
+
+    test('the check is one timer, due at the ack timeout: nothing runs between the PING and it', async () => {
+      vi.useFakeTimers(FAKE_ACK_CLOCK);
+      const srv = await server();
+      const settled: number[] = [];
+      const { push } = sender([local(srv.port)], {}, 10_000, 800, settled);
+      push(1);
+      await waitFor('first line acknowledged', () => settled.length === 1);
+      srv.answerPings = false;
+      const sentAt = Date.now();
+      push(1);
+      await waitFor('a second line and its PING', () => srv.lines.length === 2 && srv.pings === 2);
+      // Not a poll: nothing runs between the PING and its timeout (a timer woke the agent every second).
+      await vi.advanceTimersToNextTimerAsync();
+      expect(Date.now() - sentAt).toBe(800);
+      await waitFor('a second connection at the timeout', () => srv.connections === 2, 5000);
     });
 
     test('a bridge that never answers PING is not timed out; the last 30 s are re-sent after a cut', async () => {
