@@ -238,13 +238,19 @@ describe('TcpSender', () => {
       expect(s.state).toBe('connected');
     });
 
-    test('a bridge that stops answering (silent link cut) is dropped after the ack timeout, and nothing is lost', async () => {
+    /** On the fake ack clock (800 ms ack timeout): a sender whose first line the bridge acknowledged. */
+    async function acknowledgedOnce() {
       vi.useFakeTimers(FAKE_ACK_CLOCK);
       const srv = await server();
       const settled: number[] = [];
       const { push } = sender([local(srv.port)], {}, 10_000, 800, settled);
       push(1);
       await waitFor('first line acknowledged', () => settled.length === 1);
+      return { srv, settled, push };
+    }
+
+    test('a bridge that stops answering (silent link cut) is dropped after the ack timeout, and nothing is lost', async () => {
+      const { srv, push } = await acknowledgedOnce();
       srv.answerPings = false;
       push(2);
       await waitFor('two more lines and their PING', () => srv.lines.length === 3 && srv.pings === 2);
@@ -256,12 +262,7 @@ describe('TcpSender', () => {
     });
 
     test('the acknowledgement check runs only while a PING is unanswered: a bridge that answers does not wake the agent', async () => {
-      vi.useFakeTimers(FAKE_ACK_CLOCK);
-      const srv = await server();
-      const settled: number[] = [];
-      const { push } = sender([local(srv.port)], {}, 10_000, 800, settled);
-      push(1);
-      await waitFor('first line acknowledged', () => settled.length === 1);
+      const { srv, settled, push } = await acknowledgedOnce();
       push(1);
       await waitFor('second line acknowledged', () => settled.length === 2);
       expect(vi.getTimerCount()).toBe(0);
@@ -272,12 +273,7 @@ describe('TcpSender', () => {
     });
 
     test('the check is one timer, due at the ack timeout: nothing runs between the PING and it', async () => {
-      vi.useFakeTimers(FAKE_ACK_CLOCK);
-      const srv = await server();
-      const settled: number[] = [];
-      const { push } = sender([local(srv.port)], {}, 10_000, 800, settled);
-      push(1);
-      await waitFor('first line acknowledged', () => settled.length === 1);
+      const { srv, push } = await acknowledgedOnce();
       srv.answerPings = false;
       const sentAt = Date.now();
       push(1);
