@@ -4,7 +4,7 @@ import { option, type OptionValues } from '../config/option.ts';
 import { DEFAULT_HTTP_PORT, DEFAULT_INGEST_PORT } from '../protocol/ports.ts';
 import { securityOptionSpecs } from './security-options.ts';
 import { DEFAULT_HISTORY_MAX_POINTS, DEFAULT_HISTORY_POINTS } from './store/memory-history.ts';
-import { byteSize, optionalText, optionalUrl } from './store/option-schemas.ts';
+import { byteSize, optionalText, optionalUrl } from '../lib/option-schemas.ts';
 import { DEFAULT_REMOTE_WRITE_BATCH_SIZE } from './store/remote-write-config.ts';
 import { DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_FSYNC_INTERVAL_MS } from './store/spooling-writer.ts';
 

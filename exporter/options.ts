@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byteSize } from '../bridge/store/option-schemas.ts';
+import { byteSize } from '../lib/option-schemas.ts';
 import { address, hostPort, logLevel, optionalPath, port, positiveInt, seconds } from '../config/common-schemas.ts';
 import { option, type OptionValues } from '../config/option.ts';
 import { NODE_PATTERN, QUALIFIER_PATTERN } from '../protocol/keys.ts';

@@ -1,3 +1,5 @@
+// Option schemas both the bridge and the agent parse their flags and config files with (bridge/options.ts,
+// exporter/options.ts): one wording of each error for the same kind of value.
 import { z } from 'zod';
 
 /** An http(s) base URL, or unset. */
