@@ -69,6 +69,15 @@ describe('ERR replies (docs/protocol.md section 8)', () => {
     expect(sampleValue(text, 'obsmon_bridge_dropped_samples_total', 'reason="too_many_series"')).toBe(1);
   });
 
+  test('a new custom key beyond --max-custom-keys-per-node is also answered too_many_series', async () => {
+    bridge = await startTestBridge({ maxCustomKeysPerNode: 1 });
+    const t = now();
+    const reply = await sendAndClose(bridge.ingestPort, `n1 ${t} cpu=1 dome_humidity=45 ccd_setpoint=-100\n`);
+    expect(reply).toBe('ERR too_many_series\n');
+    const text = await bridge.metricsText();
+    expect(sampleValue(text, 'obsmon_bridge_dropped_samples_total', 'reason="too_many_custom_keys"')).toBe(1);
+  });
+
   test('an agent that ignores replies and only writes loses no report', async () => {
     bridge = await startTestBridge();
     const t = now();
