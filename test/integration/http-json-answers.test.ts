@@ -77,12 +77,19 @@ describe('JSON error answers and headers of the HTTP API', () => {
     expect(ok.status).toBe(200);
   });
 
-  test('the INDI safety route is cache-control: no-store and JSON', async () => {
+  test('the INDI safety route, the event log and the stream are cache-control: no-store', async () => {
     bridge = await startTestBridge();
     const a = await answer(`${bridge.httpUrl}/api/v1/safety/indi`);
     expect(a.status).toBe(200);
     expect(a.type).toMatch(/^application\/json/);
     expect(a.headers.get('cache-control')).toBe('no-store');
     expect(a.headers.get('x-frame-options')).toBe('DENY');
+    const events = await answer(`${bridge.httpUrl}/api/v1/events`);
+    expect(events.status).toBe(200);
+    expect(events.headers.get('cache-control')).toBe('no-store');
+    const controller = new AbortController();
+    const stream = await fetch(`${bridge.httpUrl}/api/v1/stream`, { signal: controller.signal });
+    expect(stream.headers.get('cache-control')).toBe('no-store');
+    controller.abort();
   });
 });
