@@ -78,6 +78,14 @@ describe('ERR replies (docs/protocol.md section 8)', () => {
     expect(sampleValue(text, 'obsmon_bridge_dropped_samples_total', 'reason="too_many_custom_keys"')).toBe(1);
   });
 
+  test('with --auth off a well-formed first-line AUTH is ignored, not answered (docs/protocol.md section 9)', async () => {
+    bridge = await startTestBridge();
+    const t = now();
+    expect(await sendAndClose(bridge.ingestPort, `AUTH some-token\nn1 ${t} cpu=3\n`)).toBe('');
+    expect(bridge.table.get('n1')?.series.get('cpu')?.value).toBe(3);
+    expect(await sendAndClose(bridge.ingestPort, `n2 ${t} cpu=3\nAUTH some-token\n`)).toBe('ERR malformed\n');
+  });
+
   test('an agent that ignores replies and only writes loses no report', async () => {
     bridge = await startTestBridge();
     const t = now();
