@@ -1,3 +1,4 @@
+import { closeSync, openSync, readdirSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { afterEach, expect, test, vi } from 'vitest';
 import { collectRuntimeMetrics, LAG_SAMPLE_MS } from '../../../lib/runtime-metrics.ts';
@@ -49,3 +50,22 @@ test('the lag gauges are how late the sampling timer fired since the last scrape
   expect(value(next, 'nodejs_eventloop_lag_max_seconds')).toBe(0);
   expect(value(next, 'nodejs_eventloop_lag_p99_seconds')).toBe(0);
 });
+
+test.runIf(process.platform === 'linux')(
+  'process_open_fds counts the open descriptors, one more for a file opened',
+  async () => {
+    const registry = new Registry();
+    stops.push(collectRuntimeMetrics(registry));
+    // The listing holds one descriptor of its own while it reads.
+    const listed = () => readdirSync('/proc/self/fd').length - 1;
+    const before = value(await registry.metrics(), 'process_open_fds');
+    expect(before).toBe(listed());
+    const fd = openSync(import.meta.filename, 'r');
+    try {
+      expect(value(await registry.metrics(), 'process_open_fds')).toBe(before + 1);
+    } finally {
+      closeSync(fd);
+    }
+    expect(registry.getMetricsAsArray().filter((m) => m.name === 'process_open_fds')).toHaveLength(1);
+  },
+);
