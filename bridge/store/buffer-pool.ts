@@ -1,6 +1,6 @@
 /** Idle bytes the process-wide pool keeps at most (64 MiB). */
 export const POOL_MAX_IDLE_BYTES = 64 * 1024 * 1024;
-/** Idle buffers are released once the pool went this long without a take (ms). */
+/** Idle buffers are released once the pool went this long unused (ms). */
 export const POOL_IDLE_RELEASE_MS = 60_000;
 
 export interface BufferPoolStats {
@@ -18,14 +18,15 @@ export interface BufferPoolStats {
  * Batch buffers (the writer's batches, spool segments as appended and as read back) for reuse: on
  * this project's VMs fresh memory costs about 50 times what filling a used buffer does. Bounded: it
  * keeps at most `maxIdleBytes`, refuses (and counts) what would exceed that, and lets everything go
- * when no take came for `idleReleaseMs` (checked by `trim`, from the bridge tick, and at each take:
+ * when it was not used (take or give) for `idleReleaseMs` (checked by `trim`, from the bridge tick, and at each take:
  * no timer of its own). Only a buffer nothing references any more may be given: not one still in a
  * spool segment, nor the body of a request that may still be on a socket.
  */
 export class BufferPool {
   private idle: Buffer[] = [];
   private idleBytes = 0;
-  private lastTake = 0;
+  /** Last take or give: the pool is idle from then on. */
+  private lastUse: number;
   private reused = 0;
   private allocated = 0;
   private refused = 0;
@@ -34,13 +35,15 @@ export class BufferPool {
     private readonly maxIdleBytes = POOL_MAX_IDLE_BYTES,
     private readonly idleReleaseMs = POOL_IDLE_RELEASE_MS,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.lastUse = now();
+  }
 
   /** A buffer of at least `size` bytes (contents undefined): the smallest pooled one that fits, else a new one. */
   take(size: number): Buffer {
     const now = this.now();
     this.trim(now);
-    this.lastTake = now;
+    this.lastUse = now;
     let best = -1;
     for (let i = 0; i < this.idle.length; i += 1) {
       const length = this.idle[i]!.length;
@@ -73,11 +76,12 @@ export class BufferPool {
     }
     this.idle.push(buffer);
     this.idleBytes += buffer.length;
+    this.lastUse = this.now();
   }
 
-  /** Release every idle buffer when no take came for the idle time (the bridge tick calls it). */
+  /** Release every idle buffer when the pool was not used for the idle time (for the bridge tick). */
   trim(now = this.now()): void {
-    if (this.idle.length > 0 && now - this.lastTake >= this.idleReleaseMs) {
+    if (this.idle.length > 0 && now - this.lastUse >= this.idleReleaseMs) {
       this.idle = [];
       this.idleBytes = 0;
     }
