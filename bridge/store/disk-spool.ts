@@ -33,6 +33,9 @@ export const SPOOL_REPAIRS = [
 ] as const;
 export type SpoolRepair = (typeof SPOOL_REPAIRS)[number];
 
+/** Buffers to read a segment into are taken in multiples of this (64 KiB). */
+const READ_ROUNDING = 64 * 1024;
+
 /** While writes fail, at most this many bytes of lines wait in memory for the disk (64 MiB, or the spool limit if smaller). */
 export const MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024;
 
@@ -414,7 +417,8 @@ export class DiskSpool implements Spool {
   }
 
   private readHead(path: string): ReturnType<typeof readSegment> {
-    return readSegment(path, (size) => bufferPool.take(size));
+    // Rounded up: segments differ in size by up to a line, and the last one's buffer should fit the next.
+    return readSegment(path, (size) => bufferPool.take(Math.ceil(size / READ_ROUNDING) * READ_ROUNDING));
   }
 
   private newSegment(): Segment {

@@ -170,6 +170,8 @@ export class LineBatchBuilder {
   private ends: Uint32Array = new Uint32Array(0);
   private used = 0;
   private lineCount = 0;
+  /** A `view` of the buffer is out (being written): when it grows, the old one is not given back. */
+  private lent = false;
 
   /** `expectBytes`: the first buffer's size; later ones are sized after the last batch taken. */
   constructor(
@@ -226,12 +228,15 @@ export class LineBatchBuilder {
    * more only writes after them).
    */
   view(): LineBatch {
+    this.lent = this.data !== undefined;
     return this.data === undefined ? LineBatch.empty : LineBatch.over(this.data, this.ends, this.lineCount);
   }
 
   /** Forget the first `count` lines (written out); the buffer stays for the next ones. */
   dropFirst(count: number): void {
     if (count <= 0 || this.data === undefined) return;
+    // Called once the view's lines are written: nobody reads the buffer through it any more.
+    this.lent = false;
     if (count >= this.lineCount) {
       this.used = 0;
       this.lineCount = 0;
@@ -251,6 +256,7 @@ export class LineBatchBuilder {
   release(): Buffer | undefined {
     const buffer = this.data;
     this.data = undefined;
+    this.lent = false;
     this.ends = new Uint32Array(0);
     this.used = 0;
     this.lineCount = 0;
@@ -274,6 +280,7 @@ export class LineBatchBuilder {
     // The next batch is likely about the same size: start there instead of growing again.
     this.expectBytes = Math.max(1024, this.used + (this.used >> 3));
     this.data = undefined;
+    this.lent = false;
     this.ends = new Uint32Array(0);
     this.used = 0;
     this.lineCount = 0;
@@ -285,9 +292,10 @@ export class LineBatchBuilder {
     let data = this.data;
     if (data === undefined || this.used + bytes > data.length) {
       const size = Math.max(this.used + bytes, this.expectBytes, 2 * (data?.length ?? 0));
-      // The old buffer is not given back: a view of it may be being written out (DiskSpool.writeOut).
       const grownData = this.pool.take(size);
       data?.copy(grownData, 0, 0, this.used);
+      // Unless a view of it may be being written out (DiskSpool.writeOut), the old buffer serves again.
+      if (data !== undefined && !this.lent) this.pool.give(data);
       data = this.data = grownData;
     }
     if (this.lineCount + lines > this.ends.length)
