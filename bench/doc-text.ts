@@ -207,10 +207,10 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
 8. **The storage writer** (bridge/store/): the bench hands 200 000 points over in one burst, and a
    burst of more than four batches goes through the disk spool (memory stays bounded). Lines are
    bytes from \`write()\` on (bridge/store/line-batch.ts): copied once into the batch being filled,
-   which is the request body; a spilled batch is copied into the segment's buffer, written and
-   fsync'd; the oldest segment is read back whole and drained in byte ranges as request bodies; the
-   v2 path posts through node:http like the v1 path. Buffers are reused (fresh pages cost about 50
-   times a used buffer's on these VMs), the encoder joins a line's parts into one flat string, and
+   which is the request body; a spilled batch is handed over to the segment (its buffer kept, no
+   copy), written and fsync'd; the oldest segment is read back whole and drained in byte ranges as request bodies; the
+   v2 path posts through node:http like the v1 path. Buffers come from one bounded pool (fresh
+   pages cost about 50 times a used buffer's on these VMs), the encoder joins a line's parts into one flat string, and
    the drain keeps two requests in flight. The floor for the same bytes, measured by a driver with
    no JavaScript per line (40 prebuilt 5000-line bodies): posting them to InfluxDB 1.6 costs 0.5
    (0.48–0.92) CPU-µs per point, writing them to a file with an fsync every 25 000 lines and

@@ -73,35 +73,26 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
   }
 }
 
-interface StorageSample {
+interface LiveSample {
   readonly writeRate: number;
   readonly writerCpuPerMillion: number;
   readonly serverCpuPerMillion: number;
+}
+
+interface OutageSample {
   readonly drainRate: number;
   readonly firstWriteSeconds: number;
 }
 
-/** One database: live writes through the writer, then an outage, spooling, restart and drain. */
-async function measure(
-  server: RealServer,
-  serverPid: () => number,
+/** A writer with the defaults over a disk spool in a temp directory; `run` gets both, then both go. */
+async function withWriter<T>(
   endpoint: WriteEndpoint,
-  n: number,
-  round: number,
-): Promise<StorageSample> {
-  // Distinct agent times per round: a database de-duplicating equal points would otherwise do less work.
-  const base = Math.floor(Date.now() / 1000) - 80_000 + round * 20_000;
-  const live = points(n, base);
+  onWritten: () => void,
+  run: (writer: SpoolingWriter, spool: DiskSpool) => Promise<T>,
+): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'obsmon-bench-spool-'));
   const spool = new DiskSpool({ dir, maxBytes: 2 ** 32, log: silentLogger });
-  let firstWriteAt: number | undefined;
-  const events = {
-    written: () => (firstWriteAt ??= performance.now()),
-    failed() {},
-    deadLetter() {},
-    up() {},
-    droppedAtShutdown() {},
-  };
+  const events = { written: onWritten, failed() {}, deadLetter() {}, up() {}, droppedAtShutdown() {} };
   const writer = new SpoolingWriter(endpoint, spool, events, silentLogger, {
     batchSize: DEFAULT_BATCH_SIZE,
     flushIntervalMs: DEFAULT_FLUSH_INTERVAL_MS,
@@ -110,41 +101,78 @@ async function measure(
     retryMaxMs: DEFAULT_RETRY_MAX_MS,
   });
   try {
-    const cpu0 = process.cpuUsage();
-    const server0 = cpuSeconds(serverPid());
-    const t0 = performance.now();
-    // As the bridge hands them over: one report's lines at a time, in bursts of 1000 reports.
-    for (let i = 0; i < live.length; i += 1000) writer.write(live.slice(i, i + 1000));
-    await until(() => writer.pending === 0, 120_000);
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const serverCpu = cpuSeconds(serverPid()) - server0;
-
-    await server.stop();
-    writer.write(['probe,node=x v=1 1']);
-    await until(() => spool.stats().points > 0, 30_000);
-    const backlog = points(n, base + 10_000);
-    for (let i = 0; i < backlog.length; i += 1000) writer.write(backlog.slice(i, i + 1000));
-    await writer.flush();
-    await until(() => spool.stats().points >= n, 60_000);
-    firstWriteAt = undefined;
-    await server.start();
-    const upAt = performance.now();
-    await until(() => writer.pending === 0, 300_000);
-    const drained = performance.now();
-    const first = firstWriteAt ?? drained;
-    return {
-      writeRate: n / seconds,
-      writerCpuPerMillion: ((cpu.user + cpu.system) / 1e6 / n) * 1e6,
-      serverCpuPerMillion: (serverCpu / n) * 1e6,
-      drainRate: n / Math.max(1e-3, (drained - first) / 1000),
-      // The writer's probe can get through before the readiness poll does: that counts as 0.
-      firstWriteSeconds: Math.max(0, (first - upAt) / 1000),
-    };
+    return await run(writer, spool);
   } finally {
     await writer.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Distinct agent times per round: a database de-duplicating equal points would otherwise do less work. */
+const roundBase = (round: number) => Math.floor(Date.now() / 1000) - 80_000 + round * 20_000;
+
+/** Live writes through the writer: rate and CPU of the writer and of the database. */
+async function measureLive(
+  serverPid: () => number,
+  endpoint: WriteEndpoint,
+  n: number,
+  round: number,
+): Promise<LiveSample> {
+  const live = points(n, roundBase(round));
+  return withWriter(
+    endpoint,
+    () => {},
+    async (writer) => {
+      const cpu0 = process.cpuUsage();
+      const server0 = cpuSeconds(serverPid());
+      const t0 = performance.now();
+      // As the bridge hands them over: one report's lines at a time, in bursts of 1000 reports.
+      for (let i = 0; i < live.length; i += 1000) writer.write(live.slice(i, i + 1000));
+      await until(() => writer.pending === 0, 120_000);
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const serverCpu = cpuSeconds(serverPid()) - server0;
+      return {
+        writeRate: n / seconds,
+        writerCpuPerMillion: ((cpu.user + cpu.system) / 1e6 / n) * 1e6,
+        serverCpuPerMillion: (serverCpu / n) * 1e6,
+      };
+    },
+  );
+}
+
+/** An outage: the database stops, `n` points land in the spool, it starts again and the spool drains. */
+async function measureOutage(
+  server: RealServer,
+  endpoint: WriteEndpoint,
+  n: number,
+  round: number,
+): Promise<OutageSample> {
+  let firstWriteAt: number | undefined;
+  return withWriter(
+    endpoint,
+    () => (firstWriteAt ??= performance.now()),
+    async (writer, spool) => {
+      await server.stop();
+      writer.write(['probe,node=x v=1 1']);
+      await until(() => spool.stats().points > 0, 30_000);
+      const backlog = points(n, roundBase(round) + 10_000);
+      for (let i = 0; i < backlog.length; i += 1000) writer.write(backlog.slice(i, i + 1000));
+      await writer.flush();
+      await until(() => spool.stats().points >= n, 60_000);
+      firstWriteAt = undefined;
+      await server.start();
+      const upAt = performance.now();
+      await until(() => writer.pending === 0, 300_000);
+      const drained = performance.now();
+      const first = firstWriteAt ?? drained;
+      return {
+        drainRate: n / Math.max(1e-3, (drained - first) / 1000),
+        // The writer's probe can get through before the readiness poll does: that counts as 0.
+        firstWriteSeconds: Math.max(0, (first - upAt) / 1000),
+      };
+    },
+  );
 }
 
 /** Section 4: points/s into real VictoriaMetrics and InfluxDB 1.6 through the bridge's writer. */
@@ -195,23 +223,29 @@ export async function storage(config: BenchConfig): Promise<{ table: Table; resu
     }
     const { server, endpoint } = await target.start();
     try {
-      const samples: StorageSample[] = [];
+      // Every live round before the first restart: starting the database forks this process, which
+      // write-protects its (pooled) pages; the next writes to each page fault, and live rounds after
+      // a restart measured that, not the writer.
+      const live: LiveSample[] = [];
       for (let i = 0; i < config.samples; i += 1)
-        samples.push(await measure(server, () => serverPid(server), endpoint, config.storagePoints, i));
+        live.push(await measureLive(() => serverPid(server), endpoint, config.storagePoints, i));
+      const outage: OutageSample[] = [];
+      for (let i = 0; i < config.samples; i += 1)
+        outage.push(await measureOutage(server, endpoint, config.storagePoints, config.samples + i));
       rows.push([
         target.name,
-        show(summarise(samples.map((s) => s.writeRate))),
-        show(summarise(samples.map((s) => s.writerCpuPerMillion)), ' s'),
-        show(summarise(samples.map((s) => s.serverCpuPerMillion)), ' s'),
-        show(summarise(samples.map((s) => s.drainRate))),
-        show(summarise(samples.map((s) => s.firstWriteSeconds)), ' s'),
+        show(summarise(live.map((s) => s.writeRate))),
+        show(summarise(live.map((s) => s.writerCpuPerMillion)), ' s'),
+        show(summarise(live.map((s) => s.serverCpuPerMillion)), ' s'),
+        show(summarise(outage.map((s) => s.drainRate))),
+        show(summarise(outage.map((s) => s.firstWriteSeconds)), ' s'),
       ]);
       results.push({
         name: target.name,
         // CPU-s per million points is CPU-µs per point.
-        writerUsPerPoint: summarise(samples.map((s) => s.writerCpuPerMillion)).median,
-        writeRate: summarise(samples.map((s) => s.writeRate)).median,
-        drainRate: summarise(samples.map((s) => s.drainRate)).median,
+        writerUsPerPoint: summarise(live.map((s) => s.writerCpuPerMillion)).median,
+        writeRate: summarise(live.map((s) => s.writeRate)).median,
+        drainRate: summarise(outage.map((s) => s.drainRate)).median,
       });
     } finally {
       await server.dispose();
@@ -230,7 +264,7 @@ export async function storage(config: BenchConfig): Promise<{ table: Table; resu
     rows,
     notes: [
       `${num(config.storagePoints)} points per measurement (one point = one standard report: \`obsmon_node,node=… cpu=…,mem=…,…\`, 7 fields), handed to \`SpoolingWriter\` (bridge/store) in bursts of 1000 reports; default batch size ${DEFAULT_BATCH_SIZE}, flush interval ${DEFAULT_FLUSH_INTERVAL_MS} ms, disk spool in a temp directory. "Written" = every point acknowledged by the database.`,
-      'Outage: the database is stopped (SIGTERM), the same number of points is written and lands in the disk spool, the database is started again; the drain rate counts from the first acknowledged write to an empty spool. "Up → first write" is the writer\'s retry backoff (250 ms doubling to 5 s) finding the database back.',
+      'Live rounds run first, then the outage rounds (a restart forks this process: see the code). Outage: the database is stopped (SIGTERM), the same number of points is written and lands in the disk spool, the database is started again; the drain rate counts from the first acknowledged write to an empty spool. "Up → first write" is the writer\'s retry backoff (250 ms doubling to 5 s) finding the database back.',
       'Writer CPU is this benchmark process (it only runs the writer during this section); database CPU is from /proc of the server process.',
       `Before the writer, the store turns each report into line protocol (\`reportToLines\`): ${show(summarise(costs.map((c) => c.encodeUs)), ' CPU-µs')} per standard report, in process. Bodies to these databases (on loopback) are not gzipped; to a database on another host gzip (level ${GZIP_LEVEL}) adds ${show(summarise(costs.map((c) => c.gzipUs)), ' CPU-µs')} per point (batches of ${DEFAULT_BATCH_SIZE}).`,
     ],

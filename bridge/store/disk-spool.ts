@@ -4,15 +4,8 @@ import { join } from 'node:path';
 import { syncDirectory } from '../../lib/directory-lock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
-import {
-  listSegments,
-  lockSpoolDirectory,
-  minTimestamp,
-  readCursor,
-  readSegment,
-  segmentName,
-  timestampsOf,
-} from './spool-files.ts';
+import { listSegments, lockSpoolDirectory, oldestFrom, readCursor, readSegment, segmentName } from './spool-files.ts';
+import { bufferPool } from './buffer-pool.ts';
 import { LineBatch, LineBatchBuilder } from './line-batch.ts';
 import { spoolBatchOfBytes, type DropListener, type Spool, type SpoolBatch, type SpoolStats } from './spool.ts';
 
@@ -39,6 +32,9 @@ export const SPOOL_REPAIRS = [
   'odd_entry',
 ] as const;
 export type SpoolRepair = (typeof SPOOL_REPAIRS)[number];
+
+/** Buffers to read a segment into are taken in multiples of this (64 KiB). */
+const READ_ROUNDING = 64 * 1024;
 
 /** While writes fail, at most this many bytes of lines wait in memory for the disk (64 MiB, or the spool limit if smaller). */
 export const MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024;
@@ -85,7 +81,8 @@ interface Segment {
 interface Head {
   readonly seq: number;
   readonly batch: LineBatch;
-  readonly times: Float64Array;
+  /** `oldest[i]`: the oldest timestamp of lines i.. (suffix minima): the gauge after an ack, without a rescan. */
+  readonly oldest: Float64Array;
   index: number;
   /** Bytes of the lines before `index`. */
   indexBytes: number;
@@ -125,10 +122,6 @@ export class DiskSpool implements Spool {
   /** The last write failed: new lines wait in memory, up to maxUnwrittenBytes. */
   private failing = false;
   private readonly maxUnwrittenBytes: number;
-  /** A sealed segment's append buffer once written, for the next segment's appends. */
-  private spareAppendBuffer: Buffer | undefined;
-  /** A drained head segment's buffer, for reading the next one. */
-  private spareReadBuffer: Buffer | undefined;
 
   constructor(private readonly options: DiskSpoolOptions) {
     this.description = `directory "${options.dir}" (at most ${options.maxBytes} bytes)`;
@@ -143,8 +136,11 @@ export class DiskSpool implements Spool {
     this.recover();
   }
 
-  append(given: LineBatch | readonly string[]): void {
+  append(given: LineBatch | readonly string[], owned = false): void {
     const batch = given instanceof LineBatch ? given : LineBatch.of(given);
+    // Lines given as strings were encoded into a buffer of our own.
+    const ours = owned || !(given instanceof LineBatch);
+    let adopted = false;
     let active = this.segments[this.segments.length - 1];
     // Lines from..i go to `active`, copied in one piece when it changes or at the end.
     let from = 0;
@@ -159,7 +155,7 @@ export class DiskSpool implements Spool {
       }
       if (active === undefined || active.sealed || (active.bytes >= this.segmentBytes && active.lines > 0)) {
         if (active !== undefined) {
-          this.buffer(active, batch.slice(from, i));
+          adopted = this.buffer(active, batch.slice(from, i), ours && from === 0) || adopted;
           active.sealed = true;
         }
         active = this.newSegment();
@@ -174,16 +170,23 @@ export class DiskSpool implements Spool {
       this.pendingBytes += size;
       this.points += 1;
     }
-    if (active !== undefined) this.buffer(active, batch.slice(from, end));
+    if (active !== undefined) adopted = this.buffer(active, batch.slice(from, end), ours && from === 0) || adopted;
+    // Copied (not adopted): the handed-over buffer is read by no one any more.
+    if (ours && !adopted && batch.count > 0) bufferPool.give(batch.buffer);
     if (end < batch.count) this.options.onDrop?.(batch.count - end, 'spool_error');
     this.enforceLimit();
   }
 
-  /** Keep lines for the segment's next write. */
-  private buffer(segment: Segment, lines: LineBatch): void {
-    segment.appended.addBatch(lines);
+  /**
+   * Keep lines for the segment's next write; true when it took over their buffer (`mayAdopt`: they
+   * start a batch handed over to the spool, and the segment has nothing waiting to be written).
+   */
+  private buffer(segment: Segment, lines: LineBatch, mayAdopt: boolean): boolean {
+    const adopted = mayAdopt && segment.appended.adopt(lines);
+    if (!adopted) segment.appended.addBatch(lines);
     segment.bufferedLines += lines.count;
     segment.bufferedBytes += lines.byteLength;
+    return adopted;
   }
 
   sync(): Promise<void> {
@@ -231,8 +234,11 @@ export class DiskSpool implements Spool {
         this.unwrittenBytes -= data.length;
       }
     }
-    if (segment.sealed && segment.bufferedLines === 0 && segment.appended.count === 0)
-      this.spareAppendBuffer = segment.appended.release() ?? this.spareAppendBuffer;
+    if (segment.sealed && segment.bufferedLines === 0 && segment.appended.count === 0) {
+      // Written: no write of it runs any more (this was the last), so the next segment can use it.
+      const spare = segment.appended.release();
+      if (spare !== undefined) bufferPool.give(spare);
+    }
     if (segment.sealed && segment.handle !== undefined) {
       await segment.handle.close();
       segment.handle = undefined;
@@ -261,7 +267,7 @@ export class DiskSpool implements Spool {
       // not. They stay counted as unwritten (so still unacknowledged) until drained or written.
       // (A copy: the append buffer serves another segment once these are written.)
       const batch = writable ? onDisk : LineBatch.concat([onDisk, first.appended.view().copy()]);
-      this.head = { seq: first.seq, batch, times: timestampsOf(batch), index: 0, indexBytes: 0 };
+      this.head = { seq: first.seq, batch, oldest: oldestFrom(batch), index: 0, indexBytes: 0 };
     }
     const head = this.head;
     const batch = head.batch.slice(head.index, head.index + maxLines);
@@ -283,10 +289,10 @@ export class DiskSpool implements Spool {
     head.indexBytes += acked.byteLength;
     this.pendingBytes -= acked.byteLength;
     this.points -= acked.count;
-    first.minTimestamp = minTimestamp(head.times, head.index);
+    first.minTimestamp = head.oldest[head.index];
     if (head.index >= head.batch.count) {
       // Every request of it was answered (this is its last ack): its buffer can take the next segment.
-      if (head.batch.buffer.length >= this.segmentBytes) this.spareReadBuffer = head.batch.buffer;
+      bufferPool.give(head.batch.buffer);
       this.removeFirst();
     } else {
       const cursor = `${head.seq} ${head.index}\n`;
@@ -361,13 +367,13 @@ export class DiskSpool implements Spool {
         rmSync(this.path(seq), { force: true });
         continue;
       }
-      const times = timestampsOf(batch);
+      const oldest = oldestFrom(batch);
       const bytes = batch.byteLength;
       const segment: Segment = {
         ...this.emptySegment(seq),
         bytes,
         lines: batch.count,
-        minTimestamp: minTimestamp(times),
+        minTimestamp: oldest[0],
         written: bytes,
         sealed: true,
       };
@@ -376,7 +382,7 @@ export class DiskSpool implements Spool {
       this.pendingBytes += bytes;
       this.points += batch.count;
       if (this.head === undefined) {
-        this.head = { seq, batch, times, index: 0, indexBytes: 0 };
+        this.head = { seq, batch, oldest, index: 0, indexBytes: 0 };
         if (cursor?.seq === seq && cursor.line > batch.count) {
           // The segment is shorter than what was drained of it: not the file the cursor was saved for
           // (damaged, replaced). Skipping would lose all of it; replaying only re-sends.
@@ -392,7 +398,7 @@ export class DiskSpool implements Spool {
           this.points -= skipped.count;
           this.head.index = skipped.count;
           this.head.indexBytes = skipped.byteLength;
-          segment.minTimestamp = minTimestamp(times, skipped.count);
+          segment.minTimestamp = oldest[skipped.count];
         }
       }
     }
@@ -411,15 +417,12 @@ export class DiskSpool implements Spool {
   }
 
   private readHead(path: string): ReturnType<typeof readSegment> {
-    const into = this.spareReadBuffer;
-    this.spareReadBuffer = undefined;
-    return readSegment(path, into);
+    // Rounded up: segments differ in size by up to a line, and the last one's buffer should fit the next.
+    return readSegment(path, (size) => bufferPool.take(Math.ceil(size / READ_ROUNDING) * READ_ROUNDING));
   }
 
   private newSegment(): Segment {
     const segment = this.emptySegment(this.nextSeq);
-    if (this.spareAppendBuffer !== undefined) segment.appended.recycle(this.spareAppendBuffer);
-    this.spareAppendBuffer = undefined;
     this.nextSeq += 1;
     this.segments.push(segment);
     return segment;

@@ -1,3 +1,4 @@
+import { bufferPool, type BufferPool } from './buffer-pool.ts';
 import { timestampOfLine } from './line-protocol.ts';
 
 const NEWLINE = 0x0a;
@@ -70,6 +71,11 @@ export class LineBatch {
   /** The whole buffer the lines are in, shared with every slice (for LineBatchBuilder.recycle). */
   get buffer(): Buffer {
     return this.data;
+  }
+
+  /** Buffer and line ends of a batch that starts at its buffer's start (not a later slice), for LineBatchBuilder.adopt. */
+  parts(): { data: Buffer; ends: Uint32Array } | undefined {
+    return this.first === 0 ? { data: this.data, ends: this.ends } : undefined;
   }
 
   /** Bytes of line i, its newline included. */
@@ -154,20 +160,24 @@ export class LineBatch {
 /**
  * Collects lines into one buffer; `take` hands them out as a batch and starts over, `view` and
  * `dropFirst` use it in place. Fresh memory is dear (on this project's VMs a page fault per 4 KiB
- * made a new buffer cost about 50 times what filling a used one does), so a buffer is kept for the
- * next lines where it can be: after `dropFirst`, and after `recycle` of a batch nobody reads anymore.
+ * made a new buffer cost about 50 times what filling a used one does), so buffers come from the
+ * process-wide pool (buffer-pool.ts) and go back there by `recycle` of a batch nobody reads anymore;
+ * `adopt` takes a handed-over batch's buffer instead of copying it.
  */
 export class LineBatchBuilder {
-  /** Allocated at the first line after a take: a builder that gets nothing holds nothing. */
+  /** Taken at the first line after a take: a builder that gets nothing holds nothing. */
   private data: Buffer | undefined;
-  /** A buffer handed back by `recycle`, taken by the next allocation that fits in it. */
-  private spare: Buffer | undefined;
   private ends: Uint32Array = new Uint32Array(0);
   private used = 0;
   private lineCount = 0;
+  /** A `view` of the buffer is out (being written): when it grows, the old one is not given back. */
+  private lent = false;
 
   /** `expectBytes`: the first buffer's size; later ones are sized after the last batch taken. */
-  constructor(private expectBytes = 64 * 1024) {}
+  constructor(
+    private expectBytes = 64 * 1024,
+    private readonly pool: BufferPool = bufferPool,
+  ) {}
 
   get count(): number {
     return this.lineCount;
@@ -197,16 +207,36 @@ export class LineBatchBuilder {
   }
 
   /**
+   * Take over a whole batch (not a later slice) instead of copying it, when this builder holds no
+   * line: its buffer and line ends are this builder's from now on, so whoever gave it must not read
+   * or recycle it any more. False (nothing done) when it cannot; the caller then copies (`addBatch`).
+   */
+  adopt(batch: LineBatch): boolean {
+    const parts = batch.parts();
+    if (this.lineCount !== 0 || parts === undefined || batch.count === 0) return false;
+    // No line, so no view of this buffer is being written out: it can serve someone else.
+    if (this.data !== undefined && this.data !== parts.data) this.pool.give(this.data);
+    this.data = parts.data;
+    this.ends = parts.ends;
+    this.used = batch.byteLength;
+    this.lineCount = batch.count;
+    return true;
+  }
+
+  /**
    * The lines added so far, sharing the buffer: valid until `dropFirst` or `release` (adding
    * more only writes after them).
    */
   view(): LineBatch {
+    this.lent = this.data !== undefined;
     return this.data === undefined ? LineBatch.empty : LineBatch.over(this.data, this.ends, this.lineCount);
   }
 
   /** Forget the first `count` lines (written out); the buffer stays for the next ones. */
   dropFirst(count: number): void {
     if (count <= 0 || this.data === undefined) return;
+    // Called once the view's lines are written: nobody reads the buffer through it any more.
+    this.lent = false;
     if (count >= this.lineCount) {
       this.used = 0;
       this.lineCount = 0;
@@ -219,11 +249,14 @@ export class LineBatchBuilder {
     this.lineCount -= count;
   }
 
-  /** Forget every line and the buffer (a segment that will get no more lines); returns the buffer. */
+  /**
+   * Forget every line and the buffer (a segment that will get no more lines); returns the buffer,
+   * for the caller to give to the pool once no write of it can still be running.
+   */
   release(): Buffer | undefined {
-    const buffer = this.data ?? this.spare;
+    const buffer = this.data;
     this.data = undefined;
-    this.spare = undefined;
+    this.lent = false;
     this.ends = new Uint32Array(0);
     this.used = 0;
     this.lineCount = 0;
@@ -231,14 +264,13 @@ export class LineBatchBuilder {
   }
 
   /**
-   * Hand back a batch this builder took, once nothing reads it any more (its request was answered,
-   * its lines were copied into the spool): its buffer holds the next lines. Not for a batch whose
-   * bytes may still be queued on a socket (a request that failed or timed out).
+   * Hand back a batch this builder took, once nothing reads it any more (its request was answered):
+   * its buffer goes to the pool for the next lines. Not for a batch whose bytes may still be queued
+   * on a socket (a request that failed or timed out), nor one handed to the spool.
    */
   recycle(batch: LineBatch | Buffer): void {
     const buffer = batch instanceof LineBatch ? batch.buffer : batch;
-    if (buffer !== this.data && buffer.length >= this.expectBytes && (this.spare?.length ?? 0) < buffer.length)
-      this.spare = buffer;
+    if (buffer !== this.data) this.pool.give(buffer);
   }
 
   /** The lines added since the last take, as a batch (their buffer is the batch's from now on). */
@@ -248,6 +280,7 @@ export class LineBatchBuilder {
     // The next batch is likely about the same size: start there instead of growing again.
     this.expectBytes = Math.max(1024, this.used + (this.used >> 3));
     this.data = undefined;
+    this.lent = false;
     this.ends = new Uint32Array(0);
     this.used = 0;
     this.lineCount = 0;
@@ -259,13 +292,10 @@ export class LineBatchBuilder {
     let data = this.data;
     if (data === undefined || this.used + bytes > data.length) {
       const size = Math.max(this.used + bytes, this.expectBytes, 2 * (data?.length ?? 0));
-      const spare = this.spare;
-      let grownData: Buffer;
-      if (spare !== undefined && spare.length >= size) {
-        grownData = spare;
-        this.spare = undefined;
-      } else grownData = Buffer.allocUnsafe(size);
+      const grownData = this.pool.take(size);
       data?.copy(grownData, 0, 0, this.used);
+      // Unless a view of it may be being written out (DiskSpool.writeOut), the old buffer serves again.
+      if (data !== undefined && !this.lent) this.pool.give(data);
       data = this.data = grownData;
     }
     if (this.lineCount + lines > this.ends.length)

@@ -1,3 +1,4 @@
+import { bufferPool } from './buffer-pool.ts';
 import { LineBatch } from './line-batch.ts';
 import { timestampOfLine } from './line-protocol.ts';
 import { spoolBatchOfLines, type DropListener, type Spool, type SpoolBatch, type SpoolStats } from './spool.ts';
@@ -25,10 +26,12 @@ export class MemorySpool implements Spool {
     this.description = `memory (at most ${maxBytes} bytes)`;
   }
 
-  append(given: LineBatch | readonly string[]): void {
+  append(given: LineBatch | readonly string[], owned = false): void {
     // Kept as strings: without a spool directory this queue fills only in an outage or behind a slow
     // database, bounded by its byte limit; a drained batch is encoded again (SpoolBatch.batch).
     const lines = given instanceof LineBatch ? given.lines() : given;
+    // Decoded: a handed-over buffer is read by no one any more.
+    if (owned && given instanceof LineBatch && given.count > 0) bufferPool.give(given.buffer);
     for (const line of lines) {
       const index = this.base + this.lines.length;
       const t = timestampOfLine(line);

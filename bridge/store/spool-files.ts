@@ -32,20 +32,21 @@ export function listSegments(dir: string): { seqs: number[]; odd: string[]; high
 
 /**
  * A segment's lines (its bytes as they are), with a torn (unterminated) last line cut off the file;
- * read into `into` when the file fits (a drained segment's buffer: fresh memory is dear).
+ * read into a buffer from `alloc` (the pool: fresh memory is dear) when given.
  */
-export function readSegment(path: string, into?: Buffer): { batch: LineBatch; tornBytes: number } {
-  const { batch, tornBytes } = LineBatch.parse(readFileInto(path, into));
+export function readSegment(path: string, alloc?: (size: number) => Buffer): { batch: LineBatch; tornBytes: number } {
+  const { batch, tornBytes } = LineBatch.parse(readFileInto(path, alloc));
   // A SIGKILL or power cut during a write can leave half a line: only complete lines are data.
   if (tornBytes > 0) truncateSync(path, batch.byteLength);
   return { batch, tornBytes };
 }
 
-function readFileInto(path: string, into: Buffer | undefined): Buffer {
+function readFileInto(path: string, alloc: ((size: number) => Buffer) | undefined): Buffer {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
-    if (into === undefined || into.length < size) return readFileSync(fd);
+    if (alloc === undefined) return readFileSync(fd);
+    const into = alloc(size);
     let done = 0;
     while (done < size) {
       const n = readSync(fd, into, done, size - done, done);
@@ -58,18 +59,19 @@ function readFileInto(path: string, into: Buffer | undefined): Buffer {
   }
 }
 
-/** Smallest timestamp of lines[from..], or undefined. */
-export function minTimestamp(times: Float64Array, from = 0): number | undefined {
-  let min: number | undefined;
-  for (let i = from; i < times.length; i += 1) if (min === undefined || times[i]! < min) min = times[i]!;
-  return min;
-}
-
-/** The timestamp of each line, for the oldest-point gauge. */
-export function timestampsOf(batch: LineBatch): Float64Array {
-  const times = new Float64Array(batch.count);
-  for (let i = 0; i < batch.count; i += 1) times[i] = batch.timestamp(i);
-  return times;
+/**
+ * Suffix minima of the lines' timestamps: element i is the oldest timestamp of lines i.. (the
+ * oldest-point gauge once lines before i are drained), read off in one pass from the end.
+ */
+export function oldestFrom(batch: LineBatch): Float64Array {
+  const oldest = new Float64Array(batch.count);
+  let min = Infinity;
+  for (let i = batch.count - 1; i >= 0; i -= 1) {
+    const t = batch.timestamp(i);
+    if (t < min) min = t;
+    oldest[i] = min;
+  }
+  return oldest;
 }
 
 /**

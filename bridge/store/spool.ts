@@ -56,9 +56,11 @@ export interface Spool {
   readonly durable: boolean;
   /**
    * Queue lines; they are durable after the next `sync`. Never throws for a full spool: it drops the
-   * oldest. Keeps a copy, never the batch itself: the writer reuses a batch's buffer once appended.
+   * oldest. `owned`: the caller hands the batch over and never reads it again, so the spool may keep
+   * its buffer instead of copying it (and gives it to the buffer pool once done with it); otherwise
+   * the spool copies and never keeps nor recycles the caller's buffer.
    */
-  append(lines: LineBatch | readonly string[]): void;
+  append(lines: LineBatch | readonly string[], owned?: boolean): void;
   /** Make everything appended so far durable (fsync). */
   sync(): Promise<void>;
   /** Oldest unacknowledged lines, at most `maxLines`; the same lines again until acknowledged. */

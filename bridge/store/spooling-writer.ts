@@ -154,12 +154,9 @@ export class SpoolingWriter {
     return all;
   }
 
-  /** Spool batches taken from the buffer; the spool copies them, so their buffers serve again. */
+  /** Spool batches taken from the buffer, never sent: handed over, the spool keeps their buffers (no copy). */
   private spoolBatches(batches: readonly LineBatch[]): void {
-    for (const batch of batches) {
-      this.toSpool(batch);
-      this.open.recycle(batch);
-    }
+    for (const batch of batches) this.toSpool(batch, true);
   }
 
   /**
@@ -232,8 +229,8 @@ export class SpoolingWriter {
     this.liveLines = batch.count;
     this.live = this.tryWrite(batch)
       .then((ok) => {
-        // Answered: its bytes were all read, its buffer can hold the next batch. After a failure
-        // (a timeout, say) a socket may still hold them: the spool copies them, the buffer is left be.
+        // Answered: its bytes were all read, its buffer goes to the pool. After a failure (a
+        // timeout, say) a socket may still hold them: the spool copies them, the buffer is left be.
         if (ok) this.open.recycle(batch);
         else this.toSpool(batch);
       })
@@ -352,9 +349,10 @@ export class SpoolingWriter {
     this.events.up(isUp);
   }
 
-  private toSpool(lines: LineBatch | readonly string[]): void {
+  /** `owned`: the batch is handed over (Spool.append); never for one whose bytes a socket may still hold. */
+  private toSpool(lines: LineBatch | readonly string[], owned = false): void {
     if ((lines instanceof LineBatch ? lines.count : lines.length) === 0) return;
-    this.spool.append(lines);
+    this.spool.append(lines, owned);
     this.appended = true;
     this.unsynced = true;
     this.wakeIdle?.();
