@@ -97,6 +97,9 @@ absolute figures across runs.
   text), about 80 MB outside V8 (the executable, native memory per connection). 150 MB would leave
   about 3 KB per node and connection above the floor; the next steps are per node (the /metrics
   cache and history, bridge/store, bridge/expose) and per connection (bridge/ingest), not flags.
+  Since: \`--v8-pool-size=1\` (one V8 worker thread instead of 4) and no closures per connection in
+  the admission slot measured 10 000 nodes at 129 MB (139 MB before both) and 100 nodes at 63 MB
+  (66.7; docs/hot-path.md).
 - **Scrape ≤ 100 ms at 10 000 nodes, ≤ 500 ms at 50 000**: a gzip'd scrape now renders and deflates
   only the families that change between scrapes (up, maintenance, timestamps, values: about 6 MB at
   10 000 nodes), the deflate in pieces in the thread pool alongside the render, and splices in the

@@ -102,8 +102,8 @@ export class AgentConnection implements LineSink, TurnWaiter {
     private readonly turn: TurnBudget,
     /** Set when a verified client certificate already names the nodes this peer may report. */
     certificateGrant: Grant | undefined,
-    /** Called once when the connection authenticates (by AUTH; a certificate counts from the start). */
-    private readonly onAuthenticated: () => void = () => {},
+    /** Told once when the connection authenticates (by AUTH; a certificate counts from the start). */
+    private readonly admission?: { authenticated(): void },
   ) {
     this.source = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.splitter = new LineSplitter(options.maxLineBytes);
@@ -412,7 +412,7 @@ export class AgentConnection implements LineSink, TurnWaiter {
     }
     this.grant = grant;
     clearTimeout(this.authTimer);
-    this.onAuthenticated();
+    this.admission?.authenticated();
   }
 
   /** Let the ERR line go out, then close. */

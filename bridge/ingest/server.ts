@@ -25,11 +25,67 @@ export interface IngestServerOptions extends ConnectionOptions {
 
 type Refusal = 'max_connections' | 'max_per_source' | 'source_not_allowed' | 'max_unauthenticated';
 
-/** One accepted TCP socket's share of the limits, from accept (before any TLS) to close. */
-interface Slot {
+/** What a Slot updates in its server when it is released (IngestServer's own maps). */
+interface SlotOwner {
+  readonly sockets: Set<Socket>;
+  readonly perSource: Map<string, number>;
+  readonly unauthenticated: Map<string, number>;
+  connectionClosed(connection: AgentConnection): void;
+}
+
+/**
+ * One accepted TCP socket's share of the limits, from accept (before any TLS) to close. An object
+ * with methods, found on the socket by the shared listeners below: no closures per connection (their
+ * contexts were a few hundred bytes each).
+ */
+class Slot {
+  private pendingAuth: boolean;
+  private released = false;
+  /** The connection, once open; its socket's close reports it to the owner. */
+  connection: AgentConnection | undefined;
+
+  constructor(
+    private readonly owner: SlotOwner,
+    private readonly socket: Socket,
+    private readonly address: string,
+    countedUnauthenticated: boolean,
+  ) {
+    this.pendingAuth = countedUnauthenticated;
+  }
+
   /** The connection authenticated: it no longer counts as unauthenticated. */
-  authenticated(): void;
-  release(): void;
+  authenticated(): void {
+    if (!this.pendingAuth) return;
+    this.pendingAuth = false;
+    decrement(this.owner.unauthenticated, this.address);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.authenticated();
+    this.owner.sockets.delete(this.socket);
+    decrement(this.owner.perSource, this.address);
+  }
+
+  /** The open connection's socket closed. */
+  closed(): void {
+    this.release();
+    if (this.connection !== undefined) this.owner.connectionClosed(this.connection);
+  }
+}
+
+const SLOT = Symbol('obsmon.slot');
+type SlottedSocket = Socket & { [SLOT]?: Slot };
+const setSlot = (socket: Socket, slot: Slot) => ((socket as SlottedSocket)[SLOT] = slot);
+/** ECONNRESET and friends: the close that follows releases the slot. */
+function ignoreError(): void {}
+function releaseSlot(this: Socket): void {
+  (this as SlottedSocket)[SLOT]?.release();
+}
+/** The close of an open connection's socket (the TLS socket for TLS). */
+function connectionClosed(this: Socket): void {
+  (this as SlottedSocket)[SLOT]?.closed();
 }
 
 /**
@@ -51,6 +107,8 @@ export class IngestServer {
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly turn: TurnBudget;
+  /** What every Slot of this server updates: one object for all of them. */
+  private readonly slotOwner: SlotOwner;
 
   constructor(
     private readonly handler: LineHandler,
@@ -64,6 +122,12 @@ export class IngestServer {
       ms: TURN_MS,
       onYield: () => metrics.ingestTurnYields.inc(),
     });
+    this.slotOwner = {
+      sockets: this.sockets,
+      perSource: this.perSource,
+      unauthenticated: this.unauthenticated,
+      connectionClosed: (connection) => this.connectionClosed(connection),
+    };
   }
 
   /** Plain TCP listener (protocol v1 as legacy agents and `nc` speak it). */
@@ -88,7 +152,6 @@ export class IngestServer {
         const slot = this.handshaking.get(peerKey(socket));
         this.handshaking.delete(peerKey(socket));
         if (slot === undefined) return socket.destroy();
-        socket.on('close', () => slot.release());
         const cert = tls.requestCert ? socket.getPeerCertificate() : undefined;
         const names = cert === undefined ? [] : certificateNames(cert.subject?.CN, cert.subjectaltname);
         this.open(socket, slot, names.length > 0 ? literalGrant(`certificate ${names[0]}`, names) : undefined);
@@ -111,6 +174,7 @@ export class IngestServer {
       if (slot === undefined) return;
       const key = peerKey(raw);
       this.handshaking.set(key, slot);
+      // Once per TLS connection (not per plain one): a closure here is no per-connection cost that matters.
       raw.on('close', () => {
         if (this.handshaking.get(key) === slot) this.handshaking.delete(key);
       });
@@ -155,7 +219,7 @@ export class IngestServer {
     const refuse = (reason: Refusal, why: string): undefined => {
       this.metrics.connectionsRejected.labels(reason).inc();
       this.refusals.warn(reason, `Refused agent connection from ${address}: ${why}`);
-      socket.on('error', () => {});
+      socket.on('error', ignoreError);
       socket.destroy();
       return undefined;
     };
@@ -177,23 +241,11 @@ export class IngestServer {
     this.sockets.add(socket);
     this.perSource.set(address, fromSource + 1);
     if (counted) this.unauthenticated.set(address, unauthenticated + 1);
-    let pendingAuth = counted;
-    let released = false;
-    const authenticated = () => {
-      if (!pendingAuth) return;
-      pendingAuth = false;
-      decrement(this.unauthenticated, address);
-    };
-    const release = () => {
-      if (released) return;
-      released = true;
-      authenticated();
-      this.sockets.delete(socket);
-      decrement(this.perSource, address);
-    };
-    socket.on('error', () => {});
-    socket.on('close', release);
-    return { authenticated, release };
+    const slot = new Slot(this.slotOwner, socket, address, counted);
+    setSlot(socket, slot);
+    socket.on('error', ignoreError);
+    socket.on('close', releaseSlot);
+    return slot;
   }
 
   private open(socket: Socket, slot: Slot, certificateGrant: Grant | undefined): void {
@@ -205,8 +257,11 @@ export class IngestServer {
       this.options,
       this.turn,
       certificateGrant,
-      () => slot.authenticated(),
+      slot,
     );
+    slot.connection = connection;
+    // A TLS socket is not the accepted one: it finds the same slot.
+    setSlot(socket, slot);
     this.connections.add(connection);
     this.metrics.connectionsOpened.inc();
     this.metrics.connections.set(this.connections.size);
@@ -215,16 +270,17 @@ export class IngestServer {
       this.sweeper = setInterval(() => this.sweep(), 1000);
       this.sweeper.unref();
     }
-    socket.on('close', () => {
-      slot.release();
-      this.connections.delete(connection);
-      this.metrics.connections.set(this.connections.size);
-      if (this.connections.size === 0) {
-        clearInterval(this.sweeper);
-        this.sweeper = undefined;
-      }
-      this.metrics.connectionsClosed.labels(connection.closeReason).inc();
-    });
+    socket.on('close', connectionClosed);
+  }
+
+  private connectionClosed(connection: AgentConnection): void {
+    this.connections.delete(connection);
+    this.metrics.connections.set(this.connections.size);
+    if (this.connections.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+    this.metrics.connectionsClosed.labels(connection.closeReason).inc();
   }
 
   /**

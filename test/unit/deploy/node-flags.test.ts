@@ -55,8 +55,19 @@ describe("obsmon's node flags, one home (deploy/node-flags.ts) and every launche
     expect(check.stderr).toBe('');
   });
 
-  test("the agent's list is everyone's plus its own", () => {
-    expect(AGENT_NODE_FLAGS.slice(0, NODE_FLAGS.length)).toEqual(NODE_FLAGS);
+  test("the agent's list shares the young-generation bound, not the bridge's one V8 worker thread", () => {
+    expect(AGENT_NODE_FLAGS[0]).toBe(NODE_FLAGS[0]);
+    expect(NODE_FLAGS).toContain('--v8-pool-size=1');
+    expect(AGENT_NODE_FLAGS.filter((f) => f.startsWith('--v8-pool-size'))).toEqual([]);
+  });
+
+  test.runIf(process.platform === 'linux')('--v8-pool-size=1 leaves node fewer threads (its default pool is 4)', () => {
+    const threads = (flags: readonly string[]) => {
+      const script = "process.stdout.write(String(require('fs').readdirSync('/proc/self/task').length))";
+      return Number(spawnSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' }).stdout);
+    };
+    const without = NODE_FLAGS.filter((f) => f !== '--v8-pool-size=1');
+    expect(threads(NODE_FLAGS)).toBeLessThan(threads(without));
   });
 
   test('bin/obsmon.js (and so npm bin links and shims) and the agent bundle carry them in their shebang', () => {
