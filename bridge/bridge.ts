@@ -35,6 +35,7 @@ import { CompiledThresholds } from './state/node-judge.ts';
 import { NodeTable } from './state/node-table.ts';
 import { loadThresholdsConfig, Thresholds } from '../config/thresholds.ts';
 import { historyRoute } from './store/history-route.ts';
+import { bufferPool } from './store/buffer-pool.ts';
 import { createStore, type Store } from './store/store.ts';
 
 export interface RunningBridge {
@@ -245,6 +246,7 @@ export async function startBridge(
       live.sweep();
       recorder.reconcile();
       events.prune();
+      bufferPool.trim();
       void health.check();
     },
     late: (ms) => runtime.recordLag(ms),

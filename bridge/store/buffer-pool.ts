@@ -1,3 +1,5 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
 /** Idle bytes the process-wide pool keeps at most (64 MiB). */
 export const POOL_MAX_IDLE_BYTES = 64 * 1024 * 1024;
 /** Idle buffers are released once the pool went this long unused (ms). */
@@ -94,3 +96,40 @@ export class BufferPool {
 
 /** The process-wide pool every batch buffer comes from and goes back to. */
 export const bufferPool = new BufferPool();
+
+/**
+ * The pool's gauges and counters on `registry` (once per process: the pool is process-wide, the
+ * outputs that share it are not). `refused` rising means bursts larger than the pool's bound: the
+ * memory is then fresh again (page faults), nothing is lost.
+ */
+export function registerBufferPoolMetrics(registry: Registry, pool: BufferPool = bufferPool): void {
+  if (registry.getSingleMetric('obsmon_bridge_buffer_pool_idle_bytes') !== undefined) return;
+  new Gauge({
+    name: 'obsmon_bridge_buffer_pool_idle_bytes',
+    help: `Bytes of batch buffers kept for reuse by the storage outputs (at most ${POOL_MAX_IDLE_BYTES})`,
+    registers: [registry],
+    collect() {
+      this.set(pool.stats().idleBytes);
+    },
+  });
+  const counted = (name: string, help: string, read: (stats: BufferPoolStats) => number) => {
+    let seen = 0;
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const now = read(pool.stats());
+        this.inc(now - seen);
+        seen = now;
+      },
+    });
+  };
+  counted('obsmon_bridge_buffer_pool_reused_total', 'Batch buffers served from the pool', (s) => s.reused);
+  counted('obsmon_bridge_buffer_pool_allocated_total', 'Batch buffers the pool had to allocate', (s) => s.allocated);
+  counted(
+    'obsmon_bridge_buffer_pool_refused_total',
+    'Batch buffers given back and not kept: the pool was at its bound',
+    (s) => s.refused,
+  );
+}

@@ -1,3 +1,4 @@
+import { registerBufferPoolMetrics } from './buffer-pool.ts';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.ts';
@@ -105,6 +106,7 @@ export function createStore(options: StorageOptions & RemoteWriteOptions, regist
       throw error;
     }
   }
+  registerBufferPoolMetrics(registry);
   const writers = outputs.map(({ output }) => output.writer);
   const summaries = outputs.map(({ output }) => output.summary);
   if (config.api === 'none')

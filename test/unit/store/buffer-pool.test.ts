@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { BufferPool, bufferPool } from '../../../bridge/store/buffer-pool.ts';
+import { Registry } from 'prom-client';
+import { BufferPool, bufferPool, registerBufferPoolMetrics } from '../../../bridge/store/buffer-pool.ts';
 import { DiskSpool } from '../../../bridge/store/disk-spool.ts';
 import type { WriteEndpoint } from '../../../bridge/store/endpoint.ts';
 import { LineBatch } from '../../../bridge/store/line-batch.ts';
@@ -80,6 +81,22 @@ describe('BufferPool', () => {
     pool.give(Buffer.from('tiny'));
     expect(pool.stats().idleBytes).toBe(32 * KiB);
     expect(pool.take(32 * KiB).buffer).toBe(whole.buffer);
+  });
+  test('its bound and use are on /metrics: idle bytes, and reused, allocated, refused as counters', async () => {
+    const pool = new BufferPool(64 * KiB);
+    const registry = new Registry();
+    registerBufferPoolMetrics(registry, pool);
+    registerBufferPoolMetrics(registry, pool); // a second output of the same process registers nothing more
+    for (let i = 0; i < 3; i += 1) pool.give(Buffer.allocUnsafe(32 * KiB));
+    pool.take(16 * KiB);
+    pool.take(128 * KiB);
+    const value = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value;
+    expect(await value('obsmon_bridge_buffer_pool_idle_bytes')).toBe(32 * KiB);
+    expect(await value('obsmon_bridge_buffer_pool_reused_total')).toBe(1);
+    expect(await value('obsmon_bridge_buffer_pool_allocated_total')).toBe(1);
+    expect(await value('obsmon_bridge_buffer_pool_refused_total')).toBe(1);
+    pool.give(Buffer.allocUnsafe(64 * KiB)); // over the bound again
+    expect(await value('obsmon_bridge_buffer_pool_refused_total')).toBe(2);
   });
 });
 
