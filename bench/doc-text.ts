@@ -57,10 +57,10 @@ export function findings(): string {
 ## The targets not met: why, and how far they got
 
 The targets table above has this run's figure for each; docs/hot-path.md follows a report through
-the code. Measured reasons, per target. The run written here (2026-12-02, second run of the day)
-found the machine slower than the one before it (the bare splitter's flood rate 4.56 against 6.62
-million lines/s, its CPU per line half as much again): compare ratios and same-run peers, not
-absolute figures across runs.
+the code. Measured reasons, per target. The run written here (2026-12-02, third run of the day, load
+average about 2 at its start) measured the bare splitter's flood rate at 5.58 million lines/s (4.56
+and 6.62 in the two runs before): compare ratios and same-run peers, not absolute figures across
+runs.
 
 - **Flood ingest ≥ 25 % of the bare splitter** cannot be met by a bridge that parses, judges and
   keeps every line: 25 % of the splitter's rate leaves about 0.8 CPU-µs per line for everything
@@ -68,16 +68,19 @@ absolute figures across runs.
   in-process path (parse, table, status, history) is about 2.5–3 µs, a ceiling of roughly 8 % of
   the splitter on one core before any socket work. During a flood the bridge's thread never idles
   (profiling notes), so the rate is its CPU per line. Reached: the "obsmon bridge" flood row (85 000
-  reports/s when the target was set).
+  reports/s when the target was set, 223 000 in the run before, 305 000 in this one).
 - **/metrics within 100 ms during a flood**: a scrape writes 5 ms slices; ingest turns are 2 ms
   while a scrape is written (10 ms otherwise), so under a full flood it gets about two thirds of the
   event loop (item 6 below). The flood's requests accept gzip, as Prometheus's do, so the constant
   families come deflated from the cache (item 5) and only the changing half is rendered: 327 ms
-  before these two changes, 196 ms in this run (158 ms without the flood, on the slower machine).
+  before these two changes, 196 ms in the run before, 134 ms in this one (107 ms without the flood).
   What is left is that render and its deflate in the bridge process, which measures several times
-  the in-process render (profiling notes); 100 ms would need it near a third of what it is.
-- **10 000 nodes at ≤ 2× the splitter**: 1.7× and 2.05× in the two earlier runs, 2.9× in this one.
-  The floor moves more than the bridge: the splitter measured 2.6–4.9 % of a core across runs and
+  the in-process render (profiling notes); 100 ms would need it about a quarter faster.
+- **10 000 nodes at ≤ 2× the splitter**: met in this run (1.93×, 6.94 % against 3.6 %) after 1.7×,
+  2.05× and 2.9× in the three runs before; since the last of them a scrape's \`process_open_fds\` is
+  one stat of /proc/self/fd instead of a listing of its 10 000 descriptors (lib/runtime-metrics.ts:
+  ~15 ms per scrape, measured with --cpu-prof). The margin is smaller than the runs' spread, and
+  the floor moves more than the bridge: the splitter measured 2.6–4.9 % of a core across runs and
   the bridge 8.1–10.6 %. Without scrapes the bridge is 1.0–1.3× the splitter (profiling notes);
   what is above that is the one scrape per interval ("CPU of that scrape", about 3 % of a core on its
   own), and the 4 MB semi-space: alternated afterwards (10 000 nodes, four runs of three windows,
@@ -97,24 +100,33 @@ absolute figures across runs.
   text), about 80 MB outside V8 (the executable, native memory per connection). 150 MB would leave
   about 3 KB per node and connection above the floor; the next steps are per node (the /metrics
   cache and history, bridge/store, bridge/expose) and per connection (bridge/ingest), not flags.
-  Since: \`--v8-pool-size=1\` (one V8 worker thread instead of 4) and no closures per connection in
-  the admission slot measured 10 000 nodes at 129 MB (139 MB before both) and 100 nodes at 63 MB
-  (66.7; docs/hot-path.md).
+  Since the run before, \`--v8-pool-size=1\` (one V8 worker thread instead of 4) and no closures per
+  connection in the admission slot: a shorter measurement by hand, without the bench's scrapes,
+  gave 10 000 nodes 129 MB (139 MB before both) and 100 nodes 63 MB (66.7; docs/hot-path.md); the
+  bench 184 MB at 10 000 (191 in the run before) and 448 MB at 50 000 (494).
 - **Scrape ≤ 100 ms at 10 000 nodes, ≤ 500 ms at 50 000**: a gzip'd scrape now renders and deflates
   only the families that change between scrapes (up, maintenance, timestamps, values: about 6 MB at
   10 000 nodes), the deflate in pieces in the thread pool alongside the render, and splices in the
   constant families deflated once (item 5). In process that halved the 50 000-node scrape's CPU and
   took a third off the 10 000-node one (profiling notes); in the bridge process the render measured
   several times its in-process cost on this shared machine, and that, not gzip, is what is left of
-  the wall time (plus ingest between slices).
+  the wall time (plus ingest between slices). This run: 151 ms at 10 000 (238 in the run before),
+  858 ms at 50 000 (575 before), whose range, 413–2 480 ms, is wider than in any run before and
+  was not profiled; the first scrape after a start, which builds every node's cache, is the
+  slowest (660–1 077 ms at 10 000 by hand).
 - **Stream p99 ≤ 20 ms at 10 000 nodes**: what is left of a scrape's stall is one 5 ms slice plus
   one chunk; the remaining tail (p99 and max in the steady-state table) coincides with scrapes and
   V8's collections of a 200 MB heap. A gzip'd scrape no longer fills chunks for the constant half of
   the text and returns each chunk for reuse as soon as it is copied into a piece, so it makes less
-  garbage; the A/B runs here were too noisy (load 3–8) to show a change in p99 either way.
+  garbage; the A/B runs here were too noisy (load 3–8) to show a change in p99 either way. Met in
+  this run: p99 15.5 ms (28.2 in the run before), max 53 ms.
 - **Storage writer ≤ 1.5 CPU-µs per point**: item 8 below (lines are bytes from \`write()\` to the
-  socket now: 6.72 → 2.39 µs on InfluxDB 1.6 and 5.79 → 3.52 µs on VictoriaMetrics from the run
-  before to this one, drains faster than live writes on both; the runtime's floor for the same bytes, HTTP plus spool
+  socket: 6.72 → 2.39 → 1.83 µs on InfluxDB 1.6 and 5.79 → 3.52 → 1.93 µs on VictoriaMetrics over
+  the last three runs, drains faster than live writes on both; since the run before, a spilled
+  batch is handed to the spool without a copy, buffers come from one bounded pool, and the bench's
+  live rounds run before its restart rounds (a fork write-protects the pooled pages, which then
+  fault at their next write); this run's ranges, 1.61–3.94 and 0.99–1.96 µs, reach below the
+  target in their best samples, not in their medians; the runtime's floor for the same bytes, HTTP plus spool
   file, is ≈ 0.6 µs; the largest share left is first-touch page faults of the memory a burst is
   held in until its fsync).
 - **100 nodes at ≤ 1.5× the splitter**: the bridge makes the splitter's syscalls per report (one
@@ -123,8 +135,9 @@ absolute figures across runs.
   main-thread CPU per report against about 3 µs warm in process) and V8 still tiering that code up in
   the first minutes (item 9). Best figures by hand (old and new in the same windows, two runs,
   load average 8–12): 1.42× and 1.48× median (1.20–1.99) against 1.53× and 1.62× (1.38–2.15)
-  before; the ratio moves with the machine's load by more than that. The bench: 2.05× in the run
-  before, 1.67× in this one. **RSS ≤ 60 MB** (66 → 64.4 MB):
+  before; the ratio moves with the machine's load by more than that. The bench: 2.05×, 1.67× and
+  1.68× in the last three runs. **RSS ≤ 60 MB** (66 → 64.4 → 62.3 MB; idle 60.4, of which
+  \`--v8-pool-size=1\` took about 3 MB off by hand):
   of an idle bridge's ~62 MB, about 43 MB are pages of the Node.js executable (file-backed; a plain
   idle Node.js process maps 34 MB of them and 6 MB of its own), the rest its heap (about 15 MB: the
   code and data of express, prom-client, zod and yaml) and buffers. The smaller semi-space changes
@@ -145,12 +158,13 @@ absolute figures across runs.
   new side by side: median 7.01 and 7.14 → 6.22 and 6.06 ms (load 6.5–15.5), 6.52 and 5.71 → 4.81
   and 5.18 (load 5.8–13.4), 5.62 and 5.88 → 5.41 and 5.86 (load 7.3–13.0), 6.04 and 6.19 → 5.50 and
   5.47 (load 4.7–12.6): lower in all eight pairs. The best figure, then: 4.8–5.9 ms per cycle against
-  a floor of 2.2–2.7 ms measured alongside. What is left above the floor is the interpreter running
+  a floor of 2.2–2.7 ms measured alongside (the bench: 5.21 ms in the run before, 4.29 ms in this
+  one). What is left above the floor is the interpreter running
   cold code once per cycle and the \`PONG\`'s wake (~0.5 ms; acknowledging less often would delay
   noticing a silent bridge). V8's worker threads took 0.8–1.7 ms per cycle in four of seven rounds
   (0.04–0.10 in the others); \`--single-threaded-gc\` takes them to 0 (medians 5.06–5.32 ms against
   4.81–5.86 in those rounds), but not to a lower total when they are quiet (5.59 against 5.47–5.50):
-  no clear gain, not wired in (deploy/node-flags.ts is another helper's). \`--jitless\` is one of the
+  no clear gain, so not among the agent's node flags. \`--jitless\` is one of the
   agent's node flags (deploy/node-flags.ts): RSS 46.6–49.8 MB, under the 50 MB target; RSS is
   Node.js's own (about 40 MB) plus zod, yaml and its heap (exporter/README.md, "What a cycle costs").
 - **Bridge CPU per report 5× below Pushgateway's with its consistency check off** (#8): at 10 000
@@ -355,7 +369,7 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
   2.5–5.9 s against 0.70–1.8 s. The gzip'd body grows by about 0.5 % (pieces deflated apart). In the bridge
   process (bench/steady-state.ts's run, 10 000 nodes, 4 runs of 3 windows, load 2.6–9.5) the scrape
   measured 389–2 236 ms before and 293–5 665 ms after, its CPU 320–1 200 against 240–1 580 ms: within
-  the noise of a machine shared with five other helpers' runs. The same bridge and load with gzip'd and
+  the noise of a machine shared with five other engineers' runs. The same bridge and load with gzip'd and
   plain scrapes alternating on one node table (3 runs each, the 2nd and 3rd gzip'd scrape of each run,
   load 10.6–11.9): gzip'd 295–2 529 ms before (median 1.36 s), 228–663 ms after (median 0.49 s); plain
   635–3 721 ms before, 996–3 112 ms after (unchanged: it still renders everything). A \`--cpu-prof\` of the bridge there
