@@ -47,6 +47,9 @@ export class CentraldLink {
   private stopped = false;
   private lastProblem = '';
   private readonly heldMessages: string[] = [];
+  /** Held messages dropped (older than the newest MAX_HELD_MESSAGES) since the last registration. */
+  private droppedSinceRegistration = 0;
+  private droppedTotal = 0;
 
   constructor(
     private readonly options: CentraldLinkOptions,
@@ -87,7 +90,14 @@ export class CentraldLink {
       return;
     }
     this.heldMessages.push(...lines);
-    this.heldMessages.splice(0, Math.max(0, this.heldMessages.length - MAX_HELD_MESSAGES));
+    const dropped = this.heldMessages.splice(0, Math.max(0, this.heldMessages.length - MAX_HELD_MESSAGES)).length;
+    this.droppedSinceRegistration += dropped;
+    this.droppedTotal += dropped;
+  }
+
+  /** Messages dropped while centrald was away (only the newest MAX_HELD_MESSAGES are held), since start. */
+  get droppedHeldMessages(): number {
+    return this.droppedTotal;
   }
 
   /** Ask centrald whether `key` is the key it gave client `clientId`; false when not connected. */
@@ -136,6 +146,12 @@ export class CentraldLink {
       `Registered with rts2-centrald ${this.options.host}:${this.options.port} as ${this.options.deviceName} (id ${this.registeredAs ?? '?'})`,
     );
     conn.send(this.device.stateLine(), ...this.heldMessages.splice(0));
+    // Logged once per time away, at the registration that ends it: the monitors only get the newest.
+    if (this.droppedSinceRegistration > 0)
+      this.log.warn(
+        `Dropped ${this.droppedSinceRegistration} messages from while rts2-centrald was away; sent the newest ${MAX_HELD_MESSAGES}`,
+      );
+    this.droppedSinceRegistration = 0;
   }
 
   private onLine(conn: LineConnection, queue: CommandQueue, line: Rts2Line): void {

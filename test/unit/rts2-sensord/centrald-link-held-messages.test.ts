@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { silentLogger } from '../../../lib/logger.ts';
+import { createLogger } from '../../../lib/logger.ts';
 import { CentraldLink, MAX_HELD_MESSAGES } from '../../../rts2-sensord/centrald-link.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
 
@@ -38,6 +38,7 @@ describe('CentraldLink held messages', () => {
   test(`keeps the newest ${MAX_HELD_MESSAGES} messages while away and sends them, in order, after registration`, async () => {
     expect(MAX_HELD_MESSAGES).toBe(50); // the number docs/rts2.md gives
     const { port, received } = await centrald();
+    const warnings: string[] = [];
     link = new CentraldLink(
       {
         host: '127.0.0.1',
@@ -48,7 +49,7 @@ describe('CentraldLink held messages', () => {
         retry: { initialMs: 10, maxMs: 10 },
       },
       { metaLines: () => [], stateLine: () => 'S 0', authorizationResult: () => {} },
-      silentLogger,
+      createLogger('rts2', 'warn', (line) => warnings.push(line)),
     );
     for (let i = 0; i < 70; i += 1) link.message(`M ${i}`);
     link.start();
@@ -56,6 +57,11 @@ describe('CentraldLink held messages', () => {
     const messages = received.filter((l) => l.startsWith('M '));
     expect(messages).toEqual(Array.from({ length: 50 }, (_, i) => `M ${i + 20}`));
     expect(received.indexOf('S 0')).toBeLessThan(received.indexOf('M 20'));
+    // The 20 older ones are counted and logged once, when the time away ends.
+    expect(link.droppedHeldMessages).toBe(20);
+    expect(warnings.filter((w) => w.includes('Dropped'))).toEqual([
+      expect.stringContaining('Dropped 20 messages from while rts2-centrald was away; sent the newest 50'),
+    ]);
     // Once registered, messages go out at once and nothing is held for the next registration.
     link.message('M live');
     await waitFor('a live message', () => (received.includes('M live') ? 1 : undefined));
