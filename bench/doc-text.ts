@@ -111,9 +111,13 @@ runs.
   took a third off the 10 000-node one (profiling notes); in the bridge process the render measured
   several times its in-process cost on this shared machine, and that, not gzip, is what is left of
   the wall time (plus ingest between slices). This run: 151 ms at 10 000 (238 in the run before),
-  858 ms at 50 000 (575 before), whose range, 413–2 480 ms, is wider than in any run before and
-  was not profiled; the first scrape after a start, which builds every node's cache, is the
-  slowest (660–1 077 ms at 10 000 by hand).
+  858 ms at 50 000 (575 before), range 413–2 480 ms. Not the new \`--v8-pool-size=1\`: at 50 000
+  nodes, alternated with \`--v8-pool-size=4\` (bench/steady-state.ts's \`nodeFlags\`, two rounds,
+  load 1–2), scrape medians 491 and 698 ms against 505 and 539, stream p99 41 and 60 against 41 and
+  75 ms, RSS 450 and 453 against 458 and 455 MB. In all four runs one of the three windows' scrapes
+  took 2.1–2.8 s, so the median is whichever of the other two is slower, and it swings between
+  runs by more than any change here; that slow scrape is the next thing to profile (the first
+  scrape after a start, which builds every node's cache, took 660–1 077 ms at 10 000 by hand).
 - **Stream p99 ≤ 20 ms at 10 000 nodes**: what is left of a scrape's stall is one 5 ms slice plus
   one chunk; the remaining tail (p99 and max in the steady-state table) coincides with scrapes and
   V8's collections of a 200 MB heap. A gzip'd scrape no longer fills chunks for the constant half of

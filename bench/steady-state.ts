@@ -34,10 +34,15 @@ const PROBES_PER_SECOND = 10;
 export const CONNECTION_FLAGS = ['--max-connections', '30000', '--max-connections-per-source', '30000'];
 
 /** The bridge under `nodes` agents reporting every interval, for `samples` windows of one interval each. */
-export async function steadyState(nodes: number, config: BenchConfig): Promise<SteadyResult> {
+export async function steadyState(
+  nodes: number,
+  config: BenchConfig,
+  /** Extra node flags for the bridge after obsmon's own (an A/B of a flag: the last of a flag wins). */
+  nodeFlags: readonly string[] = [],
+): Promise<SteadyResult> {
   // Each side holds one descriptor per connection; keep a margin for everything else.
   const connections = Math.min(nodes, MAX_CONNECTIONS, openFilesLimit() - 1000);
-  const bridge = await startBridge([...CONNECTION_FLAGS, '--log-level', 'warn']);
+  const bridge = await startBridge([...CONNECTION_FLAGS, '--log-level', 'warn'], nodeFlags);
   const load = await startLoad('paced', [bridge.ingestPort, connections, nodes, config.intervalMs]);
   const probe = await LatencyProbe.open(bridge.ingestPort, bridge.httpUrl);
   try {
