@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { freePort } from '../../testkit/free-port.ts';
 
 /** A real server process on 127.0.0.1 with its own temp directory (config, data, log). */
@@ -69,6 +70,23 @@ export function startAlertmanager(config: string, files: ServerFiles = {}): Prom
       ];
     },
   );
+}
+
+/**
+ * The shipped prometheus/alertmanager.yml in a real Alertmanager, routing and inhibit rules as they
+ * are; only the receivers point at a closed loopback port (nothing is delivered, states are read).
+ */
+export function startShippedAlertmanager(): Promise<RealServer> {
+  const config = parse(readFileSync(new URL('../../prometheus/alertmanager.yml', import.meta.url), 'utf8')) as {
+    global: Record<string, unknown>;
+    receivers: Array<{ name: string }>;
+  };
+  config.receivers = config.receivers.map(({ name }) => ({
+    name,
+    webhook_configs: [{ url: 'http://127.0.0.1:9/hook' }],
+  }));
+  config.global = { resolve_timeout: config.global['resolve_timeout'] };
+  return startAlertmanager(stringify(config));
 }
 
 const READY_TIMEOUT_MS = 15_000;

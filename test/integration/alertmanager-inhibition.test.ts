@@ -1,14 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { startAlertmanager, type RealServer } from '../helpers/prometheus-servers.ts';
+import { startShippedAlertmanager, type RealServer } from '../helpers/prometheus-servers.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /*
- * The shipped alertmanager.yml in a real Alertmanager, its routing and inhibit rules as they are;
- * only the receivers point at a closed loopback port (nothing is delivered here, states are read).
+ * docs/alerting.md, "Severities and routing", inhibition rule 1 (a bridge down; rules 2 and 3 are in
+ * alertmanager-node-inhibition.test.ts), in the shipped alertmanager.yml (startShippedAlertmanager).
  */
-const CONFIG = new URL('../../prometheus/alertmanager.yml', import.meta.url).pathname;
 
 interface AmAlert {
   labels: Record<string, string>;
@@ -18,16 +15,7 @@ interface AmAlert {
 let alertmanager: RealServer | undefined;
 
 beforeAll(async () => {
-  const config = parse(readFileSync(CONFIG, 'utf8')) as {
-    global: Record<string, unknown>;
-    receivers: Array<{ name: string }>;
-  };
-  config.receivers = config.receivers.map(({ name }) => ({
-    name,
-    webhook_configs: [{ url: 'http://127.0.0.1:9/hook' }],
-  }));
-  config.global = { resolve_timeout: config.global['resolve_timeout'] };
-  alertmanager = await startAlertmanager(stringify(config));
+  alertmanager = await startShippedAlertmanager();
 });
 
 afterAll(async () => {

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { startAlertmanager, type RealServer } from '../helpers/prometheus-servers.ts';
+import { startShippedAlertmanager, type RealServer } from '../helpers/prometheus-servers.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /*
@@ -9,21 +7,10 @@ import { waitFor } from '../helpers/wait-for.ts';
  * alertmanager-inhibition.test.ts): the shipped alertmanager.yml in a real Alertmanager; only the
  * receivers point at a closed loopback port (nothing is delivered, states are read).
  */
-const CONFIG = new URL('../../prometheus/alertmanager.yml', import.meta.url).pathname;
-
 let alertmanager: RealServer | undefined;
 
 beforeAll(async () => {
-  const config = parse(readFileSync(CONFIG, 'utf8')) as {
-    global: Record<string, unknown>;
-    receivers: Array<{ name: string }>;
-  };
-  config.receivers = config.receivers.map(({ name }) => ({
-    name,
-    webhook_configs: [{ url: 'http://127.0.0.1:9/hook' }],
-  }));
-  config.global = { resolve_timeout: config.global['resolve_timeout'] };
-  alertmanager = await startAlertmanager(stringify(config));
+  alertmanager = await startShippedAlertmanager();
 });
 
 afterAll(async () => {
