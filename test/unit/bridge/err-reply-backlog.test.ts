@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, test } from 'vitest';
+import { settle } from '../../helpers/wait-for.ts';
 import { AgentConnection, type ConnectionOptions } from '../../../bridge/ingest/connection.ts';
 import { LineHandler } from '../../../bridge/ingest/line-handler.ts';
 import { TurnBudget } from '../../../bridge/ingest/turn-budget.ts';
@@ -34,6 +35,9 @@ const LIMITS = {
   maxCustomKeysPerNode: 16,
 };
 
+/** The backlog's megabytes take more event-loop rounds to cross loopback than one line does. */
+const ROUNDS = 50_000;
+
 const open: { server: Server; client: Socket }[] = [];
 afterEach(async () => {
   for (const { server, client } of open.splice(0)) {
@@ -41,15 +45,6 @@ afterEach(async () => {
     await new Promise((resolve) => server.close(resolve));
   }
 });
-
-/** Yield to the event loop until `check` holds; bounded by rounds, not by a duration. */
-async function settle(what: string, check: () => boolean | Promise<boolean>, rounds = 50_000): Promise<void> {
-  for (let i = 0; i < rounds; i += 1) {
-    if (await check()) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`not settled: ${what}`);
-}
 
 async function pair() {
   const registry = new Registry();
@@ -63,7 +58,7 @@ async function pair() {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const client = await connectTo((server.address() as AddressInfo).port);
   open.push({ server, client });
-  await settle('the connection accepted', () => connection !== undefined);
+  await settle('the connection accepted', () => connection !== undefined, ROUNDS);
   const counter = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
   const malformed = async () =>
     (await registry.getSingleMetric('obsmon_bridge_rejected_lines_total')!.get()).values.find(
@@ -92,19 +87,19 @@ describe('ERR replies: none while more than 4096 bytes are unsent (docs/protocol
     expect(bridgeSide.writableLength).toBeGreaterThan(4096);
 
     client.write('junk\nPING t1\n');
-    await settle('the junk line refused', async () => (await malformed()) === 1);
+    await settle('the junk line refused', async () => (await malformed()) === 1, ROUNDS);
     expect(await skipped()).toBe(1);
 
     // The agent reads everything: nothing of the skipped ERR or PONG is in it.
     let received = '';
     client.on('data', (d: Buffer) => (received += d.toString('latin1')));
     const backlog = fills * filler.length;
-    await settle('the backlog read', () => received.length >= backlog && bridgeSide.writableLength === 0);
+    await settle('the backlog read', () => received.length >= backlog && bridgeSide.writableLength === 0, ROUNDS);
     expect(received.length).toBe(backlog);
 
     // With nothing unsent the same lines are answered.
     client.write('junk\nPING t2\n');
-    await settle('the replies', () => received.length > backlog + 'ERR malformed\nPONG t2'.length);
+    await settle('the replies', () => received.length > backlog + 'ERR malformed\nPONG t2'.length, ROUNDS);
     expect(received.slice(backlog)).toBe('ERR malformed\nPONG t2\n');
     expect(await skipped()).toBe(1);
     expect(await malformed()).toBe(2);

@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { settle } from '../../helpers/wait-for.ts';
 import { AgentConnection, type ConnectionOptions } from '../../../bridge/ingest/connection.ts';
 import { LineHandler } from '../../../bridge/ingest/line-handler.ts';
 import { TokenGrants } from '../../../bridge/ingest/token-grants.ts';
@@ -43,15 +44,6 @@ afterEach(async () => {
     await new Promise((resolve) => server.close(resolve));
   }
 });
-
-/** Yield to the real event loop (not a timer: those may be fake) until `check` holds; bounded. */
-async function settle(what: string, check: () => boolean | Promise<boolean>, rounds = 20_000): Promise<void> {
-  for (let i = 0; i < rounds; i += 1) {
-    if (await check()) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`not settled: ${what}`);
-}
 
 async function harness(turnLines: number, options: Partial<ConnectionOptions> = {}) {
   const registry = new Registry();
