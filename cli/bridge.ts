@@ -28,6 +28,8 @@ export async function bridgeCommand(argv: readonly string[], env: NodeJS.Process
       if (bridge === undefined) reloadPending = true;
       else bridge.reload();
     });
+    // A SIGTERM during start-up (replaying a spool can take a while) stops the bridge cleanly once it is up.
+    const shutdown = waitForShutdownSignal();
     try {
       bridge = await startBridge(options, log);
     } catch (error) {
@@ -40,7 +42,7 @@ export async function bridgeCommand(argv: readonly string[], env: NodeJS.Process
       `Agents: tcp://${urlHost(bridge.ingestAddress.address)}:${bridge.ingestAddress.port}  Metrics: http://${host}:${bridge.httpAddress.port}/metrics  Status: http://${host}:${bridge.httpAddress.port}/`,
     );
     log[bridge.store.summary.level](bridge.store.summary.text);
-    const signal = await waitForShutdownSignal();
+    const signal = await shutdown;
     log.info(`${signal} received, shutting down`);
     stopReloads();
     await bridge.stop();

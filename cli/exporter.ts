@@ -34,8 +34,11 @@ export async function exporterCommand(argv: readonly string[], env: NodeJS.Proce
     const stopReloads = onReloadSignal(() =>
       log.info('SIGHUP received: the exporter has nothing to reload (restart it to change options); carrying on'),
     );
+    // Listening before start-up: the first report (and its log lines) may go out before startExporter
+    // returns, and a SIGTERM from then on must end the agent cleanly, not by the default action.
+    const shutdown = waitForShutdownSignal();
     const exporter = await startExporter(options, log);
-    const signal = await waitForShutdownSignal();
+    const signal = await shutdown;
     log.info(`${signal} received, shutting down`);
     stopReloads();
     await exporter.stop();

@@ -37,6 +37,8 @@ export async function rts2SensordCommand(argv: readonly string[], env: NodeJS.Pr
       if (device === undefined) reloadPending = true;
       else device.reloadThresholds();
     });
+    // A SIGTERM during start-up (a stop while registering) ends the device cleanly once it is up.
+    const shutdown = waitForShutdownSignal();
     try {
       device = await startSensord(options, log);
     } catch (error) {
@@ -47,7 +49,7 @@ export async function rts2SensordCommand(argv: readonly string[], env: NodeJS.Pr
     log.info(
       `Device ${options.device} listening on port ${device.port}, registering with rts2-centrald ${options.server}, reading ${options.bridge}`,
     );
-    const signal = await waitForShutdownSignal();
+    const signal = await shutdown;
     log.info(`${signal} received, shutting down`);
     stopReloads();
     await device.stop();
