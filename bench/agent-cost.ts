@@ -130,10 +130,14 @@ async function nodeExporter(config: BenchConfig): Promise<string[]> {
     '--log.level=warn',
   ]);
   try {
-    await waitFor('node_exporter to answer', async () => {
-      if (exporter.exited()) throw new GaveUp(`node_exporter exited: ${exporter.output()}`);
-      return (await httpGet(url)).status === 200;
-    });
+    await waitFor(
+      'node_exporter to answer',
+      async () => {
+        if (exporter.exited()) throw new GaveUp(`node_exporter exited: ${exporter.output()}`);
+        return (await httpGet(url)).status === 200;
+      },
+      20_000,
+    );
     const perScrape: number[] = [];
     let plain = 0;
     let series = 0;

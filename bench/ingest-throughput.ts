@@ -53,7 +53,7 @@ export async function lineCounter(mode: 'count' | 'split'): Promise<FloodTarget>
       else answers.shift()?.(Number(line.split(' ')[0]));
     }
   });
-  await waitFor('the line counter to listen', () => listening);
+  await waitFor('the line counter to listen', () => listening, 20_000);
   return {
     name: mode === 'count' ? 'bare line counter (newlines only)' : 'line splitter (lines as strings)',
     pid: child.pid,

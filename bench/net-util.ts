@@ -39,31 +39,8 @@ export function httpGet(url: string, headers: Record<string, string> = {}, timeo
   });
 }
 
-/** Thrown by a `waitFor` check when waiting longer is pointless (the process died). */
-export class GaveUp extends Error {}
-
-/** Poll `check` until truthy; throw naming `what` after `timeoutMs`, or at once on GaveUp. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  timeoutMs = 20_000,
-  everyMs = 50,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      if (error instanceof GaveUp) throw error;
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(everyMs);
-  }
-}
+/** Polling with a deadline (bench waits are for child processes: callers pass their timeouts). */
+export { GaveUp, waitFor } from '../testkit/wait-for.ts';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

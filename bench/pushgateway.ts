@@ -49,10 +49,14 @@ export async function pushgatewayRun(
     '--log.level=warn',
   ]);
   try {
-    await waitFor('Pushgateway to be ready', async () => {
-      if (gateway.exited()) throw new GaveUp(`Pushgateway exited: ${gateway.output()}`);
-      return (await httpGet(`${url}/-/ready`)).status === 200;
-    });
+    await waitFor(
+      'Pushgateway to be ready',
+      async () => {
+        if (gateway.exited()) throw new GaveUp(`Pushgateway exited: ${gateway.output()}`);
+        return (await httpGet(`${url}/-/ready`)).status === 200;
+      },
+      20_000,
+    );
     const loadStarted = performance.now();
     const load = await startLoad('pushgateway', [
       url,

@@ -1,27 +1,4 @@
-/**
- * Poll `check` until it returns a truthy value or the deadline passes (then throw with `what`). The
- * deadline is on the monotonic clock, so a test that fakes `Date` still times out.
- */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  timeoutMs = 5000,
-  everyMs = 20,
-): Promise<NonNullable<T>> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (performance.now() > deadline)
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { GaveUp, waitFor } from '../../testkit/wait-for.ts';
 
 /**
  * Yield to the real event loop (setImmediate, not a timer: those may be fake) until `check` holds;
