@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { answered, monotonicMs, type ProbeResult } from './probe-result.ts';
+import { answered, failed, monotonicMs, probeAttempt, type ProbeResult } from './probe-result.ts';
 
 /**
  * Up = a GET of `url` answers `expectStatus` within the timeout; the round trip is the time to the
@@ -15,22 +15,12 @@ export function httpProbe(
 ): Promise<ProbeResult> {
   const target = new URL(url);
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve) => {
-    const started = monotonicMs();
-    let done = false;
-    const finish = (result: ProbeResult) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', abort);
-      req.destroy();
-      resolve(result);
-    };
+  return probeAttempt('response', timeoutMs, signal, (finish, startedMs) => {
     const req = request(
       target,
       { method: 'GET', agent: false, headers: { 'user-agent': 'obsmon-bridge-probe', connection: 'close' } },
       (res) => {
-        const elapsedMs = monotonicMs() - started;
+        const elapsedMs = monotonicMs() - startedMs;
         res.on('error', () => undefined);
         finish(
           res.statusCode === expectStatus
@@ -39,14 +29,8 @@ export function httpProbe(
         );
       },
     );
-    const abort = () => finish({ up: false, reason: 'stopped' });
-    signal.addEventListener('abort', abort, { once: true });
-    const timer = setTimeout(
-      () => finish({ up: false, reason: `no response within ${timeoutMs / 1000} s` }),
-      timeoutMs,
-    );
-    // Refused, DNS, TLS, malformed response, reset: every error is a down device, never a crash.
-    req.on('error', (error: NodeJS.ErrnoException) => finish({ up: false, reason: error.code ?? error.message }));
+    req.on('error', (error: NodeJS.ErrnoException) => finish(failed(error)));
     req.end();
+    return () => req.destroy();
   });
 }

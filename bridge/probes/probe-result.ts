@@ -16,3 +16,42 @@ export function answered(elapsedMs: number, timeoutMs: number, what: string): Pr
     ? { up: true, rttSeconds: elapsedMs / 1000 }
     : { up: false, reason: `no ${what} within ${timeoutMs / 1000} s` };
 }
+
+/** Refused, unreachable, DNS, TLS, reset: every error is a down device, never a crash. */
+export function failed(error: NodeJS.ErrnoException): ProbeResult {
+  return { up: false, reason: error.code ?? error.message };
+}
+
+/**
+ * One probe attempt. `start` opens its connection (at `startedMs` on the monotonic clock), calls
+ * `finish` with what it found, and returns how to close the connection. The timeout ("no <what> within
+ * N s") and the abort signal ("stopped") finish it too; the first finish wins and closes at once, so
+ * no socket outlives its answer.
+ */
+export function probeAttempt(
+  what: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+  start: (finish: (result: ProbeResult) => void, startedMs: number) => () => void,
+): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    let close: (() => void) | undefined;
+    let done: ProbeResult | undefined;
+    const finish = (result: ProbeResult) => {
+      if (done !== undefined) return;
+      done = result;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', abort);
+      close?.();
+      resolve(result);
+    };
+    const abort = () => finish({ up: false, reason: 'stopped' });
+    // An already aborted signal fires no event: stopped before anything is opened.
+    if (signal.aborted) return resolve({ up: false, reason: 'stopped' });
+    signal.addEventListener('abort', abort, { once: true });
+    const timer = setTimeout(() => finish({ up: false, reason: `no ${what} within ${timeoutMs / 1000} s` }), timeoutMs);
+    close = start(finish, monotonicMs());
+    // Finished while starting (an error emitted at once): close what start opened.
+    if (done !== undefined) close();
+  });
+}
