@@ -1,10 +1,13 @@
 import { startBridgeProcess, type BridgeProcess } from '../testkit/bridge-process.ts';
 import { own } from './children.ts';
 import { httpGet, sampleValue } from './net-util.ts';
+import { MB } from './summary.ts';
 
 export interface BenchBridge extends BridgeProcess {
   /** obsmon_bridge_reports_accepted_total, read from /metrics (the scrape's own cost is small next to a window). */
   acceptedReports(): Promise<number>;
+  /** obsmon_bridge_history_bytes and its bound, MB: a bridge without a database grows its RSS by the difference. */
+  historyMb(): Promise<{ readonly held: number; readonly max: number }>;
 }
 
 /** `obsmon bridge` as its own process on loopback (testkit/bridge-process.ts), owned by the bench run. */
@@ -14,6 +17,11 @@ export async function startBridge(args: readonly string[], nodeFlags: readonly s
     async acceptedReports() {
       const answer = await httpGet(`${bridge.httpUrl}/metrics`);
       return sampleValue(answer.body, 'obsmon_bridge_reports_accepted_total') ?? Number.NaN;
+    },
+    async historyMb() {
+      const { body } = await httpGet(`${bridge.httpUrl}/metrics`);
+      const mb = (name: string) => (sampleValue(body, name) ?? Number.NaN) / MB;
+      return { held: mb('obsmon_bridge_history_bytes'), max: mb('obsmon_bridge_history_max_bytes') };
     },
   });
 }

@@ -26,6 +26,8 @@ export interface RuntimeResult {
   readonly tickingCpuPercent: Summary;
   readonly fleetCpuPercent: Summary;
   readonly fleetRssMb: Summary;
+  /** The in-memory history at the end of the fleet windows, and what it may grow to, MB (part of the RSS). */
+  readonly fleetHistoryMb: { readonly held: number; readonly max: number };
   readonly splitterCpuPercent: Summary;
 }
 
@@ -93,9 +95,11 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
     const splitterLoad = await startLoad('paced', [counter.port, FLEET_NODES, FLEET_NODES, config.intervalMs]);
     let fleet;
     let splitter;
+    let fleetHistory;
     try {
       await sleep(config.intervalMs + (config.smoke ? 200 : 2000));
       [fleet, splitter] = await atRest([bridge.pid, counter.pid], config.samples, config.intervalMs);
+      fleetHistory = await bridge.historyMb();
     } finally {
       await load.stop();
       await splitterLoad.stop();
@@ -109,6 +113,7 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
       tickingCpuPercent: idleTicking!.cpu,
       fleetCpuPercent: fleet!.cpu,
       fleetRssMb: fleet!.rss,
+      fleetHistoryMb: fleetHistory!,
       splitterCpuPercent: splitter!.cpu,
     };
     const compiled = summarise(starts.compiled);
@@ -126,7 +131,7 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
         [
           `bridge, ${FLEET_NODES} nodes at ${config.intervalMs / 1000} s`,
           show(fleet!.cpu, ' %', 2),
-          show(fleet!.rss, ' MB'),
+          `${show(fleet!.rss, ' MB')}, of which in-memory history ${num(fleetHistory!.held)} (grows to ${num(fleetHistory!.max)})`,
           `bare line splitter, same load: ${show(splitter!.cpu, ' %', 2)} (${ratio(fleet!.cpu.median, splitter!.cpu.median)}), ${show(splitter!.rss, ' MB')}`,
         ],
         [

@@ -1,3 +1,4 @@
+import { Gauge, type Registry } from 'prom-client';
 import type { AcceptedReport } from '../state/node-table.ts';
 import { lineTimestamp } from './line-protocol.ts';
 import {
@@ -26,6 +27,8 @@ const CHUNK_SHIFT = 3;
 const SLAB_CHUNKS = 1024;
 const SLAB_SHIFT = 10;
 const SLAB_MASK = SLAB_CHUNKS - 1;
+/** Bytes of one slab: its chunks' times and values, and their links. */
+const SLAB_BYTES = SLAB_CHUNKS * CHUNK_POINTS * HISTORY_POINT_BYTES + SLAB_CHUNKS * Int32Array.BYTES_PER_ELEMENT;
 /** No chunk (end of a series' chain, or of the free list). */
 const NONE = -1;
 
@@ -56,6 +59,11 @@ class ChunkPool {
     }
     this.setLink(chunk, NONE);
     return chunk;
+  }
+
+  /** Slabs allocated: the pool keeps them (a freed chunk is reused), so this is its high-water mark. */
+  get slabs(): number {
+    return this.links.length;
   }
 
   give(chunk: number): void {
@@ -110,6 +118,16 @@ export class MemoryHistory implements HistoryReader {
     private readonly pointsPerSeries = DEFAULT_HISTORY_POINTS,
     private readonly maxPoints = DEFAULT_HISTORY_MAX_POINTS,
   ) {}
+
+  /** Bytes of typed arrays the history holds: it grows a slab at a time up to `maxBytes` and keeps them. */
+  get bytes(): number {
+    return this.pool.slabs * SLAB_BYTES;
+  }
+
+  /** What `bytes` can reach: every chunk `maxPoints` allows, in whole slabs. */
+  get maxBytes(): number {
+    return Math.ceil(this.maxPoints / CHUNK_POINTS / SLAB_CHUNKS) * SLAB_BYTES;
+  }
 
   /** Points held now (for tests and sizing). */
   get points(): number {
@@ -242,4 +260,24 @@ function find(node: readonly Series[] | undefined, key: string, qualifier: strin
   if (node === undefined) return undefined;
   for (const series of node) if (series.key === key && series.qualifier === qualifier) return series;
   return undefined;
+}
+
+/** The in-memory history's size and its bound, on /metrics: a bridge without a database grows to it. */
+export function registerMemoryHistoryMetrics(registry: Registry, history: MemoryHistory): void {
+  new Gauge({
+    name: 'obsmon_bridge_history_bytes',
+    help: 'Bytes of the in-memory history (12 per point, grown a slab at a time and kept for reuse)',
+    registers: [registry],
+    collect() {
+      this.set(history.bytes);
+    },
+  });
+  new Gauge({
+    name: 'obsmon_bridge_history_max_bytes',
+    help: 'What obsmon_bridge_history_bytes can reach (--history-max-points)',
+    registers: [registry],
+    collect() {
+      this.set(history.maxBytes);
+    },
+  });
 }

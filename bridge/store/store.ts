@@ -10,7 +10,7 @@ import { InfluxHistory } from './influx-history.ts';
 import { basicAuth, InfluxV1Endpoint } from './influx-v1-endpoint.ts';
 import { InfluxV2Endpoint } from './influx-v2-endpoint.ts';
 import { reportToLines } from './line-protocol.ts';
-import { MemoryHistory } from './memory-history.ts';
+import { MemoryHistory, registerMemoryHistoryMetrics } from './memory-history.ts';
 import { REMOTE_WRITE_SPOOL_SUBDIR, remoteWriteConfig, type RemoteWriteOptions } from './remote-write-config.ts';
 import { RemoteWriteEndpoint } from './remote-write-endpoint.ts';
 import { reportToSampleLines } from './sample-lines.ts';
@@ -47,6 +47,7 @@ export function createStore(options: StorageOptions & RemoteWriteOptions, regist
   const config = databaseConfig(options);
   const remote = remoteWriteConfig(options);
   const memory = new MemoryHistory(options.historyPoints, options.historyMaxPoints);
+  registerMemoryHistoryMetrics(registry, memory);
   if (config.api === 'none' && remote === undefined) {
     return {
       record: (report) => memory.record(report),

@@ -58,6 +58,11 @@ describe('without a database, or without a spool directory', () => {
     ]);
     const text = await child.metricsText();
     expect(text).not.toContain('obsmon_bridge_storage_');
+    // What the history holds, and what it may grow to: the default --history-max-points at 12 bytes a point.
+    expect(sampleValue(text, 'obsmon_bridge_history_bytes', '')).toBeGreaterThanOrEqual(200 * 12);
+    const max = sampleValue(text, 'obsmon_bridge_history_max_bytes', '')!;
+    expect(max).toBeGreaterThanOrEqual(2_000_000 * 12);
+    expect(max).toBeLessThan(2_000_000 * 13);
   });
 
   test('a database without --spool-dir is announced loudly; points wait in memory through an outage', async () => {

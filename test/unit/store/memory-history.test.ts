@@ -82,6 +82,25 @@ describe('MemoryHistory', () => {
     expect(history.points).toBeGreaterThan(1000);
   });
 
+  test('its bytes grow with the points to the bound that maxPoints sets, and no further', () => {
+    const maxPoints = 20_000;
+    const history = new MemoryHistory(1000, maxPoints);
+    expect(history.bytes).toBe(0);
+    history.record(report('n0', 1000, 1));
+    expect(history.bytes).toBeGreaterThan(0);
+    // 12 bytes a point, plus the chunks' links, rounded up to whole slabs.
+    expect(history.maxBytes).toBeGreaterThanOrEqual(maxPoints * 12);
+    expect(history.maxBytes).toBeLessThan(maxPoints * 12 + 2 * 102_400);
+    const sizes: number[] = [];
+    for (let n = 0; n < 200; n += 1) {
+      for (let i = 0; i < 300; i += 1) history.record(report(`n${n}`, 1000 + i, i));
+      sizes.push(history.bytes);
+    }
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(history.maxBytes);
+    // 60 000 points offered: the cap was reached, and from then on chunks are reused, not added.
+    expect(sizes.at(-1)).toBe(sizes.at(-50));
+  });
+
   test('a replayed (out of order) report lands in time order, and a re-sent second overwrites', async () => {
     const history = new MemoryHistory();
     history.record(report('a', 1020, 2));
