@@ -42,6 +42,8 @@ export async function demoCommand(argv: readonly string[], env: NodeJS.ProcessEn
     const options = loaded.values;
     const log = createLogger('demo', options.logLevel);
     for (const warning of loaded.warnings) log.warn(warning);
+    // A Ctrl-C while starting stops the demo cleanly once it is up, not by the default action.
+    const shutdown = waitForShutdownSignal();
     const bridge = await startBridge(options, log.child('bridge'));
     const stopReloads = onReloadSignal(() => bridge.reload());
     const ingestHost = urlHost(bridge.ingestAddress.address);
@@ -79,7 +81,7 @@ export async function demoCommand(argv: readonly string[], env: NodeJS.ProcessEn
         '',
       ].join('\n'),
     );
-    const signal = await waitForShutdownSignal();
+    const signal = await shutdown;
     log.info(`${signal} received, shutting down`);
     fleet?.stop();
     stopReloads();

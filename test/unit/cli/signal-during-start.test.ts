@@ -1,5 +1,6 @@
 import { afterEach, expect, test, vi } from 'vitest';
 import { bridgeCommand } from '../../../cli/bridge.ts';
+import { demoCommand } from '../../../cli/demo.ts';
 import { exporterCommand } from '../../../cli/exporter.ts';
 import { freePort } from '../../../testkit/free-port.ts';
 
@@ -49,4 +50,13 @@ test('a SIGTERM while the bridge starts ends it cleanly once it is up (exit 0)',
   process.emit('SIGTERM', 'SIGTERM');
   expect(await done).toBe(0);
   expect(out.join('')).toContain('SIGTERM received, shutting down');
+}, 20_000);
+
+test('a SIGINT while the demo starts (bridge, then its exporter) ends it cleanly once it is up (exit 0)', async () => {
+  const out = quiet();
+  const argv = ['--ingest-port', String(await freePort()), '--http-port', String(await freePort())];
+  const done = demoCommand(argv, {});
+  process.emit('SIGINT', 'SIGINT');
+  expect(await done).toBe(0);
+  expect(out.join('')).toContain('SIGINT received, shutting down');
 }, 20_000);
