@@ -66,8 +66,8 @@ interface Segment {
    * Lines appended and not yet written and fsync'd, oldest first, each a batch of the spool's own:
    * a batch handed over (the writer's) as it is, without a copy; other lines (strings, a batch a
    * socket may still read) copied into `copies`, which becomes a piece when a write starts or a
-   * handed-over batch follows. A write takes the pieces there are (one writev); written, their
-   * buffers go to the pool. A failed write leaves them for the next try.
+   * handed-over batch follows. A write takes the pieces there are, one after another; written and
+   * fsync'd, their buffers go to the pool. A failed write leaves them for the next try.
    */
   pieces: LineBatch[];
   copies: LineBatchBuilder;
@@ -145,8 +145,9 @@ export class DiskSpool implements Spool {
   append(given: LineBatch | readonly string[], owned = false): void {
     const batch = given instanceof LineBatch ? given : LineBatch.of(given);
     // Lines given as strings were encoded into a buffer of our own.
+    const handedOver = owned || !(given instanceof LineBatch);
     // A small batch (a report's lines during an outage) is copied: a piece per report would cost more.
-    const ours = (owned || !(given instanceof LineBatch)) && batch.byteLength >= MIN_PIECE_BYTES;
+    const ours = handedOver && batch.byteLength >= MIN_PIECE_BYTES;
     // Its buffer went to a segment as a piece: the segment gives it back once written.
     let adopted = false;
     let active = this.segments[this.segments.length - 1];
@@ -180,7 +181,7 @@ export class DiskSpool implements Spool {
     }
     if (active !== undefined) adopted = this.buffer(active, batch.slice(from, end), ours && !adopted) || adopted;
     // Copied (not adopted): the handed-over buffer is read by no one any more.
-    if ((owned || !(given instanceof LineBatch)) && !adopted && batch.count > 0) bufferPool.give(batch.buffer);
+    if (handedOver && !adopted && batch.count > 0) bufferPool.give(batch.buffer);
     if (end < batch.count) this.options.onDrop?.(batch.count - end, 'spool_error');
     this.enforceLimit();
   }
