@@ -131,8 +131,9 @@ runs.
   live rounds run before its restart rounds (a fork write-protects the pooled pages, which then
   fault at their next write); this run's ranges, 1.61–3.94 and 0.99–1.96 µs, reach below the
   target in their best samples, not in their medians; the runtime's floor for the same bytes, HTTP plus spool
-  file, is ≈ 0.6 µs; the largest share left is first-touch page faults of the memory a burst is
-  held in until its fsync).
+  file, is ≈ 0.6 µs; the largest share left was first-touch page faults of the memory a burst is
+  held in until its fsync, which a segment keeping spilled batches as they are took away after
+  this run: by hand ≈ 2.7–2.9 µs InfluxDB, ≈ 1.4–1.5 µs VictoriaMetrics at load 5–16).
 - **100 nodes at ≤ 1.5× the splitter**: the bridge makes the splitter's syscalls per report (one
   read, two epoll_pwait, no write) and, since 2026-12-02, one timer wake-up every 5 s instead of every
   second; what is left above the splitter is its own per-report JavaScript run cold (about 0.2 ms of
@@ -228,22 +229,36 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
 8. **The storage writer** (bridge/store/): the bench hands 200 000 points over in one burst, and a
    burst of more than four batches goes through the disk spool (memory stays bounded). Lines are
    bytes from \`write()\` on (bridge/store/line-batch.ts): copied once into the batch being filled,
-   which is the request body; a spilled batch is handed over to the segment (its buffer kept, no
-   copy), written and fsync'd; the oldest segment is read back whole and drained in byte ranges as request bodies; the
-   v2 path posts through node:http like the v1 path. Buffers come from one bounded pool (fresh
-   pages cost about 50 times a used buffer's on these VMs), the encoder joins a line's parts into one flat string, and
-   the drain keeps two requests in flight. The floor for the same bytes, measured by a driver with
-   no JavaScript per line (40 prebuilt 5000-line bodies): posting them to InfluxDB 1.6 costs 0.5
-   (0.48–0.92) CPU-µs per point, writing them to a file with an fsync every 25 000 lines and
-   reading them back 0.1 (0.1–0.75, the first round in fresh memory). What is left above that
-   (inspector profile of the writer's live phase, load ≈ 4, 4.0 µs per point): copying spilled
-   batches into the segment's buffer 0.9 µs, nearly all of it page faults, since a burst is
-   appended faster than the 500 ms fsync interval and the 16 MB it needs are memory this VM touches
-   for the first time (a fresh 1 MiB buffer filled: 0.4–5.8 ms; a reused one: 0.015 ms); socket
-   writes 0.7; the spool's per-line bookkeeping (sizes, timestamps) 0.3; filling batches 0.3;
-   GC 0.3; the rest spread over timers, promises and the HTTP client. Next: a spool that takes
-   spilled batches without copying them (written from the batch's own buffer) and a pool of
-   buffers that outlives one writer, so that a burst reuses memory already touched.
+   which is the request body; a spilled batch is handed over to the newest segment, which keeps it
+   as one piece of its unwritten lines and writes it from that buffer (no copy), then fsyncs; the
+   oldest segment is read back whole and drained in byte ranges as request bodies; the v2 path
+   posts through node:http like the v1 path. Buffers come from one bounded pool (fresh pages cost
+   about 50 times a used buffer's on these VMs), which hands a take a buffer at most twice its size;
+   the encoder joins a line's parts into one flat string, and the drain keeps two requests in
+   flight. The floor for the same bytes, measured by a driver with no JavaScript per line (40
+   prebuilt 5000-line bodies): posting them to InfluxDB 1.6 costs 0.5 (0.48–0.92) CPU-µs per
+   point, writing them to a file with an fsync every 25 000 lines and reading them back 0.1
+   (0.1–0.75, the first round in fresh memory). Until 2026-12-02 (evening) a segment kept only the
+   first batch handed to it and copied the others into one buffer grown by doubling (to 16 MiB per
+   8 MiB segment): a burst then needed more than the pool's 64 MiB bound, so fresh memory every
+   round, and that copy (\`_copyActual\`, nearly all page faults) was about half the main thread's
+   CPU in an inspector profile of the live phase; the pool also handed 8 MiB read buffers to
+   batch-sized takes. Measured by hand that evening (load 5–16, old and new code alternating):
+   bench/storage.ts's section alone, two runs each, writer CPU-µs per point old → new, InfluxDB
+   4.23 (1.97–4.27) and 3.77 (2.34–4.3) → 2.68 (2.35–4.01) and 2.88 (2.48–3.84), VictoriaMetrics
+   2.65 (2.57–3.59) and 2.41 (1.43–3.41) → 1.51 (1.32–3.95) and 1.38 (1.15–2.06); a driver with
+   the databases started once (no restarts, so no forks) and 4 pairs of processes of 3 live rounds
+   each: InfluxDB 3.33 (2.87–5.25) → 2.65 (1.59–4.28), VictoriaMetrics 3.02 (2.20–3.56) → 1.65
+   (1.23–3.88); a process's first round (JIT cold, pool empty, every buffer fresh) costs about
+   twice a later one, whose medians went 3.03 → 1.94 and 2.69 → 1.45. What is left (perf record of
+   the later rounds' live phase, load ≈ 8): page faults 1–2 % of the samples (they were the
+   largest share); V8's optimising compiler on its worker threads ≈ 17 %; the writer's own
+   JavaScript (filling batches, the spool's append with its per-line sizes and timestamps, the
+   segment read with its line ends and suffix minima) ≈ 6 %; the HTTP client and its streams ≈ 8 %;
+   the rest timers (the bench polls every 5 ms), promises, epoll, GC and the kernel's socket and
+   file work. Next: a head segment drained from the pieces still in memory rather than read back
+   (a segment's worth of read buffer and parsing less), and the burst's memory itself (a burst
+   handed over in one synchronous loop is held whole until its first write).
 9. **The LAMOST fleet against the splitter** ("Bridge at rest": 100 nodes at 10 s). Measured by
    hand on 2026-12-02 (old and new bridge and the splitter under their own copies of the load in the
    same windows, CPU per thread from schedstat, load average 8–20): the syscalls per report are the

@@ -41,7 +41,11 @@ export class BufferPool {
     this.lastUse = now();
   }
 
-  /** A buffer of at least `size` bytes (contents undefined): the smallest pooled one that fits, else a new one. */
+  /**
+   * A buffer of at least `size` bytes (contents undefined): the smallest pooled one that fits and is
+   * at most twice as large, else a new one. The bound keeps a small take (a batch) from carrying off
+   * a large buffer (a spool segment read back), which the next large take would then miss.
+   */
   take(size: number): Buffer {
     const now = this.now();
     this.trim(now);
@@ -49,7 +53,7 @@ export class BufferPool {
     let best = -1;
     for (let i = 0; i < this.idle.length; i += 1) {
       const length = this.idle[i]!.length;
-      if (length >= size && (best < 0 || length < this.idle[best]!.length)) best = i;
+      if (length >= size && length <= 2 * size && (best < 0 || length < this.idle[best]!.length)) best = i;
     }
     if (best < 0) {
       this.allocated += 1;

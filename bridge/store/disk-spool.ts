@@ -36,6 +36,9 @@ export type SpoolRepair = (typeof SPOOL_REPAIRS)[number];
 /** Buffers to read a segment into are taken in multiples of this (64 KiB). */
 const READ_ROUNDING = 64 * 1024;
 
+/** A batch handed to the spool is kept as it is (a piece of a segment) from this size on, smaller ones are copied. */
+const MIN_PIECE_BYTES = 16 * 1024;
+
 /** While writes fail, at most this many bytes of lines wait in memory for the disk (64 MiB, or the spool limit if smaller). */
 export const MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024;
 
@@ -60,12 +63,15 @@ interface Segment {
   lines: number;
   minTimestamp: number | undefined;
   /**
-   * Lines appended and not yet written and fsync'd, copied together into one buffer, which is kept
-   * for the next ones once they are written (and dropped when the segment is sealed). A failed
-   * write leaves them there for the next try.
+   * Lines appended and not yet written and fsync'd, oldest first, each a batch of the spool's own:
+   * a batch handed over (the writer's) as it is, without a copy; other lines (strings, a batch a
+   * socket may still read) copied into `copies`, which becomes a piece when a write starts or a
+   * handed-over batch follows. A write takes the pieces there are, one after another; written and
+   * fsync'd, their buffers go to the pool. A failed write leaves them for the next try.
    */
-  appended: LineBatchBuilder;
-  /** Lines and bytes in `appended`. */
+  pieces: LineBatch[];
+  copies: LineBatchBuilder;
+  /** Lines and bytes in `pieces` and `copies`. */
   bufferedLines: number;
   bufferedBytes: number;
   /** Length of the file's written and fsync'd part: the next write goes there, a failed one is cut back to it. */
@@ -139,7 +145,10 @@ export class DiskSpool implements Spool {
   append(given: LineBatch | readonly string[], owned = false): void {
     const batch = given instanceof LineBatch ? given : LineBatch.of(given);
     // Lines given as strings were encoded into a buffer of our own.
-    const ours = owned || !(given instanceof LineBatch);
+    const handedOver = owned || !(given instanceof LineBatch);
+    // A small batch (a report's lines during an outage) is copied: a piece per report would cost more.
+    const ours = handedOver && batch.byteLength >= MIN_PIECE_BYTES;
+    // Its buffer went to a segment as a piece: the segment gives it back once written.
     let adopted = false;
     let active = this.segments[this.segments.length - 1];
     // Lines from..i go to `active`, copied in one piece when it changes or at the end.
@@ -155,7 +164,7 @@ export class DiskSpool implements Spool {
       }
       if (active === undefined || active.sealed || (active.bytes >= this.segmentBytes && active.lines > 0)) {
         if (active !== undefined) {
-          adopted = this.buffer(active, batch.slice(from, i), ours && from === 0) || adopted;
+          adopted = this.buffer(active, batch.slice(from, i), ours && !adopted) || adopted;
           active.sealed = true;
         }
         active = this.newSegment();
@@ -170,23 +179,28 @@ export class DiskSpool implements Spool {
       this.pendingBytes += size;
       this.points += 1;
     }
-    if (active !== undefined) adopted = this.buffer(active, batch.slice(from, end), ours && from === 0) || adopted;
+    if (active !== undefined) adopted = this.buffer(active, batch.slice(from, end), ours && !adopted) || adopted;
     // Copied (not adopted): the handed-over buffer is read by no one any more.
-    if (ours && !adopted && batch.count > 0) bufferPool.give(batch.buffer);
+    if (handedOver && !adopted && batch.count > 0) bufferPool.give(batch.buffer);
     if (end < batch.count) this.options.onDrop?.(batch.count - end, 'spool_error');
     this.enforceLimit();
   }
 
   /**
    * Keep lines for the segment's next write; true when it took over their buffer (`mayAdopt`: they
-   * start a batch handed over to the spool, and the segment has nothing waiting to be written).
+   * are of a batch handed over to the spool whose buffer no other segment holds). A batch spanning
+   * two segments is adopted by the first and copied for the second: a buffer has one owner, which
+   * gives it back.
    */
   private buffer(segment: Segment, lines: LineBatch, mayAdopt: boolean): boolean {
-    const adopted = mayAdopt && segment.appended.adopt(lines);
-    if (!adopted) segment.appended.addBatch(lines);
+    if (lines.count === 0) return false;
+    if (mayAdopt) {
+      this.sealCopies(segment);
+      segment.pieces.push(lines);
+    } else segment.copies.addBatch(lines);
     segment.bufferedLines += lines.count;
     segment.bufferedBytes += lines.byteLength;
-    return adopted;
+    return mayAdopt;
   }
 
   sync(): Promise<void> {
@@ -198,12 +212,20 @@ export class DiskSpool implements Spool {
     });
   }
 
+  /** The copied lines so far become a piece (the next ones go to a new buffer). */
+  private sealCopies(segment: Segment): void {
+    if (segment.copies.count > 0) segment.pieces.push(segment.copies.take());
+  }
+
   /** Write and fsync a segment's buffered lines; close it once sealed. */
   private async writeOut(segment: Segment): Promise<void> {
     if (segment.bufferedLines > 0) {
-      // Lines appended while this write runs go after these in `appended` and wait for the next one.
-      const pending = segment.appended.view();
-      const data = pending.bytes();
+      // Lines appended while this write runs become later pieces and wait for the next one.
+      this.sealCopies(segment);
+      const pending = segment.pieces.slice();
+      const data = pending.map((piece) => piece.bytes());
+      const length = data.reduce((sum, d) => sum + d.length, 0);
+      const lines = pending.reduce((sum, piece) => sum + piece.count, 0);
       try {
         if (segment.handle === undefined) {
           // Not 'a': positional writes, so a retry after a failure rewrites the same bytes.
@@ -213,31 +235,23 @@ export class DiskSpool implements Spool {
           );
           syncDirectory(this.options.dir);
         }
-        const handle = segment.handle;
-        for (let done = 0; done < data.length;) {
-          const { bytesWritten } = await handle.write(data, done, data.length - done, segment.written + done);
-          if (bytesWritten === 0) throw new Error('wrote 0 bytes');
-          done += bytesWritten;
-        }
-        await handle.sync();
+        await writeAllAt(segment.handle, data, segment.written);
+        await segment.handle.sync();
       } catch (error) {
         // A full disk takes part of a write: cut it back so the file holds whole lines only.
         await segment.handle?.truncate(segment.written).catch(() => {});
         this.failing = true;
         throw error;
       }
-      segment.written += data.length;
+      segment.written += length;
       if (!segment.removed) {
-        segment.appended.dropFirst(pending.count);
-        segment.bufferedLines -= pending.count;
-        segment.bufferedBytes -= data.length;
-        this.unwrittenBytes -= data.length;
+        segment.pieces.splice(0, pending.length);
+        // Written and fsync'd: nothing reads these buffers any more (a segment is drained from its file).
+        for (const piece of pending) bufferPool.give(piece.buffer);
+        segment.bufferedLines -= lines;
+        segment.bufferedBytes -= length;
+        this.unwrittenBytes -= length;
       }
-    }
-    if (segment.sealed && segment.bufferedLines === 0 && segment.appended.count === 0) {
-      // Written: no write of it runs any more (this was the last), so the next segment can use it.
-      const spare = segment.appended.release();
-      if (spare !== undefined) bufferPool.give(spare);
     }
     if (segment.sealed && segment.handle !== undefined) {
       await segment.handle.close();
@@ -265,8 +279,15 @@ export class DiskSpool implements Spool {
       if (this.segments[0] !== first) return this.read(maxLines);
       // Lines the disk did not take drain from memory: the database may be back while the disk is
       // not. They stay counted as unwritten (so still unacknowledged) until drained or written.
-      // (A copy: the append buffer serves another segment once these are written.)
-      const batch = writable ? onDisk : LineBatch.concat([onDisk, first.appended.view().copy()]);
+      // (A copy: the pieces' buffers go to the pool once they are written.)
+      let batch = onDisk;
+      if (!writable) {
+        const inMemory = [...first.pieces, first.copies.view()];
+        batch = LineBatch.concat([onDisk, ...inMemory]);
+        if (inMemory.some((b) => b.count > 0 && b.buffer === batch.buffer)) batch = batch.copy();
+        // Copied: the buffer read from the file serves again.
+        if (batch !== onDisk && onDisk.count > 0) bufferPool.give(onDisk.buffer);
+      }
       this.head = { seq: first.seq, batch, oldest: oldestFrom(batch), index: 0, indexBytes: 0 };
     }
     const head = this.head;
@@ -434,7 +455,8 @@ export class DiskSpool implements Spool {
       bytes: 0,
       lines: 0,
       minTimestamp: undefined,
-      appended: new LineBatchBuilder(),
+      pieces: [],
+      copies: new LineBatchBuilder(),
       bufferedLines: 0,
       bufferedBytes: 0,
       written: 0,
@@ -465,7 +487,9 @@ export class DiskSpool implements Spool {
     if (wasHead) this.head = undefined;
     this.unwrittenBytes -= first.bufferedBytes;
     first.removed = true;
-    first.appended.release();
+    // Not to the pool: a write of them may still be running.
+    first.pieces = [];
+    first.copies.release();
     first.bufferedLines = 0;
     first.bufferedBytes = 0;
     if (this.segments.every((s) => s.bufferedLines === 0)) this.failing = false;
@@ -497,4 +521,16 @@ export class DiskSpool implements Spool {
   private path(seq: number): string {
     return join(this.options.dir, segmentName(seq));
   }
+}
+
+/** Write all of `data` at `position` on, piece after piece (a short write continues where it stopped). */
+async function writeAllAt(handle: FileHandle, data: readonly Buffer[], position: number): Promise<void> {
+  let at = position;
+  for (const d of data)
+    for (let done = 0; done < d.length;) {
+      const { bytesWritten } = await handle.write(d, done, d.length - done, at);
+      if (bytesWritten === 0) throw new Error('wrote 0 bytes');
+      done += bytesWritten;
+      at += bytesWritten;
+    }
 }

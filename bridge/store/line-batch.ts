@@ -73,11 +73,6 @@ export class LineBatch {
     return this.data;
   }
 
-  /** Buffer and line ends of a batch that starts at its buffer's start (not a later slice), for LineBatchBuilder.adopt. */
-  parts(): { data: Buffer; ends: Uint32Array } | undefined {
-    return this.first === 0 ? { data: this.data, ends: this.ends } : undefined;
-  }
-
   /** Bytes of line i, its newline included. */
   lineBytes(i: number): number {
     return this.endOf(i) - this.startOf(i);
@@ -161,8 +156,8 @@ export class LineBatch {
  * Collects lines into one buffer; `take` hands them out as a batch and starts over, `view` and
  * `dropFirst` use it in place. Fresh memory is dear (on this project's VMs a page fault per 4 KiB
  * made a new buffer cost about 50 times what filling a used one does), so buffers come from the
- * process-wide pool (buffer-pool.ts) and go back there by `recycle` of a batch nobody reads anymore;
- * `adopt` takes a handed-over batch's buffer instead of copying it.
+ * process-wide pool (buffer-pool.ts) and go back there by `recycle` of a batch nobody reads anymore
+ * (or from the disk spool, which keeps a handed-over batch as it is until it is written).
  */
 export class LineBatchBuilder {
   /** Taken at the first line after a take: a builder that gets nothing holds nothing. */
@@ -204,23 +199,6 @@ export class LineBatchBuilder {
     const data = this.room(batch.byteLength, batch.count);
     this.used = batch.copyInto(data, this.used, this.ends, this.lineCount);
     this.lineCount += batch.count;
-  }
-
-  /**
-   * Take over a whole batch (not a later slice) instead of copying it, when this builder holds no
-   * line: its buffer and line ends are this builder's from now on, so whoever gave it must not read
-   * or recycle it any more. False (nothing done) when it cannot; the caller then copies (`addBatch`).
-   */
-  adopt(batch: LineBatch): boolean {
-    const parts = batch.parts();
-    if (this.lineCount !== 0 || parts === undefined || batch.count === 0) return false;
-    // No line, so no view of this buffer is being written out: it can serve someone else.
-    if (this.data !== undefined && this.data !== parts.data) this.pool.give(this.data);
-    this.data = parts.data;
-    this.ends = parts.ends;
-    this.used = batch.byteLength;
-    this.lineCount = batch.count;
-    return true;
   }
 
   /**

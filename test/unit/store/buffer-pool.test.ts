@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -35,7 +35,13 @@ const lines = (from: number, n: number) =>
 /** Whatever waits in the process-wide pool is overwritten: a buffer still in use there would show it. */
 function scribbleOverPool(): void {
   const taken: Buffer[] = [];
-  while (bufferPool.stats().idleBytes > 0) taken.push(bufferPool.take(0));
+  // A take gets a pooled buffer of up to twice its size: size classes from large to small take them all.
+  for (let size = 1 << 28; size >= 1 && bufferPool.stats().idleBytes > 0; size >>= 1)
+    for (let reused = bufferPool.stats().reused; ; reused += 1) {
+      const buffer = bufferPool.take(size);
+      if (bufferPool.stats().reused === reused) break;
+      taken.push(buffer);
+    }
   for (const buffer of taken) {
     buffer.fill(0x58);
     bufferPool.give(buffer);
@@ -49,7 +55,7 @@ describe('BufferPool', () => {
     expect(pool.stats()).toMatchObject({ idleBytes: 64 * KiB, refused: 1 });
   });
 
-  test('a take gets the smallest pooled buffer that fits, else a new one', () => {
+  test('a take gets the smallest pooled buffer that fits and is at most twice its size, else a new one', () => {
     const pool = new BufferPool();
     const small = Buffer.allocUnsafe(16 * KiB);
     const large = Buffer.allocUnsafe(64 * KiB);
@@ -57,8 +63,10 @@ describe('BufferPool', () => {
     pool.give(small);
     expect(pool.take(10 * KiB)).toBe(small);
     expect(pool.take(100 * KiB)).not.toBe(large);
-    expect(pool.take(20 * KiB)).toBe(large);
-    expect(pool.stats()).toMatchObject({ idleBytes: 0, reused: 2, allocated: 1 });
+    // A small take does not carry off a large buffer: the next large take would have to allocate.
+    expect(pool.take(20 * KiB)).not.toBe(large);
+    expect(pool.take(40 * KiB)).toBe(large);
+    expect(pool.stats()).toMatchObject({ idleBytes: 0, reused: 2, allocated: 2 });
   });
 
   test('lets every idle buffer go once unused for the idle time (no timer: trim or the next take)', () => {
@@ -111,6 +119,33 @@ describe('buffers handed over and given back', () => {
     await spool.sync();
     const file = readFileSync(join(dir, 'segment-000000000001.lp'), 'latin1');
     expect(file).toBe(['M' + lines(0, 1)[0]!.slice(1), ...lines(1, 199)].join('\n') + '\n');
+  });
+
+  test('a handed-over batch spanning segments is kept by the first and copied for the next; a small one is copied', async () => {
+    // Segments of 8 KiB: a batch of 300 lines (about 26 KiB) spans four.
+    const { spool, dir } = spoolIn(1 << 16);
+    const batch = LineBatch.of(lines(0, 300));
+    const small = LineBatch.of(lines(300, 10));
+    spool.append(batch, true);
+    spool.append(small, true);
+    // Mark every line in the handed-over buffers: only lines kept (not copied) show it in the files.
+    for (const b of [batch, small])
+      for (let i = 0, at = 0; i < b.count; at += b.lineBytes(i), i += 1) b.buffer.write('M', at, 'latin1');
+    scribbleOverPool();
+    await spool.sync();
+    const files = readdirSync(dir)
+      .filter((name) => name.startsWith('segment-'))
+      .sort()
+      .map((name) => readFileSync(join(dir, name), 'latin1').split('\n').slice(0, -1));
+    expect(files.length).toBeGreaterThan(2);
+    expect(files.flat().map((l) => l.slice(1))).toEqual(lines(0, 310).map((l) => l.slice(1)));
+    expect(files[0]!.every((l) => l.startsWith('M'))).toBe(true);
+    expect(
+      files
+        .slice(1)
+        .flat()
+        .every((l) => l.startsWith('m')),
+    ).toBe(true);
   });
 
   test('a drained segment buffer goes to the pool only after its last ack; until then its lines read intact', async () => {

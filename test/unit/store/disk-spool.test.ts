@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { silentLogger } from '../../../lib/logger.ts';
 import { DiskSpool, type DiskSpoolOptions, type SpoolRepair } from '../../../bridge/store/disk-spool.ts';
+import { LineBatch } from '../../../bridge/store/line-batch.ts';
 
 const line = (t: number) => `obsmon_node,node=a cpu=1 ${t}`;
 const dirs: string[] = [];
@@ -201,6 +202,27 @@ describe('DiskSpool', () => {
     await spool.sync();
     expect(readFileSync(join(dir, segment), 'latin1')).toBe([1, 2, 3, 4, 5].map(line).join('\n') + '\n');
     expect(await drainAll(spool)).toEqual([1, 2, 3, 4, 5].map(line));
+  });
+
+  test('handed-over batches on a filling disk: a write cut short is cut back and written again whole, in order, once', async () => {
+    const dir = tempDir();
+    const { disk, openOnDisk } = fillingDisk();
+    const spool = open(dir, 1 << 24, undefined, { openFile: openOnDisk });
+    // Batches of 1000 lines (about 34 KiB): each one a piece of the segment, written from its own buffer.
+    const batch = (from: number) => LineBatch.of(Array.from({ length: 1000 }, (_, i) => line(from + i)));
+    spool.append(batch(0), true);
+    spool.append([line(1000)]);
+    spool.append(batch(1001), true);
+    disk.full = true;
+    await expect(spool.sync()).rejects.toThrow('ENOSPC');
+    const segment = readdirSync(dir).find((f) => f.startsWith('segment-'))!;
+    expect(readFileSync(join(dir, segment), 'latin1')).toBe('');
+    disk.full = false;
+    spool.append(batch(2001), true);
+    await spool.sync();
+    const all = Array.from({ length: 3001 }, (_, i) => line(i));
+    expect(readFileSync(join(dir, segment), 'latin1')).toBe(all.join('\n') + '\n');
+    expect(await drainAll(spool)).toEqual(all);
   });
 
   test('a disk that stays full does not keep the spool from draining to a database that is back; one bad segment does not block the others', async () => {
