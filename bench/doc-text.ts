@@ -52,7 +52,9 @@ export function findings(): string {
   monitor, which alone cost ~0.5 % of a core), and each wake-up is what it costs: compare the plain
   process with one 1 s timer. Its RSS over a plain Node.js process is the code and
   heap of its dependencies (zod, yaml, express and prom-client; snappy loads only for remote write), the agent's
-  likewise (zod, yaml, prom-client).
+  likewise (zod, yaml, prom-client). Neither loads the other's code (cli/main.ts loads each command
+  when run), and dist/cli/ leaves out what no obsmon process runs: zod's message translations and
+  iconv-lite's CJK code tables (deploy/build/cli-bundle.ts).
 
 ## The targets not met: why, and how far they got
 
@@ -147,7 +149,11 @@ runs.
   idle Node.js process maps 34 MB of them and 6 MB of its own), the rest its heap (about 15 MB: the
   code and data of express, prom-client, zod and yaml) and buffers. The smaller semi-space changes
   little there (idle 61.2 against 62.0 MB, 100 nodes 63.6–64.9 against 64.6–65.3): at 100 reports
-  per 10 s the young generation never grows.
+  per 10 s the young generation never grows. Since 2026-12-02 the bridge no longer loads the agent's
+  code, nor ~690 KB of dependency source it never runs (zod's translations, iconv-lite's CJK
+  tables): 100 nodes at 10 s, old and new build side by side, 12 rounds by hand (load 2–4), median
+  62.05 MB (61.2–63.7) against 64.25 (63.5–67.2); V8's heap 1.2 MB smaller, the rest fewer pages of
+  the executable and native memory. Either change alone measured within noise of the old build.
 - **Agent ≤ 2 ms per cycle, ≤ 50 MB**: most of a cycle is the runtime's floor, not the collectors.
   Measured on 2026-12-02 on the 2-core development VM (load average 1.5–15), every variant started at
   once as the real agent with its flags at \`--interval 10\`, each thread's CPU sampled at the same

@@ -1,5 +1,6 @@
 import { dispatch, type Commands } from './dispatch.ts';
-import { EXPORTER_COMMAND, exporterCommand } from './exporter.ts';
+import { exporterCommand } from './exporter.ts';
+import { EXPORTER_COMMAND } from './exporter-summary.ts';
 
 /** The packaged agent (deploy/package/): `obsmon exporter` alone, so the bundle holds no bridge code. */
 const AGENT_COMMANDS: Commands = new Map([['exporter', { run: exporterCommand, summary: EXPORTER_COMMAND }]]);

@@ -8,9 +8,6 @@ import { onReloadSignal } from './reload-signal.ts';
 import { waitForShutdownSignal } from './shutdown-signal.ts';
 import { formatUsage } from './usage.ts';
 
-/** The one-line summary in `obsmon --help`. */
-export const EXPORTER_COMMAND = "the agent: collects this machine's values and pushes them to a bridge";
-
 const SUMMARY =
   "The agent: reads this machine's CPU, memory, disk, network, load and processes and pushes one line per interval to a bridge.";
 

@@ -1,8 +1,9 @@
 import { dispatch, type Command, type Commands } from './dispatch.ts';
-import { EXPORTER_COMMAND, exporterCommand } from './exporter.ts';
+import { EXPORTER_COMMAND } from './exporter-summary.ts';
 
 // A command's modules load when it runs: `obsmon exporter` (or --help) never loads the bridge, its HTTP
-// stack or the RTS2 device, and in the compiled CLI (deploy/build/cli-bundle.ts) each is its own chunk.
+// stack or the RTS2 device, nor the bridge the agent's collectors, and in the compiled CLI
+// (deploy/build/cli-bundle.ts) each is its own chunk.
 const lazy =
   (load: () => Promise<Command>): Command =>
   async (argv, env) =>
@@ -16,7 +17,7 @@ const COMMANDS: Commands = new Map([
       summary: 'central server: agent TCP ingest, /metrics, /api/v1, status page',
     },
   ],
-  ['exporter', { run: exporterCommand, summary: EXPORTER_COMMAND }],
+  ['exporter', { run: lazy(async () => (await import('./exporter.ts')).exporterCommand), summary: EXPORTER_COMMAND }],
   [
     'demo',
     {

@@ -5,7 +5,7 @@
  * bin/obsmon.js can tell (by mtime) when a source is newer than the build.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { nodeBundleOptions, REPO } from './esbuild-options.ts';
 
@@ -46,6 +46,39 @@ function sourceUrls(outdir: string): Plugin {
   };
 }
 
+/**
+ * Parts of dependencies that obsmon never runs but that a bundle would hold as source text in every
+ * process (V8 keeps each script's whole source while any of its functions lives, compiled or not):
+ * - zod's translations of its error messages (~290 KB): zod's classic API re-exports them all as
+ *   `z.locales`, so they cannot be tree-shaken; obsmon uses none (zod itself starts with `en`), so
+ *   the namespace here holds `en` only.
+ * - iconv-lite's code tables for the CJK multi-byte encodings (~390 KB, behind express's body parser,
+ *   each `require`d only when such an encoding is first decoded; express.json refuses every charset
+ *   but UTF-8/16/32 before decoding): left out of the bundle, they load from node_modules if ever asked for.
+ */
+function leanDependencies(): Plugin {
+  return {
+    name: 'obsmon-lean-dependencies',
+    setup(build) {
+      build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+        args.importer.includes('/node_modules/zod/')
+          ? { path: join(args.resolveDir, '../locales/en.js'), namespace: 'zod-locales' }
+          : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+        contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      }));
+      build.onResolve({ filter: /^\.\/tables\/[\w-]+\.json$/ }, (args) =>
+        args.importer.includes('/node_modules/iconv-lite/encodings/')
+          ? { path: `iconv-lite/encodings/${args.path.slice(2)}`, external: true }
+          : undefined,
+      );
+    },
+  };
+}
+
 /** Compiles cli/main.ts and what it imports into `outdir`; returns the inputs it recorded. */
 export async function buildCli(outdir = CLI_DIST): Promise<CliInputs> {
   const { build } = await import('esbuild');
@@ -67,7 +100,7 @@ export async function buildCli(outdir = CLI_DIST): Promise<CliInputs> {
     external: ['snappy'],
     metafile: true,
     absWorkingDir: REPO,
-    plugins: [sourceUrls(outdir)],
+    plugins: [sourceUrls(outdir), leanDependencies()],
   });
   const inputs = Object.keys(result.metafile.inputs)
     .filter((path) => !path.includes('node_modules/'))

@@ -1,7 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { CLI_ENTRY } from '../../deploy/build/cli-bundle.ts';
 import { VERSION } from '../../lib/version.ts';
@@ -33,6 +44,22 @@ describe('the compiled CLI (dist/cli/)', () => {
     const result = run(BIN, ['--version']);
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe(`obsmon ${VERSION}\n`);
+  });
+
+  test("what it leaves to node_modules (snappy, iconv-lite's CJK tables) resolves from dist/cli/", () => {
+    const dist = dirname(CLI_ENTRY);
+    const left = new Set<string>();
+    for (const file of readdirSync(dist).filter((f) => f.endsWith('.js'))) {
+      const text = readFileSync(join(dist, file), 'utf8');
+      for (const [, spec] of text.matchAll(/\b(?:__require|require|import)\("((?:snappy|iconv-lite)\b[^"]*)"\)/g))
+        left.add(spec!);
+    }
+    expect([...left]).toEqual(expect.arrayContaining(['snappy', 'iconv-lite/encodings/tables/shiftjis.json']));
+    const resolve = createRequire(CLI_ENTRY);
+    for (const spec of left) expect(() => resolve.resolve(spec), spec).not.toThrow();
+    // The tables iconv-lite reads from there are its own: Shift_JIS decodes.
+    const iconv = resolve('iconv-lite') as { decode(bytes: Buffer, encoding: string): string };
+    expect(iconv.decode(Buffer.from([0x82, 0xa0]), 'shift_jis')).toBe('あ');
   });
 
   test('the bridge it runs serves the status page and uplot, and judges reports by the built-in thresholds', async () => {
