@@ -124,9 +124,13 @@ runs.
   scrapes that had one before them. By hand (bench/steady-state.ts's bridge and load, 10 000 nodes,
   old and new alternating, 3 rounds, load 9–14): the first scrape's CPU 930–1 180 ms before,
   560–620 after (steady scrapes 280–420); a \`--cpu-prof\` of the bridge shows no cache build in it.
-  What the first scrape still pays is the constant families (8.8 MB at 10 000 nodes, 44 MB at
-  50 000) rendered and deflated once; at 50 000 nodes on this machine (load 8–15) the load process
-  took about 40 s to bring every node up, so the first scrape there still built some caches.
+  At 50 000 nodes, first scrape 5 s after the last node appeared (alternating, load 7–9): CPU 4.0 and
+  5.7 s before (wall 6.8 and 10.1 s), 1.4, 1.9 and 2.4 s after (wall 1.7, 3.2 and 5.4 s), the next
+  scrape 0.8–1.5 s of CPU in both. The passes take ~2.5 s of CPU in all at 50 000 nodes (in
+  process), as the nodes appear; at load 8–15 they had not always finished when the first scrape came
+  (three runs, one with a 30 s warm-up: 3.1, 4.4 and 6.2 s of CPU; a profile shows builds in it). What
+  the first scrape pays otherwise is the constant families (8.8 MB at 10 000 nodes, 44 MB at 50 000)
+  rendered and deflated once.
 - **Stream p99 ≤ 20 ms at 10 000 nodes**: what is left of a scrape's stall is one 5 ms slice plus
   one chunk; the remaining tail (p99 and max in the steady-state table) coincides with scrapes and
   V8's collections of a 200 MB heap. A gzip'd scrape no longer fills chunks for the constant half of
