@@ -143,8 +143,8 @@ export function breakdown(config: BenchConfig): Table[] {
     const cpuMs: number[] = [];
     const slices: number[] = [];
     let body = Buffer.alloc(0);
-    // One render first, as the bridge's first scrape: it builds each node's cache of constant text,
-    // which every later scrape reuses (a sample with it would measure the first scrape, not a scrape).
+    // One render first: it builds each node's cache of constant text (the bridge builds them ahead of
+    // its first scrape, NodeCacheWarmer), which every later scrape reuses.
     for (const ready of nodeExpositionChunks(p.table, p.thresholds, Date.now(), { downAfterMs: 60_000 }))
       for (const chunk of ready) recycleChunk(chunk);
     for (let s = 0; s < Math.max(3, config.samples); s += 1) {
@@ -193,7 +193,7 @@ export function breakdown(config: BenchConfig): Table[] {
     ],
     rows: renders,
     notes: [
-      'The node part of a scrape only (bridge/expose/node-exposition.ts: nodeExpositionChunks, every node with new values since the previous render), standard reports, built-in thresholds, after one warm-up render (the first scrape builds the cache of constant text of each node); the steady-state table has the whole HTTP scrape. Each node keeps its constant text (label sets, info and threshold lines, series heads) as one buffer, so a render copies those bytes and formats only the values; "CPU of that render" is `process.cpuUsage()` across it.',
+      'The node part of a scrape only (bridge/expose/node-exposition.ts: nodeExpositionChunks, every node with new values since the previous render), standard reports, built-in thresholds, after one warm-up render (which builds the cache of constant text of each node, as the bridge does ahead of its first scrape); the steady-state table has the whole HTTP scrape. Each node keeps its constant text (label sets, info and threshold lines, series heads) as one buffer, so a render copies those bytes and formats only the values; "CPU of that render" is `process.cpuUsage()` across it.',
       '"Longest chunk": the most work between two chunks, where /metrics (bridge/expose/sliced-write.ts) may yield to the event loop; it writes chunks for at least 5 ms before it does, so ingest waits at most about that plus one chunk per slice.',
       '"gzip": what a scraper that sends `Accept-Encoding: gzip` (Prometheus does) receives.',
     ],

@@ -117,9 +117,22 @@ runs.
   nodes, alternated with \`--v8-pool-size=4\` (bench/steady-state.ts's \`nodeFlags\`, two rounds,
   load 1–2), scrape medians 491 and 698 ms against 505 and 539, stream p99 41 and 60 against 41 and
   75 ms, RSS 450 and 453 against 458 and 455 MB. In all four runs one of the three windows' scrapes
-  took 2.1–2.8 s, so the median is whichever of the other two is slower, and it swings between
-  runs by more than any change here; that slow scrape is the next thing to profile (the first
-  scrape after a start, which builds every node's cache, took 660–1 077 ms at 10 000 by hand).
+  took 2.1–2.8 s, so the median was whichever of the other two is slower. That scrape was the first
+  after the start (per-window figures by hand at 10 000 and 50 000 nodes): it built every node's
+  /metrics cache (~30 µs a node, most of it the collections of what a cache keeps) and rendered and
+  deflated the constant families that later scrapes splice in kept. The bridge now builds the caches
+  ahead, in 2 ms slices as nodes appear (\`NodeCacheWarmer\`, docs/hot-path.md), and the warm-up has
+  one scrape, as Prometheus would, reported on its own in the steady-state notes: the windows are
+  scrapes that had one before them. By hand (bench/steady-state.ts's bridge and load, 10 000 nodes,
+  old and new alternating, 3 rounds, load 9–14): the first scrape's CPU 930–1 180 ms before,
+  560–620 after (steady scrapes 280–420); a \`--cpu-prof\` of the bridge shows no cache build in it.
+  At 50 000 nodes, first scrape 5 s after the last node appeared (alternating, load 7–9): CPU 4.0 and
+  5.7 s before (wall 6.8 and 10.1 s), 1.4, 1.9 and 2.4 s after (wall 1.7, 3.2 and 5.4 s), the next
+  scrape 0.8–1.5 s of CPU in both. The passes take ~2.5 s of CPU in all at 50 000 nodes (in
+  process), as the nodes appear; at load 8–15 they had not always finished when the first scrape came
+  (three runs, one with a 30 s warm-up: 3.1, 4.4 and 6.2 s of CPU; a profile shows builds in it). What
+  the first scrape pays otherwise is the constant families (8.8 MB at 10 000 nodes, 44 MB at 50 000)
+  rendered and deflated once.
 - **Stream p99 ≤ 20 ms at 10 000 nodes**: what is left of a scrape's stall is one 5 ms slice plus
   one chunk; the remaining tail (p99 and max in the steady-state table) coincides with scrapes and
   V8's collections of a 200 MB heap. A gzip'd scrape no longer fills chunks for the constant half of
@@ -398,8 +411,8 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
   plain scrapes alternating on one node table (3 runs each, the 2nd and 3rd gzip'd scrape of each run,
   load 10.6–11.9): gzip'd 295–2 529 ms before (median 1.36 s), 228–663 ms after (median 0.49 s); plain
   635–3 721 ms before, 996–3 112 ms after (unchanged: it still renders everything). A \`--cpu-prof\` of the bridge there
-  (gzip'd and plain scrapes alternating, load 9): the first scrape builds every node's cache (about
-  0.7 s); later gzip'd scrapes took 287–629 ms and plain ones 897–1 309 ms; the render's own
+  (gzip'd and plain scrapes alternating, load 9): the first scrape built every node's cache (about
+  0.7 s; since built ahead of it, see the scrape target above); later gzip'd scrapes took 287–629 ms and plain ones 897–1 309 ms; the render's own
   functions are about two thirds of a scrape's main-thread time, \`writeInSlices\` itself (the loop
   and what V8 inlined into it: the sink's copies and writes) about a quarter, garbage collection
   under a tenth. The profiler samples wall time while the thread runs, so on a loaded machine those

@@ -11,7 +11,7 @@ import { createHttpServer } from './expose/http-server.ts';
 import { httpAuth } from './expose/http-auth.ts';
 import { eventsRoute } from './expose/events-route.ts';
 import { createLiveEvents } from './expose/live-events.ts';
-import { nodeExpositionChunks } from './expose/node-exposition.ts';
+import { NodeCacheWarmer, nodeExpositionChunks } from './expose/node-exposition.ts';
 import { startPeers } from './peers/peers.ts';
 import { ProbeScheduler } from './probes/probe-scheduler.ts';
 import { LineHandler } from './ingest/line-handler.ts';
@@ -230,6 +230,8 @@ export async function startBridge(
   // event-loop lag sample. Armed before the listeners: a connection or a report wakes it.
   const forgetEveryMs = Math.min(forgetAfterMs, 60_000);
   let forgotAt = performance.now();
+  // /metrics caches built ahead of the first scrape after a start (node-exposition.ts), in short slices.
+  const warmer = new NodeCacheWarmer(table, () => files.thresholds);
   const tick = new BridgeTick({
     busyMs: TICK_MS,
     idleMs: IDLE_TICK_MS,
@@ -248,6 +250,7 @@ export async function startBridge(
       events.prune();
       bufferPool.trim();
       void health.check();
+      warmer.poke();
     },
     late: (ms) => runtime.recordLag(ms),
   });
@@ -350,6 +353,7 @@ export async function startBridge(
     reload,
     async stop() {
       tick.stop();
+      warmer.stop();
       table.onNodeAdded = undefined;
       probes.stop();
       live.stop();

@@ -85,16 +85,19 @@ interface NodeCache {
 // to be promoted, so each scrape left old-generation garbage (seconds of mark-compact at 50 000 nodes).
 const caches = new WeakMap<NodeState, NodeCache>();
 
-function nodeCache(node: NodeState, thresholds: Thresholds, allMetrics: () => readonly string[]): NodeCache {
+/** The node's cache if it is still that of its series, agent and thresholds. */
+function currentCache(node: NodeState, thresholds: Thresholds): NodeCache | undefined {
   const cached = caches.get(node);
-  if (
-    cached !== undefined &&
+  return cached !== undefined &&
     cached.thresholds === thresholds &&
     cached.generation === thresholds.generation &&
     cached.seriesCount === node.series.size &&
     cached.agent === node.agent
-  )
-    return cached;
+    ? cached
+    : undefined;
+}
+
+function buildCache(node: NodeState, thresholds: Thresholds, allMetrics: () => readonly string[]): NodeCache {
   const n = `node="${escapeLabelValue(node.name)}"`;
   // Thresholds of the metrics the node reports (all of them while it never reported), so a
   // node without a temperature sensor does not carry temperature levels.
@@ -136,8 +139,104 @@ function nodeCache(node: NodeState, thresholds: Thresholds, allMetrics: () => re
     info: text.subarray(at[P_INFO], at[P_INFO + 1]),
     levels: text.subarray(at[P_LEVELS], at[P_LEVELS + 1]),
   };
+  return built;
+}
+
+/** A new cache for the node, kept with it. */
+function rebuild(node: NodeState, thresholds: Thresholds, allMetrics: () => readonly string[]): NodeCache {
+  const built = buildCache(node, thresholds, allMetrics);
   caches.set(node, built);
   return built;
+}
+
+/**
+ * Builds between two chances to pause: a build costs ~30 µs (its text, its buffer, and the collections
+ * of what it keeps), so NODES_PER_CHECK of them (~15 ms) would hold the loop far longer than a slice.
+ */
+const BUILDS_PER_CHECK = 32;
+
+/**
+ * Builds the cache of every node of the table that has none or a stale one, pausing (a yield) every
+ * BUILDS_PER_CHECK builds or NODES_PER_CHECK nodes: the bridge runs it in short slices once nodes
+ * appeared (bridge.ts), so the first scrape after a start copies caches instead of building all of them.
+ */
+export function* buildNodeCaches(table: NodeTable, thresholds: Thresholds): Generator<void, void, unknown> {
+  let allMetrics: readonly string[] | undefined;
+  const metrics = () => (allMetrics ??= thresholds.metrics());
+  let builds = 0;
+  let visited = 0;
+  for (const node of [...table.nodes()]) {
+    if (currentCache(node, thresholds) === undefined) {
+      rebuild(node, thresholds, metrics);
+      builds += 1;
+    }
+    if (builds === BUILDS_PER_CHECK || ++visited === NODES_PER_CHECK) {
+      builds = 0;
+      visited = 0;
+      yield;
+    }
+  }
+}
+
+/** Longest stretch of building caches ahead of a scrape between two turns of the event loop. */
+const WARM_SLICE_MS = 2;
+
+/**
+ * Keeps the nodes' caches built ahead of the scrapes: `poke()` (the bridge's tick, once a second)
+ * starts a pass of buildNodeCaches when nodes entered or left the table or the thresholds changed
+ * since the last pass, run in slices of WARM_SLICE_MS with a turn of the event loop between them.
+ * After a start the nodes appear over the first interval and a pass each second builds the new ones
+ * (~30 µs each: about 2.5 s of CPU at 50 000 nodes, which the first scrape used to pay), so the
+ * first scrape renders from built caches. A series or agent that changes later is rebuilt by the next scrape.
+ */
+export class NodeCacheWarmer {
+  private tableGeneration = -1;
+  private thresholds: Thresholds | undefined;
+  private thresholdsGeneration = -1;
+  private running = false;
+  private stopped = false;
+
+  constructor(
+    private readonly table: NodeTable,
+    private readonly currentThresholds: () => Thresholds,
+    private readonly sliceMs: number = WARM_SLICE_MS,
+  ) {}
+
+  poke(): void {
+    const thresholds = this.currentThresholds();
+    if (
+      this.running ||
+      this.stopped ||
+      (this.table.generation === this.tableGeneration &&
+        thresholds === this.thresholds &&
+        thresholds.generation === this.thresholdsGeneration)
+    )
+      return;
+    this.tableGeneration = this.table.generation;
+    this.thresholds = thresholds;
+    this.thresholdsGeneration = thresholds.generation;
+    this.running = true;
+    const pass = buildNodeCaches(this.table, thresholds);
+    const slice = () => {
+      const end = performance.now() + this.sliceMs;
+      while (!this.stopped) {
+        if (pass.next().done === true) {
+          this.running = false;
+          return;
+        }
+        if (performance.now() >= end) {
+          setImmediate(slice);
+          return;
+        }
+      }
+      this.running = false;
+    };
+    slice();
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
 }
 
 /** Bytes of a chunk: large enough that writes are few, small enough to slice the work. */
@@ -383,14 +482,23 @@ export function* nodeExpositionChunks(
   /** Families some node has a series in: the others are a header only. */
   const present = new Uint8Array(VALUE_FAMILIES.length);
   let series = 0;
+  let built = 0;
   for (let i = 0; i < nodes.length; i += 1) {
     const node = nodes[i]!;
-    const c = nodeCache(node, thresholds, metrics);
+    let c = currentCache(node, thresholds);
+    if (c === undefined) {
+      c = rebuild(node, thresholds, metrics);
+      built += 1;
+    }
     cache.push(c);
     up[i] = isUp(node, nowMs, options.downAfterMs) ? 1 : 0;
     for (const f of c.family) present[f] = 1;
     series += node.series.size;
-    if (out.ready()) yield out.take();
+    // ready() counts the node: call it first. A pause every BUILDS_PER_CHECK builds, as buildNodeCaches.
+    if (out.ready() || built >= BUILDS_PER_CHECK) {
+      built = 0;
+      yield out.take();
+    }
   }
 
   /** One piece of every node's text (`piece(i)`, or none for -1): a family of constant lines. */

@@ -1,5 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { nodeExpositionChunks, renderNodeExposition } from '../../../../bridge/expose/node-exposition.ts';
+import {
+  buildNodeCaches,
+  NodeCacheWarmer,
+  nodeExpositionChunks,
+  renderNodeExposition,
+} from '../../../../bridge/expose/node-exposition.ts';
 import { NodeTable } from '../../../../bridge/state/node-table.ts';
 import { loadThresholdsConfig, Thresholds } from '../../../../config/thresholds.ts';
 import { parseLine } from '../../../../protocol/line.ts';
@@ -154,5 +159,57 @@ describe('the node exposition', () => {
     expect(renderNodeExposition(table, thresholds, NOW + 1000, options)).toContain(
       'obsmon_node_agent_info{node="ccd01",agent="obsmon-exporter/0.2.0"} 1\n',
     );
+  });
+});
+
+describe('the /metrics caches built ahead of a scrape', () => {
+  const lines = (n: number) =>
+    Array.from({ length: n }, (_, i) => `node${i} ${T} cpu=${i % 100} cpu@0=1 disk@/home=3 temp@gpu=40 mem=2`);
+  /** Pulls of a render: the pre-pass pauses every 32 builds, so a render that builds none pulls fewer. */
+  const pulls = (table: NodeTable, levels = thresholds) =>
+    [...nodeExpositionChunks(table, levels, NOW, options)].length;
+
+  test('the text is byte for byte the same whether the caches were built ahead or by the scrape', () => {
+    const ahead = tableOf(...lines(300));
+    const atScrape = tableOf(...lines(300));
+    for (const table of [ahead, atScrape]) accept(table, `odd ${T} cpu=1 custom@x=2`, NOW, 'my"agent/1');
+    let pauses = 0;
+    for (const _ of buildNodeCaches(ahead, thresholds)) pauses += 1;
+    // 301 builds: a pause after every 32.
+    expect(pauses).toBe(Math.floor(301 / 32));
+    expect(renderNodeExposition(ahead, thresholds, NOW, options)).toBe(
+      renderNodeExposition(atScrape, thresholds, NOW, options),
+    );
+  });
+
+  test('a scrape that builds caches pauses every 32 builds; one that finds them built does not', () => {
+    const table = tableOf(...lines(300));
+    const first = pulls(table);
+    const second = pulls(table);
+    expect(first - second).toBe(Math.floor(300 / 32));
+  });
+
+  test('the warmer builds the caches of new nodes and after a thresholds reload', () => {
+    const own = new Thresholds(loadThresholdsConfig());
+    const table = tableOf(...lines(100));
+    // Infinite slices: a pass runs whole within poke().
+    const warmer = new NodeCacheWarmer(table, () => own, Number.POSITIVE_INFINITY);
+    warmer.poke();
+    const built = pulls(table, own);
+    expect(pulls(table, own)).toBe(built);
+    // Not warmed: this render builds them.
+    expect(pulls(tableOf(...lines(100)), own)).toBeGreaterThan(built);
+    accept(table, `late ${T} cpu=1`, NOW);
+    warmer.poke();
+    expect(pulls(table, own)).toBe(built);
+    const config = loadThresholdsConfig();
+    own.replaceWith(new Thresholds({ ...config, defaults: { ...config.defaults, cpu: { warning: 1, error: 2 } } }));
+    warmer.poke();
+    expect(pulls(table, own)).toBe(built);
+    const text = [...nodeExpositionChunks(table, own, NOW, options)].flat();
+    expect(Buffer.concat(text).toString()).toContain(
+      'obsmon_threshold{node="late",metric="cpu",severity="warning"} 1\n',
+    );
+    warmer.stop();
   });
 });
