@@ -25,6 +25,8 @@ export interface SteadyResult {
   readonly scrapeBytes: Summary;
   /** The first scrape after the start (in the warm-up, not in the windows): ms and bridge CPU ms. */
   readonly firstScrape: { readonly ms: number; readonly cpuMs: number };
+  /** The in-memory history at the last scrape and what it may grow to, MB: part of the RSS (no database). */
+  readonly historyMb: { readonly held: number; readonly max: number };
   readonly streamMs: readonly number[];
   /** Scrapes begun right after a probe report that contained it, of all such scrapes. */
   readonly visibleInScrape: { readonly yes: number; readonly of: number };
@@ -65,6 +67,7 @@ export async function steadyState(
       scrapeCpu: number;
       scrapeBytes: number;
       accepted: number;
+      history: { held: number; max: number };
       at: number;
       visible: boolean;
     }[] = [];
@@ -89,6 +92,10 @@ export async function steadyState(
         scrapeCpu,
         scrapeBytes: answer.bytes,
         accepted: sampleValue(body, 'obsmon_bridge_reports_accepted_total') ?? Number.NaN,
+        history: {
+          held: (sampleValue(body, 'obsmon_bridge_history_bytes') ?? Number.NaN) / MB,
+          max: (sampleValue(body, 'obsmon_bridge_history_max_bytes') ?? Number.NaN) / MB,
+        },
         at,
         // The scrape is sliced and ingest goes on meanwhile: a later probe report may already be in it.
         visible: (sampleValue(body, 'obsmon_node_custom', `key="seq"`) ?? -1) >= seq,
@@ -111,6 +118,7 @@ export async function steadyState(
       scrapeCpuMs: summarise(windows.map((w) => w.scrapeCpu * 1000)),
       scrapeBytes: summarise(windows.map((w) => w.scrapeBytes)),
       firstScrape,
+      historyMb: last.history,
       streamMs: probe.latenciesMs,
       visibleInScrape: { yes: windows.filter((w) => w.visible).length, of: windows.length },
     };
@@ -203,6 +211,7 @@ export function steadyTable(
     notes: [
       `${config.samples} windows of one interval per size, after one interval of warm-up and one scrape; each window contains one /metrics scrape, as Prometheus would make at a ${interval} s scrape interval (with \`Accept-Encoding: gzip\`, as Prometheus sends), so the CPU column includes rendering and compressing /metrics once per interval.`,
       `The first scrape after the start (the warm-up's, not in the columns; once per restart it also renders and deflates the constant families that later scrapes splice in kept, and builds the /metrics cache of any node the bridge had not built ahead): ${results.map((r) => `${num(r.nodes)} nodes ${num(r.firstScrape.ms)} ms (CPU ${num(r.firstScrape.cpuMs)} ms)`).join(', ')}.`,
+      `The RSS column includes the in-memory history (kept without a database, 12 bytes a point), which grows with time up to \`--history-max-points\`: at the last scrape ${results.map((r) => `${num(r.nodes)} nodes ${num(r.historyMb.held)} MB`).join(', ')}, of at most ${num(results[0]?.historyMb.max ?? Number.NaN)} MB (\`obsmon_bridge_history_bytes\`, docs/storage.md).`,
       `Agents are simulated by one process (bench/push-load.ts) that spreads the reports evenly over the interval, one write per report. Up to ${num(MAX_CONNECTIONS)} nodes each have their own connection, as real agents do; above that nodes share connections (${num(MAX_CONNECTIONS)} connections), because one loopback source address has about 28 000 ephemeral ports and the descriptor limit here is ${num(openFilesLimit())}.`,
       `The bridge runs with \`${CONNECTION_FLAGS.join(' ')}\` because all simulated agents come from 127.0.0.1 (the defaults are 10 000 and 1 024); everything else is default, no database.`,
       `The bare line splitter row is bench/line-counter.ts under the same load, with the bridge's node flags (\`${NODE_FLAGS.join(' ')}\`, deploy/node-flags.ts, as every bench process of obsmon's): what the runtime alone costs to take one report per packet on this many connections.`,
