@@ -26,37 +26,28 @@ function quiet(): string[] {
   return out;
 }
 
-test('a SIGTERM while the exporter starts ends it cleanly once it is up (exit 0)', async () => {
-  const out = quiet();
-  const server = `127.0.0.1:${await freePort()}`;
-  const done = exporterCommand(['--server', server, '--interval', '1'], {});
-  // The command is now inside its start-up awaits.
-  process.emit('SIGTERM', 'SIGTERM');
-  expect(await done).toBe(0);
-  expect(out.join('')).toContain('SIGTERM received, shutting down');
-}, 20_000);
+type Start = (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<number>;
+const ports = async () => ['--ingest-port', String(await freePort()), '--http-port', String(await freePort())];
 
-test('a SIGTERM while the bridge starts ends it cleanly once it is up (exit 0)', async () => {
-  const out = quiet();
-  const argv = [
-    '--bind',
-    '127.0.0.1',
-    '--ingest-port',
-    String(await freePort()),
-    '--http-port',
-    String(await freePort()),
-  ];
-  const done = bridgeCommand(argv, {});
-  process.emit('SIGTERM', 'SIGTERM');
-  expect(await done).toBe(0);
-  expect(out.join('')).toContain('SIGTERM received, shutting down');
-}, 20_000);
-
-test('a SIGINT while the demo starts (bridge, then its exporter) ends it cleanly once it is up (exit 0)', async () => {
-  const out = quiet();
-  const argv = ['--ingest-port', String(await freePort()), '--http-port', String(await freePort())];
-  const done = demoCommand(argv, {});
-  process.emit('SIGINT', 'SIGINT');
-  expect(await done).toBe(0);
-  expect(out.join('')).toContain('SIGINT received, shutting down');
-}, 20_000);
+test.each<[string, Start, NodeJS.Signals, () => Promise<string[]>]>([
+  [
+    'exporter',
+    exporterCommand,
+    'SIGTERM',
+    async () => ['--server', `127.0.0.1:${await freePort()}`, '--interval', '1'],
+  ],
+  ['bridge', bridgeCommand, 'SIGTERM', async () => ['--bind', '127.0.0.1', ...(await ports())]],
+  // The demo starts a bridge, then its exporter.
+  ['demo', demoCommand, 'SIGINT', ports],
+])(
+  'a signal while the %s starts ends it cleanly once it is up (exit 0)',
+  async (_name, start, signal, argv) => {
+    const out = quiet();
+    const done = start(await argv(), {});
+    // The command is now inside its start-up awaits.
+    process.emit(signal, signal);
+    expect(await done).toBe(0);
+    expect(out.join('')).toContain(`${signal} received, shutting down`);
+  },
+  20_000,
+);
