@@ -105,7 +105,10 @@ runs.
   Since the run before, \`--v8-pool-size=1\` (one V8 worker thread instead of 4) and no closures per
   connection in the admission slot: a shorter measurement by hand, without the bench's scrapes,
   gave 10 000 nodes 129 MB (139 MB before both) and 100 nodes 63 MB (66.7; docs/hot-path.md); the
-  bench 184 MB at 10 000 (191 in the run before) and 448 MB at 50 000 (494).
+  bench 184 MB at 10 000 (191 in the run before) and 448 MB at 50 000 (494). These are read after
+  a few reports per node: the in-memory history (kept with or without a database) then holds a few
+  MB, and grows to its bound (about 24 MB at the default \`--history-max-points\`) within minutes at
+  10 000 nodes; the steady-state notes give both.
 - **Scrape ≤ 100 ms at 10 000 nodes, ≤ 500 ms at 50 000**: a gzip'd scrape now renders and deflates
   only the families that change between scrapes (up, maintenance, timestamps, values: about 6 MB at
   10 000 nodes), the deflate in pieces in the thread pool alongside the render, and splices in the
@@ -167,6 +170,11 @@ runs.
   tables): 100 nodes at 10 s, old and new build side by side, 12 rounds by hand (load 2–4), median
   62.05 MB (61.2–63.7) against 64.25 (63.5–67.2); V8's heap 1.2 MB smaller, the rest fewer pages of
   the executable and native memory. Either change alone measured within noise of the old build.
+  Not in any of these figures: the in-memory history, which a bridge keeps with or without a
+  database and which grows with time (the row's "of which in-memory history"): at the default
+  \`--history-max-points\` it reaches about 24 MB after some 8 h of a 100-node fleet's 7 series, so a
+  long-running bridge of this fleet settles near 85 MB unless \`--history-max-points\` is lowered
+  (500 000 points, 6 MB, keep 2 h of this fleet; docs/storage.md).
 - **Agent ≤ 2 ms per cycle, ≤ 50 MB**: most of a cycle is the runtime's floor, not the collectors.
   Measured on 2026-12-02 on the 2-core development VM (load average 1.5–15), every variant started at
   once as the real agent with its flags at \`--interval 10\`, each thread's CPU sampled at the same
