@@ -98,7 +98,6 @@ class Series {
   /** Bridge clock of its last point, whole seconds (for the idle sweep only). */
   lastSecond = 0;
   constructor(
-    readonly owner: MemoryHistory,
     readonly key: string,
     readonly qualifier: string | undefined,
   ) {}
@@ -119,6 +118,11 @@ class Series {
  */
 export class MemoryHistory implements HistoryReader {
   private readonly series = new Map<string, Series[]>();
+  /**
+   * This history's own subclass of Series: a table slot may hold another history's series (two
+   * histories fed by one table), and the prototype tells them apart without an owner field per series.
+   */
+  private readonly Own = class extends Series {};
   private readonly pool = new ChunkPool();
   private allocated = 0;
   private lastSweep = 0;
@@ -154,7 +158,7 @@ export class MemoryHistory implements HistoryReader {
       const sample = samples[k]!;
       const slot = slots?.[k];
       let series = slot?.history as Series | undefined;
-      if (series === undefined || series.removed || series.owner !== this) {
+      if (series === undefined || series.removed || !(series instanceof this.Own)) {
         series = this.seriesOf(report.node, sample.key, sample.qualifier);
         if (slot !== undefined) slot.history = series;
       }
@@ -186,7 +190,7 @@ export class MemoryHistory implements HistoryReader {
     const node = this.series.get(name);
     let series = find(node, key, qualifier);
     if (series === undefined) {
-      series = new Series(this, key, qualifier);
+      series = new this.Own(key, qualifier);
       this.series.set(name, appended(node ?? [], series));
     }
     return series;
