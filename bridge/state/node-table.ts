@@ -1,5 +1,6 @@
 import { standardKey } from '../../protocol/keys.ts';
-import { seriesId } from '../../protocol/series-id.ts';
+import { seriesId, splitSeriesId } from '../../protocol/series-id.ts';
+import { EXACT_UP_TO, appended } from '../../lib/exact-array.ts';
 import type { Report, Sample } from '../../protocol/line.ts';
 import type { RejectReason } from '../../protocol/reject-reasons.ts';
 import type { LevelStatus } from '../../protocol/status.ts';
@@ -29,7 +30,7 @@ export interface NodeState {
   readonly group: string;
   readonly critical: boolean;
   readonly inInventory: boolean;
-  readonly series: Map<string, SeriesState>;
+  readonly series: SeriesSlots;
   /** Distinct custom keys seen (bounded by maxCustomKeysPerNode); one shared empty set until the first. */
   readonly customKeys: ReadonlySet<string>;
   /** Newest agent timestamp seen, unix seconds. */
@@ -40,6 +41,70 @@ export interface NodeState {
   clockSkewSeconds: number;
   /** `AGENT <name>/<version>` of the connection of its last report (docs/protocol.md §9); undefined when it sent none. */
   agent: string | undefined;
+}
+
+/** Never pushed to (appended copies a short list): every node without series shares it. */
+const NO_SERIES: SeriesState[] = [];
+
+/**
+ * A node's series in arrival order, by series id (`key[@qualifier]`): the part of `Map` the code
+ * reads. Most nodes have a handful of series: for them one exactly sized array searched linearly,
+ * no id string (a `Map` of 7 series held ~300 bytes, this ~140). A node with more than
+ * EXACT_UP_TO series (--max-series-per-node allows 100 000) gets a `Map` by id as well, so a
+ * report of many series costs no quadratic search.
+ */
+export class SeriesSlots {
+  private list = NO_SERIES;
+  private index: Map<string, SeriesState> | undefined = undefined;
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** The series of `key` and `qualifier` (the table's lookup: no id string built for a small node). */
+  find(key: string, qualifier: string | undefined): SeriesState | undefined {
+    if (this.index !== undefined) return this.index.get(seriesId(key, qualifier));
+    const list = this.list;
+    for (let i = 0; i < list.length; i += 1) {
+      const s = list[i]!;
+      if (s.key === key && s.qualifier === qualifier) return s;
+    }
+    return undefined;
+  }
+
+  get(id: string): SeriesState | undefined {
+    if (this.index !== undefined) return this.index.get(id);
+    const { key, qualifier } = splitSeriesId(id);
+    return this.find(key, qualifier);
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  /** Append a series the node does not have yet (the caller checked with `find`). */
+  add(series: SeriesState): void {
+    this.list = appended(this.list, series);
+    if (this.index !== undefined) this.index.set(seriesId(series.key, series.qualifier), series);
+    else if (this.list.length > EXACT_UP_TO)
+      this.index = new Map(this.list.map((s) => [seriesId(s.key, s.qualifier), s]));
+  }
+
+  values(): IterableIterator<SeriesState> {
+    return this.list.values();
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const s of this.list) yield seriesId(s.key, s.qualifier);
+  }
+
+  *entries(): IterableIterator<[string, SeriesState]> {
+    for (const s of this.list) yield [seriesId(s.key, s.qualifier), s];
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, SeriesState]> {
+    return this.entries();
+  }
 }
 
 /** A report as stored: timestamp already corrected for a broken agent clock. */
@@ -162,7 +227,7 @@ export class NodeTable {
     node.agent = agent;
     const judge = this.judge(node);
 
-    // One Map lookup per sample; the report's own samples are passed on unless one was dropped.
+    // One search of the node's series per sample; the report's own samples are passed on unless one was dropped.
     const samples = report.samples;
     const slots: SeriesState[] = [];
     let kept: Sample[] | undefined;
@@ -170,8 +235,7 @@ export class NodeTable {
     let droppedCustomKeys = 0;
     for (let k = 0; k < samples.length; k += 1) {
       const sample = samples[k]!;
-      const id = seriesId(sample.key, sample.qualifier);
-      let series = node.series.get(id);
+      let series = node.series.find(sample.key, sample.qualifier);
       if (series === undefined) {
         if (node.series.size >= this.limits.maxSeriesPerNode) {
           droppedSamples += 1;
@@ -197,7 +261,7 @@ export class NodeTable {
           // property array of its own (tens of bytes per series).
           history: undefined,
         };
-        node.series.set(id, series);
+        node.series.add(series);
       } else if (timestamp >= series.timestamp) {
         // Newest by agent time wins: a replayed old report never overwrites a fresher value.
         series.value = sample.value;
@@ -282,8 +346,7 @@ export class NodeTable {
     let droppedSeries = 0;
     const judge = this.judge(node);
     for (const s of saved.series) {
-      const id = seriesId(s.key, s.qualifier);
-      if (node.series.has(id)) continue;
+      if (node.series.find(s.key, s.qualifier) !== undefined) continue;
       const custom = standardKey(s.key) === undefined && !node.customKeys.has(s.key);
       if (
         node.series.size >= this.limits.maxSeriesPerNode ||
@@ -293,7 +356,7 @@ export class NodeTable {
         continue;
       }
       if (custom) addCustomKey(node, s.key);
-      node.series.set(id, {
+      node.series.add({
         key: s.key,
         qualifier: s.qualifier,
         value: s.value,
@@ -336,7 +399,7 @@ function newNode(name: string, entry: InventoryEntry | undefined): NodeState {
     group: entry?.group ?? DEFAULT_GROUP,
     critical: entry?.critical ?? false,
     inInventory: entry !== undefined,
-    series: new Map(),
+    series: new SeriesSlots(),
     customKeys: NO_CUSTOM_KEYS,
     lastTimestamp: undefined,
     lastReceivedAt: undefined,

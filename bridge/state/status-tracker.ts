@@ -66,7 +66,7 @@ export class StatusTracker {
     const samples = report.samples;
     for (let i = 0; i < samples.length; i += 1) {
       const sample = samples[i]!;
-      const series = slots !== undefined ? slots[i] : node!.series.get(seriesId(sample.key, sample.qualifier));
+      const series = slots !== undefined ? slots[i] : node!.series.find(sample.key, sample.qualifier);
       if (series === undefined || series.timestamp !== report.timestamp) continue;
       const to = series.status;
       const notOk = track.notOk;

@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
+import { appended } from '../../lib/exact-array.ts';
 import type { AcceptedReport } from '../state/node-table.ts';
 import { lineTimestamp } from './line-protocol.ts';
 import {
@@ -15,8 +16,8 @@ export const DEFAULT_HISTORY_POINTS = 8640;
 export const DEFAULT_HISTORY_MAX_POINTS = 2_000_000;
 /** Bytes one point takes in the pool: its time (Uint32, unix seconds) and its value (Float64). */
 export const HISTORY_POINT_BYTES = 12;
-/** A series with no new point for this long is removed, ms. */
-const IDLE_MS = 86_400_000;
+/** A series with no new point for this long is removed, seconds. */
+const IDLE_SECONDS = 86_400;
 /**
  * Points per chunk: a series holds whole chunks, taken from and given back to one shared pool. Small,
  * because a series' first chunk is what every new series costs (96 bytes) and a chunk costs no object.
@@ -31,6 +32,8 @@ const SLAB_MASK = SLAB_CHUNKS - 1;
 const SLAB_BYTES = SLAB_CHUNKS * CHUNK_POINTS * HISTORY_POINT_BYTES + SLAB_CHUNKS * Int32Array.BYTES_PER_ELEMENT;
 /** No chunk (end of a series' chain, or of the free list). */
 const NONE = -1;
+/** `head` of a series the sweep removed (a live one's is 0 … CHUNK_POINTS - 1): no flag field of its own. */
+const REMOVED = -1;
 
 /**
  * Every point lives in a few large typed arrays cut into fixed chunks: times as Uint32 (whole unix
@@ -83,6 +86,8 @@ class ChunkPool {
 /**
  * One series: a chain of chunks, oldest first (`first` … `last`, `chunks` of them); points
  * [head, head + size) of the chain are held. Numbers only, besides its names: no array per series.
+ * Every field is a small integer (a V8 Smi held in the object), none a double, which would take a
+ * 16-byte box of its own per series.
  */
 class Series {
   first = NONE;
@@ -90,13 +95,16 @@ class Series {
   chunks = 0;
   head = 0;
   size = 0;
-  lastReceivedAt = 0;
-  removed = false;
+  /** Bridge clock of its last point, whole seconds (for the idle sweep only). */
+  lastSecond = 0;
   constructor(
-    readonly owner: MemoryHistory,
     readonly key: string,
     readonly qualifier: string | undefined,
   ) {}
+
+  get removed(): boolean {
+    return this.head === REMOVED;
+  }
 }
 
 /**
@@ -110,6 +118,11 @@ class Series {
  */
 export class MemoryHistory implements HistoryReader {
   private readonly series = new Map<string, Series[]>();
+  /**
+   * This history's own subclass of Series: a table slot may hold another history's series (two
+   * histories fed by one table), and the prototype tells them apart without an owner field per series.
+   */
+  private readonly Own = class extends Series {};
   private readonly pool = new ChunkPool();
   private allocated = 0;
   private lastSweep = 0;
@@ -140,18 +153,18 @@ export class MemoryHistory implements HistoryReader {
     const t = lineTimestamp(report.timestamp);
     const samples = report.samples;
     const slots = report.series;
-    const receivedAt = report.receivedAt;
+    const second = Math.floor(report.receivedAt / 1000);
     for (let k = 0; k < samples.length; k += 1) {
       const sample = samples[k]!;
       const slot = slots?.[k];
       let series = slot?.history as Series | undefined;
-      if (series === undefined || series.removed || series.owner !== this) {
+      if (series === undefined || series.removed || !(series instanceof this.Own)) {
         series = this.seriesOf(report.node, sample.key, sample.qualifier);
         if (slot !== undefined) slot.history = series;
       }
-      if (this.push(series, t, sample.value)) series.lastReceivedAt = receivedAt;
+      if (this.push(series, t, sample.value)) series.lastSecond = second;
     }
-    if (receivedAt - this.lastSweep > 60_000) this.sweep(receivedAt);
+    if (second - this.lastSweep > 60) this.sweep(second);
   }
 
   async query(q: HistoryQuery): Promise<HistoryAnswer> {
@@ -174,15 +187,11 @@ export class MemoryHistory implements HistoryReader {
 
   /** The node's series of `key` and `qualifier`, made when it has none. */
   private seriesOf(name: string, key: string, qualifier: string | undefined): Series {
-    let node = this.series.get(name);
-    if (node === undefined) {
-      node = [];
-      this.series.set(name, node);
-    }
+    const node = this.series.get(name);
     let series = find(node, key, qualifier);
     if (series === undefined) {
-      series = new Series(this, key, qualifier);
-      node.push(series);
+      series = new this.Own(key, qualifier);
+      this.series.set(name, appended(node ?? [], series));
     }
     return series;
   }
@@ -235,19 +244,19 @@ export class MemoryHistory implements HistoryReader {
     }
   }
 
-  private sweep(nowMs: number): void {
-    this.lastSweep = nowMs;
+  private sweep(nowSecond: number): void {
+    this.lastSweep = nowSecond;
     for (const [name, node] of this.series) {
       let kept = 0;
       for (const series of node) {
-        if (nowMs - series.lastReceivedAt > IDLE_MS) {
-          series.removed = true;
+        if (nowSecond - series.lastSecond > IDLE_SECONDS) {
           for (let chunk = series.first, left = series.chunks; left > 0; left -= 1) {
             const next = this.pool.link(chunk);
             this.pool.give(chunk);
             chunk = next;
           }
           this.allocated -= series.chunks << CHUNK_SHIFT;
+          series.head = REMOVED;
         } else node[kept++] = series;
       }
       node.length = kept;

@@ -76,6 +76,27 @@ describe('NodeTable', () => {
     expect(node.series.get('cpu')?.value).toBe(5);
   });
 
+  test("a node's series answer like a Map by id, in arrival order, below and above the size that indexes them", () => {
+    const table = new NodeTable({ ...limits, maxSeriesPerNode: 100 });
+    for (const count of [3, 40]) {
+      const ids = Array.from({ length: count }, (_, i) => (i % 2 === 0 ? `t${i}` : `disk@/d${i}`));
+      const node = `n${count}`;
+      // One series per report, then all of them again: each id stays one series and takes the newest value.
+      for (const id of ids) table.accept(report(node, NOW - 20, { [id]: 1 }), NOW_MS);
+      table.accept(report(node, NOW - 10, Object.fromEntries(ids.map((id, i) => [id, i]))), NOW_MS);
+      const series = table.get(node)!.series;
+      expect(series.size).toBe(count);
+      expect([...series.keys()]).toEqual(ids);
+      expect([...series].map(([id, s]) => [id, s.value])).toEqual(ids.map((id, i) => [id, i]));
+      expect([...series.values()].map((s) => s.value)).toEqual(ids.map((_, i) => i));
+      expect(series.get(ids[count - 1]!)?.value).toBe(count - 1);
+      expect(series.find('disk', '/d1')?.value).toBe(1);
+      expect(series.has('disk@/d2')).toBe(false);
+      expect(series.has('disk')).toBe(false);
+      expect(series.get('t0@x')).toBeUndefined();
+    }
+  });
+
   test("an accepted report names each sample's slot in the table; its samples are the report's own unless one was dropped", () => {
     const table = new NodeTable(limits);
     const first = report('a', NOW, { cpu: 1, 'disk@/data': 2 });
