@@ -28,8 +28,9 @@ function release(piece: Buffer): void {
 
 /**
  * A raw deflater kept from piece to piece and scrape to scrape, reset between two: a fresh one per piece
- * (zlib.deflateRaw) cost ~1.2 ms of the main thread each (zlib allocates its ~300 KB of state at the first
- * write and frees it at the close), a reused one ~0.15 ms; at 10 000 nodes a scrape has ~40 pieces.
+ * (zlib.deflateRaw) cost ~1.2 ms of the main thread each in isolation (zlib allocates its ~300 KB of state
+ * at the first write and frees it at the close), a reused one ~0.15 ms. In the bridge it mostly showed
+ * as wall time, not CPU (docs/benchmarks.md, the scrape target).
  */
 interface Engine {
   readonly stream: DeflateRaw;
@@ -56,6 +57,8 @@ function engine(): Engine {
 function deflatePiece(input: Buffer, done: (error: Error | null, bytes: Buffer) => void): void {
   const e = engine();
   e.stream.write(input, (error) => {
+    // Output the stream buffered instead of emitting (none while it flows): read() emits it as `data`.
+    while (error == null && e.stream.readableLength > 0 && e.stream.read() !== null);
     const out = e.out;
     e.out = [];
     if (error != null) {
