@@ -78,7 +78,10 @@ runs.
   before these two changes, 196 ms in the run before, 134 ms in this one (107 ms without the flood).
   What is left is that render and its deflate in the bridge process (the render about its
   in-process cost on a quiet minute, up to twice under load: the scrape target below says where a
-  scrape's time goes); 100 ms would need it about a quarter faster.
+  scrape's time goes); 100 ms would need it about a quarter faster. Kept deflaters (spliced-gzip.ts)
+  did not move it: by hand (the bench's flood of 50 connections and 10 000 nodes, one gzip'd scrape
+  1 s into each of 12 rounds per side, old and new alternating, load 2.5–3.7) 301 ms median before,
+  314 after (ranges 158–411 and 195–374), no flood 179 and 167 ms.
 - **10 000 nodes at ≤ 2× the splitter**: met in this run (1.93×, 6.94 % against 3.6 %) after 1.7×,
   2.05× and 2.9× in the three runs before; since the last of them a scrape's \`process_open_fds\` is
   one stat of /proc/self/fd instead of a listing of its 10 000 descriptors (lib/runtime-metrics.ts:
