@@ -76,8 +76,12 @@ runs.
   event loop (item 6 below). The flood's requests accept gzip, as Prometheus's do, so the constant
   families come deflated from the cache (item 5) and only the changing half is rendered: 327 ms
   before these two changes, 196 ms in the run before, 134 ms in this one (107 ms without the flood).
-  What is left is that render and its deflate in the bridge process, which measures several times
-  the in-process render (profiling notes); 100 ms would need it about a quarter faster.
+  What is left is that render and its deflate in the bridge process (the render about its
+  in-process cost on a quiet minute, up to twice under load: the scrape target below says where a
+  scrape's time goes); 100 ms would need it about a quarter faster. Kept deflaters (spliced-gzip.ts)
+  did not move it: by hand (the bench's flood of 50 connections and 10 000 nodes, one gzip'd scrape
+  1 s into each of 12 rounds per side, old and new alternating, load 2.5–3.7) 301 ms median before,
+  314 after (ranges 158–411 and 195–374), no flood 179 and 167 ms.
 - **10 000 nodes at ≤ 2× the splitter**: met in this run (1.93×, 6.94 % against 3.6 %) after 1.7×,
   2.05× and 2.9× in the three runs before; since the last of them a scrape's \`process_open_fds\` is
   one stat of /proc/self/fd instead of a listing of its 10 000 descriptors (lib/runtime-metrics.ts:
@@ -114,9 +118,23 @@ runs.
   only the families that change between scrapes (up, maintenance, timestamps, values: about 6 MB at
   10 000 nodes), the deflate in pieces in the thread pool alongside the render, and splices in the
   constant families deflated once (item 5). In process that halved the 50 000-node scrape's CPU and
-  took a third off the 10 000-node one (profiling notes); in the bridge process the render measured
-  several times its in-process cost on this shared machine, and that, not gzip, is what is left of
-  the wall time (plus ingest between slices). This run: 151 ms at 10 000 (238 in the run before),
+  took a third off the 10 000-node one (profiling notes). Where a steady scrape's time goes in the
+  bridge at 10 000 nodes (by hand: bench/steady-state.ts's bridge and paced load, gzip'd scrapes
+  1.5 s apart, CPU per thread from /proc/<pid>/task/*/schedstat, \`--cpu-prof\` samples inside the
+  scrapes): the main thread's CPU is most of the wall, ~113 ms of it, and the thread pool deflates
+  the changing half in ~26 ms on the other core. In the samples of the quietest run the render
+  (nodeExpositionChunks with its copies and digits) is about half of the main thread, ~52 ms, as in
+  process once warm (47–56 ms CPU; under load 2–6 up to twice that), the registry's own metrics
+  ~10 ms (prom-client's \`nodejs_active_handles\` and \`nodejs_active_resources\` list all 10 000
+  sockets per scrape), GC 4–7 ms, socket writes 4–10 ms, ingest between slices (the paced load's
+  ~150 reports) a few ms. A deflater made and closed per piece showed ~35 ms a scrape of zlib calls
+  in the (wall-clock) samples; kept and reset deflaters (spliced-gzip.ts) show ~15 ms, but the
+  thread's CPU moved less: five alternating rounds of old and new, 25 steady scrapes each (load
+  1–4), main-thread CPU median 116 → 113 ms, pool 28 → 26 ms, wall 156 → 150 ms (ranges 98–1 160
+  and 109–243), first scrape 551 → 455 ms wall at the same CPU; most of those samples were the
+  thread waiting for the core its woken pool thread took. 100 ms needs the render itself faster
+  (~0.45 µs per line: two copies, the value's digits, the checks) or the registry's listing gone.
+  This run: 151 ms at 10 000 (238 in the run before),
   858 ms at 50 000 (575 before), range 413–2 480 ms. Not the new \`--v8-pool-size=1\`: at 50 000
   nodes, alternated with \`--v8-pool-size=4\` (bench/steady-state.ts's \`nodeFlags\`, two rounds,
   load 1–2), scrape medians 491 and 698 ms against 505 and 539, stream p99 41 and 60 against 41 and

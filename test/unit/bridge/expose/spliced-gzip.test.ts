@@ -1,9 +1,11 @@
 import { request, type Server } from 'node:http';
+import { PassThrough } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createHttpApp } from '../../../../bridge/expose/http.ts';
+import { SplicedGzip } from '../../../../bridge/expose/spliced-gzip.ts';
 import { nodeExpositionChunks, SKIP_CONSTANT_TEXT } from '../../../../bridge/expose/node-exposition.ts';
 import type { MaintenanceState } from '../../../../bridge/state/maintenance-state.ts';
 import { NodeTable } from '../../../../bridge/state/node-table.ts';
@@ -218,5 +220,49 @@ describe('GET /metrics with gzip: the constant families deflated once, spliced i
     const down = await b.scrape();
     expect(down.skipped).toBe(true);
     expect(down.text).toContain('obsmon_node_up{node="node5"} 0\n');
+  });
+});
+
+describe('SplicedGzip on its own: pieces deflated by kept deflaters', () => {
+  /** One answer of `parts` texts, a slice's end after each, through its own SplicedGzip; the gzip bytes. */
+  async function answer(parts: readonly string[], tail: string): Promise<Buffer> {
+    const out = new PassThrough();
+    const bytes: Buffer[] = [];
+    out.on('data', (b: Buffer) => bytes.push(b));
+    const ended = new Promise((resolve) => out.on('end', resolve));
+    const sink = new SplicedGzip(out, (error) => {
+      throw error;
+    });
+    for (const part of parts) {
+      sink.write(Buffer.from(part));
+      sink.pause();
+    }
+    await sink.end(tail);
+    await ended;
+    return Buffer.concat(bytes);
+  }
+
+  test('answers at the same time and one after another, more pieces in flight than deflaters kept, each whole', async () => {
+    // Pieces of different texts and lengths (one over a piece's 256 KB): a deflater reused without its
+    // reset, or output handed to the wrong piece, would corrupt some answer.
+    const texts = Array.from({ length: 6 }, (_, a) =>
+      Array.from({ length: 12 }, (_, p) => `answer${a} piece${p} ${'x'.repeat((a * 7919 + p * 104_729) % 3000)}\n`),
+    );
+    texts[2]![5] = 'y'.repeat(300 * 1024);
+    for (let round = 0; round < 3; round += 1) {
+      const bodies = await Promise.all(texts.map((parts, a) => answer(parts, `tail${a}\n`)));
+      bodies.forEach((body, a) => {
+        const text = texts[a]!.join('') + `tail${a}\n`;
+        expect(gunzipSync(body).toString()).toBe(text);
+        // One member: the deflate stream ends in an empty final block, then the CRC-32 and length.
+        expect([...body.subarray(-10, -8)]).toEqual([0x03, 0x00]);
+        expect(body.readUInt32LE(body.length - 8)).toBe(crc32(text));
+      });
+    }
+  });
+
+  test('an empty answer is a valid member of the tail alone', async () => {
+    expect(gunzipSync(await answer([], '')).toString()).toBe('');
+    expect(gunzipSync(await answer([''], 'only\n')).toString()).toBe('only\n');
   });
 });
