@@ -12,7 +12,7 @@ export type BridgeNode = Pick<NodeJson, 'node' | 'group' | 'critical' | 'up' | '
 /** A node as last seen in an answer of the bridge, with the local time of that answer. */
 export interface KnownNode {
   readonly view: BridgeNode;
-  /** Local clock (ms) of the answer that carried `view`. */
+  /** Local clock (ms) when the request for the answer that carried `view` went out (its ages count from then). */
   readonly fetchedAt: number;
 }
 
@@ -131,9 +131,13 @@ export class BridgeFeed {
 
   private async poll(): Promise<void> {
     try {
+      // The bridge's ages are of some moment between the request and its answer: counted from the
+      // request, a slow answer never makes a node seen later than it was (a node the device already
+      // holds as down is not shown up again by a poll the bridge answered before it went down).
+      const sentAt = this.options.now();
       const answer = await fetchNodes(this.options.url, { timeoutMs: this.options.timeoutMs });
       const now = this.options.now();
-      for (const view of answer.nodes) this.remember(view, now);
+      for (const view of answer.nodes) this.remember(view, sentAt);
       if (answer.downAfterSeconds !== undefined) this.downAfterMs = answer.downAfterSeconds * 1000;
       if (this.blindSince !== undefined) this.lastOutage = { from: this.blindSince, until: now };
       this.blindSince = undefined;
