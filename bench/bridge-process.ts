@@ -7,7 +7,19 @@ export interface BenchBridge extends BridgeProcess {
   /** obsmon_bridge_reports_accepted_total, read from /metrics (the scrape's own cost is small next to a window). */
   acceptedReports(): Promise<number>;
   /** obsmon_bridge_history_bytes and its bound, MB: a bridge without a database grows its RSS by the difference. */
-  historyMb(): Promise<{ readonly held: number; readonly max: number }>;
+  historyMb(): Promise<HistoryMb>;
+}
+
+/** The in-memory history's size and bound, MB (part of the RSS of a bridge; it grows to `max`). */
+export interface HistoryMb {
+  readonly held: number;
+  readonly max: number;
+}
+
+/** obsmon_bridge_history_bytes and _max_bytes read from exposition text, MB. */
+export function historyMb(exposition: string): HistoryMb {
+  const mb = (name: string) => (sampleValue(exposition, name) ?? Number.NaN) / MB;
+  return { held: mb('obsmon_bridge_history_bytes'), max: mb('obsmon_bridge_history_max_bytes') };
 }
 
 /** `obsmon bridge` as its own process on loopback (testkit/bridge-process.ts), owned by the bench run. */
@@ -19,9 +31,7 @@ export async function startBridge(args: readonly string[], nodeFlags: readonly s
       return sampleValue(answer.body, 'obsmon_bridge_reports_accepted_total') ?? Number.NaN;
     },
     async historyMb() {
-      const { body } = await httpGet(`${bridge.httpUrl}/metrics`);
-      const mb = (name: string) => (sampleValue(body, name) ?? Number.NaN) / MB;
-      return { held: mb('obsmon_bridge_history_bytes'), max: mb('obsmon_bridge_history_max_bytes') };
+      return historyMb((await httpGet(`${bridge.httpUrl}/metrics`)).body);
     },
   });
 }

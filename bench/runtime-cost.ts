@@ -1,6 +1,6 @@
 import { NODE_FLAGS } from '../deploy/node-flags.ts';
 import type { BenchConfig } from './bench-config.ts';
-import { startBridge, type BenchBridge } from './bridge-process.ts';
+import { startBridge, type BenchBridge, type HistoryMb } from './bridge-process.ts';
 import { startChild, type Child } from './children.ts';
 import { startLoad } from './load-process.ts';
 import type { Table } from './markdown-table.ts';
@@ -27,7 +27,7 @@ export interface RuntimeResult {
   readonly fleetCpuPercent: Summary;
   readonly fleetRssMb: Summary;
   /** The in-memory history at the end of the fleet windows, and what it may grow to, MB (part of the RSS). */
-  readonly fleetHistoryMb: { readonly held: number; readonly max: number };
+  readonly fleetHistoryMb: HistoryMb;
   readonly splitterCpuPercent: Summary;
 }
 

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { NODE_FLAGS } from '../deploy/node-flags.ts';
 import type { BenchConfig } from './bench-config.ts';
-import { startBridge } from './bridge-process.ts';
+import { historyMb, startBridge, type HistoryMb } from './bridge-process.ts';
 import { LatencyProbe } from './latency-probe.ts';
 import { startLoad } from './load-process.ts';
 import type { Table } from './markdown-table.ts';
@@ -26,7 +26,7 @@ export interface SteadyResult {
   /** The first scrape after the start (in the warm-up, not in the windows): ms and bridge CPU ms. */
   readonly firstScrape: { readonly ms: number; readonly cpuMs: number };
   /** The in-memory history at the last scrape and what it may grow to, MB: part of the RSS (no database). */
-  readonly historyMb: { readonly held: number; readonly max: number };
+  readonly historyMb: HistoryMb;
   readonly streamMs: readonly number[];
   /** Scrapes begun right after a probe report that contained it, of all such scrapes. */
   readonly visibleInScrape: { readonly yes: number; readonly of: number };
@@ -67,7 +67,7 @@ export async function steadyState(
       scrapeCpu: number;
       scrapeBytes: number;
       accepted: number;
-      history: { held: number; max: number };
+      history: HistoryMb;
       at: number;
       visible: boolean;
     }[] = [];
@@ -92,10 +92,7 @@ export async function steadyState(
         scrapeCpu,
         scrapeBytes: answer.bytes,
         accepted: sampleValue(body, 'obsmon_bridge_reports_accepted_total') ?? Number.NaN,
-        history: {
-          held: (sampleValue(body, 'obsmon_bridge_history_bytes') ?? Number.NaN) / MB,
-          max: (sampleValue(body, 'obsmon_bridge_history_max_bytes') ?? Number.NaN) / MB,
-        },
+        history: historyMb(body),
         at,
         // The scrape is sliced and ingest goes on meanwhile: a later probe report may already be in it.
         visible: (sampleValue(body, 'obsmon_node_custom', `key="seq"`) ?? -1) >= seq,
