@@ -34,11 +34,12 @@ export const LIVE_OPTIONS = {
   maxBufferedBytes: 1 << 20,
   maxSubscribers: 1000,
   maxTotalBufferedBytes: 64 << 20,
+  maxWatchedNodes: 100_000,
   downAfterMs: 60_000,
   now: Date.now,
 };
 
-type Stage = 'parse' | 'table' | 'stream' | 'history';
+type Stage = 'parse' | 'table' | 'stream' | 'history' | 'listened';
 
 /** The bridge's per-report pipeline, built as bridge/bridge.ts builds it, up to `stage`. */
 function pipeline(stage: Stage): {
@@ -53,10 +54,13 @@ function pipeline(stage: Stage): {
   const registry = new Registry();
   const sinks: ReportSink[] = [];
   let stop = () => {};
-  if (stage === 'history') sinks.push(new MemoryHistory(DEFAULT_HISTORY_POINTS, DEFAULT_HISTORY_MAX_POINTS));
-  if (stage === 'stream' || stage === 'history') {
+  if (stage === 'history' || stage === 'listened')
+    sinks.push(new MemoryHistory(DEFAULT_HISTORY_POINTS, DEFAULT_HISTORY_MAX_POINTS));
+  if (stage !== 'parse' && stage !== 'table') {
     const live = createLiveEvents(table, registry, LIVE_OPTIONS);
     sinks.push(live.reports);
+    // As a status page does: one subscriber of every node's reports.
+    if (stage === 'listened') live.interest.hold(undefined, Date.now(), 0);
     stop = () => live.stop();
   }
   // As bridge/bridge.ts wires it: the store (here its in-memory history) first, then the live stream.
@@ -111,6 +115,10 @@ export function breakdown(config: BenchConfig): Table[] {
       stage: 'history',
       name: 'the same, when every report crosses a level (a status event each; a healthy fleet has few)',
       input: crossing,
+    },
+    {
+      stage: 'listened',
+      name: 'the same (no crossings), with a status page open: a stream client of every node, so each report becomes a JSON event in the window',
     },
   ];
   const results = stages.map(({ stage, name, input = lines }) => {

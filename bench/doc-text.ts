@@ -253,7 +253,9 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
    value of a healthy node costs one comparison and no series id. A value that crosses a level is a
    status event, kept in the event log and the stream window: the last row of the table ("every report crosses a level") shows what a fleet in constant alarm costs;
    the bench's reports stay inside the built-in levels, as a healthy fleet's do. Stream report
-   events are built only while someone listens (a subscriber, or one within 60 s).
+   events are built only for nodes someone listens to (a subscriber of every node or of that one, or
+   one within 60 s: bridge/expose/report-interest.ts); the "status page open" row is the cost of
+   building them for every node.
 2. **In-memory history** (bridge/store/memory-history.ts): points live in chunks of 8 chained through
    shared typed arrays (time Uint32, value Float64: 12 bytes a point), each series found through its
    table slot and costing no array or Map of its own; what is left in the row is mostly each series'

@@ -190,6 +190,7 @@ export async function startBridge(
     maxBufferedBytes: options.streamMaxBufferedBytes,
     maxSubscribers: options.streamMaxSubscribers,
     maxTotalBufferedBytes: options.streamMaxTotalBufferedBytes,
+    maxWatchedNodes: options.maxNodes,
     downAfterMs,
     now,
     onStatusChange: (change) => recorder.statusChange(change),

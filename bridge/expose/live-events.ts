@@ -1,19 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import type { Request, Response } from 'express';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ReportSink } from '../ingest/line-handler.ts';
-import { seriesId } from '../../protocol/series-id.ts';
 import type { NodeTable } from '../state/node-table.ts';
 import { StatusTracker, type StatusChange } from '../state/status-tracker.ts';
 import type { Status } from '../../protocol/status.ts';
 import { EventLog } from './event-log.ts';
-import type { ReportEvent } from './report-event.ts';
+import { reportEventJson } from './report-event-json.ts';
+import { ReportInterest } from './report-interest.ts';
 import { STREAM_REFUSE_REASONS, streamHandler } from './stream.ts';
 import { STREAM_DROP_REASONS, StreamHub } from './stream-hub.ts';
 
 /**
- * Report events are built while someone can read them: a stream subscriber, or one within this long
- * before (a client reconnecting with Last-Event-ID resumes without loss). Status events always are.
+ * A node's report events are built while someone can read them: a stream subscriber that wants them,
+ * or one within this long before (a client reconnecting with Last-Event-ID resumes without loss).
+ * Status events always are.
  */
 export const REPORT_EVENTS_GRACE_MS = 60_000;
 
@@ -22,6 +22,8 @@ export interface LiveEventsOptions {
   readonly maxBufferedBytes: number;
   readonly maxSubscribers: number;
   readonly maxTotalBufferedBytes: number;
+  /** Distinct node names the stream's `?node=` filters may hold; past it a filter holds every node. */
+  readonly maxWatchedNodes: number;
   readonly downAfterMs: number;
   readonly now: () => number;
   /** Every status change as it is appended (the event log, bridge/state/event-recorder.ts). */
@@ -76,23 +78,25 @@ export function createLiveEvents(table: NodeTable, registry: Registry, options: 
     },
   });
 
-  let listenedAt = -Infinity;
+  const interest = new ReportInterest(REPORT_EVENTS_GRACE_MS, options.maxWatchedNodes);
+  new Gauge({
+    name: 'obsmon_bridge_stream_watched_nodes',
+    help: 'Node names the stream subscribers filter on (their report events are built); bounded by --max-nodes',
+    registers: [registry],
+    collect() {
+      this.set(interest.size);
+    },
+  });
+
   const flagged = new Map<string, Status>();
   const sink: ReportSink = {
     record(report) {
-      if (hub.size > 0) listenedAt = report.receivedAt;
-      const building = report.receivedAt - listenedAt <= REPORT_EVENTS_GRACE_MS;
+      const building = interest.wants(report.node, report.receivedAt);
       // The flagged statuses are only for the report event: without one the tracker need not name them.
       if (building) flagged.clear();
       const changes = tracker.onReport(report, building ? flagged : undefined);
-      if (building) {
-        // Keys are agent text: built by fromEntries (own properties only, `__proto__` included), never indexed.
-        const values = Object.fromEntries(report.samples.map((s) => [seriesId(s.key, s.qualifier), s.value]));
-        // The status judged at ingest of each value not ok, so the page shows it without judging (docs/api.md).
-        const event: ReportEvent = { node: report.node, timestamp: report.timestamp, values };
-        const data: ReportEvent = flagged.size === 0 ? event : { ...event, status: Object.fromEntries(flagged) };
-        log.append('report', report.node, data);
-      } else log.skip();
+      if (building) log.appendJson('report', report.node, reportEventJson(report, flagged), 'local');
+      else log.skip();
       for (const change of changes) status(change);
     },
   };
@@ -100,22 +104,27 @@ export function createLiveEvents(table: NodeTable, registry: Registry, options: 
     log.append('status', change.node, change);
     options.onStatusChange?.(change);
   };
-  const stream = streamHandler(log, hub, { maxSubscribers: options.maxSubscribers }, refused);
+  const stream = streamHandler(
+    log,
+    hub,
+    interest,
+    { maxSubscribers: options.maxSubscribers, now: options.now },
+    refused,
+  );
   return {
     log,
     hub,
+    /** Whose report events are built (the bench holds it as a subscriber would). */
+    interest,
     /** The sink LineHandler feeds. */
     reports: sink,
     /** Nodes gone silent become `down` status events; the bridge's one-second tick calls it (one wake-up, not one per part). */
     sweep() {
-      for (const change of tracker.sweep(options.now())) status(change);
+      const now = options.now();
+      for (const change of tracker.sweep(now)) status(change);
+      interest.prune(now);
     },
-    handler: (req: Request, res: Response) => {
-      // A subscriber that came and went between two reports still counts as having listened.
-      listenedAt = options.now();
-      res.on('close', () => (listenedAt = options.now()));
-      stream(req, res);
-    },
+    handler: stream,
     stop() {
       hub.stop();
     },

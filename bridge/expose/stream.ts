@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Counter } from 'prom-client';
 import type { EventLog, StreamEvent } from './event-log.ts';
+import type { ReportInterest } from './report-interest.ts';
 import { WINDOW_EXCEEDED, type StreamHub } from './stream-hub.ts';
 
 export const STREAM_REFUSE_REASONS = ['max_subscribers'] as const;
@@ -8,6 +9,7 @@ export const STREAM_REFUSE_REASONS = ['max_subscribers'] as const;
 export interface StreamOptions {
   /** Subscribers held at once; more are refused with 503. */
   readonly maxSubscribers: number;
+  readonly now: () => number;
 }
 
 const BRIDGE_RESTARTED = 'event: reset\ndata: {"reason":"bridge_restarted"}\n\n';
@@ -19,7 +21,13 @@ const BRIDGE_RESTARTED = 'event: reset\ndata: {"reason":"bridge_restarted"}\n\n'
  * The replay is streamed at the client's pace like live events (bridge/expose/stream-hub.ts), so a
  * resume can never be dropped for its own size.
  */
-export function streamHandler(log: EventLog, hub: StreamHub, options: StreamOptions, refused: Counter<'reason'>) {
+export function streamHandler(
+  log: EventLog,
+  hub: StreamHub,
+  interest: ReportInterest,
+  options: StreamOptions,
+  refused: Counter<'reason'>,
+) {
   return (req: Request, res: Response) => {
     if (hub.size >= options.maxSubscribers) {
       refused.labels('max_subscribers').inc();
@@ -27,12 +35,15 @@ export function streamHandler(log: EventLog, hub: StreamHub, options: StreamOpti
       res.status(503).json({ error: 'too_many_subscribers' });
       return;
     }
-    const nodes = listParam(req.query['node']);
+    const nodeList = listParam(req.query['node']);
+    // A Set: a filter may name thousands of nodes, and it is asked about every event.
+    const nodes = nodeList === undefined ? undefined : new Set(nodeList);
     const types = listParam(req.query['types']) ?? ['report', 'status'];
+    const reports = types.includes('report');
     // `scope=local`: only what happened on this bridge; peers relay with it, so nothing loops.
     const localOnly = req.query['scope'] === 'local';
     const wanted = (e: StreamEvent) =>
-      types.includes(e.type) && (nodes === undefined || nodes.includes(e.node)) && (!localOnly || e.origin === 'local');
+      types.includes(e.type) && (nodes === undefined || nodes.has(e.node)) && (!localOnly || e.origin === 'local');
 
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -40,6 +51,7 @@ export function streamHandler(log: EventLog, hub: StreamHub, options: StreamOpti
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
+    const now = options.now();
     let prelude = 'retry: 2000\n\n';
     let cursor = log.lastSeq + 1;
     const lastId = req.get('last-event-id') ?? stringParam(req.query['lastEventId']);
@@ -48,13 +60,18 @@ export function streamHandler(log: EventLog, hub: StreamHub, options: StreamOpti
       if (seq === undefined) {
         prelude += BRIDGE_RESTARTED;
         cursor = log.oldestSeq;
-      } else if (seq + 1 < log.oldestSeq || log.missedAfter(seq)) {
+      } else if (seq + 1 < log.oldestSeq || (reports && log.missedAfter(seq) && !interest.covers(nodes, seq, now))) {
         prelude += WINDOW_EXCEEDED;
         cursor = log.oldestSeq;
       } else {
         // An id from the future (forged or garbled) resumes live, not after an event that never comes.
         cursor = Math.min(seq + 1, log.lastSeq + 1);
       }
+    }
+    if (reports) {
+      // Held from now, after the resume was judged on what was built before this subscriber came.
+      const release = interest.hold(nodes, now, log.lastSeq);
+      res.on('close', () => release(options.now()));
     }
     hub.add(res, wanted, cursor, prelude);
   };

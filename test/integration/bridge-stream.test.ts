@@ -138,6 +138,49 @@ describe('GET /api/v1/stream', () => {
     expect(resumed.ofType('report').map((e) => JSON.parse(e.data).values.cpu)).toEqual([1, 3]);
   });
 
+  test('only the nodes a filter names get report events: its resume is lossless, a wider one gets a reset', async () => {
+    let clock = Date.now();
+    bridge = await startTestBridge({}, { now: () => clock });
+    const seconds = () => Math.floor(clock / 1000);
+    const watched = async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_stream_watched_nodes', '');
+    const first = await subscribe('?types=report&node=a');
+    await sendAndClose(bridge.ingestPort, `a ${seconds()} cpu=1\nb ${seconds()} cpu=1\n`);
+    await waitFor('the first report of a', () => first.events.length === 1);
+    const lastId = first.events[0]!.id!;
+    expect(await watched()).toBe(1);
+    first.close();
+    await waitFor(
+      'no subscriber',
+      async () => sampleValue(await bridge!.metricsText(), 'obsmon_bridge_stream_subscribers', '') === 0,
+    );
+    // Within the grace: a's reports are still built for its return, b's never were.
+    clock += 1000;
+    await sendAndClose(bridge.ingestPort, `a ${seconds()} cpu=2\nb ${seconds()} cpu=2\n`);
+    await waitFor('both reports in the table', async () => {
+      const res = await fetch(`${bridge!.httpUrl}/api/v1/nodes/b`);
+      const node = (await res.json()) as { metrics: Array<{ key: string; value: number }> };
+      return node.metrics.some((m) => m.key === 'cpu' && m.value === 2);
+    });
+    const resumed = await subscribe('?types=report&node=a', { 'last-event-id': lastId });
+    await waitFor("a's missed report", () => resumed.events.length === 1);
+    expect(resumed.events[0]!.event).toBe('report');
+    expect(JSON.parse(resumed.events[0]!.data)).toMatchObject({ node: 'a', values: { cpu: 2 } });
+
+    const wider = await subscribe('?types=report', { 'last-event-id': lastId });
+    await waitFor('reset, then the window', () => wider.ofType('report').length === 2);
+    expect(wider.events[0]).toMatchObject({ event: 'reset', data: '{"reason":"window_exceeded"}' });
+    expect(wider.ofType('report').map((e) => JSON.parse(e.data).node)).toEqual(['a', 'a']);
+
+    // Reports nobody read are no gap for a client that wants status events only.
+    const statuses = await subscribe('?types=status', { 'last-event-id': lastId });
+    await sendAndClose(bridge.ingestPort, `b ${seconds() + 1} cpu=97\n`);
+    await waitFor('the crossing', () => statuses.events.length === 1);
+    expect(statuses.events[0]).toMatchObject({ event: 'status' });
+    // Now that an unfiltered subscriber listens, b's reports are built too.
+    await waitFor('b live', () => wider.ofType('report').length === 3);
+    expect(JSON.parse(wider.ofType('report')[2]!.data)).toMatchObject({ node: 'b', values: { cpu: 97 } });
+  });
+
   test('a subscriber that never reads is dropped, and ingest keeps going', async () => {
     bridge = await startTestBridge({ streamMaxBufferedBytes: 64 * 1024, maxLinesPerSecond: 10_000_000 });
     const slow = connect({ host: '127.0.0.1', port: Number(new URL(bridge.httpUrl).port) });
