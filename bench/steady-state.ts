@@ -30,6 +30,8 @@ export interface SteadyResult {
   readonly streamMs: readonly number[];
   /** Scrapes begun right after a probe report that contained it, of all such scrapes. */
   readonly visibleInScrape: { readonly yes: number; readonly of: number };
+  /** Bridge CPU (% of one core) in one more window with an unfiltered stream subscriber (a status page). */
+  readonly pageCpuPercent: number;
 }
 
 // Real agents each hold one connection; past this many, nodes share connections (see the notes).
@@ -99,6 +101,14 @@ export async function steadyState(
       });
     }
     probe.stop();
+    const pageCpuPercent = await withStatusPage(bridge.httpUrl, async () => {
+      const meter = new CpuMeter(bridge.pid);
+      await sleep(config.intervalMs / 2);
+      const answer = await httpGet(`${bridge.httpUrl}/metrics`, { 'accept-encoding': 'gzip' });
+      await sleep(Math.max(0, config.intervalMs / 2 - answer.ms));
+      const { cpu, wall } = meter.read();
+      return (cpu / wall) * 100;
+    });
     await sleep(200);
     // One rate over the whole run: each count is read at a scrape, whose own duration varies.
     const firstWindow = windows[0]!;
@@ -118,11 +128,32 @@ export async function steadyState(
       historyMb: last.history,
       streamMs: probe.latenciesMs,
       visibleInScrape: { yes: windows.filter((w) => w.visible).length, of: windows.length },
+      pageCpuPercent,
     };
   } finally {
     probe.close();
     await load.stop();
     await bridge.stop();
+  }
+}
+
+/** Runs `measure` while a client reads the whole `/api/v1/stream`, as the status page does. */
+async function withStatusPage<T>(httpUrl: string, measure: () => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const res = await fetch(`${httpUrl}/api/v1/stream`, { signal: abort.signal });
+  const reading = (async () => {
+    try {
+      for await (const _ of res.body!);
+    } catch {
+      // aborted
+    }
+  })();
+  try {
+    await sleep(1000);
+    return await measure();
+  } finally {
+    abort.abort();
+    await reading;
   }
 }
 
@@ -212,6 +243,7 @@ export function steadyTable(
       `Agents are simulated by one process (bench/push-load.ts) that spreads the reports evenly over the interval, one write per report. Up to ${num(MAX_CONNECTIONS)} nodes each have their own connection, as real agents do; above that nodes share connections (${num(MAX_CONNECTIONS)} connections), because one loopback source address has about 28 000 ephemeral ports and the descriptor limit here is ${num(openFilesLimit())}.`,
       `The bridge runs with \`${CONNECTION_FLAGS.join(' ')}\` because all simulated agents come from 127.0.0.1 (the defaults are 10 000 and 1 024); everything else is default, no database.`,
       `The bare line splitter row is bench/line-counter.ts under the same load, with the bridge's node flags (\`${NODE_FLAGS.join(' ')}\`, deploy/node-flags.ts, as every bench process of obsmon's): what the runtime alone costs to take one report per packet on this many connections.`,
+      `With a status page open: one more window like the others, with an unfiltered \`/api/v1/stream\` subscriber in the benchmark process reading everything (each report is then a JSON event in the window and goes out to it; the latency probe's subscriber asks for its own node only, so in the windows above the other nodes' events are not built): ${results.map((r) => `${num(r.nodes)} nodes ${num(r.pageCpuPercent)} %`).join(', ')} of one core.`,
       `Stream latency: a probe node sends ${PROBES_PER_SECOND} reports a second on its own connection; time from its write to the arrival of the event on an \`/api/v1/stream?node=probe\` subscriber in the benchmark process (same clock). "In next scrape": a scrape started right after a probe report contained the new value; the scrape column is that scrape's full duration.`,
     ],
   };
