@@ -3,7 +3,7 @@ import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from
 import type { Logger } from '../../lib/logger.ts';
 import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import type { SelfMetrics } from '../self-metrics.ts';
-import { AgentConnection, type ConnectionOptions } from './connection.ts';
+import { AgentConnection, type Admission, type ConnectionContext, type ConnectionOptions } from './connection.ts';
 import type { LineHandler } from './line-handler.ts';
 import { normaliseAddress, type SourceFilter } from './source-filter.ts';
 import { literalGrant, type Grant } from './token-grants.ts';
@@ -36,9 +36,10 @@ interface SlotOwner {
 /**
  * One accepted TCP socket's share of the limits, from accept (before any TLS) to close. An object
  * with methods, found on the socket by the shared listeners below: no closures per connection (their
- * contexts were a few hundred bytes each).
+ * contexts were a few hundred bytes each). Once the connection is open, it tells the slot of its
+ * socket's close itself: a plain socket has no listener of the slot's.
  */
-class Slot {
+class Slot implements Admission {
   private pendingAuth: boolean;
   private released = false;
   /** The connection, once open; its socket's close reports it to the owner. */
@@ -68,7 +69,7 @@ class Slot {
     decrement(this.owner.perSource, this.address);
   }
 
-  /** The open connection's socket closed. */
+  /** The open connection's socket closed (the TLS socket for TLS). */
   closed(): void {
     this.release();
     if (this.connection !== undefined) this.owner.connectionClosed(this.connection);
@@ -77,15 +78,20 @@ class Slot {
 
 const SLOT = Symbol('obsmon.slot');
 type SlottedSocket = Socket & { [SLOT]?: Slot };
-const setSlot = (socket: Socket, slot: Slot) => ((socket as SlottedSocket)[SLOT] = slot);
 /** ECONNRESET and friends: the close that follows releases the slot. */
 function ignoreError(): void {}
 function releaseSlot(this: Socket): void {
   (this as SlottedSocket)[SLOT]?.release();
 }
-/** The close of an open connection's socket (the TLS socket for TLS). */
-function connectionClosed(this: Socket): void {
-  (this as SlottedSocket)[SLOT]?.closed();
+/**
+ * Until its connection opens, an accepted socket's errors are ignored and its close releases its slot:
+ * a TLS socket's accepted TCP socket, which may close during the handshake. A plain socket's connection
+ * opens at once and is the only listener (one function per event, not an array of them).
+ */
+function guard(socket: Socket, slot: Slot): void {
+  (socket as SlottedSocket)[SLOT] = slot;
+  socket.on('error', ignoreError);
+  socket.on('close', releaseSlot);
 }
 
 /**
@@ -109,9 +115,11 @@ export class IngestServer {
   private readonly turn: TurnBudget;
   /** What every Slot of this server updates: one object for all of them. */
   private readonly slotOwner: SlotOwner;
+  /** What every connection of this server shares: one object for all of them. */
+  private readonly context: ConnectionContext;
 
   constructor(
-    private readonly handler: LineHandler,
+    handler: LineHandler,
     private readonly metrics: SelfMetrics,
     private readonly options: IngestServerOptions,
     private readonly log: Logger,
@@ -128,6 +136,7 @@ export class IngestServer {
       unauthenticated: this.unauthenticated,
       connectionClosed: (connection) => this.connectionClosed(connection),
     };
+    this.context = { handler, metrics, options, turn: this.turn };
   }
 
   /** Plain TCP listener (protocol v1 as legacy agents and `nc` speak it). */
@@ -172,6 +181,7 @@ export class IngestServer {
     const server = createServer({ allowHalfOpen: true }, (raw) => {
       const slot = this.admit(raw);
       if (slot === undefined) return;
+      guard(raw, slot);
       const key = peerKey(raw);
       this.handshaking.set(key, slot);
       // Once per TLS connection (not per plain one): a closure here is no per-connection cost that matters.
@@ -241,27 +251,13 @@ export class IngestServer {
     this.sockets.add(socket);
     this.perSource.set(address, fromSource + 1);
     if (counted) this.unauthenticated.set(address, unauthenticated + 1);
-    const slot = new Slot(this.slotOwner, socket, address, counted);
-    setSlot(socket, slot);
-    socket.on('error', ignoreError);
-    socket.on('close', releaseSlot);
-    return slot;
+    return new Slot(this.slotOwner, socket, address, counted);
   }
 
   private open(socket: Socket, slot: Slot, certificateGrant: Grant | undefined): void {
     if (certificateGrant !== undefined) slot.authenticated();
-    const connection = new AgentConnection(
-      socket,
-      this.handler,
-      this.metrics,
-      this.options,
-      this.turn,
-      certificateGrant,
-      slot,
-    );
+    const connection = new AgentConnection(socket, this.context, certificateGrant, slot);
     slot.connection = connection;
-    // A TLS socket is not the accepted one: it finds the same slot.
-    setSlot(socket, slot);
     this.connections.add(connection);
     this.metrics.connectionsOpened.inc();
     this.metrics.connections.set(this.connections.size);
@@ -270,7 +266,6 @@ export class IngestServer {
       this.sweeper = setInterval(() => this.sweep(), 1000);
       this.sweeper.unref();
     }
-    socket.on('close', connectionClosed);
   }
 
   private connectionClosed(connection: AgentConnection): void {
