@@ -27,7 +27,8 @@ type Refusal = 'max_connections' | 'max_per_source' | 'source_not_allowed' | 'ma
 
 /** What a Slot updates in its server when it is released (IngestServer's own maps). */
 interface SlotOwner {
-  readonly sockets: Set<Socket>;
+  /** Accepted sockets not yet released, TLS handshakes in progress included (--max-connections). */
+  accepted: number;
   readonly perSource: Map<string, number>;
   readonly unauthenticated: Map<string, number>;
   connectionClosed(connection: AgentConnection): void;
@@ -65,8 +66,13 @@ class Slot implements Admission {
     if (this.released) return;
     this.released = true;
     this.authenticated();
-    this.owner.sockets.delete(this.socket);
+    this.owner.accepted -= 1;
     decrement(this.owner.perSource, this.address);
+  }
+
+  /** The bridge stops: a TLS handshake still in progress is cut off. */
+  destroy(): void {
+    this.socket.destroy();
   }
 
   /** The open connection's socket closed (the TLS socket for TLS). */
@@ -102,11 +108,12 @@ function guard(socket: Socket, slot: Slot): void {
 export class IngestServer {
   private readonly servers: Server[] = [];
   private readonly connections = new Set<AgentConnection>();
-  /** Every accepted socket, TLS handshakes in progress included. */
-  private readonly sockets = new Set<Socket>();
   private readonly perSource = new Map<string, number>();
   private readonly unauthenticated = new Map<string, number>();
-  /** TLS sockets are matched to their accepted TCP socket by peer address and port. */
+  /**
+   * TLS sockets are matched to their accepted TCP socket by peer address and port: the accepted sockets
+   * that are no connection yet (a count and this map, not a set of every socket: ~33 bytes a connection).
+   */
   private readonly handshaking = new Map<string, Slot>();
   private readonly refusals: RateLimitedLog;
   /** Runs only while a connection is open: an idle bridge wakes for nothing (docs/benchmarks.md, at rest). */
@@ -131,7 +138,7 @@ export class IngestServer {
       onYield: () => metrics.ingestTurnYields.inc(),
     });
     this.slotOwner = {
-      sockets: this.sockets,
+      accepted: 0,
       perSource: this.perSource,
       unauthenticated: this.unauthenticated,
       connectionClosed: (connection) => this.connectionClosed(connection),
@@ -207,7 +214,7 @@ export class IngestServer {
     const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     await Promise.all([...this.connections].map((c) => c.drain(this.options.shutdownGraceMs)));
     // What is left has not finished its TLS handshake: nothing of it was read.
-    for (const s of this.sockets) s.destroy();
+    for (const slot of this.handshaking.values()) slot.destroy();
     await Promise.all(closed);
   }
 
@@ -234,7 +241,7 @@ export class IngestServer {
       return undefined;
     };
     if (!this.options.sources.allows(address)) return refuse('source_not_allowed', 'not in --allow-from');
-    if (this.sockets.size >= this.options.maxConnections)
+    if (this.slotOwner.accepted >= this.options.maxConnections)
       return refuse('max_connections', `${this.options.maxConnections} connections open (--max-connections)`);
     const fromSource = this.perSource.get(address) ?? 0;
     if (fromSource >= this.options.maxConnectionsPerSource)
@@ -248,7 +255,7 @@ export class IngestServer {
       );
     }
 
-    this.sockets.add(socket);
+    this.slotOwner.accepted += 1;
     this.perSource.set(address, fromSource + 1);
     if (counted) this.unauthenticated.set(address, unauthenticated + 1);
     return new Slot(this.slotOwner, socket, address, counted);
