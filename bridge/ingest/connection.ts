@@ -30,6 +30,23 @@ export interface ConnectionOptions {
   readonly sweepTick?: { wake(): void; ride?(nowMs: number): void };
 }
 
+/** What every connection of the listeners shares: one object, so a connection holds one field for it, not four. */
+export interface ConnectionContext {
+  readonly handler: LineHandler;
+  readonly metrics: SelfMetrics;
+  readonly options: ConnectionOptions;
+  /** The per-turn line budget every connection of the listeners shares. */
+  readonly turn: TurnBudget;
+}
+
+/** The listeners' share of limits held for the connection (bridge/ingest/server.ts's Slot). */
+export interface Admission {
+  /** Once, when the connection authenticates (by AUTH; a certificate counts from the start). */
+  authenticated(): void;
+  /** Once, after the connection handled its socket's close. */
+  closed(): void;
+}
+
 // An agent that never reads must not make the bridge buffer replies for it.
 const MAX_UNSENT_REPLY_BYTES = 4096;
 const MAX_REPLIES_PER_SECOND = 10;
@@ -41,6 +58,14 @@ const CLOSE_COUNT_MAX_MS = 1000;
 const P = 0x50;
 // Likewise only a line that starts with `A` can be an AGENT.
 const A = 0x41;
+
+// The connection's flags (AgentConnection.flags).
+const FIRST_LINE = 1;
+/** The bridge decided to close: lines that arrive from now on are only counted. */
+const CLOSING = 2;
+/** Shutdown: everything already sent is handled without the connection's own line budget. */
+const DRAINING = 4;
+const PEER_ENDED = 8;
 
 const CONNECTION = Symbol('obsmon.connection');
 type OwnedSocket = Socket & { [CONNECTION]: AgentConnection };
@@ -75,19 +100,17 @@ export class AgentConnection implements LineSink, TurnWaiter {
   private grant: Grant | undefined;
   /** The connection's `AGENT <name>/<version>` token (at most 64 characters), recorded on each node it reports. */
   private agent: string | undefined;
-  private firstLine = true;
+  /** FIRST_LINE, CLOSING, DRAINING, PEER_ENDED: one small integer, not four fields (8 bytes each). */
+  private flags = FIRST_LINE;
   private replyWindowStart = 0;
   private repliesInWindow = 0;
   private resumeTimer: NodeJS.Timeout | undefined;
   private authTimer: NodeJS.Timeout | undefined;
-  private closing = false;
-  private draining = false;
   /** The chunk a budget stopped in, read up to `heldAt`; reading is paused while it is held. */
   private held: Buffer | undefined;
   private heldAt = 0;
   /** Complete lines that arrived after the bridge decided to close: counted with the held ones. */
   private lostAfterClose = 0;
-  private peerEnded = false;
   private lastData = Date.now();
   closeReason: CloseReason = 'peer';
   /** When the current unfinished line started (ms), or undefined between lines. */
@@ -95,17 +118,15 @@ export class AgentConnection implements LineSink, TurnWaiter {
 
   constructor(
     readonly socket: Socket,
-    private readonly handler: LineHandler,
-    private readonly metrics: SelfMetrics,
-    private readonly options: ConnectionOptions,
-    /** The per-turn line budget every connection of the listeners shares. */
-    private readonly turn: TurnBudget,
+    private readonly context: ConnectionContext,
     /** Set when a verified client certificate already names the nodes this peer may report. */
     certificateGrant: Grant | undefined,
-    /** Told once when the connection authenticates (by AUTH; a certificate counts from the start). */
-    private readonly admission?: { authenticated(): void },
+    /** Told when the connection authenticates and when its socket closed. */
+    private readonly admission?: Admission,
   ) {
-    this.source = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const options = context.options;
+    // Joined, not a template: that makes a rope of three strings (~90 bytes per connection), this one flat string.
+    this.source = [socket.remoteAddress ?? '?', socket.remotePort ?? '?'].join(':');
     this.splitter = new LineSplitter(options.maxLineBytes);
     this.budget = new LineBudget(options.maxLinesPerSecond, this.lastData);
     this.grant = certificateGrant;
@@ -120,7 +141,7 @@ export class AgentConnection implements LineSink, TurnWaiter {
     if (options.auth === 'required' && certificateGrant === undefined) {
       // A silent connection must not hold a slot until --idle-timeout (docs/security.md).
       this.authTimer = setTimeout(() => {
-        this.handler.logRefusal(
+        this.context.handler.logRefusal(
           'auth_timeout',
           `Closed agent connection from ${this.source}: no AUTH line within ${options.authTimeoutMs / 1000} s (--auth-timeout)`,
         );
@@ -138,7 +159,7 @@ export class AgentConnection implements LineSink, TurnWaiter {
     const now = Date.now();
     this.lastData = now;
     this.feed(chunk, 0, now);
-    this.options.sweepTick?.ride?.(now);
+    this.context.options.sweepTick?.ride?.(now);
   }
 
   /**
@@ -157,11 +178,14 @@ export class AgentConnection implements LineSink, TurnWaiter {
 
   /**
    * Socket `close`: lines already read from a peer that then reset are still handled (the timer goes
-   * on); when the bridge itself closed the connection they are counted as unprocessed.
+   * on); when the bridge itself closed the connection they are counted as unprocessed. Then the
+   * admission is told: the socket's one `close` listener is this connection's (an array of three
+   * listeners and its backing store were ~70 bytes per connection).
    */
   closed(): void {
     clearTimeout(this.authTimer);
     if (this.closing) this.discardHeld();
+    this.admission?.closed();
   }
 
   /**
@@ -170,6 +194,31 @@ export class AgentConnection implements LineSink, TurnWaiter {
    */
   get lastDataAt(): number {
     return this.lastData;
+  }
+
+  private get firstLine(): boolean {
+    return (this.flags & FIRST_LINE) !== 0;
+  }
+  private set firstLine(on: boolean) {
+    this.flags = on ? this.flags | FIRST_LINE : this.flags & ~FIRST_LINE;
+  }
+  private get closing(): boolean {
+    return (this.flags & CLOSING) !== 0;
+  }
+  private set closing(on: boolean) {
+    this.flags = on ? this.flags | CLOSING : this.flags & ~CLOSING;
+  }
+  private get draining(): boolean {
+    return (this.flags & DRAINING) !== 0;
+  }
+  private set draining(on: boolean) {
+    this.flags = on ? this.flags | DRAINING : this.flags & ~DRAINING;
+  }
+  private get peerEnded(): boolean {
+    return (this.flags & PEER_ENDED) !== 0;
+  }
+  private set peerEnded(on: boolean) {
+    this.flags = on ? this.flags | PEER_ENDED : this.flags & ~PEER_ENDED;
   }
 
   /** Paused for a line budget: not the agent's fault if its line stays unfinished meanwhile. */
@@ -223,7 +272,7 @@ export class AgentConnection implements LineSink, TurnWaiter {
         clearInterval(check);
         if (!quiet && !this.socket.destroyed) {
           // What it sends from now on, or what is still unread in the kernel, goes with the reset.
-          this.handler.logRefusal(
+          this.context.handler.logRefusal(
             'shutdown_grace',
             `Agent ${this.source} was still sending after --shutdown-grace ${graceMs / 1000} s; closing its connection`,
           );
@@ -246,14 +295,14 @@ export class AgentConnection implements LineSink, TurnWaiter {
     if (this.closing) return;
     // Both budgets are charged for every line; either one spent stops framing after this line.
     const withinOwn = this.draining || this.budget.take();
-    if (!this.turn.take() || !withinOwn) this.splitter.stop();
+    if (!this.context.turn.take() || !withinOwn) this.splitter.stop();
   }
 
   /** LineSink: a line over --max-line-bytes was discarded. */
   overlong(bytes: number): void {
     // Counted as a line even while closing; partialSince stays, so a line trickled on past the
     // limit is still an unfinished line for --line-timeout.
-    this.reply(this.handler.overlong(bytes, this.source));
+    this.reply(this.context.handler.overlong(bytes, this.source));
   }
 
   /** TurnWaiter: this connection's turn came. */
@@ -275,7 +324,7 @@ export class AgentConnection implements LineSink, TurnWaiter {
   }
 
   private mayRead(): boolean {
-    const withinTurn = this.turn.ready();
+    const withinTurn = this.context.turn.ready();
     return (this.draining || this.budget.ready) && withinTurn;
   }
 
@@ -286,13 +335,13 @@ export class AgentConnection implements LineSink, TurnWaiter {
     this.socket.pause();
     if (this.draining || this.budget.ready) {
       // The turn's budget: the event loop serves HTTP and timers, then this connection goes on.
-      this.turn.wait(this);
+      this.context.turn.wait(this);
       return;
     }
-    this.metrics.paused.inc();
-    this.handler.logRefusal(
+    this.context.metrics.paused.inc();
+    this.context.handler.logRefusal(
       'paused',
-      `Slowing agent ${this.source}: over --max-lines-per-second ${this.options.maxLinesPerSecond} (paused, nothing dropped)`,
+      `Slowing agent ${this.source}: over --max-lines-per-second ${this.context.options.maxLinesPerSecond} (paused, nothing dropped)`,
     );
     this.resumeTimer = setTimeout(() => this.release(), this.budget.waitMs);
   }
@@ -340,7 +389,7 @@ export class AgentConnection implements LineSink, TurnWaiter {
   private takeHeld(): Buffer | undefined {
     clearTimeout(this.resumeTimer);
     this.resumeTimer = undefined;
-    this.turn.cancel(this);
+    this.context.turn.cancel(this);
     const chunk = this.held;
     this.held = undefined;
     return chunk;
@@ -352,8 +401,8 @@ export class AgentConnection implements LineSink, TurnWaiter {
     const lost = this.lostAfterClose;
     this.lostAfterClose = 0;
     if (lost === 0) return;
-    this.metrics.unprocessedLines.inc(lost);
-    this.handler.logRefusal(
+    this.context.metrics.unprocessedLines.inc(lost);
+    this.context.handler.logRefusal(
       'unprocessed',
       `${lost} lines from ${this.source} were not handled: connection closed by the bridge (${this.closeReason})`,
     );
@@ -369,7 +418,7 @@ export class AgentConnection implements LineSink, TurnWaiter {
       // Promises resolve in order, so PONGs keep the order of their PINGs.
       const pong = encodePong(ping);
       // No PONG when securing failed: the agent's acknowledgement timeout then makes it re-send.
-      (this.options.durable?.() ?? Promise.resolve()).then(
+      (this.context.options.durable?.() ?? Promise.resolve()).then(
         () => {
           if (!this.socket.destroyed && this.socket.writableLength <= MAX_UNSENT_REPLY_BYTES) this.socket.write(pong);
         },
@@ -384,7 +433,7 @@ export class AgentConnection implements LineSink, TurnWaiter {
         this.agent = agent;
         return;
       }
-      return this.reply(this.handler.refuse('malformed', `second AGENT line (from ${this.source})`));
+      return this.reply(this.context.handler.refuse('malformed', `second AGENT line (from ${this.source})`));
     }
     const first = this.firstLine && text !== '' && text !== '\r';
     if (first) this.firstLine = false;
@@ -392,22 +441,24 @@ export class AgentConnection implements LineSink, TurnWaiter {
     // and the decoder refuses it like any other stray control line.
     const auth = first ? parseAuth(text) : undefined;
     if (auth !== undefined) return this.authenticate(auth);
-    if (first && this.options.auth === 'required' && this.grant === undefined) {
-      this.reply(this.handler.refuse('unauthenticated', `first line is not AUTH <token> (from ${this.source})`));
-      this.metrics.connectionsRejected.labels('unauthenticated').inc();
+    const { handler, metrics, options } = this.context;
+    if (first && options.auth === 'required' && this.grant === undefined) {
+      this.reply(handler.refuse('unauthenticated', `first line is not AUTH <token> (from ${this.source})`));
+      metrics.connectionsRejected.labels('unauthenticated').inc();
       return this.endAfterReply('unauthenticated');
     }
-    this.reply(this.handler.handle(text, this.source, this.grant, this.agent));
+    this.reply(handler.handle(text, this.source, this.grant, this.agent));
   }
 
   private authenticate(token: string): void {
     // With auth off an AUTH line is ignored, so agents can be given tokens before auth is switched on.
-    if (this.options.auth === 'off') return;
-    const grant = this.options.tokens?.lookup(token);
+    const { handler, metrics, options } = this.context;
+    if (options.auth === 'off') return;
+    const grant = options.tokens?.lookup(token);
     if (grant === undefined) {
       this.reply('bad_token');
-      this.metrics.connectionsRejected.labels('bad_token').inc();
-      this.handler.logRefusal('bad_token', `Refused agent connection from ${this.source}: unknown token`);
+      metrics.connectionsRejected.labels('bad_token').inc();
+      handler.logRefusal('bad_token', `Refused agent connection from ${this.source}: unknown token`);
       return this.endAfterReply('unauthenticated');
     }
     this.grant = grant;
@@ -425,14 +476,14 @@ export class AgentConnection implements LineSink, TurnWaiter {
   }
 
   private reply(reason: ErrReason | undefined): void {
-    if (reason === undefined || !this.options.errReplies || this.socket.destroyed) return;
+    if (reason === undefined || !this.context.options.errReplies || this.socket.destroyed) return;
     const now = Date.now();
     if (now - this.replyWindowStart >= 1000) {
       this.replyWindowStart = now;
       this.repliesInWindow = 0;
     }
     if (this.repliesInWindow >= MAX_REPLIES_PER_SECOND || this.socket.writableLength > MAX_UNSENT_REPLY_BYTES) {
-      this.metrics.errRepliesSkipped.inc();
+      this.context.metrics.errRepliesSkipped.inc();
       return;
     }
     this.repliesInWindow += 1;

@@ -3,7 +3,7 @@ import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from
 import type { Logger } from '../../lib/logger.ts';
 import { RateLimitedLog } from '../../lib/rate-limited-log.ts';
 import type { SelfMetrics } from '../self-metrics.ts';
-import { AgentConnection, type ConnectionOptions } from './connection.ts';
+import { AgentConnection, type Admission, type ConnectionContext, type ConnectionOptions } from './connection.ts';
 import type { LineHandler } from './line-handler.ts';
 import { normaliseAddress, type SourceFilter } from './source-filter.ts';
 import { literalGrant, type Grant } from './token-grants.ts';
@@ -27,7 +27,8 @@ type Refusal = 'max_connections' | 'max_per_source' | 'source_not_allowed' | 'ma
 
 /** What a Slot updates in its server when it is released (IngestServer's own maps). */
 interface SlotOwner {
-  readonly sockets: Set<Socket>;
+  /** Accepted sockets not yet released, TLS handshakes in progress included (--max-connections). */
+  accepted: number;
   readonly perSource: Map<string, number>;
   readonly unauthenticated: Map<string, number>;
   connectionClosed(connection: AgentConnection): void;
@@ -36,9 +37,10 @@ interface SlotOwner {
 /**
  * One accepted TCP socket's share of the limits, from accept (before any TLS) to close. An object
  * with methods, found on the socket by the shared listeners below: no closures per connection (their
- * contexts were a few hundred bytes each).
+ * contexts were a few hundred bytes each). Once the connection is open, it tells the slot of its
+ * socket's close itself: a plain socket has no listener of the slot's.
  */
-class Slot {
+class Slot implements Admission {
   private pendingAuth: boolean;
   private released = false;
   /** The connection, once open; its socket's close reports it to the owner. */
@@ -64,11 +66,16 @@ class Slot {
     if (this.released) return;
     this.released = true;
     this.authenticated();
-    this.owner.sockets.delete(this.socket);
+    this.owner.accepted -= 1;
     decrement(this.owner.perSource, this.address);
   }
 
-  /** The open connection's socket closed. */
+  /** The bridge stops: a TLS handshake still in progress is cut off. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  /** The open connection's socket closed (the TLS socket for TLS). */
   closed(): void {
     this.release();
     if (this.connection !== undefined) this.owner.connectionClosed(this.connection);
@@ -77,15 +84,20 @@ class Slot {
 
 const SLOT = Symbol('obsmon.slot');
 type SlottedSocket = Socket & { [SLOT]?: Slot };
-const setSlot = (socket: Socket, slot: Slot) => ((socket as SlottedSocket)[SLOT] = slot);
 /** ECONNRESET and friends: the close that follows releases the slot. */
 function ignoreError(): void {}
 function releaseSlot(this: Socket): void {
   (this as SlottedSocket)[SLOT]?.release();
 }
-/** The close of an open connection's socket (the TLS socket for TLS). */
-function connectionClosed(this: Socket): void {
-  (this as SlottedSocket)[SLOT]?.closed();
+/**
+ * Until its connection opens, an accepted socket's errors are ignored and its close releases its slot:
+ * a TLS socket's accepted TCP socket, which may close during the handshake. A plain socket's connection
+ * opens at once and is the only listener (one function per event, not an array of them).
+ */
+function guard(socket: Socket, slot: Slot): void {
+  (socket as SlottedSocket)[SLOT] = slot;
+  socket.on('error', ignoreError);
+  socket.on('close', releaseSlot);
 }
 
 /**
@@ -96,11 +108,12 @@ function connectionClosed(this: Socket): void {
 export class IngestServer {
   private readonly servers: Server[] = [];
   private readonly connections = new Set<AgentConnection>();
-  /** Every accepted socket, TLS handshakes in progress included. */
-  private readonly sockets = new Set<Socket>();
   private readonly perSource = new Map<string, number>();
   private readonly unauthenticated = new Map<string, number>();
-  /** TLS sockets are matched to their accepted TCP socket by peer address and port. */
+  /**
+   * TLS sockets are matched to their accepted TCP socket by peer address and port: the accepted sockets
+   * that are no connection yet (a count and this map, not a set of every socket: ~33 bytes a connection).
+   */
   private readonly handshaking = new Map<string, Slot>();
   private readonly refusals: RateLimitedLog;
   /** Runs only while a connection is open: an idle bridge wakes for nothing (docs/benchmarks.md, at rest). */
@@ -109,9 +122,11 @@ export class IngestServer {
   private readonly turn: TurnBudget;
   /** What every Slot of this server updates: one object for all of them. */
   private readonly slotOwner: SlotOwner;
+  /** What every connection of this server shares: one object for all of them. */
+  private readonly context: ConnectionContext;
 
   constructor(
-    private readonly handler: LineHandler,
+    handler: LineHandler,
     private readonly metrics: SelfMetrics,
     private readonly options: IngestServerOptions,
     private readonly log: Logger,
@@ -123,11 +138,12 @@ export class IngestServer {
       onYield: () => metrics.ingestTurnYields.inc(),
     });
     this.slotOwner = {
-      sockets: this.sockets,
+      accepted: 0,
       perSource: this.perSource,
       unauthenticated: this.unauthenticated,
       connectionClosed: (connection) => this.connectionClosed(connection),
     };
+    this.context = { handler, metrics, options, turn: this.turn };
   }
 
   /** Plain TCP listener (protocol v1 as legacy agents and `nc` speak it). */
@@ -172,6 +188,7 @@ export class IngestServer {
     const server = createServer({ allowHalfOpen: true }, (raw) => {
       const slot = this.admit(raw);
       if (slot === undefined) return;
+      guard(raw, slot);
       const key = peerKey(raw);
       this.handshaking.set(key, slot);
       // Once per TLS connection (not per plain one): a closure here is no per-connection cost that matters.
@@ -197,7 +214,7 @@ export class IngestServer {
     const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     await Promise.all([...this.connections].map((c) => c.drain(this.options.shutdownGraceMs)));
     // What is left has not finished its TLS handshake: nothing of it was read.
-    for (const s of this.sockets) s.destroy();
+    for (const slot of this.handshaking.values()) slot.destroy();
     await Promise.all(closed);
   }
 
@@ -224,7 +241,7 @@ export class IngestServer {
       return undefined;
     };
     if (!this.options.sources.allows(address)) return refuse('source_not_allowed', 'not in --allow-from');
-    if (this.sockets.size >= this.options.maxConnections)
+    if (this.slotOwner.accepted >= this.options.maxConnections)
       return refuse('max_connections', `${this.options.maxConnections} connections open (--max-connections)`);
     const fromSource = this.perSource.get(address) ?? 0;
     if (fromSource >= this.options.maxConnectionsPerSource)
@@ -238,30 +255,16 @@ export class IngestServer {
       );
     }
 
-    this.sockets.add(socket);
+    this.slotOwner.accepted += 1;
     this.perSource.set(address, fromSource + 1);
     if (counted) this.unauthenticated.set(address, unauthenticated + 1);
-    const slot = new Slot(this.slotOwner, socket, address, counted);
-    setSlot(socket, slot);
-    socket.on('error', ignoreError);
-    socket.on('close', releaseSlot);
-    return slot;
+    return new Slot(this.slotOwner, socket, address, counted);
   }
 
   private open(socket: Socket, slot: Slot, certificateGrant: Grant | undefined): void {
     if (certificateGrant !== undefined) slot.authenticated();
-    const connection = new AgentConnection(
-      socket,
-      this.handler,
-      this.metrics,
-      this.options,
-      this.turn,
-      certificateGrant,
-      slot,
-    );
+    const connection = new AgentConnection(socket, this.context, certificateGrant, slot);
     slot.connection = connection;
-    // A TLS socket is not the accepted one: it finds the same slot.
-    setSlot(socket, slot);
     this.connections.add(connection);
     this.metrics.connectionsOpened.inc();
     this.metrics.connections.set(this.connections.size);
@@ -270,7 +273,6 @@ export class IngestServer {
       this.sweeper = setInterval(() => this.sweep(), 1000);
       this.sweeper.unref();
     }
-    socket.on('close', connectionClosed);
   }
 
   private connectionClosed(connection: AgentConnection): void {

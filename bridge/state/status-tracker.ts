@@ -7,12 +7,12 @@ import type { StatusChange } from './status-change.ts';
 // The shape lives in a module of its own, without runtime imports, so the status page reads it too.
 export type { StatusChange } from './status-change.ts';
 
-/** What the tracker holds per node: whether it was last seen up, and the statuses it announced that are not ok. */
-interface NodeTrack {
-  up: boolean;
-  /** series id -> last announced status, only while not ok (absent means ok): a healthy node holds none. */
-  notOk: Map<string, Status> | undefined;
-}
+/**
+ * What the tracker holds per node: `false` when it was last seen down; when up, `true`, or the statuses it
+ * announced that are not ok (series id -> last announced status; absent means ok). A down node holds
+ * none (coming back re-announces from ok), so a healthy node costs no object of its own (one was 40 bytes).
+ */
+type NodeTrack = boolean | Map<string, Status>;
 
 const NO_CHANGES: readonly StatusChange[] = Object.freeze([]);
 
@@ -51,35 +51,32 @@ export class StatusTracker {
     const node = slots === undefined ? this.table.get(report.node) : undefined;
     if (slots === undefined && node === undefined) return NO_CHANGES;
     let changes: StatusChange[] | undefined;
-    let track = this.nodes.get(report.node);
-    if (track === undefined || !track.up) {
-      if (track === undefined) {
-        track = { up: true, notOk: undefined };
-        this.nodes.set(report.node, track);
-      } else {
+    const track = this.nodes.get(report.node);
+    if (track === undefined || track === false) {
+      if (track === false)
         changes = [{ kind: 'node', node: report.node, from: 'down', to: 'up', timestamp: report.receivedAt / 1000 }];
-        track.up = true;
-      }
+      this.nodes.set(report.node, true);
       // Up now, so the sweep must look again by the time it can be down (the only node with no time of its own).
       this.nextDownAt = Math.min(this.nextDownAt, report.receivedAt + this.downAfterMs);
     }
+    const announced = typeof track === 'object' ? track : undefined;
+    let notOk = announced;
     const samples = report.samples;
     for (let i = 0; i < samples.length; i += 1) {
       const sample = samples[i]!;
       const series = slots !== undefined ? slots[i] : node!.series.find(sample.key, sample.qualifier);
       if (series === undefined || series.timestamp !== report.timestamp) continue;
       const to = series.status;
-      const notOk = track.notOk;
       // The healthy fleet's path: ok now, and nothing of this node announced otherwise.
       if (to === 'ok' && notOk === undefined) continue;
       const id = seriesId(sample.key, sample.qualifier);
       if (to !== 'ok') flagged?.set(id, to);
       const from = notOk?.get(id) ?? 'ok';
       if (from === to) continue;
-      if (to !== 'ok') (track.notOk ??= new Map()).set(id, to);
+      if (to !== 'ok') (notOk ??= new Map()).set(id, to);
       else if (notOk !== undefined) {
         notOk.delete(id);
-        if (notOk.size === 0) track.notOk = undefined;
+        if (notOk.size === 0) notOk = undefined;
       }
       (changes ??= []).push({
         kind: 'metric',
@@ -91,6 +88,7 @@ export class StatusTracker {
         timestamp: report.timestamp,
       });
     }
+    if (notOk !== announced) this.nodes.set(report.node, notOk ?? true);
     return changes ?? NO_CHANGES;
   }
 
@@ -109,15 +107,15 @@ export class StatusTracker {
       if (up) nextDownAt = Math.min(nextDownAt, node.lastReceivedAt! + this.downAfterMs);
       const track = this.nodes.get(node.name);
       if (track === undefined) {
-        this.nodes.set(node.name, { up, notOk: undefined });
+        this.nodes.set(node.name, up);
         continue;
       }
-      if (track.up && !up) {
+      const wasUp = track !== false;
+      if (wasUp && !up) {
         changes.push({ kind: 'node', node: node.name, from: 'up', to: 'down', timestamp: nowMs / 1000 });
-        // A node coming back re-announces its metrics' statuses from "ok".
-        track.notOk = undefined;
-      }
-      track.up = up;
+        // Down drops what it announced: a node coming back re-announces its metrics' statuses from "ok".
+        this.nodes.set(node.name, false);
+      } else if (!wasUp && up) this.nodes.set(node.name, true);
     }
     this.nextDownAt = nextDownAt;
     // Every node of the table has a track now: more tracks than nodes means some node was removed.

@@ -84,15 +84,14 @@ class ChunkPool {
 }
 
 /**
- * One series: a chain of chunks, oldest first (`first` … `last`, `chunks` of them); points
- * [head, head + size) of the chain are held. Numbers only, besides its names: no array per series.
- * Every field is a small integer (a V8 Smi held in the object), none a double, which would take a
- * 16-byte box of its own per series.
+ * One series: a chain of chunks, oldest first (`first` … `last`); points [head, head + size) of the
+ * chain are held. Numbers only, besides its names: no array per series. Every field is a small
+ * integer (a V8 Smi held in the object), none a double, which would take a 16-byte box of its own per
+ * series; the number of chunks is no field (8 bytes a series) but follows from the points.
  */
 class Series {
   first = NONE;
   last = NONE;
-  chunks = 0;
   head = 0;
   size = 0;
   /** Bridge clock of its last point, whole seconds (for the idle sweep only). */
@@ -104,6 +103,11 @@ class Series {
 
   get removed(): boolean {
     return this.head === REMOVED;
+  }
+
+  /** Chunks in the chain: every chunk holds a point (push appends one only for the point it writes). */
+  get chunks(): number {
+    return (this.head + this.size + CHUNK_POINTS - 1) >> CHUNK_SHIFT;
   }
 }
 
@@ -200,11 +204,12 @@ export class MemoryHistory implements HistoryReader {
   private push(series: Series, t: number, v: number): boolean {
     if (series.size >= this.pointsPerSeries) this.dropOldest(series, 1);
     let p = series.head + series.size;
-    if (p === series.chunks << CHUNK_SHIFT) {
+    // The last chunk is full (or there is none): the point needs a chunk of its own.
+    if ((p & (CHUNK_POINTS - 1)) === 0) {
       if (this.allocated + CHUNK_POINTS <= this.maxPoints) {
         this.allocated += CHUNK_POINTS;
         this.append(series, this.pool.take());
-      } else if (series.chunks > 0) {
+      } else if (series.size > 0) {
         // The pool is spent: this series wraps early, reusing its own oldest chunk.
         const oldest = series.first;
         this.dropOldest(series, CHUNK_POINTS - series.head, false);
@@ -213,7 +218,7 @@ export class MemoryHistory implements HistoryReader {
       } else return false;
     }
     const chunk = series.last;
-    const at = ((chunk & SLAB_MASK) << CHUNK_SHIFT) + p - ((series.chunks - 1) << CHUNK_SHIFT);
+    const at = ((chunk & SLAB_MASK) << CHUNK_SHIFT) + (p & (CHUNK_POINTS - 1));
     this.pool.times[chunk >> SLAB_SHIFT]![at] = t;
     this.pool.values[chunk >> SLAB_SHIFT]![at] = v;
     series.size += 1;
@@ -225,7 +230,6 @@ export class MemoryHistory implements HistoryReader {
     if (series.last === NONE) series.first = chunk;
     else this.pool.setLink(series.last, chunk);
     series.last = chunk;
-    series.chunks += 1;
   }
 
   /** Forget the `n` oldest points (at most to the end of the first chunk); a chunk emptied goes back to the pool unless `release` is false. */
@@ -235,9 +239,8 @@ export class MemoryHistory implements HistoryReader {
     if (series.head < CHUNK_POINTS) return;
     const chunk = series.first;
     series.first = this.pool.link(chunk);
-    series.chunks -= 1;
-    if (series.chunks === 0) series.last = NONE;
     series.head -= CHUNK_POINTS;
+    if (series.chunks === 0) series.last = NONE;
     if (release) {
       this.pool.give(chunk);
       this.allocated -= CHUNK_POINTS;

@@ -195,6 +195,34 @@ describe('authentication deadline and the unauthenticated cap (--auth required)'
     expect(reply).toBe('ERR unauthenticated\n');
     for (const s of [...held, next]) s.destroy();
   });
+
+  test('a plain connection gives its slots back once when it closes, whoever closes it', async () => {
+    bridge = await startTestBridge({
+      auth: 'required',
+      authTokens: tokensFile(),
+      authTimeout: 60,
+      maxConnectionsPerSource: 2,
+      maxUnauthenticatedPerSource: 2,
+    });
+    const connected = async () => Number(await counter('obsmon_bridge_connections'));
+    const [peerCloses, bridgeCloses] = [await connectTo(bridge.ingestPort), await connectTo(bridge.ingestPort)];
+    await waitFor('both connections open', async () => (await connected()) === 2);
+    expect(await sendAndClose(bridge.ingestPort, `x ${now()} cpu=1\n`)).toBe('');
+    expect(await counter('obsmon_bridge_connections_rejected_total', 'reason="max_per_source"')).toBe(1);
+    peerCloses.destroy();
+    // The bridge closes the other: not AUTH first, so ERR and close.
+    bridgeCloses.resume().write(`x ${now()} cpu=1\n`);
+    await closed(bridgeCloses);
+    await waitFor('both closed', async () => (await connected()) === 0);
+    expect(await counter('obsmon_bridge_connections_closed_total', 'reason="peer"')).toBe(1);
+    expect(await counter('obsmon_bridge_connections_closed_total', 'reason="unauthenticated"')).toBe(1);
+    // Both per-source and both unauthenticated slots are free again, and no more than that.
+    const again = [await connectTo(bridge.ingestPort), await connectTo(bridge.ingestPort)];
+    await waitFor('two connections open again', async () => (await connected()) === 2);
+    expect(await sendAndClose(bridge.ingestPort, `x ${now()} cpu=1\n`)).toBe('');
+    expect(await counter('obsmon_bridge_connections_rejected_total', 'reason="max_per_source"')).toBe(2);
+    for (const s of again) s.destroy();
+  });
 });
 
 describe('control lines follow docs/protocol.md section 9', () => {

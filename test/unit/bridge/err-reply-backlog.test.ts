@@ -53,7 +53,7 @@ async function pair() {
   const turn = new TurnBudget({ lines: 1_000_000, ms: 1e9, defer: (run) => setImmediate(run) });
   let connection: AgentConnection | undefined;
   const server = createServer({ allowHalfOpen: true }, (socket) => {
-    connection = new AgentConnection(socket, handler, metrics, OPTIONS, turn, undefined);
+    connection = new AgentConnection(socket, { handler, metrics, options: OPTIONS, turn }, undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const client = await connectTo((server.address() as AddressInfo).port);

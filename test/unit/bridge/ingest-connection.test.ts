@@ -54,7 +54,9 @@ async function harness(turnLines: number, options: Partial<ConnectionOptions> = 
   const turn = new TurnBudget({ lines: turnLines, ms: 1e9, defer: (run) => turnEnds.push(run) });
   const connections: AgentConnection[] = [];
   const server = createServer({ allowHalfOpen: true }, (socket) => {
-    connections.push(new AgentConnection(socket, handler, metrics, { ...OPTIONS, ...options }, turn, undefined));
+    connections.push(
+      new AgentConnection(socket, { handler, metrics, options: { ...OPTIONS, ...options }, turn }, undefined),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const clients: Socket[] = [];
