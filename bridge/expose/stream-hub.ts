@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Counter } from 'prom-client';
-import type { EventLog, StreamEvent } from './event-log.ts';
+import type { EventFilter, EventLog } from './event-log.ts';
 
 export const STREAM_DROP_REASONS = ['slow', 'total_buffered', 'stalled'] as const;
 export type StreamDropReason = (typeof STREAM_DROP_REASONS)[number];
@@ -35,10 +35,11 @@ export const COALESCE_MS = 10;
 const STALL_GRACE_MS = 1000;
 
 export const WINDOW_EXCEEDED = 'event: reset\ndata: {"reason":"window_exceeded"}\n\n';
+const WINDOW_EXCEEDED_BYTES = Buffer.from(WINDOW_EXCEEDED);
 
 interface Subscriber {
   readonly res: ServerResponse;
-  readonly wanted: (e: StreamEvent) => boolean;
+  readonly wanted: EventFilter;
   /** Next seq to look at. */
   cursor: number;
   /** Stream offset of `cursor` (bytes of every event before it). */
@@ -50,7 +51,7 @@ interface Subscriber {
   /** When it was last written to: live events within COALESCE_MS of it wait in `waiting`. */
   lastWriteAt: number;
   /** Frames read from the window (cursor moved past them) and not written yet. */
-  waiting: string;
+  waiting: Buffer[];
   waitingBytes: number;
   closed: boolean;
 }
@@ -96,17 +97,16 @@ export class StreamHub {
   }
 
   /** Start streaming to `res` from `cursor` (a seq); `prelude` is written first (retry, reset). */
-  add(res: ServerResponse, wanted: (e: StreamEvent) => boolean, cursor: number, prelude: string): void {
-    const first = this.log.at(cursor);
+  add(res: ServerResponse, wanted: EventFilter, cursor: number, prelude: string): void {
     const s: Subscriber = {
       res,
       wanted,
       cursor,
-      offset: first?.offset ?? this.log.endOffset,
+      offset: this.log.offsetOf(cursor),
       liveFrom: this.log.endOffset,
       stalledSince: undefined,
       lastWriteAt: -Infinity,
-      waiting: '',
+      waiting: [],
       waitingBytes: 0,
       closed: false,
     };
@@ -167,35 +167,37 @@ export class StreamHub {
     }
     const log = this.log;
     for (let turn = 0; turn < WRITES_PER_TURN && (s.cursor <= log.lastSeq || s.waitingBytes > 0); turn += 1) {
-      let chunk = s.waiting;
+      const parts = s.waiting;
       let bytes = s.waitingBytes;
-      s.waiting = '';
+      s.waiting = [];
       s.waitingBytes = 0;
       if (s.cursor < log.oldestSeq) {
         // Events it never got left the window (it was reading slower than they came): say so, go on.
         s.cursor = log.oldestSeq;
-        s.offset = log.at(s.cursor)?.offset ?? log.endOffset;
-        chunk = WINDOW_EXCEEDED;
-        bytes = chunk.length;
+        s.offset = log.offsetOf(s.cursor);
+        parts.push(WINDOW_EXCEEDED_BYTES);
+        bytes += WINDOW_EXCEEDED_BYTES.length;
       }
       for (let scanned = 0; s.cursor <= log.lastSeq && bytes < CHUNK_BYTES && scanned < SCAN_PER_WRITE; scanned += 1) {
-        const e = log.at(s.cursor)!;
+        const seq = s.cursor;
         s.cursor += 1;
-        s.offset = e.offset + e.bytes;
-        if (s.wanted(e)) {
-          chunk += e.frame;
-          bytes += e.bytes;
+        const size = log.bytesOf(seq);
+        s.offset = log.offsetOf(seq) + size;
+        if (log.matches(seq, s.wanted)) {
+          parts.push(log.frame(seq));
+          bytes += size;
         }
       }
       if (bytes === 0) continue;
       if (!force && bytes < CHUNK_BYTES && s.cursor > log.lastSeq && this.now() - s.lastWriteAt < COALESCE_MS) {
-        s.waiting = chunk;
+        s.waiting = parts;
         s.waitingBytes = bytes;
         this.coalesce ??= setTimeout(() => this.flushHeld(), COALESCE_MS);
         return;
       }
       if (!this.reserve(s, bytes)) return;
-      if (!this.write(s, chunk)) return; // 'drain' calls pump again
+      // One write of one buffer: the frames copied together (at most a chunk), or the one frame's view.
+      if (!this.write(s, parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes))) return; // 'drain' calls pump again
     }
     if (s.cursor <= log.lastSeq) this.schedule();
   }
@@ -241,7 +243,7 @@ export class StreamHub {
     for (const s of this.subscribers) if (s.waitingBytes > 0) this.pump(s, true);
   }
 
-  private write(s: Subscriber, text: string): boolean {
+  private write(s: Subscriber, text: string | Buffer): boolean {
     const more = s.res.write(text);
     s.lastWriteAt = this.now();
     if (!more) s.stalledSince ??= s.lastWriteAt;

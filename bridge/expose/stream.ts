@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Counter } from 'prom-client';
-import type { EventLog, StreamEvent } from './event-log.ts';
+import type { EventFilter, EventLog } from './event-log.ts';
 import type { ReportInterest } from './report-interest.ts';
 import { WINDOW_EXCEEDED, type StreamHub } from './stream-hub.ts';
 
@@ -42,8 +42,8 @@ export function streamHandler(
     const reports = types.includes('report');
     // `scope=local`: only what happened on this bridge; peers relay with it, so nothing loops.
     const localOnly = req.query['scope'] === 'local';
-    const wanted = (e: StreamEvent) =>
-      types.includes(e.type) && (nodes === undefined || nodes.has(e.node)) && (!localOnly || e.origin === 'local');
+    const wanted: EventFilter = (type, node, origin) =>
+      types.includes(type) && (nodes === undefined || nodes.has(node)) && (!localOnly || origin === 'local');
 
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',

@@ -89,7 +89,7 @@ test('live events within COALESCE_MS of a write go out together in one write, in
     res.writeHead(200);
     const write = res.write.bind(res) as (chunk: string) => boolean;
     res.write = ((chunk: string) => ((writes += 1), write(chunk))) as typeof res.write;
-    hub!.add(res, (e) => e.node !== 'other', log.lastSeq + 1, 'retry: 2000\n\n');
+    hub!.add(res, (_type, node) => node !== 'other', log.lastSeq + 1, 'retry: 2000\n\n');
   });
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   const socket = await connectTo((server.address() as AddressInfo).port);
