@@ -121,6 +121,22 @@ describe('the node exposition, byte for byte the text of the renderer it replace
     }
   });
 
+  test("a node's pieces of every length, at every offset in a chunk, copied as they are (4-byte words, then the rest)", () => {
+    const rnd = random(11);
+    const table = newTable();
+    // Names of 1 to 64 characters: label sets, heads and up lines of every length modulo 4, some over 64 bytes;
+    // 4 000 nodes fill many 64 KB chunks, so pieces start at every offset and chunks end in every way.
+    for (let i = 0; i < 4000; i += 1) {
+      const name = `n${'abcdefghij'.repeat(7).slice(0, i % 63)}_${i}`.slice(0, 64);
+      const samples: Sample[] = KEYS.filter(() => rnd() < 0.5).map(([key, qualifier]) => {
+        const value = VALUES[Math.floor(rnd() * VALUES.length)]!;
+        return qualifier === undefined ? { key, value } : { key, qualifier, value };
+      });
+      expect(table.accept({ node: name, timestamp: T, samples }, NOW, i % 2 === 0 ? 'a/1' : undefined).ok).toBe(true);
+    }
+    expectSameAsOracle(table, Thresholds.load(), NOW);
+  });
+
   test('every number is written as JavaScript writes it', () => {
     const rnd = random(7);
     const values = [
