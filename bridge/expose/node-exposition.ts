@@ -251,6 +251,8 @@ const NUMBER_ROOM = 32;
 /** Shorter pieces are copied byte by byte: cheaper than a call into the runtime's copy. */
 const SHORT_COPY = 64;
 const NEWLINE = 10;
+/** 10^d: the digit count of an integer below 10^15 by comparisons, not divisions. */
+const TEN_TO = Array.from({ length: 16 }, (_, d) => 10 ** d);
 
 /**
  * Chunks handed back by the consumer once written (recycleChunk), reused by the next ones: a scrape of 10 000
@@ -358,38 +360,45 @@ class ChunkWriter {
       const text = `${value}`;
       for (let k = 0; k < text.length; k += 1) to[used++] = text.charCodeAt(k);
     } else {
-      // The digits of m = |value|·10^fraction, a point before the last `fraction` of them.
+      // The digits of m = |value|·10^fraction, a point before the last `fraction` of them (and a 0 before
+      // the point if m has no more digits than that). m < 10^15 (fractionDigits), so at most 15 digits.
       let m = Math.round(value * POWERS_OF_TEN[fraction]!);
       if (m < 0) {
         to[used++] = 45;
         m = -m;
       }
       let digits = 1;
-      for (let rest = m; rest >= 10; rest = Math.floor(rest / 10)) digits += 1;
-      if (fraction === 0 || digits <= fraction) {
-        if (fraction > 0) {
-          to[used++] = 48;
-          to[used++] = 46;
-          for (let z = digits; z < fraction; z += 1) to[used++] = 48;
+      while (digits < 15 && m >= TEN_TO[digits]!) digits += 1;
+      const whole = digits > fraction ? digits - fraction : 1;
+      const start = used;
+      used += fraction === 0 ? whole : whole + 1 + fraction;
+      let k = used - 1;
+      // Right to left: the fraction's digits (0 once m has none left), the point, the whole part. Most
+      // values' m fits 31 bits, whose division by 10 the JIT makes a multiplication.
+      if (m <= 0x7fffffff) {
+        let n = m | 0;
+        for (let f = 0; f < fraction; f += 1) {
+          const q = (n / 10) | 0;
+          to[k--] = 48 + n - q * 10;
+          n = q;
         }
-        used += digits;
-        for (let k = used - 1; k >= used - digits; k -= 1) {
-          const next = Math.floor(m / 10);
-          to[k] = 48 + m - next * 10;
-          m = next;
+        if (fraction > 0) to[k--] = 46;
+        for (; k >= start; k -= 1) {
+          const q = (n / 10) | 0;
+          to[k] = 48 + n - q * 10;
+          n = q;
         }
       } else {
-        const start = used;
-        const point = used + digits - fraction;
-        used += digits + 1;
-        for (let k = used - 1; k >= start; k -= 1) {
-          if (k === point) {
-            to[k] = 46;
-            continue;
-          }
-          const next = Math.floor(m / 10);
-          to[k] = 48 + m - next * 10;
-          m = next;
+        for (let f = 0; f < fraction; f += 1) {
+          const q = Math.floor(m / 10);
+          to[k--] = 48 + m - q * 10;
+          m = q;
+        }
+        if (fraction > 0) to[k--] = 46;
+        for (; k >= start; k -= 1) {
+          const q = Math.floor(m / 10);
+          to[k] = 48 + m - q * 10;
+          m = q;
         }
       }
     }
