@@ -186,6 +186,42 @@ describe('the node exposition, byte for byte the text of the renderer it replace
   });
 });
 
+describe('the digits written without a string', () => {
+  test('short decimals whose scaled digits m cross 31 bits, or have fewer digits than decimals, as JavaScript writes them', () => {
+    const values = [
+      214_748.3647, // m = 2^31 - 1 at 4 decimals: the integer path's last value
+      214_748.3648, // m = 2^31: the floating path's first
+      -214_748.3648,
+      21_474_836.47,
+      21_474_836.48,
+      2_147_483.648,
+      0.000001,
+      -0.000001,
+      0.00005,
+      0.0123,
+      0.5,
+      -0.05,
+      99_999_999.999999,
+      123_456_789.123456,
+      999_999_999_999_999,
+      -0,
+      7,
+      10,
+      100_000,
+      1_000_000_000,
+    ];
+    const table = newTable();
+    const samples = values.map((value, i) => ({ key: `k${i}`, value }));
+    expect(table.accept({ node: 'n', timestamp: T, samples }, NOW).ok).toBe(true);
+    const text = renderNodeExposition(table, Thresholds.load(), NOW, { downAfterMs: DOWN_AFTER });
+    const written = new Map([...text.matchAll(/key="k(\d+)"\} (.*)$/gm)].map((m) => [Number(m[1]), m[2]!]));
+    expect(written.size).toBe(values.length);
+    for (const [i, value] of values.entries()) expect(written.get(i), `value ${value}`).toBe(`${value}`);
+    // Most of them take the path without a string.
+    expect(values.filter((v) => fractionDigits(v) >= 0).length).toBeGreaterThan(15);
+  });
+});
+
 describe("a node's rendered text is rebuilt when what it shows changes", () => {
   const level = (text: string, node: string, metric: string, severity: string) =>
     new RegExp(`^obsmon_threshold\\{node="${node}",metric="${metric}",severity="${severity}"\\} (\\S+)$`, 'm').exec(
