@@ -147,6 +147,12 @@ machine by more than the changes since).
   and 109–243), first scrape 551 → 455 ms wall at the same CPU; most of those samples were the
   thread waiting for the core its woken pool thread took. 100 ms needs the render itself faster
   (~0.45 µs per line: two copies, the value's digits, the checks) or the registry's listing gone.
+  Since, the render reads its nodes once into typed arrays and copies their pieces a 4-byte word at a
+  time (docs/hot-path.md; in process at 10 000 nodes ~44 → ~26 ms), and the registry counts the
+  runtime's handle lists in runs instead of by a key per item (lib/runtime-metrics.ts). By hand (the
+  same bridge and load, four rounds alternating the build before and this one, 15 gzip'd scrapes
+  1.5–2 s apart each, load 1.3–4.1), round medians: main-thread CPU per scrape 117, 103, 93 and
+  105 → 65, 90, 63 and 85 ms; wall 247, 186, 119 and 146 → 90, 134, 86 and 117 ms.
   The runs before: 151 ms at 10 000 (238 before that),
   858 ms at 50 000 (575 before), range 413–2 480 ms; this run: 187 ms at 10 000 (142–236), 446 ms at
   50 000 (386–802, met), with the first scrape after the start on its own (next paragraph) at

@@ -38,7 +38,8 @@ export interface RuntimeMetrics {
  * - `nodejs_eventloop_lag_{min,max,mean,stddev,p50,p90,p99}_seconds` come from a timer every
  *   LAG_SAMPLE_MS that records how late it fired (since the previous scrape; 0 when none fired);
  * - the `nodejs_active_*_total` gauges go: a counter's suffix on a gauge, which `promtool check metrics` rejects;
- * - `process_open_fds` is one stat of /proc/self/fd (openFdCount), not prom-client's readdir of it.
+ * - `process_open_fds` is one stat of /proc/self/fd (openFdCount), not prom-client's readdir of it;
+ * - `nodejs_active_handles` and `nodejs_active_resources` count the runtime's lists in runs (countByType).
  * Returns the stop of the sampling timer (it is unref'd: it never keeps a process alive).
  */
 export function collectRuntimeMetrics(registry: Registry): () => void {
@@ -61,6 +62,10 @@ export function runtimeMetrics(registry: Registry, timer: string): RuntimeMetric
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: NEVER_MS });
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
     registry.removeSingleMetric(name);
+  // Where prom-client registered them (it checks that the runtime has each list).
+  const handles = (process as { _getActiveHandles?: () => unknown[] })._getActiveHandles;
+  if (handles !== undefined) activeByType(registry, ACTIVE_HANDLES, () => handles.call(process), handleType);
+  activeByType(registry, ACTIVE_RESOURCES, () => process.getActiveResourcesInfo(), resourceType);
   // prom-client registers it on Linux only (the only system with /proc/self/fd).
   if (registry.getSingleMetric('process_open_fds') !== undefined) {
     registry.removeSingleMetric('process_open_fds');
@@ -97,6 +102,73 @@ export function runtimeMetrics(registry: Registry, timer: string): RuntimeMetric
       lag.record(Math.min(LAG_HIGHEST_NS, Math.max(1, Math.round(lateMs * 1e6))));
     },
   };
+}
+
+// prom-client's names and help (lib/metrics/processHandles.js, processResources.js): dashboards know them.
+const ACTIVE_HANDLES = {
+  name: 'nodejs_active_handles',
+  help: 'Number of active libuv handles grouped by handle type. Every handle type is C++ class name.',
+};
+const ACTIVE_RESOURCES = {
+  name: 'nodejs_active_resources',
+  help: 'Number of active resources that are currently keeping the event loop alive, grouped by async resource type.',
+};
+
+/** A handle's type as prom-client names it: its constructor (the same one for a run of handles of one kind). */
+const handleType = (handle: unknown): unknown =>
+  handle ? (handle as { constructor?: unknown }).constructor : undefined;
+const resourceType = (resource: string): unknown => resource;
+
+/** Replaces prom-client's gauge `name` by one whose collect counts `list()` with countByType. */
+function activeByType<T>(
+  registry: Registry,
+  { name, help }: { name: string; help: string },
+  list: () => readonly T[],
+  typeOf: (item: T) => unknown,
+): void {
+  if (registry.getSingleMetric(name) === undefined) return;
+  registry.removeSingleMetric(name);
+  new Gauge({
+    name,
+    help,
+    labelNames: ['type'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [type, count] of countByType(list(), typeOf)) this.set({ type }, count);
+    },
+  });
+}
+
+/**
+ * Items of `items` per type name, as prom-client counts them: the type of a handle is its constructor's
+ * name (none: not counted), of a resource the string itself. With 10 000 agents the lists hold 10 000
+ * sockets each scrape, mostly in runs of one type (the runtime lists them in creation order): a type is
+ * compared with the previous item's (`===`, no hashing of a fresh string or name lookup per item) and
+ * counted into the map once per run. prom-client's counting by plain-object key was ~6 ms of each
+ * 10 000-node scrape in a `--cpu-prof` of the bridge, its listing itself ~7 ms (docs/hot-path.md).
+ */
+export function countByType<T>(items: readonly T[], typeOf: (item: T) => unknown): Map<string, number> {
+  const counts = new Map<string, number>();
+  let run: unknown;
+  let length = 0;
+  const flush = () => {
+    if (length === 0 || run === undefined || run === null) return;
+    const type = typeof run === 'string' ? run : (run as { name?: unknown }).name;
+    if (typeof type === 'string') counts.set(type, (counts.get(type) ?? 0) + length);
+  };
+  for (let i = 0; i < items.length; i += 1) {
+    const type = typeOf(items[i]!);
+    if (type === run) {
+      length += 1;
+      continue;
+    }
+    flush();
+    run = type;
+    length = 1;
+  }
+  flush();
+  return counts;
 }
 
 /**

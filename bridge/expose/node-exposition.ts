@@ -68,6 +68,8 @@ interface NodeCache {
   /** `node.agent` when built (the cache is rebuilt when it changes). */
   readonly agent: string | undefined;
   readonly text: Buffer;
+  /** `text` as 4-byte words (ChunkWriter.piece): a node's short pieces copied a word at a time. */
+  readonly words: DataView;
   /** Piece boundaries in `text` (see P_*): P_HEADS + series + 1 offsets. */
   readonly at: readonly number[];
   /** The node's series sorted by value family, in the order the node sent them within one. */
@@ -133,6 +135,7 @@ function buildCache(node: NodeState, thresholds: Thresholds, allMetrics: () => r
     seriesCount: node.series.size,
     agent: node.agent,
     text,
+    words: new DataView(text.buffer, text.byteOffset, text.length),
     at,
     series: sorted.map((x) => x.s),
     family: sorted.map((x) => x.f),
@@ -248,6 +251,8 @@ const NUMBER_ROOM = 32;
 /** Shorter pieces are copied byte by byte: cheaper than a call into the runtime's copy. */
 const SHORT_COPY = 64;
 const NEWLINE = 10;
+/** 10^d: the digit count of an integer below 10^15 by comparisons, not divisions. */
+const TEN_TO = Array.from({ length: 16 }, (_, d) => 10 ** d);
 
 /**
  * Chunks handed back by the consumer once written (recycleChunk), reused by the next ones: a scrape of 10 000
@@ -274,12 +279,15 @@ export function recycleChunk(chunk: Uint8Array): void {
   if (lent.delete(chunk.buffer) && spare.length < SPARE_CHUNKS) spare.push(Buffer.from(chunk.buffer, 0, CHUNK_BYTES));
 }
 
+const wordsOf = (chunk: Buffer) => new DataView(chunk.buffer, chunk.byteOffset, chunk.length);
+
 /**
  * Bytes copied straight into fixed-size buffers: no string is built per line, and the socket gets bytes
  * (a 13 MB string would be flattened, then encoded again by `res.send`).
  */
 class ChunkWriter {
   private buffer = freshChunk();
+  private words = wordsOf(this.buffer);
   private used = 0;
   private visited = 0;
   /** Chunks filled since the last take(); a piece too long for one chunk is passed on as it is. */
@@ -299,6 +307,28 @@ class ChunkWriter {
     let used = this.used;
     if (length < SHORT_COPY) for (let k = start; k < end; k += 1) to[used++] = from[k]!;
     else used += from.copy(to, used, start, end);
+    this.used = used;
+  }
+
+  /**
+   * `from`'s bytes `start` up to `end` (a node's piece, never changed afterwards) a 4-byte word at a time:
+   * a scrape's lines are mostly such pieces of 30–70 bytes, and copied byte by byte they were the renderer's
+   * hottest loop (a call into the runtime's copy costs more at this length). Native byte order both ways.
+   */
+  piece(from: DataView, start: number, end: number): void {
+    const length = end - start;
+    if (length > CHUNK_BYTES - this.used) {
+      this.seal();
+      if (length > CHUNK_BYTES) {
+        this.full.push(Buffer.from(from.buffer, from.byteOffset + start, length));
+        return;
+      }
+    }
+    const to = this.words;
+    let used = this.used;
+    let k = start;
+    for (const last = end - 4; k <= last; k += 4, used += 4) to.setUint32(used, from.getUint32(k, true), true);
+    for (; k < end; k += 1, used += 1) to.setUint8(used, from.getUint8(k));
     this.used = used;
   }
 
@@ -330,38 +360,45 @@ class ChunkWriter {
       const text = `${value}`;
       for (let k = 0; k < text.length; k += 1) to[used++] = text.charCodeAt(k);
     } else {
-      // The digits of m = |value|·10^fraction, a point before the last `fraction` of them.
+      // The digits of m = |value|·10^fraction, a point before the last `fraction` of them (and a 0 before
+      // the point if m has no more digits than that). m < 10^15 (fractionDigits), so at most 15 digits.
       let m = Math.round(value * POWERS_OF_TEN[fraction]!);
       if (m < 0) {
         to[used++] = 45;
         m = -m;
       }
       let digits = 1;
-      for (let rest = m; rest >= 10; rest = Math.floor(rest / 10)) digits += 1;
-      if (fraction === 0 || digits <= fraction) {
-        if (fraction > 0) {
-          to[used++] = 48;
-          to[used++] = 46;
-          for (let z = digits; z < fraction; z += 1) to[used++] = 48;
+      while (digits < 15 && m >= TEN_TO[digits]!) digits += 1;
+      const whole = digits > fraction ? digits - fraction : 1;
+      const start = used;
+      used += fraction === 0 ? whole : whole + 1 + fraction;
+      let k = used - 1;
+      // Right to left: the fraction's digits (0 once m has none left), the point, the whole part. Most
+      // values' m fits 31 bits, whose division by 10 the JIT makes a multiplication.
+      if (m <= 0x7fffffff) {
+        let n = m | 0;
+        for (let f = 0; f < fraction; f += 1) {
+          const q = (n / 10) | 0;
+          to[k--] = 48 + n - q * 10;
+          n = q;
         }
-        used += digits;
-        for (let k = used - 1; k >= used - digits; k -= 1) {
-          const next = Math.floor(m / 10);
-          to[k] = 48 + m - next * 10;
-          m = next;
+        if (fraction > 0) to[k--] = 46;
+        for (; k >= start; k -= 1) {
+          const q = (n / 10) | 0;
+          to[k] = 48 + n - q * 10;
+          n = q;
         }
       } else {
-        const start = used;
-        const point = used + digits - fraction;
-        used += digits + 1;
-        for (let k = used - 1; k >= start; k -= 1) {
-          if (k === point) {
-            to[k] = 46;
-            continue;
-          }
-          const next = Math.floor(m / 10);
-          to[k] = 48 + m - next * 10;
-          m = next;
+        for (let f = 0; f < fraction; f += 1) {
+          const q = Math.floor(m / 10);
+          to[k--] = 48 + m - q * 10;
+          m = q;
+        }
+        if (fraction > 0) to[k--] = 46;
+        for (; k >= start; k -= 1) {
+          const q = Math.floor(m / 10);
+          to[k] = 48 + m - q * 10;
+          m = q;
         }
       }
     }
@@ -395,6 +432,7 @@ class ChunkWriter {
     if (this.used === 0) return;
     this.full.push(this.buffer.subarray(0, this.used));
     this.buffer = freshChunk();
+    this.words = wordsOf(this.buffer);
     this.used = 0;
   }
 }
@@ -445,6 +483,97 @@ export function constantTextMark(ready: readonly Buffer[]): ConstantTextMark | u
   return ready.length === 0 ? marks.get(ready) : undefined;
 }
 
+/** Offsets of a node's pieces up to its agent line (P_UP_0 … P_AGENT) that a Plan copies. */
+const NODE_PIECE_OFFSETS = P_LEVELS + 1;
+/** Bits of Plan.flags. */
+const IS_UP = 1;
+const REPORTED = 2;
+const IN_MAINTENANCE = 4;
+
+/** The value lines of a scrape in node order: the head's bytes in the node's text, the value, its family. */
+class LineList {
+  length = 0;
+  node: Int32Array;
+  start: Int32Array;
+  end: Int32Array;
+  value: Float64Array;
+  family: Uint8Array;
+
+  constructor(capacity: number) {
+    this.node = new Int32Array(capacity);
+    this.start = new Int32Array(capacity);
+    this.end = new Int32Array(capacity);
+    this.value = new Float64Array(capacity);
+    this.family = new Uint8Array(capacity);
+  }
+
+  push(node: number, start: number, end: number, value: number, family: number): void {
+    if (this.length === this.node.length) this.grow();
+    const l = this.length++;
+    this.node[l] = node;
+    this.start[l] = start;
+    this.end[l] = end;
+    this.value[l] = value;
+    this.family[l] = family;
+  }
+
+  private grow(): void {
+    const size = Math.max(1024, this.length * 2);
+    const to = <T extends Int32Array | Float64Array | Uint8Array>(from: T, fresh: T): T => {
+      fresh.set(from);
+      return fresh;
+    };
+    this.node = to(this.node, new Int32Array(size));
+    this.start = to(this.start, new Int32Array(size));
+    this.end = to(this.end, new Int32Array(size));
+    this.value = to(this.value, new Float64Array(size));
+    this.family = to(this.family, new Uint8Array(size));
+  }
+}
+
+/**
+ * What one scrape reads of its nodes in its first pass, by node index: each node's text and the offsets
+ * of its short pieces, whether it is up, reported, in maintenance, its two stamps, and its value lines.
+ */
+class Plan {
+  readonly texts: DataView[] = [];
+  readonly pieceAt: Int32Array;
+  readonly flags: Uint8Array;
+  readonly last: Float64Array;
+  readonly skew: Float64Array;
+  readonly lines: LineList;
+
+  constructor(readonly nodes: number) {
+    this.pieceAt = new Int32Array(nodes * NODE_PIECE_OFFSETS);
+    this.flags = new Uint8Array(nodes);
+    this.last = new Float64Array(nodes);
+    this.skew = new Float64Array(nodes);
+    // Standard reports carry 7 series.
+    this.lines = new LineList(nodes * 8);
+  }
+}
+
+/**
+ * The last scrape's plan, for the next one of as many nodes or fewer (its arrays are ~1.5 MB at 10 000
+ * nodes: memory outside the heap that V8 counts towards its next collection, as chunks). Scrapes that
+ * overlap make their own.
+ */
+let sparePlan: Plan | undefined;
+
+function takePlan(nodes: number): Plan {
+  const plan = sparePlan;
+  if (plan === undefined || plan.nodes < nodes) return new Plan(nodes);
+  sparePlan = undefined;
+  return plan;
+}
+
+function givePlan(plan: Plan): void {
+  // Not the nodes' texts: a node forgotten since goes with its text.
+  plan.texts.length = 0;
+  plan.lines.length = 0;
+  if (sparePlan === undefined || sparePlan.nodes < plan.nodes) sparePlan = plan;
+}
+
 /**
  * The per-node series in Prometheus text format, written straight from the live table, as chunks of
  * about 64 KB: a consumer may pause between two chunks (http.ts yields to the event loop), so a scrape
@@ -454,9 +583,11 @@ export function constantTextMark(ready: readonly Buffer[]): ConstantTextMark | u
  * (label sets, info and threshold lines, its series sorted by family), so a scrape copies those and
  * formats only the values (bench/, "Rendering the node series").
  *
- * The nodes are those of the table when the scrape began: one family at a time, each node at most once,
- * so the text stays valid while ingest changes values between chunks (a value may be newer in a later
- * family). Chunks may be short (every few hundred nodes, a pause point) or empty.
+ * The nodes are those of the table when the scrape began, read once in a first pass (up, maintenance,
+ * stamps, values: a Plan), then written one family at a time, each node at most once: the text stays
+ * valid while ingest changes values between chunks (a value that changes after its node's turn in the
+ * first pass shows in the next scrape). Chunks may be short (every few hundred nodes or lines, a pause
+ * point) or empty.
  *
  * The constant families come in chunks of their own between two marks (constantTextMark): a consumer
  * that answers the start mark with `next(SKIP_CONSTANT_TEXT)` gets the chunks after them instead.
@@ -476,113 +607,140 @@ export function* nodeExpositionChunks(
   let allMetrics: readonly string[] | undefined;
   const metrics = () => (allMetrics ??= thresholds.metrics());
   const out = new ChunkWriter();
+  const { downAfterMs, maintenance: inMaintenance } = options;
 
-  const cache: NodeCache[] = [];
-  const up = new Uint8Array(nodes.length);
-  /** Families some node has a series in: the others are a header only. */
-  const present = new Uint8Array(VALUE_FAMILIES.length);
-  let series = 0;
-  let built = 0;
-  for (let i = 0; i < nodes.length; i += 1) {
-    const node = nodes[i]!;
-    let c = currentCache(node, thresholds);
-    if (c === undefined) {
-      c = rebuild(node, thresholds, metrics);
-      built += 1;
-    }
-    cache.push(c);
-    up[i] = isUp(node, nowMs, options.downAfterMs) ? 1 : 0;
-    for (const f of c.family) present[f] = 1;
-    series += node.series.size;
-    // ready() counts the node: call it first. A pause every BUILDS_PER_CHECK builds, as buildNodeCaches.
-    if (out.ready() || built >= BUILDS_PER_CHECK) {
-      built = 0;
-      yield out.take();
-    }
-  }
-
-  /** One piece of every node's text (`piece(i)`, or none for -1): a family of constant lines. */
-  function* section(head: Buffer, piece: (i: number) => number): Generator<Buffer[], void, unknown> {
-    out.all(head);
-    for (let i = 0; i < nodes.length; i += 1) {
-      const p = piece(i);
-      if (p >= 0) {
-        const c = cache[i]!;
-        out.copy(c.text, c.at[p]!, c.at[p + 1]!);
-      }
-      if (out.ready()) yield out.take();
-    }
-  }
-  /** A long piece of every node's text, of which the cache keeps a view. */
-  function* whole(head: Buffer, view: (c: NodeCache) => Uint8Array): Generator<Buffer[], void, unknown> {
-    out.all(head);
-    for (let i = 0; i < nodes.length; i += 1) {
-      out.view(view(cache[i]!));
-      if (out.ready()) yield out.take();
-    }
-  }
-  /** The piece `p` of each node that reported, then `value(node)`. */
-  function* stamped(head: Buffer, p: number, value: (node: NodeState) => number): Generator<Buffer[], void, unknown> {
-    out.all(head);
+  // One pass over the nodes reads all a scrape shows of them into a Plan; the families are then
+  // written from it. Written family by family straight from the nodes (each node's objects visited
+  // once per family, 10 000 nodes' worth of them far larger than the CPU's caches), a line cost ~2.5
+  // times what it did at 500 nodes; from the plan's arrays, a line reads only its head's bytes.
+  const plan = takePlan(nodes.length);
+  try {
+    const { texts, pieceAt, flags, last, skew, lines } = plan;
+    const cache: NodeCache[] = [];
+    /** Families some node has a series in: the others are a header only. */
+    const present = new Uint8Array(VALUE_FAMILIES.length);
+    /** Lines per family, then (below) where each family's lines start in `order`. */
+    const starts = new Int32Array(VALUE_FAMILIES.length + 1);
+    let series = 0;
+    let built = 0;
     for (let i = 0; i < nodes.length; i += 1) {
       const node = nodes[i]!;
-      if (node.lastTimestamp !== undefined) {
-        const c = cache[i]!;
-        out.copy(c.text, c.at[p]!, c.at[p + 1]!);
-        out.numberLine(value(node));
+      let c = currentCache(node, thresholds);
+      if (c === undefined) {
+        c = rebuild(node, thresholds, metrics);
+        built += 1;
       }
-      if (out.ready()) yield out.take();
-    }
-  }
-
-  yield* section(UP, (i) => (up[i] === 1 ? P_UP_1 : P_UP_0));
-  const inMaintenance = options.maintenance;
-  yield* section(MAINTENANCE, (i) =>
-    inMaintenance?.(nodes[i]!.name, nodes[i]!.group, nowMs) == null ? P_MAINTENANCE_0 : P_MAINTENANCE_1,
-  );
-  yield* stamped(LAST_REPORT, P_LAST, (node) => node.lastTimestamp!);
-  yield* stamped(CLOCK_SKEW, P_SKEW, (node) => node.clockSkewSeconds);
-  // The constant families in chunks of their own, between two marks: a consumer that keeps what it
-  // made of them (http.ts keeps them deflated) answers the start mark with SKIP_CONSTANT_TEXT.
-  yield out.cut();
-  const key = constantTextKey(table, cache);
-  if ((yield startMark(key)) !== SKIP_CONSTANT_TEXT) {
-    yield* whole(INFO, (c) => c.info);
-    yield* section(AGENT_INFO, () => P_AGENT);
-    yield* whole(THRESHOLD, (c) => c.levels);
-    yield out.cut();
-    yield endMark(key);
-  }
-
-  // Each node's series are sorted by family: a cursor per node walks them once over all families.
-  const cursor = new Uint32Array(nodes.length);
-  for (let f = 0; f < VALUE_FAMILIES.length; f += 1) {
-    out.all(VALUE_FAMILIES[f]!);
-    if (present[f] === 0) continue;
-    for (let i = 0; i < nodes.length; i += 1) {
-      if (up[i] === 1 && nodes[i]!.lastTimestamp !== undefined) {
-        const c = cache[i]!;
-        const family = c.family;
-        let k = cursor[i]!;
-        while (k < family.length && family[k]! < f) k += 1;
-        for (; k < family.length && family[k] === f; k += 1) {
-          const s = c.series[k]!;
-          if (nowMs - s.receivedAt > options.downAfterMs) continue;
-          out.copy(c.text, c.at[P_HEADS + k]!, c.at[P_HEADS + k + 1]!);
-          out.numberLine(s.value);
+      cache.push(c);
+      texts[i] = c.words;
+      const at = c.at;
+      for (let p = 0; p < NODE_PIECE_OFFSETS; p += 1) pieceAt[i * NODE_PIECE_OFFSETS + p] = at[p]!;
+      const up = isUp(node, nowMs, downAfterMs);
+      const reported = node.lastTimestamp !== undefined;
+      flags[i] =
+        (up ? IS_UP : 0) |
+        (reported ? REPORTED : 0) |
+        (inMaintenance?.(node.name, node.group, nowMs) == null ? 0 : IN_MAINTENANCE);
+      if (reported) {
+        last[i] = node.lastTimestamp!;
+        skew[i] = node.clockSkewSeconds;
+      }
+      const family = c.family;
+      for (const f of family) present[f] = 1;
+      // Values of a node that is up, of series it still sends.
+      if (up && reported) {
+        const list = c.series;
+        for (let k = 0; k < list.length; k += 1) {
+          const s = list[k]!;
+          if (nowMs - s.receivedAt > downAfterMs) continue;
+          const f = family[k]!;
+          lines.push(i, at[P_HEADS + k]!, at[P_HEADS + k + 1]!, s.value, f);
+          starts[f + 1] = starts[f + 1]! + 1;
         }
-        cursor[i] = k;
       }
-      if (out.ready()) yield out.take();
+      series += node.series.size;
+      // ready() counts the node: call it first. A pause every BUILDS_PER_CHECK builds, as buildNodeCaches.
+      if (out.ready() || built >= BUILDS_PER_CHECK) {
+        built = 0;
+        yield out.take();
+      }
     }
+    // The lines in family order, in node order within a family (a stable counting sort).
+    for (let f = 0; f < VALUE_FAMILIES.length; f += 1) starts[f + 1] = starts[f + 1]! + starts[f]!;
+    const order = new Int32Array(lines.length);
+    const next = starts.slice(0, VALUE_FAMILIES.length);
+    for (let l = 0; l < lines.length; l += 1) {
+      const f = lines.family[l]!;
+      order[next[f]!] = l;
+      next[f] = next[f]! + 1;
+    }
+
+    /** The piece `piece(i)` of every node (none for -1): a family of constant lines. */
+    function* section(head: Buffer, piece: (flags: number) => number): Generator<Buffer[], void, unknown> {
+      out.all(head);
+      for (let i = 0; i < nodes.length; i += 1) {
+        const p = piece(flags[i]!);
+        if (p >= 0)
+          out.piece(texts[i]!, pieceAt[i * NODE_PIECE_OFFSETS + p]!, pieceAt[i * NODE_PIECE_OFFSETS + p + 1]!);
+        if (out.ready()) yield out.take();
+      }
+    }
+    /** A long piece of every node's text, of which the cache keeps a view. */
+    function* whole(head: Buffer, view: (c: NodeCache) => Uint8Array): Generator<Buffer[], void, unknown> {
+      out.all(head);
+      for (let i = 0; i < nodes.length; i += 1) {
+        out.view(view(cache[i]!));
+        if (out.ready()) yield out.take();
+      }
+    }
+    /** The piece `p` of each node that reported, then its value. */
+    function* stamped(head: Buffer, p: number, values: Float64Array): Generator<Buffer[], void, unknown> {
+      out.all(head);
+      for (let i = 0; i < nodes.length; i += 1) {
+        if ((flags[i]! & REPORTED) !== 0) {
+          out.piece(texts[i]!, pieceAt[i * NODE_PIECE_OFFSETS + p]!, pieceAt[i * NODE_PIECE_OFFSETS + p + 1]!);
+          out.numberLine(values[i]!);
+        }
+        if (out.ready()) yield out.take();
+      }
+    }
+
+    yield* section(UP, (f) => ((f & IS_UP) !== 0 ? P_UP_1 : P_UP_0));
+    yield* section(MAINTENANCE, (f) => ((f & IN_MAINTENANCE) !== 0 ? P_MAINTENANCE_1 : P_MAINTENANCE_0));
+    yield* stamped(LAST_REPORT, P_LAST, last);
+    yield* stamped(CLOCK_SKEW, P_SKEW, skew);
+    // The constant families in chunks of their own, between two marks: a consumer that keeps what it
+    // made of them (http.ts keeps them deflated) answers the start mark with SKIP_CONSTANT_TEXT.
+    yield out.cut();
+    const key = constantTextKey(table, cache);
+    if ((yield startMark(key)) !== SKIP_CONSTANT_TEXT) {
+      yield* whole(INFO, (c) => c.info);
+      yield* section(AGENT_INFO, () => P_AGENT);
+      yield* whole(THRESHOLD, (c) => c.levels);
+      yield out.cut();
+      yield endMark(key);
+    }
+
+    const { node: lineNode, start, end, value } = lines;
+    for (let f = 0; f < VALUE_FAMILIES.length; f += 1) {
+      out.all(VALUE_FAMILIES[f]!);
+      if (present[f] === 0) continue;
+      for (let j = starts[f]!; j < starts[f + 1]!; j += 1) {
+        const l = order[j]!;
+        out.piece(texts[lineNode[l]!]!, start[l]!, end[l]!);
+        out.numberLine(value[l]!);
+        if (out.ready()) yield out.take();
+      }
+    }
+    out.all(
+      Buffer.from(
+        `# HELP obsmon_bridge_nodes Nodes in the live table (inventory and reporting)\n# TYPE obsmon_bridge_nodes gauge\nobsmon_bridge_nodes ${count}\n` +
+          `# HELP obsmon_bridge_series Node series (key@qualifier) in the live table\n# TYPE obsmon_bridge_series gauge\nobsmon_bridge_series ${series}\n`,
+      ),
+    );
+    yield out.end();
+  } finally {
+    givePlan(plan);
   }
-  out.all(
-    Buffer.from(
-      `# HELP obsmon_bridge_nodes Nodes in the live table (inventory and reporting)\n# TYPE obsmon_bridge_nodes gauge\nobsmon_bridge_nodes ${count}\n` +
-        `# HELP obsmon_bridge_series Node series (key@qualifier) in the live table\n# TYPE obsmon_bridge_series gauge\nobsmon_bridge_series ${series}\n`,
-    ),
-  );
-  yield out.end();
 }
 
 /** The whole node part of /metrics as one string, in one pass (tests, the bench; http.ts streams the chunks). */

@@ -1,7 +1,8 @@
 import { closeSync, openSync, readdirSync } from 'node:fs';
-import { Registry } from 'prom-client';
+import { createServer, type Server } from 'node:net';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { afterEach, expect, test, vi } from 'vitest';
-import { collectRuntimeMetrics, LAG_SAMPLE_MS } from '../../../lib/runtime-metrics.ts';
+import { collectRuntimeMetrics, countByType, LAG_SAMPLE_MS } from '../../../lib/runtime-metrics.ts';
 
 const stops: (() => void)[] = [];
 afterEach(() => {
@@ -69,3 +70,57 @@ test.runIf(process.platform === 'linux')(
     expect(registry.getMetricsAsArray().filter((m) => m.name === 'process_open_fds')).toHaveLength(1);
   },
 );
+
+test('countByType counts as prom-client does: runs of one type, interleaved types, untyped items left out', () => {
+  class Socket {}
+  class Server {}
+  const handles = [
+    new Socket(),
+    new Socket(),
+    null,
+    new Server(),
+    new Socket(),
+    undefined,
+    Object.create(null),
+    new Socket(),
+  ];
+  expect(countByType(handles, (h) => (h ? (h as { constructor?: unknown }).constructor : undefined))).toEqual(
+    new Map([
+      ['Socket', 4],
+      ['Server', 1],
+    ]),
+  );
+  // Resources are type names: equal text is one type whichever string object carries it.
+  const resources = ['TCPSocketWrap', 'Timeout', ['TCP', 'SocketWrap'].join(''), 'TCPSocketWrap', '', 'Timeout'];
+  expect(countByType(resources, (r) => r)).toEqual(
+    new Map([
+      ['TCPSocketWrap', 3],
+      ['Timeout', 2],
+      ['', 1],
+    ]),
+  );
+  expect(countByType([], (r) => r)).toEqual(new Map());
+});
+
+test("nodejs_active_handles keeps prom-client's name, help and counts (listening servers)", async () => {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < 3; i += 1) {
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      servers.push(server);
+    }
+    const ours = new Registry();
+    stops.push(collectRuntimeMetrics(ours));
+    const theirs = new Registry();
+    collectDefaultMetrics({ register: theirs });
+    const family = (text: string) => text.split('\n').filter((l) => l.includes('nodejs_active_handles'));
+    const [a, b] = [await ours.metrics(), await theirs.metrics()];
+    expect(family(a)).toEqual(family(b).filter((l) => !l.includes('_total')));
+    expect(value(a, 'nodejs_active_handles{type="Server"}')).toBeGreaterThanOrEqual(3);
+    expect(a).toContain('\n# TYPE nodejs_active_resources gauge\n');
+    expect(value(a, 'nodejs_active_resources{type="TCPServerWrap"}')).toBeGreaterThanOrEqual(3);
+  } finally {
+    for (const server of servers) server.close();
+  }
+});

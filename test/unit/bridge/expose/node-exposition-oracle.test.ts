@@ -121,6 +121,22 @@ describe('the node exposition, byte for byte the text of the renderer it replace
     }
   });
 
+  test("a node's pieces of every length, at every offset in a chunk, copied as they are (4-byte words, then the rest)", () => {
+    const rnd = random(11);
+    const table = newTable();
+    // Names of 1 to 64 characters: label sets, heads and up lines of every length modulo 4, some over 64 bytes;
+    // 4 000 nodes fill many 64 KB chunks, so pieces start at every offset and chunks end in every way.
+    for (let i = 0; i < 4000; i += 1) {
+      const name = `n${'abcdefghij'.repeat(7).slice(0, i % 63)}_${i}`.slice(0, 64);
+      const samples: Sample[] = KEYS.filter(() => rnd() < 0.5).map(([key, qualifier]) => {
+        const value = VALUES[Math.floor(rnd() * VALUES.length)]!;
+        return qualifier === undefined ? { key, value } : { key, qualifier, value };
+      });
+      expect(table.accept({ node: name, timestamp: T, samples }, NOW, i % 2 === 0 ? 'a/1' : undefined).ok).toBe(true);
+    }
+    expectSameAsOracle(table, Thresholds.load(), NOW);
+  });
+
   test('every number is written as JavaScript writes it', () => {
     const rnd = random(7);
     const values = [
@@ -167,6 +183,42 @@ describe('the node exposition, byte for byte the text of the renderer it replace
     expect([fractionDigits(12.5), fractionDigits(0.000001), fractionDigits(-3), fractionDigits(0.1 + 0.2)]).toEqual([
       1, 6, 0, -1,
     ]);
+  });
+});
+
+describe('the digits written without a string', () => {
+  test('short decimals whose scaled digits m cross 31 bits, or have fewer digits than decimals, as JavaScript writes them', () => {
+    const values = [
+      214_748.3647, // m = 2^31 - 1 at 4 decimals: the integer path's last value
+      214_748.3648, // m = 2^31: the floating path's first
+      -214_748.3648,
+      21_474_836.47,
+      21_474_836.48,
+      2_147_483.648,
+      0.000001,
+      -0.000001,
+      0.00005,
+      0.0123,
+      0.5,
+      -0.05,
+      99_999_999.999999,
+      123_456_789.123456,
+      999_999_999_999_999,
+      -0,
+      7,
+      10,
+      100_000,
+      1_000_000_000,
+    ];
+    const table = newTable();
+    const samples = values.map((value, i) => ({ key: `k${i}`, value }));
+    expect(table.accept({ node: 'n', timestamp: T, samples }, NOW).ok).toBe(true);
+    const text = renderNodeExposition(table, Thresholds.load(), NOW, { downAfterMs: DOWN_AFTER });
+    const written = new Map([...text.matchAll(/key="k(\d+)"\} (.*)$/gm)].map((m) => [Number(m[1]), m[2]!]));
+    expect(written.size).toBe(values.length);
+    for (const [i, value] of values.entries()) expect(written.get(i), `value ${value}`).toBe(`${value}`);
+    // Most of them take the path without a string.
+    expect(values.filter((v) => fractionDigits(v) >= 0).length).toBeGreaterThan(15);
   });
 });
 
