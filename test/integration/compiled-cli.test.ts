@@ -71,6 +71,25 @@ describe('the compiled CLI (dist/cli/)', () => {
     expect(iconv.decode(Buffer.from([0xe9]), 'windows-1252')).toBe('é');
   });
 
+  test('a bridge without --peers loads none of the peers code: it is a chunk of its own, imported when configured', () => {
+    const dist = dirname(CLI_ENTRY);
+    const text = (file: string) => readFileSync(join(dist, file), 'utf8');
+    // The files `obsmon bridge` evaluates at start: main.js's dynamic import of the command, then static imports.
+    const command = /import\("\.\/(bridge-[\w-]+\.js)"\)/.exec(text('main.js'))?.[1];
+    expect(command).toBeDefined();
+    const loaded = new Set<string>();
+    const visit = (file: string) => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      for (const [, next] of text(file).matchAll(/(?:\bfrom|\bimport)\s*"\.\/([\w-]+\.js)"/g)) visit(next!);
+    };
+    visit(command!);
+    const peers = readdirSync(dist).filter((f) => f.endsWith('.js') && text(f).includes('var SseSubscriber='));
+    expect(peers).toHaveLength(1);
+    expect(loaded).not.toContain(peers[0]);
+    expect([...loaded].some((f) => text(f).includes(`import("./${peers[0]}")`))).toBe(true);
+  });
+
   test('the bridge it runs serves the status page and uplot, and judges reports by the built-in thresholds', async () => {
     bridge = await startBridgeProcess(['--log-level', 'warn']);
     expect(bridge.log).not.toContain(FALLBACK);
