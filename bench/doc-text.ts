@@ -54,7 +54,10 @@ export function findings(): string {
   heap of its dependencies (zod, yaml, express and prom-client; snappy loads only for remote write), the agent's
   likewise (zod, yaml, prom-client). Neither loads the other's code (cli/main.ts loads each command
   when run), and dist/cli/ leaves out what no obsmon process runs: zod's message translations and
-  iconv-lite's CJK code tables (deploy/build/cli-bundle.ts).
+  iconv-lite's CJK code tables (deploy/build/cli-bundle.ts). It reads from node_modules, instead of
+  holding them as bundled scripts, mime-db's type table (one JSON.parse), iconv-lite's single-byte
+  tables and the OpenTelemetry API (both on first use; obsmon never uses the API), and the bridge
+  loads its peers code (SSE client, the node list's schemas) only with \`--peers\`.
 
 ## The targets not met: why, and how far they got
 
@@ -213,6 +216,16 @@ machine by more than the changes since).
   tables): 100 nodes at 10 s, old and new build side by side, 12 rounds by hand (load 2–4), median
   62.05 MB (61.2–63.7) against 64.25 (63.5–67.2); V8's heap 1.2 MB smaller, the rest fewer pages of
   the executable and native memory. Either change alone measured within noise of the old build.
+  Later that day mime-db's table, iconv-lite's single-byte tables and the OpenTelemetry API came out
+  of the bundle too (read from node_modules) and the peers code loads only with \`--peers\`: side by
+  side with the build before, 100 nodes at 10 s median 61.55 MB (60.6–63.0, 18 samples in 6 rounds,
+  load 2–3.5) against 62.10 (61.3–63.1), idle after 62 s 57.7 (57.5–57.8, 6 rounds) against 58.1
+  (58.0–60.2). What stays at start is the code and heap of express, prom-client, zod (all of it: the
+  \`z\` namespace is not tree-shaken) and yaml (the built-in thresholds are YAML), and TurboFan's first
+  compile: resolving dist/cli's chunk imports makes two of Node.js's path functions hot within the
+  first second, and the compiler's pages of the executable stay: started with \`--no-opt\`, an idle
+  bridge measured 53.9 MB after 62 s against 58.0 beside it (one run; 3.5 MB of it file-backed), a
+  flag obsmon cannot take (the hot path needs the optimiser, and at 100 nodes it runs anyway).
   Not in any of these figures: the in-memory history, which a bridge keeps with or without a
   database and which grows with time (the row's "of which in-memory history"): at the default
   \`--history-max-points\` it reaches about 24 MB after some 8 h of a 100-node fleet's 7 series, so a

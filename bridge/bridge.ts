@@ -12,7 +12,6 @@ import { httpAuth } from './expose/http-auth.ts';
 import { eventsRoute } from './expose/events-route.ts';
 import { createLiveEvents } from './expose/live-events.ts';
 import { NodeCacheWarmer, nodeExpositionChunks } from './expose/node-exposition.ts';
-import { startPeers } from './peers/peers.ts';
 import { ProbeScheduler } from './probes/probe-scheduler.ts';
 import { LineHandler } from './ingest/line-handler.ts';
 import { IngestServer } from './ingest/server.ts';
@@ -256,10 +255,16 @@ export async function startBridge(
     late: (ms) => runtime.recordLag(ms),
   });
   table.onNodeAdded = () => tick.wake();
+  // Loaded only with --peer: the SSE client and the node list's schemas are no part of a bridge without peers.
   const peers =
     options.peers.length === 0
       ? undefined
-      : startPeers(options.peers, options.peerInterval, live.log, log.child('peers'));
+      : (await import('./peers/peers.ts')).startPeers(
+          options.peers,
+          options.peerInterval,
+          live.log,
+          log.child('peers'),
+        );
   const httpLog = new RateLimitedLog(log.child('http'));
   const app = createHttpApp({
     ...(peers === undefined ? {} : { peerViews: peers.views }),

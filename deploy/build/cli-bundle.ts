@@ -54,7 +54,13 @@ function sourceUrls(outdir: string): Plugin {
  *   the namespace here holds `en` only.
  * - iconv-lite's code tables for the CJK multi-byte encodings (~390 KB, behind express's body parser,
  *   each `require`d only when such an encoding is first decoded; express.json refuses every charset
- *   but UTF-8/16/32 before decoding): left out of the bundle, they load from node_modules if ever asked for.
+ *   but UTF-8/16/32 before decoding) and its single-byte ones (sbcs-data-generated, ~58 KB, evaluated
+ *   on the first body parsed): left out of the bundle, they load from node_modules if ever asked for.
+ * - mime-db's table (~150 KB of JSON, behind express's mime-types, read when express loads): bundled,
+ *   it is a script whose object literal V8 keeps as source, bytecode and a boilerplate copy beside the
+ *   object itself; from node_modules it is one JSON.parse and only the object stays.
+ * - @opentelemetry/api (~45 KB, prom-client's process CPU counters read a trace span from it only when
+ *   exemplars are on, which obsmon never turns on): a stand-in that loads it from node_modules on first use.
  */
 function leanDependencies(): Plugin {
   return {
@@ -70,11 +76,25 @@ function leanDependencies(): Plugin {
         resolveDir: dirname(args.path),
         loader: 'js',
       }));
-      build.onResolve({ filter: /^\.\/tables\/[\w-]+\.json$/ }, (args) =>
+      build.onResolve({ filter: /^\.\/(tables\/[\w-]+\.json|sbcs-data-generated)$/ }, (args) =>
         args.importer.includes('/node_modules/iconv-lite/encodings/')
           ? { path: `iconv-lite/encodings/${args.path.slice(2)}`, external: true }
           : undefined,
       );
+      build.onResolve({ filter: /^\.\/db\.json$/ }, (args) =>
+        args.importer.includes('/node_modules/mime-db/') ? { path: 'mime-db/db.json', external: true } : undefined,
+      );
+      build.onResolve({ filter: /^@opentelemetry\/api$/ }, (args) =>
+        args.importer.includes('/node_modules/prom-client/')
+          ? { path: args.path, namespace: 'lazy-otel' }
+          : args.namespace === 'lazy-otel'
+            ? { path: args.path, external: true }
+            : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: 'lazy-otel' }, () => ({
+        contents: `let api; module.exports = new Proxy({}, { get: (_, key) => (api ??= require('@opentelemetry/api'))[key] });`,
+        loader: 'js',
+      }));
     },
   };
 }
@@ -103,7 +123,8 @@ export async function buildCli(outdir = CLI_DIST): Promise<CliInputs> {
     plugins: [sourceUrls(outdir), leanDependencies()],
   });
   const inputs = Object.keys(result.metafile.inputs)
-    .filter((path) => !path.includes('node_modules/'))
+    // Repository files only: not dependencies, nor the stand-ins of leanDependencies (`namespace:path`).
+    .filter((path) => !path.includes('node_modules/') && !path.includes(':'))
     .sort();
   const recorded: CliInputs = { builtAtMs, inputs };
   writeFileSync(join(outdir, 'inputs.json'), `${JSON.stringify(recorded)}\n`);

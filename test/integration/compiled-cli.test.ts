@@ -46,20 +46,48 @@ describe('the compiled CLI (dist/cli/)', () => {
     expect(result.stdout).toBe(`obsmon ${VERSION}\n`);
   });
 
-  test("what it leaves to node_modules (snappy, iconv-lite's CJK tables) resolves from dist/cli/", () => {
+  test("what it leaves to node_modules (snappy, iconv-lite's tables, mime-db's, the OpenTelemetry API) resolves from dist/cli/", () => {
     const dist = dirname(CLI_ENTRY);
     const left = new Set<string>();
     for (const file of readdirSync(dist).filter((f) => f.endsWith('.js'))) {
       const text = readFileSync(join(dist, file), 'utf8');
-      for (const [, spec] of text.matchAll(/\b(?:__require|require|import)\("((?:snappy|iconv-lite)\b[^"]*)"\)/g))
-        left.add(spec!);
+      const specs = /\b(?:__require|require|import)\("((?:snappy|iconv-lite|mime-db|@opentelemetry\/api)\b[^"]*)"\)/g;
+      for (const [, spec] of text.matchAll(specs)) left.add(spec!);
     }
-    expect([...left]).toEqual(expect.arrayContaining(['snappy', 'iconv-lite/encodings/tables/shiftjis.json']));
+    expect([...left]).toEqual(
+      expect.arrayContaining([
+        'snappy',
+        'iconv-lite/encodings/tables/shiftjis.json',
+        'iconv-lite/encodings/sbcs-data-generated',
+        'mime-db/db.json',
+        '@opentelemetry/api',
+      ]),
+    );
     const resolve = createRequire(CLI_ENTRY);
     for (const spec of left) expect(() => resolve.resolve(spec), spec).not.toThrow();
-    // The tables iconv-lite reads from there are its own: Shift_JIS decodes.
+    // The tables iconv-lite reads from there are its own: Shift_JIS and a single-byte encoding decode.
     const iconv = resolve('iconv-lite') as { decode(bytes: Buffer, encoding: string): string };
     expect(iconv.decode(Buffer.from([0x82, 0xa0]), 'shift_jis')).toBe('あ');
+    expect(iconv.decode(Buffer.from([0xe9]), 'windows-1252')).toBe('é');
+  });
+
+  test('a bridge without --peers loads none of the peers code: it is a chunk of its own, imported when configured', () => {
+    const dist = dirname(CLI_ENTRY);
+    const text = (file: string) => readFileSync(join(dist, file), 'utf8');
+    // The files `obsmon bridge` evaluates at start: main.js's dynamic import of the command, then static imports.
+    const command = /import\("\.\/(bridge-[\w-]+\.js)"\)/.exec(text('main.js'))?.[1];
+    expect(command).toBeDefined();
+    const loaded = new Set<string>();
+    const visit = (file: string) => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      for (const [, next] of text(file).matchAll(/(?:\bfrom|\bimport)\s*"\.\/([\w-]+\.js)"/g)) visit(next!);
+    };
+    visit(command!);
+    const peers = readdirSync(dist).filter((f) => f.endsWith('.js') && text(f).includes('var SseSubscriber='));
+    expect(peers).toHaveLength(1);
+    expect(loaded).not.toContain(peers[0]);
+    expect([...loaded].some((f) => text(f).includes(`import("./${peers[0]}")`))).toBe(true);
   });
 
   test('the bridge it runs serves the status page and uplot, and judges reports by the built-in thresholds', async () => {
@@ -68,8 +96,11 @@ describe('the compiled CLI (dist/cli/)', () => {
     const page = await fetch(`${bridge.httpUrl}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<html');
+    expect(page.headers.get('content-type')).toMatch(/^text\/html; charset=utf-8/i);
     const uplot = await fetch(`${bridge.httpUrl}/vendor/uPlot.iife.min.js`);
     expect(uplot.status).toBe(200);
+    // Types from mime-db's table, which the bundle reads from node_modules.
+    expect(uplot.headers.get('content-type')).toMatch(/^(text|application)\/javascript; charset=utf-8/i);
     expect((await uplot.text()).length).toBeGreaterThan(10_000);
 
     await sendAndClose(bridge.ingestPort, `compiled01 ${Math.floor(Date.now() / 1000)} cpu=97 mem=10 disk=10\n`);
