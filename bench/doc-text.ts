@@ -88,15 +88,18 @@ machine by more than the changes since).
   did not move it: by hand (the bench's flood of 50 connections and 10 000 nodes, one gzip'd scrape
   1 s into each of 12 rounds per side, old and new alternating, load 2.5–3.7) 301 ms median before,
   314 after (ranges 158–411 and 195–374), no flood 179 and 167 ms.
-- **10 000 nodes at ≤ 2× the splitter**: not met in this run (3.36×, 11.8 % against 3.5 %), met in
-  the run before (1.93×, 6.94 % against 3.6 %), 1.7×, 2.05× and 2.9× in the three before it. Not this
-  session's code: right after this run, this session's first commit (a06befe) and the commit written
-  here alternated through bench/steady-state.ts at 10 000 nodes (two rounds each, load below 1): 9.88
-  and 11.35 % before, 12.9 and 9.19 % after. The same bridge and load without the bench's latency
-  probe and its stream subscriber took 6.41 % in those minutes: while any client listens to
-  /api/v1/stream, even one that asked for one node, every node's report becomes a JSON event in the
-  shared window (bridge/expose/live-events.ts), so the stream is a large part of the bridge's CPU
-  here and the target reads "with a status page open". Since the run before last a scrape's \`process_open_fds\` is
+- **10 000 nodes at ≤ 2× the splitter**: met in this run (1.52×, 5.94 % against 3.9 %); the run
+  of the same code half an hour earlier 2.15× (7.09 % against 3.3 %), the run before 3.36×, and
+  1.93×, 1.7×, 2.05× and 2.9× before that. Until this run, while any client listened to
+  /api/v1/stream, even the bench's latency probe asking for one node, every node's report became a
+  JSON event in the shared window. Now a node's report events are built only while some subscriber
+  wants that node (bridge/expose/report-interest.ts, docs/api.md), written as JSON text in one pass,
+  kept as bytes in slabs instead of strings and objects (event-log.ts), and sent to a subscriber at
+  most once per 10 ms (stream-hub.ts). With a status page open (an unfiltered subscriber: the
+  steady-state notes) this run measured 8.2 % at 10 000 nodes; by hand before these changes
+  (bench/steady-state.ts's bridge and load, alternating, load 1–4) 14.6 and 14.9 % with such a
+  subscriber against 6.6 and 8.2 % with the probe's alone; the byte slabs alone, alternated twice
+  with the build before them, 9.99 and 9.92 % against 11.25 and 12.83 %. Since the run before last a scrape's \`process_open_fds\` is
   one stat of /proc/self/fd instead of a listing of its 10 000 descriptors (lib/runtime-metrics.ts:
   ~15 ms per scrape, measured with --cpu-prof). The margin is smaller than the runs' spread, and
   the floor moves more than the bridge: the splitter measured 2.6–4.9 % of a core across runs and
@@ -123,10 +126,15 @@ machine by more than the changes since).
   Two runs ago, \`--v8-pool-size=1\` (one V8 worker thread instead of 4) and no closures per
   connection in the admission slot: a shorter measurement by hand, without the bench's scrapes,
   gave 10 000 nodes 129 MB (139 MB before both) and 100 nodes 63 MB (66.7; docs/hot-path.md); the
-  bench 184 MB at 10 000 (191 in the run before) and 448 MB at 50 000 (494); this run, with the
-  smaller node state and the caches built ahead even before a scrape (~1.1 KB a node that a
-  bridge nothing scrapes used not to hold), 183 MB and 468 MB, of which history 6.7 and 23.9 MB (at
-  50 000 nodes already at its bound; a 50 000-node run before had filled it as well). These are read after
+  bench 184 MB at 10 000 (191 in the run before) and 448 MB at 50 000 (494); the run before this
+  one, with the smaller node state and the caches built ahead even before a scrape (~1.1 KB a node
+  that a bridge nothing scrapes used not to hold), 183 MB and 468 MB; this run 166 MB and 410 MB (the
+  run half an hour before it 159 and 410), of which history 6.7 and 23.9 MB (at 50 000 nodes at its
+  bound). Since the run before: no report events for nodes nobody watches (the stream window held
+  20 000 of them, ~360 bytes each, as strings and objects), about 480 bytes less per connection and
+  node (a connection's listeners, source string and fields, the status tracker's idle nodes, the
+  history series' chunk count; heap snapshots at 10 000, docs/hot-path.md), and the scrape's
+  reusable render arrays (~2.2 MB at 10 000 nodes, 11 MB at 50 000, kept between scrapes). These are read after
   a few reports per node: the in-memory history (kept with or without a database) then holds a few
   MB, and grows to its bound (about 24 MB at the default \`--history-max-points\`) within minutes at
   10 000 nodes; the steady-state notes give both.
@@ -157,9 +165,8 @@ machine by more than the changes since).
   1.5–2 s apart each, load 1.3–4.1), round medians: main-thread CPU per scrape 117, 103, 93 and
   105 → 65, 90, 63 and 85 ms; wall 247, 186, 119 and 146 → 90, 134, 86 and 117 ms.
   The runs before: 151 ms at 10 000 (238 before that),
-  858 ms at 50 000 (575 before), range 413–2 480 ms; this run: 187 ms at 10 000 (142–236), 446 ms at
-  50 000 (386–802, met), with the first scrape after the start on its own (next paragraph) at
-  376 ms and 792 ms. Not the new \`--v8-pool-size=1\`: at 50 000
+  858 ms at 50 000 (575 before), range 413–2 480 ms; then 187 ms at 10 000, 446 ms at 50 000 (met);
+  this run 117 ms at 10 000 and 398 ms at 50 000 (the run half an hour before it: 101 and 343 ms). Not the new \`--v8-pool-size=1\`: at 50 000
   nodes, alternated with \`--v8-pool-size=4\` (bench/steady-state.ts's \`nodeFlags\`, two rounds,
   load 1–2), scrape medians 491 and 698 ms against 505 and 539, stream p99 41 and 60 against 41 and
   75 ms, RSS 450 and 453 against 458 and 455 MB. In all four runs one of the three windows' scrapes
@@ -184,10 +191,18 @@ machine by more than the changes since).
   V8's collections of a 200 MB heap. A gzip'd scrape no longer fills chunks for the constant half of
   the text and returns each chunk for reuse as soon as it is copied into a piece, so it makes less
   garbage; the A/B runs here were too noisy (load 3–8) to show a change in p99 either way. Met in
-  the last two runs: p99 15.5 ms (28.2 in the run before them), max 53 ms; in this one 7.53 ms,
-  max 17.3 ms (at 50 000 nodes 17.9 ms, max 21.2).
-- **Storage writer ≤ 1.5 CPU-µs per point**: met in this run, 1.27 µs on InfluxDB 1.6 and 0.70 µs on
-  VictoriaMetrics, after a disk-spool segment keeps a spilled batch as it is (item 8). Before it
+  the last three runs: p99 15.5 ms (28.2 in the run before them), max 53 ms; then 7.53 ms, max
+  17.3 ms; in this one 9.71 ms, max 12.8 ms. A subscriber's events now go out at most once per
+  10 ms when they come faster (stream-hub.ts); the probe's own subscriber, one event per 100 ms,
+  gets each at once.
+- **Storage writer ≤ 1.5 CPU-µs per point**: met in this run, 1.38 µs on InfluxDB 1.6 and 0.81 µs on
+  VictoriaMetrics (the run before 1.27 and 0.70), after a disk-spool segment keeps a spilled batch
+  as it is (item 8). The drains kept pace with live writes in every run before this one (the run
+  half an hour earlier 148 000 against 126 000 and 198 000 against 177 000 points/s); in this one
+  they fell just short (134 000 against 135 000, 189 000 against 206 000) with no storage code
+  changed since, so the margin is within the machine's spread. An attempt to wait on the writer's
+  flush instead of polling it every 5 ms was reverted: flush means durable, so it spooled the
+  batches behind the one in flight, and that run measured 1.51 µs. Before it
   (lines are bytes from \`write()\` to the
   socket: 6.72 → 2.39 → 1.83 µs on InfluxDB 1.6 and 5.79 → 3.52 → 1.93 µs on VictoriaMetrics over
   the three runs before, drains faster than live writes on both; since the run before, a spilled
@@ -204,8 +219,9 @@ machine by more than the changes since).
   main-thread CPU per report against about 3 µs warm in process) and V8 still tiering that code up in
   the first minutes (item 9). Best figures by hand (old and new in the same windows, two runs,
   load average 8–12): 1.42× and 1.48× median (1.20–1.99) against 1.53× and 1.62× (1.38–2.15)
-  before; the ratio moves with the machine's load by more than that. The bench: 2.05×, 1.67×, 1.68× and
-  1.9× in the last four runs. **RSS ≤ 60 MB** (66 → 64.4 → 62.3 → 61.6 MB; idle 60.4 → 59.4, of which
+  before; the ratio moves with the machine's load by more than that. The bench: 2.05×, 1.67×, 1.68×, 1.9×,
+  2.15× and 1.76× in the last six runs. **RSS ≤ 60 MB** (66 → 64.4 → 62.3 → 61.6 → 61.1 and 60.6 MB
+  in this session's two runs; idle 60.4 → 59.4 → 59.3 and 58.8, of which
   \`--v8-pool-size=1\` took about 3 MB off by hand):
   of an idle bridge's ~62 MB, about 43 MB are pages of the Node.js executable (file-backed; a plain
   idle Node.js process maps 34 MB of them and 6 MB of its own), the rest its heap (about 15 MB: the
