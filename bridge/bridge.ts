@@ -255,7 +255,7 @@ export async function startBridge(
     late: (ms) => runtime.recordLag(ms),
   });
   table.onNodeAdded = () => tick.wake();
-  // Loaded only with --peer: the SSE client and the node list's schemas are no part of a bridge without peers.
+  // Loaded only with --peers: the SSE client and the node list's schemas are no part of a bridge without peers.
   const peers =
     options.peers.length === 0
       ? undefined

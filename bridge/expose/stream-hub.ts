@@ -24,10 +24,11 @@ const WRITES_PER_TURN = 4;
 const SCAN_PER_WRITE = 2048;
 
 /**
- * Live events for one subscriber within this long of its last write wait and go out together: a write
- * to a socket costs ~40 µs here (a writev through the TCP stack), so a status page of 10 000 nodes
- * (1000 events a second, one per turn of the event loop) cost 4 % of a core in writes alone. A
- * subscriber written to less often (one node, a quiet fleet) gets each event at once.
+ * Live events for one subscriber within this long of its last write wait and go out together: a status
+ * page of 10 000 nodes (1000 events a second, one per turn of the event loop) gets ~100 writes a second
+ * instead of one per event (strace), each a writev through the TCP stack and a wake-up of its reader.
+ * The bridge's own CPU moved within noise (10 and 50 ms measured alike). A subscriber written to less
+ * often (one node, a quiet fleet) gets each event at once.
  */
 export const COALESCE_MS = 10;
 
