@@ -34,7 +34,7 @@ export const LIVE_OPTIONS = {
   maxBufferedBytes: 1 << 20,
   maxSubscribers: 1000,
   maxTotalBufferedBytes: 64 << 20,
-  maxWatchedNodes: 100_000,
+  maxWatchedNodes: LIMITS.maxNodes,
   downAfterMs: 60_000,
   now: Date.now,
 };
