@@ -94,6 +94,11 @@ export class SeriesSlots {
     return this.list.values();
   }
 
+  /** The `index`th series in arrival order (series are only ever appended, so an index stays its series). */
+  at(index: number): SeriesState | undefined {
+    return this.list[index];
+  }
+
   *keys(): IterableIterator<string> {
     for (const s of this.list) yield seriesId(s.key, s.qualifier);
   }

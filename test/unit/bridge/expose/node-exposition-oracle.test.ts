@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { renderNodeExposition } from '../../../../bridge/expose/node-exposition.ts';
+import { nodeTextBytes, renderNodeExposition } from '../../../../bridge/expose/node-exposition.ts';
 import { fractionDigits } from '../../../../lib/number-text.ts';
 import type { InventoryEntry } from '../../../../bridge/state/inventory.ts';
 import { NodeTable } from '../../../../bridge/state/node-table.ts';
@@ -135,6 +135,61 @@ describe('the node exposition, byte for byte the text of the renderer it replace
       expect(table.accept({ node: name, timestamp: T, samples }, NOW, i % 2 === 0 ? 'a/1' : undefined).ok).toBe(true);
     }
     expectSameAsOracle(table, Thresholds.load(), NOW);
+  });
+
+  test('node texts under churn: nodes appearing and forgotten, new series, agents and reloads; the slabs stay bounded', () => {
+    const rnd = random(21);
+    const table = newTable();
+    const thresholds = new Thresholds(builtin);
+    let most = 0;
+    for (let round = 0; round < 40; round += 1) {
+      const at = NOW + round * 120_000;
+      // 200 nodes of this round's names (half of them new each round), some with a series new to them.
+      for (let i = 0; i < 200; i += 1) {
+        const name = `r${Math.floor((round * 200 + i) / 2) % 900}`;
+        const samples: Sample[] = KEYS.filter(() => rnd() < 0.5).map(([key, qualifier]) =>
+          qualifier === undefined ? { key, value: i } : { key, qualifier, value: i },
+        );
+        const agent = rnd() < 0.5 ? undefined : `a${round % 3}/1`;
+        expect(table.accept({ node: name, timestamp: at / 1000, samples }, at, agent).ok).toBe(true);
+      }
+      // Every few rounds a reload: every text is rebuilt.
+      if (round % 5 === 4)
+        thresholds.replaceWith(
+          new Thresholds({ ...builtin, defaults: { ...builtin.defaults, cpu: { warning: round, error: round + 1 } } }),
+        );
+      expectSameAsOracle(table, thresholds, at);
+      table.forget(at, 60_000);
+      const { slabs, live, dead } = nodeTextBytes(table);
+      // Dead records are reclaimed once they outweigh the live ones and a 256 KB slab; slabs are not left mostly empty.
+      expect(dead).toBeLessThanOrEqual(Math.max(live, 256 * 1024));
+      expect(slabs).toBeLessThanOrEqual(2 * live + 3 * 256 * 1024);
+      most = Math.max(most, slabs);
+    }
+    // Forgotten nodes leave with the next pass over the table: all of them gone, the slabs go too.
+    table.forget(NOW + 100 * 120_000, 60_000);
+    expect(table.size).toBe(0);
+    expect(renderNodeExposition(table, thresholds, NOW, OPTIONS[0]!)).toBe(
+      oracleNodeExposition(table, thresholds, NOW, OPTIONS[0]!),
+    );
+    expect(nodeTextBytes(table).live).toBe(0);
+    expect(nodeTextBytes(table).slabs).toBeLessThan(most);
+  });
+
+  test('a node whose text is longer than a slab, between nodes of short texts', () => {
+    const table = newTable();
+    accept(table, `short1 ${T} cpu=1`, NOW);
+    const qualifier = 'q'.repeat(1500);
+    const samples: Sample[] = Array.from({ length: 200 }, (_, k) => ({
+      key: 'rx',
+      qualifier: `${qualifier}${k}`,
+      value: k,
+    }));
+    expect(table.accept({ node: 'long', timestamp: T, samples }, NOW).ok).toBe(true);
+    accept(table, `short2 ${T} cpu=2`, NOW);
+    const text = expectSameAsOracle(table, Thresholds.load(), NOW);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(256 * 1024);
+    expect(nodeTextBytes(table).live).toBeGreaterThan(256 * 1024);
   });
 
   test('every number is written as JavaScript writes it', () => {
