@@ -201,7 +201,7 @@ export function breakdown(config: BenchConfig): Table[] {
     ],
     rows: renders,
     notes: [
-      'The node part of a scrape only (bridge/expose/node-exposition.ts: nodeExpositionChunks, every node with new values since the previous render), standard reports, built-in thresholds, after one warm-up render (which builds the cache of constant text of each node, as the bridge does ahead of its first scrape); the steady-state table has the whole HTTP scrape. Each node keeps its constant text (label sets, info and threshold lines, series heads) as one buffer, so a render copies those bytes and formats only the values; "CPU of that render" is `process.cpuUsage()` across it.',
+      'The node part of a scrape only (bridge/expose/node-exposition.ts: nodeExpositionChunks, every node with new values since the previous render), standard reports, built-in thresholds, after one warm-up render (which builds the cache of constant text of each node, as the bridge does ahead of its first scrape); the steady-state table has the whole HTTP scrape. Each node keeps its constant text (label sets, info and threshold lines, series heads) as one record in shared slabs, so a render copies those bytes and formats only the values; "CPU of that render" is `process.cpuUsage()` across it.',
       '"Longest chunk": the most work between two chunks, where /metrics (bridge/expose/sliced-write.ts) may yield to the event loop; it writes chunks for at least 5 ms before it does, so ingest waits at most about that plus one chunk per slice.',
       '"gzip": what a scraper that sends `Accept-Encoding: gzip` (Prometheus does) receives.',
     ],

@@ -306,7 +306,7 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
    alert rule and dashboard joins a value with its level \`on (job, instance, node)\`: levels per
    group would need each of those joins rewritten through \`obsmon_node_info\`.
 5. **Render and gzip cost**: each node keeps its constant text (label sets, up/maintenance, info,
-   agent and threshold lines, series heads) as one buffer, so a scrape copies about 1.4 KB per node
+   agent and threshold lines, series heads) as one record in shared slabs, so a scrape copies about 1.4 KB per node
    into reused 64 KB chunks and formats only the values (integers and short decimals digit by digit).
    The constant families (info, agent info, thresholds: over half the bytes) are one text under one
    key while every node keeps its cache; a gzip'd scrape (bridge/expose/spliced-gzip.ts) splices in
