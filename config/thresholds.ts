@@ -1,12 +1,13 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { CUSTOM_KEY_PATTERN, LAMOST_ALIASES, STANDARD_KEYS, standardKey } from '../protocol/keys.ts';
 import type { Levels } from '../protocol/status.ts';
+import { EMBEDDED_THRESHOLDS, type EmbeddedThresholds } from './builtin-thresholds.ts';
 import { didYouMean } from './closest-name.ts';
 import { closedObject, describeValue } from './common-schemas.ts';
 import { readYamlFile, validateYaml } from './yaml-file.ts';
+import { yamlLib } from './yaml-lib.ts';
 import { parseYamlSource } from './yaml-source.ts';
 
 const number = (what: string) =>
@@ -62,9 +63,32 @@ function metricProblem(key: string, custom: ReadonlySet<string>): string | undef
 
 export type ThresholdsConfig = z.infer<typeof thresholdsFile>;
 
-/** Read and validate a thresholds file: one ConfigError line with file, line, key and expectation. */
+/**
+ * Read and validate a thresholds file: one ConfigError line with file, line, key and expectation. The
+ * built-in file comes from the compiled CLI's embedded copy while that is current (builtin-thresholds.ts).
+ */
 export function loadThresholdsConfig(path: string = BUILTIN_THRESHOLDS_PATH): ThresholdsConfig {
-  return readYamlFile(path, thresholdsFile, 'thresholds file');
+  const embedded = path === BUILTIN_THRESHOLDS_PATH ? currentEmbedded(EMBEDDED_THRESHOLDS, path) : undefined;
+  return embedded ?? readYamlFile(path, thresholdsFile, 'thresholds file');
+}
+
+/** The thresholds file at `path` validated, as the compiled CLI embeds it (deploy/build/cli-bundle.ts). */
+export function embedThresholds(path: string): EmbeddedThresholds {
+  const { size, mtimeMs } = statSync(path);
+  return { size, mtimeMs, json: JSON.stringify(readYamlFile(path, thresholdsFile, 'thresholds file')) };
+}
+
+/** The levels of `embedded` if the file at `path` still has its size and mtime, else undefined (read the file). */
+export function currentEmbedded(embedded: EmbeddedThresholds | undefined, path: string): ThresholdsConfig | undefined {
+  if (embedded === undefined) return undefined;
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    return undefined; // readYamlFile says why
+  }
+  if (stat.size !== embedded.size || stat.mtimeMs !== embedded.mtimeMs) return undefined;
+  return JSON.parse(embedded.json) as ThresholdsConfig;
 }
 
 /** Levels set, changed or removed from `before` to `after` (each section, name and metric counts once). */
@@ -166,7 +190,7 @@ export class Thresholds {
  * so an invalid file is refused with its ConfigError and never rewritten.
  */
 export function saveDefaultLevels(path: string, key: string, levels: Levels): void {
-  const doc = parseDocument(readFileSync(path, 'utf8'));
+  const doc = yamlLib().parseDocument(readFileSync(path, 'utf8'));
   doc.setIn(['defaults', key, 'warning'], levels.warning);
   doc.setIn(['defaults', key, 'error'], levels.error);
   const text = doc.toString();

@@ -1,4 +1,4 @@
-import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { yamlLib } from './yaml-lib.ts';
 import { readConfigFile } from '../lib/config-file.ts';
 import { ConfigError } from './config-error.ts';
 
@@ -20,6 +20,7 @@ export function readYamlSource(path: string, what: string): YamlSource {
 }
 
 export function parseYamlSource(text: string, path: string, what: string): YamlSource {
+  const { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const error = doc.errors[0];

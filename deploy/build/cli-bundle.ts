@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Plugin } from 'esbuild';
+import { BUILTIN_THRESHOLDS_PATH, embedThresholds } from '../../config/thresholds.ts';
 import { nodeBundleOptions, REPO } from './esbuild-options.ts';
 
 export const CLI_DIST = join(REPO, 'dist/cli');
@@ -99,6 +100,27 @@ function leanDependencies(): Plugin {
   };
 }
 
+/**
+ * config/builtin-thresholds.ts as the bundle holds it: config/thresholds.yaml validated at build time, as
+ * JSON text with the file's size and mtime (the bundle uses it while the file is unchanged). A default
+ * start then loads no `yaml` package (config/yaml-lib.ts loads it on first use, from node_modules).
+ */
+export function builtinThresholdsModule(path = BUILTIN_THRESHOLDS_PATH): string {
+  return `export const EMBEDDED_THRESHOLDS = ${JSON.stringify(embedThresholds(path))};\n`;
+}
+
+function embeddedThresholds(): Plugin {
+  return {
+    name: 'obsmon-embedded-thresholds',
+    setup(build) {
+      build.onLoad({ filter: /\/config\/builtin-thresholds\.ts$/ }, () => ({
+        contents: builtinThresholdsModule(),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 /** Compiles cli/main.ts and what it imports into `outdir`; returns the inputs it recorded. */
 export async function buildCli(outdir = CLI_DIST): Promise<CliInputs> {
   const { build } = await import('esbuild');
@@ -120,7 +142,7 @@ export async function buildCli(outdir = CLI_DIST): Promise<CliInputs> {
     external: ['snappy'],
     metafile: true,
     absWorkingDir: REPO,
-    plugins: [sourceUrls(outdir), leanDependencies()],
+    plugins: [embeddedThresholds(), sourceUrls(outdir), leanDependencies()],
   });
   const inputs = Object.keys(result.metafile.inputs)
     // Repository files only: not dependencies, nor the stand-ins of leanDependencies (`namespace:path`).

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { nodeBundleOptions, REPO } from '../build/esbuild-options.ts';
 import { AGENT_NODE_FLAGS } from '../node-flags.ts';
 import { VERSION } from '../../lib/version.ts';
@@ -23,6 +23,24 @@ export const MACOS_DIR = join(DIST, 'macos');
 /** The oldest Node.js the bundle targets: Debian 12's own `nodejs`. */
 export const MIN_NODE_MAJOR = 18;
 
+/**
+ * The agent's bundle has no node_modules beside it, so config/yaml-lib.ts's `require('yaml')` at first
+ * use (what keeps the package out of the bridge's default start) would find nothing: here the module
+ * imports the package, which the bundle then holds.
+ */
+function bundledYaml(): Plugin {
+  return {
+    name: 'obsmon-bundled-yaml',
+    setup(ctx) {
+      ctx.onLoad({ filter: /\/config\/yaml-lib\.ts$/ }, (args) => ({
+        contents: `import * as yaml from 'yaml';\nexport const yamlLib = () => yaml;\n`,
+        resolveDir: join(args.path, '..'),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 export async function buildAgentBundle(outfile = AGENT_BUNDLE): Promise<void> {
   await build({
     ...nodeBundleOptions(MIN_NODE_MAJOR, AGENT_NODE_FLAGS),
@@ -30,6 +48,7 @@ export async function buildAgentBundle(outfile = AGENT_BUNDLE): Promise<void> {
     outfile,
     // Installed on its own (no package.json beside it): the version is written in.
     define: { OBSMON_BUNDLED_VERSION: JSON.stringify(VERSION) },
+    plugins: [bundledYaml()],
   });
   chmodSync(outfile, 0o755);
 }

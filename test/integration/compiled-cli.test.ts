@@ -90,6 +90,18 @@ describe('the compiled CLI (dist/cli/)', () => {
     expect([...loaded].some((f) => text(f).includes(`import("./${peers[0]}")`))).toBe(true);
   });
 
+  test('holds no yaml package (a default start reads no YAML); a thresholds file loads it from node_modules', () => {
+    const dist = dirname(CLI_ENTRY);
+    const files = readdirSync(dist).filter((f) => f.endsWith('.js'));
+    // yaml's flow-collection parser: in any bundle that holds the package.
+    expect(files.filter((f) => readFileSync(join(dist, f), 'utf8').includes('parseFlowCollection'))).toEqual([]);
+    const file = join(mkdtempSync(join(tmpdir(), 'obsmon-yaml-')), 'thresholds.yaml');
+    writeFileSync(file, 'defaults:\n  cpu: { warning: 1, eror: 2 }\n');
+    const result = run(BIN, ['check-config', 'bridge', '--thresholds', file]);
+    expect(result.stderr).toContain(`${file}:2: defaults.cpu: unknown key "eror"`);
+    expect(result.status).toBe(2);
+  });
+
   test('the bridge it runs serves the status page and uplot, and judges reports by the built-in thresholds', async () => {
     bridge = await startBridgeProcess(['--log-level', 'warn']);
     expect(bridge.log).not.toContain(FALLBACK);
