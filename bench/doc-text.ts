@@ -62,10 +62,11 @@ export function findings(): string {
 ## The targets not met: why, and how far they got
 
 The targets table above has this run's figure for each; docs/hot-path.md follows a report through
-the code. Measured reasons, per target. The run written here (2026-12-02, the fourth run of the day, load
-average below 2 at its start) measured the bare splitter's flood rate at 5.44 million lines/s (5.58,
-4.56 and 6.62 in the runs before): compare ratios and same-run peers, not absolute figures across
-runs.
+the code. Measured reasons, per target, with the figures of the runs they were written from: the
+run of 2026-12-03 10:10 UTC (commit d5ca062, load average 0.0 at its start; "the 12-03 run" below)
+measured the bare splitter's flood rate at 4.59 million lines/s, the runs of 2026-12-02 at 5.44,
+5.58, 4.56 and 6.62: compare ratios and same-run peers, not absolute figures across runs. A target
+met in one run and missed in another keeps its bullet.
 
 - **Flood ingest ≥ 25 % of the bare splitter** cannot be met by a bridge that parses, judges and
   keeps every line: 25 % of the splitter's rate leaves about 0.8 CPU-µs per line for everything
@@ -73,30 +74,35 @@ runs.
   in-process path (parse, table, status, history) is about 2.5–3 µs, a ceiling of roughly 8 % of
   the splitter on one core before any socket work. During a flood the bridge's thread never idles
   (profiling notes), so the rate is its CPU per line. Reached: the "obsmon bridge" flood row (85 000
-  reports/s when the target was set, 223 000 and 305 000 in the two runs before, 224 000 in this one,
-whose "2 % invalid lines" row, the same code a minute later, took 324 000: the rate moves with the
-machine by more than the changes since).
+  reports/s when the target was set; 223 000, 305 000 and 224 000 in the runs of 2026-12-02, whose
+  last "2 % invalid lines" row, the same code a minute later, took 324 000: the rate moves with the
+  machine by more than the changes since; the 12-03 run 259 000, 5.64 % of its splitter, at 4.37
+  CPU-s per million lines against 2.21 µs per report for the whole path in process: the rest is
+  the socket work per read and the collections of a flood's garbage).
 - **/metrics within 100 ms during a flood**: a scrape writes 5 ms slices; ingest turns are 2 ms
   while a scrape is written (10 ms otherwise), so under a full flood it gets about two thirds of the
   event loop (item 6 below). The flood's requests accept gzip, as Prometheus's do, so the constant
   families come deflated from the cache (item 5) and only the changing half is rendered: 327 ms
-  before these two changes, 196 and 134 ms in the two runs before, 125 ms in this one (153 ms without
-  the flood).
+  before these two changes, 196, 134 and 125 ms in the runs of 2026-12-02 (153 ms without the flood
+  in the last), 139 ms in the 12-03 run (127 ms without; one scrape each, so a single slow turn
+  decides the figure).
   What is left is that render and its deflate in the bridge process (the render about its
   in-process cost on a quiet minute, up to twice under load: the scrape target below says where a
   scrape's time goes); 100 ms would need it about a quarter faster. Kept deflaters (spliced-gzip.ts)
   did not move it: by hand (the bench's flood of 50 connections and 10 000 nodes, one gzip'd scrape
   1 s into each of 12 rounds per side, old and new alternating, load 2.5–3.7) 301 ms median before,
   314 after (ranges 158–411 and 195–374), no flood 179 and 167 ms.
-- **10 000 nodes at ≤ 2× the splitter**: met in this run (1.52×, 5.94 % against 3.9 %); the run
-  of the same code half an hour earlier 2.15× (7.09 % against 3.3 %), the run before 3.36×, and
-  1.93×, 1.7×, 2.05× and 2.9× before that. Until this run, while any client listened to
+- **10 000 nodes at ≤ 2× the splitter**: 2.1× in the 12-03 run (4.84 % against 2.3 %: the bridge's
+  lowest figure yet, and its splitter's); met in the last run of 2026-12-02 (1.52×, 5.94 % against
+  3.9 %); the run of the same code half an hour earlier 2.15× (7.09 % against 3.3 %), the run before
+  3.36×, and 1.93×, 1.7×, 2.05× and 2.9× before that. Until the last run of 2026-12-02, while any client listened to
   /api/v1/stream, even the bench's latency probe asking for one node, every node's report became a
   JSON event in the shared window. Now a node's report events are built only while some subscriber
   wants that node (bridge/expose/report-interest.ts, docs/api.md), written as JSON text in one pass,
   kept as bytes in slabs instead of strings and objects (event-log.ts), and sent to a subscriber at
   most once per 10 ms (stream-hub.ts). With a status page open (an unfiltered subscriber: the
-  steady-state notes) this run measured 8.2 % at 10 000 nodes; by hand before these changes
+  steady-state notes) that run measured 8.2 % at 10 000 nodes;
+ by hand before these changes
   (bench/steady-state.ts's bridge and load, alternating, load 1–4) 14.6 and 14.9 % with such a
   subscriber against 6.6 and 8.2 % with the probe's alone; the byte slabs alone, alternated twice
   with the build before them, 9.99 and 9.92 % against 11.25 and 12.83 %. Since the run before last a scrape's \`process_open_fds\` is
@@ -126,11 +132,14 @@ machine by more than the changes since).
   Two runs ago, \`--v8-pool-size=1\` (one V8 worker thread instead of 4) and no closures per
   connection in the admission slot: a shorter measurement by hand, without the bench's scrapes,
   gave 10 000 nodes 129 MB (139 MB before both) and 100 nodes 63 MB (66.7; docs/hot-path.md); the
-  bench 184 MB at 10 000 (191 in the run before) and 448 MB at 50 000 (494); the run before this
-  one, with the smaller node state and the caches built ahead even before a scrape (~1.1 KB a node
-  that a bridge nothing scrapes used not to hold), 183 MB and 468 MB; this run 166 MB and 410 MB (the
-  run half an hour before it 159 and 410), of which history 6.7 and 23.9 MB (at 50 000 nodes at its
-  bound). Since the run before: no report events for nodes nobody watches (the stream window held
+  bench 184 MB at 10 000 (191 in the run before) and 448 MB at 50 000 (494); the run before the last
+  of 2026-12-02, with the smaller node state and the caches built ahead even before a scrape (~1.1 KB a node
+  that a bridge nothing scrapes used not to hold), 183 MB and 468 MB; the last run of 2026-12-02
+  166 MB and 410 MB (the run half an hour before it 159 and 410), of which history 6.7 and 23.9 MB
+  (at 50 000 nodes at its bound); the 12-03 run 156 MB and 349 MB (50 000 met), after each node's
+  constant /metrics text moved from its own buffer and views into shared slabs described by typed
+  arrays (\`NodeTexts\`, docs/hot-path.md: ~890 bytes a node less, measured in process at 10 000
+  and 50 000 nodes). Since the last run but one of 2026-12-02: no report events for nodes nobody watches (the stream window held
   20 000 of them, ~360 bytes each, as strings and objects), about 480 bytes less per connection and
   node (a connection's listeners, source string and fields, the status tracker's idle nodes, the
   history series' chunk count; heap snapshots at 10 000, docs/hot-path.md), and the scrape's
@@ -166,7 +175,9 @@ machine by more than the changes since).
   105 → 65, 90, 63 and 85 ms; wall 247, 186, 119 and 146 → 90, 134, 86 and 117 ms.
   The runs before: 151 ms at 10 000 (238 before that),
   858 ms at 50 000 (575 before), range 413–2 480 ms; then 187 ms at 10 000, 446 ms at 50 000 (met);
-  this run 117 ms at 10 000 and 398 ms at 50 000 (the run half an hour before it: 101 and 343 ms). Not the new \`--v8-pool-size=1\`: at 50 000
+  the last run of 2026-12-02 117 ms at 10 000 and 398 ms at 50 000 (the run half an hour before it:
+  101 and 343 ms); the 12-03 run 72.4 ms and 386 ms, both met (the slabs' render, in process at
+  10 000 nodes: 37 ms against 111 ms in the run before on a busier machine). Not the new \`--v8-pool-size=1\`: at 50 000
   nodes, alternated with \`--v8-pool-size=4\` (bench/steady-state.ts's \`nodeFlags\`, two rounds,
   load 1–2), scrape medians 491 and 698 ms against 505 and 539, stream p99 41 and 60 against 41 and
   75 ms, RSS 450 and 453 against 458 and 455 MB. In all four runs one of the three windows' scrapes
@@ -191,16 +202,25 @@ machine by more than the changes since).
   V8's collections of a 200 MB heap. A gzip'd scrape no longer fills chunks for the constant half of
   the text and returns each chunk for reuse as soon as it is copied into a piece, so it makes less
   garbage; the A/B runs here were too noisy (load 3–8) to show a change in p99 either way. Met in
-  the last three runs: p99 15.5 ms (28.2 in the run before them), max 53 ms; then 7.53 ms, max
-  17.3 ms; in this one 9.71 ms, max 12.8 ms. A subscriber's events now go out at most once per
+  the runs since: p99 15.5 ms (28.2 in the run before them), max 53 ms; then 7.53 ms, max
+  17.3 ms; 9.71 ms, max 12.8 ms; in the 12-03 run 6.7 ms, max 16.9 ms.
+ A subscriber's events now go out at most once per
   10 ms when they come faster (stream-hub.ts); the probe's own subscriber, one event per 100 ms,
   gets each at once.
-- **Storage writer ≤ 1.5 CPU-µs per point**: met in this run, 1.38 µs on InfluxDB 1.6 and 0.81 µs on
-  VictoriaMetrics (the run before 1.27 and 0.70), after a disk-spool segment keeps a spilled batch
-  as it is (item 8). The drains kept pace with live writes in every run before this one (the run
-  half an hour earlier 148 000 against 126 000 and 198 000 against 177 000 points/s); in this one
-  they fell just short (134 000 against 135 000, 189 000 against 206 000) with no storage code
-  changed since, so the margin is within the machine's spread. An attempt to wait on the writer's
+- **Storage writer ≤ 1.5 CPU-µs per point**: met in the last run of 2026-12-02, 1.38 µs on InfluxDB
+  1.6 and 0.81 µs on VictoriaMetrics (the run before 1.27 and 0.70), after a disk-spool segment
+  keeps a spilled batch as it is (item 8); 1.19 and 1.01 µs in the 12-03 run. **The drain against
+  live writes** is a race of the database with itself: the bench's live rounds hand the writer
+  200 000 points in one burst, which passes through the disk spool too (more than four batches
+  waiting), and a drain keeps two requests in flight (\`DRAIN_IN_FLIGHT\`,
+  bridge/store/spooling-writer.ts), as live writing and draining together do, so both rates are
+  what the database takes (its CPU per point is 5–10× the writer's). The drains kept pace in every
+  run before the last of 2026-12-02 (that day's run before it 148 000 against 126 000 and 198 000
+  against 177 000 points/s); the last fell just short (134 000 against 135 000, 189 000 against
+  206 000) with no storage code changed; the 12-03 run 144 000 against 141 000 on InfluxDB (met) and
+  223 000 against 239 000 on VictoriaMetrics (ranges 210 000–243 000 and 181 000–248 000): the
+  difference moves sign between runs and databases, within the machine's spread.
+ An attempt to wait on the writer's
   flush instead of polling it every 5 ms was reverted: flush means durable, so it spooled the
   batches behind the one in flight, and that run measured 1.51 µs. Before it
   (lines are bytes from \`write()\` to the
@@ -220,9 +240,14 @@ machine by more than the changes since).
   the first minutes (item 9). Best figures by hand (old and new in the same windows, two runs,
   load average 8–12): 1.42× and 1.48× median (1.20–1.99) against 1.53× and 1.62× (1.38–2.15)
   before; the ratio moves with the machine's load by more than that. The bench: 2.05×, 1.67×, 1.68×, 1.9×,
-  2.15× and 1.76× in the last six runs. **RSS ≤ 60 MB** (66 → 64.4 → 62.3 → 61.6 → 61.1 and 60.6 MB
-  in this session's two runs; idle 60.4 → 59.4 → 59.3 and 58.8, of which
-  \`--v8-pool-size=1\` took about 3 MB off by hand):
+  2.15× and 1.76× in the six runs to 2026-12-02; those runs measured from the load's first interval,
+  while V8 still tiered the per-report code up (at 10 reports a second it does so 20–60 s into the
+  load: by hand, the ratio 1.7–1.9× in the first windows and 1.3–1.4× after two minutes), so since
+  2026-12-03 the windows start after 120 s of load (\`FLEET_WARM_MS\`, bench/runtime-cost.ts), as
+  a fleet's bridge runs: 1.27× (0.479 % against 0.377 %) in the 12-03 run, met.
+  **RSS ≤ 60 MB** (66 → 64.4 → 62.3 → 61.6 → 61.1 and 60.6 MB
+  in the runs to 2026-12-02, 60.1 MB in the 12-03 run; idle 60.4 → 59.4 → 59.3 → 58.8 → 57.8, of which
+  \`--v8-pool-size=1\` took about 3 MB off by hand and the embedded thresholds 1 MB, below):
   of an idle bridge's ~62 MB, about 43 MB are pages of the Node.js executable (file-backed; a plain
   idle Node.js process maps 34 MB of them and 6 MB of its own), the rest its heap (about 15 MB: the
   code and data of express, prom-client, zod and yaml) and buffers. The smaller semi-space changes
@@ -236,8 +261,11 @@ machine by more than the changes since).
   of the bundle too (read from node_modules) and the peers code loads only with \`--peers\`: side by
   side with the build before, 100 nodes at 10 s median 61.55 MB (60.6–63.0, 18 samples in 6 rounds,
   load 2–3.5) against 62.10 (61.3–63.1), idle after 62 s 57.7 (57.5–57.8, 6 rounds) against 58.1
-  (58.0–60.2). What stays at start is the code and heap of express, prom-client, zod (all of it: the
-  \`z\` namespace is not tree-shaken) and yaml (the built-in thresholds are YAML), and TurboFan's first
+  (58.0–60.2). On 2026-12-03 the built-in thresholds became embedded at build time
+  (config/builtin-thresholds.ts), so a default start loads no \`yaml\` (it loads for a file the
+  operator names): idle after 60 s 57.7–58.2 MB against 58.8, two bridges of each side by side.
+  What stays at start is the code and heap of express, prom-client and zod (all of it: the
+  \`z\` namespace is not tree-shaken), and TurboFan's first
   compile: resolving dist/cli's chunk imports makes two of Node.js's path functions hot within the
   first second, and the compiler's pages of the executable stay: started with \`--no-opt\`, an idle
   bridge measured 53.9 MB after 62 s against 58.0 beside it (one run; 3.5 MB of it file-backed), a
@@ -262,8 +290,9 @@ machine by more than the changes since).
   new side by side: median 7.01 and 7.14 → 6.22 and 6.06 ms (load 6.5–15.5), 6.52 and 5.71 → 4.81
   and 5.18 (load 5.8–13.4), 5.62 and 5.88 → 5.41 and 5.86 (load 7.3–13.0), 6.04 and 6.19 → 5.50 and
   5.47 (load 4.7–12.6): lower in all eight pairs. The best figure, then: 4.8–5.9 ms per cycle against
-  a floor of 2.2–2.7 ms measured alongside (the bench: 5.21 and 4.29 ms in the runs before, 4.07 ms in this
-  one). What is left above the floor is the interpreter running
+  a floor of 2.2–2.7 ms measured alongside (the bench: 5.21, 4.29 and 4.07 ms in the runs of
+  2026-12-02, 5.36 ms in the 12-03 run). The target is below that floor: a Node.js agent cannot
+  meet it on this machine, whatever its collectors do. What is left above the floor is the interpreter running
   cold code once per cycle and the \`PONG\`'s wake (~0.5 ms; acknowledging less often would delay
   noticing a silent bridge). V8's worker threads took 0.8–1.7 ms per cycle in four of seven rounds
   (0.04–0.10 in the others); \`--single-threaded-gc\` takes them to 0 (medians 5.06–5.32 ms against
@@ -274,8 +303,10 @@ machine by more than the changes since).
 - **Bridge CPU per report 5× below Pushgateway's with its consistency check off** (#8): at 10 000
   nodes the runtime's per-packet floor alone (the splitter row: about 40 µs per report) is already
   about a fifth of what Pushgateway spends per push (about 200 µs), so 5× would need the bridge at
-  the floor (3.1× in the run before, 2.2× in this one: the bridge's CPU per report at 10 000 nodes
-  moved with the machine, as in the 10 000-node target above).
+  the floor (3.1× and 2.2× in runs of 2026-12-02, 3.9× in its last, 4.02× in the 12-03 run, at 48.4
+  µs per report against Pushgateway's 195: the bridge's CPU per report at 10 000 nodes moves with
+  the machine, as in the 10 000-node target above).
+
 
 ## What stands in the way of the targets not met
 
