@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.ts';
 import { address, logLevel, optionalPath, port, positiveInt, seconds } from '../config/common-schemas.ts';
 import { option, type OptionValues } from '../config/option.ts';
 import { DEFAULT_HTTP_PORT, DEFAULT_INGEST_PORT } from '../protocol/ports.ts';

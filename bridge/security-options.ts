@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.ts';
 import { optionalPath, port, positiveInt, seconds } from '../config/common-schemas.ts';
 import { option } from '../config/option.ts';
 import { isCidr } from './ingest/source-filter.ts';
@@ -7,7 +7,7 @@ import { isCidr } from './ingest/source-filter.ts';
 export const securityOptionSpecs = {
   allowFrom: option(
     'list',
-    z.array(z.string().refine(isCidr, { error: 'expected IP addresses or CIDR networks, e.g. 10.1.0.0/16' })),
+    z.array(z.string().check(z.refine(isCidr, { error: 'expected IP addresses or CIDR networks, e.g. 10.1.0.0/16' }))),
     [] as string[],
     'Source networks agents may connect from (empty: any)',
     '<cidr>',
@@ -42,7 +42,7 @@ export const securityOptionSpecs = {
   ),
   tlsPort: option(
     'number',
-    port.optional(),
+    z.optional(port),
     undefined,
     'Also accept agents over TLS on this port (needs --tls-cert, --tls-key)',
     '<n>',
@@ -100,7 +100,7 @@ export const securityOptionSpecs = {
   ),
   corsOrigins: option(
     'list',
-    z.array(z.string().min(1)),
+    z.array(z.string().check(z.minLength(1))),
     [] as string[],
     'Browser origins allowed to read the API (`*` = any); default same-origin only',
     '<origin>',

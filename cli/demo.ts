@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.ts';
 import { startBridge } from '../bridge/bridge.ts';
 import { bridgeOptionSpecs } from '../bridge/options.ts';
 import { address, positiveInt } from '../config/common-schemas.ts';
@@ -25,7 +25,7 @@ const demoOptionSpecs = {
   interval: exporterOptionSpecs.interval,
   simulate: option(
     'number',
-    positiveInt(1000).or(z.literal(0)),
+    z.union([positiveInt(1000), z.literal(0)]),
     0,
     'Also report this many simulated nodes (sim-tcs, sim-ccd01, …; made-up values) for a look at a fleet',
     '<n>',

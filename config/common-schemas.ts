@@ -1,34 +1,42 @@
-import { z } from 'zod';
+import * as z from './zod.ts';
 import { didYouMean } from './closest-name.ts';
 import { parseHostPort, type HostPort } from '../lib/host-port.ts';
 
 export const port = z
   .number({ error: 'expected a TCP port number 0..65535' })
-  .int({ error: 'expected a TCP port number 0..65535' })
-  .min(0, { error: 'expected a TCP port number 0..65535' })
-  .max(65535, { error: 'expected a TCP port number 0..65535' });
+  .check(
+    z.int({ error: 'expected a TCP port number 0..65535' }),
+    z.minimum(0, { error: 'expected a TCP port number 0..65535' }),
+    z.maximum(65535, { error: 'expected a TCP port number 0..65535' }),
+  );
 
 export const seconds = (min: number, max: number) =>
   z
     .number({ error: `expected seconds between ${min} and ${max}` })
-    .min(min, { error: `expected seconds between ${min} and ${max}` })
-    .max(max, { error: `expected seconds between ${min} and ${max}` });
+    .check(
+      z.minimum(min, { error: `expected seconds between ${min} and ${max}` }),
+      z.maximum(max, { error: `expected seconds between ${min} and ${max}` }),
+    );
 
 export const positiveInt = (max: number) =>
   z
     .number({ error: `expected a whole number 1..${max}` })
-    .int({ error: `expected a whole number 1..${max}` })
-    .min(1, { error: `expected a whole number 1..${max}` })
-    .max(max, { error: `expected a whole number 1..${max}` });
+    .check(
+      z.int({ error: `expected a whole number 1..${max}` }),
+      z.minimum(1, { error: `expected a whole number 1..${max}` }),
+      z.maximum(max, { error: `expected a whole number 1..${max}` }),
+    );
 
 export const address = z
   .string({ error: 'expected an IP address or host name' })
-  .min(1, { error: 'expected an IP address or host name' });
+  .check(z.minLength(1, { error: 'expected an IP address or host name' }));
 
 /** `host:port` or `[v6]:port`. */
-export const hostPort = z.string().refine((s) => parseHostPort(s) !== undefined, {
-  error: 'expected <host:port>, e.g. 10.0.0.5:7070 or [::1]:7070',
-});
+export const hostPort = z.string().check(
+  z.refine((s) => parseHostPort(s) !== undefined, {
+    error: 'expected <host:port>, e.g. 10.0.0.5:7070 or [::1]:7070',
+  }),
+);
 
 /** A value `hostPort` accepted, split. */
 export function splitHostPort(s: string): HostPort {
@@ -37,7 +45,7 @@ export function splitHostPort(s: string): HostPort {
   return parsed;
 }
 
-export const optionalPath = z.string().min(1, { error: 'expected a file path' }).optional();
+export const optionalPath = z.optional(z.string().check(z.minLength(1, { error: 'expected a file path' })));
 
 export const logLevel = z.enum(['debug', 'info', 'warn', 'error'], {
   error: 'expected one of debug, info, warn, error',
@@ -58,7 +66,7 @@ export const yamlBoolean = z.boolean({ error: (issue) => `expected true or false
  * A mapping with exactly these keys (data files): an unknown key is named with the keys expected and
  * the closest one, a value of the wrong kind with what it was.
  */
-export function closedObject<S extends z.ZodRawShape>(shape: S, what: string) {
+export function closedObject<S extends z.core.$ZodLooseShape>(shape: S, what: string) {
   const keys = Object.keys(shape);
   return z.strictObject(shape, {
     error: (issue) => {

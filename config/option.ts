@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from './zod.ts';
 
 /** How a value written as text (flag or environment) becomes typed before validation. */
 export type OptionKind = 'string' | 'number' | 'boolean' | 'list';
@@ -6,7 +6,7 @@ export type OptionKind = 'string' | 'number' | 'boolean' | 'list';
 /** One option of a subcommand; its flag, environment variable and config-file key derive from its name. */
 export interface OptionSpec<T = unknown> {
   readonly kind: OptionKind;
-  readonly schema: z.ZodType<T>;
+  readonly schema: z.ZodMiniType<T>;
   /** Used when no source sets the option; `undefined` means "not set" (the schema must allow it). */
   readonly default: T;
   readonly help: string;
@@ -21,7 +21,7 @@ export type OptionValues<S extends OptionSpecs> = {
 
 export function option<T>(
   kind: OptionKind,
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   defaultValue: T,
   help: string,
   placeholder?: string,

@@ -1,12 +1,12 @@
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import { CUSTOM_KEY_PATTERN, LAMOST_ALIASES, STANDARD_KEYS, standardKey } from '../protocol/keys.ts';
 import type { Levels } from '../protocol/status.ts';
 import { EMBEDDED_THRESHOLDS, type EmbeddedThresholds } from './builtin-thresholds.ts';
 import { didYouMean } from './closest-name.ts';
 import { closedObject, describeValue } from './common-schemas.ts';
 import { readYamlFile, validateYaml } from './yaml-file.ts';
+import * as z from './zod.ts';
 import { yamlLib } from './yaml-lib.ts';
 import { parseYamlSource } from './yaml-source.ts';
 
@@ -15,7 +15,7 @@ const number = (what: string) =>
 const levels = closedObject(
   { warning: number('warning'), error: number('error') },
   '{ warning: <number>, error: <number> }',
-).refine((l) => l.warning <= l.error, { error: 'warning must not be above error' });
+).check(z.refine((l) => l.warning <= l.error, { error: 'warning must not be above error' }));
 const perMetric = z.record(z.string(), levels, {
   error: (issue) => `expected metric: { warning, error } entries, got ${describeValue(issue.input)}`,
 });
@@ -25,18 +25,18 @@ const perName = (what: string) =>
   });
 const customMetric = z
   .string()
-  .regex(CUSTOM_KEY_PATTERN, { error: 'expected a custom key as in the protocol (a-z, 0-9, _; at most 32)' });
-const thresholdsFile = closedObject(
+  .check(z.regex(CUSTOM_KEY_PATTERN, { error: 'expected a custom key as in the protocol (a-z, 0-9, _; at most 32)' }));
+const checkedFile = closedObject(
   {
     /** Custom (non-standard) keys that may have levels; anything else not standard is a typo. */
-    custom_metrics: z.array(customMetric, { error: 'expected a list of custom keys' }).default([]),
-    defaults: perMetric.default({}),
-    groups: perName('group').default({}),
-    nodes: perName('node').default({}),
+    custom_metrics: z._default(z.array(customMetric, { error: 'expected a list of custom keys' }), []),
+    defaults: z._default(perMetric, {}),
+    groups: z._default(perName('group'), {}),
+    nodes: z._default(perName('node'), {}),
   },
   'a mapping with defaults, groups, nodes',
-)
-  .superRefine((file, ctx) => {
+).check(
+  z.superRefine((file, ctx) => {
     const custom = new Set(file.custom_metrics);
     const tables: Array<[PropertyKey[], Record<string, unknown>]> = [
       [['defaults'], file.defaults],
@@ -49,8 +49,12 @@ const thresholdsFile = closedObject(
         if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [...path, key], message: problem });
       }
     }
-  })
-  .transform(({ defaults, groups, nodes }) => ({ defaults, groups, nodes }));
+  }),
+);
+const thresholdsFile = z.pipe(
+  checkedFile,
+  z.transform(({ defaults, groups, nodes }: z.output<typeof checkedFile>) => ({ defaults, groups, nodes })),
+);
 
 /** Why `key` cannot have levels (a value with it is never reported), or undefined. */
 function metricProblem(key: string, custom: ReadonlySet<string>): string | undefined {

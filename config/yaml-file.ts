@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from './zod.ts';
 import { ConfigError } from './config-error.ts';
 import { keyPath, readYamlSource, type YamlSource } from './yaml-source.ts';
 
@@ -6,11 +6,11 @@ import { keyPath, readYamlSource, type YamlSource } from './yaml-source.ts';
  * Read and validate a YAML data file. Any problem is one ConfigError line naming file, line, key and
  * what was expected, e.g. `inventory.yaml:4: nodes[1].critical: expected true or false, got "yes"`.
  */
-export function readYamlFile<T>(path: string, schema: z.ZodType<T>, what: string): T {
+export function readYamlFile<T>(path: string, schema: z.ZodMiniType<T>, what: string): T {
   return validateYaml(readYamlSource(path, what), schema);
 }
 
-export function validateYaml<T>(source: YamlSource, schema: z.ZodType<T>): T {
+export function validateYaml<T>(source: YamlSource, schema: z.ZodMiniType<T>): T {
   const result = schema.safeParse(source.data ?? {});
   if (result.success) return result.data;
   // An unknown key usually explains the rest (`eror:` also makes `error` missing): name it first.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.ts';
 import { byteSize } from '../lib/option-schemas.ts';
 import { address, hostPort, logLevel, optionalPath, port, positiveInt, seconds } from '../config/common-schemas.ts';
 import { option, type OptionValues } from '../config/option.ts';
@@ -12,19 +12,23 @@ export const DEFAULT_QUEUE_MAX_BYTES = 16 * 1024 * 1024;
 
 /** `auto` alone, or a list of names. */
 const autoOrList = (what: string) =>
-  z
-    .array(z.string().min(1, { error: `expected ${what}` }))
-    .min(1, { error: `expected auto or a list of ${what}` })
-    .refine((list) => !list.includes('auto') || list.length === 1, { error: 'auto cannot be combined with names' });
+  z.array(z.string().check(z.minLength(1, { error: `expected ${what}` }))).check(
+    z.minLength(1, { error: `expected auto or a list of ${what}` }),
+    z.refine((list) => !list.includes('auto') || list.length === 1, { error: 'auto cannot be combined with names' }),
+  );
 
 /** At most 16 names, so the names' keys (`proc_count@<name>=<n>`, ≤ 80 bytes each) stay far from the bridge's line limit. */
 export const MAX_PROCESS_NAMES = 16;
 const processNames = z
   .array(
-    z.string().regex(QUALIFIER_PATTERN, { error: 'expected a process name of 1-64 visible ASCII characters, no "="' }),
+    z
+      .string()
+      .check(z.regex(QUALIFIER_PATTERN, { error: 'expected a process name of 1-64 visible ASCII characters, no "="' })),
   )
-  .max(MAX_PROCESS_NAMES, { error: `expected at most ${MAX_PROCESS_NAMES} process names` })
-  .refine((list) => new Set(list).size === list.length, { error: 'a process name is listed twice' });
+  .check(
+    z.maxLength(MAX_PROCESS_NAMES, { error: `expected at most ${MAX_PROCESS_NAMES} process names` }),
+    z.refine((list) => new Set(list).size === list.length, { error: 'a process name is listed twice' }),
+  );
 
 const collectorList = z
   .array(
@@ -32,19 +36,19 @@ const collectorList = z
       error: `expected collectors among ${COLLECTOR_NAMES.join(', ')}`,
     }),
   )
-  .min(1, { error: 'expected at least one collector' });
+  .check(z.minLength(1, { error: 'expected at least one collector' }));
 
 export const exporterOptionSpecs = {
   server: option(
     'list',
-    z.array(hostPort).min(1, { error: 'expected at least one <host:port>' }),
+    z.array(hostPort).check(z.minLength(1, { error: 'expected at least one <host:port>' })),
     ['127.0.0.1:7070'],
     'Bridge to send to; several = failover order',
     '<host:port>',
   ),
   node: option(
     'string',
-    z.string().regex(NODE_PATTERN, { error: 'expected letters, digits, _ . : - (at most 64)' }),
+    z.string().check(z.regex(NODE_PATTERN, { error: 'expected letters, digits, _ . : - (at most 64)' })),
     defaultNodeName(),
     'Name of this machine in reports; the default is the short host name',
     '<name>',
@@ -130,7 +134,7 @@ export const exporterOptionSpecs = {
   ),
   tokenFile: option(
     'string',
-    z.string().min(1).optional(),
+    z.optional(z.string().check(z.minLength(1))),
     undefined,
     'File holding the token sent as "AUTH <token>" (bridge --auth)',
     '<file>',
@@ -138,19 +142,25 @@ export const exporterOptionSpecs = {
   tls: option('boolean', z.boolean({ error: 'expected true or false' }), false, 'Connect with TLS (bridge --tls-port)'),
   tlsCa: option(
     'string',
-    z.string().min(1).optional(),
+    z.optional(z.string().check(z.minLength(1))),
     undefined,
     'PEM CA that signed the bridge certificate (default: system CAs)',
     '<file>',
   ),
   tlsCert: option(
     'string',
-    z.string().min(1).optional(),
+    z.optional(z.string().check(z.minLength(1))),
     undefined,
     'PEM client certificate (bridge --tls-client-ca); its CN names this node',
     '<file>',
   ),
-  tlsKey: option('string', z.string().min(1).optional(), undefined, 'PEM key of the client certificate', '<file>'),
+  tlsKey: option(
+    'string',
+    z.optional(z.string().check(z.minLength(1))),
+    undefined,
+    'PEM key of the client certificate',
+    '<file>',
+  ),
   logLevel: option('string', logLevel, 'info', 'debug, info, warn or error', '<level>'),
 };
 

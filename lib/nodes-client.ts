@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.ts';
 import type { MetricView, NodeList, NodeView } from '../bridge/state/node-view-json.ts';
 import { STATUSES } from '../protocol/status.ts';
 
@@ -13,14 +13,14 @@ const status = z.enum(STATUSES);
 
 const metric = z.object({
   key: z.string(),
-  qualifier: z.string().nullable(),
+  qualifier: z.nullable(z.string()),
   value: z.number(),
   timestamp: z.number(),
   // Judged once by the bridge at ingest, at the levels it sends along (protocol/status.ts).
   status,
-  warning: z.number().nullable(),
-  error: z.number().nullable(),
-}) satisfies z.ZodType<MetricView>;
+  warning: z.nullable(z.number()),
+  error: z.nullable(z.number()),
+}) satisfies z.ZodMiniType<MetricView>;
 
 const node = z.object({
   node: z.string(),
@@ -29,21 +29,21 @@ const node = z.object({
   inventory: z.boolean(),
   up: z.boolean(),
   status,
-  lastReportTimestamp: z.number().nullable(),
-  lastSeenSecondsAgo: z.number().nullable(),
+  lastReportTimestamp: z.nullable(z.number()),
+  lastSeenSecondsAgo: z.nullable(z.number()),
   clockSkewSeconds: z.number(),
-  metrics: z.array(metric).readonly(),
+  metrics: z.readonly(z.array(metric)),
   // Absent from bridges older than maintenance windows.
-  maintenance: z.object({ until: z.number(), reason: z.string() }).nullable().exactOptional(),
+  maintenance: z.exactOptional(z.nullable(z.object({ until: z.number(), reason: z.string() }))),
   // Absent from bridges older than the AGENT line (docs/protocol.md §9).
-  agent: z.string().max(64).nullable().exactOptional(),
-}) satisfies z.ZodType<NodeView>;
+  agent: z.exactOptional(z.nullable(z.string().check(z.maxLength(64)))),
+}) satisfies z.ZodMiniType<NodeView>;
 
 // `downAfterSeconds` is absent from bridges older than it. The list is the caller's to keep.
 const answer = z.object({
-  downAfterSeconds: z.number().positive().exactOptional(),
+  downAfterSeconds: z.exactOptional(z.number().check(z.positive())),
   nodes: z.array(node),
-}) satisfies z.ZodType<Omit<NodeList, 'downAfterSeconds'> & Partial<Pick<NodeList, 'downAfterSeconds'>>>;
+}) satisfies z.ZodMiniType<Omit<NodeList, 'downAfterSeconds'> & Partial<Pick<NodeList, 'downAfterSeconds'>>>;
 
 /** True when A and B have the same keys; used only as a compile-time check. */
 type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;

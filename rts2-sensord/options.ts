@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from '../config/zod.ts';
 import { DEFAULT_HTTP_PORT } from '../protocol/ports.ts';
 import { address, logLevel, optionalPath, port, positiveInt, seconds } from '../config/common-schemas.ts';
 import { option, type OptionValues } from '../config/option.ts';
@@ -11,15 +11,17 @@ export const DEFAULT_CENTRALD_PORT = 617;
 
 const deviceName = z
   .string()
-  .regex(/^[A-Za-z0-9_]{1,49}$/, { error: 'expected an RTS2 device name: 1..49 letters, digits or _' });
+  .check(z.regex(/^[A-Za-z0-9_]{1,49}$/, { error: 'expected an RTS2 device name: 1..49 letters, digits or _' }));
 const server = z
   .string()
-  .refine((s) => parseServer(s) !== undefined, { error: 'expected <host[:port]>, e.g. 127.0.0.1:617' });
-const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s/]+/.test(s) && URL.canParse(s), {
-  error: 'expected an http:// URL, e.g. http://127.0.0.1:7080',
-});
-const nodeNames = z.array(z.string().regex(NODE_PATTERN, { error: 'expected node names as in the protocol' }));
-const groupNames = z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected group names' }));
+  .check(z.refine((s) => parseServer(s) !== undefined, { error: 'expected <host[:port]>, e.g. 127.0.0.1:617' }));
+const httpUrl = z.string().check(
+  z.refine((s) => /^https?:\/\/[^\s/]+/.test(s) && URL.canParse(s), {
+    error: 'expected an http:// URL, e.g. http://127.0.0.1:7080',
+  }),
+);
+const nodeNames = z.array(z.string().check(z.regex(NODE_PATTERN, { error: 'expected node names as in the protocol' })));
+const groupNames = z.array(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected group names' })));
 
 export const sensordOptionSpecs = {
   device: option('string', deviceName, 'OBSMON', 'RTS2 device name (RTS2 style: -d <name>)', '<name>'),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from '../../config/zod.ts';
 import { ConfigError } from '../../config/config-error.ts';
 import { readYamlFile } from '../../config/yaml-file.ts';
 
@@ -37,15 +37,19 @@ export function grantFor(label: string, patterns: readonly string[]): Grant {
 
 const entry = z
   .strictObject({
-    name: z.string().min(1).optional(),
-    token: z.string().min(16, { error: 'tokens must be at least 16 characters' }).optional(),
-    token_file: z.string().min(1).optional(),
-    nodes: z.array(z.string().min(1)).min(1, { error: 'list the nodes the token may report for, or ["*"]' }),
+    name: z.optional(z.string().check(z.minLength(1))),
+    token: z.optional(z.string().check(z.minLength(16, { error: 'tokens must be at least 16 characters' }))),
+    token_file: z.optional(z.string().check(z.minLength(1))),
+    nodes: z
+      .array(z.string().check(z.minLength(1)))
+      .check(z.minLength(1, { error: 'list the nodes the token may report for, or ["*"]' })),
   })
-  .refine((e) => (e.token === undefined) !== (e.token_file === undefined), {
-    error: 'give exactly one of token and token_file',
-  });
-const tokensFile = z.strictObject({ tokens: z.array(entry).min(1) });
+  .check(
+    z.refine((e) => (e.token === undefined) !== (e.token_file === undefined), {
+      error: 'give exactly one of token and token_file',
+    }),
+  );
+const tokensFile = z.strictObject({ tokens: z.array(entry).check(z.minLength(1)) });
 
 const digest = (token: string) => createHash('sha256').update(token).digest('hex');
 

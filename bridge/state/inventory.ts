@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../config/zod.ts';
 import { closedObject, describeValue, hostPort, yamlBoolean } from '../../config/common-schemas.ts';
 import { NODE_PATTERN } from '../../protocol/keys.ts';
 import { maintenanceWindowSchema, type MaintenanceWindow } from './maintenance-windows.ts';
@@ -34,52 +34,61 @@ export const DEFAULT_PROBE_TIMEOUT_SECONDS = 2;
 /** The default group of nodes not in the inventory. */
 export const DEFAULT_GROUP = 'default';
 
-const nodeName = z
-  .string({ error: (issue) => `expected a node name, got ${describeValue(issue.input)}` })
-  .regex(NODE_PATTERN, {
+const nodeName = z.string({ error: (issue) => `expected a node name, got ${describeValue(issue.input)}` }).check(
+  z.regex(NODE_PATTERN, {
     error: (issue) =>
       `expected a node name as in the protocol (letters, digits, _ . : -; at most 64), got ${describeValue(issue.input)}`,
-  });
-const groupName = z
-  .string({ error: (issue) => `expected a group name, got ${describeValue(issue.input)}` })
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, {
+  }),
+);
+const groupName = z.string({ error: (issue) => `expected a group name, got ${describeValue(issue.input)}` }).check(
+  z.regex(/^[A-Za-z0-9_.-]{1,64}$/, {
     error: (issue) => `expected a group name (letters, digits, _ . -; at most 64), got ${describeValue(issue.input)}`,
-  });
+  }),
+);
 const probeSeconds = (what: string, min: number, max: number) =>
   z
     .number({
       error: (issue) => `expected the ${what} in seconds (${min} … ${max}), got ${describeValue(issue.input)}`,
     })
-    .min(min, { error: `expected the ${what} in seconds (${min} … ${max})` })
-    .max(max, { error: `expected the ${what} in seconds (${min} … ${max})` });
+    .check(
+      z.minimum(min, { error: `expected the ${what} in seconds (${min} … ${max})` }),
+      z.maximum(max, { error: `expected the ${what} in seconds (${min} … ${max})` }),
+    );
 const httpUrl = z
   .string({ error: (issue) => `expected an http:// or https:// URL, got ${describeValue(issue.input)}` })
-  .refine(
-    (s) =>
-      URL.canParse(s) &&
-      ['http:', 'https:'].includes(new URL(s).protocol) &&
-      new URL(s).username === '' &&
-      new URL(s).password === '',
-    {
-      error: (issue) => `expected an http:// or https:// URL without user:password, got ${describeValue(issue.input)}`,
-    },
+  .check(
+    z.refine(
+      (s) =>
+        URL.canParse(s) &&
+        ['http:', 'https:'].includes(new URL(s).protocol) &&
+        new URL(s).username === '' &&
+        new URL(s).password === '',
+      {
+        error: (issue) =>
+          `expected an http:// or https:// URL without user:password, got ${describeValue(issue.input)}`,
+      },
+    ),
   );
-const probe = closedObject(
+const probeFields = closedObject(
   {
-    tcp: hostPort.optional(),
-    http: httpUrl.optional(),
-    expect_status: z
-      .number({ error: 'expected an HTTP status code 100..599' })
-      .int({ error: 'expected an HTTP status code 100..599' })
-      .min(100, { error: 'expected an HTTP status code 100..599' })
-      .max(599, { error: 'expected an HTTP status code 100..599' })
-      .optional(),
-    interval: probeSeconds('interval', 1, 3600).default(DEFAULT_PROBE_INTERVAL_SECONDS),
-    timeout: probeSeconds('timeout', 0.1, 60).default(DEFAULT_PROBE_TIMEOUT_SECONDS),
+    tcp: z.optional(hostPort),
+    http: z.optional(httpUrl),
+    expect_status: z.optional(
+      z
+        .number({ error: 'expected an HTTP status code 100..599' })
+        .check(
+          z.int({ error: 'expected an HTTP status code 100..599' }),
+          z.minimum(100, { error: 'expected an HTTP status code 100..599' }),
+          z.maximum(599, { error: 'expected an HTTP status code 100..599' }),
+        ),
+    ),
+    interval: z._default(probeSeconds('interval', 1, 3600), DEFAULT_PROBE_INTERVAL_SECONDS),
+    timeout: z._default(probeSeconds('timeout', 0.1, 60), DEFAULT_PROBE_TIMEOUT_SECONDS),
   },
   '{ tcp: <host:port> } or { http: <url>, expect_status }',
-)
-  .superRefine((p, ctx) => {
+);
+const checkedProbe = probeFields.check(
+  z.superRefine((p, ctx) => {
     if ((p.tcp === undefined) === (p.http === undefined))
       ctx.addIssue({ code: 'custom', path: [], message: 'expected exactly one of tcp: <host:port> or http: <url>' });
     if (p.tcp !== undefined && p.expect_status !== undefined)
@@ -91,8 +100,11 @@ const probe = closedObject(
         path: ['timeout'],
         message: `timeout (${p.timeout} s) must be shorter than interval (${p.interval} s)`,
       });
-  })
-  .transform((p): ProbeSpec =>
+  }),
+);
+const probe = z.pipe(
+  checkedProbe,
+  z.transform((p: z.output<typeof checkedProbe>): ProbeSpec =>
     p.tcp !== undefined
       ? { kind: 'tcp', target: p.tcp, intervalSeconds: p.interval, timeoutSeconds: p.timeout }
       : {
@@ -102,16 +114,17 @@ const probe = closedObject(
           timeoutSeconds: p.timeout,
           expectStatus: p.expect_status ?? 200,
         },
-  );
-// A bare name is short for `{ name: <name> }`.
-const entry = z.preprocess(
-  (item) => (typeof item === 'string' ? { name: item } : item),
+  ),
+);
+// A bare name is short for `{ name: <name> }` (classic zod's z.preprocess is this pipe).
+const entry = z.pipe(
+  z.transform((item: unknown) => (typeof item === 'string' ? { name: item } : item)),
   closedObject(
     {
       name: nodeName,
-      group: groupName.default(DEFAULT_GROUP),
-      critical: yamlBoolean.default(false),
-      probe: probe.optional(),
+      group: z._default(groupName, DEFAULT_GROUP),
+      critical: z._default(yamlBoolean, false),
+      probe: z.optional(probe),
     },
     'a node name or { name, group, critical, probe }',
   ),
@@ -120,33 +133,42 @@ const entry = z.preprocess(
 export const MAX_INVENTORY_WINDOWS = 1000;
 const inventoryFile = closedObject(
   {
-    nodes: z
-      .array(entry, { error: (issue) => `expected a list of nodes, got ${describeValue(issue.input)}` })
-      .default([]),
-    maintenance: z
-      .array(maintenanceWindowSchema, {
-        error: (issue) => `expected a list of maintenance windows, got ${describeValue(issue.input)}`,
-      })
-      .max(MAX_INVENTORY_WINDOWS, { error: `expected at most ${MAX_INVENTORY_WINDOWS} maintenance windows` })
-      .default([]),
+    nodes: z._default(
+      z.array(entry, { error: (issue) => `expected a list of nodes, got ${describeValue(issue.input)}` }),
+      [],
+    ),
+    maintenance: z._default(
+      z
+        .array(maintenanceWindowSchema, {
+          error: (issue) => `expected a list of maintenance windows, got ${describeValue(issue.input)}`,
+        })
+        .check(
+          z.maxLength(MAX_INVENTORY_WINDOWS, {
+            error: `expected at most ${MAX_INVENTORY_WINDOWS} maintenance windows`,
+          }),
+        ),
+      [],
+    ),
   },
   'a mapping with nodes: [...] and maintenance: [...]',
-).superRefine((file, ctx) => {
-  const first = new Map<string, number>();
-  let probes = 0;
-  file.nodes.forEach((n, i) => {
-    const at = first.get(n.name);
-    if (at === undefined) first.set(n.name, i);
-    else
-      ctx.addIssue({
-        code: 'custom',
-        path: ['nodes', i],
-        message: `duplicate node "${n.name}" (already listed as nodes[${at}])`,
-      });
-    if (n.probe !== undefined && ++probes === MAX_PROBES + 1)
-      ctx.addIssue({ code: 'custom', path: ['nodes', i, 'probe'], message: `more than ${MAX_PROBES} probes` });
-  });
-});
+).check(
+  z.superRefine((file, ctx) => {
+    const first = new Map<string, number>();
+    let probes = 0;
+    file.nodes.forEach((n, i) => {
+      const at = first.get(n.name);
+      if (at === undefined) first.set(n.name, i);
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodes', i],
+          message: `duplicate node "${n.name}" (already listed as nodes[${at}])`,
+        });
+      if (n.probe !== undefined && ++probes === MAX_PROBES + 1)
+        ctx.addIssue({ code: 'custom', path: ['nodes', i, 'probe'], message: `more than ${MAX_PROBES} probes` });
+    });
+  }),
+);
 
 export function loadInventory(path: string): Map<string, InventoryEntry> {
   return readInventoryFile(path).nodes;

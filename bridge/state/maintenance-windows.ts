@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../config/zod.ts';
 import { closedObject, describeValue } from '../../config/common-schemas.ts';
 import { NODE_PATTERN } from '../../protocol/keys.ts';
 
@@ -33,12 +33,12 @@ export const MAX_REASON_LENGTH = 200;
 const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
 const instant = (what: string) =>
-  z
-    .union([z.number(), z.string()], {
+  z.pipe(
+    z.union([z.number(), z.string()], {
       error: (issue) =>
         `expected ${what} as ISO 8601 (2026-12-01T08:00:00Z) or unix seconds, got ${describeValue(issue.input)}`,
-    })
-    .transform((v, ctx) => {
+    }),
+    z.transform((v: number | string, ctx) => {
       // ISO 8601 with an explicit zone only: a bare local time would depend on the bridge host's zone.
       const ms =
         typeof v === 'number'
@@ -47,66 +47,89 @@ const instant = (what: string) =>
             ? Date.parse(v)
             : Number.NaN;
       if (!Number.isFinite(ms)) {
-        ctx.addIssue({
+        // What classic zod's ctx.addIssue pushed (zod/mini's transform gets the bare parse payload).
+        ctx.issues.push({
           code: 'custom',
           message: `expected ${what} as ISO 8601 with a zone (2026-12-01T08:00:00Z) or unix seconds, got ${describeValue(v)}`,
+          input: v,
         });
         return z.NEVER;
       }
       return ms;
-    });
-const timeZone = z.string({ error: 'expected an IANA time zone such as UTC or America/Santiago' }).refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { error: (issue) => `expected an IANA time zone such as UTC or America/Santiago, got ${describeValue(issue.input)}` },
+    }),
+  );
+const timeZone = z.string({ error: 'expected an IANA time zone such as UTC or America/Santiago' }).check(
+  z.refine(
+    (tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    {
+      error: (issue) => `expected an IANA time zone such as UTC or America/Santiago, got ${describeValue(issue.input)}`,
+    },
+  ),
 );
 const dailyRange = z
-  .string({ error: (issue) => `expected daily: "HH:MM-HH:MM", got ${describeValue(issue.input)}` })
-  .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]|24):[0-5]\d$/, {
-    error: (issue) => `expected daily: "HH:MM-HH:MM" (24-hour), got ${describeValue(issue.input)}`,
-  })
-  .transform((s) => {
-    const [a = '', b = ''] = s.split('-');
-    const minutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
-    return { start: minutes(a), end: Math.min(minutes(b), 1440) };
-  })
-  .refine((r) => r.start !== r.end, { error: 'expected a daily window of non-zero length (start and end differ)' });
+  .pipe(
+    z.string({ error: (issue) => `expected daily: "HH:MM-HH:MM", got ${describeValue(issue.input)}` }).check(
+      z.regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]|24):[0-5]\d$/, {
+        error: (issue) => `expected daily: "HH:MM-HH:MM" (24-hour), got ${describeValue(issue.input)}`,
+      }),
+    ),
+    z.transform((s: string) => {
+      const [a = '', b = ''] = s.split('-');
+      const minutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
+      return { start: minutes(a), end: Math.min(minutes(b), 1440) };
+    }),
+  )
+  .check(
+    z.refine((r: { start: number; end: number }) => r.start !== r.end, {
+      error: 'expected a daily window of non-zero length (start and end differ)',
+    }),
+  );
 
-/** The schema of one window, shared by the inventory file and `POST /api/v1/maintenance`. */
-export const maintenanceWindowSchema = closedObject(
+const windowFields = closedObject(
   {
-    node: z
-      .string()
-      .regex(NODE_PATTERN, { error: (issue) => `expected a node name, got ${describeValue(issue.input)}` })
-      .optional(),
-    group: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: (issue) => `expected a group name, got ${describeValue(issue.input)}` })
-      .optional(),
-    from: instant('from').optional(),
-    until: instant('until').optional(),
-    daily: dailyRange.optional(),
-    time_zone: timeZone.optional(),
-    weekdays: z
-      .array(z.enum(WEEKDAYS, { error: 'expected weekdays among sun, mon, tue, wed, thu, fri, sat' }), {
-        error: 'expected a list of weekdays (mon, tue, ...)',
-      })
-      .min(1, { error: 'expected at least one weekday' })
-      .optional(),
-    reason: z
-      .string({ error: 'expected a reason text' })
-      .max(MAX_REASON_LENGTH, { error: `expected a reason of at most ${MAX_REASON_LENGTH} characters` })
-      .default(''),
+    node: z.optional(
+      z
+        .string()
+        .check(z.regex(NODE_PATTERN, { error: (issue) => `expected a node name, got ${describeValue(issue.input)}` })),
+    ),
+    group: z.optional(
+      z.string().check(
+        z.regex(/^[A-Za-z0-9_.-]{1,64}$/, {
+          error: (issue) => `expected a group name, got ${describeValue(issue.input)}`,
+        }),
+      ),
+    ),
+    from: z.optional(instant('from')),
+    until: z.optional(instant('until')),
+    daily: z.optional(dailyRange),
+    time_zone: z.optional(timeZone),
+    weekdays: z.optional(
+      z
+        .array(z.enum(WEEKDAYS, { error: 'expected weekdays among sun, mon, tue, wed, thu, fri, sat' }), {
+          error: 'expected a list of weekdays (mon, tue, ...)',
+        })
+        .check(z.minLength(1, { error: 'expected at least one weekday' })),
+    ),
+    reason: z._default(
+      z
+        .string({ error: 'expected a reason text' })
+        .check(
+          z.maxLength(MAX_REASON_LENGTH, { error: `expected a reason of at most ${MAX_REASON_LENGTH} characters` }),
+        ),
+      '',
+    ),
   },
   '{ node | group, from/until or daily, time_zone, weekdays, reason }',
-)
-  .superRefine((w, ctx) => {
+);
+const checkedWindow = windowFields.check(
+  z.superRefine((w, ctx) => {
     if ((w.node === undefined) === (w.group === undefined))
       ctx.addIssue({ code: 'custom', path: [], message: 'expected exactly one of node: or group:' });
     if (w.daily === undefined) {
@@ -131,8 +154,12 @@ export const maintenanceWindowSchema = closedObject(
         message: 'a daily window has no from/until',
       });
     }
-  })
-  .transform((w): MaintenanceWindow => ({
+  }),
+);
+/** The schema of one window, shared by the inventory file and `POST /api/v1/maintenance`. */
+export const maintenanceWindowSchema = z.pipe(
+  checkedWindow,
+  z.transform((w: z.output<typeof checkedWindow>): MaintenanceWindow => ({
     selector: w.node !== undefined ? { node: w.node } : { group: w.group! },
     schedule:
       w.daily === undefined
@@ -145,7 +172,8 @@ export const maintenanceWindowSchema = closedObject(
             ...(w.weekdays === undefined ? {} : { weekdays: new Set(w.weekdays.map((d) => WEEKDAYS.indexOf(d))) }),
           },
     reason: w.reason,
-  }));
+  })),
+);
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 /** Local weekday and minute of the day at `ms` in `timeZone`. */

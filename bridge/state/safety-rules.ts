@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../config/zod.ts';
 import { closedObject, describeValue, yamlBoolean } from '../../config/common-schemas.ts';
 import { NODE_PATTERN } from '../../protocol/keys.ts';
 import type { InventoryEntry } from './inventory.ts';
@@ -24,30 +24,34 @@ export const MAX_SAFETY_RULES = 256;
 const rule = closedObject(
   {
     when: z.enum(['down', 'error'], { error: (issue) => `expected down or error, got ${describeValue(issue.input)}` }),
-    node: z
-      .string({ error: (issue) => `expected a node name, got ${describeValue(issue.input)}` })
-      .regex(NODE_PATTERN, {
-        error: (issue) =>
-          `expected a node name as in the protocol (letters, digits, _ . : -; at most 64), got ${describeValue(issue.input)}`,
-      })
-      .optional(),
-    group: z
-      .string({ error: (issue) => `expected a group name, got ${describeValue(issue.input)}` })
-      .regex(/^[A-Za-z0-9_.-]{1,64}$/, {
-        error: (issue) =>
-          `expected a group name (letters, digits, _ . -; at most 64), got ${describeValue(issue.input)}`,
-      })
-      .optional(),
-    critical: yamlBoolean.optional(),
+    node: z.optional(
+      z.string({ error: (issue) => `expected a node name, got ${describeValue(issue.input)}` }).check(
+        z.regex(NODE_PATTERN, {
+          error: (issue) =>
+            `expected a node name as in the protocol (letters, digits, _ . : -; at most 64), got ${describeValue(issue.input)}`,
+        }),
+      ),
+    ),
+    group: z.optional(
+      z.string({ error: (issue) => `expected a group name, got ${describeValue(issue.input)}` }).check(
+        z.regex(/^[A-Za-z0-9_.-]{1,64}$/, {
+          error: (issue) =>
+            `expected a group name (letters, digits, _ . -; at most 64), got ${describeValue(issue.input)}`,
+        }),
+      ),
+    ),
+    critical: z.optional(yamlBoolean),
   },
   '{ when: down|error, node?, group?, critical? }',
 );
 const rulesFile = closedObject(
   {
-    unsafe: z
-      .array(rule, { error: (issue) => `expected a list of rules, got ${describeValue(issue.input)}` })
-      .max(MAX_SAFETY_RULES, { error: `expected at most ${MAX_SAFETY_RULES} rules` })
-      .default([]),
+    unsafe: z._default(
+      z
+        .array(rule, { error: (issue) => `expected a list of rules, got ${describeValue(issue.input)}` })
+        .check(z.maxLength(MAX_SAFETY_RULES, { error: `expected at most ${MAX_SAFETY_RULES} rules` })),
+      [],
+    ),
   },
   'a mapping with unsafe: [...]',
 );
