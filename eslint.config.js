@@ -64,6 +64,21 @@ export default tseslint.config(
     },
   },
   {
+    // Schemas import zod through config/zod.ts (zod/mini, English messages): one import of classic 'zod'
+    // would put all of it (~300 KB of source) back into every process that loads that chunk.
+    files: ['**/*.ts'],
+    ignores: ['config/zod.ts', 'test/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportDeclaration[source.value=/^zod(\\u002F|$)/]',
+          message: "Import zod from config/zod.ts (zod/mini), not from 'zod'.",
+        },
+      ],
+    },
+  },
+  {
     // The wire format is pure: no I/O, and nothing from the components that use it.
     files: ['protocol/**/*.ts'],
     rules: {

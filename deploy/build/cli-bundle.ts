@@ -50,9 +50,9 @@ function sourceUrls(outdir: string): Plugin {
 /**
  * Parts of dependencies that obsmon never runs but that a bundle would hold as source text in every
  * process (V8 keeps each script's whole source while any of its functions lives, compiled or not):
- * - zod's translations of its error messages (~290 KB): zod's classic API re-exports them all as
- *   `z.locales`, so they cannot be tree-shaken; obsmon uses none (zod itself starts with `en`), so
- *   the namespace here holds `en` only.
+ * - zod's translations of its error messages (~290 KB): zod/mini (config/zod.ts), like the classic
+ *   API, re-exports them all as `z.locales`, a namespace a bundler cannot tree-shake; obsmon uses
+ *   only `en` (config/zod.ts configures it), so the namespace here holds `en` only.
  * - iconv-lite's code tables for the CJK multi-byte encodings (~390 KB, behind express's body parser,
  *   each `require`d only when such an encoding is first decoded; express.json refuses every charset
  *   but UTF-8/16/32 before decoding) and its single-byte ones (sbcs-data-generated, ~58 KB, evaluated
