@@ -52,7 +52,7 @@ export function findings(): string {
   monitor, which alone cost ~0.5 % of a core), and each wake-up is what it costs: compare the plain
   process with one 1 s timer. Its RSS over a plain Node.js process is the code and
   heap of its dependencies (zod/mini's parts in use, express and prom-client; yaml only for a thresholds file the operator names, snappy only for remote write), the agent's
-  likewise (zod, yaml, prom-client). Neither loads the other's code (cli/main.ts loads each command
+  likewise (zod/mini's parts in use and prom-client's Registry, Gauge and Counter; yaml only for a \`--config\` file). Neither loads the other's code (cli/main.ts loads each command
   when run), and dist/cli/ leaves out what no obsmon process runs: zod's message translations and
   iconv-lite's CJK code tables (deploy/build/cli-bundle.ts). It reads from node_modules, instead of
   holding them as bundled scripts, mime-db's type table (one JSON.parse), iconv-lite's single-byte
@@ -308,7 +308,7 @@ writes (met), the agent 3.91 ms per cycle, flood ingest 6.32 % of the splitter (
   4.81–5.86 in those rounds), but not to a lower total when they are quiet (5.59 against 5.47–5.50):
   no clear gain, so not among the agent's node flags. \`--jitless\` is one of the
   agent's node flags (deploy/node-flags.ts): RSS 46.6–49.8 MB, under the 50 MB target; RSS is
-  Node.js's own (about 40 MB) plus zod, yaml and its heap (exporter/README.md, "What a cycle costs").
+  Node.js's own (about 40 MB) plus zod/mini, prom-client's core and its heap (exporter/README.md, "What a cycle costs").
 - **Bridge CPU per report 5× below Pushgateway's with its consistency check off** (#8): at 10 000
   nodes the runtime's per-packet floor alone (the splitter row: about 40 µs per report) is already
   about a fifth of what Pushgateway spends per push (about 200 µs), so 5× would need the bridge at

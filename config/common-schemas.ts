@@ -2,13 +2,11 @@ import * as z from './zod.ts';
 import { didYouMean } from './closest-name.ts';
 import { parseHostPort, type HostPort } from '../lib/host-port.ts';
 
-export const port = z
-  .number({ error: 'expected a TCP port number 0..65535' })
-  .check(
-    z.int({ error: 'expected a TCP port number 0..65535' }),
-    z.minimum(0, { error: 'expected a TCP port number 0..65535' }),
-    z.maximum(65535, { error: 'expected a TCP port number 0..65535' }),
-  );
+/** A whole number in min..max; every way of missing it gets the one message. */
+export const wholeNumber = (min: number, max: number, error: string) =>
+  z.number({ error }).check(z.int({ error }), z.minimum(min, { error }), z.maximum(max, { error }));
+
+export const port = wholeNumber(0, 65535, 'expected a TCP port number 0..65535');
 
 export const seconds = (min: number, max: number) =>
   z
@@ -18,14 +16,7 @@ export const seconds = (min: number, max: number) =>
       z.maximum(max, { error: `expected seconds between ${min} and ${max}` }),
     );
 
-export const positiveInt = (max: number) =>
-  z
-    .number({ error: `expected a whole number 1..${max}` })
-    .check(
-      z.int({ error: `expected a whole number 1..${max}` }),
-      z.minimum(1, { error: `expected a whole number 1..${max}` }),
-      z.maximum(max, { error: `expected a whole number 1..${max}` }),
-    );
+export const positiveInt = (max: number) => wholeNumber(1, max, `expected a whole number 1..${max}`);
 
 export const address = z
   .string({ error: 'expected an IP address or host name' })

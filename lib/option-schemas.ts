@@ -1,6 +1,7 @@
 // Option schemas both the bridge and the agent parse their flags and config files with (bridge/options.ts,
 // exporter/options.ts): one wording of each error for the same kind of value.
 import * as z from '../config/zod.ts';
+import { wholeNumber } from '../config/common-schemas.ts';
 
 /** An http(s) base URL, or unset. */
 export const optionalUrl = z.optional(
@@ -23,10 +24,4 @@ export const optionalText = z.optional(z.string().check(z.minLength(1, { error: 
 
 /** A size in bytes between min and max. */
 export const byteSize = (min: number, max: number) =>
-  z
-    .number({ error: `expected a whole number of bytes ${min}..${max}` })
-    .check(
-      z.int({ error: `expected a whole number of bytes ${min}..${max}` }),
-      z.minimum(min, { error: `expected a whole number of bytes ${min}..${max}` }),
-      z.maximum(max, { error: `expected a whole number of bytes ${min}..${max}` }),
-    );
+  wholeNumber(min, max, `expected a whole number of bytes ${min}..${max}`);

@@ -1,5 +1,5 @@
 import * as z from '../../config/zod.ts';
-import { closedObject, describeValue, hostPort, yamlBoolean } from '../../config/common-schemas.ts';
+import { closedObject, describeValue, hostPort, wholeNumber, yamlBoolean } from '../../config/common-schemas.ts';
 import { NODE_PATTERN } from '../../protocol/keys.ts';
 import { maintenanceWindowSchema, type MaintenanceWindow } from './maintenance-windows.ts';
 import { readYamlFile } from '../../config/yaml-file.ts';
@@ -73,15 +73,7 @@ const probeFields = closedObject(
   {
     tcp: z.optional(hostPort),
     http: z.optional(httpUrl),
-    expect_status: z.optional(
-      z
-        .number({ error: 'expected an HTTP status code 100..599' })
-        .check(
-          z.int({ error: 'expected an HTTP status code 100..599' }),
-          z.minimum(100, { error: 'expected an HTTP status code 100..599' }),
-          z.maximum(599, { error: 'expected an HTTP status code 100..599' }),
-        ),
-    ),
+    expect_status: z.optional(wholeNumber(100, 599, 'expected an HTTP status code 100..599')),
     interval: z._default(probeSeconds('interval', 1, 3600), DEFAULT_PROBE_INTERVAL_SECONDS),
     timeout: z._default(probeSeconds('timeout', 0.1, 60), DEFAULT_PROBE_TIMEOUT_SECONDS),
   },
