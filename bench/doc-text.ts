@@ -124,10 +124,11 @@ writes (met), the agent 3.91 ms per cycle, flood ingest 6.32 % of the splitter (
 - **RSS at 10 000 nodes ≤ 150 MB, at 50 000 ≤ 400 MB**: the bare splitter holding the same 10 000
   connections is the floor row of the steady-state table (96–98 MB with obsmon's node flags, which
   it runs with too, so that the floor is fair; 92–127 MB without), and Node.js alone about 40 MB of
-  it; a node's state measures about 5.4 KB (7 series with 4 reports each; bench/node-memory.ts
-  and docs/hot-path.md "What a node costs in memory": table 1.3 KB, history 1.5 KB, /metrics cache
-  2.5 KB; 5.9 KB before a node's series became one exact array and the history's series lost their
-  double, flag and owner fields), i.e. about 54 MB at 10 000 nodes and 260 MB at 50 000. V8's young generation, which grew
+  it; a node's state measures about 4.6 KB (7 series with 4 reports each; bench/node-memory.ts
+  and docs/hot-path.md "What a node costs in memory": table 1.1 KB, history 1.4 KB, /metrics cache
+  2.0 KB; 4.8 KB before the table's numbers moved from a box each into shared Float64Array blocks,
+  5.9 KB before a node's series became one exact array and the history's series lost their
+  double, flag and owner fields), i.e. about 46 MB at 10 000 nodes and 210 MB at 50 000. V8's young generation, which grew
   to 32 MB, is held at 8 MB by \`--max-semi-space-size=4\` (deploy/node-flags.ts: 10 000 nodes
   198–207 MB instead of 219–228; 1 MB gave 192–198 at a quarter of the flood rate; profiling notes). What is left at 10 000
   (docs/hot-path.md): V8 heap about 97 MB (81 MB live), ArrayBuffers 26 MB (history slabs, /metrics

@@ -6,41 +6,154 @@ import type { RejectReason } from '../../protocol/reject-reasons.ts';
 import type { LevelStatus } from '../../protocol/status.ts';
 import { DEFAULT_GROUP, type InventoryEntry } from './inventory.ts';
 import { JUDGE_NOTHING, type NodeJudge } from './node-judge.ts';
+import { DoubleBlocks } from './double-blocks.ts';
 
-/** Latest value of one `key[@qualifier]` of a node. */
-export interface SeriesState {
-  readonly key: string;
-  readonly qualifier: string | undefined;
-  value: number;
-  /** Agent reading time of `value`, unix seconds (receive time if the agent clock ran ahead). */
-  timestamp: number;
-  /** Bridge clock when `value` arrived, ms. */
-  receivedAt: number;
+/** The table's numbers that are not small integers, three per series and per node: DoubleBlocks' slots. */
+const NUMBERS_PER_SLOT = 3;
+
+/** Latest value of one `key[@qualifier]` of a node. Its three numbers live in the table's DoubleBlocks. */
+export class SeriesState {
   /** `value` judged at the node's levels once, when it arrived (and again on a reload); staleness is the reader's. */
   status: LevelStatus;
   /** Where the in-memory history keeps this series (bridge/store/memory-history.ts): found without a lookup. */
-  history?: object | undefined;
+  history: object | undefined = undefined;
+  private numbers: Float64Array;
+  private at: number;
+
+  constructor(
+    readonly key: string,
+    readonly qualifier: string | undefined,
+    blocks: DoubleBlocks,
+    value: number,
+    timestamp: number,
+    receivedAt: number,
+    status: LevelStatus,
+  ) {
+    const slot = blocks.take();
+    this.numbers = blocks.blockOf(slot);
+    this.at = blocks.offsetOf(slot);
+    this.status = status;
+    this.value = value;
+    this.timestamp = timestamp;
+    this.receivedAt = receivedAt;
+  }
+
+  get value(): number {
+    return this.numbers[this.at]!;
+  }
+  set value(v: number) {
+    this.numbers[this.at] = v;
+  }
+
+  /** Agent reading time of `value`, unix seconds (receive time if the agent clock ran ahead). */
+  get timestamp(): number {
+    return this.numbers[this.at + 1]!;
+  }
+  set timestamp(t: number) {
+    this.numbers[this.at + 1] = t;
+  }
+
+  /** Bridge clock when `value` arrived, ms. */
+  get receivedAt(): number {
+    return this.numbers[this.at + 2]!;
+  }
+  set receivedAt(t: number) {
+    this.numbers[this.at + 2] = t;
+  }
+
+  /** Leave the table: the numbers move into an array of this series' own, its slot goes back to `blocks`. */
+  removed(blocks: DoubleBlocks): void {
+    this.numbers = blocks.release(this.numbers, this.at);
+    this.at = 0;
+  }
 }
 
 /** A series as a state file keeps it: its status is judged again at today's levels. */
-export type SavedSeries = Omit<SeriesState, 'status' | 'history'>;
+export interface SavedSeries {
+  readonly key: string;
+  readonly qualifier: string | undefined;
+  readonly value: number;
+  readonly timestamp: number;
+  readonly receivedAt: number;
+}
 
-export interface NodeState {
-  readonly name: string;
-  readonly group: string;
-  readonly critical: boolean;
-  readonly inInventory: boolean;
+/**
+ * One node of the table. Its three numbers live in the table's DoubleBlocks (NaN standing for
+ * undefined); a reload that changes its group or criticality makes a new NodeState (so rendered
+ * label caches refresh), which takes over the slot, the series and the custom keys (`placed`).
+ */
+export class NodeState {
   readonly series: SeriesSlots;
   /** Distinct custom keys seen (bounded by maxCustomKeysPerNode); one shared empty set until the first. */
   readonly customKeys: ReadonlySet<string>;
-  /** Newest agent timestamp seen, unix seconds. */
-  lastTimestamp: number | undefined;
-  /** Bridge clock of the last accepted report, ms; liveness is judged on this, not on agent clocks. */
-  lastReceivedAt: number | undefined;
-  /** Agent timestamp minus receive time of the last report that advanced the node, seconds. */
-  clockSkewSeconds: number;
   /** `AGENT <name>/<version>` of the connection of its last report (docs/protocol.md §9); undefined when it sent none. */
   agent: string | undefined;
+  private numbers: Float64Array;
+  private at: number;
+
+  constructor(
+    readonly name: string,
+    readonly group: string,
+    readonly critical: boolean,
+    readonly inInventory: boolean,
+    blocks: DoubleBlocks | undefined,
+    from?: NodeState,
+  ) {
+    this.series = from?.series ?? new SeriesSlots();
+    this.customKeys = from?.customKeys ?? NO_CUSTOM_KEYS;
+    this.agent = from?.agent;
+    if (from !== undefined) {
+      this.numbers = from.numbers;
+      this.at = from.at;
+      // The old object may still be read (a stream subscriber, the state saver): it keeps a copy.
+      from.numbers = from.numbers.slice(from.at, from.at + NUMBERS_PER_SLOT);
+      from.at = 0;
+    } else {
+      const slot = blocks!.take();
+      this.numbers = blocks!.blockOf(slot);
+      this.at = blocks!.offsetOf(slot);
+      this.numbers[this.at] = NaN;
+      this.numbers[this.at + 1] = NaN;
+    }
+  }
+
+  /** The same node under new inventory facts: a new object holding its state (this one keeps a copy). */
+  placed(group: string, critical: boolean, inInventory: boolean): NodeState {
+    return new NodeState(this.name, group, critical, inInventory, undefined, this);
+  }
+
+  /** Newest agent timestamp seen, unix seconds. */
+  get lastTimestamp(): number | undefined {
+    const t = this.numbers[this.at]!;
+    return Number.isNaN(t) ? undefined : t;
+  }
+  set lastTimestamp(t: number | undefined) {
+    this.numbers[this.at] = t ?? NaN;
+  }
+
+  /** Bridge clock of the last accepted report, ms; liveness is judged on this, not on agent clocks. */
+  get lastReceivedAt(): number | undefined {
+    const t = this.numbers[this.at + 1]!;
+    return Number.isNaN(t) ? undefined : t;
+  }
+  set lastReceivedAt(t: number | undefined) {
+    this.numbers[this.at + 1] = t ?? NaN;
+  }
+
+  /** Agent timestamp minus receive time of the last report that advanced the node, seconds. */
+  get clockSkewSeconds(): number {
+    return this.numbers[this.at + 2]!;
+  }
+  set clockSkewSeconds(s: number) {
+    this.numbers[this.at + 2] = s;
+  }
+
+  /** Leave the table: this node's and its series' slots go back to `blocks`, their numbers stay readable. */
+  removed(blocks: DoubleBlocks): void {
+    this.numbers = blocks.release(this.numbers, this.at);
+    this.at = 0;
+    for (const s of this.series.values()) s.removed(blocks);
+  }
 }
 
 /** Never pushed to (appended copies a short list): every node without series shares it. */
@@ -170,6 +283,7 @@ export type RestoreOutcome =
  */
 export class NodeTable {
   private readonly byName = new Map<string, NodeState>();
+  private readonly numbers = new DoubleBlocks(NUMBERS_PER_SLOT);
   private changes = 0;
   /** Told when a node enters the table (not per report): the bridge's tick wakes (bridge/state/bridge-tick.ts). */
   onNodeAdded: (() => void) | undefined;
@@ -180,7 +294,7 @@ export class NodeTable {
     /** Status of each value that becomes a series' live value (bridge/state/node-judge.ts). */
     private readonly judge: NodeJudge = JUDGE_NOTHING,
   ) {
-    for (const entry of inventory.values()) this.byName.set(entry.name, newNode(entry.name, entry));
+    for (const entry of inventory.values()) this.byName.set(entry.name, this.newNode(entry.name, entry));
   }
 
   get size(): number {
@@ -213,7 +327,7 @@ export class NodeTable {
     if (node === undefined) {
       if (this.limits.enforceInventory) return { ok: false, reason: 'unknown_node' };
       if (this.byName.size >= this.limits.maxNodes) return { ok: false, reason: 'too_many_nodes' };
-      node = newNode(report.node, this.inventory.get(report.node));
+      node = this.newNode(report.node, this.inventory.get(report.node));
       this.byName.set(report.node, node);
       this.changes += 1;
       this.onNodeAdded?.();
@@ -255,17 +369,15 @@ export class NodeTable {
           }
           addCustomKey(node, sample.key);
         }
-        series = {
-          key: sample.key,
-          qualifier: sample.qualifier,
-          value: sample.value,
+        series = new SeriesState(
+          sample.key,
+          sample.qualifier,
+          this.numbers,
+          sample.value,
           timestamp,
-          receivedAt: nowMs,
-          status: judge(sample.key, sample.value),
-          // Set here, not added later by the history: a field added to a literal's object takes a
-          // property array of its own (tens of bytes per series).
-          history: undefined,
-        };
+          nowMs,
+          judge(sample.key, sample.value),
+        );
         node.series.add(series);
       } else if (timestamp >= series.timestamp) {
         // Newest by agent time wins: a replayed old report never overwrites a fresher value.
@@ -300,9 +412,11 @@ export class NodeTable {
     for (const name of previous.keys()) {
       const node = this.byName.get(name);
       if (next.has(name) || node === undefined) continue;
-      if (this.limits.enforceInventory || node.lastReceivedAt === undefined) this.byName.delete(name);
-      else {
-        const left = { ...node, group: DEFAULT_GROUP, critical: false, inInventory: false };
+      if (this.limits.enforceInventory || node.lastReceivedAt === undefined) {
+        this.byName.delete(name);
+        node.removed(this.numbers);
+      } else {
+        const left = node.placed(DEFAULT_GROUP, false, false);
         this.byName.set(name, left);
         this.rejudgeNode(left);
       }
@@ -310,10 +424,10 @@ export class NodeTable {
     for (const entry of next.values()) {
       const node = this.byName.get(entry.name);
       if (node === undefined) {
-        this.byName.set(entry.name, newNode(entry.name, entry));
+        this.byName.set(entry.name, this.newNode(entry.name, entry));
         this.onNodeAdded?.();
       } else if (!node.inInventory || node.group !== entry.group || node.critical !== entry.critical) {
-        const moved = { ...node, group: entry.group, critical: entry.critical, inInventory: true };
+        const moved = node.placed(entry.group, entry.critical, true);
         this.byName.set(entry.name, moved);
         if (moved.group !== node.group) this.rejudgeNode(moved);
       }
@@ -340,7 +454,7 @@ export class NodeTable {
     if (node === undefined) {
       if (this.limits.enforceInventory) return { ok: false, reason: 'unknown_node' };
       if (this.byName.size >= this.limits.maxNodes) return { ok: false, reason: 'too_many_nodes' };
-      node = newNode(saved.name, undefined);
+      node = this.newNode(saved.name, undefined);
       this.byName.set(saved.name, node);
       this.onNodeAdded?.();
     }
@@ -361,17 +475,26 @@ export class NodeTable {
         continue;
       }
       if (custom) addCustomKey(node, s.key);
-      node.series.add({
-        key: s.key,
-        qualifier: s.qualifier,
-        value: s.value,
-        timestamp: s.timestamp,
-        receivedAt: s.receivedAt,
-        status: judge(s.key, s.value),
-        history: undefined,
-      });
+      node.series.add(
+        new SeriesState(s.key, s.qualifier, this.numbers, s.value, s.timestamp, s.receivedAt, judge(s.key, s.value)),
+      );
     }
     return { ok: true, droppedSeries };
+  }
+
+  private newNode(name: string, entry: InventoryEntry | undefined): NodeState {
+    return new NodeState(
+      name,
+      entry?.group ?? DEFAULT_GROUP,
+      entry?.critical ?? false,
+      entry !== undefined,
+      this.numbers,
+    );
+  }
+
+  /** Bytes of the blocks holding the table's numbers (they stay at the most ever held at once). */
+  get numberBytes(): number {
+    return this.numbers.bytes;
   }
 
   /** Drop nodes (not in the inventory) silent for longer than `forgetAfterMs`; returns how many. */
@@ -381,6 +504,7 @@ export class NodeTable {
       if (node.inInventory) continue;
       if (node.lastReceivedAt !== undefined && nowMs - node.lastReceivedAt > forgetAfterMs) {
         this.byName.delete(name);
+        node.removed(this.numbers);
         this.changes += 1;
         removed += 1;
       }
@@ -396,21 +520,6 @@ function addCustomKey(node: NodeState, key: string): void {
   const keys = node.customKeys === NO_CUSTOM_KEYS ? new Set<string>() : (node.customKeys as Set<string>);
   keys.add(key);
   (node as { customKeys: ReadonlySet<string> }).customKeys = keys;
-}
-
-function newNode(name: string, entry: InventoryEntry | undefined): NodeState {
-  return {
-    name,
-    group: entry?.group ?? DEFAULT_GROUP,
-    critical: entry?.critical ?? false,
-    inInventory: entry !== undefined,
-    series: new SeriesSlots(),
-    customKeys: NO_CUSTOM_KEYS,
-    lastTimestamp: undefined,
-    lastReceivedAt: undefined,
-    clockSkewSeconds: 0,
-    agent: undefined,
-  };
 }
 
 /** Up = a report arrived within `downAfterMs` (bridge clock). */

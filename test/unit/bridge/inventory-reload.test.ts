@@ -52,6 +52,24 @@ describe('NodeTable.replaceInventory (SIGHUP reload)', () => {
     expect(table.accept(report('c'), NOW_MS).ok).toBe(true);
   });
 
+  test('a regrouped node is a new object that carries its state on; the old object keeps what it last read', () => {
+    const table = new NodeTable(limits, inventory(['a', 'cameras']));
+    table.accept({ node: 'a', timestamp: NOW - 20, samples: [{ key: 'cpu', value: 3 }] }, NOW_MS - 10_000);
+    const before = table.get('a')!;
+    table.replaceInventory(inventory(['a', 'dome']));
+    const after = table.get('a')!;
+    expect(after).not.toBe(before);
+    expect(after.series).toBe(before.series);
+    table.accept({ node: 'a', timestamp: NOW, samples: [{ key: 'cpu', value: 4 }] }, NOW_MS);
+    expect([after.group, after.lastTimestamp, after.lastReceivedAt, after.series.get('cpu')?.value]).toEqual([
+      'dome',
+      NOW,
+      NOW_MS,
+      4,
+    ]);
+    expect([before.group, before.lastTimestamp, before.lastReceivedAt]).toEqual(['cameras', NOW - 20, NOW_MS - 10_000]);
+  });
+
   test('a node whose facts did not change keeps its state object (nothing to re-render)', () => {
     const table = new NodeTable(limits, inventory(['a', 'cameras', true]));
     const before = table.get('a');

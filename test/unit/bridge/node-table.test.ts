@@ -150,4 +150,56 @@ describe('NodeTable', () => {
     expect(table.forget(NOW_MS + 10_001, 10_000)).toBe(1);
     expect([...table.nodes()].map((n) => n.name)).toEqual(['keep']);
   });
+
+  test("a forgotten node still held elsewhere keeps reading its last values after its numbers' slots went to new nodes", () => {
+    const table = new NodeTable({ ...limits, maxNodes: 2000 });
+    table.accept(report('gone', NOW - 5, { cpu: 7.5, 'disk@/': 91.25 }), NOW_MS);
+    const held = table.get('gone')!;
+    const series = [...held.series.values()];
+    expect(table.forget(NOW_MS + 20_000, 10_000)).toBe(1);
+    // Enough new nodes to take every freed slot and more; their numbers differ from the forgotten one's.
+    for (let i = 0; i < 1500; i += 1)
+      table.accept(report(`n${i}`, NOW + 10, { cpu: i, 'disk@/': i + 0.5 }), NOW_MS + 20_000);
+    expect(held.lastTimestamp).toBe(NOW - 5);
+    expect(held.lastReceivedAt).toBe(NOW_MS);
+    expect(held.clockSkewSeconds).toBe(-5);
+    expect(series.map((s) => [s.key, s.value, s.timestamp, s.receivedAt])).toEqual([
+      ['cpu', 7.5, NOW - 5, NOW_MS],
+      ['disk', 91.25, NOW - 5, NOW_MS],
+    ]);
+    // And the new nodes own their numbers: none was overwritten by another.
+    for (const i of [0, 1, 767, 1499]) {
+      const node = table.get(`n${i}`)!;
+      expect([node.series.get('cpu')?.value, node.series.get('disk@/')?.value, node.lastTimestamp]).toEqual([
+        i,
+        i + 0.5,
+        NOW + 10,
+      ]);
+    }
+  });
+
+  test("nodes coming and going reuse the numbers' slots: the blocks stay at the most held at once", () => {
+    const table = new NodeTable({ ...limits, maxNodes: 1000 });
+    let t = NOW_MS;
+    const round = (prefix: string) => {
+      for (let i = 0; i < 600; i += 1) table.accept(report(`${prefix}${i}`, t / 1000, { cpu: 1, mem: 2 }), t);
+      t += 20_000;
+      return table.forget(t, 10_000);
+    };
+    round('a');
+    const afterOne = table.numberBytes;
+    expect(afterOne).toBeGreaterThan(0);
+    for (let r = 0; r < 20; r += 1) expect(round(`r${r}-`)).toBe(600);
+    expect(table.size).toBe(0);
+    expect(table.numberBytes).toBe(afterOne);
+  });
+
+  test('a node never reported reads its times as undefined, not as a number', () => {
+    const inventory = new Map<string, InventoryEntry>([
+      ['spare', { name: 'spare', group: 'default', critical: false }],
+    ]);
+    const node = new NodeTable(limits, inventory).get('spare')!;
+    expect([node.lastTimestamp, node.lastReceivedAt, node.clockSkewSeconds]).toEqual([undefined, undefined, 0]);
+    expect(isUp(node, NOW_MS, 60_000)).toBe(false);
+  });
 });
