@@ -18,8 +18,11 @@ export interface LineSink {
  * the parser slices from it) would keep the whole 64 KB chunk alive for as long as the node table
  * holds it.
  */
+/** Never pushed to: a connection holds an array of its own only while a line spans chunks (32 bytes each). */
+const NO_PENDING: readonly Buffer[] = [];
+
 export class LineSplitter {
-  private pending: Buffer[] = [];
+  private pending = NO_PENDING;
   private pendingBytes = 0;
   private discarding = false;
   private discardedBytes = 0;
@@ -91,13 +94,15 @@ export class LineSplitter {
     if (this.pendingBytes + length > this.maxLineBytes) {
       this.discarding = true;
       this.discardedBytes = this.pendingBytes + length;
-      this.pending = [];
+      this.pending = NO_PENDING;
       this.pendingBytes = 0;
       sink.overlong(this.discardedBytes);
       return;
     }
     // Copy: the socket may reuse the chunk's memory after this callback returns.
-    this.pending.push(Buffer.from(chunk.subarray(start, end)));
+    const copy = Buffer.from(chunk.subarray(start, end));
+    if (this.pending === NO_PENDING) this.pending = [copy];
+    else (this.pending as Buffer[]).push(copy);
     this.pendingBytes += length;
   }
 
@@ -108,7 +113,7 @@ export class LineSplitter {
       return;
     }
     const bytes = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
+    this.pending = NO_PENDING;
     this.pendingBytes = 0;
     sink.line(bytes.toString('latin1'));
   }
