@@ -50,5 +50,5 @@ EXPOSE 7070 7080
 # The bridge answers /healthz; an exporter container points OBSMON_HEALTH_URL at its --metrics-port.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.OBSMON_HEALTH_URL).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "--max-semi-space-size=4", "--v8-pool-size=1", "bin/obsmon.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--v8-pool-size=1", "bin/obsmon.js"]
 CMD ["bridge"]

@@ -118,9 +118,11 @@ writes (met), the agent 3.91 ms per cycle, flood ingest 6.32 % of the splitter (
   what is above that is the one scrape per interval ("CPU of that scrape", about 3 % of a core on its
   own), and the 4 MB semi-space: alternated afterwards (10 000 nodes, four runs of three windows,
   load average below 1), the bridge took 9.17 and 10.57 % with it against 8.10 and 8.39 % without
-  (the splitter 2.6–3.7 % in the same runs), for 190–197 MB of RSS against 211–214 MB. That trade is
-  kept: both targets are missed either way and 20 MB is the steadier gain; deploy/node-flags.ts is
-  the one place to change it.
+  (the splitter 2.6–3.7 % in the same runs), for 190–197 MB of RSS against 211–214 MB. That trade was
+  kept, and since this run's predecessor the bridge's semi-space is 2 MB: alternated with 4 MB
+  (10 000 nodes, the node table in typed blocks) it took 4.64 and 4.24 % against 5.22 and 4.64 %,
+  for 142.7 and 148.1 MB against 153.8 and 152.0 (profiling notes); deploy/node-flags.ts is the one
+  place to change it.
 - **RSS at 10 000 nodes ≤ 150 MB, at 50 000 ≤ 400 MB**: the bare splitter holding the same 10 000
   connections is the floor row of the steady-state table (96–98 MB with obsmon's node flags, which
   it runs with too, so that the floor is fair; 92–127 MB without), and Node.js alone about 40 MB of
@@ -129,8 +131,9 @@ writes (met), the agent 3.91 ms per cycle, flood ingest 6.32 % of the splitter (
   2.0 KB; 4.8 KB before the table's numbers moved from a box each into shared Float64Array blocks,
   5.9 KB before a node's series became one exact array and the history's series lost their
   double, flag and owner fields), i.e. about 46 MB at 10 000 nodes and 210 MB at 50 000. V8's young generation, which grew
-  to 32 MB, is held at 8 MB by \`--max-semi-space-size=4\` (deploy/node-flags.ts: 10 000 nodes
-  198–207 MB instead of 219–228; 1 MB gave 192–198 at a quarter of the flood rate; profiling notes). What is left at 10 000
+  to 32 MB, is held at 4 MB by \`--max-semi-space-size=2\` (deploy/node-flags.ts: 10 000 nodes
+  198–207 MB instead of 219–228 with 4 MB semi-spaces, 143–148 MB with 2 against 152–154 with 4 once
+  the table's numbers were in typed blocks; 1 MB gave 192–198 at a quarter of the flood rate; profiling notes). What is left at 10 000
   (docs/hot-path.md): V8 heap about 97 MB (81 MB live), ArrayBuffers 26 MB (history slabs, /metrics
   text), about 80 MB outside V8 (the executable, native memory per connection). 150 MB would leave
   about 3 KB per node and connection above the floor; the next steps are per node (the /metrics
@@ -449,8 +452,14 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
   machine's noise does not pin down; the render of 10 000 nodes showed none. Alternated on a quiet machine
   afterwards (load average 1–2; the whole flood section, three samples per variant, two rounds):
   the bridge's flood rate 239 000 and 181 000 reports/s with 1 MB, 313 000 and 283 000 without,
-  281 000 and 306 000 with 4 MB. So obsmon runs with 4 MB: most of the RSS saved, not the flood's
-  cost. Idle and 100-node bridge: 61.2 against 62.0 MB and 64.2
+  281 000 and 306 000 with 4 MB. So obsmon ran with 4 MB: most of the RSS saved, not the flood's
+  cost. On 2026-12-03 (the node table's numbers in typed blocks, compiled bridge, alternated 4/2/4/2):
+  10 000 nodes at 10 s (bench/steady-state.ts, three windows each) 153.8 and 152.0 MB with 4 MB,
+  142.7 and 148.1 with 2, CPU 5.22 and 4.64 % against 4.64 and 4.24, scrape 80–81 ms against 87–94,
+  stream p99 6–11 ms either way; under a full flood (50 connections, 10 000 nodes, three rounds of
+  5 s) 439–502k reports/s with 4 MB against 399–490k with 2 (medians 474k and 473k against 471k and
+  451k), RSS 156.5–157 MB against 148.6, /metrics during the flood the same (73–118 ms either way).
+  So the bridge runs with 2 MB; the agent keeps 4. Idle and 100-node bridge: 61.2 against 62.0 MB and 64.2
   against 64.9 MB, CPU unchanged within noise. Agent (bench/agent-cost.ts, six rounds): RSS
   52.7–54.4 MB without flags, 52.6–53.4 with the 1 MB semi-space, 46.0–48.5 adding \`--jitless\`,
   46.2–48.7 adding \`--lite-mode\` instead; CPU per cycle 5.0–7.4, 4.7–8.1, 4.5–5.8 and 4.3–5.9 ms.

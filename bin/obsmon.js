@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --v8-pool-size=1
+#!/usr/bin/env -S node --max-semi-space-size=2 --v8-pool-size=1
 // The flags after `node` are obsmon's node flags (deploy/node-flags.ts; env -S splits them on Linux and
 // macOS, npm's bin shims on Windows copy them): `node bin/obsmon.js` without them runs, with more RSS.
 // Runs the CLI compiled by `npm run build` (dist/cli/, built by `npm ci` too). When that is missing or

@@ -12,13 +12,21 @@
  * Every obsmon process: bin/obsmon.js's shebang (`env -S`; npm's bin links run it, its Windows shims
  * copy it), the bridge's systemd unit, the Dockerfile's ENTRYPOINT, `npm start` / `npm run demo`.
  *
- * `--max-semi-space-size=4` (MB): V8's young generation otherwise grows to two semi-spaces of 16 MB
- * (32 MB of new space measured in the bridge at 10 000 nodes) under allocation churn. 4 MB kept most of
- * the RSS that 1 MB saved (10 000 nodes: 198–207 MB, 1 MB 192–198, default 219–228) without 1 MB's cost
- * under a flood (more scavenges, more promoted objects: 181–239k reports/s against 281–306k with 4 MB and
- * 283–313k without, alternated on a quiet machine; docs/benchmarks.md, profiling notes).
+ * `--max-semi-space-size=2` (MB): V8's young generation otherwise grows to two semi-spaces of 16 MB
+ * (32 MB of new space measured in the bridge at 10 000 nodes) under allocation churn. 4 MB took the
+ * bridge at 10 000 nodes from 219–228 MB to 198–207; 2 MB, alternated with 4 on 2026-12-03 with the
+ * node table in typed blocks, 142.7 and 148.1 MB against 153.8 and 152.0 (CPU 4.64 and 4.24 % against
+ * 5.22 and 4.64), and under a full flood 148.6 MB against 157 MB for a rate within 3 % (451–489k
+ * reports/s against 473–502k) and the same /metrics answer during it. 1 MB cost a quarter of the flood
+ * rate (more scavenges, more promoted objects; docs/benchmarks.md, profiling notes).
  */
-const SEMI_SPACE = '--max-semi-space-size=4';
+const SEMI_SPACE = '--max-semi-space-size=2';
+
+/**
+ * The agent keeps 4 MB, as measured for it (bench/agent-cost.ts): it allocates little per cycle, and a
+ * smaller nursery there was not measured.
+ */
+const AGENT_SEMI_SPACE = '--max-semi-space-size=4';
 
 /**
  * `--v8-pool-size=1`: V8's platform worker threads (concurrent marking and sweeping, background
@@ -42,7 +50,7 @@ export const NODE_FLAGS: readonly string[] = [SEMI_SPACE, V8_POOL];
  * `fetch` needs it, node:http does not): `--no-expose-wasm` says so, which keeps V8 from warning
  * about the conflict at every start.
  */
-export const AGENT_NODE_FLAGS: readonly string[] = [SEMI_SPACE, '--jitless', '--no-expose-wasm'];
+export const AGENT_NODE_FLAGS: readonly string[] = [AGENT_SEMI_SPACE, '--jitless', '--no-expose-wasm'];
 
 /** A list of flags as it appears on a command line (one space apart). */
 export const flagsText = (flags: readonly string[]): string => flags.join(' ');

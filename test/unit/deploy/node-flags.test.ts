@@ -55,8 +55,10 @@ describe("obsmon's node flags, one home (deploy/node-flags.ts) and every launche
     expect(check.stderr).toBe('');
   });
 
-  test("the agent's list shares the young-generation bound, not the bridge's one V8 worker thread", () => {
-    expect(AGENT_NODE_FLAGS[0]).toBe(NODE_FLAGS[0]);
+  test("each list bounds the young generation (its own size), only the bridge's has one V8 worker thread", () => {
+    const semiSpace = (flags: readonly string[]) => flags.filter((f) => f.startsWith('--max-semi-space-size='));
+    expect(semiSpace(NODE_FLAGS)).toEqual(['--max-semi-space-size=2']);
+    expect(semiSpace(AGENT_NODE_FLAGS)).toEqual(['--max-semi-space-size=4']);
     expect(NODE_FLAGS).toContain('--v8-pool-size=1');
     expect(AGENT_NODE_FLAGS.filter((f) => f.startsWith('--v8-pool-size'))).toEqual([]);
   });
