@@ -1,4 +1,8 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
 
 /** A spawned process the benchmark owns: its log tail, and a stop that waits for the exit. */
 export interface Child {
@@ -89,3 +93,32 @@ export function nodeScript(
 ): [string, string[]] {
   return [process.execPath, [...nodeFlags, '--import', 'tsx', new URL(script, import.meta.url).pathname, ...args]];
 }
+
+/**
+ * `node <script compiled to one JavaScript file>`: for a helper that stands for obsmon's floor (the bare
+ * line splitter), which must run as the bridge does (compiled, bin/obsmon.js), not through tsx's loader.
+ * Bundled once per run into a temporary directory (removed with the machine's tmp; a few KB).
+ */
+export function compiledScript(
+  script: string,
+  args: readonly string[],
+  nodeFlags: readonly string[] = [],
+): [string, string[]] {
+  const source = new URL(script, import.meta.url).pathname;
+  let outfile = compiled.get(source);
+  if (outfile === undefined) {
+    outfile = join(mkdtempSync(join(tmpdir(), 'obsmon-bench-')), 'script.mjs');
+    buildSync({
+      entryPoints: [source],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile,
+      logLevel: 'error',
+    });
+    compiled.set(source, outfile);
+  }
+  return [process.execPath, [...nodeFlags, outfile, ...args]];
+}
+const compiled = new Map<string, string>();

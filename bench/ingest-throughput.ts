@@ -1,7 +1,7 @@
 import { NODE_FLAGS } from '../deploy/node-flags.ts';
 import type { BenchConfig } from './bench-config.ts';
 import { startBridge } from './bridge-process.ts';
-import { nodeScript, startChild } from './children.ts';
+import { compiledScript, startChild } from './children.ts';
 import { startLoad } from './load-process.ts';
 import type { Table } from './markdown-table.ts';
 import { freePort, httpGet, sampleValue, sleep, waitFor } from './net-util.ts';
@@ -39,8 +39,8 @@ export const UNLIMITED_RATE = ['--max-lines-per-second', '10000000'];
 
 export async function lineCounter(mode: 'count' | 'split'): Promise<FloodTarget> {
   const port = await freePort();
-  // With obsmon's node flags (deploy/node-flags.ts): the floor runs as the bridge it is the floor of.
-  const [command, args] = nodeScript('./line-counter.ts', [String(port), mode], NODE_FLAGS);
+  // Compiled and with obsmon's node flags (deploy/node-flags.ts): the floor runs as the bridge it is the floor of.
+  const [command, args] = compiledScript('./line-counter.ts', [String(port), mode], NODE_FLAGS);
   const child = startChild(`line counter (${mode})`, command, args);
   let answers: ((n: number) => void)[] = [];
   let listening = false;
