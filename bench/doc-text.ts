@@ -126,11 +126,11 @@ writes (met), the agent 3.91 ms per cycle, flood ingest 6.32 % of the splitter (
 - **RSS at 10 000 nodes ≤ 150 MB, at 50 000 ≤ 400 MB**: the bare splitter holding the same 10 000
   connections is the floor row of the steady-state table (96–98 MB with obsmon's node flags, which
   it runs with too, so that the floor is fair; 92–127 MB without), and Node.js alone about 40 MB of
-  it; a node's state measures about 4.6 KB (7 series with 4 reports each; bench/node-memory.ts
+  it; a node's state measures about 3.8 KB (7 series with 4 reports each; bench/node-memory.ts
   and docs/hot-path.md "What a node costs in memory": table 1.1 KB, history 1.4 KB, /metrics cache
-  2.0 KB; 4.8 KB before the table's numbers moved from a box each into shared Float64Array blocks,
+  1.2 KB; 4.6 KB while the cache kept the node's threshold lines, 4.8 KB before the table's numbers moved from a box each into shared Float64Array blocks,
   5.9 KB before a node's series became one exact array and the history's series lost their
-  double, flag and owner fields), i.e. about 46 MB at 10 000 nodes and 210 MB at 50 000. V8's young generation, which grew
+  double, flag and owner fields), i.e. about 38 MB at 10 000 nodes and 175 MB at 50 000 (3.5 KB a node there). V8's young generation, which grew
   to 32 MB, is held at 4 MB by \`--max-semi-space-size=2\` (deploy/node-flags.ts: 10 000 nodes
   198–207 MB instead of 219–228 with 4 MB semi-spaces, 143–148 MB with 2 against 152–154 with 4 once
   the table's numbers were in typed blocks; 1 MB gave 192–198 at a quarter of the flood rate; profiling notes). What is left at 10 000
@@ -349,8 +349,9 @@ The stage rows of "Where a report's CPU goes" are cumulative: each difference is
    (0.54 MB without thresholds), Prometheus stores a constant series in almost nothing, and every
    alert rule and dashboard joins a value with its level \`on (job, instance, node)\`: levels per
    group would need each of those joins rewritten through \`obsmon_node_info\`.
-5. **Render and gzip cost**: each node keeps its constant text (label sets, up/maintenance, info,
-   agent and threshold lines, series heads) as one record in shared slabs, so a scrape copies about 1.4 KB per node
+5. **Render and gzip cost**: each node keeps its constant text (label sets, up/maintenance, info and
+   agent lines, series heads) as one record in shared slabs, and its threshold lines are formatted
+   only when the constant families must be written again, so a scrape copies about 0.6 KB per node
    into reused 64 KB chunks and formats only the values (integers and short decimals digit by digit).
    The constant families (info, agent info, thresholds: over half the bytes) are one text under one
    key while every node keeps its cache; a gzip'd scrape (bridge/expose/spliced-gzip.ts) splices in

@@ -50,11 +50,10 @@ const P_LAST = 4;
 const P_SKEW = 5;
 const P_INFO = 6;
 const P_AGENT = 7;
-const P_LEVELS = 8;
 /** Then one `metric{labels} ` per series, in `series` order. */
-const P_HEADS = 9;
+const P_HEADS = 8;
 
-/** Offsets of a node's fixed pieces (P_UP_0 … the end of P_LEVELS), then one per series head and the end. */
+/** Offsets of a node's fixed pieces (P_UP_0 … the end of P_AGENT), then one per series head and the end. */
 const FIXED_OFFSETS = P_HEADS + 1;
 /** Bytes of a slab: large enough that slabs are few, small enough that a compaction's copies are short. */
 const SLAB_BYTES = 256 * 1024;
@@ -63,9 +62,10 @@ const FIRST_SLAB_BYTES = 4096;
 const align4 = (n: number) => (n + 3) & ~3;
 
 /**
- * The constant text of a table's nodes (label sets, up/maintenance lines both ways, info, agent and
- * threshold lines, the head of each series): what a scrape copies unchanged, so it formats only the
- * values. A node's text is one record in a shared append-only slab (a few Buffers of SLAB_BYTES, not a
+ * The constant text of a table's nodes (label sets, up/maintenance lines both ways, info and agent
+ * lines, the head of each series): what a scrape copies unchanged, so it formats only the values.
+ * Threshold lines are not kept: they are the bulk of a node's constant text (~650 of ~1 050 bytes
+ * for a standard node), and only a scrape whose constant families changed writes them (levelLines). A node's text is one record in a shared append-only slab (a few Buffers of SLAB_BYTES, not a
  * Buffer, views and arrays per node: ~1 KB less a node), described by typed arrays indexed by the node's
  * slot. A record is the text's UTF-8 bytes, padded to 4, then little-endian 32-bit words: the
  * FIXED_OFFSETS + S piece offsets (from the record's start; piece p is up to offset p + 1), then per
@@ -149,7 +149,7 @@ class NodeTexts {
   }
 
   /** A new record for the node, its slot marked visited by `pass`. */
-  rebuild(node: NodeState, thresholds: Thresholds, allMetrics: () => readonly string[], pass: number): number {
+  rebuild(node: NodeState, thresholds: Thresholds, pass: number): number {
     let slot = this.slotOf.get(node);
     if (slot === undefined || this.owner[slot] !== node) {
       slot = this.free.pop() ?? this.slots++;
@@ -158,7 +158,7 @@ class NodeTexts {
       this.owner[slot] = node;
       this.mark[slot] = 0;
     } else this.release(slot);
-    const { text, offsets, order } = nodeText(node, thresholds, allMetrics);
+    const { text, offsets, order } = nodeText(node);
     const textBytes = offsets[offsets.length - 1]!;
     const bytes = align4(textBytes) + 4 * (offsets.length + order.length);
     const at = this.room(bytes);
@@ -299,17 +299,12 @@ export function nodeTextBytes(table: NodeTable): {
 }
 
 /**
- * A node's constant text (one string), its pieces' offsets in UTF-8 bytes (FIXED_OFFSETS + series),
- * and per series in exposition order its arrival index × 256 + its value family.
+ * The node's obsmon_threshold lines: the levels of the metrics it reports (all of them while it never
+ * reported), so a node without a temperature sensor carries no temperature levels. They follow from
+ * what its record was built from (thresholds, series), so a constant text's key still names them.
  */
-function nodeText(
-  node: NodeState,
-  thresholds: Thresholds,
-  allMetrics: () => readonly string[],
-): { text: string; offsets: number[]; order: number[] } {
+function levelLines(node: NodeState, thresholds: Thresholds, allMetrics: () => readonly string[]): string {
   const n = `node="${escapeLabelValue(node.name)}"`;
-  // Thresholds of the metrics the node reports (all of them while it never reported), so a
-  // node without a temperature sensor does not carry temperature levels.
   const keys = node.series.size === 0 ? allMetrics() : new Set([...node.series.values()].map((s) => s.key));
   let levels = '';
   for (const key of keys) {
@@ -317,6 +312,15 @@ function nodeText(
     if (l === undefined) continue;
     levels += `obsmon_threshold{${n},metric="${key}",severity="warning"} ${l.warning}\nobsmon_threshold{${n},metric="${key}",severity="error"} ${l.error}\n`;
   }
+  return levels;
+}
+
+/**
+ * A node's constant text (one string), its pieces' offsets in UTF-8 bytes (FIXED_OFFSETS + series),
+ * and per series in exposition order its arrival index × 256 + its value family.
+ */
+function nodeText(node: NodeState): { text: string; offsets: number[]; order: number[] } {
+  const n = `node="${escapeLabelValue(node.name)}"`;
   // A stable sort: within a family, the order the node sent them.
   const sorted = [...node.series.values()]
     .map((s, arrival) => ({ s, arrival, f: FAMILY_INDEX.get(metricOf(s.key, s.qualifier))! }))
@@ -330,7 +334,6 @@ function nodeText(
     `obsmon_node_clock_skew_seconds{${n}} `,
     `obsmon_node_info{${n},group="${escapeLabelValue(node.group)}",critical="${node.critical}",inventory="${node.inInventory}"} 1\n`,
     node.agent === undefined ? '' : `obsmon_node_agent_info{${n},agent="${escapeLabelValue(node.agent)}"} 1\n`,
-    levels,
     ...sorted.map(({ s }) => `${seriesHead(n, s.key, s.qualifier)} `),
   ];
   const offsets = [0];
@@ -349,8 +352,6 @@ const BUILDS_PER_CHECK = 32;
  * appeared (bridge.ts), so the first scrape after a start copies caches instead of building all of them.
  */
 export function* buildNodeCaches(table: NodeTable, thresholds: Thresholds): Generator<void, void, unknown> {
-  let allMetrics: readonly string[] | undefined;
-  const metrics = () => (allMetrics ??= thresholds.metrics());
   const texts = textsOf(table);
   const pass = texts.beginPass();
   let builds = 0;
@@ -359,7 +360,7 @@ export function* buildNodeCaches(table: NodeTable, thresholds: Thresholds): Gene
     const slot = texts.current(node, thresholds);
     if (slot >= 0) texts.visit(slot, pass);
     else {
-      texts.rebuild(node, thresholds, metrics, pass);
+      texts.rebuild(node, thresholds, pass);
       builds += 1;
     }
     if (builds === BUILDS_PER_CHECK || ++visited === NODES_PER_CHECK) {
@@ -526,6 +527,19 @@ class ChunkWriter {
     this.copy(from, 0, from.length);
   }
 
+  /** `text` as UTF-8. */
+  text(text: string): void {
+    const length = Buffer.byteLength(text);
+    if (length > CHUNK_BYTES - this.used) {
+      this.seal();
+      if (length > CHUNK_BYTES) {
+        this.full.push(Buffer.from(text));
+        return;
+      }
+    }
+    this.used += this.buffer.write(text, this.used);
+  }
+
   /** `value` as JavaScript writes it (`${value}`), then a newline. */
   numberLine(value: number): void {
     if (NUMBER_ROOM > CHUNK_BYTES - this.used) this.seal();
@@ -663,7 +677,7 @@ export function constantTextMark(ready: readonly Buffer[]): ConstantTextMark | u
   return ready.length === 0 ? marks.get(ready) : undefined;
 }
 
-/** Offsets of a node's fixed pieces (P_UP_0 … the end of P_LEVELS) that a Plan copies. */
+/** Offsets of a node's fixed pieces (P_UP_0 … the end of P_AGENT) that a Plan copies. */
 const NODE_PIECE_OFFSETS = FIXED_OFFSETS;
 /** Bits of Plan.flags. */
 const IS_UP = 1;
@@ -816,7 +830,7 @@ export function* nodeExpositionChunks(
       let slot = texts.current(node, thresholds);
       if (slot >= 0) texts.visit(slot, pass);
       else {
-        slot = texts.rebuild(node, thresholds, metrics, pass);
+        slot = texts.rebuild(node, thresholds, pass);
         built += 1;
       }
       const view = texts.views[texts.slab[slot]!]!;
@@ -891,6 +905,14 @@ export function* nodeExpositionChunks(
         if (out.ready()) yield out.take();
       }
     }
+    /** Every node's threshold lines, formatted now: the one constant family not kept per node. */
+    function* levels(): Generator<Buffer[], void, unknown> {
+      out.all(THRESHOLD);
+      for (let i = 0; i < nodes.length; i += 1) {
+        out.text(levelLines(nodes[i]!, thresholds, metrics));
+        if (out.ready()) yield out.take();
+      }
+    }
     /** The piece `p` of each node that reported, then its value. */
     function* stamped(head: Buffer, p: number, values: Float64Array): Generator<Buffer[], void, unknown> {
       out.all(head);
@@ -914,7 +936,7 @@ export function* nodeExpositionChunks(
     if ((yield startMark(key)) !== SKIP_CONSTANT_TEXT) {
       yield* whole(INFO, P_INFO);
       yield* section(AGENT_INFO, () => P_AGENT);
-      yield* whole(THRESHOLD, P_LEVELS);
+      yield* levels();
       yield out.cut();
       yield endMark(key);
     }
