@@ -96,7 +96,19 @@ writes (met), the agent 3.91 ms per cycle, flood ingest 6.32 % of the splitter (
   scrape's time goes); 100 ms would need it about a quarter faster. Kept deflaters (spliced-gzip.ts)
   did not move it: by hand (the bench's flood of 50 connections and 10 000 nodes, one gzip'd scrape
   1 s into each of 12 rounds per side, old and new alternating, load 2.5–3.7) 301 ms median before,
-  314 after (ranges 158–411 and 195–374), no flood 179 and 167 ms.
+  314 after (ranges 158–411 and 195–374), no flood 179 and 167 ms. Where the rest goes, measured
+  later by hand (2026-12-03; the bench's flood, nine gzip'd scrapes per bridge 0.8–2 s into rounds,
+  the handler's own clock and each thread's /proc schedstat): of a 60–127 ms answer the handler took
+  ~75 ms, of which the render's slices ~50 ms (the same render 30–35 ms between rounds: the flood's
+  scavenges and cache misses slow it down, not a lack of CPU; the main thread waited for a core
+  under 10 ms per scrape) and the ingest turns between them ~22 ms (a third, as designed); the rest
+  is before and after the handler (the request waits out a running 10 ms turn; the client shares the
+  2 cores with the generator, which takes one, and the bridge's other threads, which waited 25–55 ms
+  per scrape to run). Alternated against today's code, nothing moved the answers: slices that grow
+  to twice the turn before them (up to 12 ms, the scrape kept two thirds of the loop whatever the
+  others did) 64–121 against 61–127 ms; hurried turns of 1 ms instead of 2, 55–113 against 64–118;
+  \`TURN_MS\` 5 instead of 10, 62–117 against 55–153. None was kept. On this machine the figure
+  is at the target's edge and moves with the run.
 - **10 000 nodes at ≤ 2× the splitter**: 2.1× in the 12-03 run (4.84 % against 2.3 %: the bridge's
   lowest figure yet, and its splitter's); met in the last run of 2026-12-02 (1.52×, 5.94 % against
   3.9 %); the run of the same code half an hour earlier 2.15× (7.09 % against 3.3 %), the run before
