@@ -180,7 +180,7 @@ export async function startBridge(
     downAfterMs,
     now,
     options.eventsMax + options.maxNodes,
-    (node, group, at) => maintenance.stateOf(node, group, at),
+    maintenance,
   );
   const health = new BridgeHealthWatch(registry, recorder);
 

@@ -120,10 +120,15 @@ export class MaintenanceSchedule {
     ];
   }
 
+  /** Some window is held (inventory or API), open or not: without one, no node is in maintenance. */
+  get hasWindows(): boolean {
+    return this.fromInventory.length > 0 || this.runtime.size > 0;
+  }
+
   /** The node's open window (the one closing last), or null. */
   stateOf(node: string, group: string, nowMs: number = this.now()): MaintenanceState | null {
     // Asked per node per scrape and per report: no window at all (the usual night) costs nothing.
-    if (this.fromInventory.length === 0 && this.runtime.size === 0) return null;
+    if (!this.hasWindows) return null;
     if (this.index === undefined) {
       const byNode = new Map<string, MaintenanceWindow[]>();
       const byGroup = new Map<string, MaintenanceWindow[]>();

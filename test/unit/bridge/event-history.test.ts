@@ -13,6 +13,7 @@ import {
 } from '../../../bridge/state/event-history.ts';
 import { readEventsFile, startEventsFile } from '../../../bridge/state/event-history-file.ts';
 import { EventRecorder } from '../../../bridge/state/event-recorder.ts';
+import { MaintenanceSchedule } from '../../../bridge/state/maintenance-schedule.ts';
 import { NodeTable } from '../../../bridge/state/node-table.ts';
 import { CompiledThresholds } from '../../../bridge/state/node-judge.ts';
 import { StatusTracker } from '../../../bridge/state/status-tracker.ts';
@@ -478,11 +479,17 @@ describe('maintenance windows in the event log', () => {
     const clock = { ms: T0 };
     const table = new NodeTable(limits, new Map([['cam1', { name: 'cam1', group: 'cameras', critical: true }]]));
     const until = T0 / 1000 + 3600;
-    // The schedule in small: a window for the group cameras during the first hour.
-    const stateOf = (_node: string, group: string, nowMs: number) =>
-      group === 'cameras' && nowMs < until * 1000 ? { until, reason: 'CCD swap' } : null;
+    // A window for the group cameras during the first hour.
+    const schedule = new MaintenanceSchedule(new Registry(), () => clock.ms);
+    schedule.replaceInventory([
+      {
+        selector: { group: 'cameras' },
+        schedule: { kind: 'once', fromMs: T0, untilMs: until * 1000 },
+        reason: 'CCD swap',
+      },
+    ]);
     const history = new EventHistory({ maxEvents: 100, maxAgeSeconds: undefined, now: () => clock.ms });
-    const recorder = new EventRecorder(history, table, DOWN_AFTER_MS, () => clock.ms, 10_000, stateOf);
+    const recorder = new EventRecorder(history, table, DOWN_AFTER_MS, () => clock.ms, 10_000, schedule);
     recorder.reconcile();
     clock.ms += 1000;
     recorder.reconcile();
@@ -493,7 +500,7 @@ describe('maintenance windows in the event log', () => {
     );
 
     // A restart reads the log back: the open window is not recorded again, its end is.
-    const again = new EventRecorder(history, table, DOWN_AFTER_MS, () => clock.ms, 10_000, stateOf);
+    const again = new EventRecorder(history, table, DOWN_AFTER_MS, () => clock.ms, 10_000, schedule);
     again.reconcile();
     clock.ms = until * 1000 + 1000;
     again.reconcile();
@@ -502,5 +509,43 @@ describe('maintenance windows in the event log', () => {
       'maintenance cam1 off->on info',
       'maintenance cam1 on->off info',
     ]);
+  });
+
+  test('without any window no node is looked up; a window added, then deleted, is still one event each way', () => {
+    const clock = { ms: T0 };
+    const table = new NodeTable(limits, new Map([['cam1', { name: 'cam1', group: 'cameras', critical: true }]]));
+    const schedule = new MaintenanceSchedule(new Registry(), () => clock.ms);
+    let lookups = 0;
+    const counted = {
+      get hasWindows() {
+        return schedule.hasWindows;
+      },
+      stateOf: (node: string, group: string, nowMs: number) => {
+        lookups += 1;
+        return schedule.stateOf(node, group, nowMs);
+      },
+    };
+    const history = new EventHistory({ maxEvents: 100, maxAgeSeconds: undefined, now: () => clock.ms });
+    const recorder = new EventRecorder(history, table, DOWN_AFTER_MS, () => clock.ms, 10_000, counted);
+    const events = () => [...history.all()].filter((e) => e.kind === 'maintenance').map(summary);
+    recorder.reconcile();
+    clock.ms += 1000;
+    recorder.reconcile();
+    expect(lookups).toBe(0);
+    const id = schedule.add({
+      selector: { node: 'cam1' },
+      schedule: { kind: 'once', fromMs: T0, untilMs: T0 + 3_600_000 },
+      reason: 'focus test',
+    })!;
+    recorder.reconcile();
+    expect(events()).toEqual(['maintenance cam1 off->on info']);
+    // Deleted: no window is held, but the log says one is open, so its end is recorded.
+    schedule.delete(id);
+    clock.ms += 1000;
+    recorder.reconcile();
+    expect(events()).toEqual(['maintenance cam1 off->on info', 'maintenance cam1 on->off info']);
+    const before = lookups;
+    recorder.reconcile();
+    expect(lookups).toBe(before);
   });
 });
