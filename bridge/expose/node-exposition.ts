@@ -775,6 +775,85 @@ function givePlan(plan: Plan): void {
   if (sparePlan === undefined || sparePlan.nodes < plan.nodes) sparePlan = plan;
 }
 
+const UP_PIECE = (flags: number) => ((flags & IS_UP) !== 0 ? P_UP_1 : P_UP_0);
+const MAINTENANCE_PIECE = (flags: number) => ((flags & IN_MAINTENANCE) !== 0 ? P_MAINTENANCE_1 : P_MAINTENANCE_0);
+const AGENT_PIECE = () => P_AGENT;
+
+/*
+ * The families a scrape writes from its Plan after the first pass. They are module-level functions, not
+ * closures made by each nodeExpositionChunks call: a generator made by a fresh closure has a map of its
+ * own, so each scrape's `yield*` deoptimised nodeExpositionChunks ("wrong map", "wrong call target" for
+ * the arrows) and V8 compiled it again, about 100 ms of its worker thread per 10 000-node scrape
+ * (--trace-deopt; bench/, profiling notes).
+ */
+
+/** The piece `piece(flags)` of every node (none for -1): a family of constant lines. */
+function* section(
+  out: ChunkWriter,
+  plan: Plan,
+  nodes: number,
+  head: Buffer,
+  piece: (flags: number) => number,
+): Generator<Buffer[], void, unknown> {
+  const { texts: views, pieceAt, flags } = plan;
+  out.all(head);
+  for (let i = 0; i < nodes; i += 1) {
+    const p = piece(flags[i]!);
+    if (p >= 0) out.piece(views[i]!, pieceAt[i * NODE_PIECE_OFFSETS + p]!, pieceAt[i * NODE_PIECE_OFFSETS + p + 1]!);
+    if (out.ready()) yield out.take();
+  }
+}
+
+/** The long piece `p` of every node's text (info lines): the runtime's copy. */
+function* whole(
+  out: ChunkWriter,
+  plan: Plan,
+  nodes: number,
+  head: Buffer,
+  p: number,
+): Generator<Buffer[], void, unknown> {
+  const { slabs, pieceAt } = plan;
+  out.all(head);
+  for (let i = 0; i < nodes; i += 1) {
+    out.copy(slabs[i]!, pieceAt[i * NODE_PIECE_OFFSETS + p]!, pieceAt[i * NODE_PIECE_OFFSETS + p + 1]!);
+    if (out.ready()) yield out.take();
+  }
+}
+
+/** The piece `p` of each node that reported, then its value. */
+function* stamped(
+  out: ChunkWriter,
+  plan: Plan,
+  nodes: number,
+  head: Buffer,
+  p: number,
+  values: Float64Array,
+): Generator<Buffer[], void, unknown> {
+  const { texts: views, pieceAt, flags } = plan;
+  out.all(head);
+  for (let i = 0; i < nodes; i += 1) {
+    if ((flags[i]! & REPORTED) !== 0) {
+      out.piece(views[i]!, pieceAt[i * NODE_PIECE_OFFSETS + p]!, pieceAt[i * NODE_PIECE_OFFSETS + p + 1]!);
+      out.numberLine(values[i]!);
+    }
+    if (out.ready()) yield out.take();
+  }
+}
+
+/** Every node's threshold lines, formatted now: the one constant family not kept per node. */
+function* levels(
+  out: ChunkWriter,
+  nodes: readonly NodeState[],
+  thresholds: Thresholds,
+  allMetrics: () => readonly string[],
+): Generator<Buffer[], void, unknown> {
+  out.all(THRESHOLD);
+  for (const node of nodes) {
+    out.text(levelLines(node, thresholds, allMetrics));
+    if (out.ready()) yield out.take();
+  }
+}
+
 /**
  * The per-node series in Prometheus text format, written straight from the live table, as chunks of
  * about 64 KB: a consumer may pause between two chunks (http.ts yields to the event loop), so a scrape
@@ -887,56 +966,18 @@ export function* nodeExpositionChunks(
       next[f] = next[f]! + 1;
     }
 
-    /** The piece `piece(i)` of every node (none for -1): a family of constant lines. */
-    function* section(head: Buffer, piece: (flags: number) => number): Generator<Buffer[], void, unknown> {
-      out.all(head);
-      for (let i = 0; i < nodes.length; i += 1) {
-        const p = piece(flags[i]!);
-        if (p >= 0)
-          out.piece(views[i]!, pieceAt[i * NODE_PIECE_OFFSETS + p]!, pieceAt[i * NODE_PIECE_OFFSETS + p + 1]!);
-        if (out.ready()) yield out.take();
-      }
-    }
-    /** The long piece `p` of every node's text (info and agent lines, threshold lines): the runtime's copy. */
-    function* whole(head: Buffer, p: number): Generator<Buffer[], void, unknown> {
-      out.all(head);
-      for (let i = 0; i < nodes.length; i += 1) {
-        out.copy(slabs[i]!, pieceAt[i * NODE_PIECE_OFFSETS + p]!, pieceAt[i * NODE_PIECE_OFFSETS + p + 1]!);
-        if (out.ready()) yield out.take();
-      }
-    }
-    /** Every node's threshold lines, formatted now: the one constant family not kept per node. */
-    function* levels(): Generator<Buffer[], void, unknown> {
-      out.all(THRESHOLD);
-      for (let i = 0; i < nodes.length; i += 1) {
-        out.text(levelLines(nodes[i]!, thresholds, metrics));
-        if (out.ready()) yield out.take();
-      }
-    }
-    /** The piece `p` of each node that reported, then its value. */
-    function* stamped(head: Buffer, p: number, values: Float64Array): Generator<Buffer[], void, unknown> {
-      out.all(head);
-      for (let i = 0; i < nodes.length; i += 1) {
-        if ((flags[i]! & REPORTED) !== 0) {
-          out.piece(views[i]!, pieceAt[i * NODE_PIECE_OFFSETS + p]!, pieceAt[i * NODE_PIECE_OFFSETS + p + 1]!);
-          out.numberLine(values[i]!);
-        }
-        if (out.ready()) yield out.take();
-      }
-    }
-
-    yield* section(UP, (f) => ((f & IS_UP) !== 0 ? P_UP_1 : P_UP_0));
-    yield* section(MAINTENANCE, (f) => ((f & IN_MAINTENANCE) !== 0 ? P_MAINTENANCE_1 : P_MAINTENANCE_0));
-    yield* stamped(LAST_REPORT, P_LAST, last);
-    yield* stamped(CLOCK_SKEW, P_SKEW, skew);
+    yield* section(out, plan, nodes.length, UP, UP_PIECE);
+    yield* section(out, plan, nodes.length, MAINTENANCE, MAINTENANCE_PIECE);
+    yield* stamped(out, plan, nodes.length, LAST_REPORT, P_LAST, last);
+    yield* stamped(out, plan, nodes.length, CLOCK_SKEW, P_SKEW, skew);
     // The constant families in chunks of their own, between two marks: a consumer that keeps what it
     // made of them (http.ts keeps them deflated) answers the start mark with SKIP_CONSTANT_TEXT.
     yield out.cut();
     const key = constantTextKey(table, build, nodes.length);
     if ((yield startMark(key)) !== SKIP_CONSTANT_TEXT) {
-      yield* whole(INFO, P_INFO);
-      yield* section(AGENT_INFO, () => P_AGENT);
-      yield* levels();
+      yield* whole(out, plan, nodes.length, INFO, P_INFO);
+      yield* section(out, plan, nodes.length, AGENT_INFO, AGENT_PIECE);
+      yield* levels(out, nodes, thresholds, metrics);
       yield out.cut();
       yield endMark(key);
     }
