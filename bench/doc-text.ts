@@ -262,7 +262,11 @@ moves the absolute figures by more than most changes do, so each bullet gives se
   against 177 000 points/s); the last fell just short (134 000 against 135 000, 189 000 against
   206 000) with no storage code changed; the 12-03 run 144 000 against 141 000 on InfluxDB (met) and
   223 000 against 239 000 on VictoriaMetrics (ranges 210 000–243 000 and 181 000–248 000): the
-  difference moves sign between runs and databases, within the machine's spread.
+  difference moves sign between runs and databases, within the machine's spread. The three runs of
+  the afternoon of 12-03, no storage code changed: InfluxDB drain against live 153 000/159 000,
+  138 000/111 000 and 117 000/145 000 points/s; VictoriaMetrics 236 000/231 000, 208 000/183 000 and
+  245 000/203 000 (met in all three). InfluxDB's own CPU per point (6–13 CPU-s per million, i.e. most
+  of both cores at these rates) is what both rates measure.
  An attempt to wait on the writer's
   flush instead of polling it every 5 ms was reverted: flush means durable, so it spooled the
   batches behind the one in flight, and that run measured 1.51 µs. Before it
