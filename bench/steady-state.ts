@@ -51,6 +51,10 @@ export async function steadyState(
   const bridge = await startBridge([...CONNECTION_FLAGS, '--log-level', 'warn'], nodeFlags);
   const load = await startLoad('paced', [bridge.ingestPort, connections, nodes, config.intervalMs]);
   const probe = await LatencyProbe.open(bridge.ingestPort, bridge.httpUrl);
+  // The probe's node joins with the fleet, before the first scrape: a node new since the last scrape
+  // makes the next one render and deflate the constant families again (node-exposition.ts), which the
+  // first window's scrape then measured instead of a steady one.
+  probe.send();
   try {
     // One full interval: every node has reported once, the JIT has warmed up. Then the first scrape
     // after the start, as Prometheus makes one every interval: it is its own figure (what an operator
