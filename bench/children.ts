@@ -94,6 +94,9 @@ export function nodeScript(
   return [process.execPath, [...nodeFlags, '--import', 'tsx', new URL(script, import.meta.url).pathname, ...args]];
 }
 
+/** Scripts bundled in this run, by source path: each is built once. */
+const compiled = new Map<string, string>();
+
 /**
  * `node <script compiled to one JavaScript file>`: for a helper that stands for obsmon's floor (the bare
  * line splitter), which must run as the bridge does (compiled, bin/obsmon.js), not through tsx's loader.
@@ -121,4 +124,3 @@ export function compiledScript(
   }
   return [process.execPath, [...nodeFlags, outfile, ...args]];
 }
-const compiled = new Map<string, string>();

@@ -1,8 +1,9 @@
 /**
  * The baseline: a bare Node TCP server that frames lines and counts them, nothing else. Run as its
- * own process, compiled as the bridge is (`node <obsmon's node flags> <it bundled by esbuild> <port> <mode>`;
- * bench/children.ts compiledScript, deploy/node-flags.ts), so its CPU can be read from /proc like the bridge's. Modes: `count` finds the newlines in each chunk (the runtime's limit for
- * taking bytes off sockets); `split` also turns every line into a string with the protocol's own
+ * own process, compiled as the bridge is (`node <obsmon's node flags> <it bundled by esbuild> <port>
+ * <mode>`; bench/children.ts compiledScript, deploy/node-flags.ts), so its CPU can be read from /proc
+ * like the bridge's. Modes: `count` finds the newlines in each chunk (the runtime's limit for taking
+ * bytes off sockets); `split` also turns every line into a string with the protocol's own
  * LineSplitter (what any line server must do before it can look at a line).
  * Each line on stdin is answered with the count so far.
  */

@@ -65,7 +65,8 @@ const align4 = (n: number) => (n + 3) & ~3;
  * The constant text of a table's nodes (label sets, up/maintenance lines both ways, info and agent
  * lines, the head of each series): what a scrape copies unchanged, so it formats only the values.
  * Threshold lines are not kept: they are the bulk of a node's constant text (~650 of ~1 050 bytes
- * for a standard node), and only a scrape whose constant families changed writes them (levelLines). A node's text is one record in a shared append-only slab (a few Buffers of SLAB_BYTES, not a
+ * for a standard node), and only a scrape whose constant families changed writes them (levelLines).
+ * A node's text is one record in a shared append-only slab (a few Buffers of SLAB_BYTES, not a
  * Buffer, views and arrays per node: ~1 KB less a node), described by typed arrays indexed by the node's
  * slot. A record is the text's UTF-8 bytes, padded to 4, then little-endian 32-bit words: the
  * FIXED_OFFSETS + S piece offsets (from the record's start; piece p is up to offset p + 1), then per
@@ -303,8 +304,11 @@ export function nodeTextBytes(table: NodeTable): {
  * reported), so a node without a temperature sensor carries no temperature levels. They follow from
  * what its record was built from (thresholds, series), so a constant text's key still names them.
  */
+/** The node's label, as every one of its lines starts. */
+const nodeLabel = (node: NodeState) => `node="${escapeLabelValue(node.name)}"`;
+
 function levelLines(node: NodeState, thresholds: Thresholds, allMetrics: () => readonly string[]): string {
-  const n = `node="${escapeLabelValue(node.name)}"`;
+  const n = nodeLabel(node);
   const keys = node.series.size === 0 ? allMetrics() : new Set([...node.series.values()].map((s) => s.key));
   let levels = '';
   for (const key of keys) {
@@ -320,7 +324,7 @@ function levelLines(node: NodeState, thresholds: Thresholds, allMetrics: () => r
  * and per series in exposition order its arrival index × 256 + its value family.
  */
 function nodeText(node: NodeState): { text: string; offsets: number[]; order: number[] } {
-  const n = `node="${escapeLabelValue(node.name)}"`;
+  const n = nodeLabel(node);
   // A stable sort: within a family, the order the node sent them.
   const sorted = [...node.series.values()]
     .map((s, arrival) => ({ s, arrival, f: FAMILY_INDEX.get(metricOf(s.key, s.qualifier))! }))
