@@ -75,6 +75,8 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
 
 interface LiveSample {
   readonly writeRate: number;
+  /** The database's CPU over the round, cores: how busy the writer keeps it. */
+  readonly serverCores: number;
   readonly writerCpuPerMillion: number;
   readonly serverCpuPerMillion: number;
 }
@@ -82,6 +84,11 @@ interface LiveSample {
 interface OutageSample {
   readonly drainRate: number;
   readonly firstWriteSeconds: number;
+  /** Live writes right after another restart: what the database takes then, to set the drain against. */
+  readonly restartRate: number;
+  /** The database's CPU from its first acknowledged write to an empty spool, and in the live round after the restart, cores. */
+  readonly drainCores: number;
+  readonly restartCores: number;
 }
 
 /** A writer with the defaults over a disk spool in a temp directory; `run` gets both, then both go. */
@@ -117,8 +124,9 @@ async function measureLive(
   endpoint: WriteEndpoint,
   n: number,
   round: number,
+  offset = 0,
 ): Promise<LiveSample> {
-  const live = points(n, roundBase(round));
+  const live = points(n, roundBase(round) + offset);
   return withWriter(
     endpoint,
     () => {},
@@ -134,6 +142,7 @@ async function measureLive(
       const serverCpu = cpuSeconds(serverPid()) - server0;
       return {
         writeRate: n / seconds,
+        serverCores: serverCpu / seconds,
         writerCpuPerMillion: ((cpu.user + cpu.system) / 1e6 / n) * 1e6,
         serverCpuPerMillion: (serverCpu / n) * 1e6,
       };
@@ -148,10 +157,31 @@ async function measureOutage(
   n: number,
   round: number,
 ): Promise<OutageSample> {
+  const drained = await measureDrain(server, endpoint, n, round);
+  // What the database takes in the same seconds after a start: a restarted InfluxDB loads its WAL and
+  // takes fewer points a second meanwhile (its CPU per point up to twice that before any restart), so
+  // the live rounds before any restart would hold the drain to more than the database then gives.
+  await server.stop();
+  await server.start();
+  const restarted = await measureLive(() => serverPid(server), endpoint, n, round, 15_000);
+  return { ...drained, restartRate: restarted.writeRate, restartCores: restarted.serverCores };
+}
+
+async function measureDrain(
+  server: RealServer,
+  endpoint: WriteEndpoint,
+  n: number,
+  round: number,
+): Promise<Omit<OutageSample, 'restartRate' | 'restartCores'>> {
   let firstWriteAt: number | undefined;
+  let serverCpuAtFirst = 0;
   return withWriter(
     endpoint,
-    () => (firstWriteAt ??= performance.now()),
+    () => {
+      if (firstWriteAt !== undefined) return;
+      firstWriteAt = performance.now();
+      serverCpuAtFirst = cpuSeconds(serverPid(server));
+    },
     async (writer, spool) => {
       await server.stop();
       writer.write(['probe,node=x v=1 1']);
@@ -166,8 +196,10 @@ async function measureOutage(
       await until(() => writer.pending === 0, 300_000);
       const drained = performance.now();
       const first = firstWriteAt ?? drained;
+      const seconds = Math.max(1e-3, (drained - first) / 1000);
       return {
-        drainRate: n / Math.max(1e-3, (drained - first) / 1000),
+        drainRate: n / seconds,
+        drainCores: (cpuSeconds(serverPid(server)) - serverCpuAtFirst) / seconds,
         // The writer's probe can get through before the readiness poll does: that counts as 0.
         firstWriteSeconds: Math.max(0, (first - upAt) / 1000),
       };
@@ -182,6 +214,12 @@ export interface StorageResult {
   readonly writerUsPerPoint: number;
   readonly writeRate: number;
   readonly drainRate: number;
+  /** Median live rate right after a restart (see measureOutage). */
+  readonly restartRate: number;
+  /** Median over the outage rounds of drain rate / live rate after a restart, each pair measured together. */
+  readonly drainToRestart: number;
+  /** The same for the database's CPU (cores): ≥ 1 when the drain kept it at least as busy as live writes do. */
+  readonly drainBusyToRestart: number;
 }
 
 export async function storage(config: BenchConfig): Promise<{ table: Table; results: StorageResult[] }> {
@@ -218,7 +256,7 @@ export async function storage(config: BenchConfig): Promise<{ table: Table; resu
   ];
   for (const target of targets) {
     if (!target.installed) {
-      rows.push([target.name, 'not installed', '', '', '', '', '']);
+      rows.push([target.name, 'not installed', '', '', '', '', '', '']);
       continue;
     }
     const { server, endpoint } = await target.start();
@@ -230,7 +268,7 @@ export async function storage(config: BenchConfig): Promise<{ table: Table; resu
       for (let i = 0; i < config.samples; i += 1)
         live.push(await measureLive(() => serverPid(server), endpoint, config.storagePoints, i));
       const outage: OutageSample[] = [];
-      for (let i = 0; i < config.samples; i += 1)
+      for (let i = 0; i < outageRoundsOf(config); i += 1)
         outage.push(await measureOutage(server, endpoint, config.storagePoints, config.samples + i));
       rows.push([
         target.name,
@@ -238,6 +276,8 @@ export async function storage(config: BenchConfig): Promise<{ table: Table; resu
         show(summarise(live.map((s) => s.writerCpuPerMillion)), ' s'),
         show(summarise(live.map((s) => s.serverCpuPerMillion)), ' s'),
         show(summarise(outage.map((s) => s.drainRate))),
+        show(summarise(outage.map((s) => s.restartRate))),
+        `${show(summarise(outage.map((s) => s.drainCores)), '', 3)} / ${show(summarise(outage.map((s) => s.restartCores)), '', 3)}`,
         show(summarise(outage.map((s) => s.firstWriteSeconds)), ' s'),
       ]);
       results.push({
@@ -246,6 +286,10 @@ export async function storage(config: BenchConfig): Promise<{ table: Table; resu
         writerUsPerPoint: summarise(live.map((s) => s.writerCpuPerMillion)).median,
         writeRate: summarise(live.map((s) => s.writeRate)).median,
         drainRate: summarise(outage.map((s) => s.drainRate)).median,
+        restartRate: summarise(outage.map((s) => s.restartRate)).median,
+        // Paired by round: the machine's speed drifts between rounds by more than the two rates differ.
+        drainToRestart: summarise(outage.map((s) => s.drainRate / s.restartRate)).median,
+        drainBusyToRestart: summarise(outage.map((s) => s.drainCores / s.restartCores)).median,
       });
     } finally {
       await server.dispose();
@@ -259,17 +303,24 @@ export async function storage(config: BenchConfig): Promise<{ table: Table; resu
       'writer CPU-s per million points',
       'database CPU-s per million points',
       'spool drain after an outage, points/s',
+      'points/s written right after a restart',
+      'database CPU in the drain / in that live round (cores)',
       'database up → first write',
     ],
     rows,
     notes: [
       `${num(config.storagePoints)} points per measurement (one point = one standard report: \`obsmon_node,node=… cpu=…,mem=…,…\`, 7 fields), handed to \`SpoolingWriter\` (bridge/store) in bursts of 1000 reports; default batch size ${DEFAULT_BATCH_SIZE}, flush interval ${DEFAULT_FLUSH_INTERVAL_MS} ms, disk spool in a temp directory. "Written" = every point acknowledged by the database.`,
-      'Live rounds run first, then the outage rounds (a restart forks this process: see the code). Outage: the database is stopped (SIGTERM), the same number of points is written and lands in the disk spool, the database is started again; the drain rate counts from the first acknowledged write to an empty spool. "Up → first write" is the writer\'s retry backoff (250 ms doubling to 5 s) finding the database back.',
+      `Live rounds run first, then ${outageRoundsOf(config)} outage rounds (a restart forks this process: see the code). Outage: the database is stopped (SIGTERM), the same number of points is written and lands in the disk spool, the database is started again; the drain rate counts from the first acknowledged write to an empty spool. After each drain the database is restarted once more and the same number of points written live at once ("written right after a restart"): what the database takes in its first seconds, the rate the drain is held to, round by round. "Up → first write" is the writer's retry backoff (250 ms doubling to 5 s) finding the database back. The drain target is the median over the rounds of drain rate / rate right after a restart; where that is below 1, the database's own CPU tells whether the writer left it waiting (fewer cores busy in the drain than in the live round) or the database itself was the bound (as many or more).`,
       'Writer CPU is this benchmark process (it only runs the writer during this section); database CPU is from /proc of the server process.',
       `Before the writer, the store turns each report into line protocol (\`reportToLines\`): ${show(summarise(costs.map((c) => c.encodeUs)), ' CPU-µs')} per standard report, in process. Bodies to these databases (on loopback) are not gzipped; to a database on another host gzip (level ${GZIP_LEVEL}) adds ${show(summarise(costs.map((c) => c.gzipUs)), ' CPU-µs')} per point (batches of ${DEFAULT_BATCH_SIZE}).`,
     ],
   };
   return { table, results };
+}
+
+/** More outage rounds than samples: a pair's ratio moves by ±20 % from round to round on this machine. */
+function outageRoundsOf(config: BenchConfig): number {
+  return config.smoke ? config.samples : Math.max(5, config.samples);
 }
 
 /** The server's current process: the one whose command line names its (unique) data directory. */
