@@ -14,7 +14,7 @@ import { describeMachine } from './machine.ts';
 import { renderSection, type Table } from './markdown-table.ts';
 import { pushgatewayRun, pushgatewayTable, type PushgatewayResult } from './pushgateway.ts';
 import { runtimeCost } from './runtime-cost.ts';
-import { steadyBaseline, steadyState, steadyTable, type SteadyResult } from './steady-state.ts';
+import { steadyState, steadyTable, type SteadyResult } from './steady-state.ts';
 import { storage } from './storage.ts';
 import { targetsTable } from './targets.ts';
 import { findings, header } from './doc-text.ts';
@@ -40,14 +40,13 @@ async function main(): Promise<number> {
   show(ingest.table);
 
   const steady: SteadyResult[] = [];
-  for (const nodes of config.steadyNodes) {
-    progress(`steady state, ${nodes} nodes`);
-    steady.push(await steadyState(nodes, config));
-  }
+  // The floor (the bare line splitter) runs beside the bridge at the largest size up to 10 000 nodes.
   const floorNodes = Math.max(...config.steadyNodes.filter((n) => n <= 10_000));
-  progress(`steady state floor: bare line splitter, ${floorNodes} nodes`);
-  const floor = Number.isFinite(floorNodes) ? await steadyBaseline(floorNodes, config) : undefined;
-  const steadyResults = steadyTable(steady, floor, config);
+  for (const nodes of config.steadyNodes) {
+    progress(`steady state, ${nodes} nodes${nodes === floorNodes ? ', with the bare line splitter beside' : ''}`);
+    steady.push(await steadyState(nodes, config, [], nodes === floorNodes));
+  }
+  const steadyResults = steadyTable(steady, config);
   show(steadyResults);
 
   const peers: PushgatewayResult[] = [];
@@ -81,7 +80,6 @@ async function main(): Promise<number> {
   const targets = targetsTable({
     ingest,
     steady,
-    floor,
     pushgateway: peers,
     agent,
     runtime: runtime.result,

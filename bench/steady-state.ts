@@ -32,6 +32,16 @@ export interface SteadyResult {
   readonly visibleInScrape: { readonly yes: number; readonly of: number };
   /** Bridge CPU (% of one core) in one more window with an unfiltered stream subscriber (a status page). */
   readonly pageCpuPercent: number;
+  /** The bare line splitter under its own copy of the load, measured in the same windows (when asked for). */
+  readonly floor?: SteadyFloor;
+}
+
+/** The floor: bench/line-counter.ts's splitter under the same paced load, beside the bridge. */
+export interface SteadyFloor {
+  readonly cpuPercent: Summary;
+  readonly rssMb: Summary;
+  /** Bridge CPU / splitter CPU, window by window: both see the same minutes of this shared machine. */
+  readonly cpuRatio: Summary;
 }
 
 // Real agents each hold one connection; past this many, nodes share connections (see the notes).
@@ -45,11 +55,18 @@ export async function steadyState(
   config: BenchConfig,
   /** Extra node flags for the bridge after obsmon's own (an A/B of a flag: the last of a flag wins). */
   nodeFlags: readonly string[] = [],
+  /**
+   * Also run the floor, in the same windows: measured minutes apart, the splitter moved from 2.4 to
+   * 4.4 % of a core between runs on this machine, more than any change to the bridge did.
+   */
+  withFloor = false,
 ): Promise<SteadyResult> {
   // Each side holds one descriptor per connection; keep a margin for everything else.
   const connections = Math.min(nodes, MAX_CONNECTIONS, openFilesLimit() - 1000);
   const bridge = await startBridge([...CONNECTION_FLAGS, '--log-level', 'warn'], nodeFlags);
   const load = await startLoad('paced', [bridge.ingestPort, connections, nodes, config.intervalMs]);
+  const counter = withFloor ? await lineCounter('split') : undefined;
+  const counterLoad = counter && (await startLoad('paced', [counter.port, connections, nodes, config.intervalMs]));
   const probe = await LatencyProbe.open(bridge.ingestPort, bridge.httpUrl);
   // The probe's node joins with the fleet, before the first scrape: a node new since the last scrape
   // makes the next one render and deflate the constant families again (node-exposition.ts), which the
@@ -66,6 +83,8 @@ export async function steadyState(
     await sleep(Math.max(0, config.intervalMs / 2 - first.ms));
     probe.start(PROBES_PER_SECOND);
     const windows: {
+      floorCpu: number | undefined;
+      floorRss: number | undefined;
       cpu: number;
       wall: number;
       rss: number;
@@ -77,8 +96,11 @@ export async function steadyState(
       at: number;
       visible: boolean;
     }[] = [];
-    for (let i = 0; i < config.samples; i += 1) {
+    // The floor's ratio is a median of per-window ratios: a few more windows than samples steady it.
+    const windowCount = withFloor && !config.smoke ? Math.max(5, config.samples) : config.samples;
+    for (let i = 0; i < windowCount; i += 1) {
       const meter = new CpuMeter(bridge.pid);
+      const floorMeter = counter && new CpuMeter(counter.pid);
       await sleep(config.intervalMs / 2);
       // A scrape begun right after a probe report: is the report in it, and how long does it take.
       const seq = probe.send();
@@ -90,7 +112,10 @@ export async function steadyState(
       const at = performance.now();
       await sleep(Math.max(0, config.intervalMs / 2 - answer.ms));
       const { cpu, wall } = meter.read();
+      const floorUsed = floorMeter?.read();
       windows.push({
+        floorCpu: floorUsed && (floorUsed.cpu / floorUsed.wall) * 100,
+        floorRss: counter && rssBytes(counter.pid) / MB,
         cpu,
         wall,
         rss: rssBytes(bridge.pid),
@@ -105,6 +130,8 @@ export async function steadyState(
       });
     }
     probe.stop();
+    await counterLoad?.stop();
+    await counter?.stop();
     const pageCpuPercent = await withStatusPage(bridge.httpUrl, async () => {
       const meter = new CpuMeter(bridge.pid);
       await sleep(config.intervalMs / 2);
@@ -133,9 +160,12 @@ export async function steadyState(
       streamMs: probe.latenciesMs,
       visibleInScrape: { yes: windows.filter((w) => w.visible).length, of: windows.length },
       pageCpuPercent,
+      ...(counter && { floor: floorOf(windows) }),
     };
   } finally {
     probe.close();
+    await counterLoad?.stop();
+    await counter?.stop();
     await load.stop();
     await bridge.stop();
   }
@@ -161,38 +191,19 @@ async function withStatusPage<T>(httpUrl: string, measure: () => Promise<T>): Pr
   }
 }
 
-/** The floor: the bare line splitter (bench/line-counter.ts) under the same paced load. */
-export async function steadyBaseline(
-  nodes: number,
-  config: BenchConfig,
-): Promise<{ nodes: number; cpuPercent: Summary; rssMb: Summary }> {
-  const connections = Math.min(nodes, MAX_CONNECTIONS, openFilesLimit() - 1000);
-  const counter = await lineCounter('split');
-  const load = await startLoad('paced', [counter.port, connections, nodes, config.intervalMs]);
-  try {
-    await sleep(config.intervalMs + (config.smoke ? 200 : 2000));
-    const cpu: number[] = [];
-    const rss: number[] = [];
-    for (let i = 0; i < config.samples; i += 1) {
-      const meter = new CpuMeter(counter.pid);
-      await sleep(config.intervalMs);
-      const used = meter.read();
-      cpu.push((used.cpu / used.wall) * 100);
-      rss.push(rssBytes(counter.pid) / MB);
-    }
-    return { nodes, cpuPercent: summarise(cpu), rssMb: summarise(rss) };
-  } finally {
-    await load.stop();
-    await counter.stop();
-  }
+function floorOf(
+  windows: readonly { cpu: number; wall: number; floorCpu: number | undefined; floorRss: number | undefined }[],
+): SteadyFloor {
+  return {
+    cpuPercent: summarise(windows.map((w) => w.floorCpu ?? Number.NaN)),
+    rssMb: summarise(windows.map((w) => w.floorRss ?? Number.NaN)),
+    cpuRatio: summarise(windows.map((w) => ((w.cpu / w.wall) * 100) / (w.floorCpu ?? Number.NaN))),
+  };
 }
 
-export function steadyTable(
-  results: readonly SteadyResult[],
-  baseline: { nodes: number; cpuPercent: Summary; rssMb: Summary } | undefined,
-  config: BenchConfig,
-): Table {
+export function steadyTable(results: readonly SteadyResult[], config: BenchConfig): Table {
   const interval = config.intervalMs / 1000;
+  const floored = results.find((r) => r.floor !== undefined);
   return {
     title: `Steady state: every node reports every ${interval} s`,
     columns: [
@@ -222,16 +233,16 @@ export function steadyTable(
         `${num(percentile(r.streamMs, 50))} / ${num(percentile(r.streamMs, 99))} / ${num(Math.max(...r.streamMs))} ms (${r.streamMs.length} probes)`,
         `${r.visibleInScrape.yes}/${r.visibleInScrape.of}`,
       ]),
-      ...(baseline === undefined
+      ...(floored?.floor === undefined
         ? []
         : [
             [
               'bare line splitter (the floor: sockets and framing only)',
-              num(baseline.nodes),
-              num(Math.min(baseline.nodes, MAX_CONNECTIONS)),
+              num(floored.nodes),
+              num(floored.connections),
               '',
-              show(baseline.cpuPercent, ' %'),
-              show(baseline.rssMb, ' MB'),
+              `${show(floored.floor.cpuPercent, ' %')}; bridge/splitter ${show(floored.floor.cpuRatio, '×')}`,
+              show(floored.floor.rssMb, ' MB'),
               '',
               '',
               '',
@@ -241,12 +252,12 @@ export function steadyTable(
           ]),
     ],
     notes: [
-      `${config.samples} windows of one interval per size, after one interval of warm-up and one scrape; each window contains one /metrics scrape, as Prometheus would make at a ${interval} s scrape interval (with \`Accept-Encoding: gzip\`, as Prometheus sends), so the CPU column includes rendering and compressing /metrics once per interval.`,
+      `${config.samples} windows of one interval per size (at least 5 at the size the floor runs beside), after one interval of warm-up and one scrape; each window contains one /metrics scrape, as Prometheus would make at a ${interval} s scrape interval (with \`Accept-Encoding: gzip\`, as Prometheus sends), so the CPU column includes rendering and compressing /metrics once per interval.`,
       `The first scrape after the start (the warm-up's, not in the columns; once per restart it also renders and deflates the constant families that later scrapes splice in kept, and builds the /metrics cache of any node the bridge had not built ahead): ${results.map((r) => `${num(r.nodes)} nodes ${num(r.firstScrape.ms)} ms (CPU ${num(r.firstScrape.cpuMs)} ms)`).join(', ')}.`,
       `The RSS column includes the in-memory history (kept without a database, 12 bytes a point), which grows with time up to \`--history-max-points\`: at the last scrape ${results.map((r) => `${num(r.nodes)} nodes ${num(r.historyMb.held)} MB`).join(', ')}, of at most ${num(results[0]?.historyMb.max ?? Number.NaN)} MB (\`obsmon_bridge_history_bytes\`, docs/storage.md).`,
       `Agents are simulated by one process (bench/push-load.ts) that spreads the reports evenly over the interval, one write per report. Up to ${num(MAX_CONNECTIONS)} nodes each have their own connection, as real agents do; above that nodes share connections (${num(MAX_CONNECTIONS)} connections), because one loopback source address has about 28 000 ephemeral ports and the descriptor limit here is ${num(openFilesLimit())}.`,
       `The bridge runs with \`${CONNECTION_FLAGS.join(' ')}\` because all simulated agents come from 127.0.0.1 (the defaults are 10 000 and 1 024); everything else is default, no database.`,
-      `The bare line splitter row is bench/line-counter.ts under the same load, compiled to JavaScript as the bridge is (bench/children.ts compiledScript) and with the bridge's node flags (\`${NODE_FLAGS.join(' ')}\`, deploy/node-flags.ts, as every bench process of obsmon's): what the runtime alone costs to take one report per packet on this many connections.`,
+      `The bare line splitter row is bench/line-counter.ts under its own copy of the same load (a second load process), in the same windows as the bridge's run of that size (the ratio is taken window by window), compiled to JavaScript as the bridge is (bench/children.ts compiledScript) and with the bridge's node flags (\`${NODE_FLAGS.join(' ')}\`, deploy/node-flags.ts, as every bench process of obsmon's): what the runtime alone costs to take one report per packet on this many connections.`,
       `With a status page open: one more window like the others, with an unfiltered \`/api/v1/stream\` subscriber in the benchmark process reading everything (each report is then a JSON event in the window and goes out to it; the latency probe's subscriber asks for its own node only, so in the windows above the other nodes' events are not built): ${results.map((r) => `${num(r.nodes)} nodes ${num(r.pageCpuPercent)} %`).join(', ')} of one core.`,
       `Stream latency: a probe node sends ${PROBES_PER_SECOND} reports a second on its own connection; time from its write to the arrival of the event on an \`/api/v1/stream?node=probe\` subscriber in the benchmark process (same clock). "In next scrape": a scrape started right after a probe report contained the new value; the scrape column is that scrape's full duration.`,
     ],
