@@ -29,6 +29,8 @@ export interface RuntimeResult {
   /** The in-memory history at the end of the fleet windows, and what it may grow to, MB (part of the RSS). */
   readonly fleetHistoryMb: HistoryMb;
   readonly splitterCpuPercent: Summary;
+  /** Bridge CPU / splitter CPU, window by window (both in the same windows). */
+  readonly fleetRatio: Summary;
 }
 
 /** Load before the fleet windows: past V8's tier-up of the hot path (see the call). */
@@ -48,7 +50,7 @@ async function atRest(pids: readonly number[], samples: number, ms: number) {
       rss[i]!.push(rssBytes(pid) / MB);
     });
   }
-  return pids.map((_, i) => ({ cpu: summarise(cpu[i]!), rss: summarise(rss[i]!) }));
+  return pids.map((_, i) => ({ cpu: summarise(cpu[i]!), rss: summarise(rss[i]!), windows: cpu[i]! }));
 }
 
 /** CPU seconds from exec to the first /healthz answer, and RSS then, of a bridge started by `start`. */
@@ -94,6 +96,8 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
     // The bridge and the bare splitter under the same load in the same windows, both read in nanoseconds
     // (a 10 ms tick of /proc/<pid>/stat is a fifth of what the splitter uses in a 10 s window).
     const counter = await lineCounter('split');
+    // A few more windows than samples: the ratio is a median of per-window ratios.
+    const fleetWindows = config.smoke ? config.samples : Math.max(5, config.samples);
     const load = await startLoad('paced', [bridge.ingestPort, FLEET_NODES, FLEET_NODES, config.intervalMs]);
     const splitterLoad = await startLoad('paced', [counter.port, FLEET_NODES, FLEET_NODES, config.intervalMs]);
     let fleet;
@@ -104,7 +108,7 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
       // compiles the hot functions 20–60 s into the load (1–21 ms each on a worker thread), so windows
       // right after the start measured that warm-up (bridge/splitter 1.7–1.9×, 1.3–1.4× after 2 min).
       await sleep(config.smoke ? config.intervalMs + 200 : FLEET_WARM_MS);
-      [fleet, splitter] = await atRest([bridge.pid, counter.pid], config.samples, config.intervalMs);
+      [fleet, splitter] = await atRest([bridge.pid, counter.pid], fleetWindows, config.intervalMs);
       fleetHistory = await bridge.historyMb();
     } finally {
       await load.stop();
@@ -121,6 +125,7 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
       fleetRssMb: fleet!.rss,
       fleetHistoryMb: fleetHistory!,
       splitterCpuPercent: splitter!.cpu,
+      fleetRatio: summarise(fleet!.windows.map((cpu, i) => cpu / splitter!.windows[i]!)),
     };
     const compiled = summarise(starts.compiled);
     const tsx = summarise(starts.tsx);
@@ -138,7 +143,7 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
           `bridge, ${FLEET_NODES} nodes at ${config.intervalMs / 1000} s`,
           show(fleet!.cpu, ' %', 2),
           `${show(fleet!.rss, ' MB')}, of which in-memory history ${num(fleetHistory!.held)} (grows to ${num(fleetHistory!.max)})`,
-          `bare line splitter, same load: ${show(splitter!.cpu, ' %', 2)} (${ratio(fleet!.cpu.median, splitter!.cpu.median)}), ${show(splitter!.rss, ' MB')}`,
+          `bare line splitter, same load: ${show(splitter!.cpu, ' %', 2)} (bridge/splitter per window ${show(result.fleetRatio, '×')}), ${show(splitter!.rss, ' MB')}`,
         ],
         [
           'bridge start-up, compiled (dist/cli/): CPU-s to the first /healthz, RSS then',
@@ -150,7 +155,7 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
       notes: [
         `Every bridge here is \`bin/obsmon.js bridge\` running the compiled CLI (dist/cli/, \`npm run build\`) with obsmon's node flags (\`${NODE_FLAGS.join(' ')}\`, deploy/node-flags.ts; the splitter too, the plain processes without), default options (no database), except the tsx start-up row, which loads cli/main.ts through tsx as bin/obsmon.js did before the build step (and still does, saying so, when dist/cli/ is missing or older than a source).`,
         `Idle: after ${num(warmMs / 1000)} s at rest (V8's memory-reducing collections of a quiet process's first minute are over), ${config.samples} windows of ${num(windowMs / 1000)} s; CPU from /proc/<pid>/task/*/schedstat (nanoseconds; /proc/<pid>/stat counts 10 ms ticks, coarser than an idle process's use). The plain process is \`node -e "setInterval(() => {}, 2 ** 30)"\` (never wakes), the ticking one \`setInterval(() => {}, 1000)\`, both measured in the same windows: an idle process's CPU is its wake-ups. The idle bridge has one timer, its tick, every 10 s while no node is known (every second once one is: node-down, forget-after and event-age checks, the event-loop lag sample; docs/hot-path.md).`,
-        `${FLEET_NODES} nodes: the paced load generator (one connection per node, reports spread evenly over the interval) against the same bridge after the idle windows, ${config.samples} windows of one interval each after ${num((config.smoke ? config.intervalMs + 200 : FLEET_WARM_MS) / 1000)} s of that load (past V8's optimising of the hot path, which at 10 reports a second comes 20–60 s in); the splitter is bench/line-counter.ts under its own copy of the same load, measured in the same windows (CPU of both from schedstat).`,
+        `${FLEET_NODES} nodes: the paced load generator (one connection per node, reports spread evenly over the interval) against the same bridge after the idle windows, ${fleetWindows} windows of one interval each after ${num((config.smoke ? config.intervalMs + 200 : FLEET_WARM_MS) / 1000)} s of that load (past V8's optimising of the hot path, which at 10 reports a second comes 20–60 s in); the splitter is bench/line-counter.ts under its own copy of the same load, measured in the same windows (CPU of both from schedstat; the ratio is the median of the windows' ratios).`,
         `Start-up: ${config.samples} starts each; CPU of the process (all threads) from exec until it answers /healthz.`,
       ],
     };
