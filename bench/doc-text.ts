@@ -87,6 +87,19 @@ the 10 000-node section alone, the code before the renderer change and after alt
 5.73 % before, 4.73 and 4.55 % after, RSS 140.9 and 144.1 MB against 132.4 and 137.5: the machine
 moves the absolute figures by more than most changes do, so each bullet gives several runs.
 
+Since the evening of 12-03 the rows that moved most between runs are measured so that the machine's
+drift cancels: the 10 000-node floor runs beside the bridge, in the same windows, and the ratio is
+taken window by window (at least 5; as the 100-node row already did, now also a median of the
+windows' ratios); the spool drain is held to live writes right after a restart of the same database,
+round by round (5 rounds), with the database's own CPU in both; the steady-state windows follow four
+more scrapes an interval apart (V8's tier-up of the scrape); /metrics during the flood is the worse
+of two scrapes after a warm-up one; the storage live rounds follow one not counted. The run of
+19:15 UTC (22478ee, the first with most of these) met the drain on both databases (1.2× and 1.1×
+per round), 10 000 nodes at 1.77× (5.23 % against 2.96 %), scrape 66.6 ms, 146 MB, 100 nodes
+1.25× and 58.9 MB; it missed /metrics during the flood (105 ms, one scrape then), the InfluxDB
+writer's CPU (2.34 µs a point: its first rounds after the database's start forked the bench; 0.83
+µs with a round before them, by hand), Pushgateway (4.8×), the agent and flood ingest.
+
 
 - **Flood ingest ≥ 25 % of the bare splitter** cannot be met by a bridge that parses, judges and
   keeps every line: 25 % of the splitter's rate leaves about 0.8 CPU-µs per line for everything
@@ -126,8 +139,17 @@ moves the absolute figures by more than most changes do, so each bullet gives se
   to twice the turn before them (up to 12 ms, the scrape kept two thirds of the loop whatever the
   others did) 64–121 against 61–127 ms; hurried turns of 1 ms instead of 2, 55–113 against 64–118;
   \`TURN_MS\` 5 instead of 10, 62–117 against 55–153. None was kept. On this machine the figure
-  is at the target's edge and moves with the run.
-- **10 000 nodes at ≤ 2× the splitter**: met at 16:12 (1.74×, 4.17 % against 2.4 %, the splitter
+  is at the target's edge and moves with the run. By hand (12-03 evening, the bench's flood, one
+  gzip'd scrape 1 s into each of six rounds after one scrape without a flood): 162 ms for the first
+  scrape in a flood, then 58–93 ms: the first scrapes run code V8 has not optimised yet, so since then
+  the row is the worse of two scrapes after one not counted (a Prometheus has scraped a running bridge
+  many times before a flood comes).
+- **10 000 nodes at ≤ 2× the splitter**: since the evening of 12-03 the splitter runs beside the
+  bridge under its own copy of the load and the ratio is taken per window (bench/steady-state.ts,
+  \`withFloor\`): the section alone five times, 1.59–1.78× (medians of 5 windows; the bridge 4.3–6.4 %
+  of a core, the splitter 2.5–3.5 %), the scrape and stream figures the same with the splitter beside
+  as without it within the machine's spread (scrape medians 72–100 ms with it, 65–96 without; p99
+  8–12 ms either way). Before that the two ran minutes apart: met at 16:12 (1.74×, 4.17 % against 2.4 %, the splitter
   now compiled as the bridge is: under tsx it had measured a little more), 2.29× at 16:48 on a
   noisier machine (5.94 % against 2.6 %; the section alone right after: 4.55–4.73 %), after the 2 MB
   semi-space (deploy/node-flags.ts), the renderer no longer recompiled per scrape (a worker thread's
@@ -192,7 +214,15 @@ moves the absolute figures by more than most changes do, so each bullet gives se
   a few reports per node: the in-memory history (kept with or without a database) then holds a few
   MB, and grows to its bound (about 24 MB at the default \`--history-max-points\`) within minutes at
   10 000 nodes; the steady-state notes give both.
-- **Scrape ≤ 100 ms at 10 000 nodes, ≤ 500 ms at 50 000**: 89.4 ms at 16:12 and 110 ms at 16:48 (one
+- **Scrape ≤ 100 ms at 10 000 nodes, ≤ 500 ms at 50 000**: whether scrapes 10 s apart cost more
+  than 2 s apart is answered (by hand, 12-03 evening, per-thread CPU from schedstat, 10 000 nodes):
+  the interval does not, the first scrapes do. Ten seconds apart the 2nd and 3rd scrapes after a
+  start took 95–118 ms (main thread 57–77 ms, V8's and libuv's threads 86–101 ms: compiling), from the
+  4th on mostly 47–66 ms (main 32–47, others 13–21; a few up to 96 ms, main 76); two seconds apart
+  56–81 ms (main 40–67). So the windows
+  now follow four more scrapes an interval apart (\`WARM_SCRAPES\`): 66.6 ms in the 19:15 run, 72–75 ms
+  by hand, against 65–100 before. \`--no-flush-bytecode\` (V8 drops the bytecode of functions idle
+  for a while) changed nothing (65–74 against 65–67 ms). Earlier: 89.4 ms at 16:12 and 110 ms at 16:48 (one
   scrape per window: 62, 110 and 206 ms; by hand the first scrapes after a start still carry V8
   tiering the renderer up, 122 ms and then 51–61, and the section alone 83–92 ms). In those runs the
   latency probe's node joined after the warm-up scrape, so the first window's scrape rendered and
@@ -277,7 +307,17 @@ moves the absolute figures by more than most changes do, so each bullet gives se
   the afternoon of 12-03, no storage code changed: InfluxDB drain against live 153 000/159 000,
   138 000/111 000 and 117 000/145 000 points/s; VictoriaMetrics 236 000/231 000, 208 000/183 000 and
   245 000/203 000 (met in all three); at 17:46 149 000/150 000 and 238 000/203 000. InfluxDB's own CPU per point (6–13 CPU-s per million, i.e. most
-  of both cores at these rates) is what both rates measure.
+  of both cores at these rates) is what both rates measure. Why the InfluxDB drains trailed: the
+  live rounds ran before any restart, the drains right after one, and a restarted InfluxDB takes fewer
+  points a second for a while (by hand, 12-03 evening: a live round right after a restart 91 000–143 000
+  points/s at 9.5–19 CPU-s per million, against 118 000–213 000 at 8–12 before any restart). Its
+  CPU during the drains was 1.57–1.69 cores of the 2, more than during live rounds (1.34–1.48):
+  the writer kept it busy, the database was the bound. Since then each outage round is paired
+  with a live round right after one more restart, and the target is the median of the rounds'
+  ratios (or, below 1, a database at least as busy in the drain): by hand 0.94–1.21× on InfluxDB
+  and 1.12× on VictoriaMetrics; the 19:15 run 1.2× and 1.1×. Three requests in flight instead of two
+  (\`DRAIN_IN_FLIGHT\`) did not drain faster (95 900 against 109 000 points/s after the drain, where
+  two had 134 000 against 159 000 minutes before), so it stays 2.
  An attempt to wait on the writer's
   flush instead of polling it every 5 ms was reverted: flush means durable, so it spooled the
   batches behind the one in flight, and that run measured 1.51 µs. Before it
@@ -302,7 +342,8 @@ moves the absolute figures by more than most changes do, so each bullet gives se
   while V8 still tiered the per-report code up (at 10 reports a second it does so 20–60 s into the
   load: by hand, the ratio 1.7–1.9× in the first windows and 1.3–1.4× after two minutes), so since
   2026-12-03 the windows start after 120 s of load (\`FLEET_WARM_MS\`, bench/runtime-cost.ts), as
-  a fleet's bridge runs: 1.27× (0.479 % against 0.377 %) in the 12-03 run, met.
+  a fleet's bridge runs: 1.27× (0.479 % against 0.377 %) in the 12-03 run, met; 1.49× at 17:46; since
+  19:15 the median of at least 5 windows' ratios: 1.25× in that run.
   **RSS ≤ 60 MB** (66 → 64.4 → 62.3 → 61.6 → 61.1 and 60.6 MB
   in the runs to 2026-12-02, 60.1 MB in the 12-03 run; idle 60.4 → 59.4 → 59.3 → 58.8 → 57.8, of which
   \`--v8-pool-size=1\` took about 3 MB off by hand and the embedded thresholds 1 MB, below):
@@ -367,8 +408,10 @@ moves the absolute figures by more than most changes do, so each bullet gives se
   an eighth of what Pushgateway spends per push (200–247 µs), so 5× needs the bridge within about
   1.6× of that floor (3.1× and 2.2× in runs of 2026-12-02, 3.9× in its last, 4.02× in the 12-03 run
   at 48.4 µs per report against Pushgateway's 195, 4.8× at 16:12 at 41.7 against 200, 4.2× at 16:48
-  at 59.4 against 247: both processes' CPU per report moves with the machine, as in the 10 000-node
-  target above). The scrape is about a third of the bridge's figure (one per window: "CPU of that
+  at 59.4 against 247, 3× at 17:16 at 64 against 190, 5.6× at 17:46 at 54.1 against 303, 4.8× at
+  19:15 at 52.3 against 251: both processes' CPU per report moves with the machine, Pushgateway's most,
+  and the two are measured minutes apart; not paired like the floor, since a gateway taking 1000 pushes
+  a second beside the bridge would take a quarter of a core from the bridge's windows). The scrape is about a third of the bridge's figure (one per window: "CPU of that
   scrape").
 
 
