@@ -3,6 +3,12 @@ export interface BenchConfig {
   readonly smoke: boolean;
   /** Repetitions of each measurement (SAMPLES, default 3); tables show the median and the range. */
   readonly samples: number;
+  /**
+   * Windows or rounds of a measurement whose figure is a median of paired ratios (bridge and floor in
+   * the same window, drain and restart in the same round): at least 5, as a pair's ratio moves by
+   * ±20 % from one to the next on this machine; SAMPLES in a smoke run.
+   */
+  readonly pairedSamples: number;
   /** Ingest throughput: seconds per sample window. */
   readonly floodSeconds: number;
   readonly floodConnections: number;
@@ -30,6 +36,7 @@ export function benchConfig(smoke: boolean, env: NodeJS.ProcessEnv): BenchConfig
     return {
       smoke,
       samples,
+      pairedSamples: samples,
       floodSeconds: 0.5,
       floodConnections: 4,
       floodNodes: 100,
@@ -48,6 +55,7 @@ export function benchConfig(smoke: boolean, env: NodeJS.ProcessEnv): BenchConfig
   return {
     smoke,
     samples,
+    pairedSamples: Math.max(5, samples),
     floodSeconds: 5,
     floodConnections: 50,
     floodNodes: 10_000,

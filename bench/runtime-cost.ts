@@ -96,8 +96,6 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
     // The bridge and the bare splitter under the same load in the same windows, both read in nanoseconds
     // (a 10 ms tick of /proc/<pid>/stat is a fifth of what the splitter uses in a 10 s window).
     const counter = await lineCounter('split');
-    // A few more windows than samples: the ratio is a median of per-window ratios.
-    const fleetWindows = config.smoke ? config.samples : Math.max(5, config.samples);
     const load = await startLoad('paced', [bridge.ingestPort, FLEET_NODES, FLEET_NODES, config.intervalMs]);
     const splitterLoad = await startLoad('paced', [counter.port, FLEET_NODES, FLEET_NODES, config.intervalMs]);
     let fleet;
@@ -108,7 +106,7 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
       // compiles the hot functions 20–60 s into the load (1–21 ms each on a worker thread), so windows
       // right after the start measured that warm-up (bridge/splitter 1.7–1.9×, 1.3–1.4× after 2 min).
       await sleep(config.smoke ? config.intervalMs + 200 : FLEET_WARM_MS);
-      [fleet, splitter] = await atRest([bridge.pid, counter.pid], fleetWindows, config.intervalMs);
+      [fleet, splitter] = await atRest([bridge.pid, counter.pid], config.pairedSamples, config.intervalMs);
       fleetHistory = await bridge.historyMb();
     } finally {
       await load.stop();
@@ -155,7 +153,7 @@ export async function runtimeCost(config: BenchConfig): Promise<{ table: Table; 
       notes: [
         `Every bridge here is \`bin/obsmon.js bridge\` running the compiled CLI (dist/cli/, \`npm run build\`) with obsmon's node flags (\`${NODE_FLAGS.join(' ')}\`, deploy/node-flags.ts; the splitter too, the plain processes without), default options (no database), except the tsx start-up row, which loads cli/main.ts through tsx as bin/obsmon.js did before the build step (and still does, saying so, when dist/cli/ is missing or older than a source).`,
         `Idle: after ${num(warmMs / 1000)} s at rest (V8's memory-reducing collections of a quiet process's first minute are over), ${config.samples} windows of ${num(windowMs / 1000)} s; CPU from /proc/<pid>/task/*/schedstat (nanoseconds; /proc/<pid>/stat counts 10 ms ticks, coarser than an idle process's use). The plain process is \`node -e "setInterval(() => {}, 2 ** 30)"\` (never wakes), the ticking one \`setInterval(() => {}, 1000)\`, both measured in the same windows: an idle process's CPU is its wake-ups. The idle bridge has one timer, its tick, every 10 s while no node is known (every second once one is: node-down, forget-after and event-age checks, the event-loop lag sample; docs/hot-path.md).`,
-        `${FLEET_NODES} nodes: the paced load generator (one connection per node, reports spread evenly over the interval) against the same bridge after the idle windows, ${fleetWindows} windows of one interval each after ${num((config.smoke ? config.intervalMs + 200 : FLEET_WARM_MS) / 1000)} s of that load (past V8's optimising of the hot path, which at 10 reports a second comes 20–60 s in); the splitter is bench/line-counter.ts under its own copy of the same load, measured in the same windows (CPU of both from schedstat; the ratio is the median of the windows' ratios).`,
+        `${FLEET_NODES} nodes: the paced load generator (one connection per node, reports spread evenly over the interval) against the same bridge after the idle windows, ${config.pairedSamples} windows of one interval each after ${num((config.smoke ? config.intervalMs + 200 : FLEET_WARM_MS) / 1000)} s of that load (past V8's optimising of the hot path, which at 10 reports a second comes 20–60 s in); the splitter is bench/line-counter.ts under its own copy of the same load, measured in the same windows (CPU of both from schedstat; the ratio is the median of the windows' ratios).`,
         `Start-up: ${config.samples} starts each; CPU of the process (all threads) from exec until it answers /healthz.`,
       ],
     };

@@ -83,8 +83,8 @@ export async function steadyState(
     const first = await httpGet(`${bridge.httpUrl}/metrics`, { 'accept-encoding': 'gzip' });
     const firstScrape = { ms: first.ms, cpuMs: (cpuSeconds(bridge.pid) - firstCpu) * 1000 };
     // V8 optimises the scrape's code over its first few runs, one an interval: at 10 000 nodes the
-    // 2nd to 3rd scrapes cost ~75 ms of the main thread and ~100 ms of compiling on V8's workers,
-    // from the 4th on 30–50 and 13–18. The windows measure a bridge that has run for a while.
+    // 2nd to 3rd scrapes cost 57–77 ms of the main thread and 86–101 ms of compiling on V8's workers,
+    // from the 4th on mostly 32–47 and 13–21. The windows measure a bridge that has run for a while.
     let lastMs = first.ms;
     for (let i = 0; i < (config.smoke ? 0 : WARM_SCRAPES); i += 1) {
       await sleep(Math.max(0, config.intervalMs - lastMs));
@@ -106,8 +106,8 @@ export async function steadyState(
       at: number;
       visible: boolean;
     }[] = [];
-    // The floor's ratio is a median of per-window ratios: a few more windows than samples steady it.
-    const windowCount = withFloor && !config.smoke ? Math.max(5, config.samples) : config.samples;
+    // The floor's ratio is a median of per-window ratios.
+    const windowCount = withFloor ? config.pairedSamples : config.samples;
     for (let i = 0; i < windowCount; i += 1) {
       const meter = new CpuMeter(bridge.pid);
       const floorMeter = counter && new CpuMeter(counter.pid);

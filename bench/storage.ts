@@ -216,7 +216,6 @@ async function measureDrain(
 export interface StorageResult {
   readonly name: string;
   readonly writerUsPerPoint: number;
-  readonly writeRate: number;
   readonly drainRate: number;
   /** Median live rate right after a restart (see measureOutage). */
   readonly restartRate: number;
@@ -269,7 +268,7 @@ export async function storage(config: BenchConfig): Promise<{ table: Table; resu
       // write-protects its (pooled) pages; the next writes to each page fault, and live rounds after
       // a restart measured that, not the writer. The database's own start forked it too, so one round
       // first is not counted: in the full bench the first rounds after it measured up to 2.9 µs a point.
-      const rounds = roundsOf(config);
+      const rounds = config.pairedSamples;
       await measureLive(() => serverPid(server), endpoint, config.storagePoints, 0);
       const live: LiveSample[] = [];
       for (let i = 1; i <= rounds; i += 1)
@@ -291,7 +290,6 @@ export async function storage(config: BenchConfig): Promise<{ table: Table; resu
         name: target.name,
         // CPU-s per million points is CPU-µs per point.
         writerUsPerPoint: summarise(live.map((s) => s.writerCpuPerMillion)).median,
-        writeRate: summarise(live.map((s) => s.writeRate)).median,
         drainRate: summarise(outage.map((s) => s.drainRate)).median,
         restartRate: summarise(outage.map((s) => s.restartRate)).median,
         // Paired by round: the machine's speed drifts between rounds by more than the two rates differ.
@@ -317,17 +315,12 @@ export async function storage(config: BenchConfig): Promise<{ table: Table; resu
     rows,
     notes: [
       `${num(config.storagePoints)} points per measurement (one point = one standard report: \`obsmon_node,node=… cpu=…,mem=…,…\`, 7 fields), handed to \`SpoolingWriter\` (bridge/store) in bursts of 1000 reports; default batch size ${DEFAULT_BATCH_SIZE}, flush interval ${DEFAULT_FLUSH_INTERVAL_MS} ms, disk spool in a temp directory. "Written" = every point acknowledged by the database.`,
-      `${roundsOf(config)} live rounds run first (after one not counted), then as many outage rounds (a restart forks this process: see the code). Outage: the database is stopped (SIGTERM), the same number of points is written and lands in the disk spool, the database is started again; the drain rate counts from the first acknowledged write to an empty spool. After each drain the database is restarted once more and the same number of points written live at once ("written right after a restart"): what the database takes in its first seconds, the rate the drain is held to, round by round. "Up → first write" is the writer's retry backoff (250 ms doubling to 5 s) finding the database back. The drain target is the median over the rounds of drain rate / rate right after a restart; where that is below 1, the database's own CPU tells whether the writer left it waiting (fewer cores busy in the drain than in the live round) or the database itself was the bound (as many or more).`,
+      `${config.pairedSamples} live rounds run first (after one not counted), then as many outage rounds (a restart forks this process: see the code). Outage: the database is stopped (SIGTERM), the same number of points is written and lands in the disk spool, the database is started again; the drain rate counts from the first acknowledged write to an empty spool. After each drain the database is restarted once more and the same number of points written live at once ("written right after a restart"): what the database takes in its first seconds, the rate the drain is held to, round by round. "Up → first write" is the writer's retry backoff (250 ms doubling to 5 s) finding the database back. The drain target is the median over the rounds of drain rate / rate right after a restart; where that is below 1, the database's own CPU tells whether the writer left it waiting (fewer cores busy in the drain than in the live round) or the database itself was the bound (as many or more).`,
       'Writer CPU is this benchmark process (it only runs the writer during this section); database CPU is from /proc of the server process.',
       `Before the writer, the store turns each report into line protocol (\`reportToLines\`): ${show(summarise(costs.map((c) => c.encodeUs)), ' CPU-µs')} per standard report, in process. Bodies to these databases (on loopback) are not gzipped; to a database on another host gzip (level ${GZIP_LEVEL}) adds ${show(summarise(costs.map((c) => c.gzipUs)), ' CPU-µs')} per point (batches of ${DEFAULT_BATCH_SIZE}).`,
     ],
   };
   return { table, results };
-}
-
-/** More rounds than samples: a drain/live pair's ratio moves by ±20 % from round to round on this machine. */
-function roundsOf(config: BenchConfig): number {
-  return config.smoke ? config.samples : Math.max(5, config.samples);
 }
 
 /** The server's current process: the one whose command line names its (unique) data directory. */
